@@ -1,0 +1,194 @@
+"""The `fixer` command line: dry-run, apply, rules, rule, schema.
+
+stdout carries only the product (the patch for dry-run, the list of written files for apply, the rule
+table); everything said to the person goes to stderr. Exit codes: 0 nothing to do or all applied, 1 fixes
+pending (dry-run) or issues left for a person, 2 usage or internal error.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from codemods import __version__
+
+EXIT_CLEAN, EXIT_PENDING, EXIT_ERROR = 0, 1, 2
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [token.strip() for value in values for token in value.split(",") if token.strip()]
+
+
+def _common(func):
+    @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+    @click.option("--select", multiple=True, metavar="RULE,...", help="Only these rules (ID, ID prefix or name).")
+    @click.option("--ignore", multiple=True, metavar="RULE,...", help="Skip these rules.")
+    @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the audit report (JSON) here.")
+    @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel workers [default: all cores].")
+    @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and per-file detail.")
+    @functools.wraps(func)
+    def wrapper(**kwargs):
+        verbose = kwargs["verbose"]
+        try:
+            code = func(**kwargs)
+        except click.ClickException:
+            raise
+        except Exception as error:
+            if verbose:
+                raise
+            click.echo(f"fixer: error: {type(error).__name__}: {error}", err=True)
+            code = EXIT_ERROR
+        sys.exit(code)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fixer")
+def main() -> None:
+    """Find and fix the defects that keep a FastAPI + SQLModel backend on async SQLAlchemy from starting."""
+
+
+@main.command("dry-run")
+@_common
+def dry_run(path: Path, select, ignore, report_path, jobs, verbose) -> int:
+    """Print the fixes for PATH as a unified diff (for `git apply`); write nothing."""
+    from codemods.diff import patch
+
+    outcome = _run(path, select, ignore, jobs, report_path)
+    notes: list[str] = []
+    out = sys.stdout.buffer
+    for result in outcome.results:
+        if result.changed:
+            text, held_back = patch(result, result.encoding)
+            out.write(text)
+            notes.extend(held_back)
+    out.flush()
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    _summarise(outcome, applied=False, verbose=verbose)
+    pending = any(r.changed for r in outcome.results) or _unfixed(outcome)
+    return EXIT_PENDING if pending else EXIT_CLEAN
+
+
+@main.command("apply")
+@_common
+def apply(path: Path, select, ignore, report_path, jobs, verbose) -> int:
+    """Write the fixes for PATH in place."""
+    from codemods.write import write_atomic
+
+    outcome = _run(path, select, ignore, jobs, report_path)
+    for result in outcome.results:
+        if result.changed and write_atomic(path, result.path, result.new):
+            rules = Counter(f.rule for f in result.findings if f.fixed)
+            click.echo(f"fixed {result.path} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})")
+    _summarise(outcome, applied=True, verbose=verbose)
+    return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
+
+
+@main.command("rules")
+def rules_command() -> None:
+    """List every rule: ID, name, title."""
+    from codemods.registry import all_rules
+
+    for rule in all_rules():
+        click.echo(f"{rule.id}  {rule.name:<26} {rule.title}")
+
+
+@main.command("rule")
+@click.argument("rule_id")
+def rule_command(rule_id: str) -> None:
+    """Explain one rule: what it fixes, why, and an example."""
+    import inspect
+
+    from codemods.registry import UnknownRule, select
+
+    try:
+        rules = select([rule_id])
+    except UnknownRule as error:
+        raise click.UsageError(str(error)) from None
+    for rule in rules:
+        click.echo(f"{rule.id} {rule.name}\n")
+        for cls in rule.classes:
+            click.echo(f"{cls.__name__}: {inspect.cleandoc(cls.__doc__ or '')}\n")
+
+
+@main.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of the audit report."""
+    import json
+
+    from codemods.report import report_schema
+
+    click.echo(json.dumps(report_schema(), indent=2))
+
+
+def _run(path: Path, select, ignore, jobs, report_path):
+    from codemods import runner
+    from codemods.registry import UnknownRule
+    from codemods.registry import select as select_rules
+
+    try:
+        chosen = {rule.id for rule in select_rules(_split(select), _split(ignore))}
+    except UnknownRule as error:
+        raise click.UsageError(str(error)) from None
+    from codemods.registry import PYTHON_CODEMODS, TEXT_RULES
+
+    started = time.perf_counter()
+    outcome = runner.run(
+        path,
+        codemods=[c for c in PYTHON_CODEMODS if c.RULE_ID in chosen],
+        text_rules=[r() for r in TEXT_RULES if r.RULE_ID in chosen],
+        jobs=jobs or runner.default_jobs(),
+        progress_factory=_progress_bar if sys.stderr.isatty() else None,
+    )
+    if report_path is not None:
+        from codemods.report import build_report, report_json
+
+        report = build_report(outcome.results, outcome.files_scanned, time.perf_counter() - started)
+        report_path.write_text(report_json(report), encoding="utf-8")
+    return outcome
+
+
+def _unfixed(outcome) -> bool:
+    return any(r.error for r in outcome.results) or any(not f.fixed for r in outcome.results for f in r.findings)
+
+
+def _summarise(outcome, applied: bool, verbose: bool) -> None:
+    from codemods.urls import redact
+
+    fixed = [f for r in outcome.results if r.changed for f in r.findings if f.fixed]
+    changed = [r for r in outcome.results if r.changed]
+    for result in outcome.results:
+        if result.error:
+            click.echo(f"skipped {result.path}: {result.error}", err=True)
+        for finding in result.findings:
+            if not finding.fixed:
+                click.echo(f"{result.path}:{finding.line or 1}: {finding.rule} needs a person: {redact(finding.problem)}", err=True)
+            elif verbose:
+                click.echo(f"{result.path}:{finding.line or 1}: {finding.rule} {redact(finding.problem)}", err=True)
+    verb = "Fixed" if applied else "Would fix"
+    summary = f"{verb} {len(fixed)} issue(s) in {len(changed)} file(s); scanned {outcome.files_scanned} file(s)."
+    if changed and not applied:
+        summary += " Run `fixer apply` to write them."
+    click.echo(summary, err=True)
+
+
+def _progress_bar(total: int):
+    # Only worth drawing when the run is long enough to wonder about.
+    if total < 200:
+        return None
+    bar = click.progressbar(length=total, label="fixing", file=sys.stderr)
+    bar.__enter__()
+
+    def advance(n: int) -> None:
+        bar.update(n)
+        if bar.pos >= total:
+            bar.__exit__(None, None, None)
+
+    return advance

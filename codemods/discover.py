@@ -1,0 +1,50 @@
+"""Which files under the root fixer reads: everything git would track, minus environments and build output."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pathspec
+
+# Never project sources, whatever .gitignore says.
+SKIPPED_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", ".mypy_cache",
+        ".pytest_cache", ".ruff_cache", "build", "dist", "site-packages", ".eggs",
+    }
+)
+
+
+def _is_environment(dirpath: str, name: str) -> bool:
+    return name in SKIPPED_DIRS or name.endswith(".egg-info") or os.path.exists(os.path.join(dirpath, name, "pyvenv.cfg"))
+
+
+def discover(root: Path) -> Iterator[str]:
+    """Yield the files below `root` as POSIX paths relative to it, sorted, honouring every .gitignore on the way.
+
+    Symbolic links are not followed: a fix written through one could land outside the root.
+    """
+    ignores: list[tuple[str, pathspec.PathSpec]] = []  # (folder relative to root, its .gitignore)
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        if ".gitignore" in filenames:
+            with open(os.path.join(dirpath, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+                ignores.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(handle)))
+
+        def ignored(rel: str) -> bool:
+            return any(rel.startswith(base) and spec.match_file(rel[len(base):]) for base, spec in ignores)
+
+        dirnames[:] = sorted(
+            name
+            for name in dirnames
+            if not _is_environment(dirpath, name)
+            and not os.path.islink(os.path.join(dirpath, name))
+            and not ignored(f"{rel_dir}{name}/")
+        )
+        for name in sorted(filenames):
+            rel = rel_dir + name
+            if not os.path.islink(os.path.join(dirpath, name)) and not ignored(rel):
+                yield rel

@@ -1,0 +1,54 @@
+"""What a rule found in one file: the unit every later stage (diff, report, exit code) consumes."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(str, enum.Enum):
+    CRITICAL = "CRITICAL"  # the server does not start, or the first request fails
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+
+
+class Category(str, enum.Enum):
+    IMPORT = "IMPORT"
+    DEPENDENCY = "DEPENDENCY"
+    DATABASE = "DATABASE"
+    CONFIG = "CONFIG"
+    ENTRYPOINT = "ENTRYPOINT"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One defect. `fixed` is False when the rule only explains it and a person must act."""
+
+    rule: str
+    category: Category
+    severity: Severity
+    problem: str
+    root_cause: str
+    old_code: str
+    new_code: str
+    explanation: str
+    fixed: bool = True
+    defects: tuple[str, ...] = ()  # defect-catalogue IDs, e.g. ("ENG-IMPORT",)
+    line: int | None = None  # 1-based line in the original file; located by the runner when None
+
+
+@dataclass
+class FileResult:
+    """The outcome of every rule on one file."""
+
+    path: str  # relative to the root, POSIX separators
+    old: bytes
+    new: bytes
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None  # the file could not be decoded or parsed; it is left as it is
+    encoding: str = "utf-8"  # how to decode old/new for a diff (a BOM stays part of the first line)
+
+    @property
+    def changed(self) -> bool:
+        return self.error is None and self.new != self.old

@@ -1,0 +1,55 @@
+"""The rule registry. Python codemods run in this order on one parse of each file: FX002 turns
+`create_engine` into `create_async_engine` before FX003 and FX004 look for async engines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from codemods.rules.async_driver import AsyncDriverDependency
+from codemods.rules.async_imports import AsyncImports
+from codemods.rules.async_sessionmaker import AsyncSessionmaker
+from codemods.rules.base import FixerCodemod, RuleMeta, TextRule
+from codemods.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
+
+PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (AsyncImports, AsyncSessionmaker, DatabaseUrlCodemod, RuntimeUrlNormaliser)
+TEXT_RULES: tuple[type[TextRule], ...] = (AsyncDriverDependency, DatabaseUrlTextRule)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule ID, with every class (codemod or text rule) that implements it."""
+
+    id: str
+    name: str
+    classes: tuple[type[RuleMeta], ...]
+
+    @property
+    def title(self) -> str:
+        return self.classes[0].title()
+
+
+def all_rules() -> list[Rule]:
+    by_id: dict[str, list[type[RuleMeta]]] = {}
+    for cls in (*TEXT_RULES, *PYTHON_CODEMODS):
+        by_id.setdefault(cls.RULE_ID, []).append(cls)
+    return [Rule(rule_id, classes[0].RULE_NAME, tuple(classes)) for rule_id, classes in sorted(by_id.items())]
+
+
+class UnknownRule(ValueError):
+    pass
+
+
+def select(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Rule]:
+    """Rules chosen the ruff way: by ID, ID prefix (`FX`) or name; `ignore` wins over `select`."""
+    rules = all_rules()
+
+    def matching(token: str) -> set[str]:
+        hits = {r.id for r in rules if r.id.startswith(token.upper()) or r.name == token.lower()}
+        if not hits:
+            raise UnknownRule(f"unknown rule {token!r} (see `fixer rules`)")
+        return hits
+
+    chosen = set().union(*(matching(t) for t in select)) if select else {r.id for r in rules}
+    dropped = set().union(*(matching(t) for t in ignore)) if ignore else set()
+    return [r for r in rules if r.id in chosen - dropped]

@@ -1,0 +1,264 @@
+"""The audit report: the seed plan's data model (section 1.1) filled from what the rules found.
+
+`build_report` turns `FileResult`s into an `AuditReport`; `report_json` renders it; `report_schema` is its
+JSON Schema (for `fixer schema`). Every string in a report has been through `codemods.urls.redact`, so a
+database URL quoted in a finding never leaks its password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from codemods.findings import Category, FileResult, Finding, Severity
+
+# The seed plan's fix order (section 2.7): the driver, then the imports, the session, the URL, the app.
+SEVERITY_ORDER: tuple[Severity, ...] = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+CATEGORY_ORDER: tuple[Category, ...] = (
+    Category.DEPENDENCY,
+    Category.IMPORT,
+    Category.DATABASE,
+    Category.CONFIG,
+    Category.ENTRYPOINT,
+)
+
+# The seed chain: the async driver and the async URL only work together.
+DRIVER_DEFECTS = frozenset({"DEP-DRIVER"})
+URL_DEFECT_PREFIX = "URL-"
+URL_RULE = "FX004"  # the rule that adds the runtime DATABASE_URL normaliser
+
+_IMPACT = {
+    Severity.CRITICAL: "Blocks startup: the server does not start, or its first request fails, until this is fixed.",
+    Severity.HIGH: "Breaks requests at run time until this is fixed.",
+    Severity.MEDIUM: "Fails or misbehaves in some cases until this is fixed.",
+    Severity.LOW: "Minor: the code keeps working but stays inconsistent until this is fixed.",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CodeFix(_Model):
+    file_path: str
+    old_code: str
+    new_code: str
+    explanation: str
+
+
+class Issue(_Model):
+    id: str = Field(pattern=r"^[A-Z]+-[0-9]{3}$", examples=["IMPORT-001"])
+    severity: Severity
+    category: Category
+    file_path: str = Field(description="Relative to the scanned root, POSIX separators.")
+    # Left out of the JSON when unknown: the seed plan's Issue schema says integer, not null.
+    line_number: int | None = Field(default=None, ge=1, exclude_if=lambda value: value is None)
+    problem_description: str = Field(min_length=10)
+    root_cause: str = Field(min_length=10)
+    exact_fix: CodeFix
+    related_issues: list[str] = Field(default_factory=list)
+    rule: str = Field(description="The fixer rule that found it, e.g. FX001.")
+    fixed: bool = Field(description="False when fixer only explains the issue and a person must apply exact_fix.")
+
+
+class AuditSummary(_Model):
+    total_files_scanned: int = Field(ge=0)
+    total_issues_found: int = Field(ge=0)
+    critical_issues: int = Field(ge=0)
+    warning_issues: int = Field(ge=0, description="HIGH + MEDIUM + LOW.")
+    audit_duration_seconds: float = Field(ge=0)
+
+
+class Recommendation(_Model):
+    priority: int = Field(ge=1)
+    description: str
+    impact: str
+
+
+class AuditReport(_Model):
+    summary: AuditSummary
+    issues: list[Issue]
+    recommendations: list[Recommendation]
+
+
+def _sort_key(item: tuple[str, Finding]) -> tuple[int, int, str, int, str]:
+    path, finding = item
+    # A finding without a line is about the whole file: it comes before the file's line-level ones.
+    return (
+        SEVERITY_ORDER.index(finding.severity),
+        CATEGORY_ORDER.index(finding.category),
+        path,
+        finding.line or 0,
+        finding.rule,
+    )
+
+
+def _explanation(finding: Finding) -> str:
+    if not finding.defects:
+        return finding.explanation
+    return f"{finding.explanation} (defect-catalogue: {', '.join(finding.defects)})"
+
+
+def _related(findings: list[Finding], ids: list[str]) -> list[list[str]]:
+    """For each issue, the ids of the others sharing a defect ID, plus the driver <-> URL chain; in report order."""
+    is_driver = [bool(DRIVER_DEFECTS.intersection(f.defects)) for f in findings]
+    is_url = [any(d.startswith(URL_DEFECT_PREFIX) for d in f.defects) for f in findings]
+    related: list[list[str]] = []
+    for i, finding in enumerate(findings):
+        mine = set(finding.defects)
+        related.append(
+            [
+                ids[j]
+                for j, other in enumerate(findings)
+                if j != i
+                and (
+                    mine.intersection(other.defects)
+                    or (is_driver[i] and is_url[j])
+                    or (is_url[i] and is_driver[j])
+                )
+            ]
+        )
+    return related
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _recommendations(issues: list[Issue], errors: list[FileResult]) -> list[tuple[str, str]]:
+    recs: list[tuple[str, str]] = []
+
+    # One per rule that left something for a person, in the order its first such issue appears.
+    unfixed: dict[str, list[Issue]] = {}
+    for issue in issues:
+        if not issue.fixed:
+            unfixed.setdefault(issue.rule, []).append(issue)
+    for rule, rule_issues in unfixed.items():
+        worst = min((i.severity for i in rule_issues), key=SEVERITY_ORDER.index)
+        ids = ", ".join(i.id for i in rule_issues)
+        recs.append(
+            (
+                f"Needs a person: {rule} found {_plural(len(rule_issues), 'issue')} it could not fix safely "
+                f"({ids}); apply each issue's exact_fix by hand.",
+                _IMPACT[worst],
+            )
+        )
+
+    if errors:
+        skipped = "; ".join(f"{r.path} ({r.error})" for r in sorted(errors, key=lambda r: r.path))
+        recs.append(
+            (
+                f"{_plural(len(errors), 'file')} could not be read/parsed and {'was' if len(errors) == 1 else 'were'} "
+                f"skipped: {skipped}. Fix the file{'' if len(errors) == 1 else 's'} and run fixer again.",
+                "Defects in skipped files are neither reported nor fixed.",
+            )
+        )
+
+    if any(issue.rule == URL_RULE for issue in issues):
+        recs.append(
+            (
+                "Set DATABASE_URL on your hosting platform to the postgresql+asyncpg:// form, with ssl=require "
+                "instead of sslmode and channel_binding. The runtime normaliser handles postgresql:// but "
+                "update it anyway.",
+                "A platform's environment variable overrides .env, so the fixed files do not change the URL the "
+                "app receives; the normaliser covers the app, but alembic and scripts that read DATABASE_URL "
+                "directly still get the sync form.",
+            )
+        )
+
+    recs.append(
+        (
+            "Run `fixer verify` to install the fixed requirements in a fresh virtualenv and boot the app against "
+            "a real PostgreSQL before you deploy.",
+            "Proves the server starts and serves requests; the report alone only shows what was changed.",
+        )
+    )
+    return recs
+
+
+def _redact_tree(value: Any, redact: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redact_tree(item, redact) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_tree(item, redact) for item in value]
+    return value
+
+
+def build_report(results: list[FileResult], files_scanned: int, duration: float) -> AuditReport:
+    """One Issue per Finding, ordered by severity, the seed plan's category fix order, path, line.
+
+    Ids are `{CATEGORY}-{NNN}`, numbered per category in that order. Files with an error become a
+    recommendation, not issues (their findings, if any, are dropped: the file was left as it is).
+    Every string in the result has been through `codemods.urls.redact`.
+    """
+    from codemods.urls import redact  # lazy: written separately, and only the report needs it
+
+    errors = [r for r in results if r.error is not None]
+    found = sorted(
+        ((r.path, f) for r in results if r.error is None for f in r.findings),
+        key=_sort_key,
+    )
+
+    counters: dict[Category, int] = {}
+    ids: list[str] = []
+    for _, finding in found:
+        counters[finding.category] = counters.get(finding.category, 0) + 1
+        if counters[finding.category] > 999:
+            raise ValueError(f"more than 999 {finding.category.value} issues: the seed plan's ids have 3 digits")
+        ids.append(f"{finding.category.value}-{counters[finding.category]:03d}")
+
+    findings = [f for _, f in found]
+    related = _related(findings, ids)
+    issues = [
+        Issue(
+            id=ids[i],
+            severity=finding.severity,
+            category=finding.category,
+            file_path=path,
+            line_number=finding.line,
+            problem_description=finding.problem,
+            root_cause=finding.root_cause,
+            exact_fix=CodeFix(
+                file_path=path,
+                old_code=finding.old_code,
+                new_code=finding.new_code,
+                explanation=_explanation(finding),
+            ),
+            related_issues=related[i],
+            rule=finding.rule,
+            fixed=finding.fixed,
+        )
+        for i, (path, finding) in enumerate(found)
+    ]
+
+    critical = sum(1 for issue in issues if issue.severity is Severity.CRITICAL)
+    report = AuditReport(
+        summary=AuditSummary(
+            total_files_scanned=files_scanned,
+            total_issues_found=len(issues),
+            critical_issues=critical,
+            warning_issues=len(issues) - critical,
+            audit_duration_seconds=round(duration, 3),
+        ),
+        issues=issues,
+        recommendations=[
+            Recommendation(priority=n, description=description, impact=impact)
+            for n, (description, impact) in enumerate(_recommendations(issues, errors), start=1)
+        ],
+    )
+    # Redact the finished report as a whole, so no string can be missed; validating again re-checks it.
+    return AuditReport.model_validate(_redact_tree(report.model_dump(mode="json"), redact))
+
+
+def report_json(report: AuditReport) -> str:
+    """The report as indented JSON (keys in the data model's order) with a trailing newline."""
+    return report.model_dump_json(indent=2) + "\n"
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of AuditReport (what `fixer schema` prints)."""
+    return AuditReport.model_json_schema()

@@ -1,0 +1,912 @@
+"""FX001: requirements and pyproject dependencies for a project on SQLAlchemy's asyncio layer.
+
+Swaps the synchronous psycopg2 driver for asyncpg and makes sure greenlet is installed
+(`sqlalchemy[asyncio]`), editing only the requirement entries concerned: comments, order, options,
+line endings and TOML formatting stay as they were.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import tomlkit
+import tomlkit.exceptions
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from tomlkit.items import Array, InlineTable, String, StringType, Table
+
+from codemods.facts import ProjectFacts
+from codemods.findings import Category, Finding, Severity
+from codemods.rules.base import TextRule
+
+ASYNCPG_REQUIREMENT = "asyncpg>=0.31"  # first asyncpg with cp313 and cp314 wheels
+ASYNCPG_SPEC = ">=0.31"
+GREENLET_REQUIREMENT = "sqlalchemy[asyncio]>=2.0"
+GREENLET_SPEC = ">=2.0"
+
+_PSYCOPG2 = frozenset({"psycopg2", "psycopg2-binary"})
+_DB_LIBS = frozenset({"sqlalchemy", "sqlmodel"})
+# SQLAlchemy extras that pull in greenlet (SQLAlchemy 2.1 metadata), and those that pull in a driver.
+_SA_GREENLET_EXTRAS = frozenset({"asyncio", "postgresql-asyncpg", "aiosqlite", "aiomysql", "asyncmy", "aioodbc"})
+_SA_ASYNCPG_EXTRAS = frozenset({"postgresql-asyncpg"})
+_SA_ASYNC_DRIVER_EXTRAS = frozenset(
+    {
+        "postgresql-asyncpg",
+        "postgresql-psycopg",
+        "postgresql-psycopgbinary",
+        "aiosqlite",
+        "aiomysql",
+        "asyncmy",
+        "aioodbc",
+    }
+)
+# Async-capable drivers: with one of them listed, a file without psycopg2 does not need asyncpg added.
+_ASYNC_DRIVERS = frozenset(
+    {"asyncpg", "psycopg", "psycopg-binary", "psycopg-c", "aiosqlite", "aiomysql", "asyncmy", "aioodbc"}
+)
+
+# pip's own comment syntax for requirement files: `#` at the start or after whitespace.
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+_REQUIREMENT_OPTION = re.compile(r"^(?:-r|--requirement)(?:\s*=\s*|\s+|(?=[^\s-]))(\S+)")
+
+# ---------------------------------------------------------------------------------------------------
+# Deciding what to change: one plan for a list of requirements, whatever file format holds it.
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One requirement of a dependency list, in the list's own order."""
+
+    index: int
+    name: str  # canonical
+    extras: frozenset[str]  # canonical
+    marker: str | None  # what restricts it (PEP 508 marker, or Poetry's python/markers keys)
+    old_code: str  # the entry as written, for the Finding
+    label: str = ""  # the bare requirement, for explanations
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.old_code
+
+    def provides_asyncpg(self) -> bool:
+        return self.name == "asyncpg" or (self.name == "sqlalchemy" and bool(self.extras & _SA_ASYNCPG_EXTRAS))
+
+    def provides_async_driver(self) -> bool:
+        return self.name in _ASYNC_DRIVERS or (
+            self.name == "sqlalchemy" and bool(self.extras & _SA_ASYNC_DRIVER_EXTRAS)
+        )
+
+    def provides_greenlet(self) -> bool:
+        if self.name == "greenlet":
+            return True
+        if self.name == "sqlalchemy":
+            return bool(self.extras & _SA_GREENLET_EXTRAS)
+        return self.name == "sqlmodel" and "asyncio" in self.extras
+
+
+ActionKind = Literal["replace", "remove", "insert_after", "add_extra", "append"]
+
+
+@dataclass(frozen=True)
+class _Action:
+    kind: ActionKind
+    entry: _Entry | None  # None only for "append"
+    what: Literal["asyncpg", "greenlet"]
+
+
+def _plan(
+    entries: Sequence[_Entry], facts: ProjectFacts, context: Sequence[_Entry] = (), siblings: Sequence[_Entry] = ()
+) -> list[_Action]:
+    """What this list needs.
+
+    `context`: a list always installed with this one (a pyproject's main dependencies). `siblings`: the
+    other lists of the same file, as they were; a driver there (psycopg2 becomes asyncpg) means this list
+    need not get asyncpg of its own.
+    """
+    actions: list[_Action] = []
+    everything = [*entries, *context]
+    asyncpg_markers = {e.marker for e in everything if e.provides_asyncpg()}
+    added_asyncpg = False
+    psycopg2 = [e for e in entries if e.name in _PSYCOPG2]
+    for entry in psycopg2:
+        covered = None in asyncpg_markers or entry.marker in asyncpg_markers
+        if not covered:
+            asyncpg_markers.add(entry.marker)
+            added_asyncpg = True
+        if facts.sync_driver_users:
+            if not covered:
+                actions.append(_Action("insert_after", entry, "asyncpg"))
+        else:
+            actions.append(_Action("remove" if covered else "replace", entry, "asyncpg"))
+    if not psycopg2:
+        db = [e for e in entries if e.name in _DB_LIBS]
+        drivers = [e for e in siblings if e.name in _PSYCOPG2 or e.provides_async_driver()]
+        if db and not drivers and not any(e.provides_async_driver() for e in everything):
+            actions.append(_Action("insert_after", db[-1], "asyncpg"))
+            added_asyncpg = True
+
+    lists_db = added_asyncpg or any(e.name in _DB_LIBS or e.name in _PSYCOPG2 for e in entries)
+    if lists_db and not any(e.provides_greenlet() for e in everything):
+        sqlalchemy = [e for e in entries if e.name == "sqlalchemy"]
+        if sqlalchemy:
+            actions.extend(_Action("add_extra", e, "greenlet") for e in sqlalchemy)
+        else:
+            actions.append(_Action("append", None, "greenlet"))
+    return actions
+
+
+def _finding(action: _Action, old_code: str, new_code: str, line: int | None, facts: ProjectFacts) -> Finding:
+    name = action.entry.shown if action.entry is not None else ""
+    if action.what == "asyncpg":
+        if action.kind in ("replace", "remove"):
+            problem = "psycopg2 is a synchronous driver: the async engine needs asyncpg"
+            explanation = (
+                f"The code uses SQLAlchemy's asyncio layer, so `postgresql+asyncpg://` needs asyncpg installed. "
+                f"Nothing in the code still imports psycopg2 or builds a synchronous engine, so `{name}` "
+                + (
+                    f"was replaced in place by `{ASYNCPG_REQUIREMENT}`"
+                    if action.kind == "replace"
+                    else "was removed (asyncpg is already required here)"
+                )
+                + ". asyncpg 0.31 is the first release with wheels for Python 3.13 and 3.14; "
+                "older pins build from source and fail."
+            )
+        elif action.entry is not None and action.entry.name in _PSYCOPG2:
+            problem = "asyncpg is missing next to psycopg2: the async engine needs it"
+            explanation = (
+                f"The code uses SQLAlchemy's asyncio layer, which needs asyncpg; `{name}` is kept because "
+                f"{', '.join(facts.sync_driver_users)} still need psycopg2 (psycopg2 imports or a synchronous "
+                f"engine). Added `{ASYNCPG_REQUIREMENT}` right after it: 0.31 is the first asyncpg with wheels "
+                "for Python 3.13 and 3.14."
+            )
+        else:
+            problem = "No async PostgreSQL driver is listed for the async engine"
+            explanation = (
+                f"The code uses SQLAlchemy's asyncio layer but this list has no async driver (asyncpg, psycopg 3); "
+                f"added `{ASYNCPG_REQUIREMENT}` after `{name}`: 0.31 is the first asyncpg with wheels "
+                "for Python 3.13 and 3.14."
+            )
+        root_cause = (
+            "SQLAlchemy's asyncio engine only works with an async DBAPI driver; with psycopg2 alone, startup fails "
+            "with `ModuleNotFoundError: No module named 'asyncpg'`."
+        )
+        defects: tuple[str, ...] = ("DEP-DRIVER",)
+    else:
+        problem = "greenlet is not guaranteed: `import sqlalchemy.ext.asyncio` fails"
+        root_cause = (
+            "SQLAlchemy 2.1 no longer installs greenlet by default, and its asyncio module refuses to import "
+            "without it: `ImportError: The SQLAlchemy asyncio module requires that the Python 'greenlet' "
+            "library is installed.`"
+        )
+        if action.kind == "add_extra":
+            explanation = (
+                f"Added the `asyncio` extra to `{name}` (its version constraint is kept); the extra installs "
+                "greenlet, which the async engine needs."
+            )
+        else:
+            explanation = (
+                f"Added `{GREENLET_REQUIREMENT}`: the `asyncio` extra installs greenlet, which the async engine "
+                "needs and SQLAlchemy 2.1 no longer pulls in by itself."
+            )
+        defects = ("ENG-GREENLET",)
+    return Finding(
+        rule=AsyncDriverDependency.RULE_ID,
+        category=Category.DEPENDENCY,
+        severity=Severity.CRITICAL,
+        problem=problem,
+        root_cause=root_cause,
+        old_code=old_code,
+        new_code=new_code,
+        explanation=explanation,
+        defects=defects,
+        line=line,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Editing one PEP 508 requirement string in place.
+
+
+def _parse(text: str) -> Requirement | None:
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
+def _head_span(req_text: str, req: Requirement) -> tuple[int, int]:
+    """Where `name[extras] specifier` (or `name @ url`) sits in `req_text`, leaving its marker outside."""
+    start = len(req_text) - len(req_text.lstrip())
+    end = len(req_text.rstrip())
+    if req.marker is not None:
+        if req.url is None:
+            semi = req_text.find(";")
+        else:  # a URL may hold a `;`: PEP 508 wants whitespace before the marker's
+            found = re.search(r"\s;", req_text)
+            semi = found.start() if found else -1
+        if semi >= 0:
+            end = len(req_text[:semi].rstrip())
+    return start, end
+
+
+def _with_head(req_text: str, req: Requirement, new_head: str) -> str:
+    start, end = _head_span(req_text, req)
+    return req_text[:start] + new_head + req_text[end:]
+
+
+def _add_asyncio_extra(req_text: str, req: Requirement) -> str:
+    start, end = _head_span(req_text, req)
+    head = req_text[start:end]
+    name = _NAME.match(head)
+    if name is None:  # pragma: no cover - packaging parsed a name, so this matches
+        return req_text
+    after = name.end()
+    rest = head[after:]
+    if rest.lstrip().startswith("["):
+        open_at = after + (len(rest) - len(rest.lstrip()))
+        close_at = head.find("]", open_at)
+        inner = head[open_at + 1 : close_at]
+        if inner.strip():
+            sep = ", " if ", " in inner else ","
+            new_inner = inner.rstrip() + sep + "asyncio" + inner[len(inner.rstrip()) :]
+        else:
+            new_inner = "asyncio"
+        head = head[: open_at + 1] + new_inner + head[close_at:]
+    else:
+        head = head[:after] + "[asyncio]" + head[after:]
+    return req_text[:start] + head + req_text[end:]
+
+
+def _marker_text(req_text: str, req: Requirement) -> str:
+    """The marker as written (`; python_version < "3.13"`), or ""."""
+    if req.marker is None:
+        return ""
+    _, end = _head_span(req_text, req)
+    return req_text[end:].rstrip()
+
+
+def _entry(index: int, req: Requirement, old_code: str, label: str) -> _Entry:
+    return _Entry(
+        index=index,
+        name=canonicalize_name(req.name),
+        extras=frozenset(canonicalize_name(x) for x in req.extras),
+        marker=str(req.marker) if req.marker is not None else None,
+        old_code=old_code,
+        label=label,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# requirements.txt
+
+
+@dataclass
+class _Physical:
+    content: str
+    eol: str  # "\n", "\r\n" or "" (last line without a final newline)
+
+
+@dataclass
+class _Logical:
+    start: int  # first physical line (0-based)
+    end: int  # one past the last physical line
+    text: str  # continuation lines joined, as pip joins them
+    requirement: Requirement | None = None
+    req_text: str = ""  # the requirement part of `text`: no options, no comment
+    options: str = ""  # per-requirement pip options (--hash, --config-settings, ...)
+    comment: str = ""  # the trailing comment, with the whitespace before it
+
+
+def _physical_lines(text: str) -> list[_Physical]:
+    lines: list[_Physical] = []
+    pos = 0
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        if nl < 0:
+            lines.append(_Physical(text[pos:], ""))
+            break
+        content = text[pos:nl]
+        if content.endswith("\r"):
+            lines.append(_Physical(content[:-1], "\r\n"))
+        else:
+            lines.append(_Physical(content, "\n"))
+        pos = nl + 1
+    return lines
+
+
+def _logical_lines(lines: Sequence[_Physical]) -> list[_Logical]:
+    """pip's `join_lines`: a line ending in a backslash continues, unless it is a comment."""
+    result: list[_Logical] = []
+    parts: list[str] = []
+    start = 0
+    for i, line in enumerate(lines):
+        content = line.content
+        if not content.endswith("\\") or _COMMENT.match(content):
+            if parts:
+                parts.append(content)
+                result.append(_Logical(start, i + 1, "".join(parts)))
+                parts = []
+            else:
+                result.append(_Logical(i, i + 1, content))
+        else:
+            if not parts:
+                start = i
+            parts.append(content[:-1])
+    if parts:
+        result.append(_Logical(start, len(lines), "".join(parts)))
+    return result
+
+
+def _split_options(body: str) -> tuple[str, str]:
+    """`req ; marker --hash=... ` -> (`req ; marker `, `--hash=...`), as pip's break_args_options does."""
+    found = re.search(r"(?:^|\s)(-)", body)
+    if found is None:
+        return body, ""
+    return body[: found.start(1)], body[found.start(1) :]
+
+
+def _analyse(logical: _Logical) -> None:
+    body = _COMMENT.sub("", logical.text)
+    if not body.strip() or body.lstrip().startswith("-"):
+        return
+    req_text, options = _split_options(body)
+    req = _parse(req_text.strip())
+    if req is not None:
+        logical.requirement, logical.req_text, logical.options = req, req_text, options
+        logical.comment = logical.text[len(body) :]
+
+
+def _option_lines(logicals: Iterable[_Logical]) -> Iterable[str]:
+    for logical in logicals:
+        body = _COMMENT.sub("", logical.text).strip()
+        if body.startswith("-"):
+            yield body
+
+
+def _requirements_fix(text: str, facts: ProjectFacts) -> tuple[str, list[Finding]]:
+    lines = _physical_lines(text)
+    logicals = _logical_lines(lines)
+    for logical in logicals:
+        _analyse(logical)
+    with_req = [lg for lg in logicals if lg.requirement is not None]
+    entries = [
+        _entry(i, lg.requirement, "\n".join(p.content for p in lines[lg.start : lg.end]), lg.req_text.strip())
+        for i, lg in enumerate(with_req)
+        if lg.requirement is not None
+    ]
+    actions = _plan(entries, facts)
+    if not actions:
+        return text, []
+
+    eol = next((p.eol for p in lines if p.eol), "\n")
+    hash_mode = any("--hash" in lg.options for lg in with_req) or any(
+        opt.startswith("--require-hashes") for opt in _option_lines(logicals)
+    )
+
+    replaced: dict[int, str | None] = {}  # logical index (in with_req) -> new content, None = removed
+    inserted: dict[int, list[str]] = {}
+    appended: list[str] = []
+    findings: list[Finding] = []
+    wanted: list[tuple[str, str, str]] = []  # (what, old requirement, new requirement) for hash mode
+    for action in actions:
+        entry = action.entry
+        if entry is None:  # append
+            wanted.append(("add", "", GREENLET_REQUIREMENT))
+            appended.append(GREENLET_REQUIREMENT)
+            last = max((i for i, p in enumerate(lines) if p.content.strip()), default=0) + 1
+            findings.append(_finding(action, "", GREENLET_REQUIREMENT, last, facts))
+            continue
+        logical = with_req[entry.index]
+        req = logical.requirement
+        assert req is not None
+        line_no = logical.start + 1
+        # The line as it will be rewritten (a continued line is joined into one); the requirement is its
+        # prefix `req_text`, followed by options and the comment, which stay as they are.
+        current = logical.text
+        rest = current[len(logical.req_text) :]
+        if action.kind == "replace":
+            new = _with_head(logical.req_text, req, ASYNCPG_REQUIREMENT)
+            # psycopg2's own pip options (--config-settings for its build, ...) mean nothing to asyncpg.
+            new = new.rstrip() + logical.comment if logical.options else new + rest
+            wanted.append(("replace", entry.shown, _with_head(logical.req_text, req, ASYNCPG_REQUIREMENT).strip()))
+            replaced[entry.index] = new
+            findings.append(_finding(action, entry.old_code, new, line_no, facts))
+        elif action.kind == "remove":
+            wanted.append(("remove", entry.shown, ""))
+            replaced[entry.index] = None
+            findings.append(_finding(action, entry.old_code, "", line_no, facts))
+        elif action.kind == "add_extra":
+            new = _add_asyncio_extra(logical.req_text, req) + rest
+            wanted.append(("replace", entry.shown, _add_asyncio_extra(logical.req_text, req).strip()))
+            replaced[entry.index] = new
+            findings.append(_finding(action, entry.old_code, new, line_no, facts))
+        else:  # insert_after
+            indent = current[: len(current) - len(current.lstrip())]
+            new = indent + ASYNCPG_REQUIREMENT
+            if entry.name in _PSYCOPG2:
+                new += _marker_text(logical.req_text, req)
+            wanted.append(("add", "", new.strip()))
+            inserted.setdefault(entry.index, []).append(new)
+            findings.append(_finding(action, "", new, line_no, facts))
+
+    if hash_mode:
+        return text, [_hash_mode_finding(findings, wanted)]
+
+    out: list[_Physical] = []
+    req_index = {id(lg): i for i, lg in enumerate(with_req)}
+    for logical in logicals:
+        i = req_index.get(id(logical))
+        if i is not None and i in replaced:
+            new_content = replaced[i]
+            if new_content is not None:
+                out.append(_Physical(new_content, lines[logical.end - 1].eol))
+        else:
+            out.extend(_Physical(p.content, p.eol) for p in lines[logical.start : logical.end])
+        if i is not None:
+            _add_lines(out, inserted.get(i, []), eol)
+    _add_lines(out, appended, eol)
+
+    final_newline = not lines or bool(lines[-1].eol)
+    for k, line in enumerate(out):
+        if k < len(out) - 1 and not line.eol:
+            line.eol = eol
+    if out:
+        if not final_newline:
+            out[-1].eol = ""
+        elif not out[-1].eol:
+            out[-1].eol = eol
+    return "".join(p.content + p.eol for p in out), findings
+
+
+def _add_lines(out: list[_Physical], new_lines: Sequence[str], eol: str) -> None:
+    if new_lines and out and out[-1].content.endswith("\\") and not _COMMENT.match(out[-1].content):
+        out.append(_Physical("", eol))  # ends the dangling continuation, or pip would join the new line to it
+    out.extend(_Physical(new, eol) for new in new_lines)
+
+
+def _hash_mode_finding(planned: Sequence[Finding], wanted: Sequence[tuple[str, str, str]]) -> Finding:
+    """The changes `planned` cannot be made: report them, unfixed, as one Finding."""
+    first = min(planned, key=lambda f: f.line or 0)
+    defects = tuple(dict.fromkeys(d for f in planned for d in f.defects))
+    old = "\n".join(o for _, o, _ in wanted if o)
+    new = "\n".join(n for _, _, n in wanted if n)
+    steps = []
+    for what, o, n in wanted:
+        if what == "replace":
+            steps.append(f"`{o}` -> `{n}`")
+        elif what == "remove":
+            steps.append(f"remove `{o}`")
+        else:
+            steps.append(f"add `{n}`")
+    return Finding(
+        rule=AsyncDriverDependency.RULE_ID,
+        category=Category.DEPENDENCY,
+        severity=Severity.CRITICAL,
+        problem="Hash-pinned requirements need asyncpg and sqlalchemy[asyncio], which fixer cannot add offline",
+        root_cause=(
+            "The code uses SQLAlchemy's asyncio layer, which needs asyncpg and greenlet, but this file is in "
+            "pip's hash-checking mode: every requirement must carry the --hash of each distribution file, "
+            "and those hashes cannot be computed without downloading the packages."
+        ),
+        old_code=old,
+        new_code=new,
+        explanation=(
+            "Left unchanged; needed: " + "; ".join(steps) + ". Make the same change in the input file "
+            "(e.g. requirements.in) and run `pip-compile --generate-hashes` again, or edit these lines by hand "
+            "with `--hash=` values from `pip download --no-deps asyncpg greenlet` followed by `pip hash <file>`. "
+            "asyncpg 0.31 is the first release with wheels for Python 3.13 and 3.14; greenlet is what "
+            "SQLAlchemy 2.1 no longer installs by itself."
+        ),
+        fixed=False,
+        defects=defects,
+        line=first.line,
+    )
+
+
+def _requirement_includes(path: str, text: str) -> list[str]:
+    base = posixpath.dirname(path)
+    found: list[str] = []
+    for option in _option_lines(_logical_lines(_physical_lines(text))):
+        match = _REQUIREMENT_OPTION.match(option)
+        if match is None:
+            continue
+        target = match.group(1).strip("'\"")
+        if "://" in target or "$" in target or target.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", target):
+            continue  # URLs, environment variables and absolute paths are not files of this tree
+        resolved = posixpath.normpath(posixpath.join(base, target.replace("\\", "/")))
+        if resolved == ".." or resolved.startswith("../") or resolved == "." or resolved == path:
+            continue
+        if resolved not in found:
+            found.append(resolved)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------
+# pyproject.toml
+
+
+def _string_like(old: String, value: str) -> String:
+    literal = old.type in (StringType.SLL, StringType.MLL) and "'" not in value and "\n" not in value
+    return tomlkit.string(value, literal=literal)
+
+
+class _Locator:
+    """Best-effort 1-based line numbers in the original TOML text (tomlkit keeps no positions)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.headers: dict[str, int] = {}
+        for i, line in enumerate(self.lines):
+            stripped = line.strip()
+            if stripped.startswith("[") and not stripped.startswith("[[") and "]" in stripped:
+                name = ".".join(part.strip().strip("\"'") for part in stripped[1 : stripped.find("]")].split("."))
+                self.headers.setdefault(name, i)
+
+    def _is_key(self, i: int, key: str) -> bool:
+        stripped = self.lines[i].lstrip()
+        for written in (key, f'"{key}"', f"'{key}'"):
+            if stripped.startswith(written) and stripped[len(written) :].lstrip().startswith("="):
+                return True
+        return False
+
+    def key(self, table: str, key: str) -> int | None:
+        """The line of `key = ...` in `[table]`."""
+        start = self.headers.get(table, -1) + 1
+        return next((i + 1 for i in range(start, len(self.lines)) if self._is_key(i, key)), None)
+
+    def item(self, table: str, key: str, needle: str) -> int | None:
+        """The line of the array item written `needle` in `key = [...]` of `[table]`."""
+        start = (self.key(table, key) or self.headers.get(table, -1) + 2) - 1
+        for first in (start, 0):
+            for i in range(first, len(self.lines)):
+                if needle in self.lines[i]:
+                    return i + 1
+        return None
+
+
+def _array_entries(array: Array) -> list[_Entry]:
+    entries = []
+    for i, item in enumerate(array):
+        if isinstance(item, String):
+            req = _parse(str(item))
+            if req is not None:
+                entries.append(_entry(i, req, item.as_string(), str(item)))
+    return entries
+
+
+def _fix_array(
+    array: Array,
+    facts: ProjectFacts,
+    context: Sequence[_Entry],
+    siblings: Sequence[_Entry],
+    table: str,
+    key: str,
+    locator: _Locator,
+) -> list[Finding]:
+    """Edit a PEP 508 string array in place; tomlkit keeps its layout, comments and trailing comma."""
+    entries = _array_entries(array)
+    actions = _plan(entries, facts, context, siblings)
+    findings: dict[int, Finding] = {}  # by position in `actions`, to report in plan order
+
+    # Append first, then edit from the end so that indexes stay valid.
+    def position(n: int) -> int:
+        entry = actions[n].entry
+        return -1 if entry is None else -entry.index
+
+    order = sorted(range(len(actions)), key=position)
+    for n in order:
+        action = actions[n]
+        entry = action.entry
+        if entry is None:  # append
+            item = (
+                _string_like(array[entries[-1].index], GREENLET_REQUIREMENT)
+                if entries
+                else tomlkit.string(GREENLET_REQUIREMENT)
+            )
+            line = locator.item(table, key, entries[-1].old_code) if entries else locator.key(table, key)
+            array.append(item)
+            findings[n] = _finding(action, "", item.as_string(), line, facts)
+            continue
+        old = array[entry.index]
+        value = str(old)
+        req = _parse(value)
+        assert isinstance(old, String) and req is not None
+        line = locator.item(table, key, old.as_string())
+        if action.kind == "replace":
+            new = _string_like(old, _with_head(value, req, ASYNCPG_REQUIREMENT))
+            array[entry.index] = new
+            findings[n] = _finding(action, old.as_string(), new.as_string(), line, facts)
+        elif action.kind == "remove":
+            del array[entry.index]
+            findings[n] = _finding(action, old.as_string(), "", line, facts)
+        elif action.kind == "add_extra":
+            new = _string_like(old, _add_asyncio_extra(value, req))
+            array[entry.index] = new
+            findings[n] = _finding(action, old.as_string(), new.as_string(), line, facts)
+        else:  # insert_after
+            marker = _marker_text(value, req) if entry.name in _PSYCOPG2 else ""
+            new = _string_like(old, ASYNCPG_REQUIREMENT + marker)
+            array.insert(entry.index + 1, new)
+            findings[n] = _finding(action, "", new.as_string(), line, facts)
+    return [findings[n] for n in range(len(actions))]
+
+
+_POETRY_SOURCE_KEYS = frozenset({"git", "path", "url", "file"})
+
+
+def _poetry_marker(value: Any) -> str | None:
+    if isinstance(value, dict):
+        parts = [f"{k}={value[k]}" for k in ("python", "markers", "platform") if k in value]
+        return ";".join(parts) or None
+    return None
+
+
+def _poetry_entries(table: Table) -> list[tuple[str, _Entry]]:
+    entries = []
+    for i, (key, value) in enumerate(table.items()):
+        name = canonicalize_name(key)
+        if name == "python":
+            continue
+        extras: list[str] = []
+        if isinstance(value, dict):
+            extras = [str(x) for x in value.get("extras", [])]
+        elif isinstance(value, list):  # multiple constraints: take the extras of any of them
+            extras = [str(x) for v in value if isinstance(v, dict) for x in v.get("extras", [])]
+        old = f"{key} = {value.as_string().strip() if hasattr(value, 'as_string') else value}"
+        entries.append(
+            (
+                key,
+                _Entry(
+                    index=i,
+                    name=name,
+                    extras=frozenset(canonicalize_name(x) for x in extras),
+                    marker=_poetry_marker(value),
+                    old_code=old,
+                ),
+            )
+        )
+    return entries
+
+
+def _poetry_asyncpg_value(value: Any) -> Any:
+    """`"^2.9"` -> `">=0.31"`; an inline table keeps its python/markers/optional keys."""
+    if isinstance(value, InlineTable) and not (set(value) & _POETRY_SOURCE_KEYS):
+        new = tomlkit.inline_table()
+        for k, v in value.items():
+            if k == "extras":
+                continue
+            new[k] = ASYNCPG_SPEC if k == "version" else v
+        if "version" not in new:
+            new["version"] = ASYNCPG_SPEC
+        return new
+    return tomlkit.string(ASYNCPG_SPEC)
+
+
+def _keep_trivia(old: Any, new: Any) -> Any:
+    if hasattr(old, "trivia") and hasattr(new, "trivia"):
+        new.trivia.indent = old.trivia.indent
+        new.trivia.comment_ws = old.trivia.comment_ws
+        new.trivia.comment = old.trivia.comment
+        new.trivia.trail = old.trivia.trail
+    return new
+
+
+def _render(key: str, value: Any) -> str:
+    return f"{key} = {value.as_string().strip()}"
+
+
+def _fix_poetry_table(
+    doc: Any,
+    table: Table,
+    facts: ProjectFacts,
+    context: Sequence[_Entry],
+    siblings: Sequence[_Entry],
+    path: str,
+    locator: _Locator,
+) -> list[Finding]:
+    keyed = _poetry_entries(table)
+    entries = [e for _, e in keyed]
+    keys = {e.index: k for k, e in keyed}
+    actions = _plan(entries, facts, context, siblings)
+    findings: list[Finding] = []
+    container = table.value
+    new_value: Any
+    for action in actions:
+        entry = action.entry
+        if entry is None:
+            new_value = tomlkit.inline_table()
+            new_value["version"] = GREENLET_SPEC
+            new_value["extras"] = ["asyncio"]
+            anchor = keys[entries[-1].index] if entries else None
+            table.add("sqlalchemy", new_value)
+            line = locator.key(path, anchor) if anchor else None
+            findings.append(_finding(action, "", _render("sqlalchemy", new_value), line, facts))
+            continue
+        key = keys[entry.index]
+        value = table[key]
+        line = locator.key(path, key)
+        if action.kind == "replace":
+            new_value = _keep_trivia(value, _poetry_asyncpg_value(value))
+            container._replace(key, "asyncpg", new_value)
+            _poetry_extras(doc, key, "replace")
+            findings.append(_finding(action, entry.old_code, _render("asyncpg", new_value), line, facts))
+        elif action.kind == "remove":
+            table.remove(key)
+            _poetry_extras(doc, key, "remove")
+            findings.append(_finding(action, entry.old_code, "", line, facts))
+        elif action.kind == "add_extra":
+            if isinstance(value, (InlineTable, Table, Array)):  # an Array holds several constraint tables
+                for constraint in value if isinstance(value, Array) else [value]:
+                    if isinstance(constraint, (InlineTable, Table)):
+                        extras = constraint.get("extras")
+                        if isinstance(extras, Array):
+                            extras.append("asyncio")
+                        else:
+                            constraint["extras"] = ["asyncio"]
+                new_value = value
+            else:
+                new_value = tomlkit.inline_table()
+                new_value["version"] = str(value) if isinstance(value, str) else GREENLET_SPEC
+                new_value["extras"] = ["asyncio"]
+                table[key] = _keep_trivia(value, new_value)
+            findings.append(_finding(action, entry.old_code, _render(key, new_value), line, facts))
+        else:
+            if entry.name in _PSYCOPG2:
+                new_value = _poetry_asyncpg_value(value)
+                _poetry_extras(doc, key, "insert_after")
+            else:
+                new_value = tomlkit.string(ASYNCPG_SPEC)
+            container._insert_after(key, "asyncpg", new_value)
+            findings.append(_finding(action, "", _render("asyncpg", new_value), line, facts))
+    return findings
+
+
+def _poetry_extras(doc: Any, psycopg2_key: str, kind: Literal["replace", "remove", "insert_after"]) -> None:
+    """Keep `[tool.poetry.extras]` naming the driver the dependency table now has."""
+    extras = doc.get("tool", {}).get("poetry", {}).get("extras")
+    if not isinstance(extras, (Table, InlineTable)):
+        return
+    target = canonicalize_name(psycopg2_key)
+    for _, names in extras.items():
+        if not isinstance(names, Array):
+            continue
+        positions = [i for i, n in enumerate(names) if isinstance(n, str) and canonicalize_name(n) == target]
+        has_asyncpg = any(isinstance(n, str) and canonicalize_name(n) == "asyncpg" for n in names)
+        for i in reversed(positions):
+            if kind == "insert_after":
+                if not has_asyncpg:
+                    names.insert(i + 1, "asyncpg")
+                    has_asyncpg = True
+            elif not has_asyncpg:  # replaced or removed: the extra now names asyncpg
+                names[i] = _string_like(names[i], "asyncpg") if isinstance(names[i], String) else "asyncpg"
+                has_asyncpg = True
+            else:
+                del names[i]
+
+
+def _dependency_lists(doc: Any) -> list[tuple[str, str, Array | Table, bool]]:
+    """(table path, key, list, is main) for every dependency list of a pyproject, mains first."""
+    lists: list[tuple[str, str, Array | Table, bool]] = []
+    project = doc.get("project")
+    if isinstance(project, (Table, InlineTable)):
+        if isinstance(project.get("dependencies"), Array):
+            lists.append(("project", "dependencies", project["dependencies"], True))
+        optional = project.get("optional-dependencies")
+        if isinstance(optional, (Table, InlineTable)):
+            lists += [
+                ("project.optional-dependencies", k, v, False) for k, v in optional.items() if isinstance(v, Array)
+            ]
+    groups = doc.get("dependency-groups")  # PEP 735
+    if isinstance(groups, (Table, InlineTable)):
+        lists += [("dependency-groups", k, v, False) for k, v in groups.items() if isinstance(v, Array)]
+    tool = doc.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, (Table, InlineTable)) else None
+    if isinstance(poetry, Table):
+        if isinstance(poetry.get("dependencies"), Table):
+            lists.append(("tool.poetry.dependencies", "", poetry["dependencies"], True))
+        if isinstance(poetry.get("dev-dependencies"), Table):
+            lists.append(("tool.poetry.dev-dependencies", "", poetry["dev-dependencies"], False))
+        poetry_groups = poetry.get("group")
+        if isinstance(poetry_groups, Table):
+            for name, group in poetry_groups.items():
+                deps = group.get("dependencies") if isinstance(group, Table) else None
+                if isinstance(deps, Table):
+                    lists.append((f"tool.poetry.group.{name}.dependencies", "", deps, False))
+    return lists
+
+
+def _list_entries(deps: Array | Table) -> list[_Entry]:
+    return _array_entries(deps) if isinstance(deps, Array) else [e for _, e in _poetry_entries(deps)]
+
+
+def _pyproject_fix(text: str, facts: ProjectFacts) -> tuple[str, list[Finding]]:
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.TOMLKitError:
+        return text, []  # not this rule's to report: the file is left as it is
+    locator = _Locator(text)
+    lists = _dependency_lists(doc)
+    before = [_list_entries(deps) for _, _, deps, _ in lists]
+    findings: list[Finding] = []
+    # Extras and groups are installed on top of the main list of their kind, as the main list is once fixed.
+    pep621_main: list[_Entry] = []
+    poetry_main: list[_Entry] = []
+    for i, (table, key, deps, is_main) in enumerate(lists):
+        siblings = [e for j, entries in enumerate(before) if j != i for e in entries]
+        if isinstance(deps, Array):
+            findings += _fix_array(deps, facts, () if is_main else pep621_main, siblings, table, key, locator)
+            if is_main:
+                pep621_main = _array_entries(deps)
+        else:
+            context = () if is_main else poetry_main
+            findings += _fix_poetry_table(doc, deps, facts, context, siblings, table, locator)
+            if is_main:
+                poetry_main = _list_entries(deps)
+    if not findings:
+        return text, []
+    return tomlkit.dumps(doc), findings
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+class AsyncDriverDependency(TextRule):
+    """Install asyncpg and greenlet for the async engine
+
+    What it fixes: a project whose code uses SQLAlchemy's asyncio layer (create_async_engine, AsyncSession)
+    but whose requirements still list only the synchronous psycopg2 driver (DEP-DRIVER), or that relies on
+    greenlet arriving with SQLAlchemy, which 2.1 no longer installs (ENG-GREENLET).
+
+    Why: startup fails with `ModuleNotFoundError: No module named 'asyncpg'`, or with `ImportError: The
+    SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed`.
+
+    How: in `requirements*.txt`, `requirements/*.txt`, the files they include with `-r`, and pyproject.toml
+    (PEP 621 dependencies and extras, PEP 735 groups, Poetry tables), psycopg2 / psycopg2-binary is replaced
+    in place by `asyncpg>=0.31` (the first asyncpg with Python 3.13 and 3.14 wheels); when some code still
+    needs psycopg2 it is kept and asyncpg is added after it. A `sqlalchemy` requirement gets the `asyncio`
+    extra; without one, `sqlalchemy[asyncio]>=2.0` is appended. Markers, comments, options, order and line
+    endings are kept. Hash-pinned files are left alone and reported for `pip-compile --generate-hashes`.
+
+    Before:
+        sqlmodel>=0.0.22
+        psycopg2-binary>=2.9.9
+        pydantic>=2.9.0
+
+    After:
+        sqlmodel>=0.0.22
+        asyncpg>=0.31
+        pydantic>=2.9.0
+        sqlalchemy[asyncio]>=2.0
+    """
+
+    RULE_ID: ClassVar[str] = "FX001"
+    RULE_NAME: ClassVar[str] = "async-driver-dependency"
+    DEFECTS: ClassVar[tuple[str, ...]] = ("DEP-DRIVER", "ENG-GREENLET")
+    CATEGORY: ClassVar[Category] = Category.DEPENDENCY
+    SEVERITY: ClassVar[Severity] = Severity.CRITICAL
+
+    def applies_to(self, path: str) -> bool:
+        parts = path.split("/")
+        name = parts[-1]
+        if name == "pyproject.toml":
+            return True
+        if not name.endswith(".txt"):
+            return False
+        return name.startswith("requirements") or (len(parts) >= 2 and parts[-2] == "requirements")
+
+    def related(self, path: str, text: str) -> list[str]:
+        if posixpath.basename(path) == "pyproject.toml":
+            return []
+        return _requirement_includes(path, text)
+
+    def fix(self, path: str, text: str, facts: ProjectFacts) -> tuple[str, list[Finding]]:
+        if not facts.async_db:
+            return text, []
+        if posixpath.basename(path) == "pyproject.toml":
+            return _pyproject_fix(text, facts)
+        return _requirements_fix(text, facts)

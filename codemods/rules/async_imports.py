@@ -1,0 +1,283 @@
+"""FX002 async-imports: import SQLAlchemy's asyncio names from where they live, and make async engines async."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod.visitors import AddImportsVisitor
+
+from codemods.findings import Category, Finding, Severity
+from codemods.rules.base import FixerCodemod
+
+ASYNCIO = "sqlalchemy.ext.asyncio"
+SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session"
+ASYNC_NAMES = frozenset({"AsyncEngine", "AsyncSession", "create_async_engine", "async_sessionmaker"})
+# Modules that users import the asyncio names from, none of which exports them.
+WRONG_SOURCES = frozenset({"sqlmodel", "sqlalchemy", "sqlalchemy.engine", "sqlalchemy.orm", "sqlmodel.ext.asyncio"})
+SYNC_ENGINE_SOURCES = frozenset({"sqlmodel", "sqlalchemy"})
+
+
+def _dotted(node: cst.BaseExpression | None) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+def _imported_name(alias: cst.ImportAlias) -> str | None:
+    return alias.name.value if isinstance(alias.name, cst.Name) else None
+
+
+def _local_name(alias: cst.ImportAlias) -> str | None:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return _imported_name(alias)
+
+
+class _EngineUse(m.MatcherDecoratableVisitor):
+    """Collects which names hold engines used the async way, and where `create_engine` comes from."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.create_engine_names: dict[str, str] = {}  # local name -> module it was imported from
+        self.async_session_names: set[str] = {"AsyncSession"}
+        self.async_engines: set[str] = set()
+        self.imported_modules: set[str] = set()  # modules some `from M import ...` already names
+        self.create_engine_refs: dict[str, int] = {}  # uses of each create_engine name outside imports
+        self.engine_assignments: list[tuple[str, str]] = []  # (target, create_engine name) of `x = create_engine(...)`
+
+    def only_async_uses(self, local: str) -> bool:
+        """Every use of this `create_engine` builds an engine used the async way: its import can go."""
+        rewritten = sum(1 for target, func in self.engine_assignments if func == local and target in self.async_engines)
+        return rewritten == self.create_engine_refs.get(local, 0)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.create_engine_names:
+            self.create_engine_refs[node.value] = self.create_engine_refs.get(node.value, 0) + 1
+
+    def _record_assignment(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Name) and isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+            if value.func.value in self.create_engine_names:
+                self.engine_assignments.append((target.value, value.func.value))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            self._record_assignment(node.targets[0].target, node.value)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        module = _dotted(node.module) if node.module is not None else None
+        if module is None or isinstance(node.names, cst.ImportStar):
+            return False
+        if not node.relative:
+            self.imported_modules.add(module)
+        for alias in node.names:
+            name, local = _imported_name(alias), _local_name(alias)
+            if name == "create_engine" and module in SYNC_ENGINE_SOURCES and local:
+                self.create_engine_names[local] = module
+            elif name == "AsyncSession" and local:
+                self.async_session_names.add(local)
+        return False  # the names in an import are not uses
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._record_assignment(node.target, node.value)
+        annotation = _dotted(node.annotation.annotation)
+        if annotation and annotation.rsplit(".", 1)[-1] == "AsyncEngine" and isinstance(node.target, cst.Name):
+            self.async_engines.add(node.target.value)
+
+    def visit_With(self, node: cst.With) -> None:
+        # `async with engine.begin()` / `engine.connect()`
+        if node.asynchronous is None:
+            return
+        for item in node.items:
+            call = item.item
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name):
+                if call.func.attr.value in ("begin", "connect"):
+                    self.async_engines.add(call.func.value.value)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        call = node.expression
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name):
+            if call.func.attr.value == "dispose":
+                self.async_engines.add(call.func.value.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # An engine bound to a factory of async sessions is an async engine.
+        func = _dotted(node.func)
+        if func is None:
+            return
+        short = func.rsplit(".", 1)[-1]
+        makes_async = short in ("async_sessionmaker", "AsyncSession") or short in self.async_session_names
+        if short == "sessionmaker":
+            makes_async = any(
+                arg.keyword is not None and arg.keyword.value == "class_" and _dotted(arg.value) in self.async_session_names
+                for arg in node.args
+            )
+        if not makes_async:
+            return
+        for arg in node.args:
+            if (arg.keyword is None or arg.keyword.value == "bind") and isinstance(arg.value, cst.Name):
+                self.async_engines.add(arg.value.value)
+                break
+
+
+class AsyncImports(FixerCodemod):
+    """Import AsyncEngine, AsyncSession, create_async_engine and async_sessionmaker from where they live.
+
+    What it fixes (ENG-IMPORT, ENG-SA-ASYNCSESSION, ENG-SYNC-ENGINE):
+    - `from sqlalchemy import AsyncEngine`, `from sqlmodel import AsyncSession`, `from sqlalchemy.orm import
+      async_sessionmaker`, ... fail at startup with `ImportError: cannot import name 'AsyncEngine' from
+      'sqlalchemy'`: these names live in `sqlalchemy.ext.asyncio` (AsyncSession with `.exec` in
+      `sqlmodel.ext.asyncio.session`, which sqlmodel never re-exports).
+    - `create_engine` (sqlmodel's or SQLAlchemy's) builds a sync engine; code that treats it as async
+      (`engine: AsyncEngine`, `async with engine.begin()`, `await engine.dispose()`, a factory of
+      AsyncSessions bound to it) fails with `MissingGreenlet` or `TypeError: '_GeneratorContextManager'
+      object does not support the asynchronous context manager protocol`. It becomes `create_async_engine`.
+    Moved names are merged into an existing import of their module; only imports the rewrite left unused
+    are removed.
+
+    Before:
+        from sqlmodel import SQLModel, create_engine
+        from sqlalchemy import AsyncEngine
+        engine: AsyncEngine = create_engine(settings.DATABASE_URL)
+    After:
+        from sqlmodel import SQLModel
+        from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+        engine: AsyncEngine = create_async_engine(settings.DATABASE_URL)
+    """
+
+    RULE_ID = "FX002"
+    RULE_NAME = "async-imports"
+    DEFECTS = ("ENG-IMPORT", "ENG-SA-ASYNCSESSION", "ENG-SYNC-ENGINE")
+    TRIGGER = re.compile(rb"\b(?:AsyncEngine|AsyncSession|create_async_engine|async_sessionmaker|create_engine)\b")
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        self._use = _EngineUse()
+        tree.visit(self._use)
+        return super().transform_module_impl(tree)
+
+    def _home(self, name: str, source: str) -> str:
+        if name != "AsyncSession":
+            return ASYNCIO
+        if self.facts.sqlmodel_exec or source.startswith("sqlmodel"):
+            return SQLMODEL_ASYNC_SESSION
+        return ASYNCIO
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
+        if len(updated_node.body) != 1 or not isinstance(updated_node.body[0], cst.ImportFrom):
+            return updated_node
+        node = updated_node.body[0]
+        module = _dotted(node.module) if node.module is not None else None
+        if module is None or node.relative or isinstance(node.names, cst.ImportStar):
+            return updated_node
+        kept: list[cst.ImportAlias] = []
+        moved: dict[str, list[cst.ImportAlias]] = {}
+        swapped: list[cst.ImportAlias] = []
+        for alias in node.names:
+            name = _imported_name(alias)
+            if name in ASYNC_NAMES and module in WRONG_SOURCES:
+                moved.setdefault(self._home(name, module), []).append(alias)
+            elif name == "AsyncSession" and module == ASYNCIO and self.facts.sqlmodel_exec:
+                moved.setdefault(SQLMODEL_ASYNC_SESSION, []).append(alias)
+            elif name == "create_engine" and module in SYNC_ENGINE_SOURCES and self._use.only_async_uses(_local_name(alias)):
+                # Swapped in place (and reported with the engine it builds), so the import stays where it stood.
+                swapped.append(cst.ImportAlias(name=cst.Name("create_async_engine")))
+            else:
+                kept.append(alias)
+        if not moved and not swapped:
+            return updated_node
+        if moved:
+            self._report_moved(module, original_node, moved)
+        if swapped:
+            moved.setdefault(ASYNCIO, []).extend(swapped)
+        statements: list[cst.BaseStatement] = []
+        if kept:
+            kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            statements.append(updated_node.with_changes(body=[node.with_changes(names=kept)]))
+        for home, aliases in moved.items():
+            if home in self._use.imported_modules:
+                for alias in aliases:
+                    asname = _local_name(alias) if alias.asname is not None else None
+                    AddImportsVisitor.add_needed_import(self.context, home, _imported_name(alias), asname)
+                continue
+            # The module is not imported yet: put its import where the wrong one stood, so it stays in place.
+            self._use.imported_modules.add(home)
+            aliases[-1] = aliases[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            replacement = cst.ImportFrom(module=cst.parse_expression(home), names=aliases)
+            statements.append(updated_node.with_changes(body=[replacement], leading_lines=() if statements else updated_node.leading_lines))
+        if not statements:
+            return cst.RemoveFromParent()
+        return cst.FlattenSentinel(statements)
+
+    def _report_moved(self, module: str, original: cst.SimpleStatementLine, moved: dict[str, list[cst.ImportAlias]]) -> None:
+        names = [_imported_name(alias) or "" for aliases in moved.values() for alias in aliases]
+        wrong_source = module in WRONG_SOURCES
+        self.report(
+            Finding(
+                rule=self.RULE_ID,
+                category=Category.IMPORT,
+                severity=Severity.CRITICAL,
+                problem=f"`{', '.join(names)}` imported from `{module}`, which "
+                + ("does not export it." if wrong_source else "is SQLAlchemy's AsyncSession, without the `.exec` this project calls."),
+                root_cause=(
+                    f"`{module}` has no `{names[0]}`: SQLAlchemy's asyncio API lives in `sqlalchemy.ext.asyncio`, and "
+                    "sqlmodel's AsyncSession (the one with `.exec`) in `sqlmodel.ext.asyncio.session`, which sqlmodel "
+                    f"never re-exports. The server stops at startup with `ImportError: cannot import name '{names[0]}' from '{module}'`."
+                )
+                if wrong_source
+                else "SQLAlchemy's AsyncSession has no `.exec`: every request that calls it fails with "
+                "`AttributeError: 'AsyncSession' object has no attribute 'exec'`.",
+                old_code=self.code(original).strip(),
+                new_code="\n".join(
+                    f"from {home} import {', '.join(self.code(a.with_changes(comma=cst.MaybeSentinel.DEFAULT)) for a in aliases)}"
+                    for home, aliases in moved.items()
+                ),
+                explanation="Import each name from the module that defines it; an existing import of that module is extended.",
+                defects=("ENG-IMPORT",) if wrong_source else ("ENG-SA-ASYNCSESSION",),
+            )
+        )
+
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
+        if len(updated_node.targets) != 1:
+            return updated_node
+        return updated_node.with_changes(value=self._async_engine(updated_node.targets[0].target, updated_node.value))
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign) -> cst.AnnAssign:
+        if updated_node.value is None:
+            return updated_node
+        return updated_node.with_changes(value=self._async_engine(updated_node.target, updated_node.value))
+
+    def _async_engine(self, target: cst.BaseExpression, value: cst.BaseExpression) -> cst.BaseExpression:
+        """`engine = create_engine(...)` where `engine` is used the async way becomes `create_async_engine(...)`."""
+        if not (isinstance(target, cst.Name) and target.value in self._use.async_engines):
+            return value
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+            return value
+        source = self._use.create_engine_names.get(value.func.value)
+        if source is None:
+            return value
+        new = value.with_changes(func=cst.Name("create_async_engine"))
+        AddImportsVisitor.add_needed_import(self.context, ASYNCIO, "create_async_engine")
+        self.report(
+            Finding(
+                rule=self.RULE_ID,
+                category=Category.DATABASE,
+                severity=Severity.CRITICAL,
+                problem=f"`{target.value}` is used as an async engine but is built with `{source}.create_engine`, which makes a sync one.",
+                root_cause=(
+                    "`create_engine` returns a sync Engine; awaiting it or using `async with engine.begin()` fails with "
+                    "`MissingGreenlet` or `TypeError: '_GeneratorContextManager' object does not support the asynchronous "
+                    "context manager protocol`."
+                ),
+                old_code=self.code(value),
+                new_code=self.code(new),
+                explanation="Build the engine with `sqlalchemy.ext.asyncio.create_async_engine`, which takes the same arguments.",
+                defects=("ENG-SYNC-ENGINE",),
+            )
+        )
+        return new

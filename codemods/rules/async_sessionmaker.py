@@ -1,0 +1,533 @@
+"""Build async sessions with async_sessionmaker(..., expire_on_commit=False)
+
+What it fixes (ENG-SESSIONMAKER, ENG-EXPIRE): a `sessionmaker(...)` that makes sessions for an
+AsyncEngine (`class_=AsyncSession`, or bound to a `create_async_engine(...)` / `AsyncEngine` name of
+this module) becomes `async_sessionmaker(...)`; `autocommit=` is dropped and `expire_on_commit=False`
+is set, on the rewritten call and on any existing `async_sessionmaker(...)` that lacks it.
+
+Why: a plain sessionmaker makes sync `Session`s, so `async with maker() as s:` fails with
+`TypeError: 'Session' object does not support the asynchronous context manager protocol`;
+`autocommit=True` raises `ArgumentError: autocommit=True is no longer supported`; and with the
+default `expire_on_commit=True` every object is expired by `await session.commit()`, so reading
+`obj.name` afterwards needs a lazy refresh and raises `sqlalchemy.exc.MissingGreenlet`.
+
+Only calls this module resolves are changed: a sessionmaker bound to a sync `create_engine(...)`, or
+with nothing async about it, is left alone. `sessionmaker` imports the rewrite left unused are removed.
+
+Example::
+
+    from sqlalchemy.orm import sessionmaker
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    async_session_maker = sessionmaker(bind=engine, class_=AsyncSession, autocommit=False)
+
+becomes::
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    async_session_maker = async_sessionmaker(bind=engine, class_=AsyncSession, expire_on_commit=False)
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+from codemods.findings import Category, Finding, Severity
+from codemods.rules.base import FixerCodemod
+
+_ASYNC_MODULE = "sqlalchemy.ext.asyncio"
+_NEW_NAME = "async_sessionmaker"
+_SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
+_ASYNC_ENGINE_FACTORIES = frozenset({"create_async_engine", "async_engine_from_config", "AsyncEngine"})
+_SYNC_ENGINE_FACTORIES = frozenset({"create_engine", "engine_from_config"})
+
+_ERR_CONTEXT = "TypeError: 'Session' object does not support the asynchronous context manager protocol"
+_ERR_AUTOCOMMIT = "ArgumentError: autocommit=True is no longer supported"
+_ERR_EXPIRE = "sqlalchemy.exc.MissingGreenlet: greenlet_spawn has not been called; can't call await_() here."
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    return None
+
+
+def _module_name(node: cst.ImportFrom) -> str | None:
+    if node.relative or node.module is None:
+        return None
+    return _dotted(node.module)
+
+
+def _mentions(node: cst.CSTNode, name: str) -> bool:
+    """Whether an annotation names `name` (`AsyncEngine`, `x.AsyncEngine`, `AsyncEngine | None`, "AsyncEngine")."""
+    found = False
+
+    class _Finder(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            nonlocal found
+            found = found or n.value == name
+
+        def visit_Attribute(self, n: cst.Attribute) -> None:
+            nonlocal found
+            found = found or n.attr.value == name
+
+        def visit_SimpleString(self, n: cst.SimpleString) -> None:
+            nonlocal found
+            found = found or re.search(rf"\b{name}\b", n.value) is not None
+
+    node.visit(_Finder())
+    return found
+
+
+@dataclass
+class _ModuleFacts:
+    """What a quick pass over the module says about names: enough to resolve sessionmaker calls."""
+
+    aliases: dict[str, str] = field(default_factory=dict)  # local name -> dotted origin
+    module_level_imports: dict[str, str] = field(default_factory=dict)  # same, for top-level statements only
+    # local name -> (module, obj, asname) for RemoveImportsVisitor; module None for `import a.b` (binds `a`)
+    import_of: dict[str, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
+    assignments: list[tuple[str, cst.BaseExpression | None, cst.Annotation | None]] = field(default_factory=list)
+    async_session_classes: set[str] = field(default_factory=set)  # local subclasses of AsyncSession
+    class_bases: list[tuple[str, list[cst.BaseExpression]]] = field(default_factory=list)
+    nested_bindings: set[str] = field(default_factory=set)  # names bound inside functions/classes
+    async_engines: set[str] = field(default_factory=set)
+
+    def qualify(self, node: cst.BaseExpression) -> str | None:
+        dotted = _dotted(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        origin = self.aliases.get(head, head)
+        return f"{origin}.{rest}" if rest else origin
+
+    def finish(self) -> None:
+        async_names: set[str] = set()
+        sync_names: set[str] = set()
+        for name, value, annotation in self.assignments:
+            if annotation is not None and _mentions(annotation, "AsyncEngine"):
+                async_names.add(name)
+            if isinstance(value, cst.Call):
+                factory = (self.qualify(value.func) or "").rpartition(".")[2]
+                if factory in _ASYNC_ENGINE_FACTORIES:
+                    async_names.add(name)
+                elif factory in _SYNC_ENGINE_FACTORIES:
+                    sync_names.add(name)
+        self.async_engines = async_names - sync_names
+        # class MySession(AsyncSession), and subclasses of those, in source order
+        for name, bases in self.class_bases:
+            if any(self.is_async_session(base) for base in bases):
+                self.async_session_classes.add(name)
+
+    def is_async_session(self, node: cst.BaseExpression) -> bool:
+        if isinstance(node, cst.Name) and node.value in self.async_session_classes:
+            return True
+        qualified = self.qualify(node)
+        return qualified is not None and qualified.rpartition(".")[2] == "AsyncSession"
+
+    def is_async_engine(self, node: cst.BaseExpression) -> bool:
+        if isinstance(node, cst.Name):
+            return node.value in self.async_engines
+        if isinstance(node, cst.Call):
+            return (self.qualify(node.func) or "").rpartition(".")[2] in _ASYNC_ENGINE_FACTORIES
+        return False
+
+
+class _Prepass(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.facts = _ModuleFacts()
+        self._depth = 0  # inside how many functions/classes
+        self._top_level: set[int] = set()
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for stmt in node.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                self._top_level.update(id(small) for small in stmt.body)
+
+    def _bind(
+        self, local: str, origin: str, node: cst.CSTNode, removal: tuple[str | None, str | None, str | None]
+    ) -> None:
+        self.facts.aliases[local] = origin
+        self.facts.import_of[local] = removal
+        if id(node) in self._top_level:
+            self.facts.module_level_imports[local] = origin
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if dotted is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self._bind(alias.asname.name.value, dotted, node, (dotted, None, alias.asname.name.value))
+            else:
+                head = dotted.partition(".")[0]
+                self._bind(head, head, node, (None, None, None))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        module = _module_name(node)
+        if module is None or isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = _dotted(alias.name)
+            if name is None:
+                continue
+            asname = None
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                asname = alias.asname.name.value
+            self._bind(asname or name, f"{module}.{name}", node, (module, name, asname))
+
+    def _target(
+        self, target: cst.BaseExpression, value: cst.BaseExpression | None, ann: cst.Annotation | None
+    ) -> None:
+        if isinstance(target, cst.Name):
+            self.facts.assignments.append((target.value, value, ann))
+            if self._depth:
+                self.facts.nested_bindings.add(target.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._target(target.target, node.value, None)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._target(node.target, node.value, node.annotation)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        if self._depth:
+            self.facts.nested_bindings.add(node.name.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._depth:
+            self.facts.nested_bindings.add(node.name.value)
+        self._depth += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._depth -= 1
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.facts.class_bases.append((node.name.value, [arg.value for arg in node.bases if not arg.keyword]))
+        self._depth += 1
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._depth -= 1
+
+
+def _kwarg(args: list[cst.Arg], name: str) -> int | None:
+    for i, arg in enumerate(args):
+        if arg.keyword is not None and arg.keyword.value == name:
+            return i
+    return None
+
+
+def _class_arg(call: cst.Call) -> cst.BaseExpression | None:
+    index = _kwarg(list(call.args), "class_")
+    return call.args[index].value if index is not None else None
+
+
+def _is_true(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
+
+
+def _separator(args: list[cst.Arg], call: cst.Call) -> cst.Comma:
+    """The comma style between two arguments of this call (copied from a non-last argument)."""
+    for arg in args[:-1]:
+        if isinstance(arg.comma, cst.Comma):
+            return arg.comma
+    if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):  # f(\n    only_arg\n)
+        return cst.Comma(whitespace_after=call.whitespace_before_args)
+    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _without(args: list[cst.Arg], index: int) -> list[cst.Arg]:
+    """Drop args[index]; dropping the last one hands its comma and trailing space to the new last one."""
+    if index == len(args) - 1 and index > 0:
+        gone = args[index]
+        args[index - 1] = args[index - 1].with_changes(
+            comma=gone.comma, whitespace_after_arg=gone.whitespace_after_arg
+        )
+    return args[:index] + args[index + 1 :]
+
+
+def _appended(args: list[cst.Arg], new: cst.Arg, call: cst.Call) -> list[cst.Arg]:
+    """Add `new` as the last argument, keeping the call's layout: one per line stays one per line."""
+    if not args:
+        return [new]
+    last = args[-1]
+    sep = _separator(args, call)
+    if isinstance(last.comma, cst.Comma):  # trailing comma: the new argument gets one too
+        last_ws = last.comma.whitespace_after
+        sep_ws = sep.whitespace_after
+        if isinstance(last_ws, cst.ParenthesizedWhitespace) and isinstance(sep_ws, cst.ParenthesizedWhitespace):
+            # keep a comment on the old last line where it is; the new line takes the closing indentation
+            sep = last.comma.with_changes(
+                whitespace_after=last_ws.with_changes(indent=sep_ws.indent, last_line=sep_ws.last_line)
+            )
+            new_comma = cst.Comma(
+                whitespace_after=cst.ParenthesizedWhitespace(indent=last_ws.indent, last_line=last_ws.last_line)
+            )
+        else:
+            new_comma = last.comma
+        return [*args[:-1], last.with_changes(comma=sep), new.with_changes(comma=new_comma)]
+    return [
+        *args[:-1],
+        last.with_changes(comma=sep, whitespace_after_arg=cst.SimpleWhitespace("")),
+        new.with_changes(whitespace_after_arg=last.whitespace_after_arg),
+    ]
+
+
+def _sort_key(name: str) -> tuple[int, str, str]:
+    """isort/ruff `order-by-type`: CONSTANTS, then Classes, then everything else."""
+    rank = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return rank, name.lower(), name
+
+
+class AsyncSessionmaker(FixerCodemod):
+    __doc__ = __doc__
+
+    RULE_ID = "FX003"
+    RULE_NAME = "async-sessionmaker"
+    DEFECTS = ("ENG-SESSIONMAKER", "ENG-EXPIRE")
+    # `\bsessionmaker\b` alone misses `async_sessionmaker` (`_` is a word character, so there is no \b before "s")
+    TRIGGER = re.compile(rb"\b(?:async_)?sessionmaker\b")
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        prepass = _Prepass()
+        tree.visit(prepass)
+        self._mod = prepass.facts
+        self._mod.finish()
+        self._top_ids = {id(stmt): i for i, stmt in enumerate(tree.body)}
+        self._current_top = 0
+        self._first_rename: int | None = None  # index of the first top-level statement that now needs the import
+        self._removals: set[tuple[str, str | None, str | None]] = set()
+        existing = [
+            local
+            for local, origin in self._mod.module_level_imports.items()
+            if origin.startswith("sqlalchemy.") and origin.rpartition(".")[2] == _NEW_NAME
+        ]
+        # reuse an existing module-level import (also `as` one); else the plain name, unless a local binds it
+        self._new_name = _NEW_NAME if _NEW_NAME in existing else (existing[0] if existing else None)
+        self._import_needed = self._new_name is None
+        if self._new_name is None and _NEW_NAME not in self._mod.nested_bindings:
+            self._new_name = _NEW_NAME
+
+        tree = super().transform_module_impl(tree)
+
+        if self._first_rename is not None and self._import_needed:
+            merged = self._merge_import(tree, self._first_rename)
+            if merged is not None:
+                tree = merged
+            else:
+                AddImportsVisitor.add_needed_import(self.context, _ASYNC_MODULE, _NEW_NAME)
+        for module, obj, asname in sorted(self._removals, key=str):
+            RemoveImportsVisitor.remove_unused_import(self.context, module, obj, asname)
+        return tree
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        index = self._top_ids.get(id(node))
+        if index is not None:
+            self._current_top = index
+        return super().on_visit(node)
+
+    # ---------------------------------------------------------------- calls
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        qualified = self._mod.qualify(original_node.func)
+        if qualified is None:
+            return updated_node
+        if qualified in _SESSIONMAKERS:
+            if self._new_name is None or not self._makes_async_sessions(original_node):
+                return updated_node
+            return self._rewrite(original_node, updated_node, rename=True)
+        if qualified.startswith("sqlalchemy.") and qualified.rpartition(".")[2] == _NEW_NAME:
+            return self._rewrite(original_node, updated_node, rename=False)
+        return updated_node
+
+    def _makes_async_sessions(self, call: cst.Call) -> bool:
+        args = list(call.args)
+        class_index = _kwarg(args, "class_")
+        if class_index is not None:
+            return self._mod.is_async_session(args[class_index].value)
+        bind_index = _kwarg(args, "bind")
+        if bind_index is None:
+            positional = [arg for arg in args if arg.keyword is None and not arg.star]
+            if not positional or args[0] is not positional[0]:
+                return False
+            return self._mod.is_async_engine(positional[0].value)
+        return self._mod.is_async_engine(args[bind_index].value)
+
+    def _rewrite(self, original: cst.Call, updated: cst.Call, *, rename: bool) -> cst.Call:
+        args = list(updated.args)
+        dropped: cst.Arg | None = None
+        autocommit = _kwarg(args, "autocommit")
+        if autocommit is not None:
+            dropped = args[autocommit]
+            args = _without(args, autocommit)
+
+        expire_fixed = expire_left = False
+        expire = _kwarg(args, "expire_on_commit")
+        if expire is not None:
+            if _is_true(args[expire].value):
+                args[expire] = args[expire].with_changes(value=cst.Name("False"))
+                expire_fixed = True
+        elif any(arg.star == "**" for arg in args):
+            expire_left = True  # the mapping may carry it already: adding it again would be a TypeError
+        elif not args and dropped is not None:  # f(autocommit=False) -> f(expire_on_commit=False), same layout
+            args = [dropped.with_changes(keyword=cst.Name("expire_on_commit"), value=cst.Name("False"))]
+            expire_fixed = True
+        else:
+            equal = next((arg.equal for arg in args if isinstance(arg.equal, cst.AssignEqual)), None)
+            if equal is None:  # the default AssignEqual renders as ` = `
+                no_space = cst.SimpleWhitespace("")
+                equal = cst.AssignEqual(whitespace_before=no_space, whitespace_after=no_space)
+            new_arg = cst.Arg(keyword=cst.Name("expire_on_commit"), value=cst.Name("False"), equal=equal)
+            args = _appended(args, new_arg, updated)
+            expire_fixed = True
+
+        if not (rename or dropped or expire_fixed):
+            return updated
+        new_call = updated.with_changes(args=args)
+        if rename:
+            assert self._new_name is not None
+            new_call = new_call.with_changes(func=cst.Name(self._new_name))
+            self._note_rename(original)
+        self.report(
+            self._finding(
+                original,
+                new_call,
+                rename=rename,
+                dropped_autocommit=dropped is not None,
+                expire_fixed=expire_fixed,
+                expire_left=expire_left,
+            )
+        )
+        return new_call
+
+    def _note_rename(self, original: cst.Call) -> None:
+        if self._first_rename is None:
+            self._first_rename = self._current_top
+        dotted = _dotted(original.func)
+        if dotted is None:
+            return
+        local = dotted.partition(".")[0]
+        removal = self._mod.import_of.get(local)
+        # only module-level imports: RemoveImportsVisitor would empty a try/except or if block into `pass`
+        if removal is None or local not in self._mod.module_level_imports:
+            return
+        if removal[0] is None:  # `import sqlalchemy.orm` binds `sqlalchemy`: the module is the call's prefix
+            removal = (dotted.rpartition(".")[0], None, None)
+        self._removals.add(removal)
+
+    def _finding(
+        self,
+        original: cst.Call,
+        new_call: cst.Call,
+        *,
+        rename: bool,
+        dropped_autocommit: bool,
+        expire_fixed: bool,
+        expire_left: bool,
+    ) -> Finding:
+        class_arg = _class_arg(original)
+        if rename and class_arg is not None and self._mod.is_async_session(class_arg):
+            problem = "The sync sessionmaker() is used to build AsyncSession objects (class_=AsyncSession)."
+            root_cause = (
+                "The code moved to SQLAlchemy's asyncio layer but kept the sync session factory, which is typed as "
+                "making sync Sessions and keeps their defaults, notably expire_on_commit=True."
+            )
+            explanation = f"Renamed to async_sessionmaker (from {_ASYNC_MODULE}), the factory made for AsyncSession. "
+        elif rename:
+            problem = "sessionmaker() bound to an AsyncEngine builds sync Session objects."
+            root_cause = (
+                "The engine moved to SQLAlchemy's asyncio layer (create_async_engine) but the session factory is "
+                "still the sync sessionmaker, whose sessions cannot be used with `async with` or awaited."
+            )
+            explanation = (
+                f"Renamed to async_sessionmaker (from {_ASYNC_MODULE}). The sync factory fails at the first "
+                f"`async with maker() as session:` with `{_ERR_CONTEXT}`. "
+            )
+        else:
+            problem = "async_sessionmaker() keeps the default expire_on_commit=True, so objects expire on commit."
+            root_cause = (
+                "After `await session.commit()` every loaded object is expired; reading an attribute then needs a "
+                "lazy refresh, which an async session cannot do implicitly."
+            )
+            explanation = ""
+        if dropped_autocommit:
+            explanation += (
+                "Dropped autocommit=: async sessions never autocommit, and autocommit=True raises "
+                f"`{_ERR_AUTOCOMMIT}`. "
+            )
+        if expire_fixed:
+            explanation += (
+                "Set expire_on_commit=False: with the default True, reading e.g. `user.id` after "
+                f"`await session.commit()` raises `{_ERR_EXPIRE}`"
+            )
+        elif expire_left:
+            explanation += (
+                "expire_on_commit was not added because a **mapping is passed: make sure it sets "
+                "expire_on_commit=False."
+            )
+        defects: list[str] = []
+        if rename or dropped_autocommit:
+            defects.append("ENG-SESSIONMAKER")
+        if expire_fixed:
+            defects.append("ENG-EXPIRE")
+        if not rename:  # an async_sessionmaker: the expire fix is the point
+            defects.sort(key=lambda d: d != "ENG-EXPIRE")
+        return Finding(
+            rule=self.RULE_ID,
+            category=Category.DATABASE,
+            severity=Severity.CRITICAL,
+            problem=problem,
+            root_cause=root_cause,
+            old_code=self.code(original),
+            new_code=self.code(new_call),
+            explanation=explanation.strip(),
+            defects=tuple(defects),
+        )
+
+    # --------------------------------------------------------------- import
+
+    def _merge_import(self, tree: cst.Module, before: int) -> cst.Module | None:
+        """Add async_sessionmaker, in sorted position, to a module-level `from sqlalchemy.ext.asyncio import ...`
+        that precedes the first use. None when there is none (AddImportsVisitor then adds a new line)."""
+        for i, stmt in enumerate(tree.body[: before + 1]):
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for j, small in enumerate(stmt.body):
+                if (
+                    isinstance(small, cst.ImportFrom)
+                    and _module_name(small) == _ASYNC_MODULE
+                    and not isinstance(small.names, cst.ImportStar)
+                ):
+                    new_small = small.with_changes(names=self._insert_sorted(small))
+                    new_stmt = stmt.with_changes(body=[*stmt.body[:j], new_small, *stmt.body[j + 1 :]])
+                    return tree.with_changes(body=[*tree.body[:i], new_stmt, *tree.body[i + 1 :]])
+        return None
+
+    @staticmethod
+    def _insert_sorted(node: cst.ImportFrom) -> list[cst.ImportAlias]:
+        names = list(node.names)  # type: ignore[arg-type]  # not ImportStar (checked by the caller)
+        keys = [_sort_key(_dotted(alias.name) or "") for alias in names]
+        new_key = _sort_key(_NEW_NAME)
+        position = bisect.bisect_left(keys, new_key) if keys == sorted(keys) else len(names)
+        if len(names) > 1:
+            sep = next(a.comma for a in names[:-1] if isinstance(a.comma, cst.Comma))
+        elif node.lpar is not None and isinstance(node.lpar.whitespace_after, cst.ParenthesizedWhitespace):
+            sep = cst.Comma(whitespace_after=node.lpar.whitespace_after)
+        else:
+            sep = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        new = cst.ImportAlias(name=cst.Name(_NEW_NAME))
+        if position < len(names):
+            return [*names[:position], new.with_changes(comma=sep), *names[position:]]
+        last = names[-1]
+        return [*names[:-1], last.with_changes(comma=sep), new.with_changes(comma=last.comma)]

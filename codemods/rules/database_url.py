@@ -1,0 +1,817 @@
+"""FX004 async-database-url: every PostgreSQL URL the async engine can see must name asyncpg and speak its query.
+
+A half-done move to `create_async_engine` usually leaves the URL behind (URL-PLAIN, URL-POSTGRES,
+URL-PSYCOPG2), often with libpq's `sslmode`/`channel_binding` that asyncpg rejects (URL-NEON-SSL). The URL
+lives in several places (URL-WHERE): `.env` files, compose files, alembic.ini (URL-ALEMBIC-PCT), Python
+literals, and the hosting platform's environment, which beats every file. Hence three classes:
+
+- `DatabaseUrlTextRule`: `.env*`, `alembic.ini`, compose files.
+- `DatabaseUrlCodemod`: URL literals in Python.
+- `RuntimeUrlNormaliser`: wraps a non-literal `create_async_engine` URL in a run-time normaliser.
+
+`postgresql+psycopg://` (psycopg 3, async capable) is left alone (URL-PSYCOPG3), and so is every other database.
+Nothing happens unless the project uses SQLAlchemy's asyncio layer (`facts.async_db`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+import libcst as cst
+from libcst.codemod.visitors import AddImportsVisitor
+
+from codemods.facts import ProjectFacts
+from codemods.findings import Category, Finding, Severity
+from codemods.rules.base import FixerCodemod, TextRule
+from codemods.urls import to_async_url
+
+RULE_ID = "FX004"
+RULE_NAME = "async-database-url"
+
+# --------------------------------------------------------------------------------------------------
+# What a change means: defect IDs and the words of the finding.
+
+_ROOT_CAUSES = {
+    "URL-PLAIN": (
+        "`postgresql://` selects a synchronous driver (psycopg2 on SQLAlchemy 2.0, psycopg 3 on 2.1), which "
+        "create_async_engine refuses: `InvalidRequestError: The asyncio extension requires an async driver to be "
+        "used. The loaded 'psycopg2' is not async.` (SQLAlchemy 2.1 with only psycopg2: "
+        "`ModuleNotFoundError: No module named 'psycopg'`)."
+    ),
+    "URL-POSTGRES": (
+        "`postgres://` is no SQLAlchemy dialect name: "
+        "`NoSuchModuleError: Can't load plugin: sqlalchemy.dialects:postgres`."
+    ),
+    "URL-PSYCOPG2": (
+        "psycopg2 is synchronous, so create_async_engine refuses it: `InvalidRequestError: The asyncio extension "
+        "requires an async driver to be used. The loaded 'psycopg2' is not async.`"
+    ),
+    "URL-NEON-SSL": (
+        "asyncpg's connect() has no libpq `sslmode` or `channel_binding` argument: `TypeError: connect() got an "
+        "unexpected keyword argument 'sslmode'` on the first connection. asyncpg spells it `ssl=`."
+    ),
+    "URL-ALEMBIC-PCT": (
+        "alembic reads alembic.ini through configparser interpolation, so a single `%` (percent-encoding in the "
+        "URL) raises `InterpolationSyntaxError: '%' must be followed by '%' or '('`."
+    ),
+}
+
+_SCHEME_DEFECT = (
+    ("postgresql+psycopg2://", "URL-PSYCOPG2"),
+    ("postgresql://", "URL-PLAIN"),
+    ("postgres://", "URL-POSTGRES"),
+)
+_LIBPQ_PARAM = re.compile(r"[?&](?:sslmode|channel_binding)=")
+
+
+def _url_defects(changes: Sequence[tuple[str, str]]) -> list[str]:
+    """Defect IDs behind a list of (old URL, new URL) rewrites."""
+    found: list[str] = []
+    for old, _new in changes:
+        for scheme, defect in _SCHEME_DEFECT:
+            if old.startswith(scheme):
+                found.append(defect)
+                break
+        if _LIBPQ_PARAM.search(old):
+            found.append("URL-NEON-SSL")
+    return list(dict.fromkeys(found))
+
+
+def _finding(
+    *,
+    defects: Sequence[str],
+    where: str,
+    old_code: str,
+    new_code: str,
+    line: int | None = None,
+) -> Finding:
+    problems = []
+    if any(d in defects for d in ("URL-PLAIN", "URL-POSTGRES", "URL-PSYCOPG2")):
+        problems.append("names a driver create_async_engine cannot use")
+    if "URL-NEON-SSL" in defects:
+        problems.append("carries libpq's sslmode/channel_binding, which asyncpg rejects")
+    if "URL-ALEMBIC-PCT" in defects:
+        problems.append("has an unescaped `%` that configparser rejects")
+    explanation = []
+    if any(d in defects for d in ("URL-PLAIN", "URL-POSTGRES", "URL-PSYCOPG2")):
+        explanation.append("the scheme is now `postgresql+asyncpg://`")
+    if "URL-NEON-SSL" in defects:
+        explanation.append("`sslmode=X` became `ssl=X` and `channel_binding` was dropped")
+    if "URL-ALEMBIC-PCT" in defects:
+        explanation.append("every `%` is written `%%`, which configparser reads back as `%`")
+    said = "; ".join(explanation)
+    explanation_text = (
+        said[:1].upper() + said[1:] + ". Password, percent-encoding and the other query parameters are kept as written."
+    )
+    return Finding(
+        rule=RULE_ID,
+        category=Category.CONFIG,
+        severity=Severity.CRITICAL,
+        problem=f"The database URL in {where} " + " and ".join(problems) + ".",
+        root_cause=" ".join(_ROOT_CAUSES[d] for d in defects if d in _ROOT_CAUSES),
+        old_code=old_code,
+        new_code=new_code,
+        explanation=explanation_text,
+        defects=tuple(dict.fromkeys([*defects, "URL-WHERE"])),
+        line=line,
+    )
+
+
+# A name meant for a synchronous consumer keeps its URL (SYNC_DATABASE_URL, database_url_sync); not "async".
+_SYNC_NAME = re.compile(r"(?<![A-Za-z])sync", re.IGNORECASE)
+
+# --------------------------------------------------------------------------------------------------
+# Text files
+
+
+# A PostgreSQL URL token in a text value: stops at whitespace, quotes and braces, but keeps ${VAR} whole.
+_URL_TOKEN = re.compile(r"(?<![\w+.])postgres(?:ql)?(?:\+\w+)?://(?:\$\{[^}\s]*\}|[^\s\"'`{}\\])*")
+_INLINE_COMMENT = re.compile(r"\s#")
+_COMPOSE_NAME = re.compile(r"(?:docker-)?compose[^/]*\.ya?ml")
+
+_ENV_ASSIGN = re.compile(r"[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*")
+_ALEMBIC_URL = re.compile(r"(?P<lead>[ \t]*sqlalchemy\.url[ \t]*[=:][ \t]*)(?P<value>.*?)[ \t]*")
+_ALEMBIC_PCT = re.compile(r"%%|%\([^)\s]*\)s|%")
+_COMPOSE_ENV_KEY = re.compile(r"(?P<indent>[ \t]*)environment[ \t]*:[ \t]*(?:&\S+[ \t]*)?(?:#.*)?")
+_COMPOSE_MAP = re.compile(r"[ \t]*(?P<q>[\"']?)(?P<key>[^\s:\"'#=\-][^\s:\"'#=]*)(?P=q)[ \t]*:(?:[ \t]+|$)")
+_COMPOSE_LIST = re.compile(r"[ \t]*-[ \t]+(?P<q>[\"']?)(?P<key>[^\s:\"'#=]+)=")
+_UPPER_KEY = re.compile(r"[A-Z_][A-Z0-9_]*")
+_TOP_KEY = re.compile(r"(?P<key>[^\s:#][^:#]*?)[ \t]*:")
+_SERVICE_PROP = re.compile(r"[ \t]*(?P<key>build|image)[ \t]*:")
+
+# Private-use characters stand for text a rewrite must keep opaque (interpolations, f-string expressions).
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_SENTINEL = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
+
+
+def _rewrite_urls(text: str, changes: list[tuple[str, str]]) -> str:
+    """Rewrite every URL token of `text` with `to_async_url`, recording (old, new) pairs in `changes`."""
+
+    def sub(match: re.Match[str]) -> str:
+        new = to_async_url(match[0])
+        if new is None:
+            return match[0]
+        changes.append((match[0], new))
+        return new
+
+    return _URL_TOKEN.sub(sub, text)
+
+
+def _value_span(line: str, start: int, quote: str = "") -> tuple[int, int]:
+    """Where the value starting at `start` lies: inside its quotes, or up to an inline ` #` comment."""
+    if not quote and start < len(line) and line[start] in "\"'":
+        quote, start = line[start], start + 1
+    if quote:
+        end = line.find(quote, start)
+        return start, end if end >= 0 else len(line)
+    comment = _INLINE_COMMENT.search(line, start)
+    return start, comment.start() if comment else len(line)
+
+
+def _rewrite_value(line: str, span: tuple[int, int], changes: list[tuple[str, str]]) -> str:
+    begin, end = span
+    return line[:begin] + _rewrite_urls(line[begin:end], changes) + line[end:]
+
+
+def _alembic_value(value: str) -> str:
+    """The sqlalchemy.url value with the URL rewritten and every literal `%` escaped as `%%`."""
+    keep: list[str] = []
+
+    def decode(match: re.Match[str]) -> str:
+        if match[0] in ("%", "%%"):
+            return "%"
+        keep.append(match[0])  # %(here)s and friends stay interpolations
+        return f"{_OPEN}{len(keep) - 1}{_CLOSE}"
+
+    if _OPEN in value or _CLOSE in value:
+        return value
+    plain = _ALEMBIC_PCT.sub(decode, value)
+    plain = _rewrite_urls(plain, [])
+    return _SENTINEL.sub(lambda m: keep[int(m[1])], plain.replace("%", "%%"))
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _is_content(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _third_party_services(lines: Sequence[str]) -> set[int]:
+    """Line numbers (0-based) of compose services that run someone else's image (`image:` and no `build:`).
+
+    Their URLs belong to another program (Hasura, a Node service, a migration tool) that wants libpq's form.
+    """
+    skipped: set[int] = set()
+    in_services = False
+    service_indent: int | None = None
+    block: list[int] = []
+    props: set[str] = set()
+
+    def close() -> None:
+        if "image" in props and "build" not in props:
+            skipped.update(block)
+        block.clear()
+        props.clear()
+
+    for number, line in enumerate(lines):
+        if not _is_content(line):
+            if block:
+                block.append(number)
+            continue
+        indent = _indent(line)
+        if indent == 0:
+            close()
+            top = _TOP_KEY.match(line)
+            in_services = bool(top) and top["key"].strip("\"'") == "services"
+            service_indent = None
+            continue
+        if not in_services:
+            continue
+        if service_indent is None:
+            service_indent = indent
+        if indent <= service_indent:
+            close()
+        block.append(number)
+        prop = _SERVICE_PROP.match(line)
+        if prop and indent > service_indent:
+            props.add(prop["key"])
+    close()
+    return skipped
+
+
+class DatabaseUrlTextRule(TextRule):
+    """Database URLs in .env, alembic.ini and compose files must use postgresql+asyncpg://
+
+    **What it does.** In `.env` and `.env.*` files (any folder), in the `sqlalchemy.url` of `alembic.ini`,
+    and in the `environment:` of `docker-compose*.yml` / `compose*.yml` services built from the project,
+    rewrites `postgres://`, `postgresql://` and `postgresql+psycopg2://` URLs to `postgresql+asyncpg://`,
+    and on asyncpg URLs turns `sslmode=X` into `ssl=X` and drops `channel_binding`.
+
+    **Why.** create_async_engine reads the URL from these files (URL-WHERE) and fails on a sync driver at
+    startup (URL-PLAIN, URL-POSTGRES, URL-PSYCOPG2) or on libpq parameters at the first connection
+    (URL-NEON-SSL); in alembic.ini a bare `%` stops alembic (URL-ALEMBIC-PCT).
+
+    **Example** (.env)::
+
+        export DATABASE_URL="postgresql://owner:npg_x@ep-1.neon.tech/neondb?sslmode=require&channel_binding=require"
+
+    **Use instead**::
+
+        export DATABASE_URL="postgresql+asyncpg://owner:npg_x@ep-1.neon.tech/neondb?ssl=require"
+
+    alembic.ini: `sqlalchemy.url = postgresql://u:p%40ss@db/app` becomes
+    `sqlalchemy.url = postgresql+asyncpg://u:p%%40ss@db/app`. Compose: `- DATABASE_URL=postgres://u:p@db/app`
+    becomes `- DATABASE_URL=postgresql+asyncpg://u:p@db/app`, and `DATABASE_URL: postgres://...` likewise.
+
+    **Fix safety.** Line by line: everything but the URL (comments, quotes, `export`, CRLF, a missing final
+    newline) stays byte-identical; keys named for a sync consumer (`SYNC_DATABASE_URL`), commented lines and
+    services that only pull a third-party `image:` are left alone; `postgresql+psycopg://` (URL-PSYCOPG3) too.
+    """
+
+    RULE_ID: ClassVar[str] = RULE_ID
+    RULE_NAME: ClassVar[str] = RULE_NAME
+    DEFECTS: ClassVar[tuple[str, ...]] = (
+        "URL-PLAIN",
+        "URL-POSTGRES",
+        "URL-PSYCOPG2",
+        "URL-NEON-SSL",
+        "URL-WHERE",
+        "URL-ALEMBIC-PCT",
+    )
+
+    def applies_to(self, path: str) -> bool:
+        name = path.rsplit("/", 1)[-1]
+        return (
+            name == ".env" or name.startswith(".env.") or name == "alembic.ini" or bool(_COMPOSE_NAME.fullmatch(name))
+        )
+
+    def fix(self, path: str, text: str, facts: ProjectFacts) -> tuple[str, list[Finding]]:
+        if not facts.async_db:
+            return text, []
+        name = path.rsplit("/", 1)[-1]
+        if name == "alembic.ini":
+            rewrite: Callable[[list[str]], list[list[tuple[str, str]] | None]] = self._alembic
+        elif _COMPOSE_NAME.fullmatch(name):
+            rewrite = self._compose
+        else:
+            rewrite = self._dotenv
+
+        # Split on "\n" only: a "\r" stays at the end of its line and outside every edited span.
+        lines = text.split("\n")
+        bodies = [line[:-1] if line.endswith("\r") else line for line in lines]
+        originals = list(bodies)
+        per_line = rewrite(bodies)
+
+        findings: list[Finding] = []
+        for number, (old, new, changes) in enumerate(zip(originals, bodies, per_line, strict=True), start=1):
+            if new == old:
+                continue
+            lines[number - 1] = new + lines[number - 1][len(old) :]
+            defects = _url_defects(changes or [])
+            if name == "alembic.ini" and _bare_percent(old):
+                defects.append("URL-ALEMBIC-PCT")
+            findings.append(
+                _finding(defects=defects, where=f"{path} line {number}", old_code=old, new_code=new, line=number)
+            )
+        if not findings:
+            return text, []
+        return "\n".join(lines), findings
+
+    # Each rewriter edits `lines` in place and returns, per line, the URL rewrites made (None: untouched).
+
+    @staticmethod
+    def _dotenv(lines: list[str]) -> list[list[tuple[str, str]] | None]:
+        result: list[list[tuple[str, str]] | None] = []
+        for number, line in enumerate(lines):
+            match = _ENV_ASSIGN.match(line)
+            if match is None or _SYNC_NAME.search(match["key"]):
+                result.append(None)
+                continue
+            changes: list[tuple[str, str]] = []
+            lines[number] = _rewrite_value(line, _value_span(line, match.end()), changes)
+            result.append(changes)
+        return result
+
+    @staticmethod
+    def _alembic(lines: list[str]) -> list[list[tuple[str, str]] | None]:
+        result: list[list[tuple[str, str]] | None] = []
+        for number, line in enumerate(lines):
+            match = _ALEMBIC_URL.fullmatch(line)
+            if match is None:
+                result.append(None)
+                continue
+            changes: list[tuple[str, str]] = []
+            value = match["value"]
+            # Record the URL rewrite on the unescaped value, then write the escaped result.
+            _rewrite_urls(_ALEMBIC_PCT.sub(lambda m: "%" if m[0] in ("%", "%%") else m[0], value), changes)
+            lines[number] = line[: match.start("value")] + _alembic_value(value) + line[match.end("value") :]
+            result.append(changes)
+        return result
+
+    @staticmethod
+    def _compose(lines: list[str]) -> list[list[tuple[str, str]] | None]:
+        skipped = _third_party_services(lines)
+        result: list[list[tuple[str, str]] | None] = []
+        env_indent: int | None = None  # inside an `environment:` block opened at this indent
+        in_extension = False  # inside a top-level `x-...:` block (anchors shared by services)
+        for number, line in enumerate(lines):
+            result.append(None)
+            if not _is_content(line):
+                continue
+            indent = _indent(line)
+            stripped = line.lstrip(" \t")
+            if indent == 0:
+                top = _TOP_KEY.match(line)
+                in_extension = bool(top) and top["key"].strip("\"'").startswith("x-")
+            if env_indent is not None and not (
+                indent > env_indent or (indent == env_indent and stripped.startswith("-"))
+            ):
+                env_indent = None
+            opener = _COMPOSE_ENV_KEY.fullmatch(line)
+            if opener is not None:
+                env_indent = indent
+                continue
+            if number in skipped or (env_indent is None and not in_extension):
+                continue
+            match = _COMPOSE_LIST.match(line)
+            if match is not None:
+                span = _value_span(line, match.end(), match["q"])
+            else:
+                match = _COMPOSE_MAP.match(line)
+                if match is None:
+                    continue
+                span = _value_span(line, match.end())
+            key = match["key"]
+            if _SYNC_NAME.search(key) or (env_indent is None and not _UPPER_KEY.fullmatch(key)):
+                continue
+            changes: list[tuple[str, str]] = []
+            lines[number] = _rewrite_value(line, span, changes)
+            result[number] = changes
+        return result
+
+
+def _bare_percent(line: str) -> bool:
+    """Whether an alembic.ini line holds a `%` configparser cannot interpolate."""
+    return any(m[0] == "%" for m in _ALEMBIC_PCT.finditer(line))
+
+
+# --------------------------------------------------------------------------------------------------
+# Python literals
+
+_STRING_TYPES = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
+# Calls whose URL goes to a synchronous engine or straight to a driver that wants libpq's form.
+_SYNC_CALLS = frozenset({"create_engine", "engine_from_config", "connect", "create_pool"})
+
+
+def _callee_name(func: cst.BaseExpression) -> str | None:
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
+
+
+def _target_names(node: cst.BaseExpression) -> list[str]:
+    if isinstance(node, cst.Name):
+        return [node.value]
+    if isinstance(node, cst.Attribute):
+        return [node.attr.value]
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return [name for element in node.elements for name in _target_names(element.value)]
+    return []
+
+
+def _string_leaves(node: cst.BaseExpression) -> list[cst.SimpleString | cst.FormattedString] | None:
+    """The literal parts of a (possibly implicitly concatenated) string, or None for bytes."""
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = _string_leaves(node.left), _string_leaves(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, (cst.SimpleString, cst.FormattedString)):
+        return None if "b" in node.prefix.lower() else [node]
+    return None
+
+
+def _rewrite_string(node: cst.BaseExpression) -> tuple[cst.BaseExpression, list[tuple[str, str]]] | None:
+    """`node` with its URL rewritten, or None when it holds none to change.
+
+    The literal text is rewritten as written (escapes, percent-encoding untouched). F-string expressions and
+    the seams between implicitly concatenated parts become sentinels, so that a rewrite never moves text
+    across them; a rewrite that would (a dropped parameter spanning two parts) is given up.
+    """
+    leaves = _string_leaves(node)
+    if not leaves:
+        return None
+    expressions: list[cst.BaseFormattedStringContent] = []
+    seams: list[int] = []
+    flat: list[str] = []
+    for index, leaf in enumerate(leaves):
+        if index:
+            expressions.append(cst.FormattedStringText(value=""))  # placeholder slot for the seam
+            seams.append(len(expressions) - 1)
+            flat.append(f"{_OPEN}{len(expressions) - 1}{_CLOSE}")
+        if isinstance(leaf, cst.SimpleString):
+            body = leaf.value[len(leaf.prefix) + len(leaf.quote) : -len(leaf.quote)]
+            flat.append(body)
+            continue
+        for part in leaf.parts:
+            if isinstance(part, cst.FormattedStringText):
+                flat.append(part.value)
+            else:
+                expressions.append(part)
+                flat.append(f"{_OPEN}{len(expressions) - 1}{_CLOSE}")
+    text = "".join(flat)
+    if text.count(_OPEN) != len(expressions) or text.count(_CLOSE) != len(expressions):
+        return None  # the literal itself holds a sentinel character
+    new = to_async_url(text)
+    if new is None:
+        return None
+    survivors = [int(m[1]) for m in _SENTINEL.finditer(new)]
+    if survivors != sorted(set(survivors)) or not set(seams) <= set(survivors):
+        return None
+
+    # Cut the new text back into leaves at the seams, and each f-string leaf into parts.
+    pieces = re.split(f"{_OPEN}(?:{'|'.join(map(str, seams))}){_CLOSE}", new) if seams else [new]
+    new_leaves: list[cst.BaseExpression] = []
+    for leaf, piece in zip(leaves, pieces, strict=True):
+        if isinstance(leaf, cst.SimpleString):
+            quote, prefix = leaf.quote, leaf.value[: len(leaf.prefix)]  # .prefix is lower-cased
+            new_leaves.append(leaf.with_changes(value=f"{prefix}{quote}{piece}{quote}"))
+            continue
+        parts: list[cst.BaseFormattedStringContent] = []
+        for chunk in re.split(f"({_OPEN}\\d+{_CLOSE})", piece):
+            sentinel = _SENTINEL.fullmatch(chunk)
+            if sentinel:
+                parts.append(expressions[int(sentinel[1])])
+            elif chunk:
+                parts.append(cst.FormattedStringText(value=chunk))
+        new_leaves.append(leaf.with_changes(parts=parts))
+
+    leaf_iter = iter(new_leaves)
+
+    def rebuild(original: cst.BaseExpression) -> cst.BaseExpression:
+        if isinstance(original, cst.ConcatenatedString):
+            return original.with_changes(left=rebuild(original.left), right=rebuild(original.right))
+        return next(leaf_iter)
+
+    return rebuild(node), [(text, new)]
+
+
+class DatabaseUrlCodemod(FixerCodemod):
+    """Database URL literals in Python must use postgresql+asyncpg://
+
+    **What it does.** Rewrites string literals (any quote or prefix but bytes, f-strings whose text starts
+    with the scheme, implicitly concatenated parts) that hold a `postgres://`, `postgresql://` or
+    `postgresql+psycopg2://` URL to `postgresql+asyncpg://`, and on asyncpg URLs turns `sslmode=X` into `ssl=X`
+    and drops `channel_binding`: pydantic-settings defaults, `os.getenv` fallbacks, literals passed to
+    create_async_engine (URL-WHERE).
+
+    **Why.** create_async_engine fails at startup on a sync driver (URL-PLAIN, URL-POSTGRES, URL-PSYCOPG2)
+    and at the first connection on libpq parameters (URL-NEON-SSL).
+
+    **Example**::
+
+        class Settings(BaseSettings):
+            DATABASE_URL: str = "postgresql://postgres:postgres@localhost:5432/app"
+
+    **Use instead**::
+
+        class Settings(BaseSettings):
+            DATABASE_URL: str = "postgresql+asyncpg://postgres:postgres@localhost:5432/app"
+
+    **Fix safety.** Quote style, prefix, escapes and the password stay as written. Left alone: files that
+    still need psycopg2 (`facts.sync_driver_users`), docstrings, a bare scheme (`url.replace("postgres://",
+    ...)`), names meant for a sync consumer (`SYNC_DATABASE_URL`), arguments of `create_engine`,
+    `engine_from_config`, `*.connect` and `create_pool`, and `postgresql+psycopg://` (URL-PSYCOPG3).
+    """
+
+    RULE_ID: ClassVar[str] = RULE_ID
+    RULE_NAME: ClassVar[str] = RULE_NAME
+    DEFECTS: ClassVar[tuple[str, ...]] = ("URL-PLAIN", "URL-POSTGRES", "URL-PSYCOPG2", "URL-NEON-SSL", "URL-WHERE")
+    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(
+        rb"postgres(?:ql)?(?:\+psycopg2)?://|postgresql\+asyncpg://[^\s\"']*[?&](?:sslmode|channel_binding)="
+    )
+
+    def _is_sync_user(self) -> bool:
+        filename = (self.context.filename or "").replace("\\", "/")
+        if not filename:
+            return False
+        return any(filename == path or filename.endswith("/" + path) for path in self.facts.sync_driver_users)
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        return self.facts.async_db and not self._is_sync_user()
+
+    # Places whose strings are left alone: returning False skips the subtree.
+
+    def visit_Expr(self, node: cst.Expr) -> bool:
+        return not isinstance(node.value, _STRING_TYPES)  # docstrings and bare strings do not run
+
+    def visit_Assign(self, node: cst.Assign) -> bool:
+        names = [name for target in node.targets for name in _target_names(target.target)]
+        return not any(_SYNC_NAME.search(name) for name in names)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        return not any(_SYNC_NAME.search(name) for name in _target_names(node.target))
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        return node.keyword is None or not _SYNC_NAME.search(node.keyword.value)
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        return _callee_name(node.func) not in _SYNC_CALLS
+
+    # The literals: a concatenation is handled whole, so its parts are not visited on their own.
+
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> bool:
+        return False
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> bool:
+        return False
+
+    def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> cst.BaseExpression:
+        return self._leave_string(original_node, updated_node)
+
+    def leave_FormattedString(
+        self, original_node: cst.FormattedString, updated_node: cst.FormattedString
+    ) -> cst.BaseExpression:
+        return self._leave_string(original_node, updated_node)
+
+    def leave_ConcatenatedString(
+        self, original_node: cst.ConcatenatedString, updated_node: cst.ConcatenatedString
+    ) -> cst.BaseExpression:
+        return self._leave_string(original_node, updated_node)
+
+    def _leave_string(self, original_node: cst.BaseExpression, updated_node: cst.BaseExpression) -> cst.BaseExpression:
+        rewritten = _rewrite_string(updated_node)
+        if rewritten is None:
+            return updated_node
+        new_node, changes = rewritten
+        self.report(
+            _finding(
+                defects=_url_defects(changes),
+                where="a Python string literal",
+                old_code=self.code(original_node),
+                new_code=self.code(new_node),
+            )
+        )
+        return new_node
+
+
+# --------------------------------------------------------------------------------------------------
+# Run-time normalisation
+
+NORMALISER_NAME = "to_async_database_url"
+
+NORMALISER_SOURCE = '''\
+def to_async_database_url(url: str) -> str:
+    """Point a PostgreSQL URL at asyncpg, as hosting platforms inject it as postgresql://...?sslmode=...
+
+    Added by fixer (FX004): asyncpg rejects sslmode and channel_binding, and str(url) would hide the password.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    if parsed.drivername == "postgresql+asyncpg":
+        query = dict(parsed.query)
+        sslmode = query.pop("sslmode", None)
+        query.pop("channel_binding", None)
+        if sslmode is not None:
+            query.setdefault("ssl", sslmode)
+        parsed = parsed.set(query=query)
+    return parsed.render_as_string(hide_password=False)
+'''
+
+_MAKE_URL_MODULES = frozenset({"sqlalchemy", "sqlalchemy.engine", "sqlalchemy.engine.url"})
+
+
+def _dotted(node: cst.BaseExpression | None) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _defined_names(module: cst.Module) -> tuple[set[str], bool]:
+    """Top-level names the module binds (defs, classes, assignments, imports) and whether it imports make_url."""
+    names: set[str] = set()
+    has_make_url = False
+    for statement in module.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            names.add(statement.name.value)
+            continue
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign):
+                names.update(n for t in small.targets for n in _target_names(t.target))
+            elif isinstance(small, cst.AnnAssign):
+                names.update(_target_names(small.target))
+            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    bound = alias.evaluated_alias or alias.evaluated_name
+                    names.add(bound)
+                    if (
+                        bound == "make_url"
+                        and alias.evaluated_name == "make_url"
+                        and not small.relative
+                        and _dotted(small.module) in _MAKE_URL_MODULES
+                    ):
+                        has_make_url = True
+            elif isinstance(small, cst.Import):
+                names.update((alias.evaluated_alias or alias.evaluated_name).split(".")[0] for alias in small.names)
+    return names, has_make_url
+
+
+def _is_import_line(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], (cst.Import, cst.ImportFrom))
+    )
+
+
+def _has_header(module: cst.Module) -> bool:
+    """A docstring or `__strict__` flag first, as AddImportsVisitor sees it (imports never go above it)."""
+    if not module.body or not isinstance(module.body[0], cst.SimpleStatementLine):
+        return False
+    first = module.body[0].body
+    if len(first) != 1:
+        return False
+    small = first[0]
+    if isinstance(small, cst.Expr):
+        return isinstance(small.value, cst.SimpleString)
+    return (
+        isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and isinstance(small.targets[0].target, cst.Name)
+        and small.targets[0].target.value == "__strict__"
+    )
+
+
+def _blank_lines(count: int, lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    """`lines` with its leading blank lines replaced by exactly `count` of them (comments kept)."""
+    rest = list(lines)
+    while rest and rest[0].comment is None:
+        rest.pop(0)
+    return [cst.EmptyLine()] * count + rest
+
+
+class RuntimeUrlNormaliser(FixerCodemod):
+    """The URL given to create_async_engine at run time must be normalised for asyncpg
+
+    **What it does.** Where `create_async_engine(URL_EXPR, ...)` takes its URL (positional or `url=`) from
+    anything but a literal, wraps it as `create_async_engine(to_async_database_url(URL_EXPR), ...)` and adds,
+    once, after the module's imports, a small `to_async_database_url` function (SQLAlchemy's `make_url`) that
+    switches `postgres://`, `postgresql://` and `postgresql+psycopg2://` to asyncpg, turns `sslmode` into `ssl`
+    and drops `channel_binding`.
+
+    **Why.** Neon, Heroku and Render inject `DATABASE_URL=postgresql://...?sslmode=require&channel_binding=require`
+    into the process environment, and an OS variable beats `.env` in pydantic-settings (URL-WHERE), so fixed
+    files are not enough: the deployed app would still fail at startup (URL-PLAIN, URL-POSTGRES,
+    URL-PSYCOPG2) or at the first connection (URL-NEON-SSL). The function renders with
+    `render_as_string(hide_password=False)`, since `str(url)` masks the password.
+
+    **Example**::
+
+        engine = create_async_engine(settings.DATABASE_URL, echo=False)
+
+    **Use instead**::
+
+        from sqlalchemy.engine import make_url
+
+
+        def to_async_database_url(url: str) -> str:
+            ...
+
+
+        engine = create_async_engine(to_async_database_url(settings.DATABASE_URL), echo=False)
+
+    **Fix safety.** Idempotent: nothing happens in a module that already binds `to_async_database_url`, or
+    to an argument already wrapped. Literal URLs are `DatabaseUrlCodemod`'s; `create_engine` is left alone.
+    """
+
+    RULE_ID: ClassVar[str] = RULE_ID
+    RULE_NAME: ClassVar[str] = RULE_NAME
+    DEFECTS: ClassVar[tuple[str, ...]] = ("URL-WHERE", "URL-PLAIN", "URL-POSTGRES", "URL-PSYCOPG2", "URL-NEON-SSL")
+    # create_engine too: FX002 turns it into create_async_engine on the same parse, after this check.
+    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"\bcreate_(?:async_)?engine\b")
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        self._wrapped = False
+        if not self.facts.async_db:
+            return False
+        names, self._has_make_url = _defined_names(node)
+        return NORMALISER_NAME not in names
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        if _callee_name(updated_node.func) != "create_async_engine":
+            return updated_node
+        args = list(updated_node.args)
+        index = next((i for i, arg in enumerate(args) if arg.keyword is not None and arg.keyword.value == "url"), None)
+        if index is None and args and args[0].keyword is None and not args[0].star:
+            index = 0
+        if index is None:
+            return updated_node
+        value = args[index].value
+        if isinstance(value, _STRING_TYPES):
+            return updated_node  # a literal is rewritten in place by DatabaseUrlCodemod
+        if isinstance(value, cst.Call) and _callee_name(value.func) == NORMALISER_NAME:
+            return updated_node
+        args[index] = args[index].with_changes(
+            value=cst.Call(func=cst.Name(NORMALISER_NAME), args=[cst.Arg(value=value)])
+        )
+        new_node = updated_node.with_changes(args=args)
+        self._wrapped = True
+        self.report(
+            Finding(
+                rule=RULE_ID,
+                category=Category.CONFIG,
+                severity=Severity.CRITICAL,
+                problem=(
+                    "create_async_engine takes its URL from the environment or settings, where hosting platforms "
+                    "put `postgresql://...?sslmode=require&channel_binding=require`."
+                ),
+                root_cause=(
+                    "An OS environment variable beats `.env` in pydantic-settings, so fixing the files does not fix "
+                    "the deployed URL. " + _ROOT_CAUSES["URL-PLAIN"] + " " + _ROOT_CAUSES["URL-NEON-SSL"]
+                ),
+                old_code=self.code(original_node),
+                new_code=self.code(new_node),
+                explanation=(
+                    "The URL now passes through `to_async_database_url`, added to this module: it switches the "
+                    "driver to asyncpg, turns `sslmode` into `ssl`, drops `channel_binding`, and renders the URL "
+                    "with its password (`str(url)` would mask it as `***`)."
+                ),
+                defects=self.DEFECTS,
+            )
+        )
+        return new_node
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        if not self._wrapped:
+            return updated_node
+        if not self._has_make_url:
+            AddImportsVisitor.add_needed_import(self.context, "sqlalchemy.engine", "make_url")
+        source = NORMALISER_SOURCE
+        indent = updated_node.default_indent
+        if indent != "    ":
+            source = re.sub(r"^(?:    )+", lambda m: indent * (len(m[0]) // 4), source, flags=re.MULTILINE)
+        source = source.replace("\n", updated_node.default_newline)
+        function = cst.parse_statement(source, config=updated_node.config_for_parsing)
+
+        body = list(updated_node.body)
+        # After the leading import block, exactly where AddImportsVisitor will put make_url's import.
+        position = 1 if _has_header(updated_node) else 0
+        while position < len(body) and _is_import_line(body[position]):
+            position += 1
+        before = 2 if position > 0 or not self._has_make_url else 0
+        function = function.with_changes(leading_lines=_blank_lines(before, ()))
+        if position < len(body):
+            following = body[position]
+            body[position] = following.with_changes(leading_lines=_blank_lines(2, following.leading_lines))
+        body.insert(position, function)
+        return updated_node.with_changes(body=body)

@@ -1,0 +1,92 @@
+"""Database URL helpers shared by the FX004 rule and the report: pure string functions, no SQLAlchemy.
+
+Both work on the text as written: a password and its percent-encoding are kept byte-for-byte, because
+a round trip through a URL object re-encodes it (and `str(url)` even masks it as `***`).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["ASYNC_SCHEME", "SYNC_SCHEMES", "redact", "to_async_url"]
+
+ASYNC_SCHEME = "postgresql+asyncpg://"
+# Schemes create_async_engine cannot use with PostgreSQL (URL-PLAIN, URL-POSTGRES, URL-PSYCOPG2).
+SYNC_SCHEMES = ("postgres://", "postgresql://", "postgresql+psycopg2://")
+
+_SYNC_SCHEME = re.compile(r"(?:postgres|postgresql|postgresql\+psycopg2)://")
+# userinfo as SQLAlchemy's make_url reads it: user up to ':' or '/', password up to the first '@'.
+_USERINFO = re.compile(r"[^:/]*(?::[^@]*)?@")
+
+
+def _split_query(url: str) -> tuple[str, str | None, str]:
+    """Split `url` into (everything before '?', the query or None, a '#fragment' or '')."""
+    scheme_end = url.index("://") + 3
+    userinfo = _USERINFO.match(url, scheme_end)
+    start = userinfo.end() if userinfo else scheme_end
+    mark = url.find("?", start)
+    if mark < 0:
+        return url, None, ""
+    query, hash_, fragment = url[mark + 1 :].partition("#")
+    return url[:mark], query, hash_ + fragment
+
+
+def _asyncpg_query(query: str) -> str:
+    """`sslmode=X` becomes `ssl=X` (unless `ssl` is already set), `channel_binding` goes; the rest stays in order."""
+    params = query.split("&") if query else []
+    names = [param.partition("=")[0] for param in params]
+    kept: list[str] = []
+    for param, name in zip(params, names, strict=True):
+        if name == "channel_binding":
+            continue
+        if name == "sslmode":
+            if "ssl" in names:
+                continue
+            param = "ssl" + param[len("sslmode") :]
+        kept.append(param)
+    return "&".join(kept)
+
+
+def to_async_url(url: str) -> str | None:
+    """The asyncpg form of a PostgreSQL URL, or None when there is nothing to change.
+
+    `postgres://`, `postgresql://` and `postgresql+psycopg2://` become `postgresql+asyncpg://`; on an asyncpg
+    URL the query's `sslmode=X` becomes `ssl=X` and `channel_binding` is dropped (asyncpg rejects both).
+    Everything else (password, percent-encoding, other parameters and their order) is kept as written.
+    `postgresql+psycopg://` (psycopg 3 is async), sqlite, mysql and a bare scheme with nothing after it are
+    left alone.
+
+    >>> to_async_url("postgres://u:p%40ss@h/db?sslmode=require&channel_binding=require&x=1")
+    'postgresql+asyncpg://u:p%40ss@h/db?ssl=require&x=1'
+    """
+    match = _SYNC_SCHEME.match(url)
+    new = ASYNC_SCHEME + url[match.end() :] if match else url
+    if not new.startswith(ASYNC_SCHEME) or len(new) == len(ASYNC_SCHEME):
+        return None
+    base, query, fragment = _split_query(new)
+    if query is not None:
+        query = _asyncpg_query(query)
+        new = base + ("?" + query if query else "") + fragment
+    return None if new == url else new
+
+
+# scheme://user:password@ ; the user may be empty (redis://:secret@host).
+_CREDENTIALS = re.compile(r"(?P<prefix>\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s\"'<>]*:)(?P<password>[^@\s\"'<>]*)(?=@)")
+# Placeholders are not secrets: ${VAR}, $VAR, {expr} (an f-string), %(name)s (configparser), or already masked.
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\$\w+|\{[^}]*\}|%\([^)]*\)s|\*+")
+
+
+def redact(text: str) -> str:
+    """Replace the password of every URL inside `text` by `***` (`user:***@host`), for reports and the console.
+
+    >>> redact('DATABASE_URL="postgresql://app:s3cr%40t@db/app"')
+    'DATABASE_URL="postgresql://app:***@db/app"'
+    """
+
+    def mask(match: re.Match[str]) -> str:
+        password = match["password"]
+        if not password or _PLACEHOLDER.fullmatch(password):
+            return match[0]
+        return match["prefix"] + "***"
+
+    return _CREDENTIALS.sub(mask, text)

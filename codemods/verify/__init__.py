@@ -1,0 +1,1 @@
+"""Run a backend for real: a throwaway PostgreSQL server and a uvicorn process in its own virtualenv."""

@@ -1,0 +1,206 @@
+"""A throwaway PostgreSQL server with password (scram-sha-256) authentication on 127.0.0.1.
+
+Binaries come from the ``pgserver`` wheel (``pip install pgserver``) if installed, else from
+``initdb``/``pg_ctl`` on PATH, else from ``/usr/lib/postgresql/*/bin``. When running as root the
+server runs as an unprivileged system user (PostgreSQL refuses to run as root).
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+__all__ = ["PostgresNotAvailable", "PostgresServer", "find_postgres_binaries", "throwaway_postgres"]
+
+KIND_PGSERVER = "pgserver wheel"
+KIND_PATH = "PATH binaries"
+SYSTEM_USER = "pgserver"  # same unprivileged user pgserver itself creates when run as root
+_REQUIRED = ("initdb", "pg_ctl", "postgres", "psql")
+
+
+class PostgresNotAvailable(RuntimeError):
+    """No usable PostgreSQL binaries, or the server could not be started."""
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    url: str  # postgresql://USER:PASSWORD@127.0.0.1:PORT/DB
+    kind: str  # "pgserver wheel" or "PATH binaries"
+    bin_dir: Path
+    version: str  # e.g. "postgres (PostgreSQL) 16.2"
+
+    def __str__(self) -> str:
+        return self.url
+
+
+def _pgserver_bin_dir() -> Path | None:
+    # Locate the wheel's binaries without importing pgserver (its import has side effects).
+    try:
+        spec = importlib.util.find_spec("pgserver")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        bin_dir = Path(location) / "pginstall" / "bin"
+        if bin_dir.is_dir():
+            return bin_dir
+    return None
+
+
+def _candidates() -> list[tuple[str, Path]]:
+    found: list[tuple[str, Path]] = []
+    wheel = _pgserver_bin_dir()
+    if wheel is not None:
+        found.append((KIND_PGSERVER, wheel))
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        found.append((KIND_PATH, Path(os.path.realpath(on_path)).parent))
+    versions = glob.glob("/usr/lib/postgresql/*/bin")
+    versions.sort(key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0, reverse=True)
+    found.extend((KIND_PATH, Path(p)) for p in versions)
+    unique: list[tuple[str, Path]] = []
+    for kind, bin_dir in found:
+        if all((bin_dir / exe).exists() for exe in _REQUIRED) and bin_dir not in [b for _, b in unique]:
+            unique.append((kind, bin_dir))
+    return unique
+
+
+def _run_as() -> dict[str, int]:
+    """subprocess kwargs to drop root privileges (empty when not root)."""
+    if os.name != "posix" or os.geteuid() != 0:
+        return {}
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        try:
+            subprocess.run(["useradd", "-s", "/bin/bash", SYSTEM_USER], check=True, capture_output=True, text=True)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            detail = getattr(exc, "stderr", "") or exc
+            raise PostgresNotAvailable(
+                f"running as root: PostgreSQL needs an unprivileged user and `useradd {SYSTEM_USER}` failed: {detail}"
+            ) from exc
+        entry = pwd.getpwnam(SYSTEM_USER)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
+def find_postgres_binaries() -> tuple[str, Path, str]:
+    """Return (kind, bin_dir, version) of the first PostgreSQL installation that can run here."""
+    run_as = _run_as()
+    problems: list[str] = []
+    for kind, bin_dir in _candidates():
+        try:
+            proc = subprocess.run(
+                [str(bin_dir / "postgres"), "-V"], capture_output=True, text=True, timeout=30, cwd="/", **run_as
+            )
+        except OSError as exc:
+            problems.append(f"{bin_dir}: {exc}")
+            continue
+        if proc.returncode == 0:
+            return kind, bin_dir, proc.stdout.strip()
+        problems.append(f"{bin_dir}: {(proc.stderr or proc.stdout).strip()}")
+    hint = (
+        "No usable PostgreSQL server binaries found. Install them with `pip install pgserver` "
+        "(bundles PostgreSQL), or the OS package (e.g. `apt-get install postgresql`), "
+        "or use an existing PostgreSQL server instead (tests: set FIXER_TEST_DATABASE_URL)."
+    )
+    if problems:
+        hint += " Tried: " + "; ".join(problems)
+        if run_as:
+            hint += f" (binaries must be readable and executable by the unprivileged user {SYSTEM_USER!r})"
+    raise PostgresNotAvailable(hint)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run(args: list[str], run_as: dict[str, int], cwd: Path, what: str, timeout: float = 120) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(LC_ALL="C", LANG="C")
+    try:
+        proc = subprocess.run(
+            args, capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout, stdin=subprocess.DEVNULL, **run_as
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PostgresNotAvailable(f"{what} failed: {exc}") from exc
+    if proc.returncode != 0:
+        raise PostgresNotAvailable(f"{what} failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+@contextmanager
+def throwaway_postgres(
+    user: str = "fixer", database: str = "fixer", start_timeout: int = 60
+) -> Iterator[PostgresServer]:
+    """Start a fresh PostgreSQL server in a temporary directory; stop it and delete everything on exit."""
+    kind, bin_dir, version = find_postgres_binaries()
+    run_as = _run_as()
+    tmp = Path(tempfile.mkdtemp(prefix="fixer-pg-"))
+    data, socket_dir = tmp / "data", tmp / "sock"
+    started = False
+    try:
+        socket_dir.mkdir()
+        if run_as:
+            for path in (tmp, socket_dir):
+                os.chown(path, run_as["user"], run_as["group"])
+        _run(
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8", "--no-locale",
+             "--auth-local=trust", "--auth-host=scram-sha-256"],
+            run_as, tmp, "initdb",
+        )
+        for attempt in range(3):
+            port = _free_port()
+            options = f"-h 127.0.0.1 -p {port} -k {socket_dir} -c password_encryption=scram-sha-256 -c fsync=off"
+            try:
+                _run(
+                    [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(tmp / "server.log"), "-w",
+                     "-t", str(start_timeout), "-o", options, "start"],
+                    run_as, tmp, "pg_ctl start", timeout=start_timeout + 30,
+                )
+                started = True
+                break
+            except PostgresNotAvailable as exc:
+                log = (tmp / "server.log").read_text(errors="replace") if (tmp / "server.log").exists() else ""
+                if attempt == 2 or "could not bind" not in log:  # retry only a lost race for the port
+                    raise PostgresNotAvailable(f"{exc}\nserver log:\n{log}") from exc
+        password = secrets.token_urlsafe(18)
+        _run(
+            [str(bin_dir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(socket_dir), "-p", str(port),
+             "-U", "postgres", "-d", "postgres",
+             "-c", f"CREATE ROLE \"{user}\" LOGIN PASSWORD '{password}'",
+             "-c", f"CREATE DATABASE \"{database}\" OWNER \"{user}\""],
+            run_as, tmp, "creating the role and database",
+        )
+        url = f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@127.0.0.1:{port}/{quote(database, safe='')}"
+        yield PostgresServer(url=url, kind=kind, bin_dir=bin_dir, version=version)
+    finally:
+        try:
+            if started:
+                _stop(bin_dir, data, run_as, tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _stop(bin_dir: Path, data: Path, run_as: dict[str, int], cwd: Path) -> None:
+    try:
+        _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "30", "-m", "fast", "stop"],
+             run_as, cwd, "pg_ctl stop", timeout=60)
+    except PostgresNotAvailable:
+        _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "30", "-m", "immediate", "stop"],
+             run_as, cwd, "pg_ctl stop -m immediate", timeout=60)

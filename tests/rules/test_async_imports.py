@@ -1,0 +1,155 @@
+import libcst as cst
+from libcst.codemod import CodemodContext, CodemodTest
+
+from codemods.facts import ProjectFacts
+from codemods.rules.async_imports import AsyncImports
+from codemods.rules.base import FINDINGS_KEY
+
+ASYNC = ProjectFacts(async_db=True)
+ASYNC_EXEC = ProjectFacts(async_db=True, sqlmodel_exec=True)
+
+
+def run(source: str, facts: ProjectFacts) -> tuple[str, list]:
+    context = CodemodContext(filename="db.py")
+    module = AsyncImports(context, facts=facts).transform_module(cst.parse_module(source))
+    return module.code, context.scratch.get(FINDINGS_KEY, [])
+
+
+class TestAsyncImports(CodemodTest):
+    TRANSFORM = AsyncImports
+
+    def check(self, before: str, after: str, facts: ProjectFacts = ASYNC) -> None:
+        self.assertCodemod(before, after, facts=facts)
+        cst.parse_module(self.make_fixture_data(after))
+        again, findings = run(self.make_fixture_data(after), facts)
+        self.assertEqual(again, self.make_fixture_data(after), "a second run must change nothing")
+        self.assertEqual(findings, [])
+
+    def test_seed_database_module(self) -> None:
+        self.check(
+            """
+            from sqlmodel import SQLModel, create_engine
+            from sqlalchemy import AsyncEngine
+            from sqlalchemy.orm import sessionmaker
+            from sqlmodel.ext.asyncio.session import AsyncSession
+
+            engine: AsyncEngine = create_engine(settings.DATABASE_URL, echo=False)
+
+            async def init_db() -> None:
+                async with engine.begin() as conn:
+                    await conn.run_sync(SQLModel.metadata.create_all)
+            """,
+            """
+            from sqlmodel import SQLModel
+            from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+            from sqlalchemy.orm import sessionmaker
+            from sqlmodel.ext.asyncio.session import AsyncSession
+
+            engine: AsyncEngine = create_async_engine(settings.DATABASE_URL, echo=False)
+
+            async def init_db() -> None:
+                async with engine.begin() as conn:
+                    await conn.run_sync(SQLModel.metadata.create_all)
+            """,
+            ASYNC_EXEC,
+        )
+
+    def test_names_from_every_wrong_module(self) -> None:
+        self.check(
+            """
+            from sqlmodel import AsyncSession, create_async_engine
+            from sqlalchemy.engine import AsyncEngine
+            from sqlalchemy.orm import async_sessionmaker, Session
+            """,
+            """
+            from sqlmodel.ext.asyncio.session import AsyncSession
+            from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+            from sqlalchemy.orm import Session
+            """,
+        )
+
+    def test_merges_into_existing_import_keeping_layout(self) -> None:
+        self.check(
+            """
+            from sqlalchemy.ext.asyncio import (
+                AsyncEngine,
+                create_async_engine,
+            )
+            from sqlalchemy.orm import async_sessionmaker
+            """,
+            """
+            from sqlalchemy.ext.asyncio import (
+                AsyncEngine,
+                async_sessionmaker,
+                create_async_engine,
+            )
+            """,
+        )
+
+    def test_alias_is_kept(self) -> None:
+        self.check(
+            "from sqlmodel import AsyncSession as Session\n",
+            "from sqlmodel.ext.asyncio.session import AsyncSession as Session\n",
+        )
+
+    def test_sqlalchemy_async_session_becomes_sqlmodels_where_exec_is_used(self) -> None:
+        self.check(
+            "from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine\n",
+            "from sqlalchemy.ext.asyncio import create_async_engine\nfrom sqlmodel.ext.asyncio.session import AsyncSession\n",
+            ASYNC_EXEC,
+        )
+
+    def test_async_session_without_exec_goes_to_sqlalchemy(self) -> None:
+        self.check("from sqlalchemy import AsyncSession\n", "from sqlalchemy.ext.asyncio import AsyncSession\n")
+
+    def test_create_engine_used_async_ways(self) -> None:
+        for use in (
+            "async def stop():\n    await engine.dispose()\n",
+            "Maker = sessionmaker(bind=engine, class_=AsyncSession)\n",
+            "Maker = async_sessionmaker(engine)\n",
+        ):
+            self.check(
+                f"from sqlalchemy import create_engine\nengine = create_engine(URL)\n{use}",
+                f"from sqlalchemy.ext.asyncio import create_async_engine\nengine = create_async_engine(URL)\n{use}",
+            )
+
+    def test_create_engine_still_used_elsewhere_keeps_its_import(self) -> None:
+        self.check(
+            """
+            from sqlalchemy import create_engine
+            from sqlalchemy.ext.asyncio import AsyncEngine
+            engine: AsyncEngine = create_engine(URL)
+            sync_engine = create_engine(SYNC_URL)
+            """,
+            """
+            from sqlalchemy import create_engine
+            from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+            engine: AsyncEngine = create_async_engine(URL)
+            sync_engine = create_engine(SYNC_URL)
+            """,
+        )
+
+    def test_leaves_sync_engine_alone(self) -> None:
+        self.assertCodemod(
+            "from sqlmodel import Session, create_engine\nengine = create_engine(URL)\nwith Session(engine) as s:\n    pass\n",
+            "from sqlmodel import Session, create_engine\nengine = create_engine(URL)\nwith Session(engine) as s:\n    pass\n",
+            facts=ASYNC,
+        )
+
+    def test_leaves_correct_imports_alone(self) -> None:
+        source = "from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine\nfrom sqlmodel.ext.asyncio.session import AsyncSession\n"
+        self.assertCodemod(source, source, facts=ASYNC_EXEC)
+
+    def test_leaves_relative_and_star_imports_alone(self) -> None:
+        source = "from .sqlalchemy import AsyncEngine\nfrom sqlmodel import *\n"
+        self.assertCodemod(source, source, facts=ASYNC)
+
+
+def test_findings_name_the_error_and_line() -> None:
+    _, findings = run("import os\nfrom sqlalchemy import AsyncEngine\n", ASYNC)
+    (finding,) = findings
+    assert finding.rule == "FX002" and finding.fixed
+    assert "ImportError: cannot import name 'AsyncEngine' from 'sqlalchemy'" in finding.root_cause
+    assert finding.old_code == "from sqlalchemy import AsyncEngine"
+    assert finding.new_code == "from sqlalchemy.ext.asyncio import AsyncEngine"
+    assert finding.defects == ("ENG-IMPORT",)
