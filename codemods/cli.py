@@ -172,10 +172,16 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
                 click.echo(f"{result.path}:{finding.line or 1}: {finding.rule} needs a person: {redact(finding.problem)}", err=True)
             elif verbose:
                 click.echo(f"{result.path}:{finding.line or 1}: {finding.rule} {redact(finding.problem)}", err=True)
-    verb = "Fixed" if applied else "Would fix"
-    summary = f"{verb} {len(fixed)} issue(s) in {len(changed)} file(s); scanned {outcome.files_scanned} file(s)."
-    if changed and not applied:
-        summary += " Run `fixer apply` to write them."
+    if not changed:
+        summary = f"Nothing to fix in {outcome.files_scanned} file(s)."
+    else:
+        verb = "Fixed" if applied else "Would fix"
+        summary = f"{verb} {len(fixed)} issue(s) in {len(changed)} file(s); scanned {outcome.files_scanned} file(s)."
+        if not applied:
+            summary += " Run `fixer apply` to write them."
+    left = sum(1 for r in outcome.results for f in r.findings if not f.fixed) + sum(1 for r in outcome.results if r.error)
+    if left:
+        summary += f" {left} issue(s) need a person (above)."
     click.echo(summary, err=True)
 
 

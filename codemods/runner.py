@@ -17,11 +17,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codemods.discover import discover
 from codemods.facts import FACT_TRIGGER, ProjectFacts
 from codemods.findings import FileResult, Finding
-from codemods.rules.base import FixerCodemod, TextRule
+from codemods.rules.base import FixerCodemod, TextRule, Unparseable
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 Progress = Callable[[int], None]  # called with the number of files just finished
 
@@ -94,6 +98,9 @@ def _run_text_rules(
                     queue.append(included)
             try:
                 new_text, findings = rule.fix(rel, new_text, facts)
+            except Unparseable as error:
+                result.error = f"cannot parse: {error}; left as it is"
+                break
             except Exception as error:  # one rule's bug must not cost the user the whole run
                 result.error = f"internal error in {rule.RULE_ID}: {type(error).__name__}: {error}"
                 break
@@ -154,6 +161,7 @@ def transform_python(
             full_module_name=rel[: -len(".py")].replace("/", ".").removesuffix(".__init__"),
             full_package_name=package or None,
         )
+        received = module
         try:
             module = codemod(context, facts=facts).transform_module(module)
         except SkipFile:
@@ -162,7 +170,7 @@ def transform_python(
             result.error = f"internal error in {codemod.RULE_ID}: {type(error).__name__}: {error}; left as it is"
             result.findings.clear()
             return result
-        result.findings.extend(_locate(context.scratch.get(FINDINGS_KEY, []), text))
+        result.findings.extend(_locate(context.scratch.get(FINDINGS_KEY, []), text, received))
     new = module.bytes
     if new != source:
         try:
@@ -175,18 +183,40 @@ def transform_python(
     return result
 
 
-def _locate(findings: list[Finding], text: str) -> list[Finding]:
-    """Give findings without a line the line where their old code starts in the original text."""
+def _locate(findings: list[Finding], text: str, received: cst.Module | None = None) -> list[Finding]:
+    """Give findings without a line the line where their old code starts in the original text.
+
+    A codemod that runs after another sees code the earlier one already changed (FX004 reports the
+    `create_async_engine` call FX002 made): such code is found in the tree it received, and its line is
+    carried back to the original through a line diff.
+    """
+    import difflib
     from dataclasses import replace
 
+    received_lines: list[str] | None = None
     located = []
     for finding in findings:
         if finding.line is None and finding.old_code:
-            at = text.find(finding.old_code.splitlines()[0])
-            if at >= 0:
-                finding = replace(finding, line=text.count("\n", 0, at) + 1)
+            first = finding.old_code.splitlines()[0]
+            line = _line_of(text, first)
+            if line is None and received is not None:
+                received_lines = received_lines if received_lines is not None else received.code.splitlines()
+                later = _line_of("\n".join(received_lines), first)
+                if later is not None:
+                    matcher = difflib.SequenceMatcher(None, text.splitlines(), received_lines, autojunk=False)
+                    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+                        if j1 < later <= j2 or (j1 == j2 == later - 1):
+                            line = i1 + 1 + (later - 1 - j1 if tag == "equal" else 0)
+                            break
+            if line is not None:
+                finding = replace(finding, line=line)
         located.append(finding)
     return located
+
+
+def _line_of(text: str, fragment: str) -> int | None:
+    at = text.find(fragment)
+    return text.count("\n", 0, at) + 1 if at >= 0 else None
 
 
 def default_jobs() -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from codemods.verify.backend import BackendStartError, ensure_venv, run_backend
+from tests.cli_helpers import fixer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED = REPO_ROOT / "fixtures" / "seed"
@@ -81,8 +82,12 @@ def copy_tree(name: str, tmp_path: Path) -> Path:
     return Path(shutil.copytree(SEED / name / "backend", tmp_path / name / "backend"))
 
 
-def test_fixed_seed_backend_works_end_to_end(tmp_path: Path, database_url: str) -> None:
-    exercise_backend(copy_tree("fixed", tmp_path), database_url)
+def test_fixer_apply_makes_the_seed_backend_work(tmp_path: Path, database_url: str) -> None:
+    """The bar: after `fixer apply`, the backend's own requirements install, it boots, and auth works."""
+    backend_dir = copy_tree("broken", tmp_path)
+    applied = fixer("apply", backend_dir)
+    assert applied.returncode == 0, applied.stderr
+    exercise_backend(backend_dir, database_url)
 
 
 def test_broken_seed_backend_fails(tmp_path: Path, database_url: str) -> None:

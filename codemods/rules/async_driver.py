@@ -21,7 +21,7 @@ from tomlkit.items import Array, InlineTable, String, StringType, Table
 
 from codemods.facts import ProjectFacts
 from codemods.findings import Category, Finding, Severity
-from codemods.rules.base import TextRule
+from codemods.rules.base import TextRule, Unparseable
 
 ASYNCPG_REQUIREMENT = "asyncpg>=0.31"  # first asyncpg with cp313 and cp314 wheels
 ASYNCPG_SPEC = ">=0.31"
@@ -151,7 +151,7 @@ def _finding(action: _Action, old_code: str, new_code: str, line: int | None, fa
                 + (
                     f"was replaced in place by `{ASYNCPG_REQUIREMENT}`"
                     if action.kind == "replace"
-                    else "was removed (asyncpg is already required here)"
+                    else "was removed (asyncpg is already required)"
                 )
                 + ". asyncpg 0.31 is the first release with wheels for Python 3.13 and 3.14; "
                 "older pins build from source and fail."
@@ -160,9 +160,10 @@ def _finding(action: _Action, old_code: str, new_code: str, line: int | None, fa
             problem = "asyncpg is missing next to psycopg2: the async engine needs it"
             explanation = (
                 f"The code uses SQLAlchemy's asyncio layer, which needs asyncpg; `{name}` is kept because "
-                f"{', '.join(facts.sync_driver_users)} still need psycopg2 (psycopg2 imports or a synchronous "
-                f"engine). Added `{ASYNCPG_REQUIREMENT}` right after it: 0.31 is the first asyncpg with wheels "
-                "for Python 3.13 and 3.14."
+                f"{', '.join(facts.sync_driver_users)} still "
+                f"{'needs' if len(facts.sync_driver_users) == 1 else 'need'} psycopg2 (psycopg2 imports or a "
+                f"synchronous engine). Added `{ASYNCPG_REQUIREMENT}` right after it: 0.31 is the first asyncpg "
+                "with wheels for Python 3.13 and 3.14."
             )
         else:
             problem = "No async PostgreSQL driver is listed for the async engine"
@@ -172,8 +173,9 @@ def _finding(action: _Action, old_code: str, new_code: str, line: int | None, fa
                 "for Python 3.13 and 3.14."
             )
         root_cause = (
-            "SQLAlchemy's asyncio engine only works with an async DBAPI driver; with psycopg2 alone, startup fails "
-            "with `ModuleNotFoundError: No module named 'asyncpg'`."
+            "SQLAlchemy's asyncio engine only works with an async DBAPI driver; psycopg2 is synchronous, and "
+            "without asyncpg installed a `postgresql+asyncpg://` engine fails at startup with "
+            "`ModuleNotFoundError: No module named 'asyncpg'`."
         )
         defects: tuple[str, ...] = ("DEP-DRIVER",)
     else:
@@ -405,8 +407,8 @@ def _requirements_fix(text: str, facts: ProjectFacts) -> tuple[str, list[Finding
         req = logical.requirement
         assert req is not None
         line_no = logical.start + 1
-        # The line as it will be rewritten (a continued line is joined into one); the requirement is its
-        # prefix `req_text`, followed by options and the comment, which stay as they are.
+        # The line as it will be rewritten (a continued line is joined into one): the requirement is its
+        # prefix `req_text`, then come per-requirement options and the comment.
         current = logical.text
         rest = current[len(logical.req_text) :]
         if action.kind == "replace":
@@ -475,6 +477,11 @@ def _hash_mode_finding(planned: Sequence[Finding], wanted: Sequence[tuple[str, s
     defects = tuple(dict.fromkeys(d for f in planned for d in f.defects))
     old = "\n".join(o for _, o, _ in wanted if o)
     new = "\n".join(n for _, _, n in wanted if n)
+    needs = " and ".join(
+        name
+        for name, defect in (("asyncpg", "DEP-DRIVER"), ("sqlalchemy[asyncio]", "ENG-GREENLET"))
+        if defect in defects
+    )
     steps = []
     for what, o, n in wanted:
         if what == "replace":
@@ -487,9 +494,9 @@ def _hash_mode_finding(planned: Sequence[Finding], wanted: Sequence[tuple[str, s
         rule=AsyncDriverDependency.RULE_ID,
         category=Category.DEPENDENCY,
         severity=Severity.CRITICAL,
-        problem="Hash-pinned requirements need asyncpg and sqlalchemy[asyncio], which fixer cannot add offline",
+        problem=f"Hash-pinned requirements need {needs}, which fixer cannot add offline",
         root_cause=(
-            "The code uses SQLAlchemy's asyncio layer, which needs asyncpg and greenlet, but this file is in "
+            f"The code uses SQLAlchemy's asyncio layer, which needs {needs}, but this file is in "
             "pip's hash-checking mode: every requirement must carry the --hash of each distribution file, "
             "and those hashes cannot be computed without downloading the packages."
         ),
@@ -579,6 +586,22 @@ def _array_entries(array: Array) -> list[_Entry]:
     return entries
 
 
+def _append(array: Array, item: String) -> None:
+    """Append as the array is written: a multi-line array with a trailing comma keeps one, even when a
+    comment line closes it (tomlkit's append would drop the comma there)."""
+    written = array.as_string()
+    if "\n" in written and "\r\n" not in written and len(array):  # add_line writes "\n"
+        last = array[-1].as_string() if hasattr(array[-1], "as_string") else ""
+        at = written.rfind(last) if last else -1
+        if at >= 0 and written[at + len(last) :].lstrip().startswith(","):
+            line_start = written.rfind("\n", 0, at) + 1
+            indent = written[line_start:at]
+            if not indent.strip():
+                array.add_line(item, indent=indent)
+                return
+    array.append(item)
+
+
 def _fix_array(
     array: Array,
     facts: ProjectFacts,
@@ -609,7 +632,7 @@ def _fix_array(
                 else tomlkit.string(GREENLET_REQUIREMENT)
             )
             line = locator.item(table, key, entries[-1].old_code) if entries else locator.key(table, key)
-            array.append(item)
+            _append(array, item)
             findings[n] = _finding(action, "", item.as_string(), line, facts)
             continue
         old = array[entry.index]
@@ -827,8 +850,8 @@ def _list_entries(deps: Array | Table) -> list[_Entry]:
 def _pyproject_fix(text: str, facts: ProjectFacts) -> tuple[str, list[Finding]]:
     try:
         doc = tomlkit.parse(text)
-    except tomlkit.exceptions.TOMLKitError:
-        return text, []  # not this rule's to report: the file is left as it is
+    except tomlkit.exceptions.TOMLKitError as error:
+        raise Unparseable(f"not valid TOML: {error}") from error
     locator = _Locator(text)
     lists = _dependency_lists(doc)
     before = [_list_entries(deps) for _, _, deps, _ in lists]
@@ -849,7 +872,16 @@ def _pyproject_fix(text: str, facts: ProjectFacts) -> tuple[str, list[Finding]]:
                 poetry_main = _list_entries(deps)
     if not findings:
         return text, []
-    return tomlkit.dumps(doc), findings
+    return _same_line_ends(text, tomlkit.dumps(doc)), findings
+
+
+def _same_line_ends(old: str, new: str) -> str:
+    """tomlkit writes "\n" after what it adds: give a CRLF file CRLF, and keep a missing final newline."""
+    if "\n" in old and old.count("\r\n") == old.count("\n"):
+        new = new.replace("\r\n", "\n").replace("\n", "\r\n")
+    if old and not old.endswith("\n"):
+        new = new.removesuffix("\n").removesuffix("\r")
+    return new
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -68,6 +68,10 @@ class FixerCodemod(RuleMeta, VisitorBasedCodemodCommand):
         return cst.Module(body=[]).code_for_node(node)
 
 
+class Unparseable(ValueError):
+    """A text rule's file is not valid in its own format: the runner reports it and leaves it as it is."""
+
+
 class TextRule(RuleMeta):
     """Base of fixer's rules over non-Python files (requirements, pyproject, .env, ini, compose)."""
 

@@ -9,6 +9,7 @@ import pytest
 
 from codemods.facts import ProjectFacts
 from codemods.findings import Category, Severity
+from codemods.rules.base import Unparseable
 from codemods.rules.async_driver import AsyncDriverDependency
 
 REPO = Path(__file__).resolve().parents[2]
@@ -143,6 +144,24 @@ CASES = [
         "sqlmodel\nasyncpg>=0.31\nfastapi\nsqlalchemy[asyncio]>=2.0\n",
     ),
     Case(
+        "tabs-and-psycopg2-options",
+        "requirements.txt",
+        "\tsqlmodel\n\tpsycopg2-binary==2.9.9 --config-settings=pg_config=/usr/bin/pg_config  # build\n",
+        "\tsqlmodel\n\tasyncpg>=0.31  # build\nsqlalchemy[asyncio]>=2.0\n",
+    ),
+    Case(
+        "dangling-continuation-at-eof",
+        "requirements.txt",
+        "sqlmodel\\\n",
+        "sqlmodel\\\n\nasyncpg>=0.31\nsqlalchemy[asyncio]>=2.0\n",
+    ),
+    Case(
+        "invalid-line-left-alone",
+        "requirements.txt",
+        "sqlmodel\nnot a requirement at all\npsycopg2\n",
+        "sqlmodel\nnot a requirement at all\nasyncpg>=0.31\nsqlalchemy[asyncio]>=2.0\n",
+    ),
+    Case(
         "pep621-multiline",
         "pyproject.toml",
         '[project]\nname = "backend"\ndependencies = [\n'
@@ -175,6 +194,26 @@ CASES = [
         '[project.optional-dependencies]\npostgres = ["asyncpg>=0.31"]\ndev = ["pytest"]\n',
     ),
     Case(
+        "pep621-comment-closes-array",
+        "pyproject.toml",
+        '[project]\ndependencies = [\n  # db\n  "sqlmodel",\n  "psycopg2",  # drv\n  # end\n]\n',
+        '[project]\ndependencies = [\n  # db\n  "sqlmodel",\n  "asyncpg>=0.31",  # drv\n  # end\n'
+        '  "sqlalchemy[asyncio]>=2.0",\n]\n',
+    ),
+    Case(
+        "pep621-no-final-newline",
+        "pyproject.toml",
+        '[project]\ndependencies = ["sqlmodel", "psycopg2"]',
+        '[project]\ndependencies = ["sqlmodel", "asyncpg>=0.31", "sqlalchemy[asyncio]>=2.0"]',
+    ),
+    Case(
+        "pep735-dependency-groups",
+        "pyproject.toml",
+        '[dependency-groups]\ndb = ["sqlmodel", "psycopg2-binary"]\ndev = ["pytest", {include-group = "db"}]\n',
+        '[dependency-groups]\ndb = ["sqlmodel", "asyncpg>=0.31", "sqlalchemy[asyncio]>=2.0"]\n'
+        'dev = ["pytest", {include-group = "db"}]\n',
+    ),
+    Case(
         "poetry",
         "pyproject.toml",
         '[tool.poetry]\nname = "b"\n\n[tool.poetry.dependencies]\npython = "^3.11"\nfastapi = "^0.115"\n'
@@ -194,6 +233,27 @@ CASES = [
         '[tool.poetry.dependencies]\npython = "^3.11"\nSQLAlchemy = {version = "^2.0.30", extras = ["asyncio"]}\n'
         'psycopg2-binary = {version = "^2.9", python = "<3.14"}\nasyncpg = {version = ">=0.31", python = "<3.14"}\n',
         SYNC_USERS,
+    ),
+    Case(
+        "poetry-crlf-sync-users",
+        "pyproject.toml",
+        '[tool.poetry.dependencies]\r\npython = "^3.11"\r\nsqlmodel = "*"\r\npsycopg2 = "^2.9"\r\n\r\n'
+        '[tool.poetry.group.dev.dependencies]\r\npytest = "*"\r\n',
+        '[tool.poetry.dependencies]\r\npython = "^3.11"\r\nsqlmodel = "*"\r\npsycopg2 = "^2.9"\r\n'
+        'asyncpg = ">=0.31"\r\nsqlalchemy = {version = ">=2.0", extras = ["asyncio"]}\r\n\r\n'
+        '[tool.poetry.group.dev.dependencies]\r\npytest = "*"\r\n',
+        SYNC_USERS,
+    ),
+    Case(
+        "poetry-multiple-constraints",
+        "pyproject.toml",
+        '[tool.poetry.dependencies]\npython = "^3.11"\n'
+        'sqlalchemy = [{version = "^2.0", python = "<3.12"}, {version = "^2.1", python = ">=3.12"}]\n'
+        'asyncpg = "^0.31"',
+        '[tool.poetry.dependencies]\npython = "^3.11"\n'
+        'sqlalchemy = [{version = "^2.0", python = "<3.12", extras = ["asyncio"]}, '
+        '{version = "^2.1", python = ">=3.12", extras = ["asyncio"]}]\n'
+        'asyncpg = "^0.31"',
     ),
     Case(
         "poetry-group",
@@ -446,8 +506,11 @@ def test_poetry_extras_follow_the_driver(rule: AsyncDriverDependency) -> None:
 def test_pyproject_without_dependencies_unchanged(rule: AsyncDriverDependency) -> None:
     text = "[tool.ruff]\nline-length = 100\n"
     assert rule.fix("pyproject.toml", text, ASYNC)[0] is text
-    broken = "[project\nname = "
-    assert rule.fix("pyproject.toml", broken, ASYNC) == (broken, [])
+
+
+def test_invalid_pyproject_is_reported_not_guessed_at(rule: AsyncDriverDependency) -> None:
+    with pytest.raises(Unparseable, match="not valid TOML"):
+        rule.fix("pyproject.toml", "[project\nname = ", ASYNC)
 
 
 def test_metadata() -> None:
