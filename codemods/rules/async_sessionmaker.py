@@ -31,7 +31,6 @@ becomes::
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -284,12 +283,6 @@ def _appended(args: list[cst.Arg], new: cst.Arg, call: cst.Call) -> list[cst.Arg
     ]
 
 
-def _sort_key(name: str) -> tuple[int, str, str]:
-    """isort/ruff `order-by-type`: CONSTANTS, then Classes, then everything else."""
-    rank = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
-    return rank, name.lower(), name
-
-
 class AsyncSessionmaker(FixerCodemod):
     __doc__ = __doc__
 
@@ -322,11 +315,7 @@ class AsyncSessionmaker(FixerCodemod):
         tree = super().transform_module_impl(tree)
 
         if self._first_rename is not None and self._import_needed:
-            merged = self._merge_import(tree, self._first_rename)
-            if merged is not None:
-                tree = merged
-            else:
-                AddImportsVisitor.add_needed_import(self.context, _ASYNC_MODULE, _NEW_NAME)
+            AddImportsVisitor.add_needed_import(self.context, _ASYNC_MODULE, _NEW_NAME)
         for module, obj, asname in sorted(self._removals, key=str):
             RemoveImportsVisitor.remove_unused_import(self.context, module, obj, asname)
         return tree
@@ -494,40 +483,3 @@ class AsyncSessionmaker(FixerCodemod):
             explanation=explanation.strip(),
             defects=tuple(defects),
         )
-
-    # --------------------------------------------------------------- import
-
-    def _merge_import(self, tree: cst.Module, before: int) -> cst.Module | None:
-        """Add async_sessionmaker, in sorted position, to a module-level `from sqlalchemy.ext.asyncio import ...`
-        that precedes the first use. None when there is none (AddImportsVisitor then adds a new line)."""
-        for i, stmt in enumerate(tree.body[: before + 1]):
-            if not isinstance(stmt, cst.SimpleStatementLine):
-                continue
-            for j, small in enumerate(stmt.body):
-                if (
-                    isinstance(small, cst.ImportFrom)
-                    and _module_name(small) == _ASYNC_MODULE
-                    and not isinstance(small.names, cst.ImportStar)
-                ):
-                    new_small = small.with_changes(names=self._insert_sorted(small))
-                    new_stmt = stmt.with_changes(body=[*stmt.body[:j], new_small, *stmt.body[j + 1 :]])
-                    return tree.with_changes(body=[*tree.body[:i], new_stmt, *tree.body[i + 1 :]])
-        return None
-
-    @staticmethod
-    def _insert_sorted(node: cst.ImportFrom) -> list[cst.ImportAlias]:
-        names = list(node.names)  # type: ignore[arg-type]  # not ImportStar (checked by the caller)
-        keys = [_sort_key(_dotted(alias.name) or "") for alias in names]
-        new_key = _sort_key(_NEW_NAME)
-        position = bisect.bisect_left(keys, new_key) if keys == sorted(keys) else len(names)
-        if len(names) > 1:
-            sep = next(a.comma for a in names[:-1] if isinstance(a.comma, cst.Comma))
-        elif node.lpar is not None and isinstance(node.lpar.whitespace_after, cst.ParenthesizedWhitespace):
-            sep = cst.Comma(whitespace_after=node.lpar.whitespace_after)
-        else:
-            sep = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        new = cst.ImportAlias(name=cst.Name(_NEW_NAME))
-        if position < len(names):
-            return [*names[:position], new.with_changes(comma=sep), *names[position:]]
-        last = names[-1]
-        return [*names[:-1], last.with_changes(comma=sep), new.with_changes(comma=last.comma)]

@@ -95,6 +95,25 @@ class _OrderedAddImports(AddImportsVisitor):
     and `x` as `x, b, c`; a reviewer then sees the import reordered. Keep the names' order and layout instead.
     """
 
+    def visit_Module(self, node: cst.Module) -> None:
+        # LibCST only merges into the imports before the first other statement; AI-written modules often
+        # import again after `load_dotenv()`. Treat every module-level `from m import ...` as mergeable.
+        super().visit_Module(node)
+        for statement in node.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.ImportFrom) and not small.relative and not isinstance(small.names, cst.ImportStar):
+                    if small in self.all_imports or small.module is None:
+                        continue
+                    self.all_imports.append(small)
+                    module = cst.Module(body=[]).code_for_node(small.module)
+                    present = {_alias_key(a)[2] for a in small.names if a.asname is None}
+                    if module in self.module_mapping:
+                        self.module_mapping[module] -= present
+                        if not self.module_mapping[module]:
+                            del self.module_mapping[module]
+
     def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom) -> cst.ImportFrom:
         merged = super().leave_ImportFrom(original_node, updated_node)
         if merged is updated_node or isinstance(merged.names, cst.ImportStar) or isinstance(updated_node.names, cst.ImportStar):
@@ -108,7 +127,7 @@ class _OrderedAddImports(AddImportsVisitor):
             if in_order:
                 at = next((i for i, existing in enumerate(names) if _alias_key(existing) > _alias_key(alias)), len(names))
             # A comma carries the whitespace before the next name: reuse one that separates two names.
-            separator = names[0].comma if len(names) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            separator = names[0].comma if len(names) > 1 else _first_separator(updated_node)
             if at == len(names):
                 last = names[-1]
                 names[-1] = last.with_changes(comma=separator)
@@ -118,5 +137,15 @@ class _OrderedAddImports(AddImportsVisitor):
         return updated_node.with_changes(names=names)
 
 
-def _alias_key(alias: cst.ImportAlias) -> str:
-    return cst.Module(body=[]).code_for_node(alias.name)
+def _alias_key(alias: cst.ImportAlias) -> tuple[int, str, str]:
+    """isort/ruff `order-by-type`: CONSTANTS, then Classes, then everything else."""
+    name = cst.Module(body=[]).code_for_node(alias.name)
+    rank = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return rank, name.lower(), name
+
+
+def _first_separator(node: cst.ImportFrom) -> cst.Comma:
+    # `from m import (\n    a,\n)`: a second name goes on its own line, as the first does.
+    if node.lpar is not None and isinstance(node.lpar.whitespace_after, cst.ParenthesizedWhitespace):
+        return cst.Comma(whitespace_after=node.lpar.whitespace_after)
+    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
