@@ -130,13 +130,16 @@ def schema_command() -> None:
 
 def _run(path: Path, select, ignore, jobs, report_path):
     from codemods import runner
+    from codemods.config import ConfigError, load
     from codemods.registry import UnknownRule
     from codemods.registry import select as select_rules
 
     try:
-        chosen = {rule.id for rule in select_rules(_split(select), _split(ignore))}
-    except UnknownRule as error:
+        config = load(path)
+        chosen = {rule.id for rule in select_rules(_split(select) or config.select, config.ignore + _split(ignore))}
+    except (UnknownRule, ConfigError) as error:
         raise click.UsageError(str(error)) from None
+    exclude = [(config.source.parent, pattern) for pattern in config.exclude] if config.source else []
     from codemods.registry import PYTHON_CODEMODS, TEXT_RULES
 
     started = time.perf_counter()
@@ -145,6 +148,7 @@ def _run(path: Path, select, ignore, jobs, report_path):
         codemods=[c for c in PYTHON_CODEMODS if c.RULE_ID in chosen],
         text_rules=[r() for r in TEXT_RULES if r.RULE_ID in chosen],
         jobs=jobs or runner.default_jobs(),
+        exclude=exclude,
         progress_factory=_progress_bar if sys.stderr.isatty() else None,
     )
     if report_path is not None:

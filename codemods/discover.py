@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pathspec
@@ -21,11 +21,17 @@ def _is_environment(dirpath: str, name: str) -> bool:
     return name in SKIPPED_DIRS or name.endswith(".egg-info") or os.path.exists(os.path.join(dirpath, name, "pyvenv.cfg"))
 
 
-def discover(root: Path) -> Iterator[str]:
-    """Yield the files below `root` as POSIX paths relative to it, sorted, honouring every .gitignore on the way.
+def discover(root: Path, exclude: Sequence[tuple[Path, str]] = ()) -> Iterator[str]:
+    """Yield the files below `root` as POSIX paths relative to it, sorted, honouring every .gitignore on the way
+    and `exclude`: (folder, gitignore-style pattern) pairs, the folder being `root` or one above it.
 
     Symbolic links are not followed: a fix written through one could land outside the root.
     """
+    excluded: list[tuple[str, pathspec.PathSpec]] = []  # (root's path relative to the pattern's folder, patterns)
+    for base in sorted({folder for folder, _ in exclude}):
+        prefix = os.path.relpath(root.resolve(), base.resolve()).replace(os.sep, "/")
+        patterns = [pattern for folder, pattern in exclude if folder == base]
+        excluded.append(("" if prefix == "." else prefix + "/", pathspec.GitIgnoreSpec.from_lines(patterns)))
     ignores: list[tuple[str, pathspec.PathSpec]] = []  # (folder relative to root, its .gitignore)
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
@@ -35,7 +41,9 @@ def discover(root: Path) -> Iterator[str]:
                 ignores.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(handle)))
 
         def ignored(rel: str) -> bool:
-            return any(rel.startswith(base) and spec.match_file(rel[len(base):]) for base, spec in ignores)
+            return any(rel.startswith(base) and spec.match_file(rel[len(base) :]) for base, spec in ignores) or any(
+                spec.match_file(prefix + rel) for prefix, spec in excluded
+            )
 
         dirnames[:] = sorted(
             name

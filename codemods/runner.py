@@ -43,8 +43,9 @@ def run(
     text_rules: Sequence[TextRule],
     jobs: int = 1,
     progress_factory: Callable[[int], Progress] | None = None,
+    exclude: Sequence[tuple[Path, str]] = (),
 ) -> Run:
-    paths = list(discover(root))
+    paths = list(discover(root, exclude))
     python = [p for p in paths if p.endswith(".py")]
     prefilter = re.compile(b"|".join([FACT_TRIGGER.pattern, *(c.TRIGGER.pattern for c in codemods)]))
 

@@ -89,3 +89,19 @@ def test_issues_for_a_person_make_apply_exit_1(tmp_path: Path) -> None:
     assert b"needs a person" in result.stderr
     report = json.loads((tmp_path / "r.json").read_text())
     assert any(not issue["fixed"] for issue in report["issues"])
+
+
+def test_pyproject_tool_fixer_settings(broken: Path) -> None:
+    (broken.parent / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.fixer]\nignore = ["FX004"]\nexclude = ["backend/src/core/"]\n'
+    )
+    result = fixer("dry-run", broken)
+    assert b"+++ b/requirements.txt" in result.stdout
+    assert b"database.py" not in result.stdout and b".env" not in result.stderr
+    # --select on the command line replaces the configured selection; the configured ignore still holds.
+    only = fixer("dry-run", broken, "--select", "FX001,FX004")
+    assert b"requirements.txt" in only.stdout and b".env" not in only.stderr
+
+    (broken.parent / "pyproject.toml").write_text("[tool.fixer]\nselekt = []\n")
+    bad = fixer("dry-run", broken)
+    assert bad.returncode == 2 and b"unknown [tool.fixer] key(s): selekt" in bad.stderr
