@@ -20,24 +20,34 @@ NEW = (
 )
 
 
-def test_hunks_with_passwords_are_held_back_and_the_rest_applies(tmp_path: Path) -> None:
+def test_a_file_whose_hunks_would_show_a_password_is_held_back_whole() -> None:
     text, notes = patch(FileResult(path="db.py", old=OLD.encode(), new=NEW.encode()))
-    assert b"hunter2" not in text
-    assert b"+from sqlalchemy.ext.asyncio import AsyncEngine" in text
-    (note,) = notes
-    assert note.startswith("db.py:10: ") and "app:***@db" in note and "hunter2" not in note
+    assert text == b""
+    assert notes[0] == "db.py: not in the patch, as its hunks would show a password; `fixer apply` writes it"
+    assert notes[1:] == ['  -URL = "postgresql://app:***@db/app"', '  +URL = "postgresql+asyncpg://app:***@db/app"']
 
+
+def test_a_password_on_an_unchanged_context_line_holds_the_file_back_too() -> None:
+    old = 'URL = "postgresql://app:hunter2@db/app"\nfrom sqlalchemy import AsyncEngine\n'
+    new = 'URL = "postgresql://app:hunter2@db/app"\nfrom sqlalchemy.ext.asyncio import AsyncEngine\n'
+    text, notes = patch(FileResult(path="db.py", old=old.encode(), new=new.encode()))
+    assert text == b"" and "hunter2" not in "".join(notes)
+
+
+def test_a_password_far_from_the_changes_does_not_hold_the_file_back(tmp_path: Path) -> None:
+    text, notes = patch(FileResult(path="db.py", old=OLD.encode(), new=NEW.replace("+asyncpg", "").encode()))
+    assert notes == [] and b"hunter2" not in text
     (tmp_path / "db.py").write_text(OLD)
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     subprocess.run(["git", "apply", "-"], cwd=tmp_path, input=text, check=True)
-    assert (tmp_path / "db.py").read_text() == NEW.replace("postgresql+asyncpg://", "postgresql://")
+    assert (tmp_path / "db.py").read_text() == NEW.replace("+asyncpg", "")
 
 
 def test_env_files_are_never_shown_even_without_a_password() -> None:
     for path in (".env", "deploy/.env.production", "prod.env"):
         text, notes = patch(FileResult(path=path, old=b"A=1\nDATABASE_URL=postgres://h/db\n", new=b"A=1\nDATABASE_URL=postgresql+asyncpg://h/db\n"))
         assert text == b""
-        assert notes == [f"{path}:2: 1 line(s) would change (credentials file: not shown; `fixer apply` writes it)"]
+        assert notes == [f"{path}: 1 line(s) would change (credentials file: not shown; `fixer apply` writes it)"]
 
 
 def test_line_separators_other_than_newline_stay_inside_their_line(tmp_path: Path) -> None:

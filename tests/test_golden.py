@@ -59,7 +59,8 @@ def test_passwords_never_appear_in_output(broken: Path, tmp_path: Path) -> None:
             assert secret not in result.stdout and secret not in result.stderr, command
             assert secret not in report.read_bytes(), command
     dry = fixer("dry-run", SEED / "broken" / "backend")
-    assert b".env:2: 1 line(s) would change" in dry.stderr
+    assert b"note: .env: 1 line(s) would change (credentials file: not shown" in dry.stderr
+    assert b"note: src/core/config.py: not in the patch, as its hunks would show a password" in dry.stderr
     assert b"postgres:***@localhost" in dry.stderr
 
 

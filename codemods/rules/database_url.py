@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.codemod.visitors import AddImportsVisitor
 
 from codemods.facts import ProjectFacts
@@ -692,6 +693,21 @@ def _has_header(module: cst.Module) -> bool:
     )
 
 
+def _calls_normaliser(statement: cst.BaseStatement) -> bool:
+    """Whether `statement` (anywhere inside) calls `to_async_database_url(...)`."""
+    return bool(m.findall(statement, m.Call(func=m.Name(NORMALISER_NAME))))
+
+
+def _imports_from(statements: Sequence[cst.BaseStatement], module: str) -> bool:
+    """Whether one of these top-level lines is a `from MODULE import ...` (which AddImportsVisitor extends)."""
+    return any(
+        isinstance(small, cst.ImportFrom) and not small.relative and _dotted(small.module) == module
+        for statement in statements
+        if isinstance(statement, cst.SimpleStatementLine)
+        for small in statement.body
+    )
+
+
 def _blank_lines(count: int, lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
     """`lines` with its leading blank lines replaced by exactly `count` of them (comments kept)."""
     rest = list(lines)
@@ -794,8 +810,32 @@ class RuntimeUrlNormaliser(FixerCodemod):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if not self._wrapped:
             return updated_node
+        body = list(updated_node.body)
+        # After the leading import block, where AddImportsVisitor puts make_url's import. A module that imports
+        # again further down (after `load_dotenv()`, typically) gets it after its last import before the first
+        # statement that calls the function: never between two imports, never after the engine is built.
+        leading_end = 1 if _has_header(updated_node) else 0
+        while leading_end < len(body) and _is_import_line(body[leading_end]):
+            leading_end += 1
+        first_use = next((i for i, statement in enumerate(body) if _calls_normaliser(statement)), len(body))
+        position = leading_end
+        for index in range(leading_end, first_use):
+            if _is_import_line(body[index]):
+                position = index + 1
+        import_line: cst.SimpleStatementLine | None = None
         if not self._has_make_url:
-            AddImportsVisitor.add_needed_import(self.context, "sqlalchemy.engine", "make_url")
+            if position > leading_end and not _imports_from(body[:position], "sqlalchemy.engine"):
+                # AddImportsVisitor would put it in the leading block, far from the function: put it just above.
+                import_line = cst.SimpleStatementLine(
+                    body=[
+                        cst.ImportFrom(
+                            module=cst.parse_expression("sqlalchemy.engine"),
+                            names=[cst.ImportAlias(name=cst.Name("make_url"))],
+                        )
+                    ]
+                )
+            else:
+                AddImportsVisitor.add_needed_import(self.context, "sqlalchemy.engine", "make_url")
         source = NORMALISER_SOURCE
         indent = updated_node.default_indent
         if indent != "    ":
@@ -803,15 +843,12 @@ class RuntimeUrlNormaliser(FixerCodemod):
         source = source.replace("\n", updated_node.default_newline)
         function = cst.parse_statement(source, config=updated_node.config_for_parsing)
 
-        body = list(updated_node.body)
-        # After the leading import block, exactly where AddImportsVisitor will put make_url's import.
-        position = 1 if _has_header(updated_node) else 0
-        while position < len(body) and _is_import_line(body[position]):
-            position += 1
         before = 2 if position > 0 or not self._has_make_url else 0
         function = function.with_changes(leading_lines=_blank_lines(before, ()))
         if position < len(body):
             following = body[position]
             body[position] = following.with_changes(leading_lines=_blank_lines(2, following.leading_lines))
         body.insert(position, function)
+        if import_line is not None:
+            body.insert(position, import_line)
         return updated_node.with_changes(body=body)

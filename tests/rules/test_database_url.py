@@ -552,6 +552,65 @@ class TestRuntimeUrlNormaliser(CodemodTest):
             findings=2,
         )
 
+    def test_imports_after_load_dotenv(self) -> None:
+        # Regression (todo fixture): the function and make_url's import used to land between
+        # `from dotenv import load_dotenv` and `load_dotenv()`, i.e. a def in the middle of the imports.
+        self.check(
+            """
+            \"\"\"Database.\"\"\"
+            import os
+
+            from dotenv import load_dotenv
+
+            load_dotenv()
+
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            engine = create_async_engine(os.getenv("DATABASE_URL"))
+            from app import models  # noqa: E402  after the first use: not a place for the function
+            """,
+            module_with_function(
+                '"""Database."""\nimport os\n\nfrom dotenv import load_dotenv\n\nload_dotenv()\n\n'
+                "from sqlalchemy.ext.asyncio import create_async_engine\n",
+                'engine = create_async_engine(to_async_database_url(os.getenv("DATABASE_URL")))\n'
+                "from app import models  # noqa: E402  after the first use: not a place for the function\n",
+            ),
+            findings=1,
+        )
+
+    def test_late_imports_extend_an_existing_sqlalchemy_engine_import(self) -> None:
+        self.check(
+            """
+            from dotenv import load_dotenv
+            load_dotenv()
+            from sqlalchemy.engine import URL
+            from sqlalchemy.ext.asyncio import create_async_engine
+            engine = create_async_engine(get_url())
+            """,
+            "from dotenv import load_dotenv\nload_dotenv()\nfrom sqlalchemy.engine import URL, make_url\n"
+            f"from sqlalchemy.ext.asyncio import create_async_engine\n\n\n{FUNCTION}\n\n"
+            "engine = create_async_engine(to_async_database_url(get_url()))\n",
+            findings=1,
+        )
+
+    def test_engine_built_inside_a_function_after_late_imports(self) -> None:
+        self.check(
+            """
+            import os
+            os.environ.setdefault("TZ", "UTC")
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+
+            def make_engine():
+                return create_async_engine(os.environ["DATABASE_URL"])
+            """,
+            module_with_function(
+                'import os\nos.environ.setdefault("TZ", "UTC")\nfrom sqlalchemy.ext.asyncio import create_async_engine\n',
+                'def make_engine():\n    return create_async_engine(to_async_database_url(os.environ["DATABASE_URL"]))\n',
+            ),
+            findings=1,
+        )
+
     def test_finding(self) -> None:
         _, [finding] = run(
             RuntimeUrlNormaliser,
