@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from codemods import __version__
+from codemods.verify.command import verify_after_apply, verify_command
 
 EXIT_CLEAN, EXIT_PENDING, EXIT_ERROR = 0, 1, 2
 
@@ -77,6 +78,7 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose) -> int:
 
 
 @main.command("apply")
+@verify_after_apply
 @_common
 def apply(path: Path, select, ignore, report_path, jobs, verbose) -> int:
     """Write the fixes for PATH in place."""
@@ -89,6 +91,9 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose) -> int:
             click.echo(f"fixed {result.path} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})")
     _summarise(outcome, applied=True, verbose=verbose)
     return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
+
+
+main.add_command(verify_command)
 
 
 @main.command("rules")

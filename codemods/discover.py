@@ -30,8 +30,16 @@ def discover(root: Path, exclude: Sequence[tuple[Path, str]] = ()) -> Iterator[s
     excluded: list[tuple[str, pathspec.PathSpec]] = []  # (root's path relative to the pattern's folder, patterns)
     for base in sorted({folder for folder, _ in exclude}):
         prefix = os.path.relpath(root.resolve(), base.resolve()).replace(os.sep, "/")
-        patterns = [pattern for folder, pattern in exclude if folder == base]
-        excluded.append(("" if prefix == "." else prefix + "/", pathspec.GitIgnoreSpec.from_lines(patterns)))
+        prefix = "" if prefix == "." else prefix + "/"
+        # As with ruff, a folder named on the command line is fixed even where an exclude pattern covers it:
+        # the patterns only prune what lies below it.
+        above = [prefix[: i + 1] for i, char in enumerate(prefix) if char == "/"]
+        patterns = [
+            pattern
+            for folder, pattern in exclude
+            if folder == base and not any(pathspec.GitIgnoreSpec.from_lines([pattern]).match_file(a) for a in above)
+        ]
+        excluded.append((prefix, pathspec.GitIgnoreSpec.from_lines(patterns)))
     ignores: list[tuple[str, pathspec.PathSpec]] = []  # (folder relative to root, its .gitignore)
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")

@@ -8,7 +8,7 @@ database URL quoted in a finding never leaks its password.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -77,10 +77,66 @@ class Recommendation(_Model):
     impact: str
 
 
+class ProbeResult(_Model):
+    path: str = Field(examples=["/health"])
+    status: int | None = Field(description="The HTTP status, or null when the server did not answer.")
+    seconds: float = Field(ge=0)
+    ok: bool = Field(description="True for a 2xx or 3xx answer.")
+
+
+class DefectMatch(_Model):
+    defect: str = Field(description="Defect-catalogue ID (e.g. ENG-IMPORT), or a generic cause (e.g. DB-CONNECT).")
+    title: str
+    fix: str = Field(description="What to do next.")
+    rules: list[str] = Field(default_factory=list, description="fixer rules that fix it: `fixer apply` does it.")
+
+
+VerificationStatus = Literal[
+    "passed",
+    "install-failed",  # pip could not install the requirements (or the interpreter is unusable)
+    "startup-failed",  # the server exited before it was healthy
+    "startup-timeout",  # no "Application startup complete" / healthy probe within the timeout: killed
+    "probe-failed",  # the server started but a probe did not answer 2xx/3xx
+    "too-slow",  # healthy, but later than the startup budget
+]
+
+
+class Verification(_Model):
+    """`fixer verify`: the backend booted for real against PostgreSQL, and what happened."""
+
+    passed: bool
+    status: VerificationStatus
+    entrypoint: str | None = Field(description="MODULE:ATTR given to uvicorn.", examples=["src.main:app"])
+    entrypoint_source: str | None = Field(description="Where the entrypoint came from (Procfile, default, ...).")
+    app_dir: str | None = Field(description="uvicorn --app-dir, relative to the backend folder.")
+    python: str | None = Field(description="The interpreter that ran the backend.")
+    python_version: str | None
+    environment: Literal["virtualenv", "interpreter"] = Field(
+        description="A virtualenv fixer built from the requirements, or the user's own interpreter (--python)."
+    )
+    database: Literal["pgserver wheel", "PATH binaries", "database-url"] = Field(
+        description="Embedded throwaway PostgreSQL (from the pgserver wheel or binaries on PATH), or --database-url."
+    )
+    database_version: str | None
+    database_url: str = Field(description="The DATABASE_URL the app got, password masked.")
+    startup_seconds: float | None = Field(default=None, ge=0, description='Until "Application startup complete".')
+    time_to_healthy_seconds: float | None = Field(default=None, ge=0, description="Until the first probe answered.")
+    max_startup_seconds: float = Field(ge=0)
+    probes: list[ProbeResult] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="The first error, one line.")
+    error_location: str | None = Field(default=None, description="FILE:LINE of the innermost frame in the backend.")
+    traceback: str | None = Field(default=None, description="The first traceback in the log (or its last lines).")
+    diagnosis: list[DefectMatch] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    duration_seconds: float = Field(ge=0)
+
+
 class AuditReport(_Model):
     summary: AuditSummary
     issues: list[Issue]
     recommendations: list[Recommendation]
+    # Only `fixer verify` / `fixer apply --verify` fill it; left out of the JSON otherwise.
+    verification: Verification | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 def _sort_key(item: tuple[str, Finding]) -> tuple[int, int, str, int, str]:
@@ -178,6 +234,34 @@ def _recommendations(issues: list[Issue], errors: list[FileResult]) -> list[tupl
     return recs
 
 
+_VERIFY_HINT = "Run `fixer verify`"
+
+
+def _with_verification_recs(recs: list[tuple[str, str]], verification: Verification | None) -> list[tuple[str, str]]:
+    """Once verified, "run fixer verify" is moot; a failed verification comes first, with what to do."""
+    if verification is None:
+        return recs
+    kept = [rec for rec in recs if not rec[0].startswith(_VERIFY_HINT)]
+    if not verification.passed:
+        fixes = " ".join(
+            dict.fromkeys(
+                f"{match.defect}: run `fixer apply` ({', '.join(match.rules)}), or by hand: {match.fix}"
+                if match.rules
+                else f"{match.defect}: {match.fix}"
+                for match in verification.diagnosis
+            )
+        )
+        kept.insert(
+            0,
+            (
+                f"`fixer verify` failed ({verification.status}): {verification.error or 'see the verification section'}."
+                + (f" {fixes}" if fixes else ""),
+                "The backend does not start (or does not answer) against a real PostgreSQL: it will not run deployed.",
+            ),
+        )
+    return kept
+
+
 def _redact_tree(value: Any, redact: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return redact(value)
@@ -188,12 +272,15 @@ def _redact_tree(value: Any, redact: Callable[[str], str]) -> Any:
     return value
 
 
-def build_report(results: list[FileResult], files_scanned: int, duration: float) -> AuditReport:
+def build_report(
+    results: list[FileResult], files_scanned: int, duration: float, verification: Verification | None = None
+) -> AuditReport:
     """One Issue per Finding, ordered by severity, the seed plan's category fix order, path, line.
 
     Ids are `{CATEGORY}-{NNN}`, numbered per category in that order. Files with an error become a
     recommendation, not issues (their findings, if any, are dropped: the file was left as it is).
-    Every string in the result has been through `codemods.urls.redact`.
+    Every string in the result has been through `codemods.urls.redact`. `verification` (from `fixer verify`)
+    is kept as given, and replaces the "run fixer verify" recommendation.
     """
     from codemods.urls import redact  # lazy: written separately, and only the report needs it
 
@@ -247,11 +334,28 @@ def build_report(results: list[FileResult], files_scanned: int, duration: float)
         issues=issues,
         recommendations=[
             Recommendation(priority=n, description=description, impact=impact)
-            for n, (description, impact) in enumerate(_recommendations(issues, errors), start=1)
+            for n, (description, impact) in enumerate(
+                _with_verification_recs(_recommendations(issues, errors), verification), start=1
+            )
         ],
+        verification=verification,
     )
     # Redact the finished report as a whole, so no string can be missed; validating again re-checks it.
     return AuditReport.model_validate(_redact_tree(report.model_dump(mode="json"), redact))
+
+
+def with_verification(report: AuditReport, verification: Verification) -> AuditReport:
+    """`report` with its verification section set (redacted like the rest of the report)."""
+    from codemods.urls import redact
+
+    recs = [(rec.description, rec.impact) for rec in report.recommendations]
+    data = report.model_dump(mode="json")
+    data["recommendations"] = [
+        {"priority": n, "description": description, "impact": impact}
+        for n, (description, impact) in enumerate(_with_verification_recs(recs, verification), start=1)
+    ]
+    data["verification"] = verification.model_dump(mode="json")
+    return AuditReport.model_validate(_redact_tree(data, redact))
 
 
 def report_json(report: AuditReport) -> str:

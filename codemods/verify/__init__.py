@@ -1,1 +1,6 @@
-"""Run a backend for real: a throwaway PostgreSQL server and a uvicorn process in its own virtualenv."""
+"""Run a backend for real: a throwaway PostgreSQL server and a uvicorn process in its own virtualenv.
+
+postgres.py (the server), backend.py (virtualenvs and the uvicorn process), entrypoint.py (which app to serve),
+diagnose.py (a failed start's first error, mapped to the defect catalogue), run.py (`run_verification`) and
+command.py (`fixer verify`, and `fixer apply --verify`).
+"""

@@ -1,8 +1,9 @@
 """A throwaway PostgreSQL server with password (scram-sha-256) authentication on 127.0.0.1.
 
-Binaries come from the ``pgserver`` wheel (``pip install pgserver``) if installed, else from
-``initdb``/``pg_ctl`` on PATH, else from ``/usr/lib/postgresql/*/bin``. When running as root the
-server runs as an unprivileged system user (PostgreSQL refuses to run as root).
+Binaries come from the ``pgserver`` wheel (``pip install 'fixer[verify]'``, CPython 3.9 to 3.12) if installed,
+else from ``initdb``/``pg_ctl`` on PATH, else from ``/usr/lib/postgresql/*/bin``. When running as root the
+server runs as an unprivileged system user (PostgreSQL refuses to run as root). It listens on 127.0.0.1 only,
+and is stopped and deleted on exit, whatever the exit (an exception, Ctrl-C).
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import importlib.util
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -39,9 +43,26 @@ class PostgresServer:
     kind: str  # "pgserver wheel" or "PATH binaries"
     bin_dir: Path
     version: str  # e.g. "postgres (PostgreSQL) 16.2"
+    _query: Callable[[str], str] | None = field(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
         return self.url
+
+    def query(self, sql: str) -> str:
+        """Run ``sql`` in the app's database as the superuser, over the private socket; psql's unaligned output."""
+        if self._query is None:
+            raise PostgresNotAvailable("this server takes no queries")
+        return self._query(sql)
+
+    def app_activity(self) -> tuple[int, int]:
+        """(open connections of the app's role, tables outside the system schemas) in the app's database."""
+        out = self.query(
+            "SELECT (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND usename <> 'postgres'), "
+            "(SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema'))"
+        )
+        connections, tables = out.strip().split("|")
+        return int(connections), int(tables)
 
 
 def _pgserver_bin_dir() -> Path | None:
@@ -112,10 +133,16 @@ def find_postgres_binaries() -> tuple[str, Path, str]:
         if proc.returncode == 0:
             return kind, bin_dir, proc.stdout.strip()
         problems.append(f"{bin_dir}: {(proc.stderr or proc.stdout).strip()}")
+    wheel = (
+        "`pip install 'fixer[verify]'` (the pgserver wheel, which bundles PostgreSQL)"
+        if sys.version_info < (3, 13)
+        else f"the pgserver wheel (it ships for CPython 3.9 to 3.12 only, this is {sys.version.split()[0]})"
+    )
     hint = (
-        "No usable PostgreSQL server binaries found. Install them with `pip install pgserver` "
-        "(bundles PostgreSQL), or the OS package (e.g. `apt-get install postgresql`), "
-        "or use an existing PostgreSQL server instead (tests: set FIXER_TEST_DATABASE_URL)."
+        f"No usable PostgreSQL server binaries found. Install {wheel}, or the OS package that puts initdb and "
+        "pg_ctl on PATH (e.g. `apt-get install postgresql`, then add /usr/lib/postgresql/VERSION/bin to PATH), "
+        "or use an existing PostgreSQL server instead (`fixer verify --database-url URL`; "
+        "tests: FIXER_TEST_DATABASE_URL)."
     )
     if problems:
         hint += " Tried: " + "; ".join(problems)
@@ -130,8 +157,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _run(args: list[str], run_as: dict[str, int], cwd: Path, what: str, timeout: float = 120) -> str:
+def _run(
+    args: list[str], run_as: dict[str, int], cwd: Path, what: str, timeout: float = 120,
+    extra_env: Mapping[str, str] | None = None,
+) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(extra_env or {})
     env.update(LC_ALL="C", LANG="C")
     try:
         proc = subprocess.run(
@@ -146,14 +177,16 @@ def _run(args: list[str], run_as: dict[str, int], cwd: Path, what: str, timeout:
 
 @contextmanager
 def throwaway_postgres(
-    user: str = "fixer", database: str = "fixer", start_timeout: int = 60
+    user: str = "fixer", database: str = "fixer", start_timeout: int = 60, env: Mapping[str, str] | None = None
 ) -> Iterator[PostgresServer]:
-    """Start a fresh PostgreSQL server in a temporary directory; stop it and delete everything on exit."""
+    """Start a fresh PostgreSQL server in a temporary directory; stop it and delete everything on exit.
+
+    ``env`` is added to the server processes' environment (e.g. a marker to find them by).
+    """
     kind, bin_dir, version = find_postgres_binaries()
     run_as = _run_as()
     tmp = Path(tempfile.mkdtemp(prefix="fixer-pg-"))
     data, socket_dir = tmp / "data", tmp / "sock"
-    started = False
     try:
         socket_dir.mkdir()
         if run_as:
@@ -161,7 +194,7 @@ def throwaway_postgres(
                 os.chown(path, run_as["user"], run_as["group"])
         _run(
             [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8", "--no-locale",
-             "--auth-local=trust", "--auth-host=scram-sha-256"],
+             "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"],
             run_as, tmp, "initdb",
         )
         for attempt in range(3):
@@ -171,9 +204,8 @@ def throwaway_postgres(
                 _run(
                     [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(tmp / "server.log"), "-w",
                      "-t", str(start_timeout), "-o", options, "start"],
-                    run_as, tmp, "pg_ctl start", timeout=start_timeout + 30,
+                    run_as, tmp, "pg_ctl start", timeout=start_timeout + 30, extra_env=env,
                 )
-                started = True
                 break
             except PostgresNotAvailable as exc:
                 log = (tmp / "server.log").read_text(errors="replace") if (tmp / "server.log").exists() else ""
@@ -188,19 +220,62 @@ def throwaway_postgres(
             run_as, tmp, "creating the role and database",
         )
         url = f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@127.0.0.1:{port}/{quote(database, safe='')}"
-        yield PostgresServer(url=url, kind=kind, bin_dir=bin_dir, version=version)
+
+        def query(sql: str) -> str:
+            return _run(
+                [str(bin_dir / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", str(socket_dir),
+                 "-p", str(port), "-U", "postgres", "-d", database, "-c", sql],
+                run_as, tmp, "psql", timeout=30,
+            )
+
+        yield PostgresServer(url=url, kind=kind, bin_dir=bin_dir, version=version, _query=query)
     finally:
         try:
-            if started:
+            # Whenever a postmaster may be up (even if pg_ctl start was interrupted half-way), stop it.
+            if (data / "postmaster.pid").exists():
                 _stop(bin_dir, data, run_as, tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _stop(bin_dir: Path, data: Path, run_as: dict[str, int], cwd: Path) -> None:
+def _postmaster_pid(data: Path) -> int | None:
     try:
-        _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "30", "-m", "fast", "stop"],
-             run_as, cwd, "pg_ctl stop", timeout=60)
-    except PostgresNotAvailable:
-        _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "30", "-m", "immediate", "stop"],
-             run_as, cwd, "pg_ctl stop -m immediate", timeout=60)
+        return int((data / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[0] not in ("Z", "X")  # a zombie is not running
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return os.name != "posix" or not Path("/proc/self").exists()
+
+
+def _stop(bin_dir: Path, data: Path, run_as: dict[str, int], cwd: Path) -> None:
+    """pg_ctl stop -m fast, then -m immediate, then SIGKILL the postmaster's process group: never leave it running."""
+    pid = _postmaster_pid(data)
+    for mode in ("fast", "immediate"):
+        try:
+            _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "30", "-m", mode, "stop"],
+                 run_as, cwd, f"pg_ctl stop -m {mode}", timeout=60)
+            return
+        except PostgresNotAvailable:
+            if pid is None or not _alive(pid):
+                return
+    if pid is not None:
+        for send in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+            try:
+                send()
+            except OSError:
+                pass
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
