@@ -3,24 +3,21 @@
 Python files are read once as bytes; a text check decides which codemods could apply at all, so most
 files of a large tree are never parsed. Each candidate is parsed once and every applicable codemod runs
 on that one tree, in registry order. Files are independent once the facts are known, so they run in
-parallel worker processes.
+parallel worker processes when there is enough work to pay for starting them.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import posixpath
-import re
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codemods.discover import discover
-from codemods.facts import FACT_TRIGGER, ProjectFacts
+from codemods.facts import FACT_PATTERNS, ProjectFacts, TextCheck
 from codemods.findings import FileResult, Finding
 from codemods.rules.base import FixerCodemod, TextRule, Unparseable
 
@@ -47,22 +44,42 @@ def run(
 ) -> Run:
     paths = list(discover(root, exclude))
     python = [p for p in paths if p.endswith(".py")]
-    prefilter = re.compile(b"|".join([FACT_TRIGGER.pattern, *(c.TRIGGER.pattern for c in codemods)]))
-
-    candidates: list[tuple[str, bytes]] = []
-    for rel in python:
-        source = (root / rel).read_bytes()
-        if prefilter.search(source):
-            candidates.append((rel, source))
+    candidates = read_candidates(root, python, codemods)
     facts = ProjectFacts.gather(candidates)
 
     results, text_files_read = _run_text_rules(root, set(paths), text_rules, facts)
-    tasks = [(rel, source, [c for c in codemods if c.TRIGGER.search(source)]) for rel, source in candidates]
-    tasks = [task for task in tasks if task[2]]
+    tasks = parse_tasks(candidates, codemods)
     progress = progress_factory(len(tasks)) if progress_factory else None
-    results.extend(r for r in _map(tasks, facts, jobs, progress) if r.changed or r.findings or r.error)
+    results.extend(_map(tasks, facts, jobs, progress))
     results.sort(key=lambda r: r.path)
     return Run(results=results, files_scanned=len(python) + text_files_read, facts=facts)
+
+
+def read_candidates(
+    root: Path, python: Sequence[str], codemods: Sequence[type[FixerCodemod]]
+) -> list[tuple[str, bytes]]:
+    """The Python files that could matter at all (to a codemod, or to the project facts), with their bytes.
+
+    The rest are read once, searched and dropped: this loop is the whole cost of an unrelated file.
+    """
+    # The alternation of the facts' and the codemods' checks, compiled without their flags as it always was.
+    search = TextCheck([*(p.pattern for p in FACT_PATTERNS), *(c.TRIGGER.pattern for c in codemods)])
+    candidates: list[tuple[str, bytes]] = []
+    base = os.fspath(root)
+    for rel in python:
+        with open(os.path.join(base, rel), "rb") as handle:
+            source = handle.read()
+        if search(source):
+            candidates.append((rel, source))
+    return candidates
+
+
+def parse_tasks(
+    candidates: Sequence[tuple[str, bytes]], codemods: Sequence[type[FixerCodemod]]
+) -> list[tuple[str, bytes, list[type[FixerCodemod]]]]:
+    """The files to parse, each with the codemods whose text check it passes, in registry order."""
+    tasks = [(rel, source, [c for c in codemods if c.TRIGGER.search(source)]) for rel, source in candidates]
+    return [task for task in tasks if task[2]]
 
 
 def _text_rule_paths(paths: list[str], rules: Sequence[TextRule]) -> set[str]:
@@ -113,29 +130,65 @@ def _run_text_rules(
     return results, len(seen)
 
 
+# Below this much Python source to transform, worker processes cost more than they save (starting them,
+# pickling the files and results): the run stays in this process.
+_POOL_MIN_BYTES = 16 * 1024  # measured: starting two workers costs about what 8 KB of work does
+
+
 def _map(tasks: list, facts: ProjectFacts, jobs: int, progress: Progress | None) -> list[FileResult]:
-    if jobs <= 1 or len(tasks) < 2:
+    """Every task's result that matters (changed, findings or error), in no particular order."""
+    if jobs <= 1 or len(tasks) < 2 or sum(len(task[1]) for task in tasks) < _POOL_MIN_BYTES:
         out = []
         for task in tasks:
-            out.append(transform_python(*task, facts))
+            result = transform_python(*task, facts)
+            if _matters(result):
+                out.append(result)
             if progress:
                 progress(1)
         return out
+    import gc
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork keeps the already-imported codemods; spawn would re-import LibCST in every worker.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin" else None
     context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
-        chunk = max(1, len(tasks) // (jobs * 8))
-        out = []
-        for result in pool.map(_transform_task, [(*task, facts) for task in tasks], chunksize=chunk):
-            out.append(result)
-            if progress:
-                progress(1)
-        return out
+    workers = min(jobs, len(tasks))
+    # Biggest files first and small chunks at the end, so that no worker idles while another finishes a big file.
+    tasks = sorted(tasks, key=lambda task: len(task[1]), reverse=True)
+    chunk = max(1, min(16, len(tasks) // (workers * 16)))
+    gc.freeze()  # forked workers then leave the parent's objects (and their memory pages) alone
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_set_worker_facts, initargs=(facts,)
+        ) as pool:
+            out = []
+            for result in pool.map(_transform_task, tasks, chunksize=chunk):
+                if result is not None:
+                    out.append(result)
+                if progress:
+                    progress(1)
+            return out
+    finally:
+        gc.unfreeze()
 
 
-def _transform_task(args: tuple) -> FileResult:
-    return transform_python(*args)
+def _matters(result: FileResult) -> bool:
+    return bool(result.changed or result.findings or result.error)
+
+
+_worker_facts: ProjectFacts | None = None
+
+
+def _set_worker_facts(facts: ProjectFacts) -> None:
+    global _worker_facts
+    _worker_facts = facts
+
+
+def _transform_task(task: tuple) -> FileResult | None:
+    assert _worker_facts is not None
+    result = transform_python(*task, _worker_facts)
+    return result if _matters(result) else None  # nothing to send back for a file with nothing to say
 
 
 def transform_python(

@@ -19,7 +19,6 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import click
 import jsonschema
 import pytest
 from click.testing import CliRunner

@@ -7,7 +7,11 @@ body says what the rule fixes, why, and shows a before/after example) and report
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from types import FunctionType, GetSetDescriptorType, MethodDescriptorType, WrapperDescriptorType
+from typing import Any, ClassVar
 
 import libcst as cst
 from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
@@ -31,7 +35,420 @@ class RuleMeta:
         return (cls.__doc__ or "").strip().splitlines()[0]
 
 
-class FixerCodemod(RuleMeta, VisitorBasedCodemodCommand):
+# ---------------------------------------------------------------------------------------------------
+# Speed. LibCST's codemod machinery charges every codemod, on every file, for features fixer's rules do not
+# use. What follows drops those charges and nothing else (the output stays the same, byte for byte):
+# - `Codemod.transform_module` deep-copies the tree into a `MetadataWrapper` even for a codemod that declares
+#   no metadata; `_NoCopyWithoutMetadata` wraps the tree without the copy then (the copy only exists so
+#   that metadata lookups by node never meet one node twice).
+# - Matcher-decoratable visitors and transformers (every codemod, and LibCST's import helpers) scan
+#   `dir(self)`, hundreds of attributes, for matcher decorators at every construction, then test the
+#   (usually empty) matchers and look up LibCST's no-op visit_/leave_ defaults at every node and every
+#   attribute of every node. For a class without matcher decorators the scan is remembered, and calls go
+#   straight to the visit_/leave_ methods the class defines. Anything decorated runs LibCST's code as is.
+
+
+def _trim_matcher_overhead() -> None:
+    try:
+        from libcst.matchers import _decorators, _visitors
+
+        attrs = (
+            _decorators.VISIT_POSITIVE_MATCHER_ATTR,
+            _decorators.VISIT_NEGATIVE_MATCHER_ATTR,
+            _decorators.CONSTRUCTED_VISIT_MATCHER_ATTR,
+            _decorators.CONSTRUCTED_LEAVE_MATCHER_ATTR,
+        )
+        classes = (_visitors.MatcherDecoratableTransformer, _visitors.MatcherDecoratableVisitor)
+        scans = ("_gather_constructed_visit_funcs", "_gather_constructed_leave_funcs", "_gather_matchers")
+        if not all(callable(getattr(_visitors, name, None)) for name in scans):
+            return
+    except (ImportError, AttributeError):  # pragma: no cover - another LibCST: run its code as it is
+        return
+    for name in scans:
+        scan = getattr(_visitors, name)
+        if not getattr(scan, "_fixer_memoised", False):
+            setattr(_visitors, name, _memoised_scan(scan, attrs))
+    for cls in classes:
+        if not getattr(cls.on_visit, "_fixer_direct", False):
+            _direct_dispatch(cls, transformer=cls is _visitors.MatcherDecoratableTransformer)
+
+
+def _memoised_scan(scan: Callable[[object], dict], attrs: tuple[str, ...]) -> Callable[[object], dict]:
+    """`scan` (which reads every attribute of the instance for matcher decorators), answered without the
+    scan for instances of a class that provably has none: see `_undecorated`."""
+
+    def memoised(obj: object) -> dict:
+        own = getattr(obj, "__dict__", None)
+        if own is None or any(getattr(value, attr, None) for value in own.values() for attr in attrs):
+            return scan(obj)
+        return {} if _undecorated(type(obj), attrs) else scan(obj)
+
+    memoised._fixer_memoised = True  # type: ignore[attr-defined]
+    return memoised
+
+
+_UNDECORATED: dict[type, bool] = {}  # per class, for its whole MRO
+_UNDECORATED_OWN: dict[type, bool] = {}  # per class, for its own __dict__
+
+
+def _undecorated(cls: type, attrs: tuple[str, ...]) -> bool:
+    """No attribute of `cls` (in any class of its MRO, shadowed ones too) carries a matcher decorator, and
+    nothing can make one appear (a descriptor other than functions and properties, `__getattr__`, ...)."""
+    known = _UNDECORATED.get(cls)
+    if known is None:
+        known = _UNDECORATED[cls] = all(_own_undecorated(klass, attrs) for klass in cls.__mro__ if klass is not object)
+    return known
+
+
+def _own_undecorated(klass: type, attrs: tuple[str, ...]) -> bool:
+    known = _UNDECORATED_OWN.get(klass)
+    if known is not None:
+        return known
+    plain = (FunctionType, staticmethod, classmethod, property, WrapperDescriptorType, MethodDescriptorType)
+    verdict = True
+    for name, value in vars(klass).items():
+        if name in ("__getattr__", "__getattribute__", "__dir__"):
+            verdict = False
+        elif name in ("__dict__", "__weakref__") and isinstance(value, GetSetDescriptorType):
+            continue  # the instance's own dict, checked by the caller
+        elif isinstance(value, (staticmethod, classmethod)):
+            value = value.__func__
+        elif isinstance(value, property):
+            continue  # LibCST's scan skips properties
+        elif hasattr(type(value), "__get__") and not isinstance(value, plain):
+            verdict = False  # some other descriptor: what it returns is anyone's guess
+        if not verdict or any(getattr(value, attr, None) for attr in attrs):
+            verdict = False
+            break
+    _UNDECORATED_OWN[klass] = verdict
+    return verdict
+
+
+class _NodeKinds:
+    """Which LibCST node types can occur below which, read from the nodes' own field annotations.
+
+    Bit masks over every CSTNode subclass; `below[C]` holds every type that may stand anywhere under a C.
+    A field whose annotation cannot be read counts as holding anything.
+    """
+
+    def __init__(self) -> None:
+        import typing
+
+        classes: list[type] = []
+        stack, seen = [cst.CSTNode], set()
+        while stack:
+            for sub in stack.pop().__subclasses__():
+                if sub not in seen:
+                    seen.add(sub)
+                    classes.append(sub)
+                    stack.append(sub)
+        self.bit = {cls: 1 << i for i, cls in enumerate(classes)}
+        self.everything = (1 << len(classes)) - 1
+        self.named: dict[str, int] = {}
+        for cls, bit in self.bit.items():
+            self.named[cls.__name__] = self.named.get(cls.__name__, 0) | bit
+
+        members: dict[type, list[type]] = {}  # a declared type -> the classes that may stand for it
+
+        def members_of(declared: type) -> list[type]:
+            found = members.get(declared)
+            if found is None:
+                found = [declared] if declared in self.bit else []
+                for sub in declared.__subclasses__():
+                    found.extend(member for member in members_of(sub) if member not in found)
+                members[declared] = found
+            return found
+
+        class Unknown(Exception):
+            pass
+
+        def declared_types(cls: type) -> list[type] | None:
+            namespace = vars(sys.modules[cls.__module__]) if cls.__module__ in sys.modules else {}
+            out: list[type] = []
+
+            def walk(annotation: object) -> None:
+                if isinstance(annotation, (str, typing.ForwardRef)):
+                    name = annotation if isinstance(annotation, str) else annotation.__forward_arg__
+                    if name not in namespace:
+                        raise Unknown(name)
+                    annotation = namespace[name]
+                if isinstance(annotation, type):
+                    if cst.CSTNode in annotation.__mro__:
+                        out.append(annotation)
+                    return
+                if typing.get_origin(annotation) is typing.Literal:
+                    return
+                args = typing.get_args(annotation)
+                if not args:
+                    raise Unknown(annotation)
+                for arg in args:
+                    walk(arg)
+
+            try:
+                # Every dataclass field (ClassVar pseudo-fields too: more types only means fewer skips).
+                for field in getattr(cls, "__dataclass_fields__", {}).values():
+                    walk(field.type)
+            except (Unknown, TypeError):
+                return None
+            return out
+
+        import sys
+
+        declared = {cls: declared_types(cls) for cls in classes}
+        self.below = {cls: (self.everything if declared[cls] is None else 0) for cls in classes}
+        used = {d for types in declared.values() if types for d in types}
+        for d in used:
+            members_of(d)
+        changed = True
+        while changed:
+            changed = False
+            reach = {}
+            for d in used:
+                mask = 0
+                for member in members[d]:
+                    mask |= self.bit[member] | self.below[member]
+                reach[d] = mask
+            for cls in classes:
+                types = declared[cls]
+                if not types:
+                    continue
+                mask = 0
+                for d in types:
+                    mask |= reach[d]
+                if mask != self.below[cls]:
+                    self.below[cls] = mask
+                    changed = True
+
+
+_KINDS: list[_NodeKinds] = []
+
+
+def _kinds() -> _NodeKinds:
+    if not _KINDS:
+        _KINDS.append(_NodeKinds())
+    return _KINDS[0]
+
+
+_DIRECT_METHODS = ("on_visit", "on_leave", "on_visit_attribute", "on_leave_attribute")
+_DIRECT_FUNCS: set[Any] = set()
+
+
+class _Hooks:
+    """The visit_/leave_ methods one class really defines, by node type (None: only LibCST's no-op default),
+    and, by node type, whether its subtree can hold anything those methods would see.
+
+    Skipping a subtree that can't changes nothing: a visitor sees no node of it, and a transformer would
+    only rebuild it equal. Classes that override the dispatch (on_visit, ...) are always walked in full.
+    """
+
+    __slots__ = ("cls", "visit", "leave", "visit_attr", "leave_attr", "hooked", "attr_hooked")
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+        self.visit: dict[type, tuple[str | None, bool]] = {}  # node type -> (visit method, descend)
+        self.leave: dict[type, str | None] = {}
+        self.visit_attr: dict[tuple[type, str], str | None] = {}
+        self.leave_attr: dict[tuple[type, str], str | None] = {}
+        self.hooked: int | None = None  # node types with a method (None: walk everything)
+        self.attr_hooked = 0  # node types with a visit_<Node>_<attr> or leave_<Node>_<attr> method
+        if not all(getattr(cls, method, None) in _DIRECT_FUNCS for method in _DIRECT_METHODS):
+            return
+        kinds = _kinds()
+        hooked = 0
+        for name in _hook_names(cls):
+            if self.find(name) is None:
+                continue
+            node, _, attr = name.partition("_")[2].partition("_")
+            if node not in kinds.named:
+                return  # not a hook we understand: walk everything
+            hooked |= kinds.named[node]
+            if attr:
+                self.attr_hooked |= kinds.named[node]
+        self.hooked = hooked
+
+    def find(self, name: str) -> str | None:
+        func = getattr(self.cls, name, None)
+        return None if func is None or getattr(func, "_is_no_op", False) else name
+
+    def visit_entry(self, kind: type) -> tuple[str | None, bool]:
+        descend = True
+        if self.hooked is not None:
+            kinds = _kinds()
+            bit = kinds.bit.get(kind)
+            if bit is not None and not bit & self.attr_hooked:
+                descend = bool(kinds.below[kind] & self.hooked)
+        return self.find(f"visit_{kind.__name__}"), descend
+
+
+_OWN_HOOK_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _hook_names(cls: type) -> set[str]:
+    """The visit_/leave_ names some class of the MRO defines as something other than LibCST's no-op default."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        own = _OWN_HOOK_NAMES.get(klass)
+        if own is None:
+            own = _OWN_HOOK_NAMES[klass] = frozenset(
+                name
+                for name, value in vars(klass).items()
+                if name.startswith(("visit_", "leave_")) and not getattr(value, "_is_no_op", False)
+            )
+        names |= own
+    return names
+
+
+_HOOKS: dict[type, _Hooks] = {}
+_HOOKS_KEY = "_fixer_hooks"
+
+
+def _hooks(visitor: Any) -> _Hooks | None:
+    """The direct-call table for this visitor, or None when LibCST's own dispatch must run (matchers in use)."""
+    own = getattr(visitor, "__dict__", None)
+    if own is None:
+        return None
+    try:
+        return own[_HOOKS_KEY]
+    except KeyError:
+        pass
+    hooks = None
+    if not (
+        visitor._extra_visit_funcs
+        or visitor._extra_leave_funcs
+        or visitor._matchers
+        or any(name.startswith(("visit_", "leave_")) for name in own)
+    ):
+        cls = type(visitor)
+        hooks = _HOOKS.get(cls)
+        if hooks is None:
+            hooks = _HOOKS[cls] = _Hooks(cls)
+    own[_HOOKS_KEY] = hooks
+    return hooks
+
+
+def _direct_dispatch(cls: type, transformer: bool) -> None:
+    slow_visit, slow_leave = cls.on_visit, cls.on_leave  # type: ignore[attr-defined]
+    slow_visit_attr, slow_leave_attr = cls.on_visit_attribute, cls.on_leave_attribute  # type: ignore[attr-defined]
+
+    def on_visit(self: Any, node: cst.CSTNode) -> bool:
+        try:
+            hooks = self.__dict__[_HOOKS_KEY]
+        except (KeyError, AttributeError):
+            hooks = _hooks(self)
+        if hooks is None:
+            return slow_visit(self, node)
+        kind = type(node)
+        try:
+            name, descend = hooks.visit[kind]
+        except KeyError:
+            name, descend = hooks.visit[kind] = hooks.visit_entry(kind)
+        if name is not None and getattr(self, name)(node) is False:
+            return False
+        return descend
+
+    if transformer:
+
+        def on_leave(self: Any, original_node: Any, updated_node: Any) -> Any:
+            try:
+                hooks = self.__dict__[_HOOKS_KEY]
+            except (KeyError, AttributeError):
+                hooks = _hooks(self)
+            if hooks is None:
+                return slow_leave(self, original_node, updated_node)
+            kind = type(original_node)
+            try:
+                name = hooks.leave[kind]
+            except KeyError:
+                name = hooks.leave[kind] = hooks.find(f"leave_{kind.__name__}")
+            return updated_node if name is None else getattr(self, name)(original_node, updated_node)
+
+    else:
+
+        def on_leave(self: Any, original_node: Any) -> None:  # type: ignore[misc]
+            try:
+                hooks = self.__dict__[_HOOKS_KEY]
+            except (KeyError, AttributeError):
+                hooks = _hooks(self)
+            if hooks is None:
+                return slow_leave(self, original_node)
+            kind = type(original_node)
+            try:
+                name = hooks.leave[kind]
+            except KeyError:
+                name = hooks.leave[kind] = hooks.find(f"leave_{kind.__name__}")
+            if name is not None:
+                getattr(self, name)(original_node)
+            return None
+
+    def on_visit_attribute(self: Any, node: cst.CSTNode, attribute: str) -> None:
+        try:
+            hooks = self.__dict__[_HOOKS_KEY]
+        except (KeyError, AttributeError):
+            hooks = _hooks(self)
+        if hooks is None:
+            return slow_visit_attr(self, node, attribute)
+        key = (type(node), attribute)
+        try:
+            name = hooks.visit_attr[key]
+        except KeyError:
+            name = hooks.visit_attr[key] = hooks.find(f"visit_{key[0].__name__}_{attribute}")
+        if name is not None:
+            getattr(self, name)(node)
+        return None
+
+    def on_leave_attribute(self: Any, original_node: cst.CSTNode, attribute: str) -> None:
+        try:
+            hooks = self.__dict__[_HOOKS_KEY]
+        except (KeyError, AttributeError):
+            hooks = _hooks(self)
+        if hooks is None:
+            return slow_leave_attr(self, original_node, attribute)
+        key = (type(original_node), attribute)
+        try:
+            name = hooks.leave_attr[key]
+        except KeyError:
+            name = hooks.leave_attr[key] = hooks.find(f"leave_{key[0].__name__}_{attribute}")
+        if name is not None:
+            getattr(self, name)(original_node)
+        return None
+
+    for func, slow in (
+        (on_visit, slow_visit),
+        (on_leave, slow_leave),
+        (on_visit_attribute, slow_visit_attr),
+        (on_leave_attribute, slow_leave_attr),
+    ):
+        func.__doc__ = slow.__doc__
+        func._fixer_direct = True  # type: ignore[attr-defined]
+        _DIRECT_FUNCS.add(func)
+        setattr(cls, slow.__name__, func)
+
+
+_trim_matcher_overhead()
+
+
+class _NoCopyWithoutMetadata:
+    """Mixin for LibCST codemods: no deep copy of the tree when the codemod declares no metadata."""
+
+    @contextmanager
+    def _handle_metadata_reference(self, module: cst.Module) -> Iterator[cst.Module]:
+        if self.get_inherited_dependencies():  # type: ignore[attr-defined]
+            with super()._handle_metadata_reference(module) as tree:  # type: ignore[misc]
+                yield tree
+            return
+        # As Codemod's, minus the copy: the wrapper only serves `context.module` here.
+        context: CodemodContext = self.context  # type: ignore[has-type]
+        old_wrapper = context.wrapper
+        wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+        with self.resolve(wrapper):  # type: ignore[attr-defined]
+            self.context = replace(context, wrapper=wrapper)
+            try:
+                yield wrapper.module
+            finally:
+                self.context = replace(self.context, wrapper=old_wrapper)
+
+
+class FixerCodemod(RuleMeta, _NoCopyWithoutMetadata, VisitorBasedCodemodCommand):
     """Base of fixer's Python rules. A standard LibCST codemod command, so `python -m libcst.tool codemod` runs it too."""
 
     # Cheap text check on the raw bytes: a file it does not match is never parsed for this rule.
@@ -88,7 +505,7 @@ class TextRule(RuleMeta):
         raise NotImplementedError
 
 
-class _OrderedAddImports(AddImportsVisitor):
+class _OrderedAddImports(_NoCopyWithoutMetadata, AddImportsVisitor):
     """AddImportsVisitor that merges a name into an existing `from m import ...` in sorted position.
 
     LibCST's own puts new names first, so `from m import b, c` plus `a` would come out `a, b, c` only by luck
