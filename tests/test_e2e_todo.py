@@ -12,20 +12,15 @@ given the URL the way a platform injects it, and serves every todo endpoint; (3)
 
 from __future__ import annotations
 
-import hashlib
-import os
-import platform
 import shutil
 import subprocess
-import sys
 import time
-import venv
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from codemods.verify.backend import BackendStartError, run_backend
+from codemods.verify.backend import BackendStartError, ensure_project_venv, run_backend
 from tests.cli_helpers import fixer, tree
 from tests.test_e2e_seed import request, venv_cache_dir, with_platform_query
 
@@ -116,69 +111,6 @@ def test_correct_async_project_gives_no_diff() -> None:
     assert b"Nothing to fix" in result.stderr
 
 
-# ----------------------------------------------------------------------------------------------- venv
-
-
-def _pip_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PIP_REQUIRE_VIRTUALENV")}
-    env.update(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", PIP_USER="0")
-    return env
-
-
-def _venv_python(env_dir: Path) -> Path:
-    return env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-
-
-def ensure_project_venv(project: Path) -> Path:
-    """The python of a virtualenv holding `pip install PROJECT`, cached by the pyproject.toml's bytes.
-
-    As codemods.verify.backend.ensure_venv does for requirements files: keyed by sha256 of the pyproject plus the
-    interpreter and platform, built in a temporary folder beside the cache entry and renamed into place once
-    complete, so an interrupted or failed build is never reused. The install is of a copy of the project, so
-    nothing (egg-info, build/) is written into it. uvicorn runs the app from the project folder, which comes
-    first on sys.path: the installed copy of `app` only matters for its dependencies.
-    """
-    key = hashlib.sha256(b"pip install .\0" + (project / "pyproject.toml").read_bytes())
-    key.update(f"{sys.implementation.name}-{platform.python_version()}-{sys.platform}-{platform.machine()}".encode())
-    cache = venv_cache_dir().resolve()
-    final = cache / f"{sys.implementation.name}{sys.version_info[0]}{sys.version_info[1]}-project-{key.hexdigest()[:20]}"
-    python = _venv_python(final)
-    if python.exists() and (final / ".fixer-complete").exists():
-        return python
-
-    cache.mkdir(parents=True, exist_ok=True)
-    building = cache / f".{final.name}.{os.getpid()}.tmp"
-    shutil.rmtree(building, ignore_errors=True)
-    try:
-        venv.EnvBuilder(with_pip=True, clear=True).create(building)
-        copy = Path(
-            shutil.copytree(
-                project, building / "project-copy",
-                ignore=shutil.ignore_patterns(".git", ".env", "__pycache__", "*.egg-info", "build", "dist"),
-            )
-        )
-        pip = subprocess.run(
-            [str(_venv_python(building)), "-m", "pip", "install", str(copy)],
-            cwd=building, env=_pip_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200,
-        )
-        output = pip.stdout + pip.stderr
-        if pip.returncode != 0:
-            raise AssertionError(f"pip install {project} failed (exit {pip.returncode}):\n{output}")
-        shutil.rmtree(copy)
-        (building / "pip-install.log").write_text(output)
-        (building / ".fixer-complete").write_text(f"pip install . (from {project})\n")
-        if final.exists() and not (final / ".fixer-complete").exists():
-            shutil.rmtree(final, ignore_errors=True)
-        try:
-            building.rename(final)
-        except OSError:
-            if not (final / ".fixer-complete").exists():  # another process won the race: use theirs
-                raise
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
-    return python
-
-
 # ----------------------------------------------------------------------------------------------- (2) end to end
 
 
@@ -225,7 +157,7 @@ def test_fixer_apply_makes_the_todo_backend_work(broken: Path, database_url: str
     applied = fixer("apply", broken)
     assert applied.returncode == 0, applied.stderr
     started = time.monotonic()
-    python = ensure_project_venv(broken)
+    python = ensure_project_venv(broken, venv_cache_dir())
     print(f"virtualenv ready after {time.monotonic() - started:.1f}s: {python}")
 
     env = {"DATABASE_URL": with_platform_query(database_url)}
@@ -240,7 +172,7 @@ def test_fixer_apply_makes_the_todo_backend_work(broken: Path, database_url: str
 
 
 def test_broken_todo_backend_fails(broken: Path, database_url: str) -> None:
-    python = ensure_project_venv(broken)  # `pip install .` works as it is: the code is what breaks
+    python = ensure_project_venv(broken, venv_cache_dir())  # `pip install .` works as it is: the code is what breaks
     env = {"DATABASE_URL": with_platform_query(database_url)}
     try:
         with run_backend(broken, python, env, entrypoint=ENTRYPOINT, timeout=90) as backend:
