@@ -7,6 +7,7 @@ body says what the rule fixes, why, and shows a before/after example) and report
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -19,6 +20,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemods.facts import ProjectFacts
 from codemods.findings import Finding
+from codemods.rules.unused_imports import remove_unreferenced
 
 FINDINGS_KEY = "fixer.findings"
 
@@ -44,8 +46,14 @@ class RuleMeta:
 # - Matcher-decoratable visitors and transformers (every codemod, and LibCST's import helpers) scan
 #   `dir(self)`, hundreds of attributes, for matcher decorators at every construction, then test the
 #   (usually empty) matchers and look up LibCST's no-op visit_/leave_ defaults at every node and every
-#   attribute of every node. For a class without matcher decorators the scan is remembered, and calls go
-#   straight to the visit_/leave_ methods the class defines. Anything decorated runs LibCST's code as is.
+#   attribute of every node. For a class without matcher decorators the scan is answered from the class
+#   (once), and calls go straight to the visit_/leave_ methods the class defines. Anything decorated runs
+#   LibCST's code as is.
+# - A visitor walks, and a transformer rebuilds, the whole tree even where no node it handles can occur
+#   (a transformer of import statements inside every expression). From LibCST's own field annotations,
+#   `_NodeKinds` knows which node types can occur under which; the dispatch does not descend into a subtree
+#   that cannot hold a node the class has a method for (classes that override on_visit & co. are walked
+#   in full). A skipped subtree is the same object afterwards instead of an equal copy.
 
 
 def _trim_matcher_overhead() -> None:
@@ -191,8 +199,6 @@ class _NodeKinds:
             except (Unknown, TypeError):
                 return None
             return out
-
-        import sys
 
         declared = {cls: declared_types(cls) for cls in classes}
         self.below = {cls: (self.everything if declared[cls] is None else 0) for cls in classes}
@@ -469,12 +475,14 @@ class FixerCodemod(RuleMeta, _NoCopyWithoutMetadata, VisitorBasedCodemodCommand)
         return self._facts
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
-        # As CodemodCommand.transform_module, but with imports merged in order (see _OrderedAddImports).
+        # As CodemodCommand.transform_module, but imports are merged in order (see _OrderedAddImports)
+        # and removed without scope metadata.
         tree = Codemod.transform_module(self, tree)
         if AddImportsVisitor.CONTEXT_KEY in self.context.scratch:
             tree = self._instantiate_and_run(_OrderedAddImports, tree)
         if RemoveImportsVisitor.CONTEXT_KEY in self.context.scratch:
-            tree = self._instantiate_and_run(RemoveImportsVisitor, tree)
+            # The standard request API, a cheaper removal: see codemods.rules.unused_imports.
+            tree = remove_unreferenced(tree, self.context.scratch.pop(RemoveImportsVisitor.CONTEXT_KEY))
         return tree
 
     def report(self, finding: Finding) -> None:
