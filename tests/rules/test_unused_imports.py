@@ -8,11 +8,11 @@ from codemods.rules.unused_imports import remove_unreferenced
     ("before", "requests", "after"),
     [
         ("from a import x, y\nprint(y)\n", [("a", "x", None)], "from a import y\nprint(y)\n"),
-        ("from a import x\n", [("a", "x", None)], ""),
+        ("from a import x\nz = 1\n", [("a", "x", None)], "z = 1\n"),
         ("from a import x as z\nz()\n", [("a", "x", "z")], "from a import x as z\nz()\n"),
         ("from a import x\nx()\n", [("a", "x", None)], "from a import x\nx()\n"),
         ("from a import x\n__all__ = ['x']\n", [("a", "x", None)], "from a import x\n__all__ = ['x']\n"),
-        ("import a.b\n", [("a.b", None, None)], ""),
+        ("import a.b\nz = 1\n", [("a.b", None, None)], "z = 1\n"),
         ("import a.b\na.c()\n", [("a.b", None, None)], "import a.b\na.c()\n"),
         # Not module level: left alone (LibCST's visitor would empty the block into `pass`).
         ("try:\n    from a import x\nexcept ImportError:\n    pass\n", [("a", "x", None)],
