@@ -20,7 +20,6 @@ _SYNC_ENGINE = re.compile(rb"\b(?:create_engine|engine_from_config)\s*\(")
 _EXEC = re.compile(rb"\.exec\s*\(")
 # A file none of these match adds nothing to the facts: the runner need not keep it.
 FACT_PATTERNS: tuple[re.Pattern[bytes], ...] = (_ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC)
-FACT_TRIGGER = re.compile(b"|".join(p.pattern for p in FACT_PATTERNS), re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class ProjectFacts:
 
 
 class TextCheck:
-    """`re.compile(b"|".join(patterns)).search(data) is not None`, the same answer, sooner.
+    """`any(p.search(data) for p in patterns)`, the same answer, sooner.
 
     A regex that starts with `\\b` is tried at every position of the file, so the alternation of all the rules'
     checks costs about as much as reading the file ten times over. But every alternative needs some literal
@@ -52,9 +51,9 @@ class TextCheck:
     own regex parser), so a rule's check stays the one place that decides what it matches.
     """
 
-    def __init__(self, patterns: Sequence[bytes]) -> None:
-        self._parts: list[tuple[_Need, Callable[[bytes], object]]] = [
-            (_needed_text(pattern), re.compile(pattern).search) for pattern in patterns
+    def __init__(self, patterns: Sequence[re.Pattern[bytes]]) -> None:
+        self._parts: list[tuple[_Need | None, Callable[[bytes], object]]] = [
+            (_needed_text(pattern.pattern, pattern.flags), pattern.search) for pattern in patterns
         ]
 
     def __call__(self, data: bytes) -> bool:
@@ -77,7 +76,7 @@ def _holds(need: _Need, data: bytes) -> bool:
     return any(_holds(part, data) for part in value)
 
 
-def _needed_text(pattern: bytes) -> _Need | None:
+def _needed_text(pattern: bytes, flags: int) -> _Need | None:
     """Text any match of `pattern` must contain (a necessary condition, never a sufficient one)."""
     try:
         from re import _constants as sre, _parser as parser  # type: ignore[attr-defined]
@@ -88,7 +87,7 @@ def _needed_text(pattern: bytes) -> _Need | None:
         except ImportError:
             return None
     try:
-        parsed = parser.parse(pattern, 0)
+        parsed = parser.parse(pattern, flags)
         if parsed.state.flags & (re.IGNORECASE | re.LOCALE):
             return None
         return _needed_in(list(parsed), sre)

@@ -62,8 +62,7 @@ def read_candidates(
 
     The rest are read once, searched and dropped: this loop is the whole cost of an unrelated file.
     """
-    # The alternation of the facts' and the codemods' checks, compiled without their flags as it always was.
-    search = TextCheck([*(p.pattern for p in FACT_PATTERNS), *(c.TRIGGER.pattern for c in codemods)])
+    search = TextCheck([*FACT_PATTERNS, *(c.TRIGGER for c in codemods)])
     candidates: list[tuple[str, bytes]] = []
     base = os.fspath(root)
     for rel in python:

@@ -1,0 +1,60 @@
+"""Project facts and the text check that decides which files are read at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codemods.facts import FACT_PATTERNS, ProjectFacts, TextCheck
+from codemods.registry import PYTHON_CODEMODS
+from codemods.runner import read_candidates
+
+from tests.cli_helpers import fixer
+
+PATTERNS = [*FACT_PATTERNS, *(c.TRIGGER for c in PYTHON_CODEMODS)]
+
+SAMPLES = [
+    b"",
+    b"import os\n",
+    b"import psycopg2\n",
+    b'"""Reports."""\n\nimport psycopg2\n',
+    b"x = 1\n    from psycopg2.extras import Json\n",
+    b"# import psycopg2\n",
+    b"import psycopg2cffi\n",
+    b"engine = create_engine(url)\n",
+    b"engine = create_engine (url)\n",
+    b"async with engine.begin():\n",
+    b"await engine.dispose()\n",
+    b"rows = session.exec(stmt)\n",
+    b"Session = sessionmaker(bind=engine)\n",
+    b"from sqlalchemy.ext.asyncio import AsyncSession\n",
+    b"MyAsyncSessionFactory = 1\n",
+    b'URL = "postgresql://u@h/db"\n',
+]
+
+
+@pytest.mark.parametrize("data", SAMPLES)
+def test_text_check_answers_as_the_patterns_do(data: bytes) -> None:
+    assert TextCheck(PATTERNS)(data) == any(p.search(data) for p in PATTERNS)
+
+
+def test_psycopg2_import_below_the_first_line_is_read(tmp_path: Path) -> None:
+    (tmp_path / "reports.py").write_text('"""Nightly reports."""\n\nimport psycopg2\n')
+    (tmp_path / "other.py").write_text("import os\n")
+    candidates = read_candidates(tmp_path, ["other.py", "reports.py"], PYTHON_CODEMODS)
+    assert [rel for rel, _ in candidates] == ["reports.py"]
+    assert ProjectFacts.gather(candidates).sync_driver_users == ("reports.py",)
+
+
+def test_psycopg2_kept_for_a_module_that_imports_it_below_line_one(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("fastapi\npsycopg2-binary==2.9.9\n")
+    (tmp_path / "db.py").write_text(
+        "from sqlalchemy.ext.asyncio import create_async_engine\n\nengine = create_async_engine(URL)\n"
+    )
+    (tmp_path / "reports.py").write_text('"""Nightly reports."""\n\nimport psycopg2\n')
+    done = fixer("apply", tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    requirements = (tmp_path / "requirements.txt").read_text()
+    assert "psycopg2-binary==2.9.9" in requirements
+    assert "asyncpg" in requirements
