@@ -1,0 +1,428 @@
+"""fixer's benchmark: build three corpora, time fixer and what a user would otherwise run, side by side.
+
+    python bench/run.py            # full run (about 20 minutes on 2 cores)
+    python bench/run.py --quick    # smaller corpora, fewer repeats (a few minutes)
+
+Prints a markdown table and writes it to bench/results/results.md (raw samples: results.json). No network:
+the corpora are built from the fixtures and from the packages installed in the virtualenv running this
+script (see bench/requirements.txt and bench/README.md). Every command is its own process, timed whole
+(interpreter start and imports included); each is repeated and the median kept, tools alternating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(1, str(REPO))
+
+import corpora  # noqa: E402
+import measure  # noqa: E402
+
+CORPORA_DIR = BENCH / "corpora"
+RESULTS_DIR = BENCH / "results"
+LIBCST_CODEMODS = (  # fixer's Python rules as LibCST codemod commands, in registry order
+    "async_imports.AsyncImports",
+    "async_sessionmaker.AsyncSessionmaker",
+    "database_url.DatabaseUrlCodemod",
+    "database_url.RuntimeUrlNormaliser",
+)
+
+
+@dataclass
+class Tool:
+    key: str  # stable id, e.g. "fixer-j1"
+    label: str
+    cmd: list[str]
+    cwd: Path | None = None
+    expect_rc: tuple[int, ...] = (0,)
+    slow: bool = False  # repeated only while a run stays short (see --slow-budget)
+
+
+@dataclass
+class Corpus:
+    name: str
+    root: Path
+    description: str
+    files: int = 0
+    python: int = 0
+    parsed: int = 0
+    parsed_bytes: int = 0
+    lists: dict[str, Path] = field(default_factory=dict)
+    samples: dict[str, list[measure.Sample]] = field(default_factory=dict)
+    load: list[float] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------ corpora
+
+
+def build_corpora(args: argparse.Namespace) -> list[Corpus]:
+    CORPORA_DIR.mkdir(parents=True, exist_ok=True)
+    # fixer reads the closest pyproject.toml at or above the folder it fixes; without this one it would be
+    # the repository's, whose [tool.fixer] excludes bench/.
+    (CORPORA_DIR / "pyproject.toml").write_text(
+        "# Written by bench/run.py: keeps the corpora out of the repository's [tool.fixer] settings.\n",
+        encoding="utf-8",
+    )
+    sizes = args.sizes
+    wanted = {
+        "seed": {"kind": "seed"},
+        "large": {"kind": "large", "packages": corpora.installed_packages()},
+        **{f"dense-{n}": {"kind": "dense", "copies": n} for n in sizes},
+    }
+    stamp_file = CORPORA_DIR / "stamps.json"
+    stamps = json.loads(stamp_file.read_text()) if stamp_file.exists() else {}
+    fixtures = _fixture_stamp()
+    out = []
+    for name, spec in wanted.items():
+        spec = {**spec, "fixtures": fixtures, "builder": _file_stamp(BENCH / "corpora.py")}
+        root = CORPORA_DIR / name
+        if args.rebuild or stamps.get(name) != spec or not root.is_dir():
+            print(f"building corpus {name} ...", file=sys.stderr)
+            if spec["kind"] == "seed":
+                corpora.build_seed(root)
+            elif spec["kind"] == "large":
+                corpora.build_large(root)
+            else:
+                corpora.build_dense(root, spec["copies"])
+            stamps[name] = spec
+            stamp_file.write_text(json.dumps(stamps, indent=1))
+        description = {
+            "seed": "the bundled seed backend (fixtures/seed/broken/backend)",
+            "large": "source of every package installed in this virtualenv, plus 3 broken backends",
+            "dense": f"{spec.get('copies')} varied copies of the fixture backends' relevant files",
+        }[spec["kind"]]
+        out.append(Corpus(name=name, root=root, description=description))
+    return out
+
+
+def _fixture_stamp() -> str:
+    return ",".join(_file_stamp(p) for p in sorted(corpora.REPO.joinpath("fixtures").rglob("*")) if p.is_file())
+
+
+def _file_stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"{path.name}:{stat.st_size}:{int(stat.st_mtime)}"
+
+
+def plan(corpus: Corpus) -> None:
+    """What fixer will read and parse (asked of fixer's own code, untimed), written as lists for floor.py."""
+    from codemods import runner
+    from codemods.discover import discover
+    from codemods.registry import PYTHON_CODEMODS
+
+    paths = list(discover(corpus.root))
+    python = [p for p in paths if p.endswith(".py")]
+    tasks = runner.parse_tasks(runner.read_candidates(corpus.root, python, PYTHON_CODEMODS), PYTHON_CODEMODS)
+    corpus.files, corpus.python, corpus.parsed = len(paths), len(python), len(tasks)
+    corpus.parsed_bytes = sum(len(source) for _, source, _ in tasks)
+    lists = RESULTS_DIR / "lists"
+    lists.mkdir(parents=True, exist_ok=True)
+    for kind, rels in (("python", python), ("parsed", [rel for rel, _, _ in tasks])):
+        path = lists / f"{corpus.name}.{kind}.txt"
+        path.write_text(f"root: {corpus.root}\n" + "".join(f"{rel}\n" for rel in rels), encoding="utf-8")
+        corpus.lists[kind] = path
+
+
+def write_patterns() -> Path:
+    """fixer's text checks, as the runner uses them, for floor.py's `scan`."""
+    import re
+
+    from codemods.facts import FACT_PATTERNS
+    from codemods.registry import PYTHON_CODEMODS
+
+    def spec(pattern: re.Pattern[bytes]) -> dict:
+        return {"pattern": pattern.pattern.decode("latin-1"), "flags": pattern.flags & ~re.ASCII}
+
+    # As runner.read_candidates uses them: the facts' and the codemods' checks, each with its flags.
+    prefilter = [spec(p) for p in (*FACT_PATTERNS, *(c.TRIGGER for c in PYTHON_CODEMODS))]
+    path = RESULTS_DIR / "lists" / "patterns.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"prefilter": prefilter, "triggers": [spec(c.TRIGGER) for c in PYTHON_CODEMODS]}))
+    return path
+
+
+# ------------------------------------------------------------------------------------------------ tools
+
+
+def tools_for(corpus: Corpus, jobs: int, patterns: Path) -> list[Tool]:
+    python = sys.executable
+    fixer = shutil.which("fixer", path=str(Path(python).parent)) or None
+    fixer_cmd = [fixer] if fixer else [python, "-m", "codemods"]
+    floor = str(BENCH / "floor.py")
+    root = str(corpus.root)
+    tools = [
+        Tool("fixer-j1", "fixer dry-run -j 1", [*fixer_cmd, "dry-run", "-j", "1", root], expect_rc=(0, 1)),
+        Tool("fixer-jN", f"fixer dry-run -j {jobs}", [*fixer_cmd, "dry-run", "-j", str(jobs), root], expect_rc=(0, 1)),
+        Tool("floor-scan", "floor: read all + regex + parse candidates", [python, floor, "scan", str(corpus.lists["python"]), str(patterns)]),
+        Tool("floor-parse", "floor: parse what fixer parses", [python, floor, "parse", str(corpus.lists["parsed"])]),
+        Tool("floor-roundtrip", "floor: parse + .code what fixer parses", [python, floor, "roundtrip", str(corpus.lists["parsed"])]),
+    ]
+    # The command name must follow `codemod` directly (libcst.tool finds it with a first, partial parse).
+    options = ["--no-format", "--include-generated", "--hide-progress", "-u", "3", "-j", str(jobs)]
+    script = " ; ".join(
+        " ".join(map(_sh, [python, "-m", "libcst.tool", "codemod", name, *options, root])) for name in LIBCST_CODEMODS
+    )
+    tools.append(
+        Tool(
+            "libcst-tool",
+            f"python -m libcst.tool codemod x{len(LIBCST_CODEMODS)} (-j {jobs})",
+            ["sh", "-c", script + " ; exit 0"],
+            cwd=BENCH,  # where .libcst.codemod.yaml is
+            slow=True,
+        )
+    )
+    if corpus.name == "seed":  # where a small run's time goes (compare with the issue's import numbers)
+        tools += [
+            Tool("python", "interpreter only (python -c pass)", [python, "-c", "pass"]),
+            Tool("import-libcst", "interpreter + import libcst", [python, "-c", "import libcst"]),
+            Tool("import-codemod", "interpreter + import libcst.codemod (matchers, metadata)", [python, "-c", "import libcst.codemod"]),
+            Tool("imports", "interpreter + fixer's imports", [python, "-c", "import codemods.cli, codemods.registry, codemods.runner"]),
+        ]
+    return tools
+
+
+def _sh(word: str) -> str:
+    import shlex
+
+    return shlex.quote(word)
+
+
+# ------------------------------------------------------------------------------------------------ running
+
+
+def run_corpus(corpus: Corpus, tools: list[Tool], repeat: int, slow_budget: float) -> None:
+    print(f"\n== {corpus.name}: {corpus.python} Python files, {corpus.parsed} parsed by fixer", file=sys.stderr)
+    corpus.load.append(os.getloadavg()[0])
+    for round_ in range(repeat):
+        shift = round_ % len(tools)
+        for tool in tools[shift:] + tools[:shift]:  # alternate: each round starts with the next tool
+            done = corpus.samples.setdefault(tool.key, [])
+            if tool.slow and done and sum(s.wall for s in done) > slow_budget:
+                continue
+            sample = measure.run(tool.cmd, cwd=tool.cwd)
+            if sample.returncode not in tool.expect_rc:
+                raise SystemExit(f"{tool.label} on {corpus.name} exited {sample.returncode}:\n{sample.stderr_tail}")
+            done.append(sample)
+            print(f"  {tool.label:<48} {sample.wall:8.2f} s  cpu {sample.cpu:7.2f} s  rss {sample.max_rss_mb:6.0f} MB", file=sys.stderr)
+    corpus.load.append(os.getloadavg()[0])
+    check(corpus)
+
+
+def check(corpus: Corpus) -> None:
+    """The runs must agree: fixer gives one patch whatever -j, and floor.py parses what fixer parses."""
+    fixer = corpus.samples["fixer-j1"] + corpus.samples["fixer-jN"]
+    if len({s.stdout_sha1 for s in fixer}) != 1:
+        raise SystemExit(f"{corpus.name}: fixer's patch differs between runs or -j values")
+    for key in ("floor-scan", "floor-parse"):
+        for sample in corpus.samples[key]:
+            summary = json.loads(sample.stderr_tail.strip().splitlines()[-1])
+            if summary["parsed"] != corpus.parsed:
+                raise SystemExit(f"{corpus.name}: {key} parsed {summary['parsed']} files, fixer {corpus.parsed}")
+
+
+# ------------------------------------------------------------------------------------------------ report
+
+
+def med(corpus: Corpus, key: str, attr: str = "wall") -> float | None:
+    values = [getattr(s, attr) for s in corpus.samples.get(key, []) if getattr(s, attr) is not None]
+    return statistics.median(values) if values else None
+
+
+def report(all_corpora: list[Corpus], tools: dict[str, list[Tool]], args: argparse.Namespace, started: float) -> str:
+    lines = [
+        "# fixer benchmark",
+        "",
+        f"`{' '.join(['python', 'bench/run.py', *sys.argv[1:]])}` on {time.strftime('%Y-%m-%d %H:%M')}: "
+        f"{os.cpu_count()} cores ({_cpu_model()}), Python {platform.python_version()}, LibCST {_version('libcst')}, "
+        f"fixer {_git_rev()}. Medians of {args.repeat} runs per tool, tools alternating; every number is a whole "
+        f"process (interpreter start and imports included). Total bench time {(time.time() - started) / 60:.1f} min.",
+        "",
+        "## Corpora",
+        "",
+        "| corpus | what | files | Python files | parsed by fixer | bytes parsed | load avg (before, after) |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for c in all_corpora:
+        lines.append(
+            f"| {c.name} | {c.description} | {c.files} | {c.python} | {c.parsed} | {c.parsed_bytes / 1e6:.2f} MB "
+            f"| {', '.join(f'{x:.2f}' for x in c.load)} |"
+        )
+    for c in all_corpora:
+        lines += [
+            "",
+            f"## {c.name}",
+            "",
+            "| tool | wall s | CPU s | max RSS, one process (MB) | peak PSS, process tree (MB) | wall / fixer -j 1 | runs |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        base = med(c, "fixer-j1")
+        for tool in tools[c.name]:
+            wall = med(c, tool.key)
+            if wall is None:
+                continue
+            pss = med(c, tool.key, "peak_pss_mb")
+            lines.append(
+                f"| {tool.label} | {wall:.2f} | {med(c, tool.key, 'cpu'):.2f} | {med(c, tool.key, 'max_rss_mb'):.0f} "
+                f"| {'' if pss is None else f'{pss:.0f}'} | {wall / base:.2f} | {len(c.samples[tool.key])} |"
+            )
+    lines += ["", "## Targets", "", "| target | measured | goal | met |", "|---|---|---|---|"]
+    for name, measured, goal, ok in targets(all_corpora, args):
+        lines.append(f"| {name} | {measured} | {goal} | {'yes' if ok else '**no**'} |")
+    dense = [c for c in all_corpora if c.name.startswith("dense-")]
+    lines += [
+        "",
+        "## Dense corpus: cost as it grows",
+        "",
+        f"| copies | files parsed | MB parsed | fixer -j 1 s | ms per parsed file | fixer -j {args.jobs} s | speed-up | "
+        "floor parse + .code s | fixer -j 1 / floor | peak PSS -j 1 (MB) | peak PSS -j N (MB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in dense:
+        j1, jn, floor = med(c, "fixer-j1"), med(c, "fixer-jN"), med(c, "floor-roundtrip")
+        lines.append(
+            f"| {c.name.split('-')[1]} | {c.parsed} | {c.parsed_bytes / 1e6:.2f} | {j1:.2f} | {j1 / c.parsed * 1000:.1f} "
+            f"| {jn:.2f} | {j1 / jn:.2f} | {floor:.2f} | {j1 / floor:.2f} | {_fmt(med(c, 'fixer-j1', 'peak_pss_mb'))} "
+            f"| {_fmt(med(c, 'fixer-jN', 'peak_pss_mb'))} |"
+        )
+    if len(dense) >= 2:
+        (a, b) = dense[0], dense[-1]
+        marginal = (med(b, "fixer-j1") - med(a, "fixer-j1")) / max(1, b.parsed - a.parsed) * 1000
+        lines += ["", f"Marginal cost between the smallest and largest dense corpus: {marginal:.1f} ms per parsed file at -j 1."]
+    return "\n".join(lines) + "\n"
+
+
+def targets(all_corpora: list[Corpus], args: argparse.Namespace) -> list[tuple[str, str, str, bool]]:
+    by = {c.name: c for c in all_corpora}
+    out = []
+    seed = by.get("seed")
+    if seed:
+        wall = med(seed, "fixer-jN")
+        out.append((f"seed: `fixer dry-run` whole process (default -j {args.jobs})", f"{wall:.2f} s", "< 0.6 s", wall < 0.6))
+        imports = med(seed, "imports")
+        if imports is not None:
+            out.append(("seed: of which interpreter + imports (fixer's floor here)", f"{imports:.2f} s", "-", True))
+    large = by.get("large")
+    if large:
+        tool, jn = med(large, "libcst-tool"), med(large, "fixer-jN")
+        if tool is not None:
+            out.append(("large: libcst.tool codemod / fixer (both -j N)", f"{tool / jn:.1f}x", ">= 20x", tool / jn >= 20))
+        scan = med(large, "floor-scan")
+        out.append(("large: fixer -j N / (read all + regex + parse candidates)", f"{jn / scan:.2f}x", "<= 2x", jn / scan <= 2))
+        j1 = med(large, "fixer-j1")
+        out.append(("large: fixer -j 1 / (read all + regex + parse candidates)", f"{j1 / scan:.2f}x", "(<= 2x)", j1 / scan <= 2))
+    dense = [c for c in all_corpora if c.name.startswith("dense-")]
+    if dense:
+        big = dense[-1]
+        j1, jn, floor = med(big, "fixer-j1"), med(big, "fixer-jN"), med(big, "floor-roundtrip")
+        out.append((f"{big.name}: fixer -j 1 / (parse + .code)", f"{j1 / floor:.2f}x", "<= 1.3x", j1 / floor <= 1.3))
+        out.append((f"{big.name}: fixer -j 1 / -j {args.jobs}", f"{j1 / jn:.2f}x", ">= 1.7x", j1 / jn >= 1.7))
+        peaks = [max(med(c, "fixer-j1", "peak_pss_mb") or 0, med(c, "fixer-jN", "peak_pss_mb") or 0) for c in dense]
+        out.append(("dense: peak PSS of the process tree, smallest -> largest", " -> ".join(f"{p:.0f}" for p in peaks) + " MB", "< 200 MB, flat", max(peaks) < 200))
+        per_file = [med(c, "fixer-j1") / c.parsed * 1000 for c in dense]
+        out.append(("dense: ms per parsed file at -j 1, smallest -> largest", " -> ".join(f"{p:.1f}" for p in per_file), "flat (linear cost)", per_file[-1] <= per_file[0] * 1.15))
+        tool = med(big, "libcst-tool")
+        if tool is not None:
+            out.append((f"{big.name}: libcst.tool codemod / fixer (both -j N)", f"{tool / jn:.1f}x", "-", True))
+    return out
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}"
+
+
+def _version(dist: str) -> str:
+    from importlib import metadata
+
+    return metadata.version(dist)
+
+
+def _git_rev() -> str:
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "codemods"], cwd=REPO, capture_output=True, text=True).stdout
+        return f"{rev}{' + local changes' if dirty.strip() else ''}"
+    except OSError:
+        return "unknown"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small dense corpora, 2 runs each (a few minutes)")
+    parser.add_argument("--repeat", type=int, help="runs per tool [3; --quick: 2]")
+    parser.add_argument("--jobs", type=int, default=_cores(), help="N for the -j N runs [all cores]")
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], help="dense corpus copies [100,200,400; --quick: 20,40,80]")
+    parser.add_argument("--only", help="comma-separated corpora to run (seed, large, dense)")
+    parser.add_argument("--slow-budget", type=float, default=60.0, help="repeat libcst.tool only while its runs on a corpus took less than this many seconds [60]")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the corpora even if they look current")
+    args = parser.parse_args(argv)
+    args.repeat = args.repeat or (2 if args.quick else 3)
+    args.sizes = args.sizes or ([20, 40, 80] if args.quick else [100, 200, 400])
+    _check_requirements()
+
+    started = time.time()
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    all_corpora = build_corpora(args)
+    if args.only:
+        keep = set(args.only.split(","))
+        all_corpora = [c for c in all_corpora if c.name in keep or c.name.split("-")[0] in keep]
+    patterns = write_patterns()
+    tools: dict[str, list[Tool]] = {}
+    for corpus in all_corpora:
+        plan(corpus)
+        tools[corpus.name] = tools_for(corpus, args.jobs, patterns)
+        run_corpus(corpus, tools[corpus.name], args.repeat, args.slow_budget)
+
+    text = report(all_corpora, tools, args, started)
+    (RESULTS_DIR / "results.md").write_text(text, encoding="utf-8")
+    raw = {c.name: {key: [s.as_dict() for s in samples] for key, samples in c.samples.items()} for c in all_corpora}
+    (RESULTS_DIR / "results.json").write_text(json.dumps(raw, indent=1), encoding="utf-8")
+    print(text)
+    return 0
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _check_requirements() -> None:
+    missing = []
+    for module in ("libcst", "psutil", "yaml", "sqlalchemy", "fastapi", "codemods"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise SystemExit(
+            f"missing: {', '.join(missing)}. In the virtualenv that runs the benchmark: "
+            "pip install -e . -r bench/requirements.txt"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
