@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.codemod.visitors import AddImportsVisitor
 
 from codemods.findings import Category, Finding, Severity
 from codemods.rules.base import FixerCodemod
+from codemods.rules.tree_walk import scan
 
 ASYNCIO = "sqlalchemy.ext.asyncio"
 SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session"
@@ -38,7 +38,7 @@ def _local_name(alias: cst.ImportAlias) -> str | None:
     return _imported_name(alias)
 
 
-class _EngineUse(m.MatcherDecoratableVisitor):
+class _EngineUse(cst.CSTVisitor):
     """Collects which names hold engines used the async way, and where `create_engine` comes from."""
 
     def __init__(self) -> None:
@@ -156,7 +156,7 @@ class AsyncImports(FixerCodemod):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._use = _EngineUse()
-        tree.visit(self._use)
+        scan(tree, self._use)
         return super().transform_module_impl(tree)
 
     def _home(self, name: str, source: str) -> str:

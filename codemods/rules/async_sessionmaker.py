@@ -39,6 +39,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemods.findings import Category, Finding, Severity
 from codemods.rules.base import FixerCodemod
+from codemods.rules.tree_walk import scan
 
 _ASYNC_MODULE = "sqlalchemy.ext.asyncio"
 _NEW_NAME = "async_sessionmaker"
@@ -69,23 +70,24 @@ def _module_name(node: cst.ImportFrom) -> str | None:
 
 def _mentions(node: cst.CSTNode, name: str) -> bool:
     """Whether an annotation names `name` (`AsyncEngine`, `x.AsyncEngine`, `AsyncEngine | None`, "AsyncEngine")."""
-    found = False
+    finder = _NameFinder(name)
+    scan(node, finder)
+    return finder.found
 
-    class _Finder(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            nonlocal found
-            found = found or n.value == name
 
-        def visit_Attribute(self, n: cst.Attribute) -> None:
-            nonlocal found
-            found = found or n.attr.value == name
+class _NameFinder(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found = False
 
-        def visit_SimpleString(self, n: cst.SimpleString) -> None:
-            nonlocal found
-            found = found or re.search(rf"\b{name}\b", n.value) is not None
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found = self.found or node.value == self.name
 
-    node.visit(_Finder())
-    return found
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.found = self.found or node.attr.value == self.name
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self.found = self.found or re.search(rf"\b{self.name}\b", node.value) is not None
 
 
 @dataclass
@@ -294,12 +296,10 @@ class AsyncSessionmaker(FixerCodemod):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         prepass = _Prepass()
-        tree.visit(prepass)
+        scan(tree, prepass)
         self._mod = prepass.facts
         self._mod.finish()
-        self._top_ids = {id(stmt): i for i, stmt in enumerate(tree.body)}
-        self._current_top = 0
-        self._first_rename: int | None = None  # index of the first top-level statement that now needs the import
+        self._renamed = False  # some call now needs async_sessionmaker
         self._removals: set[tuple[str, str | None, str | None]] = set()
         existing = [
             local
@@ -314,17 +314,11 @@ class AsyncSessionmaker(FixerCodemod):
 
         tree = super().transform_module_impl(tree)
 
-        if self._first_rename is not None and self._import_needed:
+        if self._renamed and self._import_needed:
             AddImportsVisitor.add_needed_import(self.context, _ASYNC_MODULE, _NEW_NAME)
         for module, obj, asname in sorted(self._removals, key=str):
             RemoveImportsVisitor.remove_unused_import(self.context, module, obj, asname)
         return tree
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        index = self._top_ids.get(id(node))
-        if index is not None:
-            self._current_top = index
-        return super().on_visit(node)
 
     # ---------------------------------------------------------------- calls
 
@@ -401,8 +395,7 @@ class AsyncSessionmaker(FixerCodemod):
         return new_call
 
     def _note_rename(self, original: cst.Call) -> None:
-        if self._first_rename is None:
-            self._first_rename = self._current_top
+        self._renamed = True
         dotted = _dotted(original.func)
         if dotted is None:
             return

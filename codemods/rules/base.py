@@ -7,7 +7,6 @@ body says what the rule fixes, why, and shows a before/after example) and report
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -20,6 +19,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemods.facts import ProjectFacts
 from codemods.findings import Finding
+from codemods.rules.tree_walk import node_kinds
 from codemods.rules.unused_imports import remove_unreferenced
 
 FINDINGS_KEY = "fixer.findings"
@@ -51,7 +51,7 @@ class RuleMeta:
 #   LibCST's code as is.
 # - A visitor walks, and a transformer rebuilds, the whole tree even where no node it handles can occur
 #   (a transformer of import statements inside every expression). From LibCST's own field annotations,
-#   `_NodeKinds` knows which node types can occur under which; the dispatch does not descend into a subtree
+#   `NodeKinds` knows which node types can occur under which; the dispatch does not descend into a subtree
 #   that cannot hold a node the class has a method for (classes that override on_visit & co. are walked
 #   in full). A skipped subtree is the same object afterwards instead of an equal copy.
 
@@ -132,109 +132,6 @@ def _own_undecorated(klass: type, attrs: tuple[str, ...]) -> bool:
     return verdict
 
 
-class _NodeKinds:
-    """Which LibCST node types can occur below which, read from the nodes' own field annotations.
-
-    Bit masks over every CSTNode subclass; `below[C]` holds every type that may stand anywhere under a C.
-    A field whose annotation cannot be read counts as holding anything.
-    """
-
-    def __init__(self) -> None:
-        import typing
-
-        classes: list[type] = []
-        stack, seen = [cst.CSTNode], set()
-        while stack:
-            for sub in stack.pop().__subclasses__():
-                if sub not in seen:
-                    seen.add(sub)
-                    classes.append(sub)
-                    stack.append(sub)
-        self.bit = {cls: 1 << i for i, cls in enumerate(classes)}
-        self.everything = (1 << len(classes)) - 1
-        self.named: dict[str, int] = {}
-        for cls, bit in self.bit.items():
-            self.named[cls.__name__] = self.named.get(cls.__name__, 0) | bit
-
-        members: dict[type, list[type]] = {}  # a declared type -> the classes that may stand for it
-
-        def members_of(declared: type) -> list[type]:
-            found = members.get(declared)
-            if found is None:
-                found = [declared] if declared in self.bit else []
-                for sub in declared.__subclasses__():
-                    found.extend(member for member in members_of(sub) if member not in found)
-                members[declared] = found
-            return found
-
-        class Unknown(Exception):
-            pass
-
-        def declared_types(cls: type) -> list[type] | None:
-            namespace = vars(sys.modules[cls.__module__]) if cls.__module__ in sys.modules else {}
-            out: list[type] = []
-
-            def walk(annotation: object) -> None:
-                if isinstance(annotation, (str, typing.ForwardRef)):
-                    name = annotation if isinstance(annotation, str) else annotation.__forward_arg__
-                    if name not in namespace:
-                        raise Unknown(name)
-                    annotation = namespace[name]
-                if isinstance(annotation, type):
-                    if cst.CSTNode in annotation.__mro__:
-                        out.append(annotation)
-                    return
-                if typing.get_origin(annotation) is typing.Literal:
-                    return
-                args = typing.get_args(annotation)
-                if not args:
-                    raise Unknown(annotation)
-                for arg in args:
-                    walk(arg)
-
-            try:
-                # Every dataclass field (ClassVar pseudo-fields too: more types only means fewer skips).
-                for field in getattr(cls, "__dataclass_fields__", {}).values():
-                    walk(field.type)
-            except (Unknown, TypeError):
-                return None
-            return out
-
-        declared = {cls: declared_types(cls) for cls in classes}
-        self.below = {cls: (self.everything if declared[cls] is None else 0) for cls in classes}
-        used = {d for types in declared.values() if types for d in types}
-        for d in used:
-            members_of(d)
-        changed = True
-        while changed:
-            changed = False
-            reach = {}
-            for d in used:
-                mask = 0
-                for member in members[d]:
-                    mask |= self.bit[member] | self.below[member]
-                reach[d] = mask
-            for cls in classes:
-                types = declared[cls]
-                if not types:
-                    continue
-                mask = 0
-                for d in types:
-                    mask |= reach[d]
-                if mask != self.below[cls]:
-                    self.below[cls] = mask
-                    changed = True
-
-
-_KINDS: list[_NodeKinds] = []
-
-
-def _kinds() -> _NodeKinds:
-    if not _KINDS:
-        _KINDS.append(_NodeKinds())
-    return _KINDS[0]
-
-
 _DIRECT_METHODS = ("on_visit", "on_leave", "on_visit_attribute", "on_leave_attribute")
 _DIRECT_FUNCS: set[Any] = set()
 
@@ -259,7 +156,7 @@ class _Hooks:
         self.attr_hooked = 0  # node types with a visit_<Node>_<attr> or leave_<Node>_<attr> method
         if not all(getattr(cls, method, None) in _DIRECT_FUNCS for method in _DIRECT_METHODS):
             return
-        kinds = _kinds()
+        kinds = node_kinds()
         hooked = 0
         for name in _hook_names(cls):
             if self.find(name) is None:
@@ -279,7 +176,7 @@ class _Hooks:
     def visit_entry(self, kind: type) -> tuple[str | None, bool]:
         descend = True
         if self.hooked is not None:
-            kinds = _kinds()
+            kinds = node_kinds()
             bit = kinds.bit.get(kind)
             if bit is not None and not bit & self.attr_hooked:
                 descend = bool(kinds.below[kind] & self.hooked)

@@ -15,17 +15,18 @@ Nothing happens unless the project uses SQLAlchemy's asyncio layer (`facts.async
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.codemod.visitors import AddImportsVisitor
 
 from codemods.facts import ProjectFacts
 from codemods.findings import Category, Finding, Severity
 from codemods.rules.base import FixerCodemod, TextRule
+from codemods.rules.tree_walk import scan
 from codemods.urls import to_async_url
 
 RULE_ID = "FX004"
@@ -695,7 +696,16 @@ def _has_header(module: cst.Module) -> bool:
 
 def _calls_normaliser(statement: cst.BaseStatement) -> bool:
     """Whether `statement` (anywhere inside) calls `to_async_database_url(...)`."""
-    return bool(m.findall(statement, m.Call(func=m.Name(NORMALISER_NAME))))
+    finder = _NormaliserCall()
+    scan(statement, finder)
+    return finder.found
+
+
+class _NormaliserCall(cst.CSTVisitor):
+    found = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.found = self.found or (isinstance(node.func, cst.Name) and node.func.value == NORMALISER_NAME)
 
 
 def _imports_from(statements: Sequence[cst.BaseStatement], module: str) -> bool:
@@ -706,6 +716,16 @@ def _imports_from(statements: Sequence[cst.BaseStatement], module: str) -> bool:
         if isinstance(statement, cst.SimpleStatementLine)
         for small in statement.body
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _normaliser_function(indent: str, newline: str) -> cst.BaseStatement:
+    """NORMALISER_SOURCE in the module's own indentation and line endings, parsed once (trees are immutable)."""
+    source = NORMALISER_SOURCE
+    if indent != "    ":
+        source = re.sub(r"^(?:    )+", lambda found: indent * (len(found[0]) // 4), source, flags=re.MULTILINE)
+    source = source.replace("\n", newline)
+    return cst.parse_statement(source, config=cst.PartialParserConfig(default_indent=indent, default_newline=newline))
 
 
 def _blank_lines(count: int, lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
@@ -836,12 +856,7 @@ class RuntimeUrlNormaliser(FixerCodemod):
                 )
             else:
                 AddImportsVisitor.add_needed_import(self.context, "sqlalchemy.engine", "make_url")
-        source = NORMALISER_SOURCE
-        indent = updated_node.default_indent
-        if indent != "    ":
-            source = re.sub(r"^(?:    )+", lambda m: indent * (len(m[0]) // 4), source, flags=re.MULTILINE)
-        source = source.replace("\n", updated_node.default_newline)
-        function = cst.parse_statement(source, config=updated_node.config_for_parsing)
+        function = _normaliser_function(updated_node.default_indent, updated_node.default_newline)
 
         before = 2 if position > 0 or not self._has_make_url else 0
         function = function.with_changes(leading_lines=_blank_lines(before, ()))

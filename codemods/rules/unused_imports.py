@@ -14,6 +14,8 @@ from collections import Counter
 
 import libcst as cst
 
+from codemods.rules.tree_walk import scan
+
 
 def _dotted(node: cst.BaseExpression) -> str:
     return cst.Module(body=[]).code_for_node(node)
@@ -48,7 +50,7 @@ def remove_unreferenced(tree: cst.Module, requests: list[tuple[str, str | None, 
     """Drop each requested (module, name, asname) import from module-level statements if nothing uses it."""
     wanted = {(module, obj, asname): _local(module, obj, asname) for module, obj, asname in requests}
     uses = _Uses(set(wanted.values()))
-    tree.visit(uses)
+    scan(tree, uses)
     unused = {key for key, local in wanted.items() if uses.count[local] == 0}
     if not unused:
         return tree

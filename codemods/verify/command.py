@@ -19,29 +19,17 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from codemods.verify.diagnose import condense_traceback
-from codemods.verify.run import (
-    CACHE_ENV,
-    DEFAULT_MAX_STARTUP,
-    DEFAULT_TIMEOUT,
-    VerificationResult,
-    VerifyUsageError,
-    run_verification,
-)
+# Every fixer command imports this module to register `verify`: the machinery is imported when it runs.
+from codemods.verify import CACHE_ENV, DEFAULT_MAX_STARTUP, DEFAULT_TIMEOUT
 
-__all__ = [
-    "DATABASE_URL_ENV",
-    "VerificationResult",
-    "attach_verification",
-    "run_verification",
-    "verify_after_apply",
-    "verify_and_print",
-    "verify_command",
-]
+if TYPE_CHECKING:
+    from codemods.verify.run import VerificationResult
+
+__all__ = ["DATABASE_URL_ENV", "attach_verification", "verify_after_apply", "verify_and_print", "verify_command"]
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 DATABASE_URL_ENV = "FIXER_VERIFY_DATABASE_URL"  # like --database-url (kept out of the process list)
@@ -140,6 +128,8 @@ def format_result(result: VerificationResult, path: Path) -> str:
             "where it was (faulthandler)" if v.status == "startup-timeout" and "Traceback" not in v.traceback
             else "first traceback"
         )
+        from codemods.verify.diagnose import condense_traceback
+
         text = v.traceback if v.status == "install-failed" else condense_traceback(v.traceback, result.backend_dir)
         tb = text.rstrip().splitlines()
         if len(tb) > 40:
@@ -168,6 +158,8 @@ def verify_and_print(
 
     Raises what run_verification raises (usage errors, no PostgreSQL, KeyboardInterrupt).
     """
+    from codemods.verify.run import run_verification
+
     started = time.monotonic()
     pip = _PipProgress(verbose)
 
@@ -194,6 +186,7 @@ def verify_and_print(
 
 def _handle_errors(verbose: bool, call: Callable[[], int]) -> int:
     from codemods.verify.postgres import PostgresNotAvailable
+    from codemods.verify.run import VerifyUsageError
 
     try:
         return call()

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from codemods.verify import CACHE_ENV, DEFAULT_MAX_STARTUP, DEFAULT_TIMEOUT
 from codemods.verify.backend import (
     ADDED_UVICORN,
     PROJECT_FILES,
@@ -49,9 +50,6 @@ __all__ = [
     "run_verification",
 ]
 
-DEFAULT_TIMEOUT = 60.0  # seconds from starting uvicorn until healthy
-DEFAULT_MAX_STARTUP = 5.0  # the seed plan's success criterion: healthy in under 5 seconds
-CACHE_ENV = "FIXER_CACHE_DIR"  # where virtualenvs are cached (like --cache-dir)
 RUN_ID_ENV = "FIXER_VERIFY_RUN"  # set on every process a run starts (uvicorn, postgres), to find them by
 # Hosting platforms (Neon, Render, Heroku, ...) inject a plain libpq URL, often with libpq-only options.
 PLATFORM_QUERY = "sslmode=prefer&channel_binding=prefer"

@@ -1,4 +1,4 @@
-"""Project facts and the text check that decides which files are read at all."""
+"""The runner: the text check that decides which files are read at all, the project facts, the output check."""
 
 from __future__ import annotations
 
@@ -58,3 +58,12 @@ def test_psycopg2_kept_for_a_module_that_imports_it_below_line_one(tmp_path: Pat
     requirements = (tmp_path / "requirements.txt").read_text()
     assert "psycopg2-binary==2.9.9" in requirements
     assert "asyncpg" in requirements
+
+
+def test_fixed_output_is_checked_with_cpythons_parser_and_libcst_as_fallback() -> None:
+    from codemods.runner import _parse_error
+
+    assert _parse_error(b"x = 1\n", b"x = 2\n") is None
+    assert _parse_error(b"x = (\n", b"x = 1\n") is not None
+    # Code this interpreter cannot read before the fix is judged by LibCST's grammar, not CPython's.
+    assert _parse_error(b"print 'hi'\n", b"print 'hello'\n") is not None
