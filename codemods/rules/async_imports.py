@@ -9,7 +9,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from codemods.findings import Category, Finding, Severity
 from codemods.rules.base import FixerCodemod
-from codemods.rules.tree_walk import scan
+from codemods.rules.tree_walk import scan, words
 
 ASYNCIO = "sqlalchemy.ext.asyncio"
 SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session"
@@ -157,7 +157,12 @@ class AsyncImports(FixerCodemod):
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._use = _EngineUse()
         scan(tree, self._use)
+        self._words = ASYNC_NAMES | {"create_engine"} | set(self._use.create_engine_names)
         return super().transform_module_impl(tree)
+
+    def enters(self, statement: cst.BaseStatement) -> bool:
+        # Imports of these names, and `x = create_engine(...)` under any local name
+        return not self._words.isdisjoint(words(statement))
 
     def _home(self, name: str, source: str) -> str:
         if name != "AsyncSession":

@@ -39,7 +39,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemods.findings import Category, Finding, Severity
 from codemods.rules.base import FixerCodemod
-from codemods.rules.tree_walk import scan
+from codemods.rules.tree_walk import scan, words
 
 _ASYNC_MODULE = "sqlalchemy.ext.asyncio"
 _NEW_NAME = "async_sessionmaker"
@@ -312,6 +312,9 @@ class AsyncSessionmaker(FixerCodemod):
         if self._new_name is None and _NEW_NAME not in self._mod.nested_bindings:
             self._new_name = _NEW_NAME
 
+        self._words = {"sessionmaker", _NEW_NAME} | {
+            local for local, origin in self._mod.aliases.items() if origin.rpartition(".")[2] in ("sessionmaker", _NEW_NAME)
+        }
         tree = super().transform_module_impl(tree)
 
         if self._renamed and self._import_needed:
@@ -319,6 +322,10 @@ class AsyncSessionmaker(FixerCodemod):
         for module, obj, asname in sorted(self._removals, key=str):
             RemoveImportsVisitor.remove_unused_import(self.context, module, obj, asname)
         return tree
+
+    def enters(self, statement: cst.BaseStatement) -> bool:
+        # A call of (async_)sessionmaker names it, as `sessionmaker(...)`, `orm.sessionmaker(...)` or an alias.
+        return not self._words.isdisjoint(words(statement))
 
     # ---------------------------------------------------------------- calls
 

@@ -19,7 +19,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemods.facts import ProjectFacts
 from codemods.findings import Finding
-from codemods.rules.tree_walk import node_kinds
+from codemods.rules.tree_walk import node_kinds, visit_statements
 from codemods.rules.unused_imports import remove_unreferenced
 
 FINDINGS_KEY = "fixer.findings"
@@ -370,6 +370,13 @@ class FixerCodemod(RuleMeta, _NoCopyWithoutMetadata, VisitorBasedCodemodCommand)
             source = module.code.encode() if module is not None else b""
             self._facts = ProjectFacts.gather([(self.context.filename or "", source)])
         return self._facts
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        return visit_statements(tree, self, self.enters)
+
+    def enters(self, statement: cst.BaseStatement) -> bool:
+        """Whether this codemod could change anything in this top-level statement: the others are not walked."""
+        return True
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         # As CodemodCommand.transform_module, but imports are merged in order (see _OrderedAddImports)

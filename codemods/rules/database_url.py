@@ -26,7 +26,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 from codemods.facts import ProjectFacts
 from codemods.findings import Category, Finding, Severity
 from codemods.rules.base import FixerCodemod, TextRule
-from codemods.rules.tree_walk import scan
+from codemods.rules.tree_walk import POSTGRES_STRING, scan, words
 from codemods.urls import to_async_url
 
 RULE_ID = "FX004"
@@ -547,6 +547,9 @@ class DatabaseUrlCodemod(FixerCodemod):
     def visit_Module(self, node: cst.Module) -> bool:
         return self.facts.async_db and not self._is_sync_user()
 
+    def enters(self, statement: cst.BaseStatement) -> bool:
+        return POSTGRES_STRING in words(statement)
+
     # Places whose strings are left alone: returning False skips the subtree.
 
     def visit_Expr(self, node: cst.Expr) -> bool:
@@ -782,6 +785,9 @@ class RuntimeUrlNormaliser(FixerCodemod):
             return False
         names, self._has_make_url = _defined_names(node)
         return NORMALISER_NAME not in names
+
+    def enters(self, statement: cst.BaseStatement) -> bool:
+        return "create_async_engine" in words(statement)
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
         if _callee_name(updated_node.func) != "create_async_engine":

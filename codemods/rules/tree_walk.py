@@ -205,3 +205,59 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, plans: dict[type, _Plan], 
                         _walk(item, visitor, plans, hooked)
     if leave is not None:
         leave(visitor, node)
+
+
+# A statement "mentions" this pseudo-word when one of its string literals could hold a PostgreSQL URL.
+POSTGRES_STRING = "\0postgres-string"
+
+
+class _Words(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.words: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.words.add(node.value)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if "postgres" in node.value:
+            self.words.add(POSTGRES_STRING)
+
+    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
+        if "postgres" in node.value:
+            self.words.add(POSTGRES_STRING)
+
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
+        self.words.add(POSTGRES_STRING)  # the URL may be split across the parts
+
+
+def words(node: cst.CSTNode) -> set[str]:
+    """Every identifier `node` mentions (names, attribute names, keywords of arguments), plus POSTGRES_STRING."""
+    found = _Words()
+    scan(node, found)
+    return found.words
+
+
+def visit_statements(
+    tree: cst.Module, transformer: cst.CSTTransformer, enters: Callable[[cst.BaseStatement], bool]
+) -> cst.Module:
+    """`tree.visit(transformer)`, walking only the top-level statements `enters` accepts.
+
+    The others are kept as they are, the same objects: for a transformer that could change nothing in them
+    the result is the same, and most statements of a module have nothing to do with a given rule.
+    """
+    if transformer.on_visit(tree) is False:
+        return transformer.on_leave(tree, tree)
+    body: list[cst.BaseStatement] = []
+    changed = False
+    for statement in tree.body:
+        if not enters(statement):
+            body.append(statement)
+            continue
+        new = statement.visit(transformer)
+        changed = changed or new is not statement
+        if isinstance(new, cst.FlattenSentinel):
+            body.extend(new.nodes)
+        elif not isinstance(new, cst.RemovalSentinel):
+            body.append(new)
+    updated = tree.with_changes(body=body) if changed else tree
+    return transformer.on_leave(tree, updated)

@@ -8,7 +8,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from codemods.rules.tree_walk import scan
+from codemods.rules.tree_walk import POSTGRES_STRING, scan, visit_statements, words
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SOURCES = sorted(FIXTURES.rglob("*.py"))
@@ -63,3 +63,41 @@ def test_scan_refuses_what_it_cannot_call_the_same_way() -> None:
     for visitor in (Attribute(), Dispatch()):
         with pytest.raises(TypeError):
             scan(tree, visitor)
+
+
+class _Renamer(cst.CSTTransformer):
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        return updated_node.with_changes(value="renamed") if updated_node.value == "old" else updated_node
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel | cst.FlattenSentinel[cst.SimpleStatementLine]:
+        code = cst.Module(body=[]).code_for_node(updated_node)
+        if code.startswith("drop"):
+            return cst.RemoveFromParent()
+        if code.startswith("twice"):
+            return cst.FlattenSentinel([updated_node, updated_node])
+        return updated_node
+
+
+SOURCE = "x = old\ndrop = 1\ntwice = old\ndef f():\n    return old\ny = other\n"
+
+
+def test_visit_statements_entering_everything_is_tree_visit() -> None:
+    tree = cst.parse_module(SOURCE)
+    assert visit_statements(tree, _Renamer(), lambda statement: True).code == tree.visit(_Renamer()).code
+
+
+def test_visit_statements_keeps_the_statements_it_does_not_enter() -> None:
+    tree = cst.parse_module(SOURCE)
+    new = visit_statements(tree, _Renamer(), lambda statement: "old" in words(statement))
+    assert new.code == "x = renamed\ndrop = 1\ntwice = renamed\ntwice = renamed\ndef f():\n    return renamed\ny = other\n"
+    assert new.body[1] is tree.body[1] and new.body[-1] is tree.body[-1]
+    untouched = cst.parse_module("y = other\n")
+    assert visit_statements(untouched, _Renamer(), lambda statement: False) is untouched
+
+
+def test_words() -> None:
+    statement = cst.parse_statement('engine = sa.create_engine(url, echo=True, x=f"postgresql://{h}")\n')
+    assert {"engine", "sa", "create_engine", "url", "echo", "True", "x", "h", POSTGRES_STRING} == words(statement)
+    assert POSTGRES_STRING not in words(cst.parse_statement('u = "mysql://h/db"\n'))
