@@ -16,7 +16,6 @@ import hashlib
 import os
 import subprocess
 import threading
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
