@@ -424,6 +424,10 @@ class _OrderedAddImports(_NoCopyWithoutMetadata, AddImportsVisitor):
     and `x` as `x, b, c`; a reviewer then sees the import reordered. Keep the names' order and layout instead.
     """
 
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        # Only module-level import lines are ever extended (LibCST's own `all_imports` check): walk those only.
+        return visit_statements(tree, self, _is_import_line)
+
     def visit_Module(self, node: cst.Module) -> None:
         # LibCST only merges into the imports before the first other statement; AI-written modules often
         # import again after `load_dotenv()`. Treat every module-level `from m import ...` as mergeable.
@@ -464,6 +468,12 @@ class _OrderedAddImports(_NoCopyWithoutMetadata, AddImportsVisitor):
             else:
                 names.insert(at, alias.with_changes(comma=names[at - 1].comma if at else separator))
         return updated_node.with_changes(names=names)
+
+
+def _is_import_line(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
+    )
 
 
 def _alias_key(alias: cst.ImportAlias) -> tuple[int, str, str]:
