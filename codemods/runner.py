@@ -201,7 +201,7 @@ def transform_python(
 
     result = FileResult(path=rel, old=source, new=source)
     try:
-        module = cst.parse_module(source)
+        module = parsed = cst.parse_module(source)
     except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, LookupError) as error:
         result.error = f"cannot parse: {str(error).splitlines()[0]}; left as it is"
         return result
@@ -224,7 +224,7 @@ def transform_python(
             result.findings.clear()
             return result
         result.findings.extend(_locate(context.scratch.get(FINDINGS_KEY, []), text, received))
-    new = module.bytes
+    new = source if module is parsed else module.bytes  # an untouched tree prints back as its source
     if new != source:
         error = _parse_error(new, source)
         if error is not None:

@@ -19,7 +19,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemods.facts import ProjectFacts
 from codemods.findings import Finding
-from codemods.rules.tree_walk import node_kinds, visit_statements
+from codemods.rules.tree_walk import hook_names, node_kinds, visit_statements
 from codemods.rules.unused_imports import remove_unreferenced
 
 FINDINGS_KEY = "fixer.findings"
@@ -158,7 +158,7 @@ class _Hooks:
             return
         kinds = node_kinds()
         hooked = 0
-        for name in _hook_names(cls):
+        for name in hook_names(cls):
             if self.find(name) is None:
                 continue
             node, _, attr = name.partition("_")[2].partition("_")
@@ -181,24 +181,6 @@ class _Hooks:
             if bit is not None and not bit & self.attr_hooked:
                 descend = bool(kinds.below[kind] & self.hooked)
         return self.find(f"visit_{kind.__name__}"), descend
-
-
-_OWN_HOOK_NAMES: dict[type, frozenset[str]] = {}
-
-
-def _hook_names(cls: type) -> set[str]:
-    """The visit_/leave_ names some class of the MRO defines as something other than LibCST's no-op default."""
-    names: set[str] = set()
-    for klass in cls.__mro__:
-        own = _OWN_HOOK_NAMES.get(klass)
-        if own is None:
-            own = _OWN_HOOK_NAMES[klass] = frozenset(
-                name
-                for name, value in vars(klass).items()
-                if name.startswith(("visit_", "leave_")) and not getattr(value, "_is_no_op", False)
-            )
-        names |= own
-    return names
 
 
 _HOOKS: dict[type, _Hooks] = {}

@@ -154,7 +154,7 @@ def scan(tree: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     if known is None:
         known = _PLANS[cls] = (_hooked(cls), {})
     hooked, plans = known
-    _walk(tree, visitor, plans, hooked)
+    _walk(tree, visitor, plans, hooked, node_kinds().bit)
 
 
 _DISPATCH = ("on_visit", "on_leave", "on_visit_attribute", "on_leave_attribute")
@@ -163,13 +163,31 @@ _DISPATCH = ("on_visit", "on_leave", "on_visit_attribute", "on_leave_attribute")
 def _hooked(cls: type) -> int:
     kinds = node_kinds()
     mask = 0
-    for name in dir(cls):
-        if name.startswith(("visit_", "leave_")) and not getattr(getattr(cls, name), "_is_no_op", False):
+    for name in hook_names(cls):
+        if getattr(cls, name, None) is not None and not getattr(getattr(cls, name), "_is_no_op", False):
             node, _, attr = name.partition("_")[2].partition("_")
             if attr or node not in kinds.named:
                 raise TypeError(f"{cls.__name__}.{name}: scan calls only visit_<Node> and leave_<Node>")
             mask |= kinds.named[node]
     return mask
+
+
+_OWN_HOOK_NAMES: dict[type, frozenset[str]] = {}
+
+
+def hook_names(cls: type) -> set[str]:
+    """The visit_/leave_ names some class of the MRO defines as something other than LibCST's no-op default."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        own = _OWN_HOOK_NAMES.get(klass)
+        if own is None:
+            own = _OWN_HOOK_NAMES[klass] = frozenset(
+                name
+                for name, value in vars(klass).items()
+                if name.startswith(("visit_", "leave_")) and not getattr(value, "_is_no_op", False)
+            )
+        names |= own
+    return names
 
 
 def _plan(node_cls: type, visitor_cls: type, hooked: int) -> _Plan:
@@ -188,7 +206,9 @@ def _plan(node_cls: type, visitor_cls: type, hooked: int) -> _Plan:
     return method("visit_"), method("leave_"), fields
 
 
-def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, plans: dict[type, _Plan], hooked: int) -> None:
+def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, plans: dict[type, _Plan], hooked: int, nodes: dict) -> None:
+    # `type(x) in nodes` (every CSTNode class) instead of isinstance: CSTNode is an ABC, and its instance
+    # check was a third of the walk.
     kind = type(node)
     plan = plans.get(kind)
     if plan is None:
@@ -197,12 +217,13 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, plans: dict[type, _Plan], 
     if visit is None or visit(visitor, node) is not False:
         for name in fields:
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                _walk(value, visitor, plans, hooked)
-            elif isinstance(value, (tuple, list)):
+            kind = type(value)
+            if kind in nodes:
+                _walk(value, visitor, plans, hooked, nodes)
+            elif kind is tuple or kind is list:
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
-                        _walk(item, visitor, plans, hooked)
+                    if type(item) in nodes:
+                        _walk(item, visitor, plans, hooked, nodes)
     if leave is not None:
         leave(visitor, node)
 
@@ -243,7 +264,9 @@ def visit_statements(
     """`tree.visit(transformer)`, walking only the top-level statements `enters` accepts.
 
     The others are kept as they are, the same objects: for a transformer that could change nothing in them
-    the result is the same, and most statements of a module have nothing to do with a given rule.
+    the result is the same, and most statements of a module have nothing to do with a given rule. An entered
+    statement that comes back equal is kept as the same object too, and a module with no statement changed
+    is returned as the same object, so that the runner need not print it back.
     """
     if transformer.on_visit(tree) is False:
         return transformer.on_leave(tree, tree)
@@ -254,6 +277,8 @@ def visit_statements(
             body.append(statement)
             continue
         new = statement.visit(transformer)
+        if isinstance(new, cst.CSTNode) and new is not statement and new.deep_equals(statement):
+            new = statement
         changed = changed or new is not statement
         if isinstance(new, cst.FlattenSentinel):
             body.extend(new.nodes)

@@ -93,8 +93,10 @@ def test_visit_statements_keeps_the_statements_it_does_not_enter() -> None:
     new = visit_statements(tree, _Renamer(), lambda statement: "old" in words(statement))
     assert new.code == "x = renamed\ndrop = 1\ntwice = renamed\ntwice = renamed\ndef f():\n    return renamed\ny = other\n"
     assert new.body[1] is tree.body[1] and new.body[-1] is tree.body[-1]
-    untouched = cst.parse_module("y = other\n")
+    untouched = cst.parse_module("y = other\ndef f():\n    return other\n")
     assert visit_statements(untouched, _Renamer(), lambda statement: False) is untouched
+    # entered, but nothing changed: the same objects, so the runner need not print the module back
+    assert visit_statements(untouched, _Renamer(), lambda statement: True) is untouched
 
 
 def test_words() -> None:
