@@ -112,3 +112,23 @@ def test_report_follows_the_seed_plan(broken: Path, tmp_path: Path) -> None:
     database = [i for i in report["issues"] if i["file_path"] == "src/core/database.py"]
     assert all(i["line_number"] >= 1 for i in database)
     assert report["recommendations"] and report["recommendations"][0]["priority"] == 1
+
+
+def test_report_lines_point_at_the_original_code(tmp_path: Path) -> None:
+    # FX004's runtime finding is about the `create_async_engine` call FX002 wrote: its line is carried back
+    # to the original file (line 14), not to where the inserted normaliser function moved it.
+    report_path = tmp_path / "report.json"
+    done = fixer("dry-run", SEED.parent / "todo" / "broken", "--report", report_path)
+    assert done.returncode == 1, done.stderr
+    located = sorted((i["rule"], i["file_path"], i.get("line_number")) for i in json.loads(report_path.read_text())["issues"])
+    assert located == [
+        ("FX001", "pyproject.toml", 15),
+        ("FX001", "pyproject.toml", 16),
+        ("FX002", "app/db.py", 11),
+        ("FX003", "app/db.py", 16),
+        ("FX004", ".env.example", 3),
+        ("FX004", "alembic.ini", 17),
+        ("FX004", "app/db.py", 14),
+        ("FX004", "app/db.py", 14),
+        ("FX004", "docker-compose.yml", 7),
+    ]
