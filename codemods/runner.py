@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from codemods.discover import discover
 from codemods.facts import FACT_PATTERNS, ProjectFacts, TextCheck
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import libcst as cst
 
 Progress = Callable[[int], None]  # called with the number of files just finished
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -47,10 +48,12 @@ def run(
     candidates = read_candidates(root, python, codemods)
     facts = ProjectFacts.gather(candidates)
 
-    results, text_files_read = _run_text_rules(root, set(paths), text_rules, facts)
     tasks = parse_tasks(candidates, codemods)
     progress = progress_factory(len(tasks)) if progress_factory else None
-    results.extend(_map(tasks, facts, jobs, progress))
+    python_results, (results, text_files_read) = _map(
+        tasks, facts, jobs, progress, meanwhile=lambda: _run_text_rules(root, set(paths), text_rules, facts)
+    )
+    results.extend(python_results)
     results.sort(key=lambda r: r.path)
     return Run(results=results, files_scanned=len(python) + text_files_read, facts=facts)
 
@@ -134,9 +137,13 @@ def _run_text_rules(
 _POOL_MIN_BYTES = 16 * 1024  # measured: starting two workers costs about what 8 KB of work does
 
 
-def _map(tasks: list, facts: ProjectFacts, jobs: int, progress: Progress | None) -> list[FileResult]:
-    """Every task's result that matters (changed, findings or error), in no particular order."""
+def _map(
+    tasks: list, facts: ProjectFacts, jobs: int, progress: Progress | None, meanwhile: Callable[[], _T]
+) -> tuple[list[FileResult], _T]:
+    """Every task's result that matters (changed, findings or error), in no particular order, and what
+    `meanwhile` returns: with worker processes, this process runs it while they parse, instead of before."""
     if jobs <= 1 or len(tasks) < 2 or sum(len(task[1]) for task in tasks) < _POOL_MIN_BYTES:
+        other = meanwhile()
         out = []
         for task in tasks:
             result = transform_python(*task, facts)
@@ -144,7 +151,7 @@ def _map(tasks: list, facts: ProjectFacts, jobs: int, progress: Progress | None)
                 out.append(result)
             if progress:
                 progress(1)
-        return out
+        return out, other
     import gc
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -161,13 +168,15 @@ def _map(tasks: list, facts: ProjectFacts, jobs: int, progress: Progress | None)
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_set_worker_facts, initargs=(facts,)
         ) as pool:
+            pending = pool.map(_transform_task, tasks, chunksize=chunk)  # every task is handed out here
+            other = meanwhile()
             out = []
-            for result in pool.map(_transform_task, tasks, chunksize=chunk):
+            for result in pending:
                 if result is not None:
                     out.append(result)
                 if progress:
                     progress(1)
-            return out
+            return out, other
     finally:
         gc.unfreeze()
 
