@@ -252,11 +252,11 @@ def _parse_error(new: bytes, old: bytes) -> str | None:
     try:
         ast.parse(new)
         return None
-    except (SyntaxError, ValueError) as error:
+    except Exception as error:  # SyntaxError, ValueError (NUL bytes), RecursionError (deep nesting)
         first = error
     try:
         ast.parse(old)
-    except (SyntaxError, ValueError):
+    except Exception:
         import libcst as cst
 
         try:
