@@ -9,7 +9,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from codemods.findings import Category, Finding, Severity
 from codemods.rules.base import FixerCodemod
-from codemods.rules.tree_walk import scan, words
+from codemods.rules.tree_walk import IMPORT, scan, words
 
 ASYNCIO = "sqlalchemy.ext.asyncio"
 SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session"
@@ -17,6 +17,7 @@ ASYNC_NAMES = frozenset({"AsyncEngine", "AsyncSession", "create_async_engine", "
 # Modules that users import the asyncio names from, none of which exports them.
 WRONG_SOURCES = frozenset({"sqlmodel", "sqlalchemy", "sqlalchemy.engine", "sqlalchemy.orm", "sqlmodel.ext.asyncio"})
 SYNC_ENGINE_SOURCES = frozenset({"sqlmodel", "sqlalchemy"})
+_IMPORTED_WORDS = ASYNC_NAMES | {"create_engine"}
 
 
 def _dotted(node: cst.BaseExpression | None) -> str | None:
@@ -157,12 +158,16 @@ class AsyncImports(FixerCodemod):
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._use = _EngineUse()
         scan(tree, self._use)
-        self._words = ASYNC_NAMES | {"create_engine"} | set(self._use.create_engine_names)
+        self._engine_words = set(self._use.create_engine_names)
         return super().transform_module_impl(tree)
 
     def enters(self, statement: cst.BaseStatement) -> bool:
-        # Imports of these names, and `x = create_engine(...)` under any local name
-        return not self._words.isdisjoint(words(statement))
+        # `x = create_engine(...)` under any local name, and imports of the names this rule moves (not the
+        # annotations that mention AsyncSession all over an app).
+        found = words(statement)
+        if not self._engine_words.isdisjoint(found):
+            return True
+        return IMPORT in found and not _IMPORTED_WORDS.isdisjoint(found)
 
     def _home(self, name: str, source: str) -> str:
         if name != "AsyncSession":

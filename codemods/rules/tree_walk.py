@@ -228,8 +228,10 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, plans: dict[type, _Plan], 
         leave(visitor, node)
 
 
-# A statement "mentions" this pseudo-word when one of its string literals could hold a PostgreSQL URL.
+# Pseudo-words a statement "mentions" when one of its string literals could hold a PostgreSQL URL, and when
+# it holds an import statement.
 POSTGRES_STRING = "\0postgres-string"
+IMPORT = "\0import"
 
 
 class _Words(cst.CSTVisitor):
@@ -250,9 +252,15 @@ class _Words(cst.CSTVisitor):
     def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
         self.words.add(POSTGRES_STRING)  # the URL may be split across the parts
 
+    def visit_Import(self, node: cst.Import) -> None:
+        self.words.add(IMPORT)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.words.add(IMPORT)
+
 
 def words(node: cst.CSTNode) -> set[str]:
-    """Every identifier `node` mentions (names, attribute names, keywords of arguments), plus POSTGRES_STRING."""
+    """Every identifier `node` mentions (names, attribute names, keywords of arguments), plus the pseudo-words."""
     found = _Words()
     scan(node, found)
     return found.words

@@ -129,6 +129,32 @@ class TestAsyncImports(CodemodTest):
             """,
         )
 
+    def test_imports_inside_blocks_and_functions(self) -> None:
+        # Statements are entered only for the imports and engines they hold, not for the annotations that
+        # mention AsyncSession all over an app: an import in a try block or a function is still fixed.
+        self.check(
+            """
+            try:
+                from sqlmodel import AsyncSession
+            except ImportError:
+                AsyncSession = None
+
+            async def handler(session: AsyncSession) -> None:
+                from sqlalchemy import AsyncEngine
+                engine: AsyncEngine = make()
+            """,
+            """
+            try:
+                from sqlmodel.ext.asyncio.session import AsyncSession
+            except ImportError:
+                AsyncSession = None
+
+            async def handler(session: AsyncSession) -> None:
+                from sqlalchemy.ext.asyncio import AsyncEngine
+                engine: AsyncEngine = make()
+            """,
+        )
+
     def test_leaves_sync_engine_alone(self) -> None:
         self.assertCodemod(
             "from sqlmodel import Session, create_engine\nengine = create_engine(URL)\nwith Session(engine) as s:\n    pass\n",
