@@ -19,7 +19,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemods.facts import ProjectFacts
 from codemods.findings import Finding
-from codemods.rules.tree_walk import hook_names, node_kinds, visit_statements
+from codemods.rules.tree_walk import hook, hooked_kinds, node_kinds, visit_statements
 from codemods.rules.unused_imports import remove_unreferenced
 
 FINDINGS_KEY = "fixer.findings"
@@ -156,22 +156,12 @@ class _Hooks:
         self.attr_hooked = 0  # node types with a visit_<Node>_<attr> or leave_<Node>_<attr> method
         if not all(getattr(cls, method, None) in _DIRECT_FUNCS for method in _DIRECT_METHODS):
             return
-        kinds = node_kinds()
-        hooked = 0
-        for name in hook_names(cls):
-            if self.find(name) is None:
-                continue
-            node, _, attr = name.partition("_")[2].partition("_")
-            if node not in kinds.named:
-                return  # not a hook we understand: walk everything
-            hooked |= kinds.named[node]
-            if attr:
-                self.attr_hooked |= kinds.named[node]
-        self.hooked = hooked
+        found = hooked_kinds(cls)
+        if found is not None:  # else a method name we do not understand: walk everything
+            self.hooked, self.attr_hooked = found
 
     def find(self, name: str) -> str | None:
-        func = getattr(self.cls, name, None)
-        return None if func is None or getattr(func, "_is_no_op", False) else name
+        return None if hook(self.cls, name) is None else name
 
     def visit_entry(self, kind: type) -> tuple[str | None, bool]:
         descend = True
@@ -408,7 +398,7 @@ class _OrderedAddImports(_NoCopyWithoutMetadata, AddImportsVisitor):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         # Only module-level import lines are ever extended (LibCST's own `all_imports` check): walk those only.
-        return visit_statements(tree, self, _is_import_line)
+        return visit_statements(tree, self, _holds_import)
 
     def visit_Module(self, node: cst.Module) -> None:
         # LibCST only merges into the imports before the first other statement; AI-written modules often
@@ -452,7 +442,7 @@ class _OrderedAddImports(_NoCopyWithoutMetadata, AddImportsVisitor):
         return updated_node.with_changes(names=names)
 
 
-def _is_import_line(statement: cst.BaseStatement) -> bool:
+def _holds_import(statement: cst.BaseStatement) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and any(
         isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
     )

@@ -161,21 +161,39 @@ _DISPATCH = ("on_visit", "on_leave", "on_visit_attribute", "on_leave_attribute")
 
 
 def _hooked(cls: type) -> int:
+    found = hooked_kinds(cls)
+    if found is None or found[1]:
+        raise TypeError(f"{cls.__name__}: scan calls only visit_<Node> and leave_<Node> methods")
+    return found[0]
+
+
+def hooked_kinds(cls: type) -> tuple[int, int] | None:
+    """The node types `cls` has visit_/leave_ methods for, and those among them with a visit_<Node>_<attr> or
+    leave_<Node>_<attr> one; None when a method's name names no node type."""
     kinds = node_kinds()
-    mask = 0
-    for name in hook_names(cls):
-        if getattr(cls, name, None) is not None and not getattr(getattr(cls, name), "_is_no_op", False):
-            node, _, attr = name.partition("_")[2].partition("_")
-            if attr or node not in kinds.named:
-                raise TypeError(f"{cls.__name__}.{name}: scan calls only visit_<Node> and leave_<Node>")
-            mask |= kinds.named[node]
-    return mask
+    hooked = attr_hooked = 0
+    for name in _hook_names(cls):
+        if hook(cls, name) is None:
+            continue
+        node, _, attr = name.partition("_")[2].partition("_")
+        if node not in kinds.named:
+            return None
+        hooked |= kinds.named[node]
+        if attr:
+            attr_hooked |= kinds.named[node]
+    return hooked, attr_hooked
+
+
+def hook(cls: type, name: str) -> Callable | None:
+    """The method `name` of `cls`, unless it is LibCST's no-op default."""
+    found = getattr(cls, name, None)
+    return None if found is None or getattr(found, "_is_no_op", False) else found
 
 
 _OWN_HOOK_NAMES: dict[type, frozenset[str]] = {}
 
 
-def hook_names(cls: type) -> set[str]:
+def _hook_names(cls: type) -> set[str]:
     """The visit_/leave_ names some class of the MRO defines as something other than LibCST's no-op default."""
     names: set[str] = set()
     for klass in cls.__mro__:
@@ -192,18 +210,14 @@ def hook_names(cls: type) -> set[str]:
 
 def _plan(node_cls: type, visitor_cls: type, hooked: int) -> _Plan:
     kinds = node_kinds()
-
-    def method(prefix: str) -> Callable | None:
-        found = getattr(visitor_cls, prefix + node_cls.__name__, None)
-        return None if found is None or getattr(found, "_is_no_op", False) else found
-
     reach = kinds.fields.get(node_cls)
     fields = tuple(
         f.name
         for f in dataclasses.fields(node_cls)
         if reach is None or reach.get(f.name, kinds.everything) & hooked
     )
-    return method("visit_"), method("leave_"), fields
+    name = node_cls.__name__
+    return hook(visitor_cls, f"visit_{name}"), hook(visitor_cls, f"leave_{name}"), fields
 
 
 def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, plans: dict[type, _Plan], hooked: int, nodes: dict) -> None:
