@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codemods.verify.interrupts import starting
+
 __all__ = [
     "BackendProcess", "BackendStartError", "RunningBackend", "VenvError", "ensure_project_venv", "ensure_venv",
     "run_backend",
@@ -65,10 +67,11 @@ def _pip_env() -> dict[str, str]:
 
 def _pip(python: Path, args: list[str], cwd: Path, progress: Progress | None) -> tuple[int, str]:
     """Run ``python -m pip install ARGS``, feeding each output line to ``progress``; return (exit code, output)."""
-    proc = subprocess.Popen(
-        [str(python), "-m", "pip", "install", *args], cwd=cwd, env=_pip_env(), stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-    )
+    with starting():
+        proc = subprocess.Popen(
+            [str(python), "-m", "pip", "install", *args], cwd=cwd, env=_pip_env(), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+        )
     lines: list[str] = []
     try:
         assert proc.stdout is not None
@@ -276,13 +279,14 @@ class BackendProcess:
 
     def start(self) -> BackendProcess:
         self.started_at = time.monotonic()
-        self.proc = subprocess.Popen(
-            self.command, cwd=self._cwd, env=self._env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-            start_new_session=True,  # own process group: Ctrl-C in the terminal does not reach it, we stop it
-        )
-        self._reader = threading.Thread(target=self._pump, name=f"uvicorn-log-{self.port}", daemon=True)
-        self._reader.start()
+        with starting():  # stop() then finds the process and its log reader, whenever an interrupt comes
+            self.proc = subprocess.Popen(
+                self.command, cwd=self._cwd, env=self._env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                start_new_session=True,  # own process group: Ctrl-C in the terminal does not reach it, we stop it
+            )
+            self._reader = threading.Thread(target=self._pump, name=f"uvicorn-log-{self.port}", daemon=True)
+            self._reader.start()
         return self
 
     def _pump(self) -> None:
@@ -379,8 +383,8 @@ def run_backend(
     """
     process = BackendProcess(backend_dir, python, env, entrypoint=entrypoint, port=port, inherit_env=inherit_env)
     backend = RunningBackend(port=process.port, base_url=process.base_url, startup_seconds=0.0, _process=process)
-    process.start()
     try:
+        process.start()
         deadline = process.started_at + timeout
         while True:
             if process.poll() is not None:

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from codemods.verify.interrupts import starting
+
 __all__ = ["PostgresNotAvailable", "PostgresServer", "find_postgres_binaries", "throwaway_postgres"]
 
 KIND_PGSERVER = "pgserver wheel"
@@ -201,11 +203,14 @@ def throwaway_postgres(
             port = _free_port()
             options = f"-h 127.0.0.1 -p {port} -k {socket_dir} -c password_encryption=scram-sha-256 -c fsync=off"
             try:
-                _run(
-                    [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(tmp / "server.log"), "-w",
-                     "-t", str(start_timeout), "-o", options, "start"],
-                    run_as, tmp, "pg_ctl start", timeout=start_timeout + 30, extra_env=env,
-                )
+                # Interrupted half-way, pg_ctl could leave a postmaster that has not yet written the
+                # postmaster.pid the cleanup looks for: Ctrl-C waits until the server is up (or failed).
+                with starting():
+                    _run(
+                        [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(tmp / "server.log"), "-w",
+                         "-t", str(start_timeout), "-o", options, "start"],
+                        run_as, tmp, "pg_ctl start", timeout=start_timeout + 30, extra_env=env,
+                    )
                 break
             except PostgresNotAvailable as exc:
                 log = (tmp / "server.log").read_text(errors="replace") if (tmp / "server.log").exists() else ""

@@ -9,13 +9,10 @@ DATABASE_URL=postgresql://... as hosting platforms give it, waits for "Applicati
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +31,7 @@ from codemods.verify.backend import (
 )
 from codemods.verify.diagnose import Diagnosis, diagnose, first_error
 from codemods.verify.entrypoint import Entrypoint, EntrypointError, detect_entrypoint
+from codemods.verify.interrupts import signals_as_interrupt
 
 if TYPE_CHECKING:  # pydantic is imported only when a report is made
     from codemods.report import Verification
@@ -147,31 +145,6 @@ class _Secrets:
         return text
 
 
-@contextmanager
-def _signals_as_interrupt() -> Iterator[None]:
-    """SIGTERM (and SIGINT, even if inherited as ignored) raise KeyboardInterrupt, so every cleanup runs."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def noted(signum, frame):  # noqa: ARG001 - a second Ctrl-C must not cut the cleanup short
-        pass
-
-    def interrupt(signum, frame):  # noqa: ARG001
-        for sig in previous:
-            signal.signal(sig, noted)
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    for sig in previous:
-        signal.signal(sig, interrupt)
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
-
-
 def _python_info(python: str) -> tuple[str | None, str | None, str]:
     """(python version, uvicorn version or None, error) for an interpreter."""
     code = (
@@ -221,7 +194,7 @@ def run_verification(
     cannot be set up as asked, PostgresNotAvailable when no database can be started (the message says what to
     install), KeyboardInterrupt on Ctrl-C / SIGTERM: in every case after stopping whatever it had started.
     """
-    with _signals_as_interrupt():
+    with signals_as_interrupt():
         return _Run(
             database_url=database_url, python=python, entrypoint=entrypoint, probes=probes, timeout=timeout,
             max_startup=max_startup, cache_dir=cache_dir, progress=progress, pip_progress=pip_progress,
@@ -369,8 +342,8 @@ class _Run:
         status = "passed"
         hang_dump = ""
         body = ""
-        process.start()
         try:
+            process.start()
             deadline = process.started_at + self.timeout
             while process.marker_at is None and process.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.05)
