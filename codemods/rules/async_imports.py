@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
 from codemods.findings import Category, Finding, Severity
 from codemods.rules.base import FixerCodemod
-from codemods.rules.tree_walk import IMPORT, scan, words
+from codemods.rules.tree_walk import scan
 
 ASYNCIO = "sqlalchemy.ext.asyncio"
 SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session"
@@ -39,55 +40,83 @@ def _local_name(alias: cst.ImportAlias) -> str | None:
     return _imported_name(alias)
 
 
-class _EngineUse(cst.CSTVisitor):
-    """Collects which names hold engines used the async way, and where `create_engine` comes from."""
+@dataclass
+class _ModuleUse:
+    """What FX002 needs to know about a module before rewriting it (see `_Imports` and `_EngineUse`)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.create_engine_names: dict[str, str] = {}  # local name -> module it was imported from
-        self.async_session_names: set[str] = {"AsyncSession"}
-        self.async_engines: set[str] = set()
-        self.imported_modules: set[str] = set()  # modules some `from M import ...` already names
-        self.create_engine_refs: dict[str, int] = {}  # uses of each create_engine name outside imports
-        self.engine_assignments: list[tuple[str, str]] = []  # (target, create_engine name) of `x = create_engine(...)`
+    create_engine_names: dict[str, str] = field(default_factory=dict)  # local name -> module it was imported from
+    async_session_names: set[str] = field(default_factory=lambda: {"AsyncSession"})
+    async_engines: set[str] = field(default_factory=set)
+    imported_modules: set[str] = field(default_factory=set)  # modules some `from M import ...` already names
+    create_engine_refs: dict[str, int] = field(default_factory=dict)  # uses of each create_engine name outside imports
+    engine_assignments: list[tuple[str, str]] = field(default_factory=list)  # (target, func) of `x = create_engine(...)`
+    entered: set[int] = field(default_factory=set)  # ids of the top-level statements the rewrite has to walk
 
     def only_async_uses(self, local: str) -> bool:
         """Every use of this `create_engine` builds an engine used the async way: its import can go."""
         rewritten = sum(1 for target, func in self.engine_assignments if func == local and target in self.async_engines)
         return rewritten == self.create_engine_refs.get(local, 0)
 
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value in self.create_engine_names:
-            self.create_engine_refs[node.value] = self.create_engine_refs.get(node.value, 0) + 1
 
-    def _record_assignment(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
-        if isinstance(target, cst.Name) and isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
-            if value.func.value in self.create_engine_names:
-                self.engine_assignments.append((target.value, value.func.value))
+class _Imports(cst.CSTVisitor):
+    """First pass, on every module: the `from M import ...` statements. It hooks no expression, so `scan`
+    skips every expression of the module."""
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1:
-            self._record_assignment(node.targets[0].target, node.value)
+    def __init__(self, use: _ModuleUse) -> None:
+        super().__init__()
+        self.use = use
+        self.statement: cst.BaseStatement | None = None  # the top-level statement being scanned
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         module = _dotted(node.module) if node.module is not None else None
         if module is None or isinstance(node.names, cst.ImportStar):
             return False
+        use = self.use
         if not node.relative:
-            self.imported_modules.add(module)
+            use.imported_modules.add(module)
         for alias in node.names:
             name, local = _imported_name(alias), _local_name(alias)
+            if name in _IMPORTED_WORDS:
+                use.entered.add(id(self.statement))
             if name == "create_engine" and module in SYNC_ENGINE_SOURCES and local:
-                self.create_engine_names[local] = module
+                use.create_engine_names[local] = module
             elif name == "AsyncSession" and local:
-                self.async_session_names.add(local)
+                use.async_session_names.add(local)
+        return False
+
+
+class _EngineUse(cst.CSTVisitor):
+    """Second pass, only on modules that import `create_engine`: which names hold engines used the async way,
+    and where each `create_engine` is called."""
+
+    def __init__(self, use: _ModuleUse) -> None:
+        super().__init__()
+        self.use = use
+        self.statement: cst.BaseStatement | None = None
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         return False  # the names in an import are not uses
+
+    def visit_Name(self, node: cst.Name) -> None:
+        refs = self.use.create_engine_refs
+        if node.value in self.use.create_engine_names:
+            refs[node.value] = refs.get(node.value, 0) + 1
+            self.use.entered.add(id(self.statement))
+
+    def _record_assignment(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Name) and isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+            if value.func.value in self.use.create_engine_names:
+                self.use.engine_assignments.append((target.value, value.func.value))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            self._record_assignment(node.targets[0].target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._record_assignment(node.target, node.value)
         annotation = _dotted(node.annotation.annotation)
         if annotation and annotation.rsplit(".", 1)[-1] == "AsyncEngine" and isinstance(node.target, cst.Name):
-            self.async_engines.add(node.target.value)
+            self.use.async_engines.add(node.target.value)
 
     def visit_With(self, node: cst.With) -> None:
         # `async with engine.begin()` / `engine.connect()`
@@ -97,13 +126,13 @@ class _EngineUse(cst.CSTVisitor):
             call = item.item
             if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name):
                 if call.func.attr.value in ("begin", "connect"):
-                    self.async_engines.add(call.func.value.value)
+                    self.use.async_engines.add(call.func.value.value)
 
     def visit_Await(self, node: cst.Await) -> None:
         call = node.expression
         if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name):
             if call.func.attr.value == "dispose":
-                self.async_engines.add(call.func.value.value)
+                self.use.async_engines.add(call.func.value.value)
 
     def visit_Call(self, node: cst.Call) -> None:
         # An engine bound to a factory of async sessions is an async engine.
@@ -111,17 +140,17 @@ class _EngineUse(cst.CSTVisitor):
         if func is None:
             return
         short = func.rsplit(".", 1)[-1]
-        makes_async = short in ("async_sessionmaker", "AsyncSession") or short in self.async_session_names
+        makes_async = short in ("async_sessionmaker", "AsyncSession") or short in self.use.async_session_names
         if short == "sessionmaker":
             makes_async = any(
-                arg.keyword is not None and arg.keyword.value == "class_" and _dotted(arg.value) in self.async_session_names
+                arg.keyword is not None and arg.keyword.value == "class_" and _dotted(arg.value) in self.use.async_session_names
                 for arg in node.args
             )
         if not makes_async:
             return
         for arg in node.args:
             if (arg.keyword is None or arg.keyword.value == "bind") and isinstance(arg.value, cst.Name):
-                self.async_engines.add(arg.value.value)
+                self.use.async_engines.add(arg.value.value)
                 break
 
 
@@ -156,18 +185,21 @@ class AsyncImports(FixerCodemod):
     TRIGGER = re.compile(rb"\b(?:AsyncEngine|AsyncSession|create_async_engine|async_sessionmaker|create_engine)\b")
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        self._use = _EngineUse()
-        scan(tree, self._use)
-        self._engine_words = set(self._use.create_engine_names)
+        self._use = use = _ModuleUse()
+        passes = [_Imports(use)]
+        for visitor in passes:
+            for statement in tree.body:
+                visitor.statement = statement
+                scan(statement, visitor)
+            # Without a `create_engine` import there is no engine to rewrite: the imports were all.
+            if visitor is passes[0] and use.create_engine_names:
+                passes.append(_EngineUse(use))
         return super().transform_module_impl(tree)
 
     def enters(self, statement: cst.BaseStatement) -> bool:
-        # `x = create_engine(...)` under any local name, and imports of the names this rule moves (not the
-        # annotations that mention AsyncSession all over an app).
-        found = words(statement)
-        if not self._engine_words.isdisjoint(found):
-            return True
-        return IMPORT in found and not _IMPORTED_WORDS.isdisjoint(found)
+        # Imports of the names this rule moves, and `create_engine` under any local name (not the annotations
+        # that mention AsyncSession all over an app).
+        return id(statement) in self._use.entered
 
     def _home(self, name: str, source: str) -> str:
         if name != "AsyncSession":

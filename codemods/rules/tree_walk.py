@@ -242,10 +242,8 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, plans: dict[type, _Plan], 
         leave(visitor, node)
 
 
-# Pseudo-words a statement "mentions" when one of its string literals could hold a PostgreSQL URL, and when
-# it holds an import statement.
+# The pseudo-word a statement "mentions" when one of its string literals could hold a PostgreSQL URL.
 POSTGRES_STRING = "\0postgres-string"
-IMPORT = "\0import"
 
 
 class _Words(cst.CSTVisitor):
@@ -266,18 +264,24 @@ class _Words(cst.CSTVisitor):
     def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
         self.words.add(POSTGRES_STRING)  # the URL may be split across the parts
 
-    def visit_Import(self, node: cst.Import) -> None:
-        self.words.add(IMPORT)
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        self.words.add(IMPORT)
+# The codemods of one file ask about the same statements, which they pass on as the same objects: the words
+# of the last thousand statements asked about are kept (with the statement, so that its id stays its own).
+_WORDS_KEPT = 1024
+_words_of: dict[int, tuple[cst.CSTNode, frozenset[str]]] = {}
 
 
-def words(node: cst.CSTNode) -> set[str]:
-    """Every identifier `node` mentions (names, attribute names, keywords of arguments), plus the pseudo-words."""
+def words(node: cst.CSTNode) -> frozenset[str]:
+    """Every identifier `node` mentions (names, attribute names, keywords of arguments), and POSTGRES_STRING."""
+    known = _words_of.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
     found = _Words()
     scan(node, found)
-    return found.words
+    if len(_words_of) >= _WORDS_KEPT:
+        _words_of.clear()
+    result = _words_of[id(node)] = (node, frozenset(found.words))
+    return result[1]
 
 
 def visit_statements(

@@ -103,3 +103,12 @@ def test_words() -> None:
     statement = cst.parse_statement('engine = sa.create_engine(url, echo=True, x=f"postgresql://{h}")\n')
     assert {"engine", "sa", "create_engine", "url", "echo", "True", "x", "h", POSTGRES_STRING} == words(statement)
     assert POSTGRES_STRING not in words(cst.parse_statement('u = "mysql://h/db"\n'))
+
+
+def test_words_are_computed_once_per_statement_object() -> None:
+    statement = cst.parse_statement("engine = create_async_engine(url)\n")
+    twin = cst.parse_statement("engine = create_async_engine(url)\n")
+    assert words(statement) is words(statement)  # the second codemod asking gets the first answer
+    assert words(twin) == words(statement) and words(twin) is not words(statement)
+    many = [cst.parse_statement(f"x{i} = {i}\n") for i in range(3000)]
+    assert all(words(s) == {f"x{i}"} for i, s in enumerate(many))  # the cache stays bounded and correct
