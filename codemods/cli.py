@@ -61,7 +61,7 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose) -> int:
     """Print the fixes for PATH as a unified diff (for `git apply`); write nothing."""
     from codemods.diff import patch
 
-    outcome = _run(path, select, ignore, jobs, report_path)
+    outcome = _run(path, select, ignore, jobs, report_path, verbose)
     notes: list[str] = []
     out = sys.stdout.buffer
     for result in outcome.results:
@@ -84,7 +84,7 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose) -> int:
     """Write the fixes for PATH in place."""
     from codemods.write import write_atomic
 
-    outcome = _run(path, select, ignore, jobs, report_path)
+    outcome = _run(path, select, ignore, jobs, report_path, verbose)
     for result in outcome.results:
         if result.changed and write_atomic(path, result.path, result.new):
             rules = Counter(f.rule for f in result.findings if f.fixed)
@@ -133,7 +133,7 @@ def schema_command() -> None:
     click.echo(json.dumps(report_schema(), indent=2))
 
 
-def _run(path: Path, select, ignore, jobs, report_path):
+def _run(path: Path, select, ignore, jobs, report_path, verbose):
     from codemods import runner
     from codemods.config import ConfigError, load
     from codemods.registry import UnknownRule
@@ -155,6 +155,7 @@ def _run(path: Path, select, ignore, jobs, report_path):
         jobs=jobs or runner.default_jobs(),
         exclude=exclude,
         progress_factory=_progress_bar if sys.stderr.isatty() else None,
+        lines_of_fixed=verbose or report_path is not None,
     )
     if report_path is not None:
         from codemods.report import build_report, report_json

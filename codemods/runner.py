@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, TypeVar
 from codemods.discover import discover
 from codemods.facts import FACT_PATTERNS, ProjectFacts, TextCheck
 from codemods.findings import FileResult, Finding
+from codemods.reprint import reprint
 from codemods.rules.base import FixerCodemod, TextRule, Unparseable
 
 if TYPE_CHECKING:
     import libcst as cst
 
 Progress = Callable[[int], None]  # called with the number of files just finished
+_Settings = tuple[ProjectFacts, bool]  # what every file's transform gets besides the file: facts, lines_of_fixed
 _T = TypeVar("_T")
 
 
@@ -42,7 +44,10 @@ def run(
     jobs: int = 1,
     progress_factory: Callable[[int], Progress] | None = None,
     exclude: Sequence[tuple[Path, str]] = (),
+    lines_of_fixed: bool = True,
 ) -> Run:
+    """Every rule on every file under `root`. With `lines_of_fixed` false, a fixed finding may come without
+    its line when finding it would cost a second print of the tree (nothing shows it then: no report, no -v)."""
     paths = list(discover(root, exclude))
     python = [p for p in paths if p.endswith(".py")]
     candidates = read_candidates(root, python, codemods)
@@ -51,7 +56,8 @@ def run(
     tasks = parse_tasks(candidates, codemods)
     progress = progress_factory(len(tasks)) if progress_factory else None
     python_results, (results, text_files_read) = _map(
-        tasks, facts, jobs, progress, meanwhile=lambda: _run_text_rules(root, set(paths), text_rules, facts)
+        tasks, (facts, lines_of_fixed), jobs, progress,
+        meanwhile=lambda: _run_text_rules(root, set(paths), text_rules, facts),
     )
     results.extend(python_results)
     results.sort(key=lambda r: r.path)
@@ -138,7 +144,7 @@ _POOL_MIN_BYTES = 16 * 1024  # measured: starting two workers costs about what 8
 
 
 def _map(
-    tasks: list, facts: ProjectFacts, jobs: int, progress: Progress | None, meanwhile: Callable[[], _T]
+    tasks: list, settings: _Settings, jobs: int, progress: Progress | None, meanwhile: Callable[[], _T]
 ) -> tuple[list[FileResult], _T]:
     """Every task's result that matters (changed, findings or error), in no particular order, and what
     `meanwhile` returns: with worker processes, this process runs it while they parse, instead of before."""
@@ -146,7 +152,7 @@ def _map(
         other = meanwhile()
         out = []
         for task in tasks:
-            result = transform_python(*task, facts)
+            result = transform_python(*task, *settings)
             if _matters(result):
                 out.append(result)
             if progress:
@@ -166,7 +172,7 @@ def _map(
     gc.freeze()  # forked workers then leave the parent's objects (and their memory pages) alone
     try:
         with ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_set_worker_facts, initargs=(facts,)
+            max_workers=workers, mp_context=context, initializer=_set_worker_settings, initargs=(settings,)
         ) as pool:
             pending = pool.map(_transform_task, tasks, chunksize=chunk)  # every task is handed out here
             other = meanwhile()
@@ -185,22 +191,22 @@ def _matters(result: FileResult) -> bool:
     return bool(result.changed or result.findings or result.error)
 
 
-_worker_facts: ProjectFacts | None = None
+_worker_settings: _Settings | None = None
 
 
-def _set_worker_facts(facts: ProjectFacts) -> None:
-    global _worker_facts
-    _worker_facts = facts
+def _set_worker_settings(settings: _Settings) -> None:
+    global _worker_settings
+    _worker_settings = settings
 
 
 def _transform_task(task: tuple) -> FileResult | None:
-    assert _worker_facts is not None
-    result = transform_python(*task, _worker_facts)
+    assert _worker_settings is not None
+    result = transform_python(*task, *_worker_settings)
     return result if _matters(result) else None  # nothing to send back for a file with nothing to say
 
 
 def transform_python(
-    rel: str, source: bytes, codemods: Sequence[type[FixerCodemod]], facts: ProjectFacts
+    rel: str, source: bytes, codemods: Sequence[type[FixerCodemod]], facts: ProjectFacts, lines_of_fixed: bool = True
 ) -> FileResult:
     """Parse once, run each codemod on the tree in turn, and check the result parses."""
     import libcst as cst
@@ -232,10 +238,15 @@ def transform_python(
             result.error = f"internal error in {codemod.RULE_ID}: {type(error).__name__}: {error}; left as it is"
             result.findings.clear()
             return result
-        result.findings.extend(_locate(context.scratch.get(FINDINGS_KEY, []), text, received))
-    new = source if module is parsed else module.bytes  # an untouched tree prints back as its source
+        result.findings.extend(_locate(context.scratch.get(FINDINGS_KEY, []), text, received, lines_of_fixed))
+    if module is parsed:  # an untouched tree prints back as its source
+        return result
+    printed = reprint(parsed, module, text)
+    new = printed.code.encode(module.encoding)
     if new != source:
-        error = _parse_error(new, source)
+        # The statements that changed are checked, not the whole module: a module is a sequence of
+        # top-level statements, each ending in its newline, and the others are the source's own.
+        error = _parse_error(printed.new, printed.old)
         if error is not None:
             result.error = f"internal error: the fixed file does not parse ({error}); left as it is"
             result.findings.clear()
@@ -244,7 +255,7 @@ def transform_python(
     return result
 
 
-def _parse_error(new: bytes, old: bytes) -> str | None:
+def _parse_error(new: str, old: str) -> str | None:
     """Why `new` is not valid Python, or None. CPython's own parser answers in a tenth of LibCST's time; only
     code CPython cannot read even before the fix (syntax newer than this interpreter) needs LibCST's."""
     import ast
@@ -267,12 +278,15 @@ def _parse_error(new: bytes, old: bytes) -> str | None:
     return str(first)
 
 
-def _locate(findings: list[Finding], text: str, received: cst.Module | None = None) -> list[Finding]:
+def _locate(
+    findings: list[Finding], text: str, received: cst.Module | None = None, lines_of_fixed: bool = True
+) -> list[Finding]:
     """Give findings without a line the line where their old code starts in the original text.
 
     A codemod that runs after another sees code the earlier one already changed (FX004 reports the
     `create_async_engine` call FX002 made): such code is found in the tree it received, and its line is
-    carried back to the original through a line diff.
+    carried back to the original through a line diff. That prints the tree again, the price of a whole
+    codemod pass: for a fixed finding it is paid only when `lines_of_fixed` asks.
     """
     import difflib
     from dataclasses import replace
@@ -283,7 +297,7 @@ def _locate(findings: list[Finding], text: str, received: cst.Module | None = No
         if finding.line is None and finding.old_code:
             first = finding.old_code.splitlines()[0]
             line = _line_of(text, first)
-            if line is None and received is not None:
+            if line is None and received is not None and (lines_of_fixed or not finding.fixed):
                 received_lines = received_lines if received_lines is not None else received.code.splitlines()
                 later = _line_of("\n".join(received_lines), first)
                 if later is not None:

@@ -132,3 +132,21 @@ def test_report_lines_point_at_the_original_code(tmp_path: Path) -> None:
         ("FX004", "app/db.py", 14),
         ("FX004", "docker-compose.yml", 7),
     ]
+
+
+def test_verbose_lines_are_the_reports_and_a_plain_run_leaves_only_fixed_lines_out() -> None:
+    todo = SEED.parent / "todo" / "broken"
+    verbose = fixer("dry-run", todo, "-v").stderr.decode()
+    assert sum(line.startswith("app/db.py:14: FX004 ") for line in verbose.splitlines()) == 2
+
+    from codemods.registry import PYTHON_CODEMODS
+    from codemods.runner import run
+
+    def db_lines(lines_of_fixed: bool) -> list[int | None]:
+        outcome = run(todo, PYTHON_CODEMODS, [], lines_of_fixed=lines_of_fixed)
+        (db,) = [r for r in outcome.results if r.path == "app/db.py"]
+        return sorted((f.line for f in db.findings if f.rule == "FX004"), key=str)
+
+    assert db_lines(True) == [14, 14]
+    # Locating the runtime finding means printing the tree FX004 received: skipped when nothing shows it.
+    assert db_lines(False) == [14, None]
