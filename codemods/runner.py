@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import posixpath
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -55,13 +56,32 @@ def run(
 
     tasks = parse_tasks(candidates, codemods)
     progress = progress_factory(len(tasks)) if progress_factory else None
-    python_results, (results, text_files_read) = _map(
-        tasks, (facts, lines_of_fixed), jobs, progress,
-        meanwhile=lambda: _run_text_rules(root, set(paths), text_rules, facts),
-    )
+    with _collector_out_of_the_way():
+        python_results, (results, text_files_read) = _map(
+            tasks, (facts, lines_of_fixed), jobs, progress,
+            meanwhile=lambda: _run_text_rules(root, set(paths), text_rules, facts),
+        )
     results.extend(python_results)
     results.sort(key=lambda r: r.path)
     return Run(results=results, files_scanned=len(python) + text_files_read, facts=facts)
+
+
+@contextmanager
+def _collector_out_of_the_way() -> Iterator[None]:
+    """LibCST trees hold no reference cycles: each is freed by reference counting once its file is done.
+    The cyclic collector only walks them, and every object imported, over and over (measured: 9% of a dense
+    run, against 3% in a bare parse loop). Objects that exist now are frozen out of its reach (forked
+    workers then also leave their memory pages alone), and it runs about a sixth as often."""
+    import gc
+
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def read_candidates(
@@ -158,7 +178,6 @@ def _map(
             if progress:
                 progress(1)
         return out, other
-    import gc
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -169,22 +188,18 @@ def _map(
     # Biggest files first and small chunks at the end, so that no worker idles while another finishes a big file.
     tasks = sorted(tasks, key=lambda task: len(task[1]), reverse=True)
     chunk = max(1, min(16, len(tasks) // (workers * 16)))
-    gc.freeze()  # forked workers then leave the parent's objects (and their memory pages) alone
-    try:
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_set_worker_settings, initargs=(settings,)
-        ) as pool:
-            pending = pool.map(_transform_task, tasks, chunksize=chunk)  # every task is handed out here
-            other = meanwhile()
-            out = []
-            for result in pending:
-                if result is not None:
-                    out.append(result)
-                if progress:
-                    progress(1)
-            return out, other
-    finally:
-        gc.unfreeze()
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_set_worker_settings, initargs=(settings,)
+    ) as pool:
+        pending = pool.map(_transform_task, tasks, chunksize=chunk)  # every task is handed out here
+        other = meanwhile()
+        out = []
+        for result in pending:
+            if result is not None:
+                out.append(result)
+            if progress:
+                progress(1)
+        return out, other
 
 
 def _matters(result: FileResult) -> bool:
