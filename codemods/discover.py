@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:  # imported when a .gitignore or an exclude pattern is met: most runs on a backend see neither
+    import pathspec
 
 # Never project sources, whatever .gitignore says.
 SKIPPED_DIRS = frozenset(
@@ -15,6 +17,12 @@ SKIPPED_DIRS = frozenset(
         ".pytest_cache", ".ruff_cache", "build", "dist", "site-packages", ".eggs",
     }
 )
+
+
+def _gitignore(lines) -> pathspec.PathSpec:
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def _is_environment(dirpath: str, name: str) -> bool:
@@ -37,16 +45,16 @@ def discover(root: Path, exclude: Sequence[tuple[Path, str]] = ()) -> Iterator[s
         patterns = [
             pattern
             for folder, pattern in exclude
-            if folder == base and not any(pathspec.GitIgnoreSpec.from_lines([pattern]).match_file(a) for a in above)
+            if folder == base and not any(_gitignore([pattern]).match_file(a) for a in above)
         ]
-        excluded.append((prefix, pathspec.GitIgnoreSpec.from_lines(patterns)))
+        excluded.append((prefix, _gitignore(patterns)))
     ignores: list[tuple[str, pathspec.PathSpec]] = []  # (folder relative to root, its .gitignore)
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         if ".gitignore" in filenames:
             with open(os.path.join(dirpath, ".gitignore"), encoding="utf-8", errors="replace") as handle:
-                ignores.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(handle)))
+                ignores.append((rel_dir, _gitignore(handle)))
 
         def ignored(rel: str) -> bool:
             return any(rel.startswith(base) and spec.match_file(rel[len(base) :]) for base, spec in ignores) or any(
