@@ -28,7 +28,7 @@ def reprint(parsed: cst.Module, module: cst.Module, text: str) -> Reprint:
     """`module.code` for `module`, a transformed `parsed` whose source is `text`."""
     old_body, new_body = parsed.body, module.body
     if not _same_frame(parsed, module):
-        return Reprint(module.code, text, module.code)
+        return _whole(module, text)
     start, limit = 0, min(len(old_body), len(new_body))
     while start < limit and old_body[start] is new_body[start]:
         start += 1
@@ -40,9 +40,14 @@ def reprint(parsed: cst.Module, module: cst.Module, text: str) -> Reprint:
     old = "".join(parsed.code_for_node(node) for node in old_body[start:old_end])
     end = len(prefix) + len(old)
     if not text.startswith(prefix + old):  # never, for a `text` LibCST parsed: print everything then
-        return Reprint(module.code, text, module.code)
+        return _whole(module, text)
     new = "".join(module.code_for_node(node) for node in new_body[start:new_end])
     return Reprint(text[: len(prefix)] + new + text[end:], old, new)
+
+
+def _whole(module: cst.Module, text: str) -> Reprint:
+    code = module.code
+    return Reprint(code, text, code)
 
 
 def _same_frame(parsed: cst.Module, module: cst.Module) -> bool:

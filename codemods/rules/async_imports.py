@@ -58,14 +58,23 @@ class _ModuleUse:
         return rewritten == self.create_engine_refs.get(local, 0)
 
 
-class _Imports(cst.CSTVisitor):
-    """First pass, on every module: the `from M import ...` statements. It hooks no expression, so `scan`
-    skips every expression of the module."""
+class _Pass(cst.CSTVisitor):
+    """A read-only pass over a module that notes, in `use`, what it finds and which top-level statements hold it."""
 
     def __init__(self, use: _ModuleUse) -> None:
         super().__init__()
         self.use = use
         self.statement: cst.BaseStatement | None = None  # the top-level statement being scanned
+
+    def over(self, tree: cst.Module) -> None:
+        for statement in tree.body:
+            self.statement = statement
+            scan(statement, self)
+
+
+class _Imports(_Pass):
+    """First pass, on every module: the `from M import ...` statements. It hooks no expression, so `scan`
+    skips every expression of the module."""
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         module = _dotted(node.module) if node.module is not None else None
@@ -85,14 +94,9 @@ class _Imports(cst.CSTVisitor):
         return False
 
 
-class _EngineUse(cst.CSTVisitor):
+class _EngineUse(_Pass):
     """Second pass, only on modules that import `create_engine`: which names hold engines used the async way,
     and where each `create_engine` is called."""
-
-    def __init__(self, use: _ModuleUse) -> None:
-        super().__init__()
-        self.use = use
-        self.statement: cst.BaseStatement | None = None
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         return False  # the names in an import are not uses
@@ -185,15 +189,10 @@ class AsyncImports(FixerCodemod):
     TRIGGER = re.compile(rb"\b(?:AsyncEngine|AsyncSession|create_async_engine|async_sessionmaker|create_engine)\b")
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        self._use = use = _ModuleUse()
-        passes = [_Imports(use)]
-        for visitor in passes:
-            for statement in tree.body:
-                visitor.statement = statement
-                scan(statement, visitor)
-            # Without a `create_engine` import there is no engine to rewrite: the imports were all.
-            if visitor is passes[0] and use.create_engine_names:
-                passes.append(_EngineUse(use))
+        self._use = _ModuleUse()
+        _Imports(self._use).over(tree)
+        if self._use.create_engine_names:  # without a `create_engine` import there is no engine to rewrite
+            _EngineUse(self._use).over(tree)
         return super().transform_module_impl(tree)
 
     def enters(self, statement: cst.BaseStatement) -> bool:
