@@ -119,9 +119,9 @@ def _file_stamp(path: Path) -> str:
 
 def plan(corpus: Corpus) -> None:
     """What fixer will read and parse (asked of fixer's own code, untimed), written as lists for floor.py."""
-    from codemods import runner
-    from codemods.discover import discover
-    from codemods.registry import PYTHON_CODEMODS
+    from fixer import runner
+    from fixer.discover import discover
+    from fixer.registry import PYTHON_CODEMODS
 
     paths = list(discover(corpus.root))
     python = [p for p in paths if p.endswith(".py")]
@@ -140,8 +140,8 @@ def write_patterns() -> Path:
     """fixer's text checks, as the runner uses them, for floor.py's `scan`."""
     import re
 
-    from codemods.facts import FACT_PATTERNS
-    from codemods.registry import PYTHON_CODEMODS
+    from fixer.facts import FACT_PATTERNS
+    from fixer.registry import PYTHON_CODEMODS
 
     def spec(pattern: re.Pattern[bytes]) -> dict:
         return {"pattern": pattern.pattern.decode("latin-1"), "flags": pattern.flags & ~re.ASCII}
@@ -160,7 +160,7 @@ def write_patterns() -> Path:
 def tools_for(corpus: Corpus, jobs: int, patterns: Path) -> list[Tool]:
     python = sys.executable
     fixer = shutil.which("fixer", path=str(Path(python).parent)) or None
-    fixer_cmd = [fixer] if fixer else [python, "-m", "codemods"]
+    fixer_cmd = [fixer] if fixer else [python, "-m", "fixer"]
     floor = str(BENCH / "floor.py")
     root = str(corpus.root)
     tools = [
@@ -189,7 +189,7 @@ def tools_for(corpus: Corpus, jobs: int, patterns: Path) -> list[Tool]:
             Tool("python", "interpreter only (python -c pass)", [python, "-c", "pass"]),
             Tool("import-libcst", "interpreter + import libcst", [python, "-c", "import libcst"]),
             Tool("import-codemod", "interpreter + import libcst.codemod (matchers, metadata)", [python, "-c", "import libcst.codemod"]),
-            Tool("imports", "interpreter + fixer's imports", [python, "-c", "import codemods.cli, codemods.registry, codemods.runner"]),
+            Tool("imports", "interpreter + fixer's imports", [python, "-c", "import fixer.cli, fixer.registry, fixer.runner"]),
         ]
     return tools
 
@@ -352,7 +352,7 @@ def _version(dist: str) -> str:
 def _git_rev() -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "codemods"], cwd=REPO, capture_output=True, text=True).stdout
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "fixer"], cwd=REPO, capture_output=True, text=True).stdout
         return f"{rev}{' + local changes' if dirty.strip() else ''}"
     except OSError:
         return "unknown"
@@ -412,7 +412,7 @@ def _cores() -> int:
 
 def _check_requirements() -> None:
     missing = []
-    for module in ("libcst", "psutil", "yaml", "sqlalchemy", "fastapi", "codemods"):
+    for module in ("libcst", "psutil", "yaml", "sqlalchemy", "fastapi", "fixer"):
         try:
             __import__(module)
         except ImportError:

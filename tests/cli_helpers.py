@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def fixer(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "codemods", *map(str, args)], cwd=cwd, capture_output=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "fixer", *map(str, args)], cwd=cwd, capture_output=True, timeout=300)
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -13,7 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from codemods.verify.postgres import throwaway_postgres  # noqa: E402
+from fixer.verify.postgres import throwaway_postgres  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from codemods.diff import patch
-from codemods.findings import FileResult
+from fixer.diff import patch
+from fixer.findings import FileResult
 
 OLD = (
     "from sqlalchemy import AsyncEngine\n"

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from codemods.verify.backend import BackendStartError, ensure_venv, run_backend
+from fixer.verify.backend import BackendStartError, ensure_venv, run_backend
 from tests.cli_helpers import fixer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

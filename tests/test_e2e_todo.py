@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from codemods.verify.backend import BackendStartError, ensure_project_venv, run_backend
+from fixer.verify.backend import BackendStartError, ensure_project_venv, run_backend
 from tests.cli_helpers import fixer, tree
 from tests.test_e2e_seed import request, venv_cache_dir, with_platform_query
 

@@ -139,8 +139,8 @@ def test_verbose_lines_are_the_reports_and_a_plain_run_leaves_only_fixed_lines_o
     verbose = fixer("dry-run", todo, "-v").stderr.decode()
     assert sum(line.startswith("app/db.py:14: FX004 ") for line in verbose.splitlines()) == 2
 
-    from codemods.registry import PYTHON_CODEMODS
-    from codemods.runner import run
+    from fixer.registry import PYTHON_CODEMODS
+    from fixer.runner import run
 
     def db_lines(lines_of_fixed: bool) -> list[int | None]:
         outcome = run(todo, PYTHON_CODEMODS, [], lines_of_fixed=lines_of_fixed)

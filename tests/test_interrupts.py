@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from codemods.verify.backend import BackendProcess
-from codemods.verify.interrupts import signals_as_interrupt, starting
+from fixer.verify.backend import BackendProcess
+from fixer.verify.interrupts import signals_as_interrupt, starting
 
 
 def test_an_interrupt_outside_a_start_is_raised_at_once() -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from codemods.facts import FACT_PATTERNS, ProjectFacts, TextCheck
-from codemods.registry import PYTHON_CODEMODS
-from codemods.runner import read_candidates
+from fixer.facts import FACT_PATTERNS, ProjectFacts, TextCheck
+from fixer.registry import PYTHON_CODEMODS
+from fixer.runner import read_candidates
 
 from tests.cli_helpers import fixer
 
@@ -61,7 +61,7 @@ def test_psycopg2_kept_for_a_module_that_imports_it_below_line_one(tmp_path: Pat
 
 
 def test_fixed_output_is_checked_with_cpythons_parser_and_libcst_as_fallback() -> None:
-    from codemods.runner import _parse_error
+    from fixer.runner import _parse_error
 
     assert _parse_error(b"x = 1\n", b"x = 2\n") is None
     assert _parse_error(b"x = (\n", b"x = 1\n") is not None

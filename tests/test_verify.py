@@ -23,15 +23,15 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from codemods.report import DefectMatch, ProbeResult, Verification, build_report, report_json, report_schema
-from codemods.verify.backend import ensure_venv
-from codemods.verify.diagnose import LogError, condense_traceback, diagnose, first_error
-from codemods.verify.entrypoint import EntrypointError, detect_entrypoint
-from codemods.verify.run import CACHE_ENV, PLATFORM_QUERY, RUN_ID_ENV
+from fixer.report import DefectMatch, ProbeResult, Verification, build_report, report_json, report_schema
+from fixer.verify.backend import ensure_venv
+from fixer.verify.diagnose import LogError, condense_traceback, diagnose, first_error
+from fixer.verify.entrypoint import EntrypointError, detect_entrypoint
+from fixer.verify.run import CACHE_ENV, PLATFORM_QUERY, RUN_ID_ENV
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED = REPO_ROOT / "fixtures" / "seed"
-VERIFY = [sys.executable, "-c", "from codemods.verify.command import verify_command; verify_command()"]
+VERIFY = [sys.executable, "-c", "from fixer.verify.command import verify_command; verify_command()"]
 
 
 def venv_cache_dir() -> Path:
@@ -294,7 +294,7 @@ def test_broken_seed_fails_and_names_the_real_first_error(tmp_path: Path) -> Non
 
 def test_apply_with_verify_then_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`fixer apply --verify`, through the real command line group."""
-    from codemods.cli import main as group
+    from fixer.cli import main as group
 
     backend = copy_seed("broken", tmp_path)
     run_id = uuid.uuid4().hex
@@ -492,7 +492,7 @@ def test_pyproject_backend_without_uvicorn(tmp_path: Path) -> None:
 
 def test_path_binaries_when_the_pgserver_wheel_is_missing(tmp_path: Path) -> None:
     """Run fixer on an interpreter without pgserver: initdb/pg_ctl from PATH (Debian's postgresql) are used."""
-    from codemods.verify import postgres
+    from fixer.verify import postgres
 
     if not [kind for kind, _ in postgres._candidates() if kind == postgres.KIND_PATH]:
         pytest.skip("no PostgreSQL binaries on PATH or in /usr/lib/postgresql on this machine")
@@ -513,8 +513,8 @@ def test_path_binaries_when_the_pgserver_wheel_is_missing(tmp_path: Path) -> Non
 
 def test_no_postgresql_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With neither the wheel nor binaries (hidden here), exit 2 with one line naming what to install."""
-    from codemods.verify import postgres
-    from codemods.verify.command import verify_command
+    from fixer.verify import postgres
+    from fixer.verify.command import verify_command
 
     monkeypatch.setattr(postgres, "_candidates", lambda: [])
     backend = copy_seed("fixed", tmp_path)

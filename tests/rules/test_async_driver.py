@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from codemods.facts import ProjectFacts
-from codemods.findings import Category, Severity
-from codemods.rules.base import Unparseable
-from codemods.rules.async_driver import AsyncDriverDependency
+from fixer.facts import ProjectFacts
+from fixer.findings import Category, Severity
+from fixer.rules.base import Unparseable
+from fixer.rules.async_driver import AsyncDriverDependency
 
 REPO = Path(__file__).resolve().parents[2]
 ASYNC = ProjectFacts(async_db=True)

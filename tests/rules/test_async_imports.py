@@ -1,9 +1,9 @@
 import libcst as cst
 from libcst.codemod import CodemodContext, CodemodTest
 
-from codemods.facts import ProjectFacts
-from codemods.rules.async_imports import AsyncImports
-from codemods.rules.base import FINDINGS_KEY
+from fixer.facts import ProjectFacts
+from fixer.rules.async_imports import AsyncImports
+from fixer.rules.base import FINDINGS_KEY
 
 ASYNC = ProjectFacts(async_db=True)
 ASYNC_EXEC = ProjectFacts(async_db=True, sqlmodel_exec=True)

@@ -8,10 +8,10 @@ from dataclasses import asdict
 import libcst as cst
 from libcst.codemod import CodemodContext, CodemodTest
 
-from codemods.facts import ProjectFacts
-from codemods.findings import Category, Finding, Severity
-from codemods.rules.async_sessionmaker import AsyncSessionmaker
-from codemods.rules.base import FINDINGS_KEY
+from fixer.facts import ProjectFacts
+from fixer.findings import Category, Finding, Severity
+from fixer.rules.async_sessionmaker import AsyncSessionmaker
+from fixer.rules.base import FINDINGS_KEY
 
 FACTS = ProjectFacts(async_db=True)
 

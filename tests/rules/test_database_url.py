@@ -7,16 +7,16 @@ import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext, CodemodTest
 
-from codemods.facts import ProjectFacts
-from codemods.findings import Category, Severity
-from codemods.rules.base import FINDINGS_KEY
-from codemods.rules.database_url import (
+from fixer.facts import ProjectFacts
+from fixer.findings import Category, Severity
+from fixer.rules.base import FINDINGS_KEY
+from fixer.rules.database_url import (
     NORMALISER_SOURCE,
     DatabaseUrlCodemod,
     DatabaseUrlTextRule,
     RuntimeUrlNormaliser,
 )
-from codemods.urls import redact, to_async_url
+from fixer.urls import redact, to_async_url
 
 ASYNC = ProjectFacts(async_db=True)
 SYNC = ProjectFacts(async_db=False)

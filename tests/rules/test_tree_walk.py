@@ -8,7 +8,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from codemods.rules.tree_walk import POSTGRES_STRING, scan, visit_statements, words
+from fixer.rules.tree_walk import POSTGRES_STRING, scan, visit_statements, words
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SOURCES = sorted(FIXTURES.rglob("*.py"))

@@ -1,7 +1,7 @@
 import libcst as cst
 import pytest
 
-from codemods.rules.unused_imports import remove_unreferenced
+from fixer.rules.unused_imports import remove_unreferenced
 
 
 @pytest.mark.parametrize(

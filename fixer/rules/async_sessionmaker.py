@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
-from codemods.findings import Category, Finding, Severity
-from codemods.rules.base import FixerCodemod
-from codemods.rules.tree_walk import scan, words
+from fixer.findings import Category, Finding, Severity
+from fixer.rules.base import FixerCodemod
+from fixer.rules.tree_walk import scan, words
 
 _ASYNC_MODULE = "sqlalchemy.ext.asyncio"
 _NEW_NAME = "async_sessionmaker"

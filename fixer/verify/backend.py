@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codemods.verify.interrupts import starting
+from fixer.verify.interrupts import starting
 
 __all__ = [
     "BackendProcess", "BackendStartError", "RunningBackend", "VenvError", "ensure_project_venv", "ensure_venv",

@@ -1,6 +1,6 @@
 """FX001 in pyproject.toml: PEP 621 dependencies and extras, PEP 735 groups and Poetry tables, edited with tomlkit.
 
-The same plan as for requirements files (codemods.rules.async_driver), applied to TOML arrays and tables so
+The same plan as for requirements files (fixer.rules.async_driver), applied to TOML arrays and tables so
 that comments, layout and quoting stay as they were. Imported only when a pyproject.toml is fixed.
 """
 
@@ -14,9 +14,9 @@ import tomlkit.exceptions
 from packaging.utils import canonicalize_name
 from tomlkit.items import Array, InlineTable, String, StringType, Table
 
-from codemods.facts import ProjectFacts
-from codemods.findings import Finding
-from codemods.rules.async_driver import (
+from fixer.facts import ProjectFacts
+from fixer.findings import Finding
+from fixer.rules.async_driver import (
     ASYNCPG_REQUIREMENT,
     ASYNCPG_SPEC,
     GREENLET_REQUIREMENT,
@@ -31,7 +31,7 @@ from codemods.rules.async_driver import (
     _plan,
     _with_head,
 )
-from codemods.rules.base import Unparseable
+from fixer.rules.base import Unparseable
 
 
 def _string_like(old: String, value: str) -> String:

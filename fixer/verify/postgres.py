@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from codemods.verify.interrupts import starting
+from fixer.verify.interrupts import starting
 
 __all__ = ["PostgresNotAvailable", "PostgresServer", "find_postgres_binaries", "throwaway_postgres"]
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
-from codemods.findings import Category, Finding, Severity
-from codemods.rules.base import FixerCodemod
-from codemods.rules.tree_walk import scan
+from fixer.findings import Category, Finding, Severity
+from fixer.rules.base import FixerCodemod
+from fixer.rules.tree_walk import scan
 
 ASYNCIO = "sqlalchemy.ext.asyncio"
 SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session"

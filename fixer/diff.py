@@ -11,8 +11,8 @@ import difflib
 import posixpath
 import re
 
-from codemods.findings import FileResult
-from codemods.urls import redact
+from fixer.findings import FileResult
+from fixer.urls import redact
 
 _URL_WITH_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:'\"]*:[^\s/@'\"]+@")
 

@@ -17,10 +17,10 @@ import libcst as cst
 from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
-from codemods.facts import ProjectFacts
-from codemods.findings import Finding
-from codemods.rules.tree_walk import hook, hooked_kinds, node_kinds, visit_statements
-from codemods.rules.unused_imports import remove_unreferenced
+from fixer.facts import ProjectFacts
+from fixer.findings import Finding
+from fixer.rules.tree_walk import hook, hooked_kinds, node_kinds, visit_statements
+from fixer.rules.unused_imports import remove_unreferenced
 
 FINDINGS_KEY = "fixer.findings"
 
@@ -357,7 +357,7 @@ class FixerCodemod(RuleMeta, _NoCopyWithoutMetadata, VisitorBasedCodemodCommand)
         if AddImportsVisitor.CONTEXT_KEY in self.context.scratch:
             tree = self._instantiate_and_run(_OrderedAddImports, tree)
         if RemoveImportsVisitor.CONTEXT_KEY in self.context.scratch:
-            # The standard request API, a cheaper removal: see codemods.rules.unused_imports.
+            # The standard request API, a cheaper removal: see fixer.rules.unused_imports.
             tree = remove_unreferenced(tree, self.context.scratch.pop(RemoveImportsVisitor.CONTEXT_KEY))
         return tree
 

@@ -201,7 +201,7 @@ _MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 def rules_fixing(defect: str) -> tuple[str, ...]:
     """The fixer rules whose DEFECTS include ``defect`` (from the registry, so new rules count)."""
     try:
-        from codemods.registry import all_rules
+        from fixer.registry import all_rules
     except Exception:  # noqa: BLE001 - a broken rule module must not hide the diagnosis
         return ()
     return tuple(

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from codemods.verify import CACHE_ENV, DEFAULT_MAX_STARTUP, DEFAULT_TIMEOUT
-from codemods.verify.backend import (
+from fixer.verify import CACHE_ENV, DEFAULT_MAX_STARTUP, DEFAULT_TIMEOUT
+from fixer.verify.backend import (
     ADDED_UVICORN,
     PROJECT_FILES,
     STARTUP_MARKER,
@@ -29,12 +29,12 @@ from codemods.verify.backend import (
     ensure_venv,
     http_get,
 )
-from codemods.verify.diagnose import Diagnosis, diagnose, first_error
-from codemods.verify.entrypoint import Entrypoint, EntrypointError, detect_entrypoint
-from codemods.verify.interrupts import signals_as_interrupt
+from fixer.verify.diagnose import Diagnosis, diagnose, first_error
+from fixer.verify.entrypoint import Entrypoint, EntrypointError, detect_entrypoint
+from fixer.verify.interrupts import signals_as_interrupt
 
 if TYPE_CHECKING:  # pydantic is imported only when a report is made
-    from codemods.report import Verification
+    from fixer.report import Verification
 
 __all__ = [
     "CACHE_ENV",
@@ -137,7 +137,7 @@ class _Secrets:
                     self.values.append(value)
 
     def __call__(self, text: str) -> str:
-        from codemods.urls import redact
+        from fixer.urls import redact
 
         text = redact(text)
         for value in self.values:
@@ -230,7 +230,7 @@ class _Run:
         self.result: VerificationResult | None = None
 
     def finish(self, status: str, **more: object) -> VerificationResult:
-        from codemods.report import Verification
+        from fixer.report import Verification
 
         assert self.result is not None
         data = {**self.fields, **more}
@@ -270,7 +270,7 @@ class _Run:
             self.say(f"database: {self.result.database_display}")
             return self.serve(entry, self.database_url)
 
-        from codemods.verify.postgres import throwaway_postgres
+        from fixer.verify.postgres import throwaway_postgres
 
         self.say("database: starting a throwaway PostgreSQL on 127.0.0.1 ...")
         with throwaway_postgres(env={RUN_ID_ENV: self.run_id}) as server:
@@ -424,7 +424,7 @@ class _Run:
 
     def check_database_used(self, server) -> None:
         """Warn when the app never touched the throwaway database: then its DATABASE_URL came from elsewhere."""
-        from codemods.verify.postgres import PostgresNotAvailable
+        from fixer.verify.postgres import PostgresNotAvailable
 
         try:
             connections, tables = server.app_activity()
@@ -449,7 +449,7 @@ class _Run:
 
 
 def _probe_result(path: str, code: int | None, seconds: float, ok: bool):
-    from codemods.report import ProbeResult
+    from fixer.report import ProbeResult
 
     return ProbeResult(path=path, status=code, seconds=seconds, ok=ok)
 

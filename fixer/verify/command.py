@@ -4,7 +4,7 @@ stdout carries the verdict (PASS/FAIL, what ran, each probe, and on failure the 
 defect-catalogue cause and the fix); progress and pip's output go to stderr. Exit codes: 0 pass, 1 fail,
 2 usage or internal error (one line; the traceback with --verbose), 130 interrupted (after stopping everything).
 
-Wiring into codemods/cli.py (the module imports nothing heavy):
+Wiring into fixer/cli.py (the module imports nothing heavy):
     main.add_command(verify_command)          # `fixer verify`
     @verify_after_apply                       # under @main.command("apply"): adds `fixer apply --verify`
 """
@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 # Every fixer command imports this module to register `verify`: the machinery is imported when it runs.
-from codemods.verify import CACHE_ENV, DEFAULT_MAX_STARTUP, DEFAULT_TIMEOUT
+from fixer.verify import CACHE_ENV, DEFAULT_MAX_STARTUP, DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
-    from codemods.verify.run import VerificationResult
+    from fixer.verify.run import VerificationResult
 
 __all__ = ["DATABASE_URL_ENV", "attach_verification", "verify_after_apply", "verify_and_print", "verify_command"]
 
@@ -51,7 +51,7 @@ class _PipProgress:
         self.width = 0
 
     def __call__(self, line: str) -> None:
-        from codemods.urls import redact  # an index URL with credentials stays masked
+        from fixer.urls import redact  # an index URL with credentials stays masked
 
         line = redact(line.rstrip())
         if not line:
@@ -128,7 +128,7 @@ def format_result(result: VerificationResult, path: Path) -> str:
             "where it was (faulthandler)" if v.status == "startup-timeout" and "Traceback" not in v.traceback
             else "first traceback"
         )
-        from codemods.verify.diagnose import condense_traceback
+        from fixer.verify.diagnose import condense_traceback
 
         text = v.traceback if v.status == "install-failed" else condense_traceback(v.traceback, result.backend_dir)
         tb = text.rstrip().splitlines()
@@ -141,7 +141,7 @@ def format_result(result: VerificationResult, path: Path) -> str:
 
 def attach_verification(report_path: Path, result: VerificationResult, duration: float = 0.0) -> None:
     """Write ``result`` as the verification section of the report at ``report_path`` (made if missing)."""
-    from codemods.report import AuditReport, build_report, report_json, with_verification
+    from fixer.report import AuditReport, build_report, report_json, with_verification
 
     if report_path.is_file() and report_path.stat().st_size:
         report = AuditReport.model_validate(json.loads(report_path.read_text(encoding="utf-8")))
@@ -158,7 +158,7 @@ def verify_and_print(
 
     Raises what run_verification raises (usage errors, no PostgreSQL, KeyboardInterrupt).
     """
-    from codemods.verify.run import run_verification
+    from fixer.verify.run import run_verification
 
     started = time.monotonic()
     pip = _PipProgress(verbose)
@@ -185,8 +185,8 @@ def verify_and_print(
 
 
 def _handle_errors(verbose: bool, call: Callable[[], int]) -> int:
-    from codemods.verify.postgres import PostgresNotAvailable
-    from codemods.verify.run import VerifyUsageError
+    from fixer.verify.postgres import PostgresNotAvailable
+    from fixer.verify.run import VerifyUsageError
 
     try:
         return call()

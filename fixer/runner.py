@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from codemods.discover import discover
-from codemods.facts import FACT_PATTERNS, ProjectFacts, TextCheck
-from codemods.findings import FileResult, Finding
-from codemods.reprint import reprint
-from codemods.rules.base import FixerCodemod, TextRule, Unparseable
+from fixer.discover import discover
+from fixer.facts import FACT_PATTERNS, ProjectFacts, TextCheck
+from fixer.findings import FileResult, Finding
+from fixer.reprint import reprint
+from fixer.rules.base import FixerCodemod, TextRule, Unparseable
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -227,7 +227,7 @@ def transform_python(
     import libcst as cst
     from libcst.codemod import CodemodContext, SkipFile
 
-    from codemods.rules.base import FINDINGS_KEY
+    from fixer.rules.base import FINDINGS_KEY
 
     result = FileResult(path=rel, old=source, new=source)
     try:

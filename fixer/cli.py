@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from codemods import __version__
-from codemods.verify.command import verify_after_apply, verify_command
+from fixer import __version__
+from fixer.verify.command import verify_after_apply, verify_command
 
 EXIT_CLEAN, EXIT_PENDING, EXIT_ERROR = 0, 1, 2
 
@@ -59,7 +59,7 @@ def main() -> None:
 @_common
 def dry_run(path: Path, select, ignore, report_path, jobs, verbose) -> int:
     """Print the fixes for PATH as a unified diff (for `git apply`); write nothing."""
-    from codemods.diff import patch
+    from fixer.diff import patch
 
     outcome = _run(path, select, ignore, jobs, report_path, verbose)
     notes: list[str] = []
@@ -82,7 +82,7 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose) -> int:
 @_common
 def apply(path: Path, select, ignore, report_path, jobs, verbose) -> int:
     """Write the fixes for PATH in place."""
-    from codemods.write import write_atomic
+    from fixer.write import write_atomic
 
     outcome = _run(path, select, ignore, jobs, report_path, verbose)
     for result in outcome.results:
@@ -99,7 +99,7 @@ main.add_command(verify_command)
 @main.command("rules")
 def rules_command() -> None:
     """List every rule: ID, name, title."""
-    from codemods.registry import all_rules
+    from fixer.registry import all_rules
 
     for rule in all_rules():
         click.echo(f"{rule.id}  {rule.name:<26} {rule.title}")
@@ -111,7 +111,7 @@ def rule_command(rule_id: str) -> None:
     """Explain one rule: what it fixes, why, and an example."""
     import inspect
 
-    from codemods.registry import UnknownRule, select
+    from fixer.registry import UnknownRule, select
 
     try:
         rules = select([rule_id])
@@ -128,16 +128,16 @@ def schema_command() -> None:
     """Print the JSON Schema of the audit report."""
     import json
 
-    from codemods.report import report_schema
+    from fixer.report import report_schema
 
     click.echo(json.dumps(report_schema(), indent=2))
 
 
 def _run(path: Path, select, ignore, jobs, report_path, verbose):
-    from codemods import runner
-    from codemods.config import ConfigError, load
-    from codemods.registry import UnknownRule
-    from codemods.registry import select as select_rules
+    from fixer import runner
+    from fixer.config import ConfigError, load
+    from fixer.registry import UnknownRule
+    from fixer.registry import select as select_rules
 
     try:
         config = load(path)
@@ -145,7 +145,7 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose):
     except (UnknownRule, ConfigError) as error:
         raise click.UsageError(str(error)) from None
     exclude = [(config.source.parent, pattern) for pattern in config.exclude] if config.source else []
-    from codemods.registry import PYTHON_CODEMODS, TEXT_RULES
+    from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
 
     started = time.perf_counter()
     outcome = runner.run(
@@ -158,7 +158,7 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose):
         lines_of_fixed=verbose or report_path is not None,
     )
     if report_path is not None:
-        from codemods.report import build_report, report_json
+        from fixer.report import build_report, report_json
 
         report = build_report(outcome.results, outcome.files_scanned, time.perf_counter() - started)
         report_path.write_text(report_json(report), encoding="utf-8")
@@ -170,7 +170,7 @@ def _unfixed(outcome) -> bool:
 
 
 def _summarise(outcome, applied: bool, verbose: bool) -> None:
-    from codemods.urls import redact
+    from fixer.urls import redact
 
     fixed = [f for r in outcome.results if r.changed for f in r.findings if f.fixed]
     changed = [r for r in outcome.results if r.changed]

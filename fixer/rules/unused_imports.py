@@ -14,7 +14,7 @@ from collections import Counter
 
 import libcst as cst
 
-from codemods.rules.tree_walk import scan
+from fixer.rules.tree_walk import scan
 
 
 def _dotted(node: cst.BaseExpression) -> str:

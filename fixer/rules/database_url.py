@@ -23,11 +23,11 @@ from typing import ClassVar
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
-from codemods.facts import ProjectFacts
-from codemods.findings import Category, Finding, Severity
-from codemods.rules.base import FixerCodemod, TextRule
-from codemods.rules.tree_walk import POSTGRES_STRING, scan, words
-from codemods.urls import to_async_url
+from fixer.facts import ProjectFacts
+from fixer.findings import Category, Finding, Severity
+from fixer.rules.base import FixerCodemod, TextRule
+from fixer.rules.tree_walk import POSTGRES_STRING, scan, words
+from fixer.urls import to_async_url
 
 RULE_ID = "FX004"
 RULE_NAME = "async-database-url"

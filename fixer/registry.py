@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from codemods.rules.async_driver import AsyncDriverDependency
-from codemods.rules.async_imports import AsyncImports
-from codemods.rules.async_sessionmaker import AsyncSessionmaker
-from codemods.rules.base import FixerCodemod, RuleMeta, TextRule
-from codemods.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
+from fixer.rules.async_driver import AsyncDriverDependency
+from fixer.rules.async_imports import AsyncImports
+from fixer.rules.async_sessionmaker import AsyncSessionmaker
+from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
+from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
 
 PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (AsyncImports, AsyncSessionmaker, DatabaseUrlCodemod, RuntimeUrlNormaliser)
 TEXT_RULES: tuple[type[TextRule], ...] = (AsyncDriverDependency, DatabaseUrlTextRule)

@@ -16,9 +16,9 @@ from typing import ClassVar, Literal
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from codemods.facts import ProjectFacts
-from codemods.findings import Category, Finding, Severity
-from codemods.rules.base import TextRule
+from fixer.facts import ProjectFacts
+from fixer.findings import Category, Finding, Severity
+from fixer.rules.base import TextRule
 
 ASYNCPG_REQUIREMENT = "asyncpg>=0.31"  # first asyncpg with cp313 and cp314 wheels
 ASYNCPG_SPEC = ">=0.31"
@@ -586,7 +586,7 @@ class AsyncDriverDependency(TextRule):
         if not facts.async_db:
             return text, []
         if posixpath.basename(path) == "pyproject.toml":
-            from codemods.rules.async_driver_pyproject import pyproject_fix
+            from fixer.rules.async_driver_pyproject import pyproject_fix
 
             return pyproject_fix(text, facts)
         return _requirements_fix(text, facts)

@@ -1,1 +1,0 @@
-"""fixer rules: one module per rule ID (see codemods.registry for the order they run in)."""

@@ -1,0 +1,1 @@
+"""fixer rules: one module per rule ID (see fixer.registry for the order they run in)."""
