@@ -133,7 +133,7 @@ def _url_variant(url: str, scheme: str, ssl: bool) -> str:
 def _relevant_files(root: Path) -> set[str]:
     """Files fixer reads for a reason: a codemod's or the facts' text check matches, or a text rule applies."""
     from fixer.discover import discover
-    from fixer.facts import FACT_PATTERNS, TextCheck
+    from fixer.model import FACT_PATTERNS, TextCheck
     from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
 
     rules = [rule() for rule in TEXT_RULES]

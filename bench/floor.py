@@ -7,7 +7,7 @@
         and parse only the files a codemod's check matches: what fixer must at least do on a tree.
 
 LIST is a file of paths, one a line, relative to the line `root: DIR` that starts it. Prints a JSON
-summary (files read, parsed, bytes) to stderr. Of fixer it imports only `fixer.facts.TextCheck` (plain
+summary (files read, parsed, bytes) to stderr. Of fixer it imports only `fixer.textcheck.TextCheck` (plain
 `re`, no LibCST), so that the scan searches the files exactly as fixer does.
 """
 
@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
     elif mode == "scan":
         with open(argv[2], encoding="utf-8") as handle:
             patterns = json.load(handle)
-        from fixer.facts import TextCheck
+        from fixer.textcheck import TextCheck
 
         prefilter = TextCheck([_compile(spec) for spec in patterns["prefilter"]])
         triggers = [_compile(trigger).search for trigger in patterns["triggers"]]

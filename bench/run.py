@@ -140,7 +140,7 @@ def write_patterns() -> Path:
     """fixer's text checks, as the runner uses them, for floor.py's `scan`."""
     import re
 
-    from fixer.facts import FACT_PATTERNS
+    from fixer.model import FACT_PATTERNS
     from fixer.registry import PYTHON_CODEMODS
 
     def spec(pattern: re.Pattern[bytes]) -> dict:

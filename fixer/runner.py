@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from fixer.discover import discover
-from fixer.facts import FACT_PATTERNS, ProjectFacts, TextCheck
+from fixer.model import FACT_PATTERNS, ProjectModel
+from fixer.textcheck import TextCheck
 from fixer.findings import FileResult, Finding
 from fixer.reprint import reprint
 from fixer.rules.base import FixerCodemod, TextRule, Unparseable
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     import libcst as cst
 
 Progress = Callable[[int], None]  # called with the number of files just finished
-_Settings = tuple[ProjectFacts, bool]  # what every file's transform gets besides the file: facts, lines_of_fixed
+_Settings = tuple[ProjectModel, bool]  # what every file's transform gets besides the file: facts, lines_of_fixed
 _T = TypeVar("_T")
 
 
@@ -35,7 +36,7 @@ _T = TypeVar("_T")
 class Run:
     results: list[FileResult]  # only files that changed, failed, or have findings; sorted by path
     files_scanned: int
-    facts: ProjectFacts
+    facts: ProjectModel
 
 
 def run(
@@ -52,7 +53,7 @@ def run(
     paths = list(discover(root, exclude))
     python = [p for p in paths if p.endswith(".py")]
     candidates = read_candidates(root, python, codemods)
-    facts = ProjectFacts.gather(candidates)
+    facts = ProjectModel.gather(candidates)
 
     tasks = parse_tasks(candidates, codemods)
     progress = progress_factory(len(tasks)) if progress_factory else None
@@ -115,7 +116,7 @@ def _text_rule_paths(paths: list[str], rules: Sequence[TextRule]) -> set[str]:
 
 
 def _run_text_rules(
-    root: Path, existing: set[str], rules: Sequence[TextRule], facts: ProjectFacts
+    root: Path, existing: set[str], rules: Sequence[TextRule], facts: ProjectModel
 ) -> tuple[list[FileResult], int]:
     """Text rules are cheap and few files match: run them here, following files one pulls in (`-r base.txt`)."""
     queue = sorted(_text_rule_paths(sorted(existing), rules))
@@ -221,7 +222,7 @@ def _transform_task(task: tuple) -> FileResult | None:
 
 
 def transform_python(
-    rel: str, source: bytes, codemods: Sequence[type[FixerCodemod]], facts: ProjectFacts, lines_of_fixed: bool = True
+    rel: str, source: bytes, codemods: Sequence[type[FixerCodemod]], facts: ProjectModel, lines_of_fixed: bool = True
 ) -> FileResult:
     """Parse once, run each codemod on the tree in turn, and check the result parses."""
     import libcst as cst

@@ -16,7 +16,7 @@ from typing import ClassVar, Literal
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from fixer.facts import ProjectFacts
+from fixer.model import ProjectModel
 from fixer.findings import Category, Finding, Severity
 from fixer.rules.base import TextRule
 
@@ -97,7 +97,7 @@ class _Action:
 
 
 def _plan(
-    entries: Sequence[_Entry], facts: ProjectFacts, context: Sequence[_Entry] = (), siblings: Sequence[_Entry] = ()
+    entries: Sequence[_Entry], facts: ProjectModel, context: Sequence[_Entry] = (), siblings: Sequence[_Entry] = ()
 ) -> list[_Action]:
     """What this list needs.
 
@@ -137,7 +137,7 @@ def _plan(
     return actions
 
 
-def _finding(action: _Action, old_code: str, new_code: str, line: int | None, facts: ProjectFacts) -> Finding:
+def _finding(action: _Action, old_code: str, new_code: str, line: int | None, facts: ProjectModel) -> Finding:
     name = action.entry.shown if action.entry is not None else ""
     if action.what == "asyncpg":
         if action.kind in ("replace", "remove"):
@@ -367,7 +367,7 @@ def _option_lines(logicals: Iterable[_Logical]) -> Iterable[str]:
             yield body
 
 
-def _requirements_fix(text: str, facts: ProjectFacts) -> tuple[str, list[Finding]]:
+def _requirements_fix(text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
     lines = _physical_lines(text)
     logicals = _logical_lines(lines)
     for logical in logicals:
@@ -582,7 +582,7 @@ class AsyncDriverDependency(TextRule):
             return []
         return _requirement_includes(path, text)
 
-    def fix(self, path: str, text: str, facts: ProjectFacts) -> tuple[str, list[Finding]]:
+    def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
         if not facts.async_db:
             return text, []
         if posixpath.basename(path) == "pyproject.toml":

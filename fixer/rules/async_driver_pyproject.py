@@ -14,7 +14,7 @@ import tomlkit.exceptions
 from packaging.utils import canonicalize_name
 from tomlkit.items import Array, InlineTable, String, StringType, Table
 
-from fixer.facts import ProjectFacts
+from fixer.model import ProjectModel
 from fixer.findings import Finding
 from fixer.rules.async_driver import (
     ASYNCPG_REQUIREMENT,
@@ -101,7 +101,7 @@ def _append(array: Array, item: String) -> None:
 
 def _fix_array(
     array: Array,
-    facts: ProjectFacts,
+    facts: ProjectModel,
     context: Sequence[_Entry],
     siblings: Sequence[_Entry],
     table: str,
@@ -223,7 +223,7 @@ def _render(key: str, value: Any) -> str:
 def _fix_poetry_table(
     doc: Any,
     table: Table,
-    facts: ProjectFacts,
+    facts: ProjectModel,
     context: Sequence[_Entry],
     siblings: Sequence[_Entry],
     path: str,
@@ -281,9 +281,22 @@ def _fix_poetry_table(
                 _poetry_extras(doc, key, "insert_after")
             else:
                 new_value = tomlkit.string(ASYNCPG_SPEC)
-            container._insert_after(key, "asyncpg", new_value)
+            _insert_after(container, key, "asyncpg", new_value)
             findings.append(_finding(action, "", _render("asyncpg", new_value), line, facts))
     return findings
+
+
+def _insert_after(container: Any, after: str, key: str, value: Any) -> None:
+    """`key = value` on the line after `after`. tomlkit has no public insert: 0.15 dropped `_insert_after`, and
+    `_insert_at` (the older of the two) is what it was built on."""
+    if hasattr(container, "_insert_after"):
+        container._insert_after(after, key, value)
+        return
+    index = next(i for i, (k, _) in enumerate(container.body) if k is not None and k.key == after)
+    if index + 1 >= len(container.body):
+        container.append(key, value)
+    else:
+        container._insert_at(index + 1, key, value)
 
 
 def _poetry_extras(doc: Any, psycopg2_key: str, kind: Literal["replace", "remove", "insert_after"]) -> None:
@@ -344,7 +357,7 @@ def _list_entries(deps: Array | Table) -> list[_Entry]:
     return _array_entries(deps) if isinstance(deps, Array) else [e for _, e in _poetry_entries(deps)]
 
 
-def pyproject_fix(text: str, facts: ProjectFacts) -> tuple[str, list[Finding]]:
+def pyproject_fix(text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
     try:
         doc = tomlkit.parse(text)
     except tomlkit.exceptions.TOMLKitError as error:

@@ -17,7 +17,7 @@ import libcst as cst
 from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
-from fixer.facts import ProjectFacts
+from fixer.model import ProjectModel
 from fixer.findings import Finding
 from fixer.rules.tree_walk import hook, hooked_kinds, node_kinds, visit_statements
 from fixer.rules.unused_imports import remove_unreferenced
@@ -329,18 +329,18 @@ class FixerCodemod(RuleMeta, _NoCopyWithoutMetadata, VisitorBasedCodemodCommand)
     # Cheap text check on the raw bytes: a file it does not match is never parsed for this rule.
     TRIGGER: ClassVar[re.Pattern[bytes]]
 
-    def __init__(self, context: CodemodContext, facts: ProjectFacts | None = None) -> None:
+    def __init__(self, context: CodemodContext, facts: ProjectModel | None = None) -> None:
         super().__init__(context)
         self.DESCRIPTION = self.title()
         self._facts = facts
 
     @property
-    def facts(self) -> ProjectFacts:
+    def facts(self) -> ProjectModel:
         # Run alone (e.g. by libcst.tool) there is no project scan: the file speaks for the project.
         if self._facts is None:
             module = self.context.module
             source = module.code.encode() if module is not None else b""
-            self._facts = ProjectFacts.gather([(self.context.filename or "", source)])
+            self._facts = ProjectModel.gather([(self.context.filename or "", source)])
         return self._facts
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
@@ -384,7 +384,7 @@ class TextRule(RuleMeta):
         """Further files (relative to the root) this file pulls in, e.g. `-r other.txt`; the runner reads them too."""
         return []
 
-    def fix(self, path: str, text: str, facts: ProjectFacts) -> tuple[str, list[Finding]]:
+    def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
         """Return the new text (the same object when nothing changes) and what was found."""
         raise NotImplementedError
 

@@ -23,7 +23,7 @@ from typing import ClassVar
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
-from fixer.facts import ProjectFacts
+from fixer.model import ProjectModel
 from fixer.findings import Category, Finding, Severity
 from fixer.rules.base import FixerCodemod, TextRule
 from fixer.rules.tree_walk import POSTGRES_STRING, scan, words
@@ -292,7 +292,7 @@ class DatabaseUrlTextRule(TextRule):
             name == ".env" or name.startswith(".env.") or name == "alembic.ini" or bool(_COMPOSE_NAME.fullmatch(name))
         )
 
-    def fix(self, path: str, text: str, facts: ProjectFacts) -> tuple[str, list[Finding]]:
+    def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
         if not facts.async_db:
             return text, []
         name = path.rsplit("/", 1)[-1]

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from fixer.facts import ProjectFacts
+from fixer.model import ProjectModel
 from fixer.findings import Category, Severity
 from fixer.rules.base import Unparseable
 from fixer.rules.async_driver import AsyncDriverDependency
 
 REPO = Path(__file__).resolve().parents[2]
-ASYNC = ProjectFacts(async_db=True)
-SYNC_USERS = ProjectFacts(async_db=True, sync_driver_users=("alembic/env.py", "scripts/seed.py"))
+ASYNC = ProjectModel(async_db=True)
+SYNC_USERS = ProjectModel(async_db=True, sync_driver_users=("alembic/env.py", "scripts/seed.py"))
 
 SEED_BEFORE = """\
 # Backend dependencies
@@ -49,7 +49,7 @@ class Case:
     path: str
     before: str
     after: str
-    facts: ProjectFacts = ASYNC
+    facts: ProjectModel = ASYNC
 
 
 CASES = [
@@ -349,7 +349,7 @@ def test_asyncpg_present_with_sync_users_keeps_everything(rule: AsyncDriverDepen
     ],
 )
 def test_not_async_unchanged(rule: AsyncDriverDependency, text: str) -> None:
-    new, findings = rule.fix("requirements.txt", text, ProjectFacts(async_db=False, sync_driver_users=("a.py",)))
+    new, findings = rule.fix("requirements.txt", text, ProjectModel(async_db=False, sync_driver_users=("a.py",)))
     assert new is text and findings == []
 
 

@@ -1,15 +1,15 @@
 import libcst as cst
 from libcst.codemod import CodemodContext, CodemodTest
 
-from fixer.facts import ProjectFacts
+from fixer.model import ProjectModel
 from fixer.rules.async_imports import AsyncImports
 from fixer.rules.base import FINDINGS_KEY
 
-ASYNC = ProjectFacts(async_db=True)
-ASYNC_EXEC = ProjectFacts(async_db=True, sqlmodel_exec=True)
+ASYNC = ProjectModel(async_db=True)
+ASYNC_EXEC = ProjectModel(async_db=True, sqlmodel_exec=True)
 
 
-def run(source: str, facts: ProjectFacts) -> tuple[str, list]:
+def run(source: str, facts: ProjectModel) -> tuple[str, list]:
     context = CodemodContext(filename="db.py")
     module = AsyncImports(context, facts=facts).transform_module(cst.parse_module(source))
     return module.code, context.scratch.get(FINDINGS_KEY, [])
@@ -18,7 +18,7 @@ def run(source: str, facts: ProjectFacts) -> tuple[str, list]:
 class TestAsyncImports(CodemodTest):
     TRANSFORM = AsyncImports
 
-    def check(self, before: str, after: str, facts: ProjectFacts = ASYNC) -> None:
+    def check(self, before: str, after: str, facts: ProjectModel = ASYNC) -> None:
         self.assertCodemod(before, after, facts=facts)
         cst.parse_module(self.make_fixture_data(after))
         again, findings = run(self.make_fixture_data(after), facts)

@@ -8,12 +8,12 @@ from dataclasses import asdict
 import libcst as cst
 from libcst.codemod import CodemodContext, CodemodTest
 
-from fixer.facts import ProjectFacts
+from fixer.model import ProjectModel
 from fixer.findings import Category, Finding, Severity
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FINDINGS_KEY
 
-FACTS = ProjectFacts(async_db=True)
+FACTS = ProjectModel(async_db=True)
 
 SEED_BEFORE = """
     from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine

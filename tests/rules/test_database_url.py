@@ -7,7 +7,7 @@ import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext, CodemodTest
 
-from fixer.facts import ProjectFacts
+from fixer.model import ProjectModel
 from fixer.findings import Category, Severity
 from fixer.rules.base import FINDINGS_KEY
 from fixer.rules.database_url import (
@@ -18,8 +18,8 @@ from fixer.rules.database_url import (
 )
 from fixer.urls import redact, to_async_url
 
-ASYNC = ProjectFacts(async_db=True)
-SYNC = ProjectFacts(async_db=False)
+ASYNC = ProjectModel(async_db=True)
+SYNC = ProjectModel(async_db=False)
 NEON = (
     "postgresql://neondb_owner:npg_Xk7pQ2vLm9Rt@ep-cool-darkness-a1b2c3d4.us-east-2.aws.neon.tech/neondb"
     "?sslmode=require&channel_binding=require"
@@ -30,7 +30,7 @@ NEON_ASYNC = (
 )
 
 
-def run(cls, source: str, facts: ProjectFacts = ASYNC, filename: str = "app/db.py") -> tuple[str, list]:
+def run(cls, source: str, facts: ProjectModel = ASYNC, filename: str = "app/db.py") -> tuple[str, list]:
     context = CodemodContext(filename=filename)
     module = cls(context, facts=facts).transform_module(cst.parse_module(source))
     return module.code, context.scratch.get(FINDINGS_KEY, [])
@@ -121,7 +121,7 @@ def test_redact(text: str, expected: str) -> None:
 RULE = DatabaseUrlTextRule()
 
 
-def fix(path: str, text: str, facts: ProjectFacts = ASYNC) -> tuple[str, list]:
+def fix(path: str, text: str, facts: ProjectModel = ASYNC) -> tuple[str, list]:
     return RULE.fix(path, text, facts)
 
 
@@ -334,7 +334,7 @@ def test_compose_list_items_at_the_key_indent_and_crlf() -> None:
 class TestDatabaseUrlCodemod(CodemodTest):
     TRANSFORM = DatabaseUrlCodemod
 
-    def check(self, before: str, after: str, facts: ProjectFacts = ASYNC, findings: int | None = None) -> None:
+    def check(self, before: str, after: str, facts: ProjectModel = ASYNC, findings: int | None = None) -> None:
         self.assertCodemod(before, after, facts=facts)
         ast.parse(self.make_fixture_data(after))
         code, reported = run(DatabaseUrlCodemod, self.make_fixture_data(before), facts)
@@ -345,7 +345,7 @@ class TestDatabaseUrlCodemod(CodemodTest):
         self.assertEqual(again, code, "a second run must change nothing")
         self.assertEqual(found_again, [])
 
-    def unchanged(self, source: str, facts: ProjectFacts = ASYNC, filename: str = "app/db.py") -> None:
+    def unchanged(self, source: str, facts: ProjectModel = ASYNC, filename: str = "app/db.py") -> None:
         code, findings = run(DatabaseUrlCodemod, self.make_fixture_data(source), facts, filename)
         self.assertEqual(code, self.make_fixture_data(source))
         self.assertEqual(findings, [])
@@ -469,7 +469,7 @@ class TestDatabaseUrlCodemod(CodemodTest):
         self.unchanged('DATABASE_URL = "postgresql://u:p@h/db"\n', facts=SYNC)
 
     def test_sync_driver_user_file_is_left_alone(self) -> None:
-        facts = ProjectFacts(async_db=True, sync_driver_users=("scripts/seed.py",))
+        facts = ProjectModel(async_db=True, sync_driver_users=("scripts/seed.py",))
         source = 'import psycopg2\n\nconn = psycopg2.connect(DSN)\nDSN = "postgresql://u:p@h/db"\n'
         self.unchanged(source, facts, filename="scripts/seed.py")
         self.unchanged(source, facts, filename="/abs/project/scripts/seed.py")
@@ -501,7 +501,7 @@ def module_with_function(head: str, tail: str) -> str:
 class TestRuntimeUrlNormaliser(CodemodTest):
     TRANSFORM = RuntimeUrlNormaliser
 
-    def check(self, before: str, after: str, facts: ProjectFacts = ASYNC, findings: int | None = None) -> None:
+    def check(self, before: str, after: str, facts: ProjectModel = ASYNC, findings: int | None = None) -> None:
         # `after` is given without indentation (it embeds the function), `before` is dedented
         before = self.make_fixture_data(before)
         code, reported = run(RuntimeUrlNormaliser, before, facts)
@@ -514,7 +514,7 @@ class TestRuntimeUrlNormaliser(CodemodTest):
         self.assertEqual(again, code, "a second run must change nothing")
         self.assertEqual(found_again, [])
 
-    def unchanged(self, source: str, facts: ProjectFacts = ASYNC) -> None:
+    def unchanged(self, source: str, facts: ProjectModel = ASYNC) -> None:
         source = self.make_fixture_data(source)
         code, findings = run(RuntimeUrlNormaliser, source, facts)
         self.assertEqual(code, source)
