@@ -32,6 +32,10 @@ def _common(func):
     @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the audit report (JSON) here.")
     @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel workers [default: all cores].")
     @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and per-file detail.")
+    @click.option(
+        "--unsafe-fixes", is_flag=True,
+        help="Also make fixes whose failing input the project does not show (e.g. a URL only a platform injects).",
+    )
     @functools.wraps(func)
     def wrapper(**kwargs):
         verbose = kwargs["verbose"]
@@ -57,11 +61,11 @@ def main() -> None:
 
 @main.command("dry-run")
 @_common
-def dry_run(path: Path, select, ignore, report_path, jobs, verbose) -> int:
+def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes) -> int:
     """Print the fixes for PATH as a unified diff (for `git apply`); write nothing."""
     from fixer.diff import patch
 
-    outcome = _run(path, select, ignore, jobs, report_path, verbose)
+    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes)
     notes: list[str] = []
     out = sys.stdout.buffer
     for result in outcome.results:
@@ -80,11 +84,11 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose) -> int:
 @main.command("apply")
 @verify_after_apply
 @_common
-def apply(path: Path, select, ignore, report_path, jobs, verbose) -> int:
+def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes) -> int:
     """Write the fixes for PATH in place."""
     from fixer.write import write_atomic
 
-    outcome = _run(path, select, ignore, jobs, report_path, verbose)
+    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes)
     for result in outcome.results:
         if result.changed and write_atomic(path, result.path, result.new):
             rules = Counter(f.rule for f in result.findings if f.fixed)
@@ -123,6 +127,19 @@ def rule_command(rule_id: str) -> None:
             click.echo(f"{cls.__name__}: {inspect.cleandoc(cls.__doc__ or '')}\n")
 
 
+@main.command("model")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+def model_command(path: Path) -> None:
+    """Print the project model fixer decides from (JSON): module roles, versions, engines and URLs."""
+    import json
+
+    from fixer import runner
+    from fixer.urls import redact
+
+    outcome = runner.run(path, codemods=[], text_rules=[], jobs=1)
+    click.echo(redact(json.dumps(outcome.facts.describe(), indent=2, default=str)))
+
+
 @main.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of the audit report."""
@@ -133,7 +150,7 @@ def schema_command() -> None:
     click.echo(json.dumps(report_schema(), indent=2))
 
 
-def _run(path: Path, select, ignore, jobs, report_path, verbose):
+def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False):
     from fixer import runner
     from fixer.config import ConfigError, load
     from fixer.registry import UnknownRule
@@ -156,6 +173,7 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose):
         exclude=exclude,
         progress_factory=_progress_bar if sys.stderr.isatty() else None,
         lines_of_fixed=verbose or report_path is not None,
+        unsafe_fixes=unsafe_fixes,
     )
     if report_path is not None:
         from fixer.report import build_report, report_json

@@ -1,8 +1,8 @@
-"""Discover → project facts → rules → results: the one pass every command shares.
+"""Discover → project model → rules → results: the one pass every command shares.
 
 Python files are read once as bytes; a text check decides which codemods could apply at all, so most
 files of a large tree are never parsed. Each candidate is parsed once and every applicable codemod runs
-on that one tree, in registry order. Files are independent once the facts are known, so they run in
+on that one tree, in registry order. Files are independent once the model is built, so they run in
 parallel worker processes when there is enough work to pay for starting them.
 """
 
@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from fixer.discover import discover
+from fixer import model as project_model
 from fixer.model import FACT_PATTERNS, ProjectModel
+from fixer.model.modules import ModuleInfo, read_module
 from fixer.textcheck import TextCheck
 from fixer.findings import FileResult, Finding
 from fixer.reprint import reprint
@@ -47,13 +49,17 @@ def run(
     progress_factory: Callable[[int], Progress] | None = None,
     exclude: Sequence[tuple[Path, str]] = (),
     lines_of_fixed: bool = True,
+    unsafe_fixes: bool = False,
 ) -> Run:
     """Every rule on every file under `root`. With `lines_of_fixed` false, a fixed finding may come without
     its line when finding it would cost a second print of the tree (nothing shows it then: no report, no -v)."""
     paths = list(discover(root, exclude))
     python = [p for p in paths if p.endswith(".py")]
-    candidates = read_candidates(root, python, codemods)
-    facts = ProjectModel.gather(candidates)
+    modules: dict[str, ModuleInfo] = {}
+    candidates = read_candidates(root, python, codemods, modules)
+    facts = project_model.build(
+        candidates, modules, lambda rel: _read_text(root, rel), paths, _entry_modules(root), unsafe_fixes
+    )
 
     tasks = parse_tasks(candidates, codemods)
     progress = progress_factory(len(tasks)) if progress_factory else None
@@ -86,9 +92,13 @@ def _collector_out_of_the_way() -> Iterator[None]:
 
 
 def read_candidates(
-    root: Path, python: Sequence[str], codemods: Sequence[type[FixerCodemod]]
+    root: Path,
+    python: Sequence[str],
+    codemods: Sequence[type[FixerCodemod]],
+    modules: dict[str, ModuleInfo] | None = None,
 ) -> list[tuple[str, bytes]]:
-    """The Python files that could matter at all (to a codemod, or to the project facts), with their bytes.
+    """The Python files that could matter at all (to a codemod, or to the project model), with their bytes;
+    with `modules`, every file's import lines are recorded there too (the model's import graph).
 
     The rest are read once, searched and dropped: this loop is the whole cost of an unrelated file.
     """
@@ -98,6 +108,8 @@ def read_candidates(
     for rel in python:
         with open(os.path.join(base, rel), "rb") as handle:
             source = handle.read()
+        if modules is not None:
+            modules[rel] = read_module(rel, source)
         if search(source):
             candidates.append((rel, source))
     return candidates
@@ -109,6 +121,24 @@ def parse_tasks(
     """The files to parse, each with the codemods whose text check it passes, in registry order."""
     tasks = [(rel, source, [c for c in codemods if c.TRIGGER.search(source)]) for rel, source in candidates]
     return [task for task in tasks if task[2]]
+
+
+def _read_text(root: Path, rel: str) -> str | None:
+    try:
+        return (root / rel).read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None  # the rule that edits such a file reports it
+
+
+def _entry_modules(root: Path) -> list[str]:
+    """The module the project documents as its app (README, Dockerfile, Procfile...), for the import graph."""
+    from fixer.verify.entrypoint import EntrypointError, detect_entrypoint
+
+    try:
+        entry = detect_entrypoint(root)
+    except (EntrypointError, OSError):
+        return []
+    return [entry.app.partition(":")[0]]
 
 
 def _text_rule_paths(paths: list[str], rules: Sequence[TextRule]) -> set[str]:

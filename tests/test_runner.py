@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fixer.model import FACT_PATTERNS, ProjectModel
+from fixer.model import FACT_PATTERNS, gather
 from fixer.textcheck import TextCheck
 from fixer.registry import PYTHON_CODEMODS
 from fixer.runner import read_candidates
@@ -45,7 +45,7 @@ def test_psycopg2_import_below_the_first_line_is_read(tmp_path: Path) -> None:
     (tmp_path / "other.py").write_text("import os\n")
     candidates = read_candidates(tmp_path, ["other.py", "reports.py"], PYTHON_CODEMODS)
     assert [rel for rel, _ in candidates] == ["reports.py"]
-    assert ProjectModel.gather(candidates).sync_driver_users == ("reports.py",)
+    assert gather(candidates).sync_driver_users == ("reports.py",)
 
 
 def test_psycopg2_kept_for_a_module_that_imports_it_below_line_one(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import libcst as cst
 from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
-from fixer.model import ProjectModel
+from fixer.model import ProjectModel, gather
 from fixer.findings import Finding
 from fixer.rules.tree_walk import hook, hooked_kinds, node_kinds, visit_statements
 from fixer.rules.unused_imports import remove_unreferenced
@@ -340,7 +340,7 @@ class FixerCodemod(RuleMeta, _NoCopyWithoutMetadata, VisitorBasedCodemodCommand)
         if self._facts is None:
             module = self.context.module
             source = module.code.encode() if module is not None else b""
-            self._facts = ProjectModel.gather([(self.context.filename or "", source)])
+            self._facts = gather([(self.context.filename or "", source)])
         return self._facts
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:

@@ -1,0 +1,294 @@
+"""Where the project makes its engines, which URL reaches which engine, and what the project already does to
+those URLs itself.
+
+Read with the standard library's `ast` (read-only, several times cheaper than LibCST) from the files the text
+checks selected, and from the non-Python files that ship URLs (`.env*`, compose files, alembic.ini, README).
+A URL is followed by the name it is read under: a settings attribute (`settings.DATABASE_URL`) or an
+environment variable (`os.getenv("DATABASE_URL")`), which is also the key `.env` and compose files set.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+SYNC_FACTORIES = frozenset({"create_engine", "engine_from_config"})
+ASYNC_FACTORIES = frozenset({"create_async_engine", "async_engine_from_config"})
+_ENV_READERS = frozenset({"getenv", "get", "environ"})
+_URL_TEXT = re.compile(r"^(?:postgres(?:ql)?(?:\+\w+)?|sqlite(?:\+\w+)?)://")
+# Text a project's own URL helper holds: it already fixes the driver or the libpq parameters.
+_NORMALISER_TEXT = re.compile(r"\+asyncpg|sslmode|channel_binding")
+_SHIPPED = re.compile(
+    r"""(?P<key>[A-Za-z_][A-Za-z0-9_.]*)["']?\s*[=:]\s*["']?(?P<url>(?:postgres(?:ql)?(?:\+\w+)?|sqlite(?:\+\w+)?)://[^\s"'`]*)"""
+)
+
+
+@dataclass(frozen=True)
+class UrlSource:
+    """What an engine's URL argument is made of."""
+
+    names: tuple[str, ...] = ()  # settings attributes or environment variables read
+    literal: str | None = None  # a URL written in the code (a default, or the argument itself)
+    through: tuple[str, ...] = ()  # the project's own functions (or `str.replace`) the URL passes through
+
+    @property
+    def scheme(self) -> str | None:
+        return self.literal.split("://", 1)[0] if self.literal and "://" in self.literal else None
+
+
+@dataclass(frozen=True)
+class EngineSite:
+    path: str
+    line: int
+    factory: str  # create_engine, create_async_engine, ...
+    target: str | None  # the name it is assigned to
+    async_use: bool  # async by its factory, or used the async way (annotated AsyncEngine, `async with e.begin()`)
+    url: UrlSource
+
+    @property
+    def kind(self) -> str:
+        return "async" if self.async_use else "sync"
+
+
+@dataclass(frozen=True)
+class ShippedUrl:
+    """A URL the project shows in a file: the input it expects its code to get."""
+
+    path: str
+    line: int
+    key: str  # DATABASE_URL, sqlalchemy.url, or the settings field name
+    scheme: str  # postgresql, postgresql+asyncpg, sqlite, ...
+    libpq_params: bool  # sslmode= or channel_binding=
+
+
+@dataclass(frozen=True)
+class UrlRewrite:
+    """The project's own code rewriting URLs: `url.replace("postgresql://", "postgresql+asyncpg://")`."""
+
+    path: str
+    line: int
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class DatabaseFlow:
+    engines: tuple[EngineSite, ...] = ()
+    shipped: tuple[ShippedUrl, ...] = ()
+    rewrites: tuple[UrlRewrite, ...] = ()
+    url_helpers: frozenset[str] = field(default_factory=frozenset)  # the project's own URL-normalising functions
+    settings_fields: frozenset[str] = field(default_factory=frozenset)  # fields of BaseSettings classes
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return f"{inner}.{node.attr}" if inner else node.attr
+    return None
+
+
+def _string(node: ast.AST | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+class _Module(ast.NodeVisitor):
+    def __init__(self, path: str, text: str, tree: ast.Module) -> None:
+        self.path = path
+        self.text = text
+        self.assigned: dict[str, ast.AST] = {}
+        for statement in tree.body:
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                target = _dotted(statement.targets[0])
+                if target:
+                    self.assigned[target] = statement.value
+            elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                target = _dotted(statement.target)
+                if target:
+                    self.assigned[target] = statement.value
+        self.engines: list[EngineSite] = []
+        self.rewrites: list[UrlRewrite] = []
+        self.helpers: set[str] = set()
+        self.fields: set[str] = set()
+        self.defaults: list[ShippedUrl] = []
+        self._annotations: dict[str, str] = {}
+        self.visit(tree)
+
+    def source(self, node: ast.AST | None, depth: int = 0) -> UrlSource:
+        if node is None or depth > 4:
+            return UrlSource()
+        literal = _string(node)
+        if literal is not None:
+            return UrlSource(literal=literal)
+        if isinstance(node, ast.JoinedStr):
+            head = node.values[0] if node.values else None
+            return UrlSource(literal=_string(head) if head is not None else None)
+        if isinstance(node, ast.Subscript):  # os.environ["DATABASE_URL"]
+            key = _string(node.slice)
+            return UrlSource(names=(key,)) if key else UrlSource()
+        if isinstance(node, ast.Name):
+            value = self.assigned.get(node.id)
+            return self.source(value, depth + 1) if value is not None else UrlSource(names=(node.id,))
+        if isinstance(node, ast.Attribute):
+            return UrlSource(names=(node.attr,))
+        if isinstance(node, ast.BoolOp):  # os.getenv("A") or "postgresql://..."
+            parts = [self.source(value, depth + 1) for value in node.values]
+            return _merge(parts)
+        if isinstance(node, ast.Call):
+            callee = _dotted(node.func) or ""
+            last = callee.rpartition(".")[2]
+            if last in _ENV_READERS and node.args and _string(node.args[0]):
+                default = self.source(node.args[1], depth + 1) if len(node.args) > 1 else UrlSource()
+                return UrlSource(names=(_string(node.args[0]),), literal=default.literal)  # type: ignore[arg-type]
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "replace":
+                inner = self.source(node.func.value, depth + 1)
+                return UrlSource(inner.names, inner.literal, (*inner.through, "str.replace"))
+            if node.args:
+                inner = self.source(node.args[0], depth + 1)
+                return UrlSource(inner.names, inner.literal, (*inner.through, last))
+            if isinstance(node.func, ast.Attribute):  # get_settings().database_url()
+                return UrlSource(names=(node.func.attr,))
+        return UrlSource()
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        target = _dotted(node.target)
+        if target:
+            self._annotations[target] = ast.unparse(node.annotation)
+        self.generic_visit(node)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        bases = {(_dotted(base) or "").rpartition(".")[2] for base in node.bases}
+        if any("Settings" in base for base in bases):
+            for statement in node.body:
+                if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                    self.fields.add(statement.target.id)
+                    default = statement.value
+                    if isinstance(default, ast.Call) and default.args:  # Field("postgresql://...")
+                        default = default.args[0]
+                    url = _string(default)
+                    if url and _URL_TEXT.match(url):
+                        self.defaults.append(_shipped(self.path, statement.lineno, statement.target.id, url))
+        self.generic_visit(node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+        if any(_NORMALISER_TEXT.search(_string(n) or "") for statement in body for n in ast.walk(statement)):
+            self.helpers.add(node.name)
+        self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        callee = _dotted(node.func) or ""
+        last = callee.rpartition(".")[2]
+        if isinstance(node.func, ast.Attribute) and last == "replace" and len(node.args) >= 2:
+            old, new = _string(node.args[0]), _string(node.args[1])
+            if old is not None and new is not None and ("postgres" in old or "postgres" in new):
+                self.rewrites.append(UrlRewrite(self.path, node.lineno, old, new))
+        if last in SYNC_FACTORIES or last in ASYNC_FACTORIES:
+            arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "url"), None)
+            target = self._target_of(node)
+            self.engines.append(
+                EngineSite(
+                    path=self.path,
+                    line=node.lineno,
+                    factory=last,
+                    target=target,
+                    async_use=last in ASYNC_FACTORIES or self._used_async(target),
+                    url=self.source(arg),
+                )
+            )
+        self.generic_visit(node)
+
+    def _target_of(self, call: ast.Call) -> str | None:
+        for name, value in self.assigned.items():
+            if value is call:
+                return name
+        return None
+
+    def _used_async(self, target: str | None) -> bool:
+        if target is None:
+            return False
+        if "Async" in self._annotations.get(target, ""):
+            return True
+        name = re.escape(target.rpartition(".")[2])
+        return bool(
+            re.search(
+                rf"(?:AsyncSession|async_sessionmaker)\(\s*(?:bind\s*=\s*)?{name}\b|async\s+with\s+{name}\.(?:begin|connect)\("
+                rf"|await\s+{name}\.dispose\(",
+                self.text,
+            )
+        )
+
+
+def _merge(parts: Iterable[UrlSource]) -> UrlSource:
+    names: list[str] = []
+    literal = None
+    through: list[str] = []
+    for part in parts:
+        names += part.names
+        literal = literal or part.literal
+        through += part.through
+    return UrlSource(tuple(names), literal, tuple(through))
+
+
+def _shipped(path: str, line: int, key: str, url: str) -> ShippedUrl:
+    return ShippedUrl(
+        path=path,
+        line=line,
+        key=key,
+        scheme=url.split("://", 1)[0],
+        libpq_params=bool(re.search(r"[?&](?:sslmode|channel_binding)=", url)),
+    )
+
+
+def read_python(python: Iterable[tuple[str, bytes]]) -> DatabaseFlow:
+    engines: list[EngineSite] = []
+    rewrites: list[UrlRewrite] = []
+    helpers: set[str] = set()
+    fields: set[str] = set()
+    shipped: list[ShippedUrl] = []
+    for path, source in python:
+        try:
+            text = source.decode("utf-8-sig")
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        module = _Module(path, text, tree)
+        engines += module.engines
+        rewrites += module.rewrites
+        helpers |= module.helpers
+        fields |= module.fields
+        shipped += module.defaults
+    return DatabaseFlow(
+        engines=tuple(engines),
+        shipped=tuple(shipped),
+        rewrites=tuple(rewrites),
+        url_helpers=frozenset(helpers),
+        settings_fields=frozenset(fields),
+    )
+
+
+def is_url_file(path: str) -> bool:
+    name = posixpath.basename(path)
+    return (
+        name == ".env"
+        or name.startswith(".env.")
+        or name.endswith(".env")
+        or name == "alembic.ini"
+        or (name.startswith(("docker-compose", "compose")) and name.endswith((".yml", ".yaml")))
+        or (name.lower().startswith("readme") and name.lower().endswith((".md", ".rst", ".txt")))
+    )
+
+
+def read_shipped(path: str, text: str) -> list[ShippedUrl]:
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in _SHIPPED.finditer(line):
+            key = match["key"].rpartition(".")[2] if match["key"] != "sqlalchemy.url" else match["key"]
+            out.append(_shipped(path, number, key, match["url"]))
+    return out

@@ -1,0 +1,161 @@
+"""The project's Python modules, their import graph, and what each one is: served by the app, a test, a
+migration, a script, library source, or dead code.
+
+Only import lines are read here, with a regex over the bytes every file was already read as: the graph
+needs no parse. A module is *live* when an import chain from an app module (one that builds `FastAPI(...)`,
+or the entrypoint the project documents) reaches it. Resolution over-approximates on purpose: a module that
+might be imported counts as imported, so a doubt never costs a fix; only a module nothing names is dead.
+"""
+
+from __future__ import annotations
+
+import enum
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+class Role(str, enum.Enum):
+    LIVE = "live"  # imported when the server starts (or no app was found: every module may be)
+    TEST = "test"
+    MIGRATION = "migration"
+    SCRIPT = "script"  # run by hand (`if __name__ == "__main__"`, scripts/), not by the server
+    LIBRARY = "library"  # the source of a package fixer's rules are about (vendored SQLAlchemy, sqlmodel)
+    DEAD = "dead"  # nothing imports it
+
+
+# Packages whose own source defines the APIs the rules rewrite uses of: their modules are never a backend.
+LIBRARY_PACKAGES = frozenset({"sqlalchemy", "sqlmodel"})
+_TEST_DIRS = frozenset({"tests", "test", "testing"})
+_MIGRATION_DIRS = frozenset({"alembic", "migrations", "migration"})
+_SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools"})
+
+_IMPORT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+(?P<from>\.*[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n#;]*)"
+    rb"|import[ \t]+(?P<modules>[^\n#;]+))",
+    re.MULTILINE,
+)
+_MAIN_GUARD = re.compile(rb"""^if\s+__name__\s*==\s*["']__main__["']""", re.MULTILINE)
+_APP = re.compile(rb"^\s*\w+\s*(?::[^=\n]+)?=\s*(?:fastapi\.)?FastAPI\(", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    path: str  # relative to the root, POSIX
+    name: str  # dotted, from the root ("src.core.config"; a package is its __init__'s folder)
+    imports: tuple[str, ...]  # absolute dotted names this module may import, relative imports resolved
+    app: bool  # builds a FastAPI application at module level
+    main_guard: bool
+
+
+def module_name(path: str) -> str:
+    name = path[: -len(".py")].replace("/", ".")
+    return name.removesuffix(".__init__") if name != "__init__" else ""
+
+
+def read_module(path: str, source: bytes) -> ModuleInfo:
+    name = module_name(path)
+    package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
+    imports: list[str] = []
+    for match in _IMPORT.finditer(source):
+        if match["modules"] is not None:
+            for part in match["modules"].decode("ascii", "replace").split(","):
+                dotted = part.split(" as ")[0].strip()
+                if dotted:
+                    imports.append(dotted)
+            continue
+        base = match["from"].decode("ascii", "replace")
+        dots = len(base) - len(base.lstrip("."))
+        if dots:
+            parent = package.split(".") if package else []
+            parent = parent[: len(parent) - (dots - 1)] if dots > 1 else parent
+            base = ".".join([*parent, base[dots:]] if base[dots:] else parent)
+        if not base:
+            continue
+        imports.append(base)
+        names = match["names"].decode("ascii", "replace").strip("() \t\r\n")
+        for part in names.split(","):
+            word = part.split(" as ")[0].strip()
+            if word and word != "*" and word.isidentifier():
+                imports.append(f"{base}.{word}")  # may be a submodule: `from app.api import users`
+    return ModuleInfo(
+        path=path,
+        name=name,
+        imports=tuple(imports),
+        app=bool(_APP.search(source)),
+        main_guard=bool(_MAIN_GUARD.search(source)),
+    )
+
+
+class ModuleGraph:
+    """Every Python module of the tree, resolvable by any dotted name Python could import it as."""
+
+    def __init__(self, modules: Iterable[ModuleInfo], entry_modules: Iterable[str] = ()) -> None:
+        self.modules = {m.path: m for m in modules}
+        # Python imports `src/core/config.py` as `src.core.config` from the root, or as `core.config` when
+        # `src` is on sys.path (uvicorn --app-dir, a Dockerfile WORKDIR): index every suffix.
+        self._by_name: dict[str, set[str]] = {}
+        for module in self.modules.values():
+            parts = module.name.split(".") if module.name else []
+            for start in range(len(parts)):
+                self._by_name.setdefault(".".join(parts[start:]), set()).add(module.path)
+        self.entry_modules = tuple(entry_modules)
+
+    def resolve(self, dotted: str) -> set[str]:
+        """The files `import dotted` runs: the module and each package on the way."""
+        parts = dotted.split(".")
+        found: set[str] = set()
+        for end in range(1, len(parts) + 1):
+            found |= self._by_name.get(".".join(parts[:end]), set())
+        return found
+
+    def roots(self) -> list[str]:
+        roots = {m.path for m in self.modules.values() if m.app}
+        for entry in self.entry_modules:
+            roots |= self.resolve(entry)
+        return sorted(roots)
+
+    def reachable(self, roots: Iterable[str]) -> set[str]:
+        seen: set[str] = set()
+        stack = list(roots)
+        while stack:
+            path = stack.pop()
+            if path in seen or path not in self.modules:
+                continue
+            seen.add(path)
+            for dotted in self.modules[path].imports:
+                stack.extend(self.resolve(dotted) - seen)
+        return seen
+
+    def roles(self) -> Mapping[str, Role]:
+        roots = self.roots()
+        live = self.reachable(roots) if roots else set(self.modules)
+        return {path: _role(module, path in live) for path, module in self.modules.items()}
+
+
+def _role(module: ModuleInfo, live: bool) -> Role:
+    parts = module.path.split("/")
+    folders, filename = parts[:-1], parts[-1]
+    if _inside_library(module.path):
+        return Role.LIBRARY
+    if (
+        any(part in _TEST_DIRS for part in folders)
+        or filename.startswith("test_")
+        or filename.endswith("_test.py")
+        or filename == "conftest.py"
+    ):
+        return Role.TEST
+    if any(part in _MIGRATION_DIRS for part in folders):
+        return Role.MIGRATION
+    if live:
+        return Role.LIVE
+    if module.main_guard or any(part in _SCRIPT_DIRS for part in folders):
+        return Role.SCRIPT
+    return Role.DEAD
+
+
+def _inside_library(path: str) -> bool:
+    """`vendor/sqlalchemy/ext/asyncio/engine.py`: a library package under some folder of the tree."""
+    folders = posixpath.dirname(path).split("/")
+    return any(folder in LIBRARY_PACKAGES for folder in folders)

@@ -1,0 +1,309 @@
+"""The dependency versions a project really installs: what its files declare, what its lock files pin, and
+what the declared packages themselves allow (sqlmodel 0.0.8 caps SQLAlchemy at 1.4.41 without the project
+ever naming SQLAlchemy).
+
+Read from `requirements*.txt` (following `-r` and `-c`), `pyproject.toml` (PEP 621 and Poetry), `Pipfile`,
+and the lock files `uv.lock`, `poetry.lock`, `pdm.lock`, `Pipfile.lock`. A locked version is the answer;
+otherwise the answer is the newest release the declarations allow, as a fresh `pip install` would pick, taken
+from the release tables generated from the package index (`fixer.tables`).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+_REQUIREMENTS_NAME = re.compile(r"(?:.*[-_.])?requirements?(?:[-_.].*)?\.(?:txt|in)$|constraints?\.txt$")
+_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\s-]))(\S+)")
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock")
+
+
+def is_dependency_file(path: str) -> bool:
+    name = posixpath.basename(path)
+    return bool(_REQUIREMENTS_NAME.fullmatch(name)) or name in ("pyproject.toml", "Pipfile", *LOCK_FILES)
+
+
+@dataclass(frozen=True)
+class Versions:
+    """Effective versions by canonical distribution name; a name missing is one nothing installs, or unknown."""
+
+    declared: Mapping[str, str] = field(default_factory=dict)  # name -> the specifier set as declared ("" = any)
+    locked: Mapping[str, str] = field(default_factory=dict)  # name -> version a lock file pins
+    effective: Mapping[str, str] = field(default_factory=dict)  # name -> the version that installs
+    why: Mapping[str, str] = field(default_factory=dict)  # name -> how `effective` was decided, for reports
+    files: tuple[str, ...] = ()  # the dependency files read
+
+    def version(self, dist: str) -> Version | None:
+        value = self.effective.get(canonicalize_name(dist))
+        return Version(value) if value else None
+
+    def supports(self, dist: str, specifier: str) -> bool:
+        """Whether the version that installs satisfies `specifier`; True when fixer cannot tell (no version
+        known): a rule is held back only by what the project shows, never by what fixer does not know."""
+        version = self.version(dist)
+        return version is None or SpecifierSet(specifier).contains(version, prereleases=True)
+
+    def declares(self, dist: str) -> bool:
+        return canonicalize_name(dist) in self.declared
+
+    def judged_against(self, *dists: str) -> str:
+        """`SQLAlchemy 1.4.41 (sqlmodel==0.0.8 requires SQLAlchemy<=1.4.41)`: a finding's version evidence."""
+        parts = []
+        for dist in dists:
+            name = canonicalize_name(dist)
+            if name in self.effective:
+                parts.append(f"{dist} {self.effective[name]} ({self.why.get(name, 'newest release allowed')})")
+        return "; ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading the files.
+
+
+def _requirements(text: str) -> Iterable[tuple[str, str]]:
+    """('req', requirement) and ('include', path) items of a pip requirements file."""
+    logical = re.sub(r"\\\r?\n", " ", text)
+    for raw in logical.splitlines():
+        line = _COMMENT.sub("", raw).strip()
+        if not line:
+            continue
+        include = _INCLUDE.match(line)
+        if include:
+            yield "include", include.group(2)
+        elif not line.startswith("-"):
+            yield "req", line.split(" --hash", 1)[0].strip()
+
+
+def _poetry_specifier(value: object) -> str:
+    """Poetry's constraint syntax (`^1.4`, `~1.4.2`, `1.4.*`, `>=1,<2`, `1.4.3`) as a PEP 440 specifier set."""
+    if isinstance(value, dict):
+        value = value.get("version", "*")
+    if not isinstance(value, str):
+        return ""
+    out = []
+    for part in value.replace(" ", "").split(","):
+        if part in ("", "*"):
+            continue
+        if part[0] in "^~" and part[:2] != "~=":
+            base = part[1:]
+            numbers = [int(n) for n in re.findall(r"\d+", base)[:3]] or [0]
+            if part[0] == "^":
+                first = next((i for i, n in enumerate(numbers) if n), len(numbers) - 1)
+                upper = numbers[: first + 1]
+            else:
+                upper = numbers[:2] if len(numbers) > 1 else numbers[:1]
+            upper[-1] += 1
+            out += [f">={base}", "<" + ".".join(map(str, upper))]
+        elif part[0].isdigit():
+            out.append(f"=={part}")
+        else:
+            out.append(part)
+    return ",".join(out)
+
+
+def _read_toml(text: str) -> dict:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomlkit
+
+        return tomlkit.parse(text).unwrap()
+    return tomllib.loads(text)
+
+
+@dataclass
+class _Collected:
+    declared: dict[str, SpecifierSet] = field(default_factory=dict)
+    extras: dict[str, set[str]] = field(default_factory=dict)
+    locked: dict[str, str] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    def declare(self, name: str, specifier: str, extras: Iterable[str] = ()) -> None:
+        key = canonicalize_name(name)
+        try:
+            spec = SpecifierSet(specifier)
+        except InvalidSpecifier:
+            spec = SpecifierSet()
+        self.declared[key] = self.declared.get(key, SpecifierSet()) & spec
+        self.extras.setdefault(key, set()).update(canonicalize_name(e) for e in extras)
+
+    def requirement(self, text: str) -> None:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            return
+        if req.marker is not None and not _marker_holds(req.marker):
+            return
+        self.declare(req.name, str(req.specifier), req.extras)
+
+
+def _marker_holds(marker) -> bool:
+    try:
+        return bool(marker.evaluate({"extra": ""}))
+    except Exception:  # an unknown variable: count the requirement, as most installs will
+        return True
+
+
+def collect(read: Callable[[str], str | None], paths: Iterable[str]) -> _Collected:
+    """Every dependency file among `paths` (relative, POSIX), read with `read` (None: unreadable)."""
+    found = _Collected()
+    queue = sorted(p for p in paths if is_dependency_file(p))
+    seen: set[str] = set()
+    while queue:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        text = read(path)
+        if text is None:
+            continue
+        found.files.append(path)
+        name = posixpath.basename(path)
+        try:
+            if name == "pyproject.toml":
+                _pyproject(_read_toml(text), found)
+            elif name == "Pipfile":
+                for key, value in _read_toml(text).get("packages", {}).items():
+                    found.declare(key, _poetry_specifier(value) if value != "*" else "")
+            elif name == "Pipfile.lock":
+                for key, value in json.loads(text).get("default", {}).items():
+                    if isinstance(value, dict) and str(value.get("version", "")).startswith("=="):
+                        found.locked[canonicalize_name(key)] = value["version"][2:]
+            elif name in LOCK_FILES:
+                for package in _read_toml(text).get("package", []):
+                    if isinstance(package, dict) and "name" in package and "version" in package:
+                        found.locked[canonicalize_name(package["name"])] = str(package["version"])
+            else:
+                for kind, value in _requirements(text):
+                    if kind == "req":
+                        found.requirement(value)
+                    else:
+                        queue.append(posixpath.normpath(posixpath.join(posixpath.dirname(path), value)))
+        except Exception:  # a file that does not parse declares nothing; the rules that edit it say so
+            continue
+    return found
+
+
+def _pyproject(doc: dict, found: _Collected) -> None:
+    for text in doc.get("project", {}).get("dependencies", []) or []:
+        if isinstance(text, str):
+            found.requirement(text)
+    poetry = doc.get("tool", {}).get("poetry", {})
+    for key, value in (poetry.get("dependencies") or {}).items():
+        if canonicalize_name(key) != "python":
+            extras = value.get("extras", []) if isinstance(value, dict) else []
+            found.declare(key, _poetry_specifier(value), extras)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Deciding what installs.
+
+
+def resolve(found: _Collected) -> Versions:
+    from fixer import tables
+
+    chosen: dict[str, Version] = {}
+    why: dict[str, str] = {}
+    for name, spec in found.declared.items():
+        if name in found.locked:
+            continue
+        version = _newest_compatible(name, spec, found, tables)
+        if version is not None:
+            chosen[name] = version
+    # What the chosen versions require of others caps those others (sqlmodel 0.0.8 -> SQLAlchemy<=1.4.41).
+    caps: dict[str, SpecifierSet] = {}
+    cap_reasons: dict[str, list[str]] = {}
+    for name, version in list(chosen.items()) + [(n, _version(v)) for n, v in found.locked.items()]:
+        if version is None:
+            continue
+        for req in _requires(tables, name, version, found.extras.get(name, set())):
+            other = canonicalize_name(req.name)
+            caps[other] = caps.get(other, SpecifierSet()) & req.specifier
+            if str(req.specifier):
+                cap_reasons.setdefault(other, []).append(f"{name} {version} requires {req.name}{req.specifier}")
+    effective: dict[str, str] = {}
+    for name in sorted(set(found.declared) | set(caps) | set(found.locked)):
+        if name in found.locked:
+            effective[name] = found.locked[name]
+            why[name] = "locked"
+            continue
+        spec = found.declared.get(name, SpecifierSet()) & caps.get(name, SpecifierSet())
+        version = tables.newest_allowed(name, spec)
+        if version is None:
+            pinned = _exact_pin(spec)
+            if pinned is None:
+                continue
+            version = pinned
+        effective[name] = str(version)
+        reasons = ([f"declared {name}{found.declared[name]}"] if str(found.declared.get(name, "")) else [])
+        reasons += cap_reasons.get(name, [])
+        why[name] = "; ".join(reasons) if reasons else "newest release"
+    return Versions(
+        declared={k: str(v) for k, v in found.declared.items()},
+        locked=dict(found.locked),
+        effective=effective,
+        why=why,
+        files=tuple(found.files),
+    )
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _exact_pin(spec: SpecifierSet) -> Version | None:
+    for item in spec:
+        if item.operator in ("==", "===") and "*" not in item.version:
+            return _version(item.version)
+    return None
+
+
+def _requires(tables, name: str, version: Version, extras: set[str]) -> list[Requirement]:
+    out = []
+    for req in tables.requires(name, version) or []:
+        marker = req.marker
+        if marker is not None:
+            try:
+                if not any(marker.evaluate({"extra": extra}) for extra in ({""} | extras)):
+                    continue
+            except Exception:
+                pass
+        out.append(req)
+    return out
+
+
+def _newest_compatible(name: str, spec: SpecifierSet, found: _Collected, tables) -> Version | None:
+    """The newest release `spec` allows whose own requirements agree with what the project declares of those
+    packages: pip backtracks to it when the newest one conflicts (an unpinned sqlmodel beside SQLAlchemy 1.4)."""
+    allowed = [v for v in reversed(tables.releases(name) or []) if spec.contains(v)]
+    for version in allowed[:80]:
+        if all(_agrees(req, found, tables) for req in _requires(tables, name, version, found.extras.get(name, set()))):
+            return version
+    return allowed[0] if allowed else _exact_pin(spec)
+
+
+def _agrees(req: Requirement, found: _Collected, tables) -> bool:
+    other = canonicalize_name(req.name)
+    declared = found.declared.get(other)
+    if other in found.locked:
+        version = _version(found.locked[other])
+        return version is None or req.specifier.contains(version, prereleases=True)
+    if declared is None:
+        return True
+    releases = tables.releases(other)
+    if not releases:
+        return True
+    both = declared & req.specifier
+    return any(both.contains(v) for v in releases)
