@@ -183,8 +183,15 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
     return outcome
 
 
+def _held_back(finding) -> bool:
+    """An unsafe fix not written: an offer, not an issue left for a person."""
+    return not finding.fixed and not finding.safe
+
+
 def _unfixed(outcome) -> bool:
-    return any(r.error for r in outcome.results) or any(not f.fixed for r in outcome.results for f in r.findings)
+    return any(r.error for r in outcome.results) or any(
+        not f.fixed and not _held_back(f) for r in outcome.results for f in r.findings
+    )
 
 
 def _summarise(outcome, applied: bool, verbose: bool) -> None:
@@ -196,7 +203,9 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
         if result.error:
             click.echo(f"skipped {result.path}: {result.error}", err=True)
         for finding in result.findings:
-            if not finding.fixed:
+            if _held_back(finding):
+                click.echo(f"{result.path}:{finding.line or 1}: {finding.rule} unsafe fix (--unsafe-fixes): {redact(finding.problem)}", err=True)
+            elif not finding.fixed:
                 click.echo(f"{result.path}:{finding.line or 1}: {finding.rule} needs a person: {redact(finding.problem)}", err=True)
             elif verbose:
                 click.echo(f"{result.path}:{finding.line or 1}: {finding.rule} {redact(finding.problem)}", err=True)
@@ -207,7 +216,11 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
         summary = f"{verb} {len(fixed)} issue(s) in {len(changed)} file(s); scanned {outcome.files_scanned} file(s)."
         if not applied:
             summary += " Run `fixer apply` to write them."
-    left = sum(1 for r in outcome.results for f in r.findings if not f.fixed) + sum(1 for r in outcome.results if r.error)
+    held = sum(1 for r in outcome.results for f in r.findings if _held_back(f))
+    if held:
+        summary += f" {held} unsafe fix(es) not made: `--unsafe-fixes` makes them."
+    left = sum(1 for r in outcome.results for f in r.findings if not f.fixed and not _held_back(f))
+    left += sum(1 for r in outcome.results if r.error)
     if left:
         summary += f" {left} issue(s) need a person (above)."
     click.echo(summary, err=True)

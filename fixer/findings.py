@@ -36,6 +36,11 @@ class Finding:
     fixed: bool = True
     defects: tuple[str, ...] = ()  # defect-catalogue IDs, e.g. ("ENG-IMPORT",)
     line: int | None = None  # 1-based line in the original file; located by the runner when None
+    # Safe: the project shows the input on which today's code fails, and the new code works on every version
+    # it installs. Unsafe: an improvement, or protection for an input the project does not show; written only
+    # with --unsafe-fixes (until then `fixed` is False and the finding says how to get it).
+    safe: bool = True
+    evidence: str = ""  # where the project shows the failing input, and the versions the fix was judged against
 
 
 @dataclass

@@ -61,6 +61,11 @@ class Issue(_Model):
     related_issues: list[str] = Field(default_factory=list)
     rule: str = Field(description="The fixer rule that found it, e.g. FX001.")
     fixed: bool = Field(description="False when fixer only explains the issue and a person must apply exact_fix.")
+    fix_safety: Literal["safe", "unsafe"] = Field(
+        default="safe",
+        description="unsafe: the project does not show the failing input; written only with --unsafe-fixes.",
+    )
+    evidence: str = Field(default="", description="Where the project shows the failing input; versions judged against.")
 
 
 class AuditSummary(_Model):
@@ -318,6 +323,8 @@ def build_report(
             related_issues=related[i],
             rule=finding.rule,
             fixed=finding.fixed,
+            fix_safety="safe" if finding.safe else "unsafe",
+            evidence=finding.evidence,
         )
         for i, (path, finding) in enumerate(found)
     ]

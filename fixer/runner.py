@@ -61,7 +61,7 @@ def run(
         candidates, modules, lambda rel: _read_text(root, rel), paths, _entry_modules(root), unsafe_fixes
     )
 
-    tasks = parse_tasks(candidates, codemods)
+    tasks = parse_tasks(candidates, codemods, facts)
     progress = progress_factory(len(tasks)) if progress_factory else None
     with _collector_out_of_the_way():
         python_results, (results, text_files_read) = _map(
@@ -116,10 +116,15 @@ def read_candidates(
 
 
 def parse_tasks(
-    candidates: Sequence[tuple[str, bytes]], codemods: Sequence[type[FixerCodemod]]
+    candidates: Sequence[tuple[str, bytes]], codemods: Sequence[type[FixerCodemod]], model: ProjectModel | None = None
 ) -> list[tuple[str, bytes, list[type[FixerCodemod]]]]:
-    """The files to parse, each with the codemods whose text check it passes, in registry order."""
-    tasks = [(rel, source, [c for c in codemods if c.TRIGGER.search(source)]) for rel, source in candidates]
+    """The files to parse, each with the codemods whose text check it passes, in registry order. Library source
+    (it defines the APIs the rules fix uses of) and modules nothing imports are not a backend's running code."""
+    tasks = [
+        (rel, source, [c for c in codemods if c.TRIGGER.search(source)])
+        for rel, source in candidates
+        if model is None or model.runs(rel)
+    ]
     return [task for task in tasks if task[2]]
 
 

@@ -318,6 +318,8 @@ def test_report_json_is_stable_and_in_data_model_order() -> None:
         "related_issues",
         "rule",
         "fixed",
+        "fix_safety",
+        "evidence",
     ]
     assert list(data["issues"][1]["exact_fix"]) == ["file_path", "old_code", "new_code", "explanation"]
     assert list(data["recommendations"][0]) == ["priority", "description", "impact"]
