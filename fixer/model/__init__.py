@@ -33,11 +33,14 @@ _ASYNC_DB = re.compile(
 )
 _PSYCOPG2_IMPORT = re.compile(rb"^\s*(?:import|from)\s+psycopg2\b", re.MULTILINE)
 _SYNC_ENGINE = re.compile(rb"\b(?:create_engine|engine_from_config)\s*\(")
-_EXEC = re.compile(rb"\.exec\s*\(")
+# Awaited: sqlmodel's sync Session has `.exec` too, and a sync route using it says nothing of AsyncSession.
+_EXEC = re.compile(rb"await\s+\(?[\w.]+\)?\.exec\s*\(")
 _SETTINGS = re.compile(rb"BaseSettings")
 # A file none of these match adds nothing to the model but its import lines: the runner need not keep it.
 FACT_PATTERNS: tuple[re.Pattern[bytes], ...] = (_ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS)
-_ASYNC_SCHEMES = ("postgresql+asyncpg", "postgresql+psycopg", "postgresql+psycopg_async", "sqlite+aiosqlite")
+_NOT_RUN = (Role.LIBRARY, Role.DEAD)
+# Schemes create_async_engine takes for PostgreSQL; every other database is another rule's business.
+_ASYNC_SCHEMES = frozenset({"postgresql+asyncpg", "postgresql+psycopg", "postgresql+psycopg_async"})
 
 
 @dataclass(frozen=True)
@@ -59,38 +62,67 @@ class ProjectModel:
     def runs(self, path: str) -> bool:
         """Code a rule may edit: run by the server, a migration, a script or a test; not library source, not
         a module nothing imports."""
-        return self.role(path) not in (Role.LIBRARY, Role.DEAD)
+        return self.role(path) not in _NOT_RUN
 
     # -- URLs and engines ---------------------------------------------------------------------------
 
     def engines_reading(self, name: str) -> list[EngineSite]:
-        return [e for e in self.flow.engines if name in e.url.names]
+        """Engines whose URL is read under `name` (settings fields and environment variables match in any case,
+        as pydantic-settings matches them)."""
+        key = name.upper()
+        return [e for e in self.flow.engines if key in (n.upper() for n in e.url.names) and self.runs(e.path)]
 
     def url_consumers(self, name: str) -> set[str]:
         """'sync' and/or 'async': the kinds of engine a URL read under `name` reaches (empty: unknown)."""
-        return {e.kind for e in self.engines_reading(name) if self.runs(e.path)}
-
-    def rewritten_by_project(self, name: str | None = None) -> list:
-        """The project's own `.replace(...)` of URL schemes (on the URL read under `name`, or anywhere)."""
-        return [
-            r for r in self.flow.rewrites
-            if name is None or any(name in e.url.names and "str.replace" in e.url.through for e in self.flow.engines)
-        ]
+        return {e.kind for e in self.engines_reading(name)}
 
     def normalised_by_project(self, engine: EngineSite) -> bool:
-        return any(step in self.flow.url_helpers or step == "str.replace" for step in engine.url.through)
+        """The URL reaches the engine through one of the project's own URL helpers."""
+        return any(step in self.flow.url_helpers for step in engine.url.through)
 
-    def shipped_for(self, name: str | None) -> list[ShippedUrl]:
-        return [s for s in self.flow.shipped if name is None or s.key == name]
+    def leave_url_alone(self, names: Iterable[str], old: str, new: str) -> str | None:
+        """Why a URL read under `names` must stay as `old` rather than become `new`, or None to go ahead.
 
-    def shows_sync_url(self, name: str | None) -> list[ShippedUrl]:
-        """URLs the project ships (under `name`, or anywhere when None) that an async engine cannot take as
-        they are: the evidence that makes a URL fix safe."""
-        return [
-            s for s in self.shipped_for(name)
-            if s.scheme in ("postgres", "postgresql", "postgresql+psycopg2")
-            or (s.scheme.startswith("postgresql+asyncpg") and s.libpq_params)
-        ]
+        The URL is right or wrong by what the project's code does with it: a sync engine wants it sync; a
+        project helper already makes it what the async engine needs; and the project's own `.replace(...)`
+        would turn `new` into something no driver accepts (`postgresql+asyncpg+asyncpg://`)."""
+        engines = [engine for name in names for engine in self.engines_reading(name)]
+        if not engines:
+            return None
+        if all(engine.kind == "sync" for engine in engines):
+            where = ", ".join(sorted({f"{e.path}:{e.line}" for e in engines}))
+            return f"only a sync engine reads it ({where})"
+        if any(self.normalised_by_project(engine) for engine in engines if engine.kind == "async"):
+            helpers = sorted({s for e in engines for s in e.url.through if s in self.flow.url_helpers})
+            return f"the project's own {', '.join(helpers)} turns it into what the async engine needs"
+        rewrites = [r for r in self.flow.rewrites if any(r.path == e.path for e in engines if "str.replace" in e.url.through)]
+        if rewrites:
+            def run(url: str) -> str:
+                for rewrite in rewrites:
+                    url = url.replace(rewrite.old, rewrite.new)
+                return url
+
+            if _async_scheme(run(old)):
+                return f"the project's own replace() at {rewrites[0].path}:{rewrites[0].line} already makes it async"
+            if not _async_scheme(run(new)):
+                return f"the project's own replace() at {rewrites[0].path}:{rewrites[0].line} would make it {run(new).split('://')[0]}://"
+        return None
+
+    def shipped_for(self, names: Iterable[str]) -> list[ShippedUrl]:
+        keys = {name.upper() for name in names}
+        return [s for s in self.flow.shipped if s.key.upper() in keys]
+
+    def failing_inputs(self, names: Iterable[str]) -> list[ShippedUrl]:
+        """URLs the project ships under `names` (any name, when none is known) that an async engine cannot take
+        as they are: the evidence that makes a URL fix safe."""
+        names = list(names)
+        shipped = self.shipped_for(names) if names else list(self.flow.shipped)
+        return [s for s in shipped if not _async_scheme(s.scheme + "://") or s.libpq_params]
+
+    def drivers_named(self) -> set[str]:
+        """PostgreSQL drivers the project's URLs name (`postgresql+asyncpg://` -> asyncpg), shipped or in code."""
+        schemes = [s.scheme for s in self.flow.shipped] + [e.url.scheme or "" for e in self.flow.engines]
+        return {scheme.partition("+")[2] for scheme in schemes if scheme.startswith("postgresql+")}
 
     # -- printing -----------------------------------------------------------------------------------
 
@@ -101,6 +133,11 @@ class ProjectModel:
         out["flow"]["url_helpers"] = sorted(self.flow.url_helpers)
         out["flow"]["settings_fields"] = sorted(self.flow.settings_fields)
         return out
+
+
+def _async_scheme(url: str) -> bool:
+    scheme = url.split("://", 1)[0]
+    return scheme in _ASYNC_SCHEMES or not scheme.startswith("postgres")
 
 
 def build(
@@ -128,18 +165,13 @@ def build(
                 shipped += database.read_shipped(path, text)
     flow = DatabaseFlow(flow.engines, tuple(shipped), flow.rewrites, flow.url_helpers, flow.settings_fields)
 
-    async_db = sqlmodel_exec = False
-    for path, source in python:
-        async_db = async_db or bool(_ASYNC_DB.search(source))
-        sqlmodel_exec = sqlmodel_exec or bool(_EXEC.search(source))
-    sync_users = set()
-    for path, source in python:
-        if roles.get(path, Role.LIVE) in (Role.LIBRARY, Role.DEAD):
-            continue
-        if _PSYCOPG2_IMPORT.search(source):
-            sync_users.add(path)
+    # Library source defines the async API and dead code runs nowhere: neither says what the project uses.
+    running = [(path, source) for path, source in python if roles.get(path, Role.LIVE) not in _NOT_RUN]
+    async_db = any(_ASYNC_DB.search(source) for _, source in running)
+    sqlmodel_exec = any(_EXEC.search(source) for _, source in running)
+    sync_users = {path for path, source in running if _PSYCOPG2_IMPORT.search(source)}
     for engine in flow.engines:
-        if engine.kind == "sync" and roles.get(engine.path, Role.LIVE) not in (Role.LIBRARY, Role.DEAD, Role.TEST):
+        if engine.kind == "sync" and roles.get(engine.path, Role.LIVE) not in (*_NOT_RUN, Role.TEST):
             if not (engine.url.scheme or "").startswith("sqlite"):
                 sync_users.add(engine.path)
     first_party = frozenset(m.name.split(".")[0] for m in graph.modules.values() if m.name)

@@ -123,12 +123,20 @@ def _plan(
     if not psycopg2:
         db = [e for e in entries if e.name in _DB_LIBS]
         drivers = [e for e in siblings if e.name in _PSYCOPG2 or e.provides_async_driver()]
-        if db and not drivers and not any(e.provides_async_driver() for e in everything):
+        no_driver = not drivers and not any(e.provides_async_driver() for e in everything)
+        # psycopg 3 is async too, but not what a `postgresql+asyncpg://` URL loads.
+        asyncpg_named = "asyncpg" in facts.drivers_named() and not any(
+            e.provides_asyncpg() for e in (*everything, *siblings)
+        )
+        if db and (no_driver or asyncpg_named):
             actions.append(_Action("insert_after", db[-1], "asyncpg"))
             added_asyncpg = True
 
     lists_db = added_asyncpg or any(e.name in _DB_LIBS or e.name in _PSYCOPG2 for e in entries)
-    if lists_db and not any(e.provides_greenlet() for e in everything):
+    # Before SQLAlchemy 2.1, greenlet comes with SQLAlchemy itself: the extra (and its >=2.0) would only
+    # conflict with a project held on 1.4 (VER-SA14-SESSIONMAKER).
+    greenlet_missing = facts.versions.supports("sqlalchemy", ">=2.1")
+    if lists_db and greenlet_missing and not any(e.provides_greenlet() for e in everything):
         sqlalchemy = [e for e in entries if e.name == "sqlalchemy"]
         if sqlalchemy:
             actions.extend(_Action("add_extra", e, "greenlet") for e in sqlalchemy)
@@ -162,6 +170,12 @@ def _finding(action: _Action, old_code: str, new_code: str, line: int | None, fa
                 f"synchronous engine). Added `{ASYNCPG_REQUIREMENT}` right after it: 0.31 is the first asyncpg "
                 "with wheels for Python 3.13 and 3.14."
             )
+        elif "asyncpg" in facts.drivers_named():
+            problem = "The project's URLs name asyncpg (postgresql+asyncpg://), which no dependency installs"
+            explanation = (
+                f"The async engine loads the driver its URL names; added `{ASYNCPG_REQUIREMENT}` after `{name}`: "
+                "0.31 is the first asyncpg with wheels for Python 3.13 and 3.14."
+            )
         else:
             problem = "No async PostgreSQL driver is listed for the async engine"
             explanation = (
@@ -193,6 +207,7 @@ def _finding(action: _Action, old_code: str, new_code: str, line: int | None, fa
                 "needs and SQLAlchemy 2.1 no longer pulls in by itself."
             )
         defects = ("ENG-GREENLET",)
+    evidence = facts.versions.judged_against("sqlalchemy") if action.what == "greenlet" else ""
     return Finding(
         rule=AsyncDriverDependency.RULE_ID,
         category=Category.DEPENDENCY,
@@ -204,6 +219,7 @@ def _finding(action: _Action, old_code: str, new_code: str, line: int | None, fa
         explanation=explanation,
         defects=defects,
         line=line,
+        evidence=evidence,
     )
 
 

@@ -55,7 +55,8 @@ class _ModuleUse:
     def only_async_uses(self, local: str) -> bool:
         """Every use of this `create_engine` builds an engine used the async way: its import can go."""
         rewritten = sum(1 for target, func in self.engine_assignments if func == local and target in self.async_engines)
-        return rewritten == self.create_engine_refs.get(local, 0)
+        uses = self.create_engine_refs.get(local, 0)
+        return uses > 0 and rewritten == uses  # an import nothing uses is the project's business, not a defect
 
 
 class _Pass(cst.CSTVisitor):

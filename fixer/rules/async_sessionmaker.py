@@ -32,7 +32,7 @@ becomes::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
@@ -336,6 +336,8 @@ class AsyncSessionmaker(FixerCodemod):
         if qualified in _SESSIONMAKERS:
             if self._new_name is None or not self._makes_async_sessions(original_node):
                 return updated_node
+            if not self.facts.versions.supports("sqlalchemy", ">=2.0"):
+                return updated_node  # VER-SA14-SESSIONMAKER: sessionmaker(class_=AsyncSession) is 1.4's idiom
             return self._rewrite(original_node, updated_node, rename=True)
         if qualified.startswith("sqlalchemy.") and qualified.rpartition(".")[2] == _NEW_NAME:
             return self._rewrite(original_node, updated_node, rename=False)
@@ -364,7 +366,14 @@ class AsyncSessionmaker(FixerCodemod):
 
         expire_fixed = expire_left = False
         expire = _kwarg(args, "expire_on_commit")
-        if expire is not None:
+        # On an async_sessionmaker the project already wrote, expire_on_commit=False changes behaviour the code
+        # may rely on (objects reloaded after commit): an improvement whose need fixer cannot show, so unsafe.
+        if not rename and not self.facts.unsafe_fixes:
+            if (expire is None and not any(arg.star == "**" for arg in args)) or (
+                expire is not None and _is_true(args[expire].value)
+            ):
+                self._offer_expire(original)
+        elif expire is not None:
             if _is_true(args[expire].value):
                 args[expire] = args[expire].with_changes(value=cst.Name("False"))
                 expire_fixed = True
@@ -400,6 +409,12 @@ class AsyncSessionmaker(FixerCodemod):
             )
         )
         return new_call
+
+    def _offer_expire(self, original: cst.Call) -> None:
+        finding = self._finding(
+            original, original, rename=False, dropped_autocommit=False, expire_fixed=True, expire_left=False
+        )
+        self.report(replace(finding, new_code="expire_on_commit=False", fixed=False, safe=False))
 
     def _note_rename(self, original: cst.Call) -> None:
         self._renamed = True

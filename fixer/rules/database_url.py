@@ -24,6 +24,7 @@ import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.model import ProjectModel
+from fixer.model.database import FIXER_NORMALISER
 from fixer.findings import Category, Finding, Severity
 from fixer.rules.base import FixerCodemod, TextRule
 from fixer.rules.tree_walk import POSTGRES_STRING, scan, words
@@ -131,6 +132,8 @@ _SYNC_NAME = re.compile(r"(?<![A-Za-z])sync", re.IGNORECASE)
 # A PostgreSQL URL token in a text value: stops at whitespace, quotes and braces, but keeps ${VAR} whole.
 _URL_TOKEN = re.compile(r"(?<![\w+.])postgres(?:ql)?(?:\+\w+)?://(?:\$\{[^}\s]*\}|[^\s\"'`{}\\])*")
 _INLINE_COMMENT = re.compile(r"\s#")
+# The variable a .env or compose line sets: `export KEY=`, `- KEY=`, `KEY: `.
+_KEY = re.compile(r"\s*(?:export\s+|-\s*)?[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?\s*[=:]")
 _COMPOSE_NAME = re.compile(r"(?:docker-)?compose[^/]*\.ya?ml")
 
 _ENV_ASSIGN = re.compile(r"[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*")
@@ -313,6 +316,9 @@ class DatabaseUrlTextRule(TextRule):
         for number, (old, new, changes) in enumerate(zip(originals, bodies, per_line, strict=True), start=1):
             if new == old:
                 continue
+            key = _KEY.match(old)
+            if key and changes and facts.leave_url_alone([key[1]], changes[0][0], changes[0][1]):
+                continue  # the project's own code decides what this key's URL must look like
             lines[number - 1] = new + lines[number - 1][len(old) :]
             defects = _url_defects(changes or [])
             if name == "alembic.ini" and _bare_percent(old):
@@ -545,7 +551,12 @@ class DatabaseUrlCodemod(FixerCodemod):
         return any(filename == path or filename.endswith("/" + path) for path in self.facts.sync_driver_users)
 
     def visit_Module(self, node: cst.Module) -> bool:
-        return self.facts.async_db and not self._is_sync_user()
+        from fixer.model import Role
+
+        self._read_as: list[list[str]] = []  # the names the literal being visited is read under (settings, env)
+        # A test's URL literal is the input of the code under test (SHAPE-TEST-INPUT): never data to fix.
+        role = self.facts.role((self.context.filename or "").replace("\\", "/"))
+        return self.facts.async_db and not self._is_sync_user() and role is not Role.TEST
 
     def enters(self, statement: cst.BaseStatement) -> bool:
         return POSTGRES_STRING in words(statement)
@@ -557,16 +568,34 @@ class DatabaseUrlCodemod(FixerCodemod):
 
     def visit_Assign(self, node: cst.Assign) -> bool:
         names = [name for target in node.targets for name in _target_names(target.target)]
+        self._read_as.append(names)
         return not any(_SYNC_NAME.search(name) for name in names)
 
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
+        self._read_as.pop()
+        return updated_node
+
     def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
-        return not any(_SYNC_NAME.search(name) for name in _target_names(node.target))
+        names = _target_names(node.target)
+        self._read_as.append(names)
+        return not any(_SYNC_NAME.search(name) for name in names)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign) -> cst.AnnAssign:
+        self._read_as.pop()
+        return updated_node
 
     def visit_Arg(self, node: cst.Arg) -> bool:
         return node.keyword is None or not _SYNC_NAME.search(node.keyword.value)
 
     def visit_Call(self, node: cst.Call) -> bool:
+        # os.getenv("DATABASE_URL", "postgresql://..."): the default is read as DATABASE_URL
+        key = node.args[0].value if node.args and _callee_name(node.func) in ("getenv", "get") else None
+        self._read_as.append([key.evaluated_value] if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str) else [])
         return _callee_name(node.func) not in _SYNC_CALLS
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        self._read_as.pop()
+        return updated_node
 
     # The literals: a concatenation is handled whole, so its parts are not visited on their own.
 
@@ -594,6 +623,9 @@ class DatabaseUrlCodemod(FixerCodemod):
         if rewritten is None:
             return updated_node
         new_node, changes = rewritten
+        names = [name for names in self._read_as for name in names]
+        if self.facts.leave_url_alone(names, changes[0][0], changes[0][1]):
+            return updated_node
         self.report(
             _finding(
                 defects=_url_defects(changes),
@@ -608,7 +640,7 @@ class DatabaseUrlCodemod(FixerCodemod):
 # --------------------------------------------------------------------------------------------------
 # Run-time normalisation
 
-NORMALISER_NAME = "to_async_database_url"
+NORMALISER_NAME = FIXER_NORMALISER
 
 NORMALISER_SOURCE = '''\
 def to_async_database_url(url: str) -> str:
@@ -783,8 +815,29 @@ class RuntimeUrlNormaliser(FixerCodemod):
         self._wrapped = False
         if not self.facts.async_db:
             return False
+        path = (self.context.filename or "").replace("\\", "/")
+        # The model's view of this module's async engines, in source order, as leave_Call meets them.
+        self._sites = [e for e in sorted(self.facts.flow.engines, key=lambda e: e.line) if e.path == path and e.async_use]
         names, self._has_make_url = _defined_names(node)
         return NORMALISER_NAME not in names
+
+    def _judge(self, site) -> tuple[bool, str] | None:
+        """(safe, evidence) for wrapping this engine's URL, or None when it must stay as it is."""
+        source = site.url
+        if self.facts.normalised_by_project(site) or "str.replace" in source.through:
+            return None  # SHAPE-OWN-NORMALISER, SHAPE-OWN-REPLACE: the project already turns it into what it needs
+        shipped = self.facts.shipped_for(source.names)
+        schemes = [s.scheme for s in shipped] + ([source.scheme] if source.scheme else [])
+        if schemes and all(scheme.startswith("sqlite") for scheme in schemes):
+            return None
+        failing = self.facts.failing_inputs(source.names)
+        if failing:
+            return True, "the project shows this input: " + "; ".join(
+                f"{s.path}:{s.line} {s.key}={s.scheme}://...{'?sslmode=...' if s.libpq_params else ''}" for s in failing
+            )
+        if schemes:
+            return None  # every URL the project ships for this engine is already async
+        return False, "no URL for this engine is shown in the project; a platform may inject postgresql://...?sslmode="
 
     def enters(self, statement: cst.BaseStatement) -> bool:
         return "create_async_engine" in words(statement)
@@ -792,6 +845,7 @@ class RuntimeUrlNormaliser(FixerCodemod):
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
         if _callee_name(updated_node.func) != "create_async_engine":
             return updated_node
+        site = self._sites.pop(0) if self._sites else None
         args = list(updated_node.args)
         index = next((i for i, arg in enumerate(args) if arg.keyword is not None and arg.keyword.value == "url"), None)
         if index is None and args and args[0].keyword is None and not args[0].star:
@@ -803,11 +857,15 @@ class RuntimeUrlNormaliser(FixerCodemod):
             return updated_node  # a literal is rewritten in place by DatabaseUrlCodemod
         if isinstance(value, cst.Call) and _callee_name(value.func) == NORMALISER_NAME:
             return updated_node
+        safe, evidence = (True, "") if site is None else (self._judge(site) or (None, ""))
+        if safe is None:
+            return updated_node
         args[index] = args[index].with_changes(
             value=cst.Call(func=cst.Name(NORMALISER_NAME), args=[cst.Arg(value=value)])
         )
         new_node = updated_node.with_changes(args=args)
-        self._wrapped = True
+        made = safe or self.facts.unsafe_fixes
+        self._wrapped = self._wrapped or made
         self.report(
             Finding(
                 rule=RULE_ID,
@@ -829,9 +887,12 @@ class RuntimeUrlNormaliser(FixerCodemod):
                     "with its password (`str(url)` would mask it as `***`)."
                 ),
                 defects=self.DEFECTS,
+                fixed=made,
+                safe=safe,
+                evidence=evidence,
             )
         )
-        return new_node
+        return new_node if made else updated_node
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if not self._wrapped:

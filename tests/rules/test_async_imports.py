@@ -162,6 +162,16 @@ class TestAsyncImports(CodemodTest):
             facts=ASYNC,
         )
 
+    def test_leaves_an_unused_create_engine_import_alone(self) -> None:
+        # Nothing builds an engine with it: no engine is wrong, so nothing to swap (it was swapped for an equally
+        # unused create_async_engine import).
+        source = (
+            "from sqlalchemy import create_engine  # noqa: F401\n"
+            "from sqlalchemy.ext.asyncio import create_async_engine\n"
+            "engine = create_async_engine(URL)\n"
+        )
+        self.assertCodemod(source, source, facts=ASYNC)
+
     def test_leaves_correct_imports_alone(self) -> None:
         source = "from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine\nfrom sqlmodel.ext.asyncio.session import AsyncSession\n"
         self.assertCodemod(source, source, facts=ASYNC_EXEC)

@@ -14,6 +14,7 @@ from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FINDINGS_KEY
 
 FACTS = ProjectModel(async_db=True)
+UNSAFE = ProjectModel(async_db=True, unsafe_fixes=True)
 
 SEED_BEFORE = """
     from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -44,26 +45,28 @@ SEED_AFTER = """
 """
 
 
-def run(source: str) -> tuple[str, list[Finding]]:
+def run(source: str, facts: ProjectModel = FACTS) -> tuple[str, list[Finding]]:
     context = CodemodContext()
     module = cst.parse_module(CodemodTest.make_fixture_data(source))
-    new = AsyncSessionmaker(context, facts=FACTS).transform_module(module)
+    new = AsyncSessionmaker(context, facts=facts).transform_module(module)
     return new.code, context.scratch.get(FINDINGS_KEY, [])
 
 
 class AsyncSessionmakerTest(CodemodTest):
     TRANSFORM = AsyncSessionmaker
 
-    def check(self, before: str, after: str, findings: int | None = None) -> list[Finding]:
+    def check(
+        self, before: str, after: str, findings: int | None = None, facts: ProjectModel = FACTS
+    ) -> list[Finding]:
         """assertCodemod, plus: the output parses and compiles, and a second run changes and reports nothing."""
         context = CodemodContext()
-        self.assertCodemod(before, after, context_override=context, facts=FACTS)
+        self.assertCodemod(before, after, context_override=context, facts=facts)
         found: list[Finding] = context.scratch.get(FINDINGS_KEY, [])
         expected = findings if findings is not None else (0 if before == after else 1)
         self.assertEqual(len(found), expected, found)
         output = CodemodTest.make_fixture_data(after)
         compile(output, "<fixed>", "exec")
-        again, again_found = run(after)
+        again, again_found = run(after, facts)
         self.assertEqual(again, output, "not idempotent")
         self.assertEqual(again_found, [])
         return found
@@ -329,6 +332,7 @@ class AsyncSessionmakerTest(CodemodTest):
             flipped = async_sessionmaker(engine, expire_on_commit=False)
             fine = async_sessionmaker(engine, expire_on_commit=False)
             """,
+            facts=UNSAFE,
             findings=2,
         )
         self.assertEqual([f.defects for f in found], [("ENG-EXPIRE",), ("ENG-EXPIRE",)])
@@ -359,6 +363,7 @@ class AsyncSessionmakerTest(CodemodTest):
                 expire_on_commit=False
             )
             """,
+            facts=UNSAFE,
             findings=2,
         )
 
@@ -389,8 +394,25 @@ class AsyncSessionmakerTest(CodemodTest):
             c = async_sessionmaker(expire_on_commit=False)
             d = async_sessionmaker(engine, autoflush = False, expire_on_commit = False)
             """,
+            facts=UNSAFE,
             findings=4,
         )
+
+    def test_expire_on_commit_of_an_existing_async_sessionmaker_is_an_unsafe_fix(self) -> None:
+        # The project wrote async_sessionmaker itself: expire_on_commit=False changes what its code sees after a
+        # commit. Offered, not made; autocommit=True, which raises, is still dropped.
+        source = """
+            from sqlalchemy.ext.asyncio import async_sessionmaker
+
+            maker = async_sessionmaker(engine)
+            """
+        new, found = run(source)
+        self.assertEqual(new, CodemodTest.make_fixture_data(source))
+        self.assertEqual([(f.fixed, f.safe, f.defects) for f in found], [(False, False, ("ENG-EXPIRE",))])
+        imported = "from sqlalchemy.ext.asyncio import async_sessionmaker\n"
+        new, found = run(imported + "d = async_sessionmaker(engine, autocommit=True)\n")
+        self.assertEqual(new, imported + "d = async_sessionmaker(engine)\n")
+        self.assertEqual(sorted((f.fixed, f.safe) for f in found), [(False, False), (True, True)])
 
     def test_module_level_variable_named_async_sessionmaker(self) -> None:
         # at module level the right side is evaluated first, so shadowing the import there is harmless
