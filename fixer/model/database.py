@@ -19,10 +19,7 @@ from dataclasses import dataclass, field
 # run on a half-applied tree must reach the same end as a run on the untouched one).
 FIXER_NORMALISER = "to_async_database_url"
 SYNC_FACTORIES = frozenset({"create_engine", "engine_from_config"})
-A# The run-time normaliser FX004 adds: fixer's own, so not a sign that the project handles its URLs itself (a
-# run on a half-applied tree must reach the same end as a run on the untouched one).
-FIXER_NORMALISER = "to_async_database_url"
-SYNC_FACTORIES = frozenset({"create_async_engine", "async_engine_from_config"})
+ASYNC_FACTORIES = frozenset({"create_async_engine", "async_engine_from_config"})
 _ENV_READERS = frozenset({"getenv", "get", "environ"})
 _URL_TEXT = re.compile(r"^(?:postgres(?:ql)?(?:\+\w+)?|sqlite(?:\+\w+)?)://")
 # Text a project's own URL helper holds: it already fixes the driver or the libpq parameters.
