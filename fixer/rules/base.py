@@ -355,6 +355,7 @@ class FixerCodemod(RuleMeta, _NoCopyWithoutMetadata, VisitorBasedCodemodCommand)
         # and removed without scope metadata.
         tree = Codemod.transform_module(self, tree)
         if AddImportsVisitor.CONTEXT_KEY in self.context.scratch:
+            self.context.scratch[_FIRST_PARTY_KEY] = self.facts.first_party
             tree = self._instantiate_and_run(_OrderedAddImports, tree)
         if RemoveImportsVisitor.CONTEXT_KEY in self.context.scratch:
             # The standard request API, a cheaper removal: see fixer.rules.unused_imports.
@@ -419,6 +420,26 @@ class _OrderedAddImports(_NoCopyWithoutMetadata, AddImportsVisitor):
                         if not self.module_mapping[module]:
                             del self.module_mapping[module]
 
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        """LibCST appends a new import line after the module's last import, often the project's own
+        (`from app.config import settings`): move it into its isort section (stdlib, third party, first party),
+        after that section's last line, where isort and ruff's `I` rules would have it."""
+        result = super().leave_Module(original_node, updated_node)
+        first_party = self.context.scratch.get(_FIRST_PARTY_KEY, frozenset())
+        old = {id(statement) for statement in updated_node.body}
+        body = list(result.body)
+        for new in [s for s in body if id(s) not in old and _holds_import(s)]:
+            section = _section(new, first_party)
+            body.remove(new)
+            leading = [i for i, s in enumerate(body) if _holds_import(s)]
+            same = [i for i in leading if _section(body[i], first_party) == section]
+            later = [i for i in leading if _section(body[i], first_party) > section]
+            if same and later and same[-1] < later[0]:
+                body.insert(same[-1] + 1, new.with_changes(leading_lines=()))
+            else:
+                body.insert(next(i for i, s in enumerate(result.body) if s is new), new)
+        return result.with_changes(body=body)
+
     def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom) -> cst.ImportFrom:
         merged = super().leave_ImportFrom(original_node, updated_node)
         if merged is updated_node or isinstance(merged.names, cst.ImportStar) or isinstance(updated_node.names, cst.ImportStar):
@@ -440,6 +461,29 @@ class _OrderedAddImports(_NoCopyWithoutMetadata, AddImportsVisitor):
             else:
                 names.insert(at, alias.with_changes(comma=names[at - 1].comma if at else separator))
         return updated_node.with_changes(names=names)
+
+
+_FIRST_PARTY_KEY = "fixer.first_party"
+
+
+def _section(statement: cst.BaseStatement, first_party: frozenset[str]) -> int:
+    """isort's sections: 0 `__future__`, 1 standard library, 2 third party, 3 first party and relative."""
+    import sys
+
+    small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
+    if isinstance(small, cst.ImportFrom):
+        if small.relative or small.module is None:
+            return 3
+        top = cst.Module(body=[]).code_for_node(small.module).partition(".")[0]
+    elif isinstance(small, cst.Import):
+        top = cst.Module(body=[]).code_for_node(small.names[0].name).partition(".")[0]
+    else:
+        return 3
+    if top == "__future__":
+        return 0
+    if top in first_party:
+        return 3
+    return 1 if top in sys.stdlib_module_names else 2
 
 
 def _holds_import(statement: cst.BaseStatement) -> bool:

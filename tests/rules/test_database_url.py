@@ -709,3 +709,17 @@ class TestRuntimeUrlNormaliser(CodemodTest):
         self.assertTrue(NORMALISER_SOURCE.startswith("def to_async_database_url(url: str) -> str:\n"))
         self.assertIn("render_as_string(hide_password=False)", NORMALISER_SOURCE)
         self.assertEqual(len(re.findall(r"^def ", NORMALISER_SOURCE, re.MULTILINE)), 1)
+
+
+def test_make_url_import_lands_in_the_third_party_section() -> None:
+    # Not after the project's own `from app.config import settings`, where LibCST appends it (isort/ruff `I`).
+    facts = ProjectModel(async_db=True, first_party=frozenset({"app"}))
+    source = (
+        "import os\n\nfrom sqlalchemy.ext.asyncio import create_async_engine\n\nfrom app.config import settings\n\n"
+        "engine = create_async_engine(settings.DATABASE_URL)\n"
+    )
+    new, _ = run(RuntimeUrlNormaliser, source, facts)
+    assert new.startswith(
+        "import os\n\nfrom sqlalchemy.ext.asyncio import create_async_engine\nfrom sqlalchemy.engine import make_url\n\n"
+        "from app.config import settings\n\n\ndef to_async_database_url("
+    ), new
