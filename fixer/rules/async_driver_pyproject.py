@@ -116,7 +116,7 @@ def _fix_array(
     # Append first, then edit from the end so that indexes stay valid.
     def position(n: int) -> int:
         entry = actions[n].entry
-        return -1 if entry is None else -entry.index
+        return -len(entries) - 1 if entry is None else -entry.index  # an entry at index 1 must not tie with the append
 
     order = sorted(range(len(actions)), key=position)
     for n in order:

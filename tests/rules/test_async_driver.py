@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from fixer.model import ProjectModel
+from fixer.model.database import DatabaseFlow, ShippedUrl
+from fixer.model.versions import Versions
 from fixer.findings import Category, Severity
 from fixer.rules.base import Unparseable
 from fixer.rules.async_driver import AsyncDriverDependency
@@ -52,8 +54,45 @@ class Case:
     facts: ProjectModel = ASYNC
 
 
+ASYNCPG_URLS = ProjectModel(
+    async_db=True,
+    flow=DatabaseFlow(shipped=(ShippedUrl(".env.example", 1, "DATABASE_URL", "postgresql+asyncpg", False),)),
+)
+SA14 = ProjectModel(async_db=True, versions=Versions(effective={"sqlalchemy": "1.4.41", "sqlmodel": "0.0.8"}))
+SA20 = ProjectModel(async_db=True, versions=Versions(effective={"sqlalchemy": "2.0.44"}))
+
 CASES = [
     Case("seed", "backend/requirements.txt", SEED_BEFORE, SEED_AFTER),
+    Case(
+        # Used to crash with IndexError: the removal at index 1 and the append were edited in the wrong order.
+        "pep621-psycopg2-beside-asyncpg",
+        "pyproject.toml",
+        '[project]\ndependencies = ["sqlmodel>=0.0.24", "psycopg2-binary>=2.9.10", "asyncpg>=0.30.0"]\n',
+        '[project]\ndependencies = ["sqlmodel>=0.0.24", "asyncpg>=0.30.0", "sqlalchemy[asyncio]>=2.0"]\n',
+    ),
+    Case(
+        # psycopg 3 is an async driver, but `postgresql+asyncpg://` loads asyncpg.
+        "psycopg3-listed-asyncpg-named",
+        "requirements.txt",
+        "sqlmodel\npsycopg[binary]\nsqlalchemy[asyncio]\n",
+        "sqlmodel\npsycopg[binary]\nsqlalchemy[asyncio]\nasyncpg>=0.31\n",
+        ASYNCPG_URLS,
+    ),
+    Case(
+        # SQLAlchemy 1.4 (through sqlmodel 0.0.8) installs greenlet itself; `sqlalchemy[asyncio]>=2.0` would not resolve.
+        "sqlalchemy-1.4-gets-no-greenlet-line",
+        "requirements.txt",
+        "sqlmodel==0.0.8\npsycopg2-binary\n",
+        "sqlmodel==0.0.8\nasyncpg>=0.31\n",
+        SA14,
+    ),
+    Case(
+        "sqlalchemy-2.0-gets-no-greenlet-line",
+        "requirements.txt",
+        "sqlmodel==0.0.22\npsycopg2-binary\n",
+        "sqlmodel==0.0.22\nasyncpg>=0.31\n",
+        SA20,
+    ),
     Case(
         "marker-and-comment-kept",
         "requirements.txt",
