@@ -1,0 +1,372 @@
+"""Facts about third-party packages, read from tables generated from the real packages.
+
+The tables live in ``fixer/data/*.json`` and are regenerated with ``python tools/gen_tables.py`` (see
+tools/README.md). Rules ask these functions; none hard-codes which module exports what, or which release caps
+which. Every function takes distribution names in any spelling (``SQLAlchemy``, ``pydantic_settings``) and
+versions as ``str`` or :class:`packaging.version.Version`.
+
+- ``exports(dist, version, module)``: the names ``from module import NAME`` succeeds for;
+- ``exported(dist, versions, module, name)`` / ``export_check(...)``: the same over every release a
+  specifier allows;
+- ``moved(dist, version, module, name)``: the error a name that moved away raises (pydantic 2's BaseSettings);
+- ``requires(dist, version)``, ``cap(dist, version, other)``: Requires-Dist and what it allows of ``other``;
+- ``releases(dist)``, ``newest_allowed(dist, spec)``, ``requires_python(dist, version)``;
+- ``distribution_of(import_name)``: which distribution provides an import name;
+- ``has_wheel(dist, version, python)``: whether a manylinux x86_64 wheel exists for that CPython.
+
+Nothing is loaded until asked, each file once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+__all__ = [
+    "ExportCheck",
+    "cap",
+    "distribution_of",
+    "distributions_of",
+    "export_check",
+    "exported",
+    "exports",
+    "has_wheel",
+    "import_error",
+    "moved",
+    "newest_allowed",
+    "recorded_versions",
+    "releases",
+    "requires",
+    "requires_python",
+    "uploaded",
+    "wheel_pythons",
+]
+
+VersionLike = Version | str
+Versions = SpecifierSet | Version | str  # a str is a version ("2.0.1") or a specifier (">=2,<3")
+
+
+@lru_cache(maxsize=None)
+def _load(name: str) -> dict:
+    return json.loads(resources.files("fixer").joinpath("data", name).read_text(encoding="utf-8"))
+
+
+def _dist(name: str) -> str:
+    return canonicalize_name(name)
+
+
+def _version(v: VersionLike) -> Version:
+    return v if isinstance(v, Version) else Version(v)
+
+
+def _indices(ranges: str) -> frozenset[int]:
+    out: set[int] = set()
+    for part in filter(None, ranges.split(",")):
+        lo, _, hi = part.partition("-")
+        out.update(range(int(lo), int(hi or lo) + 1))
+    return frozenset(out)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Exports
+# --------------------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def _export_entry(dist: str) -> tuple[tuple[Version, ...], dict] | None:
+    entry = _load("exports.json")["dists"].get(dist)
+    if entry is None:
+        return None
+    return tuple(Version(v) for v in entry["versions"]), entry["modules"]
+
+
+def recorded_versions(dist: str) -> list[Version]:
+    """The versions of ``dist`` whose exports were recorded (oldest first); [] if none."""
+    entry = _export_entry(_dist(dist))
+    return list(entry[0]) if entry else []
+
+
+def _recorded_index(dist: str, version: VersionLike) -> int | None:
+    """Index of the newest recorded version at or below ``version``."""
+    entry = _export_entry(dist)
+    if entry is None:
+        return None
+    v = _version(version)
+    best = None
+    for i, rv in enumerate(entry[0]):
+        if rv <= v:
+            best = i
+    return best
+
+
+@lru_cache(maxsize=None)
+def _module_names(dist: str, module: str, index: int) -> frozenset[str]:
+    _, modules = _export_entry(dist)  # type: ignore[misc]
+    rec = modules[module]
+    if index not in _indices(rec["present"]):
+        return frozenset()
+    names: set[str] = set()
+    for ranges, group in rec["names"].items():
+        if index in _indices(ranges):
+            names.update(group)
+    return frozenset(names)
+
+
+def exports(dist: str, version: VersionLike, module: str) -> frozenset[str] | None:
+    """Names ``from module import NAME`` succeeds for in ``dist`` ``version``.
+
+    Read from the newest recorded version at or below ``version``. An empty set when the module does not
+    import in that version (see :func:`import_error`); None when ``module`` is not recorded for ``dist`` or
+    ``version`` is older than every recorded one.
+    """
+    d = _dist(dist)
+    entry = _export_entry(d)
+    if entry is None or module not in entry[1]:
+        return None
+    i = _recorded_index(d, version)
+    return None if i is None else _module_names(d, module, i)
+
+
+def import_error(dist: str, version: VersionLike, module: str) -> str | None:
+    """The error ``import module`` raised in the recorded version at or below ``version`` (None if it imported
+    or nothing is known)."""
+    d = _dist(dist)
+    entry = _export_entry(d)
+    i = _recorded_index(d, version)
+    if entry is None or module not in entry[1] or i is None:
+        return None
+    for ranges, msg in entry[1][module].get("errors", {}).items():
+        if i in _indices(ranges):
+            return msg
+    return None
+
+
+def moved(dist: str, version: VersionLike, module: str, name: str) -> str | None:
+    """The message of the error that ``from module import name`` raises because the name moved (pydantic 2:
+    "PydanticImportError: `BaseSettings` has been moved to the `pydantic-settings` package. ..."), else None."""
+    d = _dist(dist)
+    entry = _export_entry(d)
+    i = _recorded_index(d, version)
+    if entry is None or module not in entry[1] or i is None:
+        return None
+    rec = entry[1][module].get("moved", {}).get(name)
+    if rec and i in _indices(rec[0]):
+        return rec[1]
+    return None
+
+
+@dataclass(frozen=True)
+class ExportCheck:
+    """Whether ``module`` exports ``name`` across the releases a specifier allows.
+
+    ``value`` is True when every allowed release exports it, False when none does, None otherwise; ``reason``
+    says which: "all", "none", "mixed" (some do, some don't: ``exporting`` / ``not_exporting``), "unknown"
+    (releases older than any record or a module not recorded: ``unknown``) or "no-release" (the specifier
+    allows no known release).
+    """
+
+    value: bool | None
+    reason: Literal["all", "none", "mixed", "unknown", "no-release"]
+    exporting: tuple[Version, ...] = ()
+    not_exporting: tuple[Version, ...] = ()
+    unknown: tuple[Version, ...] = ()
+
+
+def _candidate_versions(dist: str, versions: Versions) -> list[Version]:
+    if isinstance(versions, Version):
+        return [versions]
+    if isinstance(versions, str):
+        try:
+            return [Version(versions)]
+        except InvalidVersion:
+            versions = SpecifierSet(versions)
+    return allowed(dist, versions)
+
+
+def export_check(dist: str, versions: Versions, module: str, name: str) -> ExportCheck:
+    """Does ``from module import name`` work on every version of ``dist`` that ``versions`` allows?"""
+    d = _dist(dist)
+    cands = _candidate_versions(d, versions)
+    if not cands:
+        return ExportCheck(None, "no-release")
+    yes: list[Version] = []
+    no: list[Version] = []
+    unknown: list[Version] = []
+    for v in cands:
+        names = exports(d, v, module)
+        (unknown if names is None else yes if name in names else no).append(v)
+    if unknown:
+        return ExportCheck(None, "unknown", tuple(yes), tuple(no), tuple(unknown))
+    if yes and no:
+        return ExportCheck(None, "mixed", tuple(yes), tuple(no))
+    return ExportCheck(bool(yes), "all" if yes else "none", tuple(yes), tuple(no))
+
+
+def exported(dist: str, versions: Versions, module: str, name: str) -> bool | None:
+    """True if every release of ``dist`` that ``versions`` allows exports ``name`` from ``module``, False if
+    none does, None when it differs between them or is unknown (:func:`export_check` says which)."""
+    return export_check(dist, versions, module, name).value
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Requirements (caps)
+# --------------------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def _requires(dist: str, version: Version) -> tuple[Requirement, ...] | None:
+    entry = _load("requires.json")["dists"].get(dist)
+    if entry is None:
+        return None
+    i = entry["versions"].get(str(version))
+    if i is None:
+        return None
+    out = []
+    for j in entry["sets"][i]:
+        text = entry["reqs"][j]
+        try:
+            out.append(Requirement(text))
+        except InvalidRequirement:
+            continue
+    return tuple(out)
+
+
+def requires(dist: str, version: VersionLike) -> list[Requirement] | None:
+    """Requires-Dist of ``dist`` ``version`` (markers and extras included), None if that release is not
+    recorded."""
+    reqs = _requires(_dist(dist), _version(version))
+    return None if reqs is None else list(reqs)
+
+
+def cap(dist: str, version: VersionLike, other: str) -> SpecifierSet | None:
+    """What ``dist`` ``version`` allows of ``other`` by its unconditional requirements (extras aside), e.g.
+    ``cap("sqlmodel", "0.0.8", "sqlalchemy")`` -> ``<=1.4.41,>=1.4.17``. None when it does not require
+    ``other`` or the release is not recorded."""
+    reqs = requires(dist, version)
+    if reqs is None:
+        return None
+    o = _dist(other)
+    spec: SpecifierSet | None = None
+    for r in reqs:
+        if _dist(r.name) != o or (r.marker is not None and "extra" in str(r.marker)):
+            continue
+        spec = r.specifier if spec is None else spec & r.specifier
+    return spec
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Releases
+# --------------------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def _releases(dist: str) -> tuple[tuple[Version, str, str, bool], ...] | None:
+    entry = _load("releases.json")["dists"].get(dist)
+    if entry is None:
+        return None
+    rps = entry["requires_python"]
+    return tuple((Version(v), day, rps[rp], bool(y)) for v, day, rp, y in entry["releases"])
+
+
+def releases(dist: str, *, by_upload: bool = False, include_yanked: bool = False) -> list[Version]:
+    """Every recorded release of ``dist`` (pre-releases included), in version order or in upload order; []
+    when the distribution is not recorded."""
+    rows = _releases(_dist(dist)) or ()
+    out = [v for v, _, _, yanked in rows if include_yanked or not yanked]
+    return out if by_upload else sorted(out)
+
+
+def uploaded(dist: str, version: VersionLike) -> str | None:
+    """The day (YYYY-MM-DD) ``dist`` ``version`` was first uploaded."""
+    v = _version(version)
+    for rv, day, _, _ in _releases(_dist(dist)) or ():
+        if rv == v:
+            return day or None
+    return None
+
+
+def requires_python(dist: str, version: VersionLike) -> SpecifierSet | None:
+    """Requires-Python of ``dist`` ``version`` (an empty SpecifierSet when it declares none), None if the
+    release is not recorded."""
+    v = _version(version)
+    for rv, _, rp, _ in _releases(_dist(dist)) or ():
+        if rv == v:
+            try:
+                return SpecifierSet(rp)
+            except InvalidSpecifier:
+                return SpecifierSet()
+    return None
+
+
+def allowed(dist: str, spec: SpecifierSet | str, *, python: str | None = None,
+            prereleases: bool | None = None) -> list[Version]:
+    """The recorded, not yanked releases of ``dist`` that ``spec`` allows (and whose Requires-Python allows
+    ``python``, e.g. "3.12"), oldest first."""
+    s = spec if isinstance(spec, SpecifierSet) else SpecifierSet(spec)
+    d = _dist(dist)
+    out = list(s.filter(releases(d), prereleases=prereleases))
+    if python is not None:
+        py = Version(python)
+        out = [v for v in out if py in (requires_python(d, v) or SpecifierSet())]
+    return sorted(out)
+
+
+def newest_allowed(dist: str, spec: SpecifierSet | str, *, python: str | None = None) -> Version | None:
+    """The newest release of ``dist`` that ``spec`` allows (what pip picks with nothing else in the way)."""
+    cands = allowed(dist, spec, python=python)
+    return cands[-1] if cands else None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Import names -> distributions
+# --------------------------------------------------------------------------------------------------------------
+
+
+def distributions_of(import_name: str) -> tuple[str, ...]:
+    """Every recorded distribution that provides the top-level import name (``psycopg2`` ->
+    ``("psycopg2-binary", "psycopg2")``), the usual one first. A dotted name is looked up by its first part."""
+    top = import_name.split(".", 1)[0]
+    return tuple(_load("modules.json")["modules"].get(top, ()))
+
+
+def distribution_of(import_name: str) -> str | None:
+    """The distribution that usually provides ``import_name`` (``jose`` -> ``python-jose``), None if unknown."""
+    dists = distributions_of(import_name)
+    return dists[0] if dists else None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Wheels
+# --------------------------------------------------------------------------------------------------------------
+
+
+def wheel_pythons(dist: str, version: VersionLike) -> tuple[str, ...] | None:
+    """The CPython versions ("3.8" ... "3.14") with a manylinux x86_64 wheel of ``dist`` ``version`` (None if
+    not recorded)."""
+    table = _load("wheels.json")["dists"].get(_dist(dist))
+    if table is None:
+        return None
+    v = _version(version)
+    for key, value in table.items():
+        if Version(key) == v:
+            return tuple(p for p in value.split() if p != "sdist")
+    return None
+
+
+def has_wheel(dist: str, version: VersionLike, python: str) -> bool | None:
+    """Whether ``dist`` ``version`` has a manylinux x86_64 wheel for CPython ``python`` ("3.13"), so pip needs
+    no compiler; None when the release or the Python version is not recorded."""
+    pys = wheel_pythons(dist, version)
+    if pys is None:
+        return None
+    if python not in _load("wheels.json")["pythons"]:
+        return None
+    return python in pys

@@ -1,0 +1,252 @@
+"""The generated tables (fixer/data) agree with the defect catalogue, and the query API behaves.
+
+Only the committed data is read: no network, no package installed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import resources
+
+import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from fixer import tables as t
+
+ASYNC = "sqlalchemy.ext.asyncio"
+SM_SESSION = "sqlmodel.ext.asyncio.session"
+
+
+def test_data_files_are_small():
+    total = 0
+    for name in ("exports.json", "requires.json", "releases.json", "wheels.json", "modules.json"):
+        data = resources.files("fixer").joinpath("data", name).read_bytes()
+        json.loads(data)
+        total += len(data)
+    assert total < 1_000_000
+
+
+# --- caps (VER-SA14-SESSIONMAKER, catalogue C) ----------------------------------------------------------------
+
+
+def test_sqlmodel_008_caps_sqlalchemy_14_and_pydantic_1():
+    assert t.cap("sqlmodel", "0.0.8", "sqlalchemy") == SpecifierSet(">=1.4.17,<=1.4.41")
+    pyd = t.cap("sqlmodel", "0.0.8", "pydantic")
+    assert Version("1.10.27") in pyd and Version("2.0") not in pyd
+    assert t.newest_allowed("sqlalchemy", t.cap("sqlmodel", "0.0.8", "sqlalchemy")) == Version("1.4.41")
+
+
+def test_sqlmodel_048_is_the_first_to_allow_sqlalchemy_21():
+    assert t.newest_allowed("sqlalchemy", t.cap("sqlmodel", "0.0.47", "sqlalchemy")) < Version("2.1")
+    assert t.newest_allowed("sqlalchemy", t.cap("sqlmodel", "0.0.48", "sqlalchemy")) >= Version("2.1")
+    extras = {str(r.marker) for r in t.requires("sqlmodel", "0.0.48") if r.marker is not None}
+    assert 'extra == "asyncio"' in extras
+    assert not any("extra" in str(r.marker) for r in t.requires("sqlmodel", "0.0.47") if r.marker is not None)
+
+
+def test_fastapi_caps_pydantic_and_starlette():
+    assert Version("2.0") not in t.cap("fastapi", "0.99.1", "pydantic")
+    assert Version("2.1.1") in t.cap("fastapi", "0.100.0", "pydantic")
+    assert Version("2.0") not in t.cap("fastapi", "0.100.0", "pydantic")  # excludes 2.0.0 and 2.0.1 by name
+    assert Version("1.10.27") in t.cap("fastapi", "0.100.0", "pydantic")
+    assert t.cap("fastapi", "0.115.0", "starlette") is not None
+    assert t.cap("fastapi", "0.115.0", "sqlalchemy") is None  # not required at all
+
+
+def test_pydantic_settings_needs_pydantic_2():
+    assert Version("1.10.27") not in t.cap("pydantic-settings", "2.0.0", "pydantic")
+    assert Version("2.0") in t.cap("pydantic-settings", "2.0.0", "pydantic")
+
+
+def test_sqlalchemy_21_makes_greenlet_an_extra():
+    def greenlet(v):
+        return [r for r in t.requires("sqlalchemy", v) if r.name == "greenlet"]
+
+    assert any("extra" not in str(r.marker) for r in greenlet("2.0.58"))
+    assert greenlet("2.1.9") and all('extra == "asyncio"' in str(r.marker) for r in greenlet("2.1.9"))
+
+
+def test_requires_unknown_release_is_none():
+    assert t.requires("sqlmodel", "9.9.9") is None
+    assert t.requires("no-such-dist", "1.0") is None
+
+
+# --- exports (ENG-IMPORT, VER-SQLMODEL-ASYNCENGINE, DEP-BASESETTINGS, VER-PYDANTIC1) ----------------------------
+
+
+def test_async_sessionmaker_new_in_sqlalchemy_20():
+    assert "async_sessionmaker" in t.exports("sqlalchemy", "2.0.0", ASYNC)
+    assert "async_sessionmaker" not in t.exports("sqlalchemy", "1.4.54", ASYNC)
+    assert "AsyncSession" in t.exports("sqlalchemy", "1.4.41", ASYNC)
+    assert t.exported("sqlalchemy", ">=2.0", ASYNC, "async_sessionmaker") is True
+    check = t.export_check("sqlalchemy", ">=1.4.17,<2.1", ASYNC, "async_sessionmaker")
+    assert check.value is None and check.reason == "mixed"
+    assert Version("1.4.41") in check.not_exporting and Version("2.0.0") in check.exporting
+
+
+def test_sqlalchemy_141_has_no_asyncio():
+    assert t.exports("sqlalchemy", "1.3.24", ASYNC) == frozenset()
+    assert "No module named" in t.import_error("sqlalchemy", "1.3.24", ASYNC)
+
+
+@pytest.mark.parametrize("module", ["sqlalchemy", "sqlalchemy.orm", "sqlalchemy.engine"])
+@pytest.mark.parametrize("name", ["AsyncEngine", "AsyncSession", "async_sessionmaker", "create_async_engine"])
+def test_async_names_never_in_sync_modules(module, name):
+    assert t.exported("sqlalchemy", ">=1.4.0", module, name) is False
+
+
+def test_sqlmodel_never_reexports_async_names():
+    for name in ("AsyncEngine", "AsyncSession", "create_async_engine"):
+        assert t.exported("sqlmodel", ">=0.0.8", "sqlmodel", name) is False
+    assert t.exported("sqlmodel", ">=0.0.8", SM_SESSION, "AsyncSession") is True
+
+
+def test_sqlmodel_asyncengine_from_session_module_depends_on_version():
+    assert "AsyncEngine" in t.exports("sqlmodel", "0.0.8", SM_SESSION)
+    latest = t.releases("sqlmodel")[-1]
+    assert "AsyncEngine" not in t.exports("sqlmodel", latest, SM_SESSION)
+    assert t.exported("sqlmodel", "==0.0.8", SM_SESSION, "AsyncEngine") is True
+    assert t.exported("sqlmodel", ">=0.0.24", SM_SESSION, "AsyncEngine") is False
+    assert t.export_check("sqlmodel", ">=0.0.8", SM_SESSION, "AsyncEngine").reason == "mixed"
+
+
+def test_basesettings_moved_in_pydantic_2():
+    assert "BaseSettings" in t.exports("pydantic", "1.10.27", "pydantic")
+    assert "BaseSettings" in t.exports("pydantic", "1.10.2", "pydantic")  # nearest recorded at or below
+    assert "BaseSettings" not in t.exports("pydantic", "2.5.0", "pydantic")
+    msg = t.moved("pydantic", "2.5.0", "pydantic", "BaseSettings")
+    assert msg.startswith("PydanticImportError: `BaseSettings` has been moved to the `pydantic-settings` package")
+    assert t.moved("pydantic", "1.10.27", "pydantic", "BaseSettings") is None
+    assert t.exported("pydantic", "<2", "pydantic", "BaseSettings") is None  # 1.7 and older are not recorded
+    assert t.exported("pydantic", ">=1.8,<2", "pydantic", "BaseSettings") is True
+    assert t.exported("pydantic", ">=2", "pydantic", "BaseSettings") is False
+    assert {"BaseSettings", "SettingsConfigDict"} <= t.exports("pydantic-settings", "2.0.0", "pydantic_settings")
+
+
+def test_pydantic_2_lazy_names_are_exports():
+    names = t.exports("pydantic", "2.10.6", "pydantic")
+    assert {"BaseModel", "ConfigDict", "field_validator", "EmailStr"} <= names
+    assert "field_validator" not in t.exports("pydantic", "1.10.27", "pydantic")
+
+
+def test_fastapi_security_and_starlette():
+    assert "OAuth2PasswordRequestForm" in t.exports("fastapi", "0.100.0", "fastapi.security")
+    assert t.exported("fastapi", ">=0.68", "fastapi", "FastAPI") is True
+    assert "CORSMiddleware" in t.exports("starlette", "0.27.0", "starlette.middleware.cors")
+
+
+def test_exports_unknowns():
+    assert t.exports("sqlalchemy", "2.0.0", "not.recorded") is None
+    assert t.exports("no-such-dist", "1.0", "x") is None
+    assert t.exports("sqlalchemy", "0.9.0", "sqlalchemy") is None  # older than every record
+    assert t.export_check("sqlalchemy", ">=99", "sqlalchemy", "select").reason == "no-release"
+    check = t.export_check("sqlalchemy", ">=1.0", ASYNC, "AsyncSession")
+    assert check.value is None and check.reason == "unknown" and Version("1.2.0") in check.unknown
+
+
+def test_dist_names_are_canonicalised():
+    assert t.exports("SQLAlchemy", "2.0.0", ASYNC) == t.exports("sqlalchemy", Version("2.0.0"), ASYNC)
+    assert t.cap("SQLModel", "0.0.8", "SQLAlchemy") == t.cap("sqlmodel", "0.0.8", "sqlalchemy")
+    assert t.recorded_versions("Pydantic_Settings")[0] == Version("2.0.0")
+
+
+# --- releases ----------------------------------------------------------------------------------------------------
+
+
+def test_releases_and_newest_allowed():
+    rel = t.releases("sqlalchemy")
+    assert rel == sorted(rel)
+    assert Version("1.4.41") in rel and Version("2.0.0") in rel and Version("2.1.0") in rel
+    by_upload = t.releases("sqlalchemy", by_upload=True)
+    assert by_upload.index(Version("1.4.54")) > by_upload.index(Version("2.0.0"))  # 1.4 kept being patched
+    assert t.newest_allowed("sqlalchemy", "<2.0") == max(v for v in rel if v.release[:2] == (1, 4))
+    assert t.newest_allowed("sqlalchemy", "~=1.4.0") == Version("1.4.54")
+    assert t.newest_allowed("sqlalchemy", ">=99") is None
+    assert t.uploaded("sqlalchemy", "2.0.0").startswith("2023-01")
+    assert Version("3.7") not in t.requires_python("sqlalchemy", "2.1.9")
+
+
+def test_newest_allowed_for_a_python():
+    newest = t.newest_allowed("sqlalchemy", "")
+    old_py = t.newest_allowed("sqlalchemy", "", python="3.7")
+    assert old_py < newest
+
+
+# --- wheels (catalogue C: wheels for new Pythons) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dist, version, python",
+    [
+        ("asyncpg", "0.30.0", "3.13"),
+        ("asyncpg", "0.31.0", "3.14"),
+        ("psycopg2-binary", "2.9.10", "3.13"),
+        ("psycopg2-binary", "2.9.11", "3.14"),
+        ("pydantic-core", "2.27.2", "3.13"),
+        ("pydantic-core", "2.35.0", "3.14"),
+        ("greenlet", "3.1.1", "3.13"),
+        ("greenlet", "3.2.4", "3.14"),
+        ("uvloop", "0.21.0", "3.13"),
+        ("uvloop", "0.22.1", "3.14"),
+        ("httptools", "0.6.4", "3.13"),
+        ("httptools", "0.7.1", "3.14"),
+    ],
+)
+def test_wheels_for_new_pythons(dist, version, python):
+    assert t.has_wheel(dist, version, python) is True
+
+
+def test_old_pins_have_no_wheel_for_new_pythons():
+    assert t.has_wheel("asyncpg", "0.29.0", "3.13") is False  # builds from source and fails
+    assert t.has_wheel("asyncpg", "0.30.0", "3.14") is False
+    assert t.has_wheel("psycopg2-binary", "2.9.9", "3.13") is False
+    assert t.has_wheel("asyncpg", "0.29.0", "2.7") is None
+    assert t.has_wheel("asyncpg", "99.0", "3.12") is None
+
+
+# --- import name -> distribution (issue 11) -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "module, dist",
+    [
+        ("jose", "python-jose"),
+        ("jwt", "pyjwt"),
+        ("dateutil", "python-dateutil"),
+        ("yaml", "pyyaml"),
+        ("dotenv", "python-dotenv"),
+        ("multipart", "python-multipart"),
+        ("email_validator", "email-validator"),
+        ("passlib", "passlib"),
+        ("bcrypt", "bcrypt"),
+        ("asyncpg", "asyncpg"),
+        ("aiosqlite", "aiosqlite"),
+        ("alembic", "alembic"),
+        ("sqlmodel", "sqlmodel"),
+        ("pydantic_settings", "pydantic-settings"),
+        ("PIL", "pillow"),
+        ("bs4", "beautifulsoup4"),
+        ("psycopg2.extras", "psycopg2-binary"),
+    ],
+)
+def test_distribution_of(module, dist):
+    assert t.distribution_of(module) == dist
+
+
+def test_psycopg2_has_two_providers():
+    assert t.distributions_of("psycopg2")[:2] == ("psycopg2-binary", "psycopg2")
+    assert t.distribution_of("no_such_module_here") is None
+
+
+def test_import_is_light():
+    """Importing the module loads no table and no heavy dependency."""
+    code = (
+        "import sys; import fixer.tables as t; "
+        "assert t._load.cache_info().currsize == 0; "
+        "assert 'libcst' not in sys.modules and 'json' in sys.modules; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr
