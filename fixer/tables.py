@@ -32,6 +32,7 @@ from packaging.version import InvalidVersion, Version
 
 __all__ = [
     "ExportCheck",
+    "allowed",
     "cap",
     "distribution_of",
     "distributions_of",

@@ -387,7 +387,7 @@ def build_requires(listings: dict[str, dict], from_envs: dict[str, dict[str, lis
             if v.is_prerelease or v < Version(floor) or str(v) in table.get(dist, {}):
                 continue
             work.append((dist, v, r["files"]))
-    print(f"requires: {len(work)} release(s) to read", file=sys.stderr)
+    print(f"requires: {len(work)} release(s) (wheel METADATA, cached after the first read)", file=sys.stderr)
     with cf.ThreadPoolExecutor(max(4, jobs * 4)) as pool:
         futs = {pool.submit(release_metadata, d, v, files): (d, v) for d, v, files in work}
         for fut in cf.as_completed(futs):
