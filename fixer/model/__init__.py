@@ -17,6 +17,7 @@ the app imports it. The model holds those answers:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -63,6 +64,23 @@ class ProjectModel:
         """Code a rule may edit: run by the server, a migration, a script or a test; not library source, not
         a module nothing imports."""
         return self.role(path) not in _NOT_RUN
+
+    # -- third-party modules ------------------------------------------------------------------------
+
+    def exports(self, module: str, name: str) -> bool | None:
+        """Whether `from module import name` works on the version of module's distribution that installs (the
+        newest release when the project does not say); None when the tables do not know the module."""
+        from fixer import tables
+
+        dist = tables.distribution_of(module.partition(".")[0])
+        if dist is None:
+            return None
+        version = self.versions.version(dist)
+        if version is None:
+            known = tables.releases(dist)
+            version = known[-1] if known else None
+        names = tables.exports(dist, version, module) if version is not None else None
+        return None if names is None else name in names
 
     # -- URLs and engines ---------------------------------------------------------------------------
 
@@ -163,7 +181,7 @@ def build(
             text = read_text(path)
             if text:
                 shipped += database.read_shipped(path, text)
-    flow = DatabaseFlow(flow.engines, tuple(shipped), flow.rewrites, flow.url_helpers, flow.settings_fields)
+    flow = dataclasses.replace(flow, shipped=tuple(shipped))
 
     # Library source defines the async API and dead code runs nowhere: neither says what the project uses.
     running = [(path, source) for path, source in python if roles.get(path, Role.LIVE) not in _NOT_RUN]

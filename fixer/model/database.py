@@ -78,12 +78,23 @@ class UrlRewrite:
 
 
 @dataclass(frozen=True)
+class ExpiredRead:
+    """An object read after `await session.commit()` expired it, with no refresh between (ENG-EXPIRE): with
+    expire_on_commit=True the read needs a lazy load, and an async session raises MissingGreenlet."""
+
+    path: str
+    line: int
+    name: str
+
+
+@dataclass(frozen=True)
 class DatabaseFlow:
     engines: tuple[EngineSite, ...] = ()
     shipped: tuple[ShippedUrl, ...] = ()
     rewrites: tuple[UrlRewrite, ...] = ()
     url_helpers: frozenset[str] = field(default_factory=frozenset)  # the project's own URL-normalising functions
     settings_fields: frozenset[str] = field(default_factory=frozenset)  # fields of BaseSettings classes
+    expired_reads: tuple[ExpiredRead, ...] = ()
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -118,6 +129,7 @@ class _Module(ast.NodeVisitor):
         self.helpers: set[str] = set()
         self.fields: set[str] = set()
         self.defaults: list[ShippedUrl] = []
+        self.expired: list[ExpiredRead] = []
         self._annotations: dict[str, str] = {}
         self.visit(tree)
 
@@ -177,6 +189,44 @@ class _Module(ast.NodeVisitor):
                         self.defaults.append(_shipped(self.path, statement.lineno, statement.target.id, url))
         self.generic_visit(node)
 
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._expired_reads(node)
+        self.visit_FunctionDef(node)
+
+    def _expired_reads(self, function: ast.AsyncFunctionDef) -> None:
+        """Objects a session added or fetched, then read after `await s.commit()` without `await s.refresh(x)`."""
+        events = sorted(
+            (n for n in ast.walk(function) if isinstance(n, (ast.Call, ast.Attribute, ast.Return)) and n is not function),
+            key=lambda n: (n.lineno, n.col_offset),
+        )
+        tracked: set[str] = set()  # objects the session holds
+        expired: set[str] = set()
+        for assign in ast.walk(function):  # `todo = await session.get(Todo, id)`: held by the session too
+            if (
+                isinstance(assign, ast.Assign)
+                and isinstance(assign.value, ast.Await)
+                and isinstance(assign.value.value, ast.Call)
+                and isinstance(assign.value.value.func, ast.Attribute)
+                and assign.value.value.func.attr == "get"
+                and isinstance(assign.targets[0], ast.Name)
+            ):
+                tracked.add(assign.targets[0].id)
+        for node in events:
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                method = node.func.attr
+                first = node.args[0] if node.args else None
+                if method == "add" and isinstance(first, ast.Name):
+                    tracked.add(first.id)
+                elif method == "commit":
+                    expired |= tracked
+                elif method == "refresh" and isinstance(first, ast.Name):
+                    expired.discard(first.id)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                if isinstance(node.value, ast.Name) and node.value.id in expired:
+                    self.expired.append(ExpiredRead(self.path, node.lineno, node.value.id))
+            elif isinstance(node, ast.Return) and isinstance(node.value, ast.Name) and node.value.id in expired:
+                # FastAPI serialises what a route returns: every attribute is read.
+                self.expired.append(ExpiredRead(self.path, node.lineno, node.value.id))
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         body = node.body[1:] if ast.get_docstring(node) is not None else node.body
         if node.name != FIXER_NORMALISER and any(
@@ -184,8 +234,6 @@ class _Module(ast.NodeVisitor):
         ):
             self.helpers.add(node.name)
         self.generic_visit(node)
-
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
 
     def visit_Call(self, node: ast.Call) -> None:
         callee = _dotted(node.func) or ""
@@ -257,6 +305,7 @@ def read_python(python: Iterable[tuple[str, bytes]]) -> DatabaseFlow:
     helpers: set[str] = set()
     fields: set[str] = set()
     shipped: list[ShippedUrl] = []
+    expired: list[ExpiredRead] = []
     for path, source in python:
         try:
             text = source.decode("utf-8-sig")
@@ -269,12 +318,14 @@ def read_python(python: Iterable[tuple[str, bytes]]) -> DatabaseFlow:
         helpers |= module.helpers
         fields |= module.fields
         shipped += module.defaults
+        expired += module.expired
     return DatabaseFlow(
         engines=tuple(engines),
         shipped=tuple(shipped),
         rewrites=tuple(rewrites),
         url_helpers=frozenset(helpers),
         settings_fields=frozenset(fields),
+        expired_reads=tuple(expired),
     )
 
 

@@ -15,8 +15,6 @@ from fixer.rules.tree_walk import scan
 ASYNCIO = "sqlalchemy.ext.asyncio"
 SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session"
 ASYNC_NAMES = frozenset({"AsyncEngine", "AsyncSession", "create_async_engine", "async_sessionmaker"})
-# Modules that users import the asyncio names from, none of which exports them.
-WRONG_SOURCES = frozenset({"sqlmodel", "sqlalchemy", "sqlalchemy.engine", "sqlalchemy.orm", "sqlmodel.ext.asyncio"})
 SYNC_ENGINE_SOURCES = frozenset({"sqlmodel", "sqlalchemy"})
 _IMPORTED_WORDS = ASYNC_NAMES | {"create_engine"}
 
@@ -222,7 +220,9 @@ class AsyncImports(FixerCodemod):
         swapped: list[cst.ImportAlias] = []
         for alias in node.names:
             name = _imported_name(alias)
-            if name in ASYNC_NAMES and module in WRONG_SOURCES:
+            if name in ASYNC_NAMES and self.facts.exports(module, name) is False:
+                # The exports tables decide, by the version that installs: sqlmodel 0.0.8's session module
+                # still imported AsyncEngine (VER-SQLMODEL-ASYNCENGINE), current ones do not.
                 moved.setdefault(self._home(name, module), []).append(alias)
             elif name == "AsyncSession" and module == ASYNCIO and self.facts.sqlmodel_exec:
                 moved.setdefault(SQLMODEL_ASYNC_SESSION, []).append(alias)
@@ -258,7 +258,7 @@ class AsyncImports(FixerCodemod):
 
     def _report_moved(self, module: str, original: cst.SimpleStatementLine, moved: dict[str, list[cst.ImportAlias]]) -> None:
         names = [_imported_name(alias) or "" for aliases in moved.values() for alias in aliases]
-        wrong_source = module in WRONG_SOURCES
+        wrong_source = any(self.facts.exports(module, name) is False for name in names)
         self.report(
             Finding(
                 rule=self.RULE_ID,

@@ -338,9 +338,9 @@ class AsyncSessionmaker(FixerCodemod):
                 return updated_node
             if not self.facts.versions.supports("sqlalchemy", ">=2.0"):
                 return updated_node  # VER-SA14-SESSIONMAKER: sessionmaker(class_=AsyncSession) is 1.4's idiom
-            return self._rewrite(original_node, updated_node, rename=True)
+            return self._fix(original_node, updated_node, rename=True)
         if qualified.startswith("sqlalchemy.") and qualified.rpartition(".")[2] == _NEW_NAME:
-            return self._rewrite(original_node, updated_node, rename=False)
+            return self._fix(original_node, updated_node, rename=False)
         return updated_node
 
     def _makes_async_sessions(self, call: cst.Call) -> bool:
@@ -356,7 +356,47 @@ class AsyncSessionmaker(FixerCodemod):
             return self._mod.is_async_engine(positional[0].value)
         return self._mod.is_async_engine(args[bind_index].value)
 
-    def _rewrite(self, original: cst.Call, updated: cst.Call, *, rename: bool) -> cst.Call:
+    def _fix(self, original: cst.Call, updated: cst.Call, *, rename: bool) -> cst.Call:
+        """Make what fails today (safe); offer the rest (unsafe, made with --unsafe-fixes).
+
+        Fails today: a sessionmaker without `class_` bound to an async engine makes sync Sessions; autocommit=True
+        raises; expire_on_commit left True where the project reads an object after `await commit()` (the
+        model's expired reads, ENG-EXPIRE). A sessionmaker(class_=AsyncSession) works on SQLAlchemy 2: renaming
+        it, and expire_on_commit=False where nothing shows the need, change code that works."""
+        args = list(updated.args)
+        autocommit = _kwarg(args, "autocommit")
+        autocommit_true = autocommit is not None and _is_true(args[autocommit].value)
+        expire = _kwarg(args, "expire_on_commit")
+        mapping = any(arg.star == "**" for arg in args)
+        expire_wrong = (expire is None and not mapping) or (expire is not None and _is_true(args[expire].value))
+        shown = self.facts.flow.expired_reads
+        unsafe = self.facts.unsafe_fixes
+        do_rename = rename and (_class_arg(original) is None or autocommit_true or bool(shown) or unsafe)
+        do_expire = expire_wrong and (do_rename or bool(shown) or unsafe)
+        if (rename and not do_rename) or (expire_wrong and not do_expire):
+            offered, flags = self._rewrite(original, updated, rename=rename, expire=True)
+            finding = self._finding(original, offered, rename=rename, **flags)
+            self.report(replace(finding, fixed=False, safe=False))
+        if not (do_rename or do_expire or autocommit is not None):
+            return updated
+        if not (do_rename or do_expire) and not autocommit_true and not rename:
+            return updated  # async_sessionmaker(autocommit=False) works: nothing fails to fix
+        if rename and not do_rename:
+            return updated
+        new_call, flags = self._rewrite(original, updated, rename=do_rename, expire=do_expire)
+        if new_call is updated:
+            return updated
+        if do_rename:
+            self._note_rename(original)
+        evidence = "; ".join(f"{r.path}:{r.line} reads `{r.name}` after commit" for r in shown[:3])
+        self.report(replace(self._finding(original, new_call, rename=do_rename, **flags), evidence=evidence if flags["expire_fixed"] else ""))
+        return new_call
+
+    def _rewrite(
+        self, original: cst.Call, updated: cst.Call, *, rename: bool, expire: bool
+    ) -> tuple[cst.Call, dict[str, bool]]:
+        """The call with autocommit= dropped, expire_on_commit=False set (with `expire`) and renamed (with
+        `rename`), and what changed; `updated` itself when nothing did."""
         args = list(updated.args)
         dropped: cst.Arg | None = None
         autocommit = _kwarg(args, "autocommit")
@@ -365,20 +405,15 @@ class AsyncSessionmaker(FixerCodemod):
             args = _without(args, autocommit)
 
         expire_fixed = expire_left = False
-        expire = _kwarg(args, "expire_on_commit")
-        # On an async_sessionmaker the project already wrote, expire_on_commit=False changes behaviour the code
-        # may rely on (objects reloaded after commit): an improvement whose need fixer cannot show, so unsafe.
-        if not rename and not self.facts.unsafe_fixes:
-            if (expire is None and not any(arg.star == "**" for arg in args)) or (
-                expire is not None and _is_true(args[expire].value)
-            ):
-                self._offer_expire(original)
-        elif expire is not None:
-            if _is_true(args[expire].value):
-                args[expire] = args[expire].with_changes(value=cst.Name("False"))
-                expire_fixed = True
-        elif any(arg.star == "**" for arg in args):
+        index = _kwarg(args, "expire_on_commit")
+        if index is None and any(arg.star == "**" for arg in args):
             expire_left = True  # the mapping may carry it already: adding it again would be a TypeError
+        elif not expire:
+            pass
+        elif index is not None:
+            if _is_true(args[index].value):
+                args[index] = args[index].with_changes(value=cst.Name("False"))
+                expire_fixed = True
         elif not args and dropped is not None:  # f(autocommit=False) -> f(expire_on_commit=False), same layout
             args = [dropped.with_changes(keyword=cst.Name("expire_on_commit"), value=cst.Name("False"))]
             expire_fixed = True
@@ -391,30 +426,14 @@ class AsyncSessionmaker(FixerCodemod):
             args = _appended(args, new_arg, updated)
             expire_fixed = True
 
+        flags = {"dropped_autocommit": dropped is not None, "expire_fixed": expire_fixed, "expire_left": expire_left}
         if not (rename or dropped or expire_fixed):
-            return updated
+            return updated, flags
         new_call = updated.with_changes(args=args)
         if rename:
             assert self._new_name is not None
             new_call = new_call.with_changes(func=cst.Name(self._new_name))
-            self._note_rename(original)
-        self.report(
-            self._finding(
-                original,
-                new_call,
-                rename=rename,
-                dropped_autocommit=dropped is not None,
-                expire_fixed=expire_fixed,
-                expire_left=expire_left,
-            )
-        )
-        return new_call
-
-    def _offer_expire(self, original: cst.Call) -> None:
-        finding = self._finding(
-            original, original, rename=False, dropped_autocommit=False, expire_fixed=True, expire_left=False
-        )
-        self.report(replace(finding, new_code="expire_on_commit=False", fixed=False, safe=False))
+        return new_call, flags
 
     def _note_rename(self, original: cst.Call) -> None:
         self._renamed = True

@@ -9,11 +9,14 @@ import libcst as cst
 from libcst.codemod import CodemodContext, CodemodTest
 
 from fixer.model import ProjectModel
+from fixer.model.database import DatabaseFlow, ExpiredRead
 from fixer.findings import Category, Finding, Severity
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FINDINGS_KEY
 
-FACTS = ProjectModel(async_db=True)
+# A project that reads an object after `await session.commit()` (ENG-EXPIRE): what makes these rewrites safe.
+FACTS = ProjectModel(async_db=True, flow=DatabaseFlow(expired_reads=(ExpiredRead("app/routes.py", 9, "todo"),)))
+NO_EVIDENCE = ProjectModel(async_db=True)
 UNSAFE = ProjectModel(async_db=True, unsafe_fixes=True)
 
 SEED_BEFORE = """
@@ -277,18 +280,14 @@ class AsyncSessionmakerTest(CodemodTest):
         )
         self.assertIn("autocommit=True is no longer supported", found[0].explanation)
 
-    def test_autocommit_last_argument_dropped(self) -> None:
-        self.check(
+    def test_autocommit_false_works_and_is_left_alone(self) -> None:
+        # SQLAlchemy 2 still accepts autocommit=False (only True raises): nothing fails, nothing to change.
+        self.unchanged(
             """
             from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
             maker = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, autocommit=False)
-            """,
             """
-            from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-            maker = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-            """,
         )
 
     def test_expire_on_commit_true_flipped(self) -> None:
@@ -398,21 +397,32 @@ class AsyncSessionmakerTest(CodemodTest):
             findings=4,
         )
 
-    def test_expire_on_commit_of_an_existing_async_sessionmaker_is_an_unsafe_fix(self) -> None:
-        # The project wrote async_sessionmaker itself: expire_on_commit=False changes what its code sees after a
-        # commit. Offered, not made; autocommit=True, which raises, is still dropped.
-        source = """
-            from sqlalchemy.ext.asyncio import async_sessionmaker
+    def test_what_works_today_is_offered_not_changed(self) -> None:
+        # Nothing in the project reads an object after commit: expire_on_commit=False on the project's own
+        # async_sessionmaker, and renaming a working sessionmaker(class_=AsyncSession), change code that works.
+        imported = "from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker\nfrom sqlalchemy.orm import sessionmaker\n"
+        for call in ("async_sessionmaker(engine)", "sessionmaker(engine, class_=AsyncSession)"):
+            source = imported + f"maker = {call}\n"
+            new, found = run(source, NO_EVIDENCE)
+            self.assertEqual(new, source)
+            self.assertEqual([(f.fixed, f.safe) for f in found], [(False, False)])
+            new, found = run(source, UNSAFE)
+            self.assertIn("expire_on_commit=False", new)
+            self.assertEqual([(f.fixed, f.safe) for f in found], [(True, True)])
 
-            maker = async_sessionmaker(engine)
-            """
-        new, found = run(source)
-        self.assertEqual(new, CodemodTest.make_fixture_data(source))
-        self.assertEqual([(f.fixed, f.safe, f.defects) for f in found], [(False, False, ("ENG-EXPIRE",))])
-        imported = "from sqlalchemy.ext.asyncio import async_sessionmaker\n"
-        new, found = run(imported + "d = async_sessionmaker(engine, autocommit=True)\n")
+    def test_what_fails_today_is_fixed_without_evidence(self) -> None:
+        # autocommit=True raises; a sessionmaker without class_ makes sync Sessions for an async engine.
+        imported = "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine\n"
+        new, found = run(imported + "d = async_sessionmaker(engine, autocommit=True)\n", NO_EVIDENCE)
         self.assertEqual(new, imported + "d = async_sessionmaker(engine)\n")
         self.assertEqual(sorted((f.fixed, f.safe) for f in found), [(False, False), (True, True)])
+        source = (
+            "from sqlalchemy.ext.asyncio import create_async_engine\nfrom sqlalchemy.orm import sessionmaker\n"
+            "engine = create_async_engine(URL)\nmaker = sessionmaker(bind=engine, autoflush=False)\n"
+        )
+        new, found = run(source, NO_EVIDENCE)
+        self.assertIn("maker = async_sessionmaker(bind=engine, autoflush=False, expire_on_commit=False)", new)
+        self.assertEqual([(f.fixed, f.safe) for f in found], [(True, True)])
 
     def test_module_level_variable_named_async_sessionmaker(self) -> None:
         # at module level the right side is evaluated first, so shadowing the import there is harmless
@@ -805,5 +815,6 @@ class AsyncSessionmakerTest(CodemodTest):
         self.assertIn("ENG-EXPIRE", AsyncSessionmaker.__doc__ or "")
 
     def test_runs_without_facts(self) -> None:
-        # as under `python -m libcst.tool codemod`: no project scan, no facts argument
-        self.assertCodemod(SEED_BEFORE, SEED_AFTER)
+        # As under `python -m libcst.tool codemod`: no project scan, no facts argument. The file alone shows no
+        # read after commit, and sessionmaker(class_=AsyncSession) works: it is offered, not changed.
+        self.assertCodemod(SEED_BEFORE, SEED_BEFORE)
