@@ -302,6 +302,10 @@ def transform_python(
             result.error = f"internal error: the fixed file does not parse ({error}); left as it is"
             result.findings.clear()
             return result
+        if not any(finding.fixed for finding in result.findings):
+            # Every hunk must belong to a finding a reviewer can read: an unexplained edit is a bug, not a fix.
+            result.error = "internal error: an edit no finding explains; left as it is"
+            return result
         result.new = new
     return result
 

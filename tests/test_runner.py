@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import libcst as cst
 import pytest
 
-from fixer.model import FACT_PATTERNS, gather
-from fixer.textcheck import TextCheck
+from fixer.model import FACT_PATTERNS, ProjectModel, gather
 from fixer.registry import PYTHON_CODEMODS
-from fixer.runner import read_candidates
+from fixer.rules.base import FixerCodemod
+from fixer.runner import read_candidates, transform_python
+from fixer.textcheck import TextCheck
 
 from tests.cli_helpers import fixer
 
@@ -68,3 +71,21 @@ def test_fixed_output_is_checked_with_cpythons_parser_and_libcst_as_fallback() -
     assert _parse_error(b"x = (\n", b"x = 1\n") is not None
     # Code this interpreter cannot read before the fix is judged by LibCST's grammar, not CPython's.
     assert _parse_error(b"print 'hi'\n", b"print 'hello'\n") is not None
+
+
+class _Silent(FixerCodemod):
+    """Renames `x` to `y` and reports nothing: the bug the runner must not let through."""
+
+    RULE_ID = "FX999"
+    RULE_NAME = "silent"
+    TRIGGER = re.compile(rb"x")
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        return updated_node.with_changes(value="y") if updated_node.value == "x" else updated_node
+
+
+def test_an_edit_without_a_finding_is_not_written() -> None:
+    # Every hunk of the patch belongs to a finding, so "Would fix N" always counts what the diff shows.
+    result = transform_python("a.py", b"x = 1\n", [_Silent], ProjectModel())
+    assert result.new == result.old and not result.changed
+    assert result.error == "internal error: an edit no finding explains; left as it is"
