@@ -11,9 +11,16 @@ from fixer.rules.async_imports import AsyncImports
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
+from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 
-PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (AsyncImports, AsyncSessionmaker, DatabaseUrlCodemod, RuntimeUrlNormaliser)
-TEXT_RULES: tuple[type[TextRule], ...] = (AsyncDriverDependency, DatabaseUrlTextRule)
+PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
+    AsyncImports,
+    AsyncSessionmaker,
+    DatabaseUrlCodemod,
+    RuntimeUrlNormaliser,
+    SyncDriverUrlCodemod,
+)
+TEXT_RULES: tuple[type[TextRule], ...] = (AsyncDriverDependency, DatabaseUrlTextRule, SyncDriverUrlTextRule)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,195 @@
+"""FX005 sync-driver-url: on SQLAlchemy 2.1, a sync engine's `postgresql://` URL must name psycopg2.
+
+SQLAlchemy 2.1 made psycopg (3) the default driver of `postgresql://` (catalogue: ENG-SYNC-DEFAULT-DRIVER).
+A project that installs only psycopg2 and builds a sync engine on `postgresql://...` (an all-sync app, a
+Celery or Alembic engine beside the async one, a twin engine for reports) stops at startup with
+`ModuleNotFoundError: No module named 'psycopg'` the day a fresh install picks 2.1. The fix names the driver
+the project installs; it never touches psycopg2 itself, which the sync engine keeps needing.
+
+Only where the model shows it: SQLAlchemy 2.1 is what installs, psycopg2 is declared and psycopg 3 is not,
+and the URL reaches a sync engine and no async one (a literal passed to `create_engine`, or a settings field,
+environment variable or `.env`/compose key that only sync engines read).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+import libcst as cst
+
+from fixer.findings import Category, Finding, Severity
+from fixer.model import ProjectModel
+from fixer.rules.base import FixerCodemod, TextRule
+from fixer.rules.tree_walk import POSTGRES_STRING, words
+
+RULE_ID = "FX005"
+RULE_NAME = "sync-driver-url"
+_DEFAULT_SCHEME = re.compile(r"(?<![\w+.-])(?:postgres|postgresql)://")
+_SYNC_FACTORIES = frozenset({"create_engine", "engine_from_config"})
+_ERROR = "ModuleNotFoundError: No module named 'psycopg'"
+_KEY = re.compile(r"\s*(?:export\s+|-\s*)?[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?\s*[=:]")
+
+
+def applies(model: ProjectModel) -> bool:
+    """SQLAlchemy 2.1 installs, with psycopg2 and without psycopg 3."""
+    versions = model.versions
+    return (
+        versions.version("sqlalchemy") is not None
+        and versions.supports("sqlalchemy", ">=2.1")
+        and (versions.declares("psycopg2-binary") or versions.declares("psycopg2"))
+        and not (versions.declares("psycopg") or versions.declares("psycopg-binary") or versions.declares("psycopg-c"))
+    )
+
+
+def _sync_only(model: ProjectModel, names: list[str]) -> bool:
+    return bool(names) and all(model.url_consumers(name) == {"sync"} for name in names)
+
+
+def _finding(model: ProjectModel, where: str, old: str, new: str, line: int | None = None) -> Finding:
+    return Finding(
+        rule=RULE_ID,
+        category=Category.DATABASE,
+        severity=Severity.CRITICAL,
+        problem=f"A sync engine's `postgresql://` URL ({where}) loads psycopg 3 on SQLAlchemy 2.1, which is not installed.",
+        root_cause=(
+            "SQLAlchemy 2.1 made psycopg (3) the default driver of `postgresql://`; this project installs only "
+            f"psycopg2, so the engine fails at startup with `{_ERROR}`."
+        ),
+        old_code=old,
+        new_code=new,
+        explanation="Name the installed driver: `postgresql+psycopg2://` works on every SQLAlchemy the project can install.",
+        defects=("ENG-SYNC-DEFAULT-DRIVER",),
+        line=line,
+        evidence=model.versions.judged_against("sqlalchemy", "psycopg2-binary", "psycopg2"),
+    )
+
+
+class SyncDriverUrlCodemod(FixerCodemod):
+    """A sync engine's postgresql:// URL must name psycopg2 on SQLAlchemy 2.1
+
+    **What it does.** Rewrites `postgresql://` and `postgres://` to `postgresql+psycopg2://` in string literals
+    that reach only sync engines: the argument of `create_engine(...)`, and defaults of settings fields or
+    environment variables that only sync engines read.
+
+    **Why.** SQLAlchemy 2.1 loads psycopg 3 for `postgresql://`; with only psycopg2 installed the engine fails
+    at startup with `ModuleNotFoundError: No module named 'psycopg'` (ENG-SYNC-DEFAULT-DRIVER).
+
+    **Example**::
+
+        engine = create_engine("postgresql://app:app@localhost/app")
+
+    **Use instead**::
+
+        engine = create_engine("postgresql+psycopg2://app:app@localhost/app")
+
+    **Fix safety.** Safe: made only when the project installs SQLAlchemy 2.1 and psycopg2 without psycopg 3,
+    so the URL fails today and the new one works on every version it can install.
+    """
+
+    RULE_ID: ClassVar[str] = RULE_ID
+    RULE_NAME: ClassVar[str] = RULE_NAME
+    DEFECTS: ClassVar[tuple[str, ...]] = ("ENG-SYNC-DEFAULT-DRIVER",)
+    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"postgres(?:ql)?://")
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        self._read_as: list[list[str]] = []
+        self._sync_call = 0
+        return applies(self.facts)
+
+    def enters(self, statement: cst.BaseStatement) -> bool:
+        return POSTGRES_STRING in words(statement)
+
+    def visit_Expr(self, node: cst.Expr) -> bool:
+        return not isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._read_as.append([_name(t.target) for t in node.targets if _name(t.target)])
+
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
+        self._read_as.pop()
+        return updated_node
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._read_as.append([_name(node.target)] if _name(node.target) else [])
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign) -> cst.AnnAssign:
+        self._read_as.pop()
+        return updated_node
+
+    def visit_Call(self, node: cst.Call) -> None:
+        callee = _name(node.func)
+        self._sync_call += callee in _SYNC_FACTORIES
+        key = node.args[0].value if node.args and callee in ("getenv", "get") else None
+        self._read_as.append([key.evaluated_value] if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str) else [])
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        self._sync_call -= _name(original_node.func) in _SYNC_FACTORIES
+        self._read_as.pop()
+        return updated_node
+
+    def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> cst.BaseExpression:
+        if "b" in updated_node.prefix.lower() or not _DEFAULT_SCHEME.match(updated_node.value[len(updated_node.prefix) + len(updated_node.quote) :]):
+            return updated_node
+        # The innermost name it is read under: `URL = os.getenv("DATABASE_URL", "...")` is read as DATABASE_URL.
+        names = next((names for names in reversed(self._read_as) if names), [])
+        if not (self._sync_call or _sync_only(self.facts, names)):
+            return updated_node
+        new = updated_node.with_changes(value=_DEFAULT_SCHEME.sub("postgresql+psycopg2://", updated_node.value, count=1))
+        self.report(_finding(self.facts, "a Python string literal", self.code(original_node), self.code(new)))
+        return new
+
+
+def _name(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
+class SyncDriverUrlTextRule(TextRule):
+    """Sync-engine URLs in .env and compose files must name psycopg2 on SQLAlchemy 2.1
+
+    **What it does.** In `.env*` and compose files, rewrites `postgresql://` / `postgres://` to
+    `postgresql+psycopg2://` on lines that set a variable only sync engines read.
+
+    **Why.** SQLAlchemy 2.1 loads psycopg 3 for `postgresql://`; with only psycopg2 installed the engine fails at
+    startup with `ModuleNotFoundError: No module named 'psycopg'` (ENG-SYNC-DEFAULT-DRIVER).
+
+    **Example** (.env)::
+
+        REPORTS_DATABASE_URL=postgresql://app:app@db/app
+
+    **Use instead**::
+
+        REPORTS_DATABASE_URL=postgresql+psycopg2://app:app@db/app
+
+    **Fix safety.** Safe, under the same conditions as the Python half; only the scheme changes, the rest of
+    the line stays byte for byte.
+    """
+
+    RULE_ID: ClassVar[str] = RULE_ID
+    RULE_NAME: ClassVar[str] = RULE_NAME
+    DEFECTS: ClassVar[tuple[str, ...]] = ("ENG-SYNC-DEFAULT-DRIVER",)
+
+    def applies_to(self, path: str) -> bool:
+        from fixer.model.database import is_url_file
+
+        name = path.rsplit("/", 1)[-1]
+        return is_url_file(path) and not name.lower().startswith("readme") and name != "alembic.ini"
+
+    def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
+        if not applies(facts):
+            return text, []
+        lines = text.split("\n")
+        findings = []
+        for number, line in enumerate(lines, start=1):
+            key = _KEY.match(line)
+            if key is None or line.lstrip().startswith("#") or not _sync_only(facts, [key[1]]):
+                continue
+            new = _DEFAULT_SCHEME.sub("postgresql+psycopg2://", line, count=1)
+            if new != line:
+                lines[number - 1] = new
+                findings.append(_finding(facts, f"{path} line {number}", line.rstrip("\r"), new.rstrip("\r"), number))
+        return ("\n".join(lines), findings) if findings else (text, [])

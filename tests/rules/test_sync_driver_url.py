@@ -1,0 +1,68 @@
+"""FX005 sync-driver-url: `postgresql://` for a sync engine names psycopg2 where SQLAlchemy 2.1 installs."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+from libcst.codemod import CodemodContext
+
+from fixer.model import ProjectModel
+from fixer.model.database import DatabaseFlow, EngineSite, UrlSource
+from fixer.model.versions import Versions
+from fixer.rules.base import FINDINGS_KEY
+from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
+
+SA21 = Versions(declared={"psycopg2-binary": ">=2.9"}, effective={"sqlalchemy": "2.1.9", "psycopg2-binary": "2.9.11"})
+SYNC_READS_IT = DatabaseFlow(engines=(EngineSite("app/db.py", 3, "create_engine", "engine", False, UrlSource(("DATABASE_URL",))),))
+ASYNC_READS_IT = DatabaseFlow(engines=(EngineSite("app/db.py", 3, "create_async_engine", "engine", True, UrlSource(("DATABASE_URL",))),))
+MODEL = ProjectModel(versions=SA21, flow=SYNC_READS_IT)
+
+
+def run(source: str, model: ProjectModel = MODEL) -> tuple[str, list]:
+    context = CodemodContext(filename="app/db.py")
+    new = SyncDriverUrlCodemod(context, facts=model).transform_module(cst.parse_module(source))
+    return new.code, context.scratch.get(FINDINGS_KEY, [])
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ('engine = create_engine("postgresql://localhost/app")\n', 'engine = create_engine("postgresql+psycopg2://localhost/app")\n'),
+        ("engine = create_engine('postgres://localhost/app', echo=True)\n", "engine = create_engine('postgresql+psycopg2://localhost/app', echo=True)\n"),
+        ('URL = os.getenv("DATABASE_URL", "postgresql://localhost/app")\n', 'URL = os.getenv("DATABASE_URL", "postgresql+psycopg2://localhost/app")\n'),
+        ('class S(BaseSettings):\n    DATABASE_URL: str = "postgresql://localhost/app"\n', 'class S(BaseSettings):\n    DATABASE_URL: str = "postgresql+psycopg2://localhost/app"\n'),
+    ],
+)
+def test_sync_urls_name_psycopg2(before: str, after: str) -> None:
+    new, findings = run(before)
+    assert new == after
+    assert [f.defects for f in findings] == [("ENG-SYNC-DEFAULT-DRIVER",)]
+    assert "sqlalchemy 2.1.9" in findings[0].evidence
+    assert run(new) == (new, [])
+
+
+@pytest.mark.parametrize(
+    ("source", "model"),
+    [
+        # SQLAlchemy 2.0 still maps postgresql:// to psycopg2.
+        ('engine = create_engine("postgresql://localhost/app")\n', ProjectModel(versions=Versions(declared={"psycopg2": ""}, effective={"sqlalchemy": "2.0.44"}))),
+        # psycopg 3 is installed: postgresql:// works on 2.1.
+        ('engine = create_engine("postgresql://localhost/app")\n', ProjectModel(versions=Versions(declared={"psycopg2": "", "psycopg": ""}, effective={"sqlalchemy": "2.1.9"}))),
+        # An async engine reads this name: FX004's business.
+        ('DATABASE_URL: str = "postgresql://localhost/app"\n', ProjectModel(versions=SA21, flow=ASYNC_READS_IT)),
+        # Nothing says which engine reads it.
+        ('OTHER_URL = "postgresql://localhost/app"\n', MODEL),
+        ('"""Docs: postgresql://localhost/app"""\n', MODEL),
+    ],
+)
+def test_left_alone(source: str, model: ProjectModel) -> None:
+    assert run(source, model) == (source, [])
+
+
+def test_env_lines_read_only_by_sync_engines() -> None:
+    rule = SyncDriverUrlTextRule()
+    text = "# db\nDATABASE_URL=postgresql://localhost/app\r\nOTHER=postgresql://localhost/x\n"
+    new, findings = rule.fix(".env.example", text, MODEL)
+    assert new == "# db\nDATABASE_URL=postgresql+psycopg2://localhost/app\r\nOTHER=postgresql://localhost/x\n"
+    assert [f.line for f in findings] == [2]
+    assert rule.fix(".env.example", new, MODEL) == (new, [])
