@@ -37,8 +37,14 @@ _SYNC_ENGINE = re.compile(rb"\b(?:create_engine|engine_from_config)\s*\(")
 # Awaited: sqlmodel's sync Session has `.exec` too, and a sync route using it says nothing of AsyncSession.
 _EXEC = re.compile(rb"await\s+\(?[\w.]+\)?\.exec\s*\(")
 _SETTINGS = re.compile(rb"BaseSettings")
+# alembic's env.py setting the URL itself: alembic.ini's `sqlalchemy.url` is then never used.
+_ALEMBIC_OVERRIDE = re.compile(rb"set_main_option\(\s*[\"']sqlalchemy\.url")
+# Celery's database result backend (`db+postgresql://`) makes a sync engine of its own: psycopg2 by default.
+_CELERY_DB = re.compile(rb"db\+postgres")
 # A file none of these match adds nothing to the model but its import lines: the runner need not keep it.
-FACT_PATTERNS: tuple[re.Pattern[bytes], ...] = (_ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS)
+FACT_PATTERNS: tuple[re.Pattern[bytes], ...] = (
+    _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE
+)
 _NOT_RUN = (Role.LIBRARY, Role.DEAD)
 # Schemes create_async_engine takes for PostgreSQL; every other database is another rule's business.
 _ASYNC_SCHEMES = frozenset({"postgresql+asyncpg", "postgresql+psycopg", "postgresql+psycopg_async"})
@@ -53,6 +59,7 @@ class ProjectModel:
     versions: Versions = field(default_factory=Versions)
     flow: DatabaseFlow = field(default_factory=DatabaseFlow)
     first_party: frozenset[str] = field(default_factory=frozenset)  # top-level names the project's modules have
+    alembic_ini_url_unused: bool = False  # env.py sets sqlalchemy.url itself
     unsafe_fixes: bool = False  # write fixes whose failing input the project does not show
 
     # -- modules ------------------------------------------------------------------------------------
@@ -140,6 +147,7 @@ class ProjectModel:
     def drivers_named(self) -> set[str]:
         """PostgreSQL drivers the project's URLs name (`postgresql+asyncpg://` -> asyncpg), shipped or in code."""
         schemes = [s.scheme for s in self.flow.shipped] + [e.url.scheme or "" for e in self.flow.engines]
+        schemes += [r.new.split("://")[0] for r in self.flow.rewrites]  # url.replace("postgresql://", "postgresql+asyncpg://")
         return {scheme.partition("+")[2] for scheme in schemes if scheme.startswith("postgresql+")}
 
     # -- printing -----------------------------------------------------------------------------------
@@ -187,7 +195,7 @@ def build(
     running = [(path, source) for path, source in python if roles.get(path, Role.LIVE) not in _NOT_RUN]
     async_db = any(_ASYNC_DB.search(source) for _, source in running)
     sqlmodel_exec = any(_EXEC.search(source) for _, source in running)
-    sync_users = {path for path, source in running if _PSYCOPG2_IMPORT.search(source)}
+    sync_users = {path for path, source in running if _PSYCOPG2_IMPORT.search(source) or _CELERY_DB.search(source)}
     for engine in flow.engines:
         if engine.kind == "sync" and roles.get(engine.path, Role.LIVE) not in (*_NOT_RUN, Role.TEST):
             if not (engine.url.scheme or "").startswith("sqlite"):
@@ -201,6 +209,7 @@ def build(
         versions=versions.resolve(versions.collect(read_text, paths)),
         flow=flow,
         first_party=first_party,
+        alembic_ini_url_unused=any(_ALEMBIC_OVERRIDE.search(source) for _, source in running),
         unsafe_fixes=unsafe_fixes,
     )
 

@@ -50,6 +50,7 @@ class EngineSite:
     target: str | None  # the name it is assigned to
     async_use: bool  # async by its factory, or used the async way (annotated AsyncEngine, `async with e.begin()`)
     url: UrlSource
+    sqlite: bool = False  # under `if ...sqlite...:`, or with sqlite's `check_same_thread`: not a PostgreSQL engine
 
     @property
     def kind(self) -> str:
@@ -131,6 +132,7 @@ class _Module(ast.NodeVisitor):
         self.defaults: list[ShippedUrl] = []
         self.expired: list[ExpiredRead] = []
         self._annotations: dict[str, str] = {}
+        self._sqlite_branch = 0
         self.visit(tree)
 
     def source(self, node: ast.AST | None, depth: int = 0) -> UrlSource:
@@ -235,6 +237,16 @@ class _Module(ast.NodeVisitor):
             self.helpers.add(node.name)
         self.generic_visit(node)
 
+    def visit_If(self, node: ast.If) -> None:
+        sqlite = "sqlite" in ast.unparse(node.test).lower()
+        self.visit(node.test)
+        self._sqlite_branch += sqlite
+        for statement in node.body:
+            self.visit(statement)
+        self._sqlite_branch -= sqlite
+        for statement in node.orelse:
+            self.visit(statement)
+
     def visit_Call(self, node: ast.Call) -> None:
         callee = _dotted(node.func) or ""
         last = callee.rpartition(".")[2]
@@ -253,6 +265,7 @@ class _Module(ast.NodeVisitor):
                     target=target,
                     async_use=last in ASYNC_FACTORIES or self._used_async(target),
                     url=self.source(arg),
+                    sqlite=bool(self._sqlite_branch) or "check_same_thread" in ast.unparse(node),
                 )
             )
         self.generic_visit(node)

@@ -118,8 +118,12 @@ def _plan(
         if facts.sync_driver_users:
             if not covered:
                 actions.append(_Action("insert_after", entry, "asyncpg"))
-        else:
-            actions.append(_Action("remove" if covered else "replace", entry, "asyncpg"))
+        elif not covered:
+            actions.append(_Action("replace", entry, "asyncpg"))
+        elif facts.unsafe_fixes:
+            # asyncpg is there already: psycopg2 unused costs nothing at run time, and something the model
+            # cannot see (a Celery result backend, a test container) may still load it.
+            actions.append(_Action("remove", entry, "asyncpg"))
     if not psycopg2:
         db = [e for e in entries if e.name in _DB_LIBS]
         drivers = [e for e in siblings if e.name in _PSYCOPG2 or e.provides_async_driver()]
@@ -220,6 +224,7 @@ def _finding(action: _Action, old_code: str, new_code: str, line: int | None, fa
         defects=defects,
         line=line,
         evidence=evidence,
+        safe=action.kind != "remove",
     )
 
 

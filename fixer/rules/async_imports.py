@@ -49,6 +49,7 @@ class _ModuleUse:
     create_engine_refs: dict[str, int] = field(default_factory=dict)  # uses of each create_engine name outside imports
     engine_assignments: list[tuple[str, str]] = field(default_factory=list)  # (target, func) of `x = create_engine(...)`
     entered: set[int] = field(default_factory=set)  # ids of the top-level statements the rewrite has to walk
+    makes_async_sessions: bool = False  # AsyncSession is called or given as class_ (not only annotated)
 
     def only_async_uses(self, local: str) -> bool:
         """Every use of this `create_engine` builds an engine used the async way: its import can go."""
@@ -157,6 +158,22 @@ class _EngineUse(_Pass):
                 break
 
 
+class _SessionUse(_Pass):
+    """Only where SQLAlchemy's AsyncSession is imported and the project calls sqlmodel's `.exec`: does this
+    module make sessions with it (`AsyncSession(engine)`, `class_=AsyncSession`)? An annotation alone changes
+    nothing at run time, so only a module that makes them needs sqlmodel's class."""
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        names = self.use.async_session_names
+        if _dotted(node.func) in names or any(
+            _dotted(arg.value) in names and (arg.keyword is None or arg.keyword.value == "class_") for arg in node.args
+        ):
+            self.use.makes_async_sessions = True
+
+
 class AsyncImports(FixerCodemod):
     """Import AsyncEngine, AsyncSession, create_async_engine and async_sessionmaker from where they live.
 
@@ -192,6 +209,8 @@ class AsyncImports(FixerCodemod):
         _Imports(self._use).over(tree)
         if self._use.create_engine_names:  # without a `create_engine` import there is no engine to rewrite
             _EngineUse(self._use).over(tree)
+        if self.facts.sqlmodel_exec and ASYNCIO in self._use.imported_modules:
+            _SessionUse(self._use).over(tree)
         return super().transform_module_impl(tree)
 
     def enters(self, statement: cst.BaseStatement) -> bool:
@@ -224,7 +243,7 @@ class AsyncImports(FixerCodemod):
                 # The exports tables decide, by the version that installs: sqlmodel 0.0.8's session module
                 # still imported AsyncEngine (VER-SQLMODEL-ASYNCENGINE), current ones do not.
                 moved.setdefault(self._home(name, module), []).append(alias)
-            elif name == "AsyncSession" and module == ASYNCIO and self.facts.sqlmodel_exec:
+            elif name == "AsyncSession" and module == ASYNCIO and self.facts.sqlmodel_exec and self._use.makes_async_sessions:
                 moved.setdefault(SQLMODEL_ASYNC_SESSION, []).append(alias)
             elif name == "create_engine" and module in SYNC_ENGINE_SOURCES and self._use.only_async_uses(_local_name(alias)):
                 # Swapped in place (and reported with the engine it builds), so the import stays where it stood.

@@ -295,11 +295,16 @@ class AsyncSessionmaker(FixerCodemod):
     TRIGGER = re.compile(rb"\b(?:async_)?sessionmaker\b")
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        if any(isinstance(s, cst.Try) and _NEW_NAME in words(s) for s in tree.body):
+            # `try: from sqlalchemy.ext.asyncio import async_sessionmaker / except ImportError: ...`: the
+            # module handles SQLAlchemy versions itself; an unguarded import would defeat it on 1.4.
+            return tree
         prepass = _Prepass()
         scan(tree, prepass)
         self._mod = prepass.facts
         self._mod.finish()
         self._renamed = False  # some call now needs async_sessionmaker
+        self._parameters: list[set[str]] = []  # parameter names of the enclosing functions
         self._removals: set[tuple[str, str | None, str | None]] = set()
         existing = [
             local
@@ -329,7 +334,20 @@ class AsyncSessionmaker(FixerCodemod):
 
     # ---------------------------------------------------------------- calls
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        params = node.params
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        every += [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
+        self._parameters.append({p.name.value for p in every})
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        self._parameters.pop()
+        return updated_node
+
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        head = (_dotted(original_node.func) or "").partition(".")[0]
+        if any(head in names for names in self._parameters):
+            return updated_node  # a parameter named like the factory (a pytest fixture): not SQLAlchemy's
         qualified = self._mod.qualify(original_node.func)
         if qualified is None:
             return updated_node

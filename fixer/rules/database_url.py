@@ -299,6 +299,8 @@ class DatabaseUrlTextRule(TextRule):
         if not facts.async_db:
             return text, []
         name = path.rsplit("/", 1)[-1]
+        if name == "alembic.ini" and facts.alembic_ini_url_unused:
+            return text, []  # env.py sets the URL itself: this value is never read
         if name == "alembic.ini":
             rewrite: Callable[[list[str]], list[list[tuple[str, str]] | None]] = self._alembic
         elif _COMPOSE_NAME.fullmatch(name):
@@ -812,10 +814,13 @@ class RuntimeUrlNormaliser(FixerCodemod):
     TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"\bcreate_(?:async_)?engine\b")
 
     def visit_Module(self, node: cst.Module) -> bool:
+        from fixer.model import Role
+
         self._wrapped = False
-        if not self.facts.async_db:
-            return False
         path = (self.context.filename or "").replace("\\", "/")
+        # A test builds its engine on the URL it tests with (sqlite, a test server): no platform injects it.
+        if not self.facts.async_db or self.facts.role(path) is Role.TEST:
+            return False
         # The model's view of this module's async engines, in source order, as leave_Call meets them.
         self._sites = [e for e in sorted(self.facts.flow.engines, key=lambda e: e.line) if e.path == path and e.async_use]
         names, self._has_make_url = _defined_names(node)
@@ -824,6 +829,8 @@ class RuntimeUrlNormaliser(FixerCodemod):
     def _judge(self, site) -> tuple[bool, str] | None:
         """(safe, evidence) for wrapping this engine's URL, or None when it must stay as it is."""
         source = site.url
+        if site.sqlite:
+            return None
         if self.facts.normalised_by_project(site) or "str.replace" in source.through:
             return None  # SHAPE-OWN-NORMALISER, SHAPE-OWN-REPLACE: the project already turns it into what it needs
         shipped = self.facts.shipped_for(source.names)

@@ -60,6 +60,8 @@ ASYNCPG_URLS = ProjectModel(
 )
 SA14 = ProjectModel(async_db=True, versions=Versions(effective={"sqlalchemy": "1.4.41", "sqlmodel": "0.0.8"}))
 SA20 = ProjectModel(async_db=True, versions=Versions(effective={"sqlalchemy": "2.0.44"}))
+# Removing a psycopg2 that asyncpg already covers fixes nothing that fails: an unsafe fix.
+UNSAFE = ProjectModel(async_db=True, unsafe_fixes=True)
 
 CASES = [
     Case("seed", "backend/requirements.txt", SEED_BEFORE, SEED_AFTER),
@@ -69,6 +71,13 @@ CASES = [
         "pyproject.toml",
         '[project]\ndependencies = ["sqlmodel>=0.0.24", "psycopg2-binary>=2.9.10", "asyncpg>=0.30.0"]\n',
         '[project]\ndependencies = ["sqlmodel>=0.0.24", "asyncpg>=0.30.0", "sqlalchemy[asyncio]>=2.0"]\n',
+        UNSAFE,
+    ),
+    Case(
+        "pep621-psycopg2-beside-asyncpg-kept",
+        "pyproject.toml",
+        '[project]\ndependencies = ["sqlmodel>=0.0.24", "psycopg2-binary>=2.9.10", "asyncpg>=0.30.0"]\n',
+        '[project]\ndependencies = ["sqlmodel>=0.0.24", "psycopg2-binary>=2.9.10", "asyncpg>=0.30.0", "sqlalchemy[asyncio]>=2.0"]\n',
     ),
     Case(
         # psycopg 3 is an async driver, but `postgresql+asyncpg://` loads asyncpg.
@@ -130,6 +139,7 @@ CASES = [
         "requirements.txt",
         "sqlalchemy[asyncio]==2.0.36\nasyncpg==0.31.0\npsycopg2-binary==2.9.9\nfastapi\n",
         "sqlalchemy[asyncio]==2.0.36\nasyncpg==0.31.0\nfastapi\n",
+        UNSAFE,
     ),
     Case(
         "greenlet-present",
@@ -507,14 +517,15 @@ def test_pyproject_main_asyncpg_covers_extras(rule: AsyncDriverDependency) -> No
         '[project]\nname = "b"\ndependencies = [\n    "sqlalchemy[asyncio]>=2.0.30",\n    "asyncpg>=0.31",\n]\n\n'
         '[project.optional-dependencies]\nsync = [\n    "psycopg2-binary",  # for scripts\n    "typer",\n]\n'
     )
-    new, findings = rule.fix("pyproject.toml", text, ASYNC)
+    assert rule.fix("pyproject.toml", text, ASYNC) == (text, [])
+    new, findings = rule.fix("pyproject.toml", text, UNSAFE)
     assert new == (
         '[project]\nname = "b"\ndependencies = [\n    "sqlalchemy[asyncio]>=2.0.30",\n    "asyncpg>=0.31",\n]\n\n'
         '[project.optional-dependencies]\nsync = [\n    "typer",\n]\n'
     )
     (finding,) = findings
     assert finding.old_code == '"psycopg2-binary"' and finding.new_code == "" and finding.line == 10
-    assert rule.fix("pyproject.toml", new, ASYNC) == (new, [])
+    assert rule.fix("pyproject.toml", new, UNSAFE) == (new, [])
 
 
 def test_pyproject_lines(rule: AsyncDriverDependency) -> None:

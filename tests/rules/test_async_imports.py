@@ -93,11 +93,18 @@ class TestAsyncImports(CodemodTest):
         )
 
     def test_sqlalchemy_async_session_becomes_sqlmodels_where_exec_is_used(self) -> None:
+        # The sessions this module makes get `.exec` called on them: they must be sqlmodel's.
         self.check(
-            "from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine\n",
-            "from sqlalchemy.ext.asyncio import create_async_engine\nfrom sqlmodel.ext.asyncio.session import AsyncSession\n",
+            "from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine\nmaker = sessionmaker(engine, class_=AsyncSession)\n",
+            "from sqlalchemy.ext.asyncio import create_async_engine\nfrom sqlmodel.ext.asyncio.session import AsyncSession\n"
+            "maker = sessionmaker(engine, class_=AsyncSession)\n",
             ASYNC_EXEC,
         )
+
+    def test_an_annotation_of_sqlalchemys_async_session_is_left_alone(self) -> None:
+        # Only annotated here: the session comes from a factory elsewhere, and the annotation runs nothing.
+        source = "from sqlalchemy.ext.asyncio import AsyncSession\n\nasync def read(session: AsyncSession) -> None:\n    await session.exec(q)\n"
+        self.assertCodemod(source, source, facts=ASYNC_EXEC)
 
     def test_async_session_without_exec_goes_to_sqlalchemy(self) -> None:
         self.check("from sqlalchemy import AsyncSession\n", "from sqlalchemy.ext.asyncio import AsyncSession\n")

@@ -424,6 +424,32 @@ class AsyncSessionmakerTest(CodemodTest):
         self.assertIn("maker = async_sessionmaker(bind=engine, autoflush=False, expire_on_commit=False)", new)
         self.assertEqual([(f.fixed, f.safe) for f in found], [(True, True)])
 
+    def test_a_version_shim_is_left_alone(self) -> None:
+        self.unchanged(
+            """
+            try:
+                from sqlalchemy.ext.asyncio import async_sessionmaker
+            except ImportError:
+                from sqlalchemy.orm import sessionmaker as async_sessionmaker
+            from sqlalchemy.orm import sessionmaker
+
+            maker = sessionmaker(bind=engine)
+            other = async_sessionmaker(engine)
+            """
+        )
+
+    def test_a_parameter_named_async_sessionmaker_is_not_the_factory(self) -> None:
+        # A pytest fixture handing a session factory to a test under the class's name.
+        self.unchanged(
+            """
+            from sqlalchemy.ext.asyncio import async_sessionmaker
+
+            async def test_session(async_sessionmaker):
+                async with async_sessionmaker() as session:
+                    pass
+            """
+        )
+
     def test_module_level_variable_named_async_sessionmaker(self) -> None:
         # at module level the right side is evaluated first, so shadowing the import there is harmless
         self.check(

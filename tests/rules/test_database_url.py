@@ -723,3 +723,9 @@ def test_make_url_import_lands_in_the_third_party_section() -> None:
         "import os\n\nfrom sqlalchemy.ext.asyncio import create_async_engine\nfrom sqlalchemy.engine import make_url\n\n"
         "from app.config import settings\n\n\ndef to_async_database_url("
     ), new
+
+
+def test_alembic_ini_url_that_env_py_overrides_is_left_alone() -> None:
+    # env.py calls config.set_main_option("sqlalchemy.url", ...): the ini's value is never read.
+    text = "[alembic]\nsqlalchemy.url = postgresql://u@db/app\n"
+    assert fix("alembic.ini", text, ProjectModel(async_db=True, alembic_ini_url_unused=True)) == (text, [])
