@@ -14,6 +14,7 @@ environment variable or `.env`/compose key that only sync engines read).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import ClassVar
 
 import libcst as cst
@@ -95,6 +96,8 @@ class SyncDriverUrlCodemod(FixerCodemod):
     def visit_Module(self, node: cst.Module) -> bool:
         self._read_as: list[list[str]] = []
         self._sync_call = 0
+        path = (self.context.filename or "").replace("\\", "/")
+        self._sites = [e for e in sorted(self.facts.flow.engines, key=lambda e: e.line) if e.path == path and not e.async_use]
         return applies(self.facts)
 
     def enters(self, statement: cst.BaseStatement) -> bool:
@@ -124,9 +127,34 @@ class SyncDriverUrlCodemod(FixerCodemod):
         self._read_as.append([key.evaluated_value] if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str) else [])
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        self._sync_call -= _name(original_node.func) in _SYNC_FACTORIES
+        sync = _name(original_node.func) in _SYNC_FACTORIES
+        self._sync_call -= sync
         self._read_as.pop()
+        if sync and self._sites:
+            self._runtime_url(self._sites.pop(0), original_node)
         return updated_node
+
+    def _runtime_url(self, site, call: cst.Call) -> None:
+        """A URL read at run time cannot be fixed here: say so, unless the project shows it names its driver."""
+        literal = call.args and isinstance(call.args[0].value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
+        if site.sqlite or literal or (site.url.literal is not None and not site.url.names):
+            return
+        shipped = self.facts.shipped_for(site.url.names)
+        if shipped and all(s.scheme not in ("postgres", "postgresql") for s in shipped):
+            return  # postgresql+psycopg2://, sqlite, ...: every value the project shows names its driver
+        finding = _finding(self.facts, "read at run time", self.code(call), "")
+        self.report(
+            replace(
+                finding,
+                fixed=False,
+                new_code="create_engine(make_url(url).set(drivername='postgresql+psycopg2'))",
+                explanation=(
+                    "The URL comes from settings or the environment, where a platform injects `postgresql://`: set "
+                    "the driver where the engine is made (`make_url(url).set(drivername=\"postgresql+psycopg2\")`), "
+                    "write the variable as `postgresql+psycopg2://`, or install `psycopg[binary]`."
+                ),
+            )
+        )
 
     def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> cst.BaseExpression:
         if "b" in updated_node.prefix.lower() or not _DEFAULT_SCHEME.match(updated_node.value[len(updated_node.prefix) + len(updated_node.quote) :]):

@@ -66,3 +66,10 @@ def test_env_lines_read_only_by_sync_engines() -> None:
     assert new == "# db\nDATABASE_URL=postgresql+psycopg2://localhost/app\r\nOTHER=postgresql://localhost/x\n"
     assert [f.line for f in findings] == [2]
     assert rule.fix(".env.example", new, MODEL) == (new, [])
+
+
+def test_a_url_read_at_run_time_is_reported_for_a_person() -> None:
+    new, findings = run("engine = create_engine(settings.DATABASE_URL)\n")
+    assert new == "engine = create_engine(settings.DATABASE_URL)\n"
+    assert [(f.fixed, f.rule) for f in findings] == [(False, "FX005")]
+    assert "make_url(url).set(drivername" in findings[0].explanation
