@@ -28,6 +28,7 @@ RULE_ID = "FX005"
 RULE_NAME = "sync-driver-url"
 _DEFAULT_SCHEME = re.compile(r"(?<![\w+.-])(?:postgres|postgresql)://")
 _SYNC_FACTORIES = frozenset({"create_engine", "engine_from_config"})
+_ENTERED = _SYNC_FACTORIES | {POSTGRES_STRING}
 _ERROR = "ModuleNotFoundError: No module named 'psycopg'"
 _KEY = re.compile(r"\s*(?:export\s+|-\s*)?[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?\s*[=:]")
 
@@ -91,7 +92,7 @@ class SyncDriverUrlCodemod(FixerCodemod):
     RULE_ID: ClassVar[str] = RULE_ID
     RULE_NAME: ClassVar[str] = RULE_NAME
     DEFECTS: ClassVar[tuple[str, ...]] = ("ENG-SYNC-DEFAULT-DRIVER",)
-    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"postgres(?:ql)?://")
+    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"postgres(?:ql)?://|\b(?:create_engine|engine_from_config)\b")
 
     def visit_Module(self, node: cst.Module) -> bool:
         self._read_as: list[list[str]] = []
@@ -101,7 +102,7 @@ class SyncDriverUrlCodemod(FixerCodemod):
         return applies(self.facts)
 
     def enters(self, statement: cst.BaseStatement) -> bool:
-        return POSTGRES_STRING in words(statement)
+        return not words(statement).isdisjoint(_ENTERED)
 
     def visit_Expr(self, node: cst.Expr) -> bool:
         return not isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
