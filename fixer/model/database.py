@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 # The run-time normaliser FX004 adds: fixer's own, so not a sign that the project handles its URLs itself (a
 # run on a half-applied tree must reach the same end as a run on the untouched one).
 FIXER_NORMALISER = "to_async_database_url"
+# What `through` records for a URL the project rebuilds in place (no helper function): normalised all the same.
+INLINE_NORMALISER = "<inline>"
 SYNC_FACTORIES = frozenset({"create_engine", "engine_from_config"})
 ASYNC_FACTORIES = frozenset({"create_async_engine", "async_engine_from_config"})
 _ENV_READERS = frozenset({"getenv", "get", "environ"})
@@ -115,16 +117,18 @@ class _Module(ast.NodeVisitor):
     def __init__(self, path: str, text: str, tree: ast.Module) -> None:
         self.path = path
         self.text = text
-        self.assigned: dict[str, ast.AST] = {}
-        for statement in tree.body:
-            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-                target = _dotted(statement.targets[0])
-                if target:
-                    self.assigned[target] = statement.value
-            elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
-                target = _dotted(statement.target)
-                if target:
-                    self.assigned[target] = statement.value
+        # Every value each name is given anywhere in the module: a URL is often set, then rewritten in `if`
+        # branches (`DATABASE_URL = DATABASE_URL.replace(...)`), and each branch may reach the engine.
+        self.assigned: dict[str, list[ast.AST]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = _dotted(node.targets[0]), node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = _dotted(node.target), node.value
+            else:
+                continue
+            if target:
+                self.assigned.setdefault(target, []).append(value)
         self.engines: list[EngineSite] = []
         self.rewrites: list[UrlRewrite] = []
         self.helpers: set[str] = set()
@@ -142,14 +146,19 @@ class _Module(ast.NodeVisitor):
         if literal is not None:
             return UrlSource(literal=literal)
         if isinstance(node, ast.JoinedStr):
-            head = node.values[0] if node.values else None
-            return UrlSource(literal=_string(head) if head is not None else None)
+            head = _string(node.values[0]) if node.values else None
+            if head and _NORMALISER_TEXT.search(head) and len(node.values) > 1:
+                # f"postgresql+asyncpg://{parsed.netloc}{parsed.path}": the project builds the async URL itself
+                return UrlSource(literal=head, through=(INLINE_NORMALISER,))
+            return UrlSource(literal=head)
         if isinstance(node, ast.Subscript):  # os.environ["DATABASE_URL"]
             key = _string(node.slice)
             return UrlSource(names=(key,)) if key else UrlSource()
         if isinstance(node, ast.Name):
-            value = self.assigned.get(node.id)
-            return self.source(value, depth + 1) if value is not None else UrlSource(names=(node.id,))
+            values = self.assigned.get(node.id)
+            if not values:
+                return UrlSource(names=(node.id,))
+            return _merge(self.source(value, depth + 1) for value in values)
         if isinstance(node, ast.Attribute):
             return UrlSource(names=(node.attr,))
         if isinstance(node, ast.BoolOp):  # os.getenv("A") or "postgresql://..."
@@ -164,6 +173,10 @@ class _Module(ast.NodeVisitor):
             if isinstance(node.func, ast.Attribute) and node.func.attr == "replace":
                 inner = self.source(node.func.value, depth + 1)
                 return UrlSource(inner.names, inner.literal, (*inner.through, "str.replace"))
+            if any(_NORMALISER_TEXT.search(_string(n) or "") for n in ast.walk(node)):
+                # urlunparse(("postgresql+asyncpg", ...)), f"...{...}".replace("sslmode", "ssl"): built in place
+                inner = _merge(self.source(arg, depth + 1) for arg in ast.walk(node) if isinstance(arg, (ast.Name, ast.Attribute)))
+                return UrlSource(inner.names, inner.literal, (*inner.through, INLINE_NORMALISER))
             if node.args:
                 inner = self.source(node.args[0], depth + 1)
                 return UrlSource(inner.names, inner.literal, (*inner.through, last))
@@ -271,8 +284,8 @@ class _Module(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _target_of(self, call: ast.Call) -> str | None:
-        for name, value in self.assigned.items():
-            if value is call:
+        for name, values in self.assigned.items():
+            if any(value is call for value in values):
                 return name
         return None
 
@@ -292,13 +305,13 @@ class _Module(ast.NodeVisitor):
 
 
 def _merge(parts: Iterable[UrlSource]) -> UrlSource:
-    names: list[str] = []
+    names: dict[str, None] = {}
     literal = None
-    through: list[str] = []
+    through: dict[str, None] = {}
     for part in parts:
-        names += part.names
+        names.update(dict.fromkeys(part.names))
         literal = literal or part.literal
-        through += part.through
+        through.update(dict.fromkeys(part.through))
     return UrlSource(tuple(names), literal, tuple(through))
 
 
@@ -336,7 +349,7 @@ def read_python(python: Iterable[tuple[str, bytes]]) -> DatabaseFlow:
         engines=tuple(engines),
         shipped=tuple(shipped),
         rewrites=tuple(rewrites),
-        url_helpers=frozenset(helpers),
+        url_helpers=frozenset(helpers | {INLINE_NORMALISER}),
         settings_fields=frozenset(fields),
         expired_reads=tuple(expired),
     )

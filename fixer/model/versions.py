@@ -41,16 +41,28 @@ class Versions:
     effective: Mapping[str, str] = field(default_factory=dict)  # name -> the version that installs
     why: Mapping[str, str] = field(default_factory=dict)  # name -> how `effective` was decided, for reports
     files: tuple[str, ...] = ()  # the dependency files read
+    # What other install routes give (requirements files beside a lock file): name -> version, per route.
+    alternatives: tuple[Mapping[str, str], ...] = ()
 
     def version(self, dist: str) -> Version | None:
         value = self.effective.get(canonicalize_name(dist))
         return Version(value) if value else None
 
+    def _installable(self, dist: str) -> list[Version]:
+        name = canonicalize_name(dist)
+        return [Version(route[name]) for route in (self.effective, *self.alternatives) if route.get(name)]
+
     def supports(self, dist: str, specifier: str) -> bool:
-        """Whether the version that installs satisfies `specifier`; True when fixer cannot tell (no version
-        known): a rule is held back only by what the project shows, never by what fixer does not know."""
-        version = self.version(dist)
-        return version is None or SpecifierSet(specifier).contains(version, prereleases=True)
+        """Whether every version that installs (by any route) satisfies `specifier`; True when fixer cannot tell
+        (no version known): a rule is held back only by what the project shows, never by what fixer does not know."""
+        spec = SpecifierSet(specifier)
+        return all(spec.contains(version, prereleases=True) for version in self._installable(dist))
+
+    def may_install(self, dist: str, specifier: str) -> bool:
+        """Whether some install route gives a version that satisfies `specifier` (True when unknown)."""
+        versions = self._installable(dist)
+        spec = SpecifierSet(specifier)
+        return not versions or any(spec.contains(version, prereleases=True) for version in versions)
 
     def declares(self, dist: str) -> bool:
         return canonicalize_name(dist) in self.declared
@@ -209,12 +221,29 @@ def _pyproject(doc: dict, found: _Collected) -> None:
 
 
 def resolve(found: _Collected) -> Versions:
+    """The versions each install route gives: the lock file's, and, where requirements files exist beside a lock
+    (a Dockerfile's `pip install -r`, which ignores the lock), what the declared ranges give a fresh install."""
+    effective, why = _route(found, found.locked)
+    routes = [effective]
+    if found.locked and any(_REQUIREMENTS_NAME.fullmatch(posixpath.basename(f)) for f in found.files):
+        routes.append(_route(found, {})[0])
+    return Versions(
+        declared={k: str(v) for k, v in found.declared.items()},
+        locked=dict(found.locked),
+        effective=effective,
+        why=why,
+        files=tuple(found.files),
+        alternatives=tuple(routes[1:]),
+    )
+
+
+def _route(found: _Collected, locked: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     from fixer import tables
 
     chosen: dict[str, Version] = {}
     why: dict[str, str] = {}
     for name, spec in found.declared.items():
-        if name in found.locked:
+        if name in locked:
             continue
         version = _newest_compatible(name, spec, found, tables)
         if version is not None:
@@ -222,7 +251,7 @@ def resolve(found: _Collected) -> Versions:
     # What the chosen versions require of others caps those others (sqlmodel 0.0.8 -> SQLAlchemy<=1.4.41).
     caps: dict[str, SpecifierSet] = {}
     cap_reasons: dict[str, list[str]] = {}
-    for name, version in list(chosen.items()) + [(n, _version(v)) for n, v in found.locked.items()]:
+    for name, version in list(chosen.items()) + [(n, _version(v)) for n, v in locked.items()]:
         if version is None:
             continue
         for req in _requires(tables, name, version, found.extras.get(name, set())):
@@ -231,9 +260,9 @@ def resolve(found: _Collected) -> Versions:
             if str(req.specifier):
                 cap_reasons.setdefault(other, []).append(f"{name} {version} requires {req.name}{req.specifier}")
     effective: dict[str, str] = {}
-    for name in sorted(set(found.declared) | set(caps) | set(found.locked)):
-        if name in found.locked:
-            effective[name] = found.locked[name]
+    for name in sorted(set(found.declared) | set(caps) | set(locked)):
+        if name in locked:
+            effective[name] = locked[name]
             why[name] = "locked"
             continue
         spec = found.declared.get(name, SpecifierSet()) & caps.get(name, SpecifierSet())
@@ -247,13 +276,7 @@ def resolve(found: _Collected) -> Versions:
         reasons = ([f"declared {name}{found.declared[name]}"] if str(found.declared.get(name, "")) else [])
         reasons += cap_reasons.get(name, [])
         why[name] = "; ".join(reasons) if reasons else "newest release"
-    return Versions(
-        declared={k: str(v) for k, v in found.declared.items()},
-        locked=dict(found.locked),
-        effective=effective,
-        why=why,
-        files=tuple(found.files),
-    )
+    return effective, why
 
 
 def _version(text: str) -> Version | None:

@@ -139,7 +139,7 @@ def _plan(
     lists_db = added_asyncpg or any(e.name in _DB_LIBS or e.name in _PSYCOPG2 for e in entries)
     # Before SQLAlchemy 2.1, greenlet comes with SQLAlchemy itself: the extra (and its >=2.0) would only
     # conflict with a project held on 1.4 (VER-SA14-SESSIONMAKER).
-    greenlet_missing = facts.versions.supports("sqlalchemy", ">=2.1")
+    greenlet_missing = facts.versions.may_install("sqlalchemy", ">=2.1")
     if lists_db and greenlet_missing and not any(e.provides_greenlet() for e in everything):
         sqlalchemy = [e for e in entries if e.name == "sqlalchemy"]
         if sqlalchemy:

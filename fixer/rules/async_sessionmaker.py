@@ -389,7 +389,7 @@ class AsyncSessionmaker(FixerCodemod):
         expire_wrong = (expire is None and not mapping) or (expire is not None and _is_true(args[expire].value))
         shown = self.facts.flow.expired_reads
         unsafe = self.facts.unsafe_fixes
-        do_rename = rename and (_class_arg(original) is None or autocommit_true or bool(shown) or unsafe)
+        do_rename = rename and (_class_arg(original) is None or autocommit_true or (expire_wrong and bool(shown)) or unsafe)
         do_expire = expire_wrong and (do_rename or bool(shown) or unsafe)
         if (rename and not do_rename) or (expire_wrong and not do_expire):
             offered, flags = self._rewrite(original, updated, rename=rename, expire=True)

@@ -38,7 +38,7 @@ def applies(model: ProjectModel) -> bool:
     versions = model.versions
     return (
         versions.version("sqlalchemy") is not None
-        and versions.supports("sqlalchemy", ">=2.1")
+        and versions.may_install("sqlalchemy", ">=2.1")
         and (versions.declares("psycopg2-binary") or versions.declares("psycopg2"))
         and not (versions.declares("psycopg") or versions.declares("psycopg-binary") or versions.declares("psycopg-c"))
     )
@@ -97,6 +97,7 @@ class SyncDriverUrlCodemod(FixerCodemod):
     def visit_Module(self, node: cst.Module) -> bool:
         self._read_as: list[list[str]] = []
         self._sync_call = 0
+        self._fixed_names: set[str] = set()  # names whose URL this module now gives with the driver
         path = (self.context.filename or "").replace("\\", "/")
         self._sites = [e for e in sorted(self.facts.flow.engines, key=lambda e: e.line) if e.path == path and not e.async_use]
         return applies(self.facts)
@@ -106,6 +107,9 @@ class SyncDriverUrlCodemod(FixerCodemod):
 
     def visit_Expr(self, node: cst.Expr) -> bool:
         return not isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
+
+    def visit_Comparison(self, node: cst.Comparison) -> bool:
+        return False  # `if url == "postgresql+psycopg2://..."` tests the input: rewriting it changes the test
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._read_as.append([_name(t.target) for t in node.targets if _name(t.target)])
@@ -140,6 +144,8 @@ class SyncDriverUrlCodemod(FixerCodemod):
         literal = call.args and isinstance(call.args[0].value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
         if site.sqlite or literal or (site.url.literal is not None and not site.url.names):
             return
+        if any(name.upper() in self._fixed_names for name in site.url.names):
+            return  # the value this module gives it now names the driver
         shipped = self.facts.shipped_for(site.url.names)
         if shipped and all(s.scheme not in ("postgres", "postgresql") for s in shipped):
             return  # postgresql+psycopg2://, sqlite, ...: every value the project shows names its driver
@@ -164,6 +170,7 @@ class SyncDriverUrlCodemod(FixerCodemod):
         names = next((names for names in reversed(self._read_as) if names), [])
         if not (self._sync_call or _sync_only(self.facts, names)):
             return updated_node
+        self._fixed_names.update(name.upper() for name in names)
         new = updated_node.with_changes(value=_DEFAULT_SCHEME.sub("postgresql+psycopg2://", updated_node.value, count=1))
         self.report(_finding(self.facts, "a Python string literal", self.code(original_node), self.code(new)))
         return new

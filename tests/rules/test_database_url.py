@@ -729,3 +729,9 @@ def test_alembic_ini_url_that_env_py_overrides_is_left_alone() -> None:
     # env.py calls config.set_main_option("sqlalchemy.url", ...): the ini's value is never read.
     text = "[alembic]\nsqlalchemy.url = postgresql://u@db/app\n"
     assert fix("alembic.ini", text, ProjectModel(async_db=True, alembic_ini_url_unused=True)) == (text, [])
+
+
+def test_a_url_compared_against_is_not_rewritten() -> None:
+    # The project's sentinel for "the default URL": the literal tests the input, it is not a URL given.
+    source = 'if URL == "postgresql+psycopg2://user:password@localhost/db":\n    URL = "sqlite+aiosqlite:///./app.db"\n'
+    assert run(DatabaseUrlCodemod, source) == (source, [])
