@@ -176,8 +176,10 @@ def count_hunks(patch: str) -> tuple[int, int]:
 def find_requirements(backend: Path) -> tuple[str, Path | None]:
     """('requirements', file) | ('pyproject', file) | ('none', None), as `fixer verify` picks them."""
     req = backend / "requirements.txt"
-    if req.is_file():
-        return "requirements", req
+    if req.is_file() and any(
+        l.strip() and not l.lstrip().startswith("#") for l in req.read_text(errors="replace").splitlines()
+    ):
+        return "requirements", req  # an empty requirements.txt is passed over, as pip would install nothing
     pp = backend / "pyproject.toml"
     if pp.is_file():
         return "pyproject", pp
@@ -254,6 +256,34 @@ def req_hash(kind: str, path: Path | None) -> str:
     return h.hexdigest()[:16]
 
 
+def local_wheel_args(work: Path) -> list[str]:
+    """uv reads no pip configuration: hand it pip's find-links folders, and pin the heavy packages whose
+    wheels lie there (torch's CPU build) so that an install never pulls gigabytes of CUDA wheels."""
+    dirs = [d for d in re.split(r"[\s]+", os.environ.get("PIP_FIND_LINKS", "")) if d]
+    try:
+        out = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.find-links"],
+                             capture_output=True, text=True, timeout=30).stdout
+        dirs += out.split()
+    except Exception:  # noqa: BLE001
+        pass
+    args: list[str] = []
+    pins: dict[str, str] = {}
+    for d in dict.fromkeys(dirs):
+        if not Path(d).is_dir():
+            continue
+        args += ["--find-links", d]
+        for whl in Path(d).glob("*.whl"):
+            name, version = whl.name.split("-")[:2]
+            if name.lower() in ("torch", "torchvision", "torchaudio"):
+                pins[name.lower()] = version
+    if pins:
+        work.mkdir(parents=True, exist_ok=True)
+        f = work / "overrides.txt"
+        f.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())))
+        args += ["--override", str(f)]
+    return args
+
+
 def uv_exe() -> str | None:
     cand = Path(sys.executable).parent / "uv"
     return str(cand) if cand.exists() else shutil.which("uv")
@@ -307,7 +337,8 @@ def build_venv(backend: Path, cache: Path, log: Path) -> tuple[str, Path | None,
 
         if uv:
             run([uv, "venv", "-q", "--python", sys.executable, str(venv)], backend)
-            install = lambda args: run([uv, "pip", "install", "--python", str(py), *args], backend)  # noqa: E731
+            extra = local_wheel_args(cache)
+            install = lambda args: run([uv, "pip", "install", "--python", str(py), *extra, *args], backend)  # noqa: E731
         else:
             run([sys.executable, "-m", "venv", str(venv)], backend)
             install = lambda args: run([str(py), "-m", "pip", "install", "-q", *args], backend)  # noqa: E731
