@@ -559,7 +559,19 @@ def main(argv: list[str] | None = None) -> int:
         with cf.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
             list(pool.map(job, rows))
 
-    ordered = [results[r.short_name] for r in rows]
+    # A partial run (--only) updates its rows in the last full results and prints the whole table.
+    all_rows = read_tsv(a.tsv)
+    previous = {}
+    js = a.out / "realworld.json"
+    if a.only and js.exists():
+        previous = {d["name"]: Result(**d) for d in json.loads(js.read_text())}
+    kinds = {r.short_name: r.kind for r in all_rows}
+    ordered = []
+    for r in all_rows:
+        res = results.get(r.short_name) or previous.get(r.short_name)
+        if res is not None:
+            res.kind = kinds[r.short_name]
+            ordered.append(res)
     md = table(ordered)
     (a.out / "realworld.md").write_text(md)
     (a.out / "realworld.json").write_text(json.dumps([asdict(r) for r in ordered], indent=2))
