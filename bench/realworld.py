@@ -91,6 +91,7 @@ class Result:
     import_before: str = ""
     import_after: str = ""
     error: str = ""
+    dummies: list = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -316,9 +317,10 @@ def build_venv(backend: Path, cache: Path, log: Path) -> tuple[str, Path | None,
     py = venv / "bin" / "python"
     marker = venv / ".fixer-rw.json"
     with _lock(key):
-        if marker.exists():
+        if marker.exists():  # only successful installs are cached: a failure (network, resolver) is retried
             info = json.loads(marker.read_text())
-            return info["status"], (py if info["status"].startswith("ok") else None), info["what"]
+            if info["status"].startswith("ok"):
+                return info["status"], py, info["what"]
         if venv.exists():
             shutil.rmtree(venv)
         uv = uv_exe()
@@ -391,29 +393,68 @@ def env_from_examples(backend: Path) -> dict[str, str]:
     return env
 
 
-def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str) -> str:
+def dummy_value(name: str) -> str:
+    n = name.upper()
+    if re.search(r"(DATABASE|DB|POSTGRES|NEON).*(URL|URI|DSN)$", n):
+        return PLATFORM_URL
+    if "PORT" in n:
+        return "5432"
+    if re.search(r"(^USE_|^ENABLE|^VALIDATE_|_TLS$|_SSL|STARTTLS|^DEBUG$|_ENABLED$|^IS_)", n):
+        return "false"
+    if "EMAIL" in n or n.endswith("_FROM") or n.endswith("SUPERUSER"):
+        return "admin@example.com"
+    if re.search(r"(MINUTES|HOURS|DAYS|SECONDS|SIZE|COUNT|LIMIT|EXPIRE|TIMEOUT|WORKERS|CONCURRENCY)", n):
+        return "60"
+    if re.search(r"(URL|URI|ORIGIN|HOST)", n):
+        return "http://localhost"
+    return "dummy-" + "x" * 32
+
+
+def missing_settings(stderr: str) -> list[str]:
+    """Names a settings class reports missing (pydantic 1 and 2), or a KeyError on an UPPER_CASE name."""
+    names = re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)\n\s+[Ff]ield required", stderr, re.M)
+    names += re.findall(r"^KeyError: '([A-Z][A-Z0-9_]+)'", stderr, re.M)
+    return list(dict.fromkeys(names))
+
+
+def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: Path | None = None) -> tuple[str, list[str]]:
+    """Import MOD and get ATTR as `uvicorn MOD:ATTR` would, from run_from, with a platform DATABASE_URL.
+    Settings the import reports missing get dummy values (up to 4 retries); returns (result, dummies)."""
     mod, _, attr = entrypoint.partition(":")
     attr = attr or "app"
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
     for k, v in env_from_examples(backend).items():
-        env.setdefault(k, v)
+        env.setdefault(k, v if v != "dummy" else dummy_value(k))
     for k, v in DUMMY_ENV.items():
         env.setdefault(k, v)
-    for k in list(env):
-        if re.fullmatch(r"(ASYNC_)?(DATABASE|DB|POSTGRES|NEON)_?(URL|URI|DATABASE_URL)", k):
-            env[k] = PLATFORM_URL
     env["DATABASE_URL"] = PLATFORM_URL
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     code = f"import importlib; m = importlib.import_module({mod!r}); getattr(m, {attr!r})"
-    try:
-        p = subprocess.run(
-            [str(py), "-c", code], cwd=run_from, env=env, capture_output=True, text=True, timeout=IMPORT_TIMEOUT
-        )
-    except subprocess.TimeoutExpired:
-        return f"timeout ({IMPORT_TIMEOUT} s)"
-    if p.returncode == 0:
-        return "ok"
-    return first_error(p.stderr) or f"exit {p.returncode}"
+    added: list[str] = []
+    logs = []
+    result = ""
+    for _ in range(5):
+        try:
+            p = subprocess.run(
+                [str(py), "-c", code], cwd=run_from, env=env, capture_output=True, text=True, timeout=IMPORT_TIMEOUT
+            )
+        except subprocess.TimeoutExpired:
+            result = f"timeout ({IMPORT_TIMEOUT} s)"
+            break
+        logs.append(f"$ env {' '.join(added)} python -c {code!r}  (cwd {run_from})\n{p.stderr[-6000:]}\n")
+        if p.returncode == 0:
+            result = "ok"
+            break
+        result = first_error(p.stderr) or f"exit {p.returncode}"
+        new = [n for n in missing_settings(p.stderr) if n not in added]
+        if not new:
+            break
+        for n in new:
+            env[n] = dummy_value(n)
+            added.append(n)
+    if log is not None:
+        log.write_text("".join(logs))
+    return result, added
 
 
 def first_error(stderr: str) -> str:
@@ -487,7 +528,11 @@ def check_imports(row: Row, res: Result, work: Path, out: Path, cache: Path) -> 
         if py is None:
             setattr(res, f"import_{side}", f"not run ({status})")
             continue
-        setattr(res, f"import_{side}", import_check(py, tree / row.run_from, backend, row.entrypoint))
+        result, added = import_check(py, tree / row.run_from, backend, row.entrypoint,
+                                     out / f"{row.short_name}.import-{side}.log")
+        setattr(res, f"import_{side}", result)
+        if added:
+            res.dummies = sorted(set(res.dummies) | set(added))
     return res
 
 
