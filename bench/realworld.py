@@ -51,8 +51,6 @@ DUMMY_ENV = {
     "COHERE_API_KEY": "dummy",
     "GROQ_API_KEY": "dummy",
     "OPENROUTER_API_KEY": "dummy",
-    "ENVIRONMENT": "development",
-    "ENV": "development",
 }
 IMPORT_TIMEOUT = 60
 INSTALL_TIMEOUT = 900
@@ -338,9 +336,9 @@ def build_venv(backend: Path, cache: Path, log: Path) -> tuple[str, Path | None,
             return p
 
         if uv:
-            run([uv, "venv", "-q", "--python", sys.executable, str(venv)], backend)
+            run([uv, "venv", "-q", "--no-config", "--python", sys.executable, str(venv)], backend)
             extra = local_wheel_args(cache)
-            install = lambda args: run([uv, "pip", "install", "--python", str(py), *extra, *args], backend)  # noqa: E731
+            install = lambda args: run([uv, "pip", "install", "--no-config", "--python", str(py), *extra, *args], backend)  # noqa: E731
         else:
             run([sys.executable, "-m", "venv", str(venv)], backend)
             install = lambda args: run([str(py), "-m", "pip", "install", "-q", *args], backend)  # noqa: E731
@@ -388,7 +386,11 @@ def env_from_examples(backend: Path) -> dict[str, str]:
         for line in f.read_text(errors="replace").splitlines():
             m = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$", line)
             if m and m.group(1) not in env:
-                val = m.group(2).strip().strip("'\"")
+                val = m.group(2).strip()
+                if val[:1] in ("'", '"'):
+                    val = val[1:].split(val[0], 1)[0]
+                else:
+                    val = re.split(r"\s+#", val, 1)[0].strip()  # an inline comment, as python-dotenv reads it
                 env[m.group(1)] = val or "dummy"
     return env
 
@@ -423,7 +425,9 @@ def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: 
     mod, _, attr = entrypoint.partition(":")
     attr = attr or "app"
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
-    for k, v in env_from_examples(backend).items():
+    examples = env_from_examples(backend)
+    for k, v in examples.items():
+        v = re.sub(r"\$\{(\w+)\}", lambda m: examples.get(m.group(1), os.environ.get(m.group(1), "")), v)
         env.setdefault(k, v if v != "dummy" else dummy_value(k))
     for k, v in DUMMY_ENV.items():
         env.setdefault(k, v)
@@ -441,11 +445,12 @@ def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: 
         except subprocess.TimeoutExpired:
             result = f"timeout ({IMPORT_TIMEOUT} s)"
             break
-        logs.append(f"$ env {' '.join(added)} python -c {code!r}  (cwd {run_from})\n{p.stderr[-6000:]}\n")
+        logs.append(f"$ env {' '.join(added)} python -c {code!r}  (cwd {run_from})\n"
+                    f"--- stdout\n{p.stdout[-3000:]}\n--- stderr\n{p.stderr[-6000:]}\n")
         if p.returncode == 0:
             result = "ok"
             break
-        result = first_error(p.stderr) or f"exit {p.returncode}"
+        result = first_error(p.stderr if "Traceback" in p.stderr else p.stderr + "\n" + p.stdout) or f"exit {p.returncode}"
         new = [n for n in missing_settings(p.stderr) if n not in added]
         if not new:
             break
@@ -458,12 +463,18 @@ def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: 
 
 
 def first_error(stderr: str) -> str:
-    """The exception line of the (last) traceback: what a user sees first when the import fails."""
+    """The exception line of the last traceback (what uvicorn would die with), else the last line."""
+    if "Traceback (most recent call last):" in stderr:
+        tail = stderr.rsplit("Traceback (most recent call last):", 1)[1]
+        lines = [l.rstrip() for l in tail.splitlines() if l.strip() and not l[:1].isspace()]
+        if lines:
+            return lines[-1][:300]
     lines = [l.rstrip() for l in stderr.splitlines() if l.strip()]
+    errors = [l for l in lines if re.search(r"\b(ERROR|CRITICAL|FATAL)\b", l)]
+    if errors:  # an app that logs its error and calls sys.exit(1)
+        return errors[-1][:300]
     for l in reversed(lines):
-        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Warning|Interrupt|Greenlet|NotFound)\b.*", l) or re.match(
-            r"^[a-z_][\w.]*\.[A-Z]\w+: ", l
-        ):
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Warning|Interrupt|Greenlet|NotFound)\b.*", l):
             return l[:300]
     return (lines[-1] if lines else "")[:300]
 
