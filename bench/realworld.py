@@ -421,7 +421,7 @@ def missing_settings(stderr: str) -> list[str]:
 
 def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: Path | None = None) -> tuple[str, list[str]]:
     """Import MOD and get ATTR as `uvicorn MOD:ATTR` would, from run_from, with a platform DATABASE_URL.
-    Settings the import reports missing get dummy values (up to 4 retries); returns (result, dummies)."""
+    Settings the import reports missing get dummy values (up to 11 retries); returns (result, dummies)."""
     mod, _, attr = entrypoint.partition(":")
     attr = attr or "app"
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
@@ -437,7 +437,7 @@ def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: 
     added: list[str] = []
     logs = []
     result = ""
-    for _ in range(5):
+    for _ in range(12):
         try:
             p = subprocess.run(
                 [str(py), "-c", code], cwd=run_from, env=env, capture_output=True, text=True, timeout=IMPORT_TIMEOUT
@@ -467,8 +467,13 @@ def first_error(stderr: str) -> str:
     if "Traceback (most recent call last):" in stderr:
         tail = stderr.rsplit("Traceback (most recent call last):", 1)[1]
         lines = [l.rstrip() for l in tail.splitlines() if l.strip() and not l[:1].isspace()]
-        if lines:
-            return lines[-1][:300]
+        exc = [l for l in lines if re.match(r"^[A-Za-z_][\w.]*(: |$)", l) and re.match(r"^[\w.]*[A-Z]\w*(Error|Exception|Exit|Warning|Greenlet)?\b", l)]
+        if exc or lines:
+            line = (exc or lines)[-1]
+            if "validation error" in line:  # pydantic: name the first field and its message
+                after = tail.split(line, 1)[1].splitlines()[1:3]
+                line += " (" + ": ".join(a.strip() for a in after if a.strip())[:160] + ")"
+            return line[:300]
     lines = [l.rstrip() for l in stderr.splitlines() if l.strip()]
     errors = [l for l in lines if re.search(r"\b(ERROR|CRITICAL|FATAL)\b", l)]
     if errors:  # an app that logs its error and calls sys.exit(1)
@@ -541,7 +546,7 @@ def check_imports(row: Row, res: Result, work: Path, out: Path, cache: Path) -> 
             continue
         result, added = import_check(py, tree / row.run_from, backend, row.entrypoint,
                                      out / f"{row.short_name}.import-{side}.log")
-        setattr(res, f"import_{side}", result)
+        setattr(res, f"import_{side}", result.replace(str(py.parent.parent), "VENV").replace(str(tree), "TREE"))
         if added:
             res.dummies = sorted(set(res.dummies) | set(added))
     return res
