@@ -403,10 +403,12 @@ def dummy_value(name: str) -> str:
         return "5432"
     if re.search(r"(^USE_|^ENABLE|^VALIDATE_|_TLS$|_SSL|STARTTLS|^DEBUG$|_ENABLED$|^IS_)", n):
         return "false"
-    if "EMAIL" in n or n.endswith("_FROM") or n.endswith("SUPERUSER"):
-        return "admin@example.com"
     if re.search(r"(MINUTES|HOURS|DAYS|SECONDS|SIZE|COUNT|LIMIT|EXPIRE|TIMEOUT|WORKERS|CONCURRENCY)", n):
         return "60"
+    if re.search(r"(ORIGINS|HOSTS|_LIST)$", n):
+        return '["http://localhost"]'
+    if "EMAIL" in n or n.endswith("_FROM") or n.endswith("SUPERUSER"):
+        return "admin@example.com"
     if re.search(r"(URL|URI|ORIGIN|HOST)", n):
         return "http://localhost"
     return "dummy-" + "x" * 32
@@ -416,6 +418,7 @@ def missing_settings(stderr: str) -> list[str]:
     """Names a settings class reports missing (pydantic 1 and 2), or a KeyError on an UPPER_CASE name."""
     names = re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)\n\s+[Ff]ield required", stderr, re.M)
     names += re.findall(r"^KeyError: '([A-Z][A-Z0-9_]+)'", stderr, re.M)
+    names += re.findall(r"^([A-Z][A-Z0-9_]+)(?:\.[^\n]*)?\n\s+Input should be", stderr, re.M)
     return list(dict.fromkeys(names))
 
 
@@ -451,7 +454,7 @@ def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: 
             result = "ok"
             break
         result = first_error(p.stderr if "Traceback" in p.stderr else p.stderr + "\n" + p.stdout) or f"exit {p.returncode}"
-        new = [n for n in missing_settings(p.stderr) if n not in added]
+        new = [n for n in missing_settings(p.stderr) if n not in added or env.get(n) != dummy_value(n)]
         if not new:
             break
         for n in new:
@@ -467,7 +470,8 @@ def first_error(stderr: str) -> str:
     if "Traceback (most recent call last):" in stderr:
         tail = stderr.rsplit("Traceback (most recent call last):", 1)[1]
         lines = [l.rstrip() for l in tail.splitlines() if l.strip() and not l[:1].isspace()]
-        exc = [l for l in lines if re.match(r"^[A-Za-z_][\w.]*(: |$)", l) and re.match(r"^[\w.]*[A-Z]\w*(Error|Exception|Exit|Warning|Greenlet)?\b", l)]
+        exc = [l for l in lines if re.match(r"^[A-Za-z_][\w.]*: ", l)] or [
+            l for l in lines if re.match(r"^[\w.]*(Error|Exception|Exit|Interrupt)$", l)]
         if exc or lines:
             line = (exc or lines)[-1]
             if "validation error" in line:  # pydantic: name the first field and its message
@@ -559,6 +563,12 @@ def md_escape(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
 
+def short(err: str, width: int = 140) -> str:
+    err = err or "-"
+    err = err.replace("  In order to ensure this dependency is available, use the 'sqlalchemy[asyncio]' install target:  'pip install sqlalchemy[asyncio]'", "")
+    return err if len(err) <= width else err[: width - 1] + "…"
+
+
 def table(results: list[Result]) -> str:
     head = "| repository | kind | findings (fixed) | hunks (files) | dry-run exit | import before | import after |\n"
     head += "|---|---|---:|---:|---:|---|---|\n"
@@ -566,7 +576,7 @@ def table(results: list[Result]) -> str:
     for r in results:
         rows.append(
             f"| {r.name} ({r.repo}) | {r.kind} | {r.findings} ({r.fixed}) | {r.hunks} ({r.files}) | {r.dry_exit} "
-            f"| {md_escape(r.import_before or '-')} | {md_escape(r.import_after or '-')} |"
+            f"| {md_escape(short(r.import_before))} | {md_escape(short(r.import_after))} |"
         )
     return head + "\n".join(rows) + "\n"
 
