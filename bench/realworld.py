@@ -1,0 +1,655 @@
+"""Real-world run: fixer on snapshots of public FastAPI + SQLModel backends.
+
+For each row of bench/realworld.tsv (repository, commit, backend folder, entrypoint, ...):
+
+1. extract the commit from a local bare mirror (``--mirrors DIR`` or ``$FIXER_RW_MIRRORS``; the layout the
+   search tool's ``fetch`` makes, ``DIR/owner+name/repo``, or ``DIR/owner+name(.git)``, or ``DIR/owner/name``),
+2. ``fixer dry-run`` (exit code, hunks, findings from ``--report``; the patch is saved for review),
+3. ``fixer apply`` on a scratch copy,
+4. a virtualenv from the backend's own requirements, before and after the fix (``requirements.txt``, else
+   ``pip install .`` of its pyproject, else its declared dependencies only), cached by their hash,
+5. an import check of the entrypoint from ``run_from`` with a platform-style ``DATABASE_URL``, before and after.
+
+Prints a markdown table and writes it, with JSON and every patch, under ``--out`` (default
+``bench/results/realworld``, git-ignored). Needs no network but the package index for the installs.
+Nothing of the backends is kept in this repository: only their names and commits in the TSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+PLATFORM_URL = "postgresql://user:pass@127.0.0.1:5432/db?sslmode=require&channel_binding=require"
+# Dummy values for settings the backends commonly require; DATABASE_URL-like keys get the platform URL.
+DUMMY_ENV = {
+    "SECRET_KEY": "x" * 48,
+    "JWT_SECRET": "x" * 48,
+    "JWT_SECRET_KEY": "x" * 48,
+    "BETTER_AUTH_SECRET": "x" * 48,
+    "AUTH_SECRET": "x" * 48,
+    "OPENAI_API_KEY": "sk-dummy",
+    "GEMINI_API_KEY": "dummy",
+    "GOOGLE_API_KEY": "dummy",
+    "ANTHROPIC_API_KEY": "dummy",
+    "COHERE_API_KEY": "dummy",
+    "GROQ_API_KEY": "dummy",
+    "OPENROUTER_API_KEY": "dummy",
+}
+IMPORT_TIMEOUT = 60
+INSTALL_TIMEOUT = 900
+
+
+@dataclass
+class Row:
+    short_name: str
+    repo: str
+    commit: str
+    backend_path: str
+    entrypoint: str
+    run_from: str
+    kind: str
+    note: str = ""
+
+
+@dataclass
+class Result:
+    name: str
+    repo: str
+    kind: str
+    dry_exit: int | None = None
+    hunks: int = 0
+    files: int = 0
+    findings: int = 0
+    fixed: int = 0
+    by_rule: dict = field(default_factory=dict)
+    summary_line: str = ""
+    apply_exit: int | None = None
+    apply_changed_files: int = 0
+    req_before: str = ""
+    req_after: str = ""
+    install_before: str = ""
+    install_after: str = ""
+    import_before: str = ""
+    import_after: str = ""
+    error: str = ""
+    dummies: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def read_tsv(path: Path) -> list[Row]:
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return [Row(**{k: (v or "") for k, v in r.items() if k in Row.__dataclass_fields__}) for r in rows]
+
+
+def mirror_dir(mirrors: Path, repo: str) -> Path:
+    owner, name = repo.split("/", 1)
+    for cand in (
+        mirrors / f"{owner}+{name}" / "repo",
+        mirrors / f"{owner}+{name}",
+        mirrors / f"{owner}+{name}.git",
+        mirrors / owner / name,
+        mirrors / owner / f"{name}.git",
+    ):
+        if (cand / "HEAD").exists() or (cand / ".git").exists():
+            return cand
+    raise FileNotFoundError(f"no mirror of {repo} under {mirrors}")
+
+
+def extract(mirror: Path, commit: str, dest: Path) -> list[str]:
+    """Write the tree of COMMIT into DEST; returns the paths whose blobs the mirror lacks (its largest
+    files may be absent), which are skipped rather than failing the whole extraction."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    git_dir = mirror / ".git" if (mirror / ".git").exists() else mirror
+    git = ["git", "--git-dir", str(git_dir)]
+    archive = subprocess.run(git + ["archive", "--format=tar", commit], capture_output=True)
+    if archive.returncode == 0:
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True, capture_output=True)
+        return []
+    listing = subprocess.run(git + ["ls-tree", "-r", "-z", commit], check=True, capture_output=True).stdout
+    entries = []
+    for rec in listing.split(b"\0"):
+        if not rec:
+            continue
+        meta, path = rec.split(b"\t", 1)
+        mode, typ, sha = meta.split()
+        if typ == b"blob":
+            entries.append((mode.decode(), sha.decode(), path.decode("utf-8", "surrogateescape")))
+    missing = []
+    batch = subprocess.Popen(git + ["cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    for mode, sha, path in entries:
+        batch.stdin.write(sha.encode() + b"\n")
+        batch.stdin.flush()
+        header = batch.stdout.readline().split()
+        if len(header) < 3 or header[1] == b"missing":
+            missing.append(path)
+            continue
+        data = batch.stdout.read(int(header[2]))
+        batch.stdout.read(1)
+        target = dest / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if mode == "120000":
+            target.symlink_to(os.fsdecode(data))
+        else:
+            target.write_bytes(data)
+            if mode == "100755":
+                target.chmod(0o755)
+    batch.stdin.close()
+    batch.wait()
+    return missing
+
+
+def fixer_cmd() -> list[str]:
+    exe = Path(sys.executable).parent / "fixer"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "fixer"]
+
+
+def count_hunks(patch: str) -> tuple[int, int]:
+    hunks = sum(1 for line in patch.splitlines() if line.startswith("@@"))
+    files = sum(1 for line in patch.splitlines() if line.startswith("+++ "))
+    return hunks, files
+
+
+# ---------------------------------------------------------------- requirements and virtualenvs
+
+
+def find_requirements(backend: Path) -> tuple[str, Path | None]:
+    """('requirements', file) | ('pyproject', file) | ('none', None), as `fixer verify` picks them."""
+    req = backend / "requirements.txt"
+    if req.is_file() and any(
+        l.strip() and not l.lstrip().startswith("#") for l in req.read_text(errors="replace").splitlines()
+    ):
+        return "requirements", req  # an empty requirements.txt is passed over, as pip would install nothing
+    pp = backend / "pyproject.toml"
+    if pp.is_file():
+        return "pyproject", pp
+    return "none", None
+
+
+def _req_closure(req: Path, seen: set[Path] | None = None) -> list[Path]:
+    seen = seen if seen is not None else set()
+    if req in seen or not req.is_file():
+        return []
+    seen.add(req)
+    out = [req]
+    for line in req.read_text(errors="replace").splitlines():
+        m = re.match(r"\s*(?:-r|--requirement|-c|--constraint)\s*=?\s*(\S+)", line)
+        if m:
+            out += _req_closure((req.parent / m.group(1)).resolve(), seen)
+    return out
+
+
+def _caret(spec: str) -> str:
+    """Poetry ^/~ constraints to PEP 440 (enough for installing)."""
+    spec = spec.strip()
+    if spec in ("*", ""):
+        return ""
+    m = re.fullmatch(r"\^(\d+)(?:\.(\d+))?(?:\.(\d+))?", spec)
+    if m:
+        parts = [int(p) if p is not None else None for p in m.groups()]
+        base = ".".join(str(p) for p in parts if p is not None)
+        major, minor, patch = (p or 0 for p in parts)
+        if major:
+            upper = f"{major + 1}.0.0"
+        elif minor or parts[1] is None:
+            upper = f"0.{minor + 1}.0" if parts[1] is not None else "1.0.0"
+        else:
+            upper = f"0.0.{patch + 1}"
+        return f">={base},<{upper}"
+    m = re.fullmatch(r"~(\d+)(?:\.(\d+))?(?:\.(\d+))?", spec)
+    if m:
+        parts = [p for p in m.groups() if p is not None]
+        base = ".".join(parts)
+        if len(parts) >= 2:
+            return f">={base},<{parts[0]}.{int(parts[1]) + 1}.0"
+        return f">={base},<{int(parts[0]) + 1}.0.0"
+    if re.fullmatch(r"\d[\w.]*", spec):
+        return f"=={spec}"
+    return spec
+
+
+def pyproject_deps(pp: Path) -> list[str]:
+    import tomllib
+
+    data = tomllib.loads(pp.read_text())
+    deps = list(data.get("project", {}).get("dependencies", []) or [])
+    poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}
+    for name, spec in poetry.items():
+        if name.lower() == "python":
+            continue
+        extras = ""
+        if isinstance(spec, dict):
+            extras = "[" + ",".join(spec.get("extras", [])) + "]" if spec.get("extras") else ""
+            spec = spec.get("version", "*")
+        if isinstance(spec, list):
+            spec = spec[0].get("version", "*") if spec and isinstance(spec[0], dict) else "*"
+        deps.append(f"{name}{extras}{_caret(str(spec))}")
+    return deps
+
+
+def req_hash(kind: str, path: Path | None) -> str:
+    h = hashlib.sha256(f"{kind}|{sys.version_info[:2]}".encode())
+    if path is not None:
+        files = _req_closure(path) if kind == "requirements" else [path]
+        for f in files:
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def local_wheel_args(work: Path) -> list[str]:
+    """uv reads no pip configuration: hand it pip's find-links folders, and pin the heavy packages whose
+    wheels lie there (torch's CPU build) so that an install never pulls gigabytes of CUDA wheels."""
+    dirs = [d for d in re.split(r"[\s]+", os.environ.get("PIP_FIND_LINKS", "")) if d]
+    try:
+        out = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.find-links"],
+                             capture_output=True, text=True, timeout=30).stdout
+        dirs += out.split()
+    except Exception:  # noqa: BLE001
+        pass
+    args: list[str] = []
+    pins: dict[str, str] = {}
+    for d in dict.fromkeys(dirs):
+        if not Path(d).is_dir():
+            continue
+        args += ["--find-links", d]
+        for whl in Path(d).glob("*.whl"):
+            name, version = whl.name.split("-")[:2]
+            if name.lower() in ("torch", "torchvision", "torchaudio"):
+                pins[name.lower()] = version
+    if pins:
+        work.mkdir(parents=True, exist_ok=True)
+        f = work / "overrides.txt"
+        f.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())))
+        args += ["--override", str(f)]
+    return args
+
+
+def uv_exe() -> str | None:
+    cand = Path(sys.executable).parent / "uv"
+    return str(cand) if cand.exists() else shutil.which("uv")
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(key: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def _tail_error(text: str) -> str:
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    for l in lines:
+        if re.search(r"(^error|ERROR:|No solution found|Because |requires a different Python|Failed to build|Failed to)", l):
+            return l[:240]
+    return (lines[-1] if lines else "")[:240]
+
+
+def build_venv(backend: Path, cache: Path, log: Path) -> tuple[str, Path | None, str]:
+    """Returns (status, python, what was installed). status: 'ok', 'ok (deps only: ...)', 'failed: ...', 'none'."""
+    kind, path = find_requirements(backend)
+    if kind == "none":
+        return "no requirements file", None, "none"
+    key = req_hash(kind, path)
+    venv = cache / key
+    py = venv / "bin" / "python"
+    marker = venv / ".fixer-rw.json"
+    with _lock(key):
+        if marker.exists():  # only successful installs are cached: a failure (network, resolver) is retried
+            info = json.loads(marker.read_text())
+            if info["status"].startswith("ok"):
+                return info["status"], py, info["what"]
+        if venv.exists():
+            shutil.rmtree(venv)
+        uv = uv_exe()
+        what = f"{kind}:{path.name}"
+        logs = []
+
+        def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
+            env = dict(os.environ)
+            env.pop("VIRTUAL_ENV", None)
+            try:
+                p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, env=env)
+            except subprocess.TimeoutExpired:
+                p = subprocess.CompletedProcess(cmd, 124, "", f"error: timed out after {INSTALL_TIMEOUT}s")
+            logs.append(f"$ {' '.join(cmd)}\n{p.stdout}\n{p.stderr}\n")
+            return p
+
+        if uv:
+            run([uv, "venv", "-q", "--no-config", "--python", sys.executable, str(venv)], backend)
+            extra = local_wheel_args(cache)
+            install = lambda args: run([uv, "pip", "install", "--no-config", "--python", str(py), *extra, *args], backend)  # noqa: E731
+        else:
+            run([sys.executable, "-m", "venv", str(venv)], backend)
+            install = lambda args: run([str(py), "-m", "pip", "install", "-q", *args], backend)  # noqa: E731
+        if kind == "requirements":
+            p = install(["-r", str(path)])
+            status = "ok" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
+        else:
+            # `pip install .` of the pyproject (in a copy: building writes into the tree)
+            with tempfile.TemporaryDirectory() as tmp:
+                src = Path(tmp) / "src"
+                shutil.copytree(backend, src, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", "node_modules", ".git"))
+                p = install([str(src)])
+            status = "ok" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
+            if p.returncode != 0:
+                # Fallback: the declared dependencies only (e.g. requires-python above this interpreter,
+                # or a build backend that finds no package).
+                first = status
+                try:
+                    deps = pyproject_deps(path)
+                except Exception as exc:  # noqa: BLE001
+                    deps = []
+                    logs.append(f"pyproject unreadable: {exc}\n")
+                if deps:
+                    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+                        fh.write("\n".join(deps) + "\n")
+                    p = install(["-r", fh.name])
+                    os.unlink(fh.name)
+                    what = f"pyproject deps only ({first[8:80]})"
+                    status = "ok (deps only)" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
+        log.write_text("".join(logs))
+        venv.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({"status": status, "what": what}))
+        return status, (py if status.startswith("ok") else None), what
+
+
+# ---------------------------------------------------------------- import check
+
+
+def env_from_examples(backend: Path) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for name in (".env.example", ".env.sample", ".env.template", "env.example", ".env.local.example"):
+        f = backend / name
+        if not f.is_file():
+            continue
+        for line in f.read_text(errors="replace").splitlines():
+            m = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$", line)
+            if m and m.group(1) not in env:
+                val = m.group(2).strip()
+                if val[:1] in ("'", '"'):
+                    val = val[1:].split(val[0], 1)[0]
+                else:
+                    val = re.split(r"\s+#", val, 1)[0].strip()  # an inline comment, as python-dotenv reads it
+                env[m.group(1)] = val or "dummy"
+    return env
+
+
+def dummy_value(name: str) -> str:
+    n = name.upper()
+    if re.search(r"(DATABASE|DB|POSTGRES|NEON).*(URL|URI|DSN)$", n):
+        return PLATFORM_URL
+    if "PORT" in n:
+        return "5432"
+    if re.search(r"(^USE_|^ENABLE|^VALIDATE_|_TLS$|_SSL|STARTTLS|^DEBUG$|_ENABLED$|^IS_)", n):
+        return "false"
+    if re.search(r"(MINUTES|HOURS|DAYS|SECONDS|SIZE|COUNT|LIMIT|EXPIRE|TIMEOUT|WORKERS|CONCURRENCY)", n):
+        return "60"
+    if re.search(r"(ORIGINS|HOSTS|_LIST)$", n):
+        return '["http://localhost"]'
+    if "EMAIL" in n or n.endswith("_FROM") or n.endswith("SUPERUSER"):
+        return "admin@example.com"
+    if re.search(r"(URL|URI|ORIGIN|HOST)", n):
+        return "http://localhost"
+    return "dummy-" + "x" * 32
+
+
+def missing_settings(stderr: str) -> list[str]:
+    """Names a settings class reports missing (pydantic 1 and 2), or a KeyError on an UPPER_CASE name."""
+    names = re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)\n\s+[Ff]ield required", stderr, re.M)
+    names += re.findall(r"^KeyError: '([A-Z][A-Z0-9_]+)'", stderr, re.M)
+    names += re.findall(r"^([A-Z][A-Z0-9_]+)(?:\.[^\n]*)?\n\s+Input should be", stderr, re.M)
+    return list(dict.fromkeys(names))
+
+
+def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: Path | None = None) -> tuple[str, list[str]]:
+    """Import MOD and get ATTR as `uvicorn MOD:ATTR` would, from run_from, with a platform DATABASE_URL.
+    Settings the import reports missing get dummy values (up to 11 retries); returns (result, dummies)."""
+    mod, _, attr = entrypoint.partition(":")
+    attr = attr or "app"
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    examples = env_from_examples(backend)
+    for k, v in examples.items():
+        v = re.sub(r"\$\{(\w+)\}", lambda m: examples.get(m.group(1), os.environ.get(m.group(1), "")), v)
+        env.setdefault(k, v if v != "dummy" else dummy_value(k))
+    for k, v in DUMMY_ENV.items():
+        env.setdefault(k, v)
+    env["DATABASE_URL"] = PLATFORM_URL
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    code = f"import importlib; m = importlib.import_module({mod!r}); getattr(m, {attr!r})"
+    added: list[str] = []
+    logs = []
+    result = ""
+    for _ in range(12):
+        try:
+            p = subprocess.run(
+                [str(py), "-c", code], cwd=run_from, env=env, capture_output=True, text=True, timeout=IMPORT_TIMEOUT
+            )
+        except subprocess.TimeoutExpired:
+            result = f"timeout ({IMPORT_TIMEOUT} s)"
+            break
+        logs.append(f"$ env {' '.join(added)} python -c {code!r}  (cwd {run_from})\n"
+                    f"--- stdout\n{p.stdout[-3000:]}\n--- stderr\n{p.stderr[-6000:]}\n")
+        if p.returncode == 0:
+            result = "ok"
+            break
+        result = first_error(p.stderr if "Traceback" in p.stderr else p.stderr + "\n" + p.stdout) or f"exit {p.returncode}"
+        new = [n for n in missing_settings(p.stderr) if n not in added or env.get(n) != dummy_value(n)]
+        if not new:
+            break
+        for n in new:
+            env[n] = dummy_value(n)
+            added.append(n)
+    if log is not None:
+        log.write_text("".join(logs))
+    return result, added
+
+
+def first_error(stderr: str) -> str:
+    """The exception line of the last traceback (what uvicorn would die with), else the last line."""
+    if "Traceback (most recent call last):" in stderr:
+        tail = stderr.rsplit("Traceback (most recent call last):", 1)[1]
+        lines = [l.rstrip() for l in tail.splitlines() if l.strip() and not l[:1].isspace()]
+        exc = [l for l in lines if re.match(r"^[A-Za-z_][\w.]*: ", l)] or [
+            l for l in lines if re.match(r"^[\w.]*(Error|Exception|Exit|Interrupt)$", l)]
+        if exc or lines:
+            line = (exc or lines)[-1]
+            if "validation error" in line:  # pydantic: name the first field and its message
+                after = tail.split(line, 1)[1].splitlines()[1:3]
+                line += " (" + ": ".join(a.strip() for a in after if a.strip())[:160] + ")"
+            return line[:300]
+    lines = [l.rstrip() for l in stderr.splitlines() if l.strip()]
+    errors = [l for l in lines if re.search(r"\b(ERROR|CRITICAL|FATAL)\b", l)]
+    if errors:  # an app that logs its error and calls sys.exit(1)
+        return errors[-1][:300]
+    for l in reversed(lines):
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Warning|Interrupt|Greenlet|NotFound)\b.*", l):
+            return l[:300]
+    return (lines[-1] if lines else "")[:300]
+
+
+# ---------------------------------------------------------------- one backend
+
+
+def run_fixer(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(fixer_cmd() + args, capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def prepare(row: Row, mirrors: Path, work: Path, out: Path) -> Result:
+    """Extract, dry-run, apply (fast; done one backend at a time)."""
+    res = Result(row.short_name, row.repo, row.kind)
+    orig = work / row.short_name / "orig"
+    fixed = work / row.short_name / "fixed"
+    try:
+        missing = extract(mirror_dir(mirrors, row.repo), row.commit, orig)
+        if missing:
+            res.error = f"{len(missing)} file(s) absent from the mirror, skipped (e.g. {missing[0]})"
+    except Exception as exc:  # noqa: BLE001
+        res.error = f"extract: {exc}"
+        return res
+    if fixed.exists():
+        shutil.rmtree(fixed)
+    shutil.copytree(orig, fixed, symlinks=True)
+    backend = orig / row.backend_path
+    report = out / f"{row.short_name}.report.json"
+    p = run_fixer(["dry-run", str(backend), "--report", str(report), "-j", "1"])
+    (out / f"{row.short_name}.patch").write_text(p.stdout)
+    (out / f"{row.short_name}.dry-run.stderr").write_text(p.stderr)
+    res.dry_exit = p.returncode
+    res.hunks, res.files = count_hunks(p.stdout)
+    m = [l for l in p.stderr.splitlines() if re.search(r"[Ww]ould fix|issue", l)]
+    res.summary_line = m[-1].strip() if m else ""
+    if report.exists():
+        try:
+            data = json.loads(report.read_text())
+            issues = data.get("issues", [])
+            res.findings = len(issues)
+            res.fixed = sum(1 for i in issues if i.get("fixed"))
+            for i in issues:
+                res.by_rule[i.get("rule", "?")] = res.by_rule.get(i.get("rule", "?"), 0) + 1
+        except Exception as exc:  # noqa: BLE001
+            res.error = f"report: {exc}"
+    p = run_fixer(["apply", str(fixed / row.backend_path), "-j", "1"])
+    (out / f"{row.short_name}.apply.out").write_text(p.stdout + "\n--- stderr ---\n" + p.stderr)
+    res.apply_exit = p.returncode
+    diff = subprocess.run(["diff", "-rq", str(orig), str(fixed)], capture_output=True, text=True).stdout
+    res.apply_changed_files = sum(1 for l in diff.splitlines() if l.strip())
+    return res
+
+
+def check_imports(row: Row, res: Result, work: Path, out: Path, cache: Path) -> Result:
+    """Venvs and import checks before and after (slow; at most --jobs at once)."""
+    for side in ("before", "after"):
+        tree = work / row.short_name / ("orig" if side == "before" else "fixed")
+        backend = tree / row.backend_path
+        status, py, what = build_venv(backend, cache, out / f"{row.short_name}.install-{side}.log")
+        setattr(res, f"install_{side}", status)
+        setattr(res, f"req_{side}", what)
+        if py is None:
+            setattr(res, f"import_{side}", f"not run ({status})")
+            continue
+        result, added = import_check(py, tree / row.run_from, backend, row.entrypoint,
+                                     out / f"{row.short_name}.import-{side}.log")
+        setattr(res, f"import_{side}", result.replace(str(py.parent.parent), "VENV").replace(str(tree), "TREE"))
+        if added:
+            res.dummies = sorted(set(res.dummies) | set(added))
+    return res
+
+
+# ---------------------------------------------------------------- output
+
+
+def md_escape(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def short(err: str, width: int = 140) -> str:
+    err = err or "-"
+    err = err.replace("  In order to ensure this dependency is available, use the 'sqlalchemy[asyncio]' install target:  'pip install sqlalchemy[asyncio]'", "")
+    return err if len(err) <= width else err[: width - 1] + "…"
+
+
+def table(results: list[Result]) -> str:
+    head = "| repository | kind | findings (fixed) | hunks (files) | dry-run exit | import before | import after |\n"
+    head += "|---|---|---:|---:|---:|---|---|\n"
+    rows = []
+    for r in results:
+        rows.append(
+            f"| {r.name} ({r.repo}) | {r.kind} | {r.findings} ({r.fixed}) | {r.hunks} ({r.files}) | {r.dry_exit} "
+            f"| {md_escape(short(r.import_before))} | {md_escape(short(r.import_after))} |"
+        )
+    return head + "\n".join(rows) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tsv", type=Path, default=HERE / "realworld.tsv")
+    ap.add_argument("--mirrors", type=Path, default=os.environ.get("FIXER_RW_MIRRORS"),
+                    help="folder of bare mirrors (default $FIXER_RW_MIRRORS)")
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "realworld")
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "fixer-realworld",
+                    help="scratch folder for the snapshots, outside any repository (fixer reads the closest pyproject.toml above)")
+    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("FIXER_RW_CACHE", ROOT / ".cache" / "realworld-venvs")))
+    ap.add_argument("--only", default="", help="comma-separated short names")
+    ap.add_argument("--skip-import", action="store_true", help="dry-run and apply only")
+    ap.add_argument("--jobs", type=int, default=2, help="installs at once (default 2)")
+    a = ap.parse_args(argv)
+    if a.mirrors is None:
+        ap.error("--mirrors DIR or $FIXER_RW_MIRRORS is required")
+    rows = read_tsv(a.tsv)
+    if a.only:
+        wanted = set(a.only.split(","))
+        rows = [r for r in rows if r.short_name in wanted]
+    a.out.mkdir(parents=True, exist_ok=True)
+    work = a.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    a.cache.mkdir(parents=True, exist_ok=True)
+
+    results: dict[str, Result] = {}
+    t0 = time.time()
+    for row in rows:
+        t = time.time()
+        res = prepare(row, a.mirrors, work, a.out)
+        res.seconds = time.time() - t
+        results[row.short_name] = res
+        print(f"[{row.short_name}] dry-run exit {res.dry_exit}, {res.findings} findings, {res.hunks} hunks"
+              f"{'; ' + res.error if res.error else ''}", file=sys.stderr, flush=True)
+
+    if not a.skip_import:
+        def job(row: Row) -> Result:
+            res = results[row.short_name]
+            if res.error.startswith("extract"):
+                return res
+            try:
+                check_imports(row, res, work, a.out, a.cache)
+            except Exception as exc:  # noqa: BLE001 - recorded, never a crash of the whole run
+                res.error = f"import check: {exc!r}"
+            print(f"[{row.short_name}] before: {res.import_before} | after: {res.import_after}", file=sys.stderr, flush=True)
+            return res
+
+        with cf.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
+            list(pool.map(job, rows))
+
+    # A partial run (--only) updates its rows in the last full results and prints the whole table.
+    all_rows = read_tsv(a.tsv)
+    previous = {}
+    js = a.out / "realworld.json"
+    if a.only and js.exists():
+        previous = {d["name"]: Result(**d) for d in json.loads(js.read_text())}
+    kinds = {r.short_name: r.kind for r in all_rows}
+    ordered = []
+    for r in all_rows:
+        res = results.get(r.short_name) or previous.get(r.short_name)
+        if res is not None:
+            res.kind = kinds[r.short_name]
+            ordered.append(res)
+    md = table(ordered)
+    (a.out / "realworld.md").write_text(md)
+    (a.out / "realworld.json").write_text(json.dumps([asdict(r) for r in ordered], indent=2))
+    print(md)
+    print(f"{len(ordered)} backends in {time.time() - t0:.0f} s; patches and logs in {a.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
