@@ -280,9 +280,14 @@ def _releases(dist: str) -> tuple[tuple[Version, str, str, bool], ...] | None:
 def releases(dist: str, *, by_upload: bool = False, include_yanked: bool = False) -> list[Version]:
     """Every recorded release of ``dist`` (pre-releases included), in version order or in upload order; []
     when the distribution is not recorded."""
-    rows = _releases(_dist(dist)) or ()
-    out = [v for v, _, _, yanked in rows if include_yanked or not yanked]
-    return out if by_upload else sorted(out)
+    return list(_sorted_releases(_dist(dist), by_upload, include_yanked))
+
+
+@lru_cache(maxsize=None)
+def _sorted_releases(dist: str, by_upload: bool, include_yanked: bool) -> tuple[Version, ...]:
+    # Every project model asks this many times over: sort once.
+    out = [v for v, _, _, yanked in _releases(dist) or () if include_yanked or not yanked]
+    return tuple(out if by_upload else sorted(out))
 
 
 def uploaded(dist: str, version: VersionLike) -> str | None:

@@ -137,6 +137,10 @@ class _Module(ast.NodeVisitor):
         self.expired: list[ExpiredRead] = []
         self._annotations: dict[str, str] = {}
         self._sqlite_branch = 0
+        self._mentions_sqlite = re.search("sqlite", text, re.IGNORECASE) is not None
+        self._commits = ".commit(" in text
+        self._functions: list[str] = []  # the enclosing functions' names
+        self._docstrings: set[int] = set()
         self.visit(tree)
 
     def source(self, node: ast.AST | None, depth: int = 0) -> UrlSource:
@@ -205,7 +209,8 @@ class _Module(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
-        self._expired_reads(node)
+        if self._commits:
+            self._expired_reads(node)
         self.visit_FunctionDef(node)
 
     def _expired_reads(self, function: ast.AsyncFunctionDef) -> None:
@@ -243,15 +248,27 @@ class _Module(ast.NodeVisitor):
                 # FastAPI serialises what a route returns: every attribute is read.
                 self.expired.append(ExpiredRead(self.path, node.lineno, node.value.id))
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        body = node.body[1:] if ast.get_docstring(node) is not None else node.body
-        if node.name != FIXER_NORMALISER and any(
-            _NORMALISER_TEXT.search(_string(n) or "") for statement in body for n in ast.walk(statement)
-        ):
-            self.helpers.add(node.name)
+        first = node.body[0] if node.body else None
+        if isinstance(first, ast.Expr) and _string(first.value) is not None:
+            self._docstrings.add(id(first.value))
+        self._functions.append(node.name)
         self.generic_visit(node)
+        self._functions.pop()
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        # A function holding `+asyncpg`, `sslmode` or `channel_binding` (not in its docstring) is the project's
+        # own URL helper.
+        if (
+            self._functions
+            and isinstance(node.value, str)
+            and id(node) not in self._docstrings
+            and self._functions[-1] != FIXER_NORMALISER
+            and _NORMALISER_TEXT.search(node.value)
+        ):
+            self.helpers.add(self._functions[-1])
 
     def visit_If(self, node: ast.If) -> None:
-        sqlite = "sqlite" in ast.unparse(node.test).lower()
+        sqlite = self._mentions_sqlite and "sqlite" in ast.unparse(node.test).lower()
         self.visit(node.test)
         self._sqlite_branch += sqlite
         for statement in node.body:

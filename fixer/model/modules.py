@@ -58,7 +58,7 @@ def read_module(path: str, source: bytes) -> ModuleInfo:
     name = module_name(path)
     package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
     imports: list[str] = []
-    for match in _IMPORT.finditer(source):
+    for match in _IMPORT.finditer(source) if b"import" in source else ():
         if match["modules"] is not None:
             for part in match["modules"].decode("ascii", "replace").split(","):
                 dotted = part.split(" as ")[0].strip()
@@ -83,8 +83,9 @@ def read_module(path: str, source: bytes) -> ModuleInfo:
         path=path,
         name=name,
         imports=tuple(imports),
-        app=bool(_APP.search(source)),
-        main_guard=bool(_MAIN_GUARD.search(source)),
+        # Plain byte searches first: this runs on every Python file of the tree.
+        app=b"FastAPI(" in source and bool(_APP.search(source)),
+        main_guard=b"__main__" in source and bool(_MAIN_GUARD.search(source)),
     )
 
 

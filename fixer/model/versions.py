@@ -310,7 +310,7 @@ def _requires(tables, name: str, version: Version, extras: set[str]) -> list[Req
 def _newest_compatible(name: str, spec: SpecifierSet, found: _Collected, tables) -> Version | None:
     """The newest release `spec` allows whose own requirements agree with what the project declares of those
     packages: pip backtracks to it when the newest one conflicts (an unpinned sqlmodel beside SQLAlchemy 1.4)."""
-    allowed = [v for v in reversed(tables.releases(name) or []) if spec.contains(v)]
+    allowed = list(spec.filter(reversed(tables.releases(name))))
     for version in allowed[:80]:
         if all(_agrees(req, found, tables) for req in _requires(tables, name, version, found.extras.get(name, set()))):
             return version
