@@ -303,21 +303,26 @@ def _locate(
     carried back to the original through a line diff. That prints the tree again, the price of a whole
     codemod pass: for a fixed finding it is paid only when `lines_of_fixed` asks.
     """
-    import difflib
     from dataclasses import replace
 
-    received_lines: list[str] | None = None
+    original = _Lines(text)
+    later_lines: _Lines | None = None
+    opcodes: list[tuple[str, int, int, int, int]] | None = None
     located = []
     for finding in findings:
         if finding.line is None and finding.old_code:
             first = finding.old_code.splitlines()[0]
-            line = _line_of(text, first)
+            line = original.line_of(first)
             if line is None and received is not None and (lines_of_fixed or not finding.fixed):
-                received_lines = received_lines if received_lines is not None else received.code.splitlines()
-                later = _line_of("\n".join(received_lines), first)
+                if later_lines is None:
+                    later_lines = _Lines(received.code)
+                later = later_lines.line_of(first)
                 if later is not None:
-                    matcher = difflib.SequenceMatcher(None, text.splitlines(), received_lines, autojunk=False)
-                    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+                    if opcodes is None:  # once per codemod: a diff costs what the file's length does
+                        from fixer.diff import line_opcodes
+
+                        opcodes = line_opcodes(text.splitlines(), later_lines.text.splitlines())
+                    for tag, i1, i2, j1, j2 in opcodes:
                         if j1 < later <= j2 or (j1 == j2 == later - 1):
                             line = i1 + 1 + (later - 1 - j1 if tag == "equal" else 0)
                             break
@@ -327,9 +332,26 @@ def _locate(
     return located
 
 
-def _line_of(text: str, fragment: str) -> int | None:
-    at = text.find(fragment)
-    return text.count("\n", 0, at) + 1 if at >= 0 else None
+class _Lines:
+    """Line numbers of fragments of one text. Findings come mostly in the order of the code they are about,
+    so each search starts where the last one matched (a search from the top for each of thousands of
+    findings in a large module was quadratic), just after it for the same fragment again (the same defect
+    repeated further down); a fragment not found there is looked for from the top."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.at, self.line, self.fragment = 0, 1, ""  # where the last match began, its line, what it matched
+
+    def line_of(self, fragment: str) -> int | None:
+        at = self.text.find(fragment, self.at + (fragment == self.fragment))
+        if at < 0:
+            at = self.text.find(fragment)
+            if at < 0:
+                return None
+            self.at, self.line = 0, 1
+        self.line += self.text.count("\n", self.at, at)
+        self.at, self.fragment = at, fragment
+        return self.line
 
 
 def default_jobs() -> int:

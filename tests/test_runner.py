@@ -67,3 +67,14 @@ def test_fixed_output_is_checked_with_cpythons_parser_and_libcst_as_fallback() -
     assert _parse_error(b"x = (\n", b"x = 1\n") is not None
     # Code this interpreter cannot read before the fix is judged by LibCST's grammar, not CPython's.
     assert _parse_error(b"print 'hi'\n", b"print 'hello'\n") is not None
+
+
+def test_the_same_defect_twice_is_reported_at_each_of_its_lines() -> None:
+    from fixer.runner import transform_python
+
+    block = "maker = sessionmaker(bind=engine, class_=AsyncSession)\n\n"
+    source = ("from sqlalchemy.orm import sessionmaker\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\n" + block * 3).encode()
+    facts = ProjectFacts.gather([("db.py", source)])
+    result = transform_python("db.py", source, PYTHON_CODEMODS, facts)
+    lines = [f.line for f in result.findings if f.rule == "FX003" and "sessionmaker(" in f.old_code]
+    assert lines == [4, 6, 8]
