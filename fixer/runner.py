@@ -8,9 +8,10 @@ parallel worker processes when there is enough work to pay for starting them.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import os
 import posixpath
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -168,56 +169,46 @@ def _map(
 ) -> tuple[list[FileResult], _T]:
     """Every task's result that matters (changed, findings or error), in no particular order, and what
     `meanwhile` returns: with worker processes, this process runs it while they parse, instead of before."""
+    out: list[FileResult] = []
+
+    def done(result: FileResult | None) -> None:
+        if result is not None:
+            out.append(result)
+        if progress:
+            progress(1)
+
+    work = functools.partial(_transform_task, settings)
     if jobs <= 1 or len(tasks) < 2 or sum(len(task[1]) for task in tasks) < _POOL_MIN_BYTES:
         other = meanwhile()
-        out = []
         for task in tasks:
-            result = transform_python(*task, *settings)
-            if _matters(result):
-                out.append(result)
-            if progress:
-                progress(1)
+            done(work(task))
         return out, other
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from fixer import workers
 
-    # fork keeps the already-imported codemods; spawn would re-import LibCST in every worker.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin" else None
-    context = multiprocessing.get_context(method)
-    workers = min(jobs, len(tasks))
-    # Biggest files first and small chunks at the end, so that no worker idles while another finishes a big file.
+    # Biggest files first, so that no worker idles while another finishes a big file.
     tasks = sorted(tasks, key=lambda task: len(task[1]), reverse=True)
-    chunk = max(1, min(16, len(tasks) // (workers * 16)))
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_set_worker_settings, initargs=(settings,)
-    ) as pool:
-        pending = pool.map(_transform_task, tasks, chunksize=chunk)  # every task is handed out here
-        other = meanwhile()
-        out = []
-        for result in pending:
-            if result is not None:
-                out.append(result)
-            if progress:
-                progress(1)
-        return out, other
+    return out, workers.run(work, tasks, jobs, died=_died, meanwhile=meanwhile, done=done)
 
 
 def _matters(result: FileResult) -> bool:
     return bool(result.changed or result.findings or result.error)
 
 
-_worker_settings: _Settings | None = None
-
-
-def _set_worker_settings(settings: _Settings) -> None:
-    global _worker_settings
-    _worker_settings = settings
-
-
-def _transform_task(task: tuple) -> FileResult | None:
-    assert _worker_settings is not None
-    result = transform_python(*task, *_worker_settings)
+def _transform_task(settings: _Settings, task: tuple) -> FileResult | None:
+    try:
+        result = transform_python(*task, *settings)
+    except Exception as error:  # a bug met on one file costs that file, never the run
+        result = _skipped(task, f"internal error: {type(error).__name__}: {error}; left as it is")
     return result if _matters(result) else None  # nothing to send back for a file with nothing to say
+
+
+def _died(task: tuple, cause: str) -> FileResult:
+    return _skipped(task, f"the process fixing it was {cause}; left as it is")
+
+
+def _skipped(task: tuple, error: str) -> FileResult:
+    rel, source = task[0], task[1]
+    return FileResult(path=rel, old=source, new=source, error=error)
 
 
 def transform_python(
@@ -230,6 +221,10 @@ def transform_python(
     from fixer.rules.base import FINDINGS_KEY
 
     result = FileResult(path=rel, old=source, new=source)
+    refused = _too_deep(source)
+    if refused is not None:
+        result.error = f"cannot parse: {refused}; left as it is"
+        return result
     try:
         module = parsed = cst.parse_module(source)
     except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, LookupError) as error:
@@ -268,6 +263,32 @@ def transform_python(
             return result
         result.new = new
     return result
+
+
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"()[]{}"))
+_STEPS = bytes.maketrans(b"([{)]}", b"\x02\x02\x02\x00\x00\x00")  # minus one: +1 opens, -1 closes
+_DEEP = 100  # brackets open at once; CPython refuses more than 200, LibCST's parser crashes near 1,300
+
+
+def _too_deep(source: bytes) -> str | None:
+    """Why CPython refuses `source` as nested too deeply, or None. LibCST's native parser does not refuse
+    such code, it crashes the process on it (a segmentation fault, 1,500 nested brackets in generated
+    data): CPython's parser answers first, and cheaply. Only asked of a file where the brackets, counted
+    as bytes (strings and comments too), reach `_DEEP`: the rest cannot be that deep in brackets."""
+    brackets = source.translate(None, _NOT_BRACKETS)
+    if len(brackets) < 2 * _DEEP or max(itertools.accumulate(step - 1 for step in brackets.translate(_STEPS))) < _DEEP:
+        return None
+    import ast
+
+    try:
+        ast.parse(source)
+    except SyntaxError as error:
+        return error.msg if "nested" in error.msg or "too complex" in error.msg else None
+    except (RecursionError, MemoryError):  # what ast.parse raises on nesting too deep for its own stack
+        return "nested too deeply"
+    except ValueError:  # NUL bytes: for LibCST to report
+        return None
+    return None
 
 
 def _parse_error(new: str, old: str) -> str | None:

@@ -1,0 +1,65 @@
+"""Faults in one file, or in one worker, cost that file and nothing else: the run goes on and says which."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from fixer import workers
+from tests.cli_helpers import fixer
+
+BAD_IMPORT = "from sqlalchemy import AsyncEngine\n"
+GOOD_IMPORT = "from sqlalchemy.ext.asyncio import AsyncEngine\n"
+# Ordinary code, so that the tree is worth worker processes (the runner keeps small runs in one process).
+FILLER = "".join(f"\n\ndef helper_{n}(items: list[int]) -> int:\n    return sum(i * {n} for i in items)\n" for n in range(60))
+
+
+def _tree(root: Path, files: int = 6) -> None:
+    for n in range(files):
+        (root / f"good_{n}.py").write_text(BAD_IMPORT + FILLER)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_file_nested_too_deep_for_the_parser_is_skipped_and_the_rest_fixed(tmp_path: Path, jobs: str) -> None:
+    # Valid for LibCST's tokenizer, fatal to its native parser (SIGSEGV): CPython's parser refuses it first.
+    (tmp_path / "deep.py").write_text(BAD_IMPORT + "DATA = " + "(" * 1500 + "1" + ")" * 1500 + "\n")
+    _tree(tmp_path)
+    result = fixer("apply", "-j", jobs, tmp_path)
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr  # the skipped file is left for a person
+    assert "skipped deep.py: cannot parse: too many nested parentheses; left as it is" in stderr
+    assert all((tmp_path / f"good_{n}.py").read_text().startswith(GOOD_IMPORT) for n in range(6))
+    assert (tmp_path / "deep.py").read_text().startswith(BAD_IMPORT)
+    assert "Traceback" not in stderr
+
+
+def test_a_worker_that_dies_on_a_file_is_named_with_its_signal_and_every_other_file_fixed(tmp_path: Path) -> None:
+    # No bracket in sight for the cheap check: LibCST's parser crashes the worker on it (SIGSEGV).
+    (tmp_path / "chain.py").write_text(BAD_IMPORT + "FLAG = (" + "not " * 30_000 + "True)\n")
+    _tree(tmp_path)
+    result = fixer("dry-run", "-j", "2", tmp_path)
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr
+    assert "skipped chain.py: the process fixing it was killed by SIGSEGV; left as it is" in stderr
+    assert result.stdout.count(b"+from sqlalchemy.ext.asyncio import AsyncEngine") == 6
+    assert "Traceback" not in stderr and "BrokenProcessPool" not in stderr
+
+
+def _square_or_die(task: int) -> int:
+    if task in (3, 7):
+        os.kill(os.getpid(), signal.SIGKILL if task == 3 else signal.SIGUSR1)
+    return task * task
+
+
+def test_the_pool_replaces_a_dead_worker_and_names_the_task_it_held() -> None:
+    results: list[object] = []
+    other = workers.run(
+        _square_or_die, list(range(10)), 2, died=lambda task, why: (task, why), meanwhile=lambda: "meanwhile",
+        done=results.append,
+    )
+    assert other == "meanwhile"
+    assert sorted(r for r in results if isinstance(r, int)) == [n * n for n in range(10) if n not in (3, 7)]
+    assert sorted(r for r in results if isinstance(r, tuple)) == [(3, "killed by SIGKILL"), (7, "killed by SIGUSR1")]
