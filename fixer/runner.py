@@ -12,6 +12,7 @@ import functools
 import itertools
 import os
 import posixpath
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,6 +151,7 @@ def _run_text_rules(
                 break
             except Exception as error:  # one rule's bug must not cost the user the whole run
                 result.error = f"internal error in {rule.RULE_ID}: {type(error).__name__}: {error}"
+                result.traceback = traceback.format_exc()
                 break
             result.findings.extend(_locate(findings, text))
         if result.error is None and new_text is not text:
@@ -199,6 +201,7 @@ def _transform_task(settings: _Settings, task: tuple) -> FileResult | None:
         result = transform_python(*task, *settings)
     except Exception as error:  # a bug met on one file costs that file, never the run
         result = _skipped(task, f"internal error: {type(error).__name__}: {error}; left as it is")
+        result.traceback = traceback.format_exc()
     return result if _matters(result) else None  # nothing to send back for a file with nothing to say
 
 
@@ -246,6 +249,7 @@ def transform_python(
             continue
         except Exception as error:  # a codemod's bug skips this file, never the run
             result.error = f"internal error in {codemod.RULE_ID}: {type(error).__name__}: {error}; left as it is"
+            result.traceback = traceback.format_exc()
             result.findings.clear()
             return result
         result.findings.extend(_locate(context.scratch.get(FINDINGS_KEY, []), text, received, lines_of_fixed))

@@ -63,3 +63,56 @@ def test_the_pool_replaces_a_dead_worker_and_names_the_task_it_held() -> None:
     assert other == "meanwhile"
     assert sorted(r for r in results if isinstance(r, int)) == [n * n for n in range(10) if n not in (3, 7)]
     assert sorted(r for r in results if isinstance(r, tuple)) == [(3, "killed by SIGKILL"), (7, "killed by SIGUSR1")]
+
+
+def _workers_of(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("phase", ["parsing", "writing"])
+def test_ctrl_c_during_a_parallel_apply_exits_130_quietly_and_every_file_stays_whole(tmp_path: Path, phase: str) -> None:
+    import subprocess
+    import sys
+    import time
+
+    old = BAD_IMPORT + FILLER
+    new = GOOD_IMPORT + FILLER
+    for n in range(300):
+        (tmp_path / f"m{n:03d}.py").write_text(old)
+    # A session of its own: Ctrl-C in a terminal signals the whole process group, workers included.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fixer", "apply", "-j", "2", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        if phase == "parsing":
+            deadline = time.monotonic() + 120
+            while not _workers_of(proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.2)
+        else:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().startswith(b"fixed ")  # the first file is written
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    stderr = err.decode()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr and "Aborted!" not in stderr
+    contents = [(tmp_path / f"m{n:03d}.py").read_text() for n in range(300)]
+    assert all(text in (old, new) for text in contents)
+    assert [p.name for p in tmp_path.iterdir() if "fixer-tmp" in p.name] == []
+    if phase == "parsing":
+        assert "fixer: interrupted; nothing was written." in stderr and contents.count(new) == 0
+    else:
+        written = contents.count(new)
+        assert written >= 1
+        assert f"fixer: interrupted; {written} of 300 file(s) to fix were written, the other {300 - written}" in stderr or (
+            written == 300 and "fixer: interrupted; all 300 file(s) to fix were written." in stderr
+        )
