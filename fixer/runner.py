@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from fixer.discover import discover
+from fixer.discover import Unreadable, discover, read
 from fixer.facts import FACT_PATTERNS, ProjectFacts, TextCheck
 from fixer.findings import FileResult, Finding
 from fixer.reprint import reprint
@@ -51,9 +51,11 @@ def run(
 ) -> Run:
     """Every rule on every file under `root`. With `lines_of_fixed` false, a fixed finding may come without
     its line when finding it would cost a second print of the tree (nothing shows it then: no report, no -v)."""
-    paths = list(discover(root, exclude))
+    unlisted: list[tuple[str, str]] = []
+    paths = list(discover(root, exclude, unlisted))
     python = [p for p in paths if p.endswith(".py")]
-    candidates = read_candidates(root, python, codemods)
+    unreadable = [FileResult(path=rel, old=b"", new=b"", error=why) for rel, why in unlisted]
+    candidates = read_candidates(root, python, codemods, unreadable)
     facts = ProjectFacts.gather(candidates)
 
     tasks = parse_tasks(candidates, codemods)
@@ -64,6 +66,7 @@ def run(
             meanwhile=lambda: _run_text_rules(root, set(paths), text_rules, facts),
         )
     results.extend(python_results)
+    results.extend(unreadable)
     results.sort(key=lambda r: r.path)
     return Run(results=results, files_scanned=len(python) + text_files_read, facts=facts)
 
@@ -87,9 +90,10 @@ def _collector_out_of_the_way() -> Iterator[None]:
 
 
 def read_candidates(
-    root: Path, python: Sequence[str], codemods: Sequence[type[FixerCodemod]]
+    root: Path, python: Sequence[str], codemods: Sequence[type[FixerCodemod]], unreadable: list[FileResult] | None = None
 ) -> list[tuple[str, bytes]]:
     """The Python files that could matter at all (to a codemod, or to the project facts), with their bytes.
+    A file that cannot be read is added to `unreadable`, as a result saying why.
 
     The rest are read once, searched and dropped: this loop is the whole cost of an unrelated file.
     """
@@ -97,8 +101,12 @@ def read_candidates(
     candidates: list[tuple[str, bytes]] = []
     base = os.fspath(root)
     for rel in python:
-        with open(os.path.join(base, rel), "rb") as handle:
-            source = handle.read()
+        try:
+            source = read(os.path.join(base, rel))
+        except Unreadable as error:
+            if unreadable is not None:
+                unreadable.append(FileResult(path=rel, old=b"", new=b"", error=f"{error}; left as it is"))
+            continue
         if search(source):
             candidates.append((rel, source))
     return candidates
@@ -129,7 +137,11 @@ def _run_text_rules(
         if rel in seen:
             continue
         seen.add(rel)
-        old = (root / rel).read_bytes()
+        try:
+            old = read(os.path.join(root, rel))
+        except Unreadable as error:
+            results.append(FileResult(path=rel, old=b"", new=b"", error=f"{error}; left as it is"))
+            continue
         result = FileResult(path=rel, old=old, new=old)
         try:
             text = old.decode("utf-8-sig")

@@ -116,3 +116,50 @@ def test_ctrl_c_during_a_parallel_apply_exits_130_quietly_and_every_file_stays_w
         assert f"fixer: interrupted; {written} of 300 file(s) to fix were written, the other {300 - written}" in stderr or (
             written == 300 and "fixer: interrupted; all 300 file(s) to fix were written." in stderr
         )
+
+
+def test_a_file_without_read_permission_is_named_as_skipped_and_the_rest_fixed(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    (tmp_path / "good.py").write_text(BAD_IMPORT)
+    (tmp_path / "secret.py").write_text(BAD_IMPORT)
+    (tmp_path / "requirements.txt").write_text("psycopg2-binary==2.9.9\n")
+    (tmp_path / ".env").write_text("DATABASE_URL=postgresql://db/app\n")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "db.py").write_text(BAD_IMPORT)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / ".gitignore").write_text("generated.py\n")
+    (tmp_path / "app" / "generated.py").write_text(BAD_IMPORT)
+    for name in ("secret.py", "requirements.txt", ".env", "locked", "app/.gitignore"):
+        (tmp_path / name).chmod(0o000)
+    command = [sys.executable, "-m", "fixer", "apply", "-j", "1", str(tmp_path)]
+    if os.geteuid() == 0:
+        # chmod 000 stops everyone but root, through the capabilities to override file permissions: fixer
+        # runs without them, so that the kernel refuses the read as it would for any user.
+        assert shutil.which("setpriv"), "util-linux's setpriv is needed to run this test as root"
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
+    result = subprocess.run(command, capture_output=True, timeout=300)
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr
+    for name in ("secret.py", "requirements.txt", ".env"):
+        assert f"skipped {name}: cannot read it (Permission denied); left as it is" in stderr
+    assert "skipped locked/: cannot list the folder (Permission denied); its files are left as they are" in stderr
+    assert "skipped app/.gitignore: cannot read it (Permission denied), so nothing it lists is left out" in stderr
+    assert (tmp_path / "good.py").read_text() == GOOD_IMPORT
+    assert (tmp_path / "app" / "generated.py").read_text() == GOOD_IMPORT
+    assert "Traceback" not in stderr and "PermissionError" not in stderr
+    (tmp_path / "locked").chmod(0o755)  # for pytest to clean up
+
+
+def test_a_fifo_named_like_a_source_file_is_skipped_not_waited_on(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.py")
+    os.mkfifo(tmp_path / "requirements.txt")
+    (tmp_path / "good.py").write_text(BAD_IMPORT)
+    result = fixer("apply", "-j", "1", tmp_path)
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr
+    assert "skipped pipe.py: cannot read it (not a regular file); left as it is" in stderr
+    assert "skipped requirements.txt: cannot read it (not a regular file); left as it is" in stderr
+    assert (tmp_path / "good.py").read_text() == GOOD_IMPORT
