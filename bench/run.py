@@ -83,6 +83,9 @@ def build_corpora(args: argparse.Namespace) -> list[Corpus]:
         **{f"dense-{n}": {"kind": "dense", "copies": n} for n in sizes},
         "module": {"kind": "module", "megabytes": args.megabytes},
     }
+    if args.only:  # the others are not built either: the large corpus alone copies every installed package
+        keep = set(args.only.split(","))
+        wanted = {name: spec for name, spec in wanted.items() if name in keep or name.split("-")[0] in keep}
     stamp_file = CORPORA_DIR / "stamps.json"
     stamps = json.loads(stamp_file.read_text()) if stamp_file.exists() else {}
     fixtures = _fixture_stamp()
@@ -399,9 +402,6 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     all_corpora = build_corpora(args)
-    if args.only:
-        keep = set(args.only.split(","))
-        all_corpora = [c for c in all_corpora if c.name in keep or c.name.split("-")[0] in keep]
     patterns = write_patterns()
     tools: dict[str, list[Tool]] = {}
     for corpus in all_corpora:
