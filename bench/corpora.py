@@ -6,6 +6,8 @@
          code where few files have anything to do with fixer.
 - dense: hundreds of varied copies of the fixture backends' relevant files (every file passes a rule's
          text check), at any size: `python bench/corpora.py dense --copies 300 OUT`.
+- module: one generated module of several megabytes, database code all through it (the seed's defects
+         repeated with every block of ordinary code): what the cost of one file grows with.
 
 Everything is deterministic: the same packages and the same copy count give the same tree.
 """
@@ -214,6 +216,50 @@ async def {name}(client, url: str, *, timeout: float = {b}.5) -> bytes | None:
 '''
 
 
+# ---------------------------------------------------------------------------------------------------- module
+
+_MODULE_HEAD = """from typing import AsyncGenerator
+
+from sqlmodel import SQLModel, create_engine
+from sqlalchemy import AsyncEngine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+"""
+
+_MODULE_BLOCK = """
+
+engine_{n}: AsyncEngine = create_engine("{url}", echo=False, pool_pre_ping=True)
+
+session_maker_{n} = sessionmaker(
+    bind=engine_{n},
+    class_=AsyncSession,
+    autocommit=False,
+    autoflush=False,
+)
+
+
+async def get_session_{n}() -> AsyncGenerator[AsyncSession, None]:
+    async with session_maker_{n}() as session:
+        yield session
+"""
+
+
+def build_module(out: Path, megabytes: float = 5.0) -> Path:
+    """One module of about `megabytes` MB: the seed's engine and session defects again and again (one
+    engine, sessionmaker and URL to fix per block), each block followed by ordinary code."""
+    _fresh(out)
+    rng = random.Random(0)
+    parts, size, n = [_MODULE_HEAD], len(_MODULE_HEAD), 0
+    while size < megabytes * 1_000_000:
+        url = _url_variant(f"postgresql://db{n % 7}:5432/app", rng.choice(_SCHEMES), rng.random() < 0.5)
+        block = _MODULE_BLOCK.format(n=n, url=url) + "".join(_filler(rng, n, k) for k in range(rng.randrange(0, 9)))
+        parts.append(block)
+        size += len(block)
+        n += 1
+    (out / "big.py").write_text("".join(parts), encoding="utf-8")
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------- helpers
 
 
@@ -225,14 +271,17 @@ def _fresh(out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpus", choices=("seed", "large", "dense"))
+    parser.add_argument("corpus", choices=("seed", "large", "dense", "module"))
     parser.add_argument("out", type=Path)
     parser.add_argument("--copies", type=int, default=300, help="dense: how many backend copies")
+    parser.add_argument("--megabytes", type=float, default=5.0, help="module: its size")
     args = parser.parse_args(argv)
     if args.corpus == "seed":
         build_seed(args.out)
     elif args.corpus == "large":
         build_large(args.out)
+    elif args.corpus == "module":
+        build_module(args.out, args.megabytes)
     else:
         build_dense(args.out, args.copies)
     files = sum(1 for p in args.out.rglob("*") if p.is_file())

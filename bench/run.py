@@ -81,7 +81,11 @@ def build_corpora(args: argparse.Namespace) -> list[Corpus]:
         "seed": {"kind": "seed"},
         "large": {"kind": "large", "packages": corpora.installed_packages()},
         **{f"dense-{n}": {"kind": "dense", "copies": n} for n in sizes},
+        "module": {"kind": "module", "megabytes": args.megabytes},
     }
+    if args.only:  # the others are not built either: the large corpus alone copies every installed package
+        keep = set(args.only.split(","))
+        wanted = {name: spec for name, spec in wanted.items() if name in keep or name.split("-")[0] in keep}
     stamp_file = CORPORA_DIR / "stamps.json"
     stamps = json.loads(stamp_file.read_text()) if stamp_file.exists() else {}
     fixtures = _fixture_stamp()
@@ -95,6 +99,8 @@ def build_corpora(args: argparse.Namespace) -> list[Corpus]:
                 corpora.build_seed(root)
             elif spec["kind"] == "large":
                 corpora.build_large(root)
+            elif spec["kind"] == "module":
+                corpora.build_module(root, spec["megabytes"])
             else:
                 corpora.build_dense(root, spec["copies"])
             stamps[name] = spec
@@ -103,6 +109,7 @@ def build_corpora(args: argparse.Namespace) -> list[Corpus]:
             "seed": "the bundled seed backend (fixtures/seed/broken/backend)",
             "large": "source of every package installed in this virtualenv, plus 3 broken backends",
             "dense": f"{spec.get('copies')} varied copies of the fixture backends' relevant files",
+            "module": f"one generated {spec.get('megabytes')} MB module with database code all through it",
         }[spec["kind"]]
         out.append(Corpus(name=name, root=root, description=description))
     return out
@@ -175,6 +182,8 @@ def tools_for(corpus: Corpus, jobs: int, patterns: Path) -> list[Tool]:
     script = " ; ".join(
         " ".join(map(_sh, [python, "-m", "libcst.tool", "codemod", name, *options, root])) for name in LIBCST_CODEMODS
     )
+    if corpus.name == "module":  # one file: libcst.tool would only add its own start to the parse
+        return tools
     tools.append(
         Tool(
             "libcst-tool",
@@ -323,6 +332,10 @@ def targets(all_corpora: list[Corpus], args: argparse.Namespace) -> list[tuple[s
         out.append(("large: fixer -j N / (read all + regex + parse candidates)", f"{jn / scan:.2f}x", "<= 2x", jn / scan <= 2))
         j1 = med(large, "fixer-j1")
         out.append(("large: fixer -j 1 / (read all + regex + parse candidates)", f"{j1 / scan:.2f}x", "(<= 2x)", j1 / scan <= 2))
+    module = by.get("module")
+    if module:
+        j1, floor = med(module, "fixer-j1"), med(module, "floor-roundtrip")
+        out.append(("module: fixer -j 1 / (parse + .code), one large file", f"{j1 / floor:.2f}x", "<= 2x", j1 / floor <= 2))
     dense = [c for c in all_corpora if c.name.startswith("dense-")]
     if dense:
         big = dense[-1]
@@ -377,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, help="runs per tool [3; --quick: 2]")
     parser.add_argument("--jobs", type=int, default=_cores(), help="N for the -j N runs [all cores]")
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], help="dense corpus copies [100,200,400; --quick: 20,40,80]")
-    parser.add_argument("--only", help="comma-separated corpora to run (seed, large, dense)")
+    parser.add_argument("--only", help="comma-separated corpora to run (seed, large, dense, module)")
+    parser.add_argument("--megabytes", type=float, default=5.0, help="size of the generated module [5]")
     parser.add_argument("--slow-budget", type=float, default=60.0, help="repeat libcst.tool only while its runs on a corpus took less than this many seconds [60]")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the corpora even if they look current")
     args = parser.parse_args(argv)
@@ -388,9 +402,6 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     all_corpora = build_corpora(args)
-    if args.only:
-        keep = set(args.only.split(","))
-        all_corpora = [c for c in all_corpora if c.name in keep or c.name.split("-")[0] in keep]
     patterns = write_patterns()
     tools: dict[str, list[Tool]] = {}
     for corpus in all_corpora:

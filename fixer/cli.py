@@ -2,7 +2,7 @@
 
 stdout carries only the product (the patch for dry-run, the list of written files for apply, the rule
 table); everything said to the person goes to stderr. Exit codes: 0 nothing to do or all applied, 1 fixes
-pending (dry-run) or issues left for a person, 2 usage or internal error.
+pending (dry-run) or issues left for a person, 2 usage or internal error, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -18,7 +18,11 @@ import click
 from fixer import __version__
 from fixer.verify.command import verify_after_apply, verify_command
 
-EXIT_CLEAN, EXIT_PENDING, EXIT_ERROR = 0, 1, 2
+EXIT_CLEAN, EXIT_PENDING, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C once some files may have been written: says which."""
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -43,9 +47,16 @@ def _common(func):
             code = func(**kwargs)
         except click.ClickException:
             raise
+        except KeyboardInterrupt as interrupt:
+            # Not click's "Aborted!" and exit 1, which would read as "fixes pending".
+            said = str(interrupt) if isinstance(interrupt, Interrupted) else "nothing was written"
+            click.echo(f"fixer: interrupted; {said}.", err=True)
+            code = EXIT_INTERRUPTED
         except Exception as error:
             if verbose:
-                raise
+                import traceback
+
+                traceback.print_exc()
             click.echo(f"fixer: error: {type(error).__name__}: {error}", err=True)
             code = EXIT_ERROR
         sys.exit(code)
@@ -89,12 +100,34 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes) 
     from fixer.write import write_atomic
 
     outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes)
-    for result in outcome.results:
-        if result.changed and write_atomic(path, result.path, result.new):
-            rules = Counter(f.rule for f in result.findings if f.fixed)
-            click.echo(f"fixed {result.path} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})")
-    _summarise(outcome, applied=True, verbose=verbose)
+    changed = [result for result in outcome.results if result.changed]
+    try:
+        for result in changed:
+            if write_atomic(path, result.path, result.new):
+                rules = Counter(f.rule for f in result.findings if f.fixed)
+                click.echo(f"fixed {result.path} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})")
+        _summarise(outcome, applied=True, verbose=verbose)
+    except KeyboardInterrupt:
+        raise Interrupted(_written(path, changed)) from None
     return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
+
+
+def _written(root: Path, changed: list) -> str:
+    """What an interrupted apply wrote, read back from the files: each is whole (written by a rename)."""
+    done = sum(1 for result in changed if _holds(root / result.path, result.new))
+    if done == len(changed):
+        return f"all {done} file(s) to fix were written"
+    return (
+        f"{done} of {len(changed)} file(s) to fix were written, the other {len(changed) - done} are as they were; "
+        "no file is half-written. Run `fixer apply` again to finish"
+    )
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 main.add_command(verify_command)
@@ -156,6 +189,8 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
     from fixer.registry import UnknownRule
     from fixer.registry import select as select_rules
 
+    if report_path is not None:
+        _check_report_folder(report_path)
     try:
         config = load(path)
         chosen = {rule.id for rule in select_rules(_split(select) or config.select, config.ignore + _split(ignore))}
@@ -188,6 +223,17 @@ def _held_back(finding) -> bool:
     return not finding.fixed and not finding.safe
 
 
+def _check_report_folder(report_path: Path) -> None:
+    """Before the run, not after it: a report that cannot be written would cost the whole run."""
+    import os
+
+    folder = report_path.parent
+    if not folder.is_dir():
+        raise click.UsageError(f"cannot write the report to {report_path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise click.UsageError(f"cannot write the report to {report_path}: the folder {folder} is not writable")
+
+
 def _unfixed(outcome) -> bool:
     return any(r.error for r in outcome.results) or any(
         not f.fixed and not _held_back(f) for r in outcome.results for f in r.findings
@@ -202,6 +248,8 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
     for result in outcome.results:
         if result.error:
             click.echo(f"skipped {result.path}: {result.error}", err=True)
+            if verbose and result.traceback:
+                click.echo(result.traceback.rstrip("\n"), err=True)
         for finding in result.findings:
             if _held_back(finding):
                 click.echo(f"{result.path}:{finding.line or 1}: {finding.rule} unsafe fix (--unsafe-fixes): {redact(finding.problem)}", err=True)

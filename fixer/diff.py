@@ -7,9 +7,11 @@ half-shown file could apply cleanly and still not run (an import moved, the call
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import posixpath
 import re
+from collections import Counter
 
 from fixer.findings import FileResult
 from fixer.urls import redact
@@ -41,7 +43,7 @@ def patch(result: FileResult, encoding: str = "utf-8") -> tuple[bytes, list[str]
     new = _split_lines(_decode(result.new, encoding))
     lines = [
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-        for line in difflib.unified_diff(old, new, f"a/{result.path}", f"b/{result.path}", n=3)
+        for line in _unified(old, new, result.path)
     ]
     if is_env_file(result.path):
         changed = sum(1 for line in lines[2:] if line.startswith("-"))
@@ -52,3 +54,93 @@ def patch(result: FileResult, encoding: str = "utf-8") -> tuple[bytes, list[str]
         notes += [f"  {redact(line.rstrip())}" for line in secret]
         return b"", notes
     return "".join(lines).encode(encoding, errors="surrogateescape"), []
+
+
+def _unified(old: list[str], new: list[str], path: str, context: int = 3) -> list[str]:
+    """`difflib.unified_diff(old, new, "a/" + path, "b/" + path)`, from `_Anchored`'s matching blocks."""
+    out: list[str] = []
+    for group in _Anchored(old, new).get_grouped_opcodes(context):
+        if not out:
+            out += [f"--- a/{path}\n", f"+++ b/{path}\n"]
+        out.append(f"@@ -{_range(group[0][1], group[-1][2])} +{_range(group[0][3], group[-1][4])} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out += [" " + line for line in old[i1:i2]]
+                continue
+            out += ["-" + line for line in old[i1:i2]]
+            out += ["+" + line for line in new[j1:j2]]
+    return out
+
+
+def line_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """Opcodes as `difflib.SequenceMatcher(None, old, new).get_opcodes()` gives them, from `_Anchored`."""
+    return _Anchored(old, new).get_opcodes()
+
+
+def _range(start: int, stop: int) -> str:
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
+
+
+class _Anchored(difflib.SequenceMatcher):
+    """A line matcher whose cost follows the file's length on a large file with fixes all through it.
+
+    SequenceMatcher looks for the longest matching run, then recurses on each side: with changes spread
+    over a long file, every step scans much of what is left (measured: 0.9 s for a 0.5 MB module, 6 s for
+    1 MB). The lines found once in each file (as patience diff does), taken in an order both files agree on,
+    cut the files into short stretches, and SequenceMatcher only matches within a stretch. A file without
+    such lines is one stretch: as slow as before, never slower."""
+
+    def __init__(self, a: list[str], b: list[str]) -> None:
+        super().__init__(None, a, b, autojunk=False)
+
+    def get_matching_blocks(self) -> list[difflib.Match]:
+        if self.matching_blocks is None:
+            self.matching_blocks = self._anchored_blocks()
+        return self.matching_blocks
+
+    def _anchored_blocks(self) -> list[difflib.Match]:
+        a, b = self.a, self.b
+        blocks: list[tuple[int, int, int]] = []
+        (i, j) = (0, 0)
+        for anchor_i, anchor_j in [*_anchors(a, b), (len(a), len(b))]:
+            stretch = difflib.SequenceMatcher(None, a[i:anchor_i], b[j:anchor_j], autojunk=False)
+            blocks += [(i + x, j + y, n) for x, y, n in stretch.get_matching_blocks() if n]
+            blocks.append((anchor_i, anchor_j, 1))
+            (i, j) = (anchor_i + 1, anchor_j + 1)
+        blocks[-1] = (len(a), len(b), 0)
+        merged: list[difflib.Match] = []
+        for x, y, n in blocks:  # adjacent runs as one, as SequenceMatcher gives them
+            if merged and merged[-1].a + merged[-1].size == x and merged[-1].b + merged[-1].size == y and n:
+                merged[-1] = difflib.Match(merged[-1].a, merged[-1].b, merged[-1].size + n)
+            else:
+                merged.append(difflib.Match(x, y, n))
+        return merged
+
+
+def _anchors(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """Pairs (i, j) with a[i] == b[j] a line found once in each, the longest chain of them increasing in both."""
+    count_a, count_b = Counter(a), Counter(b)
+    where_b = {line: j for j, line in enumerate(b) if count_b[line] == 1}
+    pairs = [(i, where_b[line]) for i, line in enumerate(a) if count_a[line] == 1 and line in where_b]
+    # The longest chain increasing in j (pairs come in i order), by patience sorting.
+    tails: list[int] = []  # tails[k]: the pair ending the best chain of length k + 1 found so far
+    tail_js: list[int] = []  # their j, increasing
+    previous: list[int] = []
+    for index, (_, j) in enumerate(pairs):
+        k = bisect.bisect_left(tail_js, j)
+        previous.append(tails[k - 1] if k else -1)
+        if k == len(tails):
+            tails.append(index)
+            tail_js.append(j)
+        else:
+            tails[k] = index
+            tail_js[k] = j
+    chain: list[tuple[int, int]] = []
+    index = tails[-1] if tails else -1
+    while index >= 0:
+        chain.append(pairs[index])
+        index = previous[index]
+    return chain[::-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,9 +30,13 @@ def _is_environment(dirpath: str, name: str) -> bool:
     return name in SKIPPED_DIRS or name.endswith(".egg-info") or os.path.exists(os.path.join(dirpath, name, "pyvenv.cfg"))
 
 
-def discover(root: Path, exclude: Sequence[tuple[Path, str]] = ()) -> Iterator[str]:
+def discover(
+    root: Path, exclude: Sequence[tuple[Path, str]] = (), unreadable: list[tuple[str, str]] | None = None
+) -> Iterator[str]:
     """Yield the files below `root` as POSIX paths relative to it, sorted, honouring every .gitignore on the way
-    and `exclude`: (folder, gitignore-style pattern) pairs, the folder being `root` or one above it.
+    and `exclude`: (folder, gitignore-style pattern) pairs, the folder being `root` or one above it. A folder
+    or .gitignore that cannot be read is added to `unreadable` as (path, why): the first is passed over
+    and the second read as empty, but neither silently.
 
     Symbolic links are not followed: a fix written through one could land outside the root.
     """
@@ -49,12 +54,23 @@ def discover(root: Path, exclude: Sequence[tuple[Path, str]] = ()) -> Iterator[s
         ]
         excluded.append((prefix, _gitignore(patterns)))
     ignores: list[tuple[str, pathspec.PathSpec]] = []  # (folder relative to root, its .gitignore)
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def unlisted(error: OSError) -> None:
+        if unreadable is not None:
+            folder = os.path.relpath(error.filename, root).replace(os.sep, "/") + "/"
+            unreadable.append((folder, f"cannot list the folder ({error.strerror}); its files are left as they are"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         if ".gitignore" in filenames:
-            with open(os.path.join(dirpath, ".gitignore"), encoding="utf-8", errors="replace") as handle:
-                ignores.append((rel_dir, _gitignore(handle)))
+            try:
+                lines = read(os.path.join(dirpath, ".gitignore")).decode("utf-8", errors="replace").splitlines()
+            except Unreadable as error:
+                lines = []
+                if unreadable is not None:
+                    unreadable.append((rel_dir + ".gitignore", f"{error}, so nothing it lists is left out"))
+            ignores.append((rel_dir, _gitignore(lines)))
 
         def ignored(rel: str) -> bool:
             return any(rel.startswith(base) and spec.match_file(rel[len(base) :]) for base, spec in ignores) or any(
@@ -72,3 +88,23 @@ def discover(root: Path, exclude: Sequence[tuple[Path, str]] = ()) -> Iterator[s
             rel = rel_dir + name
             if not os.path.islink(os.path.join(dirpath, name)) and not ignored(rel):
                 yield rel
+
+
+class Unreadable(Exception):
+    """A discovered file that cannot be read; the message says why, in words."""
+
+
+def read(path: str) -> bytes:
+    """The bytes of a file `discover` yielded, or Unreadable. A FIFO or a device is refused, not waited on:
+    opening a FIFO for reading blocks until something writes to it, so the open does not wait (O_NONBLOCK)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as error:
+        raise Unreadable(f"cannot read it ({error.strerror})") from None
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Unreadable("cannot read it (not a regular file)")
+        try:
+            return handle.read()
+        except OSError as error:
+            raise Unreadable(f"cannot read it ({error.strerror})") from None

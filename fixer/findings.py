@@ -52,6 +52,7 @@ class FileResult:
     new: bytes
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None  # the file could not be decoded or parsed; it is left as it is
+    traceback: str | None = None  # where an internal error came from (shown with --verbose)
     encoding: str = "utf-8"  # how to decode old/new for a diff (a BOM stays part of the first line)
 
     @property

@@ -4,8 +4,8 @@ LibCST prints a module as its header, each top-level statement in turn, then its
 parsed module gives its source back exactly. The codemods keep every statement they do not change as the
 same object, so the new module shares a prefix and a suffix of statements with the parsed one: their text
 is the source's own. Printing the parsed prefix tells where the changed run starts in the source, and the
-parsed run itself how long it is; the rest is copied. Printing whole modules was the runner's largest
-cost after parsing.
+parsed run itself how long it is (or the statements after it, when fewer); the rest is copied. Printing
+whole modules was the runner's largest cost after parsing.
 """
 
 from __future__ import annotations
@@ -36,13 +36,29 @@ def reprint(parsed: cst.Module, module: cst.Module, text: str) -> Reprint:
     while old_end > start and new_end > start and old_body[old_end - 1] is new_body[new_end - 1]:
         old_end -= 1
         new_end -= 1
-    prefix = "".join(parsed.code_for_node(node) for node in (*parsed.header, *old_body[:start]))
-    old = "".join(parsed.code_for_node(node) for node in old_body[start:old_end])
-    end = len(prefix) + len(old)
-    if not text.startswith(prefix + old):  # never, for a `text` LibCST parsed: print everything then
+    # The changed run's place in the source comes from printing two of the three parts: the statements
+    # before it, the run, the statements after it; not the largest. A module fixed at its top and at its
+    # bottom (imports and a call at the end) then prints neither its middle nor anything twice.
+    parts = [(*parsed.header, *old_body[:start]), old_body[start:old_end], (*old_body[old_end:], *parsed.footer)]
+    largest = max(range(3), key=lambda k: len(parts[k]))
+    before = _code(parsed, parts[0]) if largest != 0 else None
+    run = _code(parsed, parts[1]) if largest != 1 else None
+    after = _code(parsed, parts[2]) if largest != 2 else None
+    begin = len(before) if before is not None else len(text) - len(after) - len(run)
+    end = len(text) - len(after) if after is not None else begin + len(run)
+    # Never false for a `text` LibCST parsed; if it were, print everything.
+    if not (
+        (before is None or text.startswith(before))
+        and (run is None or text.startswith(run, begin))
+        and (after is None or text.endswith(after))
+    ):
         return _whole(module, text)
-    new = "".join(module.code_for_node(node) for node in new_body[start:new_end])
-    return Reprint(text[: len(prefix)] + new + text[end:], old, new)
+    new = _code(module, new_body[start:new_end])
+    return Reprint(text[:begin] + new + text[end:], text[begin:end], new)
+
+
+def _code(module: cst.Module, nodes) -> str:
+    return "".join(module.code_for_node(node) for node in nodes)
 
 
 def _whole(module: cst.Module, text: str) -> Reprint:

@@ -8,17 +8,19 @@ parallel worker processes when there is enough work to pay for starting them.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import os
 import posixpath
-import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from fixer.discover import discover
 from fixer import model as project_model
+from fixer.discover import Unreadable, discover, read
 from fixer.model import FACT_PATTERNS, ProjectModel
 from fixer.model.modules import ModuleInfo, read_module
 from fixer.textcheck import TextCheck
@@ -53,10 +55,12 @@ def run(
 ) -> Run:
     """Every rule on every file under `root`. With `lines_of_fixed` false, a fixed finding may come without
     its line when finding it would cost a second print of the tree (nothing shows it then: no report, no -v)."""
-    paths = list(discover(root, exclude))
+    unlisted: list[tuple[str, str]] = []
+    paths = list(discover(root, exclude, unlisted))
     python = [p for p in paths if p.endswith(".py")]
+    unreadable = [FileResult(path=rel, old=b"", new=b"", error=why) for rel, why in unlisted]
     modules: dict[str, ModuleInfo] = {}
-    candidates = read_candidates(root, python, codemods, modules)
+    candidates = read_candidates(root, python, codemods, unreadable, modules)
     facts = project_model.build(
         candidates, modules, lambda rel: _read_text(root, rel), paths, _entry_modules(root), unsafe_fixes
     )
@@ -69,6 +73,7 @@ def run(
             meanwhile=lambda: _run_text_rules(root, set(paths), text_rules, facts),
         )
     results.extend(python_results)
+    results.extend(unreadable)
     results.sort(key=lambda r: r.path)
     return Run(results=results, files_scanned=len(python) + text_files_read, facts=facts)
 
@@ -95,10 +100,12 @@ def read_candidates(
     root: Path,
     python: Sequence[str],
     codemods: Sequence[type[FixerCodemod]],
+    unreadable: list[FileResult] | None = None,
     modules: dict[str, ModuleInfo] | None = None,
 ) -> list[tuple[str, bytes]]:
-    """The Python files that could matter at all (to a codemod, or to the project model), with their bytes;
-    with `modules`, every file's import lines are recorded there too (the model's import graph).
+    """The Python files that could matter at all (to a codemod, or to the project model), with their bytes.
+    A file that cannot be read is added to `unreadable`, as a result saying why; with `modules`, every file's
+    import lines are recorded there too (the model's import graph).
 
     The rest are read once, searched and dropped: this loop is the whole cost of an unrelated file.
     """
@@ -106,8 +113,12 @@ def read_candidates(
     candidates: list[tuple[str, bytes]] = []
     base = os.fspath(root)
     for rel in python:
-        with open(os.path.join(base, rel), "rb") as handle:
-            source = handle.read()
+        try:
+            source = read(os.path.join(base, rel))
+        except Unreadable as error:
+            if unreadable is not None:
+                unreadable.append(FileResult(path=rel, old=b"", new=b"", error=f"{error}; left as it is"))
+            continue
         if modules is not None:
             modules[rel] = read_module(rel, source)
         if search(source):
@@ -130,20 +141,18 @@ def parse_tasks(
 
 def _read_text(root: Path, rel: str) -> str | None:
     try:
-        return (root / rel).read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        return read(os.path.join(root, rel)).decode("utf-8-sig")
+    except (Unreadable, UnicodeDecodeError):
         return None  # the rule that edits such a file reports it
 
 
 def _entry_modules(root: Path) -> list[str]:
-    """The module the project documents as its app (README, Dockerfile, Procfile...), for the import graph."""
-    from fixer.verify.entrypoint import EntrypointError, detect_entrypoint
+    """The module the project documents as its app (README, Dockerfile, Procfile), for the import graph; the
+    modules that build `FastAPI(...)` are roots already."""
+    from fixer.verify.entrypoint import documented_entrypoint
 
-    try:
-        entry = detect_entrypoint(root)
-    except (EntrypointError, OSError):
-        return []
-    return [entry.app.partition(":")[0]]
+    entry = documented_entrypoint(root.resolve())
+    return [entry.app.partition(":")[0]] if entry is not None else []
 
 
 def _text_rule_paths(paths: list[str], rules: Sequence[TextRule]) -> set[str]:
@@ -163,7 +172,11 @@ def _run_text_rules(
         if rel in seen:
             continue
         seen.add(rel)
-        old = (root / rel).read_bytes()
+        try:
+            old = read(os.path.join(root, rel))
+        except Unreadable as error:
+            results.append(FileResult(path=rel, old=b"", new=b"", error=f"{error}; left as it is"))
+            continue
         result = FileResult(path=rel, old=old, new=old)
         try:
             text = old.decode("utf-8-sig")
@@ -185,6 +198,7 @@ def _run_text_rules(
                 break
             except Exception as error:  # one rule's bug must not cost the user the whole run
                 result.error = f"internal error in {rule.RULE_ID}: {type(error).__name__}: {error}"
+                result.traceback = traceback.format_exc()
                 break
             result.findings.extend(_locate(findings, text))
         if result.error is None and new_text is not text:
@@ -204,56 +218,47 @@ def _map(
 ) -> tuple[list[FileResult], _T]:
     """Every task's result that matters (changed, findings or error), in no particular order, and what
     `meanwhile` returns: with worker processes, this process runs it while they parse, instead of before."""
+    out: list[FileResult] = []
+
+    def done(result: FileResult | None) -> None:
+        if result is not None:
+            out.append(result)
+        if progress:
+            progress(1)
+
+    work = functools.partial(_transform_task, settings)
     if jobs <= 1 or len(tasks) < 2 or sum(len(task[1]) for task in tasks) < _POOL_MIN_BYTES:
         other = meanwhile()
-        out = []
         for task in tasks:
-            result = transform_python(*task, *settings)
-            if _matters(result):
-                out.append(result)
-            if progress:
-                progress(1)
+            done(work(task))
         return out, other
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from fixer import workers
 
-    # fork keeps the already-imported codemods; spawn would re-import LibCST in every worker.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin" else None
-    context = multiprocessing.get_context(method)
-    workers = min(jobs, len(tasks))
-    # Biggest files first and small chunks at the end, so that no worker idles while another finishes a big file.
+    # Biggest files first, so that no worker idles while another finishes a big file.
     tasks = sorted(tasks, key=lambda task: len(task[1]), reverse=True)
-    chunk = max(1, min(16, len(tasks) // (workers * 16)))
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_set_worker_settings, initargs=(settings,)
-    ) as pool:
-        pending = pool.map(_transform_task, tasks, chunksize=chunk)  # every task is handed out here
-        other = meanwhile()
-        out = []
-        for result in pending:
-            if result is not None:
-                out.append(result)
-            if progress:
-                progress(1)
-        return out, other
+    return out, workers.run(work, tasks, jobs, died=_died, meanwhile=meanwhile, done=done)
 
 
 def _matters(result: FileResult) -> bool:
     return bool(result.changed or result.findings or result.error)
 
 
-_worker_settings: _Settings | None = None
-
-
-def _set_worker_settings(settings: _Settings) -> None:
-    global _worker_settings
-    _worker_settings = settings
-
-
-def _transform_task(task: tuple) -> FileResult | None:
-    assert _worker_settings is not None
-    result = transform_python(*task, *_worker_settings)
+def _transform_task(settings: _Settings, task: tuple) -> FileResult | None:
+    try:
+        result = transform_python(*task, *settings)
+    except Exception as error:  # a bug met on one file costs that file, never the run
+        result = _skipped(task, f"internal error: {type(error).__name__}: {error}; left as it is")
+        result.traceback = traceback.format_exc()
     return result if _matters(result) else None  # nothing to send back for a file with nothing to say
+
+
+def _died(task: tuple, cause: str) -> FileResult:
+    return _skipped(task, f"the process fixing it was {cause}; left as it is")
+
+
+def _skipped(task: tuple, error: str) -> FileResult:
+    rel, source = task[0], task[1]
+    return FileResult(path=rel, old=source, new=source, error=error)
 
 
 def transform_python(
@@ -266,6 +271,10 @@ def transform_python(
     from fixer.rules.base import FINDINGS_KEY
 
     result = FileResult(path=rel, old=source, new=source)
+    refused = _too_deep(source)
+    if refused is not None:
+        result.error = f"cannot parse: {refused}; left as it is"
+        return result
     try:
         module = parsed = cst.parse_module(source)
     except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, LookupError) as error:
@@ -287,6 +296,7 @@ def transform_python(
             continue
         except Exception as error:  # a codemod's bug skips this file, never the run
             result.error = f"internal error in {codemod.RULE_ID}: {type(error).__name__}: {error}; left as it is"
+            result.traceback = traceback.format_exc()
             result.findings.clear()
             return result
         result.findings.extend(_locate(context.scratch.get(FINDINGS_KEY, []), text, received, lines_of_fixed))
@@ -308,6 +318,32 @@ def transform_python(
             return result
         result.new = new
     return result
+
+
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"()[]{}"))
+_STEPS = bytes.maketrans(b"([{)]}", b"\x02\x02\x02\x00\x00\x00")  # minus one: +1 opens, -1 closes
+_DEEP = 100  # brackets open at once; CPython refuses more than 200, LibCST's parser crashes near 1,300
+
+
+def _too_deep(source: bytes) -> str | None:
+    """Why CPython refuses `source` as nested too deeply, or None. LibCST's native parser does not refuse
+    such code, it crashes the process on it (a segmentation fault, 1,500 nested brackets in generated
+    data): CPython's parser answers first, and cheaply. Only asked of a file where the brackets, counted
+    as bytes (strings and comments too), reach `_DEEP`: the rest cannot be that deep in brackets."""
+    brackets = source.translate(None, _NOT_BRACKETS)
+    if len(brackets) < 2 * _DEEP or max(itertools.accumulate(step - 1 for step in brackets.translate(_STEPS))) < _DEEP:
+        return None
+    import ast
+
+    try:
+        ast.parse(source)
+    except SyntaxError as error:
+        return error.msg if "nested" in error.msg or "too complex" in error.msg else None
+    except (RecursionError, MemoryError):  # what ast.parse raises on nesting too deep for its own stack
+        return "nested too deeply"
+    except ValueError:  # NUL bytes: for LibCST to report
+        return None
+    return None
 
 
 def _parse_error(new: str, old: str) -> str | None:
@@ -343,21 +379,26 @@ def _locate(
     carried back to the original through a line diff. That prints the tree again, the price of a whole
     codemod pass: for a fixed finding it is paid only when `lines_of_fixed` asks.
     """
-    import difflib
     from dataclasses import replace
 
-    received_lines: list[str] | None = None
+    original = _Lines(text)
+    later_lines: _Lines | None = None
+    opcodes: list[tuple[str, int, int, int, int]] | None = None
     located = []
     for finding in findings:
         if finding.line is None and finding.old_code:
             first = finding.old_code.splitlines()[0]
-            line = _line_of(text, first)
+            line = original.line_of(first)
             if line is None and received is not None and (lines_of_fixed or not finding.fixed):
-                received_lines = received_lines if received_lines is not None else received.code.splitlines()
-                later = _line_of("\n".join(received_lines), first)
+                if later_lines is None:
+                    later_lines = _Lines(received.code)
+                later = later_lines.line_of(first)
                 if later is not None:
-                    matcher = difflib.SequenceMatcher(None, text.splitlines(), received_lines, autojunk=False)
-                    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+                    if opcodes is None:  # once per codemod: a diff costs what the file's length does
+                        from fixer.diff import line_opcodes
+
+                        opcodes = line_opcodes(text.splitlines(), later_lines.text.splitlines())
+                    for tag, i1, i2, j1, j2 in opcodes:
                         if j1 < later <= j2 or (j1 == j2 == later - 1):
                             line = i1 + 1 + (later - 1 - j1 if tag == "equal" else 0)
                             break
@@ -367,9 +408,26 @@ def _locate(
     return located
 
 
-def _line_of(text: str, fragment: str) -> int | None:
-    at = text.find(fragment)
-    return text.count("\n", 0, at) + 1 if at >= 0 else None
+class _Lines:
+    """Line numbers of fragments of one text. Findings come mostly in the order of the code they are about,
+    so each search starts where the last one matched (a search from the top for each of thousands of
+    findings in a large module was quadratic), just after it for the same fragment again (the same defect
+    repeated further down); a fragment not found there is looked for from the top."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.at, self.line, self.fragment = 0, 1, ""  # where the last match began, its line, what it matched
+
+    def line_of(self, fragment: str) -> int | None:
+        at = self.text.find(fragment, self.at + (fragment == self.fragment))
+        if at < 0:
+            at = self.text.find(fragment)
+            if at < 0:
+                return None
+            self.at, self.line = 0, 1
+        self.line += self.text.count("\n", self.at, at)
+        self.at, self.fragment = at, fragment
+        return self.line
 
 
 def default_jobs() -> int:

@@ -58,3 +58,59 @@ def test_line_separators_other_than_newline_stay_inside_their_line(tmp_path: Pat
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     subprocess.run(["git", "apply", "-"], cwd=tmp_path, input=text, check=True)
     assert (tmp_path / "m.py").read_bytes() == new.encode()
+
+
+def _apply(old: list[str], hunks: list[str]) -> list[str]:
+    """The new lines, from the old ones and a unified diff of them (as `patch` would)."""
+    import re
+
+    out, at = [], 0
+    for line in hunks[2:]:
+        header = re.match(r"@@ -(\d+)(?:,(\d+))? ", line)
+        if header:
+            start = int(header.group(1)) - (0 if header.group(2) == "0" else 1)
+            out, at = out + old[at:start], start
+        elif line[0] == " ":
+            out, at = out + [line[1:]], at + 1
+        elif line[0] == "-":
+            at += 1
+        else:
+            out.append(line[1:])
+    return out + old[at:]
+
+
+def test_hunks_rebuild_the_new_file_whatever_the_edits() -> None:
+    import random
+
+    from fixer.diff import _unified
+
+    rng = random.Random(13)
+    for _ in range(2000):
+        vocabulary = [f"line {k}\n" for k in range(rng.randrange(1, 12))]  # few distinct lines: many repeats
+        old = [rng.choice(vocabulary) for _ in range(rng.randrange(0, 40))]
+        new = list(old)
+        for _ in range(rng.randrange(0, 6)):
+            at = rng.randrange(len(new) + 1)
+            edit = rng.randrange(3)
+            if edit == 0 and at < len(new):
+                new[at] = rng.choice([*vocabulary, "changed\n"])
+            elif edit == 1:
+                new.insert(at, rng.choice([*vocabulary, "inserted\n"]))
+            elif at < len(new):
+                del new[at]
+        hunks = _unified(old, new, "f.py")
+        assert _apply(old, hunks) == new
+        assert (hunks == []) == (old == new)
+
+
+def test_a_large_module_fixed_all_through_gives_a_patch_git_applies(tmp_path: Path) -> None:
+    # Thousands of changes spread over a long file: the case where a plain SequenceMatcher goes quadratic.
+    blocks = [f"engine_{n} = create_engine(URL_{n % 7})\n\n\ndef get_{n}():\n    return engine_{n}\n\n\n" for n in range(3000)]
+    old = "from sqlmodel import create_engine\n\n\n" + "".join(blocks)
+    new = old.replace("create_engine", "create_async_engine")
+    text, notes = patch(FileResult(path="big.py", old=old.encode(), new=new.encode()))
+    assert notes == []
+    (tmp_path / "big.py").write_text(old)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "apply", "-"], cwd=tmp_path, input=text, check=True)
+    assert (tmp_path / "big.py").read_text() == new

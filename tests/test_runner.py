@@ -89,3 +89,14 @@ def test_an_edit_without_a_finding_is_not_written() -> None:
     result = transform_python("a.py", b"x = 1\n", [_Silent], ProjectModel())
     assert result.new == result.old and not result.changed
     assert result.error == "internal error: an edit no finding explains; left as it is"
+
+
+def test_the_same_defect_twice_is_reported_at_each_of_its_lines() -> None:
+    from fixer.runner import transform_python
+
+    block = "maker = sessionmaker(bind=engine, class_=AsyncSession)\n\n"
+    source = ("from sqlalchemy.orm import sessionmaker\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\n" + block * 3).encode()
+    facts = gather([("db.py", source)])
+    result = transform_python("db.py", source, PYTHON_CODEMODS, facts)
+    lines = [f.line for f in result.findings if f.rule == "FX003" and "sessionmaker(" in f.old_code]
+    assert lines == [4, 6, 8]

@@ -15,6 +15,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from fixer.discover import Unreadable, read
+
 __all__ = ["DEFAULT_CANDIDATES", "Entrypoint", "EntrypointError", "detect_entrypoint", "parse_entrypoint"]
 
 DEFAULT_CANDIDATES = ("src.main:app", "app.main:app", "main:app")
@@ -199,22 +201,16 @@ def _python_files(backend: Path, limit: int = 2000) -> list[Path]:
     return found
 
 
-def detect_entrypoint(backend_dir: str | os.PathLike[str], override: str | None = None) -> Entrypoint:
-    """The app to serve for the backend in ``backend_dir`` (see the module doc for the order)."""
-    backend = Path(backend_dir).resolve()
-    if override:
-        app = parse_entrypoint(override)
-        where = _locate(backend, app, None)  # an installed package's module is not found here: fine
-        return Entrypoint(app, where if isinstance(where, str) and where else None, "--entrypoint")
-
+def documented_entrypoint(backend: Path) -> Entrypoint | None:
+    """The app a command in the backend's (or its parent's) README, Dockerfile or Procfile serves, if any."""
     folders = [(backend, "")]
     if backend.parent != backend:
         folders.append((backend.parent, "../"))
     for folder, prefix in folders:
         for name, path in _doc_files(folder):
             try:
-                text = path.read_text(encoding="utf-8", errors="replace")
-            except OSError:
+                text = read(os.fspath(path)).decode("utf-8", errors="replace")
+            except Unreadable:
                 continue
             for tokens in _commands_in(text):
                 app, app_dir, factory = _app_from_command(tokens)
@@ -237,11 +233,25 @@ def detect_entrypoint(backend_dir: str | os.PathLike[str], override: str | None 
                     if found is False:
                         continue
                 return Entrypoint(app, found or None, prefix + name, factory)
+    return None
+
+
+def detect_entrypoint(backend_dir: str | os.PathLike[str], override: str | None = None) -> Entrypoint:
+    """The app to serve for the backend in ``backend_dir`` (see the module doc for the order)."""
+    backend = Path(backend_dir).resolve()
+    if override:
+        app = parse_entrypoint(override)
+        where = _locate(backend, app, None)  # an installed package's module is not found here: fine
+        return Entrypoint(app, where if isinstance(where, str) and where else None, "--entrypoint")
+
+    documented = documented_entrypoint(backend)
+    if documented is not None:
+        return documented
 
     for path in _python_files(backend):
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            text = read(os.fspath(path)).decode("utf-8", errors="replace")
+        except Unreadable:
             continue
         for match in _UVICORN_RUN.finditer(text):
             app = match.group(1)
