@@ -82,13 +82,20 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose) -> int:
 @_common
 def apply(path: Path, select, ignore, report_path, jobs, verbose) -> int:
     """Write the fixes for PATH in place."""
-    from fixer.write import write_atomic
+    from fixer.write import WriteError, apply_changes, remove_stale_temps
 
+    for stale in remove_stale_temps(path):
+        click.echo(f"removed {stale}, a temporary file left by an interrupted fixer run", err=True)
     outcome = _run(path, select, ignore, jobs, report_path, verbose)
-    for result in outcome.results:
-        if result.changed and write_atomic(path, result.path, result.new):
-            rules = Counter(f.rule for f in result.findings if f.fixed)
-            click.echo(f"fixed {result.path} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})")
+    changed = {r.path: r for r in outcome.results if r.changed}
+    try:
+        written = apply_changes(path, [(r.path, r.old, r.new) for r in changed.values()])
+    except WriteError as error:
+        click.echo(f"fixer: error: {error}", err=True)
+        return EXIT_ERROR
+    for rel in written:
+        rules = Counter(f.rule for f in changed[rel].findings if f.fixed)
+        click.echo(f"fixed {rel} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})")
     _summarise(outcome, applied=True, verbose=verbose)
     return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
 
