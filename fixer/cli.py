@@ -183,7 +183,7 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
     changed = [r for r in outcome.results if r.changed]
     for result in outcome.results:
         if result.error:
-            click.echo(f"skipped {result.path}: {result.error}", err=True)
+            click.echo(f"skipped {result.path}: {redact(result.error)}", err=True)
         for finding in result.findings:
             if not finding.fixed:
                 click.echo(f"{result.path}:{finding.line or 1}: {finding.rule} needs a person: {redact(finding.problem)}", err=True)
