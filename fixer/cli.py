@@ -56,12 +56,18 @@ def main() -> None:
 
 
 @main.command("dry-run")
+@click.option("--plan", "plan_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the plan (each file's hashes and findings) that `apply --plan` holds to.")
 @_common
-def dry_run(path: Path, select, ignore, report_path, jobs, verbose) -> int:
+def dry_run(path: Path, select, ignore, report_path, jobs, verbose, plan_path) -> int:
     """Print the fixes for PATH as a unified diff (for `git apply`); write nothing."""
     from fixer.diff import patch
 
     outcome = _run(path, select, ignore, jobs, report_path, verbose)
+    if plan_path is not None:
+        from fixer.plan import write_plan
+
+        write_plan(plan_path, outcome.results)
     notes: list[str] = []
     out = sys.stdout.buffer
     for result in outcome.results:
@@ -79,14 +85,25 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose) -> int:
 
 @main.command("apply")
 @verify_after_apply
+@click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Write only if the fixes are exactly this plan's (from `dry-run --plan`); else write nothing.")
 @_common
-def apply(path: Path, select, ignore, report_path, jobs, verbose) -> int:
+def apply(path: Path, select, ignore, report_path, jobs, verbose, plan_path) -> int:
     """Write the fixes for PATH in place."""
+    from fixer.plan import PlanError, differences, read_plan
     from fixer.write import WriteError, apply_changes, remove_stale_temps
 
+    try:
+        plan = read_plan(plan_path) if plan_path is not None else None
+    except PlanError as error:
+        click.echo(f"fixer: error: {error}", err=True)
+        return EXIT_ERROR
     for stale in remove_stale_temps(path):
         click.echo(f"removed {stale}, a temporary file left by an interrupted fixer run", err=True)
     outcome = _run(path, select, ignore, jobs, report_path, verbose)
+    if plan is not None and (differ := differences(plan, path, outcome.results)):
+        click.echo(f"fixer: error: the files differ from the plan: {'; '.join(differ)}; nothing was changed", err=True)
+        return EXIT_ERROR
     changed = {r.path: r for r in outcome.results if r.changed}
     try:
         written = apply_changes(path, [(r.path, r.old, r.new) for r in changed.values()])
