@@ -264,3 +264,53 @@ def test_an_immutable_file_makes_the_rename_fail_and_the_rest_is_put_back(tmp_pa
         "fixer: error: could not write b/b.py: operation not permitted; nothing was changed (put back: a.py)"
     )
     assert tree(tmp_path) == before and _temps(tmp_path) == []
+
+
+def test_ctrl_c_during_the_renames_waits_until_they_are_done(tmp_path: Path, monkeypatch) -> None:
+    import signal
+
+    _project(tmp_path)
+    real_replace = os.replace
+
+    def replace(src, dst) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # as if Ctrl-C came right between two renames
+        real_replace(src, dst)
+
+    monkeypatch.setattr(write.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        apply_changes(tmp_path, _changes(tmp_path))
+    assert (tmp_path / "a.py").read_text() == GOOD and (tmp_path / "b" / "b.py").read_text() == GOOD
+    assert _temps(tmp_path) == []
+
+
+@pytest.mark.parametrize("hook", ["fsync", "replace"])
+def test_a_killed_apply_leaves_whole_files_and_the_next_run_finishes(tmp_path: Path, hook: str) -> None:
+    """SIGKILL while staging (at the second file's fsync) or between two renames: every file is its old or its
+    new self, and the next run removes the temporary files left behind and fixes what is left to fix."""
+    before = _project(tmp_path)
+    script = tmp_path.parent / f"kill-{hook}.py"
+    script.write_text(
+        "import os, signal, sys\n"
+        "from fixer import write\n"
+        f"real = write.os.{hook}\n"
+        "calls = []\n"
+        "def hooked(*args):\n"
+        "    calls.append(args)\n"
+        "    if len(calls) == 2:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return real(*args)\n"
+        f"write.os.{hook} = hooked\n"
+        "from fixer.cli import main\n"
+        "main(['apply', sys.argv[1]])\n"
+    )
+    killed = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, timeout=300)
+    assert killed.returncode == -9
+    after = {rel: data for rel, data in tree(tmp_path).items() if not rel.endswith(".fixer-tmp")}
+    for rel, data in after.items():
+        assert data in (before[rel], before[rel].replace(BAD.encode(), GOOD.encode())), rel
+    assert _temps(tmp_path)  # what the killed run could not clean up
+    finish = fixer("apply", tmp_path)
+    assert finish.returncode == 0, finish.stderr
+    assert "a temporary file left by an interrupted fixer run" in finish.stderr.decode()
+    assert (tmp_path / "a.py").read_text() == GOOD and (tmp_path / "b" / "b.py").read_text() == GOOD
+    assert _temps(tmp_path) == []
