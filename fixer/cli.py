@@ -98,8 +98,11 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, plan_path) -> 
     except PlanError as error:
         click.echo(f"fixer: error: {error}", err=True)
         return EXIT_ERROR
-    for stale in remove_stale_temps(path):
+    removed, kept = remove_stale_temps(path)
+    for stale in removed:
         click.echo(f"removed {stale}, a temporary file left by an interrupted fixer run", err=True)
+    for original in kept:
+        click.echo(f"kept {original}: what its file held before an interrupted fixer run; delete it once that file is right", err=True)
     outcome = _run(path, select, ignore, jobs, report_path, verbose)
     if plan is not None and (differ := differences(plan, path, outcome.results)):
         click.echo(f"fixer: error: the files differ from the plan: {'; '.join(differ)}; nothing was changed", err=True)

@@ -19,7 +19,8 @@ SKIPPED_DIRS = frozenset(
 )
 
 
-TEMP_SUFFIX = ".fixer-tmp"  # fixer's own temporary files (fixer.write): never project files
+# fixer's own temporary files (fixer.write): a staged fix, and an original kept to put back. Never project files.
+TEMP_SUFFIXES = (".fixer-tmp", ".fixer-orig")
 
 
 def _gitignore(lines) -> pathspec.PathSpec:
@@ -73,7 +74,7 @@ def discover(root: Path, exclude: Sequence[tuple[Path, str]] = ()) -> Iterator[s
         )
         for name in sorted(filenames):
             rel = rel_dir + name
-            if name.endswith(TEMP_SUFFIX):  # `.env.123.x1y2z3w4.fixer-tmp` would pass for a .env file
+            if name.endswith(TEMP_SUFFIXES):  # `.env.123.x1y2z3w4.fixer-tmp` would pass for a .env file
                 continue
             if not os.path.islink(os.path.join(dirpath, name)) and not ignored(rel):
                 yield rel

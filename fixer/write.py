@@ -9,6 +9,7 @@ original is kept under a hard link (a copy where the file system has none) until
 
 from __future__ import annotations
 
+import filecmp
 import os
 import re
 import secrets
@@ -20,10 +21,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixer.discover import SKIPPED_DIRS, TEMP_SUFFIX
+from fixer.discover import SKIPPED_DIRS, TEMP_SUFFIXES
 
-# `.NAME.PID.RANDOM.fixer-tmp`; fixer 0.1 wrote `.NAME.RANDOM.fixer-tmp`, without the writer's process ID.
-_TEMP_NAME = re.compile(r"\.(?P<target>.+?)\.(?:(?P<pid>\d+)\.)?[a-z0-9_]{8}\.fixer-tmp")
+STAGED, ORIGINAL = TEMP_SUFFIXES
+# `.NAME.PID.RANDOM.fixer-tmp` (or -orig); fixer 0.1 wrote `.NAME.RANDOM.fixer-tmp`, without the writer's process ID.
+_TEMP_NAME = re.compile(r"\.(?P<target>.+?)\.(?:(?P<pid>\d+)\.)?[a-z0-9_]{8}(?P<suffix>\.fixer-(?:tmp|orig))")
 
 
 class WriteError(Exception):
@@ -59,23 +61,40 @@ def apply_changes(root: Path, changes: Sequence[tuple[str, bytes, bytes]]) -> li
     return [item.rel for item in staged]
 
 
-def remove_stale_temps(root: Path) -> list[str]:
-    """Remove the temporary files that fixer runs no longer running left below `root` (a run killed with
-    SIGKILL cannot clean up); their paths relative to `root`. Only names in fixer's own pattern are touched."""
-    removed = []
+def remove_stale_temps(root: Path) -> tuple[list[str], list[str]]:
+    """Clear what fixer runs that are no longer running left below `root` (a run killed with SIGKILL cannot
+    clean up): (removed, kept), paths relative to `root`. Only names in fixer's own pattern are touched.
+
+    Staged fixes are removed. A kept original is removed when its file holds the same bytes (nothing was
+    renamed over it); otherwise it may be the only copy of what the file held (a run killed between two
+    renames, or a failed putting back), and it is kept for a person.
+    """
+    removed, kept = [], []
     for dirpath, dirnames, filenames in os.walk(root):
         # fixer writes only beside the files it fixes: never in an environment or a linked folder.
         dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and not os.path.islink(os.path.join(dirpath, d))]
         for name in filenames:
             match = _TEMP_NAME.fullmatch(name)
-            if match and not _running(match["pid"]):
-                path = os.path.join(dirpath, name)
-                try:
-                    os.unlink(path)
-                except FileNotFoundError:
-                    continue
-                removed.append(os.path.relpath(path, root).replace(os.sep, "/"))
-    return sorted(removed)
+            if not match or _running(match["pid"]):
+                continue
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            if match["suffix"] == ORIGINAL and not _same_bytes(path, os.path.join(dirpath, match["target"])):
+                kept.append(rel)
+                continue
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                continue
+            removed.append(rel)
+    return sorted(removed), sorted(kept)
+
+
+def _same_bytes(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b) or filecmp.cmp(a, b, shallow=False)
+    except OSError:
+        return False
 
 
 def _running(pid: str | None) -> bool:
@@ -131,8 +150,8 @@ def _stage(rel: str, target: Path, data: bytes) -> _Staged:
     return item
 
 
-def _write_temp(target: Path, data: bytes, info: os.stat_result) -> str:
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX)
+def _write_temp(target: Path, data: bytes, info: os.stat_result, suffix: str = STAGED) -> str:
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -159,14 +178,14 @@ def _keep_owner(path: str, info: os.stat_result) -> None:
 def _keep_original(target: Path, info: os.stat_result) -> str:
     """A second name for the target's file, so that it can be put back whole (inode, owner, times) by a rename."""
     for _ in range(100):
-        name = str(target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+        name = str(target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{ORIGINAL}")
         try:
             os.link(target, name)
             return name
         except FileExistsError:
             continue
         except OSError:  # no hard links here (some network and FAT file systems): a copy does
-            return _write_temp(target, target.read_bytes(), info)
+            return _write_temp(target, target.read_bytes(), info, ORIGINAL)
     raise FileExistsError(f"no free temporary name beside {target}")
 
 

@@ -36,7 +36,7 @@ def _changes(root: Path) -> list[tuple[str, bytes, bytes]]:
 
 
 def _temps(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.name.endswith(".fixer-tmp")]
+    return [p for p in root.rglob("*") if p.name.endswith((".fixer-tmp", ".fixer-orig"))]
 
 
 def _can(*command: str) -> bool:
@@ -132,7 +132,7 @@ def test_when_putting_back_fails_the_message_says_where_the_original_is(tmp_path
     message = str(caught.value)
     assert message.startswith("could not write b/b.py: input/output error; could not put back a.py (input/output error): ")
     kept = message.split("its original is ")[1]
-    assert (tmp_path / kept).read_text() == BAD  # the original is kept, named relative to the root
+    assert kept.endswith(".fixer-orig") and (tmp_path / kept).read_text() == BAD  # named relative to the root
 
 
 def test_a_file_changed_since_it_was_read_is_refused(tmp_path: Path) -> None:
@@ -171,12 +171,18 @@ def test_stale_temps_of_a_killed_run_are_removed_and_named(tmp_path: Path) -> No
     mine = tmp_path / "notes.fixer-tmp"  # not fixer's naming pattern: not fixer's file
     for path in (*stale, live, mine):
         path.write_text("partial")
+    redundant = tmp_path / f".a.py.{dead}.0000abcd.fixer-orig"  # the same bytes as a.py: nothing to lose
+    os.link(tmp_path / "a.py", redundant)
+    only_copy = tmp_path / "b" / f".b.py.{dead}.1111abcd.fixer-orig"  # b.py holds other bytes: maybe the only copy
+    only_copy.write_text("what b.py held\n")
     result = fixer("apply", tmp_path)
     assert result.returncode == 0, result.stderr
-    assert not any(p.exists() for p in stale) and live.exists() and mine.exists()
+    assert not any(p.exists() for p in (*stale, redundant)) and live.exists() and mine.exists()
+    assert only_copy.read_text() == "what b.py held\n"
     stderr = result.stderr.decode()
-    for name in (f".a.py.{dead}.k3j_x9q2.fixer-tmp", "b/.b.py.abcd1234.fixer-tmp"):
+    for name in (f".a.py.{dead}.k3j_x9q2.fixer-tmp", "b/.b.py.abcd1234.fixer-tmp", f".a.py.{dead}.0000abcd.fixer-orig"):
         assert f"removed {name}, a temporary file left by an interrupted fixer run" in stderr
+    assert f"kept b/.b.py.{dead}.1111abcd.fixer-orig: what its file held before an interrupted fixer run" in stderr
 
 
 def _dead_pid() -> int:
@@ -305,12 +311,15 @@ def test_a_killed_apply_leaves_whole_files_and_the_next_run_finishes(tmp_path: P
     )
     killed = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, timeout=300)
     assert killed.returncode == -9
-    after = {rel: data for rel, data in tree(tmp_path).items() if not rel.endswith(".fixer-tmp")}
+    left = _temps(tmp_path)  # what the killed run could not clean up
+    after = {rel: data for rel, data in tree(tmp_path).items() if tmp_path / rel not in left}
     for rel, data in after.items():
         assert data in (before[rel], before[rel].replace(BAD.encode(), GOOD.encode())), rel
-    assert _temps(tmp_path)  # what the killed run could not clean up
+    assert left
     finish = fixer("apply", tmp_path)
     assert finish.returncode == 0, finish.stderr
     assert "a temporary file left by an interrupted fixer run" in finish.stderr.decode()
     assert (tmp_path / "a.py").read_text() == GOOD and (tmp_path / "b" / "b.py").read_text() == GOOD
-    assert _temps(tmp_path) == []
+    # Killed between the renames, a.py's original is its only copy: kept and named, never removed unasked.
+    kept = [p.read_text() for p in _temps(tmp_path)]
+    assert kept == ([BAD] if hook == "replace" else [])
