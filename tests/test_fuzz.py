@@ -51,6 +51,28 @@ SNIPPETS = [
     "DATABASE_URL = os.getenv('DATABASE_URL', 'postgresql://app@db/app?sslmode=require')\n",
     "rows = (await session.exec(select(User))).all()\n",
     "import psycopg2\n",
+    # The same names in the shapes code takes in the wild: aliases, star and module imports, parenthesised
+    # lists with comments, semicolons, TYPE_CHECKING blocks, shadowing, splats, implicit concatenation.
+    "from sqlalchemy import AsyncEngine as AE, create_engine as ce\n",
+    "from sqlalchemy import *\n",
+    "import sqlalchemy\nengine: sqlalchemy.AsyncEngine = sqlalchemy.create_engine(url)\n",
+    "from sqlalchemy import (  # why\n    AsyncEngine,  # this one\n    select,\n)\n",
+    "x = 1; from sqlalchemy import AsyncSession; y = 2\n",
+    "if TYPE_CHECKING:\n    from sqlalchemy import AsyncEngine\n",
+    "try:\n    from sqlalchemy import AsyncEngine\nexcept ImportError:\n    AsyncEngine = None\n",
+    "def create_engine(url):\n    return url\n",
+    "class AsyncSession:\n    pass\n",
+    "engine = create_engine(*args, **kwargs)\n",
+    "Session = sessionmaker(**options)\n",
+    "make = lambda: sessionmaker(engine, class_=AsyncSession)\n",
+    "engine = create_engine('postgresql://' 'u:p@h/db' '?sslmode=require')\n",
+    "engine = create_engine(f'postgresql://{user}:{pw}@{host}/db?sslmode=require')\n",
+    "URL = b'postgresql://h/db'\n",
+    "URL = '''postgres://h/db?channel_binding=require'''\n",
+    "engine = \\\n    create_engine(\n        url,\n    )\n",
+    "del engine\nengine: AsyncEngine\n",
+    "async def f():\n    async with sessionmaker(engine, class_=AsyncSession)() as s:\n        await s.exec(q)\n",
+    "from __future__ import annotations\n",
 ]
 HEADERS = ["if x:", "def f():", "async def g():", "class C:", "with ctx:", "for _ in xs:", "while go:", "try:"]
 DECORATORS = ["@staticmethod", "@functools.lru_cache()", '@app.get("/x")', "@router.post('/y', response_model=X)"]
