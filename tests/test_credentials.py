@@ -111,11 +111,11 @@ def test_no_output_shows_a_planted_password(tmp_path: Path) -> None:
 
     outputs: dict[str, bytes] = {}
     plain = fixer("dry-run", root)
-    verbose = fixer("dry-run", root, "-v", "--report", tmp_path / "dry.json")
+    verbose = fixer("dry-run", root, "-v", "--report", tmp_path / "dry.json", "--plan", tmp_path / "plan.json")
     applied = fixer("apply", copy, "-v", "--report", tmp_path / "apply.json")
     for name, result in (("dry-run", plain), ("dry-run -v", verbose), ("apply -v", applied)):
         outputs[f"{name} stdout"], outputs[f"{name} stderr"] = result.stdout, result.stderr
-    for report in ("dry.json", "apply.json"):
+    for report in ("dry.json", "apply.json", "plan.json"):
         outputs[report] = (tmp_path / report).read_bytes()
     for name, data in outputs.items():
         assert SECRET.encode() not in data, f"{name} shows a password:\n{data.decode(errors='replace')}"
