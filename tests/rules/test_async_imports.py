@@ -86,6 +86,25 @@ class TestAsyncImports(CodemodTest):
             """,
         )
 
+    def test_one_name_imported_both_plain_and_aliased(self) -> None:
+        # Found by tests/test_fuzz.py: LibCST sorts ("AsyncEngine", None) against ("AsyncEngine", "AE") and fails.
+        # Nested, so that no module-level import takes the names: LibCST writes a new import line for them,
+        # and the repeated plain import asks for the plain name there too.
+        self.check(
+            """
+            if x:
+                from sqlalchemy import AsyncEngine
+                from sqlalchemy import AsyncEngine
+                from sqlalchemy import AsyncEngine as AE
+            """,
+            """
+            from sqlalchemy.ext.asyncio import AsyncEngine as AE, AsyncEngine
+
+            if x:
+                from sqlalchemy.ext.asyncio import AsyncEngine
+            """,
+        )
+
     def test_alias_is_kept(self) -> None:
         self.check(
             "from sqlmodel import AsyncSession as Session\n",
