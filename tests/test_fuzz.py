@@ -1,6 +1,7 @@
 """Property-based tests of every codemod, the way LibCST fuzzes itself: on programs hypothesmith generates
 from CPython's grammar, and on the fixtures' code mutated around what the rules match (nesting, decorators,
-comments, strings). Whatever the input: no crash, the output parses with CPython, a second run changes nothing.
+comments, strings). Whatever the input: no crash, the output parses with CPython, it uses no name that nothing
+binds unless the input did too (an import dropped or a helper not added), and a second run changes nothing.
 
 The budget is small in a normal run; FIXER_FUZZ_EXAMPLES=2000 (examples per test) runs a campaign.
 """
@@ -8,6 +9,7 @@ The budget is small in a normal run; FIXER_FUZZ_EXAMPLES=2000 (examples per test
 from __future__ import annotations
 
 import ast
+import builtins
 import os
 from pathlib import Path
 
@@ -144,6 +146,25 @@ def mutated_fixtures(draw) -> str:
     return text
 
 
+def _unbound(source: bytes) -> set[str]:
+    """Names read somewhere in the module that nothing in it binds, scopes aside (a cheap pyflakes)."""
+    bound, read = set(dir(builtins)), set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).partition(".")[0])
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            bound.add(node.rest)
+    return read - bound
+
+
 def _event(outcome: str) -> None:
     if currently_in_test_context():  # counted in --hypothesis-show-statistics
         event(outcome)
@@ -156,7 +177,7 @@ def check(rel: str, source: str, facts: ProjectFacts) -> None:
         return  # valid for CPython, not for LibCST's grammar: reported and skipped, as designed
     assert first.error is None, first.error
     _event("fixed" if first.changed else "found, not fixed" if first.findings else "left alone")
-    ast.parse(first.new)
+    assert _unbound(first.new) <= _unbound(first.old), "the fix reads a name that nothing binds"
     second = transform_python(rel, first.new, PYTHON_CODEMODS, facts)
     assert second.error is None, second.error
     assert second.new == first.new, "a second run must change nothing"
