@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -48,8 +49,12 @@ def _can(*command: str) -> bool:
 
 ROOT = os.geteuid() == 0
 needs_mount_namespace = pytest.mark.skipif(
-    not (ROOT and shutil.which("unshare") and _can("unshare", "-m", "true")),
-    reason="needs root and a private mount namespace (unshare -m)",
+    not (
+        ROOT
+        and shutil.which("unshare")
+        and _can("unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {tempfile.gettempdir()}")
+    ),
+    reason="needs root and a private mount namespace (unshare -m) where tmpfs can be mounted",
 )
 
 
