@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import os
+import re
 from pathlib import Path
 
 import hypothesmith
@@ -76,6 +77,9 @@ SNIPPETS = [
     "async def f():\n    async with sessionmaker(engine, class_=AsyncSession)() as s:\n        await s.exec(q)\n",
     "from __future__ import annotations\n",
 ]
+OWN_NAMES = ["engine", "url", "settings", "session", "conn", "async_session", "get_session", "init_db"]
+FIXER_NAMES = ["to_async_database_url", "make_url", "create_async_engine", "async_sessionmaker", "AsyncEngine",
+               "AsyncSession", "create_engine", "sessionmaker", "sqlalchemy", "os"]
 HEADERS = ["if x:", "def f():", "async def g():", "class C:", "with ctx:", "for _ in xs:", "while go:", "try:"]
 DECORATORS = ["@staticmethod", "@functools.lru_cache()", '@app.get("/x")', "@router.post('/y', response_model=X)"]
 TEXTS = [
@@ -119,7 +123,7 @@ def mutated_fixtures(draw) -> str:
     for _ in range(draw(st.integers(1, 6))):
         at = draw(st.integers(0, len(lines)))
         here = _indent(lines[at]) if at < len(lines) else ""
-        kind = draw(st.sampled_from(["nest", "decorate", "comment", "trailing", "string", "snippet"]))
+        kind = draw(st.sampled_from(["nest", "decorate", "comment", "trailing", "string", "snippet", "rename"]))
         if kind == "nest":  # everything from a line on, one level deeper under a compound statement
             header = draw(st.sampled_from(HEADERS))
             tail = ["    " + line if line.strip() else line for line in lines[at:]] or ["    pass\n"]
@@ -141,6 +145,9 @@ def mutated_fixtures(draw) -> str:
         elif kind == "snippet":
             snippet = draw(st.sampled_from(SNIPPETS))
             lines[at:at] = [here + line for line in snippet.splitlines(keepends=True)]
+        elif kind == "rename":  # the project's own names taking the names fixer writes or looks for
+            old, new = draw(st.sampled_from(OWN_NAMES)), draw(st.sampled_from(FIXER_NAMES))
+            lines = re.sub(rf"\b{old}\b", new, "".join(lines)).splitlines(keepends=True)
     text = "".join(lines)
     assume(_parses(text))
     return text

@@ -784,7 +784,9 @@ class RuntimeUrlNormaliser(FixerCodemod):
         if not self.facts.async_db:
             return False
         names, self._has_make_url = _defined_names(node)
-        return NORMALISER_NAME not in names
+        # The function calls the module's global `make_url`: a module whose own `make_url` is something else
+        # would break it, and a module that has the function already needs nothing.
+        return NORMALISER_NAME not in names and ("make_url" not in names or self._has_make_url)
 
     def enters(self, statement: cst.BaseStatement) -> bool:
         return "create_async_engine" in words(statement)
