@@ -663,7 +663,8 @@ class TestRuntimeUrlNormaliser(CodemodTest):
         )
 
     def test_module_whose_own_make_url_is_something_else(self) -> None:
-        # Found while writing the fuzz test's rename mutation: the function would call the module's `make_url`, a string here.
+        # Found while writing the fuzz test's rename mutation: the function would call the module's `make_url`,
+        # a string here.
         self.unchanged(
             """
             import os
