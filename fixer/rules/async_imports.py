@@ -40,6 +40,23 @@ def _local_name(alias: cst.ImportAlias) -> str | None:
     return _imported_name(alias)
 
 
+def _binds_other(tree: cst.Module, name: str) -> bool:
+    """Whether the module binds `name` at its top level other than by importing it from sqlalchemy.ext.asyncio."""
+    for statement in tree.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name:
+            return True
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                module = _dotted(small.module) if small.module is not None and not small.relative else None
+                if module != ASYNCIO and any(_local_name(alias) == name for alias in small.names):
+                    return True
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else []
+            targets += [small.target] if isinstance(small, cst.AnnAssign) else []
+            if any(isinstance(target, cst.Name) and target.value == name for target in targets):
+                return True
+    return False
+
+
 @dataclass
 class _ModuleUse:
     """What FX002 needs to know about a module before rewriting it (see `_Imports` and `_EngineUse`)."""
@@ -191,6 +208,9 @@ class AsyncImports(FixerCodemod):
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._use = _ModuleUse()
         _Imports(self._use).over(tree)
+        if _binds_other(tree, "create_async_engine"):
+            # `create_async_engine(...)` would call the module's own function: its engines stay as they are.
+            self._use.create_engine_names.clear()
         if self._use.create_engine_names:  # without a `create_engine` import there is no engine to rewrite
             _EngineUse(self._use).over(tree)
         return super().transform_module_impl(tree)
@@ -225,7 +245,12 @@ class AsyncImports(FixerCodemod):
                 moved.setdefault(self._home(name, module), []).append(alias)
             elif name == "AsyncSession" and module == ASYNCIO and self.facts.sqlmodel_exec:
                 moved.setdefault(SQLMODEL_ASYNC_SESSION, []).append(alias)
-            elif name == "create_engine" and module in SYNC_ENGINE_SOURCES and self._use.only_async_uses(_local_name(alias)):
+            elif (
+                name == "create_engine"
+                and module in SYNC_ENGINE_SOURCES
+                and _local_name(alias) in self._use.create_engine_names  # emptied when the module has its own
+                and self._use.only_async_uses(_local_name(alias))
+            ):
                 # Swapped in place (and reported with the engine it builds), so the import stays where it stood.
                 swapped.append(cst.ImportAlias(name=cst.Name("create_async_engine")))
             else:

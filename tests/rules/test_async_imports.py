@@ -105,6 +105,20 @@ class TestAsyncImports(CodemodTest):
             """,
         )
 
+    def test_engine_left_sync_where_the_module_has_its_own_create_async_engine(self) -> None:
+        # `create_async_engine(...)` would call the module's own function (or the name it imports from elsewhere).
+        for own in ("def create_async_engine(url):\n    return wrap(url)\n", "from app.engines import create_async_engine\n"):
+            source = (
+                "from sqlalchemy import create_engine, AsyncEngine\n"
+                f"{own}"
+                "engine: AsyncEngine = create_engine(url)\n"
+            )
+            code, findings = run(source, ASYNC)
+            self.assertIn("engine: AsyncEngine = create_engine(url)\n", code)
+            self.assertIn("from sqlalchemy import create_engine\n", code)
+            self.assertEqual(code.count("create_async_engine"), 1)
+            self.assertEqual([f.fixed for f in findings], [True])  # AsyncEngine moved, nothing else
+
     def test_alias_is_kept(self) -> None:
         self.check(
             "from sqlmodel import AsyncSession as Session\n",
