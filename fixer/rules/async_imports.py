@@ -41,14 +41,15 @@ def _local_name(alias: cst.ImportAlias) -> str | None:
 
 
 def _binds_other(tree: cst.Module, name: str) -> bool:
-    """Whether the module binds `name` at its top level other than by importing it from sqlalchemy.ext.asyncio."""
+    """Whether the module binds `name` at its top level other than by importing it from sqlalchemy.ext.asyncio
+    (or from a module this rule moves the import away from: it becomes that one)."""
     for statement in tree.body:
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name:
             return True
         for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
             if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
                 module = _dotted(small.module) if small.module is not None and not small.relative else None
-                if module != ASYNCIO and any(_local_name(alias) == name for alias in small.names):
+                if module not in WRONG_SOURCES | {ASYNCIO} and any(_local_name(alias) == name for alias in small.names):
                     return True
             targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else []
             targets += [small.target] if isinstance(small, cst.AnnAssign) else []

@@ -119,6 +119,20 @@ class TestAsyncImports(CodemodTest):
             self.assertEqual(code.count("create_async_engine"), 1)
             self.assertEqual([f.fixed for f in findings], [True])  # AsyncEngine moved, nothing else
 
+    def test_create_async_engine_imported_from_a_wrong_module_is_not_the_modules_own(self) -> None:
+        # Found by tests/test_fuzz.py: taken for the module's own, it kept `create_engine` on the first run and
+        # swapped it on the second, once the import had moved.
+        self.check(
+            """
+            from sqlmodel import create_engine
+            from sqlmodel import SQLModel, create_async_engine
+            """,
+            """
+            from sqlalchemy.ext.asyncio import create_async_engine
+            from sqlmodel import SQLModel
+            """,
+        )
+
     def test_alias_is_kept(self) -> None:
         self.check(
             "from sqlmodel import AsyncSession as Session\n",
