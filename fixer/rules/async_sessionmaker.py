@@ -102,6 +102,7 @@ class _ModuleFacts:
     async_session_classes: set[str] = field(default_factory=set)  # local subclasses of AsyncSession
     class_bases: list[tuple[str, list[cst.BaseExpression]]] = field(default_factory=list)
     nested_bindings: set[str] = field(default_factory=set)  # names bound inside functions/classes
+    module_assigned: set[str] = field(default_factory=set)  # names assigned at module level
     async_engines: set[str] = field(default_factory=set)
 
     def qualify(self, node: cst.BaseExpression) -> str | None:
@@ -194,6 +195,8 @@ class _Prepass(cst.CSTVisitor):
             self.facts.assignments.append((target.value, value, ann))
             if self._depth:
                 self.facts.nested_bindings.add(target.value)
+            else:
+                self.facts.module_assigned.add(target.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -338,6 +341,9 @@ class AsyncSessionmaker(FixerCodemod):
                 return updated_node
             return self._rewrite(original_node, updated_node, rename=True)
         if qualified.startswith("sqlalchemy.") and qualified.rpartition(".")[2] == _NEW_NAME:
+            # `async_sessionmaker = async_sessionmaker(...)` makes the name a factory: calling it makes a session.
+            if (_dotted(original_node.func) or "").partition(".")[0] in self._mod.module_assigned:
+                return updated_node
             return self._rewrite(original_node, updated_node, rename=False)
         return updated_node
 

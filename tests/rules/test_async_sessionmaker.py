@@ -408,6 +408,31 @@ class AsyncSessionmakerTest(CodemodTest):
             """,
         )
 
+    def test_the_factory_bound_to_the_name_async_sessionmaker_is_called_as_it_is(self) -> None:
+        # Found by tests/test_fuzz.py: on a second run `async_sessionmaker()` in get_session (a call of the
+        # factory, making a session) was taken for the class and given expire_on_commit=False.
+        self.check(
+            """
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import sessionmaker
+
+            async_sessionmaker = sessionmaker(class_=AsyncSession)
+
+            async def get_session():
+                async with async_sessionmaker() as session:
+                    yield session
+            """,
+            """
+            from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+            async_sessionmaker = async_sessionmaker(class_=AsyncSession, expire_on_commit=False)
+
+            async def get_session():
+                async with async_sessionmaker() as session:
+                    yield session
+            """,
+        )
+
     def test_single_line_call(self) -> None:
         self.check(
             """
