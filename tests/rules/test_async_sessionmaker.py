@@ -408,6 +408,16 @@ class AsyncSessionmakerTest(CodemodTest):
             """,
         )
 
+    def test_module_whose_own_async_sessionmaker_is_something_else(self) -> None:
+        # The renamed call would call the module's own `async_sessionmaker` (3, a function): left as it is.
+        for own in ("async_sessionmaker = 3\n", "def async_sessionmaker(**kw):\n    return kw\n"):
+            self.unchanged(
+                "from sqlalchemy.ext.asyncio import AsyncSession\n"
+                "from sqlalchemy.orm import sessionmaker\n"
+                f"{own}"
+                "Session = sessionmaker(class_=AsyncSession)\n"
+            )
+
     def test_the_factory_bound_to_the_name_async_sessionmaker_is_called_as_it_is(self) -> None:
         # Found by tests/test_fuzz.py: on a second run `async_sessionmaker()` in get_session (a call of the
         # factory, making a session) was taken for the class and given expire_on_commit=False.
