@@ -209,9 +209,8 @@ class AsyncImports(FixerCodemod):
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._use = _ModuleUse()
         _Imports(self._use).over(tree)
-        if _binds_other(tree, "create_async_engine"):
-            # `create_async_engine(...)` would call the module's own function: its engines stay as they are.
-            self._use.create_engine_names.clear()
+        # `create_async_engine(...)` would call the module's own one: its engines are left for a person.
+        self._own_create_async_engine = _binds_other(tree, "create_async_engine")
         if self._use.create_engine_names:  # without a `create_engine` import there is no engine to rewrite
             _EngineUse(self._use).over(tree)
         return super().transform_module_impl(tree)
@@ -249,7 +248,7 @@ class AsyncImports(FixerCodemod):
             elif (
                 name == "create_engine"
                 and module in SYNC_ENGINE_SOURCES
-                and _local_name(alias) in self._use.create_engine_names  # emptied when the module has its own
+                and not self._own_create_async_engine
                 and self._use.only_async_uses(_local_name(alias))
             ):
                 # Swapped in place (and reported with the engine it builds), so the import stays where it stood.
@@ -329,13 +328,15 @@ class AsyncImports(FixerCodemod):
         if source is None:
             return value
         new = value.with_changes(func=cst.Name("create_async_engine"))
-        AddImportsVisitor.add_needed_import(self.context, ASYNCIO, "create_async_engine")
+        if not self._own_create_async_engine:
+            AddImportsVisitor.add_needed_import(self.context, ASYNCIO, "create_async_engine")
         self.report(
             Finding(
                 rule=self.RULE_ID,
                 category=Category.DATABASE,
                 severity=Severity.CRITICAL,
-                problem=f"`{target.value}` is used as an async engine but is built with `{source}.create_engine`, which makes a sync one.",
+                problem=f"`{target.value}` is used as an async engine but is built with `{source}.create_engine`, which makes a sync one."
+                + (" This module has its own `create_async_engine`: not changed." if self._own_create_async_engine else ""),
                 root_cause=(
                     "`create_engine` returns a sync Engine; awaiting it or using `async with engine.begin()` fails with "
                     "`MissingGreenlet` or `TypeError: '_GeneratorContextManager' object does not support the asynchronous "
@@ -345,6 +346,7 @@ class AsyncImports(FixerCodemod):
                 new_code=self.code(new),
                 explanation="Build the engine with `sqlalchemy.ext.asyncio.create_async_engine`, which takes the same arguments.",
                 defects=("ENG-SYNC-ENGINE",),
+                fixed=not self._own_create_async_engine,
             )
         )
-        return new
+        return value if self._own_create_async_engine else new
