@@ -71,12 +71,18 @@ def main() -> None:
 
 
 @main.command("dry-run")
+@click.option("--plan", "plan_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the plan (each file's hashes and findings) that `apply --plan` holds to.")
 @_common
-def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes) -> int:
+def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path) -> int:
     """Print the fixes for PATH as a unified diff (for `git apply`); write nothing."""
     from fixer.diff import patch
 
     outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes)
+    if plan_path is not None:
+        from fixer.plan import write_plan
+
+        write_plan(plan_path, outcome.results)
     notes: list[str] = []
     out = sys.stdout.buffer
     for result in outcome.results:
@@ -94,21 +100,40 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
 
 @main.command("apply")
 @verify_after_apply
+@click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Write only if the fixes are exactly this plan's (from `dry-run --plan`); else write nothing.")
 @_common
-def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes) -> int:
+def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path) -> int:
     """Write the fixes for PATH in place."""
-    from fixer.write import write_atomic
+    from fixer.plan import PlanError, differences, read_plan
+    from fixer.write import WriteError, apply_changes, remove_stale_temps
 
-    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes)
-    changed = [result for result in outcome.results if result.changed]
     try:
-        for result in changed:
-            if write_atomic(path, result.path, result.new):
-                rules = Counter(f.rule for f in result.findings if f.fixed)
-                click.echo(f"fixed {result.path} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})")
+        plan = read_plan(plan_path) if plan_path is not None else None
+    except PlanError as error:
+        click.echo(f"fixer: error: {error}", err=True)
+        return EXIT_ERROR
+    removed, kept = remove_stale_temps(path)
+    for stale in removed:
+        click.echo(f"removed {stale}, a temporary file left by an interrupted fixer run", err=True)
+    for original in kept:
+        click.echo(f"kept {original}: what its file held before an interrupted fixer run; delete it once that file is right", err=True)
+    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes)
+    if plan is not None and (differ := differences(plan, path, outcome.results)):
+        click.echo(f"fixer: error: the files differ from the plan: {'; '.join(differ)}; nothing was changed", err=True)
+        return EXIT_ERROR
+    changed = {r.path: r for r in outcome.results if r.changed}
+    try:
+        written = apply_changes(path, [(r.path, r.old, r.new) for r in changed.values()])
+        for rel in written:
+            rules = Counter(f.rule for f in changed[rel].findings if f.fixed)
+            click.echo(f"fixed {rel} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})")
         _summarise(outcome, applied=True, verbose=verbose)
+    except WriteError as error:
+        click.echo(f"fixer: error: {error}", err=True)
+        return EXIT_ERROR
     except KeyboardInterrupt:
-        raise Interrupted(_written(path, changed)) from None
+        raise Interrupted(_written(path, list(changed.values()))) from None
     return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
 
 
@@ -247,7 +272,7 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
     changed = [r for r in outcome.results if r.changed]
     for result in outcome.results:
         if result.error:
-            click.echo(f"skipped {result.path}: {result.error}", err=True)
+            click.echo(f"skipped {result.path}: {redact(result.error)}", err=True)
             if verbose and result.traceback:
                 click.echo(result.traceback.rstrip("\n"), err=True)
         for finding in result.findings:

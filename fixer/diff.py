@@ -1,6 +1,7 @@
 """The patch `fixer dry-run` prints: a unified diff that `git apply` accepts, with credentials held back.
 
-A file whose hunks would show a password (on a changed line or a context line), and any `.env`-style
+A file whose hunks would show a password (on a changed line or a context line: any form `fixer.urls.redact`
+masks, from `user:pass@` to `?password=`, DSNs and `PGPASSWORD=`), and any `.env`-style
 file, is left out of the patch whole and named in a redacted note instead. Whole files, not hunks: a
 half-shown file could apply cleanly and still not run (an import moved, the call that needs it held back).
 """
@@ -14,9 +15,7 @@ import re
 from collections import Counter
 
 from fixer.findings import FileResult
-from fixer.urls import redact
-
-_URL_WITH_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:'\"]*:[^\s/@'\"]+@")
+from fixer.urls import holds_secret, redact
 
 
 def is_env_file(path: str) -> bool:
@@ -48,7 +47,7 @@ def patch(result: FileResult, encoding: str = "utf-8") -> tuple[bytes, list[str]
     if is_env_file(result.path):
         changed = sum(1 for line in lines[2:] if line.startswith("-"))
         return b"", [f"{result.path}: {changed} line(s) would change (credentials file: not shown; `fixer apply` writes it)"]
-    secret = [line for line in lines[2:] if _URL_WITH_PASSWORD.search(line)]
+    secret = [line for line in lines[2:] if holds_secret(line[1:])]  # without the diff's own +/-/space
     if secret:
         notes = [f"{result.path}: not in the patch, as its hunks would show a password; `fixer apply` writes it"]
         notes += [f"  {redact(line.rstrip())}" for line in secret]

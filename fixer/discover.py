@@ -20,6 +20,10 @@ SKIPPED_DIRS = frozenset(
 )
 
 
+# fixer's own temporary files (fixer.write): a staged fix, and an original kept to put back. Never project files.
+TEMP_SUFFIXES = (".fixer-tmp", ".fixer-orig")
+
+
 def _gitignore(lines) -> pathspec.PathSpec:
     import pathspec
 
@@ -86,6 +90,8 @@ def discover(
         )
         for name in sorted(filenames):
             rel = rel_dir + name
+            if name.endswith(TEMP_SUFFIXES):  # `.env.123.x1y2z3w4.fixer-tmp` would pass for a .env file
+                continue
             if not os.path.islink(os.path.join(dirpath, name)) and not ignored(rel):
                 yield rel
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ASYNC_SCHEME", "SYNC_SCHEMES", "redact", "to_async_url"]
+__all__ = ["ASYNC_SCHEME", "SYNC_SCHEMES", "holds_secret", "redact", "to_async_url"]
 
 ASYNC_SCHEME = "postgresql+asyncpg://"
 # Schemes create_async_engine cannot use with PostgreSQL (URL-PLAIN, URL-POSTGRES, URL-PSYCOPG2).
@@ -70,23 +70,56 @@ def to_async_url(url: str) -> str | None:
     return None if new == url else new
 
 
-# scheme://user:password@ ; the user may be empty (redis://:secret@host).
-_CREDENTIALS = re.compile(r"(?P<prefix>\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s\"'<>]*:)(?P<password>[^@\s\"'<>]*)(?=@)")
+# Every form a password takes in a backend's files; each pattern's `password` group is what gets masked.
+_SECRETS = (
+    # scheme://user:password@ ; the user may be empty (redis://:secret@host).
+    re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s\"'<>]*:(?P<password>[^@\s\"'<>]*)(?=@)"),
+    # A URL's query: ?user=u&password=secret, sslpassword (the client key's passphrase) too.
+    re.compile(r"[?&](?:ssl)?password=(?P<password>[^&#\s\"'<>]*)", re.IGNORECASE),
+    # A libpq DSN, "host=db user=u password=secret": the keyword opens a string or follows another
+    # keyword=value with only blanks between (Python keyword arguments are separated by commas).
+    re.compile(
+        r"""(?:^|(?<=["'])|(?<=\w=)[^\s,;'"()\[\]{}]+\s+)(?:ssl)?password\s*=\s*"""
+        r"""(?P<quote>')?(?P<password>(?(quote)(?:[^'\\]|\\.)*|[^\s'"]+))""",
+        re.IGNORECASE | re.MULTILINE,
+    ),
+    # PGPASSWORD=secret, POSTGRES_PASSWORD: secret (.env, shell, compose): environment names are upper case,
+    # and a Python annotation (`POSTGRES_PASSWORD: str`) is no value.
+    re.compile(r"(?<![\w$])[A-Z0-9_]*PASSWORD(?:=|:[ \t]+)(?!(?:str|SecretStr|bytes|Optional|Any)\b)(?P<password>[^\s'\"#]+)"),
+    # A string literal given to a password key: {"password": "secret"}, password="secret",
+    # db_password: str = "secret", POSTGRES_PASSWORD: "secret". Code (password=pw) is no secret.
+    re.compile(
+        r"""\b\w*pass(?:word|wd)\w*["']?[ \t]*(?::[ \t]*[\w\[\]., ]+?[ \t]*)?[=:][ \t]*"""
+        r"""(?P<q>["'])(?P<password>(?:(?!(?P=q))[^\\\n]|\\.)*)(?P=q)""",
+        re.IGNORECASE,
+    ),
+)
 # Placeholders are not secrets: ${VAR}, $VAR, {expr} (an f-string), %(name)s (configparser), or already masked.
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\$\w+|\{[^}]*\}|%\([^)]*\)s|\*+")
 
 
 def redact(text: str) -> str:
-    """Replace the password of every URL inside `text` by `***` (`user:***@host`), for reports and the console.
+    """Replace every password inside `text` by `***`, for reports and the console: in a URL's user info or
+    query, a libpq DSN, an environment line (PGPASSWORD=...) or a literal given to a password key.
 
     >>> redact('DATABASE_URL="postgresql://app:s3cr%40t@db/app"')
     'DATABASE_URL="postgresql://app:***@db/app"'
+    >>> redact("postgresql://db/app?user=u&password=s3cret")
+    'postgresql://db/app?user=u&password=***'
     """
 
     def mask(match: re.Match[str]) -> str:
         password = match["password"]
         if not password or _PLACEHOLDER.fullmatch(password):
             return match[0]
-        return match["prefix"] + "***"
+        start, end = match.span("password")
+        return match[0][: start - match.start()] + "***" + match[0][end - match.start() :]
 
-    return _CREDENTIALS.sub(mask, text)
+    for pattern in _SECRETS:
+        text = pattern.sub(mask, text)
+    return text
+
+
+def holds_secret(text: str) -> bool:
+    """Whether `text` shows a password that `redact` would mask."""
+    return redact(text) != text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -36,6 +37,26 @@ def _local_name(alias: cst.ImportAlias) -> str | None:
     if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
         return alias.asname.name.value
     return _imported_name(alias)
+
+
+def _binds_other(tree: cst.Module, name: str, moved_from: Callable[[str], bool]) -> bool:
+    """Whether the module binds `name` at its top level other than by importing it from sqlalchemy.ext.asyncio
+    (or from a module this rule moves the import away from, `moved_from`: it becomes that one)."""
+    for statement in tree.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name:
+            return True
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                module = _dotted(small.module) if small.module is not None and not small.relative else None
+                if module != ASYNCIO and not (module and moved_from(module)) and any(
+                    _local_name(alias) == name for alias in small.names
+                ):
+                    return True
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else []
+            targets += [small.target] if isinstance(small, cst.AnnAssign) else []
+            if any(isinstance(target, cst.Name) and target.value == name for target in targets):
+                return True
+    return False
 
 
 @dataclass
@@ -207,6 +228,10 @@ class AsyncImports(FixerCodemod):
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._use = _ModuleUse()
         _Imports(self._use).over(tree)
+        # `create_async_engine(...)` would call the module's own one: its engines are left for a person.
+        self._own_create_async_engine = _binds_other(
+            tree, "create_async_engine", lambda module: self.facts.exports(module, "create_async_engine") is False
+        )
         if self._use.create_engine_names:  # without a `create_engine` import there is no engine to rewrite
             _EngineUse(self._use).over(tree)
         if self.facts.sqlmodel_exec and ASYNCIO in self._use.imported_modules:
@@ -245,7 +270,12 @@ class AsyncImports(FixerCodemod):
                 moved.setdefault(self._home(name, module), []).append(alias)
             elif name == "AsyncSession" and module == ASYNCIO and self.facts.sqlmodel_exec and self._use.makes_async_sessions:
                 moved.setdefault(SQLMODEL_ASYNC_SESSION, []).append(alias)
-            elif name == "create_engine" and module in SYNC_ENGINE_SOURCES and self._use.only_async_uses(_local_name(alias)):
+            elif (
+                name == "create_engine"
+                and module in SYNC_ENGINE_SOURCES
+                and not self._own_create_async_engine
+                and self._use.only_async_uses(_local_name(alias))
+            ):
                 # Swapped in place (and reported with the engine it builds), so the import stays where it stood.
                 swapped.append(cst.ImportAlias(name=cst.Name("create_async_engine")))
             else:
@@ -323,13 +353,15 @@ class AsyncImports(FixerCodemod):
         if source is None:
             return value
         new = value.with_changes(func=cst.Name("create_async_engine"))
-        AddImportsVisitor.add_needed_import(self.context, ASYNCIO, "create_async_engine")
+        if not self._own_create_async_engine:
+            AddImportsVisitor.add_needed_import(self.context, ASYNCIO, "create_async_engine")
         self.report(
             Finding(
                 rule=self.RULE_ID,
                 category=Category.DATABASE,
                 severity=Severity.CRITICAL,
-                problem=f"`{target.value}` is used as an async engine but is built with `{source}.create_engine`, which makes a sync one.",
+                problem=f"`{target.value}` is used as an async engine but is built with `{source}.create_engine`, which makes a sync one."
+                + (" This module has its own `create_async_engine`: not changed." if self._own_create_async_engine else ""),
                 root_cause=(
                     "`create_engine` returns a sync Engine; awaiting it or using `async with engine.begin()` fails with "
                     "`MissingGreenlet` or `TypeError: '_GeneratorContextManager' object does not support the asynchronous "
@@ -339,6 +371,7 @@ class AsyncImports(FixerCodemod):
                 new_code=self.code(new),
                 explanation="Build the engine with `sqlalchemy.ext.asyncio.create_async_engine`, which takes the same arguments.",
                 defects=("ENG-SYNC-ENGINE",),
+                fixed=not self._own_create_async_engine,
             )
         )
-        return new
+        return value if self._own_create_async_engine else new

@@ -102,6 +102,8 @@ class _ModuleFacts:
     async_session_classes: set[str] = field(default_factory=set)  # local subclasses of AsyncSession
     class_bases: list[tuple[str, list[cst.BaseExpression]]] = field(default_factory=list)
     nested_bindings: set[str] = field(default_factory=set)  # names bound inside functions/classes
+    # names bound at module level other than by an import, with each value assigned (None: a def or class)
+    module_assigned: dict[str, list[cst.BaseExpression | None]] = field(default_factory=dict)
     async_engines: set[str] = field(default_factory=set)
 
     def qualify(self, node: cst.BaseExpression) -> str | None:
@@ -194,6 +196,8 @@ class _Prepass(cst.CSTVisitor):
             self.facts.assignments.append((target.value, value, ann))
             if self._depth:
                 self.facts.nested_bindings.add(target.value)
+            else:
+                self.facts.module_assigned.setdefault(target.value, []).append(value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -209,12 +213,16 @@ class _Prepass(cst.CSTVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._depth:
             self.facts.nested_bindings.add(node.name.value)
+        else:
+            self.facts.module_assigned.setdefault(node.name.value, []).append(None)
         self._depth += 1
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._depth -= 1
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if not self._depth:
+            self.facts.module_assigned.setdefault(node.name.value, []).append(None)
         self.facts.class_bases.append((node.name.value, [arg.value for arg in node.bases if not arg.keyword]))
         self._depth += 1
 
@@ -314,7 +322,7 @@ class AsyncSessionmaker(FixerCodemod):
         # reuse an existing module-level import (also `as` one); else the plain name, unless a local binds it
         self._new_name = _NEW_NAME if _NEW_NAME in existing else (existing[0] if existing else None)
         self._import_needed = self._new_name is None
-        if self._new_name is None and _NEW_NAME not in self._mod.nested_bindings:
+        if self._new_name is None and _NEW_NAME not in self._mod.nested_bindings and not self._binds_own_new_name():
             self._new_name = _NEW_NAME
 
         self._words = {"sessionmaker", _NEW_NAME} | {
@@ -327,6 +335,15 @@ class AsyncSessionmaker(FixerCodemod):
         for module, obj, asname in sorted(self._removals, key=str):
             RemoveImportsVisitor.remove_unused_import(self.context, module, obj, asname)
         return tree
+
+    def _binds_own_new_name(self) -> bool:
+        """Whether the module's own `async_sessionmaker` is something else than a session factory (3, a def):
+        a renamed call would call it. `async_sessionmaker = sessionmaker(...)` is harmless, its right side
+        being evaluated first."""
+        return any(
+            not (isinstance(value, cst.Call) and self._mod.qualify(value.func) in _SESSIONMAKERS)
+            for value in self._mod.module_assigned.get(_NEW_NAME, [])
+        )
 
     def enters(self, statement: cst.BaseStatement) -> bool:
         # A call of (async_)sessionmaker names it, as `sessionmaker(...)`, `orm.sessionmaker(...)` or an alias.
@@ -358,6 +375,9 @@ class AsyncSessionmaker(FixerCodemod):
                 return updated_node  # VER-SA14-SESSIONMAKER: sessionmaker(class_=AsyncSession) is 1.4's idiom
             return self._fix(original_node, updated_node, rename=True)
         if qualified.startswith("sqlalchemy.") and qualified.rpartition(".")[2] == _NEW_NAME:
+            # `async_sessionmaker = async_sessionmaker(...)` makes the name a factory: calling it makes a session.
+            if (_dotted(original_node.func) or "").partition(".")[0] in self._mod.module_assigned:
+                return updated_node
             return self._fix(original_node, updated_node, rename=False)
         return updated_node
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import libcst as cst
 from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
 
 from fixer.model import ProjectModel, gather
 from fixer.findings import Finding
@@ -356,7 +356,9 @@ class FixerCodemod(RuleMeta, _NoCopyWithoutMetadata, VisitorBasedCodemodCommand)
         tree = Codemod.transform_module(self, tree)
         if AddImportsVisitor.CONTEXT_KEY in self.context.scratch:
             self.context.scratch[_FIRST_PARTY_KEY] = self.facts.first_party
-            tree = self._instantiate_and_run(_OrderedAddImports, tree)
+            for batch in _import_batches(self.context.scratch[AddImportsVisitor.CONTEXT_KEY]):
+                self.context.scratch[AddImportsVisitor.CONTEXT_KEY] = batch
+                tree = self._instantiate_and_run(_OrderedAddImports, tree)
         if RemoveImportsVisitor.CONTEXT_KEY in self.context.scratch:
             # The standard request API, a cheaper removal: see fixer.rules.unused_imports.
             tree = remove_unreferenced(tree, self.context.scratch.pop(RemoveImportsVisitor.CONTEXT_KEY))
@@ -484,6 +486,15 @@ def _section(statement: cst.BaseStatement, first_party: frozenset[str]) -> int:
     if top in first_party:
         return 3
     return 1 if top in sys.stdlib_module_names else 2
+
+
+def _import_batches(items: list[ImportItem]) -> list[list[ImportItem]]:
+    """LibCST sorts the names it adds to a module as (name, alias) pairs, which fails for a name wanted both
+    plain and aliased (None against "AE"): the plain one is added in a second pass, merged into the line the
+    first one wrote."""
+    aliased = {(item.module_name, item.obj_name) for item in items if item.alias is not None}
+    later = [item for item in items if item.alias is None and (item.module_name, item.obj_name) in aliased]
+    return [[item for item in items if item not in later], later] if later else [items]
 
 
 def _holds_import(statement: cst.BaseStatement) -> bool:

@@ -827,7 +827,9 @@ class RuntimeUrlNormaliser(FixerCodemod):
         # The model's view of this module's async engines, in source order, as leave_Call meets them.
         self._sites = [e for e in sorted(self.facts.flow.engines, key=lambda e: e.line) if e.path == path and e.async_use]
         names, self._has_make_url = _defined_names(node)
-        return NORMALISER_NAME not in names
+        # The function calls the module's global `make_url`: a module whose own `make_url` is something else
+        # would break it, and a module that has the function already needs nothing.
+        return NORMALISER_NAME not in names and ("make_url" not in names or self._has_make_url)
 
     def _judge(self, site) -> tuple[bool, str] | None:
         """(safe, evidence) for wrapping this engine's URL, or None when it must stay as it is."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from fixer.verify import CACHE_ENV, DEFAULT_MAX_STARTUP, DEFAULT_TIMEOUT
 from fixer.verify.backend import (
@@ -128,10 +128,12 @@ class _Secrets:
 
     def add_url(self, url: str) -> None:
         try:
-            password = urlsplit(url).password
+            parts = urlsplit(url)
+            # The query's password (and the SSL key's passphrase) is as secret as the user info's.
+            passwords = [parts.password] + [v for k, v in parse_qsl(parts.query) if k.lower() in ("password", "sslpassword")]
         except ValueError:
-            password = None
-        if password:
+            passwords = []
+        for password in filter(None, passwords):
             for value in {password, unquote(password)}:
                 if len(value) >= 4 and value not in self.values:
                     self.values.append(value)

@@ -466,6 +466,41 @@ class AsyncSessionmakerTest(CodemodTest):
             """,
         )
 
+    def test_module_whose_own_async_sessionmaker_is_something_else(self) -> None:
+        # The renamed call would call the module's own `async_sessionmaker` (3, a function): left as it is.
+        for own in ("async_sessionmaker = 3\n", "def async_sessionmaker(**kw):\n    return kw\n"):
+            self.unchanged(
+                "from sqlalchemy.ext.asyncio import AsyncSession\n"
+                "from sqlalchemy.orm import sessionmaker\n"
+                f"{own}"
+                "Session = sessionmaker(class_=AsyncSession)\n"
+            )
+
+    def test_the_factory_bound_to_the_name_async_sessionmaker_is_called_as_it_is(self) -> None:
+        # Found by tests/test_fuzz.py: on a second run `async_sessionmaker()` in get_session (a call of the
+        # factory, making a session) was taken for the class and given expire_on_commit=False.
+        self.check(
+            """
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import sessionmaker
+
+            async_sessionmaker = sessionmaker(class_=AsyncSession)
+
+            async def get_session():
+                async with async_sessionmaker() as session:
+                    yield session
+            """,
+            """
+            from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+            async_sessionmaker = async_sessionmaker(class_=AsyncSession, expire_on_commit=False)
+
+            async def get_session():
+                async with async_sessionmaker() as session:
+                    yield session
+            """,
+        )
+
     def test_single_line_call(self) -> None:
         self.check(
             """

@@ -662,6 +662,18 @@ class TestRuntimeUrlNormaliser(CodemodTest):
             """
         )
 
+    def test_module_whose_own_make_url_is_something_else(self) -> None:
+        # Found while writing the fuzz test's rename mutation: the function would call the module's `make_url`,
+        # a string here.
+        self.unchanged(
+            """
+            import os
+
+            make_url = os.environ["DATABASE_URL"]
+            engine = create_async_engine(make_url)
+            """
+        )
+
     def test_tabs_and_crlf(self) -> None:
         source = "import os\r\nif True:\r\n\tengine = create_async_engine(os.environ['URL'])\r\n"
         code, [_] = run(RuntimeUrlNormaliser, source)
