@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import shutil
@@ -13,6 +15,8 @@ from typing import Any
 
 from fixer.verify.backend import BackendStartError, ensure_venv, run_backend
 from tests.cli_helpers import fixer
+
+pytestmark = pytest.mark.slow  # real servers, virtualenvs, signals: the full run, not the edit loop
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED = REPO_ROOT / "fixtures" / "seed"

@@ -13,6 +13,8 @@ import pytest
 from fixer.verify.backend import BackendProcess
 from fixer.verify.interrupts import signals_as_interrupt, starting
 
+pytestmark = pytest.mark.slow  # real servers, virtualenvs, signals: the full run, not the edit loop
+
 
 def test_an_interrupt_outside_a_start_is_raised_at_once() -> None:
     reached = False
