@@ -281,9 +281,22 @@ def _fix_poetry_table(
                 _poetry_extras(doc, key, "insert_after")
             else:
                 new_value = tomlkit.string(ASYNCPG_SPEC)
-            container._insert_after(key, "asyncpg", new_value)
+            _insert_after(container, key, "asyncpg", new_value)
             findings.append(_finding(action, "", _render("asyncpg", new_value), line, facts))
     return findings
+
+
+def _insert_after(container: Any, after: str, key: str, value: Any) -> None:
+    """`key = value` on the line after `after`. tomlkit has no public insert: 0.15 dropped `_insert_after`, and
+    `_insert_at` (the older of the two) is what it was built on."""
+    if hasattr(container, "_insert_after"):
+        container._insert_after(after, key, value)
+        return
+    index = next(i for i, (k, _) in enumerate(container.body) if k is not None and k.key == after)
+    if index + 1 >= len(container.body):
+        container.append(key, value)
+    else:
+        container._insert_at(index + 1, key, value)
 
 
 def _poetry_extras(doc: Any, psycopg2_key: str, kind: Literal["replace", "remove", "insert_after"]) -> None:
