@@ -8,6 +8,7 @@ parallel worker processes when there is enough work to pay for starting them.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import os
@@ -321,7 +322,7 @@ def transform_python(
 
 
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"()[]{}"))
-_STEPS = bytes.maketrans(b"([{)]}", b"\x02\x02\x02\x00\x00\x00")  # minus one: +1 opens, -1 closes
+_STEPS = bytes.maketrans(b"([{)]}", b"\x02\x02\x02\x00\x00\x00")  # less one each: an opening +1, a closing -1
 _DEEP = 100  # brackets open at once; CPython refuses more than 200, LibCST's parser crashes near 1,300
 
 
@@ -331,7 +332,7 @@ def _too_deep(source: bytes) -> str | None:
     data): CPython's parser answers first, and cheaply. Only asked of a file where the brackets, counted
     as bytes (strings and comments too), reach `_DEEP`: the rest cannot be that deep in brackets."""
     brackets = source.translate(None, _NOT_BRACKETS)
-    if len(brackets) < 2 * _DEEP or max(itertools.accumulate(step - 1 for step in brackets.translate(_STEPS))) < _DEEP:
+    if len(brackets) < _DEEP or max(itertools.accumulate(step - 1 for step in brackets.translate(_STEPS))) < _DEEP:
         return None
     import ast
 
@@ -383,7 +384,8 @@ def _locate(
 
     original = _Lines(text)
     later_lines: _Lines | None = None
-    opcodes: list[tuple[str, int, int, int, int]] | None = None
+    opcodes: list[tuple[str, int, int, int, int]] = []
+    ends: list[int] = []  # each opcode's j2, increasing: where to start looking for a line's opcode
     located = []
     for finding in findings:
         if finding.line is None and finding.old_code:
@@ -394,11 +396,12 @@ def _locate(
                     later_lines = _Lines(received.code)
                 later = later_lines.line_of(first)
                 if later is not None:
-                    if opcodes is None:  # once per codemod: a diff costs what the file's length does
+                    if not ends:  # once per codemod: a diff costs what the file's length does
                         from fixer.diff import line_opcodes
 
                         opcodes = line_opcodes(text.splitlines(), later_lines.text.splitlines())
-                    for tag, i1, i2, j1, j2 in opcodes:
+                        ends = [op[4] for op in opcodes]
+                    for tag, i1, i2, j1, j2 in itertools.islice(opcodes, bisect.bisect_left(ends, later - 1), None):
                         if j1 < later <= j2 or (j1 == j2 == later - 1):
                             line = i1 + 1 + (later - 1 - j1 if tag == "equal" else 0)
                             break

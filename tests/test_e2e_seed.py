@@ -13,6 +13,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fixer.verify.backend import BackendStartError, ensure_venv, run_backend
 from tests.cli_helpers import fixer
 
@@ -86,6 +88,7 @@ def copy_tree(name: str, tmp_path: Path) -> Path:
     return Path(shutil.copytree(SEED / name / "backend", tmp_path / name / "backend"))
 
 
+@pytest.mark.slow
 def test_fixer_apply_makes_the_seed_backend_work(tmp_path: Path, database_url: str) -> None:
     """The bar: after `fixer apply`, the backend's own requirements install, it boots, and auth works."""
     backend_dir = copy_tree("broken", tmp_path)
@@ -94,6 +97,7 @@ def test_fixer_apply_makes_the_seed_backend_work(tmp_path: Path, database_url: s
     exercise_backend(backend_dir, database_url)
 
 
+@pytest.mark.slow
 def test_broken_seed_backend_fails(tmp_path: Path, database_url: str) -> None:
     backend_dir = copy_tree("broken", tmp_path)
     python = ensure_venv(backend_dir / "requirements.txt", venv_cache_dir())  # installs fine: the code is what breaks

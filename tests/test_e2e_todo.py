@@ -154,6 +154,7 @@ def exercise_todos(base: str, log: Callable[[], str]) -> None:
     assert status == 200 and not {todo["id"], other["id"]} & {item["id"] for item in todos}, todos
 
 
+@pytest.mark.slow
 def test_fixer_apply_makes_the_todo_backend_work(broken: Path, database_url: str) -> None:
     """After `fixer apply`: `pip install .` of the project works, it boots, and every todo endpoint works."""
     applied = fixer("apply", broken)
@@ -173,6 +174,7 @@ def test_fixer_apply_makes_the_todo_backend_work(broken: Path, database_url: str
 # ----------------------------------------------------------------------------------------------- (3) unfixed
 
 
+@pytest.mark.slow
 def test_broken_todo_backend_fails(broken: Path, database_url: str) -> None:
     python = ensure_project_venv(broken, venv_cache_dir())  # `pip install .` works as it is: the code is what breaks
     env = {"DATABASE_URL": with_platform_query(database_url)}

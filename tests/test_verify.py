@@ -347,6 +347,7 @@ def test_database_url_with_own_python(tmp_path: Path, database_url: str) -> None
     assert [(p["path"], p["status"]) for p in v["probes"]] == [("/health", 200), ("/docs", 200)]
 
 
+@pytest.mark.slow
 def test_greenlet_error_maps_to_the_dependency_rule(tmp_path: Path) -> None:
     """Fixed code with the old requirements: SQLAlchemy 2.1 without greenlet -> ENG-GREENLET, fixed by FX001."""
     backend = copy_seed("fixed", tmp_path)
@@ -358,6 +359,7 @@ def test_greenlet_error_maps_to_the_dependency_rule(tmp_path: Path) -> None:
     assert "ENG-GREENLET" in proc.stdout and "(FX001)" in proc.stdout
 
 
+@pytest.mark.slow
 def test_requirements_that_do_not_install_fail_with_pips_message(tmp_path: Path) -> None:
     backend = copy_seed("fixed", tmp_path)
     # --no-index: pip fails for real without asking any index.
@@ -383,6 +385,7 @@ def hanging_backend(tmp_path: Path) -> Path:
     return backend
 
 
+@pytest.mark.slow
 def test_a_server_that_hangs_is_killed_at_the_timeout(tmp_path: Path) -> None:
     backend = hanging_backend(tmp_path)
     line = len((backend / "src" / "core" / "database.py").read_text().splitlines())
@@ -478,6 +481,7 @@ packages = []
 """
 
 
+@pytest.mark.slow
 def test_pyproject_backend_without_uvicorn(tmp_path: Path) -> None:
     """`pip install .` (of a copy: nothing is written into the user's folder), uvicorn added with a warning."""
     backend = copy_seed("fixed", tmp_path)
