@@ -18,8 +18,6 @@ import pytest
 from fixer.verify.backend import BackendStartError, ensure_venv, run_backend
 from tests.cli_helpers import fixer
 
-pytestmark = pytest.mark.slow  # real servers, virtualenvs, signals: the full run, not the edit loop
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED = REPO_ROOT / "fixtures" / "seed"
 # what hosting platforms (Neon, Render, Heroku, ...) inject: a plain libpq URL with libpq-only options

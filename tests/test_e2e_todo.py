@@ -24,8 +24,6 @@ from fixer.verify.backend import BackendStartError, ensure_project_venv, run_bac
 from tests.cli_helpers import fixer, tree
 from tests.test_e2e_seed import request, venv_cache_dir, with_platform_query
 
-pytestmark = pytest.mark.slow  # real servers, virtualenvs, signals: the full run, not the edit loop
-
 TODO = Path(__file__).resolve().parent.parent / "fixtures" / "todo"
 ENTRYPOINT = "app.main:app"
 # What fixer apply writes, in its output order; every other file of the two trees is byte-identical.

@@ -29,8 +29,6 @@ from fixer.verify.diagnose import LogError, condense_traceback, diagnose, first_
 from fixer.verify.entrypoint import EntrypointError, detect_entrypoint
 from fixer.verify.run import CACHE_ENV, PLATFORM_QUERY, RUN_ID_ENV
 
-pytestmark = pytest.mark.slow  # real servers, virtualenvs, signals: the full run, not the edit loop
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED = REPO_ROOT / "fixtures" / "seed"
 VERIFY = [sys.executable, "-c", "from fixer.verify.command import verify_command; verify_command()"]
