@@ -42,8 +42,10 @@ _ALEMBIC_OVERRIDE = re.compile(rb"set_main_option\(\s*[\"']sqlalchemy\.url")
 # Celery's database result backend (`db+postgresql://`) makes a sync engine of its own: psycopg2 by default.
 _CELERY_DB = re.compile(rb"db\+postgres")
 # A file none of these match adds nothing to the model but its import lines: the runner need not keep it.
+# The flow reads these too: objects read after a commit, URL helpers of the project's own.
+_FLOW_TEXT = re.compile(rb"\.commit\(|\+asyncpg|sslmode")
 FACT_PATTERNS: tuple[re.Pattern[bytes], ...] = (
-    _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE
+    _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE, _FLOW_TEXT
 )
 _NOT_RUN = (Role.LIBRARY, Role.DEAD)
 # Schemes create_async_engine takes for PostgreSQL; every other database is another rule's business.
@@ -104,6 +106,17 @@ class ProjectModel:
     def normalised_by_project(self, engine: EngineSite) -> bool:
         """The URL reaches the engine through one of the project's own URL helpers."""
         return any(step in self.flow.url_helpers for step in engine.url.through)
+
+    def rewrites_handle(self, engine: EngineSite, urls: Iterable[str]) -> bool:
+        """Whether the project's own `.replace(...)` rewrites in the engine's module turn each URL into one an
+        async engine takes (an async driver, no libpq parameters)."""
+        rewrites = [r for r in self.flow.rewrites if r.path == engine.path]
+        for url in urls:
+            for rewrite in rewrites:
+                url = url.replace(rewrite.old, rewrite.new)
+            if not _async_scheme(url) or re.search(r"[?&](?:sslmode|channel_binding)=", url):
+                return False
+        return True
 
     def leave_url_alone(self, names: Iterable[str], old: str, new: str) -> str | None:
         """Why a URL read under `names` must stay as `old` rather than become `new`, or None to go ahead.

@@ -140,6 +140,8 @@ class _Module(ast.NodeVisitor):
         self._mentions_sqlite = re.search("sqlite", text, re.IGNORECASE) is not None
         self._commits = ".commit(" in text
         self._functions: list[str] = []  # the enclosing functions' names
+        self._texts: list[bool] = []  # per enclosing function: does it build a `+asyncpg` value
+        self._comparing = 0
         self._docstrings: set[int] = set()
         self.visit(tree)
 
@@ -252,20 +254,23 @@ class _Module(ast.NodeVisitor):
         if isinstance(first, ast.Expr) and _string(first.value) is not None:
             self._docstrings.add(id(first.value))
         self._functions.append(node.name)
+        self._texts.append(False)
         self.generic_visit(node)
         self._functions.pop()
+        # The project's own URL helper gives the async driver (`+asyncpg` in a value it builds, not only in a
+        # test such as `if drivername != "postgresql+asyncpg": return url`): one that only tidies URLs already
+        # on asyncpg returns the platform's `postgresql://` as it came, and does not make it work.
+        if self._texts.pop() and node.name != FIXER_NORMALISER:
+            self.helpers.add(node.name)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        self._comparing += 1
+        self.generic_visit(node)
+        self._comparing -= 1
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        # A function holding `+asyncpg`, `sslmode` or `channel_binding` (not in its docstring) is the project's
-        # own URL helper.
-        if (
-            self._functions
-            and isinstance(node.value, str)
-            and id(node) not in self._docstrings
-            and self._functions[-1] != FIXER_NORMALISER
-            and _NORMALISER_TEXT.search(node.value)
-        ):
-            self.helpers.add(self._functions[-1])
+        if self._texts and not self._comparing and isinstance(node.value, str) and "+asyncpg" in node.value:
+            self._texts[-1] = True
 
     def visit_If(self, node: ast.If) -> None:
         sqlite = self._mentions_sqlite and "sqlite" in ast.unparse(node.test).lower()

@@ -836,13 +836,20 @@ class RuntimeUrlNormaliser(FixerCodemod):
         source = site.url
         if site.sqlite:
             return None
-        if self.facts.normalised_by_project(site) or "str.replace" in source.through:
-            return None  # SHAPE-OWN-NORMALISER, SHAPE-OWN-REPLACE: the project already turns it into what it needs
+        if self.facts.normalised_by_project(site):
+            return None  # SHAPE-OWN-NORMALISER: the project's own helper makes it what the engine needs
         shipped = self.facts.shipped_for(source.names)
         schemes = [s.scheme for s in shipped] + ([source.scheme] if source.scheme else [])
         if schemes and all(scheme.startswith("sqlite") for scheme in schemes):
             return None
         failing = self.facts.failing_inputs(source.names)
+        if "str.replace" in source.through:
+            # SHAPE-OWN-REPLACE: the project rewrites the URL itself; the URLs it shows are run through those
+            # rewrites, and only one they leave failing (`.replace("postgresql+", ...)` on a `postgresql://`
+            # with sslmode) calls for the normaliser.
+            samples = [f"{s.scheme}://u@h/db" + ("?sslmode=require" if s.libpq_params else "") for s in failing]
+            if not samples or self.facts.rewrites_handle(site, samples):
+                return None
         if failing:
             return True, "the project shows this input: " + "; ".join(
                 f"{s.path}:{s.line} {s.key}={s.scheme}://...{'?sslmode=...' if s.libpq_params else ''}" for s in failing
