@@ -57,11 +57,11 @@ def test_versions_follow_the_caps_of_what_is_declared(tmp_path: Path) -> None:
     assert "sqlmodel 0.0.8 requires SQLAlchemy" in model.versions.judged_against("sqlalchemy")
 
 
-def test_a_lock_file_and_the_requirements_beside_it_are_two_install_routes(tmp_path: Path) -> None:
+def test_a_lock_file_and_a_fresh_install_are_two_install_routes(tmp_path: Path) -> None:
     lock = '[[package]]\nname = "sqlalchemy"\nversion = "2.0.45"\n\n[[package]]\nname = "sqlmodel"\nversion = "0.0.24"\n'
     model = model_of(tmp_path, {"uv.lock": lock, "requirements.txt": "sqlmodel>=0.0.24\n", "main.py": ""})
     assert str(model.versions.version("sqlalchemy")) == "2.0.45"
-    assert model.versions.may_install("sqlalchemy", ">=2.1")  # pip install -r requirements.txt ignores the lock
+    assert model.versions.may_install("sqlalchemy", ">=2.1")  # `pip install -r requirements.txt` ignores the lock
     assert not model.versions.supports("sqlalchemy", ">=2.1")
 
 

@@ -221,11 +221,11 @@ def _pyproject(doc: dict, found: _Collected) -> None:
 
 
 def resolve(found: _Collected) -> Versions:
-    """The versions each install route gives: the lock file's, and, where requirements files exist beside a lock
-    (a Dockerfile's `pip install -r`, which ignores the lock), what the declared ranges give a fresh install."""
+    """The versions each install route gives: the lock file's, and beside a lock what the declared ranges give a
+    fresh install (`pip install .` or `pip install -r requirements.txt` in a Dockerfile ignore the lock)."""
     effective, why = _route(found, found.locked)
     routes = [effective]
-    if found.locked and any(_REQUIREMENTS_NAME.fullmatch(posixpath.basename(f)) for f in found.files):
+    if found.locked:
         routes.append(_route(found, {})[0])
     return Versions(
         declared={k: str(v) for k, v in found.declared.items()},

@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import ClassVar
 
 import libcst as cst
+from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
@@ -136,32 +137,56 @@ class SyncDriverUrlCodemod(FixerCodemod):
         self._sync_call -= sync
         self._read_as.pop()
         if sync and self._sites:
-            self._runtime_url(self._sites.pop(0), original_node)
+            return self._runtime_url(self._sites.pop(0), original_node, updated_node)
         return updated_node
 
-    def _runtime_url(self, site, call: cst.Call) -> None:
-        """A URL read at run time cannot be fixed here: say so, unless the project shows it names its driver."""
-        literal = call.args and isinstance(call.args[0].value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
-        if site.sqlite or literal or (site.url.literal is not None and not site.url.names):
-            return
+    def _runtime_url(self, site, original: cst.Call, updated: cst.Call) -> cst.Call:
+        """A URL read at run time (settings, the environment, where a platform injects `postgresql://`): name the
+        driver where the engine is made, `create_engine(make_url(url).set(drivername="postgresql+psycopg2"))`.
+        Safe where the project shows such a URL for it; unsafe where it shows none."""
+        args = list(updated.args)
+        index = next((i for i, a in enumerate(args) if a.keyword is not None and a.keyword.value == "url"), None)
+        if index is None and args and args[0].keyword is None and not args[0].star:
+            index = 0
+        if index is None or _name(original.func) != "create_engine":
+            return updated  # engine_from_config: the URL is inside a mapping
+        value = args[index].value
+        if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)) or _names_driver(value):
+            return updated
+        if site.sqlite or (site.url.literal is not None and not site.url.names):
+            return updated
         if any(name.upper() in self._fixed_names for name in site.url.names):
-            return  # the value this module gives it now names the driver
+            return updated  # the value this module gives it now names the driver
         shipped = self.facts.shipped_for(site.url.names)
-        if shipped and all(s.scheme not in ("postgres", "postgresql") for s in shipped):
-            return  # postgresql+psycopg2://, sqlite, ...: every value the project shows names its driver
-        finding = _finding(self.facts, "read at run time", self.code(call), "")
+        if any(s.scheme.startswith("sqlite") for s in shipped) or (shipped and all(s.scheme not in ("postgres", "postgresql") for s in shipped)):
+            return updated  # the project gives it other databases too, or every value it shows names the driver
+        failing = [s for s in shipped if s.scheme in ("postgres", "postgresql")]
+        call = cst.Call(
+            func=cst.Attribute(value=cst.Call(func=cst.Name("make_url"), args=[cst.Arg(value=value)]), attr=cst.Name("set")),
+            args=[cst.Arg(keyword=cst.Name("drivername"), value=cst.SimpleString('"postgresql+psycopg2"'),
+                          equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))],
+        )
+        args[index] = args[index].with_changes(value=call)
+        new = updated.with_changes(args=args)
+        made = bool(failing) or self.facts.unsafe_fixes
+        evidence = "; ".join(f"{s.path}:{s.line} {s.key}={s.scheme}://..." for s in failing)
+        finding = _finding(self.facts, "read at run time", self.code(original), self.code(new))
         self.report(
             replace(
                 finding,
-                fixed=False,
-                new_code="create_engine(make_url(url).set(drivername='postgresql+psycopg2'))",
+                fixed=made,
+                safe=bool(failing),
+                evidence="the project shows this input: " + evidence if evidence else finding.evidence,
                 explanation=(
-                    "The URL comes from settings or the environment, where a platform injects `postgresql://`: set "
-                    "the driver where the engine is made (`make_url(url).set(drivername=\"postgresql+psycopg2\")`), "
-                    "write the variable as `postgresql+psycopg2://`, or install `psycopg[binary]`."
+                    "The URL comes from settings or the environment, where a platform injects `postgresql://`: the "
+                    "engine now names the installed driver itself (`make_url(url).set(drivername=\"postgresql+psycopg2\")`)."
                 ),
             )
         )
+        if not made:
+            return updated
+        AddImportsVisitor.add_needed_import(self.context, "sqlalchemy.engine", "make_url")
+        return new
 
     def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> cst.BaseExpression:
         if "b" in updated_node.prefix.lower() or not _DEFAULT_SCHEME.match(updated_node.value[len(updated_node.prefix) + len(updated_node.quote) :]):
@@ -174,6 +199,16 @@ class SyncDriverUrlCodemod(FixerCodemod):
         new = updated_node.with_changes(value=_DEFAULT_SCHEME.sub("postgresql+psycopg2://", updated_node.value, count=1))
         self.report(_finding(self.facts, "a Python string literal", self.code(original_node), self.code(new)))
         return new
+
+
+def _names_driver(node: cst.BaseExpression) -> bool:
+    """`make_url(url).set(drivername=...)`: already names its driver."""
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "set"
+        and any(a.keyword is not None and a.keyword.value == "drivername" for a in node.args)
+    )
 
 
 def _name(node: cst.BaseExpression) -> str | None:

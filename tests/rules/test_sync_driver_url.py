@@ -7,7 +7,7 @@ import pytest
 from libcst.codemod import CodemodContext
 
 from fixer.model import ProjectModel
-from fixer.model.database import DatabaseFlow, EngineSite, UrlSource
+from fixer.model.database import DatabaseFlow, EngineSite, ShippedUrl, UrlSource
 from fixer.model.versions import Versions
 from fixer.rules.base import FINDINGS_KEY
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
@@ -73,3 +73,30 @@ def test_a_url_read_at_run_time_is_reported_for_a_person() -> None:
     assert new == "engine = create_engine(settings.DATABASE_URL)\n"
     assert [(f.fixed, f.rule) for f in findings] == [(False, "FX005")]
     assert "make_url(url).set(drivername" in findings[0].explanation
+
+
+SHOWN = ProjectModel(
+    versions=SA21,
+    flow=DatabaseFlow(
+        engines=SYNC_READS_IT.engines,
+        shipped=(ShippedUrl(".env.example", 1, "DATABASE_URL", "postgresql", True),),
+    ),
+)
+
+
+def test_a_url_read_at_run_time_names_the_driver_where_the_project_shows_a_plain_one() -> None:
+    new, findings = run("from app.config import settings\n\nengine = create_engine(settings.DATABASE_URL)\n", SHOWN)
+    assert 'engine = create_engine(make_url(settings.DATABASE_URL).set(drivername="postgresql+psycopg2"))\n' in new
+    assert "from sqlalchemy.engine import make_url\n" in new
+    assert [(f.fixed, f.safe) for f in findings] == [(True, True)]
+    assert ".env.example:1 DATABASE_URL=postgresql://" in findings[0].evidence
+    assert run(new, SHOWN)[0] == new
+
+
+def test_an_engine_also_given_sqlite_is_left_alone() -> None:
+    model = ProjectModel(
+        versions=SA21,
+        flow=DatabaseFlow(engines=SYNC_READS_IT.engines, shipped=(ShippedUrl(".env", 1, "DATABASE_URL", "sqlite", False),)),
+    )
+    source = "engine = create_engine(settings.DATABASE_URL)\n"
+    assert run(source, model) == (source, [])
