@@ -41,9 +41,9 @@ _SETTINGS = re.compile(rb"BaseSettings")
 _ALEMBIC_OVERRIDE = re.compile(rb"set_main_option\(\s*[\"']sqlalchemy\.url")
 # Celery's database result backend (`db+postgresql://`) makes a sync engine of its own: psycopg2 by default.
 _CELERY_DB = re.compile(rb"db\+postgres")
-# A file none of these match adds nothing to the model but its import lines: the runner need not keep it.
 # The flow reads these too: objects read after a commit, URL helpers of the project's own.
 _FLOW_TEXT = re.compile(rb"\.commit\(|\+asyncpg|sslmode")
+# A file none of these match adds nothing to the model but its import lines: the runner need not keep it.
 FACT_PATTERNS: tuple[re.Pattern[bytes], ...] = (
     _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE, _FLOW_TEXT
 )

@@ -133,7 +133,7 @@ _SYNC_NAME = re.compile(r"(?<![A-Za-z])sync", re.IGNORECASE)
 _URL_TOKEN = re.compile(r"(?<![\w+.])postgres(?:ql)?(?:\+\w+)?://(?:\$\{[^}\s]*\}|[^\s\"'`{}\\])*")
 _INLINE_COMMENT = re.compile(r"\s#")
 # The variable a .env or compose line sets: `export KEY=`, `- KEY=`, `KEY: `.
-_KEY = re.compile(r"\s*(?:export\s+|-\s*)?[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?\s*[=:]")
+ENV_KEY = re.compile(r"\s*(?:export\s+|-\s*)?[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?\s*[=:]")
 _COMPOSE_NAME = re.compile(r"(?:docker-)?compose[^/]*\.ya?ml")
 
 _ENV_ASSIGN = re.compile(r"[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*")
@@ -318,7 +318,7 @@ class DatabaseUrlTextRule(TextRule):
         for number, (old, new, changes) in enumerate(zip(originals, bodies, per_line, strict=True), start=1):
             if new == old:
                 continue
-            key = _KEY.match(old)
+            key = ENV_KEY.match(old)
             if key and changes and facts.leave_url_alone([key[1]], changes[0][0], changes[0][1]):
                 continue  # the project's own code decides what this key's URL must look like
             lines[number - 1] = new + lines[number - 1][len(old) :]
@@ -418,7 +418,8 @@ _STRING_TYPES = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 _SYNC_CALLS = frozenset({"create_engine", "engine_from_config", "connect", "create_pool"})
 
 
-def _callee_name(func: cst.BaseExpression) -> str | None:
+def last_name(func: cst.BaseExpression) -> str | None:
+    """`create_engine` of `create_engine` or `sqlalchemy.create_engine`; `URL` of `settings.URL`."""
     if isinstance(func, cst.Name):
         return func.value
     if isinstance(func, cst.Attribute):
@@ -594,9 +595,9 @@ class DatabaseUrlCodemod(FixerCodemod):
 
     def visit_Call(self, node: cst.Call) -> bool:
         # os.getenv("DATABASE_URL", "postgresql://..."): the default is read as DATABASE_URL
-        key = node.args[0].value if node.args and _callee_name(node.func) in ("getenv", "get") else None
+        key = node.args[0].value if node.args and last_name(node.func) in ("getenv", "get") else None
         self._read_as.append([key.evaluated_value] if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str) else [])
-        return _callee_name(node.func) not in _SYNC_CALLS
+        return last_name(node.func) not in _SYNC_CALLS
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         self._read_as.pop()
@@ -862,7 +863,7 @@ class RuntimeUrlNormaliser(FixerCodemod):
         return "create_async_engine" in words(statement)
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        if _callee_name(updated_node.func) != "create_async_engine":
+        if last_name(updated_node.func) != "create_async_engine":
             return updated_node
         site = self._sites.pop(0) if self._sites else None
         args = list(updated_node.args)
@@ -874,7 +875,7 @@ class RuntimeUrlNormaliser(FixerCodemod):
         value = args[index].value
         if isinstance(value, _STRING_TYPES):
             return updated_node  # a literal is rewritten in place by DatabaseUrlCodemod
-        if isinstance(value, cst.Call) and _callee_name(value.func) == NORMALISER_NAME:
+        if isinstance(value, cst.Call) and last_name(value.func) == NORMALISER_NAME:
             return updated_node
         safe, evidence = (True, "") if site is None else (self._judge(site) or (None, ""))
         if safe is None:

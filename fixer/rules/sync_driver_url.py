@@ -23,6 +23,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 from fixer.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.rules.base import FixerCodemod, TextRule
+from fixer.rules.database_url import ENV_KEY, last_name
 from fixer.rules.tree_walk import POSTGRES_STRING, words
 
 RULE_ID = "FX005"
@@ -31,7 +32,6 @@ _DEFAULT_SCHEME = re.compile(r"(?<![\w+.-])(?:postgres|postgresql)://")
 _SYNC_FACTORIES = frozenset({"create_engine", "engine_from_config"})
 _ENTERED = _SYNC_FACTORIES | {POSTGRES_STRING}
 _ERROR = "ModuleNotFoundError: No module named 'psycopg'"
-_KEY = re.compile(r"\s*(?:export\s+|-\s*)?[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?\s*[=:]")
 
 
 def applies(model: ProjectModel) -> bool:
@@ -113,27 +113,27 @@ class SyncDriverUrlCodemod(FixerCodemod):
         return False  # `if url == "postgresql+psycopg2://..."` tests the input: rewriting it changes the test
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        self._read_as.append([_name(t.target) for t in node.targets if _name(t.target)])
+        self._read_as.append([last_name(t.target) for t in node.targets if last_name(t.target)])
 
     def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
         self._read_as.pop()
         return updated_node
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._read_as.append([_name(node.target)] if _name(node.target) else [])
+        self._read_as.append([last_name(node.target)] if last_name(node.target) else [])
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign) -> cst.AnnAssign:
         self._read_as.pop()
         return updated_node
 
     def visit_Call(self, node: cst.Call) -> None:
-        callee = _name(node.func)
+        callee = last_name(node.func)
         self._sync_call += callee in _SYNC_FACTORIES
         key = node.args[0].value if node.args and callee in ("getenv", "get") else None
         self._read_as.append([key.evaluated_value] if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str) else [])
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        sync = _name(original_node.func) in _SYNC_FACTORIES
+        sync = last_name(original_node.func) in _SYNC_FACTORIES
         self._sync_call -= sync
         self._read_as.pop()
         if sync and self._sites:
@@ -148,7 +148,7 @@ class SyncDriverUrlCodemod(FixerCodemod):
         index = next((i for i, a in enumerate(args) if a.keyword is not None and a.keyword.value == "url"), None)
         if index is None and args and args[0].keyword is None and not args[0].star:
             index = 0
-        if index is None or _name(original.func) != "create_engine":
+        if index is None or last_name(original.func) != "create_engine":
             return updated  # engine_from_config: the URL is inside a mapping
         value = args[index].value
         if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)) or _names_driver(value):
@@ -211,14 +211,6 @@ def _names_driver(node: cst.BaseExpression) -> bool:
     )
 
 
-def _name(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    return None
-
-
 class SyncDriverUrlTextRule(TextRule):
     """Sync-engine URLs in .env and compose files must name psycopg2 on SQLAlchemy 2.1
 
@@ -256,7 +248,7 @@ class SyncDriverUrlTextRule(TextRule):
         lines = text.split("\n")
         findings = []
         for number, line in enumerate(lines, start=1):
-            key = _KEY.match(line)
+            key = ENV_KEY.match(line)
             if key is None or line.lstrip().startswith("#") or not _sync_only(facts, [key[1]]):
                 continue
             new = _DEFAULT_SCHEME.sub("postgresql+psycopg2://", line, count=1)
