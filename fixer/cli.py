@@ -8,6 +8,7 @@ pending (dry-run) or issues left for a person, 2 usage or internal error, 130 in
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 import time
 from collections import Counter
@@ -59,6 +60,9 @@ def _common(func):
                 traceback.print_exc()
             click.echo(f"fixer: error: {type(error).__name__}: {error}", err=True)
             code = EXIT_ERROR
+        # The work is done and said: a Ctrl-C from here on would only turn a finished run into a death by signal.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         sys.exit(code)
 
     return wrapper

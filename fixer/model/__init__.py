@@ -133,7 +133,11 @@ class ProjectModel:
         if any(self.normalised_by_project(engine) for engine in engines if engine.kind == "async"):
             helpers = sorted({s for e in engines for s in e.url.through if s in self.flow.url_helpers})
             return f"the project's own {', '.join(helpers)} turns it into what the async engine needs"
-        rewrites = [r for r in self.flow.rewrites if any(r.path == e.path for e in engines if "str.replace" in e.url.through)]
+        # The async engines' own rewrites (a sync engine's `.replace("+asyncpg", "")` is not on their way).
+        rewrites = [
+            r for r in self.flow.rewrites
+            if any(r.path == e.path for e in engines if e.kind == "async" and "str.replace" in e.url.through)
+        ]
         if rewrites:
             def run(url: str) -> str:
                 for rewrite in rewrites:

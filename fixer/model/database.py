@@ -26,6 +26,8 @@ _ENV_READERS = frozenset({"getenv", "get", "environ"})
 _URL_TEXT = re.compile(r"^(?:postgres(?:ql)?(?:\+\w+)?|sqlite(?:\+\w+)?)://")
 # Text a project's own URL helper holds: it already fixes the driver or the libpq parameters.
 _NORMALISER_TEXT = re.compile(r"\+asyncpg|sslmode|channel_binding")
+# A `.replace(old, new)` on URLs: it names a scheme or a driver (`.replace("+asyncpg", "")` counts too).
+_DRIVER_TEXT = re.compile(r"postgres|asyncpg|psycopg")
 _SHIPPED = re.compile(
     r"""(?P<key>[A-Za-z_][A-Za-z0-9_.]*)["']?\s*[=:]\s*["']?(?P<url>(?:postgres(?:ql)?(?:\+\w+)?|sqlite(?:\+\w+)?)://[^\s"'`]*)"""
 )
@@ -287,7 +289,7 @@ class _Module(ast.NodeVisitor):
         last = callee.rpartition(".")[2]
         if isinstance(node.func, ast.Attribute) and last == "replace" and len(node.args) >= 2:
             old, new = _string(node.args[0]), _string(node.args[1])
-            if old is not None and new is not None and ("postgres" in old or "postgres" in new):
+            if old is not None and new is not None and _DRIVER_TEXT.search(old + " " + new):
                 self.rewrites.append(UrlRewrite(self.path, node.lineno, old, new))
         if last in SYNC_FACTORIES or last in ASYNC_FACTORIES:
             arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "url"), None)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import libcst as cst
+from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.model import ProjectModel
@@ -678,7 +679,7 @@ def _dotted(node: cst.BaseExpression | None) -> str:
     return ""
 
 
-def _defined_names(module: cst.Module) -> tuple[set[str], bool]:
+def defined_names(module: cst.Module) -> tuple[set[str], bool]:
     """Top-level names the module binds (defs, classes, assignments, imports) and whether it imports make_url."""
     names: set[str] = set()
     has_make_url = False
@@ -735,18 +736,21 @@ def _has_header(module: cst.Module) -> bool:
     )
 
 
-def _calls_normaliser(statement: cst.BaseStatement) -> bool:
-    """Whether `statement` (anywhere inside) calls `to_async_database_url(...)`."""
-    finder = _NormaliserCall()
+def _calls(statement: cst.BaseStatement, name: str) -> bool:
+    """Whether `statement` (anywhere inside) calls `name(...)`."""
+    finder = _Call(name)
     scan(statement, finder)
     return finder.found
 
 
-class _NormaliserCall(cst.CSTVisitor):
-    found = False
+class _Call(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.found = False
 
     def visit_Call(self, node: cst.Call) -> None:
-        self.found = self.found or (isinstance(node.func, cst.Name) and node.func.value == NORMALISER_NAME)
+        self.found = self.found or (isinstance(node.func, cst.Name) and node.func.value == self.name)
 
 
 def _imports_from(statements: Sequence[cst.BaseStatement], module: str) -> bool:
@@ -760,9 +764,8 @@ def _imports_from(statements: Sequence[cst.BaseStatement], module: str) -> bool:
 
 
 @functools.lru_cache(maxsize=8)
-def _normaliser_function(indent: str, newline: str) -> cst.BaseStatement:
-    """NORMALISER_SOURCE in the module's own indentation and line endings, parsed once (trees are immutable)."""
-    source = NORMALISER_SOURCE
+def _helper_function(source: str, indent: str, newline: str) -> cst.BaseStatement:
+    """`source` in the module's own indentation and line endings."""
     if indent != "    ":
         source = re.sub(r"^(?:    )+", lambda found: indent * (len(found[0]) // 4), source, flags=re.MULTILINE)
     source = source.replace("\n", newline)
@@ -827,7 +830,7 @@ class RuntimeUrlNormaliser(FixerCodemod):
             return False
         # The model's view of this module's async engines, in source order, as leave_Call meets them.
         self._sites = [e for e in sorted(self.facts.flow.engines, key=lambda e: e.line) if e.path == path and e.async_use]
-        names, self._has_make_url = _defined_names(node)
+        names, self._has_make_url = defined_names(node)
         # The function calls the module's global `make_url`: a module whose own `make_url` is something else
         # would break it, and a module that has the function already needs nothing.
         return NORMALISER_NAME not in names and ("make_url" not in names or self._has_make_url)
@@ -917,40 +920,48 @@ class RuntimeUrlNormaliser(FixerCodemod):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if not self._wrapped:
             return updated_node
-        body = list(updated_node.body)
-        # After the leading import block, where AddImportsVisitor puts make_url's import. A module that imports
-        # again further down (after `load_dotenv()`, typically) gets it after its last import before the first
-        # statement that calls the function: never between two imports, never after the engine is built.
-        leading_end = 1 if _has_header(updated_node) else 0
-        while leading_end < len(body) and _is_import_line(body[leading_end]):
-            leading_end += 1
-        first_use = next((i for i, statement in enumerate(body) if _calls_normaliser(statement)), len(body))
-        position = leading_end
-        for index in range(leading_end, first_use):
-            if _is_import_line(body[index]):
-                position = index + 1
-        import_line: cst.SimpleStatementLine | None = None
-        if not self._has_make_url:
-            if position > leading_end and not _imports_from(body[:position], "sqlalchemy.engine"):
-                # AddImportsVisitor would put it in the leading block, far from the function: put it just above.
-                import_line = cst.SimpleStatementLine(
-                    body=[
-                        cst.ImportFrom(
-                            module=cst.parse_expression("sqlalchemy.engine"),
-                            names=[cst.ImportAlias(name=cst.Name("make_url"))],
-                        )
-                    ]
-                )
-            else:
-                AddImportsVisitor.add_needed_import(self.context, "sqlalchemy.engine", "make_url")
-        function = _normaliser_function(updated_node.default_indent, updated_node.default_newline)
+        return insert_helper(self.context, updated_node, NORMALISER_NAME, NORMALISER_SOURCE, self._has_make_url)
 
-        before = 2 if position > 0 or not self._has_make_url else 0
-        function = function.with_changes(leading_lines=_blank_lines(before, ()))
-        if position < len(body):
-            following = body[position]
-            body[position] = following.with_changes(leading_lines=_blank_lines(2, following.leading_lines))
-        body.insert(position, function)
-        if import_line is not None:
-            body.insert(position, import_line)
-        return updated_node.with_changes(body=body)
+
+def insert_helper(
+    context: CodemodContext, updated_node: cst.Module, name: str, source: str, has_make_url: bool
+) -> cst.Module:
+    """The module with the function `source` (named `name`, built on SQLAlchemy's make_url) added once, where its
+    first caller can see it, and make_url imported."""
+    body = list(updated_node.body)
+    # After the leading import block, where AddImportsVisitor puts make_url's import. A module that imports
+    # again further down (after `load_dotenv()`, typically) gets it after its last import before the first
+    # statement that calls the function: never between two imports, never after the engine is built.
+    leading_end = 1 if _has_header(updated_node) else 0
+    while leading_end < len(body) and _is_import_line(body[leading_end]):
+        leading_end += 1
+    first_use = next((i for i, statement in enumerate(body) if _calls(statement, name)), len(body))
+    position = leading_end
+    for index in range(leading_end, first_use):
+        if _is_import_line(body[index]):
+            position = index + 1
+    import_line: cst.SimpleStatementLine | None = None
+    if not has_make_url:
+        if position > leading_end and not _imports_from(body[:position], "sqlalchemy.engine"):
+            # AddImportsVisitor would put it in the leading block, far from the function: put it just above.
+            import_line = cst.SimpleStatementLine(
+                body=[
+                    cst.ImportFrom(
+                        module=cst.parse_expression("sqlalchemy.engine"),
+                        names=[cst.ImportAlias(name=cst.Name("make_url"))],
+                    )
+                ]
+            )
+        else:
+            AddImportsVisitor.add_needed_import(context, "sqlalchemy.engine", "make_url")
+    function = _helper_function(source, updated_node.default_indent, updated_node.default_newline)
+
+    before = 2 if position > 0 or not has_make_url else 0
+    function = function.with_changes(leading_lines=_blank_lines(before, ()))
+    if position < len(body):
+        following = body[position]
+        body[position] = following.with_changes(leading_lines=_blank_lines(2, following.leading_lines))
+    body.insert(position, function)
+    if import_line is not None:
+        body.insert(position, import_line)
+    return updated_node.with_changes(body=body)

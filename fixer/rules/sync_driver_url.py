@@ -18,12 +18,11 @@ from dataclasses import replace
 from typing import ClassVar
 
 import libcst as cst
-from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.rules.base import FixerCodemod, TextRule
-from fixer.rules.database_url import ENV_KEY, last_name
+from fixer.rules.database_url import ENV_KEY, defined_names, insert_helper, last_name
 from fixer.rules.tree_walk import POSTGRES_STRING, words
 
 RULE_ID = "FX005"
@@ -32,6 +31,18 @@ _DEFAULT_SCHEME = re.compile(r"(?<![\w+.-])(?:postgres|postgresql)://")
 _SYNC_FACTORIES = frozenset({"create_engine", "engine_from_config"})
 _ENTERED = _SYNC_FACTORIES | {POSTGRES_STRING}
 _ERROR = "ModuleNotFoundError: No module named 'psycopg'"
+HELPER_NAME = "to_psycopg2_database_url"
+HELPER_SOURCE = '''\
+def to_psycopg2_database_url(url: str) -> str:
+    """Name psycopg2 in a plain PostgreSQL URL: SQLAlchemy 2.1 loads psycopg 3 for postgresql://.
+
+    Added by fixer (FX005): this project installs psycopg2 only; str(url) would hide the password.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed.render_as_string(hide_password=False)
+'''
 
 
 def applies(model: ProjectModel) -> bool:
@@ -101,6 +112,10 @@ class SyncDriverUrlCodemod(FixerCodemod):
         self._fixed_names: set[str] = set()  # names whose URL this module now gives with the driver
         path = (self.context.filename or "").replace("\\", "/")
         self._sites = [e for e in sorted(self.facts.flow.engines, key=lambda e: e.line) if e.path == path and not e.async_use]
+        self._wrapped = False
+        names, self._has_make_url = defined_names(node)
+        # A module that defines the helper already (a second run), or a make_url of its own, gets no new one.
+        self._may_add_helper = HELPER_NAME not in names and ("make_url" not in names or self._has_make_url)
         return applies(self.facts)
 
     def enters(self, statement: cst.BaseStatement) -> bool:
@@ -141,52 +156,64 @@ class SyncDriverUrlCodemod(FixerCodemod):
         return updated_node
 
     def _runtime_url(self, site, original: cst.Call, updated: cst.Call) -> cst.Call:
-        """A URL read at run time (settings, the environment, where a platform injects `postgresql://`): name the
-        driver where the engine is made, `create_engine(make_url(url).set(drivername="postgresql+psycopg2"))`.
-        Safe where the project shows such a URL for it; unsafe where it shows none."""
+        """A URL read at run time (settings, the environment, where a platform injects `postgresql://`): the
+        engine names the driver itself, `create_engine(to_psycopg2_database_url(url))`. Safe where the project
+        shows a URL that reaches this engine as plain `postgresql://` (after its own `.replace(...)`, if any);
+        unsafe where it shows none."""
         args = list(updated.args)
         index = next((i for i, a in enumerate(args) if a.keyword is not None and a.keyword.value == "url"), None)
         if index is None and args and args[0].keyword is None and not args[0].star:
             index = 0
-        if index is None or last_name(original.func) != "create_engine":
+        if index is None or last_name(original.func) != "create_engine" or not self._may_add_helper:
             return updated  # engine_from_config: the URL is inside a mapping
         value = args[index].value
-        if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)) or _names_driver(value):
+        if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            return updated
+        if isinstance(value, cst.Call) and last_name(value.func) == HELPER_NAME:
             return updated
         if site.sqlite or (site.url.literal is not None and not site.url.names):
             return updated
         if any(name.upper() in self._fixed_names for name in site.url.names):
             return updated  # the value this module gives it now names the driver
         shipped = self.facts.shipped_for(site.url.names)
-        if any(s.scheme.startswith("sqlite") for s in shipped) or (shipped and all(s.scheme not in ("postgres", "postgresql") for s in shipped)):
-            return updated  # the project gives it other databases too, or every value it shows names the driver
-        failing = [s for s in shipped if s.scheme in ("postgres", "postgresql")]
-        call = cst.Call(
-            func=cst.Attribute(value=cst.Call(func=cst.Name("make_url"), args=[cst.Arg(value=value)]), attr=cst.Name("set")),
-            args=[cst.Arg(keyword=cst.Name("drivername"), value=cst.SimpleString('"postgresql+psycopg2"'),
-                          equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))],
-        )
-        args[index] = args[index].with_changes(value=call)
+        failing = [s for s in shipped if self._reaches_as_default_driver(site, s.scheme)]
+        if shipped and not failing:
+            return updated  # every value the project shows names its driver (or is not PostgreSQL)
+        args[index] = args[index].with_changes(value=cst.Call(func=cst.Name(HELPER_NAME), args=[cst.Arg(value=value)]))
         new = updated.with_changes(args=args)
         made = bool(failing) or self.facts.unsafe_fixes
-        evidence = "; ".join(f"{s.path}:{s.line} {s.key}={s.scheme}://..." for s in failing)
         finding = _finding(self.facts, "read at run time", self.code(original), self.code(new))
+        shown = "; ".join(f"{s.path}:{s.line} {s.key}={s.scheme}://..." for s in failing)
         self.report(
             replace(
                 finding,
                 fixed=made,
                 safe=bool(failing),
-                evidence="the project shows this input: " + evidence if evidence else finding.evidence,
+                evidence=f"the project shows this input: {shown}; {finding.evidence}" if shown else finding.evidence,
                 explanation=(
                     "The URL comes from settings or the environment, where a platform injects `postgresql://`: the "
-                    "engine now names the installed driver itself (`make_url(url).set(drivername=\"postgresql+psycopg2\")`)."
+                    f"engine now names the installed driver itself through `{HELPER_NAME}`, added to this module "
+                    "(other databases and explicit drivers pass through unchanged)."
                 ),
             )
         )
         if not made:
             return updated
-        AddImportsVisitor.add_needed_import(self.context, "sqlalchemy.engine", "make_url")
+        self._wrapped = True
         return new
+
+    def _reaches_as_default_driver(self, site, scheme: str) -> bool:
+        """Whether a URL of `scheme` reaches this engine as `postgres(ql)://`, after the project's own rewrites."""
+        url = f"{scheme}://h/db"
+        for rewrite in self.facts.flow.rewrites:
+            if rewrite.path == site.path and "str.replace" in site.url.through:
+                url = url.replace(rewrite.old, rewrite.new)
+        return url.split("://", 1)[0] in ("postgres", "postgresql")
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        if not self._wrapped:
+            return updated_node
+        return insert_helper(self.context, updated_node, HELPER_NAME, HELPER_SOURCE, self._has_make_url)
 
     def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> cst.BaseExpression:
         if "b" in updated_node.prefix.lower() or not _DEFAULT_SCHEME.match(updated_node.value[len(updated_node.prefix) + len(updated_node.quote) :]):
@@ -199,16 +226,6 @@ class SyncDriverUrlCodemod(FixerCodemod):
         new = updated_node.with_changes(value=_DEFAULT_SCHEME.sub("postgresql+psycopg2://", updated_node.value, count=1))
         self.report(_finding(self.facts, "a Python string literal", self.code(original_node), self.code(new)))
         return new
-
-
-def _names_driver(node: cst.BaseExpression) -> bool:
-    """`make_url(url).set(drivername=...)`: already names its driver."""
-    return (
-        isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
-        and node.func.attr.value == "set"
-        and any(a.keyword is not None and a.keyword.value == "drivername" for a in node.args)
-    )
 
 
 class SyncDriverUrlTextRule(TextRule):

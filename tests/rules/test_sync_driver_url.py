@@ -68,11 +68,11 @@ def test_env_lines_read_only_by_sync_engines() -> None:
     assert rule.fix(".env.example", new, MODEL) == (new, [])
 
 
-def test_a_url_read_at_run_time_is_reported_for_a_person() -> None:
+def test_a_url_read_at_run_time_that_the_project_shows_nowhere_is_an_unsafe_fix() -> None:
     new, findings = run("engine = create_engine(settings.DATABASE_URL)\n")
     assert new == "engine = create_engine(settings.DATABASE_URL)\n"
-    assert [(f.fixed, f.rule) for f in findings] == [(False, "FX005")]
-    assert "make_url(url).set(drivername" in findings[0].explanation
+    assert [(f.fixed, f.safe, f.rule) for f in findings] == [(False, False, "FX005")]
+    assert "to_psycopg2_database_url" in findings[0].new_code
 
 
 SHOWN = ProjectModel(
@@ -86,14 +86,14 @@ SHOWN = ProjectModel(
 
 def test_a_url_read_at_run_time_names_the_driver_where_the_project_shows_a_plain_one() -> None:
     new, findings = run("from app.config import settings\n\nengine = create_engine(settings.DATABASE_URL)\n", SHOWN)
-    assert 'engine = create_engine(make_url(settings.DATABASE_URL).set(drivername="postgresql+psycopg2"))\n' in new
-    assert "from sqlalchemy.engine import make_url\n" in new
+    assert new.endswith("\n\nengine = create_engine(to_psycopg2_database_url(settings.DATABASE_URL))\n")
+    assert "from sqlalchemy.engine import make_url\n" in new and "def to_psycopg2_database_url(url: str) -> str:" in new
     assert [(f.fixed, f.safe) for f in findings] == [(True, True)]
     assert ".env.example:1 DATABASE_URL=postgresql://" in findings[0].evidence
     assert run(new, SHOWN)[0] == new
 
 
-def test_an_engine_also_given_sqlite_is_left_alone() -> None:
+def test_an_engine_the_project_only_gives_sqlite_is_left_alone() -> None:
     model = ProjectModel(
         versions=SA21,
         flow=DatabaseFlow(engines=SYNC_READS_IT.engines, shipped=(ShippedUrl(".env", 1, "DATABASE_URL", "sqlite", False),)),
