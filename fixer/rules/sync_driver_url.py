@@ -84,7 +84,10 @@ class SyncDriverUrlCodemod(FixerCodemod):
 
     **What it does.** Rewrites `postgresql://` and `postgres://` to `postgresql+psycopg2://` in string literals
     that reach only sync engines: the argument of `create_engine(...)`, and defaults of settings fields or
-    environment variables that only sync engines read.
+    environment variables that only sync engines read. Where `create_engine(...)` takes its URL at run time
+    (settings, the environment), wraps it as `create_engine(to_psycopg2_database_url(URL))` and adds that small
+    function (SQLAlchemy's `make_url`) once to the module: plain `postgres(ql)://` gets `+psycopg2`, every other
+    URL passes through as it is.
 
     **Why.** SQLAlchemy 2.1 loads psycopg 3 for `postgresql://`; with only psycopg2 installed the engine fails
     at startup with `ModuleNotFoundError: No module named 'psycopg'` (ENG-SYNC-DEFAULT-DRIVER).
@@ -97,8 +100,10 @@ class SyncDriverUrlCodemod(FixerCodemod):
 
         engine = create_engine("postgresql+psycopg2://app:app@localhost/app")
 
-    **Fix safety.** Safe: made only when the project installs SQLAlchemy 2.1 and psycopg2 without psycopg 3,
-    so the URL fails today and the new one works on every version it can install.
+    **Fix safety.** Safe: made only when the project can install SQLAlchemy 2.1 and psycopg2 without psycopg 3,
+    so the URL fails today and the new one works on every version it can install. The run-time wrap is safe
+    where the project shows a URL that reaches the engine as plain `postgresql://` (after its own `.replace`
+    rewrites), unsafe where it shows none; never around sqlite-only engines.
     """
 
     RULE_ID: ClassVar[str] = RULE_ID
