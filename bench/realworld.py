@@ -491,6 +491,9 @@ def first_error(stderr: str) -> str:
 # ---------------------------------------------------------------- one backend
 
 
+UNSAFE: tuple[str, ...] = ()  # fixer's --unsafe-fixes, when the run asks for it
+
+
 def run_fixer(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(fixer_cmd() + args, capture_output=True, text=True, cwd=cwd, timeout=600)
 
@@ -512,7 +515,7 @@ def prepare(row: Row, mirrors: Path, work: Path, out: Path) -> Result:
     shutil.copytree(orig, fixed, symlinks=True)
     backend = orig / row.backend_path
     report = out / f"{row.short_name}.report.json"
-    p = run_fixer(["dry-run", str(backend), "--report", str(report), "-j", "1"])
+    p = run_fixer(["dry-run", str(backend), "--report", str(report), "-j", "1", *UNSAFE])
     (out / f"{row.short_name}.patch").write_text(p.stdout)
     (out / f"{row.short_name}.dry-run.stderr").write_text(p.stderr)
     res.dry_exit = p.returncode
@@ -529,7 +532,7 @@ def prepare(row: Row, mirrors: Path, work: Path, out: Path) -> Result:
                 res.by_rule[i.get("rule", "?")] = res.by_rule.get(i.get("rule", "?"), 0) + 1
         except Exception as exc:  # noqa: BLE001
             res.error = f"report: {exc}"
-    p = run_fixer(["apply", str(fixed / row.backend_path), "-j", "1"])
+    p = run_fixer(["apply", str(fixed / row.backend_path), "-j", "1", *UNSAFE])
     (out / f"{row.short_name}.apply.out").write_text(p.stdout + "\n--- stderr ---\n" + p.stderr)
     res.apply_exit = p.returncode
     diff = subprocess.run(["diff", "-rq", str(orig), str(fixed)], capture_output=True, text=True).stdout
@@ -593,7 +596,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated short names")
     ap.add_argument("--skip-import", action="store_true", help="dry-run and apply only")
     ap.add_argument("--jobs", type=int, default=2, help="installs at once (default 2)")
+    ap.add_argument("--unsafe-fixes", action="store_true", help="run fixer with --unsafe-fixes")
     a = ap.parse_args(argv)
+    global UNSAFE
+    UNSAFE = ("--unsafe-fixes",) if a.unsafe_fixes else ()
     if a.mirrors is None:
         ap.error("--mirrors DIR or $FIXER_RW_MIRRORS is required")
     rows = read_tsv(a.tsv)

@@ -146,3 +146,20 @@ def test_objects_read_after_commit_are_found(tmp_path: Path) -> None:
         },
     )
     assert [(r.path, r.line, r.name) for r in model.flow.expired_reads] == [("routes.py", 6, "item")]
+
+
+def test_a_query_cut_off_by_the_project_counts_as_handled(tmp_path: Path) -> None:
+    model = model_of(
+        tmp_path,
+        {
+            "db.py": """
+                from sqlalchemy.ext.asyncio import create_async_engine
+                url = settings.DATABASE_URL.replace("postgresql://", "postgresql+asyncpg://")
+                if "?" in url:
+                    url = url.split("?")[0]
+                engine = create_async_engine(url)
+            """,
+        },
+    )
+    (engine,) = model.flow.engines
+    assert model.rewrites_handle(engine, ["postgresql://u@h/db?sslmode=require&channel_binding=require"])

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
-from fixer.model.database import DatabaseFlow, EngineSite, ShippedUrl
+from fixer.model.database import QUERY_CUT, DatabaseFlow, EngineSite, ShippedUrl
 from fixer.model.modules import Role
 from fixer.model.versions import Versions
 
@@ -114,6 +114,8 @@ class ProjectModel:
         for url in urls:
             for rewrite in rewrites:
                 url = url.replace(rewrite.old, rewrite.new)
+            if QUERY_CUT in engine.url.through:
+                url = url.split("?")[0]
             if not _async_scheme(url) or re.search(r"[?&](?:sslmode|channel_binding)=", url):
                 return False
         return True

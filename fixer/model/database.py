@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 FIXER_NORMALISER = "to_async_database_url"
 # What `through` records for a URL the project rebuilds in place (no helper function): normalised all the same.
 INLINE_NORMALISER = "<inline>"
+QUERY_CUT = "str.split"  # `url.split("?")[0]`
 SYNC_FACTORIES = frozenset({"create_engine", "engine_from_config"})
 ASYNC_FACTORIES = frozenset({"create_async_engine", "async_engine_from_config"})
 _ENV_READERS = frozenset({"getenv", "get", "environ"})
@@ -159,6 +160,14 @@ class _Module(ast.NodeVisitor):
                 # f"postgresql+asyncpg://{parsed.netloc}{parsed.path}": the project builds the async URL itself
                 return UrlSource(literal=head, through=(INLINE_NORMALISER,))
             return UrlSource(literal=head)
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute)
+            and node.value.func.attr in ("split", "partition")
+        ):  # url.split("?")[0]: the query string (sslmode, channel_binding) cut off
+            inner = self.source(node.value.func.value, depth + 1)
+            return UrlSource(inner.names, inner.literal, (*inner.through, QUERY_CUT))
         if isinstance(node, ast.Subscript):  # os.environ["DATABASE_URL"]
             key = _string(node.slice)
             return UrlSource(names=(key,)) if key else UrlSource()
