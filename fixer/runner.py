@@ -75,6 +75,9 @@ def run(
         )
     results.extend(python_results)
     results.extend(unreadable)
+    for rule in text_rules:
+        for rel, finding in rule.missing(facts):
+            results.append(FileResult(path=rel, old=b"", new=b"", findings=[finding]))
     results.sort(key=lambda r: r.path)
     return Run(results=results, files_scanned=len(python) + text_files_read, facts=facts)
 

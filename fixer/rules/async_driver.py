@@ -589,6 +589,32 @@ class AsyncDriverDependency(TextRule):
     CATEGORY: ClassVar[Category] = Category.DEPENDENCY
     SEVERITY: ClassVar[Severity] = Severity.CRITICAL
 
+    def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
+        if not facts.async_db or facts.versions.files:
+            return []
+        wanted = f"sqlmodel\nsqlalchemy[asyncio]\n{ASYNCPG_REQUIREMENT}\n"
+        return [
+            (
+                "requirements.txt",
+                Finding(
+                    rule=self.RULE_ID,
+                    category=Category.DEPENDENCY,
+                    severity=Severity.CRITICAL,
+                    problem="The project declares no dependencies: nothing says that asyncpg and greenlet must be installed.",
+                    root_cause=(
+                        "No requirements*.txt, pyproject.toml or Pipfile: a fresh install of this backend has no driver for "
+                        "its async engine (`ModuleNotFoundError: No module named 'asyncpg'`)."
+                    ),
+                    old_code="",
+                    new_code=wanted,
+                    explanation="Write the dependencies the code imports into requirements.txt, these among them.",
+                    defects=("DEP-DRIVER",),
+                    fixed=False,
+                    line=1,
+                ),
+            )
+        ]
+
     def applies_to(self, path: str) -> bool:
         parts = path.split("/")
         name = parts[-1]

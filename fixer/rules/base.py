@@ -391,6 +391,10 @@ class TextRule(RuleMeta):
         """Return the new text (the same object when nothing changes) and what was found."""
         raise NotImplementedError
 
+    def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
+        """Findings about a file the project lacks, as (the path it would have, finding): no file to edit."""
+        return []
+
 
 class _OrderedAddImports(_NoCopyWithoutMetadata, AddImportsVisitor):
     """AddImportsVisitor that merges a name into an existing `from m import ...` in sorted position.

@@ -569,3 +569,10 @@ def test_metadata() -> None:
     assert AsyncDriverDependency.title() == "Install asyncpg and greenlet for the async engine"
     doc = AsyncDriverDependency.__doc__ or ""
     assert "DEP-DRIVER" in doc and "ENG-GREENLET" in doc and "Before:" in doc and "After:" in doc
+
+
+def test_a_project_without_a_dependency_file_is_told_so(rule: AsyncDriverDependency) -> None:
+    ((path, finding),) = rule.missing(ASYNC)
+    assert path == "requirements.txt" and not finding.fixed and "asyncpg" in finding.new_code
+    assert rule.missing(ProjectModel(async_db=True, versions=Versions(files=("pyproject.toml",)))) == []
+    assert rule.missing(ProjectModel()) == []  # a sync project needs no async driver
