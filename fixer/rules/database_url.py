@@ -859,7 +859,9 @@ class RuntimeUrlNormaliser(FixerCodemod):
                 f"{s.path}:{s.line} {s.key}={s.scheme}://...{'?sslmode=...' if s.libpq_params else ''}" for s in failing
             )
         if schemes:
-            return None  # every URL the project ships for this engine is already async
+            # Every URL the project ships for this engine is already async: nothing fails on what it shows, and
+            # only a platform's `postgresql://...?sslmode=` would. Protection, not a fix: unsafe.
+            return False, "every URL the project shows for this engine is async; a platform may inject postgresql://...?sslmode="
         return False, "no URL for this engine is shown in the project; a platform may inject postgresql://...?sslmode="
 
     def enters(self, statement: cst.BaseStatement) -> bool:
