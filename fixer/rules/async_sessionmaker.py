@@ -414,6 +414,14 @@ class AsyncSessionmaker(FixerCodemod):
         if (rename and not do_rename) or (expire_wrong and not do_expire):
             offered, flags = self._rewrite(original, updated, rename=rename, expire=True)
             finding = self._finding(original, offered, rename=rename, **flags)
+            if rename:
+                finding = replace(
+                    finding,
+                    problem=(
+                        "sessionmaker(class_=AsyncSession) works, but keeps expire_on_commit=True: an object read after "
+                        "`await session.commit()` raises MissingGreenlet. Nothing in the project reads one yet."
+                    ),
+                )
             self.report(replace(finding, fixed=False, safe=False))
         if not (do_rename or do_expire or autocommit is not None):
             return updated
