@@ -415,13 +415,13 @@ class AsyncSessionmaker(FixerCodemod):
             offered, flags = self._rewrite(original, updated, rename=rename, expire=True)
             finding = self._finding(original, offered, rename=rename, **flags)
             if rename:
-                finding = replace(
-                    finding,
-                    problem=(
+                problem = "sessionmaker(class_=AsyncSession) works; async_sessionmaker is its typed form."
+                if expire_wrong:
+                    problem = (
                         "sessionmaker(class_=AsyncSession) works, but keeps expire_on_commit=True: an object read after "
                         "`await session.commit()` raises MissingGreenlet. Nothing in the project reads one yet."
-                    ),
-                )
+                    )
+                finding = replace(finding, problem=problem)
             self.report(replace(finding, fixed=False, safe=False))
         if not (do_rename or do_expire or autocommit is not None):
             return updated
