@@ -73,7 +73,11 @@ class Versions:
         for dist in dists:
             name = canonicalize_name(dist)
             if name in self.effective:
-                parts.append(f"{dist} {self.effective[name]} ({self.why.get(name, 'newest release allowed')})")
+                part = f"{dist} {self.effective[name]} ({self.why.get(name, 'newest release allowed')})"
+                others = sorted({route[name] for route in self.alternatives if route.get(name, self.effective[name]) != self.effective[name]})
+                if others:
+                    part += f", {', '.join(others)} on a fresh install that ignores the lock"
+                parts.append(part)
         return "; ".join(parts)
 
 
