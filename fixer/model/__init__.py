@@ -62,6 +62,7 @@ class ProjectModel:
     flow: DatabaseFlow = field(default_factory=DatabaseFlow)
     first_party: frozenset[str] = field(default_factory=frozenset)  # top-level names the project's modules have
     alembic_ini_url_unused: bool = False  # env.py sets sqlalchemy.url itself
+    has_app: bool = False  # some module builds the FastAPI app, or the project documents one: a backend
     unsafe_fixes: bool = False  # write fixes whose failing input the project does not show
 
     # -- modules ------------------------------------------------------------------------------------
@@ -229,6 +230,7 @@ def build(
         flow=flow,
         first_party=first_party,
         alembic_ini_url_unused=any(_ALEMBIC_OVERRIDE.search(source) for _, source in running),
+        has_app=bool(graph.roots()),
         unsafe_fixes=unsafe_fixes,
     )
 

@@ -590,8 +590,8 @@ class AsyncDriverDependency(TextRule):
     SEVERITY: ClassVar[Severity] = Severity.CRITICAL
 
     def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
-        if not facts.async_db or facts.versions.files:
-            return []
+        if not (facts.async_db and facts.has_app) or facts.versions.files:
+            return []  # a backend on the async engine that declares nothing: not a library's or a snippet's tree
         wanted = f"sqlmodel\nsqlalchemy[asyncio]\n{ASYNCPG_REQUIREMENT}\n"
         return [
             (

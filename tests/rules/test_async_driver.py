@@ -572,7 +572,8 @@ def test_metadata() -> None:
 
 
 def test_a_project_without_a_dependency_file_is_told_so(rule: AsyncDriverDependency) -> None:
-    ((path, finding),) = rule.missing(ASYNC)
+    ((path, finding),) = rule.missing(ProjectModel(async_db=True, has_app=True))
     assert path == "requirements.txt" and not finding.fixed and "asyncpg" in finding.new_code
-    assert rule.missing(ProjectModel(async_db=True, versions=Versions(files=("pyproject.toml",)))) == []
+    assert rule.missing(ProjectModel(async_db=True, has_app=True, versions=Versions(files=("pyproject.toml",)))) == []
+    assert rule.missing(ASYNC) == []  # no app: not a backend
     assert rule.missing(ProjectModel()) == []  # a sync project needs no async driver
