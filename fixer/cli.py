@@ -60,12 +60,23 @@ def _common(func):
                 traceback.print_exc()
             click.echo(f"fixer: error: {type(error).__name__}: {error}", err=True)
             code = EXIT_ERROR
-        # The work is done and said: a Ctrl-C from here on would only turn a finished run into a death by signal.
-        if hasattr(signal, "pthread_sigmask"):
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         sys.exit(code)
 
     return wrapper
+
+
+def run() -> None:
+    """The `fixer` command (console script and `python -m fixer`). A Ctrl-C once the command has done and said its
+    work would only turn the exit into a death by signal: SIGINT is held from there to the end of the process.
+    (Not in `main`, which tests call in-process: a held signal would outlive the call.)"""
+    try:
+        main()
+    except KeyboardInterrupt:
+        click.echo("fixer: interrupted as it finished; what it said above is done.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    finally:
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -109,6 +109,9 @@ def test_ctrl_c_during_a_parallel_apply_exits_130_quietly_and_every_file_stays_w
         assert all((tmp_path / f"m{n:03d}.py").read_text() == new for n in range(300))
         return
     assert proc.returncode == 130, stderr
+    if "interrupted as it finished" in stderr:  # the signal came between the last word and the exit
+        assert phase == "writing" and all((tmp_path / f"m{n:03d}.py").read_text() == new for n in range(300))
+        return
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr and "Aborted!" not in stderr
     contents = [(tmp_path / f"m{n:03d}.py").read_text() for n in range(300)]
     assert all(text in (old, new) for text in contents)
