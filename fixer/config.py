@@ -38,7 +38,7 @@ def load(path: Path) -> Config:
 
 def _parse(text: str, pyproject: Path) -> Config:
     try:
-        table = _read_toml(text).get("tool", {}).get("fixer", {})
+        table = read_toml(text).get("tool", {}).get("fixer", {})
     except Exception as error:  # TOML parsers raise several kinds; all mean the same to the user
         raise ConfigError(f"{pyproject}: {error}") from None
     values = {}
@@ -53,7 +53,7 @@ def _parse(text: str, pyproject: Path) -> Config:
     return Config(**values, source=pyproject)
 
 
-def _read_toml(text: str) -> dict:
+def read_toml(text: str) -> dict:
     try:
         import tomllib  # a third of tomlkit's import time: this runs on every invocation
     except ImportError:  # Python 3.10

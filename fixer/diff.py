@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import difflib
 import posixpath
-import re
 from collections import Counter
 
 from fixer.findings import FileResult

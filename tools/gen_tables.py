@@ -40,7 +40,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from packaging.requirements import Requirement
 from packaging.tags import Tag
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version

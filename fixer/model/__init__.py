@@ -177,7 +177,6 @@ class ProjectModel:
         out["roles"] = {path: role.value for path, role in sorted(self.roles.items())}
         out["first_party"] = sorted(self.first_party)
         out["flow"]["url_helpers"] = sorted(self.flow.url_helpers)
-        out["flow"]["settings_fields"] = sorted(self.flow.settings_fields)
         return out
 
 

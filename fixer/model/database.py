@@ -99,7 +99,6 @@ class DatabaseFlow:
     shipped: tuple[ShippedUrl, ...] = ()
     rewrites: tuple[UrlRewrite, ...] = ()
     url_helpers: frozenset[str] = field(default_factory=frozenset)  # the project's own URL-normalising functions
-    settings_fields: frozenset[str] = field(default_factory=frozenset)  # fields of BaseSettings classes
     expired_reads: tuple[ExpiredRead, ...] = ()
 
 
@@ -135,7 +134,6 @@ class _Module(ast.NodeVisitor):
         self.engines: list[EngineSite] = []
         self.rewrites: list[UrlRewrite] = []
         self.helpers: set[str] = set()
-        self.fields: set[str] = set()
         self.defaults: list[ShippedUrl] = []
         self.expired: list[ExpiredRead] = []
         self._annotations: dict[str, str] = {}
@@ -212,7 +210,6 @@ class _Module(ast.NodeVisitor):
         if any("Settings" in base for base in bases):
             for statement in node.body:
                 if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-                    self.fields.add(statement.target.id)
                     default = statement.value
                     if isinstance(default, ast.Call) and default.args:  # Field("postgresql://...")
                         default = default.args[0]
@@ -362,7 +359,6 @@ def read_python(python: Iterable[tuple[str, bytes]]) -> DatabaseFlow:
     engines: list[EngineSite] = []
     rewrites: list[UrlRewrite] = []
     helpers: set[str] = set()
-    fields: set[str] = set()
     shipped: list[ShippedUrl] = []
     expired: list[ExpiredRead] = []
     for path, source in python:
@@ -375,7 +371,6 @@ def read_python(python: Iterable[tuple[str, bytes]]) -> DatabaseFlow:
         engines += module.engines
         rewrites += module.rewrites
         helpers |= module.helpers
-        fields |= module.fields
         shipped += module.defaults
         expired += module.expired
     return DatabaseFlow(
@@ -383,7 +378,6 @@ def read_python(python: Iterable[tuple[str, bytes]]) -> DatabaseFlow:
         shipped=tuple(shipped),
         rewrites=tuple(rewrites),
         url_helpers=frozenset(helpers | {INLINE_NORMALISER}),
-        settings_fields=frozenset(fields),
         expired_reads=tuple(expired),
     )
 

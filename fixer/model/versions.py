@@ -21,6 +21,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from fixer.config import read_toml
+
 _REQUIREMENTS_NAME = re.compile(r"(?:.*[-_.])?requirements?(?:[-_.].*)?\.(?:txt|in)$|constraints?\.txt$")
 _INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\s-]))(\S+)")
 _COMMENT = re.compile(r"(^|\s+)#.*$")
@@ -126,16 +128,6 @@ def _poetry_specifier(value: object) -> str:
     return ",".join(out)
 
 
-def _read_toml(text: str) -> dict:
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomlkit
-
-        return tomlkit.parse(text).unwrap()
-    return tomllib.loads(text)
-
-
 @dataclass
 class _Collected:
     declared: dict[str, SpecifierSet] = field(default_factory=dict)
@@ -186,16 +178,16 @@ def collect(read: Callable[[str], str | None], paths: Iterable[str]) -> _Collect
         name = posixpath.basename(path)
         try:
             if name == "pyproject.toml":
-                _pyproject(_read_toml(text), found)
+                _pyproject(read_toml(text), found)
             elif name == "Pipfile":
-                for key, value in _read_toml(text).get("packages", {}).items():
+                for key, value in read_toml(text).get("packages", {}).items():
                     found.declare(key, _poetry_specifier(value) if value != "*" else "")
             elif name == "Pipfile.lock":
                 for key, value in json.loads(text).get("default", {}).items():
                     if isinstance(value, dict) and str(value.get("version", "")).startswith("=="):
                         found.locked[canonicalize_name(key)] = value["version"][2:]
             elif name in LOCK_FILES:
-                for package in _read_toml(text).get("package", []):
+                for package in read_toml(text).get("package", []):
                     if isinstance(package, dict) and "name" in package and "version" in package:
                         found.locked[canonicalize_name(package["name"])] = str(package["version"])
             else:
