@@ -154,3 +154,18 @@ def test_dry_run_report_says_nothing_was_fixed_and_apply_report_does(tmp_path: P
     fixer("apply", backend, "--report", tmp_path / "applied.json")
     applied = json.loads((tmp_path / "applied.json").read_text())
     assert sum(i["fixed"] for i in applied["issues"]) == 7
+
+
+def test_apply_markdown_shows_what_was_written_as_diffs(tmp_path: Path) -> None:
+    shutil.copytree(SEED / "backend", tmp_path / "backend")
+    review = output("markdown", cwd=tmp_path, command="apply").decode()
+    assert review.startswith("### fixer wrote 7 fix(es) in 4 file(s)\n")
+    assert "```suggestion" not in review
+    assert "```diff\n email-validator>=2.2.0\n+sqlalchemy[asyncio]>=2.0\n```" in review
+
+
+def test_a_fence_longer_than_any_backtick_run_in_the_code() -> None:
+    from fixer.output.markdown import fenced
+
+    assert fenced("suggestion", "x = '```'\n") == "````suggestion\nx = '```'\n````"
+    assert fenced("suggestion", "") == "```suggestion\n```"

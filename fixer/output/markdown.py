@@ -28,16 +28,33 @@ class Suggestion:
     line: int  # 1-based, the last line replaced (GitHub's `line`; equal to start_line for one line)
     content: str  # the lines that replace them, each ending in "\n" as in the file
     items: tuple[Diagnostic, ...]  # the findings it fixes
+    replaced: str = ""  # the lines start_line..line as they are
 
     @property
     def where(self) -> str:
         lines = f"line {self.line}" if self.start_line == self.line else f"lines {self.start_line}-{self.line}"
         return f"`{self.path}` {lines}"
 
-    def body(self) -> str:
-        """The review comment: what it fixes, then the suggestion."""
+    def body(self, applied: bool = False) -> str:
+        """The review comment: what it fixes, then the suggestion (once applied, the change as a diff)."""
         said = "\n".join(f"{_rule_link(item)}: {item.message}" for item in self.items)
+        if applied:
+            return f"{said}\n\n{fenced('diff', _diff(self.replaced, self.content))}"
         return f"{said}\n\n{fenced('suggestion', self.content)}"
+
+
+def _diff(old: str, new: str) -> str:
+    """old -> new as diff lines, the lines both start or end with (a suggestion's anchor) as context."""
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    lines = [" " + line for line in a[:head]]
+    lines += ["-" + line for line in a[head:len(a) - tail]] + ["+" + line for line in b[head:len(b) - tail]]
+    return "".join(lines + [" " + line for line in a[len(a) - tail:]])
 
 
 def fenced(info: str, content: str) -> str:
@@ -76,11 +93,11 @@ def suggestions(diagnostics: Diagnostics) -> tuple[list[Suggestion], list[tuple[
         for start, stop, text, items in groups:
             unique = tuple(dict.fromkeys(items))
             if start < stop:
-                made.append(Suggestion(path, start + 1, stop, text, unique))
+                made.append(Suggestion(path, start + 1, stop, text, unique, "".join(old[start:stop])))
             elif start > 0:
-                made.append(Suggestion(path, start, start, old[start - 1] + text, unique))
+                made.append(Suggestion(path, start, start, old[start - 1] + text, unique, old[start - 1]))
             elif old:
-                made.append(Suggestion(path, 1, 1, text + old[0], unique))
+                made.append(Suggestion(path, 1, 1, text + old[0], unique, old[0]))
             else:
                 left.append((path, Hunk(start, stop, (), tuple(text.splitlines(keepends=True)), False)))
     return made, left
@@ -93,14 +110,14 @@ def render(diagnostics: Diagnostics, inline: frozenset[Suggestion] = frozenset()
     withheld = [item for item in diagnostics.fixes if item.withheld]
     files |= {item.path for item in withheld}
     count = len({id(item) for item in diagnostics.fixes})
-    verb = "fixed" if diagnostics.applied else "to review"
-    out = [f"### fixer: {count} fix(es) {verb} in {len(files)} file(s)\n"]
+    verb = "wrote" if diagnostics.applied else "suggests"
+    out = [f"### fixer {verb} {count} fix(es) in {len(files)} file(s)\n"]
     if made and not diagnostics.applied:
         out.append("Each suggestion below is the fix `fixer apply` writes, on the lines it replaces; "
                    "committing all of them gives the same files.\n")
     for suggestion in made:
         if suggestion not in inline:
-            out.append(f"#### {suggestion.where}\n\n{suggestion.body()}\n")
+            out.append(f"#### {suggestion.where}\n\n{suggestion.body(diagnostics.applied)}\n")
     for path, hunk in left:
         out.append(f"#### `{path}` (new content)\n\n{fenced('diff', ''.join('+' + line for line in hunk.new_lines))}\n")
     if withheld:

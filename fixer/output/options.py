@@ -83,6 +83,9 @@ def output_options(func: Callable[..., int] | None = None, *, fixes_written: boo
         )
         if chosen.output_file is not None and str(chosen.output_file) == "-":
             chosen.output_file = None
+        if chosen.output_file is not None and not chosen.output_file.resolve().parent.is_dir():
+            # Before the run, not after it: apply would have written the fixes and then fail.
+            raise click.UsageError(f"cannot write the output to {chosen.output_file}: its folder does not exist")
         ctx.meta[_KEY] = chosen
         ctx.color = color_choice(kwargs.pop("color"))
         code = func(**kwargs)

@@ -251,6 +251,8 @@ def verify_after_apply(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, verify: bool = False, **kwargs: Any) -> Any:
+        if verify and str(kwargs.get("report_path")) == "-":  # the verification is added to the report file
+            raise click.UsageError("`--report -` cannot take the verification: give --report a file with --verify")
         try:
             outcome = command(*args, **kwargs)
         except SystemExit as exit_:
