@@ -39,13 +39,23 @@ def outputs() -> dict[str, bytes]:
     return {fmt: output(fmt) for fmt in FORMATS}
 
 
+def comparable(fmt: str, data: bytes) -> str:
+    """The SARIF golden leaves out the rules' help texts: the rule docs change on their own (docs/rules)."""
+    if fmt != "sarif":
+        return data.decode()
+    sarif = json.loads(data)
+    for rule in sarif["runs"][0]["tool"]["driver"]["rules"]:
+        assert rule.pop("help")["text"] and rule.pop("fullDescription")["text"]
+    return json.dumps(sarif, indent=2) + "\n"
+
+
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_golden(outputs: dict[str, bytes], fmt: str) -> None:
     golden = GOLDEN / FORMATS[fmt]
     if UPDATE:
         golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_bytes(outputs[fmt])
-    assert outputs[fmt].decode() == golden.read_text(encoding="utf-8")
+        golden.write_text(comparable(fmt, outputs[fmt]), encoding="utf-8")
+    assert comparable(fmt, outputs[fmt]) == golden.read_text(encoding="utf-8")
     shown = outputs[fmt]
     if fmt == "sarif":  # the rules' own docs quote example URLs: only what was found must hold no password
         shown = json.dumps(json.loads(shown)["runs"][0]["results"]).encode()

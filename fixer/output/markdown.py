@@ -8,6 +8,7 @@ gives the bytes `fixer apply` writes. Files whose edits are withheld (credential
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -64,8 +65,17 @@ def fenced(info: str, content: str) -> str:
 
 
 def _rule_link(item: Diagnostic) -> str:
+    """The rule's ID linked to its page, its title shown on hover."""
     finding = item.finding
-    return f"**[{finding.rule}]({rule_url(finding.rule)})** ({finding.severity.value.lower()})"
+    title = _titles().get(finding.rule, "").replace("\\", "\\\\").replace('"', '\\"')
+    return f'**[{finding.rule}]({rule_url(finding.rule)} "{title}")** ({finding.severity.value.lower()})'
+
+
+@functools.cache
+def _titles() -> dict[str, str]:
+    from fixer.registry import all_rules
+
+    return {rule.id: rule.title for rule in all_rules()}
 
 
 MERGE_GAP = 2  # hunks this few unchanged lines apart make one suggestion (a reviewer reads one change)
