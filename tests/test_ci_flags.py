@@ -78,9 +78,28 @@ def test_colour(broken: Path) -> None:
         stripped = stripped.replace(code, b"")
     assert stripped == piped.stdout
     assert ESC in run_with_env("dry-run", broken, FORCE_COLOR="1").stdout
-    assert ESC not in run_with_env("dry-run", broken, NO_COLOR="1", FORCE_COLOR="1").stdout
-    assert ESC in run_with_env("dry-run", broken, "--color", "always", NO_COLOR="1").stdout
-    assert ESC not in run_with_env("dry-run", broken, "--color", "never", FORCE_COLOR="1").stdout
+
+
+@pytest.mark.parametrize(
+    ("mode", "env", "choice"),
+    [
+        ("auto", {}, None),  # click decides per stream: a terminal or not
+        ("auto", {"NO_COLOR": "1"}, False),
+        ("auto", {"FORCE_COLOR": "1"}, True),
+        ("auto", {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False),
+        ("auto", {"NO_COLOR": ""}, None),  # NO_COLOR counts only when set to something
+        ("always", {"NO_COLOR": "1"}, True),
+        ("never", {"FORCE_COLOR": "1"}, False),
+    ],
+)
+def test_colour_choice(monkeypatch, mode: str, env: dict[str, str], choice: bool | None) -> None:
+    from fixer.output.options import color_choice
+
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert color_choice(mode) is choice
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal")
