@@ -111,7 +111,8 @@ def main() -> int:
     elif mode == "review":
         mode = "annotations"  # no pull request to review (a push): say it where the run is shown
 
-    outcome = _run(path, (), (), None, None, False, applied=False)
+    # verbose=True: every finding keeps its line (the outputs place it), as the CLI does for --output-format.
+    outcome = _run(path, (), (), None, None, True, applied=False)
     pending = any(r.changed for r in outcome.results) or _unfixed(outcome)
     code = EXIT_PENDING if pending else EXIT_CLEAN
     diagnostics = collect(outcome.results, applied=False, prefix=prefix)

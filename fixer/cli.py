@@ -95,14 +95,13 @@ def main() -> None:
 def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path) -> int:
     """Print the fixes for PATH as a unified diff (for `git apply`); write nothing."""
     from fixer.diff import patch
+    from fixer.output.options import colour_patch, emit
 
     outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, applied=False)
     if plan_path is not None:
         from fixer.plan import write_plan
 
         write_plan(plan_path, outcome.results)
-    from fixer.output.options import colour_patch, emit
-
     notes: list[str] = []
 
     def text(out, coloured: bool) -> None:
@@ -267,7 +266,7 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         jobs=jobs or runner.default_jobs(),
         exclude=exclude,
         progress_factory=_progress_bar if sys.stderr.isatty() and not settings().quiet else None,
-        lines_of_fixed=verbose or report_path is not None,
+        lines_of_fixed=verbose or report_path is not None or settings().output_format != "text",
         unsafe_fixes=unsafe_fixes,
     )
     if report_path is not None:
