@@ -7,11 +7,11 @@ import json
 import os
 import re
 import shutil
-import tomllib
 from pathlib import Path
 
 import jsonschema
 import pytest
+import tomlkit
 
 from fixer.links import REPOSITORY, rule_url
 from fixer.registry import all_rules
@@ -133,7 +133,7 @@ def test_committing_every_suggestion_gives_what_apply_writes(outputs: dict[str, 
 
 
 def test_links_use_the_project_url() -> None:
-    urls = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"].get("urls", {})
+    urls = tomlkit.parse((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"].get("urls", {})
     for url in urls.values():
         if url.startswith("https://github.com/"):
             assert url.rstrip("/").removesuffix(".git").startswith(REPOSITORY)

@@ -124,14 +124,18 @@ def emit(results: list[FileResult], root: Path, applied: bool, text: Callable[[B
     chosen = settings()
     if chosen.report_on_stdout and chosen.output_file is None:
         return
-    with _stream(chosen.output_file) as out:
-        if chosen.statistics:
-            out.write(statistics(results, applied, json_format=chosen.output_format == "json").encode())
-        elif chosen.output_format == "text":
-            text(out, _coloured(out))
-        else:
-            out.write(render(chosen.output_format, collect(results, applied, display_prefix(root))).encode())
-        out.flush()
+    try:
+        with _stream(chosen.output_file) as out:
+            if chosen.statistics:
+                out.write(statistics(results, applied, json_format=chosen.output_format == "json").encode())
+            elif chosen.output_format == "text":
+                text(out, _coloured(out))
+            else:
+                out.write(render(chosen.output_format, collect(results, applied, display_prefix(root))).encode())
+            out.flush()
+    except BrokenPipeError:
+        # `| head` has read what it wanted: not an error. Python would report the pipe again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 class _stream:
