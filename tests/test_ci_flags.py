@@ -28,7 +28,9 @@ def run_with_env(*args: str | Path, **env: str) -> subprocess.CompletedProcess[b
 
 
 def test_short_version() -> None:
-    assert fixer("-V").stdout == fixer("--version").stdout == b"fixer, version 0.1.0\n"
+    short = fixer("-V")
+    assert short.returncode == 0 and short.stdout == fixer("--version").stdout
+    assert short.stdout.startswith(b"fixer")
 
 
 def test_exit_zero_and_exit_non_zero_on_fix(broken: Path) -> None:

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import tomlkit
 
-from fixer.links import REPOSITORY, rule_url
+from fixer import HOMEPAGE, rule_doc_url
 from fixer.registry import all_rules
 from tests.cli_helpers import fixer, tree
 
@@ -71,7 +71,7 @@ def test_sarif_is_valid_sarif_2_1_0_with_rules_from_the_registry(outputs: dict[s
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == [rule.id for rule in all_rules()]
     for rule in rules:
-        assert rule["helpUri"] == f"{REPOSITORY}/blob/main/docs/rules/{rule['id']}.md"
+        assert rule["helpUri"] == f"{HOMEPAGE}/blob/main/docs/rules/{rule['id']}.md"
         assert rule["help"]["text"] and rule["shortDescription"]["text"]
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
@@ -136,8 +136,8 @@ def test_links_use_the_project_url() -> None:
     urls = tomlkit.parse((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"].get("urls", {})
     for url in urls.values():
         if url.startswith("https://github.com/"):
-            assert url.rstrip("/").removesuffix(".git").startswith(REPOSITORY)
-    assert rule_url("FX004") == f"{REPOSITORY}/blob/main/docs/rules/FX004.md"
+            assert url.rstrip("/").removesuffix(".git").startswith(HOMEPAGE)
+    assert rule_doc_url("FX004") == f"{HOMEPAGE}/blob/main/docs/rules/FX004.md"
 
 
 def test_output_file_and_report_on_stdout(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fixer import __version__
 from fixer.findings import Category, Severity
-from fixer.links import rule_url
+from fixer import rule_doc_url
 from fixer.output.diagnostics import Diagnostic, Diagnostics, Position
 from fixer.urls import redact
 
@@ -87,7 +87,7 @@ def _diagnostic(item: Diagnostic, names: dict[str, str]) -> JsonDiagnostic:
     return JsonDiagnostic(
         code=finding.rule,
         name=names.get(finding.rule, ""),
-        url=rule_url(finding.rule),
+        url=rule_doc_url(finding.rule),
         severity=finding.severity,
         category=finding.category,
         status=item.status,

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from fixer.diff import Hunk, old_lines
-from fixer.links import rule_url
+from fixer import rule_doc_url
 from fixer.output.diagnostics import Diagnostic, Diagnostics
 
 _STATUS = {
@@ -68,7 +68,7 @@ def _rule_link(item: Diagnostic) -> str:
     """The rule's ID linked to its page, its title shown on hover."""
     finding = item.finding
     title = _titles().get(finding.rule, "").replace("\\", "\\\\").replace('"', '\\"')
-    return f'**[{finding.rule}]({rule_url(finding.rule)} "{title}")** ({finding.severity.value.lower()})'
+    return f'**[{finding.rule}]({rule_doc_url(finding.rule)} "{title}")** ({finding.severity.value.lower()})'
 
 
 @functools.cache

@@ -10,9 +10,8 @@ from __future__ import annotations
 import inspect
 import json
 
-from fixer import __version__
+from fixer import HOMEPAGE, __version__, rule_doc_url
 from fixer.findings import Severity
-from fixer.links import REPOSITORY, rule_url
 from fixer.output.diagnostics import Diagnostic, Diagnostics, Position
 from fixer.urls import redact
 
@@ -34,7 +33,7 @@ def _rule(rule) -> dict:
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.title},
         "help": {"text": help_text, "markdown": help_text},
-        "helpUri": rule_url(rule.id),
+        "helpUri": rule_doc_url(rule.id),
         "properties": {"tags": sorted({cls.RULE_NAME for cls in rule.classes} | set(_defects(rule)))},
     }
 
@@ -92,7 +91,7 @@ def build(diagnostics: Diagnostics) -> dict:
                     "driver": {
                         "name": "fixer",
                         "version": __version__,
-                        "informationUri": REPOSITORY,
+                        "informationUri": HOMEPAGE,
                         "rules": [_rule(rule) for rule in rules],
                     }
                 },
