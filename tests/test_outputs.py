@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import tomlkit
 
-from fixer import HOMEPAGE, rule_doc_url
+from fixer import HOMEPAGE, __version__, rule_doc_url
 from fixer.registry import all_rules
 from tests.cli_helpers import fixer, tree
 
@@ -40,11 +40,18 @@ def outputs() -> dict[str, bytes]:
 
 
 def comparable(fmt: str, data: bytes) -> str:
-    """The SARIF golden leaves out the rules' help texts: the rule docs change on their own (docs/rules)."""
+    """The goldens leave out fixer's version, and the SARIF one the rules' help texts: the rule docs change on
+    their own (docs/rules)."""
+    if fmt == "json":
+        out = json.loads(data)
+        assert out.pop("version") == __version__
+        return json.dumps(out, indent=2) + "\n"
     if fmt != "sarif":
         return data.decode()
     sarif = json.loads(data)
-    for rule in sarif["runs"][0]["tool"]["driver"]["rules"]:
+    driver = sarif["runs"][0]["tool"]["driver"]
+    assert driver.pop("version") == __version__
+    for rule in driver["rules"]:
         assert rule.pop("help")["text"] and rule.pop("fullDescription")["text"]
     return json.dumps(sarif, indent=2) + "\n"
 
