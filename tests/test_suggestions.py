@@ -85,3 +85,12 @@ def test_on_the_fixtures_every_shown_change_round_trips(fixture: str, tmp_path: 
             continue
         assert committed(result) == result.new, result.path
         assert edited(result) == result.new, result.path
+
+
+def test_every_fix_carries_an_edit_and_each_edit_goes_to_the_findings_nearest_it() -> None:
+    old = b"".join(b"%d\n" % n for n in range(10))
+    new = old.replace(b"1\n", b"one\n", 1)
+    result = FileResult(path="m.py", old=old, new=new, findings=[finding(2), finding(6), finding(2)])
+    items = collect([result], applied=False).items
+    assert [len(item.edits) for item in items] == [1, 1, 1]
+    assert items[0].start.line == 2 and items[0].start.column == 1 and items[0].edits[0].content == "one"

@@ -125,6 +125,9 @@ def _owners(findings: list[Finding], edits: list[Edit]) -> list[set[int]]:
         distances = {i: distance(findings[i], edit.hunk) for i in fixed}
         nearest = min(distances.values())
         owners.append({i for i, d in distances.items() if d == nearest})
+    for i in fixed:  # a fix is never shown without an edit: the one nearest it, when no edit is nearest to it
+        if edits and not any(i in mine for mine in owners):
+            owners[min(range(len(edits)), key=lambda e: distance(findings[i], edits[e].hunk))].add(i)
     return owners
 
 
