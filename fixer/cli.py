@@ -30,8 +30,36 @@ def _split(values: tuple[str, ...]) -> list[str]:
     return [token.strip() for value in values for token in value.split(",") if token.strip()]
 
 
+def _paths(func):
+    """PATHS... (files, folders, or `-` for stdin) become `path`, the project root the run covers; what they
+    name is kept in the context for `_run` (see fixer.paths)."""
+
+    @click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True))
+    @click.option("--stdin-filename", metavar="PATH", help="The file that stdin (`-`) stands for: its name picks the rules and the project.")
+    @click.option("--force-exclude", is_flag=True, help="Apply excludes and .gitignore to files named on the command line too.")
+    @functools.wraps(func)
+    def wrapper(paths, stdin_filename, force_exclude, **kwargs):
+        from fixer.paths import TargetError, resolve
+
+        try:
+            targets = resolve(list(paths), stdin_filename, force_exclude, stdin=sys.stdin.buffer)
+        except TargetError as error:
+            raise click.UsageError(str(error)) from None
+        click.get_current_context().meta[_TARGETS] = targets
+        return func(path=targets.root, **kwargs)
+
+    return wrapper
+
+
+_TARGETS = "fixer.targets"
+
+
+def _targets():
+    return click.get_current_context().meta.get(_TARGETS)
+
+
 def _common(func):
-    @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+    @_paths
     @click.option("--select", multiple=True, metavar="RULE,...", help="Only these rules (ID, ID prefix or name).")
     @click.option("--ignore", multiple=True, metavar="RULE,...", help="Skip these rules.")
     @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the audit report (JSON) here.")
@@ -90,7 +118,7 @@ def main() -> None:
               help="Also write the plan (each file's hashes and findings) that `apply --plan` holds to.")
 @_common
 def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path) -> int:
-    """Print the fixes for PATH as a unified diff (for `git apply`); write nothing."""
+    """Print the fixes for PATHS (files, folders, `-` for stdin) as a unified diff (for `git apply`); write nothing."""
     from fixer.diff import patch
 
     outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes)
@@ -119,7 +147,7 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
               help="Write only if the fixes are exactly this plan's (from `dry-run --plan`); else write nothing.")
 @_common
 def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path) -> int:
-    """Write the fixes for PATH in place."""
+    """Write the fixes for PATHS in place (for `-`, print the fixed input on stdout)."""
     from fixer.plan import PlanError, differences, read_plan
     from fixer.write import WriteError, apply_changes, remove_stale_temps
 
@@ -134,6 +162,8 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
     for original in kept:
         click.echo(f"kept {original}: what its file held before an interrupted fixer run; delete it once that file is right", err=True)
     outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes)
+    if _targets().stdin is not None:
+        return _print_fixed_stdin(outcome, verbose)
     if plan is not None and (differ := differences(plan, path, outcome.results)):
         click.echo(f"fixer: error: the files differ from the plan: {'; '.join(differ)}; nothing was changed", err=True)
         return EXIT_ERROR
@@ -149,6 +179,16 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
         return EXIT_ERROR
     except KeyboardInterrupt:
         raise Interrupted(_written(path, list(changed.values()))) from None
+    return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
+
+
+def _print_fixed_stdin(outcome, verbose: bool) -> int:
+    """`fixer apply -`: the input, fixed, on stdout (as an editor's format-on-save wants it); nothing is written."""
+    stdin_rel, data = _targets().stdin
+    result = next((r for r in outcome.results if r.path == stdin_rel), None)
+    sys.stdout.buffer.write(result.new if result is not None and result.changed else data)
+    sys.stdout.buffer.flush()
+    _summarise(outcome, applied=True, verbose=verbose)
     return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
 
 
@@ -201,7 +241,7 @@ def rule_command(rule_id: str) -> None:
 
 
 @main.command("model")
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@click.argument("path", type=click.Path(exists=True, path_type=Path), default=".")
 def model_command(path: Path) -> None:
     """Print the project model fixer decides from (JSON): module roles, versions, engines and URLs."""
     import json
@@ -209,7 +249,9 @@ def model_command(path: Path) -> None:
     from fixer import runner
     from fixer.urls import redact
 
-    outcome = runner.run(path, codemods=[], text_rules=[], jobs=1)
+    from fixer.paths import project_root
+
+    outcome = runner.run(path if path.is_dir() else project_root(path.absolute().parent), codemods=[], text_rules=[], jobs=1)
     click.echo(redact(json.dumps(outcome.facts.describe(), indent=2, default=str)))
 
 
@@ -246,16 +288,24 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         text_rules=[r() for r in TEXT_RULES if r.RULE_ID in chosen],
         jobs=jobs or runner.default_jobs(),
         exclude=exclude,
+        targets=_targets(),
         progress_factory=_progress_bar if sys.stderr.isatty() else None,
         lines_of_fixed=verbose or report_path is not None,
         unsafe_fixes=unsafe_fixes,
     )
+    _say_ignored(outcome.ignored)
     if report_path is not None:
         from fixer.report import build_report, report_json
 
         report = build_report(outcome.results, outcome.files_scanned, time.perf_counter() - started)
         report_path.write_text(report_json(report), encoding="utf-8")
     return outcome
+
+
+def _say_ignored(ignored: list[tuple[str, str, list[str]]]) -> None:
+    for rel, why, rules in ignored:
+        would = f"{', '.join(rules)} would change it" if rules else "a rule would change it"
+        click.echo(f"fixer: {rel} is ignored ({why}); {would}; name it to fix it", err=True)
 
 
 def _held_back(finding) -> bool:

@@ -16,7 +16,7 @@ import posixpath
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -24,6 +24,7 @@ from fixer import model as project_model
 from fixer.discover import Unreadable, discover, read
 from fixer.model import FACT_PATTERNS, ProjectModel
 from fixer.model.modules import ModuleInfo, read_module
+from fixer.paths import Targets
 from fixer.textcheck import TextCheck
 from fixer.findings import FileResult, Finding
 from fixer.reprint import reprint
@@ -42,6 +43,8 @@ class Run:
     results: list[FileResult]  # only files that changed, failed, or have findings; sorted by path
     files_scanned: int
     facts: ProjectModel
+    # Files a .gitignore leaves out that a rule would change: (path, the .gitignore line, rule IDs).
+    ignored: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
 
 def run(
@@ -53,33 +56,77 @@ def run(
     exclude: Sequence[tuple[Path, str]] = (),
     lines_of_fixed: bool = True,
     unsafe_fixes: bool = False,
+    targets: Targets | None = None,
 ) -> Run:
-    """Every rule on every file under `root`. With `lines_of_fixed` false, a fixed finding may come without
+    """Every rule on every file under `root`; with `targets`, the model is still the whole root's, but only the
+    files they name are fixed and reported. With `lines_of_fixed` false, a fixed finding may come without
     its line when finding it would cost a second print of the tree (nothing shows it then: no report, no -v)."""
+    targets = targets or Targets(root=root, files=frozenset(), folders=("",))
+    contents = dict([targets.stdin]) if targets.stdin else {}
+    reader = functools.partial(_read_file, root, contents)
     unlisted: list[tuple[str, str]] = []
-    paths = list(discover(root, exclude, unlisted))
+    ignored: list[tuple[str, str]] = []
+    keep = () if targets.force_exclude else targets.folders
+    paths = list(discover(root, exclude, unlisted, ignored, keep))
+    paths = sorted({*paths, *_named_files(root, targets, set(paths), contents)})
     python = [p for p in paths if p.endswith(".py")]
     unreadable = [FileResult(path=rel, old=b"", new=b"", error=why) for rel, why in unlisted]
     modules: dict[str, ModuleInfo] = {}
-    candidates = read_candidates(root, python, codemods, unreadable, modules)
+    candidates = read_candidates(root, python, codemods, unreadable, modules, reader)
     facts = project_model.build(
-        candidates, modules, lambda rel: _read_text(root, rel), paths, _entry_modules(root), unsafe_fixes
+        candidates, modules, lambda rel: _read_text(reader, rel), paths, _entry_modules(root), unsafe_fixes
     )
 
-    tasks = parse_tasks(candidates, codemods, facts)
+    tasks = [task for task in parse_tasks(candidates, codemods, facts) if targets.covers(task[0])]
     progress = progress_factory(len(tasks)) if progress_factory else None
     with _collector_out_of_the_way():
         python_results, (results, text_files_read) = _map(
             tasks, (facts, lines_of_fixed), jobs, progress,
-            meanwhile=lambda: _run_text_rules(root, set(paths), text_rules, facts),
+            meanwhile=lambda: _run_text_rules(reader, set(paths), text_rules, facts),
         )
     results.extend(python_results)
     results.extend(unreadable)
     for rule in text_rules:
         for rel, finding in rule.missing(facts):
             results.append(FileResult(path=rel, old=b"", new=b"", findings=[finding]))
-    results.sort(key=lambda r: r.path)
-    return Run(results=results, files_scanned=len(python) + text_files_read, facts=facts)
+    results = sorted((r for r in results if targets.covers(r.path)), key=lambda r: r.path)
+    scanned = sum(map(targets.covers, python)) + sum(map(targets.covers, text_files_read))
+    return Run(results=results, files_scanned=scanned, facts=facts,
+               ignored=_ignored_changes(reader, ignored, targets, text_rules, facts))
+
+
+def _named_files(root: Path, targets: Targets, found: set[str], contents: dict[str, bytes]) -> list[str]:
+    """The files named on the command line that discovery left out (excluded, ignored, in an environment):
+    fixed all the same, as ruff does, unless `--force-exclude`."""
+    on_disk = [rel for rel in targets.files if os.path.isfile(os.path.join(root, rel))]
+    if targets.force_exclude:  # only stdin standing for a file that does not exist yet: nothing excludes it
+        return [rel for rel in contents if rel not in on_disk]
+    return [*on_disk, *contents]
+
+
+def _ignored_changes(
+    reader: Callable[[str], bytes],
+    ignored: list[tuple[str, str]],
+    targets: Targets,
+    text_rules: Sequence[TextRule],
+    facts: ProjectModel,
+) -> list[tuple[str, str, list[str]]]:
+    """Which of the files a .gitignore leaves out a text rule would change (a gitignored `.env` with a sync
+    URL): they are not fixed, since they are not the project's shared files, but the person is told."""
+    why = {rel: line for rel, line in ignored if targets.covers(rel) and rel not in targets.files}
+    results, _ = _run_text_rules(reader, set(why), text_rules, facts)
+    return [
+        (result.path, why[result.path], sorted({f.rule for f in result.findings if f.fixed}))
+        for result in results
+        if result.changed and result.path in why
+    ]
+
+
+def _read_file(root: Path, contents: dict[str, bytes], rel: str) -> bytes:
+    """A file's bytes: stdin's for the file it stands for, else the disk's."""
+    if rel in contents:
+        return contents[rel]
+    return read(os.path.join(root, rel))
 
 
 @contextmanager
@@ -106,6 +153,7 @@ def read_candidates(
     codemods: Sequence[type[FixerCodemod]],
     unreadable: list[FileResult] | None = None,
     modules: dict[str, ModuleInfo] | None = None,
+    reader: Callable[[str], bytes] | None = None,
 ) -> list[tuple[str, bytes]]:
     """The Python files that could matter at all (to a codemod, or to the project model), with their bytes.
     A file that cannot be read is added to `unreadable`, as a result saying why; with `modules`, every file's
@@ -115,10 +163,10 @@ def read_candidates(
     """
     search = TextCheck([*FACT_PATTERNS, *(c.TRIGGER for c in codemods)])
     candidates: list[tuple[str, bytes]] = []
-    base = os.fspath(root)
+    reader = reader or functools.partial(_read_file, root, {})
     for rel in python:
         try:
-            source = read(os.path.join(base, rel))
+            source = reader(rel)
         except Unreadable as error:
             if unreadable is not None:
                 unreadable.append(FileResult(path=rel, old=b"", new=b"", error=f"{error}; left as it is"))
@@ -143,9 +191,9 @@ def parse_tasks(
     return [task for task in tasks if task[2]]
 
 
-def _read_text(root: Path, rel: str) -> str | None:
+def _read_text(reader: Callable[[str], bytes], rel: str) -> str | None:
     try:
-        return read(os.path.join(root, rel)).decode("utf-8-sig")
+        return reader(rel).decode("utf-8-sig")
     except (Unreadable, UnicodeDecodeError):
         return None  # the rule that edits such a file reports it
 
@@ -164,8 +212,8 @@ def _text_rule_paths(paths: list[str], rules: Sequence[TextRule]) -> set[str]:
 
 
 def _run_text_rules(
-    root: Path, existing: set[str], rules: Sequence[TextRule], facts: ProjectModel
-) -> tuple[list[FileResult], int]:
+    reader: Callable[[str], bytes], existing: set[str], rules: Sequence[TextRule], facts: ProjectModel
+) -> tuple[list[FileResult], set[str]]:
     """Text rules are cheap and few files match: run them here, following files one pulls in (`-r base.txt`)."""
     queue = sorted(_text_rule_paths(sorted(existing), rules))
     wanted: dict[str, list[TextRule]] = {p: [r for r in rules if r.applies_to(p)] for p in queue}
@@ -177,7 +225,7 @@ def _run_text_rules(
             continue
         seen.add(rel)
         try:
-            old = read(os.path.join(root, rel))
+            old = reader(rel)
         except Unreadable as error:
             results.append(FileResult(path=rel, old=b"", new=b"", error=f"{error}; left as it is"))
             continue
@@ -209,7 +257,7 @@ def _run_text_rules(
             result.new = (b"\xef\xbb\xbf" if bom else b"") + new_text.encode("utf-8")
         if result.changed or result.findings or result.error:
             results.append(result)
-    return results, len(seen)
+    return results, seen
 
 
 # Below this much Python source to transform, worker processes cost more than they save (starting them,
