@@ -361,7 +361,13 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
     left += sum(1 for r in outcome.results if r.error)
     if left:
         summary += f" {left} issue(s) need a person (above)."
+    summary += _suppressed_note(outcome)
     click.echo(summary, err=True)
+
+
+def _suppressed_note(outcome) -> str:
+    suppressed = sum(len(r.suppressed) for r in outcome.results)
+    return f" {suppressed} suppressed (`# fixer: ignore`)." if suppressed else ""
 
 
 def _progress_bar(total: int):

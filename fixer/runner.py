@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from fixer import model as project_model
+from fixer import suppress
 from fixer.discover import Unreadable, discover, read
 from fixer.model import FACT_PATTERNS, ProjectModel
 from fixer.model.modules import ModuleInfo, read_module
@@ -238,11 +239,13 @@ def _run_text_rules(
             continue
         bom = old.startswith(b"\xef\xbb\xbf")
         new_text = text
+        suppressions = suppress.parse(text)
         for rule in wanted.get(rel, []):
             for included in rule.related(rel, new_text):
                 if included in existing and included not in seen:
                     wanted.setdefault(included, []).append(rule)
                     queue.append(included)
+            before = new_text
             try:
                 new_text, findings = rule.fix(rel, new_text, facts)
             except Unparseable as error:
@@ -252,10 +255,13 @@ def _run_text_rules(
                 result.error = f"internal error in {rule.RULE_ID}: {type(error).__name__}: {error}"
                 result.traceback = traceback.format_exc()
                 break
-            result.findings.extend(_locate(findings, text))
+            found = _locate(findings, text)
+            if suppressions.touches(rule.RULE_ID):
+                new_text, found = _honour_in_text(suppressions, rule.RULE_ID, before, new_text, found, result)
+            result.findings.extend(found)
         if result.error is None and new_text is not text:
             result.new = (b"\xef\xbb\xbf" if bom else b"") + new_text.encode("utf-8")
-        if result.changed or result.findings or result.error:
+        if result.matters:
             results.append(result)
     return results, seen
 
@@ -292,7 +298,7 @@ def _map(
 
 
 def _matters(result: FileResult) -> bool:
-    return bool(result.changed or result.findings or result.error)
+    return result.matters
 
 
 def _transform_task(settings: _Settings, task: tuple) -> FileResult | None:
@@ -333,6 +339,8 @@ def transform_python(
         result.error = f"cannot parse: {str(error).splitlines()[0]}; left as it is"
         return result
     text = source.decode(module.encoding, errors="replace")
+    suppressions = suppress.parse(text) if suppress.MARKER.search(source) else suppress.Suppressions()
+    lines_of_fixed = lines_of_fixed or bool(suppressions)  # a suppression is matched on the finding's line
     result.encoding = "utf-8" if module.encoding == "utf-8-sig" else module.encoding
     package = posixpath.dirname(rel).replace("/", ".")
     for codemod in codemods:
@@ -351,7 +359,10 @@ def transform_python(
             result.traceback = traceback.format_exc()
             result.findings.clear()
             return result
-        result.findings.extend(_locate(context.scratch.get(FINDINGS_KEY, []), text, received, lines_of_fixed))
+        found = _locate(context.scratch.get(FINDINGS_KEY, []), text, received, lines_of_fixed)
+        if suppressions.touches(codemod.RULE_ID):
+            module, found = _honour_in_python(suppressions, codemod, context, facts, received, module, found, text, result)
+        result.findings.extend(found)
     if module is parsed:  # an untouched tree prints back as its source
         return result
     printed = reprint(parsed, module, text)
@@ -370,6 +381,130 @@ def transform_python(
             return result
         result.new = new
     return result
+
+
+def _honour_in_python(
+    suppressions: suppress.Suppressions,
+    codemod: type[FixerCodemod],
+    context,
+    facts: ProjectModel,
+    received: cst.Module,
+    module: cst.Module,
+    found: list[Finding],
+    text: str,
+    result: FileResult,
+) -> tuple[cst.Module, list[Finding]]:
+    """The tree and findings of `codemod` once suppressions are honoured. Where a suppressed finding came with an
+    edit, the codemod runs again without walking the top-level statements that carry a suppression comment for
+    it (the suppression's own, so nothing of the rule's state, helpers or imports comes from there); its other
+    findings in those statements are left for a person. If the suppressed lines still changed (a rule that does
+    not walk statement by statement), the rule makes no edit in this file at all."""
+    from libcst.codemod import CodemodContext
+
+    from fixer.rules.base import FINDINGS_KEY
+
+    rule = codemod.RULE_ID
+    kept = [f for f in found if not suppressions.covers(rule, f.line)]
+    dropped = [f for f in found if suppressions.covers(rule, f.line)]
+    result.suppressed.extend(dropped)
+    if not any(f.fixed for f in dropped) or module is received:
+        return module, kept
+    if suppressions.file_wide(rule):
+        return received, [_not_made(f, "the file's `fixer: ignore-file` comment") for f in kept]
+    frozen = {id(s) for s in received.body if suppress.parse(received.code_for_node(s)).touches(rule)}
+    again = CodemodContext(filename=context.filename, full_module_name=context.full_module_name,
+                           full_package_name=context.full_package_name)
+    instance = codemod(again, facts=facts)
+    walks = instance.enters
+    instance.enters = lambda statement: id(statement) not in frozen and walks(statement)  # type: ignore[method-assign]
+    rerun = instance.transform_module(received)
+    still = _locate(again.scratch.get(FINDINGS_KEY, []), text, received, True)
+    lines = text.splitlines()
+    printed = rerun.code
+    kept_names = _names_in([s for s in received.body if id(s) in frozen])
+    unbound = (_imported(received) - _imported(rerun)) & kept_names  # e.g. the import of the kept create_engine
+    if unbound or any(f.line and lines[f.line - 1] not in printed for f in dropped if f.fixed):
+        return received, [_not_made(f, "a `fixer: ignore` comment on this rule elsewhere in the file") for f in kept]
+    made = {(f.line, f.problem) for f in still}
+    left = [
+        _not_made(f, "a `fixer: ignore` comment in the same statement")
+        for f in kept
+        if f.fixed and (f.line, f.problem) not in made
+    ]
+    return rerun, [f for f in still if not suppressions.covers(rule, f.line)] + left
+
+
+def _imported(module: cst.Module) -> set[str]:
+    """The names the module's top-level imports bind."""
+    import libcst as cst
+
+    names = set()
+    for statement in module.body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname else alias.name
+                    names.add(module.code_for_node(bound).partition(".")[0])
+    return names
+
+
+def _names_in(statements: list) -> set[str]:
+    import libcst as cst
+
+    class Names(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.found: set[str] = set()
+
+        def visit_Name(self, node: cst.Name) -> None:
+            self.found.add(node.value)
+
+    names = Names()
+    for statement in statements:
+        statement.visit(names)
+    return names.found
+
+
+def _not_made(finding: Finding, why: str) -> Finding:
+    from dataclasses import replace
+
+    if not finding.fixed:
+        return finding
+    return replace(finding, fixed=False, problem=f"{finding.problem} (not fixed: {why} keeps it as it is)")
+
+
+def _honour_in_text(
+    suppressions: suppress.Suppressions,
+    rule: str,
+    before: str,
+    after: str,
+    found: list[Finding],
+    result: FileResult,
+) -> tuple[str, list[Finding]]:
+    """A text rule's edit and findings once suppressions are honoured: text rules edit line by line, so the
+    changed lines that hold a suppressed finding (or sit under its comment) are put back as they were."""
+    import difflib
+
+    dropped = [f for f in found if suppressions.covers(rule, f.line)]
+    kept = [f for f in found if not suppressions.covers(rule, f.line)]
+    result.suppressed.extend(dropped)
+    if after is before or not any(f.fixed for f in dropped):
+        return after, kept
+    if suppressions.file_wide(rule):
+        return before, [_not_made(f, "the file's `fixer: ignore-file` comment") for f in kept]
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    out: list[str] = []
+    reverted: list[range] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        lines = range(i1 + 1, i2 + 1)
+        if tag != "equal" and any(suppressions.covers(rule, line) for line in lines):
+            out.extend(old[i1:i2])
+            reverted.append(lines)
+        else:
+            out.extend(new[j1:j2] if tag != "equal" else old[i1:i2])
+    kept = [
+        _not_made(f, "a `fixer: ignore` comment next to it") if any(f.line in r for r in reverted) else f for f in kept
+    ]
+    return "".join(out), kept
 
 
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"()[]{}"))
