@@ -107,8 +107,21 @@ def run() -> None:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    """`fixer -V`: the version, and the date of the package tables its rules decide from (fixer/data)."""
+    if not value or ctx.resilient_parsing:
+        return
+    import json
+    from importlib.resources import files
+
+    generated = json.loads(files("fixer.data").joinpath("modules.json").read_text(encoding="utf-8")).get("generated")
+    click.echo(f"fixer {__version__} (package tables of {generated or 'an unknown date'})")
+    ctx.exit(0)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="fixer")
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 def main() -> None:
     """Find and fix the defects that keep a FastAPI + SQLModel backend on async SQLAlchemy from starting."""
 

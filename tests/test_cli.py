@@ -19,7 +19,11 @@ def broken(tmp_path: Path) -> Path:
 
 
 def test_version_and_help() -> None:
-    assert fixer("--version").stdout.decode().strip() == "fixer, version 0.1.0"
+    from fixer import __version__
+
+    for flag in ("--version", "-V"):
+        said = fixer(flag).stdout.decode().strip()
+        assert said.startswith(f"fixer {__version__} (package tables of 20"), said
     for command in ("dry-run", "apply", "rules", "rule", "schema"):
         result = fixer(command, "--help")
         assert result.returncode == 0 and b"Usage:" in result.stdout, command
