@@ -238,19 +238,20 @@ def rules_command() -> None:
 @main.command("rule")
 @click.argument("rule_id")
 def rule_command(rule_id: str) -> None:
-    """Explain one rule: what it fixes, why, and an example."""
-    import inspect
-
+    """Explain one rule: what it does, why, an example and what to use instead, and how safe its fix is."""
+    from fixer import rule_doc_url
+    from fixer.docs import rule_doc, terminal
     from fixer.registry import UnknownRule, select
 
     try:
         rules = select([rule_id])
     except UnknownRule as error:
         raise click.UsageError(str(error)) from None
-    for rule in rules:
-        click.echo(f"{rule.id} {rule.name}\n")
-        for cls in rule.classes:
-            click.echo(f"{cls.__name__}: {inspect.cleandoc(cls.__doc__ or '')}\n")
+    for number, rule in enumerate(rules):
+        if number:
+            click.echo()
+        click.echo(terminal(rule_doc(rule)), nl=False)
+        click.echo(f"\nOnline: {rule_doc_url(rule.id)}")
 
 
 @main.command("model")
