@@ -154,11 +154,45 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
     return EXIT_PENDING if pending else EXIT_CLEAN
 
 
+def _add_noqa(func):
+    """`apply --add-noqa`: instead of fixing, write a suppression comment on each line with a finding fixer does
+    not fix (see fixer.add_noqa)."""
+
+    @click.option("--add-noqa", is_flag=True,
+                  help="Write `# fixer: ignore[FXnnn]` on each line with an unfixed finding (unsafe or for a person); fix nothing.")
+    @functools.wraps(func)
+    def wrapper(add_noqa, **kwargs):
+        if not add_noqa:
+            return func(**kwargs)
+        from fixer.add_noqa import with_suppressions
+        from fixer.write import WriteError, apply_changes
+
+        outcome = _run(kwargs["path"], kwargs["select"], kwargs["ignore"], kwargs["jobs"], None, kwargs["verbose"],
+                       kwargs["unsafe_fixes"])
+        changes, counts = [], {}
+        for result in outcome.results:
+            new, added = with_suppressions(result)
+            if added:
+                changes.append((result.path, result.old, new))
+                counts[result.path] = added
+        try:
+            for rel in apply_changes(kwargs["path"], changes):
+                click.echo(f"added {counts[rel]} suppression comment(s) to {rel}")
+        except WriteError as error:
+            click.echo(f"fixer: error: {error}", err=True)
+            return EXIT_ERROR
+        click.echo(f"Added {sum(counts.values())} suppression comment(s) in {len(counts)} file(s).", err=True)
+        return EXIT_CLEAN
+
+    return wrapper
+
+
 @main.command("apply")
 @verify_after_apply
 @click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Write only if the fixes are exactly this plan's (from `dry-run --plan`); else write nothing.")
 @_common
+@_add_noqa
 def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path) -> int:
     """Write the fixes for PATHS in place (for `-`, print the fixed input on stdout)."""
     from fixer.plan import PlanError, differences, read_plan

@@ -89,3 +89,34 @@ def test_an_edit_the_kept_line_depends_on_is_not_made(backend: Path) -> None:
     assert b"-from sqlmodel import SQLModel, create_engine" not in done.stdout
     assert b"FX002 needs a person" in done.stderr and b"not fixed" in done.stderr
     assert b"1 suppressed" in done.stderr
+
+
+def test_add_noqa_comments_every_unfixed_finding_and_fixes_nothing(backend: Path) -> None:
+    before = (backend / "src/core/database.py").read_text()
+    done = fixer("apply", "--add-noqa", ".", cwd=backend)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"added 1 suppression comment(s) to src/core/database.py\n"
+    after = (backend / "src/core/database.py").read_text()
+    assert after == before.replace("= sessionmaker(\n", "= sessionmaker(  # fixer: ignore[FX003]\n")
+    check = fixer("dry-run", ".", cwd=backend)
+    assert b"unsafe fix" not in check.stderr and b"1 suppressed" in check.stderr
+    assert fixer("apply", "--add-noqa", ".", cwd=backend).stdout == b""  # nothing left to comment
+
+
+def test_add_noqa_never_comments_inside_a_string_or_a_value() -> None:
+    from fixer.add_noqa import with_suppressions
+    from fixer.findings import Category, FileResult, Finding, Severity
+
+    def finding(line: int) -> Finding:
+        return Finding("FX004", Category.DATABASE, Severity.HIGH, "p", "r", "o", "n", "e", fixed=False, line=line)
+
+    python = b'x = 1\nURL = """postgresql://a\npostgresql://b"""\ny = (\n    2,\n)\n'
+    new, added = with_suppressions(FileResult("a.py", python, python, [finding(2), finding(3), finding(5)]))
+    assert added == 3  # line 2 ends inside the string: its comment goes above it; line 3 ends after it
+    assert new == (b'x = 1\n# fixer: ignore[FX004]\nURL = """postgresql://a\npostgresql://b"""  # fixer: ignore[FX004]\n'
+                   b'y = (\n    2,  # fixer: ignore[FX004]\n)\n')
+    compile(new, "a.py", "exec")
+    dotenv = b"A=1\r\nDATABASE_URL=postgresql://u@h/db\r\n"
+    new, added = with_suppressions(FileResult(".env", dotenv, dotenv, [finding(2)]))
+    assert new == b"A=1\r\n# fixer: ignore[FX004]\r\nDATABASE_URL=postgresql://u@h/db\r\n"
+    assert parse(new.decode()).covers("FX004", 3)
