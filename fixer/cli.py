@@ -39,23 +39,22 @@ def _paths(func):
     @click.option("--force-exclude", is_flag=True, help="Apply excludes and .gitignore to files named on the command line too.")
     @functools.wraps(func)
     def wrapper(paths, stdin_filename, force_exclude, **kwargs):
-        from fixer.paths import TargetError, resolve
+        from fixer.paths import CONTEXT_KEY, TargetError, resolve
 
         try:
             targets = resolve(list(paths), stdin_filename, force_exclude, stdin=sys.stdin.buffer)
         except TargetError as error:
             raise click.UsageError(str(error)) from None
-        click.get_current_context().meta[_TARGETS] = targets
+        click.get_current_context().meta[CONTEXT_KEY] = targets
         return func(path=targets.root, **kwargs)
 
     return wrapper
 
 
-_TARGETS = "fixer.targets"
-
-
 def _targets():
-    return click.get_current_context().meta.get(_TARGETS)
+    from fixer.paths import CONTEXT_KEY
+
+    return click.get_current_context().meta.get(CONTEXT_KEY)
 
 
 def _common(func):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STDIN = "-"
+CONTEXT_KEY = "fixer.targets"  # where the command line keeps the Targets of a run (click's context meta)
 _MARKERS = ("pyproject.toml", ".git")
 
 
