@@ -339,7 +339,7 @@ def transform_python(
         result.error = f"cannot parse: {str(error).splitlines()[0]}; left as it is"
         return result
     text = source.decode(module.encoding, errors="replace")
-    suppressions = suppress.parse(text) if suppress.MARKER.search(source) else suppress.Suppressions()
+    suppressions = suppress.parse(text, python=True) if suppress.MARKER.search(source) else suppress.Suppressions()
     lines_of_fixed = lines_of_fixed or bool(suppressions)  # a suppression is matched on the finding's line
     result.encoding = "utf-8" if module.encoding == "utf-8-sig" else module.encoding
     package = posixpath.dirname(rel).replace("/", ".")

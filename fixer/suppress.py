@@ -53,8 +53,10 @@ def _matches(rules: frozenset[str], rule: str) -> bool:
     return ALL in rules or rule in rules
 
 
-def parse(text: str) -> Suppressions:
-    """The suppressions of a file's text. A comment alone on its line applies to the next line too."""
+def parse(text: str, python: bool = False) -> Suppressions:
+    """The suppressions of a file's text. A comment alone on its line applies to the next line too. In Python a
+    comment anywhere on a statement that spans lines applies to all of them: a finding is reported on the line
+    where its code starts, and the comment may sit on a later line of the same call."""
     if not MARKER.search(text.encode("utf-8", errors="replace")):
         return Suppressions()
     lines: dict[int, frozenset[str]] = {}
@@ -70,7 +72,33 @@ def parse(text: str) -> Suppressions:
         lines[number] = lines.get(number, frozenset()) | rules
         if _COMMENT_ONLY.match(line):
             lines[number + 1] = lines.get(number + 1, frozenset()) | rules
+    if python and lines:
+        for first, last in _statements(text):
+            rules = frozenset().union(*(lines.get(n, frozenset()) for n in range(first, last + 1)))
+            if rules:
+                lines.update({n: rules for n in range(first, last + 1)})
     return Suppressions(lines, frozenset(whole))
+
+
+def _statements(text: str) -> list[tuple[int, int]]:
+    """(first line, last line) of each Python logical line that spans more than one line."""
+    import io
+    import tokenize
+
+    spans = []
+    first = None
+    skipped = (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING)
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.NEWLINE:
+                if first is not None and token.start[0] > first:
+                    spans.append((first, token.start[0]))
+                first = None
+            elif first is None and token.type not in skipped:
+                first = token.start[0]
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return spans
 
 
 def _rules(codes: str | None) -> frozenset[str]:

@@ -120,3 +120,22 @@ def test_add_noqa_never_comments_inside_a_string_or_a_value() -> None:
     new, added = with_suppressions(FileResult(".env", dotenv, dotenv, [finding(2)]))
     assert new == b"A=1\r\n# fixer: ignore[FX004]\r\nDATABASE_URL=postgresql://u@h/db\r\n"
     assert parse(new.decode()).covers("FX004", 3)
+
+
+def test_a_comment_on_any_line_of_a_python_statement_covers_the_whole_statement() -> None:
+    found = parse('engine = create_engine(\n    url,\n)  # fixer: ignore[FX002]\nother = 1\n', python=True)
+    assert found.covers("FX002", 1) and found.covers("FX002", 2) and found.covers("FX002", 3)
+    assert not found.covers("FX002", 4)
+    assert not parse('a = (\n  1,\n)  # fixer: ignore\n').covers("FX002", 1)  # other formats: the line only
+
+
+def test_a_multi_line_call_is_kept_by_a_comment_on_its_last_line(backend: Path) -> None:
+    database = backend / "src/core/database.py"
+    text = database.read_text()
+    call = next(line for line in text.splitlines() if line.startswith("engine: AsyncEngine = create_engine("))
+    split = call.replace("(settings.DATABASE_URL, ", "(\n    settings.DATABASE_URL,\n    ").removesuffix(")")
+    database.write_text(text.replace(call, split + "\n)  # fixer: ignore[FX004]"))
+    done = fixer("dry-run", "src/core/database.py", cwd=backend)
+    assert b"to_async_database_url" not in done.stdout  # FX004's wrap of the engine's URL is not made
+    assert b"create_async_engine(" in done.stdout  # FX002's fix still is
+    assert b"1 suppressed" in done.stderr
