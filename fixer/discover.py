@@ -115,19 +115,34 @@ def discover(
 
     Symbolic links are not followed: a fix written through one could land outside the root.
     """
-    excluded: list[tuple[str, pathspec.PathSpec]] = []  # (root's path relative to the pattern's folder, patterns)
-    for base in sorted({folder for folder, _ in exclude}):
+    # As with ruff, a folder named on the command line (the root, or one in `keep`) is fixed even where an
+    # exclude pattern covers it: the patterns only prune what lies below it.
+    patterns_by_base: dict[Path, list[str]] = {}
+    for folder, pattern in exclude:
+        patterns_by_base.setdefault(folder, []).append(pattern)
+    prefixes = {}  # the root's path relative to each pattern folder
+    for base in patterns_by_base:
         prefix = os.path.relpath(root.resolve(), base.resolve()).replace(os.sep, "/")
-        prefix = "" if prefix == "." else prefix + "/"
-        # As with ruff, a folder named on the command line is fixed even where an exclude pattern covers it:
-        # the patterns only prune what lies below it.
-        above = [prefix[: i + 1] for i, char in enumerate(prefix) if char == "/"]
-        patterns = [
-            pattern
-            for folder, pattern in exclude
-            if folder == base and not any(_gitignore([pattern]).match_file(a) for a in above)
-        ]
-        excluded.append((prefix, _gitignore(patterns)))
+        prefixes[base] = "" if prefix == "." else prefix + "/"
+    specs: dict[str, list[tuple[str, pathspec.PathSpec]]] = {}
+
+    def excluded_under(named: str) -> list[tuple[str, pathspec.PathSpec]]:
+        """(prefix, the patterns that do not cover `named` or a folder above it) per pattern folder."""
+        if named not in specs:
+            specs[named] = []
+            for base, patterns in sorted(patterns_by_base.items()):
+                path = prefixes[base] + named
+                above = [path[: i + 1] for i, char in enumerate(path) if char == "/"]
+                kept = [p for p in patterns if not any(_gitignore([p]).match_file(a) for a in above)]
+                specs[named].append((prefixes[base], _gitignore(kept)))
+        return specs[named]
+
+    named_folders = sorted({"", *keep}, key=len, reverse=True)  # the deepest first
+
+    def excluded_by_config(rel: str) -> bool:
+        named = next(folder for folder in named_folders if rel.startswith(folder))
+        return any(spec.match_file(prefix + rel) for prefix, spec in excluded_under(named))
+
     ignores = _ignores_above(root, unreadable)  # shallowest first; a .gitignore met below is appended
 
     def unlisted(error: OSError) -> None:
@@ -143,9 +158,6 @@ def discover(
                 left_out, line = verdict
                 return (f"{ignore.shown}:{line}" if line else ignore.shown) if left_out else None
         return None
-
-    def excluded_by_config(rel: str) -> bool:
-        return any(spec.match_file(prefix + rel) for prefix, spec in excluded)
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")

@@ -1,8 +1,10 @@
 """What the command line names: any mix of files and folders, or `-` for stdin, inside one project.
 
 The rules judge a file by the whole project (its requirements, `.env`, entrypoint), so the run covers the
-project root found from the paths: the nearest folder at or above them that holds a pyproject.toml, a
-requirements file or `.git`, else the folder they share. Only what was named is reported and changed.
+project root found from the paths: the nearest folder at or above the folder they share that holds a
+pyproject.toml, a requirements file or `.git`, else the folder they share; but a folder that holds projects
+below it (a monorepo's top, a folder of fixtures) is the root itself. Only what was named is reported and
+changed.
 """
 
 from __future__ import annotations
@@ -32,10 +34,21 @@ class Targets:
         return rel in self.files or any(rel.startswith(folder) for folder in self.folders)
 
 
+def _holds_projects(folder: Path) -> bool:
+    """Whether a project marker sits in `folder`'s subfolders (two levels down) and not in `folder` itself."""
+    if _is_project(folder):
+        return False
+    return any(_is_project(sub) for sub in (*folder.glob("*/"), *folder.glob("*/*/")) if not sub.name.startswith("."))
+
+
+def _is_project(folder: Path) -> bool:
+    return any((folder / marker).exists() for marker in _MARKERS) or any(folder.glob("requirements*.txt"))
+
+
 def project_root(start: Path) -> Path:
     """The nearest folder at or above `start` that holds a pyproject.toml, a requirements file or `.git`."""
     for folder in (start, *start.parents):
-        if any((folder / marker).exists() for marker in _MARKERS) or any(folder.glob("requirements*.txt")):
+        if _is_project(folder):
             return folder
     return start
 
@@ -59,7 +72,9 @@ def resolve(paths: list[str], stdin_filename: str | None = None, force_exclude: 
         if not path.exists():
             raise TargetError(f"{shown} does not exist")
     common = Path(os.path.commonpath([path if path.is_dir() else path.parent for path in absolute]))
-    root = project_root(common)
+    # A folder that holds projects below it (a monorepo's top, a folder of fixtures) is the root itself; any
+    # other path belongs to the project above it.
+    root = common if _holds_projects(common) else project_root(common)
     files = frozenset(_relative(path, root) for path in absolute if not path.is_dir())
     folders = tuple(sorted({_folder(path, root) for path in absolute if path.is_dir()}))
     return Targets(root=_shown(root), files=files, folders=folders, force_exclude=force_exclude)

@@ -124,3 +124,23 @@ def test_model_accepts_a_file(repo: Path) -> None:
     done = fixer("model", "backend/src/core/database.py", cwd=repo)
     assert done.returncode == 0, done.stderr
     assert b"src/core/database.py" in done.stdout
+
+
+def test_a_named_folder_under_an_exclude_is_fixed_beside_a_named_file(repo: Path) -> None:
+    backend = repo / "backend"
+    (backend / "pyproject.toml").write_text('[tool.fixer]\nexclude = ["src/core/"]\n')
+    done = fixer("dry-run", "src/core", "requirements.txt", cwd=backend)
+    assert changed_files(done.stdout) == ["requirements.txt", "src/core/database.py"]
+    forced = fixer("dry-run", "--force-exclude", "src/core", "requirements.txt", cwd=backend)
+    assert changed_files(forced.stdout) == ["requirements.txt"]
+
+
+def test_a_folder_inside_a_project_is_judged_with_the_project(repo: Path) -> None:
+    done = fixer("dry-run", "src", cwd=repo / "backend")
+    assert changed_files(done.stdout) == ["src/core/database.py"]  # the requirements tell FX002 the engine is async
+
+
+def test_a_folder_holding_a_project_is_the_root(tmp_path: Path) -> None:
+    shutil.copytree(SEED, tmp_path / "examples")  # examples/backend/requirements.txt; no git, nothing above
+    done = fixer("dry-run", "examples", cwd=tmp_path)
+    assert "backend/src/core/database.py" in changed_files(done.stdout)
