@@ -33,7 +33,12 @@ class Rule:
 
     @property
     def title(self) -> str:
-        return self.classes[0].title()
+        from fixer.docs import MissingDoc, rule_doc
+
+        try:
+            return rule_doc(self).title
+        except MissingDoc:
+            return self.classes[0].title()
 
 
 def all_rules() -> list[Rule]:
