@@ -47,6 +47,9 @@ class ModuleInfo:
     imports: tuple[str, ...]  # absolute dotted names this module may import, relative imports resolved
     app: bool  # builds a FastAPI application at module level
     main_guard: bool
+    # Those of `imports` only written indented: inside a function, `try:` or `if TYPE_CHECKING:`, so a failure
+    # to import them need not stop the module from loading.
+    indented: frozenset[str] = frozenset()
 
 
 def module_name(path: str) -> str:
@@ -58,27 +61,12 @@ def read_module(path: str, source: bytes) -> ModuleInfo:
     name = module_name(path)
     package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
     imports: list[str] = []
+    at_top: set[str] = set()
     for match in _IMPORT.finditer(source) if b"import" in source else ():
-        if match["modules"] is not None:
-            for part in match["modules"].decode("ascii", "replace").split(","):
-                dotted = part.split(" as ")[0].strip()
-                if dotted:
-                    imports.append(dotted)
-            continue
-        base = match["from"].decode("ascii", "replace")
-        dots = len(base) - len(base.lstrip("."))
-        if dots:
-            parent = package.split(".") if package else []
-            parent = parent[: len(parent) - (dots - 1)] if dots > 1 else parent
-            base = ".".join([*parent, base[dots:]] if base[dots:] else parent)
-        if not base:
-            continue
-        imports.append(base)
-        names = match["names"].decode("ascii", "replace").strip("() \t\r\n")
-        for part in names.split(","):
-            word = part.split(" as ")[0].strip()
-            if word and word != "*" and word.isidentifier():
-                imports.append(f"{base}.{word}")  # may be a submodule: `from app.api import users`
+        names = _imported(match, package)
+        imports += names
+        if source[match.start() : match.start() + 1] not in (b" ", b"\t"):
+            at_top.update(names)
     return ModuleInfo(
         path=path,
         name=name,
@@ -86,7 +74,29 @@ def read_module(path: str, source: bytes) -> ModuleInfo:
         # Plain byte searches first: this runs on every Python file of the tree.
         app=b"FastAPI(" in source and bool(_APP.search(source)),
         main_guard=b"__main__" in source and bool(_MAIN_GUARD.search(source)),
+        indented=frozenset(imports) - at_top,
     )
+
+
+def _imported(match: re.Match[bytes], package: str) -> list[str]:
+    """The dotted names one import statement may import, relative ones resolved against `package`."""
+    if match["modules"] is not None:
+        parts = match["modules"].decode("ascii", "replace").split(",")
+        return [dotted for part in parts if (dotted := part.split(" as ")[0].strip())]
+    base = match["from"].decode("ascii", "replace")
+    dots = len(base) - len(base.lstrip("."))
+    if dots:
+        parent = package.split(".") if package else []
+        parent = parent[: len(parent) - (dots - 1)] if dots > 1 else parent
+        base = ".".join([*parent, base[dots:]] if base[dots:] else parent)
+    if not base:
+        return []
+    names = [base]
+    for part in match["names"].decode("ascii", "replace").strip("() \t\r\n").split(","):
+        word = part.split(" as ")[0].strip()
+        if word and word != "*" and word.isidentifier():
+            names.append(f"{base}.{word}")  # may be a submodule: `from app.api import users`
+    return names
 
 
 class ModuleGraph:
