@@ -10,6 +10,7 @@ from fixer.rules.async_driver import AsyncDriverDependency
 from fixer.rules.async_imports import AsyncImports
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
+from fixer.rules.missing_dependency import MissingDependency
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 
@@ -20,7 +21,12 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     RuntimeUrlNormaliser,
     SyncDriverUrlCodemod,
 )
-TEXT_RULES: tuple[type[TextRule], ...] = (AsyncDriverDependency, DatabaseUrlTextRule, SyncDriverUrlTextRule)
+TEXT_RULES: tuple[type[TextRule], ...] = (
+    AsyncDriverDependency,
+    DatabaseUrlTextRule,
+    SyncDriverUrlTextRule,
+    MissingDependency,
+)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ FEATURES: Mapping[str, tuple[str, str]] = {
     "fastapi.security.OAuth2PasswordRequestForm": ("python-multipart", "DEP-MULTIPART"),
     "fastapi.security.OAuth2PasswordRequestFormStrict": ("python-multipart", "DEP-MULTIPART"),
 }
+# Imports whose absence the defect catalogue records as a failure of its own.
+IMPORT_DEFECTS: Mapping[str, str] = {"jose": "DEP-JWT-LIB", "jwt": "DEP-JWT-LIB"}
 # Other distributions that provide what a feature loads (the `multipart` distribution is the module FastAPI
 # fell back to before python-multipart 0.0.13 took the name `python_multipart`).
 ALSO_PROVIDED_BY: Mapping[str, tuple[str, ...]] = {"python-multipart": ("multipart",)}
@@ -75,7 +77,7 @@ def collect(graph: ModuleGraph, roles: Mapping[str, Role], sqlite_async: Iterabl
                 continue
             dist = tables.distribution_of(top)
             if dist is not None:
-                add(Need(canonicalize_name(dist), top, path, guarded))
+                add(Need(canonicalize_name(dist), top, path, guarded, IMPORT_DEFECTS.get(top, "")))
     for path in sqlite_async:
         if roles.get(path, Role.LIVE) is Role.LIVE:
             add(Need("aiosqlite", "sqlite+aiosqlite://", path, False, "URL-SQLITE"))

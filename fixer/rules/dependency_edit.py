@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from packaging.utils import canonicalize_name
@@ -39,6 +39,7 @@ class Change:
     finding: MakeFinding
     after: str | None = None  # add: put it after this distribution's entry when the file has one
     extras: tuple[str, ...] = ()  # add: extras to request
+    write: bool = True  # False: only report what the change would be (an unsafe fix without --unsafe-fixes)
 
     @property
     def requirement(self) -> str:
@@ -84,6 +85,19 @@ def declared_in(path: str, text: str) -> set[str]:
 
 
 def edit(path: str, text: str, changes: Sequence[Change]) -> tuple[str, list[Finding]]:
+    """The file with the changes to write made, and a finding per change (those not written: `fixed` False)."""
+    new, findings = _edit(path, text, [c for c in changes if c.write])
+    held = [replace(c, finding=_unwritten(c.finding)) for c in changes if not c.write]
+    if held:
+        findings += _edit(path, new, held)[1]
+    return new, findings
+
+
+def _unwritten(finding: MakeFinding) -> MakeFinding:
+    return lambda old, new, line, fixed: finding(old, new, line, False)
+
+
+def _edit(path: str, text: str, changes: Sequence[Change]) -> tuple[str, list[Finding]]:
     if not changes:
         return text, []
     if posixpath.basename(path) == "pyproject.toml":

@@ -1,0 +1,157 @@
+"""FX023 missing-dependency: declare what the app's code imports or loads but no dependency installs.
+
+## What it does
+Adds to the project's main dependency file (the shallowest `requirements.txt`, else `pyproject.toml`: PEP 621
+or Poetry) each distribution that a module the server imports (role live) needs and that nothing installs:
+neither a declaration, a lock file, nor the recorded requirements (extras included) of what is declared:
+
+- `email-validator` for pydantic's `EmailStr` / `NameEmail` (DEP-EMAIL);
+- `python-multipart` for FastAPI's `Form`, `File`, `UploadFile`, `OAuth2PasswordRequestForm` (DEP-MULTIPART);
+- the JWT library the code really imports: `jose` is python-jose, `jwt` is PyJWT (DEP-JWT-LIB);
+- `aiosqlite` for an engine on a `sqlite+aiosqlite://` URL (URL-SQLITE);
+- any other third-party import whose distribution fixer's import-name table knows.
+
+The version floor is the one the package asking for it records for its own extra (pydantic's `email` extra:
+`email-validator>=2.0.0`), else none. asyncpg, psycopg2, greenlet and SQLAlchemy are FX001's business,
+pydantic-settings FX021's.
+
+## Why is this bad?
+The server stops at startup: `ModuleNotFoundError: No module named 'jose'`; `ImportError: email-validator is
+not installed, run pip install 'pydantic[email]'` when a model with an `EmailStr` field is built; `RuntimeError:
+Form data requires "python-multipart" to be installed.` when a route with a form is declared.
+
+## Example
+```python
+# app/schemas.py (requirements.txt: fastapi, pydantic>=2)
+from pydantic import BaseModel, EmailStr
+
+class UserCreate(BaseModel):
+    email: EmailStr
+```
+
+## Use instead
+```text
+fastapi
+pydantic>=2
+email-validator>=2.0.0
+```
+
+## Fix safety
+Safe when a live module imports the name at its top level (the import runs whenever the server starts) and the
+failure is one the catalogue records (the features above, `jose`/`jwt`). Unsafe when every such import is
+indented (inside a function, `try: ... except ImportError`, `if TYPE_CHECKING:`), and for any other import when
+some declared distribution's requirements are not in fixer's tables (it may install the module already). A
+project with no main dependency file gets nothing here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from packaging.utils import canonicalize_name
+
+from fixer.findings import Category, Finding, Severity
+from fixer.model import ProjectModel
+from fixer.model.needs import FEATURES, Need
+from fixer.rules.base import TextRule
+from fixer.rules.dependency_edit import Change, edit, is_main_file, target_file
+
+# Other rules add these, each with its own reasoning (FX001 the drivers, FX021 pydantic-settings).
+_OTHER_RULES = frozenset(
+    {"asyncpg", "psycopg2", "psycopg2-binary", "psycopg", "psycopg-binary", "greenlet", "sqlalchemy", "pydantic-settings"}
+)
+# Where an added requirement goes: after the package whose feature needs it.
+_AFTER = {dist: key.partition(".")[0] for key, (dist, _) in FEATURES.items()} | {"aiosqlite": "sqlalchemy"}
+_ERRORS = {
+    "DEP-EMAIL": "`ImportError: email-validator is not installed, run `pip install 'pydantic[email]'`` when the "
+    "first model with an email field is built",
+    "DEP-MULTIPART": '`RuntimeError: Form data requires "python-multipart" to be installed.` when the first route '
+    "with a form parameter is declared",
+    "URL-SQLITE": "`ModuleNotFoundError: No module named 'aiosqlite'` when the engine is created",
+}
+
+
+def floor(dist: str, facts: ProjectModel) -> str:
+    """The specifier an installed package records for `dist` in one of its extras (pydantic[email] ->
+    `>=2.0.0`), so that adding `dist` asks for what that extra would; "" when none does."""
+    from fixer import tables
+
+    for name, version in sorted(facts.versions.effective.items()):
+        for req in tables.requires(name, version) or ():
+            if canonicalize_name(req.name) == dist and str(req.specifier):
+                return str(req.specifier)
+    return ""
+
+
+def missing(facts: ProjectModel) -> dict[str, list[Need]]:
+    """Distributions the live code needs that nothing installs, with the needs that show it."""
+    from fixer import tables
+
+    out: dict[str, list[Need]] = {}
+    for need in facts.needs:
+        if need.dist in _OTHER_RULES or facts.installed.has(need.dist):
+            continue
+        if any(facts.installed.has(d) for d in tables.distributions_of(need.module)):
+            continue  # another distribution of the same import name (psycopg2 / psycopg2-binary)
+        out.setdefault(need.dist, []).append(need)
+    return {dist: sorted(needs, key=lambda n: n.guarded) for dist, needs in out.items()}
+
+
+class MissingDependency(TextRule):
+    """FX023 missing-dependency: declare what the app's code imports or loads but no dependency installs."""
+
+    RULE_ID: ClassVar[str] = "FX023"
+    RULE_NAME: ClassVar[str] = "missing-dependency"
+    DEFECTS: ClassVar[tuple[str, ...]] = ("DEP-EMAIL", "DEP-MULTIPART", "DEP-JWT-LIB", "URL-SQLITE")
+
+    def applies_to(self, path: str) -> bool:
+        return is_main_file(path)
+
+    def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
+        if not facts.has_app or path != target_file(facts.versions.files):
+            return text, []
+        changes = []
+        for dist, needs in sorted(missing(facts).items()):
+            feature = next((n.defect for n in needs if n.defect), "")
+            safe = any(not n.guarded for n in needs) and (bool(feature) or not facts.installed.opaque)
+            make = self._finding(dist, needs, feature, facts, safe)
+            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
+        return edit(path, text, changes)
+
+    def _finding(self, dist: str, needs: Sequence[Need], feature: str, facts: ProjectModel, safe: bool):
+        def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
+            shown = "; ".join(n.shown for n in needs[:3]) + (f"; and {len(needs) - 3} more" if len(needs) > 3 else "")
+            unguarded = [n for n in needs if not n.guarded]
+            if feature:
+                error = _ERRORS.get(feature, f"`ModuleNotFoundError: No module named '{needs[0].module}'`")
+                problem = f"{dist} is not installed, but {needs[0].path} uses {needs[0].module}, which needs it"
+            else:
+                error = f"`ModuleNotFoundError: No module named '{needs[0].module}'` when the module is imported"
+                problem = f"{needs[0].path} imports {needs[0].module}, which no dependency installs ({dist})"
+            if not unguarded:
+                why = "Every import of it is indented (in a function, a try block or a TYPE_CHECKING block): the server may start without it."
+            elif not safe:
+                why = (
+                    f"fixer does not know what {', '.join(facts.installed.opaque)} install: one of them may bring {dist} already."
+                )
+            else:
+                why = f"Added `{new.strip()}`."
+            return Finding(
+                rule=self.RULE_ID,
+                category=Category.DEPENDENCY,
+                severity=Severity.CRITICAL if unguarded else Severity.MEDIUM,
+                problem=problem,
+                root_cause=f"Nothing the project declares installs {dist}: the server fails with {error}.",
+                old_code=old,
+                new_code=new,
+                explanation=why,
+                fixed=fixed,
+                defects=(feature,) if feature else (),
+                line=line,
+                safe=safe,
+                evidence=f"{shown}; declared in {', '.join(facts.versions.files) or 'no file'}",
+            )
+
+        return make
+
