@@ -11,6 +11,7 @@ from fixer.rules.async_imports import AsyncImports
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
 from fixer.rules.missing_dependency import MissingDependency
+from fixer.rules.passlib_bcrypt import PasslibBcrypt
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 
@@ -26,6 +27,7 @@ TEXT_RULES: tuple[type[TextRule], ...] = (
     DatabaseUrlTextRule,
     SyncDriverUrlTextRule,
     MissingDependency,
+    PasslibBcrypt,
 )
 
 

@@ -75,12 +75,17 @@ def test_declared_or_pulled_in_is_left_alone(tmp_path: Path) -> None:
 
 def test_guarded_and_unknown_are_unsafe(tmp_path: Path) -> None:
     main = "from fastapi import FastAPI\ntry:\n    import orjson\nexcept ImportError:\n    orjson = None\nimport yaml\n\napp = FastAPI()\n"
-    files = {"requirements.txt": "fastapi\nuvicorn\n", "app/main.py": main}
+    # fixer's tables do not record what python-dotenv requires: it might bring yaml.
+    files = {"requirements.txt": "fastapi\npython-dotenv\n", "app/main.py": main}
     changed, findings = run(tmp_path / "a", files)
     assert changed == {}
     assert sorted((f.new_code, f.safe, f.fixed) for f in findings) == [("orjson", False, False), ("pyyaml>=5.3.1", False, False)]
     changed, findings = run(tmp_path / "b", files, unsafe=True)
-    assert changed == {"requirements.txt": "fastapi\nuvicorn\norjson\npyyaml>=5.3.1\n"}
+    assert changed == {"requirements.txt": "fastapi\npython-dotenv\norjson\npyyaml>=5.3.1\n"}
+    # uvicorn's requirements are recorded: plain uvicorn brings no yaml, uvicorn[standard] does.
+    changed, _ = run(tmp_path / "c", {"requirements.txt": "fastapi\nuvicorn\n", "app/main.py": main})
+    assert changed == {"requirements.txt": "fastapi\nuvicorn\npyyaml>=5.3.1\n"}
+    assert run(tmp_path / "d", {"requirements.txt": "fastapi\nuvicorn[standard]\n", "app/main.py": main})[0] == {}
 
 
 def test_tests_and_scripts_do_not_count(tmp_path: Path) -> None:
