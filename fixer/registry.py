@@ -10,6 +10,7 @@ from fixer.rules.async_driver import AsyncDriverDependency
 from fixer.rules.async_imports import AsyncImports
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
+from fixer.rules.dependency_floors import DependencyFloors
 from fixer.rules.missing_dependency import MissingDependency
 from fixer.rules.passlib_bcrypt import PasslibBcrypt
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
@@ -28,6 +29,7 @@ TEXT_RULES: tuple[type[TextRule], ...] = (
     SyncDriverUrlTextRule,
     MissingDependency,
     PasslibBcrypt,
+    DependencyFloors,
 )
 
 
