@@ -13,6 +13,7 @@ from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
 from fixer.rules.dependency_floors import DependencyFloors
 from fixer.rules.missing_dependency import MissingDependency
 from fixer.rules.passlib_bcrypt import PasslibBcrypt
+from fixer.rules.pydantic_settings import PydanticSettings, PydanticSettingsDependency
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 
@@ -22,6 +23,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     DatabaseUrlCodemod,
     RuntimeUrlNormaliser,
     SyncDriverUrlCodemod,
+    PydanticSettings,
 )
 TEXT_RULES: tuple[type[TextRule], ...] = (
     AsyncDriverDependency,
@@ -30,6 +32,7 @@ TEXT_RULES: tuple[type[TextRule], ...] = (
     MissingDependency,
     PasslibBcrypt,
     DependencyFloors,
+    PydanticSettingsDependency,
 )
 
 

@@ -24,6 +24,8 @@ FEATURES: Mapping[str, tuple[str, str]] = {
     "pydantic.EmailStr": ("email-validator", "DEP-EMAIL"),
     "pydantic.NameEmail": ("email-validator", "DEP-EMAIL"),
     "pydantic.networks.EmailStr": ("email-validator", "DEP-EMAIL"),
+    "pydantic.BaseSettings": ("pydantic-settings", "DEP-BASESETTINGS"),  # on pydantic 2 (FX021 judges)
+    "pydantic.env_settings.BaseSettings": ("pydantic-settings", "DEP-BASESETTINGS"),
     "fastapi.Form": ("python-multipart", "DEP-MULTIPART"),
     "fastapi.File": ("python-multipart", "DEP-MULTIPART"),
     "fastapi.UploadFile": ("python-multipart", "DEP-MULTIPART"),
