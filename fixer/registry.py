@@ -11,6 +11,7 @@ from fixer.rules.async_imports import AsyncImports
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
 from fixer.rules.dependency_floors import DependencyFloors
+from fixer.rules.lifespan import Lifespan
 from fixer.rules.missing_dependency import MissingDependency
 from fixer.rules.passlib_bcrypt import PasslibBcrypt
 from fixer.rules.pydantic_settings import PydanticSettings, PydanticSettingsDependency
@@ -24,6 +25,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     RuntimeUrlNormaliser,
     SyncDriverUrlCodemod,
     PydanticSettings,
+    Lifespan,
 )
 TEXT_RULES: tuple[type[TextRule], ...] = (
     AsyncDriverDependency,
