@@ -45,8 +45,6 @@ _ALEMBIC_OVERRIDE = re.compile(rb"set_main_option\(\s*[\"']sqlalchemy\.url")
 _CELERY_DB = re.compile(rb"db\+postgres")
 # The flow reads these too: objects read after a commit, URL helpers of the project's own.
 _FLOW_TEXT = re.compile(rb"\.commit\(|\+asyncpg|sslmode")
-_ASYNC_DEF = re.compile(rb"^async[ \t]+def[ \t]+(\w+)", re.MULTILINE)
-_SYNC_DEF = re.compile(rb"^def[ \t]+(\w+)", re.MULTILINE)
 # A file none of these match adds nothing to the model but its import lines: the runner need not keep it.
 FACT_PATTERNS: tuple[re.Pattern[bytes], ...] = (
     _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE, _FLOW_TEXT
@@ -73,6 +71,7 @@ class ProjectModel:
     # Module-level functions the running code defines only as `async def` (a name also defined by a plain `def`
     # somewhere is left out): a call to one of them without `await` runs nothing.
     async_functions: frozenset[str] = field(default_factory=frozenset)
+    sync_functions: frozenset[str] = field(default_factory=frozenset)  # likewise, only ever a plain `def`
     unsafe_fixes: bool = False  # write fixes whose failing input the project does not show
 
     # -- modules ------------------------------------------------------------------------------------
@@ -195,6 +194,7 @@ class ProjectModel:
         out["flow"]["url_helpers"] = sorted(self.flow.url_helpers)
         out["installed"]["dists"] = sorted(self.installed.dists)
         out["async_functions"] = sorted(self.async_functions)
+        out["sync_functions"] = sorted(self.sync_functions)
         out["python_version"] = self.python_version
         return out
 
@@ -240,8 +240,9 @@ def build(
                 sync_users.add(engine.path)
     first_party = frozenset(m.name.split(".")[0] for m in graph.modules.values() if m.name)
     found_versions = versions.resolve(versions.collect(read_text, paths))
-    async_defs = {name for _, source in running for name in _ASYNC_DEF.findall(source)}
-    sync_defs = {name for _, source in running for name in _SYNC_DEF.findall(source)}
+    run_modules = [m for m in graph.modules.values() if roles.get(m.path, Role.LIVE) not in _NOT_RUN]
+    async_defs = {name for m in run_modules for name in m.async_defs}
+    sync_defs = {name for m in run_modules for name in m.sync_defs}
     aiosqlite = {e.path for e in flow.engines if e.url.scheme == "sqlite+aiosqlite"}
     for shipped_url in flow.shipped:
         if shipped_url.scheme == "sqlite+aiosqlite":
@@ -259,7 +260,8 @@ def build(
         python=python_versions.collect(read_text, paths),
         needs=needs.collect(graph, roles, aiosqlite),
         installed=needs.installed(found_versions),
-        async_functions=frozenset(name.decode() for name in async_defs - sync_defs),
+        async_functions=frozenset(async_defs - sync_defs),
+        sync_functions=frozenset(sync_defs - async_defs),
         unsafe_fixes=unsafe_fixes,
     )
 

@@ -36,6 +36,7 @@ _IMPORT = re.compile(
     rb"|import[ \t]+(?P<modules>[^\n#;]+))",
     re.MULTILINE,
 )
+_DEF = re.compile(rb"^(async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
 _MAIN_GUARD = re.compile(rb"""^if\s+__name__\s*==\s*["']__main__["']""", re.MULTILINE)
 _APP = re.compile(rb"^\s*\w+\s*(?::[^=\n]+)?=\s*(?:fastapi\.)?FastAPI\(", re.MULTILINE)
 
@@ -50,6 +51,8 @@ class ModuleInfo:
     # Those of `imports` only written indented: inside a function, `try:` or `if TYPE_CHECKING:`, so a failure
     # to import them need not stop the module from loading.
     indented: frozenset[str] = frozenset()
+    async_defs: frozenset[str] = frozenset()  # module-level `async def` names
+    sync_defs: frozenset[str] = frozenset()  # module-level plain `def` names
 
 
 def module_name(path: str) -> str:
@@ -67,6 +70,7 @@ def read_module(path: str, source: bytes) -> ModuleInfo:
         imports += names
         if source[match.start() : match.start() + 1] not in (b" ", b"\t"):
             at_top.update(names)
+    defs = _DEF.findall(source) if b"def " in source else []
     return ModuleInfo(
         path=path,
         name=name,
@@ -75,6 +79,8 @@ def read_module(path: str, source: bytes) -> ModuleInfo:
         app=b"FastAPI(" in source and bool(_APP.search(source)),
         main_guard=b"__main__" in source and bool(_MAIN_GUARD.search(source)),
         indented=frozenset(imports) - at_top,
+        async_defs=frozenset(name.decode() for kind, name in defs if kind),
+        sync_defs=frozenset(name.decode() for kind, name in defs if not kind),
     )
 
 

@@ -183,7 +183,7 @@ class Lifespan(FixerCodemod):
         for name in self.scanned.names:
             if name in self.scanned.async_defs or (name in self.facts.async_functions and name not in self.scanned.sync_defs):
                 self.kind[name] = True
-            elif name in self.scanned.sync_defs:
+            elif name in self.scanned.sync_defs or (name in self.facts.sync_functions and name not in self.scanned.async_defs):
                 self.kind[name] = False
             else:
                 self.kind[name] = None
