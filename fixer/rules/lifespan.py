@@ -42,8 +42,9 @@ async def on_startup():
 ## Fix safety
 Safe: merging handlers into an existing lifespan (today they never run), and awaiting or calling a function
 the project defines only as `async def` (today it never runs). Unsafe: turning `on_event` into a new lifespan
-(it works today, deprecated), and calling a named function whose kind fixer does not know. Only reported: a
-lifespan whose body has no single `yield` to put the calls around.
+(it works today, deprecated; not offered where a FastAPI older than 0.93, which has no `lifespan=`, installs),
+and calling a named function whose kind fixer does not know. Only reported: a lifespan whose body has no single
+`yield` to put the calls around.
 """
 
 from __future__ import annotations
@@ -190,7 +191,13 @@ class Lifespan(FixerCodemod):
         lifespans = {ls for ls in self.scanned.apps.values() if ls}
         self.lifespan = next(iter(lifespans)) if len(lifespans) == 1 else None
         self.merge = bool(self.scanned.handlers) and self.lifespan is not None and self.lifespan in self.scanned.async_defs
-        self.create = bool(self.scanned.handlers) and not lifespans and "lifespan" not in self.scanned.names
+        # FastAPI(lifespan=...) exists since FastAPI 0.93.0 (checked in the wheels of 0.92.0 and 0.93.0).
+        self.create = (
+            bool(self.scanned.handlers)
+            and not lifespans
+            and "lifespan" not in self.scanned.names
+            and self.facts.versions.supports("fastapi", ">=0.93")
+        )
         self.write_create = self.facts.unsafe_fixes
         hooks = {h.name for h in self.scanned.handlers}
         self.hooks = hooks | ({self.lifespan} if self.lifespan else set())
