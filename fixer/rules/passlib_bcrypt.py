@@ -97,7 +97,7 @@ class PasslibBcrypt(TextRule):
         if python is not None and tables.has_wheel("bcrypt", tables.newest_allowed("bcrypt", specifier) or "4.0.1", python) is False:
             return text, []
         write = safe or facts.unsafe_fixes
-        shown = ", ".join(str(v) for v in versions)
+        shown = ", ".join(str(v) for v in sorted(set(versions)))
 
         def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
             return Finding(
