@@ -58,12 +58,24 @@ def is_main_file(path: str) -> bool:
     return False
 
 
-def target_file(files: Iterable[str]) -> str | None:
-    """The one file new requirements go to: the shallowest requirements.txt (or requirements/base.txt), else
-    the shallowest pyproject.toml; None when the project has neither."""
-    mains = [f for f in files if is_main_file(f)]
-    ranked = sorted(mains, key=lambda f: (posixpath.basename(f) == "pyproject.toml", f.count("/"), f))
-    return ranked[0] if ranked else None
+def target_file(files: Iterable[str], module: str = "") -> str | None:
+    """The file new requirements of `module` go to: the main dependency file of the closest folder at or above
+    it (a monorepo's backends each have their own), a requirements.txt (or requirements/base.txt) before a
+    pyproject.toml; None when no folder above it has one."""
+    here = posixpath.dirname(module)
+
+    def depth(path: str) -> int | None:
+        folder = posixpath.dirname(path)
+        if posixpath.basename(folder) == "requirements":
+            folder = posixpath.dirname(folder)
+        if folder and here != folder and not here.startswith(folder + "/"):
+            return None
+        return folder.count("/") + 1 if folder else 0
+
+    ranked = [(depth(f), f) for f in files if is_main_file(f)]
+    ranked = [(d, f) for d, f in ranked if d is not None]
+    ranked.sort(key=lambda item: (-item[0], posixpath.basename(item[1]) == "pyproject.toml", item[1]))
+    return ranked[0][1] if ranked else None
 
 
 def declared_in(path: str, text: str) -> set[str]:

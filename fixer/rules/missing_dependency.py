@@ -109,10 +109,13 @@ class MissingDependency(TextRule):
         return is_main_file(path)
 
     def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
-        if not facts.has_app or path != target_file(facts.versions.files):
+        if not facts.has_app:
             return text, []
         changes = []
         for dist, needs in sorted(missing(facts).items()):
+            needs = [n for n in needs if target_file(facts.versions.files, n.path) == path]
+            if not needs:
+                continue
             feature = next((n.defect for n in needs if n.defect), "")
             safe = any(not n.guarded for n in needs) and (bool(feature) or not facts.installed.opaque)
             make = self._finding(dist, needs, feature, facts, safe)

@@ -314,9 +314,12 @@ class PydanticSettingsDependency(TextRule):
         return is_main_file(path)
 
     def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
-        needs = [n for n in facts.needs if n.dist == "pydantic-settings" and not n.guarded]
+        needs = [
+            n for n in facts.needs
+            if n.dist == "pydantic-settings" and not n.guarded and target_file(facts.versions.files, n.path) == path
+        ]
         verdict = judge(facts)
-        if not needs or verdict is None or facts.installed.has("pydantic-settings") or path != target_file(facts.versions.files):
+        if not needs or verdict is None or facts.installed.has("pydantic-settings"):
             return text, []
         from fixer.rules.missing_dependency import floor
 

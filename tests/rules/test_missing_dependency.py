@@ -104,3 +104,18 @@ def test_aiosqlite_for_an_async_sqlite_engine(tmp_path: Path) -> None:
     changed, findings = run(tmp_path, {"requirements.txt": "fastapi\nsqlalchemy>=2\n", "app/db.py": db, "app/main.py": main})
     assert changed == {"requirements.txt": "fastapi\nsqlalchemy>=2\naiosqlite\n"}
     assert findings[0].defects == ("URL-SQLITE",)
+
+
+def test_each_backend_of_a_monorepo_gets_its_own(tmp_path: Path) -> None:
+    main = "from fastapi import FastAPI\nfrom pydantic import BaseModel, EmailStr\n\napp = FastAPI()\n"
+    files = {
+        "pyproject.toml": '[tool.ruff]\nline-length = 100\n',
+        "api/requirements.txt": "fastapi\n",
+        "api/app/__init__.py": "",
+        "api/app/main.py": main,
+        "worker/requirements.txt": "fastapi\n",
+        "worker/app/__init__.py": "",
+        "worker/app/main.py": main.replace("EmailStr", "Field") + "import yaml\n",
+    }
+    changed, _ = fix(tmp_path, files, text_rules=[MissingDependency])
+    assert changed == {"api/requirements.txt": "fastapi\nemail-validator>=2.0.0\n", "worker/requirements.txt": "fastapi\npyyaml>=5.3.1\n"}
