@@ -274,6 +274,18 @@ class Lifespan(FixerCodemod):
         return lifespan.with_changes(body=new_body)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        lifespans = {ls for ls in self.scanned.apps.values() if ls}
+        if self.scanned.handlers and lifespans and not self.merge:
+            names = ", ".join(h.name for h in self.scanned.handlers)
+            self._report(
+                f"@app.on_event(...) {names}", "",
+                f"`on_event` handlers ({names}) beside `FastAPI(lifespan={', '.join(sorted(lifespans))})` never run",
+                "FastAPI runs either the lifespan or the on_event handlers, never both: passing `lifespan=` silently "
+                "drops every `@app.on_event` handler.",
+                "The lifespan is not an `async def` of this module: call the handlers from it by hand (startup before "
+                "its yield, shutdown after it) and drop their decorators.",
+                ("APP-LIFESPAN-MIX",), True, fixed=False,
+            )
         if not self.create:
             return updated_node
         body = list(updated_node.body)

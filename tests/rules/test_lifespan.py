@@ -165,3 +165,10 @@ def test_unknown_function_is_only_reported(tmp_path: Path) -> None:
 )
 def test_left_alone(tmp_path: Path, main: str) -> None:
     assert run(tmp_path, main) == ({}, [])
+
+
+def test_lifespan_from_elsewhere_is_reported(tmp_path: Path) -> None:
+    main = MIXED.replace("@asynccontextmanager\nasync def lifespan", "@asynccontextmanager\nasync def other_lifespan")
+    main = main.replace("from app.db import init_db\n", "from app.db import init_db\nfrom app.db import lifespan\n")
+    changed, findings = run(tmp_path, main)
+    assert [(f.defects, f.fixed) for f in findings if f.defects == ("APP-LIFESPAN-MIX",)] == [(("APP-LIFESPAN-MIX",), False)]
