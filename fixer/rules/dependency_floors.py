@@ -132,7 +132,7 @@ def plan(dist: str, facts: ProjectModel) -> Raise | None | tuple[str, str]:
 
 
 class DependencyFloors(TextRule):
-    """FX025 dependency-floors: raise a pin that has no wheel for the project's Python to the first release that has one."""
+    """Raise a pin that has no wheel for the project's Python to the first release that has one."""
 
     RULE_ID: ClassVar[str] = "FX025"
     RULE_NAME: ClassVar[str] = "dependency-floors"

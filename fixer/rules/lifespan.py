@@ -169,7 +169,7 @@ class _Awaits(cst.CSTTransformer):
 
 
 class Lifespan(FixerCodemod):
-    """FX022 lifespan: run startup and shutdown hooks from the app's lifespan, and make them call what they name."""
+    """Run startup and shutdown hooks from the app's lifespan, and make them call what they name."""
 
     RULE_ID: ClassVar[str] = "FX022"
     RULE_NAME: ClassVar[str] = "lifespan"

@@ -99,7 +99,7 @@ def missing(facts: ProjectModel) -> dict[str, list[Need]]:
 
 
 class MissingDependency(TextRule):
-    """FX023 missing-dependency: declare what the app's code imports or loads but no dependency installs."""
+    """Declare what the app's code imports or loads but no dependency installs."""
 
     RULE_ID: ClassVar[str] = "FX023"
     RULE_NAME: ClassVar[str] = "missing-dependency"

@@ -66,7 +66,7 @@ def bcrypt_versions(facts: ProjectModel) -> list[Version]:
 
 
 class PasslibBcrypt(TextRule):
-    """FX024 passlib-bcrypt: hold bcrypt below 4.1 for passlib."""
+    """Hold bcrypt below 4.1 for passlib."""
 
     RULE_ID: ClassVar[str] = "FX024"
     RULE_NAME: ClassVar[str] = "passlib-bcrypt"

@@ -117,7 +117,7 @@ def _dotted(node: cst.BaseExpression | None) -> str | None:
 
 
 class PydanticSettings(FixerCodemod):
-    """FX021 pydantic-settings: import BaseSettings from pydantic-settings when pydantic 2 is what installs."""
+    """Import BaseSettings from pydantic-settings when pydantic 2 is what installs."""
 
     RULE_ID: ClassVar[str] = "FX021"
     RULE_NAME: ClassVar[str] = "pydantic-settings"
@@ -304,7 +304,7 @@ class PydanticSettings(FixerCodemod):
 
 
 class PydanticSettingsDependency(TextRule):
-    """FX021 pydantic-settings: import BaseSettings from pydantic-settings when pydantic 2 is what installs."""
+    """Import BaseSettings from pydantic-settings when pydantic 2 is what installs."""
 
     RULE_ID: ClassVar[str] = "FX021"
     RULE_NAME: ClassVar[str] = "pydantic-settings"
