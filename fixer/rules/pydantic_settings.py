@@ -131,6 +131,7 @@ class PydanticSettings(FixerCodemod):
         self.safe, self.evidence = verdict
         self.write = self.safe or self.facts.unsafe_fixes
         self.base_names: set[str] = set()  # local names of pydantic's BaseSettings
+        self.validators = "@validator(" in tree.code or "@root_validator(" in tree.code
         return super().transform_module_impl(tree)
 
     def enters(self, statement: cst.BaseStatement) -> bool:
@@ -166,7 +167,13 @@ class PydanticSettings(FixerCodemod):
             "\n".join(self.code(s).strip() for s in statements),
             "`from pydantic import BaseSettings` fails on pydantic 2",
             f"`{_ERROR}`",
-            "BaseSettings now comes from pydantic-settings (added to the dependency file by this rule).",
+            "BaseSettings now comes from pydantic-settings (added to the dependency file by this rule)."
+            + (
+                " `@validator` / `@root_validator` here still run on pydantic 2 (deprecated): bump-pydantic moves them "
+                "to `@field_validator` / `@model_validator`."
+                if self.validators
+                else ""
+            ),
             ("DEP-BASESETTINGS",),
         )
         if not self.write:
