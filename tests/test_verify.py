@@ -171,7 +171,7 @@ def test_seed_entrypoint() -> None:
          "ENG-SYNC-ENGINE", "FX002"),
         ("TypeError: 'Session' object does not support the asynchronous context manager protocol", "ENG-SESSIONMAKER", "FX003"),
         ("pydantic.errors.PydanticImportError: `BaseSettings` has been moved to the pydantic-settings package.",
-         "DEP-BASESETTINGS", None),
+         "DEP-BASESETTINGS", "FX021"),
     ],
 )
 def test_diagnose_maps_catalogue_errors(message: str, defect: str, rule: str | None) -> None:
