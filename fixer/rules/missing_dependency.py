@@ -46,6 +46,8 @@ project with no main dependency file gets nothing here.
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -53,14 +55,15 @@ from packaging.utils import canonicalize_name
 
 from fixer.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
-from fixer.model.needs import FEATURES, Need
+from fixer.model.needs import FEATURES, Installed, Need, installed
 from fixer.rules.base import TextRule
-from fixer.rules.dependency_edit import Change, edit, is_main_file, target_file
+from fixer.rules.dependency_edit import Change, declared_in, edit, is_main_file, target_file
 
 # Other rules add these, each with its own reasoning (FX001 the drivers, FX021 pydantic-settings).
 _OTHER_RULES = frozenset(
     {"asyncpg", "psycopg2", "psycopg2-binary", "psycopg", "psycopg-binary", "greenlet", "sqlalchemy", "pydantic-settings"}
 )
+_DRIVERS = _OTHER_RULES - {"pydantic-settings"}
 # Where an added requirement goes: after the package whose feature needs it.
 _AFTER = {dist: key.partition(".")[0] for key, (dist, _) in FEATURES.items()} | {"aiosqlite": "sqlalchemy"}
 _ERRORS = {
@@ -84,18 +87,38 @@ def floor(dist: str, facts: ProjectModel) -> str:
     return ""
 
 
-def missing(facts: ProjectModel) -> dict[str, list[Need]]:
-    """Distributions the live code needs that nothing installs, with the needs that show it."""
+def missing(facts: ProjectModel, installed: Installed | None = None, others: frozenset[str] = _OTHER_RULES) -> dict[str, list[Need]]:
+    """Distributions the live code needs that nothing installs (or `installed` does not), with the needs that
+    show it; `others` are left to other rules."""
     from fixer import tables
 
+    installed = installed or facts.installed
     out: dict[str, list[Need]] = {}
     for need in facts.needs:
-        if need.dist in _OTHER_RULES or facts.installed.has(need.dist):
+        if need.dist in others or installed.has(need.dist):
             continue
-        if any(facts.installed.has(d) for d in tables.distributions_of(need.module)):
+        if any(installed.has(d) for d in tables.distributions_of(need.module)):
             continue  # another distribution of the same import name (psycopg2 / psycopg2-binary)
         out.setdefault(need.dist, []).append(need)
     return {dist: sorted(needs, key=lambda n: n.guarded) for dist, needs in out.items()}
+
+
+def _installs_alone(path: str, text: str, facts: ProjectModel) -> Installed | None:
+    """What `pip install -r path` gives on its own; None when that is not a route of its own (a pyproject.toml,
+    a file that includes others, or the project's only dependency file)."""
+    from fixer.model.versions import Versions
+
+    others = [f for f in facts.versions.files if f != path and posixpath.dirname(f) == posixpath.dirname(path)]
+    if path.endswith("pyproject.toml") or not others or re.search(r"^\s*(-r|-c|--requirement|--constraint)\b", text, re.M):
+        return None
+    names = declared_in(path, text)
+    effective = facts.versions.effective
+    alone = Versions(
+        declared={name: "" for name in names},
+        effective={name: effective[name] for name in names if name in effective},
+        extras={name: facts.versions.extras[name] for name in names if name in facts.versions.extras},
+    )
+    return installed(alone)
 
 
 class MissingDependency(TextRule):
@@ -120,9 +143,27 @@ class MissingDependency(TextRule):
             safe = any(not n.guarded for n in needs) and (bool(feature) or not facts.installed.opaque)
             make = self._finding(dist, needs, feature, facts, safe)
             changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
+        changes += self._missing_here(path, text, facts, {c.name for c in changes})
         return edit(path, text, changes)
 
-    def _finding(self, dist: str, needs: Sequence[Need], feature: str, facts: ProjectModel, safe: bool):
+    def _missing_here(self, path: str, text: str, facts: ProjectModel, done: set[str]) -> list[Change]:
+        """What another file (pyproject.toml, a lock) installs but this requirements file, installed on its own
+        (`pip install -r requirements.txt` in a Dockerfile), does not: unsafe, as fixer cannot tell which of
+        the files the deploy installs from."""
+        own = _installs_alone(path, text, facts)
+        if own is None:
+            return []
+        changes = []
+        for dist, needs in sorted(missing(facts, own, _DRIVERS).items()):
+            needs = [n for n in needs if target_file(facts.versions.files, n.path) == path]
+            if dist in done or not needs or not any(not n.guarded for n in needs):
+                continue
+            others = ", ".join(f for f in facts.versions.files if f != path)
+            make = self._finding(dist, needs, next((n.defect for n in needs if n.defect), ""), facts, False, others)
+            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=facts.unsafe_fixes))
+        return changes
+
+    def _finding(self, dist: str, needs: Sequence[Need], feature: str, facts: ProjectModel, safe: bool, elsewhere: str = ""):
         def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
             shown = "; ".join(n.shown for n in needs[:3]) + (f"; and {len(needs) - 3} more" if len(needs) > 3 else "")
             unguarded = [n for n in needs if not n.guarded]
@@ -132,7 +173,10 @@ class MissingDependency(TextRule):
             else:
                 error = f"`ModuleNotFoundError: No module named '{needs[0].module}'` when the module is imported"
                 problem = f"{needs[0].path} imports {needs[0].module}, which no dependency installs ({dist})"
-            if not unguarded:
+            if elsewhere:
+                problem = f"{needs[0].path} imports {needs[0].module}, which {elsewhere} install but this file does not ({dist})"
+                why = f"An install from this file alone (`pip install -r`, as a Dockerfile may do) fails; fixer cannot tell which file the deploy installs from."
+            elif not unguarded:
                 why = "Every import of it is indented (in a function, a try block or a TYPE_CHECKING block): the server may start without it."
             elif not safe:
                 why = (
@@ -145,7 +189,7 @@ class MissingDependency(TextRule):
                 category=Category.DEPENDENCY,
                 severity=Severity.CRITICAL if unguarded else Severity.MEDIUM,
                 problem=problem,
-                root_cause=f"Nothing the project declares installs {dist}: the server fails with {error}.",
+                root_cause=f"{'This file' if elsewhere else 'Nothing the project declares'} installs no {dist}: the server fails with {error}.",
                 old_code=old,
                 new_code=new,
                 explanation=why,

@@ -119,3 +119,13 @@ def test_each_backend_of_a_monorepo_gets_its_own(tmp_path: Path) -> None:
     }
     changed, _ = fix(tmp_path, files, text_rules=[MissingDependency])
     assert changed == {"api/requirements.txt": "fastapi\nemail-validator>=2.0.0\n", "worker/requirements.txt": "fastapi\npyyaml>=5.3.1\n"}
+
+
+def test_requirements_beside_a_pyproject_that_installs_more(tmp_path: Path) -> None:
+    main = "from fastapi import FastAPI\nfrom jose import jwt\n\napp = FastAPI()\n"
+    pyproject = '[project]\nname = "x"\ndependencies = ["fastapi", "python-jose"]\n'
+    files = {"app/__init__.py": "", "app/main.py": main, "pyproject.toml": pyproject, "requirements.txt": "fastapi\n"}
+    changed, findings = fix(tmp_path / "a", files, text_rules=[MissingDependency])
+    assert changed == {} and [(f.new_code, f.safe, f.fixed) for f in findings] == [("python-jose", False, False)]
+    changed, _ = fix(tmp_path / "b", files, text_rules=[MissingDependency], unsafe=True)
+    assert changed == {"requirements.txt": "fastapi\npython-jose\n"}
