@@ -1,4 +1,4 @@
-"""FX025 dependency-floors: raise a pin that has no wheel for the project's Python to the first release that has one.
+"""FX025 dependency-floors: Raise a pin that has no wheel for the project's Python to the first release that has one.
 
 ## What it does
 For each compiled dependency whose wheels fixer's tables record (asyncpg, psycopg2-binary, pydantic-core,

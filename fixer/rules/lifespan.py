@@ -1,4 +1,4 @@
-"""FX022 lifespan: run startup and shutdown hooks from the app's lifespan, and make them call what they name.
+"""FX022 lifespan: Run startup and shutdown hooks from the app's lifespan, and make them call what they name.
 
 ## What it does
 In the module that builds `app = FastAPI(...)`:
@@ -32,7 +32,7 @@ async def on_startup():
 
 ## Use instead
 ```python
-app = FastAPI(lifespan=lifespan)  # lifespan now runs `await on_startup()` before its yield
+app = FastAPI(lifespan=lifespan)  # the lifespan now awaits on_startup() before its yield
 
 
 async def on_startup():

@@ -1,4 +1,4 @@
-"""FX023 missing-dependency: declare what the app's code imports or loads but no dependency installs.
+"""FX023 missing-dependency: Declare what the app's code imports or loads but no dependency installs.
 
 ## What it does
 Adds to the project's main dependency file (the shallowest `requirements.txt`, else `pyproject.toml`: PEP 621

@@ -1,4 +1,4 @@
-"""FX024 passlib-bcrypt: hold bcrypt below 4.1 for passlib.
+"""FX024 passlib-bcrypt: Hold bcrypt below 4.1 for passlib.
 
 ## What it does
 When the app's live code imports passlib and bcrypt installs beside it (`passlib[bcrypt]`, or bcrypt declared),

@@ -1,4 +1,4 @@
-"""FX021 pydantic-settings: import BaseSettings from pydantic-settings when pydantic 2 is what installs.
+"""FX021 pydantic-settings: Import BaseSettings from pydantic-settings when pydantic 2 is what installs.
 
 ## What it does
 Where pydantic 2 installs (every install route: the lock, a fresh install), rewrites
