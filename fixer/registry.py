@@ -10,6 +10,11 @@ from fixer.rules.async_driver import AsyncDriverDependency
 from fixer.rules.async_imports import AsyncImports
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
+from fixer.rules.dependency_floors import DependencyFloors
+from fixer.rules.lifespan import Lifespan
+from fixer.rules.missing_dependency import MissingDependency
+from fixer.rules.passlib_bcrypt import PasslibBcrypt
+from fixer.rules.pydantic_settings import PydanticSettings, PydanticSettingsDependency
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 
@@ -19,8 +24,18 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     DatabaseUrlCodemod,
     RuntimeUrlNormaliser,
     SyncDriverUrlCodemod,
+    PydanticSettings,
+    Lifespan,
 )
-TEXT_RULES: tuple[type[TextRule], ...] = (AsyncDriverDependency, DatabaseUrlTextRule, SyncDriverUrlTextRule)
+TEXT_RULES: tuple[type[TextRule], ...] = (
+    AsyncDriverDependency,
+    DatabaseUrlTextRule,
+    SyncDriverUrlTextRule,
+    MissingDependency,
+    PasslibBcrypt,
+    DependencyFloors,
+    PydanticSettingsDependency,
+)
 
 
 @dataclass(frozen=True)

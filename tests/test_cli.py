@@ -31,7 +31,7 @@ def test_version_and_help() -> None:
 
 def test_rules_lists_every_rule_and_explains_one() -> None:
     listing = fixer("rules").stdout.decode().splitlines()
-    assert [line.split()[0] for line in listing] == ["FX001", "FX002", "FX003", "FX004", "FX005"]
+    assert [line.split()[0] for line in listing] == ["FX001", "FX002", "FX003", "FX004", "FX005", "FX021", "FX022", "FX023", "FX024", "FX025"]
     explained = fixer("rule", "async-imports").stdout.decode()
     assert "FX002" in explained and "Example" in explained and "Use instead" in explained
     assert fixer("rule", "FX999").returncode == 2

@@ -171,17 +171,14 @@ def test_seed_entrypoint() -> None:
          "ENG-SYNC-ENGINE", "FX002"),
         ("TypeError: 'Session' object does not support the asynchronous context manager protocol", "ENG-SESSIONMAKER", "FX003"),
         ("pydantic.errors.PydanticImportError: `BaseSettings` has been moved to the pydantic-settings package.",
-         "DEP-BASESETTINGS", None),
+         "DEP-BASESETTINGS", "FX021"),
     ],
 )
-def test_diagnose_maps_catalogue_errors(message: str, defect: str, rule: str | None) -> None:
+def test_diagnose_maps_catalogue_errors(message: str, defect: str, rule: str) -> None:
     found = diagnose(LogError(message=message, traceback=f"Traceback (most recent call last):\n{message}"))
     assert found, message
     assert found[0].defect == defect
-    if rule:
-        assert rule in found[0].rules
-    else:
-        assert found[0].rules == ()
+    assert rule in found[0].rules
 
 
 def test_diagnose_generic_causes(tmp_path: Path) -> None:
