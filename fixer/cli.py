@@ -41,6 +41,10 @@ def _common(func):
         "--unsafe-fixes", is_flag=True,
         help="Also make fixes whose failing input the project does not show (e.g. a URL only a platform injects).",
     )
+    @click.option(
+        "--to-async", is_flag=True,
+        help="Convert a working all-sync project to SQLAlchemy's asyncio layer too (without it only half-async projects are).",
+    )
     @functools.wraps(func)
     def wrapper(**kwargs):
         verbose = kwargs["verbose"]
@@ -89,11 +93,11 @@ def main() -> None:
 @click.option("--plan", "plan_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the plan (each file's hashes and findings) that `apply --plan` holds to.")
 @_common
-def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path) -> int:
+def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, to_async, plan_path) -> int:
     """Print the fixes for PATH as a unified diff (for `git apply`); write nothing."""
     from fixer.diff import patch
 
-    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes)
+    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, to_async)
     if plan_path is not None:
         from fixer.plan import write_plan
 
@@ -118,7 +122,7 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
 @click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Write only if the fixes are exactly this plan's (from `dry-run --plan`); else write nothing.")
 @_common
-def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path) -> int:
+def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, to_async, plan_path) -> int:
     """Write the fixes for PATH in place."""
     from fixer.plan import PlanError, differences, read_plan
     from fixer.write import WriteError, apply_changes, remove_stale_temps
@@ -133,7 +137,7 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
         click.echo(f"removed {stale}, a temporary file left by an interrupted fixer run", err=True)
     for original in kept:
         click.echo(f"kept {original}: what its file held before an interrupted fixer run; delete it once that file is right", err=True)
-    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes)
+    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, to_async)
     if plan is not None and (differ := differences(plan, path, outcome.results)):
         click.echo(f"fixer: error: the files differ from the plan: {'; '.join(differ)}; nothing was changed", err=True)
         return EXIT_ERROR
@@ -223,7 +227,7 @@ def schema_command() -> None:
     click.echo(json.dumps(report_schema(), indent=2))
 
 
-def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False):
+def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False, to_async=False):
     from fixer import runner
     from fixer.config import ConfigError, load
     from fixer.registry import UnknownRule
@@ -249,6 +253,7 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         progress_factory=_progress_bar if sys.stderr.isatty() else None,
         lines_of_fixed=verbose or report_path is not None,
         unsafe_fixes=unsafe_fixes,
+        to_async=to_async,
     )
     if report_path is not None:
         from fixer.report import build_report, report_json

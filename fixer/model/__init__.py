@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 
 from fixer.model.database import QUERY_CUT, DatabaseFlow, EngineSite, ShippedUrl
 from fixer.model.modules import Role
+from fixer.model.uses import UsePlan
 from fixer.model.versions import Versions
 
 __all__ = ["FACT_PATTERNS", "ProjectModel", "Role", "build"]
@@ -43,9 +44,11 @@ _ALEMBIC_OVERRIDE = re.compile(rb"set_main_option\(\s*[\"']sqlalchemy\.url")
 _CELERY_DB = re.compile(rb"db\+postgres")
 # The flow reads these too: objects read after a commit, URL helpers of the project's own.
 _FLOW_TEXT = re.compile(rb"\.commit\(|\+asyncpg|sslmode")
+# The use layer (fixer.model.uses) reads every module that names a session: its call graph crosses them.
+_SESSION_USE = re.compile(rb"[Ss]ession")
 # A file none of these match adds nothing to the model but its import lines: the runner need not keep it.
 FACT_PATTERNS: tuple[re.Pattern[bytes], ...] = (
-    _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE, _FLOW_TEXT
+    _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE, _FLOW_TEXT, _SESSION_USE
 )
 _NOT_RUN = (Role.LIBRARY, Role.DEAD)
 # Schemes create_async_engine takes for PostgreSQL; every other database is another rule's business.
@@ -64,6 +67,8 @@ class ProjectModel:
     alembic_ini_url_unused: bool = False  # env.py sets sqlalchemy.url itself
     has_app: bool = False  # some module builds the FastAPI app, or the project documents one: a backend
     unsafe_fixes: bool = False  # write fixes whose failing input the project does not show
+    to_async: bool = False  # `--to-async`: convert an all-sync project to the asyncio layer (the migration)
+    uses: UsePlan = field(default_factory=UsePlan)  # the session-use conversion plan (FX010-FX017)
 
     # -- modules ------------------------------------------------------------------------------------
 
@@ -192,10 +197,11 @@ def build(
     paths: Iterable[str],
     entry_modules: Iterable[str] = (),
     unsafe_fixes: bool = False,
+    to_async: bool = False,
 ) -> ProjectModel:
     """The model of a tree: `python` the candidate files with their bytes, `imports_of` every Python file's
     `ModuleInfo` (import lines only), `read_text` reads any other file by its relative path."""
-    from fixer.model import database, versions
+    from fixer.model import database, uses, versions
     from fixer.model.modules import ModuleGraph
 
     paths = list(paths)
@@ -214,15 +220,21 @@ def build(
     running = [(path, source) for path, source in python if roles.get(path, Role.LIVE) not in _NOT_RUN]
     async_db = any(_ASYNC_DB.search(source) for _, source in running)
     sqlmodel_exec = any(_EXEC.search(source) for _, source in running)
+    half_async = async_db or "asyncpg" in {e.url.scheme.partition("+")[2] for e in flow.engines if e.url.scheme}
+    if to_async and not half_async:
+        flow = _engines_made_async(flow, roles)
+        async_db = True
+        sqlmodel_exec = sqlmodel_exec or any(b".exec(" in source for _, source in running)
     sync_users = {path for path, source in running if _PSYCOPG2_IMPORT.search(source) or _CELERY_DB.search(source)}
     for engine in flow.engines:
         if engine.kind == "sync" and roles.get(engine.path, Role.LIVE) not in (*_NOT_RUN, Role.TEST):
             if not (engine.url.scheme or "").startswith("sqlite"):
                 sync_users.add(engine.path)
     first_party = frozenset(m.name.split(".")[0] for m in graph.modules.values() if m.name)
+    plan = uses.build(running, roles, graph, flow.engines, active=half_async or to_async, read_text=read_text)
     return ProjectModel(
         async_db=async_db,
-        sqlmodel_exec=sqlmodel_exec,
+        sqlmodel_exec=sqlmodel_exec or plan.calls_exec,
         sync_driver_users=tuple(sorted(sync_users)),
         roles=roles,
         versions=versions.resolve(versions.collect(read_text, paths)),
@@ -231,7 +243,19 @@ def build(
         alembic_ini_url_unused=any(_ALEMBIC_OVERRIDE.search(source) for _, source in running),
         has_app=bool(graph.roots()),
         unsafe_fixes=unsafe_fixes,
+        to_async=to_async,
+        uses=plan,
     )
+
+
+def _engines_made_async(flow: DatabaseFlow, roles: Mapping[str, Role]) -> DatabaseFlow:
+    """`--to-async`: every engine the server runs becomes async (migrations keep theirs, sqlite is not ours)."""
+    engines = tuple(
+        dataclasses.replace(e, async_use=True)
+        if not e.sqlite and roles.get(e.path, Role.LIVE) in (Role.LIVE, Role.SCRIPT) else e
+        for e in flow.engines
+    )
+    return dataclasses.replace(flow, engines=engines)
 
 
 def gather(python_files: Iterable[tuple[str, bytes]]) -> ProjectModel:
