@@ -1,7 +1,6 @@
 """The rule registry. Python codemods run in this order on one parse of each file: FX002 turns
 `create_engine` into `create_async_engine` before FX003 and FX004 look for async engines. The use-layer
-rules (FX010-FX017) decide nothing themselves: the model's plan does, so their order only matters for the
-findings' lines."""
+rules (FX010-FX016) decide nothing themselves (the model's plan does) and run first."""
 
 from __future__ import annotations
 
@@ -22,18 +21,19 @@ from fixer.rules.sync_session_on_async_engine import SyncSessionOnAsyncEngine
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 
 PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
-    AsyncImports,
-    AsyncSessionmaker,
-    DatabaseUrlCodemod,
-    RuntimeUrlNormaliser,
-    SyncDriverUrlCodemod,
-    # The use layer: each applies its part of the model's conversion plan (fixer.model.uses), by function name.
+    # The use layer first: each applies its part of the model's conversion plan (fixer.model.uses), by
+    # function name; FX002 and FX003 then see the engine used the async way (`async with engine.begin()`).
     SessionDependency,
     SyncSessionOnAsyncEngine,
     CreateAllRunSync,
     AwaitSessionCalls,
     AsyncPropagation,
     SessionAnnotations,
+    AsyncImports,
+    AsyncSessionmaker,
+    DatabaseUrlCodemod,
+    RuntimeUrlNormaliser,
+    SyncDriverUrlCodemod,
 )
 TEXT_RULES: tuple[type[TextRule], ...] = (AsyncDriverDependency, DatabaseUrlTextRule, SyncDriverUrlTextRule)
 
