@@ -85,6 +85,8 @@ def _ids(value: Any, seen: dict[int, str]) -> Any:
         return [_ids(v, seen) for v in value]
     if isinstance(value, str) and value.count(".") == 1 and len(value) > 40:
         return "<token>"
+    if isinstance(value, str) and "@example.com" in value:
+        return value.split("-")[0]  # alice-<run>@example.com: the run's own addresses
     return value
 
 
@@ -97,7 +99,8 @@ def scenario(base: str, log: Callable[[], str]) -> list[tuple[str, int, Any]]:
 
     def call(method: str, path: str, body: dict | None = None, token: str | None = None) -> tuple[int, Any]:
         status, data = request(method, base + path, body, token)
-        answers.append((f"{method} {path}", status, _ids(data, seen) if status < 400 else None))
+        label = re.sub(r"/(\d+)$", lambda m: "/" + seen.get(int(m[1]), "?"), path)
+        answers.append((f"{method} {label}", status, _ids(data, seen) if status < 400 else None))
         assert status < 500, (method, path, data, log())
         return status, data
 
