@@ -221,7 +221,10 @@ def build(
     async_db = any(_ASYNC_DB.search(source) for _, source in running)
     sqlmodel_exec = any(_EXEC.search(source) for _, source in running)
     half_async = async_db or "asyncpg" in {e.url.scheme.partition("+")[2] for e in flow.engines if e.url.scheme}
-    if to_async and not half_async:
+    resolved = versions.resolve(versions.collect(read_text, paths))
+    # SQLAlchemy's asyncio layer (AsyncSession, run_sync) exists from 1.4: on an older one there is no rewrite.
+    has_asyncio = resolved.supports("sqlalchemy", ">=1.4")
+    if to_async and not half_async and has_asyncio:
         flow = _engines_made_async(flow, roles)
         async_db = True
         sqlmodel_exec = sqlmodel_exec or any(b".exec(" in source for _, source in running)
@@ -231,13 +234,16 @@ def build(
             if not (engine.url.scheme or "").startswith("sqlite"):
                 sync_users.add(engine.path)
     first_party = frozenset(m.name.split(".")[0] for m in graph.modules.values() if m.name)
-    plan = uses.build(running, roles, graph, flow.engines, active=half_async or to_async, read_text=read_text)
+    plan = uses.build(
+        running, roles, graph, flow.engines, active=(half_async or to_async) and has_asyncio,
+        read_text=read_text, unsafe_fixes=unsafe_fixes,
+    )
     return ProjectModel(
         async_db=async_db,
         sqlmodel_exec=sqlmodel_exec or plan.calls_exec,
         sync_driver_users=tuple(sorted(sync_users)),
         roles=roles,
-        versions=versions.resolve(versions.collect(read_text, paths)),
+        versions=resolved,
         flow=flow,
         first_party=first_party,
         alembic_ini_url_unused=any(_ALEMBIC_OVERRIDE.search(source) for _, source in running),

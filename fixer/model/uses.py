@@ -98,8 +98,7 @@ class _ModuleReader:
         self.assigned: dict[str, ast.AST] = {}  # module-level name -> value
         self.functions: dict[str, _Function] = {}
         self.classes: set[str] = set()
-        self.main_calls: set[str] = set()  # names called under `if __name__ == "__main__"`
-        self.references: dict[str, list[str]] = {}  # names used other than called: where
+        self.top_calls: set[str] = set()  # names called by module-level code (`__main__` guards too)
         package = self.name if path.endswith("__init__.py") else self.name.rpartition(".")[0]
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
@@ -127,10 +126,10 @@ class _ModuleReader:
                 for item in statement.body:
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         self._function(item, statement.name)
-            elif isinstance(statement, ast.If) and "__main__" in ast.unparse(statement.test):
+            if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 for node in ast.walk(statement):
                     if isinstance(node, ast.Call) and _dotted(node.func):
-                        self.main_calls.add(_dotted(node.func))  # type: ignore[arg-type]
+                        self.top_calls.add(_dotted(node.func))  # type: ignore[arg-type]
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, cls: str | None) -> None:
         qualname = f"{cls}.{node.name}" if cls else node.name
@@ -255,6 +254,7 @@ def build(
     engines: Iterable[EngineSite],
     active: bool,
     read_text: Callable[[str], str | None] = lambda _: None,
+    unsafe_fixes: bool = False,
 ) -> UsePlan:
     """The plan, from the modules that name sessions and then from every module that imports one whose
     functions the plan makes async (they call them: `main.py`'s lifespan calls `init_db()`)."""
@@ -279,7 +279,7 @@ def build(
             continue
     tried = set(readers)
     for _ in range(5):  # each round reaches one more step of importers
-        plan = _Planner(_Project(readers, graph, engines)).plan()
+        plan = _Planner(_Project(readers, graph, engines), unsafe_fixes).plan()
         async_paths = {path for path, functions in plan.functions.items() if any(
             f.becomes_async or f.provider for f in functions.values())}
         importers = [
@@ -295,8 +295,9 @@ def build(
 
 
 class _Planner:
-    def __init__(self, project: _Project) -> None:
+    def __init__(self, project: _Project, unsafe_fixes: bool = False) -> None:
         self.p = project
+        self.unsafe_fixes = unsafe_fixes
         self.functions = {(f.path, f.qualname): f for r in project.readers.values() for f in r.functions.values()}
         self.providers: dict[tuple[str, str], str | None] = {}  # generator dependencies yielding sessions
         for function in self.functions.values():
@@ -432,6 +433,27 @@ class _Planner:
                         and _dotted(node.targets[0]).startswith("self.")  # type: ignore[union-attr]
                     ):
                         attributes.setdefault((function.path, function.cls), {})[_dotted(node.targets[0])] = node.value.id  # type: ignore[index]
+        while True:
+            becomes, providers = self._fixed_point(kinds, attributes, coroutines)
+            unconverted = self._unconverted_callers(becomes)
+            if self.unsafe_fixes or not unconverted:
+                break
+            # A function some caller cannot await stays sync: reported, and its callers need not await it.
+            for key, where in unconverted.items():
+                self.functions[key].blocked = f"called where it cannot be awaited: {', '.join(where)}"
+
+        out: dict[str, dict[str, FunctionPlan]] = {}
+        for key, function in functions.items():
+            plan = self._function_plan(key, function, kinds[key], coroutines, becomes, providers, unconverted.get(key, []))
+            if plan is not None:
+                out.setdefault(key[0], {})[key[1]] = plan
+        factory, factory_paths = self._factory()
+        calls_exec = any(a.rpartition(".")[2] == "exec" for f in (p for ps in out.values() for p in ps.values()) for a in f.awaits)
+        return UsePlan(active=True, functions=out, factory=factory, factory_paths=factory_paths, calls_exec=calls_exec)
+
+    def _fixed_point(self, kinds, attributes, coroutines) -> tuple[set[tuple[str, str]], dict[tuple[str, str], str | None]]:
+        """Session kinds flow along the calls and `Depends`; functions that await become async; until nothing moves."""
+        functions = self.functions
         becomes: set[tuple[str, str]] = set()
         providers: dict[tuple[str, str], str | None] = {}
         changed = True
@@ -487,14 +509,25 @@ class _Planner:
                     becomes.add(key)
                     changed = True
 
-        out: dict[str, dict[str, FunctionPlan]] = {}
-        for key, function in functions.items():
-            plan = self._function_plan(key, function, kinds[key], coroutines, becomes, providers)
-            if plan is not None:
-                out.setdefault(key[0], {})[key[1]] = plan
-        factory, factory_paths = self._factory()
-        calls_exec = any(a.rpartition(".")[2] == "exec" for f in (p for ps in out.values() for p in ps.values()) for a in f.awaits)
-        return UsePlan(active=True, functions=out, factory=factory, factory_paths=factory_paths, calls_exec=calls_exec)
+        return becomes, providers
+
+    def _unconverted_callers(self, becomes: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+        """Functions becoming async that some code cannot await: a function that must stay sync, module-level code."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for key, function in self.functions.items():
+            # A sync test is reported, not a reason to keep the app broken.
+            if self.p.readers[key[0]].role is Role.TEST:
+                continue
+            if function.blocked and not isinstance(function.node, ast.AsyncFunctionDef):
+                for _, _, target, _ in function.calls:
+                    if target in becomes:
+                        out.setdefault(target, []).append(f"{key[0]}:{key[1]} ({function.blocked})")
+        for reader in self.p.readers.values():
+            for dotted in sorted(reader.top_calls):
+                found = self.p.resolve(reader, dotted)
+                if found and (found[0].path, found[1]) in becomes:
+                    out.setdefault((found[0].path, found[1]), []).append(f"{reader.path} (module level: use asyncio.run)")
+        return out
 
     def _awaits(self, key, function, kinds, coroutines, becomes, providers) -> tuple[list[str], list[str], list[str]]:
         """(callees to await, callees wrongly awaited, why) inside one function."""
@@ -528,7 +561,7 @@ class _Planner:
         awaits, _, _ = self._awaits(key, function, kinds, coroutines, becomes, providers)
         return bool(awaits or function.opens or self._ddl(function) or (function.yields and providers.get(key) == "async"))
 
-    def _function_plan(self, key, function, kinds, coroutines, becomes, providers) -> FunctionPlan | None:
+    def _function_plan(self, key, function, kinds, coroutines, becomes, providers, unconverted) -> FunctionPlan | None:
         awaits, unawaits, _ = self._awaits(key, function, kinds, coroutines, becomes, providers)
         ddl = self._ddl(function)
         is_async = isinstance(function.node, ast.AsyncFunctionDef)
@@ -554,6 +587,7 @@ class _Planner:
             why=why,
             provider=provider and (is_async or key in becomes),
             ddl_engines=tuple(sorted(set(ddl))) if (is_async or key in becomes) else (),
+            unknown_callers=tuple(unconverted),
         )
 
     def _factory(self) -> tuple[str, dict[str, str]]:
