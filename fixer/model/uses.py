@@ -464,7 +464,8 @@ class _Planner:
 
             def set_kind(key: tuple[str, str], name: str, kind: str | None) -> None:
                 nonlocal changed
-                if kind and kinds[key].get(name, "x") is None:
+                known = kinds[key].get(name, "x") is None or (name in functions[key].params and name not in kinds[key])
+                if kind and known:
                     kinds[key][name] = kind
                     changed = True
 
