@@ -50,7 +50,7 @@ import libcst as cst
 
 from fixer.findings import Severity
 from fixer.model.uses import FunctionPlan
-from fixer.rules.async_use import AwaitingCodemod
+from fixer.rules.async_use import AwaitingCodemod, header
 
 _PATTERN = (
     "Keep it sync and give it its own sync engine and Session, or run the async code from it with "
@@ -79,8 +79,11 @@ class AsyncPropagation(AwaitingCodemod):
     def function_left(self, plan: FunctionPlan, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         if plan.blocked:
             self.finding(
-                original.with_changes(body=cst.IndentedBlock(body=[])), original,
-                problem=f"`{original.name.value}` would have to await ({', '.join(plan.why) or 'an async session'}) but cannot become async",
+                header(original), header(original),
+                problem=(
+                    f"`{original.name.value}` would have to await ({', '.join(plan.why) or 'an async session'}) but cannot "
+                    f"become async: {plan.blocked}"
+                ),
                 root_cause=plan.blocked,
                 explanation=f"Left as it is. {_PATTERN}",
                 defects=("ENG-SYNC-HANDLER",), severity=Severity.HIGH, fixed=False,
@@ -91,7 +94,7 @@ class AsyncPropagation(AwaitingCodemod):
         new = updated.with_changes(asynchronous=cst.Asynchronous())
         reasons = ", ".join(f"`{w}`" for w in plan.why[:3]) or "an async session"
         self.finding(
-            original.with_changes(body=cst.IndentedBlock(body=[])), new.with_changes(body=cst.IndentedBlock(body=[])),
+            header(original), header(new),
             problem=f"`{original.name.value}` awaits {reasons} but is a plain `def`",
             root_cause="the session it uses is an AsyncSession, so the function must be a coroutine",
             explanation=(
