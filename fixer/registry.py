@@ -14,6 +14,8 @@ from fixer.rules.await_session_calls import AwaitSessionCalls
 from fixer.rules.create_all_run_sync import CreateAllRunSync
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
+from fixer.rules.legacy_query import LegacyQuery
+from fixer.rules.raw_sql_text import RawSqlText
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
 from fixer.rules.session_annotations import SessionAnnotations
 from fixer.rules.session_dependency import SessionDependency
@@ -26,6 +28,8 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     SessionDependency,
     SyncSessionOnAsyncEngine,
     CreateAllRunSync,
+    RawSqlText,
+    LegacyQuery,
     AwaitSessionCalls,
     AsyncPropagation,
     SessionAnnotations,

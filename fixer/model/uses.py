@@ -31,6 +31,7 @@ _SYNC_CALLERS = ("task", "shared_task", "contextmanager", "property", "cached_pr
 _PROTOCOL = frozenset({"__init__", "__enter__", "__exit__", "__iter__", "__next__", "__len__", "__bool__",
                        "__getitem__", "__call__", "__del__", "__repr__", "__str__", "__hash__", "__eq__"})
 _DDL = frozenset({"create_all", "drop_all"})
+RAW_SQL_METHODS = frozenset({"execute", "exec", "scalar", "scalars"})
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class FunctionPlan:
     why: tuple[str, ...] = ()  # why it becomes async: the calls it now awaits
     provider: bool = False  # a generator dependency that yields an async session (FX011)
     ddl_engines: tuple[str, ...] = ()  # `SQLModel.metadata.create_all(X)` arguments that are async engines (FX013)
+    raw_sql: tuple[str, ...] = ()  # callees given a SQL string (`session.execute("SELECT 1")`) (FX014)
+    legacy_queries: tuple[str, ...] = ()  # async sessions whose `.query(...)` chains end here (FX017)
     unknown_callers: tuple[str, ...] = ()  # places the function is used other than as a call the project makes
 
 
@@ -86,6 +89,9 @@ class _Function:
     calls: list[tuple[ast.Call, str, tuple[str, str] | None, bool]] = field(default_factory=list)
     opens: list[tuple[str, str]] = field(default_factory=list)  # (opener as written, name bound) of `with ... as s`
     yields: set[str] = field(default_factory=set)
+    connections: set[str] = field(default_factory=set)  # `with engine.begin() as conn`
+    raw_sql: list[str] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)  # sessions whose legacy `.query(...)` is called
     blocked: str = ""
 
 
@@ -365,7 +371,15 @@ class _Planner:
                 kind = self._opened_kind(reader, node.value)
                 if kind is not False:
                     function.sessions[node.targets[0].id] = kind  # type: ignore[assignment]
-            elif isinstance(node, (ast.Yield, ast.YieldFrom)) and isinstance(node.value, ast.Name):
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    opener = item.context_expr
+                    if (
+                        isinstance(opener, ast.Call) and isinstance(opener.func, ast.Attribute)
+                        and opener.func.attr in ("begin", "connect") and isinstance(item.optional_vars, ast.Name)
+                    ):
+                        function.connections.add(item.optional_vars.id)
+            if isinstance(node, (ast.Yield, ast.YieldFrom)) and isinstance(node.value, ast.Name):
                 function.yields.add(node.value.id)
 
     # -- calls -----------------------------------------------------------------------------------------------------
@@ -413,6 +427,15 @@ class _Planner:
                 dotted = _dotted(node.func)
                 if dotted:
                     function.calls.append((node, dotted, self._callee(function, dotted, instances), id(node) in awaited))
+                    base, _, method = dotted.rpartition(".")
+                    first = node.args[0] if node.args else None
+                    if (
+                        method in RAW_SQL_METHODS and (base in function.sessions or base in function.connections)
+                        and (isinstance(first, ast.JoinedStr) or (isinstance(first, ast.Constant) and isinstance(first.value, str)))
+                    ):
+                        function.raw_sql.append(dotted)
+                    if method == "query" and base in function.sessions:
+                        function.queries.append(base)
 
     # -- the fixed point -----------------------------------------------------------------------------------------
 
@@ -560,7 +583,10 @@ class _Planner:
 
     def _needs_await(self, key, function, kinds, coroutines, becomes, providers) -> bool:
         awaits, _, _ = self._awaits(key, function, kinds, coroutines, becomes, providers)
-        return bool(awaits or function.opens or self._ddl(function) or (function.yields and providers.get(key) == "async"))
+        return bool(
+            awaits or function.opens or self._ddl(function) or (function.yields and providers.get(key) == "async")
+            or any(kinds.get(base) == "async" for base in function.queries)
+        )
 
     def _function_plan(self, key, function, kinds, coroutines, becomes, providers, unconverted) -> FunctionPlan | None:
         awaits, unawaits, _ = self._awaits(key, function, kinds, coroutines, becomes, providers)
@@ -569,7 +595,8 @@ class _Planner:
         provider = bool(function.yields) and providers.get(key) == "async"
         async_sessions = tuple(sorted(n for n, k in kinds.items() if k == "async"))
         annotated = any(kinds.get(param) == "async" for param, source in function.param_sessions.items() if source == "Session")
-        if not (awaits or unawaits or function.opens or ddl or provider or key in becomes or annotated):
+        queries = sorted({base for base in function.queries if kinds.get(base) == "async"})
+        if not (awaits or unawaits or function.opens or ddl or provider or key in becomes or annotated or function.raw_sql or queries):
             return None
         blocked = ""
         if function.blocked and not is_async and (awaits or function.opens or ddl or provider):
@@ -589,6 +616,8 @@ class _Planner:
             provider=provider and (is_async or key in becomes),
             ddl_engines=tuple(sorted(set(ddl))) if (is_async or key in becomes) else (),
             unknown_callers=tuple(unconverted),
+            raw_sql=tuple(sorted(set(function.raw_sql))),
+            legacy_queries=tuple(queries) if (is_async or key in becomes) else (),
         )
 
     def _factory(self) -> tuple[str, dict[str, str]]:

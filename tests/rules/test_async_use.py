@@ -239,3 +239,39 @@ def test_to_async_does_nothing_where_sqlalchemy_has_no_asyncio(tmp_path: Path, p
                 yield session
     """}, to_async=True)
     assert changed == {}
+
+
+def test_raw_sql_and_legacy_queries(tmp_path: Path) -> None:
+    changed, findings = convert(tmp_path, {"requirements.txt": "sqlalchemy>=2.0\nasyncpg\n", "app/db.py": ASYNC_DB, "app/users.py": """\
+        from sqlalchemy import select
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+
+        async def ping(session: AsyncSession):
+            await session.execute("SELECT 1")
+
+
+        async def by_email(session: AsyncSession, email):
+            return session.query(User).filter(User.email == email).first()
+
+
+        async def everyone(session: AsyncSession):
+            return session.query(User).order_by(User.id).limit(10).all()
+
+
+        async def one(session: AsyncSession, user_id):
+            return session.query(User).get(user_id)
+
+
+        async def how_many(session: AsyncSession):
+            return session.query(User).count()
+    """})
+    users = changed["app/users.py"]
+    assert 'await session.execute(text("SELECT 1"))' in users
+    assert "from sqlalchemy import select, text" in users
+    assert "return (await session.execute(select(User).filter(User.email == email))).scalars().first()" in users
+    assert "return (await session.execute(select(User).order_by(User.id).limit(10))).scalars().all()" in users
+    assert "return await session.get(User, user_id)" in users
+    assert "return session.query(User).count()" in users
+    reported = [f for f in findings if not f.fixed]
+    assert [f.rule for f in reported] == ["FX017"], reported
