@@ -31,6 +31,9 @@ _SYNC_CALLERS = ("task", "shared_task", "contextmanager", "property", "cached_pr
 _PROTOCOL = frozenset({"__init__", "__enter__", "__exit__", "__iter__", "__next__", "__len__", "__bool__",
                        "__getitem__", "__call__", "__del__", "__repr__", "__str__", "__hash__", "__eq__"})
 _DDL = frozenset({"create_all", "drop_all"})
+# asyncio's (and anyio's, trio's) functions that take a coroutine object, not its value.
+_TAKE_COROUTINES = frozenset({"run", "create_task", "gather", "wait_for", "ensure_future", "shield", "wait",
+                              "run_until_complete", "run_coroutine_threadsafe", "as_completed", "start_soon"})
 RAW_SQL_METHODS = frozenset({"execute", "exec", "scalar", "scalars"})
 
 
@@ -86,7 +89,7 @@ class _Function:
     params: list[str]
     sessions: dict[str, str | None] = field(default_factory=dict)  # name -> "async" | "sync" | None (a parameter)
     param_sessions: dict[str, str] = field(default_factory=dict)  # parameter -> "Session" annotation or provider key
-    calls: list[tuple[ast.Call, str, tuple[str, str] | None, bool]] = field(default_factory=list)
+    calls: list[tuple[ast.Call, str, tuple[str, str] | None, bool]] = field(default_factory=list)  # (call, callee, target, handed on)
     opens: list[tuple[str, str]] = field(default_factory=list)  # (opener as written, name bound) of `with ... as s`
     yields: set[str] = field(default_factory=set)
     connections: set[str] = field(default_factory=set)  # `with engine.begin() as conn`
@@ -133,8 +136,9 @@ class _ModuleReader:
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         self._function(item, statement.name)
             if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                passed = _passed_calls(statement)
                 for node in ast.walk(statement):
-                    if isinstance(node, ast.Call) and _dotted(node.func):
+                    if isinstance(node, ast.Call) and _dotted(node.func) and id(node) not in passed:
                         self.top_calls.add(_dotted(node.func))  # type: ignore[arg-type]
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, cls: str | None) -> None:
@@ -421,12 +425,12 @@ class _Planner:
                 found = self.p.resolve(reader, dotted) if dotted else None
                 if found and found[1] in found[0].classes and isinstance(target, ast.Name):
                     instances[target.id] = f"{found[0].path}::{found[1]}"
-        awaited = {id(n.value) for n in ast.walk(function.node) if isinstance(n, ast.Await)}
+        passed = _passed_calls(function.node)
         for node in ast.walk(function.node):
             if isinstance(node, ast.Call):
                 dotted = _dotted(node.func)
                 if dotted:
-                    function.calls.append((node, dotted, self._callee(function, dotted, instances), id(node) in awaited))
+                    function.calls.append((node, dotted, self._callee(function, dotted, instances), id(node) in passed))
                     base, _, method = dotted.rpartition(".")
                     first = node.args[0] if node.args else None
                     if (
@@ -557,7 +561,7 @@ class _Planner:
         """(callees to await, callees wrongly awaited, why) inside one function."""
         awaits: list[str] = []
         unawaits: list[str] = []
-        for call, dotted, target, _awaited in function.calls:
+        for call, dotted, target, handed_on in function.calls:
             base, _, method = dotted.rpartition(".")
             if base and kinds.get(base) == "async":
                 if method in coroutines:
@@ -565,7 +569,7 @@ class _Planner:
                 elif method in tables_sync_methods():
                     unawaits.append(dotted)
                 continue
-            if target is not None and target != key and not self.functions[target].yields:
+            if target is not None and target != key and not self.functions[target].yields and not handed_on:
                 callee = self.functions[target]
                 if target in becomes or (isinstance(callee.node, ast.AsyncFunctionDef) and not callee.yields):
                     awaits.append(dotted)
@@ -627,6 +631,16 @@ class _Planner:
                 if self.p.factory_kind(reader, name) == "async":
                     return f"{reader.name}.{name}", {reader.path: name}
         return "", {}
+
+
+def _passed_calls(node: ast.AST) -> set[int]:
+    """Calls whose result is handed to another call (`asyncio.run(main())`, `create_task(job())`): the
+    coroutine object is what is wanted there, not its awaited value."""
+    return {
+        id(arg) for call in ast.walk(node)
+        if isinstance(call, ast.Call) and (_dotted(call.func) or "").rpartition(".")[2] in _TAKE_COROUTINES
+        for arg in (*call.args, *(k.value for k in call.keywords)) if isinstance(arg, ast.Call)
+    }
 
 
 def _static(function: _Function) -> bool:

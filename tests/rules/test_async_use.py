@@ -275,3 +275,17 @@ def test_raw_sql_and_legacy_queries(tmp_path: Path) -> None:
     assert "return session.query(User).count()" in users
     reported = [f for f in findings if not f.fixed]
     assert [f.rule for f in reported] == ["FX017"], reported
+
+
+def test_a_coroutine_handed_to_asyncio_is_not_awaited(tmp_path: Path) -> None:
+    changed, _ = convert(tmp_path, {"app/db.py": ASYNC_DB + """\
+
+    async def init_db():
+        async with engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+
+
+    def main():
+        asyncio.run(init_db())
+    """})
+    assert changed == {}
