@@ -369,7 +369,10 @@ class _Planner:
                     kind = self._opened_kind(reader, item.context_expr)
                     if kind is not False and isinstance(item.optional_vars, ast.Name):
                         function.sessions[item.optional_vars.id] = kind  # type: ignore[assignment]
-                        if isinstance(node, ast.With) and kind == "async":
+                        # `with` over an async session, or `async with Session(...)`: the sync class has no
+                        # asynchronous context manager protocol.
+                        sync_class = self.p.is_session_class(reader, item.context_expr.func) == "Session"  # type: ignore[attr-defined]
+                        if kind == "async" and (isinstance(node, ast.With) or sync_class):
                             function.opens.append((_dotted(item.context_expr.func) or "", item.optional_vars.id))  # type: ignore[attr-defined]
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 kind = self._opened_kind(reader, node.value)

@@ -289,3 +289,13 @@ def test_a_coroutine_handed_to_asyncio_is_not_awaited(tmp_path: Path) -> None:
         asyncio.run(init_db())
     """})
     assert changed == {}
+
+
+def test_async_with_a_sync_session_class(tmp_path: Path) -> None:
+    changed, _ = convert(tmp_path, {"app/db.py": ASYNC_DB + """\
+
+    async def count(q):
+        async with Session(engine) as session:
+            return (await session.execute(q)).scalar()
+    """})
+    assert "    async with AsyncSession(engine, expire_on_commit=False) as session:\n" in changed["app/db.py"]
