@@ -89,7 +89,7 @@ class _Function:
     params: list[str]
     sessions: dict[str, str | None] = field(default_factory=dict)  # name -> "async" | "sync" | None (a parameter)
     param_sessions: dict[str, str] = field(default_factory=dict)  # parameter -> "Session" annotation or provider key
-    calls: list[tuple[ast.Call, str, tuple[str, str] | None, bool]] = field(default_factory=list)  # (call, callee, target, handed on)
+    calls: list[tuple[ast.Call, str, tuple[str, str] | None, bool, bool]] = field(default_factory=list)  # (call, callee, target, handed on, awaited)
     opens: list[tuple[str, str]] = field(default_factory=list)  # (opener as written, name bound) of `with ... as s`
     yields: set[str] = field(default_factory=set)
     connections: set[str] = field(default_factory=set)  # `with engine.begin() as conn`
@@ -363,7 +363,7 @@ class _Planner:
             elif cls == "Session":
                 function.sessions[arg.arg] = None
                 function.param_sessions[arg.arg] = "Session"
-        for node in ast.walk(function.node):
+        for node in _own_nodes(function.node):
             if isinstance(node, (ast.With, ast.AsyncWith)):
                 for item in node.items:
                     kind = self._opened_kind(reader, item.context_expr)
@@ -421,7 +421,7 @@ class _Planner:
             found = self.p.resolve(reader, dotted) if dotted else None
             if found and found[1] in found[0].classes:
                 instances[arg.arg] = f"{found[0].path}::{found[1]}"
-        for node in ast.walk(function.node):
+        for node in _own_nodes(function.node):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
                 target = node.targets[0]
                 dotted = _dotted(node.value.func)
@@ -429,11 +429,12 @@ class _Planner:
                 if found and found[1] in found[0].classes and isinstance(target, ast.Name):
                     instances[target.id] = f"{found[0].path}::{found[1]}"
         passed = _passed_calls(function.node)
-        for node in ast.walk(function.node):
+        awaited = {id(n.value) for n in _own_nodes(function.node) if isinstance(n, ast.Await)}
+        for node in _own_nodes(function.node):
             if isinstance(node, ast.Call):
                 dotted = _dotted(node.func)
                 if dotted:
-                    function.calls.append((node, dotted, self._callee(function, dotted, instances), id(node) in passed))
+                    function.calls.append((node, dotted, self._callee(function, dotted, instances), id(node) in passed, id(node) in awaited))
                     base, _, method = dotted.rpartition(".")
                     first = node.args[0] if node.args else None
                     if (
@@ -456,7 +457,7 @@ class _Planner:
         attributes: dict[tuple[str, str], dict[str, str]] = {}
         for key, function in functions.items():
             if function.cls and function.qualname.endswith(".__init__"):
-                for node in ast.walk(function.node):
+                for node in _own_nodes(function.node):
                     if (
                         isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Name)
                         and node.value.id in function.sessions and _dotted(node.targets[0]) is not None
@@ -519,7 +520,7 @@ class _Planner:
                             kinds[key][attr] = kind
                             changed = True
                 # arguments flow into parameters
-                for call, dotted, target, _ in function.calls:
+                for call, dotted, target, _, _ in function.calls:
                     if target is None:
                         continue
                     callee = functions[target]
@@ -550,7 +551,7 @@ class _Planner:
             if self.p.readers[key[0]].role is Role.TEST:
                 continue
             if function.blocked and not isinstance(function.node, ast.AsyncFunctionDef):
-                for _, _, target, _ in function.calls:
+                for _, _, target, _, _ in function.calls:
                     if target in becomes:
                         out.setdefault(target, []).append(f"{key[0]}:{key[1]} ({function.blocked})")
         for reader in self.p.readers.values():
@@ -564,13 +565,15 @@ class _Planner:
         """(callees to await, callees wrongly awaited, why) inside one function."""
         awaits: list[str] = []
         unawaits: list[str] = []
-        for call, dotted, target, handed_on in function.calls:
+        for call, dotted, target, handed_on, is_awaited in function.calls:
             base, _, method = dotted.rpartition(".")
             if base and kinds.get(base) == "async":
-                if method in coroutines:
+                if method in coroutines and not is_awaited and not handed_on:
                     awaits.append(dotted)
-                elif method in tables_sync_methods():
+                elif method in tables_sync_methods() and is_awaited:
                     unawaits.append(dotted)
+                continue
+            if is_awaited:
                 continue
             if target is not None and target != key and not self.functions[target].yields and not handed_on:
                 callee = self.functions[target]
@@ -581,7 +584,7 @@ class _Planner:
     def _ddl(self, function: _Function) -> list[str]:
         reader = self.p.readers[function.path]
         out = []
-        for call, dotted, _, _ in function.calls:
+        for call, dotted, _, _, _ in function.calls:
             if dotted.rpartition(".")[2] in _DDL and "metadata" in dotted:
                 bind = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "bind"), None)
                 if self.p.engine_kind(reader, bind) == "async" and _dotted(bind):
@@ -636,11 +639,25 @@ class _Planner:
         return "", {}
 
 
+def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """The nodes of a function's own body: not its decorators (they run where it is defined), not the bodies
+    of functions, lambdas and classes defined in it (their awaits are theirs)."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(function.body))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return out
+
+
 def _passed_calls(node: ast.AST) -> set[int]:
     """Calls whose result is handed to another call (`asyncio.run(main())`, `create_task(job())`): the
     coroutine object is what is wanted there, not its awaited value."""
     return {
-        id(arg) for call in ast.walk(node)
+        id(arg) for call in (_own_nodes(node) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else ast.walk(node))
         if isinstance(call, ast.Call) and (_dotted(call.func) or "").rpartition(".")[2] in _TAKE_COROUTINES
         for arg in (*call.args, *(k.value for k in call.keywords)) if isinstance(arg, ast.Call)
     }

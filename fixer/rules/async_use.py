@@ -72,6 +72,21 @@ class UseCodemod(FixerCodemod):
     def function_left(self, plan: FunctionPlan, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         return updated
 
+    # Decorators run where the function is defined, and a lambda's body is its own: neither is the plan's.
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        self.functions.append(None)
+
+    def leave_Decorator(self, original_node: cst.Decorator, updated_node: cst.Decorator) -> cst.Decorator:
+        self.functions.pop()
+        return updated_node
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.functions.append(None)
+
+    def leave_Lambda(self, original_node: cst.Lambda, updated_node: cst.Lambda) -> cst.BaseExpression:
+        self.functions.pop()
+        return updated_node
+
     @property
     def here(self) -> FunctionPlan | None:
         return self.functions[-1] if self.functions else None

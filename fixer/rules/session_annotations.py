@@ -47,6 +47,13 @@ class SessionAnnotations(SessionClassCodemod):
             return updated_node
         if dotted(annotation.annotation) not in ("Session", "orm.Session", "sqlmodel.Session"):
             return updated_node
+        safe = self._converted_here()
+        if not safe and not self.facts.unsafe_fixes:
+            self.finding(original_node, original_node, problem=f"`{updated_node.name.value}` is annotated `Session` but holds an AsyncSession",
+                         root_cause="the session comes from an async engine or factory",
+                         explanation="Annotate it as `AsyncSession` (`--unsafe-fixes` does): nothing fails today.",
+                         defects=("ENG-SA-ASYNCSESSION",), severity=Severity.LOW, safe=False)
+            return updated_node
         new = updated_node.with_changes(annotation=annotation.with_changes(annotation=cst.Name(self.async_session_name())))
         self.drop_sync_session_import()
         self.finding(
@@ -54,6 +61,17 @@ class SessionAnnotations(SessionClassCodemod):
             problem=f"`{updated_node.name.value}` is annotated `Session` but holds an AsyncSession",
             root_cause="the session comes from an async engine or factory",
             explanation="Annotate it as what it is.",
-            defects=("ENG-SA-ASYNCSESSION",), severity=Severity.LOW,
+            defects=("ENG-SA-ASYNCSESSION",), severity=Severity.LOW, safe=safe,
         )
         return new
+
+    def _converted_here(self) -> bool:
+        """The function (or, for a method, its class) is converted in this run: its annotations go with it.
+        Alone, an annotation fails nothing, and a correct project gets no diff."""
+        owner = f"{self.scope[0]}." if len(self.scope) == 2 else None  # Class.method
+        candidates = [self.here] if owner is None else [p for q, p in self.plans.items() if q.startswith(owner)]
+        return any(
+            p is not None and not p.blocked and (p.becomes_async or p.awaits or p.unawaits or p.sync_opens or p.provider
+                                                 or p.ddl_engines or p.legacy_queries or p.raw_sql)
+            for p in candidates
+        )
