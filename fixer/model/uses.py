@@ -178,22 +178,24 @@ class _Project:
             return dotted
         return f"{base}.{rest}" if rest else base
 
-    def locate(self, absolute: str) -> tuple[_ModuleReader, str] | None:
-        """The module and the name inside it an absolute dotted name means."""
+    def locate(self, absolute: str, near: str = "") -> tuple[_ModuleReader, str] | None:
+        """The module and the name inside it an absolute dotted name means; of several modules with that name
+        (a repository holding several backends, each with its `app/db.py`), the one nearest `near`'s folder."""
         parts = absolute.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:cut])
             reader = self.by_module.get(module)
             if reader is None:
-                paths = self.graph._by_name.get(module, set())
-                reader = next((self.readers[p] for p in sorted(paths) if p in self.readers), None)
+                paths = [p for p in self.graph._by_name.get(module, set()) if p in self.readers]
+                if paths:
+                    reader = self.readers[max(sorted(paths), key=lambda p: _shared_folders(p, near))]
             if reader is not None:
                 return reader, ".".join(parts[cut:])
         return None
 
     def resolve(self, reader: _ModuleReader, dotted: str, depth: int = 0) -> tuple[_ModuleReader, str] | None:
         """Follow a name to where it is defined (through re-exports)."""
-        found = self.locate(self.absolute(reader, dotted))
+        found = self.locate(self.absolute(reader, dotted), reader.path)
         if found is None or depth > 5:
             return found
         owner, name = found
@@ -637,6 +639,15 @@ class _Planner:
                 if self.p.factory_kind(reader, name) == "async":
                     return f"{reader.name}.{name}", {reader.path: name}
         return "", {}
+
+
+def _shared_folders(path: str, other: str) -> int:
+    count = 0
+    for a, b in zip(path.split("/")[:-1], other.split("/")[:-1]):
+        if a != b:
+            break
+        count += 1
+    return count
 
 
 def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:

@@ -64,8 +64,15 @@ class AsyncPropagation(AwaitingCodemod):
     RULE_NAME = "async-propagation"
     DEFECTS = ("ENG-SYNC-HANDLER", "ENG-MISSING-AWAIT")
 
+    def relevant(self, plan: FunctionPlan) -> bool:
+        return plan.becomes_async or bool(plan.blocked) or any(not self._session_call(plan, c) for c in plan.awaits)
+
+    @staticmethod
+    def _session_call(plan: FunctionPlan, callee: str) -> bool:
+        return callee.rpartition(".")[0] in plan.async_sessions
+
     def wants(self, plan: FunctionPlan, callee: str) -> bool:
-        return callee in plan.awaits and callee.rpartition(".")[0] not in plan.async_sessions
+        return callee in plan.awaits and not self._session_call(plan, callee)
 
     def describe(self, plan: FunctionPlan, callee: str, old: cst.Call, new: cst.BaseExpression) -> None:
         self.finding(

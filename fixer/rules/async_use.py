@@ -44,13 +44,22 @@ class UseCodemod(FixerCodemod):
     def planned(cls, model: ProjectModel, path: str) -> bool:
         return bool(model.uses.functions.get(path))
 
+    def relevant(self, plan: FunctionPlan) -> bool:
+        """Whether this rule has anything to do in a function with this plan (the others are not walked)."""
+        return True
+
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self.plans = self.facts.uses.functions.get(self.context.filename or "", {})
-        if not self.plans:
-            raise SkipFile("nothing planned")
+        # Top-level names (functions, classes) holding a function this rule has work in.
+        self.wanted = {qualname.split(".")[0] for qualname, plan in self.plans.items() if self.relevant(plan)}
+        if not self.wanted:
+            raise SkipFile("nothing planned for this rule")
         self.scope: list[str] = []
         self.functions: list[FunctionPlan | None] = []
         return super().transform_module_impl(tree)
+
+    def enters(self, statement: cst.BaseStatement) -> bool:
+        return isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value in self.wanted
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.scope.append(node.name.value)

@@ -57,6 +57,9 @@ class AwaitSessionCalls(AwaitingCodemod):
     RULE_NAME = "await-session-calls"
     DEFECTS = ("ENG-MISSING-AWAIT", "ENG-AWAIT-ADD")
 
+    def relevant(self, plan: FunctionPlan) -> bool:
+        return any(_on_session(plan, c) for c in (*plan.awaits, *plan.unawaits))
+
     def wants(self, plan: FunctionPlan, callee: str) -> bool:
         return callee in plan.awaits and _on_session(plan, callee)
 

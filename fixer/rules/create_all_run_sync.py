@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from fixer.model.uses import FunctionPlan
+
 from fixer.rules.async_use import UseCodemod, dotted
 
 
@@ -41,6 +43,9 @@ class CreateAllRunSync(UseCodemod):
     RULE_ID = "FX013"
     RULE_NAME = "create-all-run-sync"
     DEFECTS = ("ENG-CREATE-ALL",)
+
+    def relevant(self, plan: FunctionPlan) -> bool:
+        return bool(plan.ddl_engines)
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine

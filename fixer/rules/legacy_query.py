@@ -34,6 +34,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
+from fixer.model.uses import FunctionPlan
 from fixer.findings import Severity
 from fixer.rules.async_use import UseCodemod, dotted, in_parens
 
@@ -59,6 +60,9 @@ class LegacyQuery(UseCodemod):
     RULE_ID = "FX017"
     RULE_NAME = "legacy-query"
     DEFECTS = ("ENG-LEGACY-QUERY",)
+
+    def relevant(self, plan: FunctionPlan) -> bool:
+        return bool(plan.legacy_queries)
 
     def visit_Call(self, node: cst.Call) -> bool | None:
         self._inner = getattr(self, "_inner", set())

@@ -32,6 +32,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
+from fixer.model.uses import FunctionPlan
 from fixer.findings import Severity
 from fixer.rules.async_use import UseCodemod, dotted
 
@@ -43,6 +44,9 @@ class RawSqlText(UseCodemod):
     RULE_ID = "FX014"
     RULE_NAME = "raw-sql-text"
     DEFECTS = ("ENG-RAW-SQL",)
+
+    def relevant(self, plan: FunctionPlan) -> bool:
+        return bool(plan.raw_sql)
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         plan = self.here

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from fixer.model.uses import FunctionPlan
 from fixer.findings import Severity
 from fixer.rules.async_use import SessionClassCodemod, dotted
 
@@ -39,6 +40,9 @@ class SessionAnnotations(SessionClassCodemod):
     RULE_ID = "FX015"
     RULE_NAME = "session-annotations"
     DEFECTS = ("ENG-SA-ASYNCSESSION",)
+
+    def relevant(self, plan: FunctionPlan) -> bool:
+        return bool(plan.async_sessions)
 
     def leave_Param(self, original_node: cst.Param, updated_node: cst.Param) -> cst.Param:
         plan = self.here

@@ -52,6 +52,9 @@ class SessionDependency(OpeningCodemod):
     DEFECTS = ("ENG-GET-SESSION", "ENG-SYNC-SESSION")
     PROVIDERS = True
 
+    def relevant(self, plan: FunctionPlan) -> bool:
+        return plan.provider
+
     def opened(self, old: cst.With, new: cst.With) -> None:
         self.finding(
             old, new,

@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from fixer.model.uses import FunctionPlan
+
 from fixer.rules.async_use import OpeningCodemod
 
 
@@ -46,6 +48,9 @@ class SyncSessionOnAsyncEngine(OpeningCodemod):
     RULE_NAME = "sync-session-on-async-engine"
     DEFECTS = ("ENG-SYNC-SESSION",)
     PROVIDERS = False
+
+    def relevant(self, plan: FunctionPlan) -> bool:
+        return bool(plan.sync_opens) and not plan.provider
 
     def opened(self, old: cst.With, new: cst.With) -> None:
         self.finding(
