@@ -44,11 +44,10 @@ _ALEMBIC_OVERRIDE = re.compile(rb"set_main_option\(\s*[\"']sqlalchemy\.url")
 _CELERY_DB = re.compile(rb"db\+postgres")
 # The flow reads these too: objects read after a commit, URL helpers of the project's own.
 _FLOW_TEXT = re.compile(rb"\.commit\(|\+asyncpg|sslmode")
-# The use layer (fixer.model.uses) reads every module that names a session: its call graph crosses them.
-_SESSION_USE = re.compile(rb"[Ss]ession")
+
 # A file none of these match adds nothing to the model but its import lines: the runner need not keep it.
 FACT_PATTERNS: tuple[re.Pattern[bytes], ...] = (
-    _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE, _FLOW_TEXT, _SESSION_USE
+    _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE, _FLOW_TEXT
 )
 _NOT_RUN = (Role.LIBRARY, Role.DEAD)
 # Schemes create_async_engine takes for PostgreSQL; every other database is another rule's business.
@@ -207,7 +206,8 @@ def build(
     paths = list(paths)
     graph = ModuleGraph(imports_of.values(), entry_modules)  # type: ignore[arg-type]
     roles = graph.roles()
-    flow = database.read_python(python)
+    trees: dict = {}  # path -> ast.Module, parsed once for the flow and the use layer
+    flow = database.read_python(python, trees)
     shipped = list(flow.shipped)
     for path in paths:
         if database.is_url_file(path):
@@ -236,7 +236,7 @@ def build(
     first_party = frozenset(m.name.split(".")[0] for m in graph.modules.values() if m.name)
     plan = uses.build(
         running, roles, graph, flow.engines, active=(half_async or to_async) and has_asyncio,
-        read_text=read_text, unsafe_fixes=unsafe_fixes,
+        read_text=read_text, unsafe_fixes=unsafe_fixes, trees=trees,
     )
     return ProjectModel(
         async_db=async_db,

@@ -95,6 +95,15 @@ class _Function:
     connections: set[str] = field(default_factory=set)  # `with engine.begin() as conn`
     raw_sql: list[str] = field(default_factory=list)
     queries: list[str] = field(default_factory=list)  # sessions whose legacy `.query(...)` is called
+    own_blocked: str = ""  # what the function itself says (its decorators, its role); `blocked` adds its callers
+    analysed: bool = False  # sessions and calls read (once: a later round only adds modules)
+    _nodes: list[ast.AST] | None = None
+
+    @property
+    def nodes(self) -> list[ast.AST]:
+        if self._nodes is None:
+            self._nodes = _own_nodes(self.node)
+        return self._nodes
     blocked: str = ""
 
 
@@ -155,6 +164,7 @@ class _ModuleReader:
             function.blocked = f"`{node.name}` is called synchronously by Python itself"
         if self.role is Role.TEST and not isinstance(node, ast.AsyncFunctionDef):
             function.blocked = "a sync test: pytest calls it synchronously"
+        function.own_blocked = function.blocked
         self.functions[qualname] = function
 
 
@@ -165,6 +175,7 @@ class _Project:
         self.graph = graph
         # engine (path, name) -> kind
         self.engines = {(e.path, e.target): e.kind for e in engines if e.target and not e.sqlite}
+        self._located: dict[tuple[str, str], tuple[_ModuleReader, str] | None] = {}
 
     # -- names ---------------------------------------------------------------------------------------------------
 
@@ -181,6 +192,12 @@ class _Project:
     def locate(self, absolute: str, near: str = "") -> tuple[_ModuleReader, str] | None:
         """The module and the name inside it an absolute dotted name means; of several modules with that name
         (a repository holding several backends, each with its `app/db.py`), the one nearest `near`'s folder."""
+        key = (absolute, near.rpartition("/")[0])
+        if key not in self._located:
+            self._located[key] = self._locate(absolute, near)
+        return self._located[key]
+
+    def _locate(self, absolute: str, near: str) -> tuple[_ModuleReader, str] | None:
         parts = absolute.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:cut])
@@ -267,29 +284,46 @@ def build(
     active: bool,
     read_text: Callable[[str], str | None] = lambda _: None,
     unsafe_fixes: bool = False,
+    trees: Mapping[str, ast.Module] | None = None,
 ) -> UsePlan:
     """The plan, from the modules that name sessions and then from every module that imports one whose
     functions the plan makes async (they call them: `main.py`'s lifespan calls `init_db()`)."""
     if not active:
         return UsePlan()
     engines = list(engines)
+    engine_paths = {e.path for e in engines}
     readers: dict[str, _ModuleReader] = {}
 
-    def add(path: str, text: str | None) -> None:
-        role = roles.get(path, Role.LIVE)
-        if text is None or role in (Role.LIBRARY, Role.DEAD, Role.MIGRATION):
+    def skipped(path: str) -> bool:
+        return roles.get(path, Role.LIVE) in (Role.LIBRARY, Role.DEAD, Role.MIGRATION)
+
+    def add(path: str, text: str | None, tree: ast.Module | None = None) -> None:
+        if (text is None and tree is None) or skipped(path):
             return
+        role = roles.get(path, Role.LIVE)
         try:
-            readers[path] = _ModuleReader(path, ast.parse(text), role)
+            readers[path] = _ModuleReader(path, tree or ast.parse(text), role)  # type: ignore[arg-type]
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return
 
-    for path, source in python:
-        try:
-            add(path, source.decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            continue
-    tried = set(readers)
+    known = trees or {}
+    sources = dict(python)
+    tried: set[str] = set()
+    # The modules that make engines or name a session (create_all, execute) and import SQLAlchemy or sqlmodel, then (below) every module that
+    # imports one whose functions the plan makes async: a sync project, or a tree's third-party source,
+    # pays nothing for them.
+    for module in graph.modules.values():
+        if (module.db_use or module.path in engine_paths) and _imports_orm(module) and not skipped(module.path):
+            tried.add(module.path)
+            if module.path in known:
+                add(module.path, None, known[module.path])
+            elif module.path in sources:
+                try:
+                    add(module.path, sources[module.path].decode("utf-8-sig"))
+                except UnicodeDecodeError:
+                    continue
+            else:
+                add(module.path, read_text(module.path))
     for _ in range(5):  # each round reaches one more step of importers
         plan = _Planner(_Project(readers, graph, engines), unsafe_fixes).plan()
         async_paths = {path for path, functions in plan.functions.items() if any(
@@ -302,7 +336,8 @@ def build(
             return plan
         for path in importers:
             tried.add(path)
-            add(path, read_text(path))
+            if not skipped(path):
+                add(path, read_text(path))
     return plan
 
 
@@ -311,11 +346,14 @@ class _Planner:
         self.p = project
         self.unsafe_fixes = unsafe_fixes
         self.functions = {(f.path, f.qualname): f for r in project.readers.values() for f in r.functions.values()}
-        self.providers: dict[tuple[str, str], str | None] = {}  # generator dependencies yielding sessions
+        fresh = [f for f in self.functions.values() if not f.analysed]
         for function in self.functions.values():
+            function.blocked = function.own_blocked
+        for function in fresh:
             self._sessions(function)
-        for function in self.functions.values():
+        for function in fresh:
             self._calls(function)
+            function.analysed = True
 
     # -- sessions ------------------------------------------------------------------------------------------------
 
@@ -365,7 +403,7 @@ class _Planner:
             elif cls == "Session":
                 function.sessions[arg.arg] = None
                 function.param_sessions[arg.arg] = "Session"
-        for node in _own_nodes(function.node):
+        for node in function.nodes:
             if isinstance(node, (ast.With, ast.AsyncWith)):
                 for item in node.items:
                     kind = self._opened_kind(reader, item.context_expr)
@@ -423,16 +461,16 @@ class _Planner:
             found = self.p.resolve(reader, dotted) if dotted else None
             if found and found[1] in found[0].classes:
                 instances[arg.arg] = f"{found[0].path}::{found[1]}"
-        for node in _own_nodes(function.node):
+        for node in function.nodes:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
                 target = node.targets[0]
                 dotted = _dotted(node.value.func)
                 found = self.p.resolve(reader, dotted) if dotted else None
                 if found and found[1] in found[0].classes and isinstance(target, ast.Name):
                     instances[target.id] = f"{found[0].path}::{found[1]}"
-        passed = _passed_calls(function.node)
-        awaited = {id(n.value) for n in _own_nodes(function.node) if isinstance(n, ast.Await)}
-        for node in _own_nodes(function.node):
+        passed = _passed_calls(function.nodes)
+        awaited = {id(n.value) for n in function.nodes if isinstance(n, ast.Await)}
+        for node in function.nodes:
             if isinstance(node, ast.Call):
                 dotted = _dotted(node.func)
                 if dotted:
@@ -459,7 +497,7 @@ class _Planner:
         attributes: dict[tuple[str, str], dict[str, str]] = {}
         for key, function in functions.items():
             if function.cls and function.qualname.endswith(".__init__"):
-                for node in _own_nodes(function.node):
+                for node in function.nodes:
                     if (
                         isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Name)
                         and node.value.id in function.sessions and _dotted(node.targets[0]) is not None
@@ -641,6 +679,10 @@ class _Planner:
         return "", {}
 
 
+def _imports_orm(module) -> bool:  # noqa: ANN001 - a ModuleInfo
+    return any(name.split(".")[0] in SESSION_MODULES for name in module.imports)
+
+
 def _shared_folders(path: str, other: str) -> int:
     count = 0
     for a, b in zip(path.split("/")[:-1], other.split("/")[:-1]):
@@ -664,11 +706,11 @@ def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST
     return out
 
 
-def _passed_calls(node: ast.AST) -> set[int]:
+def _passed_calls(node: ast.AST | list[ast.AST]) -> set[int]:
     """Calls whose result is handed to another call (`asyncio.run(main())`, `create_task(job())`): the
     coroutine object is what is wanted there, not its awaited value."""
     return {
-        id(arg) for call in (_own_nodes(node) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else ast.walk(node))
+        id(arg) for call in (node if isinstance(node, list) else ast.walk(node))
         if isinstance(call, ast.Call) and (_dotted(call.func) or "").rpartition(".")[2] in _TAKE_COROUTINES
         for arg in (*call.args, *(k.value for k in call.keywords)) if isinstance(arg, ast.Call)
     }
