@@ -14,6 +14,7 @@ from fixer.rules.await_session_calls import AwaitSessionCalls
 from fixer.rules.create_all_run_sync import CreateAllRunSync
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
+from fixer.rules.lazy_relationship import LazyRelationship
 from fixer.rules.legacy_query import LegacyQuery
 from fixer.rules.raw_sql_text import RawSqlText
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
@@ -33,6 +34,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     AwaitSessionCalls,
     AsyncPropagation,
     SessionAnnotations,
+    LazyRelationship,
     AsyncImports,
     AsyncSessionmaker,
     DatabaseUrlCodemod,

@@ -47,7 +47,7 @@ class ModuleInfo:
     imports: tuple[str, ...]  # absolute dotted names this module may import, relative imports resolved
     app: bool  # builds a FastAPI application at module level
     main_guard: bool
-    db_use: bool = False  # names a session, create_all or execute (the use layer reads it when converting)
+    db_use: bool = False  # names a session, create_all, execute or a relationship (the use layer reads it)
 
 
 def module_name(path: str) -> str:
@@ -87,7 +87,7 @@ def read_module(path: str, source: bytes) -> ModuleInfo:
         # Plain byte searches first: this runs on every Python file of the tree.
         app=b"FastAPI(" in source and bool(_APP.search(source)),
         main_guard=b"__main__" in source and bool(_MAIN_GUARD.search(source)),
-        db_use=b"ession" in source or b"create_all" in source or b"execute(" in source,
+        db_use=any(word in source for word in (b"ession", b"create_all", b"execute(", b"elationship(")),
     )
 
 

@@ -53,6 +53,7 @@ class FunctionPlan:
     ddl_engines: tuple[str, ...] = ()  # `SQLModel.metadata.create_all(X)` arguments that are async engines (FX013)
     raw_sql: tuple[str, ...] = ()  # callees given a SQL string (`session.execute("SELECT 1")`) (FX014)
     legacy_queries: tuple[str, ...] = ()  # async sessions whose `.query(...)` chains end here (FX017)
+    lazy_reads: tuple[str, ...] = ()  # `x.rel` of a lazy-loaded relationship, read in async code (FX018)
     unknown_callers: tuple[str, ...] = ()  # places the function is used other than as a call the project makes
 
 
@@ -116,6 +117,7 @@ class _ModuleReader:
         self.assigned: dict[str, ast.AST] = {}  # module-level name -> value
         self.functions: dict[str, _Function] = {}
         self.classes: set[str] = set()
+        self.relationships: set[str] = set()  # lazy-loaded relationship attributes its model classes declare
         self.top_calls: set[str] = set()  # names called by module-level code (`__main__` guards too)
         package = self.name if path.endswith("__init__.py") else self.name.rpartition(".")[0]
         for node in ast.walk(tree):
@@ -141,6 +143,7 @@ class _ModuleReader:
                 self._function(statement, None)
             elif isinstance(statement, ast.ClassDef):
                 self.classes.add(statement.name)
+                self.relationships.update(_lazy_relationships(statement))
                 for item in statement.body:
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         self._function(item, statement.name)
@@ -176,6 +179,7 @@ class _Project:
         # engine (path, name) -> kind
         self.engines = {(e.path, e.target): e.kind for e in engines if e.target and not e.sqlite}
         self._located: dict[tuple[str, str], tuple[_ModuleReader, str] | None] = {}
+        self.relationships = frozenset(name for reader in readers.values() for name in reader.relationships)
 
     # -- names ---------------------------------------------------------------------------------------------------
 
@@ -646,7 +650,8 @@ class _Planner:
         async_sessions = tuple(sorted(n for n, k in kinds.items() if k == "async"))
         annotated = any(kinds.get(param) == "async" for param, source in function.param_sessions.items() if source == "Session")
         queries = sorted({base for base in function.queries if kinds.get(base) == "async"})
-        if not (awaits or unawaits or function.opens or ddl or provider or key in becomes or annotated or function.raw_sql or queries):
+        lazy = self._lazy_reads(function, kinds) if (is_async or key in becomes) else []
+        if not (awaits or unawaits or function.opens or ddl or provider or key in becomes or annotated or function.raw_sql or queries or lazy):
             return None
         blocked = ""
         if function.blocked and not is_async and (awaits or function.opens or ddl or provider):
@@ -668,7 +673,39 @@ class _Planner:
             unknown_callers=tuple(unconverted),
             raw_sql=tuple(sorted(set(function.raw_sql))),
             legacy_queries=tuple(queries) if (is_async or key in becomes) else (),
+            lazy_reads=tuple(lazy),
         )
+
+    def _lazy_reads(self, function: _Function, kinds: Mapping[str, str | None]) -> list[str]:
+        """`obj.rel` reads of lazy relationships, where `obj` came from an async session in the same function
+        (`todo = await session.get(Todo, id)`, rows of `(await session.exec(q)).all()`) and nothing there
+        loads eagerly (`selectinload`, `joinedload`): each needs a lazy load, which async code cannot do."""
+        sessions = {name for name, kind in kinds.items() if kind == "async"}
+        if not self.p.relationships or not sessions:
+            return []
+        if any(isinstance(n, ast.Call) and (_dotted(n.func) or "").rpartition(".")[2] in _EAGER for n in function.nodes):
+            return []
+
+        def from_session(value: ast.AST) -> bool:
+            return any(
+                isinstance(n, ast.Call) and (_dotted(n.func) or "").rpartition(".")[0] in sessions | loaded
+                or isinstance(n, ast.Name) and n.id in loaded
+                for n in ast.walk(value)
+            )
+
+        loaded: set[str] = set()
+        for node in function.nodes:  # in source order: a name is loaded before it is iterated over
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                if from_session(node.value):
+                    loaded.add(node.targets[0].id)
+            elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
+                if from_session(node.iter):
+                    loaded.add(node.target.id)
+        return sorted({
+            f"{node.value.id}.{node.attr}" for node in function.nodes
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr in self.p.relationships
+            and isinstance(node.value, ast.Name) and node.value.id in loaded
+        })
 
     def _factory(self) -> tuple[str, dict[str, str]]:
         """The project's own async session factory: `async_session = async_sessionmaker(...)` at module level."""
@@ -677,6 +714,25 @@ class _Planner:
                 if self.p.factory_kind(reader, name) == "async":
                     return f"{reader.name}.{name}", {reader.path: name}
         return "", {}
+
+
+_EAGER = frozenset({"selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager"})
+_EAGER_LAZY = ("selectin", "joined", "subquery", "immediate")
+
+
+def _lazy_relationships(cls: ast.ClassDef) -> set[str]:
+    """Relationship attributes of a model class that load lazily (the default)."""
+    out = set()
+    for statement in cls.body:
+        value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+        target = statement.targets[0] if isinstance(statement, ast.Assign) else getattr(statement, "target", None)
+        if not isinstance(value, ast.Call) or not isinstance(target, ast.Name):
+            continue
+        if (_dotted(value.func) or "").rpartition(".")[2] not in ("Relationship", "relationship"):
+            continue
+        if not any(lazy in ast.unparse(keyword.value) for keyword in value.keywords for lazy in _EAGER_LAZY):
+            out.add(target.id)
+    return out
 
 
 def _imports_orm(module) -> bool:  # noqa: ANN001 - a ModuleInfo

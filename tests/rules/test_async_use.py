@@ -299,3 +299,25 @@ def test_async_with_a_sync_session_class(tmp_path: Path) -> None:
             return (await session.execute(q)).scalar()
     """})
     assert "    async with AsyncSession(engine, expire_on_commit=False) as session:\n" in changed["app/db.py"]
+
+
+def test_lazy_relationship_read_in_async_code_is_reported(tmp_path: Path) -> None:
+    changed, findings = convert(tmp_path, {"app/db.py": ASYNC_DB, "app/models.py": """\
+        from sqlmodel import Field, Relationship, SQLModel
+
+
+        class Todo(SQLModel, table=True):
+            id: int | None = Field(default=None, primary_key=True)
+            owner: "User" = Relationship(back_populates="todos")
+            tags: list["Tag"] = Relationship(sa_relationship_kwargs={"lazy": "selectin"})
+    """, "app/read.py": """\
+        from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+        async def owner_email(session: AsyncSession, todo_id: int):
+            todo = await session.get(Todo, todo_id)
+            return todo.owner.email, todo.tags
+    """})
+    assert changed == {}
+    lazy = [f for f in findings if f.rule == "FX018"]
+    assert [f.problem.split("`")[1] for f in lazy] == ["todo.owner"] and not lazy[0].fixed
