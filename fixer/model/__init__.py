@@ -44,7 +44,6 @@ _ALEMBIC_OVERRIDE = re.compile(rb"set_main_option\(\s*[\"']sqlalchemy\.url")
 _CELERY_DB = re.compile(rb"db\+postgres")
 # The flow reads these too: objects read after a commit, URL helpers of the project's own.
 _FLOW_TEXT = re.compile(rb"\.commit\(|\+asyncpg|sslmode")
-
 # A file none of these match adds nothing to the model but its import lines: the runner need not keep it.
 FACT_PATTERNS: tuple[re.Pattern[bytes], ...] = (
     _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE, _FLOW_TEXT
@@ -67,7 +66,7 @@ class ProjectModel:
     has_app: bool = False  # some module builds the FastAPI app, or the project documents one: a backend
     unsafe_fixes: bool = False  # write fixes whose failing input the project does not show
     to_async: bool = False  # `--to-async`: convert an all-sync project to the asyncio layer (the migration)
-    uses: UsePlan = field(default_factory=UsePlan)  # the session-use conversion plan (FX010-FX017)
+    uses: UsePlan = field(default_factory=UsePlan)  # the session-use conversion plan (FX010-FX018)
 
     # -- modules ------------------------------------------------------------------------------------
 

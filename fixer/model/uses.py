@@ -605,8 +605,8 @@ class _Planner:
                     out.setdefault((found[0].path, found[1]), []).append(f"{reader.path} (module level: use asyncio.run)")
         return out
 
-    def _awaits(self, key, function, kinds, coroutines, becomes, providers) -> tuple[list[str], list[str], list[str]]:
-        """(callees to await, callees wrongly awaited, why) inside one function."""
+    def _awaits(self, key, function, kinds, coroutines, becomes, providers) -> tuple[list[str], list[str]]:
+        """(callees to await, callees wrongly awaited) inside one function."""
         awaits: list[str] = []
         unawaits: list[str] = []
         for call, dotted, target, handed_on, is_awaited in function.calls:
@@ -623,7 +623,7 @@ class _Planner:
                 callee = self.functions[target]
                 if target in becomes or (isinstance(callee.node, ast.AsyncFunctionDef) and not callee.yields):
                     awaits.append(dotted)
-        return sorted(set(awaits)), sorted(set(unawaits)), []
+        return sorted(set(awaits)), sorted(set(unawaits))
 
     def _ddl(self, function: _Function) -> list[str]:
         reader = self.p.readers[function.path]
@@ -636,14 +636,14 @@ class _Planner:
         return out
 
     def _needs_await(self, key, function, kinds, coroutines, becomes, providers) -> bool:
-        awaits, _, _ = self._awaits(key, function, kinds, coroutines, becomes, providers)
+        awaits, _ = self._awaits(key, function, kinds, coroutines, becomes, providers)
         return bool(
             awaits or function.opens or self._ddl(function) or (function.yields and providers.get(key) == "async")
             or any(kinds.get(base) == "async" for base in function.queries)
         )
 
     def _function_plan(self, key, function, kinds, coroutines, becomes, providers, unconverted) -> FunctionPlan | None:
-        awaits, unawaits, _ = self._awaits(key, function, kinds, coroutines, becomes, providers)
+        awaits, unawaits = self._awaits(key, function, kinds, coroutines, becomes, providers)
         ddl = self._ddl(function)
         is_async = isinstance(function.node, ast.AsyncFunctionDef)
         provider = bool(function.yields) and providers.get(key) == "async"
@@ -658,7 +658,6 @@ class _Planner:
             blocked = function.blocked
         elif not is_async and key not in becomes and (awaits or function.opens or ddl or provider):
             blocked = "it cannot become async"
-        why = tuple(a for a in awaits)
         return FunctionPlan(
             is_async=is_async,
             becomes_async=key in becomes,
@@ -667,7 +666,7 @@ class _Planner:
             unawaits=tuple(unawaits),
             async_sessions=async_sessions,
             sync_opens=tuple(sorted({o for o, _ in function.opens})) if (is_async or key in becomes) else (),
-            why=why,
+            why=tuple(awaits),
             provider=provider and (is_async or key in becomes),
             ddl_engines=tuple(sorted(set(ddl))) if (is_async or key in becomes) else (),
             unknown_callers=tuple(unconverted),
