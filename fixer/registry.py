@@ -1,6 +1,6 @@
 """The rule registry. Python codemods run in this order on one parse of each file: FX002 turns
 `create_engine` into `create_async_engine` before FX003 and FX004 look for async engines. The use-layer
-rules (FX010-FX018) decide nothing themselves (the model's plan does) and run first."""
+rules (FX010-FX019) decide nothing themselves (the model's plan does) and run first."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from fixer.rules.legacy_query import LegacyQuery
 from fixer.rules.raw_sql_text import RawSqlText
 from fixer.rules.session_annotations import SessionAnnotations
 from fixer.rules.session_dependency import SessionDependency
+from fixer.rules.shared_session import SharedSession
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 from fixer.rules.sync_session_on_async_engine import SyncSessionOnAsyncEngine
 
@@ -35,6 +36,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     AsyncPropagation,
     SessionAnnotations,
     LazyRelationship,
+    SharedSession,
     AsyncImports,
     AsyncSessionmaker,
     DatabaseUrlCodemod,

@@ -66,7 +66,7 @@ class ProjectModel:
     has_app: bool = False  # some module builds the FastAPI app, or the project documents one: a backend
     unsafe_fixes: bool = False  # write fixes whose failing input the project does not show
     to_async: bool = False  # `--to-async`: convert an all-sync project to the asyncio layer (the migration)
-    uses: UsePlan = field(default_factory=UsePlan)  # the session-use conversion plan (FX010-FX018)
+    uses: UsePlan = field(default_factory=UsePlan)  # the session-use conversion plan (FX010-FX019)
 
     # -- modules ------------------------------------------------------------------------------------
 

@@ -54,6 +54,7 @@ class FunctionPlan:
     raw_sql: tuple[str, ...] = ()  # callees given a SQL string (`session.execute("SELECT 1")`) (FX014)
     legacy_queries: tuple[str, ...] = ()  # async sessions whose `.query(...)` chains end here (FX017)
     lazy_reads: tuple[str, ...] = ()  # `x.rel` of a lazy-loaded relationship, read in async code (FX018)
+    shared_sessions: tuple[str, ...] = ()  # `asyncio.gather`/`create_task`/threads given the session (FX019)
     unknown_callers: tuple[str, ...] = ()  # places the function is used other than as a call the project makes
 
 
@@ -651,7 +652,11 @@ class _Planner:
         annotated = any(kinds.get(param) == "async" for param, source in function.param_sessions.items() if source == "Session")
         queries = sorted({base for base in function.queries if kinds.get(base) == "async"})
         lazy = self._lazy_reads(function, kinds) if (is_async or key in becomes) else []
-        if not (awaits or unawaits or function.opens or ddl or provider or key in becomes or annotated or function.raw_sql or queries or lazy):
+        shared = _shared_sessions(
+            function, {name for name, kind in kinds.items() if kind == "async"},
+            lambda dotted: self.p.absolute(self.p.readers[function.path], dotted),
+        )
+        if not (awaits or unawaits or function.opens or ddl or provider or key in becomes or annotated or function.raw_sql or queries or lazy or shared):
             return None
         blocked = ""
         if function.blocked and not is_async and (awaits or function.opens or ddl or provider):
@@ -673,6 +678,7 @@ class _Planner:
             raw_sql=tuple(sorted(set(function.raw_sql))),
             legacy_queries=tuple(queries) if (is_async or key in becomes) else (),
             lazy_reads=tuple(lazy),
+            shared_sessions=tuple(shared),
         )
 
     def _lazy_reads(self, function: _Function, kinds: Mapping[str, str | None]) -> list[str]:
@@ -732,6 +738,36 @@ def _lazy_relationships(cls: ast.ClassDef) -> set[str]:
         if not any(lazy in ast.unparse(keyword.value) for keyword in value.keywords for lazy in _EAGER_LAZY):
             out.add(target.id)
     return out
+
+
+# Where one call runs its arguments concurrently, or on another thread.
+_CONCURRENT = frozenset({"gather", "create_task", "ensure_future", "to_thread", "run_in_executor", "submit", "Thread",
+                         "start_soon", "run_in_threadpool"})
+
+
+def _shared_sessions(function: _Function, sessions: set[str], absolute: Callable[[str], str]) -> list[str]:
+    """`asyncio.gather(a(session), b(session))`, `create_task(job(session))`, `to_thread(f, session)`: an
+    AsyncSession is not safe for concurrent use (one connection, one transaction). Only the concurrency
+    libraries' own functions count (`TaskService.create_task` is a todo app's method)."""
+    out = []
+    for node in function.nodes:
+        callee = _dotted(node.func) if isinstance(node, ast.Call) else None
+        if not callee or callee.rpartition(".")[2] not in _CONCURRENT:
+            continue
+        base = callee.rpartition(".")[0]
+        if not (absolute(callee).startswith(_CONCURRENCY_MODULES) or base.rpartition(".")[2] in _CONCURRENCY_OBJECTS):
+            continue
+        named = [n.id if isinstance(n, ast.Name) else _dotted(n) for n in ast.walk(node) if isinstance(n, (ast.Name, ast.Attribute))]
+        uses = [name for name in named if name in sessions]
+        last = (_dotted(node.func) or "").rpartition(".")[2]
+        if uses and (last != "gather" or len(uses) > 1):
+            out.append(_dotted(node.func) or last)
+    return sorted(set(out))
+
+
+_CONCURRENCY_MODULES = ("asyncio.", "anyio.", "threading.", "concurrent.futures.", "starlette.concurrency.",
+                        "fastapi.concurrency.")
+_CONCURRENCY_OBJECTS = frozenset({"loop", "tg", "task_group", "taskgroup", "executor", "pool", "nursery"})
 
 
 def _imports_orm(module) -> bool:  # noqa: ANN001 - a ModuleInfo

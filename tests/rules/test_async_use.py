@@ -321,3 +321,26 @@ def test_lazy_relationship_read_in_async_code_is_reported(tmp_path: Path) -> Non
     assert changed == {}
     lazy = [f for f in findings if f.rule == "FX018"]
     assert [f.problem.split("`")[1] for f in lazy] == ["todo.owner"] and not lazy[0].fixed
+
+
+def test_session_shared_by_concurrent_tasks_is_reported(tmp_path: Path) -> None:
+    changed, findings = convert(tmp_path, {"app/db.py": ASYNC_DB, "app/stats.py": """\
+        import asyncio
+
+        from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+        async def count(session: AsyncSession, q):
+            return (await session.exec(q)).one()
+
+
+        async def dashboard(session: AsyncSession):
+            return await asyncio.gather(count(session, 1), count(session, 2))
+
+
+        async def one_task(session: AsyncSession):
+            return await asyncio.gather(count(session, 1), asyncio.sleep(0))
+    """})
+    assert changed == {}
+    shared = [f for f in findings if f.rule == "FX019"]
+    assert len(shared) == 1 and not shared[0].fixed and "asyncio.gather" in shared[0].old_code
