@@ -23,6 +23,10 @@ from fixer.verify.command import verify_after_apply, verify_command
 EXIT_CLEAN, EXIT_PENDING, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+FINISHED_INTERRUPT = "fixer: interrupted as it finished; what it said above is done."
+_SUMMARY_SAID = "fixer.summary-said"
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C once some files may have been written: says which."""
 
@@ -84,8 +88,12 @@ def _common(func):
             raise
         except KeyboardInterrupt as interrupt:
             # Not click's "Aborted!" and exit 1, which would read as "fixes pending".
-            said = str(interrupt) if isinstance(interrupt, Interrupted) else "nothing was written"
-            click.echo(f"fixer: interrupted; {said}.", err=True)
+            if click.get_current_context().meta.get(_SUMMARY_SAID):
+                # Past the summary (in the output options' wrapper, say): everything it reports was done.
+                click.echo(FINISHED_INTERRUPT, err=True)
+            else:
+                said = str(interrupt) if isinstance(interrupt, Interrupted) else "nothing was written"
+                click.echo(f"fixer: interrupted; {said}.", err=True)
             code = EXIT_INTERRUPTED
         except Exception as error:
             if verbose:
@@ -106,7 +114,7 @@ def run() -> None:
     try:
         main()
     except KeyboardInterrupt:
-        click.echo("fixer: interrupted as it finished; what it said above is done.", err=True)
+        click.echo(FINISHED_INTERRUPT, err=True)
         sys.exit(EXIT_INTERRUPTED)
     finally:
         if hasattr(signal, "pthread_sigmask"):
@@ -442,6 +450,8 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
         summary += f" {left} issue(s) need a person (above)."
     summary += _suppressed_note(outcome)
     say(summary)
+    if (context := click.get_current_context(silent=True)) is not None:
+        context.meta[_SUMMARY_SAID] = True
 
 
 def _suppressed_note(outcome) -> str:
