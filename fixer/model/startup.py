@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import os
+import posixpath
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from fixer import tables
+from fixer.model.database import DatabaseFlow
 from fixer.model.entrypoints import StartPoint
 
 __all__ = ["Failure", "Installed", "Prediction", "installed", "predict"]
@@ -109,17 +111,20 @@ class Installed:
         """Whether some distribution that installs provides the top-level import name (None: unknown name)."""
         dists = tables.distributions_of(import_name)
         if not dists:
-            return None
+            # Not in the tables: most distributions are named as they import (slowapi, fastapi-mail).
+            return True if canonicalize_name(import_name) in self.names else None
         return any(self.has(d) for d in dists)
 
 
-def installed(read_text: Callable[[str], str | None], paths: Iterable[str], python: str) -> Installed:
+def installed(read_text: Callable[[str], str | None], paths: Iterable[str], python: str,
+              route: Iterable[str] | None = None) -> Installed:
     """The distributions the project's dependency files install, with what those require in turn (markers
-    evaluated for CPython `python` on x86_64 Linux, the extras asked for included)."""
+    evaluated for CPython `python` on x86_64 Linux, the extras asked for included). `route`: the dependency
+    files the install reads (default: `install_route`)."""
     from fixer.model import versions as versions_model
 
-    paths = list(paths)
-    found = versions_model.collect(read_text, paths)
+    files = list(route) if route is not None else install_route(read_text, list(paths))
+    found = versions_model.collect(read_text, files)
     resolved = versions_model.resolve(found)
     env = {"python_version": python, "python_full_version": python + ".0", "platform_machine": "x86_64",
            "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
@@ -138,7 +143,12 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
         if version is None:
             newest = tables.releases(name)
             version = newest[-1] if newest else None
-        for req in (tables.requires(name, version) or []) if version is not None else []:
+        requirements = tables.requires(name, version) if version is not None else None
+        if requirements is None:
+            # Requirements not recorded: an extra is most often named after the distribution it adds
+            # (passlib[bcrypt], python-jose[cryptography]).
+            names.update(canonicalize_name(extra) for extra in extras)
+        for req in requirements or []:
             if req.marker is not None and not _holds(req.marker, env, extras):
                 continue
             other = canonicalize_name(req.name)
@@ -149,6 +159,21 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
                     chosen[other] = pick
             queue.append((other, set(req.extras)))
     return Installed(chosen, frozenset(names), bool(resolved.files))
+
+
+def install_route(read_text: Callable[[str], str | None], paths: list[str]) -> list[str]:
+    """The dependency files an install reads, as `fixer verify` (and most deploys) install: a non-empty
+    `requirements.txt` (with what it includes), else `pip install .` of the pyproject, which ignores lock files;
+    a lock file only when the Dockerfile syncs it (`uv sync`, `poetry install`, `pdm install`, `pipenv`)."""
+    from fixer.model.versions import LOCK_FILES
+
+    dockerfile = read_text("Dockerfile") if "Dockerfile" in paths else None
+    if dockerfile is not None and any(w in dockerfile for w in ("uv sync", "poetry install", "pdm install", "pipenv")):
+        return paths
+    requirements = read_text("requirements.txt") if "requirements.txt" in paths else None
+    if requirements and any(line.strip() and not line.lstrip().startswith("#") for line in requirements.splitlines()):
+        return ["requirements.txt"]
+    return [p for p in paths if posixpath.basename(p) not in LOCK_FILES and "/" not in p]
 
 
 def _holds(marker: Marker, env: dict, extras: set[str]) -> bool:
@@ -175,8 +200,10 @@ class _Module:
 
 
 class _Walk:
-    def __init__(self, backend: Path, start: StartPoint, have: Installed, project_names: set[str]) -> None:
+    def __init__(self, backend: Path, start: StartPoint, have: Installed, project_names: set[str],
+                 flow: DatabaseFlow) -> None:
         self.backend = backend
+        self.flow = flow
         self.start = start
         self.have = have
         self.project_names = project_names  # top-level names and every dotted suffix the tree defines
@@ -271,7 +298,7 @@ class _Walk:
         result = self.project_module(name, where) if not self._is_third(top) else "third"
         if result != "third":
             return result
-        if top in self.project_names and top not in sys.stdlib_module_names:
+        if top in self.project_names and top not in sys.stdlib_module_names and not self.have.provides(top):
             # A folder of the project, not on sys.path from this start: `from core.config import x` started
             # as `uvicorn src.main:app` from the backend folder.
             if not guarded:
@@ -409,6 +436,12 @@ class _Walk:
                 self.body(module, node.orelse, guarded)
                 return
             if "__name__" in test and "__main__" in test:
+                return
+            if "sqlite" in test.lower():
+                # The platform's URL is PostgreSQL: the branch that is not about SQLite runs.
+                negated = test.lstrip().startswith("not ")
+                self.body(module, node.body, guarded if negated else True)
+                self.body(module, node.orelse, True if negated else guarded)
                 return
             self.body(module, node.body, True if node.orelse else guarded)
             self.body(module, node.orelse, True)
@@ -599,7 +632,14 @@ class _Walk:
         if url is None:
             if not call.args or not self._reads_environment(call.args[0]):
                 return
+            path = self.rel(where[0])
+            site = next((e for e in self.flow.engines if e.path == path and e.line == where[1]), None)
+            if site is not None and any(step in self.flow.url_helpers for step in site.url.through):
+                return  # the project's own helper makes the URL what the engine needs, or not: not known here
             url = "postgresql://"
+            for rewrite in self.flow.rewrites:
+                if rewrite.path == path:
+                    url = url.replace(rewrite.old, rewrite.new)
         scheme = url.split("://", 1)[0]
         if not scheme.startswith("postgres") or not self.have.known:
             return
@@ -712,10 +752,12 @@ def project_python(backend: Path, paths: Iterable[str]) -> set[str]:
     return names
 
 
-def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed, paths: Iterable[str]) -> Prediction:
-    """The start `start` of the backend, walked: the project modules it imports, in order, and the failures."""
+def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed, paths: Iterable[str],
+            flow: DatabaseFlow | None = None) -> Prediction:
+    """The start `start` of the backend, walked: the project modules it imports, in order, and the failures.
+    `flow` (the model's engines and URL rewrites) says what URL reaches each engine."""
     root = Path(backend).resolve()
-    walk = _Walk(root, start, have, project_python(root, paths))
+    walk = _Walk(root, start, have, project_python(root, paths), flow or DatabaseFlow())
     entry = walk.run_dir / "__fixer_start__.py"
     result = walk.import_name(start.module, (entry, 1), guarded=False)
     if isinstance(result, _Module) and result.file is not None and start.attr not in result.defined \
