@@ -11,6 +11,7 @@ from fixer.rules.async_imports import AsyncImports
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
+from fixer.rules.startup_checks import STARTUP_RULES
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 
 PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
@@ -20,7 +21,9 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     RuntimeUrlNormaliser,
     SyncDriverUrlCodemod,
 )
-TEXT_RULES: tuple[type[TextRule], ...] = (AsyncDriverDependency, DatabaseUrlTextRule, SyncDriverUrlTextRule)
+TEXT_RULES: tuple[type[TextRule], ...] = (
+    AsyncDriverDependency, DatabaseUrlTextRule, SyncDriverUrlTextRule, *STARTUP_RULES
+)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ def run(
     exclude: Sequence[tuple[Path, str]] = (),
     lines_of_fixed: bool = True,
     unsafe_fixes: bool = False,
+    entrypoint: str | None = None,
+    run_from: str | None = None,
 ) -> Run:
     """Every rule on every file under `root`. With `lines_of_fixed` false, a fixed finding may come without
     its line when finding it would cost a second print of the tree (nothing shows it then: no report, no -v)."""
@@ -65,6 +67,7 @@ def run(
     facts = project_model.build(
         candidates, modules, lambda rel: _read_text(root, rel), paths, _entry_modules(root), unsafe_fixes
     )
+    facts = _with_startup(root, paths, facts, entrypoint, run_from)
 
     tasks = parse_tasks(candidates, codemods, facts)
     progress = progress_factory(len(tasks)) if progress_factory else None
@@ -78,8 +81,33 @@ def run(
     for rule in text_rules:
         for rel, finding in rule.missing(facts):
             results.append(FileResult(path=rel, old=b"", new=b"", findings=[finding]))
+    results = settle_startup(results)
     results.sort(key=lambda r: r.path)
     return Run(results=results, files_scanned=len(python) + text_files_read, facts=facts)
+
+
+def _with_startup(root: Path, paths: list[str], facts: ProjectModel, entrypoint: str | None,
+                  run_from: str | None) -> ProjectModel:
+    """The model with what starting the server does (`fixer.model.startup`), when the tree is a backend."""
+    import dataclasses
+
+    from fixer.model import startup
+
+    if not (facts.has_app or entrypoint):
+        return facts
+    try:
+        found = startup.analyse(root, paths, lambda rel: _read_text(root, rel), facts.flow, entrypoint, run_from)
+    except (OSError, RecursionError, ValueError):  # the prediction is a report; it never costs the fixes
+        return facts
+    return dataclasses.replace(facts, startup=found)
+
+
+def settle_startup(results: list[FileResult]) -> list[FileResult]:
+    """A predicted startup failure whose fixing rule fixed something in this run is fixed by that rule; the
+    report-only ones stay for a person. Findings of a file also fixed are merged into its result."""
+    from fixer.rules.startup_checks import settle
+
+    return settle(results)
 
 
 @contextmanager

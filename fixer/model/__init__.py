@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 
 from fixer.model.database import QUERY_CUT, DatabaseFlow, EngineSite, ShippedUrl
 from fixer.model.modules import Role
+from fixer.model.startup import Startup
 from fixer.model.versions import Versions
 
 __all__ = ["FACT_PATTERNS", "ProjectModel", "Role", "build"]
@@ -64,6 +65,9 @@ class ProjectModel:
     alembic_ini_url_unused: bool = False  # env.py sets sqlalchemy.url itself
     has_app: bool = False  # some module builds the FastAPI app, or the project documents one: a backend
     unsafe_fixes: bool = False  # write fixes whose failing input the project does not show
+    # What starting the server does: each documented start walked, failures predicted in order (the runner
+    # fills it once the rest of the model is built: `fixer.model.startup.analyse`).
+    startup: Startup = field(default_factory=Startup)
 
     # -- modules ------------------------------------------------------------------------------------
 

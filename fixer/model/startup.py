@@ -21,6 +21,7 @@ without defaults) are named as requirements, not failures.
 from __future__ import annotations
 
 import ast
+import re
 import os
 import posixpath
 import sys
@@ -37,7 +38,7 @@ from fixer import tables
 from fixer.model.database import DatabaseFlow
 from fixer.model.entrypoints import StartPoint
 
-__all__ = ["Failure", "Installed", "Prediction", "installed", "predict"]
+__all__ = ["Failure", "Installed", "Prediction", "Startup", "analyse", "installed", "predict"]
 
 # The rules that fix each family (the issue assigns FX020-FX025; FX001/FX004/FX005 are the driver/URL rules).
 FIXED_BY = {
@@ -780,8 +781,6 @@ def _entry_relative(failure: Failure, walk: _Walk) -> Failure:
 def project_python_version(read_text: Callable[[str], str | None], paths: Iterable[str]) -> str:
     """The CPython the project runs on: `.python-version`, `runtime.txt`, Dockerfile `FROM python:X`,
     `requires-python` (its lowest allowed), else the one running fixer."""
-    import re
-
     paths = list(paths)
     for name, pattern in ((".python-version", r"^(3\.\d+)"), ("runtime.txt", r"python-(3\.\d+)"),
                           ("Dockerfile", r"FROM\s+(?:\S+/)?python:(3\.\d+)")):
@@ -797,3 +796,100 @@ def project_python_version(read_text: Callable[[str], str | None], paths: Iterab
                 if f"3.{minor}" in spec or f"3.{minor}.0" in spec:
                     return f"3.{minor}"
     return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The whole startup audit of a backend.
+
+
+@dataclass(frozen=True)
+class Unused:
+    """A router never included, or a table model never imported before create_all."""
+
+    path: str
+    line: int
+    name: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Startup:
+    predictions: tuple[Prediction, ...] = ()  # the first is the start fixer checks first (a deploy file's)
+    disagreement: str | None = None  # the documented starts differ
+    python: str = ""  # the CPython judged against
+    routers_unincluded: tuple[Unused, ...] = ()
+    tables_unimported: tuple[Unused, ...] = ()
+
+    @property
+    def primary(self) -> Prediction | None:
+        return self.predictions[0] if self.predictions else None
+
+
+_ROUTER = re.compile(r"^(\w+)\s*(?::[^=\n]+)?=\s*(?:fastapi\.)?APIRouter\(", re.M)
+_TABLE = re.compile(r"^class\s+(\w+)\s*\([^)]*\btable\s*=\s*True", re.M)
+_SKIP_PARTS = frozenset({"tests", "test", "alembic", "migrations", "scripts"})
+
+
+def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Callable[[str], str | None],
+            flow: DatabaseFlow | None = None, entrypoint: str | None = None, run_from: str | None = None) -> Startup:
+    """Every documented start of the backend walked (or the one --entrypoint/--run-from name), with the
+    project-wide checks that need the import order: routers never included, tables never imported."""
+    from fixer.model.entrypoints import disagreements, start_points
+
+    root = Path(backend).resolve()
+    paths = list(paths)
+    points = start_points(root, entrypoint, run_from)
+    if not points:
+        return Startup()
+    python = project_python_version(read_text, paths)
+    have = installed(read_text, paths, python)
+    predictions = tuple(predict(root, point, have, paths, flow) for point in points[:4])
+    primary = predictions[0]
+    imported = set(primary.order)
+    texts = {p: read_text(p) or "" for p in imported}
+    return Startup(
+        predictions=predictions,
+        disagreement=disagreements(list(points)),
+        python=python,
+        routers_unincluded=tuple(_routers(paths, read_text, imported, texts)),
+        tables_unimported=tuple(_tables(paths, read_text, imported, texts)),
+    )
+
+
+def _candidate(path: str) -> bool:
+    parts = path.split("/")
+    return path.endswith(".py") and not (_SKIP_PARTS & set(parts[:-1])) and not parts[-1].startswith("test_")
+
+
+def _routers(paths: list[str], read_text, imported: set[str], texts: dict[str, str]) -> Iterable[Unused]:
+    includes = " ".join(t[t.find("include_router("):] for t in texts.values() if "include_router(" in t)
+    calls = re.findall(r"include_router\(\s*([\w.]+)", includes)
+    for path in paths:
+        if not _candidate(path):
+            continue
+        text = read_text(path) if path not in texts else texts[path]
+        if not text or "APIRouter(" not in text:
+            continue
+        stem = posixpath.basename(path)[:-3] if not path.endswith("__init__.py") else posixpath.basename(posixpath.dirname(path))
+        for match in _ROUTER.finditer(text):
+            name = match.group(1)
+            line = text.count("\n", 0, match.start()) + 1
+            if path not in imported:
+                yield Unused(path, line, name, "the app never imports this module, so its routes never exist")
+            elif not any(c == name or c.endswith("." + name) or c.startswith(stem) or stem in c or name in c
+                         for c in calls) and f"{name}.include_router(" not in text:
+                yield Unused(path, line, name, "no include_router() call of the imported modules names it")
+
+
+def _tables(paths: list[str], read_text, imported: set[str], texts: dict[str, str]) -> Iterable[Unused]:
+    if not any("create_all" in t for t in texts.values()):
+        return
+    for path in paths:
+        if not _candidate(path) or path in imported:
+            continue
+        text = read_text(path)
+        if not text or "table" not in text:
+            continue
+        for match in _TABLE.finditer(text):
+            yield Unused(path, text.count("\n", 0, match.start()) + 1, match.group(1),
+                         "the app never imports this module before create_all(), so the table is never created")
