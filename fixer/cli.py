@@ -41,6 +41,10 @@ def _common(func):
         "--unsafe-fixes", is_flag=True,
         help="Also make fixes whose failing input the project does not show (e.g. a URL only a platform injects).",
     )
+    @click.option("--entrypoint", metavar="MODULE:ATTR", default=None,
+                  help="The app as the server imports it [default: from README, Dockerfile, Procfile, compose, ...].")
+    @click.option("--run-from", "run_from", metavar="DIR", default=None,
+                  help="The folder the server is started in [default: the one the start command implies].")
     @functools.wraps(func)
     def wrapper(**kwargs):
         verbose = kwargs["verbose"]
@@ -89,11 +93,12 @@ def main() -> None:
 @click.option("--plan", "plan_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the plan (each file's hashes and findings) that `apply --plan` holds to.")
 @_common
-def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path) -> int:
+def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path, entrypoint=None,
+            run_from=None) -> int:
     """Print the fixes for PATH as a unified diff (for `git apply`); write nothing."""
     from fixer.diff import patch
 
-    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes)
+    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, entrypoint, run_from)
     if plan_path is not None:
         from fixer.plan import write_plan
 
@@ -118,7 +123,8 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
 @click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Write only if the fixes are exactly this plan's (from `dry-run --plan`); else write nothing.")
 @_common
-def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path) -> int:
+def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path, entrypoint=None,
+          run_from=None) -> int:
     """Write the fixes for PATH in place."""
     from fixer.plan import PlanError, differences, read_plan
     from fixer.write import WriteError, apply_changes, remove_stale_temps
@@ -133,7 +139,7 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
         click.echo(f"removed {stale}, a temporary file left by an interrupted fixer run", err=True)
     for original in kept:
         click.echo(f"kept {original}: what its file held before an interrupted fixer run; delete it once that file is right", err=True)
-    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes)
+    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, entrypoint, run_from)
     if plan is not None and (differ := differences(plan, path, outcome.results)):
         click.echo(f"fixer: error: the files differ from the plan: {'; '.join(differ)}; nothing was changed", err=True)
         return EXIT_ERROR
@@ -223,7 +229,7 @@ def schema_command() -> None:
     click.echo(json.dumps(report_schema(), indent=2))
 
 
-def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False):
+def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False, entrypoint=None, run_from=None):
     from fixer import runner
     from fixer.config import ConfigError, load
     from fixer.registry import UnknownRule
@@ -249,6 +255,8 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         progress_factory=_progress_bar if sys.stderr.isatty() else None,
         lines_of_fixed=verbose or report_path is not None,
         unsafe_fixes=unsafe_fixes,
+        entrypoint=_entrypoint(entrypoint),
+        run_from=run_from,
     )
     if report_path is not None:
         from fixer.report import build_report, report_json
@@ -256,6 +264,35 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         report = build_report(outcome.results, outcome.files_scanned, time.perf_counter() - started)
         report_path.write_text(report_json(report), encoding="utf-8")
     return outcome
+
+
+def _entrypoint(value: str | None) -> str | None:
+    from fixer.verify.entrypoint import EntrypointError, parse_entrypoint
+
+    try:
+        return parse_entrypoint(value) if value else None
+    except EntrypointError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _startup_summary(outcome) -> None:
+    """The predicted startup, in the order a person meets the failures (stderr)."""
+    startup = outcome.facts.startup
+    prediction = startup.primary
+    if prediction is None:
+        return
+    if startup.disagreement:
+        click.echo(f"note: {startup.disagreement}", err=True)
+    head = f"Startup as {prediction.start.describe()}, CPython {startup.python}:"
+    if not prediction.failures:
+        click.echo(f"{head} imports cleanly ({len(prediction.order)} project module(s)).", err=True)
+    else:
+        click.echo(f"{head} predicted failures in order:", err=True)
+        for n, failure in enumerate(prediction.failures, start=1):
+            fix = f"fixed by {failure.fixed_by}" if failure.fixed_by else "needs a person"
+            click.echo(f"  {n}. {failure}  [{failure.path}:{failure.line}; {fix}]", err=True)
+    if prediction.required_env:
+        click.echo(f"  required environment (settings without a default): {', '.join(prediction.required_env)}", err=True)
 
 
 def _held_back(finding) -> bool:
@@ -282,6 +319,9 @@ def _unfixed(outcome) -> bool:
 
 def _summarise(outcome, applied: bool, verbose: bool) -> None:
     from fixer.urls import redact
+
+    if not applied:
+        _startup_summary(outcome)
 
     fixed = [f for r in outcome.results if r.changed for f in r.findings if f.fixed]
     changed = [r for r in outcome.results if r.changed]

@@ -164,6 +164,12 @@ def _explanation(finding: Finding) -> str:
 
 def _related(findings: list[Finding], ids: list[str]) -> list[list[str]]:
     """For each issue, the ids of the others sharing a defect ID, plus the driver <-> URL chain; in report order."""
+    startup = sorted((f.startup_order, i) for i, f in enumerate(findings) if f.startup_order is not None)
+    # Each predicted startup failure hides the next one: related to the one before and the one after it.
+    neighbours: dict[int, set[int]] = {}
+    for (_, a), (_, b) in zip(startup, startup[1:]):
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
     is_driver = [bool(DRIVER_DEFECTS.intersection(f.defects)) for f in findings]
     is_url = [any(d.startswith(URL_DEFECT_PREFIX) for d in f.defects) for f in findings]
     related: list[list[str]] = []
@@ -178,18 +184,42 @@ def _related(findings: list[Finding], ids: list[str]) -> list[list[str]]:
                     mine.intersection(other.defects)
                     or (is_driver[i] and is_url[j])
                     or (is_url[i] and is_driver[j])
+                    or j in neighbours.get(i, ())
                 )
             ]
         )
     return related
 
 
+def _startup_order(issues: list[Issue], findings: list[Finding]) -> tuple[str, str] | None:
+    """The predicted startup failures as one fix order, a failure that masks another first."""
+    ordered = sorted(
+        ((f.startup_order, issue) for f, issue in zip(findings, issues) if f.startup_order is not None),
+        key=lambda pair: pair[0],
+    )
+    if not ordered:
+        return None
+    steps = "; ".join(
+        f"{n}. {issue.id} ({issue.exact_fix.explanation.split(' (defect-catalogue')[0].rstrip('.')})"
+        for n, (_, issue) in enumerate(ordered, start=1)
+    )
+    return (
+        f"Fix the startup failures in this order (each hides the next until it is fixed): {steps}.",
+        _IMPACT[Severity.CRITICAL],
+    )
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _recommendations(issues: list[Issue], errors: list[FileResult]) -> list[tuple[str, str]]:
+def _recommendations(
+    issues: list[Issue], errors: list[FileResult], findings: list[Finding] | None = None
+) -> list[tuple[str, str]]:
     recs: list[tuple[str, str]] = []
+    order = _startup_order(issues, findings or [])
+    if order is not None:
+        recs.append(order)
 
     # One per rule that left something for a person, in the order its first such issue appears.
     unfixed: dict[str, list[Issue]] = {}
@@ -342,7 +372,7 @@ def build_report(
         recommendations=[
             Recommendation(priority=n, description=description, impact=impact)
             for n, (description, impact) in enumerate(
-                _with_verification_recs(_recommendations(issues, errors), verification), start=1
+                _with_verification_recs(_recommendations(issues, errors, findings), verification), start=1
             )
         ],
         verification=verification,

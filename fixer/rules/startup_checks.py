@@ -7,7 +7,6 @@ FX031-FX036 are the structural checks that need the import order.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import ClassVar
 
 from fixer.findings import Category, FileResult, Finding, Severity
@@ -51,7 +50,6 @@ _DEFECTS = {
     "async-driver": ("DEP-DRIVER",),
     "sync-driver": ("ENG-SYNC-DEFAULT-DRIVER",),
 }
-STARTUP_DEFECT = "STARTUP-ORDER"  # every predicted failure of one start carries it: the report relates them
 
 
 class _StartupRule(TextRule):
@@ -97,9 +95,10 @@ def _failure_finding(rule: str, failure: Failure, index: int, total: int, predic
         new_code="",
         explanation=what,
         fixed=False,
-        defects=(*_DEFECTS.get(failure.family, ()), STARTUP_DEFECT),
+        defects=_DEFECTS.get(failure.family, ()),
         line=failure.line,
         evidence=f"static walk of the imports from {start}, CPython {python}",
+        startup_order=index,
     )
 
 
@@ -450,27 +449,25 @@ STARTUP_RULES = (StartupFailure, CircularImport, RouterNeverIncluded, SysPathMis
 
 
 def settle(results: list[FileResult]) -> list[FileResult]:
-    """One result per file (a predicted failure in a file a codemod also changed joins that file's result);
-    a predicted failure whose fixing rule made a fix in this run counts as fixed by it."""
+    """One result per file (a predicted failure in a file a codemod also changed joins that file's result).
+    A predicted failure whose fixing rule made a fix in this run is left out: that rule's own finding reports
+    it, with the fix."""
     fixing = {f.rule for r in results if r.changed for f in r.findings if f.fixed}
     by_path: dict[str, FileResult] = {}
     out: list[FileResult] = []
     for result in results:
+        result.findings = [f for f in result.findings if not _fixed_elsewhere(f, fixing)]
         if result.path in by_path and not result.changed and not result.old and not result.error:
             by_path[result.path].findings.extend(result.findings)
             continue
+        if not (result.findings or result.changed or result.error or result.old):
+            continue
         by_path.setdefault(result.path, result)
         out.append(result)
-    for result in out:
-        result.findings = [_settled(f, fixing) for f in result.findings]
     return out
 
 
-def _settled(finding: Finding, fixing: set[str]) -> Finding:
-    if STARTUP_DEFECT not in finding.defects or finding.fixed:
-        return finding
-    rule = finding.explanation.partition("(")[2].partition(")")[0]
-    if rule in fixing:
-        return dataclasses.replace(finding, fixed=True, explanation=finding.explanation.replace(
-            "`fixer apply` fixes it", "Fixed in this run"))
-    return finding
+def _fixed_elsewhere(finding: Finding, fixing: set[str]) -> bool:
+    if finding.startup_order is None:
+        return False
+    return finding.explanation.partition("(")[2].partition(")")[0] in fixing
