@@ -55,6 +55,9 @@ def _rel(backend: Path, target: Path) -> str:
     return "" if rel == "." else Path(rel).as_posix()
 
 
+_CD_LINE = re.compile(r"^\s*(?:\$\s*)?cd\s+([^\s&;|]+)\s*$")
+
+
 def _read(path: Path) -> str | None:
     try:
         return read(os.fspath(path)).decode("utf-8", errors="replace")
@@ -256,9 +259,17 @@ def start_points(backend_dir: str | os.PathLike[str], entrypoint: str | None = N
                           for p in _dockerfile(backend, path, text, label)]
                 continue
             joined = re.sub(r"\\\s*\n", " ", text)
+            here = folder  # a `cd X` on a line of its own moves the commands after it, to the end of the block
             for line in joined.splitlines():
+                if line.lstrip().startswith("```"):
+                    here = folder
+                cd = _CD_LINE.match(line)
+                if cd:
+                    here = (here / cd.group(1)).resolve()
+                    continue
                 for tokens in _commands_in(line):
-                    point = _from_command(backend, folder, tokens, line, label, (label, _line_of(text, line.strip())))
+                    point = _from_command(backend, folder, tokens, line, label, (label, _line_of(text, line.strip())),
+                                          (), here)
                     if point is not None:
                         found.append(point)
         for pattern in ("docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml"):
