@@ -10,11 +10,13 @@ from fixer.rules.async_driver import AsyncDriverDependency
 from fixer.rules.async_imports import AsyncImports
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
+from fixer.rules.import_roots import ImportRoots
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
 from fixer.rules.startup_checks import STARTUP_RULES
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 
 PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
+    ImportRoots,
     AsyncImports,
     AsyncSessionmaker,
     DatabaseUrlCodemod,

@@ -164,7 +164,7 @@ def parse_tasks(
     """The files to parse, each with the codemods whose text check it passes, in registry order. Library source
     (it defines the APIs the rules fix uses of) and modules nothing imports are not a backend's running code."""
     tasks = [
-        (rel, source, [c for c in codemods if c.TRIGGER.search(source)])
+        (rel, source, [c for c in codemods if c.TRIGGER.search(source) and (model is None or c.wants(rel, model))])
         for rel, source in candidates
         if model is None or model.runs(rel)
     ]

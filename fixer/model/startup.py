@@ -84,12 +84,23 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class ImportFix:
+    """An import that cannot resolve from the start folder, and the name the module it means has from there."""
+
+    path: str
+    line: int
+    old: str  # the module as written, dots included: "core.config", ".routes"
+    new: str  # "src.core.config", "routes"
+
+
+@dataclass(frozen=True)
 class Prediction:
     start: StartPoint
     failures: tuple[Failure, ...]
     required_env: tuple[str, ...] = ()  # settings fields without default read at import: set them
     order: tuple[str, ...] = ()  # project modules in the order the start imports them (paths)
     sys_path_edits: tuple[tuple[str, int, str, bool], ...] = ()  # (file, line, folder, exists)
+    import_fixes: tuple[ImportFix, ...] = ()  # `from X import` lines to rewrite for this start (FX020)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -221,6 +232,8 @@ class _Walk:
         self.order: list[str] = []
         self.sys_path_edits: list[tuple[str, int, str, bool]] = []
         self.third_party_failed: set[str] = set()
+        self.import_fixes: list[ImportFix] = []
+        self.unresolved_at: list[tuple[Path, int]] = []  # every import that did not resolve from the start folder
 
     # -- recording
 
@@ -290,6 +303,7 @@ class _Walk:
         return name in self.project_names
 
     def unresolved(self, name: str, where: tuple[Path, int], message: str) -> None:
+        self.unresolved_at.append(where)
         self.fail(f"mod:{name}", "ModuleNotFoundError", message, where, "unresolved-import")
 
     # -- importing
@@ -483,7 +497,10 @@ class _Walk:
             target = f"{base}.{node.module}" if node.module else base
         else:
             target = node.module or ""
+        seen = len(self.unresolved_at)
         imported = self.import_name(target, where, guarded)
+        if where in self.unresolved_at[seen:] and isinstance(imported, _Module) and not node.level and node.module:
+            self.import_fixes.append(ImportFix(self.rel(module.file), node.lineno, node.module, imported.name))
         for alias in node.names:
             module.defined.add(alias.asname or alias.name)
         if imported is None:
@@ -510,6 +527,8 @@ class _Walk:
         target = folder.joinpath(*parts)
         name = self._name_for(target)
         if name:
+            if node.module:
+                self.import_fixes.append(ImportFix(self.rel(module.file), node.lineno, "." * node.level + node.module, name))
             imported = self.project_module(name, where)
             if isinstance(imported, _Module):
                 for alias in node.names:
@@ -766,7 +785,8 @@ def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed,
         walk.fail(f"attr:{start.app}", "AttributeError", f"module '{start.module}' has no attribute '{start.attr}'",
                   (result.file, 1), "missing-app", f"uvicorn: Attribute \"{start.attr}\" not found in module \"{start.module}\".")
     failures = tuple(_entry_relative(f, walk) for f in walk.failures)
-    return Prediction(start, failures, tuple(walk.required_env), tuple(walk.order), tuple(walk.sys_path_edits))
+    return Prediction(start, failures, tuple(walk.required_env), tuple(walk.order), tuple(walk.sys_path_edits),
+                      tuple(walk.import_fixes))
 
 
 def _entry_relative(failure: Failure, walk: _Walk) -> Failure:
