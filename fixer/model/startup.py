@@ -45,6 +45,7 @@ FIXED_BY = {
     "unresolved-import": "FX020",
     "relative-import": "FX020",
     "moved-name": "FX021",
+    "async-import": "FX002",
     "missing-dependency": "FX023",
     "email-validator": "FX023",
     "multipart": "FX023",
@@ -383,13 +384,19 @@ class _Walk:
                 message = message.splitlines()[0].replace("/2.0/", f"/{version.major}.{version.minor}/")
                 self.fail(f"name:{module}:{name}", f"pydantic.errors.{kind}" if dist == "pydantic" else kind,
                           message, where, "moved-name", f"{dist} {version} installs")
-            elif not self._submodule_exists(dist, version, f"{module}.{name}"):
+            elif not self._may_be_submodule(dist, version, f"{module}.{name}"):
+                family = "async-import" if dist in ("sqlalchemy", "sqlmodel") else "missing-name"
                 self.fail(f"name:{module}:{name}", "ImportError", f"cannot import name '{name}' from '{module}'",
-                          where, "missing-name", f"{dist} {version} installs; it has no `{module}.{name}`")
+                          where, family, f"{dist} {version} installs; it has no `{module}.{name}`")
 
     @staticmethod
-    def _submodule_exists(dist: str, version: Version, module: str) -> bool:
-        return bool(tables.exports(dist, version, module)) or tables.exports(dist, version, module) is None
+    def _may_be_submodule(dist: str, version: Version, module: str) -> bool:
+        """`from pkg import sub` imports a submodule the exports table need not list (classes are CamelCase)."""
+        name = module.rpartition(".")[2]
+        if not name.islower():
+            return False
+        names = tables.exports(dist, version, module)
+        return names is None or bool(names)
 
     # -- executing a module
 
@@ -882,21 +889,20 @@ def _candidate(path: str) -> bool:
 
 
 def _routers(paths: list[str], read_text, imported: set[str], texts: dict[str, str]) -> Iterable[Unused]:
-    includes = " ".join(t[t.find("include_router("):] for t in texts.values() if "include_router(" in t)
-    calls = re.findall(r"include_router\(\s*([\w.]+)", includes)
+    every = "\n".join(texts.values())
+    calls = re.findall(r"include_router\(\s*([\w.]+)", every)
     for path in paths:
         if not _candidate(path):
             continue
         text = read_text(path) if path not in texts else texts[path]
         if not text or "APIRouter(" not in text:
             continue
-        stem = posixpath.basename(path)[:-3] if not path.endswith("__init__.py") else posixpath.basename(posixpath.dirname(path))
         for match in _ROUTER.finditer(text):
             name = match.group(1)
             line = text.count("\n", 0, match.start()) + 1
             if path not in imported:
                 yield Unused(path, line, name, "the app never imports this module, so its routes never exist")
-            elif not any(c == name or c.endswith("." + name) or c.startswith(stem) or stem in c or name in c
+            elif not any(c == name or c.endswith("." + name) or re.search(rf"\b{name}\s+as\s+{c}\b", every)
                          for c in calls) and f"{name}.include_router(" not in text:
                 yield Unused(path, line, name, "no include_router() call of the imported modules names it")
 

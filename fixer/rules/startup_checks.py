@@ -43,6 +43,7 @@ _DEFECTS = {
     "relative-import": ("APP-UVICORN-PATH",),
     "circular-import": ("APP-CIRCULAR",),
     "moved-name": ("DEP-BASESETTINGS",),
+    "async-import": ("ENG-IMPORT",),
     "email-validator": ("DEP-EMAIL",),
     "multipart": ("DEP-MULTIPART",),
     "greenlet": ("ENG-GREENLET",),
