@@ -129,6 +129,10 @@ class Verification(_Model):
     max_startup_seconds: float = Field(ge=0)
     probes: list[ProbeResult] = Field(default_factory=list)
     error: str | None = Field(default=None, description="The first error, one line.")
+    predicted_error: str | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="The first error fixer's static startup walk predicted ('none': imports cleanly).",
+    )
     error_location: str | None = Field(default=None, description="FILE:LINE of the innermost frame in the backend.")
     traceback: str | None = Field(default=None, description="The first traceback in the log (or its last lines).")
     diagnosis: list[DefectMatch] = Field(default_factory=list)

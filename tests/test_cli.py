@@ -28,7 +28,7 @@ def test_version_and_help() -> None:
 def test_rules_lists_every_rule_and_explains_one() -> None:
     listing = fixer("rules").stdout.decode().splitlines()
     assert [line.split()[0] for line in listing] == [
-        "FX001", "FX002", "FX003", "FX004", "FX005", "FX030", "FX031", "FX032", "FX033", "FX034", "FX035", "FX036"
+        "FX001", "FX002", "FX003", "FX004", "FX005", "FX020", "FX030", "FX031", "FX032", "FX033", "FX034", "FX035", "FX036"
     ]
     explained = fixer("rule", "async-imports").stdout.decode()
     assert "FX002" in explained and "Before:" in explained and "After:" in explained

@@ -919,3 +919,30 @@ def _tables(paths: list[str], read_text, imported: set[str], texts: dict[str, st
         for match in _TABLE.finditer(text):
             yield Unused(path, text.count("\n", 0, match.start()) + 1, match.group(1),
                          "the app never imports this module before create_all(), so the table is never created")
+
+
+def predicted_first_error(backend: str | os.PathLike[str], entrypoint: str | None = None,
+                          app_dir: str | None = None) -> str:
+    """The first failure the static walk predicts for starting `entrypoint` (MODULE:ATTR) from the backend folder
+    with `app_dir` first on sys.path (as `fixer verify` starts it), or "none" when it imports cleanly."""
+    from fixer.discover import discover, read
+    from fixer.model import database
+
+    root = Path(backend).resolve()
+    paths = list(discover(root, []))
+
+    def read_text(rel: str) -> str | None:
+        try:
+            return read(os.fspath(root / rel)).decode("utf-8-sig")
+        except Exception:
+            return None
+
+    flow = database.read_python((p, read(os.fspath(root / p))) for p in paths if p.endswith(".py"))
+    found = analyse(root, paths, read_text, flow, entrypoint, None)
+    prediction = found.primary
+    if prediction is None:
+        return "none"
+    if app_dir:
+        start = StartPoint(prediction.start.app, app_dir, (), prediction.start.source, prediction.start.command)
+        prediction = predict(root, start, installed(read_text, paths, found.python), paths, flow)
+    return str(prediction.failures[0]) if prediction.failures else "none"
