@@ -381,7 +381,7 @@ class _Walk:
             moved = tables.moved(dist, version, module, name)
             if moved:
                 kind, _, message = moved.partition(": ")
-                message = message.splitlines()[0].replace("/2.0/", f"/{version.major}.{version.minor}/")
+                message = _moved_message(message.splitlines()[0], version)
                 self.fail(f"name:{module}:{name}", f"pydantic.errors.{kind}" if dist == "pydantic" else kind,
                           message, where, "moved-name", f"{dist} {version} installs")
             elif not self._may_be_submodule(dist, version, f"{module}.{name}"):
@@ -706,6 +706,15 @@ class _Walk:
         if not (self.run_dir / directory.value).is_dir():
             self.fail(f"dir:{directory.value}", "RuntimeError", f"Directory '{directory.value}' does not exist", where,
                       "static-dir", f"StaticFiles checks its directory relative to the start folder ({self.start.run_from or '.'}/)")
+
+
+def _moved_message(message: str, version: Version) -> str:
+    """The table's message (recorded once, from pydantic 2.0) as `version` prints it: pydantic puts its own
+    major.minor in the docs URL, and from 2.14 the docs live under pydantic.dev/docs/validation/. (The tables
+    keep one message per name: tools/gen_tables.py should record it per version.)"""
+    short = f"{version.major}.{version.minor}"
+    docs = "https://pydantic.dev/docs/validation/" if version >= Version("2.14") else "https://docs.pydantic.dev/"
+    return message.replace("https://docs.pydantic.dev/2.0/", f"{docs}{short}/")
 
 
 def where_of(module: _Module, node: ast.AST) -> tuple[Path, int]:
