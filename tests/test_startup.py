@@ -196,3 +196,17 @@ def test_entrypoint_and_run_from_override(tmp_path: Path) -> None:
                    "--run-from", FIXTURES / "correct-start-folder" / "broken")
     assert "No module named 'core'" in result.stderr.decode()
     assert fixer("dry-run", FIXTURES / "correct-start-folder" / "broken", "--entrypoint", "nope").returncode == 2
+
+
+def test_a_settings_validator_that_rejects_the_platform_url(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": R1 + "pydantic-settings\n",
+        "config.py": "from pydantic import field_validator\nfrom pydantic_settings import BaseSettings\n"
+                     "class Settings(BaseSettings):\n    database_url: str = 'sqlite+aiosqlite://'\n"
+                     "    @field_validator('database_url')\n    @classmethod\n    def check(cls, v):\n"
+                     "        if not v.startswith(('postgresql+asyncpg://', 'sqlite+aiosqlite://')):\n"
+                     "            raise ValueError('DATABASE_URL must use asyncpg')\n        return v\n"
+                     "settings = Settings()\n",
+        "main.py": "from config import settings\napp = 1\n",
+    })
+    assert failures(root) == ["pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings"]

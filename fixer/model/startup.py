@@ -210,6 +210,7 @@ class _Module:
     open_names: bool = False  # a star import of unknown content, a module __getattr__, globals() writes
     done: bool = False
     settings_classes: dict[str, list[str]] = field(default_factory=dict)  # class -> required fields
+    url_validators: set[str] = field(default_factory=set)  # settings classes whose validator rejects postgresql://
 
 
 class _Walk:
@@ -598,6 +599,8 @@ class _Walk:
         if bases & ({"BaseSettings"} | known):
             inherited = [f for b in bases & known for f in module.settings_classes[b]]
             module.settings_classes[node.name] = inherited + fields
+            if _rejects_plain_url(node):
+                module.url_validators.add(node.name)
 
     def email(self, where: tuple[Path, int]) -> None:
         if self.have.known and self.have.provides("email_validator") is False:
@@ -634,12 +637,23 @@ class _Walk:
                 for name in module.settings_classes[func]:
                     if name not in self.required_env:
                         self.required_env.append(name)
+                if func in module.url_validators and not guarded:
+                    self.settings_rejects_url(func, where)
             elif func.rpartition(".")[2] in ("create_engine", "create_async_engine") and not guarded:
                 self.engine(node, func.endswith("create_async_engine"), where)
             elif func.rpartition(".")[2] == "StaticFiles" and not guarded:
                 self.static_files(node, where)
             elif func == "globals":
                 module.open_names = True
+
+    def settings_rejects_url(self, name: str, where: tuple[Path, int]) -> None:
+        pydantic = self.have.version("pydantic")
+        if pydantic is None:
+            return
+        kind = "pydantic_core._pydantic_core.ValidationError" if pydantic.major >= 2 else \
+            "pydantic.error_wrappers.ValidationError"
+        self.fail(f"validator:{name}", kind, f"1 validation error for {name}", where, "settings-url",
+                  "a validator of the settings class rejects the plain postgresql:// URL hosting platforms give")
 
     def path_edit(self, module: _Module, call: ast.Call, where: tuple[Path, int], insert: bool) -> None:
         folder = _path_value(call.args[-1], module.file, self.run_dir)
@@ -719,6 +733,21 @@ def _moved_message(message: str, version: Version) -> str:
 
 def where_of(module: _Module, node: ast.AST) -> tuple[Path, int]:
     return module.file, getattr(node, "lineno", 1)
+
+
+def _rejects_plain_url(node: ast.ClassDef) -> bool:
+    """A field validator of a URL field that raises unless the URL names an async driver (`+asyncpg`)."""
+    for item in node.body:
+        if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        decorators = " ".join(ast.unparse(d) for d in item.decorator_list)
+        if "validator" not in decorators or not any(w in decorators.lower() for w in ("url", "dsn", "uri")):
+            continue
+        body = ast.unparse(item)
+        returns_rewritten = any(isinstance(n, ast.Call) and ast.unparse(n.func).endswith("replace") for n in ast.walk(item))
+        if "raise" in body and "+asyncpg" in body and not returns_rewritten:
+            return True
+    return False
 
 
 def _literal_url(call: ast.Call) -> str | None:

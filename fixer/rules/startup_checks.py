@@ -35,6 +35,7 @@ _CATEGORY = {
     "sync-driver": Category.DATABASE,
     "async-driver-url": Category.DATABASE,
     "static-dir": Category.CONFIG,
+    "settings-url": Category.CONFIG,
     "start-command": Category.ENTRYPOINT,
     "missing-app": Category.ENTRYPOINT,
 }
@@ -77,6 +78,9 @@ def _failure_finding(rule: str, failure: Failure, index: int, total: int, predic
                 "import into the function that needs it, or use `TYPE_CHECKING` imports with string annotations.")
     elif failure.family == "missing-name":
         what = "Import the name from the module that defines it, or define it there."
+    elif failure.family == "settings-url":
+        what = ("Set DATABASE_URL to the postgresql+asyncpg:// form on the platform, or make the validator turn "
+                "postgresql:// into it instead of raising.")
     elif failure.family == "static-dir":
         what = "Create the folder (with a .gitkeep) or pass `check_dir=False`, or mount it relative to the module file."
     elif failure.family in ("start-command", "missing-app"):
