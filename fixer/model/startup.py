@@ -214,13 +214,15 @@ class _Module:
 
 
 class _Walk:
-    def __init__(self, backend: Path, start: StartPoint, have: Installed, project_names: set[str],
+    def __init__(self, backend: Path, start: StartPoint, have: Installed, paths: Iterable[str],
                  flow: DatabaseFlow) -> None:
         self.backend = backend
+        # Each module of the tree as a path without `.py` (a package as its folder): what an import may mean.
+        self.module_paths = sorted({p[:-3].removesuffix("/__init__") for p in paths if p.endswith(".py")})
         self.flow = flow
         self.start = start
         self.have = have
-        self.project_names = project_names  # top-level names and every dotted suffix the tree defines
+        self.project_names = project_python(paths)  # every dotted name (and suffix) the tree's modules could have
         run_dir = (backend / start.run_from).resolve()
         self.run_dir = run_dir
         self.sys_path: list[Path] = [run_dir] + [(backend / p).resolve() for p in start.pythonpath]
@@ -270,23 +272,23 @@ class _Walk:
             return None, portions
         return None
 
-    def project_module(self, name: str, where: tuple[Path, int]) -> _Module | str | None:
+    def project_module(self, name: str, where: tuple[Path, int], guarded: bool = False) -> _Module | str | None:
         """Import `name` (every parent first). The module, "third" for one not in the project, None when the
-        import fails (recorded)."""
+        import fails (recorded unless `guarded`)."""
         if name in self.modules:
             return self.modules[name]
         parent_name, _, _ = name.rpartition(".")
         if parent_name:
-            parent = self.project_module(parent_name, where)
+            parent = self.project_module(parent_name, where, guarded)
             if parent is None or parent == "third":
                 return parent
-            if parent.search is None:
-                self.unresolved(name, where, f"No module named '{name}'; '{parent_name}' is not a package")
-                return None
-            found = self._find_in(name, parent.search)
+            found = self._find_in(name, parent.search) if parent.search is not None else None
             if found is None:
-                self.fail(f"mod:{name}", "ModuleNotFoundError", f"No module named '{name}'", where,
-                          "missing-project-module" if not self._elsewhere(name) else "unresolved-import")
+                if not guarded:
+                    message = f"No module named '{name}'" + (
+                        f"; '{parent_name}' is not a package" if parent.search is None else "")
+                    self.fail(f"mod:{name}", "ModuleNotFoundError", message, where, "missing-module",
+                              f"the project has no module `{name}`")
                 return None
         else:
             found = self._find_in(name, self.sys_path)
@@ -301,9 +303,6 @@ class _Walk:
             module.done = True
         return module
 
-    def _elsewhere(self, name: str) -> bool:
-        return name in self.project_names
-
     def unresolved(self, name: str, where: tuple[Path, int], message: str) -> None:
         self.unresolved_at.append(where)
         self.fail(f"mod:{name}", "ModuleNotFoundError", message, where, "unresolved-import")
@@ -312,7 +311,7 @@ class _Walk:
 
     def import_name(self, name: str, where: tuple[Path, int], guarded: bool) -> _Module | str | None:
         top = name.split(".")[0]
-        result = self.project_module(name, where) if not self._is_third(top) else "third"
+        result = self.project_module(name, where, guarded) if not self._is_third(top) else "third"
         if result != "third":
             return result
         if top in self.project_names and top not in sys.stdlib_module_names and not self.have.provides(top):
@@ -326,17 +325,12 @@ class _Walk:
         return "third"
 
     def _recover(self, name: str, where: tuple[Path, int]) -> _Module | None:
-        """Go on as the fixed import would: the tree's module `name` names, by the name it has from here."""
-        parts = name.split(".")
-        candidates = sorted(
-            (p for p in self.backend.rglob(parts[-1] + ".py") if p.parent.parts[-(len(parts) - 1):] == tuple(parts[:-1])
-             or len(parts) == 1),
-            key=lambda p: len(p.parts),
-        ) if "/." not in str(self.backend) else []
+        """Go on as the fixed import would: the tree's module `name` names, by the name it has from here (the
+        nearest to the start folder when several modules end so)."""
+        wanted = "/" + name.replace(".", "/")
+        candidates = sorted((m for m in self.module_paths if ("/" + m).endswith(wanted)), key=lambda m: m.count("/"))
         for candidate in candidates:
-            if any(part in (".venv", "venv", "site-packages", "node_modules") for part in candidate.parts):
-                continue
-            dotted = self._name_for(candidate.with_suffix(""))
+            dotted = self._name_for(self.backend / candidate)
             if dotted and dotted not in self.stack:
                 result = self.project_module(dotted, where)
                 return result if isinstance(result, _Module) else None
@@ -802,7 +796,7 @@ def _path_value(node: ast.expr, file: Path | None, cwd: Path) -> Path | None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def project_python(backend: Path, paths: Iterable[str]) -> set[str]:
+def project_python(paths: Iterable[str]) -> set[str]:
     """Every dotted name (and each dotted suffix) the tree's modules could be imported as."""
     names: set[str] = set()
     for path in paths:
@@ -822,7 +816,7 @@ def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed,
     """The start `start` of the backend, walked: the project modules it imports, in order, and the failures.
     `flow` (the model's engines and URL rewrites) says what URL reaches each engine."""
     root = Path(backend).resolve()
-    walk = _Walk(root, start, have, project_python(root, paths), flow or DatabaseFlow())
+    walk = _Walk(root, start, have, list(paths), flow or DatabaseFlow())
     entry = walk.run_dir / "__fixer_start__.py"
     result = walk.import_name(start.module, (entry, 1), guarded=False)
     if isinstance(result, _Module) and result.file is not None and start.attr not in result.defined \
