@@ -371,7 +371,7 @@ class _Walk:
         if not exported:
             return
         for name in names:
-            if name in exported:
+            if name in exported or name.startswith("_"):  # the tables record public names only
                 continue
             moved = tables.moved(dist, version, module, name)
             if moved:
