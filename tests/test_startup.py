@@ -81,7 +81,7 @@ def test_overrides_name_the_one_start(tmp_path: Path) -> None:
             "ImportError: cannot import name 'User' from partially initialized module 'app.models.user' "
             "(most likely due to a circular import)"]),
         ("email-validator", ["ImportError: email-validator is not installed, run `pip install 'pydantic[email]'`"]),
-        ("multipart", ['RuntimeError: Form data requires "python-multipart" to be installed. ']),
+        ("multipart", ['RuntimeError: Form data requires "python-multipart" to be installed.']),
         ("static-dir", ["RuntimeError: Directory 'uploads' does not exist"]),
         ("correct-pydantic1", []),
         ("correct-start-folder", []),

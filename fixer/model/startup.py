@@ -58,7 +58,7 @@ _GREENLET_ERROR = (
     "The SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed.  In order to ensure "
     "this dependency is available, use the 'sqlalchemy[asyncio]' install target:  'pip install sqlalchemy[asyncio]'"
 )
-_MULTIPART_ERROR = 'Form data requires "python-multipart" to be installed. '
+_MULTIPART_ERROR = 'Form data requires "python-multipart" to be installed.'  # first line, as logs show it
 _EMAIL_ERROR = "email-validator is not installed, run `pip install 'pydantic[email]'`"
 _FORM_NAMES = frozenset({"Form", "File", "UploadFile", "OAuth2PasswordRequestForm", "OAuth2PasswordRequestFormStrict"})
 _ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "api_route", "websocket", "options", "head"})
