@@ -626,6 +626,27 @@ def table(results: list[Result]) -> str:
     return head + "\n".join(rows) + "\n" + foot
 
 
+def repredict(rows: list[Row], out: Path, work: Path) -> int:
+    """The prediction column again, against the real first errors the last run recorded."""
+    js = out / "realworld.json"
+    previous = {d["name"]: Result(**d) for d in json.loads(js.read_text())}
+    ordered = []
+    for row in rows:
+        res = previous.get(row.short_name)
+        if res is None:
+            continue
+        try:
+            res.predicted = predict_first_error(row, work / row.short_name / "orig")
+        except Exception as exc:  # noqa: BLE001
+            res.predicted = f"prediction failed: {exc!r}"
+        ordered.append(res)
+    md = table(ordered)
+    (out / "realworld.md").write_text(md)
+    js.write_text(json.dumps([asdict(r) for r in ordered], indent=2))
+    print(md)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tsv", type=Path, default=HERE / "realworld.tsv")
@@ -638,6 +659,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated short names")
     ap.add_argument("--skip-import", action="store_true", help="dry-run and apply only")
     ap.add_argument("--before-only", action="store_true", help="import check of the unfixed tree only (with the prediction)")
+    ap.add_argument("--repredict", action="store_true",
+                    help="recompute only the predicted-first-error column of the last results (snapshots kept in --work)")
     ap.add_argument("--jobs", type=int, default=2, help="installs at once (default 2)")
     ap.add_argument("--unsafe-fixes", action="store_true", help="run fixer with --unsafe-fixes")
     a = ap.parse_args(argv)
@@ -646,6 +669,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.mirrors is None:
         ap.error("--mirrors DIR or $FIXER_RW_MIRRORS is required")
     rows = read_tsv(a.tsv)
+    if a.repredict:
+        return repredict(rows, a.out, a.work.resolve())
     if a.only:
         wanted = set(a.only.split(","))
         rows = [r for r in rows if r.short_name in wanted]
