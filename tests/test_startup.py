@@ -210,3 +210,21 @@ def test_a_settings_validator_that_rejects_the_platform_url(tmp_path: Path) -> N
         "main.py": "from config import settings\napp = 1\n",
     })
     assert failures(root) == ["pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings"]
+
+
+def test_what_unrecorded_packages_pull_in_is_read_from_the_lock_graph(tmp_path: Path) -> None:
+    lock = (
+        'version = 1\n[[package]]\nname = "uvicorn"\nversion = "0.34.0"\ndependencies = [{ name = "click" }]\n'
+        '[package.optional-dependencies]\nstandard = [{ name = "pyyaml" }]\n'
+        '[[package]]\nname = "pyyaml"\nversion = "6.0.2"\n[[package]]\nname = "click"\nversion = "8.1.8"\n'
+        '[[package]]\nname = "pre-commit"\nversion = "4.2.0"\ndependencies = [{ name = "pyyaml" }]\n'
+    )
+    files = {
+        "README.md": "uvicorn main:app\n", "uv.lock": lock,
+        "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["fastapi", "uvicorn[standard]"]\n',
+        "main.py": "import yaml\napp = 1\n",
+    }
+    assert failures(write(tmp_path / "a", files)) == []
+    # without the extra, only a dev tool of the lock pulls PyYAML in: `pip install .` does not install it
+    files["pyproject.toml"] = files["pyproject.toml"].replace("uvicorn[standard]", "uvicorn")
+    assert failures(write(tmp_path / "b", files)) == ["ModuleNotFoundError: No module named 'yaml'"]

@@ -136,7 +136,8 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
     files the install reads (default: `install_route`)."""
     from fixer.model import versions as versions_model
 
-    files = list(route) if route is not None else install_route(read_text, list(paths))
+    paths = list(paths)
+    files = list(route) if route is not None else install_route(read_text, paths)
     found = versions_model.collect(read_text, files)
     resolved = versions_model.resolve(found)
     env = {"python_version": python, "python_full_version": python + ".0", "platform_machine": "x86_64",
@@ -146,12 +147,14 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
     names: set[str] = set(resolved.declared) | set(chosen) | set(resolved.locked)
     queue = [(n, found.extras.get(n, set())) for n in sorted(names)]
     seen: set[tuple[str, frozenset[str]]] = set()
+    asked: dict[str, set[str]] = {}  # the extras each distribution is installed with
     while queue:
         name, extras = queue.pop()
         key = (name, frozenset(extras))
         if key in seen:
             continue
         seen.add(key)
+        asked.setdefault(name, set()).update(extras)
         version = chosen.get(name)
         if version is None:
             newest = tables.releases(name)
@@ -171,7 +174,63 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
                 if pick is not None:
                     chosen[other] = pick
             queue.append((other, set(req.extras)))
+    if "pyproject.toml" in files:
+        # `pip install .` ignores the lock's versions, but the lock's graph says what packages the tables do not
+        # record depend on (PyYAML under some framework); the recorded ones are the tables' to answer.
+        names |= _lock_closure(read_text, paths, asked,
+                               lambda name: name in chosen and tables.requires(name, chosen[name]) is not None)
     return Installed(chosen, frozenset(names), bool(resolved.files))
+
+
+def _lock_edges(items) -> list[tuple[str, set[str]]]:
+    """A lock file's dependency list (uv: `{name, extra}` tables; poetry: `name = spec` or `"name (spec)"`)."""
+    edges = []
+    for item in items if isinstance(items, list) else list(items):
+        if isinstance(item, dict):
+            edges.append((canonicalize_name(item["name"]), set(item.get("extra", []))))
+        elif isinstance(item, str) and item.strip():
+            edges.append((canonicalize_name(item.split()[0]), set()))
+    return edges
+
+
+def _lock_closure(read_text: Callable[[str], str | None], paths: list[str], start: dict[str, set[str]],
+                  recorded: Callable[[str], bool]) -> set[str]:
+    """What the packages in `start` (name -> extras) pull in by uv.lock's or poetry.lock's dependency graph, not
+    following the packages `recorded` says the tables know."""
+    from fixer.config import read_toml
+
+    graph: dict[str, list[tuple[str, set[str]]]] = {}  # name -> (dependency, its extras)
+    extras: dict[tuple[str, str], list[tuple[str, set[str]]]] = {}
+    for lock in ("uv.lock", "poetry.lock"):
+        text = read_text(lock) if lock in paths else None
+        if not text:
+            continue
+        try:
+            packages = read_toml(text).get("package", [])
+        except Exception:
+            continue
+        for package in packages:
+            if not isinstance(package, dict) or "name" not in package:
+                continue
+            name = canonicalize_name(package["name"])
+            graph[name] = _lock_edges(package.get("dependencies", []))
+            for extra, items in (package.get("optional-dependencies") or package.get("extras") or {}).items():
+                extras[(name, canonicalize_name(extra))] = _lock_edges(items)
+    out: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    queue = [(name, {""} | set(wanted)) for name, wanted in start.items()]
+    while queue:
+        name, wanted = queue.pop()
+        out.add(name)
+        if recorded(name):
+            continue
+        for extra in wanted:
+            if (name, extra) in seen:
+                continue
+            seen.add((name, extra))
+            edges = graph.get(name, []) if extra == "" else extras.get((name, canonicalize_name(extra)), [])
+            queue.extend((dep, {""} | dep_extras) for dep, dep_extras in edges)
+    return out
 
 
 def install_route(read_text: Callable[[str], str | None], paths: list[str]) -> list[str]:
