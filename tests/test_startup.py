@@ -228,3 +228,18 @@ def test_what_unrecorded_packages_pull_in_is_read_from_the_lock_graph(tmp_path: 
     # without the extra, only a dev tool of the lock pulls PyYAML in: `pip install .` does not install it
     files["pyproject.toml"] = files["pyproject.toml"].replace("uvicorn[standard]", "uvicorn")
     assert failures(write(tmp_path / "b", files)) == ["ModuleNotFoundError: No module named 'yaml'"]
+
+
+@pytest.mark.parametrize("fixture", ["unresolved-import", "relative-import", "all-at-once"])
+def test_fx020_makes_the_first_fix_the_fixture_expects(tmp_path: Path, fixture: str) -> None:
+    """fix1/ is what fixing the first failure gives: where FX020 fixes it, `fixer apply` writes exactly that
+    (a start command fixed instead is the fixture's own choice: relative-import's README)."""
+    import shutil
+
+    root = Path(shutil.copytree(FIXTURES / fixture / "broken", tmp_path / "b"))
+    assert fixer("apply", root, "--select", "FX020").returncode in (0, 1)
+    for path in (FIXTURES / fixture / "fix1").rglob("*"):
+        rel = path.relative_to(FIXTURES / fixture / "fix1")
+        if path.is_file() and rel.suffix == ".py":
+            assert (root / rel).read_text() == path.read_text(), rel
+    assert failures(root)[:1] == failures(Path(shutil.copytree(FIXTURES / fixture / "broken", tmp_path / "c")))[1:2]
