@@ -57,6 +57,8 @@ _DEFECTS = {
 class _StartupRule(TextRule):
     """Reads no file: the findings come from the model (`missing`)."""
 
+    REPORT_ONLY: ClassVar[bool] = True  # never named as the rule that fixes a defect (fixer verify's diagnosis)
+
     def applies_to(self, path: str) -> bool:
         return False
 
