@@ -878,6 +878,10 @@ def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed,
     walk = _Walk(root, start, have, list(paths), flow or DatabaseFlow())
     entry = walk.run_dir / "__fixer_start__.py"
     result = walk.import_name(start.module, (entry, 1), guarded=False)
+    if result == "third" and not walk.have.provides(start.module.split(".")[0]):
+        # Nothing of the tree, nothing installed: uvicorn says `Could not import module "main"`.
+        walk.fail(f"mod:{start.module}", "ModuleNotFoundError", f"No module named '{start.module.split('.')[0]}'",
+                  (entry, 1), "start-command")
     if isinstance(result, _Module) and result.file is not None and start.attr not in result.defined \
             and not result.open_names:
         walk.fail(f"attr:{start.app}", "AttributeError", f"module '{start.module}' has no attribute '{start.attr}'",
