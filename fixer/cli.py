@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from fixer import __version__
+from fixer.output.options import output_options, say
 from fixer.verify.command import verify_after_apply, verify_command
 
 EXIT_CLEAN, EXIT_PENDING, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -34,7 +35,8 @@ def _common(func):
     @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
     @click.option("--select", multiple=True, metavar="RULE,...", help="Only these rules (ID, ID prefix or name).")
     @click.option("--ignore", multiple=True, metavar="RULE,...", help="Skip these rules.")
-    @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the audit report (JSON) here.")
+    @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+                  help="Write the audit report (JSON) here; `-` for stdout (instead of the output).")
     @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel workers [default: all cores].")
     @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and per-file detail.")
     @click.option(
@@ -84,7 +86,7 @@ def run() -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="fixer")
+@click.version_option(__version__, "-V", "--version", prog_name="fixer")
 def main() -> None:
     """Find and fix the defects that keep a FastAPI + SQLModel backend on async SQLAlchemy from starting."""
 
@@ -93,26 +95,31 @@ def main() -> None:
 @click.option("--plan", "plan_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the plan (each file's hashes and findings) that `apply --plan` holds to.")
 @_common
+@output_options
 def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path, entrypoint=None,
             run_from=None) -> int:
     """Print the fixes for PATH as a unified diff (for `git apply`); write nothing."""
     from fixer.diff import patch
+    from fixer.output.options import colour_patch, emit
 
-    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, entrypoint, run_from)
+    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, applied=False,
+                   entrypoint=entrypoint, run_from=run_from)
     if plan_path is not None:
         from fixer.plan import write_plan
 
         write_plan(plan_path, outcome.results)
     notes: list[str] = []
-    out = sys.stdout.buffer
-    for result in outcome.results:
-        if result.changed:
-            text, held_back = patch(result, result.encoding)
-            out.write(text)
-            notes.extend(held_back)
-    out.flush()
+
+    def text(out, coloured: bool) -> None:
+        for result in outcome.results:
+            if result.changed:
+                data, held_back = patch(result, result.encoding)
+                out.write(colour_patch(data) if coloured else data)
+                notes.extend(held_back)
+
+    emit(outcome.results, path, applied=False, text=text)
     for note in notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     _summarise(outcome, applied=False, verbose=verbose)
     pending = any(r.changed for r in outcome.results) or _unfixed(outcome)
     return EXIT_PENDING if pending else EXIT_CLEAN
@@ -123,9 +130,11 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
 @click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Write only if the fixes are exactly this plan's (from `dry-run --plan`); else write nothing.")
 @_common
+@output_options(fixes_written=True)
 def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path, entrypoint=None,
           run_from=None) -> int:
     """Write the fixes for PATH in place."""
+    from fixer.output.options import emit, settings
     from fixer.plan import PlanError, differences, read_plan
     from fixer.write import WriteError, apply_changes, remove_stale_temps
 
@@ -136,19 +145,26 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
         return EXIT_ERROR
     removed, kept = remove_stale_temps(path)
     for stale in removed:
-        click.echo(f"removed {stale}, a temporary file left by an interrupted fixer run", err=True)
+        say(f"removed {stale}, a temporary file left by an interrupted fixer run")
     for original in kept:
-        click.echo(f"kept {original}: what its file held before an interrupted fixer run; delete it once that file is right", err=True)
-    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, entrypoint, run_from)
+        say(f"kept {original}: what its file held before an interrupted fixer run; delete it once that file is right")
+    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, applied=True,
+                   entrypoint=entrypoint, run_from=run_from)
     if plan is not None and (differ := differences(plan, path, outcome.results)):
         click.echo(f"fixer: error: the files differ from the plan: {'; '.join(differ)}; nothing was changed", err=True)
         return EXIT_ERROR
     changed = {r.path: r for r in outcome.results if r.changed}
     try:
         written = apply_changes(path, [(r.path, r.old, r.new) for r in changed.values()])
-        for rel in written:
-            rules = Counter(f.rule for f in changed[rel].findings if f.fixed)
-            click.echo(f"fixed {rel} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})")
+        settings().wrote = bool(written)
+
+        def text(out, coloured: bool) -> None:
+            for rel in written:
+                rules = Counter(f.rule for f in changed[rel].findings if f.fixed)
+                line = f"fixed {rel} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})\n"
+                out.write(line.encode("utf-8", "surrogateescape"))
+
+        emit(outcome.results, path, applied=True, text=text)
         _summarise(outcome, applied=True, verbose=verbose)
     except WriteError as error:
         click.echo(f"fixer: error: {error}", err=True)
@@ -220,22 +236,28 @@ def model_command(path: Path) -> None:
 
 
 @main.command("schema")
-def schema_command() -> None:
-    """Print the JSON Schema of the audit report."""
+@click.argument("what", type=click.Choice(["report", "json"]), default="report")
+def schema_command(what: str) -> None:
+    """Print the JSON Schema of the audit report (`--report`), or of `--output-format json` (WHAT=json)."""
     import json
 
+    from fixer.output.json import schema
     from fixer.report import report_schema
 
-    click.echo(json.dumps(report_schema(), indent=2))
+    click.echo(json.dumps(report_schema() if what == "report" else schema(), indent=2))
 
 
-def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False, entrypoint=None, run_from=None):
+def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False, applied=True, entrypoint=None,
+         run_from=None):
     from fixer import runner
     from fixer.config import ConfigError, load
     from fixer.registry import UnknownRule
     from fixer.registry import select as select_rules
 
-    if report_path is not None:
+    from fixer.output.options import check_report_on_stdout, settings
+
+    report_on_stdout = check_report_on_stdout(report_path)
+    if report_path is not None and not report_on_stdout:
         _check_report_folder(report_path)
     try:
         config = load(path)
@@ -252,8 +274,8 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         text_rules=[r() for r in TEXT_RULES if r.RULE_ID in chosen],
         jobs=jobs or runner.default_jobs(),
         exclude=exclude,
-        progress_factory=_progress_bar if sys.stderr.isatty() else None,
-        lines_of_fixed=verbose or report_path is not None,
+        progress_factory=_progress_bar if sys.stderr.isatty() and not settings().quiet else None,
+        lines_of_fixed=verbose or report_path is not None or settings().output_format != "text",
         unsafe_fixes=unsafe_fixes,
         entrypoint=_entrypoint(entrypoint),
         run_from=run_from,
@@ -261,8 +283,11 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
     if report_path is not None:
         from fixer.report import build_report, report_json
 
-        report = build_report(outcome.results, outcome.files_scanned, time.perf_counter() - started)
-        report_path.write_text(report_json(report), encoding="utf-8")
+        report = build_report(outcome.results, outcome.files_scanned, time.perf_counter() - started, applied=applied)
+        if report_on_stdout:
+            click.echo(report_json(report), nl=False)
+        else:
+            report_path.write_text(report_json(report), encoding="utf-8")
     return outcome
 
 
@@ -282,17 +307,17 @@ def _startup_summary(outcome) -> None:
     if prediction is None:
         return
     if startup.disagreement:
-        click.echo(f"note: {startup.disagreement}", err=True)
+        say(f"note: {startup.disagreement}")
     head = f"Startup as {prediction.start.describe()}, CPython {startup.python}:"
     if not prediction.failures:
-        click.echo(f"{head} imports cleanly ({len(prediction.order)} project module(s)).", err=True)
+        say(f"{head} imports cleanly ({len(prediction.order)} project module(s)).")
     else:
-        click.echo(f"{head} predicted failures in order:", err=True)
+        say(f"{head} predicted failures in order:")
         for n, failure in enumerate(prediction.failures, start=1):
             fix = f"fixed by {failure.fixed_by}" if failure.fixed_by else "needs a person"
-            click.echo(f"  {n}. {failure}  [{failure.path}:{failure.line}; {fix}]", err=True)
+            say(f"  {n}. {failure}  [{failure.path}:{failure.line}; {fix}]")
     if prediction.required_env:
-        click.echo(f"  required environment (settings without a default): {', '.join(prediction.required_env)}", err=True)
+        say(f"  required environment (settings without a default): {', '.join(prediction.required_env)}")
 
 
 def _held_back(finding) -> bool:
@@ -318,6 +343,7 @@ def _unfixed(outcome) -> bool:
 
 
 def _summarise(outcome, applied: bool, verbose: bool) -> None:
+    from fixer.output.options import severity_style
     from fixer.urls import redact
 
     if not applied:
@@ -331,12 +357,13 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
             if verbose and result.traceback:
                 click.echo(result.traceback.rstrip("\n"), err=True)
         for finding in result.findings:
+            rule = severity_style(finding.rule, finding.severity)
             if _held_back(finding):
-                click.echo(f"{result.path}:{finding.line or 1}: {finding.rule} unsafe fix (--unsafe-fixes): {redact(finding.problem)}", err=True)
+                say(f"{result.path}:{finding.line or 1}: {rule} unsafe fix (--unsafe-fixes): {redact(finding.problem)}")
             elif not finding.fixed:
-                click.echo(f"{result.path}:{finding.line or 1}: {finding.rule} needs a person: {redact(finding.problem)}", err=True)
+                say(f"{result.path}:{finding.line or 1}: {rule} needs a person: {redact(finding.problem)}")
             elif verbose:
-                click.echo(f"{result.path}:{finding.line or 1}: {finding.rule} {redact(finding.problem)}", err=True)
+                say(f"{result.path}:{finding.line or 1}: {rule} {redact(finding.problem)}")
     if not changed:
         summary = f"Nothing to fix in {outcome.files_scanned} file(s)."
     else:
@@ -351,7 +378,7 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
     left += sum(1 for r in outcome.results if r.error)
     if left:
         summary += f" {left} issue(s) need a person (above)."
-    click.echo(summary, err=True)
+    say(summary)
 
 
 def _progress_bar(total: int):

@@ -12,6 +12,7 @@ import bisect
 import difflib
 import posixpath
 from collections import Counter
+from dataclasses import dataclass
 
 from fixer.findings import FileResult
 from fixer.urls import holds_secret, redact
@@ -142,3 +143,34 @@ def _anchors(a: list[str], b: list[str]) -> list[tuple[int, int]]:
         chain.append(pairs[index])
         index = previous[index]
     return chain[::-1]
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """One changed stretch of a file, without context: `old[start:stop]` (0-based lines) becomes `new_lines`.
+
+    The outputs that locate each fix (JSON, SARIF, GitHub, GitLab, markdown suggestions) are fed from these.
+    `start == stop` is a pure insertion before line `start`."""
+
+    start: int
+    stop: int
+    old_lines: tuple[str, ...]
+    new_lines: tuple[str, ...]
+    withheld: bool  # the patch holds this file back (a credentials file, or a password in its hunks)
+
+
+def old_lines(result: FileResult) -> list[str]:
+    """The file as it was, split into lines the way the patch splits them (each with its "\n")."""
+    return _split_lines(_decode(result.old, result.encoding))
+
+
+def hunks(result: FileResult) -> list[Hunk]:
+    """The file's changes as zero-context hunks, in file order (the same matching as the patch)."""
+    old = old_lines(result)
+    new = _split_lines(_decode(result.new, result.encoding))
+    held = not patch(result, result.encoding)[0]  # held back from the patch: held back everywhere
+    return [
+        Hunk(i1, i2, tuple(old[i1:i2]), tuple(new[j1:j2]), held)
+        for tag, i1, i2, j1, j2 in line_opcodes(old, new)
+        if tag != "equal"
+    ]

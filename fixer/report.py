@@ -60,7 +60,11 @@ class Issue(_Model):
     exact_fix: CodeFix
     related_issues: list[str] = Field(default_factory=list)
     rule: str = Field(description="The fixer rule that found it, e.g. FX001.")
-    fixed: bool = Field(description="False when fixer only explains the issue and a person must apply exact_fix.")
+    fixed: bool = Field(description="True when this run wrote exact_fix: never in a dry run, which writes nothing.")
+    fix_available: bool = Field(
+        default=True,
+        description="`fixer apply` writes exact_fix (an unsafe one with --unsafe-fixes). False: a person must apply it.",
+    )
     fix_safety: Literal["safe", "unsafe"] = Field(
         default="safe",
         description="unsafe: the project does not show the failing input; written only with --unsafe-fixes.",
@@ -217,6 +221,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _pending(issue: Issue) -> bool:
+    """A safe fix a dry run did not write: `fixer apply` writes it."""
+    return issue.fix_available and issue.fix_safety == "safe" and not issue.fixed
+
+
 def _recommendations(
     issues: list[Issue], errors: list[FileResult], findings: list[Finding] | None = None
 ) -> list[tuple[str, str]]:
@@ -225,10 +234,20 @@ def _recommendations(
     if order is not None:
         recs.append(order)
 
+    pending = [issue for issue in issues if _pending(issue)]
+    if pending:
+        recs.append(
+            (
+                f"Run `fixer apply` to write the {len(pending)} fix{'' if len(pending) == 1 else 'es'} of this dry run "
+                f"({', '.join(issue.id for issue in pending)}).",
+                _IMPACT[min((i.severity for i in pending), key=SEVERITY_ORDER.index)],
+            )
+        )
+
     # One per rule that left something for a person, in the order its first such issue appears.
     unfixed: dict[str, list[Issue]] = {}
     for issue in issues:
-        if not issue.fixed:
+        if not issue.fixed and not _pending(issue):
             unfixed.setdefault(issue.rule, []).append(issue)
     for rule, rule_issues in unfixed.items():
         worst = min((i.severity for i in rule_issues), key=SEVERITY_ORDER.index)
@@ -312,14 +331,19 @@ def _redact_tree(value: Any, redact: Callable[[str], str]) -> Any:
 
 
 def build_report(
-    results: list[FileResult], files_scanned: int, duration: float, verification: Verification | None = None
+    results: list[FileResult],
+    files_scanned: int,
+    duration: float,
+    verification: Verification | None = None,
+    applied: bool = True,
 ) -> AuditReport:
     """One Issue per Finding, ordered by severity, the seed plan's category fix order, path, line.
 
     Ids are `{CATEGORY}-{NNN}`, numbered per category in that order. Files with an error become a
     recommendation, not issues (their findings, if any, are dropped: the file was left as it is).
     Every string in the result has been through `fixer.urls.redact`. `verification` (from `fixer verify`)
-    is kept as given, and replaces the "run fixer verify" recommendation.
+    is kept as given, and replaces the "run fixer verify" recommendation. `applied` False (a dry run): no
+    issue is `fixed`, as nothing was written; `fix_available` says which ones `fixer apply` writes.
     """
     from fixer.urls import redact  # lazy: written separately, and only the report needs it
 
@@ -356,7 +380,8 @@ def build_report(
             ),
             related_issues=related[i],
             rule=finding.rule,
-            fixed=finding.fixed,
+            fixed=finding.fixed and applied,
+            fix_available=finding.fixed or not finding.safe,
             fix_safety="safe" if finding.safe else "unsafe",
             evidence=finding.evidence,
         )

@@ -318,6 +318,7 @@ def test_report_json_is_stable_and_in_data_model_order() -> None:
         "related_issues",
         "rule",
         "fixed",
+        "fix_available",
         "fix_safety",
         "evidence",
     ]

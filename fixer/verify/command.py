@@ -276,6 +276,8 @@ def verify_after_apply(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, verify: bool = False, until_boots: bool = False, **kwargs: Any) -> Any:
+        if (verify or until_boots) and str(kwargs.get("report_path")) == "-":  # the verification goes into the file
+            raise click.UsageError("`--report -` cannot take the verification: give --report a file with --verify")
         if until_boots:
             sys.exit(_until_boots(applied, args, kwargs))
         code = applied(*args, **kwargs)
