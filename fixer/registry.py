@@ -10,7 +10,7 @@ from fixer.rules.async_driver import AsyncDriverDependency
 from fixer.rules.async_imports import AsyncImports
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
-from fixer.rules.import_roots import ImportRoots
+from fixer.rules.import_roots import ImportRoots, ImportRootsStartCommand
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
 from fixer.rules.startup_checks import STARTUP_RULES
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
@@ -24,7 +24,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     SyncDriverUrlCodemod,
 )
 TEXT_RULES: tuple[type[TextRule], ...] = (
-    AsyncDriverDependency, DatabaseUrlTextRule, SyncDriverUrlTextRule, *STARTUP_RULES
+    AsyncDriverDependency, DatabaseUrlTextRule, SyncDriverUrlTextRule, ImportRootsStartCommand, *STARTUP_RULES
 )
 
 

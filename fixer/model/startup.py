@@ -21,9 +21,10 @@ without defaults) are named as requirements, not failures.
 from __future__ import annotations
 
 import ast
-import re
+import dataclasses
 import os
 import posixpath
+import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -941,6 +942,9 @@ class Startup:
     python: str = ""  # the CPython judged against
     routers_unincluded: tuple[Unused, ...] = ()
     tables_unimported: tuple[Unused, ...] = ()
+    # The start command to change instead of the imports, when that is the smaller change (FX020 reports it).
+    start_fix: StartPoint | None = None
+    imports_kept: int = 0  # the import lines that start command makes right without an edit
 
     @property
     def primary(self) -> Prediction | None:
@@ -967,6 +971,15 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     have = installed(read_text, paths, python)
     predictions = tuple(predict(root, point, have, paths, flow) for point in points[:4])
     primary = predictions[0]
+    alternative = _smaller_start(root, primary, have, paths, flow)
+    kept = len(primary.import_fixes)
+    start_fix = alternative.start if alternative is not None else None
+    if alternative is not None:
+        # The imports are right for another start: FX020 leaves them and names that start. Once it is changed,
+        # what comes next is what that start meets.
+        first = next(f for f in primary.failures if f.family in ("relative-import", "unresolved-import"))
+        primary = dataclasses.replace(primary, import_fixes=(), failures=(first, *alternative.failures))
+        predictions = (primary, *predictions[1:])
     imported = set(primary.order)
     texts = {p: read_text(p) or "" for p in imported}
     return Startup(
@@ -975,7 +988,43 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         python=python,
         routers_unincluded=tuple(_routers(paths, read_text, imported, texts)),
         tables_unimported=tuple(_tables(paths, read_text, imported, texts)),
+        start_fix=start_fix,
+        imports_kept=kept if start_fix is not None else 0,
     )
+
+
+def _smaller_start(root: Path, primary: Prediction, have: Installed, paths: list[str],
+                   flow: DatabaseFlow | None) -> Prediction | None:
+    """The start from the entry module's top package (`uvicorn src.main:app` from the folder above `src/`, for
+    an app started as `main:app` from inside it) when it makes more import lines right than the one command line
+    it changes; None when rewriting the imports is the smaller change."""
+    start = primary.start
+    if len(primary.import_fixes) < 2 or start.installed:
+        return None
+    folder = (root / start.run_from).resolve()
+    parts = start.module.split(".")
+    entry = folder.joinpath(*parts)
+    if not (entry.with_suffix(".py").is_file() or (entry / "__init__.py").is_file()):
+        return None
+    while (folder / "__init__.py").is_file():  # the packages the entry module is part of
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    if folder == (root / start.run_from).resolve():
+        return None
+    try:
+        run_from = folder.relative_to(root).as_posix()
+    except ValueError:
+        return None
+    app = ".".join(parts) + ":" + start.attr
+    command = start.command.replace(start.app, app, 1) if start.app in start.command else app
+    other = StartPoint(app, "" if run_from == "." else run_from, start.pythonpath, start.source, command,
+                       where=start.where)
+    alternative = predict(root, other, have, paths, flow)
+    if len(alternative.import_fixes) + 1 < len(primary.import_fixes) and not any(
+        f.family == "start-command" for f in alternative.failures
+    ):
+        return alternative
+    return None
 
 
 def _candidate(path: str) -> bool:

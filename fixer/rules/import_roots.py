@@ -10,7 +10,7 @@ import libcst as cst
 from fixer.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.model.startup import ImportFix
-from fixer.rules.base import FixerCodemod
+from fixer.rules.base import FixerCodemod, TextRule
 
 RULE_ID = "FX020"
 RULE_NAME = "import-roots"
@@ -99,3 +99,42 @@ class ImportRoots(FixerCodemod):
             + (f"; {startup.disagreement}" if startup.disagreement else ""),
         ))
         return new if (safe or self.facts.unsafe_fixes) else updated_node
+
+
+class ImportRootsStartCommand(TextRule):
+    # The part of FX020 that reads no file: the start command to change, when that is smaller than rewriting
+    # the imports. One rule, one documentation: ImportRoots' (set below).
+
+    RULE_ID: ClassVar[str] = RULE_ID
+    RULE_NAME: ClassVar[str] = RULE_NAME
+    DEFECTS: ClassVar[tuple[str, ...]] = ("APP-UVICORN-PATH",)
+
+    def applies_to(self, path: str) -> bool:
+        return False
+
+    def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
+        startup = facts.startup
+        new, old = startup.start_fix, startup.primary.start if startup.primary else None
+        if new is None or old is None:
+            return []
+        where = old.where or ("README.md", 1)
+        return [(where[0], Finding(
+            rule=RULE_ID,
+            category=Category.ENTRYPOINT,
+            severity=Severity.CRITICAL,
+            problem=f"{old.source} starts the app as {old.describe()}: {startup.imports_kept} imports are written for "
+                    f"`{new.app}` from {new.run_from or '.'}/",
+            root_cause="The package's imports (relative imports, or names from its top folder) need the app started as "
+                       "part of its package; changing the one start command is smaller than rewriting them.",
+            old_code=old.command,
+            new_code=f"{new.command}  # run from {new.run_from or '.'}/",
+            explanation=f"Start the app as `{new.app}` from {new.run_from or '.'}/ in {old.source}.",
+            fixed=False,
+            defects=self.DEFECTS,
+            line=where[1],
+            evidence=f"walked from both starts: {startup.imports_kept} import lines fail from {old.run_from or '.'}/, "
+                     f"none from {new.run_from or '.'}/",
+        ))]
+
+
+ImportRootsStartCommand.__doc__ = ImportRoots.__doc__

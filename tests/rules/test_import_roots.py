@@ -90,3 +90,19 @@ def test_starts_that_disagree_make_the_fix_unsafe(tmp_path: Path) -> None:
     finding = changes["src/main.py"][2][0]
     assert not finding.safe and not finding.fixed and changes["src/main.py"][0] == changes["src/main.py"][1]
     assert fix(root, unsafe=True)["src/main.py"][1].startswith("from fastapi import FastAPI\n\nfrom src.core.config")
+
+
+def test_the_start_command_when_it_is_the_smaller_change(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "```\ncd src\nuvicorn main:app --reload\n```\n",
+        "src/__init__.py": "",
+        "src/db.py": "from .models import Note\n",
+        "src/models.py": "class Note: ...\n",
+        "src/api.py": "from .models import Note\nfrom .db import Note as N\n",
+        "src/main.py": "from fastapi import FastAPI\nfrom .api import Note\napp = FastAPI()\n",
+    })
+    outcome = runner.run(root, codemods=list(PYTHON_CODEMODS), text_rules=[r() for r in TEXT_RULES])
+    assert not any(r.changed for r in outcome.results)  # four relative imports left as they are
+    (finding,) = [f for r in outcome.results for f in r.findings if f.rule == "FX020"]
+    assert not finding.fixed and "src.main:app" in finding.new_code and "run from ./" in finding.new_code
+    assert outcome.facts.startup.primary.failures[0].message == "attempted relative import with no known parent package"
