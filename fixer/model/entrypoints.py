@@ -10,6 +10,7 @@ that only works from another folder, this keeps every start as written, so that 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import posixpath
@@ -70,8 +71,24 @@ def _line_of(text: str, needle: str) -> int:
     return text.count("\n", 0, at) + 1 if at >= 0 else 1
 
 
+def _cd(here: Path, target: str) -> Path:
+    """Where `cd target` from `here` lands: a README often writes it from the repository root
+    (`cd backend/api/src` in backend/api/README.md), so the longest tail of it that exists counts."""
+    parts = Path(target).parts
+    for start in range(len(parts)):
+        candidate = here.joinpath(*parts[start:])
+        if candidate.is_dir():
+            return candidate.resolve()
+    return here
+
+
+def _module_exists(folder: Path, app: str) -> bool:
+    base = folder.joinpath(*app.partition(":")[0].split("."))
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
 def _from_command(backend: Path, folder: Path, tokens: list[str], line: str, source: str, where, pythonpath=(),
-                  run_dir: Path | None = None) -> StartPoint | None:
+                  run_dir: Path | None = None, documented: bool = False) -> StartPoint | None:
     app, app_dir, _ = _app_from_command(tokens)
     if app is None:
         return None
@@ -79,7 +96,8 @@ def _from_command(backend: Path, folder: Path, tokens: list[str], line: str, sou
     before = line.split(tokens[0])[0]
     cd = re.search(r"\bcd\s+([^\s&;]+)\s*(?:&&|;)\s*$", before)
     if cd:
-        start = (start / cd.group(1)).resolve()
+        start = _cd(start, cd.group(1))
+    tokens = tokens[: next((i for i, t in enumerate(tokens) if t.startswith("#")), len(tokens))]  # a shell comment
     paths = list(pythonpath)
     if tokens[0] == "fastapi":
         file = (start / app).resolve()
@@ -92,6 +110,10 @@ def _from_command(backend: Path, folder: Path, tokens: list[str], line: str, sou
                           " ".join(tokens), names_file=_rel(backend, file), where=where)
     if app_dir:
         paths.insert(0, _rel(backend, start / app_dir))
+    elif documented and not _module_exists(start, app):
+        # A README's command with its `cd` in another block, or written from the repository root: the folder
+        # (of the file, then the backend) where its module is, as the person following it ends up running it.
+        start = next((f for f in (folder, backend) if _module_exists(f, app)), start)
     command = " ".join(tokens)
     return StartPoint(app, _rel(backend, start), tuple(paths), source, command, where=where)
 
@@ -118,7 +140,9 @@ def _dockerfile(backend: Path, path: Path, text: str, name: str) -> list[StartPo
                 dest = posixpath.normpath(posixpath.join(workdir, args[-1]))
                 for src in args[:-1]:
                     src = posixpath.normpath(src)
-                    copies.append((dest if args[-1].endswith("/") is False or src == "." else posixpath.join(dest, posixpath.basename(src)), src))
+                    # A folder's contents land in dest (`COPY src/ ./src/`, `COPY . .`); files say nothing of folders.
+                    if (context / src).is_dir():
+                        copies.append((dest, src))
         elif word == "ENV":
             match = re.search(r"PYTHONPATH[= ]\s*\"?([^\"\s]+)", rest)
             if match:
@@ -180,8 +204,10 @@ def _compose(backend: Path, path: Path, text: str) -> list[StartPoint]:
         command = service["command"]
         command = " ".join(map(str, command)) if isinstance(command, list) else str(command)
         build = service.get("build")
-        context = build.get("context") if isinstance(build, dict) else build
-        run_dir = (path.parent / context).resolve() if isinstance(context, str) else path.parent.resolve()
+        context = build.get("context", ".") if isinstance(build, dict) else build
+        if not isinstance(context, str):
+            continue  # an image built elsewhere (or by another compose file): the folder it runs in is unknown
+        run_dir = (path.parent / context).resolve()
         for tokens in _commands_in(command):
             point = _from_command(backend, run_dir, tokens, command, f"{path.name} ({name})",
                                   (path.name, _line_of(text, command.split()[0])), (), run_dir)
@@ -265,11 +291,11 @@ def start_points(backend_dir: str | os.PathLike[str], entrypoint: str | None = N
                     here = folder
                 cd = _CD_LINE.match(line)
                 if cd:
-                    here = (here / cd.group(1)).resolve()
+                    here = _cd(here, cd.group(1))
                     continue
                 for tokens in _commands_in(line):
                     point = _from_command(backend, folder, tokens, line, label, (label, _line_of(text, line.strip())),
-                                          (), here)
+                                          (), here, documented=True)
                     if point is not None:
                         found.append(point)
         for pattern in ("docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml"):
@@ -287,7 +313,19 @@ def start_points(backend_dir: str | os.PathLike[str], entrypoint: str | None = N
     unique: dict[tuple, StartPoint] = {}
     for point in found:
         unique.setdefault((point.app, point.run_from, point.pythonpath), point)
+    if _installed(backend):
+        return [dataclasses.replace(point, installed=True) for point in unique.values()]
     return list(unique.values())
+
+
+def _installed(backend: Path) -> bool:
+    """The project installs itself (`pip install .`, `uv sync`: a build system and no requirements.txt to install
+    from instead): its packages import from any folder."""
+    text = _read(backend / "pyproject.toml") if (backend / "pyproject.toml").is_file() else None
+    if not text or "[build-system]" not in text:
+        return False
+    requirements = _read(backend / "requirements.txt") if (backend / "requirements.txt").is_file() else None
+    return not (requirements and any(l.strip() and not l.lstrip().startswith("#") for l in requirements.splitlines()))
 
 
 def disagreements(points: list[StartPoint]) -> str | None:
