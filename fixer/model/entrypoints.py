@@ -100,6 +100,8 @@ def _from_command(backend: Path, folder: Path, tokens: list[str], line: str, sou
     tokens = tokens[: next((i for i, t in enumerate(tokens) if t.startswith("#")), len(tokens))]  # a shell comment
     paths = list(pythonpath)
     if tokens[0] == "fastapi":
+        # The file as the command names it, else where the person running it would have to be for it to exist.
+        start = next((f for f in (start, folder, backend) if (f / app).is_file()), start)
         file = (start / app).resolve()
         parts = list(Path(app).with_suffix("").parts)
         root_parts, module_parts = parts[:-1], [parts[-1]]
@@ -210,7 +212,7 @@ def _compose(backend: Path, path: Path, text: str) -> list[StartPoint]:
         run_dir = (path.parent / context).resolve()
         for tokens in _commands_in(command):
             point = _from_command(backend, run_dir, tokens, command, f"{path.name} ({name})",
-                                  (path.name, _line_of(text, command.split()[0])), (), run_dir)
+                                  (path.name, _line_of(text, command.split()[0])), (), run_dir, documented=True)
             if point is not None:
                 found.append(point)
     return found

@@ -64,6 +64,8 @@ _EMAIL_ERROR = "email-validator is not installed, run `pip install 'pydantic[ema
 _FORM_NAMES = frozenset({"Form", "File", "UploadFile", "OAuth2PasswordRequestForm", "OAuth2PasswordRequestFormStrict"})
 _ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "api_route", "websocket", "options", "head"})
 _ASYNC_MODULES = ("sqlalchemy.ext.asyncio", "sqlmodel.ext.asyncio")
+# The variables hosting platforms (Heroku, Render, Railway, Neon, Vercel) set to a plain postgresql:// URL.
+_PLATFORM_NAMES = re.compile(r"(?i)(?<![A-Za-z0-9])(?:DATABASE_URL|POSTGRES_URL)(?![A-Za-z0-9_])")
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,7 @@ class _Module:
     done: bool = False
     settings_classes: dict[str, list[str]] = field(default_factory=dict)  # class -> required fields
     url_validators: set[str] = field(default_factory=set)  # settings classes whose validator rejects postgresql://
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # not yet called
 
 
 class _Walk:
@@ -491,6 +494,8 @@ class _Walk:
             self.import_from(module, node, where, guarded)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             module.defined.add(node.name)
+            if isinstance(node, ast.FunctionDef):
+                module.functions[node.name] = node
             if node.name == "__getattr__":
                 module.open_names = True
             self.route(module, node, where, guarded)
@@ -563,22 +568,24 @@ class _Walk:
         imported = self.import_name(target, where, guarded)
         if where in self.unresolved_at[seen:] and isinstance(imported, _Module) and not node.level and node.module:
             self.import_fixes.append(ImportFix(self.rel(module.file), node.lineno, node.module, imported.name))
+        if isinstance(imported, _Module) and "*" not in names:
+            # Before the names are bound here: a package importing its own submodules (`from app.routes import
+            # login` in app/routes/__init__.py) would otherwise find them bound already.
+            for name in names:
+                self.name_from(imported, name, where, guarded)
         for alias in node.names:
-            module.defined.add(alias.asname or alias.name)
-        if imported is None:
-            return
+            if alias.name != "*":
+                module.defined.add(alias.asname or alias.name)
         if imported == "third":
             if not guarded:
                 self.from_third(target, [n for n in names if n != "*"], where)
             if "*" in names:
                 module.open_names = True
-            return
-        if "*" in names:
+        elif isinstance(imported, _Module) and "*" in names:
             module.defined |= {n for n in imported.defined if not n.startswith("_")}
             module.open_names |= imported.open_names
-            return
-        for name in names:
-            self.name_from(imported, name, where, guarded)
+        elif imported is None and "*" in names:
+            module.open_names = True
 
     def _recover_relative(self, module: _Module, node: ast.ImportFrom, where: tuple[Path, int]) -> None:
         """Go on as if the relative import had worked: import what it names by the file it names."""
@@ -685,6 +692,13 @@ class _Walk:
             if not isinstance(node, ast.Call):
                 continue
             func = ast.unparse(node.func)
+            if func in module.functions:
+                # `app = create_app()`: the factory runs at import, and the imports in it with it (once).
+                called = module.functions.pop(func)
+                local = _Module(module.name, module.file, module.package, module.search)
+                local.functions = module.functions
+                self.body(local, called.body, guarded)
+                continue
             if func.endswith(("sys.path.insert", "sys.path.append")) and node.args:
                 self.path_edit(module, node, where, func.endswith("insert"))
             elif func in module.settings_classes and not node.args and not node.keywords:
@@ -725,10 +739,13 @@ class _Walk:
         """create_engine loads the DBAPI module its URL names at once. The platform gives `postgresql://`."""
         url = _literal_url(call)
         if url is None:
-            if not call.args or not self._reads_environment(call.args[0]):
+            if not call.args:
                 return
             path = self.rel(where[0])
             site = next((e for e in self.flow.engines if e.path == path and e.line == where[1]), None)
+            names = site.url.names if site is not None else (ast.unparse(call.args[0]),)
+            if not any(_PLATFORM_NAMES.search(name) for name in names):
+                return  # not the variable hosting platforms set: what it holds is the project's own choice
             if site is not None and any(step in self.flow.url_helpers for step in site.url.through):
                 return  # the project's own helper makes the URL what the engine needs, or not: not known here
             url = "postgresql://"
@@ -758,11 +775,6 @@ class _Walk:
             self.fail("async:psycopg2", "sqlalchemy.exc.InvalidRequestError",
                       "The asyncio extension requires an async driver to be used. The loaded 'psycopg2' is not async.",
                       where, "async-driver-url", "create_async_engine got a postgresql:// URL")
-
-    @staticmethod
-    def _reads_environment(node: ast.expr) -> bool:
-        text = ast.unparse(node).lower()
-        return any(word in text for word in ("database_url", "db_url", "getenv", "environ", "settings", "config"))
 
     def static_files(self, call: ast.Call, where: tuple[Path, int]) -> None:
         directory = next((k.value for k in call.keywords if k.arg == "directory"), call.args[0] if call.args else None)
@@ -999,7 +1011,7 @@ def _smaller_start(root: Path, primary: Prediction, have: Installed, paths: list
     an app started as `main:app` from inside it) when it makes more import lines right than the one command line
     it changes; None when rewriting the imports is the smaller change."""
     start = primary.start
-    if len(primary.import_fixes) < 2 or start.installed:
+    if len(primary.import_fixes) < 2:
         return None
     folder = (root / start.run_from).resolve()
     parts = start.module.split(".")
