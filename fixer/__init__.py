@@ -1,6 +1,6 @@
 """fixer: codemods that finish a half-done move of a FastAPI + SQLModel backend to async SQLAlchemy."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Where fixer lives: the project URLs in pyproject.toml, the rule pages (docs/rules/FXnnn.md) that reports
 # link to, and the README's install lines all name this one address.

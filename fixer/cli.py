@@ -31,8 +31,36 @@ def _split(values: tuple[str, ...]) -> list[str]:
     return [token.strip() for value in values for token in value.split(",") if token.strip()]
 
 
+def _paths(func):
+    """PATHS... (files, folders, or `-` for stdin) become `path`, the project root the run covers; what they
+    name is kept in the context for `_run` (see fixer.paths)."""
+
+    @click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True))
+    @click.option("--stdin-filename", metavar="PATH", help="The file that stdin (`-`) stands for: its name picks the rules and the project.")
+    @click.option("--force-exclude", is_flag=True, help="Apply excludes and .gitignore to files named on the command line too.")
+    @functools.wraps(func)
+    def wrapper(paths, stdin_filename, force_exclude, **kwargs):
+        from fixer.paths import CONTEXT_KEY, TargetError, resolve
+
+        try:
+            targets = resolve(list(paths), stdin_filename, force_exclude, stdin=sys.stdin.buffer)
+        except TargetError as error:
+            raise click.UsageError(str(error)) from None
+        click.get_current_context().meta[CONTEXT_KEY] = targets
+        return func(path=targets.root, **kwargs)
+
+    return wrapper
+
+
+def _targets():
+    from fixer.paths import CONTEXT_KEY
+
+    context = click.get_current_context(silent=True)  # None when the Action calls _run itself
+    return context.meta.get(CONTEXT_KEY) if context is not None else None
+
+
 def _common(func):
-    @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+    @_paths
     @click.option("--select", multiple=True, metavar="RULE,...", help="Only these rules (ID, ID prefix or name).")
     @click.option("--ignore", multiple=True, metavar="RULE,...", help="Skip these rules.")
     @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
@@ -85,8 +113,21 @@ def run() -> None:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    """`fixer -V`: the version, and the date of the package tables its rules decide from (fixer/data)."""
+    if not value or ctx.resilient_parsing:
+        return
+    import json
+    from importlib.resources import files
+
+    generated = json.loads(files("fixer.data").joinpath("modules.json").read_text(encoding="utf-8")).get("generated")
+    click.echo(f"fixer {__version__} (package tables of {generated or 'an unknown date'})")
+    ctx.exit(0)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="fixer")
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 def main() -> None:
     """Find and fix the defects that keep a FastAPI + SQLModel backend on async SQLAlchemy from starting."""
 
@@ -98,7 +139,7 @@ def main() -> None:
 @output_options
 def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path, entrypoint=None,
             run_from=None) -> int:
-    """Print the fixes for PATH as a unified diff (for `git apply`); write nothing."""
+    """Print the fixes for PATHS (files, folders, `-` for stdin) as a unified diff (for `git apply`); write nothing."""
     from fixer.diff import patch
     from fixer.output.options import colour_patch, emit
 
@@ -125,15 +166,49 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
     return EXIT_PENDING if pending else EXIT_CLEAN
 
 
+def _add_noqa(func):
+    """`apply --add-noqa`: instead of fixing, write a suppression comment on each line with a finding fixer does
+    not fix (see fixer.add_noqa)."""
+
+    @click.option("--add-noqa", is_flag=True,
+                  help="Write `# fixer: ignore[FXnnn]` on each line with an unfixed finding (unsafe or for a person); fix nothing.")
+    @functools.wraps(func)
+    def wrapper(add_noqa, **kwargs):
+        if not add_noqa:
+            return func(**kwargs)
+        from fixer.add_noqa import with_suppressions
+        from fixer.write import WriteError, apply_changes
+
+        outcome = _run(kwargs["path"], kwargs["select"], kwargs["ignore"], kwargs["jobs"], None, kwargs["verbose"],
+                       kwargs["unsafe_fixes"])
+        changes, counts = [], {}
+        for result in outcome.results:
+            new, added = with_suppressions(result)
+            if added:
+                changes.append((result.path, result.old, new))
+                counts[result.path] = added
+        try:
+            for rel in apply_changes(kwargs["path"], changes):
+                click.echo(f"added {counts[rel]} suppression comment(s) to {rel}")
+        except WriteError as error:
+            click.echo(f"fixer: error: {error}", err=True)
+            return EXIT_ERROR
+        click.echo(f"Added {sum(counts.values())} suppression comment(s) in {len(counts)} file(s).", err=True)
+        return EXIT_CLEAN
+
+    return wrapper
+
+
 @main.command("apply")
 @verify_after_apply
 @click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Write only if the fixes are exactly this plan's (from `dry-run --plan`); else write nothing.")
 @_common
 @output_options(fixes_written=True)
+@_add_noqa
 def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path, entrypoint=None,
           run_from=None) -> int:
-    """Write the fixes for PATH in place."""
+    """Write the fixes for PATHS in place (for `-`, print the fixed input on stdout)."""
     from fixer.output.options import emit, settings
     from fixer.plan import PlanError, differences, read_plan
     from fixer.write import WriteError, apply_changes, remove_stale_temps
@@ -150,6 +225,8 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
         say(f"kept {original}: what its file held before an interrupted fixer run; delete it once that file is right")
     outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, applied=True,
                    entrypoint=entrypoint, run_from=run_from)
+    if _targets().stdin is not None:
+        return _print_fixed_stdin(outcome, verbose)
     if plan is not None and (differ := differences(plan, path, outcome.results)):
         click.echo(f"fixer: error: the files differ from the plan: {'; '.join(differ)}; nothing was changed", err=True)
         return EXIT_ERROR
@@ -171,6 +248,16 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
         return EXIT_ERROR
     except KeyboardInterrupt:
         raise Interrupted(_written(path, list(changed.values()))) from None
+    return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
+
+
+def _print_fixed_stdin(outcome, verbose: bool) -> int:
+    """`fixer apply -`: the input, fixed, on stdout (as an editor's format-on-save wants it); nothing is written."""
+    stdin_rel, data = _targets().stdin
+    result = next((r for r in outcome.results if r.path == stdin_rel), None)
+    sys.stdout.buffer.write(result.new if result is not None and result.changed else data)
+    sys.stdout.buffer.flush()
+    _summarise(outcome, applied=True, verbose=verbose)
     return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
 
 
@@ -207,23 +294,24 @@ def rules_command() -> None:
 @main.command("rule")
 @click.argument("rule_id")
 def rule_command(rule_id: str) -> None:
-    """Explain one rule: what it fixes, why, and an example."""
-    import inspect
-
+    """Explain one rule: what it does, why, an example and what to use instead, and how safe its fix is."""
+    from fixer import rule_doc_url
+    from fixer.docs import rule_doc, terminal
     from fixer.registry import UnknownRule, select
 
     try:
         rules = select([rule_id])
     except UnknownRule as error:
         raise click.UsageError(str(error)) from None
-    for rule in rules:
-        click.echo(f"{rule.id} {rule.name}\n")
-        for cls in rule.classes:
-            click.echo(f"{cls.__name__}: {inspect.cleandoc(cls.__doc__ or '')}\n")
+    for number, rule in enumerate(rules):
+        if number:
+            click.echo()
+        click.echo(terminal(rule_doc(rule)), nl=False)
+        click.echo(f"\nOnline: {rule_doc_url(rule.id)}")
 
 
 @main.command("model")
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@click.argument("path", type=click.Path(exists=True, path_type=Path), default=".")
 def model_command(path: Path) -> None:
     """Print the project model fixer decides from (JSON): module roles, versions, engines and URLs."""
     import json
@@ -231,7 +319,9 @@ def model_command(path: Path) -> None:
     from fixer import runner
     from fixer.urls import redact
 
-    outcome = runner.run(path, codemods=[], text_rules=[], jobs=1)
+    from fixer.paths import project_root
+
+    outcome = runner.run(path if path.is_dir() else project_root(path.absolute().parent), codemods=[], text_rules=[], jobs=1)
     click.echo(redact(json.dumps(outcome.facts.describe(), indent=2, default=str)))
 
 
@@ -274,12 +364,14 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         text_rules=[r() for r in TEXT_RULES if r.RULE_ID in chosen],
         jobs=jobs or runner.default_jobs(),
         exclude=exclude,
+        targets=_targets(),
         progress_factory=_progress_bar if sys.stderr.isatty() and not settings().quiet else None,
         lines_of_fixed=verbose or report_path is not None or settings().output_format != "text",
         unsafe_fixes=unsafe_fixes,
         entrypoint=_entrypoint(entrypoint),
         run_from=run_from,
     )
+    _say_ignored(outcome.ignored)
     if report_path is not None:
         from fixer.report import build_report, report_json
 
@@ -318,6 +410,12 @@ def _startup_summary(outcome) -> None:
             say(f"  {n}. {failure}  [{failure.path}:{failure.line}; {fix}]")
     if prediction.required_env:
         say(f"  required environment (settings without a default): {', '.join(prediction.required_env)}")
+
+
+def _say_ignored(ignored: list[tuple[str, str, list[str]]]) -> None:
+    for rel, why, rules in ignored:
+        would = f"{', '.join(rules)} would change it" if rules else "a rule would change it"
+        say(f"fixer: {rel} is ignored ({why}); {would}; name it to fix it")
 
 
 def _held_back(finding) -> bool:
@@ -378,7 +476,13 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
     left += sum(1 for r in outcome.results if r.error)
     if left:
         summary += f" {left} issue(s) need a person (above)."
+    summary += _suppressed_note(outcome)
     say(summary)
+
+
+def _suppressed_note(outcome) -> str:
+    suppressed = sum(len(r.suppressed) for r in outcome.results)
+    return f" {suppressed} suppressed (`# fixer: ignore`)." if suppressed else ""
 
 
 def _progress_bar(total: int):

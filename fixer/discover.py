@@ -6,7 +6,7 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # imported when a .gitignore or an exclude pattern is met: most runs on a backend see neither
     import pathspec
@@ -27,7 +27,71 @@ TEMP_SUFFIXES = (".fixer-tmp", ".fixer-orig")
 def _gitignore(lines) -> pathspec.PathSpec:
     import pathspec
 
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    # A blank line becomes a comment, so that a pattern's index in the spec is its line number less one.
+    return pathspec.GitIgnoreSpec.from_lines([line if line.strip() else "#" for line in lines])
+
+
+def git_top(folder: Path) -> Path | None:
+    """The top of the git work tree holding `folder` (where `.git` is, a folder or a worktree's file), or None."""
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def _ignores_above(root: Path, unreadable: list[tuple[str, str]] | None) -> list[_Ignore]:
+    """The .gitignore files of the folders from the repository's top down to `root`'s parent: git applies them
+    to `root` too, so naming a subfolder must not bring back what they leave out."""
+    resolved = root.resolve()
+    top = git_top(resolved)
+    if top is None or top == resolved:
+        return []
+    found = []
+    for folder in reversed(resolved.relative_to(top).parents):  # the top first, down to root's parent
+        gitignore = top / folder / ".gitignore"
+        if gitignore.is_file():
+            inside = resolved.relative_to(top / folder).as_posix() + "/"  # root, seen from that folder
+            found.append(_Ignore("", inside, _shown(gitignore), _spec_of(gitignore, unreadable)))
+    return found
+
+
+class _Ignore(NamedTuple):
+    """One .gitignore: it applies to the paths (relative to the root) under `strip`, seen from its folder as
+    `add` + the rest of the path."""
+
+    strip: str
+    add: str
+    shown: str  # where it is, for the person
+    spec: pathspec.PathSpec
+
+    def verdict(self, rel: str) -> tuple[bool, int | None] | None:
+        """(ignored?, the deciding line) when a pattern of this file matches `rel`, else None."""
+        if not rel.startswith(self.strip):
+            return None
+        seen = self.add + rel[len(self.strip) :]
+        check = getattr(self.spec, "check_file", None)  # pathspec >= 0.12.1: which line decides
+        if check is None:
+            return (True, None) if self.spec.match_file(seen) else None
+        result = check(seen)
+        return None if result.include is None else (result.include, result.index + 1)
+
+
+def _shown(path: Path) -> str:
+    """`path` as the person would find it from the working folder."""
+    try:
+        return Path(os.path.relpath(path)).as_posix()
+    except ValueError:  # another drive
+        return str(path)
+
+
+def _spec_of(path: Path, unreadable: list[tuple[str, str]] | None, rel: str | None = None) -> pathspec.PathSpec:
+    try:
+        lines = read(str(path)).decode("utf-8", errors="replace").splitlines()
+    except Unreadable as error:
+        lines = []
+        if unreadable is not None:
+            unreadable.append((rel or _shown(path), f"{error}, so nothing it lists is left out"))
+    return _gitignore(lines)
 
 
 def _is_environment(dirpath: str, name: str) -> bool:
@@ -35,65 +99,93 @@ def _is_environment(dirpath: str, name: str) -> bool:
 
 
 def discover(
-    root: Path, exclude: Sequence[tuple[Path, str]] = (), unreadable: list[tuple[str, str]] | None = None
+    root: Path,
+    exclude: Sequence[tuple[Path, str]] = (),
+    unreadable: list[tuple[str, str]] | None = None,
+    ignored: list[tuple[str, str]] | None = None,
+    keep: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Yield the files below `root` as POSIX paths relative to it, sorted, honouring every .gitignore on the way
-    and `exclude`: (folder, gitignore-style pattern) pairs, the folder being `root` or one above it. A folder
-    or .gitignore that cannot be read is added to `unreadable` as (path, why): the first is passed over
-    and the second read as empty, but neither silently.
+    """Yield the files below `root` as POSIX paths relative to it, sorted, honouring every .gitignore from the
+    repository's top down (as git does: a deeper file's pattern wins) and `exclude`: (folder, gitignore-style
+    pattern) pairs, the folder being `root` or one above it. A folder or .gitignore that cannot be read is
+    added to `unreadable` as (path, why): the first is passed over and the second read as empty, but neither
+    silently. A file a .gitignore leaves out (not a whole folder) is added to `ignored` as (path, which line:
+    `.gitignore:3`). The folders in `keep` (relative to root, ending in "/": named on the command line) are
+    walked even where a pattern covers them.
 
     Symbolic links are not followed: a fix written through one could land outside the root.
     """
-    excluded: list[tuple[str, pathspec.PathSpec]] = []  # (root's path relative to the pattern's folder, patterns)
-    for base in sorted({folder for folder, _ in exclude}):
+    # As with ruff, a folder named on the command line (the root, or one in `keep`) is fixed even where an
+    # exclude pattern covers it: the patterns only prune what lies below it.
+    patterns_by_base: dict[Path, list[str]] = {}
+    for folder, pattern in exclude:
+        patterns_by_base.setdefault(folder, []).append(pattern)
+    prefixes = {}  # the root's path relative to each pattern folder
+    for base in patterns_by_base:
         prefix = os.path.relpath(root.resolve(), base.resolve()).replace(os.sep, "/")
-        prefix = "" if prefix == "." else prefix + "/"
-        # As with ruff, a folder named on the command line is fixed even where an exclude pattern covers it:
-        # the patterns only prune what lies below it.
-        above = [prefix[: i + 1] for i, char in enumerate(prefix) if char == "/"]
-        patterns = [
-            pattern
-            for folder, pattern in exclude
-            if folder == base and not any(_gitignore([pattern]).match_file(a) for a in above)
-        ]
-        excluded.append((prefix, _gitignore(patterns)))
-    ignores: list[tuple[str, pathspec.PathSpec]] = []  # (folder relative to root, its .gitignore)
+        prefixes[base] = "" if prefix == "." else prefix + "/"
+    specs: dict[str, list[tuple[str, pathspec.PathSpec]]] = {}
+
+    def excluded_under(named: str) -> list[tuple[str, pathspec.PathSpec]]:
+        """(prefix, the patterns that do not cover `named` or a folder above it) per pattern folder."""
+        if named not in specs:
+            specs[named] = []
+            for base, patterns in sorted(patterns_by_base.items()):
+                path = prefixes[base] + named
+                above = [path[: i + 1] for i, char in enumerate(path) if char == "/"]
+                kept = [p for p in patterns if not any(_gitignore([p]).match_file(a) for a in above)]
+                specs[named].append((prefixes[base], _gitignore(kept)))
+        return specs[named]
+
+    named_folders = sorted({"", *keep}, key=len, reverse=True)  # the deepest first
+
+    def excluded_by_config(rel: str) -> bool:
+        named = next(folder for folder in named_folders if rel.startswith(folder))
+        return any(spec.match_file(prefix + rel) for prefix, spec in excluded_under(named))
+
+    ignores = _ignores_above(root, unreadable)  # shallowest first; a .gitignore met below is appended
 
     def unlisted(error: OSError) -> None:
         if unreadable is not None:
             folder = os.path.relpath(error.filename, root).replace(os.sep, "/") + "/"
             unreadable.append((folder, f"cannot list the folder ({error.strerror}); its files are left as they are"))
 
+    def gitignored(rel: str) -> str | None:
+        """Which .gitignore line leaves `rel` out, or None."""
+        for ignore in reversed(ignores):  # the deepest .gitignore that has a say decides
+            verdict = ignore.verdict(rel)
+            if verdict is not None:
+                left_out, line = verdict
+                return (f"{ignore.shown}:{line}" if line else ignore.shown) if left_out else None
+        return None
+
     for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         if ".gitignore" in filenames:
-            try:
-                lines = read(os.path.join(dirpath, ".gitignore")).decode("utf-8", errors="replace").splitlines()
-            except Unreadable as error:
-                lines = []
-                if unreadable is not None:
-                    unreadable.append((rel_dir + ".gitignore", f"{error}, so nothing it lists is left out"))
-            ignores.append((rel_dir, _gitignore(lines)))
+            spec = _spec_of(Path(dirpath, ".gitignore"), unreadable, rel_dir + ".gitignore")
+            ignores.append(_Ignore(rel_dir, "", _shown(Path(dirpath, ".gitignore")), spec))
 
-        def ignored(rel: str) -> bool:
-            return any(rel.startswith(base) and spec.match_file(rel[len(base) :]) for base, spec in ignores) or any(
-                spec.match_file(prefix + rel) for prefix, spec in excluded
-            )
+        def pruned(name: str) -> bool:
+            rel = f"{rel_dir}{name}/"
+            if _is_environment(dirpath, name) or os.path.islink(os.path.join(dirpath, name)):
+                return True
+            if any(folder.startswith(rel) for folder in keep):
+                return False
+            return gitignored(rel) is not None or excluded_by_config(rel)
 
-        dirnames[:] = sorted(
-            name
-            for name in dirnames
-            if not _is_environment(dirpath, name)
-            and not os.path.islink(os.path.join(dirpath, name))
-            and not ignored(f"{rel_dir}{name}/")
-        )
+        dirnames[:] = sorted(name for name in dirnames if not pruned(name))
         for name in sorted(filenames):
             rel = rel_dir + name
             if name.endswith(TEMP_SUFFIXES):  # `.env.123.x1y2z3w4.fixer-tmp` would pass for a .env file
                 continue
-            if not os.path.islink(os.path.join(dirpath, name)) and not ignored(rel):
+            if os.path.islink(os.path.join(dirpath, name)) or excluded_by_config(rel):
+                continue
+            why = gitignored(rel)
+            if why is None:
                 yield rel
+            elif ignored is not None:
+                ignored.append((rel, why))
 
 
 class Unreadable(Exception):

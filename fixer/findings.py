@@ -56,7 +56,12 @@ class FileResult:
     error: str | None = None  # the file could not be decoded or parsed; it is left as it is
     traceback: str | None = None  # where an internal error came from (shown with --verbose)
     encoding: str = "utf-8"  # how to decode old/new for a diff (a BOM stays part of the first line)
+    suppressed: list[Finding] = field(default_factory=list)  # kept by a `# fixer: ignore` comment: not edited
 
     @property
     def changed(self) -> bool:
         return self.error is None and self.new != self.old
+
+    @property
+    def matters(self) -> bool:
+        return bool(self.changed or self.findings or self.error or self.suppressed)

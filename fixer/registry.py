@@ -10,7 +10,12 @@ from fixer.rules.async_driver import AsyncDriverDependency
 from fixer.rules.async_imports import AsyncImports
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
+from fixer.rules.dependency_floors import DependencyFloors
 from fixer.rules.import_roots import ImportRoots, ImportRootsStartCommand
+from fixer.rules.lifespan import Lifespan
+from fixer.rules.missing_dependency import MissingDependency
+from fixer.rules.passlib_bcrypt import PasslibBcrypt
+from fixer.rules.pydantic_settings import PydanticSettings, PydanticSettingsDependency
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
 from fixer.rules.startup_checks import STARTUP_RULES
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
@@ -22,9 +27,19 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     DatabaseUrlCodemod,
     RuntimeUrlNormaliser,
     SyncDriverUrlCodemod,
+    PydanticSettings,
+    Lifespan,
 )
 TEXT_RULES: tuple[type[TextRule], ...] = (
-    AsyncDriverDependency, DatabaseUrlTextRule, SyncDriverUrlTextRule, ImportRootsStartCommand, *STARTUP_RULES
+    AsyncDriverDependency,
+    DatabaseUrlTextRule,
+    SyncDriverUrlTextRule,
+    MissingDependency,
+    PasslibBcrypt,
+    DependencyFloors,
+    PydanticSettingsDependency,
+    ImportRootsStartCommand,
+    *STARTUP_RULES,
 )
 
 
@@ -38,7 +53,12 @@ class Rule:
 
     @property
     def title(self) -> str:
-        return self.classes[0].title()
+        from fixer.docs import MissingDoc, rule_doc
+
+        try:
+            return rule_doc(self).title
+        except MissingDoc:
+            return self.classes[0].title()
 
 
 def all_rules() -> list[Rule]:

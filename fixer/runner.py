@@ -16,14 +16,16 @@ import posixpath
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from fixer import model as project_model
+from fixer import suppress
 from fixer.discover import Unreadable, discover, read
 from fixer.model import FACT_PATTERNS, ProjectModel
 from fixer.model.modules import ModuleInfo, read_module
+from fixer.paths import Targets
 from fixer.textcheck import TextCheck
 from fixer.findings import FileResult, Finding
 from fixer.reprint import reprint
@@ -42,6 +44,8 @@ class Run:
     results: list[FileResult]  # only files that changed, failed, or have findings; sorted by path
     files_scanned: int
     facts: ProjectModel
+    # Files a .gitignore leaves out that a rule would change: (path, the .gitignore line, rule IDs).
+    ignored: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
 
 def run(
@@ -53,28 +57,36 @@ def run(
     exclude: Sequence[tuple[Path, str]] = (),
     lines_of_fixed: bool = True,
     unsafe_fixes: bool = False,
+    targets: Targets | None = None,
     entrypoint: str | None = None,
     run_from: str | None = None,
 ) -> Run:
-    """Every rule on every file under `root`. With `lines_of_fixed` false, a fixed finding may come without
+    """Every rule on every file under `root`; with `targets`, the model is still the whole root's, but only the
+    files they name are fixed and reported. With `lines_of_fixed` false, a fixed finding may come without
     its line when finding it would cost a second print of the tree (nothing shows it then: no report, no -v)."""
+    targets = targets or Targets(root=root, files=frozenset(), folders=("",))
+    contents = dict([targets.stdin]) if targets.stdin else {}
+    reader = functools.partial(_read_file, root, contents)
     unlisted: list[tuple[str, str]] = []
-    paths = list(discover(root, exclude, unlisted))
+    ignored: list[tuple[str, str]] = []
+    keep = () if targets.force_exclude else targets.folders
+    paths = list(discover(root, exclude, unlisted, ignored, keep))
+    paths = sorted({*paths, *_named_files(root, targets, set(paths), contents)})
     python = [p for p in paths if p.endswith(".py")]
     unreadable = [FileResult(path=rel, old=b"", new=b"", error=why) for rel, why in unlisted]
     modules: dict[str, ModuleInfo] = {}
-    candidates = read_candidates(root, python, codemods, unreadable, modules)
+    candidates = read_candidates(root, python, codemods, unreadable, modules, reader)
     facts = project_model.build(
-        candidates, modules, lambda rel: _read_text(root, rel), paths, _entry_modules(root), unsafe_fixes
+        candidates, modules, lambda rel: _read_text(reader, rel), paths, _entry_modules(root), unsafe_fixes
     )
-    facts = _with_startup(root, paths, facts, entrypoint, run_from)
+    facts = _with_startup(root, paths, facts, entrypoint, run_from, lambda rel: _read_text(reader, rel))
 
-    tasks = parse_tasks(candidates, codemods, facts)
+    tasks = [task for task in parse_tasks(candidates, codemods, facts) if targets.covers(task[0])]
     progress = progress_factory(len(tasks)) if progress_factory else None
     with _collector_out_of_the_way():
         python_results, (results, text_files_read) = _map(
             tasks, (facts, lines_of_fixed), jobs, progress,
-            meanwhile=lambda: _run_text_rules(root, set(paths), text_rules, facts),
+            meanwhile=lambda: _run_text_rules(reader, set(paths), text_rules, facts),
         )
     results.extend(python_results)
     results.extend(unreadable)
@@ -82,12 +94,48 @@ def run(
         for rel, finding in rule.missing(facts):
             results.append(FileResult(path=rel, old=b"", new=b"", findings=[finding]))
     results = settle_startup(results)
-    results.sort(key=lambda r: r.path)
-    return Run(results=results, files_scanned=len(python) + text_files_read, facts=facts)
+    results = sorted((r for r in results if targets.covers(r.path)), key=lambda r: r.path)
+    scanned = sum(map(targets.covers, python)) + sum(map(targets.covers, text_files_read))
+    return Run(results=results, files_scanned=scanned, facts=facts,
+               ignored=_ignored_changes(reader, ignored, targets, text_rules, facts))
+
+
+def _named_files(root: Path, targets: Targets, found: set[str], contents: dict[str, bytes]) -> list[str]:
+    """The files named on the command line that discovery left out (excluded, ignored, in an environment):
+    fixed all the same, as ruff does, unless `--force-exclude`."""
+    on_disk = [rel for rel in targets.files if os.path.isfile(os.path.join(root, rel))]
+    if targets.force_exclude:  # only stdin standing for a file that does not exist yet: nothing excludes it
+        return [rel for rel in contents if rel not in on_disk]
+    return [*on_disk, *contents]
+
+
+def _ignored_changes(
+    reader: Callable[[str], bytes],
+    ignored: list[tuple[str, str]],
+    targets: Targets,
+    text_rules: Sequence[TextRule],
+    facts: ProjectModel,
+) -> list[tuple[str, str, list[str]]]:
+    """Which of the files a .gitignore leaves out a text rule would change (a gitignored `.env` with a sync
+    URL): they are not fixed, since they are not the project's shared files, but the person is told."""
+    why = {rel: line for rel, line in ignored if targets.covers(rel) and rel not in targets.files}
+    results, _ = _run_text_rules(reader, set(why), text_rules, facts)
+    return [
+        (result.path, why[result.path], sorted({f.rule for f in result.findings if f.fixed}))
+        for result in results
+        if result.changed and result.path in why
+    ]
+
+
+def _read_file(root: Path, contents: dict[str, bytes], rel: str) -> bytes:
+    """A file's bytes: stdin's for the file it stands for, else the disk's."""
+    if rel in contents:
+        return contents[rel]
+    return read(os.path.join(root, rel))
 
 
 def _with_startup(root: Path, paths: list[str], facts: ProjectModel, entrypoint: str | None,
-                  run_from: str | None) -> ProjectModel:
+                  run_from: str | None, read_text: Callable[[str], str | None]) -> ProjectModel:
     """The model with what starting the server does (`fixer.model.startup`), when the tree is a backend."""
     import dataclasses
 
@@ -96,7 +144,7 @@ def _with_startup(root: Path, paths: list[str], facts: ProjectModel, entrypoint:
     if not (facts.has_app or entrypoint):
         return facts
     try:
-        found = startup.analyse(root, paths, lambda rel: _read_text(root, rel), facts.flow, entrypoint, run_from)
+        found = startup.analyse(root, paths, read_text, facts.flow, entrypoint, run_from)
     except (OSError, RecursionError, ValueError):  # the prediction is a report; it never costs the fixes
         return facts
     return dataclasses.replace(facts, startup=found)
@@ -134,6 +182,7 @@ def read_candidates(
     codemods: Sequence[type[FixerCodemod]],
     unreadable: list[FileResult] | None = None,
     modules: dict[str, ModuleInfo] | None = None,
+    reader: Callable[[str], bytes] | None = None,
 ) -> list[tuple[str, bytes]]:
     """The Python files that could matter at all (to a codemod, or to the project model), with their bytes.
     A file that cannot be read is added to `unreadable`, as a result saying why; with `modules`, every file's
@@ -143,10 +192,10 @@ def read_candidates(
     """
     search = TextCheck([*FACT_PATTERNS, *(c.TRIGGER for c in codemods)])
     candidates: list[tuple[str, bytes]] = []
-    base = os.fspath(root)
+    reader = reader or functools.partial(_read_file, root, {})
     for rel in python:
         try:
-            source = read(os.path.join(base, rel))
+            source = reader(rel)
         except Unreadable as error:
             if unreadable is not None:
                 unreadable.append(FileResult(path=rel, old=b"", new=b"", error=f"{error}; left as it is"))
@@ -171,9 +220,9 @@ def parse_tasks(
     return [task for task in tasks if task[2]]
 
 
-def _read_text(root: Path, rel: str) -> str | None:
+def _read_text(reader: Callable[[str], bytes], rel: str) -> str | None:
     try:
-        return read(os.path.join(root, rel)).decode("utf-8-sig")
+        return reader(rel).decode("utf-8-sig")
     except (Unreadable, UnicodeDecodeError):
         return None  # the rule that edits such a file reports it
 
@@ -192,8 +241,8 @@ def _text_rule_paths(paths: list[str], rules: Sequence[TextRule]) -> set[str]:
 
 
 def _run_text_rules(
-    root: Path, existing: set[str], rules: Sequence[TextRule], facts: ProjectModel
-) -> tuple[list[FileResult], int]:
+    reader: Callable[[str], bytes], existing: set[str], rules: Sequence[TextRule], facts: ProjectModel
+) -> tuple[list[FileResult], set[str]]:
     """Text rules are cheap and few files match: run them here, following files one pulls in (`-r base.txt`)."""
     queue = sorted(_text_rule_paths(sorted(existing), rules))
     wanted: dict[str, list[TextRule]] = {p: [r for r in rules if r.applies_to(p)] for p in queue}
@@ -205,7 +254,7 @@ def _run_text_rules(
             continue
         seen.add(rel)
         try:
-            old = read(os.path.join(root, rel))
+            old = reader(rel)
         except Unreadable as error:
             results.append(FileResult(path=rel, old=b"", new=b"", error=f"{error}; left as it is"))
             continue
@@ -218,11 +267,13 @@ def _run_text_rules(
             continue
         bom = old.startswith(b"\xef\xbb\xbf")
         new_text = text
+        suppressions = suppress.parse(text)
         for rule in wanted.get(rel, []):
             for included in rule.related(rel, new_text):
                 if included in existing and included not in seen:
                     wanted.setdefault(included, []).append(rule)
                     queue.append(included)
+            before = new_text
             try:
                 new_text, findings = rule.fix(rel, new_text, facts)
             except Unparseable as error:
@@ -232,12 +283,15 @@ def _run_text_rules(
                 result.error = f"internal error in {rule.RULE_ID}: {type(error).__name__}: {error}"
                 result.traceback = traceback.format_exc()
                 break
-            result.findings.extend(_locate(findings, text))
+            found = _locate(findings, text)
+            if suppressions.touches(rule.RULE_ID):
+                new_text, found = _honour_in_text(suppressions, rule.RULE_ID, before, new_text, found, result)
+            result.findings.extend(found)
         if result.error is None and new_text is not text:
             result.new = (b"\xef\xbb\xbf" if bom else b"") + new_text.encode("utf-8")
-        if result.changed or result.findings or result.error:
+        if result.matters:
             results.append(result)
-    return results, len(seen)
+    return results, seen
 
 
 # Below this much Python source to transform, worker processes cost more than they save (starting them,
@@ -272,7 +326,7 @@ def _map(
 
 
 def _matters(result: FileResult) -> bool:
-    return bool(result.changed or result.findings or result.error)
+    return result.matters
 
 
 def _transform_task(settings: _Settings, task: tuple) -> FileResult | None:
@@ -313,6 +367,8 @@ def transform_python(
         result.error = f"cannot parse: {str(error).splitlines()[0]}; left as it is"
         return result
     text = source.decode(module.encoding, errors="replace")
+    suppressions = suppress.parse(text, python=True) if suppress.MARKER.search(source) else suppress.Suppressions()
+    lines_of_fixed = lines_of_fixed or bool(suppressions)  # a suppression is matched on the finding's line
     result.encoding = "utf-8" if module.encoding == "utf-8-sig" else module.encoding
     package = posixpath.dirname(rel).replace("/", ".")
     for codemod in codemods:
@@ -331,7 +387,10 @@ def transform_python(
             result.traceback = traceback.format_exc()
             result.findings.clear()
             return result
-        result.findings.extend(_locate(context.scratch.get(FINDINGS_KEY, []), text, received, lines_of_fixed))
+        found = _locate(context.scratch.get(FINDINGS_KEY, []), text, received, lines_of_fixed)
+        if suppressions.touches(codemod.RULE_ID):
+            module, found = _honour_in_python(suppressions, codemod, context, facts, received, module, found, text, result)
+        result.findings.extend(found)
     if module is parsed:  # an untouched tree prints back as its source
         return result
     printed = reprint(parsed, module, text)
@@ -350,6 +409,130 @@ def transform_python(
             return result
         result.new = new
     return result
+
+
+def _honour_in_python(
+    suppressions: suppress.Suppressions,
+    codemod: type[FixerCodemod],
+    context,
+    facts: ProjectModel,
+    received: cst.Module,
+    module: cst.Module,
+    found: list[Finding],
+    text: str,
+    result: FileResult,
+) -> tuple[cst.Module, list[Finding]]:
+    """The tree and findings of `codemod` once suppressions are honoured. Where a suppressed finding came with an
+    edit, the codemod runs again without walking the top-level statements that carry a suppression comment for
+    it (the suppression's own, so nothing of the rule's state, helpers or imports comes from there); its other
+    findings in those statements are left for a person. If the suppressed lines still changed (a rule that does
+    not walk statement by statement), the rule makes no edit in this file at all."""
+    from libcst.codemod import CodemodContext
+
+    from fixer.rules.base import FINDINGS_KEY
+
+    rule = codemod.RULE_ID
+    kept = [f for f in found if not suppressions.covers(rule, f.line)]
+    dropped = [f for f in found if suppressions.covers(rule, f.line)]
+    result.suppressed.extend(dropped)
+    if not any(f.fixed for f in dropped) or module is received:
+        return module, kept
+    if suppressions.file_wide(rule):
+        return received, [_not_made(f, "the file's `fixer: ignore-file` comment") for f in kept]
+    frozen = {id(s) for s in received.body if suppress.parse(received.code_for_node(s)).touches(rule)}
+    again = CodemodContext(filename=context.filename, full_module_name=context.full_module_name,
+                           full_package_name=context.full_package_name)
+    instance = codemod(again, facts=facts)
+    walks = instance.enters
+    instance.enters = lambda statement: id(statement) not in frozen and walks(statement)  # type: ignore[method-assign]
+    rerun = instance.transform_module(received)
+    still = _locate(again.scratch.get(FINDINGS_KEY, []), text, received, True)
+    lines = text.splitlines()
+    printed = rerun.code
+    kept_names = _names_in([s for s in received.body if id(s) in frozen])
+    unbound = (_imported(received) - _imported(rerun)) & kept_names  # e.g. the import of the kept create_engine
+    if unbound or any(f.line and lines[f.line - 1] not in printed for f in dropped if f.fixed):
+        return received, [_not_made(f, "a `fixer: ignore` comment on this rule elsewhere in the file") for f in kept]
+    made = {(f.line, f.problem) for f in still}
+    left = [
+        _not_made(f, "a `fixer: ignore` comment in the same statement")
+        for f in kept
+        if f.fixed and (f.line, f.problem) not in made
+    ]
+    return rerun, [f for f in still if not suppressions.covers(rule, f.line)] + left
+
+
+def _imported(module: cst.Module) -> set[str]:
+    """The names the module's top-level imports bind."""
+    import libcst as cst
+
+    names = set()
+    for statement in module.body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname else alias.name
+                    names.add(module.code_for_node(bound).partition(".")[0])
+    return names
+
+
+def _names_in(statements: list) -> set[str]:
+    import libcst as cst
+
+    class Names(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.found: set[str] = set()
+
+        def visit_Name(self, node: cst.Name) -> None:
+            self.found.add(node.value)
+
+    names = Names()
+    for statement in statements:
+        statement.visit(names)
+    return names.found
+
+
+def _not_made(finding: Finding, why: str) -> Finding:
+    from dataclasses import replace
+
+    if not finding.fixed:
+        return finding
+    return replace(finding, fixed=False, problem=f"{finding.problem} (not fixed: {why} keeps it as it is)")
+
+
+def _honour_in_text(
+    suppressions: suppress.Suppressions,
+    rule: str,
+    before: str,
+    after: str,
+    found: list[Finding],
+    result: FileResult,
+) -> tuple[str, list[Finding]]:
+    """A text rule's edit and findings once suppressions are honoured: text rules edit line by line, so the
+    changed lines that hold a suppressed finding (or sit under its comment) are put back as they were."""
+    import difflib
+
+    dropped = [f for f in found if suppressions.covers(rule, f.line)]
+    kept = [f for f in found if not suppressions.covers(rule, f.line)]
+    result.suppressed.extend(dropped)
+    if after is before or not any(f.fixed for f in dropped):
+        return after, kept
+    if suppressions.file_wide(rule):
+        return before, [_not_made(f, "the file's `fixer: ignore-file` comment") for f in kept]
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    out: list[str] = []
+    reverted: list[range] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        lines = range(i1 + 1, i2 + 1)
+        if tag != "equal" and any(suppressions.covers(rule, line) for line in lines):
+            out.extend(old[i1:i2])
+            reverted.append(lines)
+        else:
+            out.extend(new[j1:j2] if tag != "equal" else old[i1:i2])
+    kept = [
+        _not_made(f, "a `fixer: ignore` comment next to it") if any(f.line in r for r in reverted) else f for f in kept
+    ]
+    return "".join(out), kept
 
 
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"()[]{}"))

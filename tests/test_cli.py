@@ -19,7 +19,11 @@ def broken(tmp_path: Path) -> Path:
 
 
 def test_version_and_help() -> None:
-    assert fixer("--version").stdout.decode().strip() == "fixer, version 0.1.0"
+    from fixer import __version__
+
+    for flag in ("--version", "-V"):
+        said = fixer(flag).stdout.decode().strip()
+        assert said.startswith(f"fixer {__version__} (package tables of 20"), said
     for command in ("dry-run", "apply", "rules", "rule", "schema"):
         result = fixer(command, "--help")
         assert result.returncode == 0 and b"Usage:" in result.stdout, command
@@ -28,10 +32,11 @@ def test_version_and_help() -> None:
 def test_rules_lists_every_rule_and_explains_one() -> None:
     listing = fixer("rules").stdout.decode().splitlines()
     assert [line.split()[0] for line in listing] == [
-        "FX001", "FX002", "FX003", "FX004", "FX005", "FX020", "FX030", "FX031", "FX032", "FX033", "FX034", "FX035", "FX036"
+        "FX001", "FX002", "FX003", "FX004", "FX005", "FX020", "FX021", "FX022", "FX023", "FX024", "FX025",
+        "FX030", "FX031", "FX032", "FX033", "FX034", "FX035", "FX036",
     ]
     explained = fixer("rule", "async-imports").stdout.decode()
-    assert "FX002" in explained and "Before:" in explained and "After:" in explained
+    assert "FX002" in explained and "Example" in explained and "Use instead" in explained
     assert fixer("rule", "FX999").returncode == 2
 
 

@@ -177,7 +177,9 @@ def test_routers_never_included_and_tables_never_imported(tmp_path: Path) -> Non
 
 def test_dry_run_prints_the_sequence_and_the_report_gives_the_order(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    result = fixer("dry-run", FIXTURES / "all-at-once" / "broken", "--report", report)
+    # FX021 and FX023 would fix the 2nd and 3rd failures in the same run (and their own issues would say so):
+    # without them, FX030 reports them in order.
+    result = fixer("dry-run", FIXTURES / "all-at-once" / "broken", "--report", report, "--select", "FX020,FX030")
     err = result.stderr.decode()
     assert result.returncode == 1
     assert "predicted failures in order:" in err
@@ -243,3 +245,10 @@ def test_fx020_makes_the_first_fix_the_fixture_expects(tmp_path: Path, fixture: 
         if path.is_file() and rel.suffix == ".py":
             assert (root / rel).read_text() == path.read_text(), rel
     assert failures(root)[:1] == failures(Path(shutil.copytree(FIXTURES / fixture / "broken", tmp_path / "c")))[1:2]
+
+
+def test_a_failure_another_rule_fixes_in_the_same_run_is_that_rules_issue(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    fixer("dry-run", FIXTURES / "all-at-once" / "broken", "--report", report)
+    rules = {issue["rule"] for issue in json.loads(report.read_text())["issues"]}
+    assert "FX030" not in rules and {"FX020", "FX021", "FX023"} <= rules

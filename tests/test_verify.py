@@ -171,17 +171,14 @@ def test_seed_entrypoint() -> None:
          "ENG-SYNC-ENGINE", "FX002"),
         ("TypeError: 'Session' object does not support the asynchronous context manager protocol", "ENG-SESSIONMAKER", "FX003"),
         ("pydantic.errors.PydanticImportError: `BaseSettings` has been moved to the pydantic-settings package.",
-         "DEP-BASESETTINGS", None),
+         "DEP-BASESETTINGS", "FX021"),
     ],
 )
-def test_diagnose_maps_catalogue_errors(message: str, defect: str, rule: str | None) -> None:
+def test_diagnose_maps_catalogue_errors(message: str, defect: str, rule: str) -> None:
     found = diagnose(LogError(message=message, traceback=f"Traceback (most recent call last):\n{message}"))
     assert found, message
     assert found[0].defect == defect
-    if rule:
-        assert rule in found[0].rules
-    else:
-        assert found[0].rules == ()
+    assert rule in found[0].rules
 
 
 def test_diagnose_generic_causes(tmp_path: Path) -> None:
@@ -385,20 +382,44 @@ def hanging_backend(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_a_server_that_hangs_is_killed_at_the_timeout(tmp_path: Path) -> None:
+    """What is measured is the kill: how long the hung server lived, from when it shows up until it is gone,
+    not the whole run (building the venv, starting PostgreSQL), whose time a loaded machine stretches."""
     backend = hanging_backend(tmp_path)
     line = len((backend / "src" / "core" / "database.py").read_text().splitlines())
     run_id = uuid.uuid4().hex
     report = tmp_path / "report.json"
-    started = time.monotonic()
-    proc = run_verify([str(backend), "--cache-dir", str(venv_cache_dir()), "--timeout", "3", "--report", str(report)], run_id)
-    elapsed = time.monotonic() - started
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    first = proc.stdout.splitlines()[0]
+    env = {**os.environ, RUN_ID_ENV: run_id}
+    env.pop("FIXER_VERIFY_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [*VERIFY, str(backend), "--cache-dir", str(venv_cache_dir()), "--timeout", "3", "--report", str(report)],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )
+    appeared = gone = None
+    try:
+        while proc.poll() is None and gone is None:
+            server = any("uvicorn" in p for p in tagged_processes(run_id))
+            now = time.monotonic()
+            if server and appeared is None:
+                appeared = now
+            elif not server and appeared is not None:
+                gone = now
+            time.sleep(0.05)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert_nothing_left(run_id)
+    assert proc.returncode == 1, out + err
+    first = out.splitlines()[0]
     assert first.startswith("FAIL") and "hung at startup" in first and "within 3s" in first
     assert f"src/core/database.py:{line}" in first  # where it hung, from faulthandler
     v = load_report(report)["verification"]
     assert v["status"] == "startup-timeout" and v["error_location"] == f"src/core/database.py:{line}"
-    assert elapsed < 3 + 25, elapsed  # killed, not waited for
+    assert appeared is not None and gone is not None, "the server was never seen running, or never stopped"
+    # Killed, not waited for (it sleeps an hour): the 3 s timeout, the stack dump and the 2 s stop grace,
+    # with room for a loaded machine's scheduling.
+    assert gone - appeared < 3 + 30, gone - appeared
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -528,6 +549,7 @@ def test_no_postgresql_says_what_to_install(tmp_path: Path, monkeypatch: pytest.
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("fixer verify: error: No usable PostgreSQL server binaries found.")
     assert "pip install 'fixer[verify]'" in last and "apt-get install postgresql" in last and "--database-url" in last
+    assert "FIXER_TEST_DATABASE_URL" in last and "CPython 3.9 to 3.12" in last  # where the wheel exists
 
 
 def test_too_slow_and_unreachable_database(tmp_path: Path, database_url: str) -> None:

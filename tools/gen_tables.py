@@ -114,6 +114,8 @@ REQUIRES_ALL: dict[str, str] = {
     "fastapi": "0.50.0",
     "pydantic-settings": "2.0.0",
     "pydantic": "1.8.0",
+    "passlib": "1.7.0",  # its `bcrypt` extra: whether bcrypt installs (FX024)
+    "uvicorn": "0.30.0",  # what uvicorn[standard] pulls in (FX023: an import it provides is not missing)
 }
 
 # Compiled dependencies whose wheel coverage per CPython version is recorded.

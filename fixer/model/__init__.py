@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 
 from fixer.model.database import QUERY_CUT, DatabaseFlow, EngineSite, ShippedUrl
 from fixer.model.modules import Role
+from fixer.model.needs import Installed, Need
+from fixer.model.python import PythonVersions
 from fixer.model.startup import Startup
 from fixer.model.versions import Versions
 
@@ -64,6 +66,13 @@ class ProjectModel:
     first_party: frozenset[str] = field(default_factory=frozenset)  # top-level names the project's modules have
     alembic_ini_url_unused: bool = False  # env.py sets sqlalchemy.url itself
     has_app: bool = False  # some module builds the FastAPI app, or the project documents one: a backend
+    python: PythonVersions = field(default_factory=PythonVersions)  # the CPython the project says it runs on
+    needs: tuple[Need, ...] = ()  # distributions the live code imports or loads (fixer.model.needs)
+    installed: Installed = field(default_factory=Installed)  # what installs, with what it pulls in
+    # Module-level functions the running code defines only as `async def` (a name also defined by a plain `def`
+    # somewhere is left out): a call to one of them without `await` runs nothing.
+    async_functions: frozenset[str] = field(default_factory=frozenset)
+    sync_functions: frozenset[str] = field(default_factory=frozenset)  # likewise, only ever a plain `def`
     unsafe_fixes: bool = False  # write fixes whose failing input the project does not show
     # What starting the server does: each documented start walked, failures predicted in order (the runner
     # fills it once the rest of the model is built: `fixer.model.startup.analyse`).
@@ -78,6 +87,12 @@ class ProjectModel:
         """Code a rule may edit: run by the server, a migration, a script or a test; not library source, not
         a module nothing imports."""
         return self.role(path) not in _NOT_RUN
+
+    @property
+    def python_version(self) -> str | None:
+        """The CPython minor version ("3.12") the project runs on, as its own files say; None when they do not."""
+        runs_on = self.python.runs_on
+        return runs_on[0] if runs_on else None
 
     # -- third-party modules ------------------------------------------------------------------------
 
@@ -181,6 +196,10 @@ class ProjectModel:
         out["roles"] = {path: role.value for path, role in sorted(self.roles.items())}
         out["first_party"] = sorted(self.first_party)
         out["flow"]["url_helpers"] = sorted(self.flow.url_helpers)
+        out["installed"]["dists"] = sorted(self.installed.dists)
+        out["async_functions"] = sorted(self.async_functions)
+        out["sync_functions"] = sorted(self.sync_functions)
+        out["python_version"] = self.python_version
         return out
 
 
@@ -199,7 +218,7 @@ def build(
 ) -> ProjectModel:
     """The model of a tree: `python` the candidate files with their bytes, `imports_of` every Python file's
     `ModuleInfo` (import lines only), `read_text` reads any other file by its relative path."""
-    from fixer.model import database, versions
+    from fixer.model import database, needs, python as python_versions, versions
     from fixer.model.modules import ModuleGraph
 
     paths = list(paths)
@@ -224,16 +243,29 @@ def build(
             if not (engine.url.scheme or "").startswith("sqlite"):
                 sync_users.add(engine.path)
     first_party = frozenset(m.name.split(".")[0] for m in graph.modules.values() if m.name)
+    found_versions = versions.resolve(versions.collect(read_text, paths))
+    run_modules = [m for m in graph.modules.values() if roles.get(m.path, Role.LIVE) not in _NOT_RUN]
+    async_defs = {name for m in run_modules for name in m.async_defs}
+    sync_defs = {name for m in run_modules for name in m.sync_defs}
+    aiosqlite = {e.path for e in flow.engines if e.url.scheme == "sqlite+aiosqlite"}
+    for shipped_url in flow.shipped:
+        if shipped_url.scheme == "sqlite+aiosqlite":
+            aiosqlite |= {e.path for e in flow.engines if shipped_url.key.upper() in (n.upper() for n in e.url.names)}
     return ProjectModel(
         async_db=async_db,
         sqlmodel_exec=sqlmodel_exec,
         sync_driver_users=tuple(sorted(sync_users)),
         roles=roles,
-        versions=versions.resolve(versions.collect(read_text, paths)),
+        versions=found_versions,
         flow=flow,
         first_party=first_party,
         alembic_ini_url_unused=any(_ALEMBIC_OVERRIDE.search(source) for _, source in running),
         has_app=bool(graph.roots()),
+        python=python_versions.collect(read_text, paths),
+        needs=needs.collect(graph, roles, aiosqlite),
+        installed=needs.installed(found_versions),
+        async_functions=frozenset(async_defs - sync_defs),
+        sync_functions=frozenset(sync_defs - async_defs),
         unsafe_fixes=unsafe_fixes,
     )
 

@@ -45,6 +45,7 @@ class Versions:
     files: tuple[str, ...] = ()  # the dependency files read
     # What other install routes give (requirements files beside a lock file): name -> version, per route.
     alternatives: tuple[Mapping[str, str], ...] = ()
+    extras: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name -> the extras declared with it
 
     def version(self, dist: str) -> Version | None:
         value = self.effective.get(canonicalize_name(dist))
@@ -230,6 +231,7 @@ def resolve(found: _Collected) -> Versions:
         why=why,
         files=tuple(found.files),
         alternatives=tuple(routes[1:]),
+        extras={k: tuple(sorted(v)) for k, v in found.extras.items() if v},
     )
 
 

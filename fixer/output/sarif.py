@@ -7,7 +7,6 @@ code points (run.columnKind), end columns exclusive, as SARIF defines them."""
 
 from __future__ import annotations
 
-import inspect
 import json
 
 from fixer import HOMEPAGE, __version__, rule_doc_url
@@ -20,9 +19,10 @@ LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "w
 
 
 def rule_help(rule) -> str:
-    """The rule's documentation: the docstring of each class that implements it, once each."""
-    docs = dict.fromkeys(inspect.cleandoc(cls.__doc__ or "") for cls in rule.classes)
-    return "\n\n".join(doc for doc in docs if doc)
+    """The rule's page (What it does, Why is this bad?, Example, Use instead, Fix safety), as `fixer rule` shows it."""
+    from fixer.docs import markdown, rule_doc
+
+    return markdown(rule_doc(rule))
 
 
 def _rule(rule) -> dict:

@@ -1,8 +1,45 @@
-"""FX001: requirements and pyproject dependencies for a project on SQLAlchemy's asyncio layer.
+"""FX001 async-driver-dependency: Install asyncpg and greenlet for the async engine.
 
-Swaps the synchronous psycopg2 driver for asyncpg and makes sure greenlet is installed
-(`sqlalchemy[asyncio]`), editing only the requirement entries concerned: comments, order, options,
-line endings and TOML formatting stay as they were.
+## What it does
+Checks the dependencies a project declares (`requirements*.txt`, `requirements/*.txt` and the files they
+include with `-r`, and pyproject.toml: PEP 621 dependencies and extras, PEP 735 dependency groups, Poetry
+tables) against what its code uses. Where the code uses SQLAlchemy's asyncio layer (`create_async_engine`,
+`AsyncSession`) but only the synchronous psycopg2 driver is listed, `psycopg2` / `psycopg2-binary` is replaced
+in place by `asyncpg>=0.31`; where some code still needs psycopg2 (a sync engine, a psycopg2 import, Celery's
+`db+postgresql://`), asyncpg is added beside it. Where SQLAlchemy 2.1 can install and nothing installs greenlet,
+`sqlalchemy[asyncio]` is added. Comments, order, markers, options, line endings and TOML formatting are kept.
+
+## Why is this bad?
+The async engine needs the asyncpg driver and the greenlet library, and neither comes with the sync setup:
+
+- without asyncpg, startup fails with `ModuleNotFoundError: No module named 'asyncpg'` (DEP-DRIVER);
+- SQLAlchemy 2.1 no longer installs greenlet, so `import sqlalchemy.ext.asyncio` fails with `ImportError:
+  The SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed` (ENG-GREENLET).
+
+## Example
+```text
+# requirements.txt
+sqlmodel>=0.0.22
+psycopg2-binary>=2.9.9
+pydantic>=2.9.0
+```
+
+## Use instead
+```text
+# requirements.txt
+sqlmodel>=0.0.22
+asyncpg>=0.31
+pydantic>=2.9.0
+sqlalchemy[asyncio]>=2.0
+```
+
+## Fix safety
+Safe when the project's code uses the async engine and the versions it can install lack the driver or
+greenlet. Removing a psycopg2 that asyncpg already covers is unsafe (made with `--unsafe-fixes`): a tool or
+script outside the code fixer reads may still import it. A `>=2.0` line is not added beside a cap to
+SQLAlchemy 1.4, which brings greenlet itself. Hash-pinned requirement files are not edited: they are reported,
+to be regenerated with `pip-compile --generate-hashes`. A project on the async engine that declares no
+dependencies at all is reported.
 """
 
 from __future__ import annotations

@@ -1,4 +1,44 @@
-"""FX002 async-imports: import SQLAlchemy's asyncio names from where they live, and make async engines async."""
+"""FX002 async-imports: Import SQLAlchemy's asyncio names from where they live, and make async engines async.
+
+## What it does
+Rewrites imports of `AsyncEngine`, `AsyncSession`, `create_async_engine` and `async_sessionmaker` from
+modules that do not export them (in the versions the project installs) to `sqlalchemy.ext.asyncio`; uses
+sqlmodel's `AsyncSession` where the project awaits `session.exec(...)`; and turns `create_engine` into
+`create_async_engine` where the engine is used the async way (`engine: AsyncEngine`, `async with
+engine.begin()`, `await engine.dispose()`, a factory of async sessions bound to it). Moved names are merged
+into an existing import of their module; only the imports the rewrite left unused are removed.
+
+## Why is this bad?
+These names live in `sqlalchemy.ext.asyncio`, and sqlmodel never re-exports them, so the app stops at
+startup with `ImportError: cannot import name 'AsyncEngine' from 'sqlalchemy'` (ENG-IMPORT). SQLAlchemy's
+own `AsyncSession` has no `.exec`: `AttributeError: 'AsyncSession' object has no attribute 'exec'` at the
+first request (ENG-SA-ASYNCSESSION). A sync engine used as an async one fails with `MissingGreenlet`, or
+with `TypeError: '_GeneratorContextManager' object does not support the asynchronous context manager
+protocol` (ENG-SYNC-ENGINE). Old sqlmodel releases do not export `AsyncEngine` either
+(VER-SQLMODEL-ASYNCENGINE).
+
+## Example
+```python
+from sqlmodel import SQLModel, create_engine
+from sqlalchemy import AsyncEngine
+
+engine: AsyncEngine = create_engine(settings.DATABASE_URL)
+```
+
+## Use instead
+```python
+from sqlmodel import SQLModel
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+engine: AsyncEngine = create_async_engine(settings.DATABASE_URL)
+```
+
+## Fix safety
+Safe: an import is moved only when the version the project installs does not export the name from where it
+is imported, and `create_engine` becomes `create_async_engine` only where the module itself uses the engine
+the async way. An engine in a module that defines or imports its own `create_async_engine` is reported for a
+person instead, since the rewritten call would call that.
+"""
 
 from __future__ import annotations
 

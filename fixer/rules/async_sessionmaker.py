@@ -1,32 +1,39 @@
-"""Build async sessions with async_sessionmaker(..., expire_on_commit=False)
+"""FX003 async-sessionmaker: Build async sessions with async_sessionmaker(..., expire_on_commit=False).
 
-What it fixes (ENG-SESSIONMAKER, ENG-EXPIRE): a `sessionmaker(...)` that makes sessions for an
-AsyncEngine (`class_=AsyncSession`, or bound to a `create_async_engine(...)` / `AsyncEngine` name of
-this module) becomes `async_sessionmaker(...)`; `autocommit=` is dropped and `expire_on_commit=False`
-is set, on the rewritten call and on any existing `async_sessionmaker(...)` that lacks it.
+## What it does
+Turns a `sessionmaker(...)` that makes sessions for an async engine (bound to a `create_async_engine(...)`
+engine of the module, without `class_`) into `async_sessionmaker(...)`, drops `autocommit=`, and sets
+`expire_on_commit=False` where the project reads an object after `await session.commit()`, on the rewritten
+call and on an existing `async_sessionmaker(...)` that lacks it. `sessionmaker` imports the rewrite left
+unused are removed.
 
-Why: a plain sessionmaker makes sync `Session`s, so `async with maker() as s:` fails with
-`TypeError: 'Session' object does not support the asynchronous context manager protocol`;
-`autocommit=True` raises `ArgumentError: autocommit=True is no longer supported`; and with the
-default `expire_on_commit=True` every object is expired by `await session.commit()`, so reading
-`obj.name` afterwards needs a lazy refresh and raises `sqlalchemy.exc.MissingGreenlet`.
+## Why is this bad?
+A plain `sessionmaker` makes sync sessions, so `async with maker() as session:` fails with `TypeError:
+'Session' object does not support the asynchronous context manager protocol` (ENG-SESSIONMAKER);
+`autocommit=True` raises `ArgumentError: autocommit=True is no longer supported`. With the default
+`expire_on_commit=True`, `await session.commit()` expires every object, and reading `user.name` afterwards
+needs a lazy refresh that raises `sqlalchemy.exc.MissingGreenlet` (ENG-EXPIRE).
 
-Only calls this module resolves are changed: a sessionmaker bound to a sync `create_engine(...)`, or
-with nothing async about it, is left alone. `sessionmaker` imports the rewrite left unused are removed.
+## Example
+```python
+from sqlalchemy.orm import sessionmaker
 
-Example::
+async_session_maker = sessionmaker(bind=engine, autocommit=False)
+```
 
-    from sqlalchemy.orm import sessionmaker
-    from sqlmodel.ext.asyncio.session import AsyncSession
+## Use instead
+```python
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
-    async_session_maker = sessionmaker(bind=engine, class_=AsyncSession, autocommit=False)
+async_session_maker = async_sessionmaker(bind=engine, expire_on_commit=False)
+```
 
-becomes::
-
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-    from sqlmodel.ext.asyncio.session import AsyncSession
-
-    async_session_maker = async_sessionmaker(bind=engine, class_=AsyncSession, expire_on_commit=False)
+## Fix safety
+Safe where the module's own code shows the async engine the factory is bound to, and for
+`expire_on_commit=False` where the project reads an object after a commit. Renaming a working
+`sessionmaker(class_=AsyncSession)` is unsafe (made with `--unsafe-fixes`): it works, and only keeps
+`expire_on_commit=True`. A sessionmaker bound to a sync engine, or with nothing async about it, is left
+alone, and so is every call on SQLAlchemy 1.4, which has no `async_sessionmaker` (VER-SA14-SESSIONMAKER).
 """
 
 from __future__ import annotations

@@ -448,6 +448,11 @@ class _OrderedAddImports(_NoCopyWithoutMetadata, AddImportsVisitor):
             later = [i for i in leading if _section(body[i], first_party) > section]
             if same and later and same[-1] < later[0]:
                 body.insert(same[-1] + 1, new.with_changes(leading_lines=()))
+            elif later and not same and all(_section(body[i], first_party) < section for i in leading if i < later[0]):
+                # The first of its section: it opens the section, ahead of the later one (isort's blank line between).
+                at = later[0]
+                body.insert(at, new.with_changes(leading_lines=body[at].leading_lines))
+                body[at + 1] = body[at + 1].with_changes(leading_lines=[cst.EmptyLine()])
             else:
                 body.insert(next(i for i, s in enumerate(result.body) if s is new), new)
         return result.with_changes(body=body)

@@ -1,16 +1,56 @@
-"""FX004 async-database-url: every PostgreSQL URL the async engine can see must name asyncpg and speak its query.
+"""FX004 async-database-url: Every PostgreSQL URL the async engine can see must name asyncpg and speak its query.
 
-A half-done move to `create_async_engine` usually leaves the URL behind (URL-PLAIN, URL-POSTGRES,
-URL-PSYCOPG2), often with libpq's `sslmode`/`channel_binding` that asyncpg rejects (URL-NEON-SSL). The URL
-lives in several places (URL-WHERE): `.env` files, compose files, alembic.ini (URL-ALEMBIC-PCT), Python
-literals, and the hosting platform's environment, which beats every file. Hence three classes:
+## What it does
+Rewrites `postgres://`, `postgresql://` and `postgresql+psycopg2://` URLs that an async engine reads to
+`postgresql+asyncpg://`, turns `sslmode=X` into `ssl=X` and drops `channel_binding`, wherever the URL lives:
+`.env` and `.env.*` files, the `sqlalchemy.url` of `alembic.ini` (with `%%` for a `%`), the `environment:` of
+compose services built from the project, and Python string literals (settings defaults, `os.getenv`
+fallbacks, arguments of `create_async_engine`). Where `create_async_engine` takes its URL at run time, it wraps
+it in a small `to_async_database_url` function added once to the module, which does the same to the URL a
+hosting platform injects.
 
-- `DatabaseUrlTextRule`: `.env*`, `alembic.ini`, compose files.
-- `DatabaseUrlCodemod`: URL literals in Python.
-- `RuntimeUrlNormaliser`: wraps a non-literal `create_async_engine` URL in a run-time normaliser.
+## Why is this bad?
+`create_async_engine` fails at startup on a sync driver: `InvalidRequestError: The asyncio extension requires
+an async driver to be used` (URL-PLAIN, URL-PSYCOPG2) or `NoSuchModuleError: Can't load plugin:
+sqlalchemy.dialects:postgres` (URL-POSTGRES); and at the first connection on libpq's parameters: `TypeError:
+connect() got an unexpected keyword argument 'sslmode'` (URL-NEON-SSL). Neon, Heroku and Render inject
+`DATABASE_URL=postgresql://...?sslmode=require&channel_binding=require` into the environment, which beats
+`.env` (URL-WHERE), so fixed files alone are not enough. In alembic.ini a bare `%` stops alembic with
+`InterpolationSyntaxError` (URL-ALEMBIC-PCT).
 
-`postgresql+psycopg://` (psycopg 3, async capable) is left alone (URL-PSYCOPG3), and so is every other database.
-Nothing happens unless the project uses SQLAlchemy's asyncio layer (`facts.async_db`).
+## Example
+```text
+# .env
+DATABASE_URL=postgresql://app:secret@ep-1.neon.tech/app?sslmode=require&channel_binding=require
+```
+```python
+engine = create_async_engine(settings.DATABASE_URL, echo=False)
+```
+
+## Use instead
+```text
+# .env
+DATABASE_URL=postgresql+asyncpg://app:secret@ep-1.neon.tech/app?ssl=require
+```
+```python
+from sqlalchemy.engine import make_url
+
+
+def to_async_database_url(url: str) -> str:
+    ...  # postgresql:// and sslmode become what asyncpg reads
+
+
+engine = create_async_engine(to_async_database_url(settings.DATABASE_URL), echo=False)
+```
+
+## Fix safety
+Safe for a URL an async engine reads and the project does not rewrite itself: only the scheme and the query
+change, and everything else on the line (quotes, comments, `export`, the password, line endings) stays byte
+for byte. The run-time wrap is safe where the project shows such a URL reaching the engine, unsafe (made with
+`--unsafe-fixes`) where it shows none. Left alone: URLs meant for a sync consumer (`SYNC_DATABASE_URL`,
+arguments of `create_engine`), test inputs, sqlite, docstrings, a project's own normaliser or `.replace(...)`
+rewrite (SHAPE-OWN-NORMALISER, SHAPE-OWN-REPLACE, SHAPE-TEST-INPUT), and `postgresql+psycopg://`, which is
+async already (URL-PSYCOPG3).
 """
 
 from __future__ import annotations

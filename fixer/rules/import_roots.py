@@ -17,7 +17,7 @@ RULE_NAME = "import-roots"
 
 
 class ImportRoots(FixerCodemod):
-    """FX020 import-roots: imports written for another start folder, rewritten for the one the project documents.
+    """FX020 import-roots: Imports written for another start folder, rewritten for the one the project documents
 
     ## What it does
     Rewrites each `from X import ...` that cannot resolve when the app is started the way the project documents it
@@ -34,7 +34,7 @@ class ImportRoots(FixerCodemod):
 
     ## Example
     ```python
-    # started as `uvicorn src.main:app` from backend/ (README.md)
+    # started as uvicorn src.main:app from backend/ (README.md)
     from core.config import settings
     ```
 

@@ -114,7 +114,7 @@ def _located(path: str, finding: Finding) -> tuple[str, Finding]:
 
 
 class StartupFailure(_StartupRule):
-    """FX030 startup-failure: the exceptions starting the server would raise, predicted in order.
+    """FX030 startup-failure: The exceptions starting the server would raise, predicted in order
 
     ## What it does
     Walks the imports the documented start command runs (README, Dockerfile, Procfile, docker-compose, vercel.json,
@@ -132,7 +132,7 @@ class StartupFailure(_StartupRule):
 
     ## Example
     ```python
-    # started as `uvicorn src.main:app` from backend/
+    # started as uvicorn src.main:app from backend/
     from core.config import settings  # backend/src/core/config.py
     ```
 
@@ -164,7 +164,7 @@ class StartupFailure(_StartupRule):
 
 
 class CircularImport(_StartupRule):
-    """FX031 circular-import: modules that import each other so that a name is read before it is defined.
+    """FX031 circular-import: Modules that import each other so that a name is read before it is defined
 
     ## What it does
     Reports the import cycle the startup walk meets, with every module in it, where a module imports a name
@@ -203,7 +203,7 @@ class CircularImport(_StartupRule):
 
 
 class StartCommandMissing(_StartupRule):
-    """FX034 start-command-missing: a start command names a module or file that is not there.
+    """FX034 start-command-missing: A start command names a module or file that is not there
 
     ## What it does
     Reports a documented start (README, Dockerfile, Procfile, compose, vercel.json) whose app module cannot be
@@ -252,7 +252,7 @@ def _exists(facts: ProjectModel, rel: str) -> bool:
 
 
 class SysPathMissing(_StartupRule):
-    """FX033 sys-path-missing: a `sys.path` edit adds a folder that does not exist.
+    """FX033 sys-path-missing: A sys.path edit adds a folder that does not exist
 
     ## What it does
     Reports `sys.path.insert(...)`/`sys.path.append(...)` executed at import whose folder (worked out from
@@ -299,7 +299,7 @@ class SysPathMissing(_StartupRule):
 
 
 class RouterNeverIncluded(_StartupRule):
-    """FX032 router-never-included: an `APIRouter` whose routes the app never serves.
+    """FX032 router-never-included: An APIRouter whose routes the app never serves
 
     ## What it does
     Reports an `APIRouter()` in a module the start never imports, or in an imported module that no
@@ -343,7 +343,7 @@ class RouterNeverIncluded(_StartupRule):
 
 
 class ModelsNotImported(_StartupRule):
-    """FX035 models-not-imported: table models the app never imports before `create_all()`.
+    """FX035 models-not-imported: Table models the app never imports before create_all()
 
     ## What it does
     Reports a `class X(SQLModel, table=True)` in a module the start never imports, when the app creates its
@@ -390,7 +390,7 @@ class ModelsNotImported(_StartupRule):
 
 
 class StartCommandsDisagree(_StartupRule):
-    """FX036 start-commands-disagree: the README, Dockerfile, Procfile... start the app differently.
+    """FX036 start-commands-disagree: The README, Dockerfile, Procfile... start the app differently
 
     ## What it does
     Reports when the documented starts name different apps or folders, and the first failure of each start

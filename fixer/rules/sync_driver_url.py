@@ -1,14 +1,34 @@
-"""FX005 sync-driver-url: on SQLAlchemy 2.1, a sync engine's `postgresql://` URL must name psycopg2.
+"""FX005 sync-driver-url: On SQLAlchemy 2.1, a sync engine's postgresql:// URL must name psycopg2.
 
-SQLAlchemy 2.1 made psycopg (3) the default driver of `postgresql://` (catalogue: ENG-SYNC-DEFAULT-DRIVER).
-A project that installs only psycopg2 and builds a sync engine on `postgresql://...` (an all-sync app, a
-Celery or Alembic engine beside the async one, a twin engine for reports) stops at startup with
-`ModuleNotFoundError: No module named 'psycopg'` the day a fresh install picks 2.1. The fix names the driver
-the project installs; it never touches psycopg2 itself, which the sync engine keeps needing.
+## What it does
+Rewrites `postgresql://` and `postgres://` to `postgresql+psycopg2://` in URLs that reach only sync engines:
+the argument of `create_engine(...)`, defaults of settings fields and environment variables only sync engines
+read, and the same keys in `.env*` and compose files. Where `create_engine(...)` takes its URL at run time, it
+wraps it in a small `to_psycopg2_database_url` function added once to the module: a plain `postgres(ql)://`
+gets `+psycopg2`, every other URL passes through as it is.
 
-Only where the model shows it: SQLAlchemy 2.1 is what installs, psycopg2 is declared and psycopg 3 is not,
-and the URL reaches a sync engine and no async one (a literal passed to `create_engine`, or a settings field,
-environment variable or `.env`/compose key that only sync engines read).
+## Why is this bad?
+SQLAlchemy 2.1 made psycopg (version 3) the default driver of `postgresql://`. A project that installs only
+psycopg2 and builds a sync engine on `postgresql://` (an all-sync app, a Celery or Alembic engine beside the
+async one, a reporting engine) stops at startup with `ModuleNotFoundError: No module named 'psycopg'` the day
+a fresh install picks SQLAlchemy 2.1 (ENG-SYNC-DEFAULT-DRIVER).
+
+## Example
+```python
+engine = create_engine("postgresql://app:app@localhost/app")
+```
+
+## Use instead
+```python
+engine = create_engine("postgresql+psycopg2://app:app@localhost/app")
+```
+
+## Fix safety
+Safe: made only where SQLAlchemy 2.1 can install, psycopg2 is declared and psycopg 3 is not, so the URL fails
+today and the new one works on every version the project can install. The run-time wrap is safe where the
+project shows a URL that reaches the engine as plain `postgresql://` (after its own rewrites), unsafe (made
+with `--unsafe-fixes`) where it shows none; never around sqlite-only engines. psycopg2 itself is never
+touched: the sync engine keeps needing it.
 """
 
 from __future__ import annotations

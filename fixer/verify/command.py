@@ -282,9 +282,13 @@ def verify_after_apply(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(_until_boots(applied, args, kwargs))
         code = applied(*args, **kwargs)
         if verify and code in (EXIT_PASS, EXIT_FAIL):
+            from fixer.paths import CONTEXT_KEY
+
             verbose = bool(kwargs.get("verbose"))
+            targets = click.get_current_context().meta.get(CONTEXT_KEY)  # the project root apply's paths name
+            root = targets.root if targets is not None else Path(kwargs.get("path") or ".")
             verified = _handle_errors(verbose, lambda: verify_and_print(
-                Path(kwargs.get("path") or "."), report_path=kwargs.get("report_path"), verbose=verbose,
+                root, report_path=kwargs.get("report_path"), verbose=verbose,
                 fresh_report=False, database_url=os.environ.get(DATABASE_URL_ENV) or None,
             ))
             code = max(code, verified) if verified != EXIT_INTERRUPTED else verified

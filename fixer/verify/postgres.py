@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL server with password (scram-sha-256) authentication on 127.0.0.1.
 
-Binaries come from the ``pgserver`` wheel (``pip install 'fixer[verify]'``, CPython 3.9 to 3.12) if installed,
+Binaries come from the ``pgserver`` wheel (``pip install 'fixer[verify]'``; see PGSERVER_WHEELS) if installed,
 else from ``initdb``/``pg_ctl`` on PATH, else from ``/usr/lib/postgresql/*/bin``. When running as root the
 server runs as an unprivileged system user (PostgreSQL refuses to run as root). It listens on 127.0.0.1 only,
 and is stopped and deleted on exit, whatever the exit (an exception, Ctrl-C).
@@ -16,7 +16,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -33,6 +32,11 @@ KIND_PGSERVER = "pgserver wheel"
 KIND_PATH = "PATH binaries"
 SYSTEM_USER = "pgserver"  # same unprivileged user pgserver itself creates when run as root
 _REQUIRED = ("initdb", "pg_ctl", "postgres", "psql")
+# pgserver 0.1.4's wheels (PyPI): where `pip install 'fixer[verify]'` brings a server, and where it cannot.
+PGSERVER_WHEELS = (
+    "it has wheels for CPython 3.9 to 3.12 on Linux (manylinux, glibc), macOS and Windows, none for CPython 3.13 "
+    "or later or for musl Linux (Alpine)"
+)
 
 
 class PostgresNotAvailable(RuntimeError):
@@ -135,16 +139,17 @@ def find_postgres_binaries() -> tuple[str, Path, str]:
         if proc.returncode == 0:
             return kind, bin_dir, proc.stdout.strip()
         problems.append(f"{bin_dir}: {(proc.stderr or proc.stdout).strip()}")
-    wheel = (
-        "`pip install 'fixer[verify]'` (the pgserver wheel, which bundles PostgreSQL)"
-        if sys.version_info < (3, 13)
-        else f"the pgserver wheel (it ships for CPython 3.9 to 3.12 only, this is {sys.version.split()[0]})"
-    )
+    import platform
+
+    here = f"this is CPython {platform.python_version()} on {platform.system()} {platform.machine()}"
     hint = (
-        f"No usable PostgreSQL server binaries found. Install {wheel}, or the OS package that puts initdb and "
-        "pg_ctl on PATH (e.g. `apt-get install postgresql`, then add /usr/lib/postgresql/VERSION/bin to PATH), "
-        "or use an existing PostgreSQL server instead (`fixer verify --database-url URL`; "
-        "tests: FIXER_TEST_DATABASE_URL)."
+        "No usable PostgreSQL server binaries found. fixer verify boots the app against a throwaway PostgreSQL. "
+        "Either: "
+        f"(1) `pip install 'fixer[verify]'`, the pgserver wheel, which bundles PostgreSQL: {PGSERVER_WHEELS} "
+        f"({here}); (2) the OS package that provides initdb and pg_ctl (e.g. `apt-get install postgresql`, "
+        "found on PATH or in /usr/lib/postgresql/VERSION/bin); or (3) a server you already have: "
+        "`fixer verify --database-url URL` (a Neon branch works), and for fixer's own tests "
+        "FIXER_TEST_DATABASE_URL=URL."
     )
     if problems:
         hint += " Tried: " + "; ".join(problems)

@@ -1,0 +1,139 @@
+"""The distributions the app's own code needs installed: what its live modules import, and what the features
+they use load on demand (pydantic's `EmailStr` loads email-validator, FastAPI's forms load python-multipart,
+a `sqlite+aiosqlite://` engine loads aiosqlite).
+
+Read from the import lines the module graph already holds (no parse): an import written at the top level of a
+module runs when the module loads; one written indented (in a function, under `try:` or `if TYPE_CHECKING:`)
+may never run, so it is a need that is `guarded`. Only modules the server imports (role live) count: a test's
+or a script's imports are not the server's.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from packaging.utils import canonicalize_name
+
+from fixer.model.modules import ModuleGraph, Role
+
+# Names whose use loads a distribution the package itself does not require (its optional extra): the import
+# that names them, and the distribution, with the catalogue ID of the failure.
+FEATURES: Mapping[str, tuple[str, str]] = {
+    "pydantic.EmailStr": ("email-validator", "DEP-EMAIL"),
+    "pydantic.NameEmail": ("email-validator", "DEP-EMAIL"),
+    "pydantic.networks.EmailStr": ("email-validator", "DEP-EMAIL"),
+    "pydantic.BaseSettings": ("pydantic-settings", "DEP-BASESETTINGS"),  # on pydantic 2 (FX021 judges)
+    "pydantic.env_settings.BaseSettings": ("pydantic-settings", "DEP-BASESETTINGS"),
+    "fastapi.Form": ("python-multipart", "DEP-MULTIPART"),
+    "fastapi.File": ("python-multipart", "DEP-MULTIPART"),
+    "fastapi.UploadFile": ("python-multipart", "DEP-MULTIPART"),
+    "fastapi.security.OAuth2PasswordRequestForm": ("python-multipart", "DEP-MULTIPART"),
+    "fastapi.security.OAuth2PasswordRequestFormStrict": ("python-multipart", "DEP-MULTIPART"),
+}
+# Imports whose absence the defect catalogue records as a failure of its own.
+IMPORT_DEFECTS: Mapping[str, str] = {"jose": "DEP-JWT-LIB", "jwt": "DEP-JWT-LIB"}
+# Other distributions that provide what a feature loads (the `multipart` distribution is the module FastAPI
+# fell back to before python-multipart 0.0.13 took the name `python_multipart`).
+ALSO_PROVIDED_BY: Mapping[str, tuple[str, ...]] = {"python-multipart": ("multipart",)}
+
+
+@dataclass(frozen=True)
+class Need:
+    dist: str  # canonical distribution name
+    module: str  # the import (or the feature's name) that needs it
+    path: str  # the live module that imports it
+    guarded: bool  # only imported indented: the module loads without it
+    defect: str = ""  # catalogue ID when a feature, not an import, needs it
+
+    @property
+    def shown(self) -> str:
+        return f"{self.path} imports {self.module}" + (" (indented: may never run)" if self.guarded else "")
+
+
+def collect(graph: ModuleGraph, roles: Mapping[str, Role], sqlite_async: Iterable[str] = ()) -> tuple[Need, ...]:
+    """Every need of the live modules, one per (distribution, module, path); `sqlite_async` are the live
+    modules that build a `sqlite+aiosqlite://` engine."""
+    from fixer import tables
+
+    found: dict[tuple[str, str, str], Need] = {}
+
+    def add(need: Need) -> None:
+        key = (need.dist, need.module, need.path)
+        old = found.get(key)
+        if old is None or (old.guarded and not need.guarded):
+            found[key] = need
+
+    stdlib = frozenset(sys.stdlib_module_names) | {"__future__"}
+    for path, module in sorted(graph.modules.items()):
+        if roles.get(path, Role.LIVE) is not Role.LIVE:
+            continue
+        for dotted in module.imports:
+            guarded = dotted in module.indented
+            feature = FEATURES.get(dotted)
+            if feature is not None:
+                add(Need(feature[0], dotted.rpartition(".")[2], path, guarded, feature[1]))
+            top = dotted.partition(".")[0]
+            if top in stdlib or graph.resolve(top) or dotted != top and graph.resolve(dotted):
+                continue
+            dist = tables.distribution_of(top)
+            if dist is not None:
+                add(Need(canonicalize_name(dist), top, path, guarded, IMPORT_DEFECTS.get(top, "")))
+    for path in sqlite_async:
+        if roles.get(path, Role.LIVE) is Role.LIVE:
+            add(Need("aiosqlite", "sqlite+aiosqlite://", path, False, "URL-SQLITE"))
+    return tuple(found.values())
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What installs, as far as the tables know: the distributions the project declares or locks and, through
+    their recorded Requires-Dist (extras included), what those pull in."""
+
+    dists: frozenset[str] = frozenset()
+    opaque: tuple[str, ...] = ()  # installed distributions whose requirements fixer does not know
+
+    def has(self, dist: str) -> bool:
+        name = canonicalize_name(dist)
+        return name in self.dists or any(name in self.dists for name in ALSO_PROVIDED_BY.get(name, ()))
+
+
+def installed(versions) -> Installed:
+    """The closure of what `versions` (a `fixer.model.versions.Versions`) installs, on every route."""
+    from packaging.version import InvalidVersion, Version
+
+    from fixer import tables
+
+    direct = {canonicalize_name(name) for name in (*versions.declared, *versions.locked)}
+    todo = [(name, route[name]) for route in (versions.effective, *versions.alternatives) for name in route]
+    todo += [(name, None) for name in direct]
+    seen: set[str] = set()
+    opaque: set[str] = set()
+    while todo:
+        name, version = todo.pop()
+        if name in seen and version is None:
+            continue
+        seen.add(name)
+        if version is None:
+            known = tables.releases(name)
+            version = str(known[-1]) if known else None
+        try:
+            reqs = tables.requires(name, Version(version)) if version else None
+        except InvalidVersion:
+            reqs = None
+        if reqs is None:
+            if name in direct:
+                opaque.add(name)
+            continue
+        extras = {"", *versions.extras.get(name, ())}
+        for req in reqs:
+            try:
+                if req.marker is not None and not any(req.marker.evaluate({"extra": e}) for e in extras):
+                    continue
+            except Exception:  # an unknown marker variable: count it, as most installs would
+                pass
+            other = canonicalize_name(req.name)
+            if other not in seen:
+                todo.append((other, None))
+    return Installed(frozenset(seen), tuple(sorted(opaque)))

@@ -1,0 +1,206 @@
+"""FX025 dependency-floors: Raise a pin that has no wheel for the project's Python to the first release that has one.
+
+## What it does
+For each compiled dependency whose wheels fixer's tables record (asyncpg, psycopg2-binary, pydantic-core,
+greenlet, uvloop, httptools, bcrypt, cryptography, orjson, ...), and each package that pins one of them exactly
+(pydantic pins pydantic-core), finds the version that installs and checks that it has a manylinux wheel for
+the CPython the project runs on: a Dockerfile's `FROM python:X.Y`, `.python-version`, `runtime.txt`, else the
+lowest version `requires-python` accepts (`fixer model` shows them as `python`). A pin without one is raised
+to the lowest release at or above it that has wheels for every such Python, allows it by Requires-Python, and
+still satisfies what the project's other packages require of it.
+
+## Why is this bad?
+pip falls back to the source distribution and compiles it, which fails on a slim image or a new CPython:
+asyncpg 0.29.0 on 3.13 `error: too few arguments to function '_PyLong_AsByteArray'`; pydantic-core without a
+cp313 wheel needs a Rust toolchain (`error: can't find Rust compiler`); psycopg2-binary before 2.9.10 has no
+cp313 wheel and needs `pg_config`. The deploy never reaches the app (catalogue section C, wheels table).
+
+## Example
+```text
+# Dockerfile: FROM python:3.13-slim
+asyncpg==0.29.0
+```
+
+## Use instead
+```text
+asyncpg==0.30.0
+```
+
+## Fix safety
+Safe for an exact pin (`==`) when a Dockerfile, `.python-version` or `runtime.txt` names the Python. Unsafe
+when only `requires-python` bounds it (the deploy may use a Python the pin has wheels for) or when the entry is
+a range (`<0.28`, `~=0.27.0`): raising it drops a cap someone chose. Reported only when no release satisfies
+the other packages' requirements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from fixer.findings import Category, Finding, Severity
+from fixer.model import ProjectModel
+from fixer.rules.async_driver import AsyncDriverDependency
+from fixer.rules.base import TextRule
+from fixer.rules.dependency_edit import Change, declared_in, edit
+
+# SQLAlchemy's C extensions are optional: its source distribution installs without a compiler.
+_BUILDS_WITHOUT_COMPILER = frozenset({"sqlalchemy"})
+
+
+@dataclass(frozen=True)
+class Raise:
+    dist: str
+    old: Version
+    new: Version
+    missing: tuple[str, str]  # (distribution without a wheel, its version): `dist` itself or what it pins
+    pythons: tuple[str, ...]
+
+
+def _no_wheel(dist: str, version: Version, pythons: Iterable[str]) -> tuple[str, str] | None:
+    """(distribution, version) among `dist` and the compiled packages it pins exactly that has no wheel for one
+    of `pythons` although some release has; None when everything has its wheels."""
+    from fixer import tables
+
+    for name, at in [(dist, version), *_exact_pins(dist, version)]:
+        if name in _BUILDS_WITHOUT_COMPILER:
+            continue
+        for python in pythons:
+            if tables.has_wheel(name, at, python) is False and _some_release_has(name, python):
+                return name, str(at)
+    return None
+
+
+def _exact_pins(dist: str, version: Version) -> list[tuple[str, Version]]:
+    from fixer import tables
+
+    out = []
+    for req in tables.requires(dist, version) or ():
+        if req.marker is not None and "extra" in str(req.marker):
+            continue
+        pins = [s.version for s in req.specifier if s.operator == "==" and "*" not in s.version]
+        if pins:
+            out.append((canonicalize_name(req.name), Version(pins[0])))
+    return out
+
+
+def _some_release_has(dist: str, python: str) -> bool:
+    from fixer import tables
+
+    return any(tables.has_wheel(dist, v, python) for v in reversed(tables.releases(dist)))
+
+
+def _caps(dist: str, facts: ProjectModel) -> SpecifierSet:
+    """What the project's other packages (at the versions that install) require of `dist`."""
+    from fixer import tables
+
+    spec = SpecifierSet()
+    for name, version in facts.versions.effective.items():
+        if name != dist:
+            spec &= tables.cap(name, version, dist) or SpecifierSet()
+    return spec
+
+
+def plan(dist: str, facts: ProjectModel) -> Raise | None | tuple[str, str]:
+    """The raise `dist` needs; None when it needs none; (dist, version) without a wheel when no release fits."""
+    from fixer import tables
+
+    pythons = facts.python.runs_on
+    current = facts.versions.version(dist)
+    if not pythons or current is None or not tables.releases(dist):
+        return None
+    missing = _no_wheel(dist, current, pythons)
+    if missing is None:
+        return None
+    caps = _caps(dist, facts)
+    for candidate in tables.allowed(dist, SpecifierSet(f">{current}") & caps):
+        if candidate.is_prerelease:
+            continue
+        accepts = [tables.requires_python(dist, candidate) or SpecifierSet() for _ in pythons]
+        if not all(Version(p) in spec for p, spec in zip(pythons, accepts)):
+            continue
+        # A release the wheel tables do not record is no answer for a distribution they do.
+        recorded = missing[0] != dist or all(tables.has_wheel(dist, candidate, p) for p in pythons)
+        if recorded and _no_wheel(dist, candidate, pythons) is None:
+            return Raise(dist, current, candidate, missing, pythons)
+    return missing
+
+
+class DependencyFloors(TextRule):
+    """Raise a pin that has no wheel for the project's Python to the first release that has one."""
+
+    RULE_ID: ClassVar[str] = "FX025"
+    RULE_NAME: ClassVar[str] = "dependency-floors"
+    DEFECTS: ClassVar[tuple[str, ...]] = ()
+
+    def applies_to(self, path: str) -> bool:
+        return AsyncDriverDependency().applies_to(path)
+
+    def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
+        if not facts.python.runs_on:
+            return text, []
+        changes: list[Change] = []
+        findings: list[Finding] = []
+        for dist in sorted(declared_in(path, text)):
+            outcome = plan(dist, facts)
+            if outcome is None:
+                continue
+            declared = facts.versions.declared.get(dist, "")
+            pinned = any(s.operator in ("==", "===") for s in SpecifierSet(declared))
+            if isinstance(outcome, tuple):
+                findings.append(self._unfixable(dist, outcome, facts))
+                continue
+            safe = pinned and bool(facts.python.named)
+            specifier = f"=={outcome.new}" if pinned else f">={outcome.new}"
+            changes.append(Change("set", dist, specifier, self._finding(outcome, facts, safe), write=safe or facts.unsafe_fixes))
+        new, made = edit(path, text, changes)
+        return new, made + findings
+
+    def _finding(self, plan: Raise, facts: ProjectModel, safe: bool):
+        def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
+            what, at = plan.missing
+            through = "" if what == plan.dist else f" ({plan.dist} {plan.old} pins {what}=={at})"
+            pythons = ", ".join(plan.pythons)
+            return Finding(
+                rule=self.RULE_ID,
+                category=Category.DEPENDENCY,
+                severity=Severity.CRITICAL,
+                problem=f"{what} {at} has no wheel for Python {pythons}{through}: pip compiles it, and the build fails",
+                root_cause=(
+                    f"No manylinux wheel of {what} {at} exists for CPython {pythons}, so pip builds the source "
+                    "distribution, which needs a compiler and headers a slim image lacks (asyncpg 0.29.0 on 3.13: "
+                    "`error: too few arguments to function '_PyLong_AsByteArray'`)."
+                ),
+                old_code=old,
+                new_code=new,
+                explanation=(
+                    f"Raised to {plan.dist} {plan.new}, the first release with wheels for Python {pythons} that the "
+                    "project's other packages allow."
+                    + ("" if safe else " Unsafe: " + ("only requires-python names the Python." if not facts.python.named else "the entry was a range; raising it drops its cap."))
+                ),
+                fixed=fixed,
+                line=line,
+                safe=safe,
+                evidence=f"{facts.python.evidence()}; {facts.versions.judged_against(plan.dist)}",
+            )
+
+        return make
+
+    def _unfixable(self, dist: str, missing: tuple[str, str], facts: ProjectModel) -> Finding:
+        return Finding(
+            rule=self.RULE_ID,
+            category=Category.DEPENDENCY,
+            severity=Severity.HIGH,
+            problem=f"{missing[0]} {missing[1]} has no wheel for Python {', '.join(facts.python.runs_on)}",
+            root_cause="pip compiles the source distribution, which needs a compiler and headers a slim image lacks.",
+            old_code="",
+            new_code="",
+            explanation=f"No release of {dist} has the wheels and satisfies what the project's other packages require of it: move those packages, or the Python, first.",
+            fixed=False,
+            evidence=f"{facts.python.evidence()}; {facts.versions.judged_against(dist)}",
+        )

@@ -1,0 +1,204 @@
+"""FX023 missing-dependency: Declare what the app's code imports or loads but no dependency installs.
+
+## What it does
+Adds to the project's main dependency file (the shallowest `requirements.txt`, else `pyproject.toml`: PEP 621
+or Poetry) each distribution that a module the server imports (role live) needs and that nothing installs:
+neither a declaration, a lock file, nor the recorded requirements (extras included) of what is declared:
+
+- `email-validator` for pydantic's `EmailStr` / `NameEmail` (DEP-EMAIL);
+- `python-multipart` for FastAPI's `Form`, `File`, `UploadFile`, `OAuth2PasswordRequestForm` (DEP-MULTIPART);
+- the JWT library the code really imports: `jose` is python-jose, `jwt` is PyJWT (DEP-JWT-LIB);
+- `aiosqlite` for an engine on a `sqlite+aiosqlite://` URL (URL-SQLITE);
+- any other third-party import whose distribution fixer's import-name table knows.
+
+The version floor is the one the package asking for it records for its own extra (pydantic's `email` extra:
+`email-validator>=2.0.0`), else none. asyncpg, psycopg2, greenlet and SQLAlchemy are FX001's business,
+pydantic-settings FX021's.
+
+## Why is this bad?
+The server stops at startup: `ModuleNotFoundError: No module named 'jose'`; `ImportError: email-validator is
+not installed, run pip install 'pydantic[email]'` when a model with an `EmailStr` field is built; `RuntimeError:
+Form data requires "python-multipart" to be installed.` when a route with a form is declared.
+
+## Example
+```python
+# app/schemas.py (requirements.txt: fastapi, pydantic>=2)
+from pydantic import BaseModel, EmailStr
+
+class UserCreate(BaseModel):
+    email: EmailStr
+```
+
+## Use instead
+```text
+fastapi
+pydantic>=2
+email-validator>=2.0.0
+```
+
+## Fix safety
+Safe when a live module imports the name at its top level (the import runs whenever the server starts) and the
+failure is one the catalogue records (the features above, `jose`/`jwt`). Unsafe when every such import is
+indented (inside a function, `try: ... except ImportError`, `if TYPE_CHECKING:`), and for any other import when
+some declared distribution's requirements are not in fixer's tables (it may install the module already). A
+project with no main dependency file gets nothing here.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Sequence
+from typing import ClassVar
+
+from packaging.utils import canonicalize_name
+
+from fixer.findings import Category, Finding, Severity
+from fixer.model import ProjectModel
+from fixer.model.needs import FEATURES, Installed, Need, installed
+from fixer.rules.base import TextRule
+from fixer.rules.dependency_edit import Change, declared_in, edit, is_main_file, target_file
+
+# Other rules add these, each with its own reasoning (FX001 the drivers, FX021 pydantic-settings).
+_OTHER_RULES = frozenset(
+    {"asyncpg", "psycopg2", "psycopg2-binary", "psycopg", "psycopg-binary", "greenlet", "sqlalchemy", "pydantic-settings"}
+)
+_DRIVERS = _OTHER_RULES - {"pydantic-settings"}
+# Where an added requirement goes: after the package whose feature needs it.
+_AFTER = {dist: key.partition(".")[0] for key, (dist, _) in FEATURES.items()} | {"aiosqlite": "sqlalchemy"}
+_ERRORS = {
+    "DEP-EMAIL": "`ImportError: email-validator is not installed, run `pip install 'pydantic[email]'`` when the "
+    "first model with an email field is built",
+    "DEP-MULTIPART": '`RuntimeError: Form data requires "python-multipart" to be installed.` when the first route '
+    "with a form parameter is declared",
+    "URL-SQLITE": "`ModuleNotFoundError: No module named 'aiosqlite'` when the engine is created",
+}
+
+
+def floor(dist: str, facts: ProjectModel) -> str:
+    """The specifier an installed package records for `dist` in one of its extras (pydantic[email] ->
+    `>=2.0.0`), so that adding `dist` asks for what that extra would; "" when none does."""
+    from fixer import tables
+
+    for name, version in sorted(facts.versions.effective.items()):
+        for req in tables.requires(name, version) or ():
+            if canonicalize_name(req.name) == dist and str(req.specifier):
+                return str(req.specifier)
+    return ""
+
+
+def missing(facts: ProjectModel, installed: Installed | None = None, others: frozenset[str] = _OTHER_RULES) -> dict[str, list[Need]]:
+    """Distributions the live code needs that nothing installs (or `installed` does not), with the needs that
+    show it; `others` are left to other rules."""
+    from fixer import tables
+
+    installed = installed or facts.installed
+    out: dict[str, list[Need]] = {}
+    for need in facts.needs:
+        if need.dist in others or installed.has(need.dist):
+            continue
+        if any(installed.has(d) for d in tables.distributions_of(need.module)):
+            continue  # another distribution of the same import name (psycopg2 / psycopg2-binary)
+        out.setdefault(need.dist, []).append(need)
+    return {dist: sorted(needs, key=lambda n: n.guarded) for dist, needs in out.items()}
+
+
+def _installs_alone(path: str, text: str, facts: ProjectModel) -> Installed | None:
+    """What `pip install -r path` gives on its own; None when that is not a route of its own (a pyproject.toml,
+    a file that includes others, or the project's only dependency file)."""
+    from fixer.model.versions import Versions
+
+    others = [f for f in facts.versions.files if f != path and posixpath.dirname(f) == posixpath.dirname(path)]
+    if path.endswith("pyproject.toml") or not others or re.search(r"^\s*(-r|-c|--requirement|--constraint)\b", text, re.M):
+        return None
+    names = declared_in(path, text)
+    effective = facts.versions.effective
+    alone = Versions(
+        declared={name: "" for name in names},
+        effective={name: effective[name] for name in names if name in effective},
+        extras={name: facts.versions.extras[name] for name in names if name in facts.versions.extras},
+    )
+    return installed(alone)
+
+
+class MissingDependency(TextRule):
+    """Declare what the app's code imports or loads but no dependency installs."""
+
+    RULE_ID: ClassVar[str] = "FX023"
+    RULE_NAME: ClassVar[str] = "missing-dependency"
+    DEFECTS: ClassVar[tuple[str, ...]] = ("DEP-EMAIL", "DEP-MULTIPART", "DEP-JWT-LIB", "URL-SQLITE")
+
+    def applies_to(self, path: str) -> bool:
+        return is_main_file(path)
+
+    def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
+        if not facts.has_app:
+            return text, []
+        changes = []
+        for dist, needs in sorted(missing(facts).items()):
+            needs = [n for n in needs if target_file(facts.versions.files, n.path) == path]
+            if not needs:
+                continue
+            feature = next((n.defect for n in needs if n.defect), "")
+            safe = any(not n.guarded for n in needs) and (bool(feature) or not facts.installed.opaque)
+            make = self._finding(dist, needs, feature, facts, safe)
+            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
+        changes += self._missing_here(path, text, facts, {c.name for c in changes})
+        return edit(path, text, changes)
+
+    def _missing_here(self, path: str, text: str, facts: ProjectModel, done: set[str]) -> list[Change]:
+        """What another file (pyproject.toml, a lock) installs but this requirements file, installed on its own
+        (`pip install -r requirements.txt` in a Dockerfile), does not: unsafe, as fixer cannot tell which of
+        the files the deploy installs from."""
+        own = _installs_alone(path, text, facts)
+        if own is None:
+            return []
+        changes = []
+        for dist, needs in sorted(missing(facts, own, _DRIVERS).items()):
+            needs = [n for n in needs if target_file(facts.versions.files, n.path) == path]
+            if dist in done or not needs or not any(not n.guarded for n in needs):
+                continue
+            others = ", ".join(f for f in facts.versions.files if f != path)
+            make = self._finding(dist, needs, next((n.defect for n in needs if n.defect), ""), facts, False, others)
+            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=facts.unsafe_fixes))
+        return changes
+
+    def _finding(self, dist: str, needs: Sequence[Need], feature: str, facts: ProjectModel, safe: bool, elsewhere: str = ""):
+        def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
+            shown = "; ".join(n.shown for n in needs[:3]) + (f"; and {len(needs) - 3} more" if len(needs) > 3 else "")
+            unguarded = [n for n in needs if not n.guarded]
+            if feature:
+                error = _ERRORS.get(feature, f"`ModuleNotFoundError: No module named '{needs[0].module}'`")
+                problem = f"{dist} is not installed, but {needs[0].path} uses {needs[0].module}, which needs it"
+            else:
+                error = f"`ModuleNotFoundError: No module named '{needs[0].module}'` when the module is imported"
+                problem = f"{needs[0].path} imports {needs[0].module}, which no dependency installs ({dist})"
+            if elsewhere:
+                problem = f"{needs[0].path} imports {needs[0].module}, which {elsewhere} install but this file does not ({dist})"
+                why = f"An install from this file alone (`pip install -r`, as a Dockerfile may do) fails; fixer cannot tell which file the deploy installs from."
+            elif not unguarded:
+                why = "Every import of it is indented (in a function, a try block or a TYPE_CHECKING block): the server may start without it."
+            elif not safe:
+                why = (
+                    f"fixer does not know what {', '.join(facts.installed.opaque)} install: one of them may bring {dist} already."
+                )
+            else:
+                why = f"Added `{new.strip()}`."
+            return Finding(
+                rule=self.RULE_ID,
+                category=Category.DEPENDENCY,
+                severity=Severity.CRITICAL if unguarded else Severity.MEDIUM,
+                problem=problem,
+                root_cause=f"{'This file' if elsewhere else 'Nothing the project declares'} installs no {dist}: the server fails with {error}.",
+                old_code=old,
+                new_code=new,
+                explanation=why,
+                fixed=fixed,
+                defects=(feature,) if feature else (),
+                line=line,
+                safe=safe,
+                evidence=f"{shown}; declared in {', '.join(facts.versions.files) or 'no file'}",
+            )
+
+        return make
+

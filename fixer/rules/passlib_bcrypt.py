@@ -1,0 +1,138 @@
+"""FX024 passlib-bcrypt: Hold bcrypt below 4.1 for passlib.
+
+## What it does
+When the app's live code imports passlib and bcrypt installs beside it (`passlib[bcrypt]`, or bcrypt declared),
+pins bcrypt where passlib is declared: an existing bcrypt entry gets `<4.1` added to what it allows (or
+`==4.0.1` when what it allows is all newer), and a file that only lists `passlib[bcrypt]` gets `bcrypt<4.1`
+after it. passlib 1.7.4 (2020) is the last passlib release; it reads bcrypt's version from `bcrypt.__about__`,
+which bcrypt 4.1 removed, and probes bcrypt with a 255-byte password, which bcrypt 5 refuses.
+
+## Why is this bad?
+With bcrypt 5 the first hash fails (DEP-PASSLIB): `ValueError: password cannot be longer than 72 bytes,
+truncate manually if necessary (e.g. my_password[:72])`, so registration and login answer 500. With bcrypt
+4.1 to 4.3 hashing works, but every start logs `(trapped) error reading bcrypt version` with the traceback of
+`AttributeError: module 'bcrypt' has no attribute '__about__'`. Checked with passlib 1.7.4 and bcrypt 4.0.1
+(clean), 4.1.3 (the warning) and 5.0.0 (the error).
+
+## Example
+```text
+fastapi
+passlib[bcrypt]
+```
+
+## Use instead
+```text
+fastapi
+passlib[bcrypt]
+bcrypt<4.1
+```
+
+## Fix safety
+Safe when some install route gives bcrypt 5 or newer (a fresh install of an unpinned bcrypt does): the first
+hash fails there, and bcrypt 4.0.1 has a wheel for every CPython fixer knows (abi3). Unsafe when bcrypt 4.1 to
+4.x installs: only a logged warning. Nothing when bcrypt below 4.1 installs, when the code does not import
+passlib, or when the project uses `libpass` (the maintained fork, which reads bcrypt's version properly).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from fixer.findings import Category, Finding, Severity
+from fixer.model import ProjectModel
+from fixer.rules.base import TextRule
+from fixer.rules.dependency_edit import Change, declared_in, edit, is_main_file
+
+HOLD = "<4.1"  # the last bcrypt passlib 1.7.4 reads without a warning is 4.0.1
+PINNED = "==4.0.1"
+_BREAKS = SpecifierSet(">=5")
+_WARNS = SpecifierSet(">=4.1")
+
+
+def bcrypt_versions(facts: ProjectModel) -> list[Version]:
+    """The bcrypt each install route gives (the newest release allowed when no route records it)."""
+    from fixer import tables
+
+    routes = [facts.versions.effective, *facts.versions.alternatives]
+    found = [Version(route["bcrypt"]) for route in routes if route.get("bcrypt")]
+    if found:
+        return found
+    newest = tables.newest_allowed("bcrypt", facts.versions.declared.get("bcrypt", ""))
+    return [newest] if newest is not None else []
+
+
+class PasslibBcrypt(TextRule):
+    """Hold bcrypt below 4.1 for passlib."""
+
+    RULE_ID: ClassVar[str] = "FX024"
+    RULE_NAME: ClassVar[str] = "passlib-bcrypt"
+    DEFECTS: ClassVar[tuple[str, ...]] = ("DEP-PASSLIB",)
+
+    def applies_to(self, path: str) -> bool:
+        return is_main_file(path)
+
+    def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
+        uses = [n for n in facts.needs if n.module == "passlib" and not n.guarded]
+        if not uses or facts.versions.declares("libpass") or not facts.installed.has("bcrypt"):
+            return text, []
+        listed = declared_in(path, text)
+        if "passlib" not in listed and "bcrypt" not in listed:
+            return text, []
+        versions = bcrypt_versions(facts)
+        breaking = [v for v in versions if v in _BREAKS]
+        warning = [v for v in versions if v in _WARNS]
+        if not warning:
+            return text, []
+        safe = bool(breaking)
+        declared = SpecifierSet(facts.versions.declared.get("bcrypt", ""))
+        from fixer import tables
+
+        held = declared & SpecifierSet(HOLD)
+        specifier = str(held) if tables.allowed("bcrypt", held) else PINNED
+        python = facts.python_version
+        if python is not None and tables.has_wheel("bcrypt", tables.newest_allowed("bcrypt", specifier) or "4.0.1", python) is False:
+            return text, []
+        write = safe or facts.unsafe_fixes
+        shown = ", ".join(str(v) for v in sorted(set(versions)))
+
+        def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
+            return Finding(
+                rule=self.RULE_ID,
+                category=Category.DEPENDENCY,
+                severity=Severity.CRITICAL if safe else Severity.LOW,
+                problem=(
+                    f"passlib with bcrypt {shown}: the first password hash fails"
+                    if safe
+                    else f"passlib with bcrypt {shown}: every start logs an error reading bcrypt's version"
+                ),
+                root_cause=(
+                    "passlib 1.7.4, its last release, probes bcrypt with a 255-byte password, which bcrypt 5 refuses: "
+                    "`ValueError: password cannot be longer than 72 bytes, truncate manually if necessary` on the "
+                    "first hash; and it reads `bcrypt.__about__`, gone since bcrypt 4.1: `(trapped) error reading "
+                    "bcrypt version` / `AttributeError: module 'bcrypt' has no attribute '__about__'`."
+                ),
+                old_code=old,
+                new_code=new,
+                explanation=(
+                    f"bcrypt is held at {specifier} (4.0.1 has wheels for every CPython 3.8 to 3.14). The lasting "
+                    "fix is to hash with `bcrypt` directly, or move to `libpass`, passlib's maintained fork."
+                    + (" Lock files were not changed: run the lock command again." if facts.versions.locked else "")
+                ),
+                fixed=fixed,
+                defects=self.DEFECTS,
+                line=line,
+                safe=safe,
+                evidence=f"{uses[0].path} imports passlib; bcrypt {shown} installs ({facts.versions.why.get('bcrypt', 'newest release: nothing holds it back')})",
+            )
+
+        if "bcrypt" in listed:
+            change = Change("set", "bcrypt", specifier, make, write=write)
+        elif canonicalize_name("bcrypt") in facts.versions.declared:
+            return text, []  # held in another file: that file gets the change
+        else:
+            change = Change("add", "bcrypt", HOLD if specifier != PINNED else PINNED, make, after="passlib", write=write)
+        return edit(path, text, [change])

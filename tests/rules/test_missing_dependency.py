@@ -1,0 +1,131 @@
+"""FX023 missing-dependency: what the live code imports or loads, added to the main dependency file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fixer.rules.missing_dependency import MissingDependency
+from tests.rules.project_helpers import fix
+
+MAIN = """\
+from fastapi import FastAPI, Form
+from jose import jwt
+
+from app.schemas import User
+
+app = FastAPI()
+
+
+@app.post("/login")
+def login(username: str = Form(...)):
+    return {"token": jwt.encode({"sub": username}, "k")}
+"""
+SCHEMAS = """\
+from pydantic import BaseModel, EmailStr
+
+
+class User(BaseModel):
+    email: EmailStr
+"""
+
+
+def run(tmp_path: Path, files: dict[str, str], unsafe: bool = False):
+    return fix(tmp_path, {"app/__init__.py": "", **files}, text_rules=[MissingDependency], unsafe=unsafe)
+
+
+def test_requirements_get_what_the_code_needs(tmp_path: Path) -> None:
+    changed, findings = run(
+        tmp_path,
+        {"requirements.txt": "fastapi>=0.110\npydantic>=2  # models\nuvicorn\n", "app/main.py": MAIN, "app/schemas.py": SCHEMAS},
+    )
+    assert changed == {
+        "requirements.txt": "fastapi>=0.110\npython-multipart>=0.0.18\npydantic>=2  # models\n"
+        "email-validator>=2.0.0\nuvicorn\npython-jose\n"
+    }
+    assert {f.defects for f in findings} == {("DEP-EMAIL",), ("DEP-MULTIPART",), ("DEP-JWT-LIB",)}
+    assert all(f.safe and f.fixed for f in findings)
+
+
+def test_pyproject_pep621_and_poetry(tmp_path: Path) -> None:
+    pep621 = '[project]\nname = "x"\ndependencies = [\n    "fastapi>=0.110",\n    "pydantic>=2",\n]\n'
+    changed, _ = run(tmp_path / "a", {"pyproject.toml": pep621, "app/main.py": MAIN, "app/schemas.py": SCHEMAS})
+    assert changed["pyproject.toml"] == (
+        '[project]\nname = "x"\ndependencies = [\n    "fastapi>=0.110",\n    "python-multipart>=0.0.18",\n'
+        '    "pydantic>=2",\n    "email-validator>=2.0.0",\n    "python-jose",\n]\n'
+    )
+    poetry = '[tool.poetry.dependencies]\npython = "^3.11"\nfastapi = "^0.110"\npydantic = "^2"\n'
+    changed, _ = run(tmp_path / "b", {"pyproject.toml": poetry, "app/main.py": MAIN, "app/schemas.py": SCHEMAS})
+    assert changed["pyproject.toml"] == (
+        '[tool.poetry.dependencies]\npython = "^3.11"\nfastapi = "^0.110"\npython-multipart = ">=0.0.7"\n'
+        'pydantic = "^2"\nemail-validator = ">=2.0.0"\npython-jose = "*"\n'
+    )
+
+
+def test_declared_or_pulled_in_is_left_alone(tmp_path: Path) -> None:
+    # fastapi[standard] brings python-multipart and email-validator; python-jose is declared with an extra.
+    requirements = "fastapi[standard]>=0.115\npython-jose[cryptography]\n"
+    changed, findings = run(tmp_path, {"requirements.txt": requirements, "app/main.py": MAIN, "app/schemas.py": SCHEMAS})
+    assert changed == {} and findings == []
+    changed, findings = run(
+        tmp_path / "b",
+        {"requirements.txt": "fastapi\npydantic[email]\npython-multipart\npyjwt\n", "app/main.py": MAIN.replace("from jose import jwt", "import jwt"), "app/schemas.py": SCHEMAS},
+    )
+    assert changed == {} and findings == []
+
+
+def test_guarded_and_unknown_are_unsafe(tmp_path: Path) -> None:
+    main = "from fastapi import FastAPI\ntry:\n    import orjson\nexcept ImportError:\n    orjson = None\nimport yaml\n\napp = FastAPI()\n"
+    # fixer's tables do not record what python-dotenv requires: it might bring yaml.
+    files = {"requirements.txt": "fastapi\npython-dotenv\n", "app/main.py": main}
+    changed, findings = run(tmp_path / "a", files)
+    assert changed == {}
+    assert sorted((f.new_code, f.safe, f.fixed) for f in findings) == [("orjson", False, False), ("pyyaml>=5.3.1", False, False)]
+    changed, findings = run(tmp_path / "b", files, unsafe=True)
+    assert changed == {"requirements.txt": "fastapi\npython-dotenv\norjson\npyyaml>=5.3.1\n"}
+    # uvicorn's requirements are recorded: plain uvicorn brings no yaml, uvicorn[standard] does.
+    changed, _ = run(tmp_path / "c", {"requirements.txt": "fastapi\nuvicorn\n", "app/main.py": main})
+    assert changed == {"requirements.txt": "fastapi\nuvicorn\npyyaml>=5.3.1\n"}
+    assert run(tmp_path / "d", {"requirements.txt": "fastapi\nuvicorn[standard]\n", "app/main.py": main})[0] == {}
+
+
+def test_tests_and_scripts_do_not_count(tmp_path: Path) -> None:
+    files = {
+        "requirements.txt": "fastapi\n",
+        "app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        "tests/test_app.py": "import httpx\nfrom jose import jwt\n",
+        "scripts/seed.py": "import yaml\nif __name__ == '__main__':\n    pass\n",
+    }
+    assert run(tmp_path, files) == ({}, [])
+
+
+def test_aiosqlite_for_an_async_sqlite_engine(tmp_path: Path) -> None:
+    db = 'from sqlalchemy.ext.asyncio import create_async_engine\nengine = create_async_engine("sqlite+aiosqlite:///./app.db")\n'
+    main = "from fastapi import FastAPI\nfrom app.db import engine\napp = FastAPI()\n"
+    changed, findings = run(tmp_path, {"requirements.txt": "fastapi\nsqlalchemy>=2\n", "app/db.py": db, "app/main.py": main})
+    assert changed == {"requirements.txt": "fastapi\nsqlalchemy>=2\naiosqlite\n"}
+    assert findings[0].defects == ("URL-SQLITE",)
+
+
+def test_each_backend_of_a_monorepo_gets_its_own(tmp_path: Path) -> None:
+    main = "from fastapi import FastAPI\nfrom pydantic import BaseModel, EmailStr\n\napp = FastAPI()\n"
+    files = {
+        "pyproject.toml": '[tool.ruff]\nline-length = 100\n',
+        "api/requirements.txt": "fastapi\n",
+        "api/app/__init__.py": "",
+        "api/app/main.py": main,
+        "worker/requirements.txt": "fastapi\n",
+        "worker/app/__init__.py": "",
+        "worker/app/main.py": main.replace("EmailStr", "Field") + "import yaml\n",
+    }
+    changed, _ = fix(tmp_path, files, text_rules=[MissingDependency])
+    assert changed == {"api/requirements.txt": "fastapi\nemail-validator>=2.0.0\n", "worker/requirements.txt": "fastapi\npyyaml>=5.3.1\n"}
+
+
+def test_requirements_beside_a_pyproject_that_installs_more(tmp_path: Path) -> None:
+    main = "from fastapi import FastAPI\nfrom jose import jwt\n\napp = FastAPI()\n"
+    pyproject = '[project]\nname = "x"\ndependencies = ["fastapi", "python-jose"]\n'
+    files = {"app/__init__.py": "", "app/main.py": main, "pyproject.toml": pyproject, "requirements.txt": "fastapi\n"}
+    changed, findings = fix(tmp_path / "a", files, text_rules=[MissingDependency])
+    assert changed == {} and [(f.new_code, f.safe, f.fixed) for f in findings] == [("python-jose", False, False)]
+    changed, _ = fix(tmp_path / "b", files, text_rules=[MissingDependency], unsafe=True)
+    assert changed == {"requirements.txt": "fastapi\npython-jose\n"}

@@ -1,0 +1,60 @@
+"""FX024 passlib-bcrypt: bcrypt held below 4.1 where passlib is used and a breaking bcrypt installs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fixer.rules.passlib_bcrypt import PasslibBcrypt
+from tests.rules.project_helpers import fix
+
+SECURITY = 'from passlib.context import CryptContext\n\npwd = CryptContext(schemes=["bcrypt"], deprecated="auto")\n'
+MAIN = "from fastapi import FastAPI\n\nfrom app import security\n\napp = FastAPI()\n"
+
+
+def run(tmp_path: Path, requirements: dict[str, str], unsafe: bool = False, security: str = SECURITY):
+    files = {"app/__init__.py": "", "app/main.py": MAIN, "app/security.py": security, **requirements}
+    return fix(tmp_path, files, text_rules=[PasslibBcrypt], unsafe=unsafe)
+
+
+@pytest.mark.parametrize(
+    ("name", "before", "after"),
+    [
+        ("extra-only", "fastapi\npasslib[bcrypt]==1.7.4\n", "fastapi\npasslib[bcrypt]==1.7.4\nbcrypt<4.1\n"),
+        ("floor-too-new", "passlib\nbcrypt>=4.2.0  # hashing\n", "passlib\nbcrypt==4.0.1  # hashing\n"),
+        ("floor-kept", "passlib\nbcrypt>=3.2\n", "passlib\nbcrypt<4.1,>=3.2\n"),
+        ("pinned-5", "passlib[bcrypt]\nbcrypt==5.0.0\n", "passlib[bcrypt]\nbcrypt==4.0.1\n"),
+    ],
+)
+def test_requirements(tmp_path: Path, name: str, before: str, after: str) -> None:
+    changed, findings = run(tmp_path, {"requirements.txt": before})
+    assert changed == {"requirements.txt": after}
+    assert [(f.rule, f.safe, f.fixed, f.defects) for f in findings] == [("FX024", True, True, ("DEP-PASSLIB",))]
+
+
+def test_pyproject(tmp_path: Path) -> None:
+    before = '[project]\nname = "x"\ndependencies = ["fastapi", "passlib[bcrypt]"]\n'
+    changed, _ = run(tmp_path, {"pyproject.toml": before})
+    assert changed == {"pyproject.toml": '[project]\nname = "x"\ndependencies = ["fastapi", "passlib[bcrypt]", "bcrypt<4.1"]\n'}
+
+
+def test_only_a_warning_is_unsafe(tmp_path: Path) -> None:
+    changed, findings = run(tmp_path / "a", {"requirements.txt": "passlib\nbcrypt==4.1.3\n"})
+    assert changed == {} and [(f.safe, f.fixed) for f in findings] == [(False, False)]
+    changed, _ = run(tmp_path / "b", {"requirements.txt": "passlib\nbcrypt==4.1.3\n"}, unsafe=True)
+    assert changed == {"requirements.txt": "passlib\nbcrypt==4.0.1\n"}
+
+
+@pytest.mark.parametrize(
+    "requirements",
+    [
+        "passlib[bcrypt]\nbcrypt==4.0.1\n",  # already held
+        "passlib[bcrypt]\nbcrypt<4.1\n",
+        "libpass[bcrypt]\n",  # the maintained fork (its module is passlib too)
+        "bcrypt>=5\n",  # bcrypt used directly: no passlib
+    ],
+)
+def test_left_alone(tmp_path: Path, requirements: str) -> None:
+    security = SECURITY if "pass" in requirements else "import bcrypt\n"
+    assert run(tmp_path, {"requirements.txt": requirements}, security=security) == ({}, [])
