@@ -562,7 +562,7 @@ def predict_first_error(row: Row, tree: Path) -> str:
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     have = startup.installed(read_text, paths, python, [req.name] if req else [])
     flow = database.read_python((p, (backend / p).read_bytes()) for p in paths if p.endswith(".py"))
-    prediction = startup.predict(backend, point, have, paths, flow)
+    prediction = startup.predict(backend, point, have, paths, flow, PLATFORM_URL)
     return str(prediction.failures[0]) if prediction.failures else "ok"
 
 

@@ -75,6 +75,10 @@ def _common(func):
                   help="The app as the server imports it [default: from README, Dockerfile, Procfile, compose, ...].")
     @click.option("--run-from", "run_from", metavar="DIR", default=None,
                   help="The folder the server is started in [default: the one the start command implies].")
+    @click.option(
+        "--to-async", is_flag=True,
+        help="Convert a working all-sync project to SQLAlchemy's asyncio layer too (without it only half-async projects are).",
+    )
     @functools.wraps(func)
     def wrapper(**kwargs):
         verbose = kwargs["verbose"]
@@ -137,13 +141,13 @@ def main() -> None:
               help="Also write the plan (each file's hashes and findings) that `apply --plan` holds to.")
 @_common
 @output_options
-def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path, entrypoint=None,
-            run_from=None) -> int:
+def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, to_async, plan_path,
+            entrypoint=None, run_from=None) -> int:
     """Print the fixes for PATHS (files, folders, `-` for stdin) as a unified diff (for `git apply`); write nothing."""
     from fixer.diff import patch
     from fixer.output.options import colour_patch, emit
 
-    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, applied=False,
+    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, to_async, applied=False,
                    entrypoint=entrypoint, run_from=run_from)
     if plan_path is not None:
         from fixer.plan import write_plan
@@ -206,8 +210,8 @@ def _add_noqa(func):
 @_common
 @output_options(fixes_written=True)
 @_add_noqa
-def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, plan_path, entrypoint=None,
-          run_from=None) -> int:
+def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, to_async, plan_path,
+          entrypoint=None, run_from=None) -> int:
     """Write the fixes for PATHS in place (for `-`, print the fixed input on stdout)."""
     from fixer.output.options import emit, settings
     from fixer.plan import PlanError, differences, read_plan
@@ -223,7 +227,7 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
         say(f"removed {stale}, a temporary file left by an interrupted fixer run")
     for original in kept:
         say(f"kept {original}: what its file held before an interrupted fixer run; delete it once that file is right")
-    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, applied=True,
+    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, to_async, applied=True,
                    entrypoint=entrypoint, run_from=run_from)
     if _targets().stdin is not None:
         return _print_fixed_stdin(outcome, verbose)
@@ -287,8 +291,10 @@ def rules_command() -> None:
     """List every rule: ID, name, title."""
     from fixer.registry import all_rules
 
-    for rule in all_rules():
-        click.echo(f"{rule.id}  {rule.name:<26} {rule.title}")
+    rules = all_rules()
+    width = max(len(rule.name) for rule in rules)
+    for rule in rules:
+        click.echo(f"{rule.id}  {rule.name:<{width}}  {rule.title}")
 
 
 @main.command("rule")
@@ -337,8 +343,8 @@ def schema_command(what: str) -> None:
     click.echo(json.dumps(report_schema() if what == "report" else schema(), indent=2))
 
 
-def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False, applied=True, entrypoint=None,
-         run_from=None):
+def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False, to_async=False, applied=True,
+         entrypoint=None, run_from=None):
     from fixer import runner
     from fixer.config import ConfigError, load
     from fixer.registry import UnknownRule
@@ -368,6 +374,7 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         progress_factory=_progress_bar if sys.stderr.isatty() and not settings().quiet else None,
         lines_of_fixed=verbose or report_path is not None or settings().output_format != "text",
         unsafe_fixes=unsafe_fixes,
+        to_async=to_async,
         entrypoint=_entrypoint(entrypoint),
         run_from=run_from,
     )

@@ -108,7 +108,7 @@ def terminal(doc: RuleDoc) -> str:
     ANSI codes that `click.echo` drops when stdout is not a terminal."""
     import click
 
-    out = [click.style(f"{doc.id} {doc.name}", bold=True) + f": {doc.title}.", ""]
+    out = [click.style(f"{doc.id} {doc.name}", bold=True) + f": {_inline(doc.title)}.", ""]
     if doc.defects:
         out += [f"Defect catalogue: {', '.join(doc.defects)}.", ""]
     for name, body in doc.sections.items():

@@ -1,5 +1,6 @@
 """The rule registry. Python codemods run in this order on one parse of each file: FX002 turns
-`create_engine` into `create_async_engine` before FX003 and FX004 look for async engines."""
+`create_engine` into `create_async_engine` before FX003 and FX004 look for async engines. The use-layer
+rules (FX010-FX019) decide nothing themselves (the model's plan does) and run first."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from dataclasses import dataclass
 
 from fixer.rules.async_driver import AsyncDriverDependency
 from fixer.rules.async_imports import AsyncImports
+from fixer.rules.async_propagation import AsyncPropagation
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
+from fixer.rules.await_session_calls import AwaitSessionCalls
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
+from fixer.rules.create_all_run_sync import CreateAllRunSync
 from fixer.rules.dependency_floors import DependencyFloors
 from fixer.rules.import_roots import ImportRoots, ImportRootsStartCommand
 from fixer.rules.lifespan import Lifespan
@@ -17,10 +21,29 @@ from fixer.rules.missing_dependency import MissingDependency
 from fixer.rules.passlib_bcrypt import PasslibBcrypt
 from fixer.rules.pydantic_settings import PydanticSettings, PydanticSettingsDependency
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
+from fixer.rules.lazy_relationship import LazyRelationship
+from fixer.rules.legacy_query import LegacyQuery
+from fixer.rules.raw_sql_text import RawSqlText
+from fixer.rules.session_annotations import SessionAnnotations
+from fixer.rules.session_dependency import SessionDependency
+from fixer.rules.shared_session import SharedSession
 from fixer.rules.startup_checks import STARTUP_RULES
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
+from fixer.rules.sync_session_on_async_engine import SyncSessionOnAsyncEngine
 
 PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
+    # The use layer first: each applies its part of the model's conversion plan (fixer.model.uses), by
+    # function name; FX002 and FX003 then see the engine used the async way (`async with engine.begin()`).
+    SessionDependency,
+    SyncSessionOnAsyncEngine,
+    CreateAllRunSync,
+    RawSqlText,
+    LegacyQuery,
+    AwaitSessionCalls,
+    AsyncPropagation,
+    SessionAnnotations,
+    LazyRelationship,
+    SharedSession,
     ImportRoots,
     AsyncImports,
     AsyncSessionmaker,

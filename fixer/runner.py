@@ -58,6 +58,7 @@ def run(
     lines_of_fixed: bool = True,
     unsafe_fixes: bool = False,
     targets: Targets | None = None,
+    to_async: bool = False,
     entrypoint: str | None = None,
     run_from: str | None = None,
 ) -> Run:
@@ -77,10 +78,17 @@ def run(
     modules: dict[str, ModuleInfo] = {}
     candidates = read_candidates(root, python, codemods, unreadable, modules, reader)
     facts = project_model.build(
-        candidates, modules, lambda rel: _read_text(reader, rel), paths, _entry_modules(root), unsafe_fixes
+        candidates, modules, lambda rel: _read_text(reader, rel), paths, _entry_modules(root), unsafe_fixes, to_async
     )
     facts = _with_startup(root, paths, facts, entrypoint, run_from, lambda rel: _read_text(reader, rel))
 
+    # The use layer's call graph reaches modules no text check picked (main.py awaiting `init_db()`).
+    picked = {rel for rel, _ in candidates}
+    for rel in sorted(set(facts.uses.functions) - picked):
+        try:
+            candidates.append((rel, reader(rel)))
+        except Unreadable:
+            continue
     tasks = [task for task in parse_tasks(candidates, codemods, facts) if targets.covers(task[0])]
     progress = progress_factory(len(tasks)) if progress_factory else None
     with _collector_out_of_the_way():
@@ -213,7 +221,11 @@ def parse_tasks(
     """The files to parse, each with the codemods whose text check it passes, in registry order. Library source
     (it defines the APIs the rules fix uses of) and modules nothing imports are not a backend's running code."""
     tasks = [
-        (rel, source, [c for c in codemods if c.TRIGGER.search(source) and (model is None or c.wants(rel, model))])
+        (rel, source, [
+            c for c in codemods
+            if (c.TRIGGER.search(source) and (model is None or c.wants(rel, model)))
+            or (model is not None and c.planned(model, rel))
+        ])
         for rel, source in candidates
         if model is None or model.runs(rel)
     ]

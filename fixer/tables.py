@@ -376,3 +376,24 @@ def has_wheel(dist: str, version: VersionLike, python: str) -> bool | None:
     if python not in _load("wheels.json")["pythons"]:
         return None
     return python in pys
+
+
+# -- AsyncSession methods (session_methods.json, tools/gen_session_methods.py) ---------------------------------
+
+# `begin()` / `begin_nested()` return a context that may also be awaited: not a plain value.
+_STARTABLE = frozenset({"begin", "begin_nested"})
+
+
+@lru_cache(maxsize=None)
+def async_session_methods() -> frozenset[str]:
+    """Methods of sqlmodel's or SQLAlchemy's AsyncSession that return a coroutine: a call must be awaited."""
+    classes = _load("session_methods.json")["classes"].values()
+    return frozenset(name for cls in classes for name in cls["coroutines"])
+
+
+@lru_cache(maxsize=None)
+def sync_session_methods() -> frozenset[str]:
+    """Methods of AsyncSession that return a plain value on both classes: `await` on one fails."""
+    classes = list(_load("session_methods.json")["classes"].values())
+    plain = frozenset.intersection(*(frozenset(cls["sync"]) for cls in classes))
+    return plain - async_session_methods() - _STARTABLE

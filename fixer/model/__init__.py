@@ -26,6 +26,7 @@ from fixer.model.database import QUERY_CUT, DatabaseFlow, EngineSite, ShippedUrl
 from fixer.model.modules import Role
 from fixer.model.needs import Installed, Need
 from fixer.model.python import PythonVersions
+from fixer.model.uses import UsePlan
 from fixer.model.startup import Startup
 from fixer.model.versions import Versions
 
@@ -74,6 +75,8 @@ class ProjectModel:
     async_functions: frozenset[str] = field(default_factory=frozenset)
     sync_functions: frozenset[str] = field(default_factory=frozenset)  # likewise, only ever a plain `def`
     unsafe_fixes: bool = False  # write fixes whose failing input the project does not show
+    to_async: bool = False  # `--to-async`: convert an all-sync project to the asyncio layer (the migration)
+    uses: UsePlan = field(default_factory=UsePlan)  # the session-use conversion plan (FX010-FX019)
     # What starting the server does: each documented start walked, failures predicted in order (the runner
     # fills it once the rest of the model is built: `fixer.model.startup.analyse`).
     startup: Startup = field(default_factory=Startup)
@@ -215,16 +218,18 @@ def build(
     paths: Iterable[str],
     entry_modules: Iterable[str] = (),
     unsafe_fixes: bool = False,
+    to_async: bool = False,
 ) -> ProjectModel:
     """The model of a tree: `python` the candidate files with their bytes, `imports_of` every Python file's
     `ModuleInfo` (import lines only), `read_text` reads any other file by its relative path."""
-    from fixer.model import database, needs, python as python_versions, versions
+    from fixer.model import database, needs, python as python_versions, uses, versions
     from fixer.model.modules import ModuleGraph
 
     paths = list(paths)
     graph = ModuleGraph(imports_of.values(), entry_modules)  # type: ignore[arg-type]
     roles = graph.roles()
-    flow = database.read_python(python)
+    trees: dict = {}  # path -> ast.Module, parsed once for the flow and the use layer
+    flow = database.read_python(python, trees)
     shipped = list(flow.shipped)
     for path in paths:
         if database.is_url_file(path):
@@ -237,13 +242,20 @@ def build(
     running = [(path, source) for path, source in python if roles.get(path, Role.LIVE) not in _NOT_RUN]
     async_db = any(_ASYNC_DB.search(source) for _, source in running)
     sqlmodel_exec = any(_EXEC.search(source) for _, source in running)
+    half_async = async_db or "asyncpg" in {e.url.scheme.partition("+")[2] for e in flow.engines if e.url.scheme}
+    resolved = versions.resolve(versions.collect(read_text, paths))
+    # SQLAlchemy's asyncio layer (AsyncSession, run_sync) exists from 1.4: on an older one there is no rewrite.
+    has_asyncio = resolved.supports("sqlalchemy", ">=1.4")
+    if to_async and not half_async and has_asyncio:
+        flow = _engines_made_async(flow, roles)
+        async_db = True
+        sqlmodel_exec = sqlmodel_exec or any(b".exec(" in source for _, source in running)
     sync_users = {path for path, source in running if _PSYCOPG2_IMPORT.search(source) or _CELERY_DB.search(source)}
     for engine in flow.engines:
         if engine.kind == "sync" and roles.get(engine.path, Role.LIVE) not in (*_NOT_RUN, Role.TEST):
             if not (engine.url.scheme or "").startswith("sqlite"):
                 sync_users.add(engine.path)
     first_party = frozenset(m.name.split(".")[0] for m in graph.modules.values() if m.name)
-    found_versions = versions.resolve(versions.collect(read_text, paths))
     run_modules = [m for m in graph.modules.values() if roles.get(m.path, Role.LIVE) not in _NOT_RUN]
     async_defs = {name for m in run_modules for name in m.async_defs}
     sync_defs = {name for m in run_modules for name in m.sync_defs}
@@ -251,23 +263,39 @@ def build(
     for shipped_url in flow.shipped:
         if shipped_url.scheme == "sqlite+aiosqlite":
             aiosqlite |= {e.path for e in flow.engines if shipped_url.key.upper() in (n.upper() for n in e.url.names)}
+    plan = uses.build(
+        running, roles, graph, flow.engines, active=(half_async or to_async) and has_asyncio,
+        read_text=read_text, unsafe_fixes=unsafe_fixes, trees=trees,
+    )
     return ProjectModel(
         async_db=async_db,
-        sqlmodel_exec=sqlmodel_exec,
+        sqlmodel_exec=sqlmodel_exec or plan.calls_exec,
         sync_driver_users=tuple(sorted(sync_users)),
         roles=roles,
-        versions=found_versions,
+        versions=resolved,
         flow=flow,
         first_party=first_party,
         alembic_ini_url_unused=any(_ALEMBIC_OVERRIDE.search(source) for _, source in running),
         has_app=bool(graph.roots()),
         python=python_versions.collect(read_text, paths),
         needs=needs.collect(graph, roles, aiosqlite),
-        installed=needs.installed(found_versions),
+        installed=needs.installed(resolved),
         async_functions=frozenset(async_defs - sync_defs),
         sync_functions=frozenset(sync_defs - async_defs),
         unsafe_fixes=unsafe_fixes,
+        to_async=to_async,
+        uses=plan,
     )
+
+
+def _engines_made_async(flow: DatabaseFlow, roles: Mapping[str, Role]) -> DatabaseFlow:
+    """`--to-async`: every engine the server runs becomes async (migrations keep theirs, sqlite is not ours)."""
+    engines = tuple(
+        dataclasses.replace(e, async_use=True)
+        if not e.sqlite and roles.get(e.path, Role.LIVE) in (Role.LIVE, Role.SCRIPT) else e
+        for e in flow.engines
+    )
+    return dataclasses.replace(flow, engines=engines)
 
 
 def gather(python_files: Iterable[tuple[str, bytes]]) -> ProjectModel:

@@ -355,7 +355,9 @@ def _shipped(path: str, line: int, key: str, url: str) -> ShippedUrl:
     )
 
 
-def read_python(python: Iterable[tuple[str, bytes]]) -> DatabaseFlow:
+def read_python(python: Iterable[tuple[str, bytes]], trees: dict[str, ast.Module] | None = None) -> DatabaseFlow:
+    """The flow of the Python files; with `trees`, every tree parsed is kept there by path (the use layer
+    reads the same files)."""
     engines: list[EngineSite] = []
     rewrites: list[UrlRewrite] = []
     helpers: set[str] = set()
@@ -367,6 +369,8 @@ def read_python(python: Iterable[tuple[str, bytes]]) -> DatabaseFlow:
             tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
+        if trees is not None:
+            trees[path] = tree
         module = _Module(path, text, tree)
         engines += module.engines
         rewrites += module.rewrites

@@ -54,6 +54,7 @@ class ModuleInfo:
     indented: frozenset[str] = frozenset()
     async_defs: frozenset[str] = frozenset()  # module-level `async def` names
     sync_defs: frozenset[str] = frozenset()  # module-level plain `def` names
+    db_use: bool = False  # names a session, create_all, execute or a relationship (the use layer reads it)
 
 
 def module_name(path: str) -> str:
@@ -82,6 +83,7 @@ def read_module(path: str, source: bytes) -> ModuleInfo:
         indented=frozenset(nested).difference(_top_level(imports, nested)) if nested else frozenset(),
         async_defs=async_defs,
         sync_defs=sync_defs,
+        db_use=any(word in source for word in (b"ession", b"create_all", b"execute(", b"elationship(")),
     )
 
 

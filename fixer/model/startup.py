@@ -278,8 +278,9 @@ class _Module:
 
 class _Walk:
     def __init__(self, backend: Path, start: StartPoint, have: Installed, paths: Iterable[str],
-                 flow: DatabaseFlow) -> None:
+                 flow: DatabaseFlow, database_url: str | None = None) -> None:
         self.backend = backend
+        self.database_url = database_url  # what the environment sets DATABASE_URL to (None: what the project ships)
         # Each module of the tree as a path without `.py` (a package as its folder): what an import may mean.
         self.module_paths = sorted({p[:-3].removesuffix("/__init__") for p in paths if p.endswith(".py")})
         self.flow = flow
@@ -748,7 +749,12 @@ class _Walk:
                 return  # not the variable hosting platforms set: what it holds is the project's own choice
             if site is not None and any(step in self.flow.url_helpers for step in site.url.through):
                 return  # the project's own helper makes the URL what the engine needs, or not: not known here
-            url = "postgresql://"
+            url = self.database_url
+            if url is None:
+                # What the project ships under that name (.env.example, compose) is the URL it expects; a plain
+                # postgresql:// only when it ships none, as platforms give (FX004 holds the same view).
+                shipped = [u.scheme for u in self.flow.shipped if u.key.upper() in {n.upper() for n in names}]
+                url = (shipped[0] if shipped and len(set(shipped)) == 1 else "postgresql") + "://"
             for rewrite in self.flow.rewrites:
                 if rewrite.path == path:
                     url = url.replace(rewrite.old, rewrite.new)
@@ -884,11 +890,12 @@ def project_python(paths: Iterable[str]) -> set[str]:
 
 
 def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed, paths: Iterable[str],
-            flow: DatabaseFlow | None = None) -> Prediction:
+            flow: DatabaseFlow | None = None, database_url: str | None = None) -> Prediction:
     """The start `start` of the backend, walked: the project modules it imports, in order, and the failures.
-    `flow` (the model's engines and URL rewrites) says what URL reaches each engine."""
+    `flow` (the model's engines, URL rewrites, shipped URLs) says what URL reaches each engine; `database_url`
+    is the one the environment sets DATABASE_URL to, when known (a platform's, a test's)."""
     root = Path(backend).resolve()
-    walk = _Walk(root, start, have, list(paths), flow or DatabaseFlow())
+    walk = _Walk(root, start, have, list(paths), flow or DatabaseFlow(), database_url)
     entry = walk.run_dir / "__fixer_start__.py"
     result = walk.import_name(start.module, (entry, 1), guarded=False)
     if result == "third" and not walk.have.provides(start.module.split(".")[0]):
@@ -969,7 +976,8 @@ _SKIP_PARTS = frozenset({"tests", "test", "alembic", "migrations", "scripts"})
 
 
 def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Callable[[str], str | None],
-            flow: DatabaseFlow | None = None, entrypoint: str | None = None, run_from: str | None = None) -> Startup:
+            flow: DatabaseFlow | None = None, entrypoint: str | None = None, run_from: str | None = None,
+            database_url: str | None = None) -> Startup:
     """Every documented start of the backend walked (or the one --entrypoint/--run-from name), with the
     project-wide checks that need the import order: routers never included, tables never imported."""
     from fixer.model.entrypoints import disagreements, start_points
@@ -981,9 +989,9 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         return Startup()
     python = project_python_version(read_text, paths)
     have = installed(read_text, paths, python)
-    predictions = tuple(predict(root, point, have, paths, flow) for point in points[:4])
+    predictions = tuple(predict(root, point, have, paths, flow, database_url) for point in points[:4])
     primary = predictions[0]
-    alternative = _smaller_start(root, primary, have, paths, flow)
+    alternative = _smaller_start(root, primary, have, paths, flow, database_url)
     kept = len(primary.import_fixes)
     start_fix = alternative.start if alternative is not None else None
     if alternative is not None:
@@ -1006,7 +1014,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
 
 
 def _smaller_start(root: Path, primary: Prediction, have: Installed, paths: list[str],
-                   flow: DatabaseFlow | None) -> Prediction | None:
+                   flow: DatabaseFlow | None, database_url: str | None) -> Prediction | None:
     """The start from the entry module's top package (`uvicorn src.main:app` from the folder above `src/`, for
     an app started as `main:app` from inside it) when it makes more import lines right than the one command line
     it changes; None when rewriting the imports is the smaller change."""
@@ -1031,7 +1039,7 @@ def _smaller_start(root: Path, primary: Prediction, have: Installed, paths: list
     command = start.command.replace(start.app, app, 1) if start.app in start.command else app
     other = StartPoint(app, "" if run_from == "." else run_from, start.pythonpath, start.source, command,
                        where=start.where)
-    alternative = predict(root, other, have, paths, flow)
+    alternative = predict(root, other, have, paths, flow, database_url)
     if len(alternative.import_fixes) + 1 < len(primary.import_fixes) and not any(
         f.family == "start-command" for f in alternative.failures
     ):
@@ -1077,6 +1085,9 @@ def _tables(paths: list[str], read_text, imported: set[str], texts: dict[str, st
                          "the app never imports this module before create_all(), so the table is never created")
 
 
+_VERIFY_URL = "postgresql://"  # `fixer verify` gives the app the plain form hosting platforms inject
+
+
 def predicted_first_error(backend: str | os.PathLike[str], entrypoint: str | None = None,
                           app_dir: str | None = None) -> str:
     """The first failure the static walk predicts for starting `entrypoint` (MODULE:ATTR) from the backend folder
@@ -1094,11 +1105,11 @@ def predicted_first_error(backend: str | os.PathLike[str], entrypoint: str | Non
             return None
 
     flow = database.read_python((p, read(os.fspath(root / p))) for p in paths if p.endswith(".py"))
-    found = analyse(root, paths, read_text, flow, entrypoint, None)
+    found = analyse(root, paths, read_text, flow, entrypoint, None, _VERIFY_URL)
     prediction = found.primary
     if prediction is None:
         return "none"
     if app_dir:
         start = StartPoint(prediction.start.app, app_dir, (), prediction.start.source, prediction.start.command)
-        prediction = predict(root, start, installed(read_text, paths, found.python), paths, flow)
+        prediction = predict(root, start, installed(read_text, paths, found.python), paths, flow, _VERIFY_URL)
     return str(prediction.failures[0]) if prediction.failures else "none"

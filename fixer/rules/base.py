@@ -352,6 +352,12 @@ class FixerCodemod(RuleMeta, _NoCopyWithoutMetadata, VisitorBasedCodemodCommand)
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         return visit_statements(tree, self, self.enters)
 
+    @classmethod
+    def planned(cls, model: ProjectModel, path: str) -> bool:
+        """Whether the project model plans edits in `path` for this codemod whatever its TRIGGER says (the
+        use-layer rules edit the files the model's call graph reaches)."""
+        return False
+
     def enters(self, statement: cst.BaseStatement) -> bool:
         """Whether this codemod could change anything in this top-level statement: the others are not walked."""
         return True
