@@ -91,6 +91,7 @@ class Result:
     error: str = ""
     dummies: list = field(default_factory=list)
     seconds: float = 0.0
+    predicted: str = ""  # fixer's predicted first startup error for the same start and install (fixer.model.startup)
 
 
 def read_tsv(path: Path) -> list[Row]:
@@ -540,9 +541,45 @@ def prepare(row: Row, mirrors: Path, work: Path, out: Path) -> Result:
     return res
 
 
-def check_imports(row: Row, res: Result, work: Path, out: Path, cache: Path) -> Result:
+def predict_first_error(row: Row, tree: Path) -> str:
+    """fixer's static prediction for the row's start (entrypoint, run_from) and the install this harness makes."""
+    sys.path.insert(0, str(ROOT))
+    from fixer.discover import discover
+    from fixer.model import database, entrypoints, startup
+
+    backend = tree / row.backend_path
+    kind, req = find_requirements(backend)
+    paths = list(discover(backend, []))
+
+    def read_text(rel: str) -> str | None:
+        try:
+            return (backend / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    run_from = os.path.relpath(tree / row.run_from, backend)
+    point = entrypoints.StartPoint(row.entrypoint, "" if run_from == "." else run_from, (), "realworld.tsv", row.entrypoint)
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    have = startup.installed(read_text, paths, python, [req.name] if req else [])
+    flow = database.read_python((p, (backend / p).read_bytes()) for p in paths if p.endswith(".py"))
+    prediction = startup.predict(backend, point, have, paths, flow, PLATFORM_URL)
+    return str(prediction.failures[0]) if prediction.failures else "ok"
+
+
+def same_error(predicted: str, real: str) -> bool:
+    """Type and message as Python prints them; the path `cannot import name` adds is the machine's."""
+    real = re.sub(r" \((?:/|VENV|TREE)[^()]*\)$", "", real.split(" (", 1)[0] if "validation error" in real else real)
+    # first_error() keeps 300 characters of a long message (SQLAlchemy's greenlet one runs on).
+    return bool(predicted) and (real == predicted or (len(real) >= 290 and predicted.startswith(real)))
+
+
+def check_imports(row: Row, res: Result, work: Path, out: Path, cache: Path, sides=("before", "after")) -> Result:
     """Venvs and import checks before and after (slow; at most --jobs at once)."""
-    for side in ("before", "after"):
+    try:
+        res.predicted = predict_first_error(row, work / row.short_name / "orig")
+    except Exception as exc:  # noqa: BLE001 - the column says it, the run goes on
+        res.predicted = f"prediction failed: {exc!r}"
+    for side in sides:
         tree = work / row.short_name / ("orig" if side == "before" else "fixed")
         backend = tree / row.backend_path
         status, py, what = build_venv(backend, cache, out / f"{row.short_name}.install-{side}.log")
@@ -573,15 +610,41 @@ def short(err: str, width: int = 140) -> str:
 
 
 def table(results: list[Result]) -> str:
-    head = "| repository | kind | findings (fixed) | hunks (files) | dry-run exit | import before | import after |\n"
-    head += "|---|---|---:|---:|---:|---|---|\n"
+    head = ("| repository | kind | findings (fixed) | hunks (files) | dry-run exit | import before | predicted first error "
+            "| hit | import after |\n")
+    head += "|---|---|---:|---:|---:|---|---|---|---|\n"
     rows = []
     for r in results:
+        hit = "" if not r.predicted or r.import_before.startswith("not run") else ("yes" if same_error(r.predicted, r.import_before) else "no")
         rows.append(
             f"| {r.name} ({r.repo}) | {r.kind} | {r.findings} ({r.fixed}) | {r.hunks} ({r.files}) | {r.dry_exit} "
-            f"| {md_escape(short(r.import_before))} | {md_escape(short(r.import_after))} |"
+            f"| {md_escape(short(r.import_before))} | {md_escape(short(r.predicted))} | {hit} | {md_escape(short(r.import_after))} |"
         )
-    return head + "\n".join(rows) + "\n"
+    judged = [r for r in results if r.predicted and r.import_before and not r.import_before.startswith("not run")]
+    hits = sum(1 for r in judged if same_error(r.predicted, r.import_before))
+    foot = f"\npredicted first error = real first error: {hits} of {len(judged)} backends\n" if judged else ""
+    return head + "\n".join(rows) + "\n" + foot
+
+
+def repredict(rows: list[Row], out: Path, work: Path) -> int:
+    """The prediction column again, against the real first errors the last run recorded."""
+    js = out / "realworld.json"
+    previous = {d["name"]: Result(**d) for d in json.loads(js.read_text())}
+    ordered = []
+    for row in rows:
+        res = previous.get(row.short_name)
+        if res is None:
+            continue
+        try:
+            res.predicted = predict_first_error(row, work / row.short_name / "orig")
+        except Exception as exc:  # noqa: BLE001
+            res.predicted = f"prediction failed: {exc!r}"
+        ordered.append(res)
+    md = table(ordered)
+    (out / "realworld.md").write_text(md)
+    js.write_text(json.dumps([asdict(r) for r in ordered], indent=2))
+    print(md)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -595,6 +658,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("FIXER_RW_CACHE", ROOT / ".cache" / "realworld-venvs")))
     ap.add_argument("--only", default="", help="comma-separated short names")
     ap.add_argument("--skip-import", action="store_true", help="dry-run and apply only")
+    ap.add_argument("--before-only", action="store_true", help="import check of the unfixed tree only (with the prediction)")
+    ap.add_argument("--repredict", action="store_true",
+                    help="recompute only the predicted-first-error column of the last results (snapshots kept in --work)")
     ap.add_argument("--jobs", type=int, default=2, help="installs at once (default 2)")
     ap.add_argument("--unsafe-fixes", action="store_true", help="run fixer with --unsafe-fixes")
     a = ap.parse_args(argv)
@@ -603,6 +669,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.mirrors is None:
         ap.error("--mirrors DIR or $FIXER_RW_MIRRORS is required")
     rows = read_tsv(a.tsv)
+    if a.repredict:
+        return repredict(rows, a.out, a.work.resolve())
     if a.only:
         wanted = set(a.only.split(","))
         rows = [r for r in rows if r.short_name in wanted]
@@ -627,10 +695,11 @@ def main(argv: list[str] | None = None) -> int:
             if res.error.startswith("extract"):
                 return res
             try:
-                check_imports(row, res, work, a.out, a.cache)
+                check_imports(row, res, work, a.out, a.cache, ("before",) if a.before_only else ("before", "after"))
             except Exception as exc:  # noqa: BLE001 - recorded, never a crash of the whole run
                 res.error = f"import check: {exc!r}"
-            print(f"[{row.short_name}] before: {res.import_before} | after: {res.import_after}", file=sys.stderr, flush=True)
+            print(f"[{row.short_name}] before: {res.import_before} | predicted: {res.predicted} | after: {res.import_after}",
+                  file=sys.stderr, flush=True)
             return res
 
         with cf.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:

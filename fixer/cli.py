@@ -75,6 +75,10 @@ def _common(func):
         "--unsafe-fixes", is_flag=True,
         help="Also make fixes whose failing input the project does not show (e.g. a URL only a platform injects).",
     )
+    @click.option("--entrypoint", metavar="MODULE:ATTR", default=None,
+                  help="The app as the server imports it [default: from README, Dockerfile, Procfile, compose, ...].")
+    @click.option("--run-from", "run_from", metavar="DIR", default=None,
+                  help="The folder the server is started in [default: the one the start command implies].")
     @click.option(
         "--to-async", is_flag=True,
         help="Convert a working all-sync project to SQLAlchemy's asyncio layer too (without it only half-async projects are).",
@@ -145,12 +149,14 @@ def main() -> None:
               help="Also write the plan (each file's hashes and findings) that `apply --plan` holds to.")
 @_common
 @output_options
-def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, to_async, plan_path) -> int:
+def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, to_async, plan_path,
+            entrypoint=None, run_from=None) -> int:
     """Print the fixes for PATHS (files, folders, `-` for stdin) as a unified diff (for `git apply`); write nothing."""
     from fixer.diff import patch
     from fixer.output.options import colour_patch, emit
 
-    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, to_async, applied=False)
+    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, to_async, applied=False,
+                   entrypoint=entrypoint, run_from=run_from)
     if plan_path is not None:
         from fixer.plan import write_plan
 
@@ -212,7 +218,8 @@ def _add_noqa(func):
 @_common
 @output_options(fixes_written=True)
 @_add_noqa
-def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, to_async, plan_path) -> int:
+def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, to_async, plan_path,
+          entrypoint=None, run_from=None) -> int:
     """Write the fixes for PATHS in place (for `-`, print the fixed input on stdout)."""
     from fixer.output.options import emit, settings
     from fixer.plan import PlanError, differences, read_plan
@@ -228,7 +235,8 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
         say(f"removed {stale}, a temporary file left by an interrupted fixer run")
     for original in kept:
         say(f"kept {original}: what its file held before an interrupted fixer run; delete it once that file is right")
-    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, to_async, applied=True)
+    outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, to_async, applied=True,
+                   entrypoint=entrypoint, run_from=run_from)
     if _targets().stdin is not None:
         return _print_fixed_stdin(outcome, verbose)
     if plan is not None and (differ := differences(plan, path, outcome.results)):
@@ -343,7 +351,8 @@ def schema_command(what: str) -> None:
     click.echo(json.dumps(report_schema() if what == "report" else schema(), indent=2))
 
 
-def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False, to_async=False, applied=True):
+def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False, to_async=False, applied=True,
+         entrypoint=None, run_from=None):
     from fixer import runner
     from fixer.config import ConfigError, load
     from fixer.registry import UnknownRule
@@ -374,6 +383,8 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         lines_of_fixed=verbose or report_path is not None or settings().output_format != "text",
         unsafe_fixes=unsafe_fixes,
         to_async=to_async,
+        entrypoint=_entrypoint(entrypoint),
+        run_from=run_from,
     )
     _say_ignored(outcome.ignored)
     if report_path is not None:
@@ -385,6 +396,35 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         else:
             report_path.write_text(report_json(report), encoding="utf-8")
     return outcome
+
+
+def _entrypoint(value: str | None) -> str | None:
+    from fixer.verify.entrypoint import EntrypointError, parse_entrypoint
+
+    try:
+        return parse_entrypoint(value) if value else None
+    except EntrypointError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _startup_summary(outcome) -> None:
+    """The predicted startup, in the order a person meets the failures (stderr)."""
+    startup = outcome.facts.startup
+    prediction = startup.primary
+    if prediction is None:
+        return
+    if startup.disagreement:
+        say(f"note: {startup.disagreement}")
+    head = f"Startup as {prediction.start.describe()}, CPython {startup.python}:"
+    if not prediction.failures:
+        say(f"{head} imports cleanly ({len(prediction.order)} project module(s)).")
+    else:
+        say(f"{head} predicted failures in order:")
+        for n, failure in enumerate(prediction.failures, start=1):
+            fix = f"fixed by {failure.fixed_by}" if failure.fixed_by else "needs a person"
+            say(f"  {n}. {failure}  [{failure.path}:{failure.line}; {fix}]")
+    if prediction.required_env:
+        say(f"  required environment (settings without a default): {', '.join(prediction.required_env)}")
 
 
 def _say_ignored(ignored: list[tuple[str, str, list[str]]]) -> None:
@@ -418,6 +458,9 @@ def _unfixed(outcome) -> bool:
 def _summarise(outcome, applied: bool, verbose: bool) -> None:
     from fixer.output.options import severity_style
     from fixer.urls import redact
+
+    if not applied:
+        _startup_summary(outcome)
 
     fixed = [f for r in outcome.results if r.changed for f in r.findings if f.fixed]
     changed = [r for r in outcome.results if r.changed]

@@ -41,6 +41,8 @@ class Finding:
     # with --unsafe-fixes (until then `fixed` is False and the finding says how to get it).
     safe: bool = True
     evidence: str = ""  # where the project shows the failing input, and the versions the fix was judged against
+    # A predicted startup failure's place in the order a start raises them (1 = first): it masks the later ones.
+    startup_order: int | None = None
 
 
 @dataclass

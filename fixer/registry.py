@@ -15,6 +15,7 @@ from fixer.rules.await_session_calls import AwaitSessionCalls
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
 from fixer.rules.create_all_run_sync import CreateAllRunSync
 from fixer.rules.dependency_floors import DependencyFloors
+from fixer.rules.import_roots import ImportRoots, ImportRootsStartCommand
 from fixer.rules.lifespan import Lifespan
 from fixer.rules.missing_dependency import MissingDependency
 from fixer.rules.passlib_bcrypt import PasslibBcrypt
@@ -26,6 +27,7 @@ from fixer.rules.raw_sql_text import RawSqlText
 from fixer.rules.session_annotations import SessionAnnotations
 from fixer.rules.session_dependency import SessionDependency
 from fixer.rules.shared_session import SharedSession
+from fixer.rules.startup_checks import STARTUP_RULES
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 from fixer.rules.sync_session_on_async_engine import SyncSessionOnAsyncEngine
 
@@ -42,6 +44,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     SessionAnnotations,
     LazyRelationship,
     SharedSession,
+    ImportRoots,
     AsyncImports,
     AsyncSessionmaker,
     DatabaseUrlCodemod,
@@ -58,6 +61,8 @@ TEXT_RULES: tuple[type[TextRule], ...] = (
     PasslibBcrypt,
     DependencyFloors,
     PydanticSettingsDependency,
+    ImportRootsStartCommand,
+    *STARTUP_RULES,
 )
 
 

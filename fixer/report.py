@@ -133,6 +133,10 @@ class Verification(_Model):
     max_startup_seconds: float = Field(ge=0)
     probes: list[ProbeResult] = Field(default_factory=list)
     error: str | None = Field(default=None, description="The first error, one line.")
+    predicted_error: str | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="The first error fixer's static startup walk predicted ('none': imports cleanly).",
+    )
     error_location: str | None = Field(default=None, description="FILE:LINE of the innermost frame in the backend.")
     traceback: str | None = Field(default=None, description="The first traceback in the log (or its last lines).")
     diagnosis: list[DefectMatch] = Field(default_factory=list)
@@ -168,6 +172,12 @@ def _explanation(finding: Finding) -> str:
 
 def _related(findings: list[Finding], ids: list[str]) -> list[list[str]]:
     """For each issue, the ids of the others sharing a defect ID, plus the driver <-> URL chain; in report order."""
+    startup = sorted((f.startup_order, i) for i, f in enumerate(findings) if f.startup_order is not None)
+    # Each predicted startup failure hides the next one: related to the one before and the one after it.
+    neighbours: dict[int, set[int]] = {}
+    for (_, a), (_, b) in zip(startup, startup[1:]):
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
     is_driver = [bool(DRIVER_DEFECTS.intersection(f.defects)) for f in findings]
     is_url = [any(d.startswith(URL_DEFECT_PREFIX) for d in f.defects) for f in findings]
     related: list[list[str]] = []
@@ -182,10 +192,29 @@ def _related(findings: list[Finding], ids: list[str]) -> list[list[str]]:
                     mine.intersection(other.defects)
                     or (is_driver[i] and is_url[j])
                     or (is_url[i] and is_driver[j])
+                    or j in neighbours.get(i, ())
                 )
             ]
         )
     return related
+
+
+def _startup_order(issues: list[Issue], findings: list[Finding]) -> tuple[str, str] | None:
+    """The predicted startup failures as one fix order, a failure that masks another first."""
+    ordered = sorted(
+        ((f.startup_order, issue) for f, issue in zip(findings, issues) if f.startup_order is not None),
+        key=lambda pair: pair[0],
+    )
+    if not ordered:
+        return None
+    steps = "; ".join(
+        f"{n}. {issue.id} ({issue.exact_fix.explanation.split(' (defect-catalogue')[0].rstrip('.')})"
+        for n, (_, issue) in enumerate(ordered, start=1)
+    )
+    return (
+        f"Fix the startup failures in this order (each hides the next until it is fixed): {steps}.",
+        _IMPACT[Severity.CRITICAL],
+    )
 
 
 def _plural(n: int, word: str) -> str:
@@ -197,8 +226,13 @@ def _pending(issue: Issue) -> bool:
     return issue.fix_available and issue.fix_safety == "safe" and not issue.fixed
 
 
-def _recommendations(issues: list[Issue], errors: list[FileResult]) -> list[tuple[str, str]]:
+def _recommendations(
+    issues: list[Issue], errors: list[FileResult], findings: list[Finding] | None = None
+) -> list[tuple[str, str]]:
     recs: list[tuple[str, str]] = []
+    order = _startup_order(issues, findings or [])
+    if order is not None:
+        recs.append(order)
 
     pending = [issue for issue in issues if _pending(issue)]
     if pending:
@@ -367,7 +401,7 @@ def build_report(
         recommendations=[
             Recommendation(priority=n, description=description, impact=impact)
             for n, (description, impact) in enumerate(
-                _with_verification_recs(_recommendations(issues, errors), verification), start=1
+                _with_verification_recs(_recommendations(issues, errors, findings), verification), start=1
             )
         ],
         verification=verification,

@@ -59,6 +59,8 @@ def run(
     unsafe_fixes: bool = False,
     targets: Targets | None = None,
     to_async: bool = False,
+    entrypoint: str | None = None,
+    run_from: str | None = None,
 ) -> Run:
     """Every rule on every file under `root`; with `targets`, the model is still the whole root's, but only the
     files they name are fixed and reported. With `lines_of_fixed` false, a fixed finding may come without
@@ -78,6 +80,7 @@ def run(
     facts = project_model.build(
         candidates, modules, lambda rel: _read_text(reader, rel), paths, _entry_modules(root), unsafe_fixes, to_async
     )
+    facts = _with_startup(root, paths, facts, entrypoint, run_from, lambda rel: _read_text(reader, rel))
 
     # The use layer's call graph reaches modules no text check picked (main.py awaiting `init_db()`).
     picked = {rel for rel, _ in candidates}
@@ -98,6 +101,7 @@ def run(
     for rule in text_rules:
         for rel, finding in rule.missing(facts):
             results.append(FileResult(path=rel, old=b"", new=b"", findings=[finding]))
+    results = settle_startup(results)
     results = sorted((r for r in results if targets.covers(r.path)), key=lambda r: r.path)
     scanned = sum(map(targets.covers, python)) + sum(map(targets.covers, text_files_read))
     return Run(results=results, files_scanned=scanned, facts=facts,
@@ -136,6 +140,30 @@ def _read_file(root: Path, contents: dict[str, bytes], rel: str) -> bytes:
     if rel in contents:
         return contents[rel]
     return read(os.path.join(root, rel))
+
+
+def _with_startup(root: Path, paths: list[str], facts: ProjectModel, entrypoint: str | None,
+                  run_from: str | None, read_text: Callable[[str], str | None]) -> ProjectModel:
+    """The model with what starting the server does (`fixer.model.startup`), when the tree is a backend."""
+    import dataclasses
+
+    from fixer.model import startup
+
+    if not (facts.has_app or entrypoint):
+        return facts
+    try:
+        found = startup.analyse(root, paths, read_text, facts.flow, entrypoint, run_from)
+    except (OSError, RecursionError, ValueError):  # the prediction is a report; it never costs the fixes
+        return facts
+    return dataclasses.replace(facts, startup=found)
+
+
+def settle_startup(results: list[FileResult]) -> list[FileResult]:
+    """A predicted startup failure whose fixing rule fixed something in this run is fixed by that rule; the
+    report-only ones stay for a person. Findings of a file also fixed are merged into its result."""
+    from fixer.rules.startup_checks import settle
+
+    return settle(results)
 
 
 @contextmanager
@@ -193,7 +221,11 @@ def parse_tasks(
     """The files to parse, each with the codemods whose text check it passes, in registry order. Library source
     (it defines the APIs the rules fix uses of) and modules nothing imports are not a backend's running code."""
     tasks = [
-        (rel, source, [c for c in codemods if c.TRIGGER.search(source) or (model is not None and c.planned(model, rel))])
+        (rel, source, [
+            c for c in codemods
+            if (c.TRIGGER.search(source) and (model is None or c.wants(rel, model)))
+            or (model is not None and c.planned(model, rel))
+        ])
         for rel, source in candidates
         if model is None or model.runs(rel)
     ]

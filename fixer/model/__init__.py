@@ -27,6 +27,7 @@ from fixer.model.modules import Role
 from fixer.model.needs import Installed, Need
 from fixer.model.python import PythonVersions
 from fixer.model.uses import UsePlan
+from fixer.model.startup import Startup
 from fixer.model.versions import Versions
 
 __all__ = ["FACT_PATTERNS", "ProjectModel", "Role", "build"]
@@ -76,6 +77,9 @@ class ProjectModel:
     unsafe_fixes: bool = False  # write fixes whose failing input the project does not show
     to_async: bool = False  # `--to-async`: convert an all-sync project to the asyncio layer (the migration)
     uses: UsePlan = field(default_factory=UsePlan)  # the session-use conversion plan (FX010-FX019)
+    # What starting the server does: each documented start walked, failures predicted in order (the runner
+    # fills it once the rest of the model is built: `fixer.model.startup.analyse`).
+    startup: Startup = field(default_factory=Startup)
 
     # -- modules ------------------------------------------------------------------------------------
 

@@ -343,6 +343,12 @@ class FixerCodemod(RuleMeta, _NoCopyWithoutMetadata, VisitorBasedCodemodCommand)
             self._facts = gather([(self.context.filename or "", source)])
         return self._facts
 
+    @classmethod
+    def wants(cls, path: str, model: ProjectModel) -> bool:
+        """Whether the project model gives this rule anything to do in `path` (a file it does not want is never
+        parsed for it): for rules whose text check alone would pick nearly every file."""
+        return True
+
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         return visit_statements(tree, self, self.enters)
 

@@ -103,6 +103,9 @@ def format_result(result: VerificationResult, path: Path) -> str:
         lines.append(f"FAIL  {where} {verdict}: {v.error}")
         if v.error_location:
             lines.append(f"  at         {v.error_location}")
+    if v.predicted_error is not None and (not v.passed or v.predicted_error != "none"):
+        same = v.error is not None and v.error.startswith(v.predicted_error.rstrip())
+        lines.append(f"  predicted  {v.predicted_error}" + ("  (= the real first error)" if same else ""))
     lines.append(f"  app        {v.entrypoint} (from {v.entrypoint_source})" + (f", --app-dir {v.app_dir}" if v.app_dir else ""))
     if v.python:
         lines.append(f"  python     {v.python} (Python {v.python_version or '?'}, {v.environment})")
@@ -171,6 +174,7 @@ def verify_and_print(
         result = run_verification(path, progress=say, pip_progress=pip, **options)
     finally:
         pip.done()
+    _with_prediction(result)
     if verbose and result.log:
         _stderr("--- backend log ---\n" + result.log.rstrip() + "\n--- end of backend log ---")
     if verbose and result.pip_output:
@@ -182,6 +186,20 @@ def verify_and_print(
         attach_verification(report_path, result, time.monotonic() - started)
         _stderr(f"fixer verify: report written to {report_path}")
     return result.exit_code
+
+
+def _with_prediction(result: VerificationResult) -> None:
+    """The first error the static startup walk predicts for the same start, beside the real one."""
+    v = result.verification
+    if v is None or v.entrypoint is None:
+        return
+    try:
+        from fixer.model.startup import predicted_first_error
+
+        predicted = predicted_first_error(result.backend_dir, v.entrypoint, v.app_dir)
+    except Exception as error:  # a prediction is commentary: it never costs the verification (nor a missing library)
+        predicted = f"(no prediction: {type(error).__name__})"
+    result.verification = v.model_copy(update={"predicted_error": predicted})
 
 
 def _handle_errors(verbose: bool, call: Callable[[], int]) -> int:
@@ -249,16 +267,20 @@ def verify_after_apply(command: Callable[..., Any]) -> Callable[..., Any]:
     FIXER_VERIFY_DATABASE_URL if set); adds the verification to --report; exits 1 when verification fails.
     """
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, verify: bool = False, **kwargs: Any) -> Any:
-        if verify and str(kwargs.get("report_path")) == "-":  # the verification is added to the report file
-            raise click.UsageError("`--report -` cannot take the verification: give --report a file with --verify")
+    def applied(*args: Any, **kwargs: Any) -> int:
         try:
             outcome = command(*args, **kwargs)
         except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else EXIT_ERROR)
-        else:
-            code = outcome if isinstance(outcome, int) else 0
+            return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else EXIT_ERROR)
+        return outcome if isinstance(outcome, int) else 0
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, verify: bool = False, until_boots: bool = False, **kwargs: Any) -> Any:
+        if (verify or until_boots) and str(kwargs.get("report_path")) == "-":  # the verification goes into the file
+            raise click.UsageError("`--report -` cannot take the verification: give --report a file with --verify")
+        if until_boots:
+            sys.exit(_until_boots(applied, args, kwargs))
+        code = applied(*args, **kwargs)
         if verify and code in (EXIT_PASS, EXIT_FAIL):
             from fixer.paths import CONTEXT_KEY
 
@@ -274,7 +296,59 @@ def verify_after_apply(command: Callable[..., Any]) -> Callable[..., Any]:
 
     params = list(getattr(command, "__click_params__", []))
     wrapper.__click_params__ = params  # type: ignore[attr-defined]
+    wrapper = click.option(
+        "--until-boots", is_flag=True,
+        help="Apply, verify, and apply again what the next run finds, until the backend boots or no fix is left.",
+    )(wrapper)
     return click.option(
         "--verify", is_flag=True,
         help="After writing, run `fixer verify PATH`: boot the fixed backend against a throwaway PostgreSQL.",
     )(wrapper)
+
+
+MAX_ROUNDS = 10
+
+
+def _tree_state(path: Path) -> dict[str, int]:
+    """Each file's size and modification time: whether a round of `apply` wrote anything."""
+    from fixer.discover import discover
+
+    state = {}
+    for rel in discover(path, []):
+        try:
+            stat = (path / rel).stat()
+        except OSError:
+            continue
+        state[rel] = hash((stat.st_size, stat.st_mtime_ns))
+    return state
+
+
+def _until_boots(applied: Callable[..., int], args: tuple, kwargs: dict) -> int:
+    """`fixer apply --until-boots`: rounds of apply + verify. A fix can only be seen once the one before it is
+    made (the import roots fixed, the modules behind them are read): each round applies what the tree shows
+    now, then boots it; it stops when the backend boots, or when a round has nothing left to write."""
+    path = Path(kwargs.get("path") or ".")
+    verbose = bool(kwargs.get("verbose"))
+    code = EXIT_FAIL
+    for round_ in range(1, MAX_ROUNDS + 1):
+        _stderr(f"fixer: round {round_}: apply")
+        before = _tree_state(path)
+        code = applied(*args, **kwargs)
+        if code not in (EXIT_PASS, EXIT_FAIL):
+            return code
+        wrote = _tree_state(path) != before
+        _stderr(f"fixer: round {round_}: verify")
+        verified = _handle_errors(verbose, lambda: verify_and_print(
+            path, report_path=kwargs.get("report_path"), verbose=verbose, fresh_report=False,
+            database_url=os.environ.get(DATABASE_URL_ENV) or None,
+        ))
+        if verified == EXIT_PASS:
+            _stderr(f"fixer: the backend boots after {round_} round(s)")
+            return max(code, EXIT_PASS)
+        if verified != EXIT_FAIL:
+            return verified
+        if not wrote:
+            _stderr(f"fixer: round {round_} had nothing left to fix and the backend still does not boot")
+            return EXIT_FAIL
+    _stderr(f"fixer: stopped after {MAX_ROUNDS} rounds; the backend still does not boot")
+    return EXIT_FAIL

@@ -199,13 +199,15 @@ _MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 
 
 def rules_fixing(defect: str) -> tuple[str, ...]:
-    """The fixer rules whose DEFECTS include ``defect`` (from the registry, so new rules count)."""
+    """The fixer rules whose DEFECTS include ``defect`` (from the registry, so new rules count); report-only
+    rules explain a defect, they do not fix it."""
     try:
         from fixer.registry import all_rules
     except Exception:  # noqa: BLE001 - a broken rule module must not hide the diagnosis
         return ()
     return tuple(
-        rule.id for rule in all_rules() if any(defect in getattr(cls, "DEFECTS", ()) for cls in rule.classes)
+        rule.id for rule in all_rules()
+        if any(defect in getattr(cls, "DEFECTS", ()) and not getattr(cls, "REPORT_ONLY", False) for cls in rule.classes)
     )
 
 

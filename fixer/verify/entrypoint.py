@@ -122,8 +122,13 @@ def _app_from_command(tokens: list[str]) -> tuple[str | None, str | None, bool]:
     if server == "fastapi":
         if not args or args[0] not in ("run", "dev"):
             return None, None, False
+        skip = False
         for arg in args[1:]:
+            if skip:  # the value of `--workers 4`, `--port 8000`
+                skip = False
+                continue
             if arg.startswith("-"):
+                skip = arg in _VALUE_OPTIONS
                 continue
             if arg.endswith(".py"):
                 return arg, None, False

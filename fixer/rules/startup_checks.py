@@ -1,0 +1,480 @@
+"""Report-only checks of the startup path, read from the project model's startup walk (`fixer.model.startup`).
+
+None of these edits a file: each turns what the walk found into findings. FX030 gives the predicted startup
+failures in the order a person would meet them (a failure another rule fixes points at that rule);
+FX031-FX036 are the structural checks that need the import order.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from fixer.findings import Category, FileResult, Finding, Severity
+from fixer.model import ProjectModel
+from fixer.model.startup import Failure, Prediction
+from fixer.rules.base import TextRule
+
+__all__ = [
+    "CircularImport",
+    "ModelsNotImported",
+    "RouterNeverIncluded",
+    "StartCommandMissing",
+    "StartCommandsDisagree",
+    "StartupFailure",
+    "SysPathMissing",
+    "settle",
+]
+
+_CATEGORY = {
+    "missing-dependency": Category.DEPENDENCY,
+    "email-validator": Category.DEPENDENCY,
+    "multipart": Category.DEPENDENCY,
+    "greenlet": Category.DEPENDENCY,
+    "moved-name": Category.DEPENDENCY,
+    "async-driver": Category.DEPENDENCY,
+    "sync-driver": Category.DATABASE,
+    "async-driver-url": Category.DATABASE,
+    "static-dir": Category.CONFIG,
+    "settings-url": Category.CONFIG,
+    "start-command": Category.ENTRYPOINT,
+    "missing-app": Category.ENTRYPOINT,
+}
+_DEFECTS = {
+    "unresolved-import": ("APP-UVICORN-PATH",),
+    "relative-import": ("APP-UVICORN-PATH",),
+    "circular-import": ("APP-CIRCULAR",),
+    "moved-name": ("DEP-BASESETTINGS",),
+    "async-import": ("ENG-IMPORT",),
+    "email-validator": ("DEP-EMAIL",),
+    "multipart": ("DEP-MULTIPART",),
+    "greenlet": ("ENG-GREENLET",),
+    "async-driver-url": ("URL-PLAIN",),
+    "async-driver": ("DEP-DRIVER",),
+    "sync-driver": ("ENG-SYNC-DEFAULT-DRIVER",),
+}
+
+
+class _StartupRule(TextRule):
+    """Reads no file: the findings come from the model (`missing`)."""
+
+    REPORT_ONLY: ClassVar[bool] = True  # never named as the rule that fixes a defect (fixer verify's diagnosis)
+
+    def applies_to(self, path: str) -> bool:
+        return False
+
+
+def _ordinal(n: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
+
+
+def _failure_finding(rule: str, failure: Failure, index: int, total: int, prediction: Prediction,
+                     python: str) -> Finding:
+    start = prediction.start.describe()
+    fixer_rule = failure.fixed_by
+    masked = "" if index == total else f" Fixing it uncovers the next ({_ordinal(index + 1)} of {total})."
+    chain = " -> ".join(failure.chain) if failure.chain else prediction.start.module
+    if fixer_rule:
+        what = f"`fixer apply` fixes it ({fixer_rule})."
+    elif failure.family == "circular-import":
+        what = ("Break the cycle: import the module rather than the name (`from app import models`), move the "
+                "import into the function that needs it, or use `TYPE_CHECKING` imports with string annotations.")
+    elif failure.family == "missing-name":
+        what = "Import the name from the module that defines it, or define it there."
+    elif failure.family == "settings-url":
+        what = ("Set DATABASE_URL to the postgresql+asyncpg:// form on the platform, or make the validator turn "
+                "postgresql:// into it instead of raising.")
+    elif failure.family == "static-dir":
+        what = "Create the folder (with a .gitkeep) or pass `check_dir=False`, or mount it relative to the module file."
+    elif failure.family in ("start-command", "missing-app"):
+        what = "Fix the start command (module path, --app-dir or the folder it runs from)."
+    elif failure.family == "syntax":
+        what = "Fix the syntax error."
+    else:
+        what = "Fix it by hand."
+    return Finding(
+        rule=rule,
+        category=_CATEGORY.get(failure.family, Category.IMPORT),
+        severity=Severity.CRITICAL,
+        problem=f"Startup failure {index} of {total} when started as {start}: {failure}",
+        root_cause=(failure.detail or f"{failure.exception} raised while importing {chain}")
+        + f" (import chain: {chain}).{masked}",
+        old_code=failure.path and f"{failure.path}:{failure.line}",
+        new_code="",
+        explanation=what,
+        fixed=False,
+        defects=_DEFECTS.get(failure.family, ()),
+        line=failure.line,
+        evidence=f"static walk of the imports from {start}, CPython {python}",
+        startup_order=index,
+    )
+
+
+def _located(path: str, finding: Finding) -> tuple[str, Finding]:
+    return (path or "README.md", finding)
+
+
+class StartupFailure(_StartupRule):
+    """FX030 startup-failure: The exceptions starting the server would raise, predicted in order
+
+    ## What it does
+    Walks the imports the documented start command runs (README, Dockerfile, Procfile, docker-compose, vercel.json,
+    `[project.scripts]`, `uvicorn.run(...)`; `--entrypoint`/`--run-from` override) without running anything, and
+    reports each exception the real start would raise, in the order they come: the first, then the one that
+    comes once the first is fixed, and so on. A failure another rule fixes names that rule.
+
+    ## Why is this bad?
+    The server does not start. The first error hides the next: `ModuleNotFoundError: No module named 'core'`
+    (APP-UVICORN-PATH), then `ModuleNotFoundError: No module named 'jose'` (DEP-JWT-LIB), then
+    `pydantic.errors.PydanticImportError: BaseSettings has been moved to the pydantic-settings package`
+    (DEP-BASESETTINGS), then `ImportError: The SQLAlchemy asyncio module requires that the Python 'greenlet'
+    library is installed` (ENG-GREENLET). Settings without defaults read at import are listed as environment
+    variables to set, not as defects.
+
+    ## Example
+    ```python
+    # started as uvicorn src.main:app from backend/
+    from core.config import settings  # backend/src/core/config.py
+    ```
+
+    ## Use instead
+    ```python
+    from src.core.config import settings
+    ```
+
+    ## Fix safety
+    Report only: each finding says which rule fixes it (`fixer apply`), or what a person must do.
+    """
+
+    RULE_ID: ClassVar[str] = "FX030"
+    RULE_NAME: ClassVar[str] = "startup-failure"
+    DEFECTS: ClassVar[tuple[str, ...]] = ("APP-UVICORN-PATH", "DEP-JWT-LIB", "DEP-EMAIL", "DEP-MULTIPART", "ENG-GREENLET")
+
+    def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
+        prediction = facts.startup.primary
+        if prediction is None:
+            return []
+        own = [f for f in prediction.failures if f.family not in _OTHER_RULES]
+        total = len(prediction.failures)
+        out = []
+        for index, failure in enumerate(prediction.failures, start=1):
+            if failure in own:
+                out.append(_located(failure.path, _failure_finding(self.RULE_ID, failure, index, total, prediction,
+                                                                       facts.startup.python)))
+        return out
+
+
+class CircularImport(_StartupRule):
+    """FX031 circular-import: Modules that import each other so that a name is read before it is defined
+
+    ## What it does
+    Reports the import cycle the startup walk meets, with every module in it, where a module imports a name
+    from a module that is still being initialised.
+
+    ## Why is this bad?
+    `ImportError: cannot import name 'User' from partially initialized module 'app.models.user' (most likely due
+    to a circular import)` (APP-CIRCULAR): the server does not start.
+
+    ## Example
+    ```python
+    # app/models/user.py
+    from app.models.task import Task
+    # app/models/task.py
+    from app.models.user import User
+    ```
+
+    ## Use instead
+    ```python
+    # app/models/task.py
+    from typing import TYPE_CHECKING
+    if TYPE_CHECKING:
+        from app.models.user import User
+    ```
+
+    ## Fix safety
+    Report only: which import to move is a design decision.
+    """
+
+    RULE_ID: ClassVar[str] = "FX031"
+    RULE_NAME: ClassVar[str] = "circular-import"
+    DEFECTS: ClassVar[tuple[str, ...]] = ("APP-CIRCULAR",)
+
+    def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
+        return _family(self.RULE_ID, facts, ("circular-import",))
+
+
+class StartCommandMissing(_StartupRule):
+    """FX034 start-command-missing: A start command names a module or file that is not there
+
+    ## What it does
+    Reports a documented start (README, Dockerfile, Procfile, compose, vercel.json) whose app module cannot be
+    found from the folder it runs in, and a `fastapi run FILE` / vercel `src` naming a file that does not exist.
+
+    ## Why is this bad?
+    uvicorn prints `Error loading ASGI app. Could not import module "main".` (Python:
+    `ModuleNotFoundError: No module named 'main'`) and exits.
+
+    ## Example
+    ```dockerfile
+    CMD ["uvicorn", "main:app"]   # main.py is src/main.py
+    ```
+
+    ## Use instead
+    ```dockerfile
+    CMD ["uvicorn", "src.main:app"]
+    ```
+
+    ## Fix safety
+    Report only.
+    """
+
+    RULE_ID: ClassVar[str] = "FX034"
+    RULE_NAME: ClassVar[str] = "start-command-missing"
+    DEFECTS: ClassVar[tuple[str, ...]] = ("APP-UVICORN-PATH",)
+
+    def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
+        out = _family(self.RULE_ID, facts, ("start-command", "missing-app"))
+        for prediction in facts.startup.predictions:
+            start = prediction.start
+            if start.names_file and not _exists(facts, start.names_file):
+                where = start.where or ("README.md", 1)
+                out.append((where[0], Finding(
+                    rule=self.RULE_ID, category=Category.ENTRYPOINT, severity=Severity.CRITICAL,
+                    problem=f"{start.source} starts {start.names_file}, which does not exist",
+                    root_cause=f"{start.describe()} names a file that is not in the project.",
+                    old_code=start.command, new_code="", explanation="Name the file that builds the app.",
+                    fixed=False, line=where[1], defects=("APP-UVICORN-PATH",),
+                )))
+        return out
+
+
+def _exists(facts: ProjectModel, rel: str) -> bool:
+    return rel in facts.roles or rel.startswith("..")
+
+
+class SysPathMissing(_StartupRule):
+    """FX033 sys-path-missing: A sys.path edit adds a folder that does not exist
+
+    ## What it does
+    Reports `sys.path.insert(...)`/`sys.path.append(...)` executed at import whose folder (worked out from
+    `__file__` and the start folder) does not exist.
+
+    ## Why is this bad?
+    The imports the edit was meant to make work fail: `ModuleNotFoundError: No module named '...'`
+    (APP-UVICORN-PATH), and the edit hides where the real import root is.
+
+    ## Example
+    ```python
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "backend"))  # no such folder
+    ```
+
+    ## Use instead
+    ```python
+    # no sys.path edit: start the app from the folder its imports are written for
+    ```
+
+    ## Fix safety
+    Report only.
+    """
+
+    RULE_ID: ClassVar[str] = "FX033"
+    RULE_NAME: ClassVar[str] = "sys-path-missing"
+    DEFECTS: ClassVar[tuple[str, ...]] = ("APP-UVICORN-PATH",)
+
+    def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
+        prediction = facts.startup.primary
+        if prediction is None:
+            return []
+        return [
+            (path, Finding(
+                rule=self.RULE_ID, category=Category.IMPORT, severity=Severity.MEDIUM,
+                problem=f"sys.path gets {folder}/, which does not exist",
+                root_cause=f"The sys.path edit at {path}:{line} adds a folder that is not there when started as "
+                           f"{prediction.start.describe()}.",
+                old_code="", new_code="", explanation="Remove the edit, or point it at the folder the imports need.",
+                fixed=False, line=line, defects=("APP-UVICORN-PATH",),
+            ))
+            for path, line, folder, exists in prediction.sys_path_edits
+            if not exists
+        ]
+
+
+class RouterNeverIncluded(_StartupRule):
+    """FX032 router-never-included: An APIRouter whose routes the app never serves
+
+    ## What it does
+    Reports an `APIRouter()` in a module the start never imports, or in an imported module that no
+    `include_router(...)` names.
+
+    ## Why is this bad?
+    Every route on it answers `404 {"detail":"Not Found"}` (APP-ROUTER).
+
+    ## Example
+    ```python
+    # app/api/tasks.py
+    router = APIRouter(prefix="/tasks")
+    # app/main.py: no app.include_router(tasks.router)
+    ```
+
+    ## Use instead
+    ```python
+    from app.api import tasks
+    app.include_router(tasks.router)
+    ```
+
+    ## Fix safety
+    Report only: a router may be left out on purpose.
+    """
+
+    RULE_ID: ClassVar[str] = "FX032"
+    RULE_NAME: ClassVar[str] = "router-never-included"
+    DEFECTS: ClassVar[tuple[str, ...]] = ("APP-ROUTER",)
+
+    def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
+        return [
+            (u.path, Finding(
+                rule=self.RULE_ID, category=Category.ENTRYPOINT, severity=Severity.HIGH,
+                problem=f"`{u.name}` is an APIRouter the app never includes",
+                root_cause=f"{u.why}: its routes answer 404.", old_code=f"{u.name} = APIRouter(...)", new_code="",
+                explanation=f"`app.include_router(...{u.name})` where the app is built, or delete the router.",
+                fixed=False, line=u.line, defects=self.DEFECTS,
+            ))
+            for u in facts.startup.routers_unincluded
+        ]
+
+
+class ModelsNotImported(_StartupRule):
+    """FX035 models-not-imported: Table models the app never imports before create_all()
+
+    ## What it does
+    Reports a `class X(SQLModel, table=True)` in a module the start never imports, when the app creates its
+    tables with `metadata.create_all(...)`.
+
+    ## Why is this bad?
+    `create_all` only creates the tables of imported models: the first query fails with
+    `ProgrammingError: relation "x" does not exist` (ENG-MODELS-IMPORT).
+
+    ## Example
+    ```python
+    async def init_db():
+        async with engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)  # app/models/task.py never imported
+    ```
+
+    ## Use instead
+    ```python
+    async def init_db():
+        from app.models import task  # noqa: F401  registers the table
+        async with engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+    ```
+
+    ## Fix safety
+    Report only.
+    """
+
+    RULE_ID: ClassVar[str] = "FX035"
+    RULE_NAME: ClassVar[str] = "models-not-imported"
+    DEFECTS: ClassVar[tuple[str, ...]] = ("ENG-MODELS-IMPORT",)
+
+    def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
+        return [
+            (u.path, Finding(
+                rule=self.RULE_ID, category=Category.DATABASE, severity=Severity.HIGH,
+                problem=f"Table model `{u.name}` is never imported before create_all()",
+                root_cause=f"{u.why}.", old_code=f"class {u.name}(..., table=True)", new_code="",
+                explanation="Import the models module where the tables are created (or in the models package's __init__).",
+                fixed=False, line=u.line, defects=self.DEFECTS,
+            ))
+            for u in facts.startup.tables_unimported
+        ]
+
+
+class StartCommandsDisagree(_StartupRule):
+    """FX036 start-commands-disagree: The README, Dockerfile, Procfile... start the app differently
+
+    ## What it does
+    Reports when the documented starts name different apps or folders, and the first failure of each start
+    that fails.
+
+    ## Why is this bad?
+    One of them is out of date: a README's `uvicorn main:app` beside a Dockerfile's `uvicorn src.main:app`
+    means one fails with `ModuleNotFoundError` (APP-UVICORN-PATH) for whoever follows it.
+
+    ## Example
+    ```text
+    README.md:   uvicorn main:app --reload
+    Dockerfile:  CMD ["uvicorn", "src.main:app"]
+    ```
+
+    ## Use instead
+    ```text
+    README.md:   uvicorn src.main:app --reload
+    ```
+
+    ## Fix safety
+    Report only.
+    """
+
+    RULE_ID: ClassVar[str] = "FX036"
+    RULE_NAME: ClassVar[str] = "start-commands-disagree"
+    DEFECTS: ClassVar[tuple[str, ...]] = ("APP-UVICORN-PATH",)
+
+    def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
+        startup = facts.startup
+        if not startup.disagreement:
+            return []
+        firsts = "; ".join(
+            f"{p.start.source}: {p.failures[0] if p.failures else 'imports'}" for p in startup.predictions
+        )
+        where = startup.predictions[0].start.where or ("README.md", 1)
+        return [(where[0], Finding(
+            rule=self.RULE_ID, category=Category.ENTRYPOINT, severity=Severity.MEDIUM,
+            problem="The documented start commands disagree",
+            root_cause=f"{startup.disagreement}. First result of each: {firsts}.",
+            old_code="", new_code="", explanation="Keep one start command and make the others the same.",
+            fixed=False, line=where[1], defects=self.DEFECTS,
+        ))]
+
+
+_OTHER_RULES = frozenset({"circular-import", "start-command", "missing-app"})
+
+
+def _family(rule: str, facts: ProjectModel, families: tuple[str, ...]) -> list[tuple[str, Finding]]:
+    prediction = facts.startup.primary
+    if prediction is None:
+        return []
+    total = len(prediction.failures)
+    return [
+        _located(f.path, _failure_finding(rule, f, i, total, prediction, facts.startup.python))
+        for i, f in enumerate(prediction.failures, start=1)
+        if f.family in families
+    ]
+
+
+STARTUP_RULES = (StartupFailure, CircularImport, RouterNeverIncluded, SysPathMissing, StartCommandMissing,
+                 ModelsNotImported, StartCommandsDisagree)
+
+
+def settle(results: list[FileResult]) -> list[FileResult]:
+    """One result per file (a predicted failure in a file a codemod also changed joins that file's result).
+    A predicted failure whose fixing rule made a fix in this run is left out: that rule's own finding reports
+    it, with the fix."""
+    fixing = {f.rule for r in results if r.changed for f in r.findings if f.fixed}
+    by_path: dict[str, FileResult] = {}
+    out: list[FileResult] = []
+    for result in results:
+        result.findings = [f for f in result.findings if not _fixed_elsewhere(f, fixing)]
+        if result.path in by_path and not result.changed and not result.old and not result.error:
+            by_path[result.path].findings.extend(result.findings)
+            continue
+        if not (result.findings or result.changed or result.error or result.old):
+            continue
+        by_path.setdefault(result.path, result)
+        out.append(result)
+    return out
+
+
+def _fixed_elsewhere(finding: Finding, fixing: set[str]) -> bool:
+    if finding.startup_order is None:
+        return False
+    return finding.explanation.partition("(")[2].partition(")")[0] in fixing

@@ -1,0 +1,254 @@
+"""The startup model without running anything: start points as the project documents them, the import walk,
+the predicted failures in order, the report-only checks, and how the report and the CLI show them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fixer.discover import discover
+from fixer.model import entrypoints, startup
+from tests.cli_helpers import fixer
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "startup"
+R1 = "fastapi==0.115.12\nsqlmodel==0.0.24\nuvicorn==0.34.0\n"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def analyse(root: Path, **kwargs) -> startup.Startup:
+    paths = list(discover(root, []))
+    return startup.analyse(root, paths, lambda rel: (root / rel).read_text(), **kwargs)
+
+
+def failures(root: Path, **kwargs) -> list[str]:
+    return [str(f) for f in analyse(root, **kwargs).primary.failures]
+
+
+# ------------------------------------------------------------------------------------------ start points
+
+
+def test_start_points_from_every_source(tmp_path: Path) -> None:
+    root = write(tmp_path / "backend", {
+        "README.md": "```bash\ncd app\nuvicorn main:app --reload\n```\n",
+        "Dockerfile": "FROM python:3.12-slim\nWORKDIR /code\nCOPY ./app /code/app\nENV PYTHONPATH=/code/app\n"
+                      'CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0"]\n',
+        "Procfile": "web: gunicorn -k uvicorn.workers.UvicornWorker app.main:app\n",
+        "docker-compose.yml": "services:\n  api:\n    build: ./app\n    command: uvicorn main:app --app-dir .\n",
+        "scripts/serve.py": 'import uvicorn\nif __name__ == "__main__":\n    uvicorn.run("app.main:app")\n',
+        "pyproject.toml": '[project]\nname = "x"\nversion = "0"\n[project.scripts]\nserve = "app.cli:main"\n',
+        "app/__init__.py": "",
+        "app/main.py": "",
+    })
+    points = entrypoints.start_points(root)
+    by_source = {p.source.split(" ")[0]: p for p in points}
+    assert by_source["Dockerfile"].app == "app.main:app" and by_source["Dockerfile"].run_from == ""
+    assert by_source["Dockerfile"].pythonpath == ("app",)
+    assert by_source["README.md"].app == "main:app" and by_source["README.md"].run_from == "app"
+    assert by_source["Procfile"].app == "app.main:app"
+    assert (by_source["docker-compose.yml"].app, by_source["docker-compose.yml"].run_from) == ("main:app", "app")
+    assert by_source["docker-compose.yml"].pythonpath == ("app",)
+    assert any(p.source.startswith("uvicorn.run()") for p in points)
+    assert any(p.installed and p.app == "app.cli:main" for p in points)
+    assert points[0].source == "Dockerfile"  # a deploy file before a README
+    assert "disagree" in entrypoints.disagreements(points)
+
+
+def test_overrides_name_the_one_start(tmp_path: Path) -> None:
+    root = write(tmp_path, {"README.md": "uvicorn main:app\n", "main.py": ""})
+    assert entrypoints.start_points(root, "src.main:app", None)[0].app == "src.main:app"
+    assert entrypoints.start_points(root, "main:app", str(root))[0].run_from == ""
+
+
+# ------------------------------------------------------------------------------------------ the walk
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("unresolved-import", ["ModuleNotFoundError: No module named 'core'"]),
+        ("relative-import", ["ImportError: attempted relative import with no known parent package"]),
+        ("missing-dependency", ["ModuleNotFoundError: No module named 'jose'"]),
+        ("circular-import", [
+            "ImportError: cannot import name 'User' from partially initialized module 'app.models.user' "
+            "(most likely due to a circular import)"]),
+        ("email-validator", ["ImportError: email-validator is not installed, run `pip install 'pydantic[email]'`"]),
+        ("multipart", ['RuntimeError: Form data requires "python-multipart" to be installed.']),
+        ("static-dir", ["RuntimeError: Directory 'uploads' does not exist"]),
+        ("correct-pydantic1", []),
+        ("correct-start-folder", []),
+    ],
+)
+def test_predicted_failures_of_each_fixture(fixture: str, expected: list[str]) -> None:
+    assert failures(FIXTURES / fixture / "broken") == expected
+
+
+def test_all_at_once_in_the_order_python_meets_them() -> None:
+    predicted = analyse(FIXTURES / "all-at-once" / "broken").primary
+    assert [f.family for f in predicted.failures] == ["unresolved-import", "missing-dependency", "moved-name"]
+    assert [f.fixed_by for f in predicted.failures] == ["FX020", "FX023", "FX021"]
+    assert predicted.failures[2].exception == "pydantic.errors.PydanticImportError"
+    assert predicted.order == ("src/__init__.py", "src/main.py", "src/core/__init__.py", "src/core/security.py",
+                               "src/core/config.py")
+
+
+def test_relative_import_beyond_the_top_level_package(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn api.main:app\n", "requirements.txt": R1,
+        "api/__init__.py": "", "api/main.py": "from ..shared import x\napp = 1\n",
+    })
+    assert failures(root) == ["ImportError: attempted relative import beyond top-level package"]
+
+
+def test_missing_name_from_a_project_module_and_a_third_party_one(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": R1,
+        "models.py": "class Note: ...\n",
+        "main.py": "from models import Note, Tag\nfrom sqlmodel import AsyncSession\napp = 1\n",
+    })
+    assert failures(root) == [
+        "ImportError: cannot import name 'Tag' from 'models'",
+        "ImportError: cannot import name 'AsyncSession' from 'sqlmodel'",
+    ]
+
+
+def test_settings_without_defaults_are_requirements_not_failures(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": R1 + "pydantic-settings\n",
+        "config.py": "from pydantic_settings import BaseSettings\nclass Settings(BaseSettings):\n"
+                     "    database_url: str\n    debug: bool = False\nsettings = Settings()\n",
+        "main.py": "from config import settings\napp = 1\n",
+    })
+    found = analyse(root).primary
+    assert found.failures == () and found.required_env == ("database_url",)
+
+
+def test_sys_path_edits_are_followed_and_missing_folders_reported(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": R1,
+        "main.py": "import os, sys\nsys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))\n"
+                   "sys.path.append(os.path.join(os.path.dirname(__file__), 'gone'))\nfrom helpers import x\napp = 1\n",
+        "lib/helpers.py": "x = 1\n",
+    })
+    found = analyse(root).primary
+    assert found.failures == ()
+    assert [(folder, exists) for _, _, folder, exists in found.sys_path_edits] == [("lib", True), ("gone", False)]
+
+
+def test_guarded_imports_and_type_checking_are_not_failures(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": R1,
+        "main.py": "from typing import TYPE_CHECKING\ntry:\n    import ujson\nexcept ImportError:\n    ujson = None\n"
+                   "if TYPE_CHECKING:\n    from jose import jwt\ndef later():\n    import yaml\napp = 1\n",
+    })
+    assert failures(root) == []
+
+
+def test_nothing_is_said_missing_without_dependency_files(tmp_path: Path) -> None:
+    root = write(tmp_path, {"README.md": "uvicorn main:app\n", "main.py": "from jose import jwt\napp = 1\n"})
+    assert failures(root) == []
+
+
+def test_routers_never_included_and_tables_never_imported(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": R1,
+        "main.py": "from fastapi import FastAPI\nimport users\nfrom db import init\napp = FastAPI()\n"
+                   "app.include_router(users.router)\n",
+        "users.py": "from fastapi import APIRouter\nrouter = APIRouter()\nadmin = APIRouter()\n",
+        "tasks.py": "from fastapi import APIRouter\nrouter = APIRouter()\n",
+        "db.py": "from sqlmodel import SQLModel\ndef init(engine):\n    SQLModel.metadata.create_all(engine)\n",
+        "models.py": "from sqlmodel import SQLModel\nclass Task(SQLModel, table=True):\n    id: int\n",
+    })
+    found = analyse(root)
+    assert {(u.path, u.name) for u in found.routers_unincluded} == {("tasks.py", "router"), ("users.py", "admin")}
+    assert [(u.path, u.name) for u in found.tables_unimported] == [("models.py", "Task")]
+
+
+# ------------------------------------------------------------------------------------------ report and CLI
+
+
+def test_dry_run_prints_the_sequence_and_the_report_gives_the_order(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    # FX021 and FX023 would fix the 2nd and 3rd failures in the same run (and their own issues would say so):
+    # without them, FX030 reports them in order.
+    result = fixer("dry-run", FIXTURES / "all-at-once" / "broken", "--report", report, "--select", "FX020,FX030")
+    err = result.stderr.decode()
+    assert result.returncode == 1
+    assert "predicted failures in order:" in err
+    assert "1. ModuleNotFoundError: No module named 'core'  [src/main.py:3; fixed by FX020]" in err
+    assert "2. ModuleNotFoundError: No module named 'jose'  [src/core/security.py:1; fixed by FX023]" in err
+    data = json.loads(report.read_text())
+    startup_issues = [i for i in data["issues"] if i["rule"] == "FX030"]
+    assert len(startup_issues) == 2  # the first is fixed by FX020 in this run: its own issue says so
+    jose, moved = sorted(startup_issues, key=lambda i: i["problem_description"])
+    assert moved["id"] in jose["related_issues"] and jose["id"] in moved["related_issues"]
+    assert data["recommendations"][0]["description"].startswith("Fix the startup failures in this order")
+
+
+def test_entrypoint_and_run_from_override(tmp_path: Path) -> None:
+    result = fixer("dry-run", FIXTURES / "correct-start-folder" / "broken", "--entrypoint", "src.main:app",
+                   "--run-from", FIXTURES / "correct-start-folder" / "broken")
+    assert "No module named 'core'" in result.stderr.decode()
+    assert fixer("dry-run", FIXTURES / "correct-start-folder" / "broken", "--entrypoint", "nope").returncode == 2
+
+
+def test_a_settings_validator_that_rejects_the_platform_url(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": R1 + "pydantic-settings\n",
+        "config.py": "from pydantic import field_validator\nfrom pydantic_settings import BaseSettings\n"
+                     "class Settings(BaseSettings):\n    database_url: str = 'sqlite+aiosqlite://'\n"
+                     "    @field_validator('database_url')\n    @classmethod\n    def check(cls, v):\n"
+                     "        if not v.startswith(('postgresql+asyncpg://', 'sqlite+aiosqlite://')):\n"
+                     "            raise ValueError('DATABASE_URL must use asyncpg')\n        return v\n"
+                     "settings = Settings()\n",
+        "main.py": "from config import settings\napp = 1\n",
+    })
+    assert failures(root) == ["pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings"]
+
+
+def test_what_unrecorded_packages_pull_in_is_read_from_the_lock_graph(tmp_path: Path) -> None:
+    lock = (
+        'version = 1\n[[package]]\nname = "uvicorn"\nversion = "0.34.0"\ndependencies = [{ name = "click" }]\n'
+        '[package.optional-dependencies]\nstandard = [{ name = "pyyaml" }]\n'
+        '[[package]]\nname = "pyyaml"\nversion = "6.0.2"\n[[package]]\nname = "click"\nversion = "8.1.8"\n'
+        '[[package]]\nname = "pre-commit"\nversion = "4.2.0"\ndependencies = [{ name = "pyyaml" }]\n'
+    )
+    files = {
+        "README.md": "uvicorn main:app\n", "uv.lock": lock,
+        "pyproject.toml": '[project]\nname = "x"\nversion = "0"\ndependencies = ["fastapi", "uvicorn[standard]"]\n',
+        "main.py": "import yaml\napp = 1\n",
+    }
+    assert failures(write(tmp_path / "a", files)) == []
+    # without the extra, only a dev tool of the lock pulls PyYAML in: `pip install .` does not install it
+    files["pyproject.toml"] = files["pyproject.toml"].replace("uvicorn[standard]", "uvicorn")
+    assert failures(write(tmp_path / "b", files)) == ["ModuleNotFoundError: No module named 'yaml'"]
+
+
+@pytest.mark.parametrize("fixture", ["unresolved-import", "relative-import", "all-at-once"])
+def test_fx020_makes_the_first_fix_the_fixture_expects(tmp_path: Path, fixture: str) -> None:
+    """fix1/ is what fixing the first failure gives: where FX020 fixes it, `fixer apply` writes exactly that
+    (a start command fixed instead is the fixture's own choice: relative-import's README)."""
+    import shutil
+
+    root = Path(shutil.copytree(FIXTURES / fixture / "broken", tmp_path / "b"))
+    assert fixer("apply", root, "--select", "FX020").returncode in (0, 1)
+    for path in (FIXTURES / fixture / "fix1").rglob("*"):
+        rel = path.relative_to(FIXTURES / fixture / "fix1")
+        if path.is_file() and rel.suffix == ".py":
+            assert (root / rel).read_text() == path.read_text(), rel
+    assert failures(root)[:1] == failures(Path(shutil.copytree(FIXTURES / fixture / "broken", tmp_path / "c")))[1:2]
+
+
+def test_a_failure_another_rule_fixes_in_the_same_run_is_that_rules_issue(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    fixer("dry-run", FIXTURES / "all-at-once" / "broken", "--report", report)
+    rules = {issue["rule"] for issue in json.loads(report.read_text())["issues"]}
+    assert "FX030" not in rules and {"FX020", "FX021", "FX023"} <= rules
