@@ -348,7 +348,7 @@ def _until_boots(applied: Callable[..., int], args: tuple, kwargs: dict) -> int:
         if verified != EXIT_FAIL:
             return verified
         if not wrote:
-            _stderr(f"fixer: round {round_} had nothing left to fix and the backend still does not boot")
+            _stderr(f"fixer: round {round_} had nothing left to fix; the backend still fails `fixer verify` (above)")
             return EXIT_FAIL
-    _stderr(f"fixer: stopped after {MAX_ROUNDS} rounds; the backend still does not boot")
+    _stderr(f"fixer: stopped after {MAX_ROUNDS} rounds; the backend still fails `fixer verify` (above)")
     return EXIT_FAIL
