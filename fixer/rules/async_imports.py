@@ -51,22 +51,13 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.findings import Category, Finding, Severity
 from fixer.rules.base import FixerCodemod
-from fixer.rules.tree_walk import scan
+from fixer.rules.tree_walk import dotted, scan
 
 ASYNCIO = "sqlalchemy.ext.asyncio"
 SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session"
 ASYNC_NAMES = frozenset({"AsyncEngine", "AsyncSession", "create_async_engine", "async_sessionmaker"})
 SYNC_ENGINE_SOURCES = frozenset({"sqlmodel", "sqlalchemy"})
 _IMPORTED_WORDS = ASYNC_NAMES | {"create_engine"}
-
-
-def _dotted(node: cst.BaseExpression | None) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
 
 
 def _imported_name(alias: cst.ImportAlias) -> str | None:
@@ -87,7 +78,7 @@ def _binds_other(tree: cst.Module, name: str, moved_from: Callable[[str], bool])
             return True
         for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
             if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-                module = _dotted(small.module) if small.module is not None and not small.relative else None
+                module = dotted(small.module) if small.module is not None and not small.relative else None
                 if module != ASYNCIO and not (module and moved_from(module)) and any(
                     _local_name(alias) == name for alias in small.names
                 ):
@@ -138,7 +129,7 @@ class _Imports(_Pass):
     skips every expression of the module."""
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        module = _dotted(node.module) if node.module is not None else None
+        module = dotted(node.module) if node.module is not None else None
         if module is None or isinstance(node.names, cst.ImportStar):
             return False
         use = self.use
@@ -179,7 +170,7 @@ class _EngineUse(_Pass):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._record_assignment(node.target, node.value)
-        annotation = _dotted(node.annotation.annotation)
+        annotation = dotted(node.annotation.annotation)
         if annotation and annotation.rsplit(".", 1)[-1] == "AsyncEngine" and isinstance(node.target, cst.Name):
             self.use.async_engines.add(node.target.value)
 
@@ -201,14 +192,14 @@ class _EngineUse(_Pass):
 
     def visit_Call(self, node: cst.Call) -> None:
         # An engine bound to a factory of async sessions is an async engine.
-        func = _dotted(node.func)
+        func = dotted(node.func)
         if func is None:
             return
         short = func.rsplit(".", 1)[-1]
         makes_async = short in ("async_sessionmaker", "AsyncSession") or short in self.use.async_session_names
         if short == "sessionmaker":
             makes_async = any(
-                arg.keyword is not None and arg.keyword.value == "class_" and _dotted(arg.value) in self.use.async_session_names
+                arg.keyword is not None and arg.keyword.value == "class_" and dotted(arg.value) in self.use.async_session_names
                 for arg in node.args
             )
         if not makes_async:
@@ -229,8 +220,8 @@ class _SessionUse(_Pass):
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self.use.async_session_names
-        if _dotted(node.func) in names or any(
-            _dotted(arg.value) in names and (arg.keyword is None or arg.keyword.value == "class_") for arg in node.args
+        if dotted(node.func) in names or any(
+            dotted(arg.value) in names and (arg.keyword is None or arg.keyword.value == "class_") for arg in node.args
         ):
             self.use.makes_async_sessions = True
 
@@ -296,7 +287,7 @@ class AsyncImports(FixerCodemod):
         if len(updated_node.body) != 1 or not isinstance(updated_node.body[0], cst.ImportFrom):
             return updated_node
         node = updated_node.body[0]
-        module = _dotted(node.module) if node.module is not None else None
+        module = dotted(node.module) if node.module is not None else None
         if module is None or node.relative or isinstance(node.names, cst.ImportStar):
             return updated_node
         kept: list[cst.ImportAlias] = []

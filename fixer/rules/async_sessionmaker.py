@@ -46,6 +46,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from fixer.findings import Category, Finding, Severity
 from fixer.rules.base import FixerCodemod
+from fixer.rules.tree_walk import dotted as _dotted
 from fixer.rules.tree_walk import scan, words
 
 _ASYNC_MODULE = "sqlalchemy.ext.asyncio"
@@ -57,16 +58,6 @@ _SYNC_ENGINE_FACTORIES = frozenset({"create_engine", "engine_from_config"})
 _ERR_CONTEXT = "TypeError: 'Session' object does not support the asynchronous context manager protocol"
 _ERR_AUTOCOMMIT = "ArgumentError: autocommit=True is no longer supported"
 _ERR_EXPIRE = "sqlalchemy.exc.MissingGreenlet: greenlet_spawn has not been called; can't call await_() here."
-
-
-def _dotted(node: cst.BaseExpression) -> str | None:
-    """`a.b.c` for a Name/Attribute chain, else None."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return None if base is None else f"{base}.{node.attr.value}"
-    return None
 
 
 def _module_name(node: cst.ImportFrom) -> str | None:

@@ -13,18 +13,10 @@ from fixer.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.model.uses import FunctionPlan
 from fixer.rules.base import FixerCodemod
+from fixer.rules.tree_walk import dotted
 
 SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session"
 SQLALCHEMY_ASYNCIO = "sqlalchemy.ext.asyncio"
-
-
-def dotted(node: cst.CSTNode | None) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
 
 
 def awaited(call: cst.BaseExpression) -> cst.Await:

@@ -59,17 +59,9 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.findings import Category, Finding, Severity
 from fixer.rules.base import FixerCodemod
+from fixer.rules.tree_walk import dotted
 
 _EVENTS = ("startup", "shutdown")
-
-
-def _dotted(node: cst.BaseExpression | None) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
 
 
 @dataclass
@@ -95,7 +87,7 @@ def _on_event(decorator: cst.Decorator, apps: dict[str, str | None]) -> str | No
     call = decorator.decorator
     if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute) or call.func.attr.value != "on_event":
         return None
-    if _dotted(call.func.value) not in apps or not call.args or not isinstance(call.args[0].value, cst.SimpleString):
+    if dotted(call.func.value) not in apps or not call.args or not isinstance(call.args[0].value, cst.SimpleString):
         return None
     event = call.args[0].value.evaluated_value
     return event if event in _EVENTS else None
@@ -112,19 +104,19 @@ def _scan(tree: cst.Module) -> _Module:
         elif isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call):
-                    func = _dotted(small.value.func)
+                    func = dotted(small.value.func)
                     if func in ("FastAPI", "fastapi.FastAPI"):
                         lifespan = next((a.value for a in small.value.args if a.keyword and a.keyword.value == "lifespan"), None)
                         for target in small.targets:
                             if isinstance(target.target, cst.Name):
-                                found.apps[target.target.value] = _dotted(lifespan) if lifespan is not None else None
+                                found.apps[target.target.value] = dotted(lifespan) if lifespan is not None else None
                                 found.app_func = func
                 for target in small.targets if isinstance(small, cst.Assign) else ():
                     if isinstance(target.target, cst.Name):
                         found.names.add(target.target.value)
                 if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
                     for alias in small.names:
-                        found.names.add(_dotted(alias.asname.name if alias.asname else alias.name) or "")
+                        found.names.add(dotted(alias.asname.name if alias.asname else alias.name) or "")
     for statement in tree.body:
         if isinstance(statement, cst.FunctionDef):
             for decorator in statement.decorators:

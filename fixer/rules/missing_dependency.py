@@ -175,7 +175,7 @@ class MissingDependency(TextRule):
                 problem = f"{needs[0].path} imports {needs[0].module}, which no dependency installs ({dist})"
             if elsewhere:
                 problem = f"{needs[0].path} imports {needs[0].module}, which {elsewhere} install but this file does not ({dist})"
-                why = f"An install from this file alone (`pip install -r`, as a Dockerfile may do) fails; fixer cannot tell which file the deploy installs from."
+                why = "An install from this file alone (`pip install -r`, as a Dockerfile may do) fails; fixer cannot tell which file the deploy installs from."
             elif not unguarded:
                 why = "Every import of it is indented (in a function, a try block or a TYPE_CHECKING block): the server may start without it."
             elif not safe:

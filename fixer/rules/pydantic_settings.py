@@ -61,6 +61,7 @@ from fixer.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.rules.base import FixerCodemod, TextRule
 from fixer.rules.dependency_edit import Change, edit, is_main_file, target_file
+from fixer.rules.tree_walk import dotted
 
 NEW_MODULE = "pydantic_settings"
 _OLD_MODULES = frozenset({"pydantic", "pydantic.env_settings"})
@@ -107,15 +108,6 @@ def judge(facts: ProjectModel) -> tuple[bool, str] | None:
     return bool(routes) and len(moved) == len(installing), evidence
 
 
-def _dotted(node: cst.BaseExpression | None) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
-
-
 class PydanticSettings(FixerCodemod):
     """Import BaseSettings from pydantic-settings when pydantic 2 is what installs."""
 
@@ -145,7 +137,7 @@ class PydanticSettings(FixerCodemod):
         if len(updated_node.body) != 1 or not isinstance(updated_node.body[0], cst.ImportFrom):
             return updated_node
         node = updated_node.body[0]
-        if node.relative or _dotted(node.module) not in _OLD_MODULES or isinstance(node.names, cst.ImportStar):
+        if node.relative or dotted(node.module) not in _OLD_MODULES or isinstance(node.names, cst.ImportStar):
             return updated_node
         moved = [a for a in node.names if isinstance(a.name, cst.Name) and a.name.value == "BaseSettings"]
         if not moved:
@@ -183,7 +175,7 @@ class PydanticSettings(FixerCodemod):
     # -- the settings classes -----------------------------------------------------------------------
 
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
-        if not self.base_names or not any(_dotted(arg.value) in self.base_names for arg in updated_node.bases):
+        if not self.base_names or not any(dotted(arg.value) in self.base_names for arg in updated_node.bases):
             return updated_node
         body = list(updated_node.body.body)
         changed = False
@@ -219,7 +211,7 @@ class PydanticSettings(FixerCodemod):
                 unmapped.append(self.code(statement).strip().splitlines()[0])
                 continue
             if key == "extra":
-                member = _dotted(value)
+                member = dotted(value)
                 if member and member.split(".")[-2:-1] == ["Extra"]:
                     value = cst.SimpleString(f'"{member.rsplit(".", 1)[1]}"')
                     if self.write:
@@ -272,7 +264,7 @@ class PydanticSettings(FixerCodemod):
         if not isinstance(small, (cst.AnnAssign, cst.Assign)) or not isinstance(small.value, cst.Call):
             return statement
         call = small.value
-        if _dotted(call.func) not in ("Field", "pydantic.Field"):
+        if dotted(call.func) not in ("Field", "pydantic.Field"):
             return statement
         args = list(call.args)
         for i, arg in enumerate(args):

@@ -312,3 +312,13 @@ def visit_statements(
             body.append(new)
     updated = tree.with_changes(body=body) if changed else tree
     return transformer.on_leave(tree, updated)
+
+
+def dotted(node: cst.CSTNode | None) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
