@@ -492,9 +492,33 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
     if left:
         summary += f" {left} issue(s) need a person (above)."
     summary += _suppressed_note(outcome)
+    for note in _stale_locks(outcome, applied):
+        say(note)
     say(summary)
     if (context := click.get_current_context(silent=True)) is not None:
         context.meta[_SUMMARY_SAID] = True
+
+
+# A lock file is what `uv sync --locked`, `poetry install` and `pdm install` install from: once the manifest
+# beside it changes, the lock must be made again or the edit is refused or ignored.
+_LOCKS = {"pyproject.toml": (("uv.lock", "uv lock"), ("poetry.lock", "poetry lock"), ("pdm.lock", "pdm lock")),
+          "Pipfile": (("Pipfile.lock", "pipenv lock"),)}
+
+
+def _stale_locks(outcome, applied: bool) -> list[str]:
+    import posixpath
+
+    notes = []
+    for result in outcome.results:
+        if not result.changed:
+            continue
+        folder, name = posixpath.split(result.path)
+        for lock, command in _LOCKS.get(name, ()):
+            if outcome.root is not None and (outcome.root / folder / lock).is_file():
+                where = posixpath.join(folder, lock)
+                matches = "no longer matches" if applied else "will no longer match"
+                notes.append(f"fixer: {where} {matches} {result.path}: run `{command}` beside it")
+    return notes
 
 
 def _suppressed_note(outcome) -> str:

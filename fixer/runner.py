@@ -46,6 +46,7 @@ class Run:
     facts: ProjectModel
     # Files a .gitignore leaves out that a rule would change: (path, the .gitignore line, rule IDs).
     ignored: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    root: Path | None = None  # the project root the paths are relative to
 
 
 def run(
@@ -105,7 +106,7 @@ def run(
     results = sorted((r for r in results if targets.covers(r.path)), key=lambda r: r.path)
     scanned = sum(map(targets.covers, python)) + sum(map(targets.covers, text_files_read))
     return Run(results=results, files_scanned=scanned, facts=facts,
-               ignored=_ignored_changes(reader, ignored, targets, text_rules, facts))
+               ignored=_ignored_changes(reader, ignored, targets, text_rules, facts), root=root)
 
 
 def _named_files(root: Path, targets: Targets, found: set[str], contents: dict[str, bytes]) -> list[str]:

@@ -46,3 +46,21 @@ def test_a_rule_that_fails_on_one_file_shows_where_with_verbose(tmp_path: Path, 
     assert result.exit_code == 1  # the file is left for a person
     assert "skipped db.py: internal error in FX002: RuntimeError: boom; left as it is" in result.stderr
     assert ("Traceback (most recent call last)" in result.stderr) == verbose
+
+
+def test_a_lock_beside_an_edited_pyproject_is_named_with_the_command_that_remakes_it(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "db.py").write_text(
+        "from sqlalchemy.ext.asyncio import create_async_engine\n\n"
+        'engine = create_async_engine("postgresql+asyncpg://u:p@h/db")\n'
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "0"\ndependencies = ["sqlalchemy>=2.0", "psycopg2-binary"]\n'
+    )
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    done = fixer("dry-run", tmp_path)
+    assert b"pyproject.toml" in done.stdout, done.stderr
+    assert "uv.lock will no longer match pyproject.toml: run `uv lock` beside it" in done.stderr.decode()
+    assert "uv.lock no longer matches pyproject.toml" in fixer("apply", tmp_path).stderr.decode()
+    (tmp_path / "uv.lock").unlink()
+    assert b"no longer match" not in fixer("dry-run", tmp_path).stderr

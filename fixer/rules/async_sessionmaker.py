@@ -420,7 +420,9 @@ class AsyncSessionmaker(FixerCodemod):
                         "`await session.commit()` raises MissingGreenlet. Nothing in the project reads one yet."
                     )
                 finding = replace(finding, problem=problem)
-            self.report(replace(finding, fixed=False, safe=False))
+            # Code that works today: a latent MissingGreenlet once something reads after a commit, else style.
+            severity = Severity.MEDIUM if expire_wrong else Severity.LOW
+            self.report(replace(finding, fixed=False, safe=False, severity=severity))
         if not (do_rename or do_expire or autocommit is not None):
             return updated
         if not (do_rename or do_expire) and not autocommit_true and not rename:

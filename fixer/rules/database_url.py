@@ -935,7 +935,8 @@ class RuntimeUrlNormaliser(FixerCodemod):
             Finding(
                 rule=RULE_ID,
                 category=Category.CONFIG,
-                severity=Severity.CRITICAL,
+                # Unsafe: protection for an input the project does not show, on code that may well work.
+                severity=Severity.CRITICAL if safe else Severity.MEDIUM,
                 problem=(
                     "create_async_engine takes its URL from the environment or settings, where hosting platforms "
                     "put `postgresql://...?sslmode=require&channel_binding=require`."
