@@ -175,7 +175,7 @@ _URL_TOKEN = re.compile(r"(?<![\w+.])postgres(?:ql)?(?:\+\w+)?://(?:\$\{[^}\s]*\
 _INLINE_COMMENT = re.compile(r"\s#")
 # The variable a .env or compose line sets: `export KEY=`, `- KEY=`, `KEY: `.
 ENV_KEY = re.compile(r"\s*(?:export\s+|-\s*)?[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?\s*[=:]")
-_COMPOSE_NAME = re.compile(r"(?:docker-)?compose[^/]*\.ya?ml")
+COMPOSE_NAME = re.compile(r"(?:docker-)?compose[^/]*\.ya?ml")
 
 _ENV_ASSIGN = re.compile(r"[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*")
 _ALEMBIC_URL = re.compile(r"(?P<lead>[ \t]*sqlalchemy\.url[ \t]*[=:][ \t]*)(?P<value>.*?)[ \t]*")
@@ -333,7 +333,7 @@ class DatabaseUrlTextRule(TextRule):
     def applies_to(self, path: str) -> bool:
         name = path.rsplit("/", 1)[-1]
         return (
-            name == ".env" or name.startswith(".env.") or name == "alembic.ini" or bool(_COMPOSE_NAME.fullmatch(name))
+            name == ".env" or name.startswith(".env.") or name == "alembic.ini" or bool(COMPOSE_NAME.fullmatch(name))
         )
 
     def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
@@ -344,7 +344,7 @@ class DatabaseUrlTextRule(TextRule):
             return text, []  # env.py sets the URL itself: this value is never read
         if name == "alembic.ini":
             rewrite: Callable[[list[str]], list[list[tuple[str, str]] | None]] = self._alembic
-        elif _COMPOSE_NAME.fullmatch(name):
+        elif COMPOSE_NAME.fullmatch(name):
             rewrite = self._compose
         else:
             rewrite = self._dotenv

@@ -42,7 +42,7 @@ import libcst as cst
 from fixer.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.rules.base import FixerCodemod, TextRule
-from fixer.rules.database_url import ENV_KEY, defined_names, insert_helper, last_name
+from fixer.rules.database_url import COMPOSE_NAME, ENV_KEY, defined_names, insert_helper, last_name
 from fixer.rules.tree_walk import POSTGRES_STRING, words
 
 RULE_ID = "FX005"
@@ -201,7 +201,7 @@ class SyncDriverUrlCodemod(FixerCodemod):
         if any(name.upper() in self._fixed_names for name in site.url.names):
             return updated  # the value this module gives it now names the driver
         shipped = self.facts.shipped_for(site.url.names)
-        failing = [s for s in shipped if self._reaches_as_default_driver(site, s.scheme)]
+        failing = [s for s in shipped if self._reaches_as_default_driver(site, self._scheme_after_run(s))]
         if shipped and not failing:
             return updated  # every value the project shows names its driver (or is not PostgreSQL)
         args[index] = args[index].with_changes(value=cst.Call(func=cst.Name(HELPER_NAME), args=[cst.Arg(value=value)]))
@@ -226,6 +226,19 @@ class SyncDriverUrlCodemod(FixerCodemod):
             return updated
         self._wrapped = True
         return new
+
+    def _scheme_after_run(self, shipped) -> str:
+        """The scheme a shown URL has once this run is written: FX004 makes a `.env`/compose URL that an async
+        engine reads `postgresql+asyncpg://`, and that, not today's value, is what then reaches this engine."""
+        name = shipped.path.rsplit("/", 1)[-1]
+        rewritten_by_fx004 = (
+            self.facts.async_db
+            and (name.startswith(".env") or COMPOSE_NAME.fullmatch(name) is not None)
+            and shipped.scheme in ("postgres", "postgresql", "postgresql+psycopg2")
+            and "async" in self.facts.url_consumers(shipped.key)
+            and self.facts.leave_url_alone([shipped.key], "postgresql://", "postgresql+asyncpg://") is None
+        )
+        return "postgresql+asyncpg" if rewritten_by_fx004 else shipped.scheme
 
     def _reaches_as_default_driver(self, site, scheme: str) -> bool:
         """Whether a URL of `scheme` reaches this engine as `postgres(ql)://`, after the project's own rewrites."""

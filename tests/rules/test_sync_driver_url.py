@@ -7,7 +7,7 @@ import pytest
 from libcst.codemod import CodemodContext
 
 from fixer.model import ProjectModel
-from fixer.model.database import DatabaseFlow, EngineSite, ShippedUrl, UrlSource
+from fixer.model.database import DatabaseFlow, EngineSite, ShippedUrl, UrlRewrite, UrlSource
 from fixer.model.versions import Versions
 from fixer.rules.base import FINDINGS_KEY
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
@@ -100,3 +100,31 @@ def test_an_engine_the_project_only_gives_sqlite_is_left_alone() -> None:
     )
     source = "engine = create_engine(settings.DATABASE_URL)\n"
     assert run(source, model) == (source, [])
+
+
+def test_a_shown_url_that_fx004_makes_async_in_the_same_run_is_not_evidence_for_the_sync_engine() -> None:
+    """The sync engine reads the async URL through the project's `.replace("+asyncpg", "+psycopg2")`: once FX004
+    writes `postgresql+asyncpg://` into .env.example, that is what reaches it, and it names psycopg2 already:
+    as for a project that ships the async URL itself, the engine is left alone."""
+    model = ProjectModel(
+        versions=SA21,
+        async_db=True,
+        flow=DatabaseFlow(
+            engines=(
+                EngineSite("app/db.py", 3, "create_async_engine", "engine", True, UrlSource(("DATABASE_URL",))),
+                EngineSite("app/tools.py", 4, "create_engine", "sync_engine", False,
+                           UrlSource(("DATABASE_URL",), through=("str.replace",))),
+            ),
+            shipped=(ShippedUrl(".env.example", 1, "DATABASE_URL", "postgresql", True),),
+            rewrites=(UrlRewrite("app/tools.py", 3, "postgresql+asyncpg://", "postgresql+psycopg2://"),),
+        ),
+    )
+    source = (
+        "from app.config import settings\n\n"
+        'sync_url = settings.DATABASE_URL.replace("postgresql+asyncpg://", "postgresql+psycopg2://")\n'
+        "sync_engine = create_engine(sync_url)\n"
+    )
+    context = CodemodContext(filename="app/tools.py")
+    new = SyncDriverUrlCodemod(context, facts=model).transform_module(cst.parse_module(source)).code
+    findings = context.scratch.get(FINDINGS_KEY, [])
+    assert (new, findings) == (source, [])
