@@ -252,3 +252,51 @@ def test_a_failure_another_rule_fixes_in_the_same_run_is_that_rules_issue(tmp_pa
     fixer("dry-run", FIXTURES / "all-at-once" / "broken", "--report", report)
     rules = {issue["rule"] for issue in json.loads(report.read_text())["issues"]}
     assert "FX030" not in rules and {"FX020", "FX021", "FX023"} <= rules
+
+
+def test_tables_imported_inside_the_function_that_creates_them_count(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn src.main:app\n", "requirements.txt": R1,
+        "src/__init__.py": "", "src/models/__init__.py": "", "src/db/__init__.py": "",
+        "src/main.py": "from fastapi import FastAPI\nfrom src.db.session import create_tables\napp = FastAPI()\n"
+                       "@app.on_event('startup')\ndef on_startup():\n    create_tables()\n",
+        "src/db/session.py": "from sqlmodel import SQLModel, create_engine\nengine = create_engine('sqlite://')\n"
+                             "def register():\n    from src.models import task  # noqa: F401\n"
+                             "def create_tables():\n    from src.models.user import User  # noqa: F401\n"
+                             "    register()\n    SQLModel.metadata.create_all(engine)\n"
+                             "    from src.models import late  # noqa: F401\n",
+        "src/models/user.py": "from sqlmodel import SQLModel\nclass User(SQLModel, table=True):\n    id: int\n",
+        "src/models/task.py": "from sqlmodel import SQLModel\nclass Task(SQLModel, table=True):\n    id: int\n",
+        "src/models/late.py": "from sqlmodel import SQLModel\nclass Late(SQLModel, table=True):\n    id: int\n",
+    })
+    assert [(u.path, u.name) for u in analyse(root).tables_unimported] == [("src/models/late.py", "Late")]
+
+
+def test_tables_of_another_program_or_already_defined_are_not_asked_for(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn app.main:app\n", "requirements.txt": R1,
+        "app/__init__.py": "", "app/models/__init__.py": "", "mcp_server/__init__.py": "",
+        "app/main.py": "from fastapi import FastAPI\nfrom sqlmodel import SQLModel\nfrom app.models.task import Task\n"
+                       "app = FastAPI()\nSQLModel.metadata.create_all(None)\n",
+        "app/models/task.py": "from sqlmodel import SQLModel\nclass Task(SQLModel, table=True):\n"
+                              "    __tablename__ = 'tasks'\n    id: int\n",
+        "app/models/copy.py": "from sqlmodel import SQLModel\nclass TaskCopy(SQLModel, table=True):\n"
+                              "    __tablename__ = 'tasks'\n    id: int\n",
+        "app/models/tag.py": "from sqlmodel import SQLModel\nclass Tag(SQLModel, table=True):\n    id: int\n",
+        "mcp_server/models.py": "from sqlmodel import SQLModel\nclass Note(SQLModel, table=True):\n    id: int\n",
+    })
+    assert [(u.path, u.name) for u in analyse(root).tables_unimported] == [("app/models/tag.py", "Tag")]
+
+
+@pytest.mark.skipif(__import__("sys").version_info >= (3, 12), reason="needs a Python older than PEP 695")
+def test_newer_grammar_than_fixers_python_is_not_a_syntax_error(tmp_path: Path) -> None:
+    files = {
+        "README.md": "uvicorn app.main:app\n", "requirements.txt": R1, "app/__init__.py": "",
+        "app/main.py": "from app.crud import CRUD\napp = 1\n",
+        "app/crud.py": "class CRUD[T: int]:\n    pass\n",
+    }
+    newer = analyse(write(tmp_path / "a", {**files, ".python-version": "3.12\n"}))
+    assert newer.primary.failures == () and newer.primary.unchecked[0][0] == "app/crud.py"
+    assert [f.exception for f in analyse(write(tmp_path / "b", files)).primary.failures] == ["SyntaxError"]
+    broken = {**files, ".python-version": "3.12\n", "app/crud.py": "class CRUD[T: int]:\n    pass(\n"}
+    assert [f.exception for f in analyse(write(tmp_path / "c", broken)).primary.failures] == ["SyntaxError"]
