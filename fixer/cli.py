@@ -419,9 +419,13 @@ def _startup_summary(outcome) -> None:
     if not prediction.failures:
         say(f"{head} imports cleanly ({len(prediction.order)} project module(s)).")
     else:
+        from fixer.rules.startup_checks import fixing_rules
+
+        fixing = fixing_rules(outcome.results)  # a rule that made no fix here does not fix the failure
         say(f"{head} predicted failures in order:")
         for n, failure in enumerate(prediction.failures, start=1):
-            fix = f"fixed by {failure.fixed_by}" if failure.fixed_by else "needs a person"
+            fix = f"fixed by {failure.fixed_by}" if failure.fixed_by in fixing else (
+                f"{failure.fixed_by} made no fix for it in this run" if failure.fixed_by else "needs a person")
             say(f"  {n}. {failure}  [{failure.path}:{failure.line}; {fix}]")
     if prediction.required_env:
         say(f"  required environment (settings without a default): {', '.join(prediction.required_env)}")

@@ -184,7 +184,7 @@ def test_dry_run_prints_the_sequence_and_the_report_gives_the_order(tmp_path: Pa
     assert result.returncode == 1
     assert "predicted failures in order:" in err
     assert "1. ModuleNotFoundError: No module named 'core'  [src/main.py:3; fixed by FX020]" in err
-    assert "2. ModuleNotFoundError: No module named 'jose'  [src/core/security.py:1; fixed by FX023]" in err
+    assert "2. ModuleNotFoundError: No module named 'jose'  [src/core/security.py:1; FX023 made no fix for it in this run]" in err  # not selected
     data = json.loads(report.read_text())
     startup_issues = [i for i in data["issues"] if i["rule"] == "FX030"]
     assert len(startup_issues) == 2  # the first is fixed by FX020 in this run: its own issue says so
@@ -300,3 +300,21 @@ def test_newer_grammar_than_fixers_python_is_not_a_syntax_error(tmp_path: Path) 
     assert [f.exception for f in analyse(write(tmp_path / "b", files)).primary.failures] == ["SyntaxError"]
     broken = {**files, ".python-version": "3.12\n", "app/crud.py": "class CRUD[T: int]:\n    pass(\n"}
     assert [f.exception for f in analyse(write(tmp_path / "c", broken)).primary.failures] == ["SyntaxError"]
+
+
+def test_a_failure_whose_rule_makes_no_fix_here_is_not_said_to_be_fixed(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn app.main:app\n",
+        "requirements.txt": "fastapi==0.115.12\nsqlmodel==0.0.24\nuvicorn==0.34.0\ngreenlet==3.1.1\nasyncpg==0.30.0\n",
+        "app/__init__.py": "",
+        "app/main.py": "from fastapi import FastAPI\nfrom app.db import engine\napp = FastAPI()\n",
+        "app/db.py": "from sqlalchemy.ext.asyncio import AsyncEngine\nfrom sqlmodel import create_engine\n"
+                     "engine = AsyncEngine(create_engine('postgresql://u@h/db'))\n",
+    })
+    report = tmp_path / "report.json"
+    result = fixer("dry-run", root, "--report", report)
+    assert result.stdout == b""
+    assert "[app/db.py:3; FX005 made no fix for it in this run]" in result.stderr.decode()
+    [issue] = [i for i in json.loads(report.read_text())["issues"] if i["rule"] == "FX030"]
+    assert issue["exact_fix"]["explanation"].startswith("Needs a person: FX005")
+    assert "fixer apply` fixes it" not in json.dumps(issue)

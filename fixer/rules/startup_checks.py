@@ -7,6 +7,7 @@ FX031-FX036 are the structural checks that need the import order.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 from fixer.findings import Category, FileResult, Finding, Severity
@@ -74,7 +75,7 @@ def _failure_finding(rule: str, failure: Failure, index: int, total: int, predic
     masked = "" if index == total else f" Fixing it uncovers the next ({_ordinal(index + 1)} of {total})."
     chain = " -> ".join(failure.chain) if failure.chain else prediction.start.module
     if fixer_rule:
-        what = f"`fixer apply` fixes it ({fixer_rule})."
+        what = f"{_APPLY_FIXES} ({fixer_rule})."
     elif failure.family == "circular-import":
         what = ("Break the cycle: import the module rather than the name (`from app import models`), move the "
                 "import into the function that needs it, or use `TYPE_CHECKING` imports with string annotations.")
@@ -436,6 +437,7 @@ class StartCommandsDisagree(_StartupRule):
         ))]
 
 
+_APPLY_FIXES = "`fixer apply` fixes it"
 _OTHER_RULES = frozenset({"circular-import", "start-command", "missing-app"})
 
 
@@ -459,11 +461,11 @@ def settle(results: list[FileResult]) -> list[FileResult]:
     """One result per file (a predicted failure in a file a codemod also changed joins that file's result).
     A predicted failure whose fixing rule made a fix in this run is left out: that rule's own finding reports
     it, with the fix."""
-    fixing = {f.rule for r in results if r.changed for f in r.findings if f.fixed}
+    fixing = fixing_rules(results)
     by_path: dict[str, FileResult] = {}
     out: list[FileResult] = []
     for result in results:
-        result.findings = [f for f in result.findings if not _fixed_elsewhere(f, fixing)]
+        result.findings = [_unclaimed(f, fixing) for f in result.findings if not _fixed_elsewhere(f, fixing)]
         if result.path in by_path and not result.changed and not result.old and not result.error:
             by_path[result.path].findings.extend(result.findings)
             continue
@@ -474,7 +476,26 @@ def settle(results: list[FileResult]) -> list[FileResult]:
     return out
 
 
+def fixing_rules(results: list[FileResult]) -> set[str]:
+    """The rules that made a fix in this run."""
+    return {f.rule for r in results if r.changed for f in r.findings if f.fixed}
+
+
+def _claimed_by(finding: Finding) -> str:
+    if finding.startup_order is None or not finding.explanation.startswith(_APPLY_FIXES):
+        return ""
+    return finding.explanation.partition("(")[2].partition(")")[0]
+
+
 def _fixed_elsewhere(finding: Finding, fixing: set[str]) -> bool:
-    if finding.startup_order is None:
-        return False
-    return finding.explanation.partition("(")[2].partition(")")[0] in fixing
+    return _claimed_by(finding) in fixing
+
+
+def _unclaimed(finding: Finding, fixing: set[str]) -> Finding:
+    """A failure whose rule made no fix in this run (the code is in a shape the rule does not rewrite, e.g.
+    `AsyncEngine(create_engine(...))` for FX005): `fixer apply` does not fix it, say so."""
+    rule = _claimed_by(finding)
+    if not rule:
+        return finding
+    return dataclasses.replace(finding, explanation=f"Needs a person: {rule} handles this kind of failure but "
+                                                    "made no fix for it in this run, so `fixer apply` leaves it.")
