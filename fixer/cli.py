@@ -413,8 +413,8 @@ def _startup_summary(outcome) -> None:
     prediction = startup.primary
     if prediction is None:
         return
-    if startup.disagreement:
-        say(f"note: {startup.disagreement}")
+    if startup.differing:
+        say("note: the start commands disagree: " + "; ".join(p.start.describe() for p in startup.differing))
     head = f"Startup as {prediction.start.describe()}, CPython {startup.python}:"
     if not prediction.failures:
         say(f"{head} imports cleanly ({len(prediction.order)} project module(s)).")

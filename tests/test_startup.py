@@ -318,3 +318,37 @@ def test_a_failure_whose_rule_makes_no_fix_here_is_not_said_to_be_fixed(tmp_path
     [issue] = [i for i in json.loads(report.read_text())["issues"] if i["rule"] == "FX030"]
     assert issue["exact_fix"]["explanation"].startswith("Needs a person: FX005")
     assert "fixer apply` fixes it" not in json.dumps(issue)
+
+
+JOSE = "from jose import jwt\n"  # python-jose is not a dependency: every start fails on it first
+
+
+def test_starts_that_meet_the_same_first_result_do_not_disagree(tmp_path: Path) -> None:
+    same = analyse(write(tmp_path / "a", {
+        "Dockerfile": "FROM python:3.11\nWORKDIR /code\nCOPY . .\nCMD [\"uvicorn\", \"src.main:app\"]\n",
+        "README.md": "```\ncd src\nuvicorn main:app\n```\n", "requirements.txt": R1,
+        "src/main.py": "import db\napp = 1\n", "src/db.py": JOSE, "db.py": JOSE,
+    }))
+    assert same.disagreement and {str(p.failures[0]) for p in same.predictions} == {
+        "ModuleNotFoundError: No module named 'jose'"}
+    assert same.differing == ()
+    main_block = analyse(write(tmp_path / "b", {
+        "README.md": "uvicorn src.main:app\n", "requirements.txt": R1,
+        "src/main.py": "import uvicorn\n" + JOSE + "app = 1\nif __name__ == '__main__':\n    uvicorn.run('main:app')\n",
+    }))
+    assert len(main_block.predictions) == 2 and main_block.differing == ()
+
+
+def test_differing_starts_give_each_first_result(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn src.main:app\n", "requirements.txt": R1,
+        "src/main.py": "import uvicorn\nfrom core import config\napp = 1\n"
+                       "if __name__ == '__main__':\n    uvicorn.run('main:app')\n",
+        "src/core/__init__.py": "", "src/core/config.py": "",
+    })
+    assert len(analyse(root).differing) == 2
+    report = tmp_path / "report.json"
+    fixer("dry-run", root, "--report", report, "--select", "FX036")
+    [issue] = json.loads(report.read_text())["issues"]
+    assert issue["root_cause"].endswith("(uvicorn.run() in src/main.py) imports cleanly.")
+    assert "fails first with ModuleNotFoundError: No module named 'core'" in issue["root_cause"]

@@ -1050,7 +1050,9 @@ class Unused:
 @dataclass(frozen=True)
 class Startup:
     predictions: tuple[Prediction, ...] = ()  # the first is the start fixer checks first (a deploy file's)
-    disagreement: str | None = None  # the documented starts differ
+    disagreement: str | None = None  # the documented starts differ (app, folder or PYTHONPATH)
+    # The starts whose predicted first results differ (FX036), a `uvicorn.run()` block only when it matters.
+    differing: tuple[Prediction, ...] = ()
     python: str = ""  # the CPython judged against
     routers_unincluded: tuple[Unused, ...] = ()
     tables_unimported: tuple[Unused, ...] = ()
@@ -1098,12 +1100,31 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     return Startup(
         predictions=predictions,
         disagreement=disagreements(list(points)),
+        differing=_differing(predictions),
         python=python,
         routers_unincluded=tuple(_routers(paths, read_text, imported, texts)),
         tables_unimported=tuple(_tables(paths, read_text, primary)),
         start_fix=start_fix,
         imports_kept=kept if start_fix is not None else 0,
     )
+
+
+def first_result(prediction: Prediction) -> str:
+    return str(prediction.failures[0]) if prediction.failures else "imports cleanly"
+
+
+def _differing(predictions: tuple[Prediction, ...]) -> tuple[Prediction, ...]:
+    """The starts whose first results differ; () when every start meets the same first result. A
+    `uvicorn.run()` under `if __name__ == "__main__":` counts only when nothing else documents a start or
+    when its first result is not the documented start's."""
+    documented = [p for p in predictions if not p.start.source.startswith("uvicorn.run()")]
+    considered = documented + [
+        p for p in predictions
+        if p not in documented and (not documented or first_result(p) != first_result(documented[0]))
+    ]
+    if len({first_result(p) for p in considered}) < 2:
+        return ()
+    return tuple(considered)
 
 
 def _smaller_start(root: Path, primary: Prediction, have: Installed, paths: list[str],

@@ -394,8 +394,10 @@ class StartCommandsDisagree(_StartupRule):
     """FX036 start-commands-disagree: The README, Dockerfile, Procfile... start the app differently
 
     ## What it does
-    Reports when the documented starts name different apps or folders, and the first failure of each start
-    that fails.
+    Reports when the documented starts name different apps or folders and so meet different first results
+    (a failure, or a clean import), with the first result of each. Starts that meet the same first result are
+    left alone; a `uvicorn.run()` under `if __name__ == "__main__":` counts only when nothing else documents a
+    start or when its first result differs from the documented start's.
 
     ## Why is this bad?
     One of them is out of date: a README's `uvicorn main:app` beside a Dockerfile's `uvicorn src.main:app`
@@ -421,17 +423,18 @@ class StartCommandsDisagree(_StartupRule):
     DEFECTS: ClassVar[tuple[str, ...]] = ("APP-UVICORN-PATH",)
 
     def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
-        startup = facts.startup
-        if not startup.disagreement:
+        differing = facts.startup.differing
+        if not differing:
             return []
         firsts = "; ".join(
-            f"{p.start.source}: {p.failures[0] if p.failures else 'imports'}" for p in startup.predictions
+            f"{p.start.describe()} " + (f"fails first with {p.failures[0]}" if p.failures else "imports cleanly")
+            for p in differing
         )
-        where = startup.predictions[0].start.where or ("README.md", 1)
+        where = differing[0].start.where or ("README.md", 1)
         return [(where[0], Finding(
             rule=self.RULE_ID, category=Category.ENTRYPOINT, severity=Severity.MEDIUM,
             problem="The documented start commands disagree",
-            root_cause=f"{startup.disagreement}. First result of each: {firsts}.",
+            root_cause=f"The starts give different first results: {firsts}.",
             old_code="", new_code="", explanation="Keep one start command and make the others the same.",
             fixed=False, line=where[1], defects=self.DEFECTS,
         ))]
