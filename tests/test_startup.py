@@ -352,3 +352,22 @@ def test_differing_starts_give_each_first_result(tmp_path: Path) -> None:
     [issue] = json.loads(report.read_text())["issues"]
     assert issue["root_cause"].endswith("(uvicorn.run() in src/main.py) imports cleanly.")
     assert "fails first with ModuleNotFoundError: No module named 'core'" in issue["root_cause"]
+
+
+def test_imports_written_for_another_documented_start_are_one_finding(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn src.main:app --reload\n", "requirements.txt": R1,
+        "src/main.py": "import uvicorn\nfrom core.config import settings\nfrom api.routes import router\n"
+                       "from api.deps import dep\napp = 1\nif __name__ == '__main__':\n    uvicorn.run('main:app')\n",
+        "src/core/__init__.py": "", "src/core/config.py": "settings = 1\n",
+        "src/api/__init__.py": "", "src/api/routes.py": "from core.config import settings\nrouter = 1\n",
+        "src/api/deps.py": "from core.config import settings\ndep = 1\n",
+    })
+    found = analyse(root)
+    assert (found.start_fix.app, found.start_fix.run_from, found.imports_kept) == ("main:app", "src", 5)
+    assert found.primary.import_fixes == ()
+    report = tmp_path / "report.json"
+    result = fixer("dry-run", root, "--report", report)
+    assert result.stdout == b""
+    rules = [i["rule"] for i in json.loads(report.read_text())["issues"]]
+    assert rules.count("FX020") == 1 and rules.count("FX030") == 1

@@ -1086,7 +1086,8 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     have = installed(read_text, paths, python)
     predictions = tuple(predict(root, point, have, paths, flow, database_url, python) for point in points[:4])
     primary = predictions[0]
-    alternative = _smaller_start(root, primary, have, paths, flow, database_url, python)
+    alternative = _smaller_start(root, primary, have, paths, flow, database_url, python) \
+        or _documented_fit(primary, predictions[1:])
     kept = len(primary.import_fixes)
     start_fix = alternative.start if alternative is not None else None
     if alternative is not None:
@@ -1125,6 +1126,19 @@ def _differing(predictions: tuple[Prediction, ...]) -> tuple[Prediction, ...]:
     if len({first_result(p) for p in considered}) < 2:
         return ()
     return tuple(considered)
+
+
+def _documented_fit(primary: Prediction, others: tuple[Prediction, ...]) -> Prediction | None:
+    """Another documented start (a `uvicorn.run()` block, a second README command) the imports are written for:
+    following it changes one command line instead of many import lines."""
+    if len(primary.import_fixes) < 2:
+        return None
+    for other in others:
+        if len(other.import_fixes) + 1 < len(primary.import_fixes) and not any(
+            f.family in ("start-command", "missing-app", "unresolved-import", "relative-import") for f in other.failures
+        ):
+            return other
+    return None
 
 
 def _smaller_start(root: Path, primary: Prediction, have: Installed, paths: list[str],

@@ -465,10 +465,12 @@ def settle(results: list[FileResult]) -> list[FileResult]:
     A predicted failure whose fixing rule made a fix in this run is left out: that rule's own finding reports
     it, with the fix."""
     fixing = fixing_rules(results)
+    reporting = {f.rule for r in results for f in r.findings if f.startup_order is None} - fixing
     by_path: dict[str, FileResult] = {}
     out: list[FileResult] = []
     for result in results:
-        result.findings = [_unclaimed(f, fixing) for f in result.findings if not _fixed_elsewhere(f, fixing)]
+        result.findings = [_unclaimed(f, fixing, reporting) for f in result.findings
+                           if not _fixed_elsewhere(f, fixing)]
         if result.path in by_path and not result.changed and not result.old and not result.error:
             by_path[result.path].findings.extend(result.findings)
             continue
@@ -494,11 +496,15 @@ def _fixed_elsewhere(finding: Finding, fixing: set[str]) -> bool:
     return _claimed_by(finding) in fixing
 
 
-def _unclaimed(finding: Finding, fixing: set[str]) -> Finding:
+def _unclaimed(finding: Finding, fixing: set[str], reporting: set[str]) -> Finding:
     """A failure whose rule made no fix in this run (the code is in a shape the rule does not rewrite, e.g.
-    `AsyncEngine(create_engine(...))` for FX005): `fixer apply` does not fix it, say so."""
+    `AsyncEngine(create_engine(...))` for FX005, or the rule reports a start command to change instead):
+    `fixer apply` does not fix it, say so."""
     rule = _claimed_by(finding)
     if not rule:
         return finding
+    if rule in reporting:
+        return dataclasses.replace(finding, explanation=f"Not fixed by `fixer apply`: {rule}'s finding says what "
+                                                        "to change.")
     return dataclasses.replace(finding, explanation=f"Needs a person: {rule} handles this kind of failure but "
                                                     "made no fix for it in this run, so `fixer apply` leaves it.")
