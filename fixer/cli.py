@@ -427,6 +427,9 @@ def _startup_summary(outcome) -> None:
             fix = f"fixed by {failure.fixed_by}" if failure.fixed_by in fixing else (
                 f"{failure.fixed_by} made no fix for it in this run" if failure.fixed_by else "needs a person")
             say(f"  {n}. {failure}  [{failure.path}:{failure.line}; {fix}]")
+    for path, line, _ in prediction.unchecked:
+        say(f"  cannot check {path}:{line} on this Python (CPython {sys.version_info.major}.{sys.version_info.minor}): "
+            f"it uses newer syntax that CPython {startup.python} accepts; what it imports is not walked")
     if prediction.required_env:
         say(f"  required environment (settings without a default): {', '.join(prediction.required_env)}")
 
