@@ -413,16 +413,23 @@ def _startup_summary(outcome) -> None:
     prediction = startup.primary
     if prediction is None:
         return
-    if startup.disagreement:
-        say(f"note: {startup.disagreement}")
+    if startup.differing:
+        say("note: the start commands disagree: " + "; ".join(p.start.describe() for p in startup.differing))
     head = f"Startup as {prediction.start.describe()}, CPython {startup.python}:"
     if not prediction.failures:
         say(f"{head} imports cleanly ({len(prediction.order)} project module(s)).")
     else:
+        from fixer.rules.startup_checks import fixing_rules
+
+        fixing = fixing_rules(outcome.results)  # a rule that made no fix here does not fix the failure
         say(f"{head} predicted failures in order:")
         for n, failure in enumerate(prediction.failures, start=1):
-            fix = f"fixed by {failure.fixed_by}" if failure.fixed_by else "needs a person"
+            fix = f"fixed by {failure.fixed_by}" if failure.fixed_by in fixing else (
+                f"{failure.fixed_by} made no fix for it in this run" if failure.fixed_by else "needs a person")
             say(f"  {n}. {failure}  [{failure.path}:{failure.line}; {fix}]")
+    for path, line, _ in prediction.unchecked:
+        say(f"  cannot check {path}:{line} on this Python (CPython {sys.version_info.major}.{sys.version_info.minor}): "
+            f"it uses newer syntax that CPython {startup.python} accepts; what it imports is not walked")
     if prediction.required_env:
         say(f"  required environment (settings without a default): {', '.join(prediction.required_env)}")
 

@@ -184,7 +184,7 @@ def test_dry_run_prints_the_sequence_and_the_report_gives_the_order(tmp_path: Pa
     assert result.returncode == 1
     assert "predicted failures in order:" in err
     assert "1. ModuleNotFoundError: No module named 'core'  [src/main.py:3; fixed by FX020]" in err
-    assert "2. ModuleNotFoundError: No module named 'jose'  [src/core/security.py:1; fixed by FX023]" in err
+    assert "2. ModuleNotFoundError: No module named 'jose'  [src/core/security.py:1; FX023 made no fix for it in this run]" in err  # not selected
     data = json.loads(report.read_text())
     startup_issues = [i for i in data["issues"] if i["rule"] == "FX030"]
     assert len(startup_issues) == 2  # the first is fixed by FX020 in this run: its own issue says so
@@ -252,3 +252,122 @@ def test_a_failure_another_rule_fixes_in_the_same_run_is_that_rules_issue(tmp_pa
     fixer("dry-run", FIXTURES / "all-at-once" / "broken", "--report", report)
     rules = {issue["rule"] for issue in json.loads(report.read_text())["issues"]}
     assert "FX030" not in rules and {"FX020", "FX021", "FX023"} <= rules
+
+
+def test_tables_imported_inside_the_function_that_creates_them_count(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn src.main:app\n", "requirements.txt": R1,
+        "src/__init__.py": "", "src/models/__init__.py": "", "src/db/__init__.py": "",
+        "src/main.py": "from fastapi import FastAPI\nfrom src.db.session import create_tables\napp = FastAPI()\n"
+                       "@app.on_event('startup')\ndef on_startup():\n    create_tables()\n",
+        "src/db/session.py": "from sqlmodel import SQLModel, create_engine\nengine = create_engine('sqlite://')\n"
+                             "def register():\n    from src.models import task  # noqa: F401\n"
+                             "def create_tables():\n    from src.models.user import User  # noqa: F401\n"
+                             "    register()\n    SQLModel.metadata.create_all(engine)\n"
+                             "    from src.models import late  # noqa: F401\n",
+        "src/models/user.py": "from sqlmodel import SQLModel\nclass User(SQLModel, table=True):\n    id: int\n",
+        "src/models/task.py": "from sqlmodel import SQLModel\nclass Task(SQLModel, table=True):\n    id: int\n",
+        "src/models/late.py": "from sqlmodel import SQLModel\nclass Late(SQLModel, table=True):\n    id: int\n",
+    })
+    assert [(u.path, u.name) for u in analyse(root).tables_unimported] == [("src/models/late.py", "Late")]
+
+
+def test_tables_of_another_program_or_already_defined_are_not_asked_for(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn app.main:app\n", "requirements.txt": R1,
+        "app/__init__.py": "", "app/models/__init__.py": "", "mcp_server/__init__.py": "",
+        "app/main.py": "from fastapi import FastAPI\nfrom sqlmodel import SQLModel\nfrom app.models.task import Task\n"
+                       "app = FastAPI()\nSQLModel.metadata.create_all(None)\n",
+        "app/models/task.py": "from sqlmodel import SQLModel\nclass Task(SQLModel, table=True):\n"
+                              "    __tablename__ = 'tasks'\n    id: int\n",
+        "app/models/copy.py": "from sqlmodel import SQLModel\nclass TaskCopy(SQLModel, table=True):\n"
+                              "    __tablename__ = 'tasks'\n    id: int\n",
+        "app/models/tag.py": "from sqlmodel import SQLModel\nclass Tag(SQLModel, table=True):\n    id: int\n",
+        "mcp_server/models.py": "from sqlmodel import SQLModel\nclass Note(SQLModel, table=True):\n    id: int\n",
+    })
+    assert [(u.path, u.name) for u in analyse(root).tables_unimported] == [("app/models/tag.py", "Tag")]
+
+
+@pytest.mark.skipif(__import__("sys").version_info >= (3, 12), reason="needs a Python older than PEP 695")
+def test_newer_grammar_than_fixers_python_is_not_a_syntax_error(tmp_path: Path) -> None:
+    files = {
+        "README.md": "uvicorn app.main:app\n", "requirements.txt": R1, "app/__init__.py": "",
+        "app/main.py": "from app.crud import CRUD\napp = 1\n",
+        "app/crud.py": "class CRUD[T: int]:\n    pass\n",
+    }
+    newer = analyse(write(tmp_path / "a", {**files, ".python-version": "3.12\n"}))
+    assert newer.primary.failures == () and newer.primary.unchecked[0][0] == "app/crud.py"
+    assert [f.exception for f in analyse(write(tmp_path / "b", files)).primary.failures] == ["SyntaxError"]
+    broken = {**files, ".python-version": "3.12\n", "app/crud.py": "class CRUD[T: int]:\n    pass(\n"}
+    assert [f.exception for f in analyse(write(tmp_path / "c", broken)).primary.failures] == ["SyntaxError"]
+
+
+def test_a_failure_whose_rule_makes_no_fix_here_is_not_said_to_be_fixed(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn app.main:app\n",
+        "requirements.txt": "fastapi==0.115.12\nsqlmodel==0.0.24\nuvicorn==0.34.0\ngreenlet==3.1.1\nasyncpg==0.30.0\n",
+        "app/__init__.py": "",
+        "app/main.py": "from fastapi import FastAPI\nfrom app.db import engine\napp = FastAPI()\n",
+        "app/db.py": "from sqlalchemy.ext.asyncio import AsyncEngine\nfrom sqlmodel import create_engine\n"
+                     "engine = AsyncEngine(create_engine('postgresql://u@h/db'))\n",
+    })
+    report = tmp_path / "report.json"
+    result = fixer("dry-run", root, "--report", report)
+    assert result.stdout == b""
+    assert "[app/db.py:3; FX005 made no fix for it in this run]" in result.stderr.decode()
+    [issue] = [i for i in json.loads(report.read_text())["issues"] if i["rule"] == "FX030"]
+    assert issue["exact_fix"]["explanation"].startswith("Needs a person: FX005")
+    assert "fixer apply` fixes it" not in json.dumps(issue)
+
+
+JOSE = "from jose import jwt\n"  # python-jose is not a dependency: every start fails on it first
+
+
+def test_starts_that_meet_the_same_first_result_do_not_disagree(tmp_path: Path) -> None:
+    same = analyse(write(tmp_path / "a", {
+        "Dockerfile": "FROM python:3.11\nWORKDIR /code\nCOPY . .\nCMD [\"uvicorn\", \"src.main:app\"]\n",
+        "README.md": "```\ncd src\nuvicorn main:app\n```\n", "requirements.txt": R1,
+        "src/main.py": "import db\napp = 1\n", "src/db.py": JOSE, "db.py": JOSE,
+    }))
+    assert same.disagreement and {str(p.failures[0]) for p in same.predictions} == {
+        "ModuleNotFoundError: No module named 'jose'"}
+    assert same.differing == ()
+    main_block = analyse(write(tmp_path / "b", {
+        "README.md": "uvicorn src.main:app\n", "requirements.txt": R1,
+        "src/main.py": "import uvicorn\n" + JOSE + "app = 1\nif __name__ == '__main__':\n    uvicorn.run('main:app')\n",
+    }))
+    assert len(main_block.predictions) == 2 and main_block.differing == ()
+
+
+def test_differing_starts_give_each_first_result(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn src.main:app\n", "requirements.txt": R1,
+        "src/main.py": "import uvicorn\nfrom core import config\napp = 1\n"
+                       "if __name__ == '__main__':\n    uvicorn.run('main:app')\n",
+        "src/core/__init__.py": "", "src/core/config.py": "",
+    })
+    assert len(analyse(root).differing) == 2
+    report = tmp_path / "report.json"
+    fixer("dry-run", root, "--report", report, "--select", "FX036")
+    [issue] = json.loads(report.read_text())["issues"]
+    assert issue["root_cause"].endswith("(uvicorn.run() in src/main.py) imports cleanly.")
+    assert "fails first with ModuleNotFoundError: No module named 'core'" in issue["root_cause"]
+
+
+def test_imports_written_for_another_documented_start_are_one_finding(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn src.main:app --reload\n", "requirements.txt": R1,
+        "src/main.py": "import uvicorn\nfrom core.config import settings\nfrom api.routes import router\n"
+                       "from api.deps import dep\napp = 1\nif __name__ == '__main__':\n    uvicorn.run('main:app')\n",
+        "src/core/__init__.py": "", "src/core/config.py": "settings = 1\n",
+        "src/api/__init__.py": "", "src/api/routes.py": "from core.config import settings\nrouter = 1\n",
+        "src/api/deps.py": "from core.config import settings\ndep = 1\n",
+    })
+    found = analyse(root)
+    assert (found.start_fix.app, found.start_fix.run_from, found.imports_kept) == ("main:app", "src", 5)
+    assert found.primary.import_fixes == ()
+    report = tmp_path / "report.json"
+    result = fixer("dry-run", root, "--report", report)
+    assert result.stdout == b""
+    rules = [i["rule"] for i in json.loads(report.read_text())["issues"]]
+    assert rules.count("FX020") == 1 and rules.count("FX030") == 1

@@ -105,6 +105,10 @@ class Prediction:
     order: tuple[str, ...] = ()  # project modules in the order the start imports them (paths)
     sys_path_edits: tuple[tuple[str, int, str, bool], ...] = ()  # (file, line, folder, exists)
     import_fixes: tuple[ImportFix, ...] = ()  # `from X import` lines to rewrite for this start (FX020)
+    # Project modules imported inside the functions that create the tables (before create_all runs).
+    late_order: tuple[str, ...] = ()
+    # Modules the project's newer Python parses but this interpreter cannot (path, line, message): not walked.
+    unchecked: tuple[tuple[str, int, str], ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -278,8 +282,9 @@ class _Module:
 
 class _Walk:
     def __init__(self, backend: Path, start: StartPoint, have: Installed, paths: Iterable[str],
-                 flow: DatabaseFlow, database_url: str | None = None) -> None:
+                 flow: DatabaseFlow, database_url: str | None = None, python: str = "") -> None:
         self.backend = backend
+        self.python = python  # the project's CPython ("3.12"); "" when unknown
         self.database_url = database_url  # what the environment sets DATABASE_URL to (None: what the project ships)
         # Each module of the tree as a path without `.py` (a package as its folder): what an import may mean.
         self.module_paths = sorted({p[:-3].removesuffix("/__init__") for p in paths if p.endswith(".py")})
@@ -302,6 +307,7 @@ class _Walk:
         self.third_party_failed: set[str] = set()
         self.import_fixes: list[ImportFix] = []
         self.unresolved_at: list[tuple[Path, int]] = []  # every import that did not resolve from the start folder
+        self.unchecked: list[tuple[str, int, str]] = []
 
     # -- recording
 
@@ -467,6 +473,12 @@ class _Walk:
             source = module.file.read_bytes()
             tree = ast.parse(source, filename=str(module.file))
         except SyntaxError as error:
+            if self._newer_grammar(source):
+                self.unchecked.append((self.rel(module.file), error.lineno or 1, error.msg))
+                module.open_names = True
+                module.done = True
+                self.stack.pop()
+                return
             self.fail(f"syntax:{module.file}", "SyntaxError", error.msg, (module.file, error.lineno or 1), "syntax")
             module.open_names = True
             module.done = True
@@ -480,6 +492,71 @@ class _Walk:
         self.body(module, tree.body, guarded=False)
         module.done = True
         self.stack.pop()
+
+    def _newer_grammar(self, source: bytes) -> bool:
+        """The project runs on a newer CPython than fixer and the file is valid there (PEP 695 `class C[T]:`
+        on 3.12): this interpreter's SyntaxError predicts nothing."""
+        try:
+            newer = tuple(map(int, self.python.split("."))) > sys.version_info[:2]
+        except ValueError:
+            return False
+        if not newer:
+            return False
+        import libcst
+
+        for version in (self.python, "3.12"):  # LibCST's grammar may stop before the project's Python
+            try:
+                libcst.parse_module(source, config=libcst.PartialParserConfig(python_version=version))
+                return True
+            except libcst.ParserSyntaxError:
+                return False
+            except ValueError:
+                continue
+        return False
+
+    def late_imports(self) -> None:
+        """Import what the functions creating the tables import in their bodies before `create_all` runs
+        (`def create_db_and_tables(): from app.models import User; SQLModel.metadata.create_all(engine)`), and
+        what the functions they call and their callers import before the call."""
+        functions: list[tuple[_Module, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+        for module in list(self.modules.values()):
+            if module.file is None:
+                continue
+            try:
+                tree = ast.parse(module.file.read_bytes())
+            except (SyntaxError, OSError, ValueError, RecursionError, MemoryError):
+                continue
+            functions += [(module, n) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        limits: dict[int, int] = {}  # id(function) -> imports above this line count
+        for module, function in functions:
+            line = _first_call_line(function, {"create_all"})
+            if line is not None:
+                limits[id(function)] = line
+        changed = True
+        while changed:
+            changed = False
+            named = {f.name for m, f in functions if id(f) in limits}
+            for module, function in functions:
+                line = _first_call_line(function, named)
+                if line is not None and limits.get(id(function), 0) < line:
+                    limits[id(function)] = line  # a caller: what it imports before the call counts
+                    changed = True
+            for module, function in functions:
+                if id(function) in limits:
+                    continue
+                callers = [f for m, f in functions if id(f) in limits and _first_call_line(f, {function.name})]
+                for caller in callers:
+                    if _first_call_line(caller, {function.name}) < limits[id(caller)]:
+                        limits[id(function)] = (function.end_lineno or function.lineno) + 1  # called first: all of it
+                        changed = True
+                        break
+        for module, function in functions:
+            limit = limits.get(id(function))
+            if limit is None:
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, (ast.Import, ast.ImportFrom)) and node.lineno < limit:
+                    self.statement(module, node, guarded=True)
 
     def body(self, module: _Module, statements: list[ast.stmt], guarded: bool) -> None:
         for node in statements:
@@ -803,6 +880,19 @@ def _moved_message(message: str, version: Version) -> str:
     return message.replace("https://docs.pydantic.dev/2.0/", f"{docs}{short}/")
 
 
+def _first_call_line(function: ast.AST, names: set[str]) -> int | None:
+    """The line of the first call in `function` of a function or method named in `names` (also as a
+    `run_sync(SQLModel.metadata.create_all)` argument), None when there is none."""
+    lines = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            for part in (node.func, *node.args):
+                name = part.attr if isinstance(part, ast.Attribute) else part.id if isinstance(part, ast.Name) else None
+                if name in names:
+                    lines.append(node.lineno)
+    return min(lines, default=None)
+
+
 def where_of(module: _Module, node: ast.AST) -> tuple[Path, int]:
     return module.file, getattr(node, "lineno", 1)
 
@@ -890,12 +980,12 @@ def project_python(paths: Iterable[str]) -> set[str]:
 
 
 def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed, paths: Iterable[str],
-            flow: DatabaseFlow | None = None, database_url: str | None = None) -> Prediction:
+            flow: DatabaseFlow | None = None, database_url: str | None = None, python: str = "") -> Prediction:
     """The start `start` of the backend, walked: the project modules it imports, in order, and the failures.
     `flow` (the model's engines, URL rewrites, shipped URLs) says what URL reaches each engine; `database_url`
     is the one the environment sets DATABASE_URL to, when known (a platform's, a test's)."""
     root = Path(backend).resolve()
-    walk = _Walk(root, start, have, list(paths), flow or DatabaseFlow(), database_url)
+    walk = _Walk(root, start, have, list(paths), flow or DatabaseFlow(), database_url, python)
     entry = walk.run_dir / "__fixer_start__.py"
     result = walk.import_name(start.module, (entry, 1), guarded=False)
     if result == "third" and not walk.have.provides(start.module.split(".")[0]):
@@ -907,8 +997,11 @@ def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed,
         walk.fail(f"attr:{start.app}", "AttributeError", f"module '{start.module}' has no attribute '{start.attr}'",
                   (result.file, 1), "missing-app", f"uvicorn: Attribute \"{start.attr}\" not found in module \"{start.module}\".")
     failures = tuple(_entry_relative(f, walk) for f in walk.failures)
-    return Prediction(start, failures, tuple(walk.required_env), tuple(walk.order), tuple(walk.sys_path_edits),
-                      tuple(walk.import_fixes))
+    prediction = Prediction(start, failures, tuple(walk.required_env), tuple(walk.order),
+                            tuple(walk.sys_path_edits), tuple(walk.import_fixes), unchecked=tuple(walk.unchecked))
+    before = len(walk.order)
+    walk.late_imports()  # only for which tables exist: a failure there is not part of the start
+    return dataclasses.replace(prediction, late_order=tuple(walk.order[before:]))
 
 
 def _entry_relative(failure: Failure, walk: _Walk) -> Failure:
@@ -957,7 +1050,9 @@ class Unused:
 @dataclass(frozen=True)
 class Startup:
     predictions: tuple[Prediction, ...] = ()  # the first is the start fixer checks first (a deploy file's)
-    disagreement: str | None = None  # the documented starts differ
+    disagreement: str | None = None  # the documented starts differ (app, folder or PYTHONPATH)
+    # The starts whose predicted first results differ (FX036), a `uvicorn.run()` block only when it matters.
+    differing: tuple[Prediction, ...] = ()
     python: str = ""  # the CPython judged against
     routers_unincluded: tuple[Unused, ...] = ()
     tables_unimported: tuple[Unused, ...] = ()
@@ -989,9 +1084,10 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         return Startup()
     python = project_python_version(read_text, paths)
     have = installed(read_text, paths, python)
-    predictions = tuple(predict(root, point, have, paths, flow, database_url) for point in points[:4])
+    predictions = tuple(predict(root, point, have, paths, flow, database_url, python) for point in points[:4])
     primary = predictions[0]
-    alternative = _smaller_start(root, primary, have, paths, flow, database_url)
+    alternative = _smaller_start(root, primary, have, paths, flow, database_url, python) \
+        or _documented_fit(primary, predictions[1:])
     kept = len(primary.import_fixes)
     start_fix = alternative.start if alternative is not None else None
     if alternative is not None:
@@ -1005,16 +1101,48 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     return Startup(
         predictions=predictions,
         disagreement=disagreements(list(points)),
+        differing=_differing(predictions),
         python=python,
         routers_unincluded=tuple(_routers(paths, read_text, imported, texts)),
-        tables_unimported=tuple(_tables(paths, read_text, imported, texts)),
+        tables_unimported=tuple(_tables(paths, read_text, primary)),
         start_fix=start_fix,
         imports_kept=kept if start_fix is not None else 0,
     )
 
 
+def first_result(prediction: Prediction) -> str:
+    return str(prediction.failures[0]) if prediction.failures else "imports cleanly"
+
+
+def _differing(predictions: tuple[Prediction, ...]) -> tuple[Prediction, ...]:
+    """The starts whose first results differ; () when every start meets the same first result. A
+    `uvicorn.run()` under `if __name__ == "__main__":` counts only when nothing else documents a start or
+    when its first result is not the documented start's."""
+    documented = [p for p in predictions if not p.start.source.startswith("uvicorn.run()")]
+    considered = documented + [
+        p for p in predictions
+        if p not in documented and (not documented or first_result(p) != first_result(documented[0]))
+    ]
+    if len({first_result(p) for p in considered}) < 2:
+        return ()
+    return tuple(considered)
+
+
+def _documented_fit(primary: Prediction, others: tuple[Prediction, ...]) -> Prediction | None:
+    """Another documented start (a `uvicorn.run()` block, a second README command) the imports are written for:
+    following it changes one command line instead of many import lines."""
+    if len(primary.import_fixes) < 2:
+        return None
+    for other in others:
+        if len(other.import_fixes) + 1 < len(primary.import_fixes) and not any(
+            f.family in ("start-command", "missing-app", "unresolved-import", "relative-import") for f in other.failures
+        ):
+            return other
+    return None
+
+
 def _smaller_start(root: Path, primary: Prediction, have: Installed, paths: list[str],
-                   flow: DatabaseFlow | None, database_url: str | None) -> Prediction | None:
+                   flow: DatabaseFlow | None, database_url: str | None, python: str = "") -> Prediction | None:
     """The start from the entry module's top package (`uvicorn src.main:app` from the folder above `src/`, for
     an app started as `main:app` from inside it) when it makes more import lines right than the one command line
     it changes; None when rewriting the imports is the smaller change."""
@@ -1039,7 +1167,7 @@ def _smaller_start(root: Path, primary: Prediction, have: Installed, paths: list
     command = start.command.replace(start.app, app, 1) if start.app in start.command else app
     other = StartPoint(app, "" if run_from == "." else run_from, start.pythonpath, start.source, command,
                        where=start.where)
-    alternative = predict(root, other, have, paths, flow, database_url)
+    alternative = predict(root, other, have, paths, flow, database_url, python)
     if len(alternative.import_fixes) + 1 < len(primary.import_fixes) and not any(
         f.family == "start-command" for f in alternative.failures
     ):
@@ -1071,18 +1199,61 @@ def _routers(paths: list[str], read_text, imported: set[str], texts: dict[str, s
                 yield Unused(path, line, name, "no include_router() call of the imported modules names it")
 
 
-def _tables(paths: list[str], read_text, imported: set[str], texts: dict[str, str]) -> Iterable[Unused]:
+def _tables(paths: list[str], read_text, primary: Prediction) -> Iterable[Unused]:
+    imported = set(primary.order) | set(primary.late_order)
+    texts = {p: read_text(p) or "" for p in imported}
     if not any("create_all" in t for t in texts.values()):
         return
+    tops = {_top(p, primary.start.run_from) for p in imported}
+    defined = {table for p in imported for _, _, table in _table_classes(texts[p])}
     for path in paths:
         if not _candidate(path) or path in imported:
             continue
+        top = _top(path, primary.start.run_from)
+        if top not in tops and "/" in top:
+            continue  # another program's package (an MCP server, a worker): not the app's tables
         text = read_text(path)
         if not text or "table" not in text or "create_all" in text or "__main__" in text:
             continue  # a script that creates its own tables is not the app's business
-        for match in _TABLE.finditer(text):
-            yield Unused(path, text.count("\n", 0, match.start()) + 1, match.group(1),
+        for line, name, table in _table_classes(text):
+            if table in defined:
+                continue  # importing it would raise "Table '...' is already defined for this MetaData instance"
+            yield Unused(path, line, name,
                          "the app never imports this module before create_all(), so the table is never created")
+
+
+def _top(path: str, run_from: str) -> str:
+    """The top-level package (with a trailing /) or module a path belongs to, seen from the start folder."""
+    prefix = run_from.strip("/").removeprefix(".").strip("/")
+    rel = path[len(prefix) + 1:] if prefix and path.startswith(prefix + "/") else path
+    first, slash, _ = rel.partition("/")
+    return first + slash
+
+
+def _table_classes(text: str) -> Iterable[tuple[int, str, str]]:
+    """(line, class, table name) of each `class X(SQLModel, table=True)` in a module's text."""
+    if "table" not in text or not _TABLE.search(text):
+        return
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        for match in _TABLE.finditer(text):
+            yield text.count("\n", 0, match.start()) + 1, match.group(1), match.group(1).lower()
+        return
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef) or not any(
+            k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
+        ):
+            continue
+        table = node.name.lower()
+        for statement in node.body:
+            targets = statement.targets if isinstance(statement, ast.Assign) else (
+                [statement.target] if isinstance(statement, ast.AnnAssign) else [])
+            value = getattr(statement, "value", None)
+            if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets) \
+                    and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                table = value.value
+        yield node.lineno, node.name, table
 
 
 _VERIFY_URL = "postgresql://"  # `fixer verify` gives the app the plain form hosting platforms inject
@@ -1111,5 +1282,6 @@ def predicted_first_error(backend: str | os.PathLike[str], entrypoint: str | Non
         return "none"
     if app_dir:
         start = StartPoint(prediction.start.app, app_dir, (), prediction.start.source, prediction.start.command)
-        prediction = predict(root, start, installed(read_text, paths, found.python), paths, flow, _VERIFY_URL)
+        prediction = predict(root, start, installed(read_text, paths, found.python), paths, flow, _VERIFY_URL,
+                             found.python)
     return str(prediction.failures[0]) if prediction.failures else "none"

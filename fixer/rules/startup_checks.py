@@ -7,6 +7,7 @@ FX031-FX036 are the structural checks that need the import order.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 from fixer.findings import Category, FileResult, Finding, Severity
@@ -74,7 +75,7 @@ def _failure_finding(rule: str, failure: Failure, index: int, total: int, predic
     masked = "" if index == total else f" Fixing it uncovers the next ({_ordinal(index + 1)} of {total})."
     chain = " -> ".join(failure.chain) if failure.chain else prediction.start.module
     if fixer_rule:
-        what = f"`fixer apply` fixes it ({fixer_rule})."
+        what = f"{_APPLY_FIXES} ({fixer_rule})."
     elif failure.family == "circular-import":
         what = ("Break the cycle: import the module rather than the name (`from app import models`), move the "
                 "import into the function that needs it, or use `TYPE_CHECKING` imports with string annotations.")
@@ -393,8 +394,10 @@ class StartCommandsDisagree(_StartupRule):
     """FX036 start-commands-disagree: The README, Dockerfile, Procfile... start the app differently
 
     ## What it does
-    Reports when the documented starts name different apps or folders, and the first failure of each start
-    that fails.
+    Reports when the documented starts name different apps or folders and so meet different first results
+    (a failure, or a clean import), with the first result of each. Starts that meet the same first result are
+    left alone; a `uvicorn.run()` under `if __name__ == "__main__":` counts only when nothing else documents a
+    start or when its first result differs from the documented start's.
 
     ## Why is this bad?
     One of them is out of date: a README's `uvicorn main:app` beside a Dockerfile's `uvicorn src.main:app`
@@ -420,22 +423,24 @@ class StartCommandsDisagree(_StartupRule):
     DEFECTS: ClassVar[tuple[str, ...]] = ("APP-UVICORN-PATH",)
 
     def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
-        startup = facts.startup
-        if not startup.disagreement:
+        differing = facts.startup.differing
+        if not differing:
             return []
         firsts = "; ".join(
-            f"{p.start.source}: {p.failures[0] if p.failures else 'imports'}" for p in startup.predictions
+            f"{p.start.describe()} " + (f"fails first with {p.failures[0]}" if p.failures else "imports cleanly")
+            for p in differing
         )
-        where = startup.predictions[0].start.where or ("README.md", 1)
+        where = differing[0].start.where or ("README.md", 1)
         return [(where[0], Finding(
             rule=self.RULE_ID, category=Category.ENTRYPOINT, severity=Severity.MEDIUM,
             problem="The documented start commands disagree",
-            root_cause=f"{startup.disagreement}. First result of each: {firsts}.",
+            root_cause=f"The starts give different first results: {firsts}.",
             old_code="", new_code="", explanation="Keep one start command and make the others the same.",
             fixed=False, line=where[1], defects=self.DEFECTS,
         ))]
 
 
+_APPLY_FIXES = "`fixer apply` fixes it"
 _OTHER_RULES = frozenset({"circular-import", "start-command", "missing-app"})
 
 
@@ -459,11 +464,13 @@ def settle(results: list[FileResult]) -> list[FileResult]:
     """One result per file (a predicted failure in a file a codemod also changed joins that file's result).
     A predicted failure whose fixing rule made a fix in this run is left out: that rule's own finding reports
     it, with the fix."""
-    fixing = {f.rule for r in results if r.changed for f in r.findings if f.fixed}
+    fixing = fixing_rules(results)
+    reporting = {f.rule for r in results for f in r.findings if f.startup_order is None} - fixing
     by_path: dict[str, FileResult] = {}
     out: list[FileResult] = []
     for result in results:
-        result.findings = [f for f in result.findings if not _fixed_elsewhere(f, fixing)]
+        result.findings = [_unclaimed(f, fixing, reporting) for f in result.findings
+                           if not _fixed_elsewhere(f, fixing)]
         if result.path in by_path and not result.changed and not result.old and not result.error:
             by_path[result.path].findings.extend(result.findings)
             continue
@@ -474,7 +481,30 @@ def settle(results: list[FileResult]) -> list[FileResult]:
     return out
 
 
+def fixing_rules(results: list[FileResult]) -> set[str]:
+    """The rules that made a fix in this run."""
+    return {f.rule for r in results if r.changed for f in r.findings if f.fixed}
+
+
+def _claimed_by(finding: Finding) -> str:
+    if finding.startup_order is None or not finding.explanation.startswith(_APPLY_FIXES):
+        return ""
+    return finding.explanation.partition("(")[2].partition(")")[0]
+
+
 def _fixed_elsewhere(finding: Finding, fixing: set[str]) -> bool:
-    if finding.startup_order is None:
-        return False
-    return finding.explanation.partition("(")[2].partition(")")[0] in fixing
+    return _claimed_by(finding) in fixing
+
+
+def _unclaimed(finding: Finding, fixing: set[str], reporting: set[str]) -> Finding:
+    """A failure whose rule made no fix in this run (the code is in a shape the rule does not rewrite, e.g.
+    `AsyncEngine(create_engine(...))` for FX005, or the rule reports a start command to change instead):
+    `fixer apply` does not fix it, say so."""
+    rule = _claimed_by(finding)
+    if not rule:
+        return finding
+    if rule in reporting:
+        return dataclasses.replace(finding, explanation=f"Not fixed by `fixer apply`: {rule}'s finding says what "
+                                                        "to change.")
+    return dataclasses.replace(finding, explanation=f"Needs a person: {rule} handles this kind of failure but "
+                                                    "made no fix for it in this run, so `fixer apply` leaves it.")
