@@ -74,7 +74,7 @@ def test_colour(broken: Path) -> None:
     always = run_with_env("dry-run", broken, "--color", "always")
     assert b"\x1b[32m+asyncpg>=0.31\x1b[0m" in always.stdout and b"\x1b[36m@@ -2,9 +2,10 @@\x1b[0m" in always.stdout
     assert b"\x1b[31m-psycopg2-binary>=2.9.9\x1b[0m" in always.stdout
-    assert b"\x1b[31m\x1b[1mFX003\x1b[0m" in always.stderr  # the rule, by its severity (CRITICAL)
+    assert b"\x1b[33mFX003\x1b[0m" in always.stderr  # the rule, by its severity (MEDIUM: a latent failure)
     stripped = always.stdout.replace(b"\x1b[0m", b"")
     for code in (b"\x1b[1m", b"\x1b[32m", b"\x1b[31m", b"\x1b[36m"):
         stripped = stripped.replace(code, b"")
