@@ -278,7 +278,7 @@ def build(
         alembic_ini_url_unused=any(_ALEMBIC_OVERRIDE.search(source) for _, source in running),
         has_app=bool(graph.roots()),
         python=python_versions.collect(read_text, paths),
-        needs=needs.collect(graph, roles, aiosqlite),
+        needs=needs.collect(graph, roles, aiosqlite, read_text),
         installed=needs.installed(resolved),
         async_functions=frozenset(async_defs - sync_defs),
         sync_functions=frozenset(sync_defs - async_defs),
