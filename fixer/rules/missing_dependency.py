@@ -121,6 +121,39 @@ def _installs_alone(path: str, text: str, facts: ProjectModel) -> Installed | No
     return installed(alone)
 
 
+def _merged(findings: list[Finding]) -> list[Finding]:
+    """One finding for the plain imports (no catalogue feature) of one file that share a fate (written or
+    not, safe or not, as severe): an empty requirements file lacking fastapi, pydantic and sqlmodel is one
+    problem."""
+    import dataclasses
+
+    groups: dict[tuple[bool, bool, Severity], list[Finding]] = {}
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.defects:
+            out.append(finding)
+        else:
+            groups.setdefault((finding.safe, finding.fixed, finding.severity), []).append(finding)
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+
+        def joined(values: Sequence[str], sep: str = " ") -> str:
+            return sep.join(dict.fromkeys(v for v in values if v))
+
+        out.append(dataclasses.replace(
+            group[0],
+            problem=joined([f.problem for f in group], "; "),
+            root_cause=joined([f.root_cause for f in group]),
+            new_code=joined([f.new_code for f in group], "\n"),
+            explanation=joined([f.explanation for f in group]),
+            line=min((f.line for f in group if f.line is not None), default=None),
+            evidence=joined([f.evidence for f in group], "; "),
+        ))
+    return out
+
+
 class MissingDependency(TextRule):
     """Declare what the app's code imports or loads but no dependency installs."""
 
@@ -144,7 +177,8 @@ class MissingDependency(TextRule):
             make = self._finding(dist, needs, feature, facts, safe)
             changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
         changes += self._missing_here(path, text, facts, {c.name for c in changes})
-        return edit(path, text, changes)
+        new, findings = edit(path, text, changes)
+        return new, _merged(findings)
 
     def _missing_here(self, path: str, text: str, facts: ProjectModel, done: set[str]) -> list[Change]:
         """What another file (pyproject.toml, a lock) installs but this requirements file, installed on its own
@@ -174,7 +208,8 @@ class MissingDependency(TextRule):
                 error = f"`ModuleNotFoundError: No module named '{needs[0].module}'` when the module is imported"
                 problem = f"{needs[0].path} imports {needs[0].module}, which no dependency installs ({dist})"
             if elsewhere:
-                problem = f"{needs[0].path} imports {needs[0].module}, which {elsewhere} install but this file does not ({dist})"
+                # The files are named once, in the evidence: a merged finding would repeat them per import.
+                problem = f"{needs[0].path} imports {needs[0].module}, which other dependency files install but this file does not ({dist})"
                 why = "An install from this file alone (`pip install -r`, as a Dockerfile may do) fails; fixer cannot tell which file the deploy installs from."
             elif not unguarded:
                 why = "Every import of it is indented (in a function, a try block or a TYPE_CHECKING block): the server may start without it."
@@ -189,7 +224,7 @@ class MissingDependency(TextRule):
                 category=Category.DEPENDENCY,
                 severity=Severity.CRITICAL if unguarded else Severity.MEDIUM,
                 problem=problem,
-                root_cause=f"{'This file' if elsewhere else 'Nothing the project declares'} installs no {dist}: the server fails with {error}.",
+                root_cause=f"{'This file installs no' if elsewhere else 'Nothing the project declares installs'} {dist}: the server fails with {error}.",
                 old_code=old,
                 new_code=new,
                 explanation=why,

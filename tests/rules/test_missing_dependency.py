@@ -159,3 +159,13 @@ def test_email_str_field_of_a_model_built_in_a_function_is_unsafe(tmp_path: Path
     )
     changed, findings = run(tmp_path, {"requirements.txt": "fastapi\npydantic>=2\n", "app/main.py": main})
     assert changed == {} and [(f.safe, f.fixed) for f in findings] == [(False, False)]
+
+
+def test_one_finding_for_the_plain_imports_an_empty_file_lacks(tmp_path: Path) -> None:
+    main = "from fastapi import FastAPI\nfrom sqlmodel import SQLModel\nimport yaml\n\napp = FastAPI()\n"
+    changed, findings = run(tmp_path, {"requirements.txt": "", "app/main.py": main})
+    assert changed == {"requirements.txt": "fastapi\npyyaml\nsqlmodel\n"}
+    assert len(findings) == 1
+    finding = findings[0]
+    assert (finding.safe, finding.fixed, finding.new_code) == (True, True, "fastapi\npyyaml\nsqlmodel")
+    assert all(name in finding.problem for name in ("fastapi", "sqlmodel", "yaml"))
