@@ -5,7 +5,9 @@ Adds to the project's main dependency file (the shallowest `requirements.txt`, e
 or Poetry) each distribution that a module the server imports (role live) needs and that nothing installs:
 neither a declaration, a lock file, nor the recorded requirements (extras included) of what is declared:
 
-- `email-validator` for pydantic's `EmailStr` / `NameEmail` (DEP-EMAIL);
+- `email-validator` for pydantic's `EmailStr` / `NameEmail` used where pydantic builds a schema: a model
+  field (an annotated attribute of a class with bases) or a route's parameter or `response_model`; importing
+  them alone works (DEP-EMAIL);
 - `python-multipart` for FastAPI's `Form`, `File`, `UploadFile`, `OAuth2PasswordRequestForm` (DEP-MULTIPART);
 - the JWT library the code really imports: `jose` is python-jose, `jwt` is PyJWT (DEP-JWT-LIB);
 - `aiosqlite` for an engine on a `sqlite+aiosqlite://` URL (URL-SQLITE);
@@ -39,9 +41,11 @@ email-validator>=2.0.0
 ## Fix safety
 Safe when a live module imports the name at its top level (the import runs whenever the server starts) and the
 failure is one the catalogue records (the features above, `jose`/`jwt`). Unsafe when every such import is
-indented (inside a function, `try: ... except ImportError`, `if TYPE_CHECKING:`), and for any other import when
-some declared distribution's requirements are not in fixer's tables (it may install the module already). A
-project with no main dependency file gets nothing here.
+indented (inside a function, `try: ... except ImportError`, `if TYPE_CHECKING:`) or every email field is in a
+model built inside a function, and for any other import when
+some declared distribution's requirements are not in fixer's tables (it may install the module already). The
+plain imports a file lacks that share safety and severity are one finding. A project with no main dependency
+file gets nothing here.
 """
 
 from __future__ import annotations
