@@ -42,10 +42,12 @@ email-validator>=2.0.0
 Safe when a live module imports the name at its top level (the import runs whenever the server starts) and the
 failure is one the catalogue records (the features above, `jose`/`jwt`). Unsafe when every such import is
 indented (inside a function, `try: ... except ImportError`, `if TYPE_CHECKING:`) or every email field is in a
-model built inside a function, and for any other import when
-some declared distribution's requirements are not in fixer's tables (it may install the module already). The
-plain imports a file lacks that share safety and severity are one finding. A project with no main dependency
-file gets nothing here.
+model built inside a function, and for any other import when some declared distribution's requirements are not
+in fixer's tables (it may install the module already). A requirements file that lacks what another dependency
+file (a pyproject.toml, a lock) of its folder declares gets the addition safely when the project documents
+installing it alone (`pip install -r requirements.txt` in a Dockerfile, README, shell script or Procfile), else
+unsafely: fixer cannot tell which file the deploy installs from. The plain imports a file lacks that share
+safety and severity are one finding. A project with no main dependency file gets nothing here.
 """
 
 from __future__ import annotations
@@ -186,8 +188,8 @@ class MissingDependency(TextRule):
 
     def _missing_here(self, path: str, text: str, facts: ProjectModel, done: set[str]) -> list[Change]:
         """What another file (pyproject.toml, a lock) installs but this requirements file, installed on its own
-        (`pip install -r requirements.txt` in a Dockerfile), does not: unsafe, as fixer cannot tell which of
-        the files the deploy installs from."""
+        (`pip install -r requirements.txt` in a Dockerfile), does not: safe when the project documents that
+        install (fixer.model.installs), else unsafe, as fixer cannot tell which file the deploy installs from."""
         own = _installs_alone(path, text, facts)
         if own is None:
             return []
@@ -196,12 +198,16 @@ class MissingDependency(TextRule):
             needs = [n for n in needs if target_file(facts.versions.files, n.path) == path]
             if dist in done or not needs or not any(not n.guarded for n in needs):
                 continue
-            others = ", ".join(f for f in facts.versions.files if f != path)
-            make = self._finding(dist, needs, next((n.defect for n in needs if n.defect), ""), facts, False, others)
-            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=facts.unsafe_fixes))
+            documented = facts.documented_installs.get(path, "")
+            feature = next((n.defect for n in needs if n.defect), "")
+            make = self._finding(dist, needs, feature, facts, bool(documented), elsewhere=True, documented=documented)
+            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=bool(documented) or facts.unsafe_fixes))
         return changes
 
-    def _finding(self, dist: str, needs: Sequence[Need], feature: str, facts: ProjectModel, safe: bool, elsewhere: str = ""):
+    def _finding(
+        self, dist: str, needs: Sequence[Need], feature: str, facts: ProjectModel, safe: bool,
+        elsewhere: bool = False, documented: str = "",
+    ):
         def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
             shown = "; ".join(n.shown for n in needs[:3]) + (f"; and {len(needs) - 3} more" if len(needs) > 3 else "")
             unguarded = [n for n in needs if not n.guarded]
@@ -214,7 +220,11 @@ class MissingDependency(TextRule):
             if elsewhere:
                 # The files are named once, in the evidence: a merged finding would repeat them per import.
                 problem = f"{needs[0].path} imports {needs[0].module}, which other dependency files install but this file does not ({dist})"
-                why = "An install from this file alone (`pip install -r`, as a Dockerfile may do) fails; fixer cannot tell which file the deploy installs from."
+                why = (
+                    f"{documented} installs this file alone (`pip install -r`): that install fails. Added `{new.strip()}`."
+                    if documented
+                    else "An install from this file alone (`pip install -r`, as a Dockerfile may do) fails; fixer cannot tell which file the deploy installs from."
+                )
             elif not unguarded:
                 why = "Every import of it is indented (in a function, a try block or a TYPE_CHECKING block): the server may start without it."
             elif not safe:
@@ -236,7 +246,8 @@ class MissingDependency(TextRule):
                 defects=(feature,) if feature else (),
                 line=line,
                 safe=safe,
-                evidence=f"{shown}; declared in {', '.join(facts.versions.files) or 'no file'}",
+                evidence=f"{shown}; declared in {', '.join(facts.versions.files) or 'no file'}"
+                + (f"; {documented} documents `pip install -r` of this file" if documented else ""),
             )
 
         return make

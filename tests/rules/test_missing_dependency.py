@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fixer.rules.missing_dependency import MissingDependency
 from tests.rules.project_helpers import fix
 
@@ -169,3 +171,30 @@ def test_one_finding_for_the_plain_imports_an_empty_file_lacks(tmp_path: Path) -
     finding = findings[0]
     assert (finding.safe, finding.fixed, finding.new_code) == (True, True, "fastapi\npyyaml\nsqlmodel")
     assert all(name in finding.problem for name in ("fastapi", "sqlmodel", "yaml"))
+
+
+@pytest.mark.parametrize(
+    ("doc", "text"),
+    [
+        ("Dockerfile", "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n"),
+        ("README.md", "# Todo\n\n```bash\ncd backend\npip install -r requirements.txt\n```\n"),
+    ],
+)
+def test_requirements_the_project_documents_installing_alone(tmp_path: Path, doc: str, text: str) -> None:
+    # pyproject.toml declares python-jose, but the documented install reads requirements.txt alone.
+    main = "from fastapi import FastAPI\nfrom jose import jwt\n\napp = FastAPI()\n"
+    pyproject = '[project]\nname = "x"\ndependencies = ["fastapi", "python-jose"]\n'
+    files = {"backend/app/__init__.py": "", "backend/app/main.py": main, "backend/pyproject.toml": pyproject,
+             "backend/requirements.txt": "fastapi\n", ("backend/" if doc == "Dockerfile" else "") + doc: text}
+    changed, findings = fix(tmp_path, files, text_rules=[MissingDependency])
+    assert changed == {"backend/requirements.txt": "fastapi\npython-jose\n"}
+    assert [(f.safe, f.fixed) for f in findings] == [(True, True)]
+
+
+def test_documented_install_of_another_file_changes_nothing(tmp_path: Path) -> None:
+    main = "from fastapi import FastAPI\nfrom jose import jwt\n\napp = FastAPI()\n"
+    pyproject = '[project]\nname = "x"\ndependencies = ["fastapi", "python-jose"]\n'
+    files = {"app/__init__.py": "", "app/main.py": main, "pyproject.toml": pyproject, "requirements.txt": "fastapi\n",
+             "README.md": "```bash\npip install -r requirements-dev.txt\npip install .\n```\n"}
+    changed, findings = fix(tmp_path, files, text_rules=[MissingDependency])
+    assert changed == {} and [(f.safe, f.fixed) for f in findings] == [(False, False)]
