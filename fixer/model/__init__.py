@@ -70,6 +70,8 @@ class ProjectModel:
     python: PythonVersions = field(default_factory=PythonVersions)  # the CPython the project says it runs on
     needs: tuple[Need, ...] = ()  # distributions the live code imports or loads (fixer.model.needs)
     installed: Installed = field(default_factory=Installed)  # what installs, with what it pulls in
+    # Requirements files the project documents installing alone (`pip install -r`), with where (fixer.model.installs).
+    documented_installs: Mapping[str, str] = field(default_factory=dict)
     # Module-level functions the running code defines only as `async def` (a name also defined by a plain `def`
     # somewhere is left out): a call to one of them without `await` runs nothing.
     async_functions: frozenset[str] = field(default_factory=frozenset)
@@ -222,7 +224,7 @@ def build(
 ) -> ProjectModel:
     """The model of a tree: `python` the candidate files with their bytes, `imports_of` every Python file's
     `ModuleInfo` (import lines only), `read_text` reads any other file by its relative path."""
-    from fixer.model import database, needs, python as python_versions, uses, versions
+    from fixer.model import database, installs, needs, python as python_versions, uses, versions
     from fixer.model.modules import ModuleGraph
 
     paths = list(paths)
@@ -278,8 +280,9 @@ def build(
         alembic_ini_url_unused=any(_ALEMBIC_OVERRIDE.search(source) for _, source in running),
         has_app=bool(graph.roots()),
         python=python_versions.collect(read_text, paths),
-        needs=needs.collect(graph, roles, aiosqlite),
+        needs=needs.collect(graph, roles, aiosqlite, read_text),
         installed=needs.installed(resolved),
+        documented_installs=installs.documented(read_text, paths),
         async_functions=frozenset(async_defs - sync_defs),
         sync_functions=frozenset(sync_defs - async_defs),
         unsafe_fixes=unsafe_fixes,

@@ -10,8 +10,9 @@ or a script's imports are not the server's.
 
 from __future__ import annotations
 
+import ast
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
@@ -37,6 +38,10 @@ IMPORT_DEFECTS: Mapping[str, str] = {"jose": "DEP-JWT-LIB", "jwt": "DEP-JWT-LIB"
 # Other distributions that provide what a feature loads (the `multipart` distribution is the module FastAPI
 # fell back to before python-multipart 0.0.13 took the name `python_multipart`).
 ALSO_PROVIDED_BY: Mapping[str, tuple[str, ...]] = {"python-multipart": ("multipart",)}
+# Features that load their distribution only when pydantic builds a schema holding them (a model field, a
+# route parameter or response model), not when imported: `from pydantic import EmailStr` alone works.
+_SCHEMA_FEATURES = frozenset({"EmailStr", "NameEmail"})
+_ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "api_route", "websocket", "options", "head"})
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,15 @@ class Need:
         return f"{self.path} imports {self.module}" + (" (indented: may never run)" if self.guarded else "")
 
 
-def collect(graph: ModuleGraph, roles: Mapping[str, Role], sqlite_async: Iterable[str] = ()) -> tuple[Need, ...]:
+def collect(
+    graph: ModuleGraph,
+    roles: Mapping[str, Role],
+    sqlite_async: Iterable[str] = (),
+    read_text: Callable[[str], str | None] | None = None,
+) -> tuple[Need, ...]:
     """Every need of the live modules, one per (distribution, module, path); `sqlite_async` are the live
-    modules that build a `sqlite+aiosqlite://` engine."""
+    modules that build a `sqlite+aiosqlite://` engine; `read_text` reads a module's source, to tell whether an
+    imported `EmailStr` is used where a schema is built (without it, an import counts as a use)."""
     from fixer import tables
 
     found: dict[tuple[str, str, str], Need] = {}
@@ -73,7 +84,10 @@ def collect(graph: ModuleGraph, roles: Mapping[str, Role], sqlite_async: Iterabl
             guarded = dotted in module.indented
             feature = FEATURES.get(dotted)
             if feature is not None:
-                add(Need(feature[0], dotted.rpartition(".")[2], path, guarded, feature[1]))
+                name = dotted.rpartition(".")[2]
+                used = _schema_use(read_text(path), name) if read_text and name in _SCHEMA_FEATURES else "top"
+                if used is not None:
+                    add(Need(feature[0], name, path, guarded or used == "nested", feature[1]))
             top = dotted.partition(".")[0]
             if top in stdlib or graph.resolve(top) or dotted != top and graph.resolve(dotted):
                 continue
@@ -84,6 +98,64 @@ def collect(graph: ModuleGraph, roles: Mapping[str, Role], sqlite_async: Iterabl
         if roles.get(path, Role.LIVE) is Role.LIVE:
             add(Need("aiosqlite", "sqlite+aiosqlite://", path, False, "URL-SQLITE"))
     return tuple(found.values())
+
+
+def _schema_use(source: str | None, name: str) -> str | None:
+    """Where the module puts `name` (EmailStr) in a schema pydantic builds: "top" when one is built as the
+    module loads (an annotated attribute of a class with bases, a model field; a parameter or the
+    `response_model` of a route), "nested" when only inside a function, None when nowhere (or unreadable source
+    counts as "top": a doubt keeps the need)."""
+    if source is None:
+        return "top"
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return "top"
+    aliases = {name} | {
+        alias.asname for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        for alias in node.names if alias.name == name and alias.asname
+    }
+
+    def names(node: ast.AST | None) -> bool:
+        return node is not None and any(
+            isinstance(n, ast.Name) and n.id in aliases or isinstance(n, ast.Attribute) and n.attr == name
+            for n in ast.walk(node)
+        )
+
+    def routed(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        for d in func.decorator_list:
+            if isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in _ROUTE_METHODS:
+                params = func.args.posonlyargs + func.args.args + func.args.kwonlyargs
+                if any(names(a.annotation) for a in params) or any(names(k.value) for k in d.keywords if k.arg == "response_model"):
+                    return True
+        return False
+
+    found: str | None = None
+
+    def visit(body: list[ast.stmt], nested: bool) -> None:
+        nonlocal found
+        for node in body:
+            if found == "top":
+                return
+            if isinstance(node, ast.ClassDef):
+                model = any(not (isinstance(b, ast.Name) and b.id == "object") for b in node.bases)
+                if model and any(isinstance(s, ast.AnnAssign) and names(s.annotation) for s in node.body):
+                    found = "nested" if nested else "top"
+                visit(node.body, nested)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if routed(node):
+                    found = "nested" if nested else "top"
+                visit(node.body, True)
+            else:
+                for field in ("body", "orelse", "finalbody", "handlers"):
+                    inner = getattr(node, field, None)
+                    if isinstance(inner, list):
+                        visit([n for n in inner if isinstance(n, ast.stmt)] + [
+                            s for h in inner if isinstance(h, ast.ExceptHandler) for s in h.body
+                        ], nested)
+
+    visit(tree.body, False)
+    return found
 
 
 @dataclass(frozen=True)

@@ -341,16 +341,33 @@ def _with_lifespan(statement: cst.SimpleStatementLine, apps: dict[str, str | Non
     args = list(call.args)
     new_arg = cst.Arg(keyword=cst.Name("lifespan"), value=cst.Name("lifespan"), equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
     if args:
-        last = args[-1]
-        multiline = isinstance(last.comma, cst.Comma) and isinstance(last.comma.whitespace_after, cst.ParenthesizedWhitespace)
-        if multiline:
-            args.append(new_arg.with_changes(comma=last.comma))
-        else:
-            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            args.append(new_arg)
+        args[-1:] = _appended(args[-1], new_arg, _separator(call))
     else:
         args = [new_arg]
     return statement.with_changes(body=[small.with_changes(value=call.with_changes(args=args)), *statement.body[1:]])
+
+
+def _separator(call: cst.Call) -> cst.BaseParenthesizableWhitespace:
+    """What goes between two arguments of the call as written: the break and indentation of one argument per
+    line, else a space (its comment left where it is)."""
+    before = call.args[-2].comma.whitespace_after if len(call.args) > 1 and isinstance(call.args[-2].comma, cst.Comma) else call.whitespace_before_args
+    if isinstance(before, cst.ParenthesizedWhitespace):
+        return before.with_changes(first_line=cst.TrailingWhitespace())
+    return cst.SimpleWhitespace(" ")
+
+
+def _appended(last: cst.Arg, new: cst.Arg, separator: cst.BaseParenthesizableWhitespace) -> list[cst.Arg]:
+    """`last` and `new` after it, laid out as the call's arguments are; what closed the list (a trailing comma,
+    the break before the parenthesis, a comment) now closes it after `new`."""
+    if isinstance(last.comma, cst.Comma):
+        closing = last.comma.whitespace_after
+        if isinstance(closing, cst.ParenthesizedWhitespace) and isinstance(separator, cst.ParenthesizedWhitespace):
+            # The comment after the last argument stays on its line; the new one closes the list as it did.
+            kept = last.with_changes(comma=last.comma.with_changes(whitespace_after=separator.with_changes(first_line=closing.first_line)))
+            return [kept, new.with_changes(comma=cst.Comma(whitespace_after=closing.with_changes(first_line=cst.TrailingWhitespace())))]
+        return [last.with_changes(comma=cst.Comma(whitespace_after=separator)), new.with_changes(comma=last.comma)]
+    kept = last.with_changes(comma=cst.Comma(whitespace_after=separator), whitespace_after_arg=cst.SimpleWhitespace(""))
+    return [kept, new.with_changes(whitespace_after_arg=last.whitespace_after_arg)]
 
 
 def _around_yield(block: cst.BaseSuite, before: list, after: list) -> cst.BaseSuite | None:

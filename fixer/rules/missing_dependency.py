@@ -5,7 +5,9 @@ Adds to the project's main dependency file (the shallowest `requirements.txt`, e
 or Poetry) each distribution that a module the server imports (role live) needs and that nothing installs:
 neither a declaration, a lock file, nor the recorded requirements (extras included) of what is declared:
 
-- `email-validator` for pydantic's `EmailStr` / `NameEmail` (DEP-EMAIL);
+- `email-validator` for pydantic's `EmailStr` / `NameEmail` used where pydantic builds a schema: a model
+  field (an annotated attribute of a class with bases) or a route's parameter or `response_model`; importing
+  them alone works (DEP-EMAIL);
 - `python-multipart` for FastAPI's `Form`, `File`, `UploadFile`, `OAuth2PasswordRequestForm` (DEP-MULTIPART);
 - the JWT library the code really imports: `jose` is python-jose, `jwt` is PyJWT (DEP-JWT-LIB);
 - `aiosqlite` for an engine on a `sqlite+aiosqlite://` URL (URL-SQLITE);
@@ -39,9 +41,13 @@ email-validator>=2.0.0
 ## Fix safety
 Safe when a live module imports the name at its top level (the import runs whenever the server starts) and the
 failure is one the catalogue records (the features above, `jose`/`jwt`). Unsafe when every such import is
-indented (inside a function, `try: ... except ImportError`, `if TYPE_CHECKING:`), and for any other import when
-some declared distribution's requirements are not in fixer's tables (it may install the module already). A
-project with no main dependency file gets nothing here.
+indented (inside a function, `try: ... except ImportError`, `if TYPE_CHECKING:`) or every email field is in a
+model built inside a function, and for any other import when some declared distribution's requirements are not
+in fixer's tables (it may install the module already). A requirements file that lacks what another dependency
+file (a pyproject.toml, a lock) of its folder declares gets the addition safely when the project documents
+installing it alone (`pip install -r requirements.txt` in a Dockerfile, README, shell script or Procfile), else
+unsafely: fixer cannot tell which file the deploy installs from. The plain imports a file lacks that share
+safety and severity are one finding. A project with no main dependency file gets nothing here.
 """
 
 from __future__ import annotations
@@ -121,6 +127,39 @@ def _installs_alone(path: str, text: str, facts: ProjectModel) -> Installed | No
     return installed(alone)
 
 
+def _merged(findings: list[Finding]) -> list[Finding]:
+    """One finding for the plain imports (no catalogue feature) of one file that share a fate (written or
+    not, safe or not, as severe): an empty requirements file lacking fastapi, pydantic and sqlmodel is one
+    problem."""
+    import dataclasses
+
+    groups: dict[tuple[bool, bool, Severity], list[Finding]] = {}
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.defects:
+            out.append(finding)
+        else:
+            groups.setdefault((finding.safe, finding.fixed, finding.severity), []).append(finding)
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+
+        def joined(values: Sequence[str], sep: str = " ") -> str:
+            return sep.join(dict.fromkeys(v for v in values if v))
+
+        out.append(dataclasses.replace(
+            group[0],
+            problem=joined([f.problem for f in group], "; "),
+            root_cause=joined([f.root_cause for f in group]),
+            new_code=joined([f.new_code for f in group], "\n"),
+            explanation=joined([f.explanation for f in group]),
+            line=min((f.line for f in group if f.line is not None), default=None),
+            evidence=joined([f.evidence for f in group], "; "),
+        ))
+    return out
+
+
 class MissingDependency(TextRule):
     """Declare what the app's code imports or loads but no dependency installs."""
 
@@ -144,12 +183,13 @@ class MissingDependency(TextRule):
             make = self._finding(dist, needs, feature, facts, safe)
             changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
         changes += self._missing_here(path, text, facts, {c.name for c in changes})
-        return edit(path, text, changes)
+        new, findings = edit(path, text, changes)
+        return new, _merged(findings)
 
     def _missing_here(self, path: str, text: str, facts: ProjectModel, done: set[str]) -> list[Change]:
         """What another file (pyproject.toml, a lock) installs but this requirements file, installed on its own
-        (`pip install -r requirements.txt` in a Dockerfile), does not: unsafe, as fixer cannot tell which of
-        the files the deploy installs from."""
+        (`pip install -r requirements.txt` in a Dockerfile), does not: safe when the project documents that
+        install (fixer.model.installs), else unsafe, as fixer cannot tell which file the deploy installs from."""
         own = _installs_alone(path, text, facts)
         if own is None:
             return []
@@ -158,12 +198,16 @@ class MissingDependency(TextRule):
             needs = [n for n in needs if target_file(facts.versions.files, n.path) == path]
             if dist in done or not needs or not any(not n.guarded for n in needs):
                 continue
-            others = ", ".join(f for f in facts.versions.files if f != path)
-            make = self._finding(dist, needs, next((n.defect for n in needs if n.defect), ""), facts, False, others)
-            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=facts.unsafe_fixes))
+            documented = facts.documented_installs.get(path, "")
+            feature = next((n.defect for n in needs if n.defect), "")
+            make = self._finding(dist, needs, feature, facts, bool(documented), elsewhere=True, documented=documented)
+            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=bool(documented) or facts.unsafe_fixes))
         return changes
 
-    def _finding(self, dist: str, needs: Sequence[Need], feature: str, facts: ProjectModel, safe: bool, elsewhere: str = ""):
+    def _finding(
+        self, dist: str, needs: Sequence[Need], feature: str, facts: ProjectModel, safe: bool,
+        elsewhere: bool = False, documented: str = "",
+    ):
         def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
             shown = "; ".join(n.shown for n in needs[:3]) + (f"; and {len(needs) - 3} more" if len(needs) > 3 else "")
             unguarded = [n for n in needs if not n.guarded]
@@ -174,8 +218,13 @@ class MissingDependency(TextRule):
                 error = f"`ModuleNotFoundError: No module named '{needs[0].module}'` when the module is imported"
                 problem = f"{needs[0].path} imports {needs[0].module}, which no dependency installs ({dist})"
             if elsewhere:
-                problem = f"{needs[0].path} imports {needs[0].module}, which {elsewhere} install but this file does not ({dist})"
-                why = "An install from this file alone (`pip install -r`, as a Dockerfile may do) fails; fixer cannot tell which file the deploy installs from."
+                # The files are named once, in the evidence: a merged finding would repeat them per import.
+                problem = f"{needs[0].path} imports {needs[0].module}, which other dependency files install but this file does not ({dist})"
+                why = (
+                    f"{documented} installs this file alone (`pip install -r`): that install fails. Added `{new.strip()}`."
+                    if documented
+                    else "An install from this file alone (`pip install -r`, as a Dockerfile may do) fails; fixer cannot tell which file the deploy installs from."
+                )
             elif not unguarded:
                 why = "Every import of it is indented (in a function, a try block or a TYPE_CHECKING block): the server may start without it."
             elif not safe:
@@ -189,7 +238,7 @@ class MissingDependency(TextRule):
                 category=Category.DEPENDENCY,
                 severity=Severity.CRITICAL if unguarded else Severity.MEDIUM,
                 problem=problem,
-                root_cause=f"{'This file' if elsewhere else 'Nothing the project declares'} installs no {dist}: the server fails with {error}.",
+                root_cause=f"{'This file installs no' if elsewhere else 'Nothing the project declares installs'} {dist}: the server fails with {error}.",
                 old_code=old,
                 new_code=new,
                 explanation=why,
@@ -197,7 +246,8 @@ class MissingDependency(TextRule):
                 defects=(feature,) if feature else (),
                 line=line,
                 safe=safe,
-                evidence=f"{shown}; declared in {', '.join(facts.versions.files) or 'no file'}",
+                evidence=f"{shown}; declared in {', '.join(facts.versions.files) or 'no file'}"
+                + (f"; {documented} documents `pip install -r` of this file" if documented else ""),
             )
 
         return make

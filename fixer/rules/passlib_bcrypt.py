@@ -1,18 +1,19 @@
-"""FX024 passlib-bcrypt: Hold bcrypt below 4.1 for passlib.
+"""FX024 passlib-bcrypt: Hold bcrypt below 5 for passlib.
 
 ## What it does
 When the app's live code imports passlib and bcrypt installs beside it (`passlib[bcrypt]`, or bcrypt declared),
-pins bcrypt where passlib is declared: an existing bcrypt entry gets `<4.1` added to what it allows (or
-`==4.0.1` when what it allows is all newer), and a file that only lists `passlib[bcrypt]` gets `bcrypt<4.1`
-after it. passlib 1.7.4 (2020) is the last passlib release; it reads bcrypt's version from `bcrypt.__about__`,
-which bcrypt 4.1 removed, and probes bcrypt with a 255-byte password, which bcrypt 5 refuses.
+caps bcrypt where passlib is declared: an existing bcrypt entry keeps what it allows and gets `<5` added
+(`bcrypt>=4.3` becomes `bcrypt>=4.3,<5`; `==4.0.1` when what it allows is all 5 or newer), and a file that
+only lists `passlib[bcrypt]` gets `bcrypt<5` after it. passlib 1.7.4 (2020) is the last passlib release; it
+probes bcrypt with a 255-byte password, which bcrypt 5 refuses, and reads bcrypt's version from
+`bcrypt.__about__`, which bcrypt 4.1 removed.
 
 ## Why is this bad?
 With bcrypt 5 the first hash fails (DEP-PASSLIB): `ValueError: password cannot be longer than 72 bytes,
 truncate manually if necessary (e.g. my_password[:72])`, so registration and login answer 500. With bcrypt
 4.1 to 4.3 hashing works, but every start logs `(trapped) error reading bcrypt version` with the traceback of
 `AttributeError: module 'bcrypt' has no attribute '__about__'`. Checked with passlib 1.7.4 and bcrypt 4.0.1
-(clean), 4.1.3 (the warning) and 5.0.0 (the error).
+(clean), 4.1.3 and 4.3.0 (the warning) and 5.0.0 (the error).
 
 ## Example
 ```text
@@ -24,14 +25,15 @@ passlib[bcrypt]
 ```text
 fastapi
 passlib[bcrypt]
-bcrypt<4.1
+bcrypt<5
 ```
 
 ## Fix safety
 Safe when some install route gives bcrypt 5 or newer (a fresh install of an unpinned bcrypt does): the first
-hash fails there, and bcrypt 4.0.1 has a wheel for every CPython fixer knows (abi3). Unsafe when bcrypt 4.1 to
-4.x installs: only a logged warning. Nothing when bcrypt below 4.1 installs, when the code does not import
-passlib, or when the project uses `libpass` (the maintained fork, which reads bcrypt's version properly).
+hash fails there, and bcrypt 4.x hashes (4.0.1 has a wheel for every CPython fixer knows, abi3). Unsafe when
+only bcrypt 4.1 to 4.x installs: only a logged warning, silenced by holding bcrypt below 4.1. Nothing when
+bcrypt below 4.1 installs, when the code does not import passlib, or when the project uses `libpass` (the
+maintained fork, which reads bcrypt's version properly).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from fixer.model import ProjectModel
 from fixer.rules.base import TextRule
 from fixer.rules.dependency_edit import Change, declared_in, edit, is_main_file
 
+CAP = "<5"  # bcrypt 5 refuses the 255-byte password passlib 1.7.4 probes it with
 HOLD = "<4.1"  # the last bcrypt passlib 1.7.4 reads without a warning is 4.0.1
 PINNED = "==4.0.1"
 _BREAKS = SpecifierSet(">=5")
@@ -66,7 +69,7 @@ def bcrypt_versions(facts: ProjectModel) -> list[Version]:
 
 
 class PasslibBcrypt(TextRule):
-    """Hold bcrypt below 4.1 for passlib."""
+    """Hold bcrypt below 5 for passlib."""
 
     RULE_ID: ClassVar[str] = "FX024"
     RULE_NAME: ClassVar[str] = "passlib-bcrypt"
@@ -88,16 +91,18 @@ class PasslibBcrypt(TextRule):
         if not warning:
             return text, []
         safe = bool(breaking)
-        declared = SpecifierSet(facts.versions.declared.get("bcrypt", ""))
         from fixer import tables
 
-        held = declared & SpecifierSet(HOLD)
-        specifier = str(held) if tables.allowed("bcrypt", held) else PINNED
+        # The author's specifiers stay, first, with the bound added after them.
+        declared = facts.versions.declared.get("bcrypt", "")
+        bound = CAP if safe else HOLD
+        held = SpecifierSet(declared) & SpecifierSet(bound)
+        specifier = ",".join(filter(None, (declared, bound))) if tables.allowed("bcrypt", held) else PINNED
         python = facts.python_version
         if python is not None and tables.has_wheel("bcrypt", tables.newest_allowed("bcrypt", specifier) or "4.0.1", python) is False:
             return text, []
         write = safe or facts.unsafe_fixes
-        shown = ", ".join(str(v) for v in sorted(set(versions)))
+        shown = ", ".join(str(v) for v in sorted(set(breaking if safe else warning)))
 
         def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
             return Finding(
@@ -118,8 +123,9 @@ class PasslibBcrypt(TextRule):
                 old_code=old,
                 new_code=new,
                 explanation=(
-                    f"bcrypt is held at {specifier} (4.0.1 has wheels for every CPython 3.8 to 3.14). The lasting "
-                    "fix is to hash with `bcrypt` directly, or move to `libpass`, passlib's maintained fork."
+                    f"bcrypt is held at {specifier} (4.0.1 has wheels for every CPython 3.8 to 3.14)"
+                    + (": bcrypt 4.1 to 4.x still log the version warning." if safe and specifier != PINNED else ".")
+                    + " The lasting fix is to hash with `bcrypt` directly, or move to `libpass`, passlib's maintained fork."
                     + (" Lock files were not changed: run the lock command again." if facts.versions.locked else "")
                 ),
                 fixed=fixed,
@@ -134,5 +140,5 @@ class PasslibBcrypt(TextRule):
         elif canonicalize_name("bcrypt") in facts.versions.declared:
             return text, []  # held in another file: that file gets the change
         else:
-            change = Change("add", "bcrypt", HOLD if specifier != PINNED else PINNED, make, after="passlib", write=write)
+            change = Change("add", "bcrypt", specifier, make, after="passlib", write=write)
         return edit(path, text, [change])

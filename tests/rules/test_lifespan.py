@@ -172,3 +172,26 @@ def test_lifespan_from_elsewhere_is_reported(tmp_path: Path) -> None:
     main = main.replace("from app.db import init_db\n", "from app.db import init_db\nfrom app.db import lifespan\n")
     changed, findings = run(tmp_path, main)
     assert [(f.defects, f.fixed) for f in findings if f.defects == ("APP-LIFESPAN-MIX",)] == [(("APP-LIFESPAN-MIX",), False)]
+
+
+@pytest.mark.parametrize(
+    ("call", "fixed"),
+    [
+        ('FastAPI(title="x", version="2.0.0")', 'FastAPI(title="x", version="2.0.0", lifespan=lifespan)'),
+        (
+            'FastAPI(\n    title="x",\n    version="2.0.0"\n)',
+            'FastAPI(\n    title="x",\n    version="2.0.0",\n    lifespan=lifespan\n)',
+        ),
+        (
+            'FastAPI(\n    title="x",  # shown in /docs\n    version="2.0.0",  # semver\n)',
+            'FastAPI(\n    title="x",  # shown in /docs\n    version="2.0.0",  # semver\n    lifespan=lifespan,\n)',
+        ),
+        ('FastAPI(\n    title="x"\n)', 'FastAPI(\n    title="x",\n    lifespan=lifespan\n)'),
+        ('FastAPI(title="x",\n              version="1")', 'FastAPI(title="x",\n              version="1",\n              lifespan=lifespan)'),
+    ],
+)
+def test_lifespan_argument_follows_the_call_layout(tmp_path: Path, call: str, fixed: str) -> None:
+    changed, _ = run(tmp_path, ON_EVENT.replace('FastAPI(title="x")', call), unsafe=True)
+    new = changed["app/main.py"]
+    assert f"app = {fixed}\n" in new
+    assert not any(line != line.rstrip() for line in new.splitlines())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fixer.rules.missing_dependency import MissingDependency
 from tests.rules.project_helpers import fix
 
@@ -107,7 +109,7 @@ def test_aiosqlite_for_an_async_sqlite_engine(tmp_path: Path) -> None:
 
 
 def test_each_backend_of_a_monorepo_gets_its_own(tmp_path: Path) -> None:
-    main = "from fastapi import FastAPI\nfrom pydantic import BaseModel, EmailStr\n\napp = FastAPI()\n"
+    main = "from fastapi import FastAPI\nfrom pydantic import BaseModel, EmailStr\n\napp = FastAPI()\n\n\nclass User(BaseModel):\n    email: EmailStr\n"
     files = {
         "pyproject.toml": '[tool.ruff]\nline-length = 100\n',
         "api/requirements.txt": "fastapi\n",
@@ -115,7 +117,7 @@ def test_each_backend_of_a_monorepo_gets_its_own(tmp_path: Path) -> None:
         "api/app/main.py": main,
         "worker/requirements.txt": "fastapi\n",
         "worker/app/__init__.py": "",
-        "worker/app/main.py": main.replace("EmailStr", "Field") + "import yaml\n",
+        "worker/app/main.py": main.replace("EmailStr", "str") + "import yaml\n",
     }
     changed, _ = fix(tmp_path, files, text_rules=[MissingDependency])
     assert changed == {"api/requirements.txt": "fastapi\nemail-validator>=2.0.0\n", "worker/requirements.txt": "fastapi\npyyaml>=5.3.1\n"}
@@ -129,3 +131,70 @@ def test_requirements_beside_a_pyproject_that_installs_more(tmp_path: Path) -> N
     assert changed == {} and [(f.new_code, f.safe, f.fixed) for f in findings] == [("python-jose", False, False)]
     changed, _ = fix(tmp_path / "b", files, text_rules=[MissingDependency], unsafe=True)
     assert changed == {"requirements.txt": "fastapi\npython-jose\n"}
+
+
+def test_email_str_imported_but_never_in_a_schema_is_left_alone(tmp_path: Path) -> None:
+    # pydantic 2: `from pydantic import EmailStr` works without email-validator; only building a schema with
+    # it (a model field, a route parameter) fails. A plain function's annotation builds none.
+    main = (
+        "from fastapi import FastAPI\nfrom pydantic import BaseModel, EmailStr\n\napp = FastAPI()\n\n\n"
+        "def normalise(email: EmailStr) -> str:\n    return email.lower()\n\n\nclass Token(BaseModel):\n    sub: str\n"
+    )
+    changed, findings = run(tmp_path, {"requirements.txt": "fastapi\npydantic>=2\n", "app/main.py": main})
+    assert changed == {} and findings == []
+
+
+def test_email_str_as_a_route_parameter_needs_email_validator(tmp_path: Path) -> None:
+    main = (
+        "from fastapi import FastAPI\nfrom pydantic import EmailStr as Email\n\napp = FastAPI()\n\n\n"
+        "@app.get('/users')\nasync def find(email: Email):\n    return []\n"
+    )
+    changed, findings = run(tmp_path, {"requirements.txt": "fastapi\npydantic>=2\n", "app/main.py": main})
+    assert changed == {"requirements.txt": "fastapi\npydantic>=2\nemail-validator>=2.0.0\n"}
+    assert findings[0].safe
+
+
+def test_email_str_field_of_a_model_built_in_a_function_is_unsafe(tmp_path: Path) -> None:
+    main = (
+        "from fastapi import FastAPI\nfrom pydantic import BaseModel, EmailStr\n\napp = FastAPI()\n\n\n"
+        "def make():\n    class User(BaseModel):\n        email: EmailStr\n    return User\n"
+    )
+    changed, findings = run(tmp_path, {"requirements.txt": "fastapi\npydantic>=2\n", "app/main.py": main})
+    assert changed == {} and [(f.safe, f.fixed) for f in findings] == [(False, False)]
+
+
+def test_one_finding_for_the_plain_imports_an_empty_file_lacks(tmp_path: Path) -> None:
+    main = "from fastapi import FastAPI\nfrom sqlmodel import SQLModel\nimport yaml\n\napp = FastAPI()\n"
+    changed, findings = run(tmp_path, {"requirements.txt": "", "app/main.py": main})
+    assert changed == {"requirements.txt": "fastapi\npyyaml\nsqlmodel\n"}
+    assert len(findings) == 1
+    finding = findings[0]
+    assert (finding.safe, finding.fixed, finding.new_code) == (True, True, "fastapi\npyyaml\nsqlmodel")
+    assert all(name in finding.problem for name in ("fastapi", "sqlmodel", "yaml"))
+
+
+@pytest.mark.parametrize(
+    ("doc", "text"),
+    [
+        ("Dockerfile", "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n"),
+        ("README.md", "# Todo\n\n```bash\ncd backend\npip install -r requirements.txt\n```\n"),
+    ],
+)
+def test_requirements_the_project_documents_installing_alone(tmp_path: Path, doc: str, text: str) -> None:
+    # pyproject.toml declares python-jose, but the documented install reads requirements.txt alone.
+    main = "from fastapi import FastAPI\nfrom jose import jwt\n\napp = FastAPI()\n"
+    pyproject = '[project]\nname = "x"\ndependencies = ["fastapi", "python-jose"]\n'
+    files = {"backend/app/__init__.py": "", "backend/app/main.py": main, "backend/pyproject.toml": pyproject,
+             "backend/requirements.txt": "fastapi\n", ("backend/" if doc == "Dockerfile" else "") + doc: text}
+    changed, findings = fix(tmp_path, files, text_rules=[MissingDependency])
+    assert changed == {"backend/requirements.txt": "fastapi\npython-jose\n"}
+    assert [(f.safe, f.fixed) for f in findings] == [(True, True)]
+
+
+def test_documented_install_of_another_file_changes_nothing(tmp_path: Path) -> None:
+    main = "from fastapi import FastAPI\nfrom jose import jwt\n\napp = FastAPI()\n"
+    pyproject = '[project]\nname = "x"\ndependencies = ["fastapi", "python-jose"]\n'
+    files = {"app/__init__.py": "", "app/main.py": main, "pyproject.toml": pyproject, "requirements.txt": "fastapi\n",
+             "README.md": "```bash\npip install -r requirements-dev.txt\npip install .\n```\n"}
+    changed, findings = fix(tmp_path, files, text_rules=[MissingDependency])
+    assert changed == {} and [(f.safe, f.fixed) for f in findings] == [(False, False)]

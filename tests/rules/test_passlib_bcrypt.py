@@ -1,4 +1,4 @@
-"""FX024 passlib-bcrypt: bcrypt held below 4.1 where passlib is used and a breaking bcrypt installs."""
+"""FX024 passlib-bcrypt: bcrypt held below 5 where passlib is used and a breaking bcrypt installs."""
 
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ def run(tmp_path: Path, requirements: dict[str, str], unsafe: bool = False, secu
 @pytest.mark.parametrize(
     ("name", "before", "after"),
     [
-        ("extra-only", "fastapi\npasslib[bcrypt]==1.7.4\n", "fastapi\npasslib[bcrypt]==1.7.4\nbcrypt<4.1\n"),
-        ("floor-too-new", "passlib\nbcrypt>=4.2.0  # hashing\n", "passlib\nbcrypt==4.0.1  # hashing\n"),
-        ("floor-kept", "passlib\nbcrypt>=3.2\n", "passlib\nbcrypt<4.1,>=3.2\n"),
+        ("extra-only", "fastapi\npasslib[bcrypt]==1.7.4\n", "fastapi\npasslib[bcrypt]==1.7.4\nbcrypt<5\n"),
+        ("bare", "passlib\nbcrypt  # hashing\n", "passlib\nbcrypt<5  # hashing\n"),
+        # bcrypt 4.3 only logs passlib's version warning: the author's floor stays.
+        ("floor-kept", "passlib\nbcrypt>=4.3\n", "passlib\nbcrypt>=4.3,<5\n"),
+        ("old-floor-kept", "passlib\nbcrypt>=3.2\n", "passlib\nbcrypt>=3.2,<5\n"),
         ("pinned-5", "passlib[bcrypt]\nbcrypt==5.0.0\n", "passlib[bcrypt]\nbcrypt==4.0.1\n"),
     ],
 )
@@ -36,7 +38,7 @@ def test_requirements(tmp_path: Path, name: str, before: str, after: str) -> Non
 def test_pyproject(tmp_path: Path) -> None:
     before = '[project]\nname = "x"\ndependencies = ["fastapi", "passlib[bcrypt]"]\n'
     changed, _ = run(tmp_path, {"pyproject.toml": before})
-    assert changed == {"pyproject.toml": '[project]\nname = "x"\ndependencies = ["fastapi", "passlib[bcrypt]", "bcrypt<4.1"]\n'}
+    assert changed == {"pyproject.toml": '[project]\nname = "x"\ndependencies = ["fastapi", "passlib[bcrypt]", "bcrypt<5"]\n'}
 
 
 def test_only_a_warning_is_unsafe(tmp_path: Path) -> None:
@@ -58,3 +60,16 @@ def test_only_a_warning_is_unsafe(tmp_path: Path) -> None:
 def test_left_alone(tmp_path: Path, requirements: str) -> None:
     security = SECURITY if "pass" in requirements else "import bcrypt\n"
     assert run(tmp_path, {"requirements.txt": requirements}, security=security) == ({}, [])
+
+
+def test_pyproject_floor_kept_and_only_failing_versions_named(tmp_path: Path) -> None:
+    before = '[project]\nname = "x"\ndependencies = ["fastapi", "passlib[bcrypt]", "bcrypt>=4.3"]\n'
+    changed, findings = run(tmp_path, {"pyproject.toml": before})
+    assert changed == {"pyproject.toml": before.replace('"bcrypt>=4.3"', '"bcrypt>=4.3,<5"')}
+    problem = findings[0].problem
+    assert "5.0" in problem and "4.3" not in problem
+
+
+def test_capped_below_5_gets_only_the_unsafe_warning(tmp_path: Path) -> None:
+    changed, findings = run(tmp_path, {"requirements.txt": "passlib[bcrypt]\nbcrypt>=4.3,<5\n"})
+    assert changed == {} and [(f.safe, f.fixed, f.severity.value) for f in findings] == [(False, False, "LOW")]
