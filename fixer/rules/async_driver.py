@@ -508,16 +508,18 @@ def _requirements_fix(text: str, facts: ProjectModel) -> tuple[str, list[Finding
             _add_lines(out, inserted.get(i, []), eol)
     _add_lines(out, appended, eol)
 
+    return joined(out, lines, eol), findings
+
+
+def joined(out: list[_Physical], lines: list[_Physical], eol: str) -> str:
+    """The new file's text: every line ended by the file's line ending, the last as the original's was."""
     final_newline = not lines or bool(lines[-1].eol)
     for k, line in enumerate(out):
         if k < len(out) - 1 and not line.eol:
             line.eol = eol
     if out:
-        if not final_newline:
-            out[-1].eol = ""
-        elif not out[-1].eol:
-            out[-1].eol = eol
-    return "".join(p.content + p.eol for p in out), findings
+        out[-1].eol = (out[-1].eol or eol) if final_newline else ""
+    return "".join(p.content + p.eol for p in out)
 
 
 def _add_lines(out: list[_Physical], new_lines: Sequence[str], eol: str) -> None:

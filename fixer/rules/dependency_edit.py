@@ -25,6 +25,7 @@ from fixer.rules.async_driver import (
     _Physical,
     _physical_lines,
     _with_head,
+    joined,
 )
 
 # finding(old_code, new_code, line, fixed): a change that cannot be written (hash-pinned file) is reported unfixed.
@@ -168,13 +169,7 @@ def _edit_requirements(text: str, changes: Sequence[Change]) -> tuple[str, list[
             out.extend(_Physical(p.content, p.eol) for p in lines[logical.start : logical.end])
         _add_lines(out, inserted.get(id(logical), []), eol)
     _add_lines(out, appended, eol)
-    final_newline = not lines or bool(lines[-1].eol)
-    for k, line in enumerate(out):
-        if k < len(out) - 1 and not line.eol:
-            line.eol = eol
-    if out:
-        out[-1].eol = (out[-1].eol or eol) if final_newline else ""
-    return "".join(p.content + p.eol for p in out), findings
+    return joined(out, lines, eol), findings
 
 
 def _head(req: Any, specifier: str) -> str:
