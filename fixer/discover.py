@@ -51,7 +51,11 @@ def _ignores_above(root: Path, unreadable: list[tuple[str, str]] | None) -> list
         gitignore = top / folder / ".gitignore"
         if gitignore.is_file():
             inside = resolved.relative_to(top / folder).as_posix() + "/"  # root, seen from that folder
-            found.append(_Ignore("", inside, _shown(gitignore), _spec_of(gitignore, unreadable)))
+            # As with exclude patterns, a folder named on the command line is read even where a pattern above
+            # covers it (a backend inside an ignored folder): those patterns only prune what lies below it.
+            on_the_way = [inside[: i + 1] for i, char in enumerate(inside) if char == "/"]
+            spec = _spec_of(gitignore, unreadable, covering=on_the_way)
+            found.append(_Ignore("", inside, _shown(gitignore), spec))
     return found
 
 
@@ -84,13 +88,19 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _spec_of(path: Path, unreadable: list[tuple[str, str]] | None, rel: str | None = None) -> pathspec.PathSpec:
+def _spec_of(
+    path: Path, unreadable: list[tuple[str, str]] | None, rel: str | None = None, covering: Sequence[str] = ()
+) -> pathspec.PathSpec:
+    """The .gitignore's patterns, less those that cover one of the folders `covering` (each kept as a comment,
+    so that a pattern's index stays its line number less one)."""
     try:
         lines = read(str(path)).decode("utf-8", errors="replace").splitlines()
     except Unreadable as error:
         lines = []
         if unreadable is not None:
             unreadable.append((rel or _shown(path), f"{error}, so nothing it lists is left out"))
+    if covering:
+        lines = ["#" if any(_gitignore([line]).match_file(folder) for folder in covering) else line for line in lines]
     return _gitignore(lines)
 
 

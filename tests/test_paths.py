@@ -144,3 +144,13 @@ def test_a_folder_holding_a_project_is_the_root(tmp_path: Path) -> None:
     shutil.copytree(SEED, tmp_path / "examples")  # examples/backend/requirements.txt; no git, nothing above
     done = fixer("dry-run", "examples", cwd=tmp_path)
     assert "backend/src/core/database.py" in changed_files(done.stdout)
+
+
+def test_a_backend_in_an_ignored_folder_is_read_when_named(repo: Path) -> None:
+    """A pattern above the named folder that covers the folder itself (a checkout under `vendor/`, the bench's
+    corpora) does not empty the run: as with excludes, it only prunes what lies below; `.env` stays ignored."""
+    (repo / ".gitignore").write_text("# secrets\n\n.env\nbackend/\n")
+    named = fixer("dry-run", "backend", cwd=repo)
+    assert changed_files(named.stdout) == ["requirements.txt", "src/core/database.py"], named.stderr
+    assert b"fixer: .env is ignored (.gitignore:3); FX004 would change it" in named.stderr
+    assert b"backend" not in fixer("dry-run", ".", cwd=repo).stdout  # from the top, the folder is left out
