@@ -16,12 +16,13 @@ import os
 import posixpath
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fixer.config import read_toml
-from fixer.discover import Unreadable, read
-from fixer.verify.entrypoint import _APP, _UVICORN_RUN, _app_from_command, _commands_in, _doc_files, _python_files
+from fixer.discover import Unreadable, discover, read
+from fixer.verify.entrypoint import _APP, _UVICORN_RUN, _app_from_command, _commands_in, _doc_files
 
 __all__ = ["StartPoint", "disagreements", "start_points"]
 
@@ -251,9 +252,13 @@ def _scripts(backend: Path) -> list[StartPoint]:
     return found
 
 
-def _uvicorn_runs(backend: Path) -> list[StartPoint]:
+def _uvicorn_runs(backend: Path, python: Sequence[str] | None) -> list[StartPoint]:
+    """`uvicorn.run("module:app")` in the project's Python files (`python`: the run's discovered ones, relative to
+    the backend; the tree is discovered here only when the caller has not done it)."""
     found = []
-    for path in _python_files(backend):
+    if python is None:
+        python = [rel for rel in discover(backend) if rel.endswith(".py")]
+    for path in (backend / rel for rel in python):
         text = _read(path)
         if not text or "uvicorn.run" not in text:
             continue
@@ -266,12 +271,12 @@ def _uvicorn_runs(backend: Path) -> list[StartPoint]:
 
 
 def start_points(backend_dir: str | os.PathLike[str], entrypoint: str | None = None,
-                 run_from: str | None = None) -> list[StartPoint]:
+                 run_from: str | None = None, python: Sequence[str] | None = None) -> list[StartPoint]:
     """Every documented start, most authoritative first (a deploy file before a README); with `entrypoint` or
     `run_from` (the CLI's --entrypoint / --run-from), only that one."""
     backend = Path(backend_dir).resolve()
     if entrypoint or run_from:
-        documented = start_points(backend) if not (entrypoint and run_from) else []
+        documented = start_points(backend, python=python) if not (entrypoint and run_from) else []
         app = entrypoint or (documented[0].app if documented else "main:app")
         folder = _rel(backend, (Path.cwd() / run_from)) if run_from else (documented[0].run_from if documented and not entrypoint else "")
         return [StartPoint(app, folder, (), "--entrypoint/--run-from", app)]
@@ -307,7 +312,7 @@ def start_points(backend_dir: str | os.PathLike[str], entrypoint: str | None = N
                     found += _compose(backend, path, text)
         if (folder / "vercel.json").is_file():
             found += _vercel(backend, folder / "vercel.json", _read(folder / "vercel.json") or "")
-    found += _uvicorn_runs(backend)
+    found += _uvicorn_runs(backend, python)
     found += _scripts(backend)
     # Deploy files first: they are what really runs; a README may be out of date.
     rank = {"Dockerfile": 0, "Procfile": 1, "docker-compose": 2, "compose": 2, "vercel": 3}

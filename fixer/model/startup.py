@@ -1079,7 +1079,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
 
     root = Path(backend).resolve()
     paths = list(paths)
-    points = start_points(root, entrypoint, run_from)
+    points = start_points(root, entrypoint, run_from, python=[p for p in paths if p.endswith(".py")])
     if not points:
         return Startup()
     python = project_python_version(read_text, paths)
