@@ -78,10 +78,12 @@ def run(
     unreadable = [FileResult(path=rel, old=b"", new=b"", error=why) for rel, why in unlisted]
     modules: dict[str, ModuleInfo] = {}
     candidates = read_candidates(root, python, codemods, unreadable, modules, reader)
+    starts = _start_points(root, paths, entrypoint, run_from)
     facts = project_model.build(
-        candidates, modules, lambda rel: _read_text(reader, rel), paths, _entry_modules(root), unsafe_fixes, to_async
+        candidates, modules, lambda rel: _read_text(reader, rel), paths, [p.module for p in starts], unsafe_fixes,
+        to_async,
     )
-    facts = _with_startup(root, paths, facts, entrypoint, run_from, lambda rel: _read_text(reader, rel))
+    facts = _with_startup(root, paths, facts, starts, entrypoint, lambda rel: _read_text(reader, rel))
 
     # The use layer's call graph reaches modules no text check picked (main.py awaiting `init_db()`).
     picked = {rel for rel, _ in candidates}
@@ -143,8 +145,8 @@ def _read_file(root: Path, contents: dict[str, bytes], rel: str) -> bytes:
     return read(os.path.join(root, rel))
 
 
-def _with_startup(root: Path, paths: list[str], facts: ProjectModel, entrypoint: str | None,
-                  run_from: str | None, read_text: Callable[[str], str | None]) -> ProjectModel:
+def _with_startup(root: Path, paths: list[str], facts: ProjectModel, starts: list, entrypoint: str | None,
+                  read_text: Callable[[str], str | None]) -> ProjectModel:
     """The model with what starting the server does (`fixer.model.startup`), when the tree is a backend."""
     import dataclasses
 
@@ -153,7 +155,7 @@ def _with_startup(root: Path, paths: list[str], facts: ProjectModel, entrypoint:
     if not (facts.has_app or entrypoint):
         return facts
     try:
-        found = startup.analyse(root, paths, read_text, facts.flow, entrypoint, run_from)
+        found = startup.analyse(root, paths, read_text, facts.flow, points=starts)
     except (OSError, RecursionError, ValueError):  # the prediction is a report; it never costs the fixes
         return facts
     return dataclasses.replace(facts, startup=found)
@@ -240,13 +242,15 @@ def _read_text(reader: Callable[[str], bytes], rel: str) -> str | None:
         return None  # the rule that edits such a file reports it
 
 
-def _entry_modules(root: Path) -> list[str]:
-    """The module the project documents as its app (README, Dockerfile, Procfile), for the import graph; the
-    modules that build `FastAPI(...)` are roots already."""
-    from fixer.verify.entrypoint import documented_entrypoint
+def _start_points(root: Path, paths: list[str], entrypoint: str | None, run_from: str | None) -> list:
+    """Every start of the project (`fixer.model.entrypoints`): its modules root the import graph, and the
+    startup walk follows each. A start that cannot be read is no start: the rules run without one."""
+    from fixer.model.entrypoints import start_points
 
-    entry = documented_entrypoint(root.resolve())
-    return [entry.app.partition(":")[0]] if entry is not None else []
+    try:
+        return start_points(root.resolve(), entrypoint, run_from, paths)
+    except (OSError, RecursionError, ValueError):
+        return []
 
 
 def _text_rule_paths(paths: list[str], rules: Sequence[TextRule]) -> set[str]:

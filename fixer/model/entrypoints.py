@@ -1,30 +1,39 @@
 """Every way the project says it is started: the app (`MODULE:ATTR`), the folder it is started from, and what
 else is on `sys.path` (`PYTHONPATH`, `--app-dir`, an installed package).
 
-Read from README commands (a `cd X &&` before them counts), Dockerfile `CMD`/`ENTRYPOINT` with its `WORKDIR`,
-`COPY` and `ENV PYTHONPATH`, Procfile, docker-compose `command:`/`working_dir:`, `vercel.json`,
-`[project.scripts]`, and `uvicorn.run("main:app")` in code (run as `python that_file.py`: its folder is
-`sys.path[0]`). Unlike `fixer.verify.entrypoint`, which picks the one app to boot and forgives a command
-that only works from another folder, this keeps every start as written, so that each can be checked.
+The commands are read where they are written (`fixer.model.startfiles`: README, Dockerfile, compose,
+Procfile, shell scripts, vercel.json, pyproject.toml), in the backend folder, its subfolders and the folders
+above it up to the repository's top, and parsed as a shell runs them (`fixer.model.commands`); then resolved
+here against the tree: `fastapi run PATH` as fastapi-cli imports a file or a package folder, `python FILE`
+and `python -m MODULE` by the `uvicorn.run(...)` the code really calls (found with `ast`, never in a comment
+or a docstring). A `uvicorn.run()` in the code is a start too, and where nothing documents one the start is
+inferred from the module that builds the app, from the folder that makes its imports resolve.
+
+This module owns start parsing: `fixer verify` picks the one app it boots from these start points.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
-import json
 import os
-import posixpath
-import re
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fixer.config import read_toml
-from fixer.discover import Unreadable, discover, read
-from fixer.verify.entrypoint import _APP, _UVICORN_RUN, _app_from_command, _commands_in, _doc_files
+from fixer.discover import discover, git_top
+from fixer.model.apps import inferred_app, module_file
+from fixer.model.commands import Command, is_app
+from fixer.model.startfiles import Written, is_start_file, read_start_file, read_text
 
-__all__ = ["StartPoint", "disagreements", "start_points"]
+__all__ = ["StartPoint", "app_attribute", "disagreements", "module_file", "start_points"]
+
+# Deploy files first: they are what really runs; a README may be out of date.
+_RANK = {"dockerfile": 0, "procfile": 1, "compose": 2, "vercel": 3, "pyproject": 4, "readme": 5, "code": 6,
+         "scripts": 7, "inferred": 8}
+# Where fastapi-cli looks when `fastapi run` names no path.
+_FASTAPI_DEFAULTS = ("main.py", "app.py", "api.py", "app/main.py", "app/app.py", "app/api.py")
+_NOT_APP_PARTS = frozenset({"tests", "test", "alembic", "migrations", "scripts", "docs", "examples"})
 
 
 @dataclass(frozen=True)
@@ -32,11 +41,12 @@ class StartPoint:
     app: str  # MODULE:ATTR
     run_from: str  # the folder the server starts in, relative to the backend (POSIX; "" = the backend; may be "..")
     pythonpath: tuple[str, ...] = ()  # more sys.path folders, relative to the backend, after run_from
-    source: str = ""  # README.md, Dockerfile, Procfile, docker-compose.yml, vercel.json, --entrypoint, ...
+    source: str = ""  # README.md, Dockerfile, Procfile, docker-compose.yml (web), ../README.md, uvicorn.run() in X
     command: str = ""  # the command as written (or what stands for it)
     installed: bool = False  # the project is pip-installed (its packages import from anywhere)
     names_file: str | None = None  # `fastapi run FILE` / a script path the command names (it may not exist)
     where: tuple[str, int] | None = field(default=None, compare=False)  # (file, line) the command is written at
+    factory: bool = field(default=False, compare=False)  # `uvicorn --factory`: ATTR is called for the app
 
     @property
     def module(self) -> str:
@@ -45,6 +55,11 @@ class StartPoint:
     @property
     def attr(self) -> str:
         return self.app.partition(":")[2] or "app"
+
+    @property
+    def in_code(self) -> bool:
+        """Read from the code, not from a file that documents the start (a `uvicorn.run()`, an inferred app)."""
+        return self.source.startswith(("uvicorn.run()", "inferred"))
 
     def describe(self) -> str:
         folder = self.run_from or "."
@@ -57,24 +72,11 @@ def _rel(backend: Path, target: Path) -> str:
     return "" if rel == "." else Path(rel).as_posix()
 
 
-_CD_LINE = re.compile(r"^\s*(?:\$\s*)?cd\s+([^\s&;|]+)\s*$")
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return read(os.fspath(path)).decode("utf-8", errors="replace")
-    except Unreadable:
-        return None
-
-
-def _line_of(text: str, needle: str) -> int:
-    at = text.find(needle)
-    return text.count("\n", 0, at) + 1 if at >= 0 else 1
-
-
 def _cd(here: Path, target: str) -> Path:
     """Where `cd target` from `here` lands: a README often writes it from the repository root
     (`cd backend/api/src` in backend/api/README.md), so the longest tail of it that exists counts."""
+    if target in ("..", "../"):
+        return here.parent
     parts = Path(target).parts
     for start in range(len(parts)):
         candidate = here.joinpath(*parts[start:])
@@ -83,242 +85,266 @@ def _cd(here: Path, target: str) -> Path:
     return here
 
 
-def _module_exists(folder: Path, app: str) -> bool:
-    base = folder.joinpath(*app.partition(":")[0].split("."))
-    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+def app_attribute(file: Path) -> str:
+    """The attribute fastapi-cli serves from a module: `app`, else `api`, else the first name bound to
+    `FastAPI(...)` (or to a call of a function of the module, a factory)."""
+    tree = _parse(file)
+    if tree is None:
+        return "app"
+    bound: list[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            bound += [t.id for t in targets if isinstance(t, ast.Name)]
+    for name in ("app", "api", *bound):
+        if name in bound:
+            return name
+    return "app"
 
 
-def _from_command(backend: Path, folder: Path, tokens: list[str], line: str, source: str, where, pythonpath=(),
-                  run_dir: Path | None = None, documented: bool = False) -> StartPoint | None:
-    app, app_dir, _ = _app_from_command(tokens)
-    if app is None:
+def _parse(file: Path) -> ast.Module | None:
+    text = read_text(file) if file.is_file() else None
+    if text is None:
         return None
-    start = run_dir or folder
-    before = line.split(tokens[0])[0]
-    cd = re.search(r"\bcd\s+([^\s&;]+)\s*(?:&&|;)\s*$", before)
-    if cd:
-        start = _cd(start, cd.group(1))
-    tokens = tokens[: next((i for i, t in enumerate(tokens) if t.startswith("#")), len(tokens))]  # a shell comment
-    paths = list(pythonpath)
-    if tokens[0] == "fastapi":
-        # The file as the command names it, else where the person running it would have to be for it to exist.
-        start = next((f for f in (start, folder, backend) if (f / app).is_file()), start)
-        file = (start / app).resolve()
-        parts = list(Path(app).with_suffix("").parts)
-        root_parts, module_parts = parts[:-1], [parts[-1]]
-        while root_parts and (start.joinpath(*root_parts) / "__init__.py").is_file():
-            module_parts.insert(0, root_parts.pop())
-        app_root = start.joinpath(*root_parts) if root_parts else start
-        return StartPoint(".".join(module_parts) + ":app", _rel(backend, app_root), tuple(paths), source,
-                          " ".join(tokens), names_file=_rel(backend, file), where=where)
-    if app_dir:
-        paths.insert(0, _rel(backend, start / app_dir))
-    elif documented and not _module_exists(start, app):
-        # A README's command with its `cd` in another block, or written from the repository root: the folder
-        # (of the file, then the backend) where its module is, as the person following it ends up running it.
-        start = next((f for f in (folder, backend) if _module_exists(f, app)), start)
-    command = " ".join(tokens)
-    return StartPoint(app, _rel(backend, start), tuple(paths), source, command, where=where)
-
-
-def _dockerfile(backend: Path, path: Path, text: str, name: str) -> list[StartPoint]:
-    """CMD/ENTRYPOINT with the WORKDIR it runs in, mapped back to the build context through the COPY lines."""
-    context = path.parent
-    workdir = "/"
-    copies: list[tuple[str, str]] = []  # (container path, context path)
-    env_path: list[str] = []
-    found: list[StartPoint] = []
-    joined = re.sub(r"\\\s*\n", " ", text)
-    for raw in joined.splitlines():
-        line = raw.strip()
-        word, _, rest = line.partition(" ")
-        word = word.upper()
-        if word == "FROM":
-            workdir, copies, env_path = "/", [], []
-        elif word == "WORKDIR":
-            workdir = posixpath.normpath(posixpath.join(workdir, rest.strip().strip('"')))
-        elif word in ("COPY", "ADD"):
-            args = [a for a in _args(rest) if not a.startswith("--")]
-            if len(args) >= 2:
-                dest = posixpath.normpath(posixpath.join(workdir, args[-1]))
-                for src in args[:-1]:
-                    src = posixpath.normpath(src)
-                    # A folder's contents land in dest (`COPY src/ ./src/`, `COPY . .`); files say nothing of folders.
-                    if (context / src).is_dir():
-                        copies.append((dest, src))
-        elif word == "ENV":
-            match = re.search(r"PYTHONPATH[= ]\s*\"?([^\"\s]+)", rest)
-            if match:
-                env_path = [p for p in match.group(1).split(":") if p and not p.startswith("$")]
-        elif word in ("CMD", "ENTRYPOINT"):
-            for tokens in _commands_in(rest):
-                run_dir = _to_context(context, copies, workdir)
-                pythonpath = [_rel(backend, _to_context(context, copies, posixpath.join(workdir, p))) for p in env_path]
-                point = _from_command(backend, run_dir, tokens, rest, name, (name, _line_of(text, rest)),
-                                      tuple(pythonpath), run_dir)
-                if point is not None:
-                    found.append(point)
-    return found
-
-
-def _args(rest: str) -> list[str]:
-    rest = rest.strip()
-    if rest.startswith("["):
-        try:
-            return [str(a) for a in json.loads(rest)]
-        except ValueError:
-            pass
     try:
-        return shlex.split(rest)
-    except ValueError:
-        return rest.split()
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
-def _to_context(context: Path, copies: list[tuple[str, str]], container: str) -> Path:
-    """The build-context folder a container folder holds (the context itself when no COPY says otherwise)."""
-    container = posixpath.normpath(container)
-    for dest, src in reversed(copies):
-        if container == dest or container.startswith(dest.rstrip("/") + "/"):
-            tail = container[len(dest):].lstrip("/")
-            return (context / src / tail).resolve()
-        if dest.startswith(container.rstrip("/") + "/"):
-            # COPY ./app /code/app, WORKDIR /code: /code holds what is around ./app
-            below = dest[len(container):].strip("/")
-            if src.rstrip("/").endswith(below):
-                return (context / src[: len(src.rstrip("/")) - len(below)]).resolve()
-    return context.resolve()
-
-
-def _compose(backend: Path, path: Path, text: str) -> list[StartPoint]:
-    try:
-        import yaml  # type: ignore[import-untyped]
-    except ImportError:
-        yaml = None
-    found: list[StartPoint] = []
-    services = {}
-    if yaml is not None:
-        try:
-            services = (yaml.safe_load(text) or {}).get("services") or {}
-        except Exception:
-            services = {}
-    for name, service in services.items() if isinstance(services, dict) else ():
-        if not isinstance(service, dict) or not service.get("command"):
-            continue
-        command = service["command"]
-        command = " ".join(map(str, command)) if isinstance(command, list) else str(command)
-        build = service.get("build")
-        context = build.get("context", ".") if isinstance(build, dict) else build
-        if not isinstance(context, str):
-            continue  # an image built elsewhere (or by another compose file): the folder it runs in is unknown
-        run_dir = (path.parent / context).resolve()
-        for tokens in _commands_in(command):
-            point = _from_command(backend, run_dir, tokens, command, f"{path.name} ({name})",
-                                  (path.name, _line_of(text, command.split()[0])), (), run_dir, documented=True)
-            if point is not None:
-                found.append(point)
-    return found
-
-
-def _vercel(backend: Path, path: Path, text: str) -> list[StartPoint]:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return []
-    files = [b.get("src") for b in data.get("builds", []) if isinstance(b, dict)]
+def uvicorn_runs(tree: ast.Module) -> list[tuple[ast.Call, str | None, str | None, str | None]]:
+    """Each `uvicorn.run(...)` call in the code (`from uvicorn import run` too): (call, "MODULE:ATTR" when the
+    app is a string, the variable name when it is an object, app_dir=)."""
+    names = {"uvicorn.run"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "uvicorn":
+            names |= {a.asname or a.name for a in node.names if a.name == "run"}
     found = []
-    for file in files:
-        if isinstance(file, str) and file.endswith(".py"):
-            module = file[:-3].replace("/", ".")
-            found.append(StartPoint(f"{module}:app", _rel(backend, path.parent), (), path.name, f"vercel {file}",
-                                    names_file=_rel(backend, path.parent / file), where=(path.name, _line_of(text, file))))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or ast.unparse(node.func) not in names:
+            continue
+        target = next((k.value for k in node.keywords if k.arg == "app"), node.args[0] if node.args else None)
+        app_dir = next((k.value.value for k in node.keywords if k.arg == "app_dir" and isinstance(k.value, ast.Constant)
+                        and isinstance(k.value.value, str)), None)
+        if isinstance(target, ast.Constant) and isinstance(target.value, str) and is_app(target.value):
+            found.append((node, target.value, None, app_dir))
+        elif isinstance(target, ast.Name):
+            found.append((node, None, target.id, app_dir))
     return found
 
 
-def _scripts(backend: Path) -> list[StartPoint]:
-    pyproject = backend / "pyproject.toml"
-    text = _read(pyproject) if pyproject.is_file() else None
+# ---------------------------------------------------------------------------------------------------------
+# A written command, resolved against the tree.
+
+
+def _resolve(backend: Path, written: Written) -> StartPoint | None:
+    command = written.command
+    folder = written.folder
+    for step in command.cds:
+        folder = _cd(folder, step)
+    pythonpath = [*written.pythonpath, *(folder / p for p in command.pythonpath)]
+    names_file = None
+    factory = command.factory
+    text = command.text
+    if command.server in ("uvicorn", "gunicorn", "hypercorn"):
+        app = command.app
+        if command.app_dir and command.server == "gunicorn":
+            folder = (folder / command.app_dir).resolve()  # --chdir: the folder it runs in
+        elif command.app_dir:
+            pythonpath.insert(0, (folder / command.app_dir).resolve())
+        if written.kind in ("readme", "compose") and module_file([folder, *pythonpath], app.partition(":")[0]) is None:
+            # A README's command with its `cd` in another block, or written from the repository root: the folder
+            # (of the file, then the backend) where its module is, as the person following it ends up running it.
+            folder = next((f for f in (written.folder, backend) if module_file([f], app.partition(":")[0])), folder)
+    elif command.server == "fastapi":
+        resolved = _fastapi(backend, folder, command, written)
+        if resolved is None:
+            return None
+        app, folder, names_file = resolved
+    elif command.server in ("python", "vercel"):
+        resolved = _script(folder, command)
+        if resolved is None:
+            return None
+        app, folder, names_file, app_dir = resolved
+        if app_dir:
+            pythonpath.insert(0, (folder / app_dir).resolve())
+    else:
+        return None
+    return StartPoint(app, _rel(backend, folder), tuple(_rel(backend, p) for p in pythonpath), written.source, text,
+                      names_file=names_file, where=written.where, factory=factory)
+
+
+def _fastapi(backend: Path, folder: Path, command: Command, written: Written) -> tuple[str, Path, str | None] | None:
+    """`fastapi run|dev [PATH]` as fastapi-cli imports it: the file (or package folder) by the name it has
+    under the topmost folder without an `__init__.py`, which goes first on sys.path."""
+    if command.app:  # [tool.fastapi] entrypoint, `--entrypoint MODULE:ATTR`: imported from where it runs
+        return command.app, folder, None
+    if command.path:
+        # The path as the command names it, else where the person running it would have to be for it to exist.
+        base = next((f for f in (folder, written.folder, backend) if (f / command.path).exists()), folder)
+        target = (base / command.path).resolve()
+    else:
+        entry = _pyproject_entry(folder)
+        if entry is not None:
+            return entry, folder, None
+        target = next(((folder / d).resolve() for d in _FASTAPI_DEFAULTS if (folder / d).is_file()), None)
+        if target is None:
+            return None
+    module_path = target.parent if target.name == "__init__.py" else target
+    parts = [module_path.stem if module_path.suffix == ".py" else module_path.name]
+    root = module_path.parent
+    while (root / "__init__.py").is_file():
+        parts.insert(0, root.name)
+        root = root.parent
+    file = module_path / "__init__.py" if module_path.is_dir() else module_path
+    attr = command.attr or app_attribute(file)
+    return ".".join(parts) + ":" + attr, root, _rel(backend, target)
+
+
+def _pyproject_entry(folder: Path) -> str | None:
+    for candidate in (folder, *folder.parents[:2]):
+        pyproject = candidate / "pyproject.toml"
+        text = read_text(pyproject) if pyproject.is_file() else None
+        if text and "[tool.fastapi]" in text:
+            from fixer.config import read_toml
+
+            try:
+                entry = (read_toml(text).get("tool") or {}).get("fastapi", {}).get("entrypoint")
+            except Exception:
+                return None
+            return entry if isinstance(entry, str) and is_app(entry) else None
+    return None
+
+
+def _script(folder: Path, command: Command) -> tuple[str, Path, str | None, str | None] | None:
+    """`python FILE` / `python -m MODULE` / a vercel build: the app the file serves. A script that calls
+    `uvicorn.run("MODULE:ATTR")` starts that module from the script's folder (sys.path[0]); `uvicorn.run(app)`
+    serves the script's own `app`."""
+    if command.module:
+        file = module_file([folder], command.module)
+        if file is None:
+            package = folder.joinpath(*command.module.split(".")) / "__main__.py"
+            file = package if package.is_file() else None
+        if file is None:
+            return None
+        own, search = command.module, folder
+    else:
+        file = (folder / (command.path or "")).resolve()
+        if not file.is_file():
+            return None
+        own, search = file.stem, file.parent
+    if command.server == "vercel":
+        # Vercel's Python runtime imports the file by its path from the project folder, and serves its `app`.
+        module = ".".join(file.relative_to(folder).with_suffix("").parts)
+        return f"{module}:{app_attribute(file)}", folder, _rel(folder, file), None
+    tree = _parse(file)
+    for _, app, name, app_dir in uvicorn_runs(tree) if tree is not None else []:
+        if app is not None:
+            return app, search, _rel(folder, file), app_dir
+        return f"{own}:{name}", search, _rel(folder, file), app_dir
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Where the commands are written.
+
+
+def _documents(backend: Path, paths: Sequence[str]) -> list[tuple[Path, str, str, int]]:
+    """(file, label, where name, distance): the backend's own files (subfolders' deploy files too), then the
+    files of each folder above it up to the repository's top."""
+    found: list[tuple[Path, str, str, int]] = []
+    for rel in paths:
+        name = rel.rpartition("/")[2]
+        if not is_start_file(name) or ("/" in rel and (name.lower().startswith("readme") or name == "pyproject.toml")):
+            continue
+        if set(rel.split("/")[:-1]) & _NOT_APP_PARTS:
+            continue
+        found.append((backend / rel, rel, rel, rel.count("/")))
+    top = git_top(backend)
+    above = list(backend.parents)
+    above = above[: above.index(top) + 1] if top is not None and top in above else above[:1]
+    for depth, folder in enumerate(above[:3], start=1):
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if path.is_file() and is_start_file(path.name) and path.name != "pyproject.toml":
+                label = "../" * depth + path.name
+                found.append((path, label, label, depth))
+    return found
+
+
+def _inside(backend: Path, point: StartPoint) -> bool:
+    """The start's module is a file of the backend (a command written above it may be another backend's)."""
+    folders = [(backend / point.run_from).resolve(), *((backend / p).resolve() for p in point.pythonpath)]
+    file = module_file(folders, point.module)
+    return file is not None and file.resolve().is_relative_to(backend)
+
+
+def _from_code(backend: Path, python: Sequence[str]) -> list[tuple[StartPoint, str]]:
+    """`uvicorn.run(...)` in code that runs (the module's body, `if __name__ == "__main__":`, a function)."""
+    found = []
+    for rel in python:
+        path = backend / rel
+        text = read_text(path)
+        if not text or "uvicorn" not in text or set(rel.split("/")[:-1]) & {"tests", "test"}:
+            continue
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for call, app, name, app_dir in uvicorn_runs(tree):
+            app = app or f"{Path(rel).stem}:{name}"
+            pythonpath = (_rel(backend, path.parent / app_dir),) if app_dir else ()
+            found.append((StartPoint(app, _rel(backend, path.parent), pythonpath, f"uvicorn.run() in {rel}",
+                                     f"python {path.name}", where=(rel, call.lineno)), "code"))
+    return found
+
+
+def _scripts(backend: Path) -> list[tuple[StartPoint, str]]:
+    text = read_text(backend / "pyproject.toml") if (backend / "pyproject.toml").is_file() else None
     if not text:
         return []
+    from fixer.config import read_toml
+
     try:
         doc = read_toml(text)
     except Exception:
         return []
     scripts = (doc.get("project") or {}).get("scripts") or (doc.get("tool", {}).get("poetry") or {}).get("scripts") or {}
-    found = []
-    for name, target in scripts.items():
-        if isinstance(target, str) and _APP.match(target.strip()):
-            found.append(StartPoint(target.strip(), "", (), "pyproject.toml [project.scripts]", name, installed=True,
-                                    where=("pyproject.toml", _line_of(text, name))))
-    return found
-
-
-def _uvicorn_runs(backend: Path, python: Sequence[str] | None) -> list[StartPoint]:
-    """`uvicorn.run("module:app")` in the project's Python files (`python`: the run's discovered ones, relative to
-    the backend; the tree is discovered here only when the caller has not done it)."""
-    found = []
-    if python is None:
-        python = [rel for rel in discover(backend) if rel.endswith(".py")]
-    for path in (backend / rel for rel in python):
-        text = _read(path)
-        if not text or "uvicorn.run" not in text:
-            continue
-        for match in _UVICORN_RUN.finditer(text):
-            if _APP.match(match.group(1)):
-                rel = path.relative_to(backend).as_posix()
-                found.append(StartPoint(match.group(1), _rel(backend, path.parent), (), f"uvicorn.run() in {rel}",
-                                        f"python {path.name}", where=(rel, _line_of(text, match.group(0)))))
-    return found
+    return [(StartPoint(target.strip(), "", (), "pyproject.toml [project.scripts]", name, installed=True,
+                        where=("pyproject.toml", next((n for n, l in enumerate(text.splitlines(), 1) if name in l), 1))),
+             "scripts")
+            for name, target in scripts.items() if isinstance(target, str) and is_app(target.strip())]
 
 
 def start_points(backend_dir: str | os.PathLike[str], entrypoint: str | None = None,
-                 run_from: str | None = None, python: Sequence[str] | None = None) -> list[StartPoint]:
-    """Every documented start, most authoritative first (a deploy file before a README); with `entrypoint` or
-    `run_from` (the CLI's --entrypoint / --run-from), only that one."""
+                 run_from: str | None = None, paths: Sequence[str] | None = None) -> list[StartPoint]:
+    """Every start of the backend, most authoritative first (a deploy file before a README, a documented start
+    before one read from the code, an inferred one last); with `entrypoint` or `run_from` (the CLI's
+    --entrypoint / --run-from), only that one. `paths`: the run's discovered files, relative to the backend."""
     backend = Path(backend_dir).resolve()
+    if paths is None:
+        paths = list(discover(backend))
     if entrypoint or run_from:
-        documented = start_points(backend, python=python) if not (entrypoint and run_from) else []
+        documented = start_points(backend, paths=paths) if not (entrypoint and run_from) else []
         app = entrypoint or (documented[0].app if documented else "main:app")
         folder = _rel(backend, (Path.cwd() / run_from)) if run_from else (documented[0].run_from if documented and not entrypoint else "")
         return [StartPoint(app, folder, (), "--entrypoint/--run-from", app)]
-    found: list[StartPoint] = []
-    for folder in (backend, backend.parent):
-        for name, path in _doc_files(folder):
-            text = _read(path)
-            if not text:
-                continue
-            label = name if folder == backend else f"../{name}"
-            if name.lower().startswith("dockerfile") or name.lower().endswith(".dockerfile"):
-                found += [StartPoint(p.app, p.run_from, p.pythonpath, label, p.command, p.installed, p.names_file, p.where)
-                          for p in _dockerfile(backend, path, text, label)]
-                continue
-            joined = re.sub(r"\\\s*\n", " ", text)
-            here = folder  # a `cd X` on a line of its own moves the commands after it, to the end of the block
-            for line in joined.splitlines():
-                if line.lstrip().startswith("```"):
-                    here = folder
-                cd = _CD_LINE.match(line)
-                if cd:
-                    here = _cd(here, cd.group(1))
-                    continue
-                for tokens in _commands_in(line):
-                    point = _from_command(backend, folder, tokens, line, label, (label, _line_of(text, line.strip())),
-                                          (), here, documented=True)
-                    if point is not None:
-                        found.append(point)
-        for pattern in ("docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml"):
-            for path in sorted(folder.glob(pattern)):
-                text = _read(path)
-                if text:
-                    found += _compose(backend, path, text)
-        if (folder / "vercel.json").is_file():
-            found += _vercel(backend, folder / "vercel.json", _read(folder / "vercel.json") or "")
-    found += _uvicorn_runs(backend, python)
-    found += _scripts(backend)
-    # Deploy files first: they are what really runs; a README may be out of date.
-    rank = {"Dockerfile": 0, "Procfile": 1, "docker-compose": 2, "compose": 2, "vercel": 3}
-    found.sort(key=lambda p: next((v for k, v in rank.items() if p.source.lstrip("./").startswith(k)), 5))
+    found: list[tuple[tuple[int, int], StartPoint]] = []
+    for path, label, where_name, distance in _documents(backend, paths):
+        for written in read_start_file(path, label, where_name):
+            point = _resolve(backend, written)
+            if point is None or ("/" in label and not _inside(backend, point)):
+                continue  # a subfolder's or a parent's command for another program
+            found.append(((_RANK[written.kind], distance), point))
+    python = [p for p in paths if p.endswith(".py")]
+    found += [((_RANK[kind], 0), point) for point, kind in _from_code(backend, python) + _scripts(backend)]
+    inferred = inferred_app(backend, python) if not found else None
+    if inferred is not None:
+        app, root, rel = inferred
+        found.append(((_RANK["inferred"], 0), StartPoint(app, _rel(backend, root), (), f"inferred: {rel} builds the app",
+                                                         f"uvicorn {app}", where=(rel, 1))))
+    found.sort(key=lambda item: item[0])
     unique: dict[tuple, StartPoint] = {}
-    for point in found:
+    for _, point in found:
         unique.setdefault((point.app, point.run_from, point.pythonpath), point)
     if _installed(backend):
         return [dataclasses.replace(point, installed=True) for point in unique.values()]
@@ -328,16 +354,18 @@ def start_points(backend_dir: str | os.PathLike[str], entrypoint: str | None = N
 def _installed(backend: Path) -> bool:
     """The project installs itself (`pip install .`, `uv sync`: a build system and no requirements.txt to install
     from instead): its packages import from any folder."""
-    text = _read(backend / "pyproject.toml") if (backend / "pyproject.toml").is_file() else None
+    text = read_text(backend / "pyproject.toml") if (backend / "pyproject.toml").is_file() else None
     if not text or "[build-system]" not in text:
         return False
-    requirements = _read(backend / "requirements.txt") if (backend / "requirements.txt").is_file() else None
+    requirements = read_text(backend / "requirements.txt") if (backend / "requirements.txt").is_file() else None
     return not (requirements and any(l.strip() and not l.lstrip().startswith("#") for l in requirements.splitlines()))
 
 
 def disagreements(points: list[StartPoint]) -> str | None:
-    """'README.md says `uvicorn main:app` from ./, Dockerfile `uvicorn src.main:app` from ./' when the sources
-    start the app differently, else None."""
-    if len({(p.app, p.run_from, p.pythonpath) for p in points}) < 2:
+    """'README.md says `uvicorn main:app` from ./, Dockerfile `uvicorn src.main:app` from ./' when the documented
+    sources start the app differently, else None. A `uvicorn.run()` in the code (an `if __name__ == "__main__":`
+    block) is another way to run the app, not a conflicting start."""
+    documented = [p for p in points if not p.in_code]
+    if len({(p.app, p.run_from, p.pythonpath) for p in documented}) < 2:
         return None
-    return "the start commands disagree: " + "; ".join(p.describe() for p in points)
+    return "the start commands disagree: " + "; ".join(p.describe() for p in documented)

@@ -1,0 +1,273 @@
+"""The failures a start meets besides unresolved imports, as Python and the libraries word them: a distribution
+that does not install, a name a third-party module no longer exports, greenlet under SQLAlchemy 2.1, the DBAPI
+module an engine's URL loads, email-validator and python-multipart, a settings validator that rejects the
+platform's URL, a StaticFiles folder that is not there. `FailureChecks` is the part of the import walk
+(`fixer.model.importwalk`) that checks them; `Failure` and `Prediction` are what the walk reports.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import Version
+
+from fixer import tables
+from fixer.model.entrypoints import StartPoint
+
+__all__ = ["FIXED_BY", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
+
+# The rules that fix each family (the issue assigns FX020-FX025; FX001/FX004/FX005 are the driver/URL rules).
+FIXED_BY = {
+    "unresolved-import": "FX020",
+    "relative-import": "FX020",
+    "moved-name": "FX021",
+    "async-import": "FX002",
+    "missing-dependency": "FX023",
+    "email-validator": "FX023",
+    "multipart": "FX023",
+    "greenlet": "FX001",
+    "async-driver-url": "FX004",
+    "sync-driver": "FX005",
+    "async-driver": "FX001",
+}
+_GREENLET_ERROR = (
+    "The SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed.  In order to ensure "
+    "this dependency is available, use the 'sqlalchemy[asyncio]' install target:  'pip install sqlalchemy[asyncio]'"
+)
+_MULTIPART_ERROR = 'Form data requires "python-multipart" to be installed.'  # first line, as logs show it
+_EMAIL_ERROR = "email-validator is not installed, run `pip install 'pydantic[email]'`"
+_FORM_NAMES = frozenset({"Form", "File", "UploadFile", "OAuth2PasswordRequestForm", "OAuth2PasswordRequestFormStrict"})
+_ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "api_route", "websocket", "options", "head"})
+_ASYNC_MODULES = ("sqlalchemy.ext.asyncio", "sqlmodel.ext.asyncio")
+# The variables hosting platforms (Heroku, Render, Railway, Neon, Vercel) set to a plain postgresql:// URL.
+_PLATFORM_NAMES = re.compile(r"(?i)(?<![A-Za-z0-9])(?:DATABASE_URL|POSTGRES_URL)(?![A-Za-z0-9_])")
+
+
+@dataclass(frozen=True)
+class Failure:
+    exception: str  # as Python prints it: ModuleNotFoundError, ImportError, pydantic.errors.PydanticImportError
+    message: str  # the first line of the message, without the path in parentheses Python adds
+    path: str  # the file whose statement raises, relative to the backend (POSIX)
+    line: int
+    family: str  # unresolved-import, missing-dependency, circular-import, ... (see FIXED_BY)
+    chain: tuple[str, ...] = ()  # the import chain from the entry module to `path`
+    detail: str = ""  # what it means, for the report
+    cycle: tuple[str, ...] = ()  # circular imports: the modules in the cycle
+
+    @property
+    def fixed_by(self) -> str | None:
+        return FIXED_BY.get(self.family)
+
+    def __str__(self) -> str:
+        return f"{self.exception}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ImportFix:
+    """An import that cannot resolve from the start folder, and the name the module it means has from there."""
+
+    path: str
+    line: int
+    old: str  # the module as written, dots included: "core.config", ".routes"
+    new: str  # "src.core.config", "routes"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    start: StartPoint
+    failures: tuple[Failure, ...]
+    required_env: tuple[str, ...] = ()  # settings fields without default read at import: set them
+    order: tuple[str, ...] = ()  # project modules in the order the start imports them (paths)
+    sys_path_edits: tuple[tuple[str, int, str, bool], ...] = ()  # (file, line, folder, exists)
+    import_fixes: tuple[ImportFix, ...] = ()  # `from X import` lines to rewrite for this start (FX020)
+    # Project modules imported inside the functions that create the tables (before create_all runs).
+    late_order: tuple[str, ...] = ()
+    # Modules the project's newer Python parses but this interpreter cannot (path, line, message): not walked.
+    unchecked: tuple[tuple[str, int, str], ...] = ()
+
+
+
+class FailureChecks:
+    """The checks of what module-level code does besides imports; mixed into the import walk, whose state
+    (`have`, `flow`, `fail`, `run_dir`, ...) they read."""
+
+    def third_party(self, name: str, where: tuple[Path, int]) -> None:
+        top = name.split(".")[0]
+        if top in sys.stdlib_module_names or top == "__future__" or not self.have.known:
+            return
+        provided = self.have.provides(top)
+        if provided is False:
+            dist = tables.distribution_of(top)
+            self.third_party_failed.add(top)
+            self.fail(f"dist:{top}", "ModuleNotFoundError", f"No module named '{top}'", where, "missing-dependency",
+                      f"`{top}` comes from the distribution {dist}, which the project's dependency files do not install")
+            return
+        if provided and any(name == m or name.startswith(m + ".") for m in _ASYNC_MODULES):
+            self.greenlet(where)
+
+    def greenlet(self, where: tuple[Path, int]) -> None:
+        version = self.have.version("sqlalchemy")
+        if version is not None and version >= Version("2.1.0b1") and not self.have.has("greenlet"):
+            self.fail("dist:greenlet", "ImportError", _GREENLET_ERROR, where, "greenlet",
+                      f"SQLAlchemy {version} no longer installs greenlet, and sqlalchemy.ext.asyncio imports it")
+
+    def from_third(self, module: str, names: list[str], where: tuple[Path, int]) -> None:
+        top = module.split(".")[0]
+        if top in self.third_party_failed or not self.have.known:
+            return
+        dist = tables.distribution_of(top)
+        version = self.have.version(dist) if dist else None
+        if dist is None or version is None:
+            return
+        exported = tables.exports(dist, version, module)
+        if not exported:
+            return
+        for name in names:
+            if name in exported or name.startswith("_"):  # the tables record public names only
+                continue
+            moved = tables.moved(dist, version, module, name)
+            if moved:
+                kind, _, message = moved.partition(": ")
+                message = _moved_message(message.splitlines()[0], version)
+                self.fail(f"name:{module}:{name}", f"pydantic.errors.{kind}" if dist == "pydantic" else kind,
+                          message, where, "moved-name", f"{dist} {version} installs")
+            elif not self._may_be_submodule(dist, version, f"{module}.{name}"):
+                family = "async-import" if dist in ("sqlalchemy", "sqlmodel") else "missing-name"
+                self.fail(f"name:{module}:{name}", "ImportError", f"cannot import name '{name}' from '{module}'",
+                          where, family, f"{dist} {version} installs; it has no `{module}.{name}`")
+
+    @staticmethod
+    def _may_be_submodule(dist: str, version: Version, module: str) -> bool:
+        """`from pkg import sub` imports a submodule the exports table need not list (classes are CamelCase)."""
+        name = module.rpartition(".")[2]
+        if not name.islower():
+            return False
+        names = tables.exports(dist, version, module)
+        return names is None or bool(names)
+
+    # -- executing a module
+
+    def email(self, where: tuple[Path, int]) -> None:
+        if self.have.known and self.have.provides("email_validator") is False:
+            self.fail("dist:email_validator", "ImportError", _EMAIL_ERROR, where, "email-validator",
+                      "a pydantic model has an EmailStr field: pydantic needs the email-validator distribution")
+
+    def route(self, module, node: ast.FunctionDef | ast.AsyncFunctionDef, where, guarded: bool) -> None:
+        """FastAPI checks python-multipart when a route with form parameters is declared (at import)."""
+        if guarded or not self.have.known:
+            return
+        routed = any(isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in _ROUTE_METHODS
+                     for d in node.decorator_list)
+        if not routed:
+            return
+        arguments = node.args.args + node.args.kwonlyargs
+        text = " ".join(ast.unparse(a.annotation) for a in arguments if a.annotation)
+        text += " " + " ".join(ast.unparse(d) for d in node.args.defaults + [d for d in node.args.kw_defaults if d])
+        words = set(text.replace("[", " ").replace("]", " ").replace("(", " ").replace(",", " ").replace(".", " ").split())
+        if words & _FORM_NAMES and self.have.provides("multipart") is False and self.have.provides("python_multipart") is not True:
+            self.fail("dist:multipart", "RuntimeError", _MULTIPART_ERROR, where, "multipart",
+                      "a route takes form data (Form, File, UploadFile, OAuth2PasswordRequestForm): FastAPI needs "
+                      "python-multipart when the route is declared")
+
+    def settings_rejects_url(self, name: str, where: tuple[Path, int]) -> None:
+        pydantic = self.have.version("pydantic")
+        if pydantic is None:
+            return
+        kind = "pydantic_core._pydantic_core.ValidationError" if pydantic.major >= 2 else \
+            "pydantic.error_wrappers.ValidationError"
+        self.fail(f"validator:{name}", kind, f"1 validation error for {name}", where, "settings-url",
+                  "a validator of the settings class rejects the plain postgresql:// URL hosting platforms give")
+
+    def engine(self, call: ast.Call, asynchronous: bool, where: tuple[Path, int]) -> None:
+        """create_engine loads the DBAPI module its URL names at once. The platform gives `postgresql://`."""
+        url = _literal_url(call)
+        if url is None:
+            if not call.args:
+                return
+            path = self.rel(where[0])
+            site = next((e for e in self.flow.engines if e.path == path and e.line == where[1]), None)
+            names = site.url.names if site is not None else (ast.unparse(call.args[0]),)
+            if not any(_PLATFORM_NAMES.search(name) for name in names):
+                return  # not the variable hosting platforms set: what it holds is the project's own choice
+            if site is not None and any(step in self.flow.url_helpers for step in site.url.through):
+                return  # the project's own helper makes the URL what the engine needs, or not: not known here
+            url = self.database_url
+            if url is None:
+                # What the project ships under that name (.env.example, compose) is the URL it expects; a plain
+                # postgresql:// only when it ships none, as platforms give (FX004 holds the same view).
+                shipped = [u.scheme for u in self.flow.shipped if u.key.upper() in {n.upper() for n in names}]
+                url = (shipped[0] if shipped and len(set(shipped)) == 1 else "postgresql") + "://"
+            for rewrite in self.flow.rewrites:
+                if rewrite.path == path:
+                    url = url.replace(rewrite.old, rewrite.new)
+        scheme = url.split("://", 1)[0]
+        if not scheme.startswith("postgres") or not self.have.known:
+            return
+        driver = scheme.partition("+")[2]
+        sqlalchemy = self.have.version("sqlalchemy")
+        if sqlalchemy is None:
+            return
+        if not driver:
+            driver = "psycopg" if sqlalchemy >= Version("2.1.0b1") else "psycopg2"
+        module = {"psycopg2": "psycopg2", "psycopg": "psycopg", "asyncpg": "asyncpg", "psycopg_async": "psycopg"}.get(driver)
+        if module is None:
+            return
+        if module == "asyncpg":
+            family = "async-driver"
+        else:
+            family = "async-driver-url" if asynchronous else "sync-driver"
+        if self.have.provides(module) is False:
+            self.fail(f"dist:{module}", "ModuleNotFoundError", f"No module named '{module}'", where, family,
+                      f"the engine's URL ({scheme}://) loads {module}, which does not install")
+        elif asynchronous and module == "psycopg2":
+            self.fail("async:psycopg2", "sqlalchemy.exc.InvalidRequestError",
+                      "The asyncio extension requires an async driver to be used. The loaded 'psycopg2' is not async.",
+                      where, "async-driver-url", "create_async_engine got a postgresql:// URL")
+
+    def static_files(self, call: ast.Call, where: tuple[Path, int]) -> None:
+        directory = next((k.value for k in call.keywords if k.arg == "directory"), call.args[0] if call.args else None)
+        check = next((k.value for k in call.keywords if k.arg == "check_dir"), None)
+        if not isinstance(directory, ast.Constant) or not isinstance(directory.value, str):
+            return
+        if isinstance(check, ast.Constant) and check.value is False:
+            return
+        if not (self.run_dir / directory.value).is_dir():
+            self.fail(f"dir:{directory.value}", "RuntimeError", f"Directory '{directory.value}' does not exist", where,
+                      "static-dir", f"StaticFiles checks its directory relative to the start folder ({self.start.run_from or '.'}/)")
+
+
+
+def _moved_message(message: str, version: Version) -> str:
+    """The table's message (recorded once, from pydantic 2.0) as `version` prints it: pydantic puts its own
+    major.minor in the docs URL, and from 2.14 the docs live under pydantic.dev/docs/validation/. (The tables
+    keep one message per name: tools/gen_tables.py should record it per version.)"""
+    short = f"{version.major}.{version.minor}"
+    docs = "https://pydantic.dev/docs/validation/" if version >= Version("2.14") else "https://docs.pydantic.dev/"
+    return message.replace("https://docs.pydantic.dev/2.0/", f"{docs}{short}/")
+
+
+
+def rejects_plain_url(node: ast.ClassDef) -> bool:
+    """A field validator of a URL field that raises unless the URL names an async driver (`+asyncpg`)."""
+    for item in node.body:
+        if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        decorators = " ".join(ast.unparse(d) for d in item.decorator_list)
+        if "validator" not in decorators or not any(w in decorators.lower() for w in ("url", "dsn", "uri")):
+            continue
+        body = ast.unparse(item)
+        returns_rewritten = any(isinstance(n, ast.Call) and ast.unparse(n.func).endswith("replace") for n in ast.walk(item))
+        if "raise" in body and "+asyncpg" in body and not returns_rewritten:
+            return True
+    return False
+
+
+def _literal_url(call: ast.Call) -> str | None:
+    if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+        return call.args[0].value if "://" in call.args[0].value else None
+    return None
+

@@ -1,0 +1,190 @@
+"""What a fresh install of the project gives: the distributions its dependency files install, with what those
+require in turn (markers evaluated for the project's CPython), and the CPython it runs on. The startup walk
+(`fixer.model.importwalk`) judges each import against it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from packaging.markers import Marker
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from fixer import tables
+
+__all__ = ["Installed", "install_route", "installed", "project_python_version"]
+
+
+@dataclass(frozen=True)
+class Installed:
+    versions: dict[str, Version]  # canonical name -> version (None-free: unknown versions are left out)
+    names: frozenset[str]  # every distribution that installs, versions known or not
+    known: bool  # the project declares its dependencies at all (otherwise nothing can be said to be missing)
+
+    def has(self, dist: str) -> bool:
+        return canonicalize_name(dist) in self.names
+
+    def version(self, dist: str) -> Version | None:
+        return self.versions.get(canonicalize_name(dist))
+
+    def provides(self, import_name: str) -> bool | None:
+        """Whether some distribution that installs provides the top-level import name (None: unknown name)."""
+        dists = tables.distributions_of(import_name)
+        if not dists:
+            # Not in the tables: most distributions are named as they import (slowapi, fastapi-mail).
+            return True if canonicalize_name(import_name) in self.names else None
+        return any(self.has(d) for d in dists)
+
+
+def installed(read_text: Callable[[str], str | None], paths: Iterable[str], python: str,
+              route: Iterable[str] | None = None) -> Installed:
+    """The distributions the project's dependency files install, with what those require in turn (markers
+    evaluated for CPython `python` on x86_64 Linux, the extras asked for included). `route`: the dependency
+    files the install reads (default: `install_route`)."""
+    from fixer.model import versions as versions_model
+
+    paths = list(paths)
+    files = list(route) if route is not None else install_route(read_text, paths)
+    found = versions_model.collect(read_text, files)
+    resolved = versions_model.resolve(found)
+    env = {"python_version": python, "python_full_version": python + ".0", "platform_machine": "x86_64",
+           "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+           "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+    chosen: dict[str, Version] = {n: Version(v) for n, v in resolved.effective.items()}
+    names: set[str] = set(resolved.declared) | set(chosen) | set(resolved.locked)
+    queue = [(n, found.extras.get(n, set())) for n in sorted(names)]
+    seen: set[tuple[str, frozenset[str]]] = set()
+    asked: dict[str, set[str]] = {}  # the extras each distribution is installed with
+    while queue:
+        name, extras = queue.pop()
+        key = (name, frozenset(extras))
+        if key in seen:
+            continue
+        seen.add(key)
+        asked.setdefault(name, set()).update(extras)
+        version = chosen.get(name)
+        if version is None:
+            newest = tables.releases(name)
+            version = newest[-1] if newest else None
+        requirements = tables.requires(name, version) if version is not None else None
+        if requirements is None:
+            # Requirements not recorded: an extra is most often named after the distribution it adds
+            # (passlib[bcrypt], python-jose[cryptography]).
+            names.update(canonicalize_name(extra) for extra in extras)
+        for req in requirements or []:
+            if req.marker is not None and not _holds(req.marker, env, extras):
+                continue
+            other = canonicalize_name(req.name)
+            names.add(other)
+            if other not in chosen:
+                pick = tables.newest_allowed(other, req.specifier)
+                if pick is not None:
+                    chosen[other] = pick
+            queue.append((other, set(req.extras)))
+    if "pyproject.toml" in files:
+        # `pip install .` ignores the lock's versions, but the lock's graph says what packages the tables do not
+        # record depend on (PyYAML under some framework); the recorded ones are the tables' to answer.
+        names |= _lock_closure(read_text, paths, asked,
+                               lambda name: name in chosen and tables.requires(name, chosen[name]) is not None)
+    return Installed(chosen, frozenset(names), bool(resolved.files))
+
+
+def _lock_edges(items) -> list[tuple[str, set[str]]]:
+    """A lock file's dependency list (uv: `{name, extra}` tables; poetry: `name = spec` or `"name (spec)"`)."""
+    edges = []
+    for item in items if isinstance(items, list) else list(items):
+        if isinstance(item, dict):
+            edges.append((canonicalize_name(item["name"]), set(item.get("extra", []))))
+        elif isinstance(item, str) and item.strip():
+            edges.append((canonicalize_name(item.split()[0]), set()))
+    return edges
+
+
+def _lock_closure(read_text: Callable[[str], str | None], paths: list[str], start: dict[str, set[str]],
+                  recorded: Callable[[str], bool]) -> set[str]:
+    """What the packages in `start` (name -> extras) pull in by uv.lock's or poetry.lock's dependency graph, not
+    following the packages `recorded` says the tables know."""
+    from fixer.config import read_toml
+
+    graph: dict[str, list[tuple[str, set[str]]]] = {}  # name -> (dependency, its extras)
+    extras: dict[tuple[str, str], list[tuple[str, set[str]]]] = {}
+    for lock in ("uv.lock", "poetry.lock"):
+        text = read_text(lock) if lock in paths else None
+        if not text:
+            continue
+        try:
+            packages = read_toml(text).get("package", [])
+        except Exception:
+            continue
+        for package in packages:
+            if not isinstance(package, dict) or "name" not in package:
+                continue
+            name = canonicalize_name(package["name"])
+            graph[name] = _lock_edges(package.get("dependencies", []))
+            for extra, items in (package.get("optional-dependencies") or package.get("extras") or {}).items():
+                extras[(name, canonicalize_name(extra))] = _lock_edges(items)
+    out: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    queue = [(name, {""} | set(wanted)) for name, wanted in start.items()]
+    while queue:
+        name, wanted = queue.pop()
+        out.add(name)
+        if recorded(name):
+            continue
+        for extra in wanted:
+            if (name, extra) in seen:
+                continue
+            seen.add((name, extra))
+            edges = graph.get(name, []) if extra == "" else extras.get((name, canonicalize_name(extra)), [])
+            queue.extend((dep, {""} | dep_extras) for dep, dep_extras in edges)
+    return out
+
+
+def install_route(read_text: Callable[[str], str | None], paths: list[str]) -> list[str]:
+    """The dependency files an install reads, as `fixer verify` (and most deploys) install: a non-empty
+    `requirements.txt` (with what it includes), else `pip install .` of the pyproject, which ignores lock files;
+    a lock file only when the Dockerfile syncs it (`uv sync`, `poetry install`, `pdm install`, `pipenv`)."""
+    from fixer.model.versions import LOCK_FILES
+
+    dockerfile = read_text("Dockerfile") if "Dockerfile" in paths else None
+    if dockerfile is not None and any(w in dockerfile for w in ("uv sync", "poetry install", "pdm install", "pipenv")):
+        return paths
+    requirements = read_text("requirements.txt") if "requirements.txt" in paths else None
+    if requirements and any(line.strip() and not line.lstrip().startswith("#") for line in requirements.splitlines()):
+        return ["requirements.txt"]
+    return [p for p in paths if posixpath.basename(p) not in LOCK_FILES and "/" not in p]
+
+
+def _holds(marker: Marker, env: dict, extras: set[str]) -> bool:
+    try:
+        return any(marker.evaluate({**env, "extra": extra}) for extra in ({""} | set(extras)))
+    except Exception:
+        return True
+
+
+
+def project_python_version(read_text: Callable[[str], str | None], paths: Iterable[str]) -> str:
+    """The CPython the project runs on: `.python-version`, `runtime.txt`, Dockerfile `FROM python:X`,
+    `requires-python` (its lowest allowed), else the one running fixer."""
+    paths = list(paths)
+    for name, pattern in ((".python-version", r"^(3\.\d+)"), ("runtime.txt", r"python-(3\.\d+)"),
+                          ("Dockerfile", r"FROM\s+(?:\S+/)?python:(3\.\d+)")):
+        if name in paths:
+            match = re.search(pattern, read_text(name) or "", re.M)
+            if match:
+                return match.group(1)
+    if "pyproject.toml" in paths:
+        match = re.search(r"requires-python\s*=\s*[\"']([^\"']+)", read_text("pyproject.toml") or "")
+        if match:
+            spec = SpecifierSet(match.group(1).replace(" ", ""))
+            for minor in range(9, 15):
+                if f"3.{minor}" in spec or f"3.{minor}.0" in spec:
+                    return f"3.{minor}"
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+

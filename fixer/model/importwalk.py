@@ -1,0 +1,612 @@
+"""What happens when the server starts: the project's modules imported in the order Python imports them, from
+each documented start (entrypoint + start folder), and the exceptions that import would raise, in order.
+
+Nothing is run. Each module's top-level statements are walked in order with the standard library's `ast`
+(function bodies are not executed at import; class bodies are; `if TYPE_CHECKING:` and
+`if __name__ == "__main__":` are not), and each import is resolved as Python resolves it:
+
+- against the folders on `sys.path` at that moment: the start folder, `PYTHONPATH`, `--app-dir`, and
+  `sys.path.insert/append` calls executed before it (a package's `__init__` runs before its modules; a
+  relative import needs the package its module was imported as part of);
+- against what installs (`fixer.model.versions` and the Requires-Dist tables, markers evaluated for the
+  project's Python): a third-party module whose distribution does not install raises ModuleNotFoundError;
+- against what third-party modules export in the versions that install (`fixer.tables.exports`/`moved`).
+
+A failure is recorded with the type and message Python prints, and the walk goes on as if it had been fixed,
+so the list is the order in which a person would meet them: fix the first, start again, meet the second.
+Settings that must come from the environment (a pydantic settings class instantiated at import with fields
+without defaults) are named as requirements, not failures.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fixer.model.database import DatabaseFlow
+from fixer.model.entrypoints import StartPoint
+from fixer.model.failures import Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
+from fixer.model.freshinstall import Installed
+
+__all__ = ["predict", "project_python"]
+
+
+@dataclass
+class _Module:
+    name: str
+    file: Path | None  # None: a namespace package
+    package: str  # __package__: the name itself for a package, the parent otherwise ("" at top level)
+    search: list[Path] | None  # __path__ for a package
+    defined: set[str] = field(default_factory=set)
+    open_names: bool = False  # a star import of unknown content, a module __getattr__, globals() writes
+    done: bool = False
+    settings_classes: dict[str, list[str]] = field(default_factory=dict)  # class -> required fields
+    url_validators: set[str] = field(default_factory=set)  # settings classes whose validator rejects postgresql://
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # not yet called
+
+
+class _Walk(FailureChecks):
+    def __init__(self, backend: Path, start: StartPoint, have: Installed, paths: Iterable[str],
+                 flow: DatabaseFlow, database_url: str | None = None, python: str = "") -> None:
+        self.backend = backend
+        self.python = python  # the project's CPython ("3.12"); "" when unknown
+        self.database_url = database_url  # what the environment sets DATABASE_URL to (None: what the project ships)
+        # Each module of the tree as a path without `.py` (a package as its folder): what an import may mean.
+        self.module_paths = sorted({p[:-3].removesuffix("/__init__") for p in paths if p.endswith(".py")})
+        self.flow = flow
+        self.start = start
+        self.have = have
+        self.project_names = project_python(paths)  # every dotted name (and suffix) the tree's modules could have
+        run_dir = (backend / start.run_from).resolve()
+        self.run_dir = run_dir
+        self.sys_path: list[Path] = [run_dir] + [(backend / p).resolve() for p in start.pythonpath]
+        if start.installed:
+            self.sys_path += [backend, backend / "src"]
+        self.modules: dict[str, _Module] = {}
+        self.stack: list[str] = []
+        self.failures: list[Failure] = []
+        self.failed_keys: set[str] = set()
+        self.required_env: list[str] = []
+        self.order: list[str] = []
+        self.sys_path_edits: list[tuple[str, int, str, bool]] = []
+        self.third_party_failed: set[str] = set()
+        self.import_fixes: list[ImportFix] = []
+        self.unresolved_at: list[tuple[Path, int]] = []  # every import that did not resolve from the start folder
+        self.unchecked: list[tuple[str, int, str]] = []
+
+    # -- recording
+
+    def rel(self, path: Path | None) -> str:
+        if path is None:
+            return ""
+        return Path(os.path.relpath(path, self.backend)).as_posix()
+
+    def fail(self, key: str, exception: str, message: str, where: tuple[Path, int], family: str,
+             detail: str = "", cycle: tuple[str, ...] = ()) -> None:
+        if key in self.failed_keys:
+            return
+        self.failed_keys.add(key)
+        self.failures.append(Failure(exception, message, self.rel(where[0]), where[1], family,
+                                     tuple(self.stack), detail, cycle))
+
+    # -- finding project modules
+
+    def _find_in(self, name: str, folders: Iterable[Path]) -> tuple[Path | None, list[Path] | None] | None:
+        """(file, __path__) of module `name`'s last part in `folders` as PathFinder finds it; None: not found."""
+        last = name.rpartition(".")[2]
+        portions: list[Path] = []
+        for folder in folders:
+            candidate = folder / last
+            if (candidate / "__init__.py").is_file():
+                return candidate / "__init__.py", [candidate]
+            if (folder / f"{last}.py").is_file():
+                return folder / f"{last}.py", None
+            if candidate.is_dir():
+                portions.append(candidate)
+        if portions:
+            return None, portions
+        return None
+
+    def project_module(self, name: str, where: tuple[Path, int], guarded: bool = False) -> _Module | str | None:
+        """Import `name` (every parent first). The module, "third" for one not in the project, None when the
+        import fails (recorded unless `guarded`)."""
+        if name in self.modules:
+            return self.modules[name]
+        parent_name, _, _ = name.rpartition(".")
+        if parent_name:
+            parent = self.project_module(parent_name, where, guarded)
+            if parent is None or parent == "third":
+                return parent
+            found = self._find_in(name, parent.search) if parent.search is not None else None
+            if found is None:
+                if not guarded:
+                    message = f"No module named '{name}'" + (
+                        f"; '{parent_name}' is not a package" if parent.search is None else "")
+                    self.fail(f"mod:{name}", "ModuleNotFoundError", message, where, "missing-module",
+                              f"the project has no module `{name}`")
+                return None
+        else:
+            found = self._find_in(name, self.sys_path)
+            if found is None:
+                return "third"
+        file, search = found
+        module = _Module(name, file, name if search is not None else parent_name, search)
+        self.modules[name] = module
+        if file is not None:
+            self.execute(module)
+        else:
+            module.done = True
+        return module
+
+    def unresolved(self, name: str, where: tuple[Path, int], message: str) -> None:
+        self.unresolved_at.append(where)
+        self.fail(f"mod:{name}", "ModuleNotFoundError", message, where, "unresolved-import")
+
+    # -- importing
+
+    def import_name(self, name: str, where: tuple[Path, int], guarded: bool) -> _Module | str | None:
+        top = name.split(".")[0]
+        result = self.project_module(name, where, guarded) if not self._is_third(top) else "third"
+        if result != "third":
+            return result
+        if top in self.project_names and top not in sys.stdlib_module_names and not self.have.provides(top):
+            # A folder of the project, not on sys.path from this start: `from core.config import x` started
+            # as `uvicorn src.main:app` from the backend folder.
+            if not guarded:
+                self.unresolved(name.split(".")[0], where, f"No module named '{top}'")
+            return self._recover(name, where)
+        if not guarded:
+            self.third_party(name, where)
+        return "third"
+
+    def _recover(self, name: str, where: tuple[Path, int]) -> _Module | None:
+        """Go on as the fixed import would: the tree's module `name` names, by the name it has from here (the
+        nearest to the start folder when several modules end so)."""
+        wanted = "/" + name.replace(".", "/")
+        candidates = sorted((m for m in self.module_paths if ("/" + m).endswith(wanted)), key=lambda m: m.count("/"))
+        for candidate in candidates:
+            dotted = self._name_for(self.backend / candidate)
+            if dotted and dotted not in self.stack:
+                result = self.project_module(dotted, where)
+                return result if isinstance(result, _Module) else None
+        return None
+
+    def _is_third(self, top: str) -> bool:
+        return self._find_in(top, self.sys_path) is None
+
+
+    def execute(self, module: _Module) -> None:
+        assert module.file is not None
+        self.stack.append(module.name)
+        self.order.append(self.rel(module.file))
+        try:
+            source = module.file.read_bytes()
+            tree = ast.parse(source, filename=str(module.file))
+        except SyntaxError as error:
+            if self._newer_grammar(source):
+                self.unchecked.append((self.rel(module.file), error.lineno or 1, error.msg))
+                module.open_names = True
+                module.done = True
+                self.stack.pop()
+                return
+            self.fail(f"syntax:{module.file}", "SyntaxError", error.msg, (module.file, error.lineno or 1), "syntax")
+            module.open_names = True
+            module.done = True
+            self.stack.pop()
+            return
+        except (OSError, ValueError, RecursionError, MemoryError):
+            module.open_names = True
+            module.done = True
+            self.stack.pop()
+            return
+        self.body(module, tree.body, guarded=False)
+        module.done = True
+        self.stack.pop()
+
+    def _newer_grammar(self, source: bytes) -> bool:
+        """The project runs on a newer CPython than fixer and the file is valid there (PEP 695 `class C[T]:`
+        on 3.12): this interpreter's SyntaxError predicts nothing."""
+        try:
+            newer = tuple(map(int, self.python.split("."))) > sys.version_info[:2]
+        except ValueError:
+            return False
+        if not newer:
+            return False
+        import libcst
+
+        for version in (self.python, "3.12"):  # LibCST's grammar may stop before the project's Python
+            try:
+                libcst.parse_module(source, config=libcst.PartialParserConfig(python_version=version))
+                return True
+            except libcst.ParserSyntaxError:
+                return False
+            except ValueError:
+                continue
+        return False
+
+    def late_imports(self) -> None:
+        """Import what the functions creating the tables import in their bodies before `create_all` runs
+        (`def create_db_and_tables(): from app.models import User; SQLModel.metadata.create_all(engine)`), and
+        what the functions they call and their callers import before the call."""
+        functions: list[tuple[_Module, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+        for module in list(self.modules.values()):
+            if module.file is None:
+                continue
+            try:
+                tree = ast.parse(module.file.read_bytes())
+            except (SyntaxError, OSError, ValueError, RecursionError, MemoryError):
+                continue
+            functions += [(module, n) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        limits: dict[int, int] = {}  # id(function) -> imports above this line count
+        for module, function in functions:
+            line = _first_call_line(function, {"create_all"})
+            if line is not None:
+                limits[id(function)] = line
+        changed = True
+        while changed:
+            changed = False
+            named = {f.name for m, f in functions if id(f) in limits}
+            for module, function in functions:
+                line = _first_call_line(function, named)
+                if line is not None and limits.get(id(function), 0) < line:
+                    limits[id(function)] = line  # a caller: what it imports before the call counts
+                    changed = True
+            for module, function in functions:
+                if id(function) in limits:
+                    continue
+                callers = [f for m, f in functions if id(f) in limits and _first_call_line(f, {function.name})]
+                for caller in callers:
+                    if _first_call_line(caller, {function.name}) < limits[id(caller)]:
+                        limits[id(function)] = (function.end_lineno or function.lineno) + 1  # called first: all of it
+                        changed = True
+                        break
+        for module, function in functions:
+            limit = limits.get(id(function))
+            if limit is None:
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, (ast.Import, ast.ImportFrom)) and node.lineno < limit:
+                    self.statement(module, node, guarded=True)
+
+    def body(self, module: _Module, statements: list[ast.stmt], guarded: bool) -> None:
+        for node in statements:
+            self.statement(module, node, guarded)
+
+    def statement(self, module: _Module, node: ast.stmt, guarded: bool) -> None:
+        where = (module.file, node.lineno)
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                self.import_name(alias.name, where, guarded)
+                module.defined.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            self.import_from(module, node, where, guarded)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            module.defined.add(node.name)
+            if isinstance(node, ast.FunctionDef):
+                module.functions[node.name] = node
+            if node.name == "__getattr__":
+                module.open_names = True
+            self.route(module, node, where, guarded)
+        elif isinstance(node, ast.ClassDef):
+            module.defined.add(node.name)
+            self.class_def(module, node, where, guarded)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        module.defined.add(name.id)
+            if node.value is not None:
+                self.expression(module, node.value, where, guarded)
+        elif isinstance(node, ast.Expr):
+            self.expression(module, node.value, where, guarded)
+        elif isinstance(node, ast.If):
+            test = ast.unparse(node.test)
+            if "TYPE_CHECKING" in test:
+                self.body(module, node.orelse, guarded)
+                return
+            if "__name__" in test and "__main__" in test:
+                return
+            if "sqlite" in test.lower():
+                # The platform's URL is PostgreSQL: the branch that is not about SQLite runs.
+                negated = test.lstrip().startswith("not ")
+                self.body(module, node.body, guarded if negated else True)
+                self.body(module, node.orelse, True if negated else guarded)
+                return
+            self.body(module, node.body, True if node.orelse else guarded)
+            self.body(module, node.orelse, True)
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            self.body(module, node.body, True if node.handlers else guarded)
+            for handler in node.handlers:
+                self.body(module, handler.body, True)
+            self.body(module, node.orelse, guarded)
+            self.body(module, node.finalbody, guarded)
+        elif isinstance(node, (ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)):
+            for target in ast.walk(node.target) if isinstance(node, (ast.For, ast.AsyncFor)) else ():
+                if isinstance(target, ast.Name):
+                    module.defined.add(target.id)
+            self.body(module, node.body, guarded)
+            self.body(module, getattr(node, "orelse", []), True)
+        elif isinstance(node, ast.Global):
+            module.open_names = True
+
+    def import_from(self, module: _Module, node: ast.ImportFrom, where: tuple[Path, int], guarded: bool) -> None:
+        names = [a.name for a in node.names]
+        if node.level:
+            if not module.package:
+                if not guarded:
+                    self.fail(f"rel:{module.file}", "ImportError", "attempted relative import with no known parent package",
+                              where, "relative-import",
+                              f"{self.rel(module.file)} is imported as the top-level module `{module.name}`, so it has no package")
+                self._recover_relative(module, node, where)
+                return
+            parts = module.package.split(".")
+            if node.level - 1 >= len(parts):
+                if not guarded:
+                    self.fail(f"rel:{module.file}", "ImportError", "attempted relative import beyond top-level package",
+                              where, "relative-import",
+                              f"`{module.name}` is inside the top-level package `{parts[0]}`: {node.level} dots go above it")
+                self._recover_relative(module, node, where)
+                return
+            base = ".".join(parts[: len(parts) - (node.level - 1)])
+            target = f"{base}.{node.module}" if node.module else base
+        else:
+            target = node.module or ""
+        seen = len(self.unresolved_at)
+        imported = self.import_name(target, where, guarded)
+        if where in self.unresolved_at[seen:] and isinstance(imported, _Module) and not node.level and node.module:
+            self.import_fixes.append(ImportFix(self.rel(module.file), node.lineno, node.module, imported.name))
+        if isinstance(imported, _Module) and "*" not in names:
+            # Before the names are bound here: a package importing its own submodules (`from app.routes import
+            # login` in app/routes/__init__.py) would otherwise find them bound already.
+            for name in names:
+                self.name_from(imported, name, where, guarded)
+        for alias in node.names:
+            if alias.name != "*":
+                module.defined.add(alias.asname or alias.name)
+        if imported == "third":
+            if not guarded:
+                self.from_third(target, [n for n in names if n != "*"], where)
+            if "*" in names:
+                module.open_names = True
+        elif isinstance(imported, _Module) and "*" in names:
+            module.defined |= {n for n in imported.defined if not n.startswith("_")}
+            module.open_names |= imported.open_names
+        elif imported is None and "*" in names:
+            module.open_names = True
+
+    def _recover_relative(self, module: _Module, node: ast.ImportFrom, where: tuple[Path, int]) -> None:
+        """Go on as if the relative import had worked: import what it names by the file it names."""
+        folder = module.file.parent if module.file else self.run_dir
+        for _ in range(node.level - 1):
+            folder = folder.parent
+        parts = (node.module or "").split(".") if node.module else []
+        target = folder.joinpath(*parts)
+        name = self._name_for(target)
+        if name:
+            if node.module:
+                self.import_fixes.append(ImportFix(self.rel(module.file), node.lineno, "." * node.level + node.module, name))
+            imported = self.project_module(name, where)
+            if isinstance(imported, _Module):
+                for alias in node.names:
+                    if alias.name != "*":
+                        self.name_from(imported, alias.name, where, True)
+        for alias in node.names:
+            module.defined.add(alias.asname or alias.name)
+
+    def _name_for(self, target: Path) -> str | None:
+        """The dotted name a file or folder imports as from this start's sys.path, if any."""
+        for folder in self.sys_path:
+            try:
+                rel = target.relative_to(folder)
+            except ValueError:
+                continue
+            if rel.parts and (target.with_suffix(".py").is_file() or target.is_dir()):
+                return ".".join(rel.parts)
+        return None
+
+    def name_from(self, imported: _Module, name: str, where: tuple[Path, int], guarded: bool) -> None:
+        if name in imported.defined:
+            return
+        if imported.search is not None:
+            sub = self._find_in(f"{imported.name}.{name}", imported.search)
+            if sub is not None:
+                self.project_module(f"{imported.name}.{name}", where)
+                imported.defined.add(name)
+                return
+        if imported.open_names or guarded or imported.file is None:
+            return
+        path = imported.file
+        if not imported.done:
+            cycle = tuple(self.stack[self.stack.index(imported.name):]) if imported.name in self.stack else ()
+            self.fail(f"name:{imported.name}:{name}", "ImportError",
+                      f"cannot import name '{name}' from partially initialized module '{imported.name}' "
+                      f"(most likely due to a circular import)", where, "circular-import",
+                      f"{' -> '.join(cycle + (imported.name,))}: `{name}` is defined in {self.rel(path)} after the "
+                      f"import that starts the cycle", cycle)
+        else:
+            self.fail(f"name:{imported.name}:{name}", "ImportError", f"cannot import name '{name}' from '{imported.name}'",
+                      where, "missing-name", f"{self.rel(path)} defines no `{name}`")
+        imported.defined.add(name)
+
+    # -- what module-level code does besides imports
+
+    def class_def(self, module: _Module, node: ast.ClassDef, where: tuple[Path, int], guarded: bool) -> None:
+        bases = {ast.unparse(b).rpartition(".")[2] for b in node.bases}
+        fields: list[str] = []
+        for item in node.body:
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                annotation = ast.unparse(item.annotation)
+                if "EmailStr" in annotation and not guarded:
+                    self.email(where_of(module, item))
+                if item.value is None and not item.target.id.startswith("_"):
+                    if "ClassVar" not in annotation:
+                        fields.append(item.target.id)
+            elif isinstance(item, (ast.Import, ast.ImportFrom)):
+                self.statement(module, item, guarded)
+        known = set(module.settings_classes)
+        if bases & ({"BaseSettings"} | known):
+            inherited = [f for b in bases & known for f in module.settings_classes[b]]
+            module.settings_classes[node.name] = inherited + fields
+            if rejects_plain_url(node):
+                module.url_validators.add(node.name)
+
+    def expression(self, module: _Module, value: ast.expr, where: tuple[Path, int], guarded: bool) -> None:
+        for node in ast.walk(value):
+            if isinstance(node, ast.Lambda):
+                return
+            if not isinstance(node, ast.Call):
+                continue
+            func = ast.unparse(node.func)
+            if func in module.functions:
+                # `app = create_app()`: the factory runs at import, and the imports in it with it (once).
+                called = module.functions.pop(func)
+                local = _Module(module.name, module.file, module.package, module.search)
+                local.functions = module.functions
+                self.body(local, called.body, guarded)
+                continue
+            if func.endswith(("sys.path.insert", "sys.path.append")) and node.args:
+                self.path_edit(module, node, where, func.endswith("insert"))
+            elif func in module.settings_classes and not node.args and not node.keywords:
+                for name in module.settings_classes[func]:
+                    if name not in self.required_env:
+                        self.required_env.append(name)
+                if func in module.url_validators and not guarded:
+                    self.settings_rejects_url(func, where)
+            elif func.rpartition(".")[2] in ("create_engine", "create_async_engine") and not guarded:
+                self.engine(node, func.endswith("create_async_engine"), where)
+            elif func.rpartition(".")[2] == "StaticFiles" and not guarded:
+                self.static_files(node, where)
+            elif func == "globals":
+                module.open_names = True
+
+    def path_edit(self, module: _Module, call: ast.Call, where: tuple[Path, int], insert: bool) -> None:
+        folder = _path_value(call.args[-1], module.file, self.run_dir)
+        if folder is None:
+            return
+        exists = folder.is_dir()
+        self.sys_path_edits.append((self.rel(module.file), where[1], self.rel(folder), exists))
+        if folder not in self.sys_path:
+            if insert:
+                self.sys_path.insert(0, folder)
+            else:
+                self.sys_path.append(folder)
+
+
+def _first_call_line(function: ast.AST, names: set[str]) -> int | None:
+    """The line of the first call in `function` of a function or method named in `names` (also as a
+    `run_sync(SQLModel.metadata.create_all)` argument), None when there is none."""
+    lines = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            for part in (node.func, *node.args):
+                name = part.attr if isinstance(part, ast.Attribute) else part.id if isinstance(part, ast.Name) else None
+                if name in names:
+                    lines.append(node.lineno)
+    return min(lines, default=None)
+
+
+def where_of(module: _Module, node: ast.AST) -> tuple[Path, int]:
+    return module.file, getattr(node, "lineno", 1)
+
+
+
+def _path_value(node: ast.expr, file: Path | None, cwd: Path) -> Path | None:
+    """The folder a sys.path edit adds, for the usual spellings: a literal, `os.path.dirname(__file__)`,
+    `os.path.join(..., "..")`, `Path(__file__).parent.parent`, `.resolve().parents[1]`, `str(...)`, `abspath`."""
+    def value(n: ast.AST) -> Path | str | None:
+        if isinstance(n, ast.Constant) and isinstance(n.value, str):
+            return n.value
+        if isinstance(n, ast.Name) and n.id == "__file__" and file is not None:
+            return file
+        if isinstance(n, ast.Attribute):
+            inner = value(n.value)
+            if isinstance(inner, str):
+                inner = Path(inner)
+            if isinstance(inner, Path) and n.attr == "parent":
+                return inner.parent
+            return None
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Attribute) and n.value.attr == "parents":
+            inner = value(n.value.value)
+            index = n.slice.value if isinstance(n.slice, ast.Constant) else None
+            if isinstance(inner, Path) and isinstance(index, int):
+                return inner.parents[index] if index < len(inner.parents) else None
+            return None
+        if isinstance(n, ast.Call):
+            func = ast.unparse(n.func)
+            args = [value(a) for a in n.args]
+            if func.endswith(("dirname",)) and args and args[0] is not None:
+                return Path(args[0]).parent
+            if func.endswith(("abspath", "realpath", "normpath")) and args and args[0] is not None:
+                return Path(os.path.normpath(cwd / args[0]))
+            if func.endswith("resolve") and isinstance(n.func, ast.Attribute):
+                inner = value(n.func.value)
+                return Path(os.path.normpath(cwd / inner)) if inner is not None else None
+            if func.endswith("join") and args and all(a is not None for a in args):
+                return Path(*[str(a) for a in args])
+            if func in ("str", "Path", "pathlib.Path", "os.fspath") and args and args[0] is not None:
+                return Path(args[0]) if func != "str" else args[0]
+        return None
+
+    result = value(node)
+    if result is None:
+        return None
+    return Path(os.path.normpath(cwd / result))
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+def project_python(paths: Iterable[str]) -> set[str]:
+    """Every dotted name (and each dotted suffix) the tree's modules could be imported as."""
+    names: set[str] = set()
+    for path in paths:
+        if not path.endswith(".py"):
+            continue
+        parts = path[:-3].split("/")
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        for start in range(len(parts)):
+            for end in range(start + 1, len(parts) + 1):
+                names.add(".".join(parts[start:end]))
+    return names
+
+
+def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed, paths: Iterable[str],
+            flow: DatabaseFlow | None = None, database_url: str | None = None, python: str = "") -> Prediction:
+    """The start `start` of the backend, walked: the project modules it imports, in order, and the failures.
+    `flow` (the model's engines, URL rewrites, shipped URLs) says what URL reaches each engine; `database_url`
+    is the one the environment sets DATABASE_URL to, when known (a platform's, a test's)."""
+    root = Path(backend).resolve()
+    walk = _Walk(root, start, have, list(paths), flow or DatabaseFlow(), database_url, python)
+    entry = walk.run_dir / "__fixer_start__.py"
+    result = walk.import_name(start.module, (entry, 1), guarded=False)
+    if result == "third" and not walk.have.provides(start.module.split(".")[0]):
+        # Nothing of the tree, nothing installed: uvicorn says `Could not import module "main"`.
+        walk.fail(f"mod:{start.module}", "ModuleNotFoundError", f"No module named '{start.module.split('.')[0]}'",
+                  (entry, 1), "start-command")
+    if isinstance(result, _Module) and result.file is not None and start.attr not in result.defined \
+            and not result.open_names:
+        walk.fail(f"attr:{start.app}", "AttributeError", f"module '{start.module}' has no attribute '{start.attr}'",
+                  (result.file, 1), "missing-app", f"uvicorn: Attribute \"{start.attr}\" not found in module \"{start.module}\".")
+    failures = tuple(_entry_relative(f, walk) for f in walk.failures)
+    prediction = Prediction(start, failures, tuple(walk.required_env), tuple(walk.order),
+                            tuple(walk.sys_path_edits), tuple(walk.import_fixes), unchecked=tuple(walk.unchecked))
+    before = len(walk.order)
+    walk.late_imports()  # only for which tables exist: a failure there is not part of the start
+    return dataclasses.replace(prediction, late_order=tuple(walk.order[before:]))
+
+
+def _entry_relative(failure: Failure, walk: _Walk) -> Failure:
+    """A failure of the start itself (the entry module not found) is about the command, not a file."""
+    if failure.path.endswith("__fixer_start__.py"):
+        return Failure(failure.exception, failure.message, walk.start.where[0] if walk.start.where else "",
+                       walk.start.where[1] if walk.start.where else 1, "start-command", failure.chain,
+                       f"{walk.start.describe()}: the module is not on sys.path from that folder", failure.cycle)
+    return failure
+
