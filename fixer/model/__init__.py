@@ -205,7 +205,12 @@ class ProjectModel:
         out["async_functions"] = sorted(self.async_functions)
         out["sync_functions"] = sorted(self.sync_functions)
         out["python_version"] = self.python_version
-        return out
+        # Each start first, with where it is written: what every startup prediction below starts from.
+        out["starts"] = [{"app": p.app, "run_from": p.run_from or ".", "pythonpath": list(p.pythonpath),
+                          "command": p.command, "source": p.source,
+                          "where": f"{p.where[0]}:{p.where[1]}" if p.where else None}
+                         for p in self.startup.starts]
+        return {"starts": out.pop("starts"), **out}
 
 
 def _async_scheme(url: str) -> bool:

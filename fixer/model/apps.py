@@ -47,8 +47,8 @@ def _factories(trees: dict[str, ast.Module]) -> set[str]:
     return names
 
 
-def _apps(trees: dict[str, ast.Module]) -> list[tuple[str, str]]:
-    """(path, attribute) of each module that binds an app at module level."""
+def _apps(trees: dict[str, ast.Module]) -> list[tuple[str, str, int]]:
+    """(path, attribute, line) of each module that binds an app at module level."""
     factories = _factories(trees)
     found = []
     for rel, tree in trees.items():
@@ -59,7 +59,7 @@ def _apps(trees: dict[str, ast.Module]) -> list[tuple[str, str]]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names = [t.id for t in targets if isinstance(t, ast.Name)]
             if names:
-                found.append((rel, names[0]))
+                found.append((rel, names[0], node.lineno))
                 break
     return found
 
@@ -86,8 +86,8 @@ def _score(root: Path, file: Path, tree: ast.Module) -> int | None:
     return score
 
 
-def inferred_app(backend: Path, python: Sequence[str]) -> tuple[str, Path, str] | None:
-    """("MODULE:ATTR", the folder to start from, the module's path): the best-named, shallowest module that
+def inferred_app(backend: Path, python: Sequence[str]) -> tuple[str, Path, str, int] | None:
+    """("MODULE:ATTR", the folder to start from, the module's path, the line that binds the app): the best-named, shallowest module that
     builds the app, from its best root (the backend folder on a tie, then the root nearest to it)."""
     trees: dict[str, ast.Module] = {}
     for rel in python:
@@ -103,11 +103,11 @@ def inferred_app(backend: Path, python: Sequence[str]) -> tuple[str, Path, str] 
             # A module that does not parse may still be the app's: named so, it is the start (the walk reports it).
             if "FastAPI(" in text:
                 trees[rel] = ast.Module(body=[], type_ignores=[])
-    apps = _apps(trees) or [(rel, "app") for rel, tree in trees.items() if not tree.body]
+    apps = _apps(trees) or [(rel, "app", 1) for rel, tree in trees.items() if not tree.body]
     if not apps:
         return None
     stem = lambda rel: rel.rpartition("/")[2].removesuffix(".py")  # noqa: E731
-    rel, attr = min(apps, key=lambda a: (stem(a[0]) not in _ENTRY_NAMES, a[0].count("/"),
+    rel, attr, line = min(apps, key=lambda a: (stem(a[0]) not in _ENTRY_NAMES, a[0].count("/"),
                                          _ENTRY_NAMES.index(stem(a[0])) if stem(a[0]) in _ENTRY_NAMES else 0, a[0]))
     file = (backend / rel).resolve()
     roots = [file.parent, *[p for p in file.parent.parents if p.is_relative_to(backend.parent)]]
@@ -122,4 +122,4 @@ def inferred_app(backend: Path, python: Sequence[str]) -> tuple[str, Path, str] 
     parts = list(file.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
-    return f"{'.'.join(parts)}:{attr}", root, rel
+    return f"{'.'.join(parts)}:{attr}", root, rel, line

@@ -291,10 +291,19 @@ def _from_code(backend: Path, python: Sequence[str]) -> list[tuple[StartPoint, s
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for call, app, name, app_dir in uvicorn_runs(tree):
-            app = app or f"{Path(rel).stem}:{name}"
+            folder = path.parent
+            if app is None:
+                app = f"{Path(rel).stem}:{name}"
+            elif not app_dir:
+                # Nothing says how the file is run: from the folder its app string imports from (`python -m
+                # backend.main` from src/ for `uvicorn.run("backend.main:app")` in src/backend/main.py).
+                folder = next((f for f in (folder, *folder.parents) if f.is_relative_to(backend.parent)
+                               and module_file([f], app.partition(":")[0])), folder)
             pythonpath = (_rel(backend, path.parent / app_dir),) if app_dir else ()
-            found.append((StartPoint(app, _rel(backend, path.parent), pythonpath, f"uvicorn.run() in {rel}",
-                                     f"python {path.name}", where=(rel, call.lineno)), "code"))
+            found.append((StartPoint(app, _rel(backend, folder), pythonpath, f"uvicorn.run() in {rel}",
+                                     f"python {path.name}" if folder == path.parent else
+                                     f"python -m {'.'.join(path.relative_to(folder).with_suffix('').parts)}",
+                                     where=(rel, call.lineno)), "code"))
     return found
 
 
@@ -339,9 +348,9 @@ def start_points(backend_dir: str | os.PathLike[str], entrypoint: str | None = N
     found += [((_RANK[kind], 0), point) for point, kind in _from_code(backend, python) + _scripts(backend)]
     inferred = inferred_app(backend, python) if not found else None
     if inferred is not None:
-        app, root, rel = inferred
+        app, root, rel, line = inferred
         found.append(((_RANK["inferred"], 0), StartPoint(app, _rel(backend, root), (), f"inferred: {rel} builds the app",
-                                                         f"uvicorn {app}", where=(rel, 1))))
+                                                         f"uvicorn {app}", where=(rel, line))))
     found.sort(key=lambda item: item[0])
     unique: dict[tuple, StartPoint] = {}
     for _, point in found:

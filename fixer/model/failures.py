@@ -26,6 +26,7 @@ FIXED_BY = {
     "relative-import": "FX020",
     "moved-name": "FX021",
     "async-import": "FX002",
+    "async-engine": "FX002",
     "missing-dependency": "FX023",
     "email-validator": "FX023",
     "multipart": "FX023",
@@ -185,11 +186,11 @@ class FailureChecks:
     def engine(self, call: ast.Call, asynchronous: bool, where: tuple[Path, int]) -> None:
         """create_engine loads the DBAPI module its URL names at once. The platform gives `postgresql://`."""
         url = _literal_url(call)
+        path = self.rel(where[0])
+        site = next((e for e in self.flow.engines if e.path == path and e.line == where[1]), None)
         if url is None:
             if not call.args:
                 return
-            path = self.rel(where[0])
-            site = next((e for e in self.flow.engines if e.path == path and e.line == where[1]), None)
             names = site.url.names if site is not None else (ast.unparse(call.args[0]),)
             if not any(_PLATFORM_NAMES.search(name) for name in names):
                 return  # not the variable hosting platforms set: what it holds is the project's own choice
@@ -220,6 +221,8 @@ class FailureChecks:
             family = "async-driver"
         else:
             family = "async-driver-url" if asynchronous else "sync-driver"
+            if not asynchronous and site is not None and site.async_use:
+                family = "async-engine"  # `create_engine` building what the code uses as an async engine
         if self.have.provides(module) is False:
             self.fail(f"dist:{module}", "ModuleNotFoundError", f"No module named '{module}'", where, family,
                       f"the engine's URL ({scheme}://) loads {module}, which does not install")

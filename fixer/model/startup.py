@@ -46,6 +46,7 @@ class Startup:
     # The start command to change instead of the imports, when that is the smaller change (FX020 reports it).
     start_fix: StartPoint | None = None
     imports_kept: int = 0  # the import lines that start command makes right without an edit
+    starts: tuple[StartPoint, ...] = ()  # every start found, most authoritative first (fixer.model.entrypoints)
 
     @property
     def primary(self) -> Prediction | None:
@@ -71,6 +72,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         points = start_points(root, entrypoint, run_from, paths)
     if not points:
         return Startup()
+    points = list(points)
     python = project_python_version(read_text, paths)
     have = installed(read_text, paths, python)
     predictions = tuple(predict(root, point, have, paths, flow, database_url, python) for point in points[:4])
@@ -88,6 +90,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     imported = set(primary.order)
     texts = {p: read_text(p) or "" for p in imported}
     return Startup(
+        starts=tuple(points),
         predictions=predictions,
         disagreement=disagreements(list(points)),
         differing=_differing(predictions),
@@ -107,7 +110,7 @@ def _differing(predictions: tuple[Prediction, ...]) -> tuple[Prediction, ...]:
     """The starts whose first results differ; () when every start meets the same first result. A
     `uvicorn.run()` under `if __name__ == "__main__":` counts only when nothing else documents a start or
     when its first result is not the documented start's."""
-    documented = [p for p in predictions if not p.start.source.startswith("uvicorn.run()")]
+    documented = [p for p in predictions if not p.start.in_code]
     considered = documented + [
         p for p in predictions
         if p not in documented and (not documented or first_result(p) != first_result(documented[0]))

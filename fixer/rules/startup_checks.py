@@ -46,6 +46,7 @@ _DEFECTS = {
     "circular-import": ("APP-CIRCULAR",),
     "moved-name": ("DEP-BASESETTINGS",),
     "async-import": ("ENG-IMPORT",),
+    "async-engine": ("ENG-IMPORT",),
     "email-validator": ("DEP-EMAIL",),
     "multipart": ("DEP-MULTIPART",),
     "greenlet": ("ENG-GREENLET",),
