@@ -417,7 +417,11 @@ def _startup_summary(outcome) -> None:
         say("note: the start commands disagree: " + "; ".join(p.start.describe() for p in startup.differing))
     head = f"Startup as {prediction.start.describe()}, CPython {startup.python}:"
     if not prediction.failures:
-        say(f"{head} imports cleanly ({len(prediction.order)} project module(s)).")
+        if prediction.required_settings:
+            say(f"{head} imports ({len(prediction.order)} project module(s)) once the environment sets "
+                f"{len(prediction.required_settings)} variable(s) (below).")
+        else:
+            say(f"{head} imports cleanly ({len(prediction.order)} project module(s)).")
     else:
         from fixer.rules.startup_checks import fixing_rules
 
@@ -430,8 +434,9 @@ def _startup_summary(outcome) -> None:
     for path, line, _ in prediction.unchecked:
         say(f"  cannot check {path}:{line} on this Python (CPython {sys.version_info.major}.{sys.version_info.minor}): "
             f"it uses newer syntax that CPython {startup.python} accepts; what it imports is not walked")
-    if prediction.required_env:
-        say(f"  required environment (settings without a default): {', '.join(prediction.required_env)}")
+    if prediction.required_settings:
+        say("  required environment (settings without a default; the start fails until they are set): " + ", ".join(
+            f"{variable} ({path}:{line} {field})" for variable, path, line, field in prediction.required_settings))
 
 
 def _say_ignored(ignored: list[tuple[str, str, list[str]]]) -> None:

@@ -56,7 +56,8 @@ def test_start_points_from_every_source(tmp_path: Path) -> None:
     assert by_source["Procfile"].app == "app.main:app"
     assert (by_source["docker-compose.yml"].app, by_source["docker-compose.yml"].run_from) == ("main:app", "app")
     assert by_source["docker-compose.yml"].pythonpath == ("app",)
-    assert any(p.source.startswith("uvicorn.run()") for p in points)
+    # scripts/serve.py's uvicorn.run("app.main:app") imports from the backend folder: the Procfile's start, once.
+    assert not any(p.source.startswith("uvicorn.run()") for p in points)
     assert any(p.installed and p.app == "app.cli:main" for p in points)
     assert points[0].source == "Dockerfile"  # a deploy file before a README
     assert "disagree" in entrypoints.disagreements(points)

@@ -19,7 +19,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-__all__ = ["APP", "Command", "commands_in", "is_app"]
+__all__ = ["APP", "Command", "commands_in", "is_app", "run_line", "run_script"]
 
 APP = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
 _SERVERS = frozenset({"uvicorn", "gunicorn", "hypercorn", "fastapi"})
@@ -76,11 +76,23 @@ def _tokens(line: str) -> list[str]:
 
 def commands_in(line: str, cds: tuple[str, ...] = (), env: dict[str, str] | None = None) -> list[Command]:
     """The server commands a shell line runs, each with the `cd` steps and PYTHONPATH in force before it.
-    `cds`/`env`: what earlier lines of the same script did (updated in place for `env`)."""
-    env = {} if env is None else env
+    `cds`/`env`: what earlier lines of the same script did (`env` is updated in place by `export`)."""
+    return run_line(line, list(cds), {} if env is None else env)
+
+
+def run_script(lines: list[str], cds: tuple[str, ...] = ()) -> list[Command]:
+    """The server commands a script runs, line after line: a `cd` or an `export` holds for the lines after it."""
+    here, env = list(cds), {}
+    found: list[Command] = []
+    for line in lines:
+        found += run_line(line, here, env)
+    return found
+
+
+def run_line(line: str, here: list[str], env: dict[str, str]) -> list[Command]:
+    """One line as a shell runs it, `here` (the `cd` steps so far) and `env` updated in place."""
     found: list[Command] = []
     segment: list[str] = []
-    here = list(cds)
     for token in [*_tokens(line), ";"]:
         if token in (";", "&&", "||", "|", "&", ";;"):
             if segment:

@@ -89,6 +89,9 @@ class Prediction:
     late_order: tuple[str, ...] = ()
     # Modules the project's newer Python parses but this interpreter cannot (path, line, message): not walked.
     unchecked: tuple[tuple[str, int, str], ...] = ()
+    # The environment variables to set before the start imports (not defects): (variable, file, line, Class.field).
+    required_settings: tuple[tuple[str, str, int, str], ...] = ()
+    tables_at: int | None = None  # how many of `order` are imported when a startup hook first runs create_all
 
 
 
@@ -192,16 +195,22 @@ class FailureChecks:
             if not call.args:
                 return
             names = site.url.names if site is not None else (ast.unparse(call.args[0]),)
-            if not any(_PLATFORM_NAMES.search(name) for name in names):
-                return  # not the variable hosting platforms set: what it holds is the project's own choice
             if site is not None and any(step in self.flow.url_helpers for step in site.url.through):
                 return  # the project's own helper makes the URL what the engine needs, or not: not known here
-            url = self.database_url
-            if url is None:
-                # What the project ships under that name (.env.example, compose) is the URL it expects; a plain
-                # postgresql:// only when it ships none, as platforms give (FX004 holds the same view).
-                shipped = [u.scheme for u in self.flow.shipped if u.key.upper() in {n.upper() for n in names}]
-                url = (shipped[0] if shipped and len(set(shipped)) == 1 else "postgresql") + "://"
+            if not any(_PLATFORM_NAMES.search(name) for name in names):
+                # Not the variable hosting platforms set: the settings default the walk followed to the engine
+                # is what it gets (`DB_URL: str = "postgresql://..."`); without one, the project's own choice.
+                if site is None or site.url.scheme is None or site.url.through:
+                    return
+                url = site.url.literal
+            else:
+                url = self.database_url
+        if url is None:
+            # What the project ships under that name (.env.example, compose) is the URL it expects; a plain
+            # postgresql:// only when it ships none, as platforms give (FX004 holds the same view).
+            shipped = [u.scheme for u in self.flow.shipped if u.key.upper() in {n.upper() for n in names}]
+            url = (shipped[0] if shipped and len(set(shipped)) == 1 else "postgresql") + "://"
+        if _literal_url(call) is None:
             for rewrite in self.flow.rewrites:
                 if rewrite.path == path:
                     url = url.replace(rewrite.old, rewrite.new)

@@ -32,6 +32,7 @@ from fixer.model.database import DatabaseFlow
 from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
 from fixer.model.freshinstall import Installed
+from fixer.model.hooks import StartupHooks, field_variable, required_field, settings_config, startup_event
 
 __all__ = ["predict", "project_python"]
 
@@ -45,12 +46,14 @@ class _Module:
     defined: set[str] = field(default_factory=set)
     open_names: bool = False  # a star import of unknown content, a module __getattr__, globals() writes
     done: bool = False
-    settings_classes: dict[str, list[str]] = field(default_factory=dict)  # class -> required fields
+    settings_classes: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)  # class -> required fields
     url_validators: set[str] = field(default_factory=set)  # settings classes whose validator rejects postgresql://
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # not yet called
+    defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # every function defined
+    imported_defs: dict[str, tuple[str, str]] = field(default_factory=dict)  # local name -> (project module, name)
 
 
-class _Walk(FailureChecks):
+class _Walk(FailureChecks, StartupHooks):
     def __init__(self, backend: Path, start: StartPoint, have: Installed, paths: Iterable[str],
                  flow: DatabaseFlow, database_url: str | None = None, python: str = "") -> None:
         self.backend = backend
@@ -72,6 +75,11 @@ class _Walk(FailureChecks):
         self.failures: list[Failure] = []
         self.failed_keys: set[str] = set()
         self.required_env: list[str] = []
+        # Startup hooks (a lifespan, on_event("startup"), on_startup=[...]) as (module, function or its name).
+        self.hooks: list[tuple[_Module, ast.AST | str]] = []
+        self.hook_seen: set[int] | None = None  # while the hooks run: the functions already walked
+        self.tables_at: int | None = None  # len(order) when a startup hook first reaches create_all
+        self.required_settings: list[tuple[str, str, int, str]] = []
         self.order: list[str] = []
         self.sys_path_edits: list[tuple[str, int, str, bool]] = []
         self.third_party_failed: set[str] = set()
@@ -229,50 +237,6 @@ class _Walk(FailureChecks):
                 continue
         return False
 
-    def late_imports(self) -> None:
-        """Import what the functions creating the tables import in their bodies before `create_all` runs
-        (`def create_db_and_tables(): from app.models import User; SQLModel.metadata.create_all(engine)`), and
-        what the functions they call and their callers import before the call."""
-        functions: list[tuple[_Module, ast.FunctionDef | ast.AsyncFunctionDef]] = []
-        for module in list(self.modules.values()):
-            if module.file is None:
-                continue
-            try:
-                tree = ast.parse(module.file.read_bytes())
-            except (SyntaxError, OSError, ValueError, RecursionError, MemoryError):
-                continue
-            functions += [(module, n) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        limits: dict[int, int] = {}  # id(function) -> imports above this line count
-        for module, function in functions:
-            line = _first_call_line(function, {"create_all"})
-            if line is not None:
-                limits[id(function)] = line
-        changed = True
-        while changed:
-            changed = False
-            named = {f.name for m, f in functions if id(f) in limits}
-            for module, function in functions:
-                line = _first_call_line(function, named)
-                if line is not None and limits.get(id(function), 0) < line:
-                    limits[id(function)] = line  # a caller: what it imports before the call counts
-                    changed = True
-            for module, function in functions:
-                if id(function) in limits:
-                    continue
-                callers = [f for m, f in functions if id(f) in limits and _first_call_line(f, {function.name})]
-                for caller in callers:
-                    if _first_call_line(caller, {function.name}) < limits[id(caller)]:
-                        limits[id(function)] = (function.end_lineno or function.lineno) + 1  # called first: all of it
-                        changed = True
-                        break
-        for module, function in functions:
-            limit = limits.get(id(function))
-            if limit is None:
-                continue
-            for node in ast.walk(function):
-                if isinstance(node, (ast.Import, ast.ImportFrom)) and node.lineno < limit:
-                    self.statement(module, node, guarded=True)
-
     def body(self, module: _Module, statements: list[ast.stmt], guarded: bool) -> None:
         for node in statements:
             self.statement(module, node, guarded)
@@ -287,8 +251,11 @@ class _Walk(FailureChecks):
             self.import_from(module, node, where, guarded)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             module.defined.add(node.name)
+            module.defs[node.name] = node
             if isinstance(node, ast.FunctionDef):
                 module.functions[node.name] = node
+            if any(startup_event(d) for d in node.decorator_list):
+                self.hooks.append((module, node))  # @app.on_event("startup")
             if node.name == "__getattr__":
                 module.open_names = True
             self.route(module, node, where, guarded)
@@ -369,6 +336,8 @@ class _Walk(FailureChecks):
         for alias in node.names:
             if alias.name != "*":
                 module.defined.add(alias.asname or alias.name)
+                if isinstance(imported, _Module):
+                    module.imported_defs[alias.asname or alias.name] = (imported.name, alias.name)
         if imported == "third":
             if not guarded:
                 self.from_third(target, [n for n in names if n != "*"], where)
@@ -438,23 +407,39 @@ class _Walk(FailureChecks):
 
     def class_def(self, module: _Module, node: ast.ClassDef, where: tuple[Path, int], guarded: bool) -> None:
         bases = {ast.unparse(b).rpartition(".")[2] for b in node.bases}
-        fields: list[str] = []
+        fields: list[tuple[str, str, int]] = []  # (field, variable, line) of the fields without a value
         for item in node.body:
             if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                 annotation = ast.unparse(item.annotation)
                 if "EmailStr" in annotation and not guarded:
                     self.email(where_of(module, item))
-                if item.value is None and not item.target.id.startswith("_"):
-                    if "ClassVar" not in annotation:
-                        fields.append(item.target.id)
+                if required_field(item) and not item.target.id.startswith("_") and "ClassVar" not in annotation:
+                    fields.append((item.target.id, field_variable(item), item.lineno))
             elif isinstance(item, (ast.Import, ast.ImportFrom)):
                 self.statement(module, item, guarded)
         known = set(module.settings_classes)
         if bases & ({"BaseSettings"} | known):
             inherited = [f for b in bases & known for f in module.settings_classes[b]]
-            module.settings_classes[node.name] = inherited + fields
+            prefix, env_file = settings_config(node)
+            set_in_file = self._dotenv(env_file)
+            module.settings_classes[node.name] = [
+                (name, variable, line) for name, variable, line in inherited + [
+                    (name, (prefix + variable).upper(), line) for name, variable, line in fields]
+                if variable not in set_in_file]
             if rejects_plain_url(node):
                 module.url_validators.add(node.name)
+
+    def _dotenv(self, env_file: str | None) -> set[str]:
+        """The variables a shipped env file sets (upper-cased), read from the start folder as pydantic reads it."""
+        path = self.run_dir / env_file if env_file else None
+        if path is None or not path.is_file():
+            return set()
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return set()
+        return {line.partition("=")[0].strip().removeprefix("export ").strip().upper()
+                for line in text.splitlines() if "=" in line and not line.lstrip().startswith("#")}
 
     def expression(self, module: _Module, value: ast.expr, where: tuple[Path, int], guarded: bool) -> None:
         for node in ast.walk(value):
@@ -467,15 +452,26 @@ class _Walk(FailureChecks):
                 # `app = create_app()`: the factory runs at import, and the imports in it with it (once).
                 called = module.functions.pop(func)
                 local = _Module(module.name, module.file, module.package, module.search)
-                local.functions = module.functions
+                local.functions, local.defs, local.imported_defs = module.functions, module.defs, module.imported_defs
                 self.body(local, called.body, guarded)
                 continue
+            if self.hook_seen is not None and isinstance(node.func, ast.Name):
+                self.run_function(module, node.func.id)  # a function a startup hook calls runs at startup too
+            if func.rpartition(".")[2] == "FastAPI":
+                for keyword in node.keywords:
+                    values = keyword.value.elts if isinstance(keyword.value, (ast.List, ast.Tuple)) else [keyword.value]
+                    if keyword.arg in ("lifespan", "on_startup"):
+                        self.hooks += [(module, v.id) for v in values if isinstance(v, ast.Name)]
+            elif func.endswith(".add_event_handler") and len(node.args) == 2 and isinstance(node.args[1], ast.Name) \
+                    and isinstance(node.args[0], ast.Constant) and node.args[0].value == "startup":
+                self.hooks.append((module, node.args[1].id))
             if func.endswith(("sys.path.insert", "sys.path.append")) and node.args:
                 self.path_edit(module, node, where, func.endswith("insert"))
             elif func in module.settings_classes and not node.args and not node.keywords:
-                for name in module.settings_classes[func]:
+                for name, variable, line in module.settings_classes[func]:
                     if name not in self.required_env:
                         self.required_env.append(name)
+                        self.required_settings.append((variable, self.rel(module.file), line, f"{func}.{name}"))
                 if func in module.url_validators and not guarded:
                     self.settings_rejects_url(func, where)
             elif func.rpartition(".")[2] in ("create_engine", "create_async_engine") and not guarded:
@@ -496,19 +492,6 @@ class _Walk(FailureChecks):
                 self.sys_path.insert(0, folder)
             else:
                 self.sys_path.append(folder)
-
-
-def _first_call_line(function: ast.AST, names: set[str]) -> int | None:
-    """The line of the first call in `function` of a function or method named in `names` (also as a
-    `run_sync(SQLModel.metadata.create_all)` argument), None when there is none."""
-    lines = []
-    for node in ast.walk(function):
-        if isinstance(node, ast.Call):
-            for part in (node.func, *node.args):
-                name = part.attr if isinstance(part, ast.Attribute) else part.id if isinstance(part, ast.Name) else None
-                if name in names:
-                    lines.append(node.lineno)
-    return min(lines, default=None)
 
 
 def where_of(module: _Module, node: ast.AST) -> tuple[Path, int]:
@@ -594,9 +577,11 @@ def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed,
             and not result.open_names:
         walk.fail(f"attr:{start.app}", "AttributeError", f"module '{start.module}' has no attribute '{start.attr}'",
                   (result.file, 1), "missing-app", f"uvicorn: Attribute \"{start.attr}\" not found in module \"{start.module}\".")
+    walk.run_hooks()
     failures = tuple(_entry_relative(f, walk) for f in walk.failures)
     prediction = Prediction(start, failures, tuple(walk.required_env), tuple(walk.order),
-                            tuple(walk.sys_path_edits), tuple(walk.import_fixes), unchecked=tuple(walk.unchecked))
+                            tuple(walk.sys_path_edits), tuple(walk.import_fixes), unchecked=tuple(walk.unchecked),
+                            required_settings=tuple(walk.required_settings), tables_at=walk.tables_at)
     before = len(walk.order)
     walk.late_imports()  # only for which tables exist: a failure there is not part of the start
     return dataclasses.replace(prediction, late_order=tuple(walk.order[before:]))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fixer.discover import Unreadable, read
-from fixer.model.commands import Command, commands_in
+from fixer.model.commands import Command, commands_in, run_line, run_script
 
 __all__ = ["Written", "is_start_file", "read_start_file", "read_text"]
 
@@ -113,10 +113,11 @@ def _readme(path: Path, text: str, label: str, where_name: str) -> Iterator[Writ
             if not pieces and _COMMAND_WORDS.match(bare):
                 pieces = [bare]
         for piece in pieces:
-            for command in commands_in(piece, tuple(cds), env):
+            # In a code block a `cd` holds for the lines after it, as in a terminal; in prose only `cd X` alone.
+            here = cds if fence is not None else list(cds)
+            for command in run_line(piece, here, env):
                 yield Written(command, path.parent, label, "readme", (where_name, number))
-            if fence is not None or piece == pieces[-1]:
-                cds = _cds_after(piece, cds)
+            cds = here if fence is not None else _cds_after(piece, cds)
 
 
 def _cds_after(line: str, cds: list[str]) -> list[str]:
@@ -281,9 +282,8 @@ def _following_scripts(commands: list[Command], image: _Image) -> list[Command]:
             continue
         script = image.host(posixpath.dirname(command.path) or ".") / posixpath.basename(command.path)
         text = read_text(script) if script.is_file() else None
-        env: dict[str, str] = {}
-        for _, line in _lines(text or ""):
-            out += [c for c in commands_in(line, command.cds, env) if c.server != "script"]
+        lines = [line for _, line in _lines(text or "")]
+        out += [c for c in run_script(lines, command.cds) if c.server != "script"]
     return out
 
 

@@ -192,7 +192,9 @@ def _routers(paths: list[str], read_text, imported: set[str], texts: dict[str, s
 
 
 def _tables(paths: list[str], read_text, primary: Prediction) -> Iterable[Unused]:
-    imported = set(primary.order) | set(primary.late_order)
+    # A module a startup hook imports after create_all has run gets no table from it.
+    imported = set(primary.order[:primary.tables_at] if primary.tables_at is not None else primary.order)
+    imported |= set(primary.late_order)
     texts = {p: read_text(p) or "" for p in imported}
     if not any("create_all" in t for t in texts.values()):
         return
