@@ -86,6 +86,10 @@ def test_overrides_name_the_one_start(tmp_path: Path) -> None:
         ("static-dir", ["RuntimeError: Directory 'uploads' does not exist"]),
         ("correct-pydantic1", []),
         ("correct-start-folder", []),
+        ("correct-required-settings", []),
+        ("syntax-error", ["SyntaxError: '(' was never closed"]),
+        ("lifespan-import", ["ModuleNotFoundError: No module named 'jose'"]),
+        ("startup-hook-factory", ["ModuleNotFoundError: No module named 'jwt'"]),
     ],
 )
 def test_predicted_failures_of_each_fixture(fixture: str, expected: list[str]) -> None:
@@ -372,3 +376,38 @@ def test_imports_written_for_another_documented_start_are_one_finding(tmp_path: 
     assert result.stdout == b""
     rules = [i["rule"] for i in json.loads(report.read_text())["issues"]]
     assert rules.count("FX020") == 1 and rules.count("FX030") == 1
+
+
+def test_a_syntax_error_on_the_import_chain_with_no_documented_start_is_reported() -> None:
+    done = fixer("dry-run", FIXTURES / "syntax-error" / "broken")
+    assert done.returncode == 1, done.stderr.decode()
+    assert "inferred: app/main.py builds the app" in done.stderr.decode()
+    assert "SyntaxError: '(' was never closed  [app/routes.py:3" in done.stderr.decode()
+
+
+def test_an_engine_url_is_followed_to_the_settings_default_that_reaches_it() -> None:
+    done = fixer("dry-run", FIXTURES / "engine-url-default" / "broken")
+    assert "1. ModuleNotFoundError: No module named 'psycopg2'  [app/db.py:5" in done.stderr.decode()
+
+
+def test_required_settings_are_variables_to_set_with_their_file_and_field() -> None:
+    done = fixer("dry-run", FIXTURES / "correct-required-settings" / "broken")
+    stderr = done.stderr.decode()
+    assert done.returncode == 0 and done.stdout == b"", stderr
+    assert "imports cleanly" not in stderr and "once the environment sets 2 variable(s)" in stderr
+    assert "NOTES_SIGNING_KEY (config.py:8 Settings.signing_key), NOTES_STORE (config.py:9 Settings.store_url)" in stderr
+
+
+def test_imports_a_startup_hook_makes_after_create_all_create_no_table(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": R1,
+        "main.py": "from contextlib import asynccontextmanager\nfrom fastapi import FastAPI\nfrom sqlmodel import SQLModel\n"
+                   "from db import engine\n\n@asynccontextmanager\nasync def lifespan(app):\n    import models\n"
+                   "    SQLModel.metadata.create_all(engine)\n    import extra\n    yield\n\napp = FastAPI(lifespan=lifespan)\n",
+        "db.py": "from sqlmodel import create_engine\nengine = create_engine('sqlite://')\n",
+        "models.py": "from sqlmodel import SQLModel\nclass Note(SQLModel, table=True):\n    id: int\n",
+        "extra.py": "from sqlmodel import SQLModel\nclass Tag(SQLModel, table=True):\n    id: int\n",
+    })
+    found = analyse(root)
+    assert "models.py" in found.primary.order and "extra.py" in found.primary.order
+    assert [(u.path, u.name) for u in found.tables_unimported] == [("extra.py", "Tag")]

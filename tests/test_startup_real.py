@@ -1,6 +1,7 @@
 """The startup prediction against reality: for each fixture under fixtures/startup/, the unfixed app is imported
-for real (a subprocess, in a virtualenv with the fixture's requirements, a platform-style environment) and the
-first predicted failure must be the exception Python raises, type and message. Then the first fix (the
+and its lifespan run for real (a subprocess, in a virtualenv with the fixture's requirements, a platform-style
+environment with the variables the prediction says to set) and the first predicted failure must be the
+exception Python raises, type and message. Then the first fix (the
 fixture's fix1/ overlay, what the fixing rule or a person does) is applied and the next prediction is checked
 the same way, down to "imports cleanly".
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from fixer.discover import discover
+from fixer import runner
 from fixer.model import startup
 from fixer.verify.backend import ensure_venv
 from fixer.verify.diagnose import first_error
@@ -39,8 +40,8 @@ def _tree(tmp_path: Path, fixture: str, stage: str) -> Path:
 
 
 def _predicted(backend: Path) -> startup.Prediction:
-    paths = list(discover(backend, []))
-    found = startup.analyse(backend, paths, lambda rel: (backend / rel).read_text(encoding="utf-8"))
+    """As a run predicts it: the whole model (engines, the URLs that reach them) behind the walk."""
+    found = runner.run(backend, codemods=[], text_rules=[], jobs=1).facts.startup
     assert found.primary is not None, "no start point found"
     return found.primary
 
@@ -50,12 +51,15 @@ def real_first_error(python: Path, backend: Path, prediction: startup.Prediction
     start = prediction.start
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""), "PYTHONDONTWRITEBYTECODE": "1",
            "DATABASE_URL": PLATFORM_URL, "SECRET_KEY": "x" * 40}
-    env.update({name.upper(): "dummy" for name in prediction.required_env})
+    env.update({variable: "dummy" for variable, _, _, _ in prediction.required_settings})
     extra = [str((backend / p).resolve()) for p in start.pythonpath]
     if extra:
         env["PYTHONPATH"] = os.pathsep.join(extra)
-    # uvicorn puts the folder it runs in first on sys.path (python -c does too: '').
-    code = f"import importlib; m = importlib.import_module({start.module!r}); getattr(m, {start.attr!r})"
+    # uvicorn puts the folder it runs in first on sys.path (python -c does too: ''), then runs the lifespan
+    # (the startup handlers with it) before "Application startup complete".
+    code = (f"import asyncio, importlib\nm = importlib.import_module({start.module!r})\napp = getattr(m, {start.attr!r})\n"
+            "async def main():\n    async with app.router.lifespan_context(app):\n        pass\n"
+            "asyncio.run(main())\n")
     done = subprocess.run([str(python), "-c", code], cwd=backend / start.run_from, env=env, capture_output=True,
                           text=True, timeout=120)
     if done.returncode == 0:

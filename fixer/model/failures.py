@@ -198,11 +198,18 @@ class FailureChecks:
             if site is not None and any(step in self.flow.url_helpers for step in site.url.through):
                 return  # the project's own helper makes the URL what the engine needs, or not: not known here
             if not any(_PLATFORM_NAMES.search(name) for name in names):
-                # Not the variable hosting platforms set: the settings default the walk followed to the engine
-                # is what it gets (`DB_URL: str = "postgresql://..."`); without one, the project's own choice.
-                if site is None or site.url.scheme is None or site.url.through:
+                # Not the variable hosting platforms set: the default the project gives that field or variable
+                # (`reports_db: str = "postgresql://..."`, in the code or its example files) is what the engine
+                # gets; without one, what it holds is the project's own choice.
+                if site is None or site.url.through:
                     return
-                url = site.url.literal
+                shipped = {u.scheme for u in self.flow.shipped if u.key.upper() in {n.upper() for n in names}}
+                if site.url.scheme is not None:
+                    url = site.url.literal
+                elif len(shipped) == 1:
+                    url = shipped.pop() + "://"
+                else:
+                    return
             else:
                 url = self.database_url
         if url is None:

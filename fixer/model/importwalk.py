@@ -424,7 +424,9 @@ class _Walk(FailureChecks, StartupHooks):
             set_in_file = self._dotenv(env_file)
             module.settings_classes[node.name] = [
                 (name, variable, line) for name, variable, line in inherited + [
-                    (name, (prefix + variable).upper(), line) for name, variable, line in fields]
+                    # pydantic-settings puts env_prefix before a field's name, never before its alias.
+                    (name, (variable if variable != name else prefix + name).upper(), line)
+                    for name, variable, line in fields]
                 if variable not in set_in_file]
             if rejects_plain_url(node):
                 module.url_validators.add(node.name)
