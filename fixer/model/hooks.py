@@ -20,28 +20,29 @@ class StartupHooks:
     def run_hooks(self) -> None:
         """What the server runs before "Application startup complete": the lifespan up to its `yield`, the
         startup handlers, and the project functions they call; imports inside them happen then."""
-        self.hook_seen = set()
+        self.in_hooks = True
         for module, hook in self.hooks:  # a hook met while walking another is appended and walked in turn
             if isinstance(hook, str):
                 self.run_function(module, hook)
             else:
                 self._run(module, hook)
-        self.hook_seen = None
+        self.in_hooks = False
 
-    def run_function(self, module, name: str) -> None:
-        function = module.defs.get(name)
+    def run_function(self, module, name: str, guarded: bool = False) -> None:
+        """Walk the body of the project function `name` names in `module` (its own, or one it imported)."""
+        function = module.defs.get(name) if self.in_hooks else None
         if function is not None:
-            self._run(module, function)
+            self._run(module, function, guarded)
             return
         owner_name, attr = module.imported_defs.get(name, ("", ""))
         owner = self.modules.get(owner_name)
         if owner is not None and attr in owner.defs:
-            self._run(owner, owner.defs[attr])
+            self._run(owner, owner.defs[attr], guarded)
 
-    def _run(self, module, function: ast.AST) -> None:
-        if self.hook_seen is None or id(function) in self.hook_seen:
+    def _run(self, module, function: ast.AST, guarded: bool = False) -> None:
+        if id(function) in self.ran:
             return
-        self.hook_seen.add(id(function))
+        self.ran.add(id(function))
         statements = []
         for statement in getattr(function, "body", []):
             if isinstance(statement, ast.Expr) and isinstance(statement.value, (ast.Yield, ast.YieldFrom)):
@@ -51,9 +52,10 @@ class StartupHooks:
         local = dataclasses.replace(module, defined=set(module.defined), functions={})
         self.stack.append(module.name)
         for statement in statements:
-            if self.tables_at is None and first_call_line(statement, {"create_all"}) is not None:
+            if self.in_hooks and self.tables_at is None \
+                    and first_call_line(statement, {"create_all"}) is not None:
                 self.tables_at = len(self.order)  # what is imported by now has its tables created
-            self.statement(local, statement, guarded=False)
+            self.statement(local, statement, guarded)
         self.stack.pop()
 
     def late_imports(self) -> None:

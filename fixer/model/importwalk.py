@@ -77,7 +77,8 @@ class _Walk(FailureChecks, StartupHooks):
         self.required_env: list[str] = []
         # Startup hooks (a lifespan, on_event("startup"), on_startup=[...]) as (module, function or its name).
         self.hooks: list[tuple[_Module, ast.AST | str]] = []
-        self.hook_seen: set[int] | None = None  # while the hooks run: the functions already walked
+        self.in_hooks = False  # while the startup hooks run
+        self.ran: set[int] = set()  # the functions already walked (called at import or by a hook)
         self.tables_at: int | None = None  # len(order) when a startup hook first reaches create_all
         self.required_settings: list[tuple[str, str, int, str]] = []
         self.order: list[str] = []
@@ -299,6 +300,8 @@ class _Walk(FailureChecks, StartupHooks):
                     module.defined.add(target.id)
             self.body(module, node.body, guarded)
             self.body(module, getattr(node, "orelse", []), True)
+        elif isinstance(node, ast.Return) and node.value is not None:
+            self.expression(module, node.value, where, guarded)  # `return Settings()` of a function run at import
         elif isinstance(node, ast.Global):
             module.open_names = True
 
@@ -457,8 +460,10 @@ class _Walk(FailureChecks, StartupHooks):
                 local.functions, local.defs, local.imported_defs = module.functions, module.defs, module.imported_defs
                 self.body(local, called.body, guarded)
                 continue
-            if self.hook_seen is not None and isinstance(node.func, ast.Name):
-                self.run_function(module, node.func.id)  # a function a startup hook calls runs at startup too
+            if isinstance(node.func, ast.Name) and (self.in_hooks or node.func.id in module.imported_defs):
+                # A project function called at import (`settings = get_settings()` of another module) or by a
+                # startup hook runs then, and what it imports with it.
+                self.run_function(module, node.func.id, guarded)
             if func.rpartition(".")[2] == "FastAPI":
                 for keyword in node.keywords:
                     values = keyword.value.elts if isinstance(keyword.value, (ast.List, ast.Tuple)) else [keyword.value]
