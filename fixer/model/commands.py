@@ -24,8 +24,8 @@ __all__ = ["APP", "Command", "commands_in", "is_app", "run_line", "run_script"]
 APP = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
 _SERVERS = frozenset({"uvicorn", "gunicorn", "hypercorn", "fastapi"})
 _PYTHONS = re.compile(r"^python(?:3(?:\.\d+)?)?$")
-# Words that run the command after them (with the options they take before it).
-_RUNNERS = {"exec": 0, "nohup": 0, "time": 0, "env": 0, "sudo": 0, "dumb-init": 0, "tini": 0}
+# Words that run the command after them (with the options and VAR=value words they take before it).
+_RUNNERS = frozenset({"exec", "nohup", "time", "env", "sudo", "dumb-init", "tini", "--"})
 _TOOL_RUNNERS = frozenset({"poetry", "uv", "pipenv", "pdm", "rye", "hatch", "pixi"})
 _SHELLS = frozenset({"sh", "bash", "zsh", "/bin/sh", "/bin/bash", "/usr/bin/env"})
 # Options of uvicorn/gunicorn/hypercorn/fastapi that take a value (so the value is not taken for the app).
@@ -39,9 +39,8 @@ _VALUE_OPTIONS = frozenset({
     "-b", "--bind", "-w", "-k", "--worker-class", "-c", "--config", "-t", "--timeout", "--log-file",
     "--access-logfile", "--error-logfile", "--name", "-n", "--threads", "--graceful-timeout", "--keep-alive",
     "--max-requests", "--max-requests-jitter", "--worker-connections", "--access-log", "--error-log",
-    "--entrypoint", "--proxy-headers", "-e",
+    "--entrypoint", "-e",
 })
-_FLAG_ONLY = frozenset({"--proxy-headers"})  # a flag of uvicorn's, also in the set above for hypercorn's sake
 
 
 @dataclass(frozen=True)
@@ -197,7 +196,7 @@ def _server(server: str, args: list[str], here: list[str], pythonpath: tuple[str
                 skip = True
                 continue
             if arg.startswith("-"):
-                skip = arg in _VALUE_OPTIONS and "=" not in arg and arg not in _FLAG_ONLY
+                skip = arg in _VALUE_OPTIONS and "=" not in arg
                 continue
             if path is None:
                 path = arg
@@ -223,7 +222,7 @@ def _server(server: str, args: list[str], here: list[str], pythonpath: tuple[str
             factory = True
             continue
         if arg.startswith("-"):
-            skip = arg in _VALUE_OPTIONS and arg not in _FLAG_ONLY
+            skip = arg in _VALUE_OPTIONS
             continue
         if app is None and is_app(arg.removesuffix("()")):
             app, factory = arg.removesuffix("()"), factory or arg.endswith("()")  # gunicorn 'main:create_app()'
