@@ -216,6 +216,9 @@ class FailureChecks:
             # What the project ships under that name (.env.example, compose) is the URL it expects; a plain
             # postgresql:// only when it ships none, as platforms give (FX004 holds the same view).
             shipped = [u.scheme for u in self.flow.shipped if u.key.upper() in {n.upper() for n in names}]
+            default = site.url.scheme if site is not None else None
+            if not shipped and default and not default.startswith("postgres"):
+                shipped = [default]  # `os.getenv("DATABASE_URL", "sqlite:///...")`: a SQLite app, none of a platform's
             url = (shipped[0] if shipped and len(set(shipped)) == 1 else "postgresql") + "://"
         if _literal_url(call) is None:
             for rewrite in self.flow.rewrites:
