@@ -77,7 +77,7 @@ def _cd(here: Path, target: str) -> Path:
     (`cd backend/api/src` in backend/api/README.md), so the longest tail of it that exists counts."""
     if target in ("..", "../"):
         return here.parent
-    parts = Path(target).parts
+    parts = [p for p in Path(target).parts if p not in ("/", "~")]  # `cd /app/src` in a container: its tail here
     for start in range(len(parts)):
         candidate = here.joinpath(*parts[start:])
         if candidate.is_dir():
@@ -165,7 +165,8 @@ def _resolve(backend: Path, written: Written) -> StartPoint | None:
         resolved = _script(folder, command)
         if resolved is None:
             return None
-        app, folder, names_file, app_dir = resolved
+        app, folder, file, app_dir = resolved
+        names_file = _rel(backend, file)
         if app_dir:
             pythonpath.insert(0, (folder / app_dir).resolve())
     else:
@@ -216,7 +217,7 @@ def _pyproject_entry(folder: Path) -> str | None:
     return None
 
 
-def _script(folder: Path, command: Command) -> tuple[str, Path, str | None, str | None] | None:
+def _script(folder: Path, command: Command) -> tuple[str, Path, Path, str | None] | None:
     """`python FILE` / `python -m MODULE` / a vercel build: the app the file serves. A script that calls
     `uvicorn.run("MODULE:ATTR")` starts that module from the script's folder (sys.path[0]); `uvicorn.run(app)`
     serves the script's own `app`."""
@@ -236,12 +237,10 @@ def _script(folder: Path, command: Command) -> tuple[str, Path, str | None, str 
     if command.server == "vercel":
         # Vercel's Python runtime imports the file by its path from the project folder, and serves its `app`.
         module = ".".join(file.relative_to(folder).with_suffix("").parts)
-        return f"{module}:{app_attribute(file)}", folder, _rel(folder, file), None
+        return f"{module}:{app_attribute(file)}", folder, file, None
     tree = _parse(file)
     for _, app, name, app_dir in uvicorn_runs(tree) if tree is not None else []:
-        if app is not None:
-            return app, search, _rel(folder, file), app_dir
-        return f"{own}:{name}", search, _rel(folder, file), app_dir
+        return app or f"{own}:{name}", search, file, app_dir
     return None
 
 
