@@ -14,6 +14,7 @@ import json
 import os
 import posixpath
 import re
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,8 +151,6 @@ def _instruction_args(rest: str) -> list[str] | None:
 
 
 def _shell_line(rest: str) -> str:
-    import shlex
-
     args = _instruction_args(rest)
     return shlex.join(args) if args is not None else rest
 
@@ -190,7 +189,7 @@ def _context_of(dockerfile: Path, sources: list[str]) -> Path:
     return dockerfile.parent
 
 
-def read_image(dockerfile: Path, text: str | None = None, context: Path | None = None) -> tuple[_Image, list[tuple[int, str, str]]]:
+def _read_image(dockerfile: Path, text: str | None = None, context: Path | None = None) -> tuple[_Image, list[tuple[int, str, str]]]:
     """The last stage's layout, and its CMD/ENTRYPOINT lines as (line, instruction, shell line)."""
     text = text if text is not None else read_text(dockerfile) or ""
     steps: list[tuple[int, str, str]] = []
@@ -227,8 +226,6 @@ def read_image(dockerfile: Path, text: str | None = None, context: Path | None =
 
 
 def _copy_args(rest: str) -> list[str]:
-    import shlex
-
     args = _instruction_args(rest)
     if args is None:
         try:
@@ -239,8 +236,6 @@ def _copy_args(rest: str) -> list[str]:
 
 
 def _env_value(rest: str, name: str) -> str | None:
-    import shlex
-
     try:
         words = shlex.split(rest)
     except ValueError:
@@ -254,8 +249,8 @@ def _env_value(rest: str, name: str) -> str | None:
     return None
 
 
-def _dockerfile(path: Path, text: str, label: str, where_name: str, context: Path | None = None) -> Iterator[Written]:
-    image, runs = read_image(path, text, context)
+def _dockerfile(path: Path, text: str, label: str, where_name: str) -> Iterator[Written]:
+    image, runs = _read_image(path, text)
     pythonpath = tuple(image.host(p) for p in image.pythonpath)
     run_dir = image.host(".")
     entry = next(((n, rest) for n, word, rest in reversed(runs) if word == "ENTRYPOINT"), None)
@@ -308,7 +303,7 @@ def _compose(path: Path, text: str, label: str, where_name: str) -> Iterator[Wri
             continue  # an image built elsewhere: the folder it runs in is unknown
         context = (path.parent / context_rel).resolve()
         dockerfile = context / str(dockerfile_rel)
-        image = read_image(dockerfile, context=context)[0] if dockerfile.is_file() else _Image(context, [])
+        image = _read_image(dockerfile, context=context)[0] if dockerfile.is_file() else _Image(context, [])
         for volume in service.get("volumes") or []:
             host, _, container = str(volume).partition(":")
             if host.startswith((".", "/")) and container:
@@ -327,8 +322,6 @@ def _compose(path: Path, text: str, label: str, where_name: str) -> Iterator[Wri
         for key in ("entrypoint", "command"):
             value = service.get(key)
             if value:
-                import shlex
-
                 lines.append(shlex.join(map(str, value)) if isinstance(value, list) else str(value))
         if len(lines) == 2:
             lines.insert(0, " ".join(lines))
