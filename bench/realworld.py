@@ -8,7 +8,10 @@ For each row of bench/realworld.tsv (repository, commit, backend folder, entrypo
 3. ``fixer apply`` on a scratch copy,
 4. a virtualenv from the backend's own requirements, before and after the fix (``requirements.txt``, else
    ``pip install .`` of its pyproject, else its declared dependencies only), cached by their hash,
-5. an import check of the entrypoint from ``run_from`` with a platform-style ``DATABASE_URL``, before and after.
+5. the boot, before and after (bench/boot.py): one PostgreSQL with TLS and SCRAM for the whole run, a database
+   per backend and side, ``uvicorn ENTRYPOINT`` from ``run_from`` with every database URL in the platform form
+   (``?sslmode=require&channel_binding=require``), the lifespan, ``/docs`` and one route that touches the
+   database; ``--import-only`` keeps the older import check instead.
 
 Prints a markdown table and writes it, with JSON and every patch, under ``--out`` (default
 ``bench/results/realworld``, git-ignored). Needs no network but the package index for the installs.
@@ -92,6 +95,8 @@ class Result:
     dummies: list = field(default_factory=list)
     seconds: float = 0.0
     predicted: str = ""  # fixer's predicted first startup error for the same start and install (fixer.model.startup)
+    boot_before: dict = field(default_factory=dict)  # boot.Boot as a dict (the boot run; empty with --import-only)
+    boot_after: dict = field(default_factory=dict)
 
 
 def read_tsv(path: Path) -> list[Row]:
@@ -423,11 +428,11 @@ def missing_settings(stderr: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: Path | None = None) -> tuple[str, list[str]]:
-    """Import MOD and get ATTR as `uvicorn MOD:ATTR` would, from run_from, with a platform DATABASE_URL.
-    Settings the import reports missing get dummy values (up to 11 retries); returns (result, dummies)."""
-    mod, _, attr = entrypoint.partition(":")
-    attr = attr or "app"
+def app_env(backend: Path, url: str) -> dict[str, str]:
+    """The environment a start gets: ours, the backend's .env.example keys, common secrets, and ``url`` for
+    every database URL (and libpq pieces) the backend names."""
+    from boot import database_env
+
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
     examples = env_from_examples(backend)
     for k, v in examples.items():
@@ -435,8 +440,17 @@ def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: 
         env.setdefault(k, v if v != "dummy" else dummy_value(k))
     for k, v in DUMMY_ENV.items():
         env.setdefault(k, v)
-    env["DATABASE_URL"] = PLATFORM_URL
+    env.update(database_env(list(examples), url))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: Path | None = None) -> tuple[str, list[str]]:
+    """Import MOD and get ATTR as `uvicorn MOD:ATTR` would, from run_from, with a platform DATABASE_URL.
+    Settings the import reports missing get dummy values (up to 11 retries); returns (result, dummies)."""
+    mod, _, attr = entrypoint.partition(":")
+    attr = attr or "app"
+    env = app_env(backend, PLATFORM_URL)
     code = f"import importlib; m = importlib.import_module({mod!r}); getattr(m, {attr!r})"
     added: list[str] = []
     logs = []
@@ -596,6 +610,59 @@ def check_imports(row: Row, res: Result, work: Path, out: Path, cache: Path, sid
     return res
 
 
+def ensure_uvicorn(py: Path, log: Path) -> str:
+    """The start needs uvicorn: added to the (cached) virtualenv when the requirements lack it."""
+    if subprocess.run([str(py), "-c", "import uvicorn"], capture_output=True).returncode == 0:
+        return ""
+    uv = uv_exe()
+    cmd = [uv, "pip", "install", "--no-config", "--python", str(py), "uvicorn"] if uv else [str(py), "-m", "pip", "install", "-q", "uvicorn"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
+    with log.open("a") as fh:
+        fh.write(f"$ {' '.join(cmd)}\n{p.stdout}\n{p.stderr}\n")
+    return "uvicorn added" if p.returncode == 0 else "uvicorn install failed"
+
+
+def database_name(row: Row, side: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", f"rw_{row.short_name}_{side}".lower())[:63]
+
+
+def check_boots(row: Row, res: Result, work: Path, out: Path, cache: Path, server, sides=("before", "after")) -> Result:
+    """Venvs and boots before and after (slow; at most --jobs at once), each side on a database of its own."""
+    import boot
+
+    try:
+        res.predicted = predict_first_error(row, work / row.short_name / "orig")
+    except Exception as exc:  # noqa: BLE001 - the column says it, the run goes on
+        res.predicted = f"prediction failed: {exc!r}"
+    for side in sides:
+        tree = work / row.short_name / ("orig" if side == "before" else "fixed")
+        backend = tree / row.backend_path
+        install_log = out / f"{row.short_name}.install-{side}.log"
+        status, py, what = build_venv(backend, cache, install_log)
+        if py is not None:
+            added = ensure_uvicorn(py, install_log)
+            status += f" ({added})" if added else ""
+        setattr(res, f"install_{side}", status)
+        setattr(res, f"req_{side}", what)
+        if py is None:
+            setattr(res, f"boot_{side}", asdict(boot.Boot(startup_error=f"not run ({status})")))
+            continue
+        url = boot.platform_url(server.create_database(database_name(row, side)))
+
+        def dummy(name: str, url: str = url) -> str:
+            return url if boot.DB_URL_KEY.search(name) else dummy_value(name)
+
+        result = boot.boot(py, tree / row.run_from, row.entrypoint, app_env(backend, url), missing_settings, dummy,
+                           out / f"{row.short_name}.boot-{side}.log")
+        for key in ("startup_error", "request_error"):
+            setattr(result, key, getattr(result, key).replace(str(py.parent.parent), "VENV").replace(str(tree), "TREE"))
+        setattr(res, f"boot_{side}", result.as_dict())
+        setattr(res, f"import_{side}", result.startup_error or "ok")
+        if result.dummies:
+            res.dummies = sorted(set(res.dummies) | set(result.dummies))
+    return res
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -609,7 +676,47 @@ def short(err: str, width: int = 140) -> str:
     return err if len(err) <= width else err[: width - 1] + "…"
 
 
+def boot_cell(b: dict) -> str:
+    if not b:
+        return "-"
+    import boot
+
+    return boot.Boot(**b).cell()
+
+
+def started(b: dict) -> bool:
+    """Boots, and the database route does not answer 5xx."""
+    return bool(b.get("boots")) and not (b.get("db_status") or 0) >= 500
+
+
 def table(results: list[Result]) -> str:
+    if not any(r.boot_before for r in results):
+        return import_table(results)
+    head = ("| backend | kind | dry-run exit | hunks (files) | before: first error or ok, db route | predicted first error "
+            "| hit | after: first error or ok, db route |\n|---|---|---:|---:|---|---|---|---|\n")
+    rows = []
+    for r in results:
+        real = r.boot_before.get("startup_error", "") or "ok"
+        judged = r.boot_before and not real.startswith("not run") and r.predicted
+        hit = "" if not judged else ("yes" if same_error(r.predicted, real) else "no")
+        rows.append(
+            f"| {r.name} | {r.kind} | {r.dry_exit} | {r.hunks} ({r.files}) | {md_escape(short(boot_cell(r.boot_before)))} "
+            f"| {md_escape(short(r.predicted))} | {hit} | {md_escape(short(boot_cell(r.boot_after)))} |"
+        )
+    ran = [r for r in results if r.boot_before and not r.boot_before.get("startup_error", "").startswith("not run")]
+    defective = [r for r in ran if not started(r.boot_before)]
+    fixed = [r for r in defective if started(r.boot_after)]
+    correct = [r for r in ran if started(r.boot_before)]
+    clean = [r for r in correct if r.hunks == 0]
+    hits = [r for r in ran if r.predicted and same_error(r.predicted, r.boot_before.get("startup_error", "") or "ok")]
+    foot = (f"\ndefective that start after apply: {len(fixed)} of {len(defective)}; "
+            f"correct with no diff: {len(clean)} of {len(correct)}\n"
+            f"predicted first error = real first error: {len(hits)} of {len(ran)} backends\n"
+            "(start = `Application startup complete`, /docs 200, and the database route answers no 5xx)\n")
+    return head + "\n".join(rows) + "\n" + foot
+
+
+def import_table(results: list[Result]) -> str:
     head = ("| repository | kind | findings (fixed) | hunks (files) | dry-run exit | import before | predicted first error "
             "| hit | import after |\n")
     head += "|---|---|---:|---:|---:|---|---|---|---|\n"
@@ -658,7 +765,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("FIXER_RW_CACHE", ROOT / ".cache" / "realworld-venvs")))
     ap.add_argument("--only", default="", help="comma-separated short names")
     ap.add_argument("--skip-import", action="store_true", help="dry-run and apply only")
-    ap.add_argument("--before-only", action="store_true", help="import check of the unfixed tree only (with the prediction)")
+    ap.add_argument("--before-only", action="store_true", help="boot (or import check) of the unfixed tree only (with the prediction)")
+    ap.add_argument("--import-only", action="store_true",
+                    help="the old import check instead of the boot (no PostgreSQL, no uvicorn)")
     ap.add_argument("--repredict", action="store_true",
                     help="recompute only the predicted-first-error column of the last results (snapshots kept in --work)")
     ap.add_argument("--jobs", type=int, default=2, help="installs at once (default 2)")
@@ -690,20 +799,40 @@ def main(argv: list[str] | None = None) -> int:
               f"{'; ' + res.error if res.error else ''}", file=sys.stderr, flush=True)
 
     if not a.skip_import:
-        def job(row: Row) -> Result:
+        sides = ("before",) if a.before_only else ("before", "after")
+
+        def job(row: Row, server=None) -> Result:
             res = results[row.short_name]
             if res.error.startswith("extract"):
                 return res
             try:
-                check_imports(row, res, work, a.out, a.cache, ("before",) if a.before_only else ("before", "after"))
+                if server is None:
+                    check_imports(row, res, work, a.out, a.cache, sides)
+                else:
+                    check_boots(row, res, work, a.out, a.cache, server, sides)
             except Exception as exc:  # noqa: BLE001 - recorded, never a crash of the whole run
-                res.error = f"import check: {exc!r}"
-            print(f"[{row.short_name}] before: {res.import_before} | predicted: {res.predicted} | after: {res.import_after}",
-                  file=sys.stderr, flush=True)
+                res.error = f"{'import' if server is None else 'boot'} check: {exc!r}"
+            if server is None:
+                print(f"[{row.short_name}] before: {res.import_before} | predicted: {res.predicted} | after: {res.import_after}",
+                      file=sys.stderr, flush=True)
+            else:
+                print(f"[{row.short_name}] before: {boot_cell(res.boot_before)} | predicted: {res.predicted} "
+                      f"| after: {boot_cell(res.boot_after)}", file=sys.stderr, flush=True)
             return res
 
-        with cf.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
-            list(pool.map(job, rows))
+        if a.import_only:
+            with cf.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
+                list(pool.map(job, rows))
+        else:
+            sys.path.insert(0, str(ROOT))
+            from fixer.verify.postgres import throwaway_postgres
+
+            # One server for the whole run, with TLS and SCRAM: the platform URL's sslmode=require and
+            # channel_binding=require are honoured for real; each backend and side gets a database of its own.
+            with throwaway_postgres(tls=True) as server:
+                print(f"PostgreSQL: {server.version} with TLS on {server.url.rsplit('@', 1)[1]}", file=sys.stderr)
+                with cf.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
+                    list(pool.map(lambda row: job(row, server), rows))
 
     # A partial run (--only) updates its rows in the last full results and prints the whole table.
     all_rows = read_tsv(a.tsv)

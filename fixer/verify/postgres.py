@@ -1,5 +1,10 @@
 """A throwaway PostgreSQL server with password (scram-sha-256) authentication on 127.0.0.1.
 
+With ``tls=True`` it also accepts TLS with a self-signed certificate made at start (the ``openssl`` command), so
+that the platform URL's ``sslmode=require&channel_binding=require`` is honoured for real rather than rewritten:
+SCRAM over TLS gives libpq and asyncpg the channel binding they ask for. That needs a build with OpenSSL (the
+OS package has it; the pgserver wheel is built without).
+
 Binaries come from the ``pgserver`` wheel (``pip install 'fixer[verify]'``; see PGSERVER_WHEELS) if installed,
 else from ``initdb``/``pg_ctl`` on PATH, else from ``/usr/lib/postgresql/*/bin``. When running as root the
 server runs as an unprivileged system user (PostgreSQL refuses to run as root). It listens on 127.0.0.1 only,
@@ -22,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from fixer.verify.interrupts import starting
 
@@ -60,6 +65,12 @@ class PostgresServer:
             raise PostgresNotAvailable("this server takes no queries")
         return self._query(sql)
 
+    def create_database(self, name: str) -> str:
+        """A new database owned by the app's role; the same URL with that database's name."""
+        self.query(f'CREATE DATABASE "{name}" OWNER "{unquote(urlsplit(self.url).username or "")}"')
+        parts = urlsplit(self.url)
+        return urlunsplit(parts._replace(path="/" + quote(name, safe="")))
+
     def app_activity(self) -> tuple[int, int]:
         """(open connections of the app's role, tables outside the system schemas) in the app's database."""
         out = self.query(
@@ -86,7 +97,16 @@ def _pgserver_bin_dir() -> Path | None:
     return None
 
 
-def _candidates() -> list[tuple[str, Path]]:
+def _has_tls(bin_dir: Path) -> bool:
+    try:
+        configure = subprocess.run([str(bin_dir / "pg_config"), "--configure"], capture_output=True, text=True,
+                                   timeout=30).stdout
+    except OSError:
+        return False
+    return "--with-openssl" in configure or "--with-ssl=openssl" in configure
+
+
+def _candidates(tls: bool = False) -> list[tuple[str, Path]]:
     found: list[tuple[str, Path]] = []
     wheel = _pgserver_bin_dir()
     if wheel is not None:
@@ -99,6 +119,8 @@ def _candidates() -> list[tuple[str, Path]]:
     found.extend((KIND_PATH, Path(p)) for p in versions)
     unique: list[tuple[str, Path]] = []
     for kind, bin_dir in found:
+        if tls and not _has_tls(bin_dir):
+            continue
         if all((bin_dir / exe).exists() for exe in _REQUIRED) and bin_dir not in [b for _, b in unique]:
             unique.append((kind, bin_dir))
     return unique
@@ -124,11 +146,17 @@ def _run_as() -> dict[str, int]:
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
-def find_postgres_binaries() -> tuple[str, Path, str]:
-    """Return (kind, bin_dir, version) of the first PostgreSQL installation that can run here."""
+def find_postgres_binaries(tls: bool = False) -> tuple[str, Path, str]:
+    """Return (kind, bin_dir, version) of the first PostgreSQL installation that can run here (built with
+    OpenSSL when ``tls``)."""
     run_as = _run_as()
     problems: list[str] = []
-    for kind, bin_dir in _candidates():
+    if tls and not _candidates(tls):
+        raise PostgresNotAvailable(
+            "no PostgreSQL built with OpenSSL found (the pgserver wheel has no TLS): install the OS package "
+            "(e.g. `apt-get install postgresql`), found on PATH or in /usr/lib/postgresql/VERSION/bin"
+        )
+    for kind, bin_dir in _candidates(tls):
         try:
             proc = subprocess.run(
                 [str(bin_dir / "postgres"), "-V"], capture_output=True, text=True, timeout=30, cwd="/", **run_as
@@ -184,13 +212,15 @@ def _run(
 
 @contextmanager
 def throwaway_postgres(
-    user: str = "fixer", database: str = "fixer", start_timeout: int = 60, env: Mapping[str, str] | None = None
+    user: str = "fixer", database: str = "fixer", start_timeout: int = 60, env: Mapping[str, str] | None = None,
+    tls: bool = False,
 ) -> Iterator[PostgresServer]:
     """Start a fresh PostgreSQL server in a temporary directory; stop it and delete everything on exit.
 
-    ``env`` is added to the server processes' environment (e.g. a marker to find them by).
+    ``env`` is added to the server processes' environment (e.g. a marker to find them by). ``tls``: see the
+    module's doc.
     """
-    kind, bin_dir, version = find_postgres_binaries()
+    kind, bin_dir, version = find_postgres_binaries(tls)
     run_as = _run_as()
     tmp = Path(tempfile.mkdtemp(prefix="fixer-pg-"))
     data, socket_dir = tmp / "data", tmp / "sock"
@@ -204,9 +234,11 @@ def throwaway_postgres(
              "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"],
             run_as, tmp, "initdb",
         )
+        tls_options = _self_signed(tmp, run_as) if tls else ""
         for attempt in range(3):
             port = _free_port()
             options = f"-h 127.0.0.1 -p {port} -k {socket_dir} -c password_encryption=scram-sha-256 -c fsync=off"
+            options += tls_options
             try:
                 # Interrupted half-way, pg_ctl could leave a postmaster that has not yet written the
                 # postmaster.pid the cleanup looks for: Ctrl-C waits until the server is up (or failed).
@@ -246,6 +278,26 @@ def throwaway_postgres(
                 _stop(bin_dir, data, run_as, tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _self_signed(tmp: Path, run_as: dict[str, int]) -> str:
+    """A key and self-signed certificate for 127.0.0.1 under TMP; the server options that use them."""
+    key, cert = tmp / "server.key", tmp / "server.crt"
+    try:
+        proc = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+             "-days", "2", "-subj", "/CN=127.0.0.1"],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PostgresNotAvailable(f"a TLS certificate needs the openssl command: {exc}") from exc
+    if proc.returncode != 0:
+        raise PostgresNotAvailable(f"openssl req failed: {proc.stderr.strip()}")
+    key.chmod(0o600)  # the server refuses a key others can read
+    if run_as:
+        for path in (key, cert):
+            os.chown(path, run_as["user"], run_as["group"])
+    return f" -c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}"
 
 
 def _postmaster_pid(data: Path) -> int | None:

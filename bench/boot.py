@@ -1,0 +1,274 @@
+"""The real-world bench's boot: one backend under uvicorn against the run's PostgreSQL, as a platform starts it.
+
+``boot()`` runs the documented start (``uvicorn ENTRYPOINT`` from ``run_from``, on a free loopback port) with
+every database URL the backend reads set to the platform form,
+``postgresql://USER:PASS@127.0.0.1:PORT/DB?sslmode=require&channel_binding=require``, against a PostgreSQL that
+really speaks TLS and SCRAM (``throwaway_postgres(tls=True)``): nothing is rewritten for the app's sake. It
+waits for the lifespan ("Application startup complete"), GETs ``/docs`` (else ``/health``), then one route that
+touches the database, chosen from the app's OpenAPI schema: a GET list route with no required parameter that
+answers something other than 401/403, else a sign-up POST with a schema-valid body. Settings the start reports
+missing get dummy values and the start is tried again, as the import check did.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fixer.verify.backend import STARTUP_MARKER, BackendProcess
+from fixer.verify.diagnose import first_error as log_error
+
+PLATFORM_QUERY = "sslmode=require&channel_binding=require"
+STARTUP_TIMEOUT = 120.0  # a first start compiles every module of a fresh virtualenv
+MAX_RETRIES = 8
+DB_URL_KEY = re.compile(r"(DATABASE|DB|POSTGRES|PG|NEON|SQLALCHEMY).*(URL|URI|DSN)$", re.I)
+_NOT_ROUTES = re.compile(r"^/($|docs|redoc|openapi|health|healthz|ping|metrics|version|status|favicon)", re.I)
+_SIGNUP = re.compile(r"(register|sign-?up|signup|users/?$|accounts/?$)", re.I)
+
+
+@dataclass
+class Boot:
+    boots: bool = False  # "Application startup complete" and /docs (or /health) answered 200
+    startup_error: str = ""  # the exception line the start died with ('' when it started)
+    docs: str = ""  # e.g. "GET /docs 200"
+    db_route: str = ""  # e.g. "GET /api/tasks 200"
+    db_status: int | None = None
+    request_error: str = ""  # the first traceback's exception line after startup (a request's 500)
+    request_error_at: str = ""  # its innermost frame in the backend
+    tried: list = field(default_factory=list)
+    dummies: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    def first_error(self) -> str:
+        return self.startup_error or self.request_error
+
+    def cell(self) -> str:
+        """One table cell: the first error (or ok), then the database route's answer."""
+        head = "ok" if self.boots else (self.startup_error or "did not start")
+        if not self.boots:
+            return head
+        route = self.db_route or "no db route (" + ", ".join(self.tried[-3:]) + ")"
+        tail = f"; {self.request_error}" if self.request_error else ""
+        return f"{head}, {route}{tail}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def platform_url(server_url: str) -> str:
+    return server_url + ("&" if "?" in server_url else "?") + PLATFORM_QUERY
+
+
+def database_env(keys, url: str) -> dict[str, str]:
+    """The platform URL for every database-URL-like key, and the libpq pieces for POSTGRES_USER & co."""
+    parts = urlsplit(url)
+    pieces = {
+        "HOST": parts.hostname or "", "SERVER": parts.hostname or "", "PORT": str(parts.port or 5432),
+        "USER": parts.username or "", "PASSWORD": parts.password or "", "DB": parts.path.lstrip("/"),
+        "NAME": parts.path.lstrip("/"), "DATABASE": parts.path.lstrip("/"),
+    }
+    env = {"DATABASE_URL": url}
+    for key in keys:
+        if DB_URL_KEY.search(key):
+            env[key] = url
+            continue
+        m = re.fullmatch(r"(?:POSTGRES|POSTGRESQL|PG|DB|DATABASE)_?(HOST|SERVER|PORT|USER|PASSWORD|DB|NAME|DATABASE)", key, re.I)
+        if m:
+            env[key] = pieces[m.group(1).upper()]
+    return env
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+            timeout: float = 30.0) -> tuple[int | None, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers={"User-Agent": "fixer-bench", **(headers or {})})
+        response = conn.getresponse()
+        return response.status, response.read(200_000).decode("utf-8", errors="replace")
+    except (OSError, http.client.HTTPException) as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+    finally:
+        conn.close()
+
+
+def _resolve(schema: dict, spec: dict, depth: int = 0) -> dict:
+    while isinstance(schema, dict) and "$ref" in schema and depth < 20:
+        node = spec
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            node = node.get(part, {})
+        schema, depth = node, depth + 1
+    return schema if isinstance(schema, dict) else {}
+
+
+def sample(schema: dict, spec: dict, name: str = "", depth: int = 0) -> object:
+    """A small value the schema accepts (enough for one sign-up; `fixer verify` generates with hypothesis)."""
+    schema = _resolve(schema, spec)
+    if depth > 6:
+        return None
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [s for s in schema[key] if _resolve(s, spec).get("type") != "null"] or schema[key]
+            return sample(options[0], spec, name, depth + 1)
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: sample(v, spec, k, depth + 1) for k, v in props.items()}
+    if kind == "array":
+        return []
+    if kind == "integer":
+        return max(1, int(schema.get("minimum", 1)))
+    if kind == "number":
+        return float(max(1, schema.get("minimum", 1)))
+    if kind == "boolean":
+        return False
+    fmt = schema.get("format", "")
+    lname = name.lower()
+    if fmt == "email" or "email" in lname:
+        text = f"bench{uuid.uuid4().hex[:8]}@example.com"
+    elif fmt == "date-time":
+        text = "2026-01-01T00:00:00Z"
+    elif fmt == "date":
+        text = "2026-01-01"
+    elif fmt == "uuid":
+        text = str(uuid.uuid4())
+    elif fmt in ("uri", "url"):
+        text = "https://example.com"
+    elif "password" in lname:
+        text = "Bench-Passw0rd!"
+    else:
+        text = f"bench{uuid.uuid4().hex[:6]}"
+    low, high = int(schema.get("minLength", 0)), int(schema.get("maxLength", 10_000))
+    return (text + "x" * max(0, low - len(text)))[:high]
+
+
+def _required_params(op: dict, spec: dict) -> bool:
+    return any(_resolve(p, spec).get("required") and _resolve(p, spec).get("in") != "path"
+               for p in op.get("parameters", []))
+
+
+def _candidates(spec: dict) -> tuple[list[str], list[tuple[str, dict]]]:
+    gets, signups = [], []
+    for path, ops in (spec.get("paths") or {}).items():
+        if _NOT_ROUTES.match(path) or "{" in path:
+            continue
+        get = ops.get("get")
+        if get and not _required_params(get, spec):
+            gets.append(path)
+        post = ops.get("post")
+        if post and _SIGNUP.search(path) and not _required_params(post, spec):
+            signups.append((path, post))
+    gets.sort(key=lambda p: (p.count("/"), len(p)))
+    return gets, signups
+
+
+def probe_database_route(port: int, spec: dict, result: Boot) -> None:
+    gets, signups = _candidates(spec)
+    for path in gets[:6]:
+        status, _ = request(port, "GET", path)
+        result.tried.append(f"GET {path} {status}")
+        if status not in (401, 403, 404, 405, 422):
+            result.db_route, result.db_status = f"GET {path} {status}", status
+            return
+    for path, op in signups[:2]:
+        content = (op.get("requestBody") or {}).get("content") or {}
+        if "application/json" not in content:
+            continue
+        body = sample(content["application/json"].get("schema", {}), spec)
+        status, _ = request(port, "POST", path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+        result.tried.append(f"POST {path} {status}")
+        if status not in (404, 405):
+            result.db_route, result.db_status = f"POST {path} {status}", status
+            return
+
+
+def boot(python: Path, run_from: Path, entrypoint: str, env: dict[str, str], missing_settings, dummy_value,
+         log: Path | None = None) -> Boot:
+    """Start the app, probe it, stop it. ``missing_settings(text)`` names settings a failed start lacked."""
+    result = Boot()
+    started = time.monotonic()
+    logs: list[str] = []
+    env = dict(env)
+    for _ in range(MAX_RETRIES):
+        process = BackendProcess(run_from, python, env, entrypoint=entrypoint, inherit_env=False)
+        startup_log = ""
+        try:
+            process.start()
+            deadline = process.started_at + STARTUP_TIMEOUT
+            while process.marker_at is None and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if process.marker_at is None:
+                if process.poll() is None:
+                    result.startup_error = f"no {STARTUP_MARKER!r} within {STARTUP_TIMEOUT:g} s"
+                    logs.append(process.dump_stacks())
+                else:
+                    process.drain()
+            else:
+                startup_log = process.log
+                _probe(process.port, result)
+        finally:
+            process.stop(5.0)
+        text = process.log
+        logs.append(f"$ {process.display_command}  (cwd {run_from})\n{text}\n")
+        if process.marker_at is not None:
+            after = text[len(startup_log):] if text.startswith(startup_log) else text
+            error = log_error(after, run_from)
+            if error is not None:
+                result.request_error = error.message[:300]
+                result.request_error_at = error.location or ""
+            break
+        if not result.startup_error:
+            error = log_error(text, run_from)
+            result.startup_error = _last_exception(text) or (error.message if error else f"exit {process.poll()}")
+        new = [n for n in missing_settings(text) if env.get(n) != dummy_value(n)]
+        if not new:
+            break
+        for name in new:
+            env[name] = dummy_value(name)
+            result.dummies.append(name)
+        result.startup_error = ""
+    result.seconds = round(time.monotonic() - started, 1)
+    if log is not None:
+        log.write_text("".join(logs))
+    return result
+
+
+def _last_exception(text: str) -> str:
+    """The line the import check recorded (the last traceback's exception), for the prediction's comparison."""
+    from realworld import first_error
+
+    return first_error(text) if "Traceback (most recent call last):" in text else ""
+
+
+def _probe(port: int, result: Boot) -> None:
+    deadline = time.monotonic() + 15
+    status = None
+    while status is None and time.monotonic() < deadline:  # uvicorn binds just after the marker
+        status, _ = request(port, "GET", "/docs", timeout=10)
+        if status is None:
+            time.sleep(0.1)
+    result.docs = f"GET /docs {status}"
+    if status != 200:
+        health, _ = request(port, "GET", "/health", timeout=10)
+        result.docs += f", GET /health {health}"
+        status = health
+    result.boots = status == 200
+    code, text = request(port, "GET", "/openapi.json")
+    if code != 200:
+        result.tried.append(f"GET /openapi.json {code}")
+        return
+    try:
+        spec = json.loads(text)
+    except ValueError:
+        result.tried.append("openapi.json unreadable")
+        return
+    probe_database_route(port, spec, result)
