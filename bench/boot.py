@@ -28,7 +28,8 @@ PLATFORM_QUERY = "sslmode=require&channel_binding=require"
 STARTUP_TIMEOUT = 120.0  # a first start compiles every module of a fresh virtualenv
 MAX_RETRIES = 8
 DB_URL_KEY = re.compile(r"(DATABASE|DB|POSTGRES|PG|NEON|SQLALCHEMY).*(URL|URI|DSN)$", re.I)
-_NOT_ROUTES = re.compile(r"^/($|docs|redoc|openapi|health|healthz|ping|metrics|version|status|favicon)", re.I)
+_NOT_ROUTES = re.compile(r"(^/$|/(docs|redoc|openapi[^/]*|health[^/]*|ping|metrics|version|status|favicon[^/]*)/?$)", re.I)
+_HEALTH = re.compile(r"/(health[^/]*|ping|status)/?$", re.I)
 _SIGNUP = re.compile(r"(register|sign-?up|signup|users/?$|accounts/?$)", re.I)
 
 
@@ -50,9 +51,9 @@ class Boot:
 
     def cell(self) -> str:
         """One table cell: the first error (or ok), then the database route's answer."""
-        head = "ok" if self.boots else (self.startup_error or "did not start")
         if not self.boots:
-            return head
+            return self.startup_error or f"started, no 200 ({self.docs})"
+        head = "ok"
         route = self.db_route or "no db route (" + ", ".join(self.tried[-3:]) + ")"
         tail = f"; {self.request_error}" if self.request_error else ""
         return f"{head}, {route}{tail}"
@@ -63,6 +64,9 @@ class Boot:
 
 def platform_url(server_url: str) -> str:
     return server_url + ("&" if "?" in server_url else "?") + PLATFORM_QUERY
+
+
+CA_BUNDLE: Path | None = None  # set by the run: SSL_CERT_FILE for every app
 
 
 def database_env(keys, url: str) -> dict[str, str]:
@@ -198,6 +202,8 @@ def boot(python: Path, run_from: Path, entrypoint: str, env: dict[str, str], mis
     started = time.monotonic()
     logs: list[str] = []
     env = dict(env)
+    if CA_BUNDLE is not None:
+        env["SSL_CERT_FILE"] = str(CA_BUNDLE)
     for _ in range(MAX_RETRIES):
         process = BackendProcess(run_from, python, env, entrypoint=entrypoint, inherit_env=False)
         startup_log = ""
@@ -242,11 +248,28 @@ def boot(python: Path, run_from: Path, entrypoint: str, env: dict[str, str], mis
     return result
 
 
+_LOG_LINE = re.compile(r"^(INFO|WARNING|ERROR|DEBUG|CRITICAL):\s+(?!Traceback)")
+
+
 def _last_exception(text: str) -> str:
-    """The line the import check recorded (the last traceback's exception), for the prediction's comparison."""
+    """The line the import check recorded (the last traceback's exception), for the prediction's comparison;
+    uvicorn's own log lines ("ERROR:    Application startup failed. Exiting.") are not exceptions."""
     from realworld import first_error
 
-    return first_error(text) if "Traceback (most recent call last):" in text else ""
+    if "Traceback (most recent call last):" not in text:
+        return ""
+    return first_error("\n".join(line for line in text.splitlines() if not _LOG_LINE.match(line)))
+
+
+def trust_bundle(ca_file: Path, dest: Path) -> Path:
+    """The system's CAs plus the throwaway server's: the app verifies the server's certificate as it verifies a
+    platform's, against a public CA (asyncpg's ssl=True, an ssl.create_default_context())."""
+    import ssl
+
+    system = ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt"
+    parts = [Path(system).read_text()] if Path(system).is_file() else []
+    dest.write_text("".join(parts) + "\n" + ca_file.read_text())
+    return dest
 
 
 def _probe(port: int, result: Boot) -> None:
@@ -257,18 +280,20 @@ def _probe(port: int, result: Boot) -> None:
         if status is None:
             time.sleep(0.1)
     result.docs = f"GET /docs {status}"
-    if status != 200:
-        health, _ = request(port, "GET", "/health", timeout=10)
-        result.docs += f", GET /health {health}"
-        status = health
-    result.boots = status == 200
     code, text = request(port, "GET", "/openapi.json")
-    if code != 200:
-        result.tried.append(f"GET /openapi.json {code}")
-        return
     try:
-        spec = json.loads(text)
+        spec = json.loads(text) if code == 200 else {}
     except ValueError:
-        result.tried.append("openapi.json unreadable")
+        spec = {}
+    if status != 200:  # docs switched off (production settings): the app's own health route says it answers
+        healths = ["/health"] + [p for p in (spec.get("paths") or {}) if _HEALTH.search(p) and "get" in spec["paths"][p]]
+        for path in dict.fromkeys(healths):
+            status, _ = request(port, "GET", path, timeout=10)
+            result.docs += f", GET {path} {status}"
+            if status == 200:
+                break
+    result.boots = status == 200
+    if not spec:
+        result.tried.append(f"GET /openapi.json {code}")
         return
     probe_database_route(port, spec, result)

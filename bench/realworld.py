@@ -829,7 +829,10 @@ def main(argv: list[str] | None = None) -> int:
 
             # One server for the whole run, with TLS and SCRAM: the platform URL's sslmode=require and
             # channel_binding=require are honoured for real; each backend and side gets a database of its own.
+            import boot
+
             with throwaway_postgres(tls=True) as server:
+                boot.CA_BUNDLE = boot.trust_bundle(server.ca_file, work / "ca-bundle.pem")
                 print(f"PostgreSQL: {server.version} with TLS on {server.url.rsplit('@', 1)[1]}", file=sys.stderr)
                 with cf.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
                     list(pool.map(lambda row: job(row, server), rows))

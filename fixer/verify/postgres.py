@@ -1,8 +1,10 @@
 """A throwaway PostgreSQL server with password (scram-sha-256) authentication on 127.0.0.1.
 
-With ``tls=True`` it also accepts TLS with a self-signed certificate made at start (the ``openssl`` command), so
-that the platform URL's ``sslmode=require&channel_binding=require`` is honoured for real rather than rewritten:
-SCRAM over TLS gives libpq and asyncpg the channel binding they ask for. That needs a build with OpenSSL (the
+With ``tls=True`` it also accepts TLS, with a certificate for 127.0.0.1 signed by a CA made at start (the
+``openssl`` command), so that the platform URL's ``sslmode=require&channel_binding=require`` is honoured for real
+rather than rewritten: SCRAM over TLS gives libpq and asyncpg the channel binding they ask for. A client that
+verifies certificates (asyncpg's ``ssl=True``) trusts the platform's public CA; give it ``ca_file`` the same way
+(e.g. ``SSL_CERT_FILE``). That needs a build with OpenSSL (the
 OS package has it; the pgserver wheel is built without).
 
 Binaries come from the ``pgserver`` wheel (``pip install 'fixer[verify]'``; see PGSERVER_WHEELS) if installed,
@@ -54,6 +56,7 @@ class PostgresServer:
     kind: str  # "pgserver wheel" or "PATH binaries"
     bin_dir: Path
     version: str  # e.g. "postgres (PostgreSQL) 16.2"
+    ca_file: Path | None = None  # with tls: the CA that signed the server's certificate (clients may trust it)
     _query: Callable[[str], str] | None = field(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
@@ -234,7 +237,7 @@ def throwaway_postgres(
              "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"],
             run_as, tmp, "initdb",
         )
-        tls_options = _self_signed(tmp, run_as) if tls else ""
+        tls_options, ca_file = _certificates(tmp, run_as) if tls else ("", None)
         for attempt in range(3):
             port = _free_port()
             options = f"-h 127.0.0.1 -p {port} -k {socket_dir} -c password_encryption=scram-sha-256 -c fsync=off"
@@ -270,7 +273,7 @@ def throwaway_postgres(
                 run_as, tmp, "psql", timeout=30,
             )
 
-        yield PostgresServer(url=url, kind=kind, bin_dir=bin_dir, version=version, _query=query)
+        yield PostgresServer(url=url, kind=kind, bin_dir=bin_dir, version=version, ca_file=ca_file, _query=query)
     finally:
         try:
             # Whenever a postmaster may be up (even if pg_ctl start was interrupted half-way), stop it.
@@ -280,24 +283,35 @@ def throwaway_postgres(
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _self_signed(tmp: Path, run_as: dict[str, int]) -> str:
-    """A key and self-signed certificate for 127.0.0.1 under TMP; the server options that use them."""
-    key, cert = tmp / "server.key", tmp / "server.crt"
-    try:
-        proc = subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-             "-days", "2", "-subj", "/CN=127.0.0.1"],
-            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise PostgresNotAvailable(f"a TLS certificate needs the openssl command: {exc}") from exc
-    if proc.returncode != 0:
-        raise PostgresNotAvailable(f"openssl req failed: {proc.stderr.strip()}")
+def _certificates(tmp: Path, run_as: dict[str, int]) -> tuple[str, Path]:
+    """A throwaway CA and a server certificate it signs for 127.0.0.1 and localhost, under TMP: the server
+    options that use them, and the CA's file, which a client trusts as one trusts a platform's public CA."""
+    ca_key, ca, key, request, cert = (tmp / n for n in ("ca.key", "ca.crt", "server.key", "server.csr", "server.crt"))
+    extensions = tmp / "server.ext"
+    extensions.write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+        "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+    )
+    steps = (
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2",
+         "-subj", "/CN=fixer throwaway CA"],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", request, "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", request, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
+         "-extfile", extensions],
+    )
+    for step in steps:
+        try:
+            proc = subprocess.run(["openssl", *map(str, step)], capture_output=True, text=True, timeout=60,
+                                  stdin=subprocess.DEVNULL, cwd=tmp)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise PostgresNotAvailable(f"a TLS certificate needs the openssl command: {exc}") from exc
+        if proc.returncode != 0:
+            raise PostgresNotAvailable(f"openssl {step[0]} failed: {proc.stderr.strip()}")
     key.chmod(0o600)  # the server refuses a key others can read
     if run_as:
         for path in (key, cert):
             os.chown(path, run_as["user"], run_as["group"])
-    return f" -c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}"
+    return f" -c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}", ca
 
 
 def _postmaster_pid(data: Path) -> int | None:
