@@ -93,6 +93,19 @@ class ProbeResult(_Model):
     ok: bool = Field(description="True for a 2xx or 3xx answer.")
 
 
+class RouteResult(_Model):
+    """One call of one of the app's routes (from its OpenAPI schema) after it started."""
+
+    method: str = Field(examples=["POST"])
+    path: str = Field(description="The schema's path template.", examples=["/tasks/{task_id}"])
+    status: int | None = Field(description="The HTTP status, or null when the server did not answer.")
+    ok: bool = Field(description="False for a 5xx or no answer.")
+    note: str = Field(default="", description="e.g. sign-up, log-in.")
+    error: str | None = Field(default=None, description="For a failure: the server's exception line.")
+    error_location: str | None = Field(default=None, description="FILE:LINE of the innermost frame in the backend.")
+    rules: list[str] = Field(default_factory=list, description="fixer rules that fix the failure.")
+
+
 class DefectMatch(_Model):
     defect: str = Field(description="Defect-catalogue ID (e.g. ENG-IMPORT), or a generic cause (e.g. DB-CONNECT).")
     title: str
@@ -107,6 +120,7 @@ VerificationStatus = Literal[
     "startup-timeout",  # no "Application startup complete" / healthy probe within the timeout: killed
     "probe-failed",  # the server started but a probe did not answer 2xx/3xx
     "too-slow",  # healthy, but later than the startup budget
+    "route-failed",  # healthy, but a route of its OpenAPI schema answered 5xx (or nothing) at its first call
 ]
 
 
@@ -132,6 +146,9 @@ class Verification(_Model):
     time_to_healthy_seconds: float | None = Field(default=None, ge=0, description="Until the first probe answered.")
     max_startup_seconds: float = Field(ge=0)
     probes: list[ProbeResult] = Field(default_factory=list)
+    routes: list[RouteResult] = Field(
+        default_factory=list, description="Each route of the app's OpenAPI schema, called once after the probes."
+    )
     error: str | None = Field(default=None, description="The first error, one line.")
     predicted_error: str | None = Field(
         default=None, exclude_if=lambda value: value is None,

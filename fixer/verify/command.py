@@ -99,6 +99,7 @@ def format_result(result: VerificationResult, path: Path) -> str:
             "startup-timeout": "hung at startup",
             "probe-failed": "started but did not answer",
             "too-slow": "started too slowly",
+            "route-failed": "started, but a route failed at its first request",
         }[v.status]
         lines.append(f"FAIL  {where} {verdict}: {v.error}")
         if v.error_location:
@@ -118,6 +119,7 @@ def format_result(result: VerificationResult, path: Path) -> str:
     for probe in v.probes:
         status = probe.status if probe.status is not None else "no answer"
         lines.append(f"  GET {probe.path:<10} {status} ({probe.seconds * 1000:.0f} ms){'' if probe.ok else '  <- failed'}")
+    lines.extend(_route_lines(v.routes))
     for warning in v.warnings:
         lines.append(f"  warning    {warning}")
     for match in v.diagnosis:
@@ -140,6 +142,22 @@ def format_result(result: VerificationResult, path: Path) -> str:
         lines.append(f"  {title}:")
         lines.extend("    " + line for line in tb)
     return "\n".join(lines)
+
+
+def _route_lines(routes: list) -> list[str]:
+    """A count of the routes that answered, then each failure with its exception and the rules that fix it."""
+    if not routes:
+        return []
+    failed = [r for r in routes if not r.ok]
+    lines = [f"  routes     {len(routes) - len(failed)} of {len(routes)} answered without a server error"]
+    for r in failed:
+        answer = r.status if r.status is not None else "no answer"
+        lines.append(f"  {r.method} {r.path} {answer}" + (f": {r.error}" if r.error else "") + "  <- failed")
+        if r.error_location:
+            lines.append(f"    at       {r.error_location}")
+        if r.rules:
+            lines.append(f"    fix      `fixer apply` ({', '.join(r.rules)})")
+    return lines
 
 
 def attach_verification(report_path: Path, result: VerificationResult, duration: float = 0.0) -> None:

@@ -157,7 +157,8 @@ _CATALOGUE: tuple[tuple[str, str, str, str], ...] = (
     (r"'AsyncSession' object does not support the context manager protocol|"
      r"'_AsyncGeneratorContextManager' object is not an async iterator", "ENG-GET-SESSION",
      "a sync get_session dependency", "`async def get_session(): async with SessionLocal() as s: yield s`."),
-    (r"'coroutine' object has no attribute", "ENG-MISSING-AWAIT", "an AsyncSession call not awaited",
+    (r"'coroutine' object has no attribute|RuntimeWarning: coroutine '[^']+' was never awaited", "ENG-MISSING-AWAIT",
+     "an AsyncSession call not awaited",
      "`(await session.exec(...)).all()`."),
     (r"object NoneType can't be used in 'await' expression", "ENG-AWAIT-ADD", "`await session.add(...)`",
      "`session.add(...)` is not awaited."),

@@ -189,10 +189,13 @@ def run_verification(
     progress: Progress | None = None,
     pip_progress: Progress | None = None,
     run_id: str | None = None,
+    call_routes: bool = True,
 ) -> VerificationResult:
     """Boot the backend at ``path`` for real and return what happened (see the module doc).
 
-    ``progress`` gets one line per step, ``pip_progress`` each line pip prints. Raises VerifyUsageError when it
+    ``progress`` gets one line per step, ``pip_progress`` each line pip prints. Once healthy, with the throwaway
+    PostgreSQL and ``call_routes``, each route of the app's OpenAPI schema is called once (fixer.verify.routes): a
+    5xx fails the verification. Raises VerifyUsageError when it
     cannot be set up as asked, PostgresNotAvailable when no database can be started (the message says what to
     install), KeyboardInterrupt on Ctrl-C / SIGTERM: in every case after stopping whatever it had started.
     """
@@ -200,13 +203,13 @@ def run_verification(
         return _Run(
             database_url=database_url, python=python, entrypoint=entrypoint, probes=probes, timeout=timeout,
             max_startup=max_startup, cache_dir=cache_dir, progress=progress, pip_progress=pip_progress,
-            run_id=run_id,
+            run_id=run_id, call_routes=call_routes,
         ).run(path)
 
 
 class _Run:
     def __init__(self, *, database_url, python, entrypoint, probes, timeout, max_startup, cache_dir, progress,
-                 pip_progress, run_id) -> None:
+                 pip_progress, run_id, call_routes=True) -> None:
         self.database_url = database_url or None
         self.python = python
         self.entrypoint = entrypoint
@@ -230,6 +233,7 @@ class _Run:
         }
         self.warnings: list[str] = []
         self.result: VerificationResult | None = None
+        self.call_routes = call_routes
 
     def finish(self, status: str, **more: object) -> VerificationResult:
         from fixer.report import Verification
@@ -340,6 +344,7 @@ class _Run:
         result.command = process.display_command
         self.say(f"server: {process.display_command} (timeout {self.timeout:g}s)")
         probes: list = []
+        calls: list = []
         healthy_at: float | None = None
         status = "passed"
         hang_dump = ""
@@ -369,6 +374,10 @@ class _Run:
                         body = text
                 if status == "passed" and server is not None:
                     self.check_database_used(server)
+                if status == "passed":
+                    calls = self.exercise(process, server is not None)
+                    if any(call.failed for call in calls):
+                        status = "route-failed"
         finally:
             # A healthy server gets time for its lifespan shutdown (engine.dispose()); a failed or hung one not.
             clean = process.stop(_STOP_GRACE_HEALTHY if healthy_at is not None else _STOP_GRACE_FAILED)
@@ -380,6 +389,7 @@ class _Run:
             "startup_seconds": round(process.marker_at - process.started_at, 3) if process.marker_at else None,
             "time_to_healthy_seconds": round(healthy_at - process.started_at, 3) if healthy_at else None,
             "probes": probes,
+            "routes": [self.route_result(call, result.backend_dir) for call in calls],
         }
         error = first_error(log, result.backend_dir)
         if status == "passed":
@@ -413,6 +423,14 @@ class _Run:
             if bad.status == 404 and bad.path == "/health":
                 more["error"] += " (no /health route? name the app's health route with --probe PATH)"
             more["traceback"] = error.traceback if error else None
+        elif status == "route-failed":
+            bad = next(call for call in calls if call.failed)
+            error = bad.error
+            answer = f"HTTP {bad.status}" if bad.status is not None else "no answer"
+            count = sum(call.failed for call in calls)
+            more["error"] = f"{bad.label} -> {answer}" + (f": {error.message}" if error else "") + (
+                f" (and {count - 1} more route(s) failed)" if count > 1 else "")
+            more.update(traceback=error.traceback if error else None, error_location=error.location if error else None)
         elif error is not None:
             more.update(error=error.message, traceback=error.traceback or _tail(log), error_location=error.location)
         else:
@@ -423,6 +441,41 @@ class _Run:
         if error is not None:
             result.diagnosis = diagnose(error, result.backend_dir, database_from_user=self.database_url is not None)
         return self.finish(status, **more)
+
+    def exercise(self, process: BackendProcess, throwaway: bool) -> list:
+        """Each route of the app's OpenAPI schema, called once (fixer.verify.routes); [] when not asked or when
+        the database is the user's own (the calls write)."""
+        if not self.call_routes:
+            return []
+        if not throwaway:
+            self.warnings.append("the routes were not called: they would write into your --database-url")
+            return []
+        from fixer.verify.routes import RoutesUnavailable, call_routes
+
+        assert self.result is not None
+        self.say("routes: calling each route of the OpenAPI schema once")
+        try:
+            calls = call_routes(process.port, lambda: process.log, self.result.backend_dir,
+                                progress=lambda line: self.say(f"route: {line}"))
+        except RoutesUnavailable as error:
+            self.warnings.append(f"the routes were not called: {error}")
+            return []
+        if not calls:
+            self.warnings.append("the OpenAPI schema lists no route to call")
+        return calls
+
+    def route_result(self, call, backend_dir: Path):
+        from fixer.report import RouteResult
+
+        rules: list[str] = []
+        if call.error is not None:
+            for match in diagnose(call.error, backend_dir, database_from_user=self.database_url is not None):
+                rules.extend(rule for rule in match.rules if rule not in rules)
+        return RouteResult(
+            method=call.method, path=call.path, status=call.status, ok=not call.failed, note=call.note,
+            error=self.secrets(call.error.message) if call.error is not None else None,
+            error_location=call.error.location if call.error is not None else None, rules=rules,
+        )
 
     def check_database_used(self, server) -> None:
         """Warn when the app never touched the throwaway database: then its DATABASE_URL came from elsewhere."""

@@ -1,0 +1,414 @@
+"""Call every route of a started app once, from its OpenAPI schema, and say which ones answer 5xx and why.
+
+A use-layer defect (an un-awaited ``AsyncSession.commit()``, a sync ``Session`` on an async engine) passes a boot
+and fails at the first request. So once the app is healthy, `fixer verify` reads ``/openapi.json`` and calls
+each operation once against the throwaway PostgreSQL, with input generated from the operation's own schema by
+hypothesis-jsonschema (the first, simplest example; a few more when the app answers 422), in the order a
+client would: sign up and log in first where the schema shows a password flow (OAuth2 ``tokenUrl``, or a bearer
+scheme with a login route), then creates before reads, updates and deletes of the same path, each ``{id}``
+taken from what a create answered. A 5xx (or no answer) is a failure, reported with the server's traceback.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import time
+import uuid
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from fixer.verify.diagnose import LogError, first_error
+
+__all__ = ["RouteCall", "RoutesUnavailable", "call_routes"]
+
+METHODS = ("get", "post", "put", "patch", "delete")
+REQUEST_TIMEOUT = 30.0
+DRAWS = 3  # inputs tried per operation while the app answers 422
+_SIGNUP = re.compile(r"(register|sign-?up|/users/?$|/accounts/?$)", re.I)
+_LOGIN = re.compile(r"(log-?in|sign-?in|token)", re.I)
+_LOGOUT = re.compile(r"(log-?out|sign-?out|revoke)", re.I)
+_CRED_EMAIL = re.compile(r"e-?mail", re.I)
+_CRED_USER = re.compile(r"^(user_?name|login|handle)$", re.I)
+_CRED_PASSWORD = re.compile(r"pass(word)?", re.I)
+
+
+class RoutesUnavailable(RuntimeError):
+    """The routes cannot be called: no OpenAPI schema, or no input generator installed."""
+
+
+@dataclass
+class RouteCall:
+    method: str  # GET, POST, ...
+    path: str  # the schema's path template, e.g. /tasks/{task_id}
+    target: str = ""  # what was called, ids filled in
+    status: int | None = None  # None: no answer
+    error: LogError | None = None  # the server's traceback for a 5xx
+    note: str = ""  # e.g. "sign-up", "log-in", "input: 2nd draw"
+
+    @property
+    def failed(self) -> bool:
+        return self.status is None or self.status >= 500
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass
+class _Client:
+    port: int
+    read_log: Callable[[], str]
+    backend_dir: Path | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def send(self, method: str, target: str, body: bytes | None = None, content_type: str | None = None
+             ) -> tuple[int | None, str, LogError | None]:
+        """One request; for a 5xx or no answer, the first traceback the server logged meanwhile."""
+        before = len(self.read_log())
+        headers = {"User-Agent": "fixer-verify", "Accept": "application/json", **self.headers}
+        if content_type:
+            headers["Content-Type"] = content_type
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
+        try:
+            conn.request(method, target, body=body, headers=headers)
+            response = conn.getresponse()
+            status, text = response.status, response.read(1_000_000).decode("utf-8", errors="replace")
+        except (OSError, http.client.HTTPException) as exc:
+            status, text = None, f"{type(exc).__name__}: {exc}"
+        finally:
+            conn.close()
+        error = None
+        if status is None or status >= 500:
+            error = self._logged_error(before)
+        return status, text, error
+
+    def _logged_error(self, since: int) -> LogError | None:
+        deadline = time.monotonic() + 3.0  # the traceback reaches the log just after the answer
+        while True:
+            text = self.read_log()[since:]
+            error = first_error(text, self.backend_dir)
+            if (error is not None and error.traceback) or time.monotonic() > deadline:
+                return _with_unawaited(error, text, self.backend_dir)
+            time.sleep(0.1)
+
+
+_UNAWAITED = re.compile(r"^(?P<file>\S.*?):(?P<line>\d+): RuntimeWarning: coroutine '[^']+' was never awaited$", re.M)
+
+
+def _with_unawaited(error: LogError | None, text: str, backend_dir: Path | None) -> LogError | None:
+    """An un-awaited coroutine raises nothing where it is called: a later line fails instead (a refresh of a row
+    never written). Python's RuntimeWarning names the call: it goes first, and its place is the error's."""
+    warning = _UNAWAITED.search(text)
+    if warning is None or error is None:
+        return error
+    source = text[warning.end():].lstrip("\n").split("\n", 1)[0]
+    location = error.location
+    if backend_dir is not None:
+        try:
+            location = f"{Path(warning['file']).resolve().relative_to(Path(backend_dir).resolve()).as_posix()}:{warning['line']}"
+        except ValueError:
+            pass
+    return LogError(message=error.message, traceback=f"{warning.group(0)}\n{source}\n{error.traceback}", location=location)
+
+
+# ---------------------------------------------------------------- the schema
+
+
+def _resolve(node: object, spec: dict) -> dict:
+    for _ in range(32):
+        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/")):
+            break
+        target: object = spec
+        for part in node["$ref"][2:].split("/"):
+            target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
+        node = target
+    return node if isinstance(node, dict) else {}
+
+
+def _draws(schema: dict, spec: dict, count: int = DRAWS) -> list:
+    """The first COUNT examples hypothesis-jsonschema generates for SCHEMA (deterministic: the first is the simplest)."""
+    try:
+        from hypothesis import HealthCheck, Phase, given, settings
+        from hypothesis.errors import NonInteractiveExampleWarning
+        from hypothesis_jsonschema import from_schema
+    except ImportError as exc:  # the `verify` extra brings it
+        raise RoutesUnavailable(f"calling the routes needs hypothesis-jsonschema: pip install 'fixer[verify]' ({exc})") from None
+    rooted = dict(schema)
+    rooted["components"] = spec.get("components", {})  # its $refs point into the OpenAPI document
+    out: list = []
+
+    @settings(max_examples=count, phases=[Phase.generate], database=None, derandomize=True, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(from_schema(rooted))
+    def collect(value: object) -> None:
+        out.append(value)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonInteractiveExampleWarning)
+        collect()
+    return out
+
+
+@dataclass
+class _Operation:
+    method: str
+    path: str
+    op: dict
+
+    @property
+    def params(self) -> list[str]:
+        return re.findall(r"\{([^}]+)\}", self.path)
+
+    def order(self) -> tuple:
+        """Creates, nested creates, reads, updates, other actions, log-outs, deletes (deepest first)."""
+        depth = self.path.count("/")
+        if self.method == "delete":
+            return (6, -depth, self.path)
+        if _LOGOUT.search(self.path):
+            return (5, depth, self.path)
+        if self.method == "post":
+            return (0 if not self.params else 1, depth, self.path)
+        if self.method == "get":
+            return (2, depth, self.path)
+        return (3, depth, self.path)
+
+
+def _operations(spec: dict) -> list[_Operation]:
+    ops = []
+    for path, item in (spec.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        for method in METHODS:
+            if isinstance(item.get(method), dict):
+                ops.append(_Operation(method, path, item[method]))
+    return ops
+
+
+def _body_schema(op: dict, spec: dict) -> tuple[str | None, dict]:
+    content = _resolve(op.get("requestBody"), spec).get("content") or {}
+    for kind in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data"):
+        if kind in content:
+            return kind, _resolve(content[kind].get("schema", {}), spec) or {}
+    return None, {}
+
+
+def _token_url(spec: dict) -> str | None:
+    for scheme in ((spec.get("components") or {}).get("securitySchemes") or {}).values():
+        scheme = _resolve(scheme, spec)
+        flow = (scheme.get("flows") or {}).get("password") if scheme.get("type") == "oauth2" else None
+        if flow and flow.get("tokenUrl"):
+            return "/" + flow["tokenUrl"].lstrip("/") if not flow["tokenUrl"].startswith("http") else flow["tokenUrl"]
+    return None
+
+
+def _has_bearer(spec: dict) -> bool:
+    schemes = ((spec.get("components") or {}).get("securitySchemes") or {}).values()
+    return any(_resolve(s, spec).get("type") in ("oauth2", "http") for s in schemes)
+
+
+# ---------------------------------------------------------------- the calls
+
+
+class _Session:
+    def __init__(self, client: _Client, spec: dict) -> None:
+        self.client = client
+        self.spec = spec
+        self.ids: dict[str, object] = {}  # a collection path (or a field name) -> an id a create answered
+        tag = uuid.uuid4().hex[:8]
+        self.credentials = {"email": f"verify-{tag}@example.com", "username": f"verify{tag}", "password": f"Verify-{tag}-Pw1!"}
+        self.login_name = self.credentials["email"]  # what the log-in's username field takes: what sign-up named
+
+    # -- inputs
+
+    def _with_credentials(self, value: object, schema: dict, login: bool) -> object:
+        """The same e-mail, user name and password in the sign-up and the log-in, whatever was generated."""
+        if not isinstance(value, dict):
+            return value
+        props = schema.get("properties") or {}
+        out = dict(value)
+        for name in props:
+            if _CRED_EMAIL.search(name):
+                out[name] = self.credentials["email"]
+            elif _CRED_PASSWORD.search(name):  # a confirmation field gets the same password
+                out[name] = self.credentials["password"]
+            elif _CRED_USER.match(name):
+                out[name] = self.login_name if login else self.credentials["username"]
+        if not login and any(_CRED_USER.match(name) for name in props):
+            self.login_name = self.credentials["username"]
+        return out
+
+    def _path_value(self, op: _Operation, name: str) -> str:
+        prefix = op.path.split("{" + name + "}", 1)[0].rstrip("/")
+        for key in (prefix, prefix + "/", name):
+            if key in self.ids:
+                return quote(str(self.ids[key]), safe="")
+        param = next((_resolve(p, self.spec) for p in op.op.get("parameters", [])
+                      if _resolve(p, self.spec).get("name") == name), {})
+        schema = dict(_resolve(param.get("schema", {}), self.spec))
+        if schema.get("type", "string") == "string" and "format" not in schema:
+            schema["minLength"] = max(1, int(schema.get("minLength", 0)))
+            schema.setdefault("pattern", "^[A-Za-z0-9_-]+$")
+        value = _draws(schema, self.spec, 1)
+        return quote(str(value[0] if value else 1), safe="")
+
+    def _target(self, op: _Operation) -> str:
+        path = op.path
+        for name in op.params:
+            path = path.replace("{" + name + "}", self._path_value(op, name))
+        query = {}
+        for raw in op.op.get("parameters", []):
+            param = _resolve(raw, self.spec)
+            if param.get("in") == "query" and param.get("required"):
+                value = _draws(_resolve(param.get("schema", {}), self.spec), self.spec, 1)
+                if value:
+                    query[param["name"]] = value[0] if not isinstance(value[0], (dict, list)) else json.dumps(value[0])
+        return path + ("?" + urlencode(query, doseq=True) if query else "")
+
+    def _bodies(self, op: _Operation, credentials: str) -> tuple[str | None, list[bytes | None]]:
+        kind, schema = _body_schema(op.op, self.spec)
+        if credentials == "token-url" and kind is None:  # OAuth2's password flow: a form, whatever the schema says
+            kind, schema = "application/x-www-form-urlencoded", {"properties": {"username": {}, "password": {}}}
+            values: list = [{}]
+        elif kind is None:
+            return None, [None]
+        else:
+            values = _draws(schema, self.spec)
+        if credentials:
+            values = [self._with_credentials(v, schema, credentials != "sign-up") for v in values]
+        if kind == "application/json":
+            return kind, [json.dumps(v).encode() for v in values]
+        flat = [{k: (v if not isinstance(v, (dict, list)) else json.dumps(v)) for k, v in (val or {}).items()}
+                for val in values if isinstance(val, dict)]
+        if kind == "multipart/form-data":
+            boundary = "fixer-verify-" + uuid.uuid4().hex
+            return f"multipart/form-data; boundary={boundary}", [_multipart(v, boundary) for v in flat] or [None]
+        return kind, [urlencode(v).encode() for v in flat] or [None]
+
+    # -- calls
+
+    def call(self, op: _Operation, credentials: str = "", note: str = "") -> tuple[RouteCall, object]:
+        """One call (more while it answers 422); ``credentials``: "sign-up", "log-in", "token-url" or ""."""
+        target = self._target(op)
+        kind, bodies = self._bodies(op, credentials)
+        result = RouteCall(op.method.upper(), op.path, target, note=note)
+        payload: object = None
+        for index, body in enumerate(bodies):
+            status, text, error = self.client.send(result.method, target, body, kind)
+            result.status, result.error = status, error
+            if index:
+                result.note = ", ".join(filter(None, [note, f"input: draw {index + 1}"]))
+            if status != 422:
+                break
+        try:
+            payload = json.loads(text) if result.status and result.status < 300 else None
+        except ValueError:
+            payload = None
+        if result.status is not None and result.status < 300 and op.method == "post":
+            self._remember(op, payload)
+        return result, payload
+
+    def _remember(self, op: _Operation, payload: object) -> None:
+        if isinstance(payload, dict):
+            for key in ("data", "item", "result"):
+                if isinstance(payload.get(key), dict) and "id" not in payload:
+                    payload = payload[key]
+        if not isinstance(payload, dict):
+            return
+        for key, value in payload.items():
+            if isinstance(value, (str, int)) and (key == "id" or key.endswith("_id") or key.endswith("Id")):
+                self.ids.setdefault(key, value)
+        ident = payload.get("id", next((v for k, v in payload.items() if k.endswith("_id")), None))
+        if isinstance(ident, (str, int)):
+            self.ids[op.path.rstrip("/")] = ident
+
+    def log_in(self, ops: list[_Operation], done: dict[tuple[str, str], RouteCall]) -> None:
+        """Sign up then log in, where the schema shows a password flow; keep the bearer token."""
+        token_url = _token_url(self.spec)
+        if token_url is None and not _has_bearer(self.spec):
+            return
+        signup = next((o for o in ops if o.method == "post" and _SIGNUP.search(o.path) and not o.params
+                       and not o.op.get("security")), None)
+        token = None
+        if signup is not None:
+            call, payload = self.call(signup, credentials="sign-up", note="sign-up")
+            done[(signup.method, signup.path)] = call
+            if isinstance(payload, dict) and "id" in payload:
+                self.ids.setdefault("user_id", payload["id"])
+            token = _find_token(payload)  # some sign-ups answer with the token itself
+        login = next((o for o in ops if o.method == "post" and token_url and o.path.rstrip("/") == token_url.rstrip("/")), None)
+        kind = "token-url" if login is not None else "log-in"
+        login = login or next((o for o in ops if o.method == "post" and _LOGIN.search(o.path) and o is not signup
+                               and not o.params), None)
+        if login is not None:
+            call, payload = self.call(login, credentials=kind, note="log-in")
+            done[(login.method, login.path)] = call
+            token = _find_token(payload) or token
+        if token:
+            self.client.headers["Authorization"] = f"Bearer {token}"
+
+
+def _find_token(payload: object, depth: int = 0) -> str | None:
+    if not isinstance(payload, dict) or depth > 3:
+        return None
+    for key in ("access_token", "accessToken", "token", "jwt", "id_token"):
+        if isinstance(payload.get(key), str) and payload[key]:
+            return payload[key]
+    for value in payload.values():
+        found = _find_token(value, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def _multipart(fields: dict, boundary: str) -> bytes:
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items()]
+    return ("".join(parts) + f"--{boundary}--\r\n").encode()
+
+
+def fetch_schema(client: _Client) -> dict:
+    status, text, _ = client.send("GET", "/openapi.json")
+    if status != 200:
+        _, page, _ = client.send("GET", "/docs")
+        found = re.search(r"""url:\s*['"]([^'"]+\.json)['"]""", page)
+        if found:
+            status, text, _ = client.send("GET", found.group(1))
+    if status != 200:
+        raise RoutesUnavailable(f"no OpenAPI schema (GET /openapi.json -> {status})")
+    try:
+        spec = json.loads(text)
+    except ValueError as exc:
+        raise RoutesUnavailable(f"the OpenAPI schema is not JSON: {exc}") from None
+    if not isinstance(spec, dict):
+        raise RoutesUnavailable("the OpenAPI schema is not an object")
+    return spec
+
+
+def call_routes(port: int, read_log: Callable[[], str], backend_dir: Path | None = None,
+                progress: Callable[[str], None] | None = None) -> list[RouteCall]:
+    """Call each operation of the app on 127.0.0.1:PORT once (see the module's doc); ``read_log`` returns the
+    server's whole output so far (its tracebacks' frames are placed in ``backend_dir``). Raises RoutesUnavailable
+    when there is no schema or no generator."""
+    client = _Client(port, read_log, backend_dir)
+    spec = fetch_schema(client)
+    ops = sorted(_operations(spec), key=_Operation.order)
+    session = _Session(client, spec)
+    done: dict[tuple[str, str], RouteCall] = {}
+    session.log_in(ops, done)
+    results = list(done.values())
+    for call in results:
+        if progress is not None:
+            progress(f"{call.label} -> {call.status if call.status is not None else 'no answer'} ({call.note})")
+    for op in ops:
+        if (op.method, op.path) in done:
+            continue
+        call, _ = session.call(op)
+        done[(op.method, op.path)] = call
+        results.append(call)
+        if progress is not None:
+            progress(f"{call.label} -> {call.status if call.status is not None else 'no answer'}")
+    return results

@@ -1,0 +1,127 @@
+"""`fixer verify` calls every route of the app once (fixer.verify.routes), against a real PostgreSQL.
+
+fixtures/verify/routes-ok is a correct async app with an OAuth2 password flow; fixtures/verify/request-500 is the
+same app with one un-awaited `session.commit()`: it boots, and its first POST /notes answers 500.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from fixer.verify.diagnose import LogError, diagnose
+from fixer.verify.routes import _draws, _operations, _with_unawaited
+from tests.test_verify import load_report, run_verify, venv_cache_dir
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "verify"
+
+SPEC = {
+    "openapi": "3.1.0",
+    "paths": {
+        "/notes/{note_id}": {"get": {}, "delete": {}, "patch": {}},
+        "/notes": {"get": {}, "post": {}},
+        "/auth/logout": {"post": {}},
+        "/projects/{project_id}/tasks": {"post": {}},
+        "/projects": {"post": {}},
+        "/projects/{project_id}/tasks/{task_id}": {"delete": {}},
+    },
+    "components": {
+        "schemas": {
+            "SignUp": {
+                "type": "object",
+                "required": ["email", "password"],
+                "properties": {
+                    "email": {"type": "string", "format": "email"},
+                    "password": {"type": "string", "minLength": 8},
+                    "due": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+                },
+            }
+        }
+    },
+}
+
+
+def test_order_is_creates_then_reads_then_updates_then_deletes_deepest_first() -> None:
+    ordered = [(o.method, o.path) for o in sorted(_operations(SPEC), key=lambda o: o.order())]
+    assert ordered == [
+        ("post", "/notes"), ("post", "/projects"),
+        ("post", "/projects/{project_id}/tasks"),
+        ("get", "/notes"), ("get", "/notes/{note_id}"),
+        ("patch", "/notes/{note_id}"),
+        ("post", "/auth/logout"),
+        ("delete", "/projects/{project_id}/tasks/{task_id}"), ("delete", "/notes/{note_id}"),
+    ]
+
+
+def test_inputs_are_schema_valid_and_the_first_is_the_simplest() -> None:
+    schema = {"$ref": "#/components/schemas/SignUp"}
+    values = _draws(schema, SPEC)
+    assert len(values) == 3
+    rooted = {**schema, "components": SPEC["components"]}
+    for value in values:
+        jsonschema.Draft202012Validator(rooted).validate(value)
+    assert set(values[0]) == {"email", "password"}  # required fields only
+    assert values == _draws(schema, SPEC)  # deterministic
+
+
+def test_an_unawaited_coroutine_is_the_cause_and_the_place() -> None:
+    log = (
+        "/srv/app/notes.py:24: RuntimeWarning: coroutine 'AsyncSession.commit' was never awaited\n"
+        "  session.commit()\n"
+        "RuntimeWarning: Enable tracemalloc to get the object allocation traceback\n"
+    )
+    error = LogError("sqlalchemy.exc.InvalidRequestError: Instance '<Note>' is not persistent within this Session",
+                     "Traceback (most recent call last):\n  ...\nsqlalchemy.exc.InvalidRequestError: ...", "app/notes.py:25")
+    found = _with_unawaited(error, log, Path("/srv"))
+    assert found is not None and found.location == "app/notes.py:24" and found.message == error.message
+    assert found.traceback.startswith("/srv/app/notes.py:24: RuntimeWarning: coroutine 'AsyncSession.commit'")
+    assert [d.defect for d in diagnose(found)] == ["ENG-MISSING-AWAIT"]
+    assert _with_unawaited(error, "no warning here\n", Path("/srv")) is error
+
+
+@pytest.mark.slow
+def test_a_write_route_that_fails_at_its_first_request_fails_verify(tmp_path: Path) -> None:
+    run_id = uuid.uuid4().hex
+    report = tmp_path / "report.json"
+    proc = run_verify([str(FIXTURES / "request-500" / "backend"), "--cache-dir", str(venv_cache_dir()),
+                       "--report", str(report)], run_id)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith("FAIL") and "a route failed at its first request" in first
+    assert "POST /notes -> HTTP 500: sqlalchemy.exc.InvalidRequestError" in first
+    assert "  POST /notes 500: sqlalchemy.exc.InvalidRequestError" in proc.stdout
+    assert "at       app/notes.py:24" in proc.stdout  # the un-awaited call, not the line that raised
+    assert "ENG-MISSING-AWAIT" in proc.stdout
+    assert "RuntimeWarning: coroutine 'AsyncSession.commit' was never awaited" in proc.stdout
+
+    v = load_report(report)["verification"]
+    assert (v["passed"], v["status"], v["error_location"]) == (False, "route-failed", "app/notes.py:24")
+    failed = [(r["method"], r["path"], r["status"]) for r in v["routes"] if not r["ok"]]
+    assert failed == [("POST", "/notes", 500)]
+    assert [d["defect"] for d in v["diagnosis"]] == ["ENG-MISSING-AWAIT"]
+
+
+@pytest.mark.slow
+def test_a_correct_app_passes_with_every_route_called(tmp_path: Path) -> None:
+    run_id = uuid.uuid4().hex
+    report = tmp_path / "report.json"
+    proc = run_verify([str(FIXTURES / "routes-ok" / "backend"), "--cache-dir", str(venv_cache_dir()),
+                       "--report", str(report)], run_id)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("PASS") and "routes     8 of 8 answered without a server error" in proc.stdout
+
+    v = load_report(report)["verification"]
+    calls = [(r["method"], r["path"], r["status"], r["note"]) for r in v["routes"]]
+    assert calls == [
+        ("POST", "/auth/register", 201, "sign-up"),
+        ("POST", "/auth/token", 200, "log-in"),
+        ("POST", "/notes", 201, ""),  # signed in: the bearer token was sent
+        ("GET", "/health", 200, ""),
+        ("GET", "/notes", 200, ""),
+        ("GET", "/notes/{note_id}", 200, ""),  # the id the create answered
+        ("PATCH", "/notes/{note_id}", 200, ""),
+        ("DELETE", "/notes/{note_id}", 204, ""),
+    ]
