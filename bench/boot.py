@@ -43,6 +43,8 @@ class Boot:
     request_error: str = ""  # the first traceback's exception line after startup (a request's 500)
     request_error_at: str = ""  # its innermost frame in the backend
     tried: list = field(default_factory=list)
+    routes: str = ""  # with --routes: "N of M routes answer no 5xx"
+    route_errors: list = field(default_factory=list)  # with --routes: "METHOD PATH STATUS: exception (at FILE:LINE)"
     dummies: list = field(default_factory=list)
     seconds: float = 0.0
 
@@ -56,7 +58,8 @@ class Boot:
         head = "ok"
         route = self.db_route or "no db route (" + ", ".join(self.tried[-3:]) + ")"
         tail = f"; {self.request_error}" if self.request_error else ""
-        return f"{head}, {route}{tail}"
+        routes = f"; {self.routes}" + (f" ({self.route_errors[0]})" if self.route_errors else "") if self.routes else ""
+        return f"{head}, {route}{tail}{routes}"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -67,6 +70,7 @@ def platform_url(server_url: str) -> str:
 
 
 CA_BUNDLE: Path | None = None  # set by the run: SSL_CERT_FILE for every app
+ALL_ROUTES = False  # set by --routes: after the database route, every route once (fixer.verify.routes)
 
 
 def database_env(keys, url: str) -> dict[str, str]:
@@ -221,6 +225,8 @@ def boot(python: Path, run_from: Path, entrypoint: str, env: dict[str, str], mis
             else:
                 startup_log = process.log
                 _probe(process.port, result)
+                if ALL_ROUTES and result.boots:
+                    _all_routes(process, run_from, result)
         finally:
             process.stop(5.0)
         text = process.log
@@ -270,6 +276,21 @@ def trust_bundle(ca_file: Path, dest: Path) -> Path:
     parts = [Path(system).read_text()] if Path(system).is_file() else []
     dest.write_text("".join(parts) + "\n" + ca_file.read_text())
     return dest
+
+
+def _all_routes(process: BackendProcess, run_from: Path, result: Boot) -> None:
+    from fixer.verify.routes import RoutesUnavailable, call_routes
+
+    try:
+        calls = call_routes(process.port, lambda: process.log, run_from)
+    except RoutesUnavailable as exc:
+        result.routes = f"routes not called: {exc}"
+        return
+    failed = [c for c in calls if c.failed]
+    result.routes = f"{len(calls) - len(failed)} of {len(calls)} routes answer no 5xx"
+    for c in failed:
+        where = f" (at {c.error.location})" if c.error is not None and c.error.location else ""
+        result.route_errors.append(f"{c.label} {c.status}: {c.error.message if c.error else 'no traceback'}{where}"[:300])
 
 
 def _probe(port: int, result: Boot) -> None:

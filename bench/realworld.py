@@ -685,8 +685,8 @@ def boot_cell(b: dict) -> str:
 
 
 def started(b: dict) -> bool:
-    """Boots, and the database route does not answer 5xx."""
-    return bool(b.get("boots")) and not (b.get("db_status") or 0) >= 500
+    """Boots, and the database route (with --routes: every route) answers no 5xx."""
+    return bool(b.get("boots")) and not (b.get("db_status") or 0) >= 500 and not b.get("route_errors")
 
 
 def table(results: list[Result]) -> str:
@@ -712,7 +712,8 @@ def table(results: list[Result]) -> str:
     foot = (f"\ndefective that start after apply: {len(fixed)} of {len(defective)}; "
             f"correct with no diff: {len(clean)} of {len(correct)}\n"
             f"predicted first error = real first error: {len(hits)} of {len(ran)} backends\n"
-            "(start = `Application startup complete`, /docs 200, and the database route answers no 5xx)\n")
+            "(start = `Application startup complete`, /docs 200, and the database route (with --routes: every "
+            "route) answers no 5xx)\n")
     return head + "\n".join(rows) + "\n" + foot
 
 
@@ -766,6 +767,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated short names")
     ap.add_argument("--skip-import", action="store_true", help="dry-run and apply only")
     ap.add_argument("--before-only", action="store_true", help="boot (or import check) of the unfixed tree only (with the prediction)")
+    ap.add_argument("--routes", action="store_true",
+                    help="after the database route, call every route of the schema once, as `fixer verify` does")
     ap.add_argument("--import-only", action="store_true",
                     help="the old import check instead of the boot (no PostgreSQL, no uvicorn)")
     ap.add_argument("--repredict", action="store_true",
@@ -833,6 +836,7 @@ def main(argv: list[str] | None = None) -> int:
 
             with throwaway_postgres(tls=True) as server:
                 boot.CA_BUNDLE = boot.trust_bundle(server.ca_file, work / "ca-bundle.pem")
+                boot.ALL_ROUTES = a.routes
                 print(f"PostgreSQL: {server.version} with TLS on {server.url.rsplit('@', 1)[1]}", file=sys.stderr)
                 with cf.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
                     list(pool.map(lambda row: job(row, server), rows))

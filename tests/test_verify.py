@@ -542,7 +542,7 @@ def test_no_postgresql_says_what_to_install(tmp_path: Path, monkeypatch: pytest.
     from fixer.verify import postgres
     from fixer.verify.command import verify_command
 
-    monkeypatch.setattr(postgres, "_candidates", lambda: [])
+    monkeypatch.setattr(postgres, "_candidates", lambda tls=False: [])
     backend = copy_seed("fixed", tmp_path)
     result = CliRunner().invoke(verify_command, [str(backend), "--cache-dir", str(venv_cache_dir())])
     assert result.exit_code == 2, result.output
@@ -572,10 +572,14 @@ def test_too_slow_and_unreachable_database(tmp_path: Path, database_url: str) ->
 
 
 def test_warns_when_the_app_never_touched_the_throwaway_database(tmp_path: Path) -> None:
+    """No table is made at startup: the boot passes, the warning says why, and the first request that needs the
+    table fails verify (the routes are called once each)."""
     backend = copy_seed("fixed", tmp_path)
     main = backend / "src" / "main.py"
     main.write_text(main.read_text().replace("    await init_db()\n", "    pass  # no database work at startup\n"))
     run_id = uuid.uuid4().hex
     proc = run_verify([str(backend), "--cache-dir", str(venv_cache_dir())], run_id)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "warning    the app never connected to the throwaway PostgreSQL" in proc.stdout
+    assert 'POST /auth/signup -> HTTP 500: sqlalchemy.exc.ProgrammingError' in proc.stdout.splitlines()[0]
+    assert 'relation "users" does not exist' in proc.stdout

@@ -6,12 +6,17 @@ same app with one un-awaited `session.commit()`: it boots, and its first POST /n
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
 import jsonschema
 import pytest
 
+from fixer.verify import CACHE_ENV
 from fixer.verify.diagnose import LogError, diagnose
 from fixer.verify.routes import _draws, _operations, _with_unawaited
 from tests.test_verify import load_report, run_verify, venv_cache_dir
@@ -125,3 +130,28 @@ def test_a_correct_app_passes_with_every_route_called(tmp_path: Path) -> None:
         ("PATCH", "/notes/{note_id}", 200, ""),
         ("DELETE", "/notes/{note_id}", 204, ""),
     ]
+
+
+def _apply_until_boots(backend: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, CACHE_ENV: str(venv_cache_dir())}
+    env.pop("FIXER_VERIFY_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "fixer", "apply", "--until-boots", ".", *options], cwd=backend,
+                          env=env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.slow
+def test_until_boots_goes_on_while_a_route_answers_5xx(tmp_path: Path) -> None:
+    """Outside the repository (its [tool.fixer] excludes fixtures/): the un-awaited commit is fixed in round 1 and
+    every route then answers; with the rules that fix it left out, the 500 keeps --until-boots from succeeding."""
+    fixed = Path(shutil.copytree(FIXTURES / "request-500" / "backend", tmp_path / "fixed"))
+    done = _apply_until_boots(fixed)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "await session.commit()" in (fixed / "app" / "notes.py").read_text()
+    assert "fixer: the backend boots after 1 round(s)" in done.stderr
+    assert "routes     8 of 8 answered without a server error" in done.stdout
+
+    kept = Path(shutil.copytree(FIXTURES / "request-500" / "backend", tmp_path / "kept"))
+    failed = _apply_until_boots(kept, "--ignore", "FX010,FX016")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "POST /notes -> HTTP 500" in failed.stdout
+    assert "round 1 had nothing left to fix; the backend still fails `fixer verify`" in failed.stderr

@@ -316,7 +316,8 @@ def verify_after_apply(command: Callable[..., Any]) -> Callable[..., Any]:
     wrapper.__click_params__ = params  # type: ignore[attr-defined]
     wrapper = click.option(
         "--until-boots", is_flag=True,
-        help="Apply, verify, and apply again what the next run finds, until the backend boots or no fix is left.",
+        help="Apply, verify, and apply again what the next run finds, until the backend boots and no route answers "
+             "5xx, or no fix is left.",
     )(wrapper)
     return click.option(
         "--verify", is_flag=True,
