@@ -19,15 +19,14 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from appenv import first_error
 from fixer.verify.backend import STARTUP_MARKER, BackendProcess
 from fixer.verify.diagnose import first_error as log_error
 
 PLATFORM_QUERY = "sslmode=require&channel_binding=require"
 STARTUP_TIMEOUT = 120.0  # a first start compiles every module of a fresh virtualenv
 MAX_RETRIES = 8
-DB_URL_KEY = re.compile(r"(DATABASE|DB|POSTGRES|PG|NEON|SQLALCHEMY).*(URL|URI|DSN)$", re.I)
 _NOT_ROUTES = re.compile(r"(^/$|/(docs|redoc|openapi[^/]*|health[^/]*|ping|metrics|version|status|favicon[^/]*)/?$)", re.I)
 _HEALTH = re.compile(r"/(health[^/]*|ping|status)/?$", re.I)
 _SIGNUP = re.compile(r"(register|sign-?up|signup|users/?$|accounts/?$)", re.I)
@@ -71,25 +70,6 @@ def platform_url(server_url: str) -> str:
 
 CA_BUNDLE: Path | None = None  # set by the run: SSL_CERT_FILE for every app
 ALL_ROUTES = False  # set by --routes: after the database route, every route once (fixer.verify.routes)
-
-
-def database_env(keys, url: str) -> dict[str, str]:
-    """The platform URL for every database-URL-like key, and the libpq pieces for POSTGRES_USER & co."""
-    parts = urlsplit(url)
-    pieces = {
-        "HOST": parts.hostname or "", "SERVER": parts.hostname or "", "PORT": str(parts.port or 5432),
-        "USER": parts.username or "", "PASSWORD": parts.password or "", "DB": parts.path.lstrip("/"),
-        "NAME": parts.path.lstrip("/"), "DATABASE": parts.path.lstrip("/"),
-    }
-    env = {"DATABASE_URL": url}
-    for key in keys:
-        if DB_URL_KEY.search(key):
-            env[key] = url
-            continue
-        m = re.fullmatch(r"(?:POSTGRES|POSTGRESQL|PG|DB|DATABASE)_?(HOST|SERVER|PORT|USER|PASSWORD|DB|NAME|DATABASE)", key, re.I)
-        if m:
-            env[key] = pieces[m.group(1).upper()]
-    return env
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
@@ -260,8 +240,6 @@ _LOG_LINE = re.compile(r"^(INFO|WARNING|ERROR|DEBUG|CRITICAL):\s+(?!Traceback)")
 def _last_exception(text: str) -> str:
     """The line the import check recorded (the last traceback's exception), for the prediction's comparison;
     uvicorn's own log lines ("ERROR:    Application startup failed. Exiting.") are not exceptions."""
-    from realworld import first_error
-
     if "Traceback (most recent call last):" not in text:
         return ""
     return first_error("\n".join(line for line in text.splitlines() if not _LOG_LINE.match(line)))

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import csv
-import hashlib
 import json
 import os
 import re
@@ -31,32 +30,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from appenv import DB_URL_KEY, PLATFORM_URL, app_env, dummy_value, first_error, missing_settings
+from venvs import build_venv, ensure_uvicorn, find_requirements
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-PLATFORM_URL = "postgresql://user:pass@127.0.0.1:5432/db?sslmode=require&channel_binding=require"
-# Dummy values for settings the backends commonly require; DATABASE_URL-like keys get the platform URL.
-DUMMY_ENV = {
-    "SECRET_KEY": "x" * 48,
-    "JWT_SECRET": "x" * 48,
-    "JWT_SECRET_KEY": "x" * 48,
-    "BETTER_AUTH_SECRET": "x" * 48,
-    "AUTH_SECRET": "x" * 48,
-    "OPENAI_API_KEY": "sk-dummy",
-    "GEMINI_API_KEY": "dummy",
-    "GOOGLE_API_KEY": "dummy",
-    "ANTHROPIC_API_KEY": "dummy",
-    "COHERE_API_KEY": "dummy",
-    "GROQ_API_KEY": "dummy",
-    "OPENROUTER_API_KEY": "dummy",
-}
 IMPORT_TIMEOUT = 60
-INSTALL_TIMEOUT = 900
 
 
 @dataclass
@@ -175,274 +159,7 @@ def count_hunks(patch: str) -> tuple[int, int]:
     return hunks, files
 
 
-# ---------------------------------------------------------------- requirements and virtualenvs
-
-
-def find_requirements(backend: Path) -> tuple[str, Path | None]:
-    """('requirements', file) | ('pyproject', file) | ('none', None), as `fixer verify` picks them."""
-    req = backend / "requirements.txt"
-    if req.is_file() and any(
-        l.strip() and not l.lstrip().startswith("#") for l in req.read_text(errors="replace").splitlines()
-    ):
-        return "requirements", req  # an empty requirements.txt is passed over, as pip would install nothing
-    pp = backend / "pyproject.toml"
-    if pp.is_file():
-        return "pyproject", pp
-    return "none", None
-
-
-def _req_closure(req: Path, seen: set[Path] | None = None) -> list[Path]:
-    seen = seen if seen is not None else set()
-    if req in seen or not req.is_file():
-        return []
-    seen.add(req)
-    out = [req]
-    for line in req.read_text(errors="replace").splitlines():
-        m = re.match(r"\s*(?:-r|--requirement|-c|--constraint)\s*=?\s*(\S+)", line)
-        if m:
-            out += _req_closure((req.parent / m.group(1)).resolve(), seen)
-    return out
-
-
-def _caret(spec: str) -> str:
-    """Poetry ^/~ constraints to PEP 440 (enough for installing)."""
-    spec = spec.strip()
-    if spec in ("*", ""):
-        return ""
-    m = re.fullmatch(r"\^(\d+)(?:\.(\d+))?(?:\.(\d+))?", spec)
-    if m:
-        parts = [int(p) if p is not None else None for p in m.groups()]
-        base = ".".join(str(p) for p in parts if p is not None)
-        major, minor, patch = (p or 0 for p in parts)
-        if major:
-            upper = f"{major + 1}.0.0"
-        elif minor or parts[1] is None:
-            upper = f"0.{minor + 1}.0" if parts[1] is not None else "1.0.0"
-        else:
-            upper = f"0.0.{patch + 1}"
-        return f">={base},<{upper}"
-    m = re.fullmatch(r"~(\d+)(?:\.(\d+))?(?:\.(\d+))?", spec)
-    if m:
-        parts = [p for p in m.groups() if p is not None]
-        base = ".".join(parts)
-        if len(parts) >= 2:
-            return f">={base},<{parts[0]}.{int(parts[1]) + 1}.0"
-        return f">={base},<{int(parts[0]) + 1}.0.0"
-    if re.fullmatch(r"\d[\w.]*", spec):
-        return f"=={spec}"
-    return spec
-
-
-def pyproject_deps(pp: Path) -> list[str]:
-    import tomllib
-
-    data = tomllib.loads(pp.read_text())
-    deps = list(data.get("project", {}).get("dependencies", []) or [])
-    poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}
-    for name, spec in poetry.items():
-        if name.lower() == "python":
-            continue
-        extras = ""
-        if isinstance(spec, dict):
-            extras = "[" + ",".join(spec.get("extras", [])) + "]" if spec.get("extras") else ""
-            spec = spec.get("version", "*")
-        if isinstance(spec, list):
-            spec = spec[0].get("version", "*") if spec and isinstance(spec[0], dict) else "*"
-        deps.append(f"{name}{extras}{_caret(str(spec))}")
-    return deps
-
-
-def req_hash(kind: str, path: Path | None) -> str:
-    h = hashlib.sha256(f"{kind}|{sys.version_info[:2]}".encode())
-    if path is not None:
-        files = _req_closure(path) if kind == "requirements" else [path]
-        for f in files:
-            h.update(f.name.encode() + b"\0" + f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def local_wheel_args(work: Path) -> list[str]:
-    """uv reads no pip configuration: hand it pip's find-links folders, and pin the heavy packages whose
-    wheels lie there (torch's CPU build) so that an install never pulls gigabytes of CUDA wheels."""
-    dirs = [d for d in re.split(r"[\s]+", os.environ.get("PIP_FIND_LINKS", "")) if d]
-    try:
-        out = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.find-links"],
-                             capture_output=True, text=True, timeout=30).stdout
-        dirs += out.split()
-    except Exception:  # noqa: BLE001
-        pass
-    args: list[str] = []
-    pins: dict[str, str] = {}
-    for d in dict.fromkeys(dirs):
-        if not Path(d).is_dir():
-            continue
-        args += ["--find-links", d]
-        for whl in Path(d).glob("*.whl"):
-            name, version = whl.name.split("-")[:2]
-            if name.lower() in ("torch", "torchvision", "torchaudio"):
-                pins[name.lower()] = version
-    if pins:
-        work.mkdir(parents=True, exist_ok=True)
-        f = work / "overrides.txt"
-        f.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())))
-        args += ["--override", str(f)]
-    return args
-
-
-def uv_exe() -> str | None:
-    cand = Path(sys.executable).parent / "uv"
-    return str(cand) if cand.exists() else shutil.which("uv")
-
-
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _lock(key: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(key, threading.Lock())
-
-
-def _tail_error(text: str) -> str:
-    lines = [l.strip() for l in text.splitlines() if l.strip()]
-    for l in lines:
-        if re.search(r"(^error|ERROR:|No solution found|Because |requires a different Python|Failed to build|Failed to)", l):
-            return l[:240]
-    return (lines[-1] if lines else "")[:240]
-
-
-def build_venv(backend: Path, cache: Path, log: Path) -> tuple[str, Path | None, str]:
-    """Returns (status, python, what was installed). status: 'ok', 'ok (deps only: ...)', 'failed: ...', 'none'."""
-    kind, path = find_requirements(backend)
-    if kind == "none":
-        return "no requirements file", None, "none"
-    key = req_hash(kind, path)
-    venv = cache / key
-    py = venv / "bin" / "python"
-    marker = venv / ".fixer-rw.json"
-    with _lock(key):
-        if marker.exists():  # only successful installs are cached: a failure (network, resolver) is retried
-            info = json.loads(marker.read_text())
-            if info["status"].startswith("ok"):
-                return info["status"], py, info["what"]
-        if venv.exists():
-            shutil.rmtree(venv)
-        uv = uv_exe()
-        what = f"{kind}:{path.name}"
-        logs = []
-
-        def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
-            env = dict(os.environ)
-            env.pop("VIRTUAL_ENV", None)
-            try:
-                p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, env=env)
-            except subprocess.TimeoutExpired:
-                p = subprocess.CompletedProcess(cmd, 124, "", f"error: timed out after {INSTALL_TIMEOUT}s")
-            logs.append(f"$ {' '.join(cmd)}\n{p.stdout}\n{p.stderr}\n")
-            return p
-
-        if uv:
-            run([uv, "venv", "-q", "--no-config", "--python", sys.executable, str(venv)], backend)
-            extra = local_wheel_args(cache)
-            install = lambda args: run([uv, "pip", "install", "--no-config", "--python", str(py), *extra, *args], backend)  # noqa: E731
-        else:
-            run([sys.executable, "-m", "venv", str(venv)], backend)
-            install = lambda args: run([str(py), "-m", "pip", "install", "-q", *args], backend)  # noqa: E731
-        if kind == "requirements":
-            p = install(["-r", str(path)])
-            status = "ok" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
-        else:
-            # `pip install .` of the pyproject (in a copy: building writes into the tree)
-            with tempfile.TemporaryDirectory() as tmp:
-                src = Path(tmp) / "src"
-                shutil.copytree(backend, src, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", "node_modules", ".git"))
-                p = install([str(src)])
-            status = "ok" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
-            if p.returncode != 0:
-                # Fallback: the declared dependencies only (e.g. requires-python above this interpreter,
-                # or a build backend that finds no package).
-                first = status
-                try:
-                    deps = pyproject_deps(path)
-                except Exception as exc:  # noqa: BLE001
-                    deps = []
-                    logs.append(f"pyproject unreadable: {exc}\n")
-                if deps:
-                    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
-                        fh.write("\n".join(deps) + "\n")
-                    p = install(["-r", fh.name])
-                    os.unlink(fh.name)
-                    what = f"pyproject deps only ({first[8:80]})"
-                    status = "ok (deps only)" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
-        log.write_text("".join(logs))
-        venv.mkdir(parents=True, exist_ok=True)
-        marker.write_text(json.dumps({"status": status, "what": what}))
-        return status, (py if status.startswith("ok") else None), what
-
-
 # ---------------------------------------------------------------- import check
-
-
-def env_from_examples(backend: Path) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for name in (".env.example", ".env.sample", ".env.template", "env.example", ".env.local.example"):
-        f = backend / name
-        if not f.is_file():
-            continue
-        for line in f.read_text(errors="replace").splitlines():
-            m = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$", line)
-            if m and m.group(1) not in env:
-                val = m.group(2).strip()
-                if val[:1] in ("'", '"'):
-                    val = val[1:].split(val[0], 1)[0]
-                else:
-                    val = re.split(r"\s+#", val, 1)[0].strip()  # an inline comment, as python-dotenv reads it
-                env[m.group(1)] = val or "dummy"
-    return env
-
-
-def dummy_value(name: str) -> str:
-    n = name.upper()
-    if re.search(r"(DATABASE|DB|POSTGRES|NEON).*(URL|URI|DSN)$", n):
-        return PLATFORM_URL
-    if "PORT" in n:
-        return "5432"
-    if re.search(r"(^USE_|^ENABLE|^VALIDATE_|_TLS$|_SSL|STARTTLS|^DEBUG$|_ENABLED$|^IS_)", n):
-        return "false"
-    if re.search(r"(MINUTES|HOURS|DAYS|SECONDS|SIZE|COUNT|LIMIT|EXPIRE|TIMEOUT|WORKERS|CONCURRENCY)", n):
-        return "60"
-    if re.search(r"(ORIGINS|HOSTS|_LIST)$", n):
-        return '["http://localhost"]'
-    if "EMAIL" in n or n.endswith("_FROM") or n.endswith("SUPERUSER"):
-        return "admin@example.com"
-    if re.search(r"(URL|URI|ORIGIN|HOST)", n):
-        return "http://localhost"
-    return "dummy-" + "x" * 32
-
-
-def missing_settings(stderr: str) -> list[str]:
-    """Names a settings class reports missing (pydantic 1 and 2), or a KeyError on an UPPER_CASE name."""
-    names = re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)\n\s+[Ff]ield required", stderr, re.M)
-    names += re.findall(r"^KeyError: '([A-Z][A-Z0-9_]+)'", stderr, re.M)
-    names += re.findall(r"^([A-Z][A-Z0-9_]+)(?:\.[^\n]*)?\n\s+Input should be", stderr, re.M)
-    return list(dict.fromkeys(names))
-
-
-def app_env(backend: Path, url: str) -> dict[str, str]:
-    """The environment a start gets: ours, the backend's .env.example keys, common secrets, and ``url`` for
-    every database URL (and libpq pieces) the backend names."""
-    from boot import database_env
-
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
-    examples = env_from_examples(backend)
-    for k, v in examples.items():
-        v = re.sub(r"\$\{(\w+)\}", lambda m: examples.get(m.group(1), os.environ.get(m.group(1), "")), v)
-        env.setdefault(k, v if v != "dummy" else dummy_value(k))
-    for k, v in DUMMY_ENV.items():
-        env.setdefault(k, v)
-    env.update(database_env(list(examples), url))
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
 
 
 def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: Path | None = None) -> tuple[str, list[str]]:
@@ -478,29 +195,6 @@ def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: 
     if log is not None:
         log.write_text("".join(logs))
     return result, added
-
-
-def first_error(stderr: str) -> str:
-    """The exception line of the last traceback (what uvicorn would die with), else the last line."""
-    if "Traceback (most recent call last):" in stderr:
-        tail = stderr.rsplit("Traceback (most recent call last):", 1)[1]
-        lines = [l.rstrip() for l in tail.splitlines() if l.strip() and not l[:1].isspace()]
-        exc = [l for l in lines if re.match(r"^[A-Za-z_][\w.]*: ", l)] or [
-            l for l in lines if re.match(r"^[\w.]*(Error|Exception|Exit|Interrupt)$", l)]
-        if exc or lines:
-            line = (exc or lines)[-1]
-            if "validation error" in line:  # pydantic: name the first field and its message
-                after = tail.split(line, 1)[1].splitlines()[1:3]
-                line += " (" + ": ".join(a.strip() for a in after if a.strip())[:160] + ")"
-            return line[:300]
-    lines = [l.rstrip() for l in stderr.splitlines() if l.strip()]
-    errors = [l for l in lines if re.search(r"\b(ERROR|CRITICAL|FATAL)\b", l)]
-    if errors:  # an app that logs its error and calls sys.exit(1)
-        return errors[-1][:300]
-    for l in reversed(lines):
-        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Warning|Interrupt|Greenlet|NotFound)\b.*", l):
-            return l[:300]
-    return (lines[-1] if lines else "")[:300]
 
 
 # ---------------------------------------------------------------- one backend
@@ -610,18 +304,6 @@ def check_imports(row: Row, res: Result, work: Path, out: Path, cache: Path, sid
     return res
 
 
-def ensure_uvicorn(py: Path, log: Path) -> str:
-    """The start needs uvicorn: added to the (cached) virtualenv when the requirements lack it."""
-    if subprocess.run([str(py), "-c", "import uvicorn"], capture_output=True).returncode == 0:
-        return ""
-    uv = uv_exe()
-    cmd = [uv, "pip", "install", "--no-config", "--python", str(py), "uvicorn"] if uv else [str(py), "-m", "pip", "install", "-q", "uvicorn"]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
-    with log.open("a") as fh:
-        fh.write(f"$ {' '.join(cmd)}\n{p.stdout}\n{p.stderr}\n")
-    return "uvicorn added" if p.returncode == 0 else "uvicorn install failed"
-
-
 def database_name(row: Row, side: str) -> str:
     return re.sub(r"[^a-z0-9_]", "_", f"rw_{row.short_name}_{side}".lower())[:63]
 
@@ -650,7 +332,7 @@ def check_boots(row: Row, res: Result, work: Path, out: Path, cache: Path, serve
         url = boot.platform_url(server.create_database(database_name(row, side)))
 
         def dummy(name: str, url: str = url) -> str:
-            return url if boot.DB_URL_KEY.search(name) else dummy_value(name)
+            return url if DB_URL_KEY.search(name) else dummy_value(name)
 
         result = boot.boot(py, tree / row.run_from, row.entrypoint, app_env(backend, url), missing_settings, dummy,
                            out / f"{row.short_name}.boot-{side}.log")

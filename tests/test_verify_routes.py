@@ -147,7 +147,8 @@ def test_until_boots_goes_on_while_a_route_answers_5xx(tmp_path: Path) -> None:
     done = _apply_until_boots(fixed)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "await session.commit()" in (fixed / "app" / "notes.py").read_text()
-    assert "fixer: the backend boots after 1 round(s)" in done.stderr
+    # (a loaded machine can miss the 5 s startup budget in round 1: then round 2 passes, having written nothing)
+    assert "fixer: the backend boots after" in done.stderr and "HTTP 500" not in done.stdout
     assert "routes     8 of 8 answered without a server error" in done.stdout
 
     kept = Path(shutil.copytree(FIXTURES / "request-500" / "backend", tmp_path / "kept"))

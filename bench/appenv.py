@@ -1,0 +1,131 @@
+"""What a backend's start gets (the environment) and what it died with (the first error), for the import check
+and the boot alike."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PLATFORM_URL = "postgresql://user:pass@127.0.0.1:5432/db?sslmode=require&channel_binding=require"
+# Dummy values for settings the backends commonly require; DATABASE_URL-like keys get the platform URL.
+DUMMY_ENV = {
+    "SECRET_KEY": "x" * 48,
+    "JWT_SECRET": "x" * 48,
+    "JWT_SECRET_KEY": "x" * 48,
+    "BETTER_AUTH_SECRET": "x" * 48,
+    "AUTH_SECRET": "x" * 48,
+    "OPENAI_API_KEY": "sk-dummy",
+    "GEMINI_API_KEY": "dummy",
+    "GOOGLE_API_KEY": "dummy",
+    "ANTHROPIC_API_KEY": "dummy",
+    "COHERE_API_KEY": "dummy",
+    "GROQ_API_KEY": "dummy",
+    "OPENROUTER_API_KEY": "dummy",
+}
+
+DB_URL_KEY = re.compile(r"(DATABASE|DB|POSTGRES|PG|NEON|SQLALCHEMY).*(URL|URI|DSN)$", re.I)
+
+
+def database_env(keys, url: str) -> dict[str, str]:
+    """The platform URL for every database-URL-like key, and the libpq pieces for POSTGRES_USER & co."""
+    parts = urlsplit(url)
+    pieces = {
+        "HOST": parts.hostname or "", "SERVER": parts.hostname or "", "PORT": str(parts.port or 5432),
+        "USER": parts.username or "", "PASSWORD": parts.password or "", "DB": parts.path.lstrip("/"),
+        "NAME": parts.path.lstrip("/"), "DATABASE": parts.path.lstrip("/"),
+    }
+    env = {"DATABASE_URL": url}
+    for key in keys:
+        if DB_URL_KEY.search(key):
+            env[key] = url
+            continue
+        m = re.fullmatch(r"(?:POSTGRES|POSTGRESQL|PG|DB|DATABASE)_?(HOST|SERVER|PORT|USER|PASSWORD|DB|NAME|DATABASE)", key, re.I)
+        if m:
+            env[key] = pieces[m.group(1).upper()]
+    return env
+
+
+def env_from_examples(backend: Path) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for name in (".env.example", ".env.sample", ".env.template", "env.example", ".env.local.example"):
+        f = backend / name
+        if not f.is_file():
+            continue
+        for line in f.read_text(errors="replace").splitlines():
+            m = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$", line)
+            if m and m.group(1) not in env:
+                val = m.group(2).strip()
+                if val[:1] in ("'", '"'):
+                    val = val[1:].split(val[0], 1)[0]
+                else:
+                    val = re.split(r"\s+#", val, 1)[0].strip()  # an inline comment, as python-dotenv reads it
+                env[m.group(1)] = val or "dummy"
+    return env
+
+
+def dummy_value(name: str) -> str:
+    n = name.upper()
+    if re.search(r"(DATABASE|DB|POSTGRES|NEON).*(URL|URI|DSN)$", n):
+        return PLATFORM_URL
+    if "PORT" in n:
+        return "5432"
+    if re.search(r"(^USE_|^ENABLE|^VALIDATE_|_TLS$|_SSL|STARTTLS|^DEBUG$|_ENABLED$|^IS_)", n):
+        return "false"
+    if re.search(r"(MINUTES|HOURS|DAYS|SECONDS|SIZE|COUNT|LIMIT|EXPIRE|TIMEOUT|WORKERS|CONCURRENCY)", n):
+        return "60"
+    if re.search(r"(ORIGINS|HOSTS|_LIST)$", n):
+        return '["http://localhost"]'
+    if "EMAIL" in n or n.endswith("_FROM") or n.endswith("SUPERUSER"):
+        return "admin@example.com"
+    if re.search(r"(URL|URI|ORIGIN|HOST)", n):
+        return "http://localhost"
+    return "dummy-" + "x" * 32
+
+
+def missing_settings(stderr: str) -> list[str]:
+    """Names a settings class reports missing (pydantic 1 and 2), or a KeyError on an UPPER_CASE name."""
+    names = re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)\n\s+[Ff]ield required", stderr, re.M)
+    names += re.findall(r"^KeyError: '([A-Z][A-Z0-9_]+)'", stderr, re.M)
+    names += re.findall(r"^([A-Z][A-Z0-9_]+)(?:\.[^\n]*)?\n\s+Input should be", stderr, re.M)
+    return list(dict.fromkeys(names))
+
+
+def app_env(backend: Path, url: str) -> dict[str, str]:
+    """The environment a start gets: ours, the backend's .env.example keys, common secrets, and ``url`` for
+    every database URL (and libpq pieces) the backend names."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    examples = env_from_examples(backend)
+    for k, v in examples.items():
+        v = re.sub(r"\$\{(\w+)\}", lambda m: examples.get(m.group(1), os.environ.get(m.group(1), "")), v)
+        env.setdefault(k, v if v != "dummy" else dummy_value(k))
+    for k, v in DUMMY_ENV.items():
+        env.setdefault(k, v)
+    env.update(database_env(list(examples), url))
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+
+def first_error(stderr: str) -> str:
+    """The exception line of the last traceback (what uvicorn would die with), else the last line."""
+    if "Traceback (most recent call last):" in stderr:
+        tail = stderr.rsplit("Traceback (most recent call last):", 1)[1]
+        lines = [l.rstrip() for l in tail.splitlines() if l.strip() and not l[:1].isspace()]
+        exc = [l for l in lines if re.match(r"^[A-Za-z_][\w.]*: ", l)] or [
+            l for l in lines if re.match(r"^[\w.]*(Error|Exception|Exit|Interrupt)$", l)]
+        if exc or lines:
+            line = (exc or lines)[-1]
+            if "validation error" in line:  # pydantic: name the first field and its message
+                after = tail.split(line, 1)[1].splitlines()[1:3]
+                line += " (" + ": ".join(a.strip() for a in after if a.strip())[:160] + ")"
+            return line[:300]
+    lines = [l.rstrip() for l in stderr.splitlines() if l.strip()]
+    errors = [l for l in lines if re.search(r"\b(ERROR|CRITICAL|FATAL)\b", l)]
+    if errors:  # an app that logs its error and calls sys.exit(1)
+        return errors[-1][:300]
+    for l in reversed(lines):
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Warning|Interrupt|Greenlet|NotFound)\b.*", l):
+            return l[:300]
+    return (lines[-1] if lines else "")[:300]
