@@ -202,7 +202,25 @@ def _every_field(schema: dict) -> dict:
     the empty object for an update whose fields are all optional, which tests the app's corner, not its use."""
     if not isinstance(schema.get("properties"), dict):
         return schema
-    return {**schema, "required": sorted(set(schema.get("required", [])) | set(schema["properties"]))}
+    props = {name: _not_null(sub) for name, sub in schema["properties"].items()}
+    return {**schema, "properties": props, "required": sorted(set(schema.get("required", [])) | set(props))}
+
+
+def _not_null(schema: object) -> object:
+    """A field's schema without its null branch, where something else is left: a client that fills a field gives
+    it a value (an explicit null in an update means "clear it", which a NOT NULL column refuses)."""
+    if not isinstance(schema, dict):
+        return schema
+    for key in ("anyOf", "oneOf"):
+        options = schema.get(key)
+        if isinstance(options, list):
+            kept = [o for o in options if not (isinstance(o, dict) and o.get("type") == "null")]
+            if kept and len(kept) < len(options):
+                rest = {k: v for k, v in schema.items() if k not in (key, "default")}
+                return {**rest, key: kept} if len(kept) > 1 else {**rest, **kept[0]}
+    if isinstance(schema.get("type"), list) and "null" in schema["type"] and len(schema["type"]) > 1:
+        return {**schema, "type": [t for t in schema["type"] if t != "null"]}
+    return schema
 
 
 def _token_url(spec: dict) -> str | None:
@@ -250,11 +268,11 @@ class _Session:
             self.login_name = self.credentials["username"]
         return out
 
-    def _path_value(self, op: _Operation, name: str) -> str:
+    def _path_value(self, op: _Operation, name: str) -> object:
         prefix = op.path.split("{" + name + "}", 1)[0].rstrip("/")
         for key in (prefix, prefix + "/", name):
             if key in self.ids:
-                return quote(str(self.ids[key]), safe="")
+                return self.ids[key]
         param = next((_resolve(p, self.spec) for p in op.op.get("parameters", [])
                       if _resolve(p, self.spec).get("name") == name), {})
         schema = dict(_resolve(param.get("schema", {}), self.spec))
@@ -262,12 +280,13 @@ class _Session:
             schema["minLength"] = max(1, int(schema.get("minLength", 0)))
             schema.setdefault("pattern", "^[A-Za-z0-9_-]+$")
         value = _draws(schema, self.spec, 1)
-        return quote(str(value[0] if value else 1), safe="")
+        return value[0] if value else 1
 
-    def _target(self, op: _Operation) -> str:
+    def _target(self, op: _Operation, filled: dict[str, object]) -> str:
         path = op.path
         for name in op.params:
-            path = path.replace("{" + name + "}", self._path_value(op, name))
+            filled[name] = self._path_value(op, name)
+            path = path.replace("{" + name + "}", quote(str(filled[name]), safe=""))
         query = {}
         for raw in op.op.get("parameters", []):
             param = _resolve(raw, self.spec)
@@ -277,7 +296,7 @@ class _Session:
                     query[param["name"]] = value[0] if not isinstance(value[0], (dict, list)) else json.dumps(value[0])
         return path + ("?" + urlencode(query, doseq=True) if query else "")
 
-    def _bodies(self, op: _Operation, credentials: str) -> tuple[str | None, list[bytes | None]]:
+    def _bodies(self, op: _Operation, credentials: str, filled: dict[str, object]) -> tuple[str | None, list[bytes | None]]:
         kind, schema = _body_schema(op.op, self.spec)
         if credentials == "token-url" and kind is None:  # OAuth2's password flow: a form, whatever the schema says
             kind, schema = "application/x-www-form-urlencoded", {"properties": {"username": {}, "password": {}}}
@@ -288,6 +307,8 @@ class _Session:
             values = _draws(_every_field(schema), self.spec, 1) + _draws(schema, self.spec, DRAWS - 1)
         if credentials:
             values = [self._with_credentials(v, schema, credentials != "sign-up") for v in values]
+        if filled:
+            values = [_same_ids(v, schema, filled) for v in values]
         if kind == "application/json":
             return kind, [json.dumps(v).encode() for v in values]
         flat = [{k: (v if not isinstance(v, (dict, list)) else json.dumps(v)) for k, v in (val or {}).items()}
@@ -301,8 +322,9 @@ class _Session:
 
     def call(self, op: _Operation, credentials: str = "", note: str = "") -> tuple[RouteCall, object]:
         """One call (more while it answers 422); ``credentials``: "sign-up", "log-in", "token-url" or ""."""
-        target = self._target(op)
-        kind, bodies = self._bodies(op, credentials)
+        filled: dict[str, object] = {}
+        target = self._target(op, filled)
+        kind, bodies = self._bodies(op, credentials, filled)
         result = RouteCall(op.method.upper(), op.path, target, note=note)
         payload: object = None
         for index, body in enumerate(bodies):
@@ -358,6 +380,22 @@ class _Session:
             token = _find_token(payload) or token
         if token:
             self.client.headers["Authorization"] = f"Bearer {token}"
+
+
+def _same_ids(value: object, schema: dict, filled: dict[str, object]) -> object:
+    """A body's id fields say what the path says (PUT /items/7 with {"id": 7}): a client does not move a row."""
+    props = schema.get("properties") or {}
+    if not isinstance(value, dict) or not filled:
+        return value
+    out = dict(value)
+    last = list(filled.values())[-1]
+    for name in props:
+        if name in filled or name == "id":
+            given = filled.get(name, last)
+            if (props[name] or {}).get("type") == "integer" and str(given).isdigit():
+                given = int(str(given))
+            out[name] = given
+    return out
 
 
 def _find_token(payload: object, depth: int = 0) -> str | None:
