@@ -103,6 +103,7 @@ class RouteResult(_Model):
     note: str = Field(default="", description="e.g. sign-up, log-in.")
     error: str | None = Field(default=None, description="For a failure: the server's exception line.")
     error_location: str | None = Field(default=None, description="FILE:LINE of the innermost frame in the backend.")
+    last_frame: str | None = Field(default=None, description="The traceback's last frame: where it was raised.")
     rules: list[str] = Field(default_factory=list, description="fixer rules that fix the failure.")
 
 

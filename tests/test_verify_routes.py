@@ -7,6 +7,7 @@ same app with one un-awaited `session.commit()`: it boots, and its first POST /n
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -99,6 +100,7 @@ def test_a_write_route_that_fails_at_its_first_request_fails_verify(tmp_path: Pa
     assert "POST /notes -> HTTP 500: sqlalchemy.exc.InvalidRequestError" in first
     assert "  POST /notes 500: sqlalchemy.exc.InvalidRequestError" in proc.stdout
     assert "at       app/notes.py:24" in proc.stdout  # the un-awaited call, not the line that raised
+    assert re.search(r"^    raised   \S+/sqlalchemy/orm/session\.py:\d+ in _validate_persistent$", proc.stdout, re.M)
     assert "ENG-MISSING-AWAIT" in proc.stdout
     assert "RuntimeWarning: coroutine 'AsyncSession.commit' was never awaited" in proc.stdout
 

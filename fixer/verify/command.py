@@ -155,6 +155,8 @@ def _route_lines(routes: list) -> list[str]:
         lines.append(f"  {r.method} {r.path} {answer}" + (f": {r.error}" if r.error else "") + "  <- failed")
         if r.error_location:
             lines.append(f"    at       {r.error_location}")
+        if r.last_frame:
+            lines.append(f"    raised   {r.last_frame}")
         if r.rules:
             lines.append(f"    fix      `fixer apply` ({', '.join(r.rules)})")
     return lines

@@ -58,6 +58,12 @@ class RouteCall:
     def label(self) -> str:
         return f"{self.method} {self.path}"
 
+    @property
+    def last_frame(self) -> str | None:
+        """Where the exception was raised: the traceback's last frame, e.g. `.../session.py:4410 in _validate`."""
+        frames = re.findall(r'^\s*File "([^"]+)", line (\d+), in (\S+)', self.error.traceback if self.error else "", re.M)
+        return f"{frames[-1][0]}:{frames[-1][1]} in {frames[-1][2]}" if frames else None
+
 
 @dataclass
 class _Client:

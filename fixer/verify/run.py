@@ -475,6 +475,7 @@ class _Run:
             method=call.method, path=call.path, status=call.status, ok=not call.failed, note=call.note,
             error=self.secrets(call.error.message) if call.error is not None else None,
             error_location=call.error.location if call.error is not None else None, rules=rules,
+            last_frame=self.secrets(call.last_frame) if call.last_frame else None,
         )
 
     def check_database_used(self, server) -> None:
