@@ -48,15 +48,22 @@ class RouteCall:
     target: str = ""  # what was called, ids filled in
     status: int | None = None  # None: no answer
     error: LogError | None = None  # the server's traceback for a 5xx
-    note: str = ""  # e.g. "sign-up", "log-in", "input: 2nd draw"
+    note: str = ""  # e.g. "sign-up", "log-in", "input: draw 2", "not called: ..."
+    called: bool = True
 
     @property
     def failed(self) -> bool:
-        return self.status is None or self.status >= 500
+        return self.called and (self.status is None or self.status >= 500)
 
     @property
     def label(self) -> str:
         return f"{self.method} {self.path}"
+
+    @property
+    def outcome(self) -> str:
+        if not self.called:
+            return self.note
+        return (str(self.status) if self.status is not None else "no answer") + (f" ({self.note})" if self.note else "")
 
     @property
     def last_frame(self) -> str | None:
@@ -329,8 +336,14 @@ class _Session:
     def call(self, op: _Operation, credentials: str = "", note: str = "") -> tuple[RouteCall, object]:
         """One call (more while it answers 422); ``credentials``: "sign-up", "log-in", "token-url" or ""."""
         filled: dict[str, object] = {}
-        target = self._target(op, filled)
-        kind, bodies = self._bodies(op, credentials, filled)
+        try:
+            target = self._target(op, filled)
+            kind, bodies = self._bodies(op, credentials, filled)
+        except RoutesUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a schema the generator cannot satisfy: said, never a crash
+            return RouteCall(op.method.upper(), op.path, note=f"not called: no input fits its schema ({type(exc).__name__})",
+                             called=False), None
         result = RouteCall(op.method.upper(), op.path, target, note=note)
         payload: object = None
         for index, body in enumerate(bodies):
@@ -454,7 +467,7 @@ def call_routes(port: int, read_log: Callable[[], str], backend_dir: Path | None
     results = list(done.values())
     for call in results:
         if progress is not None:
-            progress(f"{call.label} -> {call.status if call.status is not None else 'no answer'} ({call.note})")
+            progress(f"{call.label} -> {call.outcome}")
     for op in ops:
         if (op.method, op.path) in done:
             continue
@@ -462,5 +475,5 @@ def call_routes(port: int, read_log: Callable[[], str], backend_dir: Path | None
         done[(op.method, op.path)] = call
         results.append(call)
         if progress is not None:
-            progress(f"{call.label} -> {call.status if call.status is not None else 'no answer'}")
+            progress(f"{call.label} -> {call.outcome}")
     return results
