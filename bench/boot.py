@@ -147,7 +147,7 @@ def _required_params(op: dict, spec: dict) -> bool:
 def _candidates(spec: dict) -> tuple[list[str], list[tuple[str, dict]]]:
     gets, signups = [], []
     for path, ops in (spec.get("paths") or {}).items():
-        if _NOT_ROUTES.match(path) or "{" in path:
+        if _NOT_ROUTES.search(path) or "{" in path:
             continue
         get = ops.get("get")
         if get and not _required_params(get, spec):
