@@ -28,8 +28,13 @@ DUMMY_ENV = {
 DB_URL_KEY = re.compile(r"(DATABASE|DB|POSTGRES|PG|NEON|SQLALCHEMY).*(URL|URI|DSN)$", re.I)
 
 
+# The pieces platforms inject beside the URL (Railway, Render, Heroku add-ons; the full-stack template reads them).
+DB_PIECES = ("POSTGRES_SERVER", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB")
+
+
 def database_env(keys, url: str) -> dict[str, str]:
-    """The platform URL for every database-URL-like key, and the libpq pieces for POSTGRES_USER & co."""
+    """The platform URL for every database-URL-like key, and the server's pieces for POSTGRES_USER & co. (always
+    the common ones, and any other the keys name)."""
     parts = urlsplit(url)
     pieces = {
         "HOST": parts.hostname or "", "SERVER": parts.hostname or "", "PORT": str(parts.port or 5432),
@@ -37,7 +42,7 @@ def database_env(keys, url: str) -> dict[str, str]:
         "NAME": parts.path.lstrip("/"), "DATABASE": parts.path.lstrip("/"),
     }
     env = {"DATABASE_URL": url}
-    for key in keys:
+    for key in [*DB_PIECES, *keys]:
         if DB_URL_KEY.search(key):
             env[key] = url
             continue

@@ -42,6 +42,7 @@ class Boot:
     request_error: str = ""  # the first traceback's exception line after startup (a request's 500)
     request_error_at: str = ""  # its innermost frame in the backend
     tried: list = field(default_factory=list)
+    migrations: str = ""  # "alembic upgrade head: ok" (or its error) where the project documents it
     routes: str = ""  # with --routes: "N of M routes answer no 5xx"
     route_errors: list = field(default_factory=list)  # with --routes: "METHOD PATH STATUS: exception (at FILE:LINE)"
     dummies: list = field(default_factory=list)
@@ -54,7 +55,7 @@ class Boot:
         """One table cell: the first error (or ok), then the database route's answer."""
         if not self.boots:
             return self.startup_error or f"started, no 200 ({self.docs})"
-        head = "ok"
+        head = "ok" if not self.migrations or self.migrations.endswith(": ok") else f"ok ({self.migrations})"
         route = self.db_route or "no db route (" + ", ".join(self.tried[-3:]) + ")"
         tail = f"; {self.request_error}" if self.request_error else ""
         routes = f"; {self.routes}" + (f" ({self.route_errors[0]})" if self.route_errors else "") if self.routes else ""
@@ -156,6 +157,7 @@ def _candidates(spec: dict) -> tuple[list[str], list[tuple[str, dict]]]:
         if post and _SIGNUP.search(path) and not _required_params(post, spec):
             signups.append((path, post))
     gets.sort(key=lambda p: (p.count("/"), len(p)))
+    signups.sort(key=lambda s: not re.search(r"register|sign-?up", s[0], re.I))  # before a bare /users
     return gets, signups
 
 
@@ -179,15 +181,53 @@ def probe_database_route(port: int, spec: dict, result: Boot) -> None:
             return
 
 
+_ALEMBIC_UPGRADE = re.compile(r"\balembic\s+upgrade\s+head\b")
+_DOCS = ("Dockerfile", "Procfile", "*.sh", "docker-compose*.yml", "compose*.yml", "docker-compose*.yaml", "README*")
+
+
+def documented_migration(backend: Path, repo: Path) -> Path | None:
+    """The folder of the alembic.ini whose `alembic upgrade head` the project's start documents (a prestart
+    script, a Dockerfile or compose command, a README), run before the server as the deploy runs it."""
+    ini = next((d for d in (backend, *backend.parents) if (d / "alembic.ini").is_file() and repo in (d, *d.parents)), None)
+    if ini is None:
+        return None
+    for folder in {backend, ini, repo, backend / "scripts"}:
+        for pattern in _DOCS:
+            for doc in folder.glob(pattern) if folder.is_dir() else ():
+                try:
+                    if _ALEMBIC_UPGRADE.search(doc.read_text(errors="replace")):
+                        return ini
+                except OSError:
+                    continue
+    return None
+
+
+def migrate(python: Path, folder: Path, env: dict[str, str], logs: list[str]) -> str:
+    import subprocess
+
+    cmd = [str(python), "-m", "alembic", "upgrade", "head"]
+    try:
+        p = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        return "alembic upgrade head: timed out"
+    logs.append(f"$ alembic upgrade head  (cwd {folder})\n{p.stdout}\n{p.stderr}\n")
+    if p.returncode == 0:
+        return "alembic upgrade head: ok"
+    return "alembic upgrade head: " + (first_error(p.stderr) or f"exit {p.returncode}")
+
+
 def boot(python: Path, run_from: Path, entrypoint: str, env: dict[str, str], missing_settings, dummy_value,
-         log: Path | None = None) -> Boot:
-    """Start the app, probe it, stop it. ``missing_settings(text)`` names settings a failed start lacked."""
+         log: Path | None = None, migrations: Path | None = None) -> Boot:
+    """Start the app, probe it, stop it. ``missing_settings(text)`` names settings a failed start lacked;
+    ``migrations``: the folder to run `alembic upgrade head` in first."""
     result = Boot()
     started = time.monotonic()
     logs: list[str] = []
     env = dict(env)
     if CA_BUNDLE is not None:
         env["SSL_CERT_FILE"] = str(CA_BUNDLE)
+    if migrations is not None:
+        result.migrations = migrate(python, migrations, env, logs)
     for _ in range(MAX_RETRIES):
         process = BackendProcess(run_from, python, env, entrypoint=entrypoint, inherit_env=False)
         startup_log = ""
@@ -280,6 +320,11 @@ def _probe(port: int, result: Boot) -> None:
             time.sleep(0.1)
     result.docs = f"GET /docs {status}"
     code, text = request(port, "GET", "/openapi.json")
+    if code != 200:  # a prefixed schema (FastAPI(openapi_url="/api/v1/openapi.json")): the docs page names it
+        _, page = request(port, "GET", "/docs")
+        named = re.search(r"""url:\s*['"]([^'"]+\.json)['"]""", page)
+        if named:
+            code, text = request(port, "GET", named.group(1))
     try:
         spec = json.loads(text) if code == 200 else {}
     except ValueError:

@@ -34,7 +34,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from appenv import DB_URL_KEY, PLATFORM_URL, app_env, dummy_value, first_error, missing_settings
+from appenv import PLATFORM_URL, app_env, database_env, dummy_value, first_error, missing_settings
 from venvs import build_venv, ensure_uvicorn, find_requirements
 
 HERE = Path(__file__).resolve().parent
@@ -332,10 +332,10 @@ def check_boots(row: Row, res: Result, work: Path, out: Path, cache: Path, serve
         url = boot.platform_url(server.create_database(database_name(row, side)))
 
         def dummy(name: str, url: str = url) -> str:
-            return url if DB_URL_KEY.search(name) else dummy_value(name)
+            return database_env([name], url).get(name) or dummy_value(name)
 
         result = boot.boot(py, tree / row.run_from, row.entrypoint, app_env(backend, url), missing_settings, dummy,
-                           out / f"{row.short_name}.boot-{side}.log")
+                           out / f"{row.short_name}.boot-{side}.log", boot.documented_migration(backend, tree))
         for key in ("startup_error", "request_error"):
             setattr(result, key, getattr(result, key).replace(str(py.parent.parent), "VENV").replace(str(tree), "TREE"))
         setattr(res, f"boot_{side}", result.as_dict())
