@@ -19,7 +19,7 @@ import pytest
 
 from fixer.verify import CACHE_ENV
 from fixer.verify.diagnose import LogError, diagnose
-from fixer.verify.routes import _draws, _operations, _with_unawaited
+from fixer.verify.routes import RouteCall, _draws, _operations, _with_unawaited
 from tests.test_verify import load_report, run_verify, venv_cache_dir
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "verify"
@@ -158,3 +158,17 @@ def test_until_boots_goes_on_while_a_route_answers_5xx(tmp_path: Path) -> None:
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "POST /notes -> HTTP 500" in failed.stdout
     assert "round 1 had nothing left to fix; the backend still fails `fixer verify`" in failed.stderr
+
+
+@pytest.mark.parametrize(("status", "message", "called", "failed"), [
+    (500, "sqlalchemy.exc.InvalidRequestError: Instance is not persistent within this Session", True, True),
+    (500, "ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 5432)", True, True),  # its database
+    (500, "openai.AuthenticationError: Error code: 401 - invalid api key", True, False),  # a placeholder key
+    (502, "httpx.ConnectError: [Errno -3] Temporary failure in name resolution", True, False),
+    (None, "", True, True),  # no answer
+    (None, "", False, False),  # not called: no input fits its schema
+    (404, "", True, False),
+])
+def test_what_counts_as_a_failed_route(status: int | None, message: str, called: bool, failed: bool) -> None:
+    error = LogError(message, f"Traceback (most recent call last):\n{message}") if message else None
+    assert RouteCall("POST", "/x", status=status, error=error, called=called).failed is failed

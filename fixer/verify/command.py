@@ -150,8 +150,12 @@ def _route_lines(routes: list) -> list[str]:
         return []
     failed = [r for r in routes if not r.ok]
     skipped = [r for r in routes if r.ok and r.status is None]
-    lines = [f"  routes     {len(routes) - len(failed) - len(skipped)} of {len(routes)} answered without a server error"
+    outside = [r for r in routes if r.ok and r.error]
+    lines = [f"  routes     {len(routes) - len(failed) - len(skipped) - len(outside)} of {len(routes)} answered "
+             "without a server error"
              + (f"; not called: {', '.join(f'{r.method} {r.path}' for r in skipped)} (no input fits the schema)" if skipped else "")]
+    for r in outside:
+        lines.append(f"  {r.method} {r.path} {r.status}: {r.error}  (an outside service failed: not counted)")
     for r in failed:
         answer = r.status if r.status is not None else "no answer"
         lines.append(f"  {r.method} {r.path} {answer}" + (f": {r.error}" if r.error else "") + "  <- failed")

@@ -32,6 +32,12 @@ DRAWS = 3  # inputs tried per operation while the app answers 422
 _SIGNUP = re.compile(r"(register|sign-?up|/users/?$|/accounts/?$)", re.I)
 _LOGIN = re.compile(r"(log-?in|sign-?in|token)", re.I)
 _LOGOUT = re.compile(r"(log-?out|sign-?out|revoke)", re.I)
+# A 5xx whose exception comes from a client of an outside service (an AI or payment API with a placeholder key, a
+# Redis or SMTP server that is not there): the app's own code and its PostgreSQL worked, so it is said, not failed.
+_OUTSIDE = re.compile(
+    r"^(?:openai|anthropic|groq|cohere|google\.\w+|stripe|botocore|boto3|redis|httpx|httpcore|requests|aiohttp|"
+    r"smtplib|aiosmtplib)\.[\w.]*(?:Error|Exception|Timeout)\w*:"
+)
 _CRED_EMAIL = re.compile(r"e-?mail", re.I)
 _CRED_USER = re.compile(r"^(user_?name|login|handle)$", re.I)
 _CRED_PASSWORD = re.compile(r"pass(word)?", re.I)
@@ -52,8 +58,13 @@ class RouteCall:
     called: bool = True
 
     @property
+    def outside(self) -> bool:
+        """A 5xx raised by a client of an outside service, not by the app's code or its database."""
+        return self.error is not None and bool(_OUTSIDE.match(self.error.message))
+
+    @property
     def failed(self) -> bool:
-        return self.called and (self.status is None or self.status >= 500)
+        return self.called and (self.status is None or self.status >= 500) and not self.outside
 
     @property
     def label(self) -> str:
@@ -63,6 +74,8 @@ class RouteCall:
     def outcome(self) -> str:
         if not self.called:
             return self.note
+        if self.outside:
+            return f"{self.status}, an outside service failed: {self.error.message if self.error else ''}"
         return (str(self.status) if self.status is not None else "no answer") + (f" ({self.note})" if self.note else "")
 
     @property

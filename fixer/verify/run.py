@@ -471,8 +471,9 @@ class _Run:
         if call.error is not None:
             for match in diagnose(call.error, backend_dir, database_from_user=self.database_url is not None):
                 rules.extend(rule for rule in match.rules if rule not in rules)
+        note = ", ".join(filter(None, [call.note, "an outside service failed: not counted" if call.outside else ""]))
         return RouteResult(
-            method=call.method, path=call.path, status=call.status, ok=not call.failed, note=call.note,
+            method=call.method, path=call.path, status=call.status, ok=not call.failed, note=note,
             error=self.secrets(call.error.message) if call.error is not None else None,
             error_location=call.error.location if call.error is not None else None, rules=rules,
             last_frame=self.secrets(call.last_frame) if call.last_frame else None,
