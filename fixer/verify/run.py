@@ -3,7 +3,8 @@
 run_verification(path) installs the backend's requirements in a cached virtualenv (or uses --python), starts
 a throwaway PostgreSQL on 127.0.0.1 (or uses --database-url), runs `uvicorn ENTRYPOINT` with
 DATABASE_URL=postgresql://... as hosting platforms give it, waits for "Application startup complete", probes
-/health, and stops everything, whatever happens (failure, timeout, Ctrl-C, SIGTERM).
+/health, calls each route of the OpenAPI schema once (throwaway database only), and stops everything, whatever
+happens (failure, timeout, Ctrl-C, SIGTERM).
 """
 
 from __future__ import annotations
@@ -195,9 +196,9 @@ def run_verification(
 
     ``progress`` gets one line per step, ``pip_progress`` each line pip prints. Once healthy, with the throwaway
     PostgreSQL and ``call_routes``, each route of the app's OpenAPI schema is called once (fixer.verify.routes): a
-    5xx fails the verification. Raises VerifyUsageError when it
-    cannot be set up as asked, PostgresNotAvailable when no database can be started (the message says what to
-    install), KeyboardInterrupt on Ctrl-C / SIGTERM: in every case after stopping whatever it had started.
+    5xx fails the verification. Raises VerifyUsageError when it cannot be set up as asked, PostgresNotAvailable
+    when no database can be started (the message says what to install), KeyboardInterrupt on Ctrl-C / SIGTERM: in
+    every case after stopping whatever it had started.
     """
     with signals_as_interrupt():
         return _Run(
