@@ -74,6 +74,8 @@ def dummy_value(name: str) -> str:
     n = name.upper()
     if re.search(r"(DATABASE|DB|POSTGRES|NEON).*(URL|URI|DSN)$", n):
         return PLATFORM_URL
+    if "REDIS" in n and re.search(r"(URL|URI|DSN)$", n):
+        return "redis://127.0.0.1:6379/0"  # nothing listens: a refused connection, as where no Redis is provisioned
     if "PORT" in n:
         return "5432"
     if re.search(r"(^USE_|^ENABLE|^VALIDATE_|_TLS$|_SSL|STARTTLS|^DEBUG$|_ENABLED$|^IS_)", n):

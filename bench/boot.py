@@ -27,8 +27,10 @@ from fixer.verify.diagnose import first_error as log_error
 PLATFORM_QUERY = "sslmode=require&channel_binding=require"
 STARTUP_TIMEOUT = 120.0  # a first start compiles every module of a fresh virtualenv
 MAX_RETRIES = 8
-_NOT_ROUTES = re.compile(r"(^/$|/(docs|redoc|openapi[^/]*|health[^/]*|ping|metrics|version|status|favicon[^/]*)/?$)", re.I)
-_HEALTH = re.compile(r"/(health[^/]*|ping|status)/?$", re.I)
+_NOT_ROUTES = re.compile(
+    r"(^/$|/(docs|redoc|openapi[^/]*|health[^/]*|ping|metrics|version|status|ready|readiness|live|liveness|"
+    r"favicon[^/]*)/?$)", re.I)
+_HEALTH = re.compile(r"/(health[^/]*|ping|status|ready|live)/?$", re.I)
 _SIGNUP = re.compile(r"(register|sign-?up|signup|users/?$|accounts/?$)", re.I)
 
 
