@@ -309,9 +309,12 @@ def database_name(row: Row, side: str) -> str:
 
 
 def check_boots(row: Row, res: Result, work: Path, out: Path, cache: Path, server, sides=("before", "after")) -> Result:
-    """Venvs and boots before and after (slow; at most --jobs at once), each side on a database of its own."""
+    """Venvs and boots before and after (slow; at most --jobs at once), each side on a database of its own.
+    A library row (no app to serve) is only checked for edits: the dry-run's hunks."""
     import boot
 
+    if row.kind == "library":
+        return res
     try:
         res.predicted = predict_first_error(row, work / row.short_name / "orig")
     except Exception as exc:  # noqa: BLE001 - the column says it, the run goes on
