@@ -1,7 +1,8 @@
 """`fixer verify` calls every route of the app once (fixer.verify.routes), against a real PostgreSQL.
 
 fixtures/verify/routes-ok is a correct async app with an OAuth2 password flow; fixtures/verify/request-500 is the
-same app with one un-awaited `session.commit()`: it boots, and its first POST /notes answers 500.
+same app with one un-awaited `session.commit()`: it boots, and its first POST /notes answers 500;
+fixtures/verify/sync-session opens a sync `Session` on the async engine in GET /notes.
 """
 
 from __future__ import annotations
@@ -172,3 +173,19 @@ def test_until_boots_goes_on_while_a_route_answers_5xx(tmp_path: Path) -> None:
 def test_what_counts_as_a_failed_route(status: int | None, message: str, called: bool, failed: bool) -> None:
     error = LogError(message, f"Traceback (most recent call last):\n{message}") if message else None
     assert RouteCall("POST", "/x", status=status, error=error, called=called).failed is failed
+
+
+@pytest.mark.slow
+def test_a_sync_session_on_the_async_engine_fails_at_its_route_and_apply_fixes_it(tmp_path: Path) -> None:
+    """fixtures/verify/sync-session: `with Session(async_engine)` in GET /notes; the writes before it work."""
+    run_id = uuid.uuid4().hex
+    proc = run_verify([str(FIXTURES / "sync-session" / "backend"), "--cache-dir", str(venv_cache_dir())], run_id)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "GET /notes -> HTTP 500: sqlalchemy.ext.asyncio.exc.AsyncContextNotStarted" in proc.stdout.splitlines()[0]
+    assert "cause      ENG-SYNC-SESSION" in proc.stdout and "at       app/notes.py:33" in proc.stdout
+    assert re.search(r"^    fix      `fixer apply` \(.*FX011", proc.stdout, re.M)
+
+    backend = Path(shutil.copytree(FIXTURES / "sync-session" / "backend", tmp_path / "backend"))
+    done = _apply_until_boots(backend)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "routes     8 of 8 answered without a server error" in done.stdout
