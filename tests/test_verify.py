@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
+import tomlkit
 from click.testing import CliRunner
 
 from fixer.report import DefectMatch, ProbeResult, Verification, build_report, report_json, report_schema
@@ -523,7 +524,11 @@ def test_path_binaries_when_the_pgserver_wheel_is_missing(tmp_path: Path) -> Non
     if not [kind for kind, _ in postgres._candidates() if kind == postgres.KIND_PATH]:
         pytest.skip("no PostgreSQL binaries on PATH or in /usr/lib/postgresql on this machine")
     backend = copy_seed("fixed", tmp_path)
-    python = ensure_venv(backend / "requirements.txt", venv_cache_dir())  # has click and pydantic, not pgserver
+    # The backend's dependencies and fixer's own, not pgserver: fixer runs there as it would from a plain install.
+    requirements = tmp_path / "requirements-no-pgserver.txt"
+    own = tomlkit.parse((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    requirements.write_text((backend / "requirements.txt").read_text() + "".join(f"{d}\n" for d in own))
+    python = ensure_venv(requirements, venv_cache_dir())
     assert subprocess.run([str(python), "-c", "import pgserver"], capture_output=True).returncode != 0
     run_id = uuid.uuid4().hex
     env = {**os.environ, RUN_ID_ENV: run_id, "PYTHONPATH": str(REPO_ROOT)}
