@@ -20,20 +20,22 @@ import ast
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from fixer.model.database import ASYNC_FACTORIES, EngineSite
-from fixer.model.modules import ModuleGraph, Role, module_name
+from fixer.model.database import EngineSite
+from fixer.model.modules import ModuleGraph, Role
+from fixer.model.names import (
+    DDL,
+    EAGER,
+    SESSION_MODULES,
+    Function,
+    ModuleReader,
+    Project,
+    depends_target,
+    dotted_name,
+    is_static,
+    params_with_defaults,
+    passed_calls,
+)
 
-SESSION_CLASSES = frozenset({"Session", "AsyncSession"})
-SESSION_MODULES = ("sqlmodel", "sqlalchemy")
-# Decorators that hand a function to a caller outside the project that calls it synchronously.
-_SYNC_CALLERS = ("task", "shared_task", "contextmanager", "property", "cached_property", "listens_for", "validator",
-                 "field_validator", "model_validator", "computed_field")
-_PROTOCOL = frozenset({"__init__", "__enter__", "__exit__", "__iter__", "__next__", "__len__", "__bool__",
-                       "__getitem__", "__call__", "__del__", "__repr__", "__str__", "__hash__", "__eq__"})
-_DDL = frozenset({"create_all", "drop_all"})
-# asyncio's (and anyio's, trio's) functions that take a coroutine object, not its value.
-_TAKE_COROUTINES = frozenset({"run", "create_task", "gather", "wait_for", "ensure_future", "shield", "wait",
-                              "run_until_complete", "run_coroutine_threadsafe", "as_completed", "start_soon"})
 RAW_SQL_METHODS = frozenset({"execute", "exec", "scalar", "scalars"})
 
 
@@ -73,214 +75,6 @@ class UsePlan:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _dotted(node: ast.AST | None) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        inner = _dotted(node.value)
-        return f"{inner}.{node.attr}" if inner else None
-    return None
-
-
-@dataclass
-class _Function:
-    path: str
-    qualname: str
-    cls: str | None
-    node: ast.FunctionDef | ast.AsyncFunctionDef
-    params: list[str]
-    sessions: dict[str, str | None] = field(default_factory=dict)  # name -> "async" | "sync" | None (a parameter)
-    param_sessions: dict[str, str] = field(default_factory=dict)  # parameter -> "Session" annotation or provider key
-    calls: list[tuple[ast.Call, str, tuple[str, str] | None, bool, bool]] = field(default_factory=list)  # (call, callee, target, handed on, awaited)
-    opens: list[tuple[str, str]] = field(default_factory=list)  # (opener as written, name bound) of `with ... as s`
-    yields: set[str] = field(default_factory=set)
-    connections: set[str] = field(default_factory=set)  # `with engine.begin() as conn`
-    raw_sql: list[str] = field(default_factory=list)
-    queries: list[str] = field(default_factory=list)  # sessions whose legacy `.query(...)` is called
-    own_blocked: str = ""  # what the function itself says (its decorators, its role); `blocked` adds its callers
-    analysed: bool = False  # sessions and calls read (once: a later round only adds modules)
-    _nodes: list[ast.AST] | None = None
-
-    @property
-    def nodes(self) -> list[ast.AST]:
-        if self._nodes is None:
-            self._nodes = _own_nodes(self.node)
-        return self._nodes
-    blocked: str = ""
-
-
-class _ModuleReader:
-    def __init__(self, path: str, tree: ast.Module, role: Role) -> None:
-        self.path = path
-        self.name = module_name(path)
-        self.role = role
-        self.imports: dict[str, str] = {}  # local -> absolute dotted
-        self.assigned: dict[str, ast.AST] = {}  # module-level name -> value
-        self.functions: dict[str, _Function] = {}
-        self.classes: set[str] = set()
-        self.relationships: set[str] = set()  # lazy-loaded relationship attributes its model classes declare
-        self.top_calls: set[str] = set()  # names called by module-level code (`__main__` guards too)
-        package = self.name if path.endswith("__init__.py") else self.name.rpartition(".")[0]
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parts = package.split(".") if package else []
-                    parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
-                    base = ".".join([*parts, base] if base else parts)
-                for alias in node.names:
-                    if alias.name != "*":
-                        self.imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    self.imports[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
-        for statement in tree.body:
-            if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
-                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-                for target in targets:
-                    if isinstance(target, ast.Name):
-                        self.assigned[target.id] = statement.value
-            elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self._function(statement, None)
-            elif isinstance(statement, ast.ClassDef):
-                self.classes.add(statement.name)
-                self.relationships.update(_lazy_relationships(statement))
-                for item in statement.body:
-                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        self._function(item, statement.name)
-            if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                passed = _passed_calls(statement)
-                for node in ast.walk(statement):
-                    if isinstance(node, ast.Call) and _dotted(node.func) and id(node) not in passed:
-                        self.top_calls.add(_dotted(node.func))  # type: ignore[arg-type]
-
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, cls: str | None) -> None:
-        qualname = f"{cls}.{node.name}" if cls else node.name
-        args = node.args
-        params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
-        function = _Function(self.path, qualname, cls, node, params)
-        for decorator in node.decorator_list:
-            text = ast.unparse(decorator)
-            last = (_dotted(decorator.func if isinstance(decorator, ast.Call) else decorator) or "").rpartition(".")[2]
-            if last in _SYNC_CALLERS:
-                function.blocked = f"decorated with @{text}, whose caller calls it synchronously"
-        if cls and node.name in _PROTOCOL and node.name != "__init__":
-            function.blocked = f"`{node.name}` is called synchronously by Python itself"
-        if self.role is Role.TEST and not isinstance(node, ast.AsyncFunctionDef):
-            function.blocked = "a sync test: pytest calls it synchronously"
-        function.own_blocked = function.blocked
-        self.functions[qualname] = function
-
-
-class _Project:
-    def __init__(self, readers: dict[str, _ModuleReader], graph: ModuleGraph, engines: Iterable[EngineSite]) -> None:
-        self.readers = readers
-        self.by_module = {r.name: r for r in readers.values()}
-        self.graph = graph
-        # engine (path, name) -> kind
-        self.engines = {(e.path, e.target): e.kind for e in engines if e.target and not e.sqlite}
-        self._located: dict[tuple[str, str], tuple[_ModuleReader, str] | None] = {}
-        self.relationships = frozenset(name for reader in readers.values() for name in reader.relationships)
-
-    # -- names ---------------------------------------------------------------------------------------------------
-
-    def absolute(self, reader: _ModuleReader, dotted: str) -> str:
-        head, _, rest = dotted.partition(".")
-        if head in reader.imports:
-            base = reader.imports[head]
-        elif head in reader.assigned or head in reader.functions or head in reader.classes:
-            base = f"{reader.name}.{head}"
-        else:
-            return dotted
-        return f"{base}.{rest}" if rest else base
-
-    def locate(self, absolute: str, near: str = "") -> tuple[_ModuleReader, str] | None:
-        """The module and the name inside it an absolute dotted name means; of several modules with that name
-        (a repository holding several backends, each with its `app/db.py`), the one nearest `near`'s folder."""
-        key = (absolute, near.rpartition("/")[0])
-        if key not in self._located:
-            self._located[key] = self._locate(absolute, near)
-        return self._located[key]
-
-    def _locate(self, absolute: str, near: str) -> tuple[_ModuleReader, str] | None:
-        parts = absolute.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            module = ".".join(parts[:cut])
-            reader = self.by_module.get(module)
-            if reader is None:
-                paths = [p for p in self.graph._by_name.get(module, set()) if p in self.readers]
-                if paths:
-                    reader = self.readers[max(sorted(paths), key=lambda p: _shared_folders(p, near))]
-            if reader is not None:
-                return reader, ".".join(parts[cut:])
-        return None
-
-    def resolve(self, reader: _ModuleReader, dotted: str, depth: int = 0) -> tuple[_ModuleReader, str] | None:
-        """Follow a name to where it is defined (through re-exports)."""
-        found = self.locate(self.absolute(reader, dotted), reader.path)
-        if found is None or depth > 5:
-            return found
-        owner, name = found
-        head = name.split(".")[0]
-        if head in owner.imports and head not in owner.functions and head not in owner.classes:
-            return self.resolve(owner, name, depth + 1)
-        return found
-
-    def is_session_class(self, reader: _ModuleReader, node: ast.AST | None) -> str | None:
-        """'Session' or 'AsyncSession' for an annotation or callee naming sqlmodel's or SQLAlchemy's class."""
-        dotted = _dotted(node)
-        if not dotted:
-            return None
-        absolute = self.absolute(reader, dotted)
-        last = absolute.rpartition(".")[2]
-        if last in SESSION_CLASSES and (absolute.startswith(SESSION_MODULES) or absolute == last):
-            return last
-        return None
-
-    def engine_kind(self, reader: _ModuleReader, node: ast.AST | None) -> str | None:
-        dotted = _dotted(node)
-        if not dotted:
-            if isinstance(node, ast.Call) and (_dotted(node.func) or "").rpartition(".")[2] in ASYNC_FACTORIES:
-                return "async"
-            return None
-        found = self.resolve(reader, dotted)
-        if found is None:
-            return None
-        return self.engines.get((found[0].path, found[1]))
-
-    def factory_kind(self, reader: _ModuleReader, dotted: str) -> str | None:
-        """'async' / 'sync' for a module-level session factory (`async_sessionmaker(...)`, `sessionmaker(...)`)."""
-        found = self.resolve(reader, dotted)
-        if found is None or found[1] not in found[0].assigned:
-            return None
-        owner, name = found
-        value = owner.assigned[name]
-        if not isinstance(value, ast.Call):
-            return None
-        callee = (_dotted(value.func) or "").rpartition(".")[2]
-        if callee not in ("sessionmaker", "async_sessionmaker"):
-            return None
-        if callee == "async_sessionmaker" or any(
-            k.arg == "class_" and (_dotted(k.value) or "").endswith("AsyncSession") for k in value.keywords
-        ):
-            return "async"
-        bind = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "bind"), None)
-        return self.engine_kind(owner, bind) or "sync"
-
-
-def _params_with_defaults(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[ast.arg, ast.AST | None]]:
-    args = node.args
-    positional = [*args.posonlyargs, *args.args]
-    defaults: list[ast.AST | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-    return [*zip(positional, defaults), *zip(args.kwonlyargs, args.kw_defaults)]
-
-
-def _depends_target(node: ast.AST | None) -> ast.AST | None:
-    if isinstance(node, ast.Call) and (_dotted(node.func) or "").rpartition(".")[2] == "Depends" and node.args:
-        return node.args[0]
-    return None
-
-
 def build(
     python: Iterable[tuple[str, bytes]],
     roles: Mapping[str, Role],
@@ -297,7 +91,7 @@ def build(
         return UsePlan()
     engines = list(engines)
     engine_paths = {e.path for e in engines}
-    readers: dict[str, _ModuleReader] = {}
+    readers: dict[str, ModuleReader] = {}
 
     def skipped(path: str) -> bool:
         return roles.get(path, Role.LIVE) in (Role.LIBRARY, Role.DEAD, Role.MIGRATION)
@@ -307,7 +101,7 @@ def build(
             return
         role = roles.get(path, Role.LIVE)
         try:
-            readers[path] = _ModuleReader(path, tree or ast.parse(text), role)  # type: ignore[arg-type]
+            readers[path] = ModuleReader(path, tree or ast.parse(text), role)  # type: ignore[arg-type]
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return
 
@@ -330,7 +124,7 @@ def build(
             else:
                 add(module.path, read_text(module.path))
     for _ in range(5):  # each round reaches one more step of importers
-        plan = _Planner(_Project(readers, graph, engines), unsafe_fixes).plan()
+        plan = _Planner(Project(readers, graph, engines), unsafe_fixes).plan()
         async_paths = {path for path, functions in plan.functions.items() if any(
             f.becomes_async or f.provider for f in functions.values())}
         importers = [
@@ -347,7 +141,7 @@ def build(
 
 
 class _Planner:
-    def __init__(self, project: _Project, unsafe_fixes: bool = False) -> None:
+    def __init__(self, project: Project, unsafe_fixes: bool = False) -> None:
         self.p = project
         self.unsafe_fixes = unsafe_fixes
         self.functions = {(f.path, f.qualname): f for r in project.readers.values() for f in r.functions.values()}
@@ -362,7 +156,7 @@ class _Planner:
 
     # -- sessions ------------------------------------------------------------------------------------------------
 
-    def _opened_kind(self, reader: _ModuleReader, value: ast.AST) -> str | None | bool:
+    def _opened_kind(self, reader: ModuleReader, value: ast.AST) -> str | None | bool:
         """The kind of session an expression opens: 'async', 'sync', or False when it opens none."""
         if not isinstance(value, ast.Call):
             return False
@@ -372,33 +166,33 @@ class _Planner:
         if cls == "Session":
             bind = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "bind"), None)
             return "async" if self.p.engine_kind(reader, bind) == "async" else "sync"
-        dotted = _dotted(value.func)
+        dotted = dotted_name(value.func)
         if dotted:
             kind = self.p.factory_kind(reader, dotted)
             if kind:
                 return kind
         return False
 
-    def _sessions(self, function: _Function) -> None:
+    def _sessions(self, function: Function) -> None:
         reader = self.p.readers[function.path]
-        for arg, default in _params_with_defaults(function.node):
+        for arg, default in params_with_defaults(function.node):
             annotation = arg.annotation
-            depends = _depends_target(default)
-            if isinstance(annotation, ast.Subscript) and (_dotted(annotation.value) or "").endswith("Annotated"):
+            depends = depends_target(default)
+            if isinstance(annotation, ast.Subscript) and (dotted_name(annotation.value) or "").endswith("Annotated"):
                 elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
                 annotation = elements[0]
-                depends = next((_depends_target(e) for e in elements[1:] if _depends_target(e) is not None), depends)
-            alias = _dotted(annotation)
+                depends = next((depends_target(e) for e in elements[1:] if depends_target(e) is not None), depends)
+            alias = dotted_name(annotation)
             if alias and depends is None:  # SessionDep = Annotated[Session, Depends(get_session)]
                 found = self.p.resolve(reader, alias)
                 if found and found[1] in found[0].assigned:
                     value = found[0].assigned[found[1]]
                     if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Tuple):
                         annotation = value.slice.elts[0]
-                        depends = next((_depends_target(e) for e in value.slice.elts[1:] if _depends_target(e)), None)
+                        depends = next((depends_target(e) for e in value.slice.elts[1:] if depends_target(e)), None)
             cls = self.p.is_session_class(reader, annotation)
-            if depends is not None and _dotted(depends):
-                target = self.p.resolve(reader, _dotted(depends))  # type: ignore[arg-type]
+            if depends is not None and dotted_name(depends):
+                target = self.p.resolve(reader, dotted_name(depends))  # type: ignore[arg-type]
                 if target and target[1] in target[0].functions:
                     function.param_sessions[arg.arg] = f"{target[0].path}::{target[1]}"
                     function.sessions[arg.arg] = None
@@ -418,7 +212,7 @@ class _Planner:
                         # asynchronous context manager protocol.
                         sync_class = self.p.is_session_class(reader, item.context_expr.func) == "Session"  # type: ignore[attr-defined]
                         if kind == "async" and (isinstance(node, ast.With) or sync_class):
-                            function.opens.append((_dotted(item.context_expr.func) or "", item.optional_vars.id))  # type: ignore[attr-defined]
+                            function.opens.append((dotted_name(item.context_expr.func) or "", item.optional_vars.id))  # type: ignore[attr-defined]
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 kind = self._opened_kind(reader, node.value)
                 if kind is not False:
@@ -436,7 +230,7 @@ class _Planner:
 
     # -- calls -----------------------------------------------------------------------------------------------------
 
-    def _callee(self, function: _Function, dotted: str, instances: dict[str, str]) -> tuple[str, str] | None:
+    def _callee(self, function: Function, dotted: str, instances: dict[str, str]) -> tuple[str, str] | None:
         reader = self.p.readers[function.path]
         head, _, rest = dotted.partition(".")
         if head == "self" and function.cls:
@@ -458,26 +252,26 @@ class _Planner:
         key = (owner.path, name)
         return key if key in self.functions else None
 
-    def _calls(self, function: _Function) -> None:
+    def _calls(self, function: Function) -> None:
         reader = self.p.readers[function.path]
         instances: dict[str, str] = {}  # local name -> "path::Class" of a project class instance
-        for arg, _default in _params_with_defaults(function.node):  # service: TodoService = Depends(...)
-            dotted = _dotted(arg.annotation)
+        for arg, _default in params_with_defaults(function.node):  # service: TodoService = Depends(...)
+            dotted = dotted_name(arg.annotation)
             found = self.p.resolve(reader, dotted) if dotted else None
             if found and found[1] in found[0].classes:
                 instances[arg.arg] = f"{found[0].path}::{found[1]}"
         for node in function.nodes:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
                 target = node.targets[0]
-                dotted = _dotted(node.value.func)
+                dotted = dotted_name(node.value.func)
                 found = self.p.resolve(reader, dotted) if dotted else None
                 if found and found[1] in found[0].classes and isinstance(target, ast.Name):
                     instances[target.id] = f"{found[0].path}::{found[1]}"
-        passed = _passed_calls(function.nodes)
+        passed = passed_calls(function.nodes)
         awaited = {id(n.value) for n in function.nodes if isinstance(n, ast.Await)}
         for node in function.nodes:
             if isinstance(node, ast.Call):
-                dotted = _dotted(node.func)
+                dotted = dotted_name(node.func)
                 if dotted:
                     function.calls.append((node, dotted, self._callee(function, dotted, instances), id(node) in passed, id(node) in awaited))
                     base, _, method = dotted.rpartition(".")
@@ -505,10 +299,10 @@ class _Planner:
                 for node in function.nodes:
                     if (
                         isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Name)
-                        and node.value.id in function.sessions and _dotted(node.targets[0]) is not None
-                        and _dotted(node.targets[0]).startswith("self.")  # type: ignore[union-attr]
+                        and node.value.id in function.sessions and dotted_name(node.targets[0]) is not None
+                        and dotted_name(node.targets[0]).startswith("self.")  # type: ignore[union-attr]
                     ):
-                        attributes.setdefault((function.path, function.cls), {})[_dotted(node.targets[0])] = node.value.id  # type: ignore[index]
+                        attributes.setdefault((function.path, function.cls), {})[dotted_name(node.targets[0])] = node.value.id  # type: ignore[index]
         while True:
             becomes, providers = self._fixed_point(kinds, attributes, coroutines)
             unconverted = self._unconverted_callers(becomes)
@@ -569,13 +363,13 @@ class _Planner:
                     if target is None:
                         continue
                     callee = functions[target]
-                    params = callee.params[1:] if callee.cls and not _static(callee) else callee.params
+                    params = callee.params[1:] if callee.cls and not is_static(callee) else callee.params
                     for index, arg in enumerate(call.args):
-                        name = _dotted(arg)
+                        name = dotted_name(arg)
                         if name and index < len(params) and name in kinds[key]:
                             set_kind(target, params[index], kinds[key][name])
                     for keyword in call.keywords:
-                        name = _dotted(keyword.value)
+                        name = dotted_name(keyword.value)
                         if keyword.arg and name and name in kinds[key]:
                             set_kind(target, keyword.arg, kinds[key][name])
             # asyncness
@@ -626,14 +420,14 @@ class _Planner:
                     awaits.append(dotted)
         return sorted(set(awaits)), sorted(set(unawaits))
 
-    def _ddl(self, function: _Function) -> list[str]:
+    def _ddl(self, function: Function) -> list[str]:
         reader = self.p.readers[function.path]
         out = []
         for call, dotted, _, _, _ in function.calls:
-            if dotted.rpartition(".")[2] in _DDL and "metadata" in dotted:
+            if dotted.rpartition(".")[2] in DDL and "metadata" in dotted:
                 bind = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "bind"), None)
-                if self.p.engine_kind(reader, bind) == "async" and _dotted(bind):
-                    out.append(_dotted(bind))
+                if self.p.engine_kind(reader, bind) == "async" and dotted_name(bind):
+                    out.append(dotted_name(bind))
         return out
 
     def _needs_await(self, key, function, kinds, coroutines, becomes, providers) -> bool:
@@ -681,19 +475,19 @@ class _Planner:
             shared_sessions=tuple(shared),
         )
 
-    def _lazy_reads(self, function: _Function, kinds: Mapping[str, str | None]) -> list[str]:
+    def _lazy_reads(self, function: Function, kinds: Mapping[str, str | None]) -> list[str]:
         """`obj.rel` reads of lazy relationships, where `obj` came from an async session in the same function
         (`todo = await session.get(Todo, id)`, rows of `(await session.exec(q)).all()`) and nothing there
         loads eagerly (`selectinload`, `joinedload`): each needs a lazy load, which async code cannot do."""
         sessions = {name for name, kind in kinds.items() if kind == "async"}
         if not self.p.relationships or not sessions:
             return []
-        if any(isinstance(n, ast.Call) and (_dotted(n.func) or "").rpartition(".")[2] in _EAGER for n in function.nodes):
+        if any(isinstance(n, ast.Call) and (dotted_name(n.func) or "").rpartition(".")[2] in EAGER for n in function.nodes):
             return []
 
         def from_session(value: ast.AST) -> bool:
             return any(
-                isinstance(n, ast.Call) and (_dotted(n.func) or "").rpartition(".")[0] in sessions | loaded
+                isinstance(n, ast.Call) and (dotted_name(n.func) or "").rpartition(".")[0] in sessions | loaded
                 or isinstance(n, ast.Name) and n.id in loaded
                 for n in ast.walk(value)
             )
@@ -721,47 +515,28 @@ class _Planner:
         return "", {}
 
 
-_EAGER = frozenset({"selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager"})
-_EAGER_LAZY = ("selectin", "joined", "subquery", "immediate")
-
-
-def _lazy_relationships(cls: ast.ClassDef) -> set[str]:
-    """Relationship attributes of a model class that load lazily (the default)."""
-    out = set()
-    for statement in cls.body:
-        value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
-        target = statement.targets[0] if isinstance(statement, ast.Assign) else getattr(statement, "target", None)
-        if not isinstance(value, ast.Call) or not isinstance(target, ast.Name):
-            continue
-        if (_dotted(value.func) or "").rpartition(".")[2] not in ("Relationship", "relationship"):
-            continue
-        if not any(lazy in ast.unparse(keyword.value) for keyword in value.keywords for lazy in _EAGER_LAZY):
-            out.add(target.id)
-    return out
-
-
 # Where one call runs its arguments concurrently, or on another thread.
 _CONCURRENT = frozenset({"gather", "create_task", "ensure_future", "to_thread", "run_in_executor", "submit", "Thread",
                          "start_soon", "run_in_threadpool"})
 
 
-def _shared_sessions(function: _Function, sessions: set[str], absolute: Callable[[str], str]) -> list[str]:
+def _shared_sessions(function: Function, sessions: set[str], absolute: Callable[[str], str]) -> list[str]:
     """`asyncio.gather(a(session), b(session))`, `create_task(job(session))`, `to_thread(f, session)`: an
     AsyncSession is not safe for concurrent use (one connection, one transaction). Only the concurrency
     libraries' own functions count (`TaskService.create_task` is a todo app's method)."""
     out = []
     for node in function.nodes:
-        callee = _dotted(node.func) if isinstance(node, ast.Call) else None
+        callee = dotted_name(node.func) if isinstance(node, ast.Call) else None
         if not callee or callee.rpartition(".")[2] not in _CONCURRENT:
             continue
         base = callee.rpartition(".")[0]
         if not (absolute(callee).startswith(_CONCURRENCY_MODULES) or base.rpartition(".")[2] in _CONCURRENCY_OBJECTS):
             continue
-        named = [n.id if isinstance(n, ast.Name) else _dotted(n) for n in ast.walk(node) if isinstance(n, (ast.Name, ast.Attribute))]
+        named = [n.id if isinstance(n, ast.Name) else dotted_name(n) for n in ast.walk(node) if isinstance(n, (ast.Name, ast.Attribute))]
         uses = [name for name in named if name in sessions]
-        last = (_dotted(node.func) or "").rpartition(".")[2]
+        last = (dotted_name(node.func) or "").rpartition(".")[2]
         if uses and (last != "gather" or len(uses) > 1):
-            out.append(_dotted(node.func) or last)
+            out.append(dotted_name(node.func) or last)
     return sorted(set(out))
 
 
@@ -773,42 +548,6 @@ _CONCURRENCY_OBJECTS = frozenset({"loop", "tg", "task_group", "taskgroup", "exec
 def _imports_orm(module) -> bool:  # noqa: ANN001 - a ModuleInfo
     return any(name.split(".")[0] in SESSION_MODULES for name in module.imports)
 
-
-def _shared_folders(path: str, other: str) -> int:
-    count = 0
-    for a, b in zip(path.split("/")[:-1], other.split("/")[:-1]):
-        if a != b:
-            break
-        count += 1
-    return count
-
-
-def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
-    """The nodes of a function's own body: not its decorators (they run where it is defined), not the bodies
-    of functions, lambdas and classes defined in it (their awaits are theirs)."""
-    out: list[ast.AST] = []
-    stack: list[ast.AST] = list(reversed(function.body))
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-    return out
-
-
-def _passed_calls(node: ast.AST | list[ast.AST]) -> set[int]:
-    """Calls whose result is handed to another call (`asyncio.run(main())`, `create_task(job())`): the
-    coroutine object is what is wanted there, not its awaited value."""
-    return {
-        id(arg) for call in (node if isinstance(node, list) else ast.walk(node))
-        if isinstance(call, ast.Call) and (_dotted(call.func) or "").rpartition(".")[2] in _TAKE_COROUTINES
-        for arg in (*call.args, *(k.value for k in call.keywords)) if isinstance(arg, ast.Call)
-    }
-
-
-def _static(function: _Function) -> bool:
-    return any(_dotted(d) == "staticmethod" for d in function.node.decorator_list)
 
 
 def tables_sync_methods() -> frozenset[str]:
