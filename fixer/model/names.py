@@ -68,6 +68,8 @@ class ModuleReader:
         self.assigned: dict[str, ast.AST] = {}  # module-level name -> value
         self.functions: dict[str, Function] = {}
         self.classes: set[str] = set()
+        self.class_nodes: dict[str, ast.ClassDef] = {}
+        self.tree = tree
         self.relationships: set[str] = set()  # lazy-loaded relationship attributes its model classes declare
         self.top_calls: set[str] = set()  # names called by module-level code (`__main__` guards too)
         package = self.name if path.endswith("__init__.py") else self.name.rpartition(".")[0]
@@ -94,6 +96,7 @@ class ModuleReader:
                 self._function(statement, None)
             elif isinstance(statement, ast.ClassDef):
                 self.classes.add(statement.name)
+                self.class_nodes[statement.name] = statement
                 self.relationships.update(lazy_relationships(statement))
                 for item in statement.body:
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from fixer.model.database import EngineSite
 from fixer.model.modules import ModuleGraph, Role
+from fixer.model import values
 from fixer.model.names import (
     DDL,
     EAGER,
@@ -29,10 +30,7 @@ from fixer.model.names import (
     Function,
     ModuleReader,
     Project,
-    depends_target,
     dotted_name,
-    is_static,
-    params_with_defaults,
     passed_calls,
 )
 
@@ -67,6 +65,9 @@ class UsePlan:
     factory: str = ""  # "module.name" of the project's own async session factory, if it has one
     factory_paths: Mapping[str, str] = field(default_factory=dict)  # path -> the factory's local name there
     calls_exec: bool = False  # some async session's `.exec` is called: sqlmodel's AsyncSession is the one
+    # "path::Class.method" -> parameter -> what it holds and the chain of sites why (`fixer model` shows it)
+    holds: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    undecided: tuple[str, ...] = ()  # session uses whose kind the value analysis cannot tell, with why
 
     def function(self, path: str, qualname: str) -> FunctionPlan | None:
         return self.functions.get(path, {}).get(qualname)
@@ -124,9 +125,12 @@ def build(
             else:
                 add(module.path, read_text(module.path))
     for _ in range(5):  # each round reaches one more step of importers
-        plan = _Planner(Project(readers, graph, engines), unsafe_fixes).plan()
+        planner = _Planner(Project(readers, graph, engines), engines, unsafe_fixes)
+        plan = planner.plan()
+        # Importers of a module whose functions become async call them; importers of one that holds an engine,
+        # a factory or a session (`deps.py` importing `SessionLocal`) may open sessions on it.
         async_paths = {path for path, functions in plan.functions.items() if any(
-            f.becomes_async or f.provider for f in functions.values())}
+            f.becomes_async or f.provider for f in functions.values())} | planner.values.exporting()
         importers = [
             module.path for module in graph.modules.values()
             if module.path not in tried and any(graph.resolve(dotted) & async_paths for dotted in module.imports)
@@ -136,153 +140,67 @@ def build(
         for path in importers:
             tried.add(path)
             if not skipped(path):
-                add(path, read_text(path))
+                add(path, None, known[path]) if path in known else add(path, read_text(path))
     return plan
 
 
 class _Planner:
-    def __init__(self, project: Project, unsafe_fixes: bool = False) -> None:
+    def __init__(self, project: Project, engines: Iterable[EngineSite], unsafe_fixes: bool = False) -> None:
         self.p = project
         self.unsafe_fixes = unsafe_fixes
+        self.values = values.analyse(project, engines)
         self.functions = {(f.path, f.qualname): f for r in project.readers.values() for f in r.functions.values()}
-        fresh = [f for f in self.functions.values() if not f.analysed]
         for function in self.functions.values():
             function.blocked = function.own_blocked
-        for function in fresh:
-            self._sessions(function)
-        for function in fresh:
-            self._calls(function)
-            function.analysed = True
+            self._read(function)
 
-    # -- sessions ------------------------------------------------------------------------------------------------
-
-    def _opened_kind(self, reader: ModuleReader, value: ast.AST) -> str | None | bool:
-        """The kind of session an expression opens: 'async', 'sync', or False when it opens none."""
-        if not isinstance(value, ast.Call):
-            return False
-        cls = self.p.is_session_class(reader, value.func)
-        if cls == "AsyncSession":
-            return "async"
-        if cls == "Session":
-            bind = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "bind"), None)
-            return "async" if self.p.engine_kind(reader, bind) == "async" else "sync"
-        dotted = dotted_name(value.func)
-        if dotted:
-            kind = self.p.factory_kind(reader, dotted)
-            if kind:
-                return kind
-        return False
-
-    def _sessions(self, function: Function) -> None:
+    def _read(self, function: Function) -> None:
+        """What the function does with sessions, as the value analysis sees each expression."""
         reader = self.p.readers[function.path]
-        for arg, default in params_with_defaults(function.node):
-            annotation = arg.annotation
-            depends = depends_target(default)
-            if isinstance(annotation, ast.Subscript) and (dotted_name(annotation.value) or "").endswith("Annotated"):
-                elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
-                annotation = elements[0]
-                depends = next((depends_target(e) for e in elements[1:] if depends_target(e) is not None), depends)
-            alias = dotted_name(annotation)
-            if alias and depends is None:  # SessionDep = Annotated[Session, Depends(get_session)]
-                found = self.p.resolve(reader, alias)
-                if found and found[1] in found[0].assigned:
-                    value = found[0].assigned[found[1]]
-                    if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Tuple):
-                        annotation = value.slice.elts[0]
-                        depends = next((depends_target(e) for e in value.slice.elts[1:] if depends_target(e)), None)
-            cls = self.p.is_session_class(reader, annotation)
-            if depends is not None and dotted_name(depends):
-                target = self.p.resolve(reader, dotted_name(depends))  # type: ignore[arg-type]
-                if target and target[1] in target[0].functions:
-                    function.param_sessions[arg.arg] = f"{target[0].path}::{target[1]}"
-                    function.sessions[arg.arg] = None
-                    continue
-            if cls == "AsyncSession":
-                function.sessions[arg.arg] = "async"
-            elif cls == "Session":
-                function.sessions[arg.arg] = None
-                function.param_sessions[arg.arg] = "Session"
+        asked = self.values
+        function.sessions = asked.sessions(function)
+        function.param_sessions = {}
+        function.opens, function.calls, function.raw_sql, function.queries = [], [], [], []
+        function.yields, function.connections = set(), set()
+        for arg in (*function.node.args.posonlyargs, *function.node.args.args, *function.node.args.kwonlyargs):
+            if ("session", None) in asked.annotation(reader, arg.annotation):
+                function.param_sessions[arg.arg] = "Session"  # annotated with the sync class
         for node in function.nodes:
             if isinstance(node, (ast.With, ast.AsyncWith)):
                 for item in node.items:
-                    kind = self._opened_kind(reader, item.context_expr)
-                    if kind is not False and isinstance(item.optional_vars, ast.Name):
-                        function.sessions[item.optional_vars.id] = kind  # type: ignore[assignment]
-                        # `with` over an async session, or `async with Session(...)`: the sync class has no
-                        # asynchronous context manager protocol.
-                        sync_class = self.p.is_session_class(reader, item.context_expr.func) == "Session"  # type: ignore[attr-defined]
-                        if kind == "async" and (isinstance(node, ast.With) or sync_class):
-                            function.opens.append((dotted_name(item.context_expr.func) or "", item.optional_vars.id))  # type: ignore[attr-defined]
-            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                kind = self._opened_kind(reader, node.value)
-                if kind is not False:
-                    function.sessions[node.targets[0].id] = kind  # type: ignore[assignment]
-            if isinstance(node, (ast.With, ast.AsyncWith)):
-                for item in node.items:
-                    opener = item.context_expr
-                    if (
-                        isinstance(opener, ast.Call) and isinstance(opener.func, ast.Attribute)
-                        and opener.func.attr in ("begin", "connect") and isinstance(item.optional_vars, ast.Name)
-                    ):
-                        function.connections.add(item.optional_vars.id)
+                    opener, bound = item.context_expr, item.optional_vars
+                    if not isinstance(bound, ast.Name) or not isinstance(opener, ast.Call):
+                        continue
+                    if isinstance(opener.func, ast.Attribute) and opener.func.attr in ("begin", "connect"):
+                        function.connections.add(bound.id)
+                    made = asked.of(function, opener.func)
+                    sync_class = any(v[0] == "external" and (v[1] or "").rpartition(".")[2] == "Session" for v in made)
+                    opens = sync_class or any(v[0] == "factory" or (v[0] == "external" and (v[1] or "").endswith("AsyncSession")) for v in made)
+                    # `with` over an async session, or `async with Session(...)`: the sync class has no
+                    # asynchronous context manager protocol.
+                    if opens and asked.kind(function, opener) == "async" and (isinstance(node, ast.With) or sync_class):
+                        function.opens.append((dotted_name(opener.func) or "", bound.id))
             if isinstance(node, (ast.Yield, ast.YieldFrom)) and isinstance(node.value, ast.Name):
                 function.yields.add(node.value.id)
-
-    # -- calls -----------------------------------------------------------------------------------------------------
-
-    def _callee(self, function: Function, dotted: str, instances: dict[str, str]) -> tuple[str, str] | None:
-        reader = self.p.readers[function.path]
-        head, _, rest = dotted.partition(".")
-        if head == "self" and function.cls:
-            if "." not in rest:
-                key = (function.path, f"{function.cls}.{rest}")
-                return key if key in self.functions else None
-            return None
-        if head in instances and rest and "." not in rest:
-            key_path, cls = instances[head].split("::")
-            key = (key_path, f"{cls}.{rest}")
-            return key if key in self.functions else None
-        found = self.p.resolve(reader, dotted)
-        if found is None:
-            return None
-        owner, name = found
-        if name in owner.classes:
-            key = (owner.path, f"{name}.__init__")
-            return key if key in self.functions else None
-        key = (owner.path, name)
-        return key if key in self.functions else None
-
-    def _calls(self, function: Function) -> None:
-        reader = self.p.readers[function.path]
-        instances: dict[str, str] = {}  # local name -> "path::Class" of a project class instance
-        for arg, _default in params_with_defaults(function.node):  # service: TodoService = Depends(...)
-            dotted = dotted_name(arg.annotation)
-            found = self.p.resolve(reader, dotted) if dotted else None
-            if found and found[1] in found[0].classes:
-                instances[arg.arg] = f"{found[0].path}::{found[1]}"
-        for node in function.nodes:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
-                target = node.targets[0]
-                dotted = dotted_name(node.value.func)
-                found = self.p.resolve(reader, dotted) if dotted else None
-                if found and found[1] in found[0].classes and isinstance(target, ast.Name):
-                    instances[target.id] = f"{found[0].path}::{found[1]}"
         passed = passed_calls(function.nodes)
         awaited = {id(n.value) for n in function.nodes if isinstance(n, ast.Await)}
         for node in function.nodes:
-            if isinstance(node, ast.Call):
-                dotted = dotted_name(node.func)
-                if dotted:
-                    function.calls.append((node, dotted, self._callee(function, dotted, instances), id(node) in passed, id(node) in awaited))
-                    base, _, method = dotted.rpartition(".")
-                    first = node.args[0] if node.args else None
-                    if (
-                        method in RAW_SQL_METHODS and (base in function.sessions or base in function.connections)
-                        and (isinstance(first, ast.JoinedStr) or (isinstance(first, ast.Constant) and isinstance(first.value, str)))
-                    ):
-                        function.raw_sql.append(dotted)
-                    if method == "query" and base in function.sessions:
-                        function.queries.append(base)
+            if not isinstance(node, ast.Call):
+                continue
+            dotted = dotted_name(node.func)
+            if not dotted:
+                continue
+            targets = [key for key, _ in asked.callees(reader, function, node)]
+            function.calls.append((node, dotted, targets[0] if targets else None, id(node) in passed, id(node) in awaited))
+            base, _, method = dotted.rpartition(".")
+            first = node.args[0] if node.args else None
+            if (
+                method in RAW_SQL_METHODS and (base in function.sessions or base in function.connections)
+                and (isinstance(first, ast.JoinedStr) or (isinstance(first, ast.Constant) and isinstance(first.value, str)))
+            ):
+                function.raw_sql.append(dotted)
+            if method == "query" and base in function.sessions:
+                function.queries.append(base)
 
     # -- the fixed point -----------------------------------------------------------------------------------------
 
@@ -292,19 +210,9 @@ class _Planner:
         coroutines = tables.async_session_methods()
         functions = self.functions
         kinds: dict[tuple[str, str], dict[str, str | None]] = {k: dict(f.sessions) for k, f in functions.items()}
-        # self.<attr> = <session parameter> in __init__: the attribute holds that session in every method
-        attributes: dict[tuple[str, str], dict[str, str]] = {}
-        for key, function in functions.items():
-            if function.cls and function.qualname.endswith(".__init__"):
-                for node in function.nodes:
-                    if (
-                        isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Name)
-                        and node.value.id in function.sessions and dotted_name(node.targets[0]) is not None
-                        and dotted_name(node.targets[0]).startswith("self.")  # type: ignore[union-attr]
-                    ):
-                        attributes.setdefault((function.path, function.cls), {})[dotted_name(node.targets[0])] = node.value.id  # type: ignore[index]
+        providers = {key: self.values.provided(f) for key, f in functions.items() if f.yields}
         while True:
-            becomes, providers = self._fixed_point(kinds, attributes, coroutines)
+            becomes = self._fixed_point(kinds, coroutines, providers)
             unconverted = self._unconverted_callers(becomes)
             if self.unsafe_fixes or not unconverted:
                 break
@@ -313,74 +221,32 @@ class _Planner:
                 self.functions[key].blocked = f"called where it cannot be awaited: {', '.join(where)}"
 
         out: dict[str, dict[str, FunctionPlan]] = {}
+        holds: dict[str, dict[str, str]] = {}
         for key, function in functions.items():
             plan = self._function_plan(key, function, kinds[key], coroutines, becomes, providers, unconverted.get(key, []))
             if plan is not None:
                 out.setdefault(key[0], {})[key[1]] = plan
+            explained = self.values.explain(function)
+            if explained:
+                holds[f"{key[0]}::{key[1]}"] = explained
         factory, factory_paths = self._factory()
         calls_exec = any(a.rpartition(".")[2] == "exec" for f in (p for ps in out.values() for p in ps.values()) for a in f.awaits)
-        return UsePlan(active=True, functions=out, factory=factory, factory_paths=factory_paths, calls_exec=calls_exec)
+        return UsePlan(active=True, functions=out, factory=factory, factory_paths=factory_paths, calls_exec=calls_exec,
+                       holds=holds, undecided=tuple(sorted(set(self.values.undecided()))))
 
-    def _fixed_point(self, kinds, attributes, coroutines) -> tuple[set[tuple[str, str]], dict[tuple[str, str], str | None]]:
-        """Session kinds flow along the calls and `Depends`; functions that await become async; until nothing moves."""
-        functions = self.functions
+    def _fixed_point(self, kinds, coroutines, providers) -> set[tuple[str, str]]:
+        """Functions that await become async, and their callers await them in turn, until nothing moves."""
         becomes: set[tuple[str, str]] = set()
-        providers: dict[tuple[str, str], str | None] = {}
         changed = True
-        rounds = 0
-        while changed and rounds < 50:
+        while changed:
             changed = False
-            rounds += 1
-
-            def set_kind(key: tuple[str, str], name: str, kind: str | None) -> None:
-                nonlocal changed
-                known = kinds[key].get(name, "x") is None or (name in functions[key].params and name not in kinds[key])
-                if kind and known:
-                    kinds[key][name] = kind
-                    changed = True
-
-            # providers: generator functions yielding a session
-            for key, function in functions.items():
-                for name in function.yields:
-                    if name in kinds[key] and providers.get(key) != kinds[key][name]:
-                        providers[key] = kinds[key][name]
-                        changed = True
-            for key, function in functions.items():
-                for param, source in function.param_sessions.items():
-                    if "::" in source:
-                        path, qual = source.split("::")
-                        set_kind(key, param, providers.get((path, qual)))
-                # self attributes
-                if function.cls:
-                    init = (function.path, f"{function.cls}.__init__")
-                    for attr, param in attributes.get((function.path, function.cls), {}).items():
-                        kind = kinds.get(init, {}).get(param)
-                        if kind and kinds[key].get(attr) != kind:
-                            kinds[key][attr] = kind
-                            changed = True
-                # arguments flow into parameters
-                for call, dotted, target, _, _ in function.calls:
-                    if target is None:
-                        continue
-                    callee = functions[target]
-                    params = callee.params[1:] if callee.cls and not is_static(callee) else callee.params
-                    for index, arg in enumerate(call.args):
-                        name = dotted_name(arg)
-                        if name and index < len(params) and name in kinds[key]:
-                            set_kind(target, params[index], kinds[key][name])
-                    for keyword in call.keywords:
-                        name = dotted_name(keyword.value)
-                        if keyword.arg and name and name in kinds[key]:
-                            set_kind(target, keyword.arg, kinds[key][name])
-            # asyncness
-            for key, function in functions.items():
+            for key, function in self.functions.items():
                 if function.blocked or key in becomes or isinstance(function.node, ast.AsyncFunctionDef):
                     continue
                 if self._needs_await(key, function, kinds[key], coroutines, becomes, providers):
                     becomes.add(key)
                     changed = True
-
-        return becomes, providers
+        return becomes
 
     def _unconverted_callers(self, becomes: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
         """Functions becoming async that some code cannot await: a function that must stay sync, module-level code."""
@@ -421,12 +287,11 @@ class _Planner:
         return sorted(set(awaits)), sorted(set(unawaits))
 
     def _ddl(self, function: Function) -> list[str]:
-        reader = self.p.readers[function.path]
         out = []
         for call, dotted, _, _, _ in function.calls:
             if dotted.rpartition(".")[2] in DDL and "metadata" in dotted:
                 bind = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "bind"), None)
-                if self.p.engine_kind(reader, bind) == "async" and dotted_name(bind):
+                if bind is not None and self.values.kind(function, bind, "engine") == "async" and dotted_name(bind):
                     out.append(dotted_name(bind))
         return out
 
@@ -510,7 +375,8 @@ class _Planner:
         """The project's own async session factory: `async_session = async_sessionmaker(...)` at module level."""
         for reader in sorted(self.p.readers.values(), key=lambda r: r.path):
             for name in sorted(reader.assigned):
-                if self.p.factory_kind(reader, name) == "async":
+                held = self.values.slots.get(("g", reader.path, name), {})
+                if {v[1] for v in held if v[0] == "factory"} == {"async"}:
                     return f"{reader.name}.{name}", {reader.path: name}
         return "", {}
 

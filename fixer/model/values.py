@@ -1,0 +1,549 @@
+"""What each expression of the project holds: an engine, a session factory, a session (each sync or async),
+a connection, an instance of one of the project's classes; computed once per run for the whole project.
+
+One flow-insensitive analysis over the modules the use layer reads (`fixer.model.names`), to a fixed point
+across modules. A value reaches a name through:
+
+- assignments (module globals, locals, `self.x = ...` in any method of the class or of a class above or
+  below it in the hierarchy, class-level attributes), imports and re-exports;
+- parameters: their annotations (`Optional[...]`, `Union[...]`, `X | None`, `Annotated[...]`, string
+  annotations, aliases such as `DB = AsyncSession`), their `Depends(...)` default, and every call site in
+  the project that passes them an argument (bound methods too, found through generic base classes);
+- return values (a getter function) and yielded values (a dependency; `with` over an `@contextmanager`);
+- `with X as n` / `async with X as n`: what entering X gives.
+
+The constructors are SQLAlchemy's and sqlmodel's: `create_async_engine` makes an async engine (the database
+flow decides each engine's kind, `--to-async` included), `sessionmaker(class_=AsyncSession)` and
+`async_sessionmaker` an async factory, `sessionmaker(engine)` a factory of the engine's kind, calling a
+factory a session of its kind, `Session(engine)` a session of the engine's kind, `AsyncSession(...)` an
+async session. Where a name holds both kinds, or a session whose kind nothing shows, the analysis says so
+(`undecided`) rather than guess; the plan acts only on what it decided.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+
+from fixer.model.database import EngineSite
+from fixer.model.names import SESSION_MODULES, Function, ModuleReader, Project, dotted_name
+
+Value = tuple[str, str | None]  # (what, detail): ("session", "async"), ("instance", "path::Class"), ...
+Chain = tuple[str, ...]  # the sites the value came through, in order
+Values = dict[Value, Chain]
+Slot = tuple[str, ...]
+
+_ASYNC_ENGINES = frozenset({"create_async_engine", "async_engine_from_config", "AsyncEngine"})
+_SYNC_ENGINES = frozenset({"create_engine", "engine_from_config"})
+_FACTORIES = frozenset({"sessionmaker", "async_sessionmaker", "scoped_session", "async_scoped_session"})
+_CONTEXT_MANAGERS = frozenset({"contextmanager", "asynccontextmanager"})
+_WRAPPERS = frozenset({"Optional", "Union", "Annotated"})
+# Methods only a session has: a name they are called on that holds nothing known is reported as undecided.
+SESSION_ONLY = frozenset({"commit", "rollback", "refresh", "flush", "exec", "scalars", "add", "add_all", "expunge",
+                          "merge", "query"})
+_MAX_ROUNDS = 30
+
+
+def _site(path: str, node: ast.AST, what: str) -> str:
+    return f"{path}:{getattr(node, 'lineno', 0)} {what}"
+
+
+def _is_generator(function: Function) -> bool:
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in function.nodes)
+
+
+def _decorated(function: Function, names: Iterable[str]) -> bool:
+    wanted = set(names)
+    return any((dotted_name(d.func if isinstance(d, ast.Call) else d) or "").rpartition(".")[2] in wanted
+               for d in function.node.decorator_list)
+
+
+def _bound(function: Function) -> bool:
+    return bool(function.cls) and not _decorated(function, ("staticmethod",))
+
+
+class ValueAnalysis:
+    """The values of a project's expressions, solved once (`solve`), then asked by the plan."""
+
+    def __init__(self, project: Project, engines: Iterable[EngineSite]) -> None:
+        self.p = project
+        self.engine_sites = {(e.path, e.line): e for e in engines}
+        self.slots: dict[Slot, Values] = {}
+        self.declared: dict[Slot, str] = {}  # parameter annotated AsyncSession: what it holds is declared
+        self.functions = {(f.path, f.qualname): f for r in project.readers.values() for f in r.functions.values()}
+        self.bases: dict[str, list[str]] = {}  # "path::Class" -> its project base classes, in order
+        self.changed = False
+        self._locals: dict[int, frozenset[str]] = {}
+
+    def locals(self, function: Function) -> frozenset[str]:
+        if id(function) not in self._locals:
+            self._locals[id(function)] = frozenset([*function.params, *_assigned_names(function)])
+        return self._locals[id(function)]
+
+    # -- the fixed point -----------------------------------------------------------------------------------------
+
+    def solve(self) -> ValueAnalysis:
+        for reader in self.p.readers.values():
+            for name, node in reader.class_nodes.items():
+                key = f"{reader.path}::{name}"
+                self.bases[key] = [v[1] for base in node.bases for v in self.eval(reader, None, base)
+                                   if v[0] == "class" and v[1] != key]
+        for _ in range(_MAX_ROUNDS):
+            self.changed = False
+            for reader in self.p.readers.values():
+                self._module(reader)
+            for function in self.functions.values():
+                self._parameters(function)
+                self._function(function)
+            if not self.changed:
+                break
+        return self
+
+    def _add(self, slot: Slot, values: Values, site: str) -> None:
+        held = self.slots.setdefault(slot, {})
+        for value, chain in values.items():
+            if value not in held:
+                held[value] = (*chain, site) if site and (not chain or chain[-1] != site) else chain
+                self.changed = True
+
+    def _parameters(self, function: Function) -> None:
+        reader = self.p.readers[function.path]
+        args = function.node.args
+        positional = [*args.posonlyargs, *args.args]
+        defaults: list[ast.AST | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+        for index, (arg, default) in enumerate([*zip(positional, defaults), *zip(args.kwonlyargs, args.kw_defaults)]):
+            slot = ("l", function.path, function.qualname, arg.arg)
+            if index == 0 and _bound(function) and not _decorated(function, ("classmethod",)):
+                self._add(slot, {("instance", f"{function.path}::{function.cls}"): ()}, "")
+                continue
+            if arg.annotation is not None:
+                annotated = self.annotation(reader, arg.annotation)
+                self._add(slot, annotated, _site(function.path, arg, f"`{arg.arg}` annotated {ast.unparse(arg.annotation)}"))
+                if ("session", "async") in annotated:
+                    self.declared[slot] = "async"
+            if default is not None:
+                provided = self.depends(reader, None, default)
+                self._add(slot, provided, _site(function.path, default, f"`{arg.arg}` = {ast.unparse(default)}"))
+
+    def _module(self, reader: ModuleReader) -> None:
+        for statement in reader.tree.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if isinstance(statement, ast.ClassDef):
+                self._class_body(reader, statement)
+                continue
+            for node in ast.walk(statement):
+                if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for target in targets:
+                        if isinstance(target, ast.Name):
+                            self._add(("g", reader.path, target.id), self.eval(reader, None, node.value),
+                                      _site(reader.path, node, f"{target.id} = {_short(node.value)}"))
+                elif isinstance(node, ast.Call):
+                    self._call(reader, None, node)
+
+    def _class_body(self, reader: ModuleReader, cls: ast.ClassDef) -> None:
+        for statement in cls.body:
+            if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                found: Values = {}
+                if isinstance(statement, ast.AnnAssign):
+                    found.update(self.annotation(reader, statement.annotation))
+                if statement.value is not None:
+                    found.update(self.eval(reader, None, statement.value))
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        self._add(("a", reader.path, cls.name, target.id), found,
+                                  _site(reader.path, statement, f"{cls.name}.{target.id}"))
+
+    def _function(self, function: Function) -> None:
+        reader = self.p.readers[function.path]
+        for node in function.nodes:
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                values = self.eval(reader, function, node.value)
+                for target in targets:
+                    self._assign(function, target, values, _site(function.path, node, f"{_short(target)} = {_short(node.value)}"))
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        entered = self.enter(self.eval(reader, function, item.context_expr))
+                        with_word = "async with" if isinstance(node, ast.AsyncWith) else "with"
+                        self._assign(function, item.optional_vars, entered,
+                                     _site(function.path, node, f"{with_word} {_short(item.context_expr)} as {_short(item.optional_vars)}"))
+            elif isinstance(node, ast.Return) and node.value is not None:
+                self._add(("r", function.path, function.qualname), self.eval(reader, function, node.value),
+                          _site(function.path, node, f"{function.qualname} returns {_short(node.value)}"))
+            elif isinstance(node, (ast.Yield, ast.YieldFrom)) and node.value is not None:
+                self._add(("y", function.path, function.qualname), self.eval(reader, function, node.value),
+                          _site(function.path, node, f"{function.qualname} yields {_short(node.value)}"))
+            elif isinstance(node, ast.Call):
+                self._call(reader, function, node)
+
+    def _assign(self, function: Function, target: ast.AST, values: Values, site: str) -> None:
+        if isinstance(target, ast.Name):
+            self._add(("l", function.path, function.qualname, target.id), values, site)
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            reader = self.p.readers[function.path]
+            for owner, _ in self.eval(reader, function, target.value).items():
+                if owner[0] == "instance" and owner[1]:
+                    path, _, cls = owner[1].partition("::")
+                    self._add(("a", path, cls, target.attr), values, site)
+
+    def _call(self, reader: ModuleReader, function: Function | None, call: ast.Call) -> None:
+        """Arguments flow into the parameters of the project functions the call reaches."""
+        for callee, bound in self.callees(reader, function, call):
+            target = self.functions[callee]
+            params = target.params[1:] if bound else target.params
+            where = function.qualname if function else reader.path
+            for index, arg in enumerate(call.args):
+                if isinstance(arg, ast.Starred) or index >= len(params):
+                    break
+                self._add(("l", target.path, target.qualname, params[index]), self.eval(reader, function, arg),
+                          _site(reader.path, call, f"{where} passes {_short(arg)} to {target.qualname}"))
+            for keyword in call.keywords:
+                if keyword.arg in params:
+                    self._add(("l", target.path, target.qualname, keyword.arg), self.eval(reader, function, keyword.value),
+                              _site(reader.path, call, f"{where} passes {keyword.arg}={_short(keyword.value)} to {target.qualname}"))
+
+    # -- evaluation ----------------------------------------------------------------------------------------------
+
+    def callees(self, reader: ModuleReader, function: Function | None, call: ast.Call) -> list[tuple[tuple[str, str], bool]]:
+        """The project functions a call reaches, each with whether it is bound (its first parameter skipped)."""
+        out = []
+        for value in self.eval(reader, function, call.func):
+            if value[0] in ("function", "method") and value[1]:
+                path, _, qualname = value[1].partition("::")
+                out.append(((path, qualname), value[0] == "method"))
+            elif value[0] == "class" and value[1]:
+                init = self.method(value[1], "__init__")
+                if init:
+                    out.append((init, True))
+        return out
+
+    def method(self, cls: str, name: str) -> tuple[str, str] | None:
+        for klass in self.mro(cls):
+            path, _, qualname = klass.partition("::")
+            if (path, f"{qualname}.{name}") in self.functions:
+                return path, f"{qualname}.{name}"
+        return None
+
+    def mro(self, cls: str) -> list[str]:
+        out: list[str] = []
+        stack = [cls]
+        while stack:
+            klass = stack.pop(0)
+            if klass not in out:
+                out.append(klass)
+                stack.extend(self.bases.get(klass, []))
+        return out
+
+    def _hierarchy(self, cls: str) -> list[str]:
+        """The class, its bases and the classes below it: `self.x` may be set in any of them."""
+        below = [k for k in self.bases if cls in self.mro(k)]
+        return list(dict.fromkeys([*self.mro(cls), *below]))
+
+    def attribute(self, owner: Value, attr: str) -> Values:
+        if owner[0] in ("instance", "class") and owner[1]:
+            method = self.method(owner[1], attr)
+            if method:
+                function = self.functions[method]
+                bound = owner[0] == "instance" and _bound(function)
+                return {("method" if bound else "function", f"{method[0]}::{method[1]}"): ()}
+            out: Values = {}
+            for klass in self._hierarchy(owner[1]):
+                path, _, name = klass.partition("::")
+                for value, chain in self.slots.get(("a", path, name, attr), {}).items():
+                    out.setdefault(value, chain)
+            return out
+        if owner[0] == "external" and owner[1]:
+            found = self.p.locate(f"{owner[1]}.{attr}")  # `import app.database as db; db.engine`
+            if found is not None and found[1] == attr:
+                return self.name(found[0], None, attr)
+            return {("external", f"{owner[1]}.{attr}"): ()}
+        if owner[0] == "engine" and attr in ("connect", "begin"):
+            return {("opener", f"connection:{owner[1]}"): ()}
+        if owner[0] == "factory" and attr == "begin":
+            return {("opener", f"session:{owner[1]}"): ()}
+        return {}
+
+    def name(self, reader: ModuleReader, function: Function | None, name: str) -> Values:
+        if function is not None:
+            local = self.slots.get(("l", function.path, function.qualname, name))
+            if local is not None or name in self.locals(function):
+                return dict(local or {})
+        if name in reader.functions:
+            return {("function", f"{reader.path}::{name}"): ()}
+        if name in reader.classes:
+            return {("class", f"{reader.path}::{name}"): ()}
+        if name in reader.assigned:
+            return dict(self.slots.get(("g", reader.path, name), {}))
+        if name in reader.imports:
+            found = self.p.resolve(reader, name)
+            if found is not None and (found[0] is not reader or found[1] != name):
+                owner, inside = found
+                if inside in owner.functions or inside in owner.classes or inside in owner.assigned:
+                    return self.name(owner, None, inside)
+            return {("external", reader.imports[name]): ()}
+        return {("external", name): ()} if name in _BARE_CLASSES else {}
+
+    def eval(self, reader: ModuleReader, function: Function | None, node: ast.AST | None) -> Values:
+        if isinstance(node, ast.Name):
+            return self.name(reader, function, node.id)
+        if isinstance(node, ast.Attribute):
+            out: Values = {}
+            for owner, chain in self.eval(reader, function, node.value).items():
+                for value, inner in self.attribute(owner, node.attr).items():
+                    out.setdefault(value, inner or chain)
+            return out
+        if isinstance(node, ast.Await):
+            return self.eval(reader, function, node.value)
+        if isinstance(node, ast.IfExp):
+            return {**self.eval(reader, function, node.body), **self.eval(reader, function, node.orelse)}
+        if isinstance(node, ast.BoolOp):
+            out = {}
+            for value in node.values:
+                out.update(self.eval(reader, function, value))
+            return out
+        if isinstance(node, ast.NamedExpr):
+            return self.eval(reader, function, node.value)
+        if isinstance(node, ast.Call):
+            return self._made(reader, function, node)
+        return {}
+
+    def _made(self, reader: ModuleReader, function: Function | None, call: ast.Call) -> Values:
+        out: Values = {}
+        for callee, chain in self.eval(reader, function, call.func).items():
+            what, detail = callee
+            if what == "external" and detail:
+                out.update(self._constructed(reader, function, call, detail))
+            elif what in ("function", "method") and detail:
+                target = self.functions[tuple(detail.split("::", 1))]  # type: ignore[index]
+                if _decorated(target, _CONTEXT_MANAGERS):
+                    out[("cm", detail)] = chain
+                elif not _is_generator(target):
+                    out.update(self.slots.get(("r", target.path, target.qualname), {}))
+            elif what == "class" and detail:
+                out[("instance", detail)] = (_site(reader.path, call, f"{_short(call)}"),)
+            elif what == "factory":
+                out[("session", detail)] = (*chain, _site(reader.path, call, f"{_short(call)}: a session of the factory"))
+            elif what == "opener" and detail:
+                kind, _, made = detail.partition(":")
+                out[(kind, made or None)] = chain
+        return out
+
+    def _constructed(self, reader: ModuleReader, function: Function | None, call: ast.Call, absolute: str) -> Values:
+        module, _, last = absolute.rpartition(".")
+        if module and not module.startswith(SESSION_MODULES) and module not in ("fastapi", "Depends"):
+            return {}
+        site = _site(reader.path, call, _short(call))
+        if last in _ASYNC_ENGINES or last in _SYNC_ENGINES:
+            engine = self.engine_sites.get((reader.path, call.lineno))
+            if engine is not None:
+                return {("engine", "sqlite" if engine.sqlite else engine.kind): (site,)}
+            return {("engine", "async" if last in _ASYNC_ENGINES else "sync"): (site,)}
+        if last in _FACTORIES:
+            if last.startswith("async_"):
+                return {("factory", "async"): (site,)}
+            if last == "scoped_session":
+                return {("factory", v[1]): (*c, site) for v, c in self.eval(reader, function, _bind(call)).items() if v[0] == "factory"}
+            made = next((k.value for k in call.keywords if k.arg == "class_"), None)
+            classes = {v[1] for v in self.eval(reader, function, made)} if made is not None else set()
+            if any(c and c.rpartition(".")[2] == "AsyncSession" for c in classes):
+                return {("factory", "async"): (site,)}
+            return {("factory", _on(v)): (*c, site) for v, c in self.eval(reader, function, _bind(call)).items() if v[0] == "engine"}
+        if last == "AsyncSession":
+            return {("session", "async"): (site,)}
+        if last == "Session":
+            bound = {v: c for v, c in self.eval(reader, function, _bind(call)).items() if v[0] == "engine"}
+            return {("session", _on(v)): (*c, site) for v, c in bound.items()} or {("session", None): (site,)}
+        if last == "Depends":
+            return self.depends(reader, function, call)
+        return {}
+
+    def depends(self, reader: ModuleReader, function: Function | None, node: ast.AST) -> Values:
+        """What `Depends(provider)` hands the parameter: what the provider yields, or returns."""
+        if not (isinstance(node, ast.Call) and (dotted_name(node.func) or "").rpartition(".")[2] == "Depends" and node.args):
+            return {}
+        out: Values = {}
+        for value, chain in self.eval(reader, function, node.args[0]).items():
+            if value[0] in ("function", "method") and value[1]:
+                path, _, qualname = value[1].partition("::")
+                kind = "y" if _is_generator(self.functions[(path, qualname)]) else "r"
+                for held, inner in self.slots.get((kind, path, qualname), {}).items():
+                    out.setdefault(held, inner)
+            elif value[0] == "class":
+                out[("instance", value[1])] = chain
+        return out
+
+    def enter(self, values: Values) -> Values:
+        """What `with X as n` binds n to, for each value X holds."""
+        out: Values = {}
+        for value, chain in values.items():
+            if value[0] in ("session", "connection"):
+                out[value] = chain
+            elif value[0] == "cm" and value[1]:
+                path, _, qualname = value[1].partition("::")
+                out.update(self.slots.get(("y", path, qualname), {}))
+        return out
+
+    def annotation(self, reader: ModuleReader, node: ast.AST | None, depth: int = 0) -> Values:
+        """What a parameter annotated so holds: `AsyncSession | None`, `Optional[Session]`, `Annotated[AsyncSession,
+        Depends(get_db)]`, a string, an alias (`DB = AsyncSession`, `SessionDep = Annotated[...]`)."""
+        if node is None or depth > 6:
+            return {}
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                return self.annotation(reader, ast.parse(node.value, mode="eval").body, depth + 1)
+            except SyntaxError:
+                return {}
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            return {**self.annotation(reader, node.left, depth + 1), **self.annotation(reader, node.right, depth + 1)}
+        if isinstance(node, ast.Subscript):
+            wrapper = (dotted_name(node.value) or "").rpartition(".")[2]
+            elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if wrapper not in _WRAPPERS:
+                return {}
+            out: Values = {}
+            for element in elements[:1] if wrapper == "Annotated" else elements:
+                out.update(self.annotation(reader, element, depth + 1))
+            for extra in elements[1:] if wrapper == "Annotated" else ():
+                out.update(self.depends(reader, None, extra))
+            return out
+        if not isinstance(node, (ast.Name, ast.Attribute)):
+            return {}
+        dotted = dotted_name(node) or ""
+        found = self.p.resolve(reader, dotted)
+        if found is not None and found[1] in found[0].assigned:  # an alias
+            return self.annotation(found[0], found[0].assigned[found[1]], depth + 1)
+        out = {}
+        for value in self.eval(reader, None, node):
+            if value[0] == "class" and value[1]:
+                out[("instance", value[1])] = ()
+            elif value[0] == "external" and value[1]:
+                last = value[1].rpartition(".")[2]
+                if value[1].startswith(SESSION_MODULES) or value[1] == last:
+                    if last == "AsyncSession":
+                        out[("session", "async")] = ()
+                    elif last == "Session":
+                        out[("session", None)] = ()
+                    elif last == "AsyncEngine":
+                        out[("engine", "async")] = ()
+        return out
+
+    # -- questions -----------------------------------------------------------------------------------------------
+
+    def of(self, function: Function, node: ast.AST) -> Values:
+        return self.eval(self.p.readers[function.path], function, node)
+
+    def kind(self, function: Function, node: ast.AST, what: str = "session") -> str | None:
+        """'async' / 'sync' for what the expression holds, when every value of that sort agrees; else None."""
+        slot = ("l", function.path, function.qualname, node.id) if isinstance(node, ast.Name) else None
+        if slot is not None and self.declared.get(slot) == "async" and what == "session":
+            return "async"
+        kinds = {v[1] for v in self.of(function, node) if v[0] == what and v[1] is not None}
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def holds(self, function: Function, node: ast.AST, what: str = "session") -> bool:
+        return any(v[0] == what for v in self.of(function, node))
+
+    def sessions(self, function: Function) -> dict[str, str | None]:
+        """The names (`session`, `self.session`, `self.repo.db`) in the function that hold a session, with its kind."""
+        out: dict[str, str | None] = {}
+        for name in [*function.params, *_assigned_names(function)]:
+            node = ast.Name(id=name)
+            if self.holds(function, node):
+                out[name] = self.kind(function, node)
+        for node in function.nodes:
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                base = dotted_name(node.func.value)
+                if base and base not in out and self.holds(function, node.func.value):
+                    out[base] = self.kind(function, node.func.value)
+        return out
+
+    def provided(self, function: Function) -> str | None:
+        """The kind of session a generator function yields."""
+        kinds = {v[1] for v in self.slots.get(("y", function.path, function.qualname), {}) if v[0] == "session" and v[1]}
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def explain(self, function: Function) -> dict[str, str]:
+        """Per parameter holding a session, engine or factory: what it holds and the chain of sites why."""
+        out = {}
+        for name in function.params:
+            held = self.slots.get(("l", function.path, function.qualname, name), {})
+            shown = [f"{what} {detail or '(kind unknown)'} <- {' <- '.join(reversed(chain)) or 'declared'}"
+                     for (what, detail), chain in sorted(held.items(), key=str) if what in _SHOWN]
+            if shown:
+                out[name] = "; ".join(shown)
+        return out
+
+    def undecided(self) -> Iterator[str]:
+        """Names the use layer calls session methods on whose kind the analysis cannot tell, and why not."""
+        for function in self.functions.values():
+            seen: set[str] = set()
+            for node in function.nodes:
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SESSION_ONLY):
+                    continue
+                base = dotted_name(node.func.value)
+                if not base or base in seen:
+                    continue
+                seen.add(base)
+                values = self.of(function, node.func.value)
+                sessions = {v[1] for v in values if v[0] == "session"}
+                where = f"{function.path}:{node.lineno} {function.qualname}: `{base}`"
+                if len(sessions - {None}) > 1:
+                    yield f"{where} holds both a sync and an async session"
+                elif sessions == {None}:
+                    yield f"{where} is a session whose engine the analysis cannot follow"
+                elif not values and (base in function.params or base.startswith("self.")):
+                    yield f"{where} holds nothing the analysis can follow (no annotation, no caller in the project passes it)"
+
+    def exporting(self) -> set[str]:
+        """Paths whose module-level names or functions hold an engine, a factory or a session: their importers
+        may use them."""
+        out = set()
+        for slot, held in self.slots.items():
+            if slot[0] in ("g", "r", "y") and any(v[0] in _SHOWN for v in held):
+                out.add(slot[1])
+        return out
+
+
+_SHOWN = frozenset({"session", "engine", "factory", "connection"})
+# Names Python code uses without importing them from SQLAlchemy in the same module (`from x import *`).
+_BARE_CLASSES = frozenset({"Session", "AsyncSession", "create_engine", "create_async_engine", "sessionmaker",
+                           "async_sessionmaker"})
+
+
+def _bind(call: ast.Call) -> ast.AST | None:
+    return call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "bind"), None)
+
+
+def _on(engine: Value) -> str | None:
+    """The kind of session or factory made on an engine of this kind (an sqlite engine's is never async here)."""
+    return "sync" if engine[1] == "sqlite" else engine[1]
+
+
+def _assigned_names(function: Function) -> list[str]:
+    names: dict[str, None] = {}
+    for node in function.nodes:
+        targets: list[ast.AST] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)):
+            targets = [node.target]
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            targets = [i.optional_vars for i in node.items if i.optional_vars is not None]
+        for target in targets:
+            if isinstance(target, ast.Name):
+                names[target.id] = None
+    return list(names)
+
+
+def _short(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def analyse(project: Project, engines: Iterable[EngineSite]) -> ValueAnalysis:
+    return ValueAnalysis(project, engines).solve()
+
