@@ -5,23 +5,21 @@ functions and classes each module defines (read with `ast` once per run), shared
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from fixer.model.database import ASYNC_FACTORIES, EngineSite
 from fixer.model.modules import ModuleGraph, Role, module_name
 
-SESSION_CLASSES = frozenset({"Session", "AsyncSession"})
 SESSION_MODULES = ("sqlmodel", "sqlalchemy")
 # Decorators that hand a function to a caller outside the project that calls it synchronously.
 SYNC_CALLERS = ("task", "shared_task", "contextmanager", "property", "cached_property", "listens_for", "validator",
-                 "field_validator", "model_validator", "computed_field")
+                "field_validator", "model_validator", "computed_field")
 PROTOCOL = frozenset({"__init__", "__enter__", "__exit__", "__iter__", "__next__", "__len__", "__bool__",
-                       "__getitem__", "__call__", "__del__", "__repr__", "__str__", "__hash__", "__eq__"})
+                      "__getitem__", "__call__", "__del__", "__repr__", "__str__", "__hash__", "__eq__"})
 DDL = frozenset({"create_all", "drop_all"})
 # asyncio's (and anyio's, trio's) functions that take a coroutine object, not its value.
 TAKE_COROUTINES = frozenset({"run", "create_task", "gather", "wait_for", "ensure_future", "shield", "wait",
-                              "run_until_complete", "run_coroutine_threadsafe", "as_completed", "start_soon"})
+                             "run_until_complete", "run_coroutine_threadsafe", "as_completed", "start_soon"})
+
 
 def dotted_name(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Name):
@@ -48,7 +46,6 @@ class Function:
     raw_sql: list[str] = field(default_factory=list)
     queries: list[str] = field(default_factory=list)  # sessions whose legacy `.query(...)` is called
     own_blocked: str = ""  # what the function itself says (its decorators, its role); `blocked` adds its callers
-    analysed: bool = False  # sessions and calls read (once: a later round only adds modules)
     _nodes: list[ast.AST] | None = None
 
     @property
@@ -126,12 +123,10 @@ class ModuleReader:
 
 
 class Project:
-    def __init__(self, readers: dict[str, ModuleReader], graph: ModuleGraph, engines: Iterable[EngineSite]) -> None:
+    def __init__(self, readers: dict[str, ModuleReader], graph: ModuleGraph) -> None:
         self.readers = readers
         self.by_module = {r.name: r for r in readers.values()}
         self.graph = graph
-        # engine (path, name) -> kind
-        self.engines = {(e.path, e.target): e.kind for e in engines if e.target and not e.sqlite}
         self._located: dict[tuple[str, str], tuple[ModuleReader, str] | None] = {}
         self.relationships = frozenset(name for reader in readers.values() for name in reader.relationships)
 
@@ -179,59 +174,6 @@ class Project:
             return self.resolve(owner, name, depth + 1)
         return found
 
-    def is_session_class(self, reader: ModuleReader, node: ast.AST | None) -> str | None:
-        """'Session' or 'AsyncSession' for an annotation or callee naming sqlmodel's or SQLAlchemy's class."""
-        dotted = dotted_name(node)
-        if not dotted:
-            return None
-        absolute = self.absolute(reader, dotted)
-        last = absolute.rpartition(".")[2]
-        if last in SESSION_CLASSES and (absolute.startswith(SESSION_MODULES) or absolute == last):
-            return last
-        return None
-
-    def engine_kind(self, reader: ModuleReader, node: ast.AST | None) -> str | None:
-        dotted = dotted_name(node)
-        if not dotted:
-            if isinstance(node, ast.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in ASYNC_FACTORIES:
-                return "async"
-            return None
-        found = self.resolve(reader, dotted)
-        if found is None:
-            return None
-        return self.engines.get((found[0].path, found[1]))
-
-    def factory_kind(self, reader: ModuleReader, dotted: str) -> str | None:
-        """'async' / 'sync' for a module-level session factory (`async_sessionmaker(...)`, `sessionmaker(...)`)."""
-        found = self.resolve(reader, dotted)
-        if found is None or found[1] not in found[0].assigned:
-            return None
-        owner, name = found
-        value = owner.assigned[name]
-        if not isinstance(value, ast.Call):
-            return None
-        callee = (dotted_name(value.func) or "").rpartition(".")[2]
-        if callee not in ("sessionmaker", "async_sessionmaker"):
-            return None
-        if callee == "async_sessionmaker" or any(
-            k.arg == "class_" and (dotted_name(k.value) or "").endswith("AsyncSession") for k in value.keywords
-        ):
-            return "async"
-        bind = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "bind"), None)
-        return self.engine_kind(owner, bind) or "sync"
-
-
-def params_with_defaults(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[ast.arg, ast.AST | None]]:
-    args = node.args
-    positional = [*args.posonlyargs, *args.args]
-    defaults: list[ast.AST | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-    return [*zip(positional, defaults), *zip(args.kwonlyargs, args.kw_defaults)]
-
-
-def depends_target(node: ast.AST | None) -> ast.AST | None:
-    if isinstance(node, ast.Call) and (dotted_name(node.func) or "").rpartition(".")[2] == "Depends" and node.args:
-        return node.args[0]
-    return None
 
 
 
@@ -285,8 +227,3 @@ def passed_calls(node: ast.AST | list[ast.AST]) -> set[int]:
         if isinstance(call, ast.Call) and (dotted_name(call.func) or "").rpartition(".")[2] in TAKE_COROUTINES
         for arg in (*call.args, *(k.value for k in call.keywords)) if isinstance(arg, ast.Call)
     }
-
-
-def is_static(function: Function) -> bool:
-    return any(dotted_name(d) == "staticmethod" for d in function.node.decorator_list)
-

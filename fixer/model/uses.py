@@ -20,9 +20,9 @@ import ast
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from fixer.model import values
 from fixer.model.database import EngineSite
 from fixer.model.modules import ModuleGraph, Role
-from fixer.model import values
 from fixer.model.names import (
     DDL,
     EAGER,
@@ -125,7 +125,7 @@ def build(
             else:
                 add(module.path, read_text(module.path))
     for _ in range(5):  # each round reaches one more step of importers
-        planner = _Planner(Project(readers, graph, engines), engines, unsafe_fixes)
+        planner = _Planner(Project(readers, graph), engines, unsafe_fixes)
         plan = planner.plan()
         # Importers of a module whose functions become async call them; importers of one that holds an engine,
         # a factory or a session (`deps.py` importing `SessionLocal`) may open sessions on it.

@@ -26,7 +26,13 @@ import ast
 from collections.abc import Iterable, Iterator
 
 from fixer.model.database import EngineSite
-from fixer.model.names import SESSION_MODULES, Function, ModuleReader, Project, dotted_name
+from fixer.model.names import (
+    SESSION_MODULES,
+    Function,
+    ModuleReader,
+    Project,
+    dotted_name,
+)
 
 Value = tuple[str, str | None]  # (what, detail): ("session", "async"), ("instance", "path::Class"), ...
 Chain = tuple[str, ...]  # the sites the value came through, in order
@@ -185,7 +191,7 @@ class ValueAnalysis:
             self._add(("l", function.path, function.qualname, target.id), values, site)
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
             reader = self.p.readers[function.path]
-            for owner, _ in self.eval(reader, function, target.value).items():
+            for owner in self.eval(reader, function, target.value):
                 if owner[0] == "instance" and owner[1]:
                     path, _, cls = owner[1].partition("::")
                     self._add(("a", path, cls, target.attr), values, site)
@@ -471,7 +477,7 @@ class ValueAnalysis:
         out = {}
         for name in function.params:
             held = self.slots.get(("l", function.path, function.qualname, name), {})
-            shown = [f"{what} {detail or '(kind unknown)'} <- {' <- '.join(reversed(chain)) or 'declared'}"
+            shown = [f"{what} {detail or '(kind unknown)'} <- {' <- '.join(_one_per_line(chain)) or 'declared'}"
                      for (what, detail), chain in sorted(held.items(), key=str) if what in _SHOWN]
             if shown:
                 out[name] = "; ".join(shown)
@@ -537,6 +543,15 @@ def _assigned_names(function: Function) -> list[str]:
             if isinstance(target, ast.Name):
                 names[target.id] = None
     return list(names)
+
+
+def _one_per_line(chain: Chain) -> list[str]:
+    """The chain latest site first, one site per source line (`engine = create_async_engine(...)` once)."""
+    out: list[str] = []
+    for site in reversed(chain):
+        if not out or out[-1].split(" ", 1)[0] != site.split(" ", 1)[0]:
+            out.append(site)
+    return out
 
 
 def _short(node: ast.AST) -> str:
