@@ -134,7 +134,7 @@ def build(
         importers = [
             module.path for module in graph.modules.values()
             if module.path not in tried and any(graph.resolve(dotted) & async_paths for dotted in module.imports)
-        ]
+        ] + sorted({path for dotted in planner.values.wanted for path in graph.resolve(dotted)} - tried)
         if not importers:
             return plan
         for path in importers:

@@ -80,6 +80,7 @@ class ValueAnalysis:
         self.bases: dict[str, list[str]] = {}  # "path::Class" -> its project base classes, in order
         self.changed = False
         self._locals: dict[int, frozenset[str]] = {}
+        self.wanted: set[str] = set()  # dotted names of modules not read that are handed a session, engine or factory
 
     def locals(self, function: Function) -> frozenset[str]:
         if id(function) not in self._locals:
@@ -145,6 +146,12 @@ class ValueAnalysis:
                         if isinstance(target, ast.Name):
                             self._add(("g", reader.path, target.id), self.eval(reader, None, node.value),
                                       _site(reader.path, node, f"{target.id} = {_short(node.value)}"))
+                elif isinstance(node, (ast.With, ast.AsyncWith)):  # `if __name__ == "__main__": with ... as s`
+                    for item in node.items:
+                        if isinstance(item.optional_vars, ast.Name):
+                            self._add(("g", reader.path, item.optional_vars.id),
+                                      self.enter(self.eval(reader, None, item.context_expr)),
+                                      _site(reader.path, node, f"with {_short(item.context_expr)} as {item.optional_vars.id}"))
                 elif isinstance(node, ast.Call):
                     self._call(reader, None, node)
 
@@ -198,7 +205,14 @@ class ValueAnalysis:
 
     def _call(self, reader: ModuleReader, function: Function | None, call: ast.Call) -> None:
         """Arguments flow into the parameters of the project functions the call reaches."""
-        for callee, bound in self.callees(reader, function, call):
+        callees = self.callees(reader, function, call)
+        dotted = dotted_name(call.func)
+        if not callees and dotted and dotted.partition(".")[0] in reader.imports and any(
+            any(v[0] in _SHOWN for v in self.eval(reader, function, arg))
+            for arg in (*call.args, *(k.value for k in call.keywords))
+        ):  # `Repo(session)` of a module not read yet: the plan reads it next
+            self.wanted.add(self.p.absolute(reader, dotted))
+        for callee, bound in callees:
             target = self.functions[callee]
             params = target.params[1:] if bound else target.params
             where = function.qualname if function else reader.path
@@ -282,7 +296,7 @@ class ValueAnalysis:
             return {("function", f"{reader.path}::{name}"): ()}
         if name in reader.classes:
             return {("class", f"{reader.path}::{name}"): ()}
-        if name in reader.assigned:
+        if name in reader.assigned or ("g", reader.path, name) in self.slots:
             return dict(self.slots.get(("g", reader.path, name), {}))
         if name in reader.imports:
             found = self.p.resolve(reader, name)
@@ -511,6 +525,15 @@ class ValueAnalysis:
         for slot, held in self.slots.items():
             if slot[0] in ("g", "r", "y") and any(v[0] in _SHOWN for v in held):
                 out.add(slot[1])
+        grown = True
+        while grown:  # a package `__init__` re-exporting the factory is imported in its place
+            grown = False
+            for reader in self.p.readers.values():
+                if reader.path not in out and any(
+                    any(v[0] in _SHOWN for v in self.name(reader, None, local)) for local in reader.imports
+                ):
+                    out.add(reader.path)
+                    grown = True
         return out
 
 

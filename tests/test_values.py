@@ -1,0 +1,147 @@
+"""The value analysis (fixer/model/values.py): what each session parameter holds, why, and what it cannot tell;
+and the use-layer rules acting on shapes that only the whole project shows."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from fixer import runner
+from tests.cli_helpers import fixer
+from tests.rules.test_async_use import ASYNC_DB, convert
+
+FACTORY_DB = """\
+    import os
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+    from sqlalchemy.orm import sessionmaker
+
+    engine = create_async_engine(os.environ["DATABASE_URL"])
+    SessionLocal = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+"""
+
+
+def _uses(root: Path, files: dict[str, str]):
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return runner.run(root, [], [], jobs=1).facts.uses
+
+
+def test_a_reexported_factory_reaches_a_dependency_chain_and_a_repository(tmp_path: Path) -> None:
+    """database -> package re-export -> provider -> a provider depending on it -> a repository's self.session."""
+    changed, _ = convert(tmp_path, {
+        "app/database.py": FACTORY_DB,
+        "app/__init__.py": "from app.database import SessionLocal as Factory\n",
+        "app/deps.py": """\
+            from fastapi import Depends
+            from app import Factory
+            from app.repo import Repo
+
+
+            async def get_session():
+                async with Factory() as session:
+                    yield session
+
+
+            def get_repo(session=Depends(get_session)):
+                return Repo(session)
+        """,
+        "app/repo.py": """\
+            class Base:
+                def __init__(self, session):
+                    self.session = session
+
+
+            class Repo(Base):
+                async def save(self, obj):
+                    self.session.add(obj)
+                    self.session.commit()
+                    return obj
+        """,
+        "app/main.py": """\
+            from fastapi import Depends, FastAPI
+            from app.deps import get_repo
+
+            app = FastAPI()
+
+
+            @app.post("/x")
+            async def create(repo=Depends(get_repo)):
+                return await repo.save({})
+        """,
+    })
+    assert "        await self.session.commit()\n" in changed["app/repo.py"]
+
+
+def test_a_context_manager_function_and_a_module_attribute(tmp_path: Path) -> None:
+    changed, _ = convert(tmp_path, {
+        "app/database.py": FACTORY_DB,
+        "app/scope.py": """\
+            from contextlib import asynccontextmanager
+            import app.database as database
+
+
+            @asynccontextmanager
+            async def session_scope():
+                async with database.SessionLocal() as session:
+                    yield session
+
+
+            async def touch(obj):
+                async with session_scope() as session:
+                    session.add(obj)
+                    session.commit()
+        """,
+    })
+    assert "        await session.commit()\n" in changed["app/scope.py"]
+
+
+def test_mixed_kinds_and_unfollowed_parameters_are_reported_not_guessed(tmp_path: Path) -> None:
+    uses = _uses(tmp_path, {
+        "app/db.py": ASYNC_DB + """\
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    Async = async_sessionmaker(engine)
+    Sync = sessionmaker(create_engine("postgresql+psycopg2://u:p@h/db"))
+
+
+    def save(session, obj):
+        session.add(obj)
+        session.commit()
+
+
+    async def one(obj):
+        async with Async() as session:
+            save(session, obj)
+
+
+    def two(obj):
+        with Sync() as session:
+            save(session, obj)
+
+
+    async def orphan(db, obj):
+        db.add(obj)
+        db.commit()
+""",
+    })
+    assert any("save: `session` holds both a sync and an async session" in line for line in uses.undecided), uses.undecided
+    assert any("orphan: `db` holds nothing the analysis can follow" in line for line in uses.undecided), uses.undecided
+    assert "save" not in uses.functions.get("app/db.py", {}) or not uses.functions["app/db.py"]["save"].awaits
+
+
+def test_fixer_model_prints_what_each_session_parameter_holds_and_why() -> None:
+    shapes = Path(__file__).resolve().parent.parent / "fixtures" / "values" / "shapes"
+    result = fixer("model", shapes)
+    assert result.returncode == 0, result.stderr
+    holds = json.loads(result.stdout)["uses"]["holds"]
+    assert holds["app/reports.py::newest_title"]["session"].startswith(
+        "session async <- app/main.py:66 report_newest passes session to newest_title <- app/main.py:65 `session` = Depends(get_session)"
+    ), holds["app/reports.py::newest_title"]
+    assert "app/database.py:7 SessionLocal = sessionmaker(" in holds["app/reports.py::newest_title"]["session"]
+    assert holds["app/crud.py::CRUDBase.create_aliased"] == {"db": "session async <- app/crud.py:33 `db` annotated DB"}
+    assert holds["app/repository.py::NoteRepository.__init__"]["session"].startswith("session async <- app/main.py:71 repo_add passes session")
