@@ -145,3 +145,58 @@ def test_fixer_model_prints_what_each_session_parameter_holds_and_why() -> None:
     assert "app/database.py:7 SessionLocal = sessionmaker(" in holds["app/reports.py::newest_title"]["session"]
     assert holds["app/crud.py::CRUDBase.create_aliased"] == {"db": "session async <- app/crud.py:33 `db` annotated DB"}
     assert holds["app/repository.py::NoteRepository.__init__"]["session"].startswith("session async <- app/main.py:71 repo_add passes session")
+
+
+def test_a_generic_base_method_takes_the_session_its_callers_pass(tmp_path: Path) -> None:
+    """`class CRUDNote(CRUDBase[Note])`: the method is found on the generic base; the argument decides the kind
+    where the annotation names the sync class or nothing."""
+    changed, _ = convert(tmp_path, {
+        "app/database.py": FACTORY_DB,
+        "app/crud.py": """\
+            from typing import Generic, TypeVar
+
+            from sqlmodel import Session
+
+            T = TypeVar("T")
+
+
+            class CRUDBase(Generic[T]):
+                async def create(self, obj: T, db: Session | None = None) -> T:
+                    db.add(obj)
+                    db.commit()
+                    return obj
+
+                async def remove(self, obj, db):
+                    db.delete(obj)
+                    db.commit()
+
+
+            class CRUDNote(CRUDBase[dict]):
+                pass
+
+
+            notes = CRUDNote()
+        """,
+        "app/main.py": """\
+            from fastapi import Depends, FastAPI
+            from app.crud import notes
+            from app.database import SessionLocal
+
+            app = FastAPI()
+
+
+            async def get_db():
+                async with SessionLocal() as session:
+                    yield session
+
+
+            @app.post("/x")
+            async def create(db=Depends(get_db)):
+                note = await notes.create({}, db=db)
+                await notes.remove(note, db)
+                return note
+        """,
+    })
+    crud = changed["app/crud.py"]
+    assert crud.count("        await db.commit()\n") == 2 and "        await db.delete(obj)\n" in crud, crud
+    assert "db: AsyncSession | None = None" in crud, crud

@@ -80,6 +80,8 @@ class ValueAnalysis:
         self.bases: dict[str, list[str]] = {}  # "path::Class" -> its project base classes, in order
         self.changed = False
         self._locals: dict[int, frozenset[str]] = {}
+        self._mro: dict[str, list[str]] = {}  # filled once the bases are known (`solve`)
+        self._hierarchies: dict[str, list[str]] = {}
         self.wanted: set[str] = set()  # dotted names of modules not read that are handed a session, engine or factory
 
     def locals(self, function: Function) -> frozenset[str]:
@@ -93,7 +95,9 @@ class ValueAnalysis:
         for reader in self.p.readers.values():
             for name, node in reader.class_nodes.items():
                 key = f"{reader.path}::{name}"
-                self.bases[key] = [v[1] for base in node.bases for v in self.eval(reader, None, base)
+                # `class CRUDNote(CRUDBase[Note])`: the generic base is the class subscripted
+                self.bases[key] = [v[1] for base in node.bases
+                                   for v in self.eval(reader, None, base.value if isinstance(base, ast.Subscript) else base)
                                    if v[0] == "class" and v[1] != key]
         for _ in range(_MAX_ROUNDS):
             self.changed = False
@@ -249,6 +253,11 @@ class ValueAnalysis:
         return None
 
     def mro(self, cls: str) -> list[str]:
+        if cls not in self._mro:
+            self._mro[cls] = self._linear(cls)
+        return self._mro[cls]
+
+    def _linear(self, cls: str) -> list[str]:
         out: list[str] = []
         stack = [cls]
         while stack:
@@ -260,8 +269,10 @@ class ValueAnalysis:
 
     def _hierarchy(self, cls: str) -> list[str]:
         """The class, its bases and the classes below it: `self.x` may be set in any of them."""
-        below = [k for k in self.bases if cls in self.mro(k)]
-        return list(dict.fromkeys([*self.mro(cls), *below]))
+        if cls not in self._hierarchies:
+            below = [k for k in self.bases if cls in self.mro(k)]
+            self._hierarchies[cls] = list(dict.fromkeys([*self.mro(cls), *below]))
+        return self._hierarchies[cls]
 
     def attribute(self, owner: Value, attr: str) -> Values:
         if owner[0] in ("instance", "class") and owner[1]:

@@ -1,7 +1,8 @@
 """FX015 session-annotations: Annotate AsyncSessions as AsyncSession.
 
 ## What it does
-A parameter annotated `Session` (sqlmodel's or `sqlalchemy.orm`'s) that the model shows receives an
+A parameter annotated `Session` (sqlmodel's or `sqlalchemy.orm`'s; also inside `Optional[...]`, `Session | None`
+or `Annotated[...]`) that the model shows receives an
 AsyncSession (from `Depends(get_session)` over an async engine, or from every caller in the project) is
 annotated `AsyncSession`: sqlmodel's (`sqlmodel.ext.asyncio.session`) when the project calls `.exec`,
 SQLAlchemy's otherwise. The `Session` import goes once nothing uses it.
@@ -49,7 +50,7 @@ class SessionAnnotations(SessionClassCodemod):
         annotation = updated_node.annotation
         if plan is None or annotation is None or updated_node.name.value not in plan.async_sessions:
             return updated_node
-        if dotted(annotation.annotation) not in ("Session", "orm.Session", "sqlmodel.Session"):
+        if not _names_session(annotation.annotation):
             return updated_node
         safe = self._converted_here()
         if not safe and not self.facts.unsafe_fixes:
@@ -58,7 +59,8 @@ class SessionAnnotations(SessionClassCodemod):
                          explanation="Annotate it as `AsyncSession` (`--unsafe-fixes` does): nothing fails today.",
                          defects=("ENG-SA-ASYNCSESSION",), severity=Severity.LOW, safe=False)
             return updated_node
-        new = updated_node.with_changes(annotation=annotation.with_changes(annotation=cst.Name(self.async_session_name())))
+        renamed = annotation.annotation.visit(_Renamed(self.async_session_name()))
+        new = updated_node.with_changes(annotation=annotation.with_changes(annotation=renamed))
         self.drop_sync_session_import()
         self.finding(
             original_node, new,
@@ -79,3 +81,35 @@ class SessionAnnotations(SessionClassCodemod):
                                                  or p.ddl_engines or p.legacy_queries or p.raw_sql)
             for p in candidates
         )
+
+
+_SYNC_SESSION = ("Session", "orm.Session", "sqlmodel.Session")
+
+
+def _names_session(annotation: cst.BaseExpression) -> bool:
+    """`Session`, or `Session` inside `Optional[...]`, `Session | None`, `Annotated[Session, ...]`."""
+    found: list[bool] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            found.append(node.value == "Session")
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            found.append(dotted(node) in _SYNC_SESSION)
+            return False
+
+    annotation.visit(Finder())
+    return any(found)
+
+
+class _Renamed(cst.CSTTransformer):
+    """Each `Session` of an annotation becomes the async class; `Optional`, `|` and `Annotated` stay."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        return cst.Name(self.name) if original_node.value == "Session" else updated_node
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        return cst.Name(self.name) if dotted(original_node) in _SYNC_SESSION else updated_node
