@@ -47,6 +47,7 @@ class Function:
     queries: list[str] = field(default_factory=list)  # sessions whose legacy `.query(...)` is called
     own_blocked: str = ""  # what the function itself says (its decorators, its role); `blocked` adds its callers
     _nodes: list[ast.AST] | None = None
+    generator: bool | None = None  # it yields (known once asked)
 
     @property
     def nodes(self) -> list[ast.AST]:

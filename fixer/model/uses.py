@@ -124,8 +124,10 @@ def build(
                     continue
             else:
                 add(module.path, read_text(module.path))
+    analysis = None
     for _ in range(5):  # each round reaches one more step of importers
-        planner = _Planner(Project(readers, graph), engines, unsafe_fixes)
+        planner = _Planner(Project(readers, graph), engines, unsafe_fixes, analysis)
+        analysis = planner.values
         plan = planner.plan()
         # Importers of a module whose functions become async call them; importers of one that holds an engine,
         # a factory or a session (`deps.py` importing `SessionLocal`) may open sessions on it.
@@ -145,10 +147,11 @@ def build(
 
 
 class _Planner:
-    def __init__(self, project: Project, engines: Iterable[EngineSite], unsafe_fixes: bool = False) -> None:
+    def __init__(self, project: Project, engines: Iterable[EngineSite], unsafe_fixes: bool = False,
+                 before: values.ValueAnalysis | None = None) -> None:
         self.p = project
         self.unsafe_fixes = unsafe_fixes
-        self.values = values.analyse(project, engines)
+        self.values = values.analyse(project, engines, before)
         self.functions = {(f.path, f.qualname): f for r in project.readers.values() for f in r.functions.values()}
         for function in self.functions.values():
             function.blocked = function.own_blocked

@@ -35,7 +35,7 @@ from fixer.model.names import (
 )
 
 Value = tuple[str, str | None]  # (what, detail): ("session", "async"), ("instance", "path::Class"), ...
-Chain = tuple[str, ...]  # the sites the value came through, in order
+Chain = tuple["_Site", ...]  # the sites the value came through, in order
 Values = dict[Value, Chain]
 Slot = tuple[str, ...]
 
@@ -50,12 +50,27 @@ SESSION_ONLY = frozenset({"commit", "rollback", "refresh", "flush", "exec", "sca
 _MAX_ROUNDS = 30
 
 
-def _site(path: str, node: ast.AST, what: str) -> str:
-    return f"{path}:{getattr(node, 'lineno', 0)} {what}"
+class _Site:
+    """Where a value passed, written out only when `fixer model` shows it (unparsing every site costs)."""
+
+    __slots__ = ("line", "parts", "path", "template")
+
+    def __init__(self, path: str, line: int, template: str, parts: tuple[object, ...]) -> None:
+        self.path, self.line, self.template, self.parts = path, line, template, parts
+
+    def __str__(self) -> str:
+        shown = (_short(p) if isinstance(p, ast.AST) else p for p in self.parts)
+        return f"{self.path}:{self.line} " + self.template.format(*shown)
+
+
+def _site(path: str, node: ast.AST, template: str, *parts: object) -> _Site:
+    return _Site(path, getattr(node, "lineno", 0), template, parts)
 
 
 def _is_generator(function: Function) -> bool:
-    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in function.nodes)
+    if function.generator is None:
+        function.generator = any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in function.nodes)
+    return function.generator
 
 
 def _decorated(function: Function, names: Iterable[str]) -> bool:
@@ -72,17 +87,24 @@ class ValueAnalysis:
     """The values of a project's expressions, solved once (`solve`), then asked by the plan."""
 
     def __init__(self, project: Project, engines: Iterable[EngineSite]) -> None:
-        self.p = project
         self.engine_sites = {(e.path, e.line): e for e in engines}
         self.slots: dict[Slot, Values] = {}
         self.declared: dict[Slot, str] = {}  # parameter annotated AsyncSession: what it holds is declared
-        self.functions = {(f.path, f.qualname): f for r in project.readers.values() for f in r.functions.values()}
-        self.bases: dict[str, list[str]] = {}  # "path::Class" -> its project base classes, in order
         self.changed = False
         self._locals: dict[int, frozenset[str]] = {}
+        self._top: dict[str, list[ast.AST]] = {}
+        self._flows: dict[int, list[ast.AST]] = {}  # per function, the nodes values flow through (read once)
+        self.wanted: set[str] = set()  # dotted names of modules not read that are handed a session, engine or factory
+        self.read(project)
+
+    def read(self, project: Project) -> None:
+        """The project's modules, again when the plan has read more of them: what is known stays known (a module
+        read later only adds values), the rest is solved from there."""
+        self.p = project
+        self.functions = {(f.path, f.qualname): f for r in project.readers.values() for f in r.functions.values()}
+        self.bases: dict[str, list[str]] = {}  # "path::Class" -> its project base classes, in order
         self._mro: dict[str, list[str]] = {}  # filled once the bases are known (`solve`)
         self._hierarchies: dict[str, list[str]] = {}
-        self.wanted: set[str] = set()  # dotted names of modules not read that are handed a session, engine or factory
 
     def locals(self, function: Function) -> frozenset[str]:
         if id(function) not in self._locals:
@@ -110,11 +132,11 @@ class ValueAnalysis:
                 break
         return self
 
-    def _add(self, slot: Slot, values: Values, site: str) -> None:
+    def _add(self, slot: Slot, values: Values, site: _Site | None) -> None:
         held = self.slots.setdefault(slot, {})
         for value, chain in values.items():
             if value not in held:
-                held[value] = (*chain, site) if site and (not chain or chain[-1] != site) else chain
+                held[value] = (*chain, site) if site is not None else chain
                 self.changed = True
 
     def _parameters(self, function: Function) -> None:
@@ -125,39 +147,46 @@ class ValueAnalysis:
         for index, (arg, default) in enumerate([*zip(positional, defaults), *zip(args.kwonlyargs, args.kw_defaults)]):
             slot = ("l", function.path, function.qualname, arg.arg)
             if index == 0 and _bound(function) and not _decorated(function, ("classmethod",)):
-                self._add(slot, {("instance", f"{function.path}::{function.cls}"): ()}, "")
+                self._add(slot, {("instance", f"{function.path}::{function.cls}"): ()}, None)
                 continue
             if arg.annotation is not None:
                 annotated = self.annotation(reader, arg.annotation)
-                self._add(slot, annotated, _site(function.path, arg, f"`{arg.arg}` annotated {ast.unparse(arg.annotation)}"))
+                self._add(slot, annotated, _site(function.path, arg, "`{}` annotated {}", arg.arg, arg.annotation))
                 if ("session", "async") in annotated:
                     self.declared[slot] = "async"
             if default is not None:
                 provided = self.depends(reader, None, default)
-                self._add(slot, provided, _site(function.path, default, f"`{arg.arg}` = {ast.unparse(default)}"))
+                self._add(slot, provided, _site(function.path, default, "`{}` = {}", arg.arg, default))
+
+    def _top_level(self, reader: ModuleReader) -> list[ast.AST]:
+        """The module's own statements' nodes, outside functions and classes (read once)."""
+        if reader.path not in self._top:
+            self._top[reader.path] = [
+                node for statement in reader.tree.body
+                if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                for node in ast.walk(statement)
+                if isinstance(node, (ast.Assign, ast.AnnAssign, ast.With, ast.AsyncWith, ast.Call))
+            ]
+        return self._top[reader.path]
 
     def _module(self, reader: ModuleReader) -> None:
-        for statement in reader.tree.body:
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            if isinstance(statement, ast.ClassDef):
-                self._class_body(reader, statement)
-                continue
-            for node in ast.walk(statement):
-                if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    for target in targets:
-                        if isinstance(target, ast.Name):
-                            self._add(("g", reader.path, target.id), self.eval(reader, None, node.value),
-                                      _site(reader.path, node, f"{target.id} = {_short(node.value)}"))
-                elif isinstance(node, (ast.With, ast.AsyncWith)):  # `if __name__ == "__main__": with ... as s`
-                    for item in node.items:
-                        if isinstance(item.optional_vars, ast.Name):
-                            self._add(("g", reader.path, item.optional_vars.id),
-                                      self.enter(self.eval(reader, None, item.context_expr)),
-                                      _site(reader.path, node, f"with {_short(item.context_expr)} as {item.optional_vars.id}"))
-                elif isinstance(node, ast.Call):
-                    self._call(reader, None, node)
+        for statement in reader.class_nodes.values():
+            self._class_body(reader, statement)
+        for node in self._top_level(reader):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        self._add(("g", reader.path, target.id), self.eval(reader, None, node.value),
+                                  _site(reader.path, node, "{} = {}", target.id, node.value))
+            elif isinstance(node, (ast.With, ast.AsyncWith)):  # `if __name__ == "__main__": with ... as s`
+                for item in node.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        self._add(("g", reader.path, item.optional_vars.id),
+                                  self.enter(self.eval(reader, None, item.context_expr)),
+                                  _site(reader.path, node, "with {} as {}", item.context_expr, item.optional_vars.id))
+            elif isinstance(node, ast.Call):
+                self._call(reader, None, node)
 
     def _class_body(self, reader: ModuleReader, cls: ast.ClassDef) -> None:
         for statement in cls.body:
@@ -171,33 +200,35 @@ class ValueAnalysis:
                 for target in targets:
                     if isinstance(target, ast.Name):
                         self._add(("a", reader.path, cls.name, target.id), found,
-                                  _site(reader.path, statement, f"{cls.name}.{target.id}"))
+                                  _site(reader.path, statement, "{}.{}", cls.name, target.id))
 
     def _function(self, function: Function) -> None:
         reader = self.p.readers[function.path]
-        for node in function.nodes:
+        if id(function) not in self._flows:
+            self._flows[id(function)] = [n for n in function.nodes if isinstance(n, _FLOWS)]
+        for node in self._flows[id(function)]:
             if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 values = self.eval(reader, function, node.value)
                 for target in targets:
-                    self._assign(function, target, values, _site(function.path, node, f"{_short(target)} = {_short(node.value)}"))
+                    self._assign(function, target, values, _site(function.path, node, "{} = {}", target, node.value))
             elif isinstance(node, (ast.With, ast.AsyncWith)):
                 for item in node.items:
                     if item.optional_vars is not None:
                         entered = self.enter(self.eval(reader, function, item.context_expr))
                         with_word = "async with" if isinstance(node, ast.AsyncWith) else "with"
                         self._assign(function, item.optional_vars, entered,
-                                     _site(function.path, node, f"{with_word} {_short(item.context_expr)} as {_short(item.optional_vars)}"))
+                                     _site(function.path, node, "{} {} as {}", with_word, item.context_expr, item.optional_vars))
             elif isinstance(node, ast.Return) and node.value is not None:
                 self._add(("r", function.path, function.qualname), self.eval(reader, function, node.value),
-                          _site(function.path, node, f"{function.qualname} returns {_short(node.value)}"))
+                          _site(function.path, node, "{} returns {}", function.qualname, node.value))
             elif isinstance(node, (ast.Yield, ast.YieldFrom)) and node.value is not None:
                 self._add(("y", function.path, function.qualname), self.eval(reader, function, node.value),
-                          _site(function.path, node, f"{function.qualname} yields {_short(node.value)}"))
+                          _site(function.path, node, "{} yields {}", function.qualname, node.value))
             elif isinstance(node, ast.Call):
                 self._call(reader, function, node)
 
-    def _assign(self, function: Function, target: ast.AST, values: Values, site: str) -> None:
+    def _assign(self, function: Function, target: ast.AST, values: Values, site: _Site) -> None:
         if isinstance(target, ast.Name):
             self._add(("l", function.path, function.qualname, target.id), values, site)
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
@@ -211,7 +242,7 @@ class ValueAnalysis:
         """Arguments flow into the parameters of the project functions the call reaches."""
         callees = self.callees(reader, function, call)
         dotted = dotted_name(call.func)
-        if not callees and dotted and dotted.partition(".")[0] in reader.imports and any(
+        if not callees and dotted and dotted.partition(".")[0] in reader.imports and self._unread(reader, dotted) and any(
             any(v[0] in _SHOWN for v in self.eval(reader, function, arg))
             for arg in (*call.args, *(k.value for k in call.keywords))
         ):  # `Repo(session)` of a module not read yet: the plan reads it next
@@ -224,13 +255,23 @@ class ValueAnalysis:
                 if isinstance(arg, ast.Starred) or index >= len(params):
                     break
                 self._add(("l", target.path, target.qualname, params[index]), self.eval(reader, function, arg),
-                          _site(reader.path, call, f"{where} passes {_short(arg)} to {target.qualname}"))
+                          _site(reader.path, call, "{} passes {} to {}", where, arg, target.qualname))
             for keyword in call.keywords:
                 if keyword.arg in params:
                     self._add(("l", target.path, target.qualname, keyword.arg), self.eval(reader, function, keyword.value),
-                              _site(reader.path, call, f"{where} passes {keyword.arg}={_short(keyword.value)} to {target.qualname}"))
+                              _site(reader.path, call, "{} passes {}={} to {}", where, keyword.arg, keyword.value, target.qualname))
 
     # -- evaluation ----------------------------------------------------------------------------------------------
+
+    def _unread(self, reader: ModuleReader, dotted: str) -> bool:
+        """A name of the project's own modules that the analysis has not read."""
+        absolute = self.p.absolute(reader, dotted)
+        found = self.p.locate(absolute, reader.path)  # `app.repo.Repo` may stop at a read `app/__init__.py`
+        if found is not None:
+            owner, head = found[0], found[1].partition(".")[0]
+            if head in owner.functions or head in owner.classes or head in owner.assigned or head in owner.imports:
+                return False
+        return bool(self.p.graph.resolve(absolute))
 
     def callees(self, reader: ModuleReader, function: Function | None, call: ast.Call) -> list[tuple[tuple[str, str], bool]]:
         """The project functions a call reaches, each with whether it is bound (its first parameter skipped)."""
@@ -355,9 +396,9 @@ class ValueAnalysis:
                 elif not _is_generator(target):
                     out.update(self.slots.get(("r", target.path, target.qualname), {}))
             elif what == "class" and detail:
-                out[("instance", detail)] = (_site(reader.path, call, f"{_short(call)}"),)
+                out[("instance", detail)] = (_site(reader.path, call, "{}", call),)
             elif what == "factory":
-                out[("session", detail)] = (*chain, _site(reader.path, call, f"{_short(call)}: a session of the factory"))
+                out[("session", detail)] = (*chain, _site(reader.path, call, "{}: a session of the factory", call))
             elif what == "opener" and detail:
                 kind, _, made = detail.partition(":")
                 out[(kind, made or None)] = chain
@@ -367,7 +408,7 @@ class ValueAnalysis:
         module, _, last = absolute.rpartition(".")
         if module and not module.startswith(SESSION_MODULES) and module not in ("fastapi", "Depends"):
             return {}
-        site = _site(reader.path, call, _short(call))
+        site = _site(reader.path, call, "{}", call)
         if last in _ASYNC_ENGINES or last in _SYNC_ENGINES:
             engine = self.engine_sites.get((reader.path, call.lineno))
             if engine is not None:
@@ -548,6 +589,7 @@ class ValueAnalysis:
         return out
 
 
+_FLOWS = (ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.With, ast.AsyncWith, ast.Return, ast.Yield, ast.YieldFrom, ast.Call)
 _SHOWN = frozenset({"session", "engine", "factory", "connection"})
 # Names Python code uses without importing them from SQLAlchemy in the same module (`from x import *`).
 _BARE_CLASSES = frozenset({"Session", "AsyncSession", "create_engine", "create_async_engine", "sessionmaker",
@@ -581,11 +623,11 @@ def _assigned_names(function: Function) -> list[str]:
 
 def _one_per_line(chain: Chain) -> list[str]:
     """The chain latest site first, one site per source line (`engine = create_async_engine(...)` once)."""
-    out: list[str] = []
+    out: list[_Site] = []
     for site in reversed(chain):
-        if not out or out[-1].split(" ", 1)[0] != site.split(" ", 1)[0]:
+        if not out or (out[-1].path, out[-1].line) != (site.path, site.line):
             out.append(site)
-    return out
+    return [str(site) for site in out]
 
 
 def _short(node: ast.AST) -> str:
@@ -593,6 +635,10 @@ def _short(node: ast.AST) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def analyse(project: Project, engines: Iterable[EngineSite]) -> ValueAnalysis:
-    return ValueAnalysis(project, engines).solve()
+def analyse(project: Project, engines: Iterable[EngineSite], before: ValueAnalysis | None = None) -> ValueAnalysis:
+    """The values of the project's expressions; `before`, the analysis of fewer of its modules, is carried on."""
+    if before is None:
+        return ValueAnalysis(project, engines).solve()
+    before.read(project)
+    return before.solve()
 
