@@ -26,6 +26,7 @@ import ast
 from collections.abc import Iterable, Iterator
 
 from fixer.model.database import EngineSite
+from fixer.model.modules import Role
 from fixer.model.names import (
     SESSION_MODULES,
     Function,
@@ -354,7 +355,9 @@ class ValueAnalysis:
             found = self.p.resolve(reader, name)
             if found is not None and (found[0] is not reader or found[1] != name):
                 owner, inside = found
-                if inside in owner.functions or inside in owner.classes or inside in owner.assigned:
+                if inside in owner.functions or inside in owner.classes or inside in owner.assigned or (
+                    ("g", owner.path, inside) in self.slots  # set in an `if` branch, a `with` at module level
+                ):
                     return self.name(owner, None, inside)
             return {("external", reader.imports[name]): ()}
         return {("external", name): ()} if name in _BARE_CLASSES else {}
@@ -513,8 +516,7 @@ class ValueAnalysis:
         slot = ("l", function.path, function.qualname, node.id) if isinstance(node, ast.Name) else None
         if slot is not None and self.declared.get(slot) == "async" and what == "session":
             return "async"
-        kinds = {v[1] for v in self.of(function, node) if v[0] == what and v[1] is not None}
-        return kinds.pop() if len(kinds) == 1 else None
+        return _decide({v[1] for v in self.of(function, node) if v[0] == what})
 
     def holds(self, function: Function, node: ast.AST, what: str = "session") -> bool:
         return any(v[0] == what for v in self.of(function, node))
@@ -535,8 +537,7 @@ class ValueAnalysis:
 
     def provided(self, function: Function) -> str | None:
         """The kind of session a generator function yields."""
-        kinds = {v[1] for v in self.slots.get(("y", function.path, function.qualname), {}) if v[0] == "session" and v[1]}
-        return kinds.pop() if len(kinds) == 1 else None
+        return _decide({v[1] for v in self.slots.get(("y", function.path, function.qualname), {}) if v[0] == "session"})
 
     def explain(self, function: Function) -> dict[str, str]:
         """Per parameter holding a session, engine or factory: what it holds and the chain of sites why."""
@@ -552,6 +553,8 @@ class ValueAnalysis:
     def undecided(self) -> Iterator[str]:
         """Names the use layer calls session methods on whose kind the analysis cannot tell, and why not."""
         for function in self.functions.values():
+            if self.p.readers[function.path].role is Role.TEST:  # fixtures hand tests their sessions
+                continue
             seen: set[str] = set()
             for node in function.nodes:
                 if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SESSION_ONLY):
@@ -563,7 +566,7 @@ class ValueAnalysis:
                 values = self.of(function, node.func.value)
                 sessions = {v[1] for v in values if v[0] == "session"}
                 where = f"{function.path}:{node.lineno} {function.qualname}: `{base}`"
-                if len(sessions - {None}) > 1:
+                if len(sessions - {None}) > 1 and _decide(sessions) is None:
                     yield f"{where} holds both a sync and an async session"
                 elif sessions == {None}:
                     yield f"{where} is a session whose engine the analysis cannot follow"
@@ -601,8 +604,20 @@ def _bind(call: ast.Call) -> ast.AST | None:
 
 
 def _on(engine: Value) -> str | None:
-    """The kind of session or factory made on an engine of this kind (an sqlite engine's is never async here)."""
-    return "sync" if engine[1] == "sqlite" else engine[1]
+    """The kind of session or factory made on an engine of this kind."""
+    return engine[1]
+
+
+def _decide(kinds: set[str | None]) -> str | None:
+    """'async' or 'sync' when the values agree. An sqlite engine (a local fallback beside PostgreSQL, or a
+    test's) does not decide against the other kind, and alone it is left as it is (sync here)."""
+    known = kinds - {None}
+    if len(known) > 1:
+        known.discard("sqlite")
+    if len(known) != 1:
+        return None
+    kind = known.pop()
+    return "sync" if kind == "sqlite" else kind
 
 
 def _assigned_names(function: Function) -> list[str]:
