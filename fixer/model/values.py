@@ -524,7 +524,7 @@ class ValueAnalysis:
     def sessions(self, function: Function) -> dict[str, str | None]:
         """The names (`session`, `self.session`, `self.repo.db`) in the function that hold a session, with its kind."""
         out: dict[str, str | None] = {}
-        for name in [*function.params, *_assigned_names(function)]:
+        for name in sorted(self.locals(function)):
             node = ast.Name(id=name)
             if self.holds(function, node):
                 out[name] = self.kind(function, node)
