@@ -26,8 +26,8 @@ from fixer.model.database import QUERY_CUT, DatabaseFlow, EngineSite, ShippedUrl
 from fixer.model.modules import Role
 from fixer.model.needs import Installed, Need
 from fixer.model.python import PythonVersions
-from fixer.model.startup import Startup
 from fixer.model.uses import UsePlan
+from fixer.model.startup import Startup
 from fixer.model.versions import Versions
 
 __all__ = ["FACT_PATTERNS", "ProjectModel", "Role", "build"]
@@ -229,8 +229,7 @@ def build(
 ) -> ProjectModel:
     """The model of a tree: `python` the candidate files with their bytes, `imports_of` every Python file's
     `ModuleInfo` (import lines only), `read_text` reads any other file by its relative path."""
-    from fixer.model import database, installs, needs, uses, versions
-    from fixer.model import python as python_versions
+    from fixer.model import database, installs, needs, python as python_versions, uses, versions
     from fixer.model.modules import ModuleGraph
 
     paths = list(paths)
