@@ -12,11 +12,8 @@ across modules. A value reaches a name through:
 - return values (a getter function) and yielded values (a dependency; `with` over an `@contextmanager`);
 - `with X as n` / `async with X as n`: what entering X gives.
 
-The constructors are SQLAlchemy's and sqlmodel's: `create_async_engine` makes an async engine (the database
-flow decides each engine's kind, `--to-async` included), `sessionmaker(class_=AsyncSession)` and
-`async_sessionmaker` an async factory, `sessionmaker(engine)` a factory of the engine's kind, calling a
-factory a session of its kind, `Session(engine)` a session of the engine's kind, `AsyncSession(...)` an
-async session. Where a name holds both kinds, or a session whose kind nothing shows, the analysis says so
+The constructors and annotations are SQLAlchemy's and sqlmodel's (`fixer.model.value_kinds`). Where a name
+holds both kinds, or a session whose kind nothing shows, the analysis says so
 (`undecided`) rather than guess; the plan acts only on what it decided.
 """
 
@@ -28,44 +25,30 @@ from collections.abc import Iterable, Iterator
 from fixer.model.database import EngineSite
 from fixer.model.modules import Role
 from fixer.model.names import (
-    SESSION_MODULES,
     Function,
     ModuleReader,
     Project,
     dotted_name,
 )
+from fixer.model.value_kinds import (
+    BARE_CLASSES,
+    Site,
+    Value,
+    Values,
+    annotated,
+    decide,
+    made_by,
+    one_per_line,
+    site,
+)
 
-Value = tuple[str, str | None]  # (what, detail): ("session", "async"), ("instance", "path::Class"), ...
-Chain = tuple["_Site", ...]  # the sites the value came through, in order
-Values = dict[Value, Chain]
 Slot = tuple[str, ...]
 
-_ASYNC_ENGINES = frozenset({"create_async_engine", "async_engine_from_config", "AsyncEngine"})
-_SYNC_ENGINES = frozenset({"create_engine", "engine_from_config"})
-_FACTORIES = frozenset({"sessionmaker", "async_sessionmaker", "scoped_session", "async_scoped_session"})
 _CONTEXT_MANAGERS = frozenset({"contextmanager", "asynccontextmanager"})
-_WRAPPERS = frozenset({"Optional", "Union", "Annotated"})
 # Methods only a session has: a name they are called on that holds nothing known is reported as undecided.
 SESSION_ONLY = frozenset({"commit", "rollback", "refresh", "flush", "exec", "scalars", "add", "add_all", "expunge",
                           "merge", "query"})
 _MAX_ROUNDS = 30
-
-
-class _Site:
-    """Where a value passed, written out only when `fixer model` shows it (unparsing every site costs)."""
-
-    __slots__ = ("line", "parts", "path", "template")
-
-    def __init__(self, path: str, line: int, template: str, parts: tuple[object, ...]) -> None:
-        self.path, self.line, self.template, self.parts = path, line, template, parts
-
-    def __str__(self) -> str:
-        shown = (_short(p) if isinstance(p, ast.AST) else p for p in self.parts)
-        return f"{self.path}:{self.line} " + self.template.format(*shown)
-
-
-def _site(path: str, node: ast.AST, template: str, *parts: object) -> _Site:
-    return _Site(path, getattr(node, "lineno", 0), template, parts)
 
 
 def _is_generator(function: Function) -> bool:
@@ -133,7 +116,7 @@ class ValueAnalysis:
                 break
         return self
 
-    def _add(self, slot: Slot, values: Values, site: _Site | None) -> None:
+    def _add(self, slot: Slot, values: Values, site: Site | None) -> None:
         held = self.slots.setdefault(slot, {})
         for value, chain in values.items():
             if value not in held:
@@ -152,12 +135,12 @@ class ValueAnalysis:
                 continue
             if arg.annotation is not None:
                 annotated = self.annotation(reader, arg.annotation)
-                self._add(slot, annotated, _site(function.path, arg, "`{}` annotated {}", arg.arg, arg.annotation))
+                self._add(slot, annotated, site(function.path, arg, "`{}` annotated {}", arg.arg, arg.annotation))
                 if ("session", "async") in annotated:
                     self.declared[slot] = "async"
             if default is not None:
                 provided = self.depends(reader, None, default)
-                self._add(slot, provided, _site(function.path, default, "`{}` = {}", arg.arg, default))
+                self._add(slot, provided, site(function.path, default, "`{}` = {}", arg.arg, default))
 
     def _top_level(self, reader: ModuleReader) -> list[ast.AST]:
         """The module's own statements' nodes, outside functions and classes (read once)."""
@@ -179,13 +162,13 @@ class ValueAnalysis:
                 for target in targets:
                     if isinstance(target, ast.Name):
                         self._add(("g", reader.path, target.id), self.eval(reader, None, node.value),
-                                  _site(reader.path, node, "{} = {}", target.id, node.value))
+                                  site(reader.path, node, "{} = {}", target.id, node.value))
             elif isinstance(node, (ast.With, ast.AsyncWith)):  # `if __name__ == "__main__": with ... as s`
                 for item in node.items:
                     if isinstance(item.optional_vars, ast.Name):
                         self._add(("g", reader.path, item.optional_vars.id),
                                   self.enter(self.eval(reader, None, item.context_expr)),
-                                  _site(reader.path, node, "with {} as {}", item.context_expr, item.optional_vars.id))
+                                  site(reader.path, node, "with {} as {}", item.context_expr, item.optional_vars.id))
             elif isinstance(node, ast.Call):
                 self._call(reader, None, node)
 
@@ -201,7 +184,7 @@ class ValueAnalysis:
                 for target in targets:
                     if isinstance(target, ast.Name):
                         self._add(("a", reader.path, cls.name, target.id), found,
-                                  _site(reader.path, statement, "{}.{}", cls.name, target.id))
+                                  site(reader.path, statement, "{}.{}", cls.name, target.id))
 
     def _function(self, function: Function) -> None:
         reader = self.p.readers[function.path]
@@ -212,24 +195,24 @@ class ValueAnalysis:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 values = self.eval(reader, function, node.value)
                 for target in targets:
-                    self._assign(function, target, values, _site(function.path, node, "{} = {}", target, node.value))
+                    self._assign(function, target, values, site(function.path, node, "{} = {}", target, node.value))
             elif isinstance(node, (ast.With, ast.AsyncWith)):
                 for item in node.items:
                     if item.optional_vars is not None:
                         entered = self.enter(self.eval(reader, function, item.context_expr))
                         with_word = "async with" if isinstance(node, ast.AsyncWith) else "with"
                         self._assign(function, item.optional_vars, entered,
-                                     _site(function.path, node, "{} {} as {}", with_word, item.context_expr, item.optional_vars))
+                                     site(function.path, node, "{} {} as {}", with_word, item.context_expr, item.optional_vars))
             elif isinstance(node, ast.Return) and node.value is not None:
                 self._add(("r", function.path, function.qualname), self.eval(reader, function, node.value),
-                          _site(function.path, node, "{} returns {}", function.qualname, node.value))
+                          site(function.path, node, "{} returns {}", function.qualname, node.value))
             elif isinstance(node, (ast.Yield, ast.YieldFrom)) and node.value is not None:
                 self._add(("y", function.path, function.qualname), self.eval(reader, function, node.value),
-                          _site(function.path, node, "{} yields {}", function.qualname, node.value))
+                          site(function.path, node, "{} yields {}", function.qualname, node.value))
             elif isinstance(node, ast.Call):
                 self._call(reader, function, node)
 
-    def _assign(self, function: Function, target: ast.AST, values: Values, site: _Site) -> None:
+    def _assign(self, function: Function, target: ast.AST, values: Values, site: Site) -> None:
         if isinstance(target, ast.Name):
             self._add(("l", function.path, function.qualname, target.id), values, site)
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
@@ -256,11 +239,11 @@ class ValueAnalysis:
                 if isinstance(arg, ast.Starred) or index >= len(params):
                     break
                 self._add(("l", target.path, target.qualname, params[index]), self.eval(reader, function, arg),
-                          _site(reader.path, call, "{} passes {} to {}", where, arg, target.qualname))
+                          site(reader.path, call, "{} passes {} to {}", where, arg, target.qualname))
             for keyword in call.keywords:
                 if keyword.arg in params:
                     self._add(("l", target.path, target.qualname, keyword.arg), self.eval(reader, function, keyword.value),
-                              _site(reader.path, call, "{} passes {}={} to {}", where, keyword.arg, keyword.value, target.qualname))
+                              site(reader.path, call, "{} passes {}={} to {}", where, keyword.arg, keyword.value, target.qualname))
 
     # -- evaluation ----------------------------------------------------------------------------------------------
 
@@ -360,7 +343,7 @@ class ValueAnalysis:
                 ):
                     return self.name(owner, None, inside)
             return {("external", reader.imports[name]): ()}
-        return {("external", name): ()} if name in _BARE_CLASSES else {}
+        return {("external", name): ()} if name in BARE_CLASSES else {}
 
     def eval(self, reader: ModuleReader, function: Function | None, node: ast.AST | None) -> Values:
         if isinstance(node, ast.Name):
@@ -399,42 +382,16 @@ class ValueAnalysis:
                 elif not _is_generator(target):
                     out.update(self.slots.get(("r", target.path, target.qualname), {}))
             elif what == "class" and detail:
-                out[("instance", detail)] = (_site(reader.path, call, "{}", call),)
+                out[("instance", detail)] = (site(reader.path, call, "{}", call),)
             elif what == "factory":
-                out[("session", detail)] = (*chain, _site(reader.path, call, "{}: a session of the factory", call))
+                out[("session", detail)] = (*chain, site(reader.path, call, "{}: a session of the factory", call))
             elif what == "opener" and detail:
                 kind, _, made = detail.partition(":")
                 out[(kind, made or None)] = chain
         return out
 
     def _constructed(self, reader: ModuleReader, function: Function | None, call: ast.Call, absolute: str) -> Values:
-        module, _, last = absolute.rpartition(".")
-        if module and not module.startswith(SESSION_MODULES) and module not in ("fastapi", "Depends"):
-            return {}
-        site = _site(reader.path, call, "{}", call)
-        if last in _ASYNC_ENGINES or last in _SYNC_ENGINES:
-            engine = self.engine_sites.get((reader.path, call.lineno))
-            if engine is not None:
-                return {("engine", "sqlite" if engine.sqlite else engine.kind): (site,)}
-            return {("engine", "async" if last in _ASYNC_ENGINES else "sync"): (site,)}
-        if last in _FACTORIES:
-            if last.startswith("async_"):
-                return {("factory", "async"): (site,)}
-            if last == "scoped_session":
-                return {("factory", v[1]): (*c, site) for v, c in self.eval(reader, function, _bind(call)).items() if v[0] == "factory"}
-            made = next((k.value for k in call.keywords if k.arg == "class_"), None)
-            classes = {v[1] for v in self.eval(reader, function, made)} if made is not None else set()
-            if any(c and c.rpartition(".")[2] == "AsyncSession" for c in classes):
-                return {("factory", "async"): (site,)}
-            return {("factory", _on(v)): (*c, site) for v, c in self.eval(reader, function, _bind(call)).items() if v[0] == "engine"}
-        if last == "AsyncSession":
-            return {("session", "async"): (site,)}
-        if last == "Session":
-            bound = {v: c for v, c in self.eval(reader, function, _bind(call)).items() if v[0] == "engine"}
-            return {("session", _on(v)): (*c, site) for v, c in bound.items()} or {("session", None): (site,)}
-        if last == "Depends":
-            return self.depends(reader, function, call)
-        return {}
+        return made_by(self, reader, function, call, absolute)
 
     def depends(self, reader: ModuleReader, function: Function | None, node: ast.AST) -> Values:
         """What `Depends(provider)` hands the parameter: what the provider yields, or returns."""
@@ -462,49 +419,8 @@ class ValueAnalysis:
                 out.update(self.slots.get(("y", path, qualname), {}))
         return out
 
-    def annotation(self, reader: ModuleReader, node: ast.AST | None, depth: int = 0) -> Values:
-        """What a parameter annotated so holds: `AsyncSession | None`, `Optional[Session]`, `Annotated[AsyncSession,
-        Depends(get_db)]`, a string, an alias (`DB = AsyncSession`, `SessionDep = Annotated[...]`)."""
-        if node is None or depth > 6:
-            return {}
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            try:
-                return self.annotation(reader, ast.parse(node.value, mode="eval").body, depth + 1)
-            except SyntaxError:
-                return {}
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            return {**self.annotation(reader, node.left, depth + 1), **self.annotation(reader, node.right, depth + 1)}
-        if isinstance(node, ast.Subscript):
-            wrapper = (dotted_name(node.value) or "").rpartition(".")[2]
-            elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            if wrapper not in _WRAPPERS:
-                return {}
-            out: Values = {}
-            for element in elements[:1] if wrapper == "Annotated" else elements:
-                out.update(self.annotation(reader, element, depth + 1))
-            for extra in elements[1:] if wrapper == "Annotated" else ():
-                out.update(self.depends(reader, None, extra))
-            return out
-        if not isinstance(node, (ast.Name, ast.Attribute)):
-            return {}
-        dotted = dotted_name(node) or ""
-        found = self.p.resolve(reader, dotted)
-        if found is not None and found[1] in found[0].assigned:  # an alias
-            return self.annotation(found[0], found[0].assigned[found[1]], depth + 1)
-        out = {}
-        for value in self.eval(reader, None, node):
-            if value[0] == "class" and value[1]:
-                out[("instance", value[1])] = ()
-            elif value[0] == "external" and value[1]:
-                last = value[1].rpartition(".")[2]
-                if value[1].startswith(SESSION_MODULES) or value[1] == last:
-                    if last == "AsyncSession":
-                        out[("session", "async")] = ()
-                    elif last == "Session":
-                        out[("session", None)] = ()
-                    elif last == "AsyncEngine":
-                        out[("engine", "async")] = ()
-        return out
+    def annotation(self, reader: ModuleReader, node: ast.AST | None) -> Values:
+        return annotated(self, reader, node)
 
     # -- questions -----------------------------------------------------------------------------------------------
 
@@ -516,7 +432,7 @@ class ValueAnalysis:
         slot = ("l", function.path, function.qualname, node.id) if isinstance(node, ast.Name) else None
         if slot is not None and self.declared.get(slot) == "async" and what == "session":
             return "async"
-        return _decide({v[1] for v in self.of(function, node) if v[0] == what})
+        return decide({v[1] for v in self.of(function, node) if v[0] == what})
 
     def holds(self, function: Function, node: ast.AST, what: str = "session") -> bool:
         return any(v[0] == what for v in self.of(function, node))
@@ -537,14 +453,14 @@ class ValueAnalysis:
 
     def provided(self, function: Function) -> str | None:
         """The kind of session a generator function yields."""
-        return _decide({v[1] for v in self.slots.get(("y", function.path, function.qualname), {}) if v[0] == "session"})
+        return decide({v[1] for v in self.slots.get(("y", function.path, function.qualname), {}) if v[0] == "session"})
 
     def explain(self, function: Function) -> dict[str, str]:
         """Per parameter holding a session, engine or factory: what it holds and the chain of sites why."""
         out = {}
         for name in function.params:
             held = self.slots.get(("l", function.path, function.qualname, name), {})
-            shown = [f"{what} {detail or '(kind unknown)'} <- {' <- '.join(_one_per_line(chain)) or 'declared'}"
+            shown = [f"{what} {detail or '(kind unknown)'} <- {' <- '.join(one_per_line(chain)) or 'declared'}"
                      for (what, detail), chain in sorted(held.items(), key=str) if what in _SHOWN]
             if shown:
                 out[name] = "; ".join(shown)
@@ -566,7 +482,7 @@ class ValueAnalysis:
                 values = self.of(function, node.func.value)
                 sessions = {v[1] for v in values if v[0] == "session"}
                 where = f"{function.path}:{node.lineno} {function.qualname}: `{base}`"
-                if len(sessions - {None}) > 1 and _decide(sessions) is None:
+                if len(sessions - {None}) > 1 and decide(sessions) is None:
                     yield f"{where} holds both a sync and an async session"
                 elif sessions == {None}:
                     yield f"{where} is a session whose engine the analysis cannot follow"
@@ -594,32 +510,6 @@ class ValueAnalysis:
 
 _FLOWS = (ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.With, ast.AsyncWith, ast.Return, ast.Yield, ast.YieldFrom, ast.Call)
 _SHOWN = frozenset({"session", "engine", "factory", "connection"})
-# Names Python code uses without importing them from SQLAlchemy in the same module (`from x import *`).
-_BARE_CLASSES = frozenset({"Session", "AsyncSession", "create_engine", "create_async_engine", "sessionmaker",
-                           "async_sessionmaker"})
-
-
-def _bind(call: ast.Call) -> ast.AST | None:
-    return call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "bind"), None)
-
-
-def _on(engine: Value) -> str | None:
-    """The kind of session or factory made on an engine of this kind."""
-    return engine[1]
-
-
-def _decide(kinds: set[str | None]) -> str | None:
-    """'async' or 'sync' when the values agree. An sqlite engine (a local fallback beside PostgreSQL, or a
-    test's) does not decide against the other kind, and alone it is left as it is (sync here)."""
-    known = kinds - {None}
-    if len(known) > 1:
-        known.discard("sqlite")
-    if len(known) != 1:
-        return None
-    kind = known.pop()
-    return "sync" if kind == "sqlite" else kind
-
-
 def _assigned_names(function: Function) -> list[str]:
     names: dict[str, None] = {}
     for node in function.nodes:
@@ -634,20 +524,6 @@ def _assigned_names(function: Function) -> list[str]:
             if isinstance(target, ast.Name):
                 names[target.id] = None
     return list(names)
-
-
-def _one_per_line(chain: Chain) -> list[str]:
-    """The chain latest site first, one site per source line (`engine = create_async_engine(...)` once)."""
-    out: list[_Site] = []
-    for site in reversed(chain):
-        if not out or (out[-1].path, out[-1].line) != (site.path, site.line):
-            out.append(site)
-    return [str(site) for site in out]
-
-
-def _short(node: ast.AST) -> str:
-    text = ast.unparse(node)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def analyse(project: Project, engines: Iterable[EngineSite], before: ValueAnalysis | None = None) -> ValueAnalysis:

@@ -1,0 +1,157 @@
+"""What SQLAlchemy's and sqlmodel's constructors and annotations make, for the value analysis
+(`fixer.model.values`): `create_async_engine` an async engine (the database flow decides each engine's kind),
+`sessionmaker(class_=AsyncSession)` and `async_sessionmaker` an async factory, `sessionmaker(engine)` a factory
+of the engine's kind, `Session(engine)` a session of the engine's kind, `AsyncSession(...)` an async session;
+an annotation `AsyncSession | None`, `Optional[...]`, `Annotated[..., Depends(...)]`, a string or an alias."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from fixer.model.names import SESSION_MODULES, Function, ModuleReader, dotted_name
+
+if TYPE_CHECKING:
+    from fixer.model.values import ValueAnalysis
+
+Value = tuple[str, str | None]  # (what, detail): ("session", "async"), ("instance", "path::Class"), ...
+Chain = tuple["Site", ...]  # the sites the value came through, in order
+Values = dict[Value, Chain]
+
+ASYNC_ENGINES = frozenset({"create_async_engine", "async_engine_from_config", "AsyncEngine"})
+SYNC_ENGINES = frozenset({"create_engine", "engine_from_config"})
+FACTORIES = frozenset({"sessionmaker", "async_sessionmaker", "scoped_session", "async_scoped_session"})
+WRAPPERS = frozenset({"Optional", "Union", "Annotated"})
+# Names Python code uses without importing them from SQLAlchemy in the same module (`from x import *`).
+BARE_CLASSES = frozenset({"Session", "AsyncSession", "create_engine", "create_async_engine", "sessionmaker",
+                           "async_sessionmaker"})
+
+
+
+class Site:
+    """Where a value passed, written out only when `fixer model` shows it (unparsing every site costs)."""
+
+    __slots__ = ("line", "parts", "path", "template")
+
+    def __init__(self, path: str, line: int, template: str, parts: tuple[object, ...]) -> None:
+        self.path, self.line, self.template, self.parts = path, line, template, parts
+
+    def __str__(self) -> str:
+        shown = (short(p) if isinstance(p, ast.AST) else p for p in self.parts)
+        return f"{self.path}:{self.line} " + self.template.format(*shown)
+
+
+def site(path: str, node: ast.AST, template: str, *parts: object) -> Site:
+    return Site(path, getattr(node, "lineno", 0), template, parts)
+
+
+def made_by(analysis: ValueAnalysis, reader: ModuleReader, function: Function | None, call: ast.Call, absolute: str) -> Values:
+    module, _, last = absolute.rpartition(".")
+    if module and not module.startswith(SESSION_MODULES) and module not in ("fastapi", "Depends"):
+        return {}
+    here = site(reader.path, call, "{}", call)
+    if last in ASYNC_ENGINES or last in SYNC_ENGINES:
+        engine = analysis.engine_sites.get((reader.path, call.lineno))
+        if engine is not None:
+            return {("engine", "sqlite" if engine.sqlite else engine.kind): (here,)}
+        return {("engine", "async" if last in ASYNC_ENGINES else "sync"): (here,)}
+    if last in FACTORIES:
+        if last.startswith("async_"):
+            return {("factory", "async"): (here,)}
+        if last == "scoped_session":
+            return {("factory", v[1]): (*c, here) for v, c in analysis.eval(reader, function, bind(call)).items() if v[0] == "factory"}
+        made = next((k.value for k in call.keywords if k.arg == "class_"), None)
+        classes = {v[1] for v in analysis.eval(reader, function, made)} if made is not None else set()
+        if any(c and c.rpartition(".")[2] == "AsyncSession" for c in classes):
+            return {("factory", "async"): (here,)}
+        return {("factory", on(v)): (*c, here) for v, c in analysis.eval(reader, function, bind(call)).items() if v[0] == "engine"}
+    if last == "AsyncSession":
+        return {("session", "async"): (here,)}
+    if last == "Session":
+        bound = {v: c for v, c in analysis.eval(reader, function, bind(call)).items() if v[0] == "engine"}
+        return {("session", on(v)): (*c, here) for v, c in bound.items()} or {("session", None): (here,)}
+    if last == "Depends":
+        return analysis.depends(reader, function, call)
+    return {}
+
+
+def annotated(analysis: ValueAnalysis, reader: ModuleReader, node: ast.AST | None, depth: int = 0) -> Values:
+    """What a parameter annotated so holds: `AsyncSession | None`, `Optional[Session]`, `Annotated[AsyncSession,
+    Depends(get_db)]`, a string, an alias (`DB = AsyncSession`, `SessionDep = Annotated[...]`)."""
+    if node is None or depth > 6:
+        return {}
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            return annotated(analysis, reader, ast.parse(node.value, mode="eval").body, depth + 1)
+        except SyntaxError:
+            return {}
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return {**annotated(analysis, reader, node.left, depth + 1), **annotated(analysis, reader, node.right, depth + 1)}
+    if isinstance(node, ast.Subscript):
+        wrapper = (dotted_name(node.value) or "").rpartition(".")[2]
+        elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if wrapper not in WRAPPERS:
+            return {}
+        out: Values = {}
+        for element in elements[:1] if wrapper == "Annotated" else elements:
+            out.update(annotated(analysis, reader, element, depth + 1))
+        for extra in elements[1:] if wrapper == "Annotated" else ():
+            out.update(analysis.depends(reader, None, extra))
+        return out
+    if not isinstance(node, (ast.Name, ast.Attribute)):
+        return {}
+    dotted = dotted_name(node) or ""
+    found = analysis.p.resolve(reader, dotted)
+    if found is not None and found[1] in found[0].assigned:  # an alias
+        return annotated(analysis, found[0], found[0].assigned[found[1]], depth + 1)
+    out = {}
+    for value in analysis.eval(reader, None, node):
+        if value[0] == "class" and value[1]:
+            out[("instance", value[1])] = ()
+        elif value[0] == "external" and value[1]:
+            last = value[1].rpartition(".")[2]
+            if value[1].startswith(SESSION_MODULES) or value[1] == last:
+                if last == "AsyncSession":
+                    out[("session", "async")] = ()
+                elif last == "Session":
+                    out[("session", None)] = ()
+                elif last == "AsyncEngine":
+                    out[("engine", "async")] = ()
+    return out
+
+
+def bind(call: ast.Call) -> ast.AST | None:
+    return call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "bind"), None)
+
+
+def on(engine: Value) -> str | None:
+    """The kind of session or factory made on an engine of this kind."""
+    return engine[1]
+
+
+def decide(kinds: set[str | None]) -> str | None:
+    """'async' or 'sync' when the values agree. An sqlite engine (a local fallback beside PostgreSQL, or a
+    test's) does not decide against the other kind, and alone it is left as it is (sync here)."""
+    known = kinds - {None}
+    if len(known) > 1:
+        known.discard("sqlite")
+    if len(known) != 1:
+        return None
+    kind = known.pop()
+    return "sync" if kind == "sqlite" else kind
+
+
+def one_per_line(chain: Chain) -> list[str]:
+    """The chain latest site first, one site per source line (`engine = create_async_engine(...)` once)."""
+    out: list[Site] = []
+    for site in reversed(chain):
+        if not out or (out[-1].path, out[-1].line) != (site.path, site.line):
+            out.append(site)
+    return [str(site) for site in out]
+
+
+def short(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
