@@ -125,19 +125,25 @@ def _file_stamp(path: Path) -> str:
 
 
 def plan(corpus: Corpus) -> None:
-    """What fixer will read and parse (asked of fixer's own code, untimed), written as lists for floor.py."""
+    """What fixer will read and parse (a run of fixer's own code, untimed), written as lists for floor.py."""
     from fixer import runner
     from fixer.discover import discover
-    from fixer.registry import PYTHON_CODEMODS
+    from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
 
     paths = list(discover(corpus.root))
     python = [p for p in paths if p.endswith(".py")]
-    tasks = runner.parse_tasks(runner.read_candidates(corpus.root, python, PYTHON_CODEMODS), PYTHON_CODEMODS)
-    corpus.files, corpus.python, corpus.parsed = len(paths), len(python), len(tasks)
-    corpus.parsed_bytes = sum(len(source) for _, source, _ in tasks)
+    # The run up to the parse: the model decides which files are parsed; the transforms are the timed runs' job.
+    transform = runner._map
+    runner._map = lambda tasks, settings, jobs, progress, meanwhile: ([], meanwhile())
+    try:
+        done = runner.run(corpus.root, PYTHON_CODEMODS, [rule() for rule in TEXT_RULES])
+    finally:
+        runner._map = transform
+    corpus.files, corpus.python, corpus.parsed = len(paths), len(python), len(done.parsed)
+    corpus.parsed_bytes = sum((corpus.root / rel).stat().st_size for rel in done.parsed)
     lists = RESULTS_DIR / "lists"
     lists.mkdir(parents=True, exist_ok=True)
-    for kind, rels in (("python", python), ("parsed", [rel for rel, _, _ in tasks])):
+    for kind, rels in (("python", python), ("parsed", done.parsed)):
         path = lists / f"{corpus.name}.{kind}.txt"
         path.write_text(f"root: {corpus.root}\n" + "".join(f"{rel}\n" for rel in rels), encoding="utf-8")
         corpus.lists[kind] = path
@@ -173,7 +179,7 @@ def tools_for(corpus: Corpus, jobs: int, patterns: Path) -> list[Tool]:
     tools = [
         Tool("fixer-j1", "fixer dry-run -j 1", [*fixer_cmd, "dry-run", "-j", "1", root], expect_rc=(0, 1)),
         Tool("fixer-jN", f"fixer dry-run -j {jobs}", [*fixer_cmd, "dry-run", "-j", str(jobs), root], expect_rc=(0, 1)),
-        Tool("floor-scan", "floor: read all + regex + parse candidates", [python, floor, "scan", str(corpus.lists["python"]), str(patterns)]),
+        Tool("floor-scan", "floor: read all + regex + parse/.code candidates", [python, floor, "scan", str(corpus.lists["python"]), str(patterns), str(corpus.lists["parsed"])]),
         Tool("floor-parse", "floor: parse what fixer parses", [python, floor, "parse", str(corpus.lists["parsed"])]),
         Tool("floor-roundtrip", "floor: parse + .code what fixer parses", [python, floor, "roundtrip", str(corpus.lists["parsed"])]),
     ]

@@ -181,7 +181,7 @@ class ModuleGraph:
 def _role(module: ModuleInfo, live: bool) -> Role:
     parts = module.path.split("/")
     folders, filename = parts[:-1], parts[-1]
-    if _inside_library(module.path):
+    if inside_library(module.path):
         return Role.LIBRARY
     if (
         any(part in _TEST_DIRS for part in folders)
@@ -199,7 +199,7 @@ def _role(module: ModuleInfo, live: bool) -> Role:
     return Role.DEAD
 
 
-def _inside_library(path: str) -> bool:
+def inside_library(path: str) -> bool:
     """`vendor/sqlalchemy/ext/asyncio/engine.py`: a library package under some folder of the tree."""
     folders = posixpath.dirname(path).split("/")
     return any(folder in LIBRARY_PACKAGES for folder in folders)

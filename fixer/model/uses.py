@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from fixer.model.database import ASYNC_FACTORIES, EngineSite
 from fixer.model.modules import ModuleGraph, Role, module_name
+from fixer.model.sources import Sources
 
 SESSION_CLASSES = frozenset({"Session", "AsyncSession"})
 SESSION_MODULES = ("sqlmodel", "sqlalchemy")
@@ -30,6 +31,7 @@ _SYNC_CALLERS = ("task", "shared_task", "contextmanager", "property", "cached_pr
                  "field_validator", "model_validator", "computed_field")
 _PROTOCOL = frozenset({"__init__", "__enter__", "__exit__", "__iter__", "__next__", "__len__", "__bool__",
                        "__getitem__", "__call__", "__del__", "__repr__", "__str__", "__hash__", "__eq__"})
+_SKIPPED_ROLES = (Role.LIBRARY, Role.DEAD, Role.MIGRATION)  # code the plan never converts
 _DDL = frozenset({"create_all", "drop_all"})
 # asyncio's (and anyio's, trio's) functions that take a coroutine object, not its value.
 _TAKE_COROUTINES = frozenset({"run", "create_task", "gather", "wait_for", "ensure_future", "shield", "wait",
@@ -281,38 +283,48 @@ def _depends_target(node: ast.AST | None) -> ast.AST | None:
     return None
 
 
+def reads(graph: ModuleGraph, roles: Mapping[str, Role]) -> set[str]:
+    """The modules `build` parses first whatever the flow says (it may add the engines' own): the model keeps
+    their trees from the flow's parse for it."""
+    return {
+        module.path for module in graph.modules.values()
+        if module.db_use and _imports_orm(module) and roles.get(module.path, Role.LIVE) not in _SKIPPED_ROLES
+    }
+
+
 def build(
     python: Iterable[tuple[str, bytes]],
     roles: Mapping[str, Role],
     graph: ModuleGraph,
     engines: Iterable[EngineSite],
     active: bool,
-    read_text: Callable[[str], str | None] = lambda _: None,
     unsafe_fixes: bool = False,
-    trees: Mapping[str, ast.Module] | None = None,
+    sources: Sources | None = None,
 ) -> UsePlan:
     """The plan, from the modules that name sessions and then from every module that imports one whose
-    functions the plan makes async (they call them: `main.py`'s lifespan calls `init_db()`)."""
+    functions the plan makes async (they call them: `main.py`'s lifespan calls `init_db()`). Trees come from
+    `sources` (the files of `python` alone when none is given)."""
     if not active:
         return UsePlan()
+    sources = sources if sources is not None else Sources(lambda _: None, dict(python))
     engines = list(engines)
     engine_paths = {e.path for e in engines}
     readers: dict[str, _ModuleReader] = {}
 
     def skipped(path: str) -> bool:
-        return roles.get(path, Role.LIVE) in (Role.LIBRARY, Role.DEAD, Role.MIGRATION)
+        return roles.get(path, Role.LIVE) in _SKIPPED_ROLES
 
-    def add(path: str, text: str | None, tree: ast.Module | None = None) -> None:
-        if (text is None and tree is None) or skipped(path):
+    def add(path: str) -> None:
+        if skipped(path):
             return
-        role = roles.get(path, Role.LIVE)
+        tree = sources.tree(path)
+        if tree is None:
+            return
         try:
-            readers[path] = _ModuleReader(path, tree or ast.parse(text), role)  # type: ignore[arg-type]
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            readers[path] = _ModuleReader(path, tree, roles.get(path, Role.LIVE))
+        except (ValueError, RecursionError, MemoryError):
             return
 
-    known = trees or {}
-    sources = dict(python)
     tried: set[str] = set()
     # The modules that make engines or name a session (create_all, execute) and import SQLAlchemy or sqlmodel, then (below) every module that
     # imports one whose functions the plan makes async: a sync project, or a tree's third-party source,
@@ -320,15 +332,7 @@ def build(
     for module in graph.modules.values():
         if (module.db_use or module.path in engine_paths) and _imports_orm(module) and not skipped(module.path):
             tried.add(module.path)
-            if module.path in known:
-                add(module.path, None, known[module.path])
-            elif module.path in sources:
-                try:
-                    add(module.path, sources[module.path].decode("utf-8-sig"))
-                except UnicodeDecodeError:
-                    continue
-            else:
-                add(module.path, read_text(module.path))
+            add(module.path)
     for _ in range(5):  # each round reaches one more step of importers
         plan = _Planner(_Project(readers, graph, engines), unsafe_fixes).plan()
         async_paths = {path for path, functions in plan.functions.items() if any(
@@ -341,8 +345,7 @@ def build(
             return plan
         for path in importers:
             tried.add(path)
-            if not skipped(path):
-                add(path, read_text(path))
+            add(path)
     return plan
 
 
