@@ -154,6 +154,20 @@ class ModuleGraph:
             found |= self._by_name.get(".".join(parts[:end]), set())
         return found
 
+    def importers(self, paths: set[str]) -> set[str]:
+        """The modules with an import that `resolve` says may run one of `paths`."""
+        names = {name for name, found in self._by_name.items() if not found.isdisjoint(paths)}
+        if not names:
+            return set()
+        out = set()
+        for module in self.modules.values():
+            for dotted in module.imports:
+                parts = dotted.split(".")
+                if any(".".join(parts[:end]) in names for end in range(1, len(parts) + 1)):
+                    out.add(module.path)
+                    break
+        return out
+
     def roots(self) -> list[str]:
         roots = {m.path for m in self.modules.values() if m.app}
         for entry in self.entry_modules:

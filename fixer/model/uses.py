@@ -337,10 +337,8 @@ def build(
         plan = _Planner(_Project(readers, graph, engines), unsafe_fixes).plan()
         async_paths = {path for path, functions in plan.functions.items() if any(
             f.becomes_async or f.provider for f in functions.values())}
-        importers = [
-            module.path for module in graph.modules.values()
-            if module.path not in tried and any(graph.resolve(dotted) & async_paths for dotted in module.imports)
-        ]
+        importing = graph.importers(async_paths)
+        importers = [module.path for module in graph.modules.values() if module.path not in tried and module.path in importing]
         if not importers:
             return plan
         for path in importers:
