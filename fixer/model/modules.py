@@ -145,6 +145,7 @@ class ModuleGraph:
             for start in range(len(parts)):
                 self._by_name.setdefault(".".join(parts[start:]), set()).add(module.path)
         self.entry_modules = tuple(entry_modules)
+        self._prefixes: dict[str, frozenset[str]] | None = None
 
     def resolve(self, dotted: str) -> set[str]:
         """The files `import dotted` runs: the module and each package on the way."""
@@ -159,14 +160,14 @@ class ModuleGraph:
         names = {name for name, found in self._by_name.items() if not found.isdisjoint(paths)}
         if not names:
             return set()
-        out = set()
-        for module in self.modules.values():
-            for dotted in module.imports:
-                parts = dotted.split(".")
-                if any(".".join(parts[:end]) in names for end in range(1, len(parts) + 1)):
-                    out.add(module.path)
-                    break
-        return out
+        if self._prefixes is None:  # asked round after round by the use layer: the imports' prefixes once
+            self._prefixes = {
+                module.path: frozenset(
+                    ".".join(parts[:end]) for parts in (d.split(".") for d in module.imports) for end in range(1, len(parts) + 1)
+                )
+                for module in self.modules.values()
+            }
+        return {path for path, prefixes in self._prefixes.items() if not names.isdisjoint(prefixes)}
 
     def roots(self) -> list[str]:
         roots = {m.path for m in self.modules.values() if m.app}
