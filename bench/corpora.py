@@ -8,6 +8,7 @@
          text check), at any size: `python bench/corpora.py dense --copies 300 OUT`.
 - module: one generated module of several megabytes, database code all through it (the seed's defects
          repeated with every block of ordinary code): what the cost of one file grows with.
+- plain: one generated module of several megabytes of ordinary code that nothing of fixer's concerns.
 
 Everything is deterministic: the same packages and the same copy count give the same tree.
 """
@@ -261,6 +262,21 @@ def build_module(out: Path, megabytes: float = 5.0) -> Path:
     return out
 
 
+def build_plain(out: Path, megabytes: float = 5.0) -> Path:
+    """One module of about `megabytes` MB of ordinary code only: nothing in it concerns fixer, so it should cost
+    a read and a text check, never a parse."""
+    _fresh(out)
+    rng = random.Random(1)
+    parts, size, n = ['"""Generated: ordinary application code, no database."""\n'], 0, 0
+    while size < megabytes * 1_000_000:
+        block = "".join(_filler(rng, n, k) for k in range(1, 9))
+        parts.append(block)
+        size += len(block)
+        n += 1
+    (out / "plain.py").write_text("".join(parts), encoding="utf-8")
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------- helpers
 
 
@@ -272,7 +288,7 @@ def _fresh(out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpus", choices=("seed", "large", "dense", "module"))
+    parser.add_argument("corpus", choices=("seed", "large", "dense", "module", "plain"))
     parser.add_argument("out", type=Path)
     parser.add_argument("--copies", type=int, default=300, help="dense: how many backend copies")
     parser.add_argument("--megabytes", type=float, default=5.0, help="module: its size")
@@ -283,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         build_large(args.out)
     elif args.corpus == "module":
         build_module(args.out, args.megabytes)
+    elif args.corpus == "plain":
+        build_plain(args.out, args.megabytes)
     else:
         build_dense(args.out, args.copies)
     files = sum(1 for p in args.out.rglob("*") if p.is_file())

@@ -2,9 +2,10 @@
 
     python bench/floor.py parse     LIST   parse every file of LIST with libcst.parse_module
     python bench/floor.py roundtrip LIST   the same, then print the tree back (`.code`)
-    python bench/floor.py scan      LIST PATTERNS
+    python bench/floor.py scan      LIST PATTERNS PARSED
         read every file of LIST, search it with fixer's text checks (PATTERNS: JSON written by run.py)
-        and parse only the files a codemod's check matches: what fixer must at least do on a tree.
+        and parse and print back (`.code`) the files of PARSED among those the checks pass: what fixer must at
+        least do on a tree, the files it parses being those that can matter.
 
 LIST is a file of paths, one a line, relative to the line `root: DIR` that starts it. Prints a JSON
 summary (files read, parsed, bytes) to stderr. Of fixer it imports only `fixer.textcheck.TextCheck` (plain
@@ -53,13 +54,15 @@ def main(argv: list[str]) -> int:
         from fixer.textcheck import TextCheck
 
         prefilter = TextCheck([_compile(spec) for spec in patterns["prefilter"]])
-        triggers = [_compile(trigger).search for trigger in patterns["triggers"]]
+        wanted = set(_read_list(argv[3])[1])
         for rel in files:
             with open(os.path.join(root, rel), "rb") as handle:
                 source = handle.read()
             read += 1
-            if prefilter(source) and any(trigger(source) for trigger in triggers):
-                libcst.parse_module(source)
+            prefilter(source)  # the check runs on every file, as fixer's does
+            # What is parsed is fixer's own list: the model adds files no check picks (the use layer's callers).
+            if rel in wanted:
+                libcst.parse_module(source).code  # noqa: B018 - generating the code is the point
                 parsed += 1
                 size += len(source)
     else:

@@ -1,7 +1,7 @@
 """fixer's benchmark: build three corpora, time fixer and what a user would otherwise run, side by side.
 
     python bench/run.py            # full run (about 20 minutes on 2 cores)
-    python bench/run.py --quick    # smaller corpora, fewer repeats (a few minutes)
+    python bench/run.py --quick    # the targets' ratios on small corpora, one run each (under a minute)
 
 Prints a markdown table and writes it to bench/results/results.md (raw samples: results.json). No network:
 the corpora are built from the fixtures and from the packages installed in the virtualenv running this
@@ -70,18 +70,16 @@ class Corpus:
 
 def build_corpora(args: argparse.Namespace) -> list[Corpus]:
     CORPORA_DIR.mkdir(parents=True, exist_ok=True)
-    # fixer reads the closest pyproject.toml at or above the folder it fixes; without this one it would be
-    # the repository's, whose [tool.fixer] excludes bench/.
-    (CORPORA_DIR / "pyproject.toml").write_text(
-        "# Written by bench/run.py: keeps the corpora out of the repository's [tool.fixer] settings.\n",
-        encoding="utf-8",
-    )
+    # One shared above them all would make their common folder the project of a corpus without a marker of its
+    # own (the module): every run would read every corpus.
+    (CORPORA_DIR / "pyproject.toml").unlink(missing_ok=True)
     sizes = args.sizes
     wanted = {
         "seed": {"kind": "seed"},
         "large": {"kind": "large", "packages": corpora.installed_packages()},
         **{f"dense-{n}": {"kind": "dense", "copies": n} for n in sizes},
         "module": {"kind": "module", "megabytes": args.megabytes},
+        "plain": {"kind": "plain", "megabytes": args.megabytes},
     }
     if args.only:  # the others are not built either: the large corpus alone copies every installed package
         keep = set(args.only.split(","))
@@ -101,15 +99,24 @@ def build_corpora(args: argparse.Namespace) -> list[Corpus]:
                 corpora.build_large(root)
             elif spec["kind"] == "module":
                 corpora.build_module(root, spec["megabytes"])
+            elif spec["kind"] == "plain":
+                corpora.build_plain(root, spec["megabytes"])
             else:
                 corpora.build_dense(root, spec["copies"])
             stamps[name] = spec
             stamp_file.write_text(json.dumps(stamps, indent=1))
+        # fixer reads the closest pyproject.toml at or above the folder it fixes: without this one it would be
+        # the repository's, whose [tool.fixer] excludes bench/.
+        (root / "pyproject.toml").write_text(
+            "# Written by bench/run.py: keeps the corpus out of the repository's [tool.fixer] settings.\n",
+            encoding="utf-8",
+        )
         description = {
             "seed": "the bundled seed backend (fixtures/seed/broken/backend)",
             "large": "source of every package installed in this virtualenv, plus 3 broken backends",
             "dense": f"{spec.get('copies')} varied copies of the fixture backends' relevant files",
             "module": f"one generated {spec.get('megabytes')} MB module with database code all through it",
+            "plain": f"one generated {spec.get('megabytes')} MB module of ordinary code, nothing for fixer",
         }[spec["kind"]]
         out.append(Corpus(name=name, root=root, description=description))
     return out
@@ -125,19 +132,25 @@ def _file_stamp(path: Path) -> str:
 
 
 def plan(corpus: Corpus) -> None:
-    """What fixer will read and parse (asked of fixer's own code, untimed), written as lists for floor.py."""
+    """What fixer will read and parse (a run of fixer's own code, untimed), written as lists for floor.py."""
     from fixer import runner
     from fixer.discover import discover
-    from fixer.registry import PYTHON_CODEMODS
+    from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
 
     paths = list(discover(corpus.root))
     python = [p for p in paths if p.endswith(".py")]
-    tasks = runner.parse_tasks(runner.read_candidates(corpus.root, python, PYTHON_CODEMODS), PYTHON_CODEMODS)
-    corpus.files, corpus.python, corpus.parsed = len(paths), len(python), len(tasks)
-    corpus.parsed_bytes = sum(len(source) for _, source, _ in tasks)
+    # The run up to the parse: the model decides which files are parsed; the transforms are the timed runs' job.
+    transform = runner._map
+    runner._map = lambda tasks, settings, jobs, progress, meanwhile: ([], meanwhile())
+    try:
+        done = runner.run(corpus.root, PYTHON_CODEMODS, [rule() for rule in TEXT_RULES])
+    finally:
+        runner._map = transform
+    corpus.files, corpus.python, corpus.parsed = len(paths), len(python), len(done.parsed)
+    corpus.parsed_bytes = sum((corpus.root / rel).stat().st_size for rel in done.parsed)
     lists = RESULTS_DIR / "lists"
     lists.mkdir(parents=True, exist_ok=True)
-    for kind, rels in (("python", python), ("parsed", [rel for rel, _, _ in tasks])):
+    for kind, rels in (("python", python), ("parsed", done.parsed)):
         path = lists / f"{corpus.name}.{kind}.txt"
         path.write_text(f"root: {corpus.root}\n" + "".join(f"{rel}\n" for rel in rels), encoding="utf-8")
         corpus.lists[kind] = path
@@ -164,7 +177,25 @@ def write_patterns() -> Path:
 # ------------------------------------------------------------------------------------------------ tools
 
 
-def tools_for(corpus: Corpus, jobs: int, patterns: Path) -> list[Tool]:
+# What --quick times per corpus: the tools its targets are ratios of.
+_QUICK_TOOLS = {
+    "seed": {"fixer-j1", "fixer-jN", "import-codemod"},
+    "large": {"fixer-j1", "floor-scan"},
+    "dense": {"fixer-j1", "fixer-jN", "floor-roundtrip"},
+    "module": {"fixer-j1", "floor-roundtrip"},
+    "plain": {"fixer-j1", "floor-scan", "import-codemod"},
+}
+
+
+def tools_for(corpus: Corpus, jobs: int, patterns: Path, quick: bool = False) -> list[Tool]:
+    tools = _all_tools(corpus, jobs, patterns)
+    if quick:
+        keep = _QUICK_TOOLS[corpus.name.split("-")[0]]
+        tools = [tool for tool in tools if tool.key in keep]
+    return tools
+
+
+def _all_tools(corpus: Corpus, jobs: int, patterns: Path) -> list[Tool]:
     python = sys.executable
     fixer = shutil.which("fixer", path=str(Path(python).parent)) or None
     fixer_cmd = [fixer] if fixer else [python, "-m", "fixer"]
@@ -173,7 +204,7 @@ def tools_for(corpus: Corpus, jobs: int, patterns: Path) -> list[Tool]:
     tools = [
         Tool("fixer-j1", "fixer dry-run -j 1", [*fixer_cmd, "dry-run", "-j", "1", root], expect_rc=(0, 1)),
         Tool("fixer-jN", f"fixer dry-run -j {jobs}", [*fixer_cmd, "dry-run", "-j", str(jobs), root], expect_rc=(0, 1)),
-        Tool("floor-scan", "floor: read all + regex + parse candidates", [python, floor, "scan", str(corpus.lists["python"]), str(patterns)]),
+        Tool("floor-scan", "floor: read all + regex + parse/.code candidates", [python, floor, "scan", str(corpus.lists["python"]), str(patterns), str(corpus.lists["parsed"])]),
         Tool("floor-parse", "floor: parse what fixer parses", [python, floor, "parse", str(corpus.lists["parsed"])]),
         Tool("floor-roundtrip", "floor: parse + .code what fixer parses", [python, floor, "roundtrip", str(corpus.lists["parsed"])]),
     ]
@@ -182,6 +213,9 @@ def tools_for(corpus: Corpus, jobs: int, patterns: Path) -> list[Tool]:
     script = " ; ".join(
         " ".join(map(_sh, [python, "-m", "libcst.tool", "codemod", name, *options, root])) for name in LIBCST_CODEMODS
     )
+    bare = Tool("import-codemod", "interpreter + import libcst.codemod (matchers, metadata)", [python, "-c", "import libcst.codemod"])
+    if corpus.name == "plain":  # nothing to parse: what is left beside a bare start is the read and the checks
+        return [*tools, bare]
     if corpus.name == "module":  # one file: libcst.tool would only add its own start to the parse
         return tools
     tools.append(
@@ -197,7 +231,7 @@ def tools_for(corpus: Corpus, jobs: int, patterns: Path) -> list[Tool]:
         tools += [
             Tool("python", "interpreter only (python -c pass)", [python, "-c", "pass"]),
             Tool("import-libcst", "interpreter + import libcst", [python, "-c", "import libcst"]),
-            Tool("import-codemod", "interpreter + import libcst.codemod (matchers, metadata)", [python, "-c", "import libcst.codemod"]),
+            bare,
             Tool("imports", "interpreter + fixer's imports", [python, "-c", "import fixer.cli, fixer.registry, fixer.runner"]),
         ]
     return tools
@@ -232,11 +266,11 @@ def run_corpus(corpus: Corpus, tools: list[Tool], repeat: int, slow_budget: floa
 
 def check(corpus: Corpus) -> None:
     """The runs must agree: fixer gives one patch whatever -j, and floor.py parses what fixer parses."""
-    fixer = corpus.samples["fixer-j1"] + corpus.samples["fixer-jN"]
+    fixer = corpus.samples["fixer-j1"] + corpus.samples.get("fixer-jN", [])
     if len({s.stdout_sha1 for s in fixer}) != 1:
         raise SystemExit(f"{corpus.name}: fixer's patch differs between runs or -j values")
     for key in ("floor-scan", "floor-parse"):
-        for sample in corpus.samples[key]:
+        for sample in corpus.samples.get(key, []):
             summary = json.loads(sample.stderr_tail.strip().splitlines()[-1])
             if summary["parsed"] != corpus.parsed:
                 raise SystemExit(f"{corpus.name}: {key} parsed {summary['parsed']} files, fixer {corpus.parsed}")
@@ -314,43 +348,62 @@ def report(all_corpora: list[Corpus], tools: dict[str, list[Tool]], args: argpar
 
 
 def targets(all_corpora: list[Corpus], args: argparse.Namespace) -> list[tuple[str, str, str, bool]]:
+    """The issue's targets, each a ratio of two tools timed in the same run (wall time, and CPU time beside it:
+    on a loaded machine CPU time is the steadier)."""
     by = {c.name: c for c in all_corpora}
     out = []
+
+    def ratio(corpus: Corpus, key: str, base: str) -> tuple[float, str]:
+        wall = med(corpus, key) / med(corpus, base)
+        cpu = med(corpus, key, "cpu") / med(corpus, base, "cpu")
+        return wall, f"{wall:.2f}x (CPU {cpu:.2f}x)"
+
     seed = by.get("seed")
     if seed:
+        value, shown = ratio(seed, "fixer-jN", "import-codemod")
+        out.append((f"seed: `fixer dry-run -j {args.jobs}` / `python -c 'import libcst.codemod'`", shown, "<= 1.3x", value <= 1.3))
         wall = med(seed, "fixer-jN")
-        out.append((f"seed: `fixer dry-run` whole process (default -j {args.jobs})", f"{wall:.2f} s", "< 0.6 s", wall < 0.6))
-        imports = med(seed, "imports")
-        if imports is not None:
-            out.append(("seed: of which interpreter + imports (fixer's floor here)", f"{imports:.2f} s", "-", True))
+        out.append((f"seed: `fixer dry-run -j {args.jobs}` whole process", f"{wall:.2f} s", "< 0.6 s", wall < 0.6))
     large = by.get("large")
     if large:
-        tool, jn = med(large, "libcst-tool"), med(large, "fixer-jN")
+        value, shown = ratio(large, "fixer-j1", "floor-scan")
+        out.append(("large: fixer -j 1 / (read all + regex + parse/.code candidates)", shown, "<= 2x", value <= 2))
+        if med(large, "fixer-jN") is not None:
+            value, shown = ratio(large, "fixer-jN", "floor-scan")
+            out.append((f"large: fixer -j {args.jobs} / the same floor", shown, "<= 2x", value <= 2))
+        rss = med(large, "fixer-j1", "max_rss_mb")
+        pss = med(large, "fixer-jN", "peak_pss_mb")
+        shown = f"{rss:.0f} MB RSS at -j 1" + ("" if pss is None else f", {pss:.0f} MB PSS at -j {args.jobs}")
+        out.append((f"large: peak memory on {large.python} Python files", shown, "<= 200 MB", rss <= 200 and (pss or 0) <= 200))
+        tool = med(large, "libcst-tool")
         if tool is not None:
+            jn = med(large, "fixer-jN")
             out.append(("large: libcst.tool codemod / fixer (both -j N)", f"{tool / jn:.1f}x", ">= 20x", tool / jn >= 20))
-        scan = med(large, "floor-scan")
-        out.append(("large: fixer -j N / (read all + regex + parse candidates)", f"{jn / scan:.2f}x", "<= 2x", jn / scan <= 2))
-        j1 = med(large, "fixer-j1")
-        out.append(("large: fixer -j 1 / (read all + regex + parse candidates)", f"{j1 / scan:.2f}x", "(<= 2x)", j1 / scan <= 2))
     module = by.get("module")
     if module:
-        j1, floor = med(module, "fixer-j1"), med(module, "floor-roundtrip")
-        cpu = med(module, "fixer-j1", "cpu") / med(module, "floor-roundtrip", "cpu")
-        # CPU time beside wall time: one run of a minute on a busy machine can double its wall time alone.
-        out.append(("module: fixer -j 1 / (parse + .code), one large file", f"{j1 / floor:.2f}x (CPU {cpu:.2f}x)", "<= 2x", j1 / floor <= 2))
+        value, shown = ratio(module, "fixer-j1", "floor-roundtrip")
+        out.append((f"module ({args.megabytes:g} MB, database code all through): fixer -j 1 / (parse + .code)", shown, "<= 2x", value <= 2))
+    plain = by.get("plain")
+    if plain:
+        value, shown = ratio(plain, "fixer-j1", "import-codemod")
+        out.append((f"plain ({args.megabytes:g} MB, nothing for fixer): fixer -j 1 / `python -c 'import libcst.codemod'`", shown, "<= 1.3x, as the seed", value <= 1.3))
+        _, shown = ratio(plain, "fixer-j1", "floor-scan")
+        out.append(("plain: fixer -j 1 / (read + regex, `import libcst` and no more)", shown, "-", True))
     dense = [c for c in all_corpora if c.name.startswith("dense-")]
     if dense:
         big = dense[-1]
-        j1, jn, floor = med(big, "fixer-j1"), med(big, "fixer-jN"), med(big, "floor-roundtrip")
-        out.append((f"{big.name}: fixer -j 1 / (parse + .code)", f"{j1 / floor:.2f}x", "<= 1.3x", j1 / floor <= 1.3))
-        out.append((f"{big.name}: fixer -j 1 / -j {args.jobs}", f"{j1 / jn:.2f}x", ">= 1.7x", j1 / jn >= 1.7))
+        value, shown = ratio(big, "fixer-j1", "floor-roundtrip")
+        out.append((f"{big.name}: fixer -j 1 / (parse + .code)", shown, "<= 1.2x", value <= 1.2))
+        value, shown = ratio(big, "fixer-j1", "fixer-jN")
+        out.append((f"{big.name}: speed-up of -j {args.jobs} over -j 1", shown, ">= 1.8x", value >= 1.8))
         peaks = [max(med(c, "fixer-j1", "peak_pss_mb") or 0, med(c, "fixer-jN", "peak_pss_mb") or 0) for c in dense]
         out.append(("dense: peak PSS of the process tree, smallest -> largest", " -> ".join(f"{p:.0f}" for p in peaks) + " MB", "< 200 MB, flat", max(peaks) < 200))
-        per_file = [med(c, "fixer-j1") / c.parsed * 1000 for c in dense]
-        out.append(("dense: ms per parsed file at -j 1, smallest -> largest", " -> ".join(f"{p:.1f}" for p in per_file), "flat (linear cost)", per_file[-1] <= per_file[0] * 1.15))
+        if len(dense) > 1:
+            per_file = [med(c, "fixer-j1") / c.parsed * 1000 for c in dense]
+            out.append(("dense: ms per parsed file at -j 1, smallest -> largest", " -> ".join(f"{p:.1f}" for p in per_file), "flat (linear cost)", per_file[-1] <= per_file[0] * 1.15))
         tool = med(big, "libcst-tool")
         if tool is not None:
-            out.append((f"{big.name}: libcst.tool codemod / fixer (both -j N)", f"{tool / jn:.1f}x", "-", True))
+            out.append((f"{big.name}: libcst.tool codemod / fixer (both -j N)", f"{tool / med(big, 'fixer-jN'):.1f}x", "-", True))
     return out
 
 
@@ -388,17 +441,18 @@ def _cpu_model() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small dense corpora, 2 runs each (a few minutes)")
-    parser.add_argument("--repeat", type=int, help="runs per tool [3; --quick: 2]")
+    parser.add_argument("--quick", action="store_true", help="the targets' ratios only, on small corpora, one run each (under a minute once the corpora are built)")
+    parser.add_argument("--repeat", type=int, help="runs per tool [3; --quick: 1]")
     parser.add_argument("--jobs", type=int, default=_cores(), help="N for the -j N runs [all cores]")
-    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], help="dense corpus copies [100,200,400; --quick: 20,40,80]")
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], help="dense corpus copies [100,200,400; --quick: 40]")
     parser.add_argument("--only", help="comma-separated corpora to run (seed, large, dense, module)")
-    parser.add_argument("--megabytes", type=float, default=5.0, help="size of the generated module [5]")
+    parser.add_argument("--megabytes", type=float, help="size of the generated modules [5; --quick: 0.5]")
     parser.add_argument("--slow-budget", type=float, default=60.0, help="repeat libcst.tool only while its runs on a corpus took less than this many seconds [60]")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the corpora even if they look current")
     args = parser.parse_args(argv)
-    args.repeat = args.repeat or (2 if args.quick else 3)
-    args.sizes = args.sizes or ([20, 40, 80] if args.quick else [100, 200, 400])
+    args.repeat = args.repeat or (1 if args.quick else 3)
+    args.sizes = args.sizes or ([40] if args.quick else [100, 200, 400])
+    args.megabytes = args.megabytes or (0.5 if args.quick else 5.0)
     _check_requirements()
 
     started = time.time()
@@ -408,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     tools: dict[str, list[Tool]] = {}
     for corpus in all_corpora:
         plan(corpus)
-        tools[corpus.name] = tools_for(corpus, args.jobs, patterns)
+        tools[corpus.name] = tools_for(corpus, args.jobs, patterns, args.quick)
         run_corpus(corpus, tools[corpus.name], args.repeat, args.slow_budget)
 
     text = report(all_corpora, tools, args, started)

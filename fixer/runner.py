@@ -14,7 +14,7 @@ import itertools
 import os
 import posixpath
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 from fixer import model as project_model
 from fixer import suppress
 from fixer.discover import Unreadable, discover, read
-from fixer.model import FACT_PATTERNS, ProjectModel
+from fixer.model import ProjectModel
 from fixer.model.modules import ModuleInfo, read_module
 from fixer.paths import Targets
 from fixer.textcheck import TextCheck
@@ -47,6 +47,7 @@ class Run:
     # Files a .gitignore leaves out that a rule would change: (path, the .gitignore line, rule IDs).
     ignored: list[tuple[str, str, list[str]]] = field(default_factory=list)
     root: Path | None = None  # the project root the paths are relative to
+    parsed: list[str] = field(default_factory=list)  # the Python files parsed for a codemod (the bench's floor)
 
 
 def run(
@@ -77,7 +78,8 @@ def run(
     python = [p for p in paths if p.endswith(".py")]
     unreadable = [FileResult(path=rel, old=b"", new=b"", error=why) for rel, why in unlisted]
     modules: dict[str, ModuleInfo] = {}
-    candidates = read_candidates(root, python, codemods, unreadable, modules, reader)
+    matched: dict[str, tuple[int, ...]] = {}
+    candidates = read_candidates(root, python, codemods, unreadable, modules, reader, matched)
     starts = _start_points(root, paths, entrypoint, run_from)
     facts = project_model.build(
         candidates, modules, lambda rel: _read_text(reader, rel), paths, [p.module for p in starts], unsafe_fixes,
@@ -85,14 +87,13 @@ def run(
     )
     facts = _with_startup(root, paths, facts, starts, entrypoint, lambda rel: _read_text(reader, rel))
 
-    # The use layer's call graph reaches modules no text check picked (main.py awaiting `init_db()`).
-    picked = {rel for rel, _ in candidates}
-    for rel in sorted(set(facts.uses.functions) - picked):
-        try:
-            candidates.append((rel, reader(rel)))
-        except Unreadable:
-            continue
-    tasks = [task for task in parse_tasks(candidates, codemods, facts) if targets.covers(task[0])]
+    # The model is built: of the files it read, only those parsed below stay held. The use layer's call graph
+    # reaches modules no text check picked (main.py awaiting `init_db()`): parse_tasks reads them.
+    held = dict(candidates)
+    del candidates
+    tasks = [task for task in parse_tasks(python, matched, codemods, facts, held, reader, unreadable)
+             if targets.covers(task[0])]
+    del held
     progress = progress_factory(len(tasks)) if progress_factory else None
     with _collector_out_of_the_way():
         python_results, (results, text_files_read) = _map(
@@ -108,7 +109,8 @@ def run(
     results = sorted((r for r in results if targets.covers(r.path)), key=lambda r: r.path)
     scanned = sum(map(targets.covers, python)) + sum(map(targets.covers, text_files_read))
     return Run(results=results, files_scanned=scanned, facts=facts,
-               ignored=_ignored_changes(reader, ignored, targets, text_rules, facts), root=root)
+               ignored=_ignored_changes(reader, ignored, targets, text_rules, facts), root=root,
+               parsed=[task[0] for task in tasks])
 
 
 def _named_files(root: Path, targets: Targets, found: set[str], contents: dict[str, bytes]) -> list[str]:
@@ -194,14 +196,16 @@ def read_candidates(
     unreadable: list[FileResult] | None = None,
     modules: dict[str, ModuleInfo] | None = None,
     reader: Callable[[str], bytes] | None = None,
+    matched: dict[str, tuple[int, ...]] | None = None,
 ) -> list[tuple[str, bytes]]:
-    """The Python files that could matter at all (to a codemod, or to the project model), with their bytes.
-    A file that cannot be read is added to `unreadable`, as a result saying why; with `modules`, every file's
-    import lines are recorded there too (the model's import graph).
+    """The Python files the project model reads (`fixer.model.reads`), with their bytes. A file that cannot be
+    read is added to `unreadable`, as a result saying why; with `modules`, every file's import lines are
+    recorded there too (the model's import graph); with `matched`, which codemods' text checks each file passes
+    (by index in `codemods`), without keeping its bytes: whether a codemod wants it is the model's to say.
 
     The rest are read once, searched and dropped: this loop is the whole cost of an unrelated file.
     """
-    search = TextCheck([*FACT_PATTERNS, *(c.TRIGGER for c in codemods)])
+    triggers = [TextCheck([c.TRIGGER]) for c in codemods] if matched is not None else []
     candidates: list[tuple[str, bytes]] = []
     reader = reader or functools.partial(_read_file, root, {})
     for rel in python:
@@ -213,26 +217,45 @@ def read_candidates(
             continue
         if modules is not None:
             modules[rel] = read_module(rel, source)
-        if search(source):
+        if project_model.reads(rel, source):
             candidates.append((rel, source))
+        if triggers:
+            hits = tuple(i for i, trigger in enumerate(triggers) if trigger(source))
+            if hits:
+                matched[rel] = hits  # type: ignore[index]
     return candidates
 
 
 def parse_tasks(
-    candidates: Sequence[tuple[str, bytes]], codemods: Sequence[type[FixerCodemod]], model: ProjectModel | None = None
+    python: Sequence[str],
+    matched: Mapping[str, tuple[int, ...]],
+    codemods: Sequence[type[FixerCodemod]],
+    model: ProjectModel,
+    held: Mapping[str, bytes],
+    reader: Callable[[str], bytes],
+    unreadable: list[FileResult],
 ) -> list[tuple[str, bytes, list[type[FixerCodemod]]]]:
-    """The files to parse, each with the codemods whose text check it passes, in registry order. Library source
-    (it defines the APIs the rules fix uses of) and modules nothing imports are not a backend's running code."""
-    tasks = [
-        (rel, source, [
-            c for c in codemods
-            if (c.TRIGGER.search(source) and (model is None or c.wants(rel, model)))
-            or (model is not None and c.planned(model, rel))
-        ])
-        for rel, source in candidates
-        if model is None or model.runs(rel)
-    ]
-    return [task for task in tasks if task[2]]
+    """The files to parse, each with the codemods that apply, in registry order: a codemod applies where its text
+    check matched (`matched`) and the model wants it, or where the model plans its edits. Library source (it
+    defines the APIs the rules fix uses of) and modules nothing imports are not a backend's running code. A
+    file's bytes come from `held` or are read again: only the few files parsed are."""
+    tasks = []
+    for rel in python:
+        hits = matched.get(rel, ())
+        if not (hits or rel in model.uses.functions) or not model.runs(rel):
+            continue
+        wanted = [c for i, c in enumerate(codemods) if (i in hits and c.wants(rel, model)) or c.planned(model, rel)]
+        if not wanted:
+            continue
+        source = held.get(rel)
+        if source is None:
+            try:
+                source = reader(rel)
+            except Unreadable as error:
+                unreadable.append(FileResult(path=rel, old=b"", new=b"", error=f"{error}; left as it is"))
+                continue
+        tasks.append((rel, source, wanted))
+    return tasks
 
 
 def _read_text(reader: Callable[[str], bytes], rel: str) -> str | None:

@@ -22,15 +22,17 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
+from fixer.model import database
 from fixer.model.database import QUERY_CUT, DatabaseFlow, EngineSite, ShippedUrl
-from fixer.model.modules import Role
+from fixer.model.modules import Role, inside_library
 from fixer.model.needs import Installed, Need
 from fixer.model.python import PythonVersions
 from fixer.model.uses import UsePlan
 from fixer.model.startup import Startup
 from fixer.model.versions import Versions
+from fixer.textcheck import TextCheck
 
-__all__ = ["FACT_PATTERNS", "ProjectModel", "Role", "build"]
+__all__ = ["FACT_PATTERNS", "ProjectModel", "Role", "build", "reads"]
 
 _ASYNC_DB = re.compile(
     rb"\b(create_async_engine|AsyncEngine|AsyncSession|async_sessionmaker|async_engine_from_config)\b"
@@ -47,10 +49,13 @@ _ALEMBIC_OVERRIDE = re.compile(rb"set_main_option\(\s*[\"']sqlalchemy\.url")
 _CELERY_DB = re.compile(rb"db\+postgres")
 # The flow reads these too: objects read after a commit, URL helpers of the project's own.
 _FLOW_TEXT = re.compile(rb"\.commit\(|\+asyncpg|sslmode")
+# `--to-async` reads sqlmodel's `.exec(`, awaited or not.
+_ANY_EXEC = re.compile(rb"\.exec\(")
 # A file none of these match adds nothing to the model but its import lines: the runner need not keep it.
 FACT_PATTERNS: tuple[re.Pattern[bytes], ...] = (
-    _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE, _FLOW_TEXT
+    _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE, _FLOW_TEXT, _ANY_EXEC
 )
+_FACTS = TextCheck(FACT_PATTERNS)
 _NOT_RUN = (Role.LIBRARY, Role.DEAD)
 # Schemes create_async_engine takes for PostgreSQL; every other database is another rule's business.
 _ASYNC_SCHEMES = frozenset({"postgresql+asyncpg", "postgresql+psycopg", "postgresql+psycopg_async"})
@@ -213,6 +218,13 @@ class ProjectModel:
         return {"starts": out.pop("starts"), **out}
 
 
+def reads(path: str, source: bytes) -> bool:
+    """Whether the model reads a Python file's text (`build`'s `python`): some analysis's text check matches, and
+    the file is not library source (vendored SQLAlchemy defines engines; it does not make the project's). Every
+    other file gives the model its import lines alone (`fixer.model.modules.read_module`)."""
+    return (_FACTS(source) or database.may_add(source)) and not inside_library(path)
+
+
 def _async_scheme(url: str) -> bool:
     scheme = url.split("://", 1)[0]
     return scheme in _ASYNC_SCHEMES or not scheme.startswith("postgres")
@@ -229,14 +241,18 @@ def build(
 ) -> ProjectModel:
     """The model of a tree: `python` the candidate files with their bytes, `imports_of` every Python file's
     `ModuleInfo` (import lines only), `read_text` reads any other file by its relative path."""
-    from fixer.model import database, installs, needs, python as python_versions, uses, versions
+    from fixer.model import installs, needs, python as python_versions, uses, versions
     from fixer.model.modules import ModuleGraph
+    from fixer.model.sources import Sources
 
     paths = list(paths)
     graph = ModuleGraph(imports_of.values(), entry_modules)  # type: ignore[arg-type]
     roles = graph.roles()
-    trees: dict = {}  # path -> ast.Module, parsed once for the flow and the use layer
-    flow = database.read_python(python, trees)
+    # Each file parsed once for the flow and the use layer; the trees the use layer asks for again are kept
+    # until it is done, the others dropped as soon as the flow has read them.
+    sources = Sources(read_text, dict(python))
+    sources.pin(uses.reads(graph, roles))
+    flow = database.read_python(python, sources)
     shipped = list(flow.shipped)
     for path in paths:
         if database.is_url_file(path):
@@ -256,7 +272,7 @@ def build(
     if to_async and not half_async and has_asyncio:
         flow = _engines_made_async(flow, roles)
         async_db = True
-        sqlmodel_exec = sqlmodel_exec or any(b".exec(" in source for _, source in running)
+        sqlmodel_exec = sqlmodel_exec or any(_ANY_EXEC.search(source) for _, source in running)
     sync_users = {path for path, source in running if _PSYCOPG2_IMPORT.search(source) or _CELERY_DB.search(source)}
     for engine in flow.engines:
         if engine.kind == "sync" and roles.get(engine.path, Role.LIVE) not in (*_NOT_RUN, Role.TEST):
@@ -272,8 +288,9 @@ def build(
             aiosqlite |= {e.path for e in flow.engines if shipped_url.key.upper() in (n.upper() for n in e.url.names)}
     plan = uses.build(
         running, roles, graph, flow.engines, active=(half_async or to_async) and has_asyncio,
-        read_text=read_text, unsafe_fixes=unsafe_fixes, trees=trees,
+        unsafe_fixes=unsafe_fixes, sources=sources,
     )
+    sources.release()
     return ProjectModel(
         async_db=async_db,
         sqlmodel_exec=sqlmodel_exec or plan.calls_exec,

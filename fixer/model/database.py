@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from fixer.model.sources import Sources
+
 # The run-time normaliser FX004 adds: fixer's own, so not a sign that the project handles its URLs itself (a
 # run on a half-applied tree must reach the same end as a run on the untouched one).
 FIXER_NORMALISER = "to_async_database_url"
@@ -29,6 +31,7 @@ _URL_TEXT = re.compile(r"^(?:postgres(?:ql)?(?:\+\w+)?|sqlite(?:\+\w+)?)://")
 _NORMALISER_TEXT = re.compile(r"\+asyncpg|sslmode|channel_binding")
 # A `.replace(old, new)` on URLs: it names a scheme or a driver (`.replace("+asyncpg", "")` counts too).
 _DRIVER_TEXT = re.compile(r"postgres|asyncpg|psycopg")
+_FACTORY_TEXT = re.compile(rb"create_(?:async_)?engine|engine_from_config")  # SYNC_FACTORIES, ASYNC_FACTORIES
 _SHIPPED = re.compile(
     r"""(?P<key>[A-Za-z_][A-Za-z0-9_.]*)["']?\s*[=:]\s*["']?(?P<url>(?:postgres(?:ql)?(?:\+\w+)?|sqlite(?:\+\w+)?)://[^\s"'`]*)"""
 )
@@ -355,22 +358,37 @@ def _shipped(path: str, line: int, key: str, url: str) -> ShippedUrl:
     )
 
 
-def read_python(python: Iterable[tuple[str, bytes]], trees: dict[str, ast.Module] | None = None) -> DatabaseFlow:
-    """The flow of the Python files; with `trees`, every tree parsed is kept there by path (the use layer
-    reads the same files)."""
+def may_add(source: bytes) -> bool:
+    """Whether a file could add anything to the flow; a file it rejects is never parsed for it. Each test is the
+    literal text one of `_Module`'s findings needs: an engine factory's name, a `.replace(...)` of driver text,
+    a `+asyncpg` value, a settings class, a `.commit(`."""
+    return (
+        (b"engine" in source and _FACTORY_TEXT.search(source) is not None)
+        or b"+asyncpg" in source
+        or b".commit(" in source
+        or (b"Settings" in source and (b"postgres" in source or b"sqlite" in source))
+        or (b"replace" in source and any(word in source for word in (b"postgres", b"asyncpg", b"psycopg")))
+    )
+
+
+def read_python(python: Iterable[tuple[str, bytes]], sources: Sources | None = None) -> DatabaseFlow:
+    """The flow of the Python files: only those `may_add` passes are parsed, through `sources` when given (the
+    model's other analyses then get the same trees)."""
     engines: list[EngineSite] = []
     rewrites: list[UrlRewrite] = []
     helpers: set[str] = set()
     shipped: list[ShippedUrl] = []
     expired: list[ExpiredRead] = []
     for path, source in python:
+        if not may_add(source):
+            continue
         try:
             text = source.decode("utf-8-sig")
-            tree = ast.parse(text)
+            tree = sources.tree(path, text) if sources is not None else ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
-        if trees is not None:
-            trees[path] = tree
+        if tree is None:
+            continue
         module = _Module(path, text, tree)
         engines += module.engines
         rewrites += module.rewrites

@@ -145,6 +145,7 @@ class ModuleGraph:
             for start in range(len(parts)):
                 self._by_name.setdefault(".".join(parts[start:]), set()).add(module.path)
         self.entry_modules = tuple(entry_modules)
+        self._prefixes: dict[str, frozenset[str]] | None = None
 
     def resolve(self, dotted: str) -> set[str]:
         """The files `import dotted` runs: the module and each package on the way."""
@@ -153,6 +154,20 @@ class ModuleGraph:
         for end in range(1, len(parts) + 1):
             found |= self._by_name.get(".".join(parts[:end]), set())
         return found
+
+    def importers(self, paths: set[str]) -> set[str]:
+        """The modules with an import that `resolve` says may run one of `paths`."""
+        names = {name for name, found in self._by_name.items() if not found.isdisjoint(paths)}
+        if not names:
+            return set()
+        if self._prefixes is None:  # asked round after round by the use layer: the imports' prefixes once
+            self._prefixes = {
+                module.path: frozenset(
+                    ".".join(parts[:end]) for parts in (d.split(".") for d in module.imports) for end in range(1, len(parts) + 1)
+                )
+                for module in self.modules.values()
+            }
+        return {path for path, prefixes in self._prefixes.items() if not names.isdisjoint(prefixes)}
 
     def roots(self) -> list[str]:
         roots = {m.path for m in self.modules.values() if m.app}
@@ -181,7 +196,7 @@ class ModuleGraph:
 def _role(module: ModuleInfo, live: bool) -> Role:
     parts = module.path.split("/")
     folders, filename = parts[:-1], parts[-1]
-    if _inside_library(module.path):
+    if inside_library(module.path):
         return Role.LIBRARY
     if (
         any(part in _TEST_DIRS for part in folders)
@@ -199,7 +214,7 @@ def _role(module: ModuleInfo, live: bool) -> Role:
     return Role.DEAD
 
 
-def _inside_library(path: str) -> bool:
+def inside_library(path: str) -> bool:
     """`vendor/sqlalchemy/ext/asyncio/engine.py`: a library package under some folder of the tree."""
     folders = posixpath.dirname(path).split("/")
     return any(folder in LIBRARY_PACKAGES for folder in folders)

@@ -33,7 +33,9 @@ from fixer.model.names import (
     dotted_name,
     passed_calls,
 )
+from fixer.model.sources import Sources
 
+_SKIPPED_ROLES = (Role.LIBRARY, Role.DEAD, Role.MIGRATION)  # code the plan never converts
 RAW_SQL_METHODS = frozenset({"execute", "exec", "scalar", "scalars"})
 
 
@@ -76,38 +78,48 @@ class UsePlan:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def reads(graph: ModuleGraph, roles: Mapping[str, Role]) -> set[str]:
+    """The modules `build` parses first whatever the flow says (it may add the engines' own): the model keeps
+    their trees from the flow's parse for it."""
+    return {
+        module.path for module in graph.modules.values()
+        if module.db_use and _imports_orm(module) and roles.get(module.path, Role.LIVE) not in _SKIPPED_ROLES
+    }
+
+
 def build(
     python: Iterable[tuple[str, bytes]],
     roles: Mapping[str, Role],
     graph: ModuleGraph,
     engines: Iterable[EngineSite],
     active: bool,
-    read_text: Callable[[str], str | None] = lambda _: None,
     unsafe_fixes: bool = False,
-    trees: Mapping[str, ast.Module] | None = None,
+    sources: Sources | None = None,
 ) -> UsePlan:
     """The plan, from the modules that name sessions and then from every module that imports one whose
-    functions the plan makes async (they call them: `main.py`'s lifespan calls `init_db()`)."""
+    functions the plan makes async (they call them: `main.py`'s lifespan calls `init_db()`). Trees come from
+    `sources` (the files of `python` alone when none is given)."""
     if not active:
         return UsePlan()
+    sources = sources if sources is not None else Sources(lambda _: None, dict(python))
     engines = list(engines)
     engine_paths = {e.path for e in engines}
     readers: dict[str, ModuleReader] = {}
 
     def skipped(path: str) -> bool:
-        return roles.get(path, Role.LIVE) in (Role.LIBRARY, Role.DEAD, Role.MIGRATION)
+        return roles.get(path, Role.LIVE) in _SKIPPED_ROLES
 
-    def add(path: str, text: str | None, tree: ast.Module | None = None) -> None:
-        if (text is None and tree is None) or skipped(path):
+    def add(path: str) -> None:
+        if skipped(path):
             return
-        role = roles.get(path, Role.LIVE)
+        tree = sources.tree(path)
+        if tree is None:
+            return
         try:
-            readers[path] = ModuleReader(path, tree or ast.parse(text), role)  # type: ignore[arg-type]
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            readers[path] = ModuleReader(path, tree, roles.get(path, Role.LIVE))
+        except (ValueError, RecursionError, MemoryError):
             return
 
-    known = trees or {}
-    sources = dict(python)
     tried: set[str] = set()
     # The modules that make engines or name a session (create_all, execute) and import SQLAlchemy or sqlmodel, then (below) every module that
     # imports one whose functions the plan makes async: a sync project, or a tree's third-party source,
@@ -115,15 +127,7 @@ def build(
     for module in graph.modules.values():
         if (module.db_use or module.path in engine_paths) and _imports_orm(module) and not skipped(module.path):
             tried.add(module.path)
-            if module.path in known:
-                add(module.path, None, known[module.path])
-            elif module.path in sources:
-                try:
-                    add(module.path, sources[module.path].decode("utf-8-sig"))
-                except UnicodeDecodeError:
-                    continue
-            else:
-                add(module.path, read_text(module.path))
+            add(module.path)
     analysis = None
     for _ in range(5):  # each round reaches one more step of importers
         planner = _Planner(Project(readers, graph), engines, unsafe_fixes, analysis)
@@ -133,16 +137,15 @@ def build(
         # a factory or a session (`deps.py` importing `SessionLocal`) may open sessions on it.
         async_paths = {path for path, functions in plan.functions.items() if any(
             f.becomes_async or f.provider for f in functions.values())} | planner.values.exporting()
+        importing = graph.importers(async_paths)
         importers = [
-            module.path for module in graph.modules.values()
-            if module.path not in tried and any(graph.resolve(dotted) & async_paths for dotted in module.imports)
+            module.path for module in graph.modules.values() if module.path not in tried and module.path in importing
         ] + sorted({path for dotted in planner.values.wanted for path in graph.resolve(dotted)} - tried)
         if not importers:
             return plan
         for path in importers:
             tried.add(path)
-            if not skipped(path):
-                add(path, None, known[path]) if path in known else add(path, read_text(path))
+            add(path)
     return plan
 
 

@@ -50,6 +50,8 @@ class Change:
 
 def is_main_file(path: str) -> bool:
     """A file an install reads for the app's own dependencies (not a dev, test or docs list)."""
+    if not path.endswith((".txt", ".toml")):  # asked of every path of the tree, once per requirement placed
+        return False
     name = posixpath.basename(path)
     folder = posixpath.basename(posixpath.dirname(path))
     if name == "pyproject.toml" or name == "requirements.txt":
