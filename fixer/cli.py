@@ -47,13 +47,44 @@ def _paths(func):
         from fixer.paths import CONTEXT_KEY, TargetError, resolve
 
         try:
-            targets = resolve(list(paths), stdin_filename, force_exclude, stdin=sys.stdin.buffer)
+            runs = resolve(list(paths), stdin_filename, force_exclude, stdin=sys.stdin.buffer)
         except TargetError as error:
             raise click.UsageError(str(error)) from None
-        click.get_current_context().meta[CONTEXT_KEY] = targets
-        return func(path=targets.root, **kwargs)
+        context = click.get_current_context()
+        if len(runs) == 1:
+            context.meta[CONTEXT_KEY] = runs[0]
+            return func(path=runs[0].root, **kwargs)
+        _check_several(runs, kwargs)
+        codes = []
+        for targets in runs:  # one project after the other, each as if named alone
+            context.meta[CONTEXT_KEY] = targets
+            context.meta.pop(_SUMMARY_SAID, None)
+            try:
+                codes.append(func(path=targets.root, **kwargs))
+            except SystemExit as exit_:
+                codes.append(exit_.code if isinstance(exit_.code, int) else EXIT_ERROR if exit_.code else 0)
+            if codes[-1] in (EXIT_ERROR, EXIT_INTERRUPTED):
+                break
+        sys.exit(codes[-1] if codes[-1] in (EXIT_ERROR, EXIT_INTERRUPTED) else max(codes))
 
     return wrapper
+
+
+# What one file or stream holds whole: with several projects, the second run's would replace the first's.
+_ONE_FILE_OPTIONS = {"report_path": "--report", "plan_path": "--plan", "output_file": "--output-file"}
+_ONE_DOCUMENT_FORMATS = ("json", "sarif", "gitlab")
+
+
+def _check_several(runs, kwargs) -> None:
+    """Several projects give one output after the other: only where outputs can follow each other."""
+    roots = ", ".join(str(targets.root) for targets in runs)
+    for key, option in _ONE_FILE_OPTIONS.items():
+        if kwargs.get(key) is not None:
+            raise click.UsageError(f"{option} takes one project's run; these paths are in {len(runs)} projects "
+                                   f"({roots}): run fixer once per project")
+    if kwargs.get("output_format") in _ONE_DOCUMENT_FORMATS:
+        raise click.UsageError(f"--output-format {kwargs['output_format']} is one document for one project; these "
+                               f"paths are in {len(runs)} projects ({roots}): run fixer once per project")
 
 
 def _targets():
