@@ -15,6 +15,47 @@ from tests.cli_helpers import tree
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
+@pytest.fixture
+def verified(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The folders `fixer verify` is run on, each said to boot (the boot is not what these tests are about)."""
+    import fixer.verify.command as command
+
+    folders: list[Path] = []
+
+    def boots(path: Path, **_options) -> int:
+        folders.append(Path(path).resolve())
+        return 0
+
+    monkeypatch.setattr(command, "verify_and_print", boots)
+    return folders
+
+
+@pytest.mark.parametrize("flag", ["--until-boots", "--verify"])
+def test_apply_then_verify_verifies_the_path_named_not_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verified: list[Path], flag: str
+) -> None:
+    healthy = Path(shutil.copytree(FIXTURES / "seed" / "fixed" / "backend", tmp_path / "healthy"))
+    broken = Path(shutil.copytree(FIXTURES / "seed" / "broken" / "backend", tmp_path / "broken"))
+    monkeypatch.chdir(healthy)
+    result = CliRunner().invoke(group, ["apply", flag, str(broken)])
+    assert result.exit_code == 0, result.output
+    assert verified and set(verified) == {broken.resolve()}
+
+
+@pytest.mark.parametrize("flag", ["--until-boots", "--verify"])
+def test_apply_then_verify_on_several_backends_is_a_usage_error_before_anything_is_written(
+    tmp_path: Path, verified: list[Path], flag: str
+) -> None:
+    for name in ("one", "two"):
+        shutil.copytree(FIXTURES / "seed" / "broken" / "backend", tmp_path / "backends" / name)
+    before = tree(tmp_path)
+    for paths in ([tmp_path / "backends"], [tmp_path / "backends" / "one", tmp_path / "backends" / "two"]):
+        result = CliRunner().invoke(group, ["apply", flag, *map(str, paths)])
+        assert result.exit_code == 2, result.output
+        assert "one backend" in result.output and "one" in result.output and "two" in result.output
+    assert tree(tmp_path) == before and verified == []
+
+
 def _two_backends(tmp_path: Path) -> Path:
     """The same sync app twice, one on SQLAlchemy 1.4 (sqlmodel 0.0.8 holds it there: `postgresql://` loads the
     psycopg2 that is installed) and one on 2.1 (`postgresql://` loads psycopg 3, which is not)."""
