@@ -270,9 +270,11 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
                    entrypoint=entrypoint, run_from=run_from)
     if _targets().stdin is not None:
         return _print_fixed_stdin(outcome, verbose)
-    if plan is not None and (differ := differences(plan, path, outcome.results)):
-        click.echo(f"fixer: error: the files differ from the plan: {'; '.join(differ)}; nothing was changed", err=True)
-        return EXIT_ERROR
+    if plan is not None:
+        _as_reviewed(outcome.results)
+        if differ := differences(plan, path, outcome.results):
+            click.echo(f"fixer: error: the files differ from the plan: {'; '.join(differ)}; nothing was changed", err=True)
+            return EXIT_ERROR
     changed = {r.path: r for r in outcome.results if r.changed}
     try:
         written = apply_changes(path, [(r.path, r.old, r.new) for r in changed.values()])
@@ -292,6 +294,18 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
     except KeyboardInterrupt:
         raise Interrupted(_written(path, list(changed.values()))) from None
     return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
+
+
+def _as_reviewed(results) -> None:
+    """`apply --plan` writes what the reviewed patch showed: a change it left out (a secret git does not track)
+    is not written, and named."""
+    from fixer.diff import shown
+
+    for result in results:
+        if result.changed and (reviewed := shown(result)) != result.new:
+            result.new = reviewed
+            say(f"fixer: {result.path}: the changes the patch left out (they would show a secret git does not track) "
+                "are not written with --plan; `fixer apply` without it writes them")
 
 
 def _print_fixed_stdin(outcome, verbose: bool) -> int:

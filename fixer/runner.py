@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from fixer import model as project_model
-from fixer import suppress
+from fixer import disclosure, suppress
 from fixer.discover import Unreadable, discover, read
 from fixer.model import FACT_PATTERNS, ProjectModel, Role
 from fixer.model.modules import ModuleInfo, read_module
@@ -108,6 +108,7 @@ def run(
             results.append(FileResult(path=rel, old=b"", new=b"", findings=[finding]))
     results = settle_startup(results)
     results = sorted((r for r in results if targets.covers(r.path)), key=lambda r: r.path)
+    disclosure.mark(root, results)
     scanned = sum(map(targets.covers, python)) + sum(map(targets.covers, text_files_read))
     return Run(results=results, files_scanned=scanned, facts=facts,
                ignored=_ignored_changes(reader, ignored, targets, text_rules, facts), root=root)

@@ -120,6 +120,16 @@ def redact(text: str) -> str:
     return text
 
 
+def passwords_in(text: str) -> list[str]:
+    """The passwords `redact` would mask in `text`, as they are written there."""
+    return [
+        match["password"]
+        for pattern in _SECRETS
+        for match in pattern.finditer(text)
+        if match["password"] and not _PLACEHOLDER.fullmatch(match["password"])
+    ]
+
+
 def holds_secret(text: str) -> bool:
     """Whether `text` shows a password that `redact` would mask."""
     return redact(text) != text
