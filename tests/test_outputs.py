@@ -28,8 +28,8 @@ PASSWORDS = (b"npg_Xk7pQ2vLm9Rt", b"postgres:postgres@")
 UPDATE = bool(os.environ.get("FIXER_UPDATE_GOLDEN"))
 
 
-def output(fmt: str, *extra: str, cwd: Path = SEED, command: str = "dry-run") -> bytes:
-    result = fixer(command, "backend", "--output-format", fmt, *extra, cwd=cwd)
+def output(fmt: str, *extra: str, cwd: Path = SEED, command: str = "dry-run", path: str = "backend") -> bytes:
+    result = fixer(command, path, "--output-format", fmt, *extra, cwd=cwd)
     assert result.returncode in (0, 1), result.stderr
     return result.stdout
 
@@ -198,3 +198,53 @@ def test_a_fence_longer_than_any_backtick_run_in_the_code() -> None:
 
     assert fenced("suggestion", "x = '```'\n") == "````suggestion\nx = '```'\n````"
     assert fenced("suggestion", "") == "```suggestion\n```"
+
+
+TODO = REPO / "fixtures" / "todo" / "broken"
+
+
+def _where(fmt: str, data: bytes) -> list[tuple[str, str, int, int]]:
+    """(file, rule, line, column) of each finding in a machine format's output."""
+    if fmt == "json":
+        return [(d["filename"], d["code"], d["location"]["line"], d["location"]["column"])
+                for d in json.loads(data)["diagnostics"]]
+    if fmt == "sarif":
+        return [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["ruleId"],
+                 r["locations"][0]["physicalLocation"]["region"]["startLine"],
+                 r["locations"][0]["physicalLocation"]["region"]["startColumn"]) for r in json.loads(data)["runs"][0]["results"]]
+    if fmt == "gitlab":
+        return [(d["location"]["path"], d["check_name"], d["location"]["lines"]["begin"], 0) for d in json.loads(data)]
+    found = re.findall(r"^::\w+ file=([^,]+),line=(\d+),col=(\d+),endLine=\d+,endColumn=\d+,title=(\w+)::",
+                       data.decode(), re.M)
+    return [(path, rule, int(line), int(col)) for path, line, col, rule in found]
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "gitlab", "github"])
+def test_each_finding_is_placed_on_its_own_line_and_column_not_on_the_merged_edit(tmp_path: Path, fmt: str) -> None:
+    """The todo fixture's app/db.py: the import on line 11, the URL on 14, the sessionmaker on 16; one edit
+    spans them all."""
+    shutil.copytree(TODO, tmp_path / "todo")
+    report = json.loads(fixer("dry-run", "todo", "--report", "-", cwd=tmp_path).stdout)
+    expected = sorted((i["rule"], i["line_number"]) for i in report["issues"] if i["file_path"] == "app/db.py")
+    assert sorted({line for _, line in expected}) == [11, 14, 16]
+    located = [(rule, line, col) for path, rule, line, col in _where(fmt, output(fmt, cwd=tmp_path, path="todo"))
+               if path == "todo/app/db.py"]
+    assert sorted((rule, line) for rule, line, _ in located) == expected
+    if fmt != "gitlab":  # GitLab's report has lines only
+        db = (TODO / "app" / "db.py").read_text().splitlines()
+        columns = {(rule, line): col for rule, line, col in located}
+        assert columns[("FX002", 11)] == db[10].index("AsyncSession") + 1 or columns[("FX002", 11)] == 1
+        assert columns[("FX003", 16)] == db[15].index("sessionmaker(") + 1
+        assert min(col for rule, line, col in located if (rule, line) == ("FX004", 14)) > 1  # on the URL
+
+
+def test_the_json_fix_carries_its_edit_span_apart_from_the_findings_place(tmp_path: Path) -> None:
+    import subprocess
+
+    shutil.copytree(TODO, tmp_path / "todo")
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "todo"]):  # committed: every edit is shown
+        subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *command], cwd=tmp_path / "todo", check=True)
+    data = json.loads(output("json", cwd=tmp_path, path="todo"))
+    fx003 = next(d for d in data["diagnostics"] if d["code"] == "FX003")
+    assert fx003["location"]["line"] == 16 and fx003["fix"]["edits"]
+    assert fx003["fix"]["edits"][0]["location"]["line"] <= 16 <= fx003["fix"]["edits"][0]["end_location"]["line"]
