@@ -90,3 +90,26 @@ def test_one_document_for_several_projects_is_a_usage_error(tmp_path: Path, opti
     done = fixer("dry-run", *option, "old", "new", cwd=folder)
     assert done.returncode == 2 and b"run fixer once per project" in done.stderr, done.stderr
     assert tree(folder) == before
+
+
+@pytest.mark.parametrize("module", ["donnees", "données", "データ"])
+def test_a_module_named_by_any_identifier_python_accepts_is_followed_and_fixed(tmp_path: Path, module: str) -> None:
+    from tests.cli_helpers import fixer
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "requirements.txt").write_text("fastapi\nuvicorn\nsqlmodel\nasyncpg\n")
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "main.py").write_text(
+        f"from fastapi import FastAPI\n\nfrom app.{module} import engine\n\napp = FastAPI()\n", encoding="utf-8")
+    (tmp_path / "app" / f"{module}.py").write_text(
+        "from sqlalchemy import AsyncEngine\n"
+        "from sqlalchemy.ext.asyncio import create_async_engine\n\n"
+        'engine: AsyncEngine = create_async_engine("sqlite+aiosqlite:///app.db")\n', encoding="utf-8")
+    done = fixer("dry-run", ".", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert f"+++ b/app/{module}.py".encode() in done.stdout
+    assert b"+from sqlalchemy.ext.asyncio import AsyncEngine" in done.stdout
+    model = fixer("model", ".", cwd=tmp_path)
+    import json
+
+    assert json.loads(model.stdout)["roles"].get(f"app/{module}.py", "live") == "live"
