@@ -113,3 +113,12 @@ def test_a_module_named_by_any_identifier_python_accepts_is_followed_and_fixed(t
     import json
 
     assert json.loads(model.stdout)["roles"].get(f"app/{module}.py", "live") == "live"
+
+
+def test_the_prediction_beside_a_verify_counts_the_url_normaliser_fixer_wrote() -> None:
+    """The fixed seed boots under `fixer verify` (the platform's `postgresql://...?sslmode=prefer` goes through
+    the `to_async_database_url` fixer wrote): the prediction must not say it fails on psycopg."""
+    from fixer.model.startup import predicted_first_error
+
+    assert predicted_first_error(FIXTURES / "seed" / "fixed" / "backend", "src.main:app") == "none"
+    assert predicted_first_error(FIXTURES / "seed" / "broken" / "backend", "src.main:app") != "none"

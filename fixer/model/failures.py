@@ -16,7 +16,9 @@ from pathlib import Path
 from packaging.version import Version
 
 from fixer import tables
+from fixer.model.database import FIXER_NORMALISER
 from fixer.model.entrypoints import StartPoint
+from fixer.urls import to_async_url
 
 __all__ = ["FIXED_BY", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
 
@@ -224,6 +226,8 @@ class FailureChecks:
             for rewrite in self.flow.rewrites:
                 if rewrite.path == path:
                     url = url.replace(rewrite.old, rewrite.new)
+            if site is not None and FIXER_NORMALISER in site.url.through:  # the normaliser fixer writes (FX004)
+                url = to_async_url(url + "host/db" if url.endswith("://") else url) or url
         scheme = url.split("://", 1)[0]
         if not scheme.startswith("postgres") or not self.have.known:
             return
