@@ -122,3 +122,31 @@ def test_the_prediction_beside_a_verify_counts_the_url_normaliser_fixer_wrote() 
 
     assert predicted_first_error(FIXTURES / "seed" / "fixed" / "backend", "src.main:app") == "none"
     assert predicted_first_error(FIXTURES / "seed" / "broken" / "backend", "src.main:app") != "none"
+
+
+def test_a_second_apply_after_the_sync_normaliser_fixer_wrote_finds_nothing(tmp_path: Path) -> None:
+    """Two training backends: FX005 wraps a sync engine's URL in `to_psycopg2_database_url`; the startup walk of
+    the next run must run the URL through it, not predict the psycopg 3 failure the helper fixed (exit 1)."""
+    from tests.cli_helpers import fixer
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "requirements.txt").write_text("fastapi\nuvicorn\nsqlmodel\nsqlalchemy>=2.1\npsycopg2-binary\n")
+    (tmp_path / "README.md").write_text("Run:\n\n```sh\nuvicorn app.main:app\n```\n")
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "main.py").write_text("from fastapi import FastAPI\n\nfrom app.db import engine\n\napp = FastAPI()\n")
+    (tmp_path / "app" / "db.py").write_text(
+        'import os\n\nfrom sqlmodel import create_engine\n\nengine = create_engine(os.environ["DATABASE_URL"])\n')
+    first = fixer("apply", "--unsafe-fixes", ".", cwd=tmp_path)
+    assert first.returncode == 0 and b"fixed app/db.py (FX005" in first.stdout, first.stderr
+    after = tree(tmp_path)
+    second = fixer("apply", "--unsafe-fixes", ".", cwd=tmp_path)
+    assert second.returncode == 0 and b"FX030" not in second.stderr, second.stderr
+    assert tree(tmp_path) == after
+
+
+def test_the_normalisers_the_walk_evaluates_are_the_ones_the_rules_write() -> None:
+    from fixer.model.database import FIXER_NORMALISER
+    from fixer.rules.sync_driver_url import HELPER_NAME
+    from fixer.urls import WRITTEN_NORMALISERS
+
+    assert set(WRITTEN_NORMALISERS) == {FIXER_NORMALISER, HELPER_NAME}

@@ -16,9 +16,8 @@ from pathlib import Path
 from packaging.version import Version
 
 from fixer import tables
-from fixer.model.database import FIXER_NORMALISER
 from fixer.model.entrypoints import StartPoint
-from fixer.urls import to_async_url
+from fixer.urls import WRITTEN_NORMALISERS
 
 __all__ = ["FIXED_BY", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
 
@@ -226,8 +225,9 @@ class FailureChecks:
             for rewrite in self.flow.rewrites:
                 if rewrite.path == path:
                     url = url.replace(rewrite.old, rewrite.new)
-            if site is not None and FIXER_NORMALISER in site.url.through:  # the normaliser fixer writes (FX004)
-                url = to_async_url(url + "host/db" if url.endswith("://") else url) or url
+            for step in site.url.through if site is not None else ():  # the normalisers fixer writes, as they convert
+                if step in WRITTEN_NORMALISERS:
+                    url = WRITTEN_NORMALISERS[step](url + "host/db" if url.endswith("://") else url) or url
         scheme = url.split("://", 1)[0]
         if not scheme.startswith("postgres") or not self.have.known:
             return
