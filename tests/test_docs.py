@@ -116,6 +116,6 @@ def test_readme_states_no_release_tag_and_no_test_time_it_cannot_back() -> None:
 def test_every_test_readmes_safety_section_names_exists() -> None:
     safety = README.read_text(encoding="utf-8").split("## Safety", 1)[1].split("\n## ", 1)[0]
     named = set(re.findall(r"\b(test_\w+)\b(?!\.py)", safety))
-    defined = {name for path in README.parent.joinpath("tests").glob("test_*.py")
+    defined = {name for path in README.parent.joinpath("tests").rglob("test_*.py")
                for name in re.findall(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.M)}
     assert named and named <= defined, sorted(named - defined)
