@@ -47,13 +47,44 @@ def _paths(func):
         from fixer.paths import CONTEXT_KEY, TargetError, resolve
 
         try:
-            targets = resolve(list(paths), stdin_filename, force_exclude, stdin=sys.stdin.buffer)
+            runs = resolve(list(paths), stdin_filename, force_exclude, stdin=sys.stdin.buffer)
         except TargetError as error:
             raise click.UsageError(str(error)) from None
-        click.get_current_context().meta[CONTEXT_KEY] = targets
-        return func(path=targets.root, **kwargs)
+        context = click.get_current_context()
+        if len(runs) == 1:
+            context.meta[CONTEXT_KEY] = runs[0]
+            return func(path=runs[0].root, **kwargs)
+        _check_several(runs, kwargs)
+        codes = []
+        for targets in runs:  # one project after the other, each as if named alone
+            context.meta[CONTEXT_KEY] = targets
+            context.meta.pop(_SUMMARY_SAID, None)
+            try:
+                codes.append(func(path=targets.root, **kwargs))
+            except SystemExit as exit_:
+                codes.append(exit_.code if isinstance(exit_.code, int) else EXIT_ERROR if exit_.code else 0)
+            if codes[-1] in (EXIT_ERROR, EXIT_INTERRUPTED):
+                break
+        sys.exit(codes[-1] if codes[-1] in (EXIT_ERROR, EXIT_INTERRUPTED) else max(codes))
 
     return wrapper
+
+
+# What one file or stream holds whole: with several projects, the second run's would replace the first's.
+_ONE_FILE_OPTIONS = {"report_path": "--report", "plan_path": "--plan", "output_file": "--output-file"}
+_ONE_DOCUMENT_FORMATS = ("json", "sarif", "gitlab")
+
+
+def _check_several(runs, kwargs) -> None:
+    """Several projects give one output after the other: only where outputs can follow each other."""
+    roots = ", ".join(str(targets.root) for targets in runs)
+    for key, option in _ONE_FILE_OPTIONS.items():
+        if kwargs.get(key) is not None:
+            raise click.UsageError(f"{option} takes one project's run; these paths are in {len(runs)} projects "
+                                   f"({roots}): run fixer once per project")
+    if kwargs.get("output_format") in _ONE_DOCUMENT_FORMATS:
+        raise click.UsageError(f"--output-format {kwargs['output_format']} is one document for one project; these "
+                               f"paths are in {len(runs)} projects ({roots}): run fixer once per project")
 
 
 def _targets():
@@ -239,9 +270,11 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
                    entrypoint=entrypoint, run_from=run_from)
     if _targets().stdin is not None:
         return _print_fixed_stdin(outcome, verbose)
-    if plan is not None and (differ := differences(plan, path, outcome.results)):
-        click.echo(f"fixer: error: the files differ from the plan: {'; '.join(differ)}; nothing was changed", err=True)
-        return EXIT_ERROR
+    if plan is not None:
+        _as_reviewed(outcome.results)
+        if differ := differences(plan, path, outcome.results):
+            click.echo(f"fixer: error: the files differ from the plan: {'; '.join(differ)}; nothing was changed", err=True)
+            return EXIT_ERROR
     changed = {r.path: r for r in outcome.results if r.changed}
     try:
         written = apply_changes(path, [(r.path, r.old, r.new) for r in changed.values()])
@@ -261,6 +294,18 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
     except KeyboardInterrupt:
         raise Interrupted(_written(path, list(changed.values()))) from None
     return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
+
+
+def _as_reviewed(results) -> None:
+    """`apply --plan` writes what the reviewed patch showed: a change it left out (a secret git does not track)
+    is not written, and named."""
+    from fixer.diff import shown
+
+    for result in results:
+        if result.changed and (reviewed := shown(result)) != result.new:
+            result.new = reviewed
+            say(f"fixer: {result.path}: the changes the patch left out (they would show a secret git does not track) "
+                "are not written with --plan; `fixer apply` without it writes them")
 
 
 def _print_fixed_stdin(outcome, verbose: bool) -> int:

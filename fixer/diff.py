@@ -1,26 +1,20 @@
-"""The patch `fixer dry-run` prints: a unified diff that `git apply` accepts, with credentials held back.
+"""The patch `fixer dry-run` prints: a unified diff that `git apply` accepts, with untracked secrets held back.
 
-A file whose hunks would show a password (on a changed line or a context line: any form `fixer.urls.redact`
-masks, from `user:pass@` to `?password=`, DSNs and `PGPASSWORD=`), and any `.env`-style
-file, is left out of the patch whole and named in a redacted note instead. Whole files, not hunks: a
-half-shown file could apply cleanly and still not run (an import moved, the call that needs it held back).
+A hunk that would show a secret the repository does not hold (fixer.disclosure: a value of a `.env`-style file
+git does not track, or any password in a file git does not track; on a changed line or a context line) is left
+out and named in a one-line note; every other hunk of the file is shown, and the patch applies to give the file
+with the shown hunks made (`shown`). A `.env`-style file git does not track is left out whole.
 """
 
 from __future__ import annotations
 
 import bisect
 import difflib
-import posixpath
 from collections import Counter
 from dataclasses import dataclass
 
+from fixer.disclosure import is_env_file, shows_secret
 from fixer.findings import FileResult
-from fixer.urls import holds_secret, redact
-
-
-def is_env_file(path: str) -> bool:
-    name = posixpath.basename(path)
-    return name == ".env" or name.startswith(".env.") or name.endswith(".env")
 
 
 def _split_lines(text: str) -> list[str]:
@@ -36,23 +30,73 @@ def _decode(data: bytes, encoding: str) -> str:
     return data.decode(encoding, errors="surrogateescape")
 
 
+@dataclass(frozen=True)
+class _Review:
+    old: list[str]
+    new: list[str]
+    changes: list[tuple[int, int, int, int]]  # (i1, i2, j1, j2) of each change, in file order
+    withheld: frozenset[int]  # indexes into `changes` the patch leaves out
+    whole: bool  # the whole file is left out (an untracked credentials file)
+
+
+_CONTEXT = 3
+
+
+def _review(result: FileResult) -> _Review:
+    old = _split_lines(_decode(result.old, result.encoding))
+    new = _split_lines(_decode(result.new, result.encoding))
+    changes = [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in line_opcodes(old, new) if tag != "equal"]
+    whole = is_env_file(result.path) and not result.tracked
+    # A change's hunk shows its new lines and the old lines around it: what the patch shows around a change
+    # is the old file there, whether the change beside it is shown or not.
+    withheld = frozenset(range(len(changes))) if whole else frozenset(
+        n for n, (i1, i2, j1, j2) in enumerate(changes)
+        if any(shows_secret(line, result) for line in (*old[max(0, i1 - _CONTEXT):i2 + _CONTEXT], *new[j1:j2]))
+    )
+    return _Review(old, new, changes, withheld, whole)
+
+
+def _shown_lines(review: _Review) -> list[str]:
+    """The new file with the withheld changes left undone."""
+    out: list[str] = []
+    at = 0
+    for n, (i1, i2, j1, j2) in enumerate(review.changes):
+        out += review.old[at:i1]
+        out += review.old[i1:i2] if n in review.withheld else review.new[j1:j2]
+        at = i2
+    return out + review.old[at:]
+
+
+def shown(result: FileResult) -> bytes:
+    """The bytes the patch gives when applied: the fix without the changes it leaves out."""
+    review = _review(result)
+    if not review.withheld:
+        return result.new
+    return "".join(_shown_lines(review)).encode(result.encoding, errors="surrogateescape")
+
+
 def patch(result: FileResult, encoding: str = "utf-8") -> tuple[bytes, list[str]]:
-    """The file's diff as bytes in the file's own encoding, or nothing and the notes saying why."""
-    old = _split_lines(_decode(result.old, encoding))
-    new = _split_lines(_decode(result.new, encoding))
+    """The file's diff as bytes in the file's own encoding, and a note for each change it leaves out."""
+    review = _review(result)
+    if review.whole:
+        changed = sum(i2 - i1 for i1, i2, _, _ in review.changes)
+        return b"", [f"{result.path}: {changed} line(s) would change (credentials file git does not track: not shown; "
+                     "`fixer apply` writes it)"]
     lines = [
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-        for line in _unified(old, new, result.path)
+        for line in _unified(review.old, _shown_lines(review), result.path)
     ]
-    if is_env_file(result.path):
-        changed = sum(1 for line in lines[2:] if line.startswith("-"))
-        return b"", [f"{result.path}: {changed} line(s) would change (credentials file: not shown; `fixer apply` writes it)"]
-    secret = [line for line in lines[2:] if holds_secret(line[1:])]  # without the diff's own +/-/space
-    if secret:
-        notes = [f"{result.path}: not in the patch, as its hunks would show a password; `fixer apply` writes it"]
-        notes += [f"  {redact(line.rstrip())}" for line in secret]
-        return b"", notes
-    return "".join(lines).encode(encoding, errors="surrogateescape"), []
+    notes = [
+        f"{result.path}:{_span(i1, i2)}: a change not in the patch, as it would show a password or secret git does "
+        "not track; `fixer apply` writes it"
+        for n, (i1, i2, _, _) in enumerate(review.changes) if n in review.withheld
+    ]
+    return "".join(lines).encode(encoding, errors="surrogateescape"), notes
+
+
+def _span(start: int, stop: int) -> str:
+    """1-based lines of the old file a change replaces (before line `start + 1` for an insertion)."""
+    return f"{start + 1}" if stop - start <= 1 else f"{start + 1}-{stop}"
 
 
 def _unified(old: list[str], new: list[str], path: str, context: int = 3) -> list[str]:
@@ -156,7 +200,7 @@ class Hunk:
     stop: int
     old_lines: tuple[str, ...]
     new_lines: tuple[str, ...]
-    withheld: bool  # the patch holds this file back (a credentials file, or a password in its hunks)
+    withheld: bool  # the patch leaves this change out (it would show a secret git does not track)
 
 
 def old_lines(result: FileResult) -> list[str]:
@@ -166,11 +210,8 @@ def old_lines(result: FileResult) -> list[str]:
 
 def hunks(result: FileResult) -> list[Hunk]:
     """The file's changes as zero-context hunks, in file order (the same matching as the patch)."""
-    old = old_lines(result)
-    new = _split_lines(_decode(result.new, result.encoding))
-    held = not patch(result, result.encoding)[0]  # held back from the patch: held back everywhere
+    review = _review(result)
     return [
-        Hunk(i1, i2, tuple(old[i1:i2]), tuple(new[j1:j2]), held)
-        for tag, i1, i2, j1, j2 in line_opcodes(old, new)
-        if tag != "equal"
+        Hunk(i1, i2, tuple(review.old[i1:i2]), tuple(review.new[j1:j2]), n in review.withheld)
+        for n, (i1, i2, j1, j2) in enumerate(review.changes)
     ]

@@ -49,6 +49,9 @@ def _sha(data: bytes) -> str:
 
 
 def write_plan(path: Path, results: list[FileResult]) -> None:
+    """The plan of what the patch shows: a change the patch leaves out (a secret git does not track) is not
+    in it, so `apply --plan` never writes bytes nobody saw."""
+    from fixer.diff import shown
     from fixer.urls import redact
 
     plan = Plan(
@@ -58,11 +61,11 @@ def write_plan(path: Path, results: list[FileResult]) -> None:
             PlannedFile(
                 path=result.path,
                 sha256=_sha(result.old),
-                new_sha256=_sha(result.new),
+                new_sha256=_sha(shown(result)),
                 findings=[PlannedFinding(rule=f.rule, line=f.line, problem=redact(f.problem)) for f in result.findings],
             )
             for result in results
-            if result.changed
+            if result.changed and shown(result) != result.old
         ],
     )
     path.write_text(plan.model_dump_json(indent=2) + "\n", encoding="utf-8")

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from fixer import model as project_model
-from fixer import suppress
+from fixer import disclosure, suppress
 from fixer.discover import Unreadable, discover, read
-from fixer.model import ProjectModel
+from fixer.model import ProjectModel, Role
 from fixer.model.modules import ModuleInfo, read_module
 from fixer.paths import Targets
 from fixer.textcheck import TextCheck
@@ -79,7 +79,8 @@ def run(
     unreadable = [FileResult(path=rel, old=b"", new=b"", error=why) for rel, why in unlisted]
     modules: dict[str, ModuleInfo] = {}
     matched: dict[str, tuple[int, ...]] = {}
-    candidates = read_candidates(root, python, codemods, unreadable, modules, reader, matched)
+    refused: dict[str, str] = {}
+    candidates = read_candidates(root, python, codemods, unreadable, modules, reader, matched, refused)
     starts = _start_points(root, paths, entrypoint, run_from)
     facts = project_model.build(
         candidates, modules, lambda rel: _read_text(reader, rel), paths, [p.module for p in starts], unsafe_fixes,
@@ -94,6 +95,7 @@ def run(
     tasks = [task for task in parse_tasks(python, matched, codemods, facts, held, reader, unreadable)
              if targets.covers(task[0])]
     del held
+    unreadable += _not_python(reader, python, refused, {task[0] for task in tasks}, targets, facts)
     progress = progress_factory(len(tasks)) if progress_factory else None
     with _collector_out_of_the_way():
         python_results, (results, text_files_read) = _map(
@@ -107,10 +109,40 @@ def run(
             results.append(FileResult(path=rel, old=b"", new=b"", findings=[finding]))
     results = settle_startup(results)
     results = sorted((r for r in results if targets.covers(r.path)), key=lambda r: r.path)
+    disclosure.mark(root, results)
     scanned = sum(map(targets.covers, python)) + sum(map(targets.covers, text_files_read))
     return Run(results=results, files_scanned=scanned, facts=facts,
                ignored=_ignored_changes(reader, ignored, targets, text_rules, facts), root=root,
                parsed=[task[0] for task in tasks])
+
+
+def _not_python(reader: Callable[[str], bytes], python: list[str], refused: dict[str, str], parsed: set[str],
+                targets: Targets, facts: ProjectModel) -> list[FileResult]:
+    """The files fixer reads as code and cannot: named, never skipped in silence. Bytes that are not Python
+    source, in any file that runs; and the app's own modules that no rule parses, which CPython's parser checks
+    (a rule's file is parsed anyway, and says so itself)."""
+    out = [FileResult(path=rel, old=b"", new=b"", error=f"{why}; left as it is")
+           for rel, why in refused.items() if facts.runs(rel) and targets.covers(rel)]
+    if not facts.has_app:
+        return out
+    import ast
+
+    for rel in python:
+        if rel in parsed or rel in refused or facts.role(rel) is not Role.LIVE or not targets.covers(rel):
+            continue
+        try:
+            ast.parse(reader(rel), filename=rel)
+        except SyntaxError as error:
+            out.append(FileResult(path=rel, old=b"", new=b"", error=f"cannot parse: {error.msg} (line {error.lineno}); left as it is"))
+        except (RecursionError, MemoryError):
+            out.append(FileResult(path=rel, old=b"", new=b"", error=f"cannot parse: {_TOO_DEEP_FOR_CPYTHON}; left as it is"))
+        except (Unreadable, ValueError):  # named by discovery, or by the check of its bytes
+            continue
+    return out
+
+
+_TOO_DEEP_FOR_CPYTHON = "nested too deeply for CPython's parser (RecursionError)"
+_TOO_DEEP_FOR_LIBCST = "cannot fix it: nested too deeply for LibCST's tree walk (RecursionError); left as it is"
 
 
 def _named_files(root: Path, targets: Targets, found: set[str], contents: dict[str, bytes]) -> list[str]:
@@ -197,11 +229,13 @@ def read_candidates(
     modules: dict[str, ModuleInfo] | None = None,
     reader: Callable[[str], bytes] | None = None,
     matched: dict[str, tuple[int, ...]] | None = None,
+    refused: dict[str, str] | None = None,
 ) -> list[tuple[str, bytes]]:
     """The Python files the project model reads (`fixer.model.reads`), with their bytes. A file that cannot be
     read is added to `unreadable`, as a result saying why; with `modules`, every file's import lines are
     recorded there too (the model's import graph); with `matched`, which codemods' text checks each file passes
-    (by index in `codemods`), without keeping its bytes: whether a codemod wants it is the model's to say.
+    (by index in `codemods`), without keeping its bytes: whether a codemod wants it is the model's to say; with
+    `refused`, a file whose bytes are not Python source (`not_source`) is recorded there, with why, instead.
 
     The rest are read once, searched and dropped: this loop is the whole cost of an unrelated file.
     """
@@ -217,6 +251,9 @@ def read_candidates(
             continue
         if modules is not None:
             modules[rel] = read_module(rel, source)
+        if refused is not None and (why := not_source(source)) is not None:
+            refused[rel] = why
+            continue
         if project_model.reads(rel, source):
             candidates.append((rel, source))
         if triggers:
@@ -224,6 +261,31 @@ def read_candidates(
             if hits:
                 matched[rel] = hits  # type: ignore[index]
     return candidates
+
+
+def not_source(source: bytes) -> str | None:
+    """Why CPython would not read `source` as Python before parsing it (NUL bytes, bytes its encoding does not
+    decode), or None: a check of the bytes, cheap enough for every file."""
+    import io
+    import re
+    import tokenize
+
+    if b"\0" in source:
+        return "cannot parse: it holds NUL bytes, so it is not Python source"
+    try:
+        encoding, lines = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError as error:  # a cookie naming no codec; or no cookie, and a first line that is not UTF-8
+        if re.search(rb"^[ \t\f]*#.*?coding[:=]", source[:1024], re.M):
+            return f"cannot decode: {error.msg}"
+        encoding, lines = "utf-8", []
+    try:
+        source.decode(encoding)
+    except UnicodeDecodeError as error:
+        cookie = any(b"coding" in line for line in lines)
+        said = "as its coding cookie says" if cookie else "and no coding cookie names another encoding"
+        shown = "UTF-8" if encoding.startswith("utf-8") else encoding
+        return f"cannot decode: not {shown} ({error.reason} at byte {error.start}) {said}"
+    return None
 
 
 def parse_tasks(
@@ -372,6 +434,8 @@ def _matters(result: FileResult) -> bool:
 def _transform_task(settings: _Settings, task: tuple) -> FileResult | None:
     try:
         result = transform_python(*task, *settings)
+    except RecursionError:  # LibCST walks its trees recursively: a 3,000-term expression is too deep for it
+        result = _skipped(task, _TOO_DEEP_FOR_LIBCST)
     except Exception as error:  # a bug met on one file costs that file, never the run
         result = _skipped(task, f"internal error: {type(error).__name__}: {error}; left as it is")
         result.traceback = traceback.format_exc()
@@ -404,7 +468,7 @@ def transform_python(
     try:
         module = parsed = cst.parse_module(source)
     except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, LookupError) as error:
-        result.error = f"cannot parse: {str(error).splitlines()[0]}; left as it is"
+        result.error = f"cannot parse: {_cpython_says(source) or str(error).splitlines()[0]}; left as it is"
         return result
     text = source.decode(module.encoding, errors="replace")
     suppressions = suppress.parse(text, python=True) if suppress.MARKER.search(source) else suppress.Suppressions()
@@ -422,6 +486,10 @@ def transform_python(
             module = codemod(context, facts=facts).transform_module(module)
         except SkipFile:
             continue
+        except RecursionError:
+            result.error = _TOO_DEEP_FOR_LIBCST
+            result.findings.clear()
+            return result
         except Exception as error:  # a codemod's bug skips this file, never the run
             result.error = f"internal error in {codemod.RULE_ID}: {type(error).__name__}: {error}; left as it is"
             result.traceback = traceback.format_exc()
@@ -597,6 +665,20 @@ def _too_deep(source: bytes) -> str | None:
     except (RecursionError, MemoryError):  # what ast.parse raises on nesting too deep for its own stack
         return "nested too deeply"
     except ValueError:  # NUL bytes: for LibCST to report
+        return None
+    return None
+
+
+def _cpython_says(source: bytes) -> str | None:
+    """CPython's own words for a file LibCST cannot parse (`Missing parentheses in call to 'print'` for
+    Python 2 code, where LibCST says `Syntax Error @ 2:1`), or None when CPython reads it."""
+    import ast
+
+    try:
+        ast.parse(source)
+    except SyntaxError as error:
+        return f"{error.msg} (line {error.lineno})"
+    except Exception:  # noqa: BLE001 - LibCST's words then
         return None
     return None
 

@@ -70,6 +70,22 @@ def to_async_url(url: str) -> str | None:
     return None if new == url else new
 
 
+def to_psycopg2_url(url: str) -> str | None:
+    """`postgres://` and `postgresql://` naming psycopg2, as the sync normaliser fixer writes (FX005) does; None
+    when there is nothing to change.
+
+    >>> to_psycopg2_url("postgresql://u:p@h/db?sslmode=require")
+    'postgresql+psycopg2://u:p@h/db?sslmode=require'
+    """
+    match = re.match(r"(?:postgres|postgresql)://", url)
+    return "postgresql+psycopg2://" + url[match.end():] if match else None
+
+
+# The URL normalisers fixer writes into a project (FX004, FX005), by the name it gives them, with what each does
+# to a URL: the startup walk runs a URL through them as the project will.
+WRITTEN_NORMALISERS = {"to_async_database_url": to_async_url, "to_psycopg2_database_url": to_psycopg2_url}
+
+
 # Every form a password takes in a backend's files; each pattern's `password` group is what gets masked.
 _SECRETS = (
     # scheme://user:password@ ; the user may be empty (redis://:secret@host).
@@ -118,6 +134,16 @@ def redact(text: str) -> str:
     for pattern in _SECRETS:
         text = pattern.sub(mask, text)
     return text
+
+
+def passwords_in(text: str) -> list[str]:
+    """The passwords `redact` would mask in `text`, as they are written there."""
+    return [
+        match["password"]
+        for pattern in _SECRETS
+        for match in pattern.finditer(text)
+        if match["password"] and not _PLACEHOLDER.fullmatch(match["password"])
+    ]
 
 
 def holds_secret(text: str) -> bool:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from fixer.urls import holds_secret, redact
-from tests.cli_helpers import fixer
+from tests.cli_helpers import fixer, tree
 
 MASKED = [
     ("postgresql://app:s3cret@db/app", "postgresql://app:***@db/app"),
@@ -126,8 +127,9 @@ def test_no_output_shows_a_planted_password(tmp_path: Path) -> None:
     assert "postgresql+asyncpg://" in (copy / "docker-compose.yml").read_text()
     assert b"+++ b/app/plain.py" in plain.stdout and b"+++ b/requirements.txt" in plain.stdout
     notes = plain.stderr.decode()
-    for rel in ("app/db.py", "app/settings.py", "docker-compose.yml", "alembic.ini"):
-        assert f"note: {rel}: not in the patch, as its hunks would show a password" in notes, notes
+    for rel in ("app/db.py", "app/settings.py", "docker-compose.yml", "alembic.ini"):  # no git: none is tracked
+        assert re.search(rf"^note: {re.escape(rel)}:[\d-]+: a change not in the patch, as it would show a password",
+                         notes, re.M), notes
     assert "note: .env: " in notes
     report = json.loads(outputs["dry.json"])
     assert any("password=***" in issue["exact_fix"]["old_code"] for issue in report["issues"])
@@ -141,3 +143,92 @@ def test_verify_masks_a_database_url_password_given_in_its_query() -> None:
     # asyncpg's own messages may quote the bare value, outside any URL.
     log = "connect failed: password authentication (s3cret-query), key s3cret-key; url postgresql://db/app?password=s3cret-query"
     assert SECRET not in secrets(log)
+
+
+def _git(root: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=root, check=True,
+                   capture_output=True)
+
+
+def _committed(root: Path) -> None:
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "the backend as it is")
+
+
+def test_in_a_git_repository_every_changed_file_of_the_todo_fixture_is_in_the_patch(tmp_path: Path) -> None:
+    """Its dev-default URLs (`todo:todo@localhost`) are committed: showing them discloses nothing new."""
+    import subprocess
+
+    root = Path(shutil.copytree(Path(__file__).parent.parent / "fixtures" / "todo" / "broken", tmp_path / "todo"))
+    _committed(root)
+    applied = Path(shutil.copytree(root, tmp_path / "applied"))
+    assert fixer("apply", applied).returncode in (0, 1)
+    changed = sorted(rel for rel in tree(applied) if tree(applied)[rel] != tree(root).get(rel))
+    done = fixer("dry-run", root)
+    assert done.returncode == 1 and len(changed) == 5, done.stderr
+    assert sorted(line[6:].decode() for line in done.stdout.splitlines() if line.startswith(b"+++ b/")) == changed
+    assert b"not in the patch" not in done.stderr and b"not shown" not in done.stderr, done.stderr
+    subprocess.run(["git", "apply", "-"], cwd=root, input=done.stdout, check=True)
+    assert tree(root) == tree(applied)
+
+
+UNTRACKED = "s3cret-only-in-dotenv"
+COMMITTED = "committed-dev-password"
+
+
+def _backend_with_an_untracked_env(root: Path) -> None:
+    (root / "app").mkdir(parents=True)
+    (root / "requirements.txt").write_text("fastapi\nsqlmodel\nasyncpg\n")
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "db.py").write_text(
+        "import os\n"
+        "from sqlalchemy import AsyncEngine\n"
+        "from sqlalchemy.ext.asyncio import create_async_engine\n"
+        + "\n" * 8 +
+        f'DEV_URL = "postgresql+asyncpg://dev:{COMMITTED}@localhost/dev"\n'
+        + "\n" * 8 +
+        f'URL = os.getenv("DATABASE_URL", "postgresql://app:{UNTRACKED}@db/app")\n'
+        "engine: AsyncEngine = create_async_engine(URL)\n"
+    )
+    (root / ".gitignore").write_text(".env\n")
+    _committed(root)
+    (root / ".env").write_text(f"DATABASE_URL=postgresql://app:{UNTRACKED}@db/app\n")
+
+
+def test_only_the_hunk_that_would_show_an_untracked_secret_is_left_out(tmp_path: Path) -> None:
+    import subprocess
+
+    root = tmp_path / "b"
+    _backend_with_an_untracked_env(root)
+    applied = Path(shutil.copytree(root, tmp_path / "applied"))
+    fixer("apply", applied)
+    done = fixer("dry-run", root)
+    assert done.returncode == 1, done.stderr
+    assert UNTRACKED.encode() not in done.stdout + done.stderr
+    assert b"+from sqlalchemy.ext.asyncio import AsyncEngine" in done.stdout  # the other hunk of the same file
+    notes = [line for line in done.stderr.decode().splitlines() if "not in the patch" in line]
+    assert notes == ["note: app/db.py:21: a change not in the patch, as it would show a password or secret git does "
+                     "not track; `fixer apply` writes it"], done.stderr
+    assert (applied / "app" / "db.py").read_text().count("postgresql+asyncpg://app:") == 1  # apply writes it
+    subprocess.run(["git", "apply", "-"], cwd=root, input=done.stdout, check=True)
+    patched = (root / "app" / "db.py").read_text()
+    assert "from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine" in patched or (
+        "from sqlalchemy.ext.asyncio import AsyncEngine\n" in patched)
+    assert f'"postgresql://app:{UNTRACKED}@db/app"' in patched  # the left-out change, not made
+
+
+def test_apply_with_a_plan_never_writes_what_the_patch_did_not_show(tmp_path: Path) -> None:
+    import subprocess
+
+    root = tmp_path / "b"
+    _backend_with_an_untracked_env(root)
+    reviewed = Path(shutil.copytree(root, tmp_path / "reviewed"))
+    done = fixer("dry-run", root, "--plan", tmp_path / "plan.json")
+    subprocess.run(["git", "apply", "-"], cwd=reviewed, input=done.stdout, check=True)
+    planned = fixer("apply", root, "--plan", tmp_path / "plan.json")
+    assert planned.returncode in (0, 1), planned.stderr
+    assert b"are not written with --plan" in planned.stderr
+    assert tree(root) == tree(reviewed)  # exactly the reviewed bytes, .env untouched

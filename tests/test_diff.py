@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from fixer.diff import patch
+from fixer.diff import patch, shown
 from fixer.findings import FileResult
 
 OLD = (
@@ -20,11 +20,24 @@ NEW = (
 )
 
 
-def test_a_file_whose_hunks_would_show_a_password_is_held_back_whole() -> None:
+def test_only_the_hunk_that_would_show_an_untracked_password_is_left_out() -> None:
     text, notes = patch(FileResult(path="db.py", old=OLD.encode(), new=NEW.encode()))
-    assert text == b""
-    assert notes[0] == "db.py: not in the patch, as its hunks would show a password; `fixer apply` writes it"
-    assert notes[1:] == ['  -URL = "postgresql://app:***@db/app"', '  +URL = "postgresql+asyncpg://app:***@db/app"']
+    assert b"+from sqlalchemy.ext.asyncio import AsyncEngine\n" in text and b"hunter2" not in text
+    assert notes == ["db.py:10: a change not in the patch, as it would show a password or secret git does not "
+                     "track; `fixer apply` writes it"]
+    assert shown(FileResult(path="db.py", old=OLD.encode(), new=NEW.encode())) == NEW.replace("+asyncpg", "").encode()
+
+
+def test_a_password_committed_in_a_tracked_file_is_shown_as_the_repository_holds_it() -> None:
+    text, notes = patch(FileResult(path="db.py", old=OLD.encode(), new=NEW.encode(), tracked=True))
+    assert notes == [] and b'+URL = "postgresql+asyncpg://app:hunter2@db/app"\n' in text
+
+
+def test_a_value_of_an_untracked_env_file_is_not_shown_even_in_a_tracked_file() -> None:
+    result = FileResult(path="db.py", old=OLD.encode(), new=NEW.encode(), tracked=True,
+                        untracked_secrets=frozenset({"hunter2"}))
+    text, notes = patch(result)
+    assert b"hunter2" not in text and len(notes) == 1
 
 
 def test_a_password_on_an_unchanged_context_line_holds_the_file_back_too() -> None:
@@ -43,11 +56,15 @@ def test_a_password_far_from_the_changes_does_not_hold_the_file_back(tmp_path: P
     assert (tmp_path / "db.py").read_text() == NEW.replace("+asyncpg", "")
 
 
-def test_env_files_are_never_shown_even_without_a_password() -> None:
+def test_env_files_git_does_not_track_are_never_shown_even_without_a_password() -> None:
     for path in (".env", "deploy/.env.production", "prod.env"):
-        text, notes = patch(FileResult(path=path, old=b"A=1\nDATABASE_URL=postgres://h/db\n", new=b"A=1\nDATABASE_URL=postgresql+asyncpg://h/db\n"))
+        old, new = b"A=1\nDATABASE_URL=postgres://h/db\n", b"A=1\nDATABASE_URL=postgresql+asyncpg://h/db\n"
+        text, notes = patch(FileResult(path=path, old=old, new=new))
         assert text == b""
-        assert notes == [f"{path}: 1 line(s) would change (credentials file: not shown; `fixer apply` writes it)"]
+        assert notes == [f"{path}: 1 line(s) would change (credentials file git does not track: not shown; "
+                         "`fixer apply` writes it)"]
+        text, notes = patch(FileResult(path=path, old=old, new=new, tracked=True))  # committed: no secret of this machine
+        assert b"+DATABASE_URL=postgresql+asyncpg://h/db\n" in text and notes == []
 
 
 def test_line_separators_other_than_newline_stay_inside_their_line(tmp_path: Path) -> None:

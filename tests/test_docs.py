@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 import pytest
@@ -73,3 +74,48 @@ def test_a_rule_without_the_format_is_named(tmp_path) -> None:
     Undocumented.__doc__ = "FX999 new-rule: Title.\n\n## What it does\nx\n## Example\ny\n"
     with pytest.raises(docs.MissingDoc, match="missing Why is this bad\\?, Use instead, Fix safety"):
         docs.rule_doc(FakeRule())
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_rule_table_is_fixer_rules_with_each_rules_own_defects() -> None:
+    """Every rule `fixer rules` lists, in order, with its name and the defect IDs `fixer rule ID` prints."""
+    from fixer.registry import all_rules
+
+    rows = re.findall(r"^\| (FX\d{3}) \| ([\w-]+) \| .* \| ([^|]*) \|$", README.read_text(encoding="utf-8"), re.M)
+    expected = []
+    for rule in all_rules():
+        defects = list(dict.fromkeys(d for cls in rule.classes for d in cls.DEFECTS))
+        expected.append((rule.id, rule.name, defects))
+    assert [(i, n) for i, n, _ in rows] == [(i, n) for i, n, _ in expected]
+    for (rule_id, _, shown), (_, _, defects) in zip(rows, expected):
+        if defects:
+            assert [d.strip() for d in shown.split(",")] == defects, rule_id
+
+
+def test_readme_counts_of_rules_and_codemods_are_the_registrys() -> None:
+    from fixer.registry import PYTHON_CODEMODS, all_rules
+
+    text = README.read_text(encoding="utf-8")
+    assert set(map(int, re.findall(r"\b(\d+) rules\b", text))) == {len(all_rules())}
+    assert set(map(int, re.findall(r"\b(\d+) codemods\b", text))) == {len(PYTHON_CODEMODS)}
+
+
+def test_readme_states_no_release_tag_and_no_test_time_it_cannot_back() -> None:
+    import subprocess
+
+    text = README.read_text(encoding="utf-8")
+    tags = subprocess.run(["git", "tag"], cwd=README.parent, capture_output=True, text=True).stdout.split()
+    for tag in set(re.findall(r"\bv\d+\.\d+\.\d+\b", text)):
+        assert tag in tags, f"README names the tag {tag}, which does not exist"
+    tests = text[text.index("## Tests"):]
+    assert not re.search(r"\d+ min\b|\d+ s\b(?! each)", tests.split("\n## ")[0]), "a test time in README that no test measures"
+
+
+def test_every_test_readmes_safety_section_names_exists() -> None:
+    safety = README.read_text(encoding="utf-8").split("## Safety", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"\b(test_\w+)\b(?!\.py)", safety))
+    defined = {name for path in README.parent.joinpath("tests").rglob("test_*.py")
+               for name in re.findall(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.M)}
+    assert named and named <= defined, sorted(named - defined)

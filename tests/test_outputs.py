@@ -28,15 +28,24 @@ PASSWORDS = (b"npg_Xk7pQ2vLm9Rt", b"postgres:postgres@")
 UPDATE = bool(os.environ.get("FIXER_UPDATE_GOLDEN"))
 
 
-def output(fmt: str, *extra: str, cwd: Path = SEED, command: str = "dry-run") -> bytes:
-    result = fixer(command, "backend", "--output-format", fmt, *extra, cwd=cwd)
+def output(fmt: str, *extra: str, cwd: Path = SEED, command: str = "dry-run", path: str = "backend") -> bytes:
+    result = fixer(command, path, "--output-format", fmt, *extra, cwd=cwd)
     assert result.returncode in (0, 1), result.stderr
     return result.stdout
 
 
 @pytest.fixture(scope="module")
-def outputs() -> dict[str, bytes]:
-    return {fmt: output(fmt) for fmt in FORMATS}
+def untracked_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed outside any git work tree: no file is tracked, so what the outputs hold back does not depend on
+    whether the tests run from a checkout (fixer.disclosure)."""
+    folder = tmp_path_factory.mktemp("seed")
+    shutil.copytree(SEED / "backend", folder / "backend")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def outputs(untracked_seed: Path) -> dict[str, bytes]:
+    return {fmt: output(fmt, cwd=untracked_seed) for fmt in FORMATS}
 
 
 def comparable(fmt: str, data: bytes) -> str:
@@ -120,10 +129,14 @@ def _suggestions(markdown: str) -> list[tuple[str, int, int, str]]:
     ]
 
 
-def test_committing_every_suggestion_gives_what_apply_writes(outputs: dict[str, bytes], tmp_path: Path) -> None:
+def test_committing_every_suggestion_gives_what_the_patch_gives(outputs: dict[str, bytes], untracked_seed: Path,
+                                                               tmp_path: Path) -> None:
+    """The review shows what the patch shows: what would show an untracked password is in neither, and named."""
+    import subprocess
+
     review = outputs["markdown"].decode()
     suggested = Path(shutil.copytree(SEED / "backend", tmp_path / "suggested" / "backend"))
-    applied = Path(shutil.copytree(SEED / "backend", tmp_path / "applied" / "backend"))
+    patched = Path(shutil.copytree(SEED / "backend", tmp_path / "patched" / "backend"))
     found = _suggestions(review)
     assert len(found) >= 4
     for path, start, end, body in sorted(found, key=lambda s: (s[0], -s[1])):  # bottom up: line numbers hold
@@ -131,12 +144,11 @@ def test_committing_every_suggestion_gives_what_apply_writes(outputs: dict[str, 
         lines = target.read_bytes().decode().splitlines(keepends=True)
         lines[start - 1:end] = body.splitlines(keepends=True)
         target.write_bytes("".join(lines).encode())
-    assert fixer("apply", applied).returncode == 0
-    withheld = {".env", "src/core/config.py"}  # not shown: they hold a password; named in the review
-    for name in withheld:
+    patch = fixer("dry-run", "backend", cwd=untracked_seed).stdout
+    subprocess.run(["git", "apply", "-"], cwd=patched, input=patch, check=True)
+    assert tree(suggested) == tree(patched) != tree(SEED / "backend")
+    for name in (".env", "src/core/config.py"):  # what was left out (a password) is named
         assert f"`backend/{name}`" in review.split("#### Not shown")[1]
-    expected = {name: data for name, data in tree(applied).items() if name not in withheld}
-    assert {name: data for name, data in tree(suggested).items() if name not in withheld} == expected
 
 
 def test_links_use_the_project_url() -> None:
@@ -186,3 +198,53 @@ def test_a_fence_longer_than_any_backtick_run_in_the_code() -> None:
 
     assert fenced("suggestion", "x = '```'\n") == "````suggestion\nx = '```'\n````"
     assert fenced("suggestion", "") == "```suggestion\n```"
+
+
+TODO = REPO / "fixtures" / "todo" / "broken"
+
+
+def _where(fmt: str, data: bytes) -> list[tuple[str, str, int, int]]:
+    """(file, rule, line, column) of each finding in a machine format's output."""
+    if fmt == "json":
+        return [(d["filename"], d["code"], d["location"]["line"], d["location"]["column"])
+                for d in json.loads(data)["diagnostics"]]
+    if fmt == "sarif":
+        return [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["ruleId"],
+                 r["locations"][0]["physicalLocation"]["region"]["startLine"],
+                 r["locations"][0]["physicalLocation"]["region"]["startColumn"]) for r in json.loads(data)["runs"][0]["results"]]
+    if fmt == "gitlab":
+        return [(d["location"]["path"], d["check_name"], d["location"]["lines"]["begin"], 0) for d in json.loads(data)]
+    found = re.findall(r"^::\w+ file=([^,]+),line=(\d+),col=(\d+),endLine=\d+,endColumn=\d+,title=(\w+)::",
+                       data.decode(), re.M)
+    return [(path, rule, int(line), int(col)) for path, line, col, rule in found]
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "gitlab", "github"])
+def test_each_finding_is_placed_on_its_own_line_and_column_not_on_the_merged_edit(tmp_path: Path, fmt: str) -> None:
+    """The todo fixture's app/db.py: the import on line 11, the URL on 14, the sessionmaker on 16; one edit
+    spans them all."""
+    shutil.copytree(TODO, tmp_path / "todo")
+    report = json.loads(fixer("dry-run", "todo", "--report", "-", cwd=tmp_path).stdout)
+    expected = sorted((i["rule"], i["line_number"]) for i in report["issues"] if i["file_path"] == "app/db.py")
+    assert sorted({line for _, line in expected}) == [11, 14, 16]
+    located = [(rule, line, col) for path, rule, line, col in _where(fmt, output(fmt, cwd=tmp_path, path="todo"))
+               if path == "todo/app/db.py"]
+    assert sorted((rule, line) for rule, line, _ in located) == expected
+    if fmt != "gitlab":  # GitLab's report has lines only
+        db = (TODO / "app" / "db.py").read_text().splitlines()
+        columns = {(rule, line): col for rule, line, col in located}
+        assert columns[("FX002", 11)] == db[10].index("AsyncSession") + 1 or columns[("FX002", 11)] == 1
+        assert columns[("FX003", 16)] == db[15].index("sessionmaker(") + 1
+        assert min(col for rule, line, col in located if (rule, line) == ("FX004", 14)) > 1  # on the URL
+
+
+def test_the_json_fix_carries_its_edit_span_apart_from_the_findings_place(tmp_path: Path) -> None:
+    import subprocess
+
+    shutil.copytree(TODO, tmp_path / "todo")
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "todo"]):  # committed: every edit is shown
+        subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *command], cwd=tmp_path / "todo", check=True)
+    data = json.loads(output("json", cwd=tmp_path, path="todo"))
+    fx003 = next(d for d in data["diagnostics"] if d["code"] == "FX003")
+    assert fx003["location"]["line"] == 16 and fx003["fix"]["edits"]
+    assert fx003["fix"]["edits"][0]["location"]["line"] <= 16 <= fx003["fix"]["edits"][0]["end_location"]["line"]

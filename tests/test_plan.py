@@ -30,7 +30,7 @@ def test_the_plan_records_each_files_hashes_and_findings_and_no_content(tmp_path
     plan = json.loads((tmp_path / "plan.json").read_text())
     assert plan["fixer_plan"] == 1
     by_path = {entry["path"]: entry for entry in plan["files"]}
-    assert sorted(by_path) == [".env", "app/db.py"]
+    assert sorted(by_path) == ["app/db.py"]  # .env: not shown (git does not track it), so not planned
     db = by_path["app/db.py"]
     assert db["sha256"] == _sha(BAD.encode()) and db["new_sha256"] == _sha(GOOD.encode())
     assert [(f["rule"], f["line"]) for f in db["findings"]] == [("FX002", 1)]

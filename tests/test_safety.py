@@ -22,7 +22,8 @@ def test_a_file_that_does_not_parse_is_reported_and_the_rest_fixed(tmp_path: Pat
     assert (tmp_path / "good.py").read_text() == GOOD_IMPORT
     assert (tmp_path / "broken.py").read_text().startswith(BAD_IMPORT)
     stderr = result.stderr.decode()
-    assert "skipped broken.py: cannot parse" in stderr and "skipped undecodable.py: cannot parse" in stderr
+    assert "skipped broken.py: cannot parse: invalid syntax (line 2)" in stderr
+    assert "skipped undecodable.py: cannot decode: not UTF-8 (invalid start byte at byte 40)" in stderr
     assert "Traceback" not in stderr
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 __all__ = ["APP", "Command", "commands_in", "is_app", "run_line", "run_script"]
 
-APP = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
+# MODULE:ATTR, each part an identifier Python accepts (PEP 3131: `app.données:app` too).
+APP = re.compile(r"^[^\W\d]\w*(?:\.[^\W\d]\w*)*:[^\W\d]\w*(?:\.[^\W\d]\w*)*$")
 _SERVERS = frozenset({"uvicorn", "gunicorn", "hypercorn", "fastapi"})
 _PYTHONS = re.compile(r"^python(?:3(?:\.\d+)?)?$")
 # Words that run the command after them (with the options and VAR=value words they take before it).

@@ -17,6 +17,7 @@ from packaging.version import Version
 
 from fixer import tables
 from fixer.model.entrypoints import StartPoint
+from fixer.urls import WRITTEN_NORMALISERS
 
 __all__ = ["FIXED_BY", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
 
@@ -224,6 +225,9 @@ class FailureChecks:
             for rewrite in self.flow.rewrites:
                 if rewrite.path == path:
                     url = url.replace(rewrite.old, rewrite.new)
+            for step in site.url.through if site is not None else ():  # the normalisers fixer writes, as they convert
+                if step in WRITTEN_NORMALISERS:
+                    url = WRITTEN_NORMALISERS[step](url + "host/db" if url.endswith("://") else url) or url
         scheme = url.split("://", 1)[0]
         if not scheme.startswith("postgres") or not self.have.known:
             return

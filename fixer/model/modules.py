@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import posixpath
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -32,14 +33,15 @@ _MIGRATION_DIRS = frozenset({"alembic", "migrations", "migration"})
 _SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools"})
 
 _IMPORT = re.compile(
-    rb"^[ \t]*(?:from[ \t]+(?P<from>\.*[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n#;]*)"
+    rb"^[ \t]*(?:from[ \t]+(?P<from>\.*(?:[\w.]|[\x80-\xff])*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n#;]*)"
     rb"|import[ \t]+(?P<modules>[^\n#;]+))",
     re.MULTILINE,
 )
-_NAME = re.compile(rb"[ \t]*(\w+)")
+# Identifiers are any Python accepts (PEP 3131): in UTF-8 bytes, a non-ASCII letter is bytes from 0x80 up.
+_NAME = re.compile(rb"[ \t]*((?:\w|[\x80-\xff])+)")
 _INDENT = frozenset(b" \t")
 _MAIN_GUARD = re.compile(rb"""^if\s+__name__\s*==\s*["']__main__["']""", re.MULTILINE)
-_APP = re.compile(rb"^\s*\w+\s*(?::[^=\n]+)?=\s*(?:fastapi\.)?FastAPI\(", re.MULTILINE)
+_APP = re.compile(rb"^\s*(?:\w|[\x80-\xff])+\s*(?::[^=\n]+)?=\s*(?:fastapi\.)?FastAPI\(", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,13 @@ class ModuleInfo:
     db_use: bool = False  # names a session, create_all, execute or a relationship (the use layer reads it)
 
 
+def _identifier(text: bytes) -> str:
+    """Source bytes of names as Python reads them: UTF-8, NFKC-normalised (PEP 3131), as module_name's are."""
+    return unicodedata.normalize("NFKC", text.decode("utf-8", "replace"))
+
+
 def module_name(path: str) -> str:
-    name = path[: -len(".py")].replace("/", ".")
+    name = unicodedata.normalize("NFKC", path[: -len(".py")].replace("/", "."))
     return name.removesuffix(".__init__") if name != "__init__" else ""
 
 
@@ -106,7 +113,7 @@ def _defs(source: bytes, keyword: bytes) -> frozenset[str]:
         start = at + len(keyword) + (source[at : at + 1] == b"\n")
         found = _NAME.match(source, start)
         if found:
-            names.append(found[1].decode("ascii", "replace"))
+            names.append(_identifier(found[1]))
         at = source.find(b"\n" + keyword, start)
     return frozenset(names)
 
@@ -114,9 +121,9 @@ def _defs(source: bytes, keyword: bytes) -> frozenset[str]:
 def _imported(match: re.Match[bytes], package: str) -> list[str]:
     """The dotted names one import statement may import, relative ones resolved against `package`."""
     if match["modules"] is not None:
-        parts = match["modules"].decode("ascii", "replace").split(",")
+        parts = _identifier(match["modules"]).split(",")
         return [dotted for part in parts if (dotted := part.split(" as ")[0].strip())]
-    base = match["from"].decode("ascii", "replace")
+    base = _identifier(match["from"])
     dots = len(base) - len(base.lstrip("."))
     if dots:
         parent = package.split(".") if package else []
@@ -125,7 +132,7 @@ def _imported(match: re.Match[bytes], package: str) -> list[str]:
     if not base:
         return []
     names = [base]
-    for part in match["names"].decode("ascii", "replace").strip("() \t\r\n").split(","):
+    for part in _identifier(match["names"]).strip("() \t\r\n").split(","):
         word = part.split(" as ")[0].strip()
         if word and word != "*" and word.isidentifier():
             names.append(f"{base}.{word}")  # may be a submodule: `from app.api import users`

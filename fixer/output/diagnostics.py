@@ -2,7 +2,8 @@
 
 A finding's edits are the zero-context hunks of its file (`fixer.diff.hunks`) nearest its line: rules run on
 one parse of a file, so a hunk is not labelled with the rule that made it, and the nearest finding is the
-one a reader looks for. A file the patch holds back (a credentials file, a password in its hunks) has its
+one a reader looks for. Each finding is placed on its own code, apart from the edits (one edit can carry
+several findings). A change the patch leaves out (a secret git does not track, `fixer.disclosure`) has its
 edits withheld in every format, and every message has been through `fixer.urls.redact`.
 """
 
@@ -153,10 +154,16 @@ def _position(first_line: int, text: str, offset: int) -> Position:
 
 
 def _span(finding: Finding, edits: tuple[Edit, ...], lines: list[str]) -> tuple[Position, Position]:
-    """The edit's span when it covers the finding's line; else the finding's whole line."""
+    """Where the finding itself is, whatever its fix's edit spans (one edit can carry several findings): its
+    code (the first line of `old_code`) on its line, else that line's text. The edits are located apart."""
     line = finding.line or 1
-    for edit in edits:
-        if edit.start.line <= line <= edit.end.line and edit.start != edit.end:
-            return edit.start, edit.end
     text = lines[line - 1].rstrip("\r\n") if 0 < line <= len(lines) else ""
-    return Position(line, 1), Position(line, len(text) + 1)
+    code = finding.old_code.strip().splitlines()[0].strip() if finding.old_code.strip() else ""
+    column = text.find(code) if code else -1
+    if column < 0 and "(" in code:  # a call whose arguments another fix on the line rewrote: its callee
+        code = code[:code.index("(") + 1]
+        column = text.find(code)
+    if column >= 0:
+        return Position(line, column + 1), Position(line, column + len(code) + 1)
+    indent = len(text) - len(text.lstrip())
+    return Position(line, indent + 1), Position(line, len(text) + 1)

@@ -124,14 +124,15 @@ def render(diagnostics: Diagnostics, inline: frozenset[Suggestion] = frozenset()
     out = [f"### fixer {verb} {count} fix(es) in {len(files)} file(s)\n"]
     if made and not diagnostics.applied:
         out.append("Each suggestion below is the fix `fixer apply` writes, on the lines it replaces; "
-                   "committing all of them gives the same files.\n")
+                   "committing all of them gives the same files" + (", but for what is not shown (below)" if withheld else "")
+                   + ".\n")
     for suggestion in made:
         if suggestion not in inline:
             out.append(f"#### {suggestion.where}\n\n{suggestion.body(diagnostics.applied)}\n")
     for path, hunk in left:
         out.append(f"#### `{path}` (new content)\n\n{fenced('diff', ''.join('+' + line for line in hunk.new_lines))}\n")
     if withheld:
-        out.append("#### Not shown: the file holds a credential\n")
+        out.append("#### Not shown: it would show a secret git does not track\n")
         out += [f"- `{item.path}` line {item.start.line}: {_rule_link(item)}: {item.message.rstrip('.')}; "
                 "`fixer apply` writes it" for item in withheld]
         out.append("")

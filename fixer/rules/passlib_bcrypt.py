@@ -31,7 +31,8 @@ bcrypt<5
 ## Fix safety
 Safe when some install route gives bcrypt 5 or newer (a fresh install of an unpinned bcrypt does): the first
 hash fails there, and bcrypt 4.x hashes (4.0.1 has a wheel for every CPython fixer knows, abi3). Unsafe when
-only bcrypt 4.1 to 4.x installs: only a logged warning, silenced by holding bcrypt below 4.1. Nothing when
+only bcrypt 4.1 to 4.x installs: only a logged warning, silenced by holding bcrypt below 4.1. With
+`--unsafe-fixes` the hold below 4.1 is made at once, in place of `<5`. Nothing when
 bcrypt below 4.1 installs, when the code does not import passlib, or when the project uses `libpass` (the
 maintained fork, which reads bcrypt's version properly).
 """
@@ -95,7 +96,8 @@ class PasslibBcrypt(TextRule):
 
         # The author's specifiers stay, first, with the bound added after them.
         declared = facts.versions.declared.get("bcrypt", "")
-        bound = CAP if safe else HOLD
+        # With --unsafe-fixes the warning's hold is wanted too: made at once, or a second run would add it.
+        bound = CAP if safe and not facts.unsafe_fixes else HOLD
         held = SpecifierSet(declared) & SpecifierSet(bound)
         specifier = ",".join(filter(None, (declared, bound))) if tables.allowed("bcrypt", held) else PINNED
         python = facts.python_version

@@ -304,15 +304,13 @@ def verify_after_apply(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, verify: bool = False, until_boots: bool = False, **kwargs: Any) -> Any:
         if (verify or until_boots) and str(kwargs.get("report_path")) == "-":  # the verification goes into the file
             raise click.UsageError("`--report -` cannot take the verification: give --report a file with --verify")
+        backend = _one_backend(kwargs, "--until-boots" if until_boots else "--verify") if verify or until_boots else None
         if until_boots:
-            sys.exit(_until_boots(applied, args, kwargs))
+            sys.exit(_until_boots(applied, args, kwargs, backend))
         code = applied(*args, **kwargs)
         if verify and code in (EXIT_PASS, EXIT_FAIL):
-            from fixer.paths import CONTEXT_KEY
-
             verbose = bool(kwargs.get("verbose"))
-            targets = click.get_current_context().meta.get(CONTEXT_KEY)  # the project root apply's paths name
-            root = targets.root if targets is not None else Path(kwargs.get("path") or ".")
+            root = backend
             verified = _handle_errors(verbose, lambda: verify_and_print(
                 root, report_path=kwargs.get("report_path"), verbose=verbose,
                 fresh_report=False, database_url=os.environ.get(DATABASE_URL_ENV) or None,
@@ -350,11 +348,31 @@ def _tree_state(path: Path) -> dict[str, int]:
     return state
 
 
-def _until_boots(applied: Callable[..., int], args: tuple, kwargs: dict) -> int:
+def _one_backend(kwargs: dict, option: str) -> Path:
+    """The one project root apply's paths name, which the boot is about; a usage error, before anything is
+    written, when they name several backends or none on disk (a boot proves one backend, not a folder of them)."""
+    from fixer.paths import STDIN, TargetError, projects_below, resolve
+
+    paths = list(kwargs.get("paths") or ())
+    if STDIN in paths:
+        raise click.UsageError(f"{option} boots a backend on disk; it cannot boot stdin (`-`)")
+    try:
+        runs = resolve(paths)
+    except TargetError as error:
+        raise click.UsageError(str(error)) from None
+    roots = [targets.root for targets in runs]
+    if len(roots) == 1 and not (below := projects_below(roots[0])):
+        return roots[0]
+    named = ", ".join(str(root) for root in roots) if len(roots) > 1 else (
+        f"{roots[0]} holds {', '.join(p.relative_to(roots[0]).as_posix() for p in below)}")
+    raise click.UsageError(f"{option} boots one backend; these paths name several ({named}): "
+                           "run it once per backend")
+
+
+def _until_boots(applied: Callable[..., int], args: tuple, kwargs: dict, path: Path) -> int:
     """`fixer apply --until-boots`: rounds of apply + verify. A fix can only be seen once the one before it is
     made (the import roots fixed, the modules behind them are read): each round applies what the tree shows
     now, then boots it; it stops when the backend boots, or when a round has nothing left to write."""
-    path = Path(kwargs.get("path") or ".")
     verbose = bool(kwargs.get("verbose"))
     code = EXIT_FAIL
     for round_ in range(1, MAX_ROUNDS + 1):

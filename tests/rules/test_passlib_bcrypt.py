@@ -73,3 +73,19 @@ def test_pyproject_floor_kept_and_only_failing_versions_named(tmp_path: Path) ->
 def test_capped_below_5_gets_only_the_unsafe_warning(tmp_path: Path) -> None:
     changed, findings = run(tmp_path, {"requirements.txt": "passlib[bcrypt]\nbcrypt>=4.3,<5\n"})
     assert changed == {} and [(f.safe, f.fixed, f.severity.value) for f in findings] == [(False, False, "LOW")]
+
+
+@pytest.mark.parametrize(
+    ("name", "before", "after"),
+    [
+        # Two training backends (an unpinned bcrypt beside passlib): `bcrypt<5` on the first run, `,<4.1` on the
+        # second. With --unsafe-fixes the hold below 4.1 is made at once: one run reaches the fixed point.
+        ("bare", "passlib\nbcrypt\n", "passlib\nbcrypt<4.1\n"),
+        ("extra-only", "fastapi\npasslib[bcrypt]\n", "fastapi\npasslib[bcrypt]\nbcrypt<4.1\n"),
+        ("floor-kept", "passlib\nbcrypt>=3.2\n", "passlib\nbcrypt>=3.2,<4.1\n"),
+    ],
+)
+def test_with_unsafe_fixes_one_run_reaches_the_fixed_point(tmp_path: Path, name: str, before: str, after: str) -> None:
+    changed, findings = run(tmp_path, {"requirements.txt": before}, unsafe=True)  # `fix` runs a second time
+    assert changed == {"requirements.txt": after}
+    assert [(f.safe, f.fixed) for f in findings] == [(True, True)]
