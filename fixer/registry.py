@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fixer.rules.async_driver import AsyncDriverDependency
+from fixer.rules.aware_datetime import AwareDatetime
 from fixer.rules.async_imports import AsyncImports
 from fixer.rules.async_propagation import AsyncPropagation
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
@@ -52,6 +53,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     SyncDriverUrlCodemod,
     PydanticSettings,
     Lifespan,
+    AwareDatetime,
 )
 TEXT_RULES: tuple[type[TextRule], ...] = (
     AsyncDriverDependency,

@@ -24,6 +24,7 @@ from fixer import model as project_model
 from fixer import disclosure, suppress
 from fixer.discover import Unreadable, discover, read
 from fixer.model import ProjectModel, Role
+from fixer.model.evidence import PLATFORM_URL
 from fixer.model.modules import ModuleInfo, read_module
 from fixer.paths import Targets
 from fixer.textcheck import TextCheck
@@ -189,7 +190,8 @@ def _with_startup(root: Path, paths: list[str], facts: ProjectModel, starts: lis
     if not (facts.has_app or entrypoint):
         return facts
     try:
-        found = startup.analyse(root, paths, read_text, facts.flow, points=starts)
+        # The prediction a fix is judged by: every URL read from the environment is the platform's.
+        found = startup.analyse(root, paths, read_text, facts.flow, database_url=PLATFORM_URL, points=starts)
     except (OSError, RecursionError, ValueError):  # the prediction is a report; it never costs the fixes
         return facts
     return dataclasses.replace(facts, startup=found)

@@ -16,6 +16,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from fixer import tables
+from fixer.model.database import FIXER_HELPERS
 from fixer.model.entrypoints import StartPoint
 from fixer.urls import WRITTEN_NORMALISERS
 
@@ -47,6 +48,7 @@ _ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "api_route"
 _ASYNC_MODULES = ("sqlalchemy.ext.asyncio", "sqlmodel.ext.asyncio")
 # The variables hosting platforms (Heroku, Render, Railway, Neon, Vercel) set to a plain postgresql:// URL.
 _PLATFORM_NAMES = re.compile(r"(?i)(?<![A-Za-z0-9])(?:DATABASE_URL|POSTGRES_URL)(?![A-Za-z0-9_])")
+_POSTGRES_DRIVERS = ("psycopg2", "psycopg2-binary", "psycopg", "psycopg-binary", "asyncpg", "pg8000")
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,8 @@ class FailureChecks:
             if not call.args:
                 return
             names = site.url.names if site is not None else (ast.unparse(call.args[0]),)
-            if site is not None and any(step in self.flow.url_helpers for step in site.url.through):
+            if site is not None and any(step in self.flow.url_helpers or step in FIXER_HELPERS
+                                        for step in site.url.through):
                 return  # the project's own helper makes the URL what the engine needs, or not: not known here
             if not any(_PLATFORM_NAMES.search(name) for name in names):
                 # Not the variable hosting platforms set: the default the project gives that field or variable
@@ -213,6 +216,11 @@ class FailureChecks:
                     return
             else:
                 url = self.database_url
+                default = site.url.scheme if site is not None else None
+                if url is not None and default and not default.startswith("postgres") and not any(
+                    u.key.upper() in {n.upper() for n in names} for u in self.flow.shipped
+                ) and not any(self.have.has(d) for d in _POSTGRES_DRIVERS):
+                    url = None  # a SQLite default and no PostgreSQL driver: a SQLite app, not a platform's
         if url is None:
             # What the project ships under that name (.env.example, compose) is the URL it expects; a plain
             # postgresql:// only when it ships none, as platforms give (FX004 holds the same view).

@@ -64,7 +64,8 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from fixer.model import ProjectModel
+from fixer.model import ProjectModel, Role
+from fixer.model.evidence import PLATFORM_URL, async_engine_error, cite, platform_sets, platform_url_at, predicted
 from fixer.model.database import FIXER_NORMALISER
 from fixer.findings import Category, Finding, Severity
 from fixer.rules.base import FixerCodemod, TextRule
@@ -880,8 +881,19 @@ class RuntimeUrlNormaliser(FixerCodemod):
         source = site.url
         if site.sqlite:
             return None
+        failure = predicted(self.facts, RULE_ID, site.path)
+        if failure is not None:
+            return True, cite(self.facts, failure)
         if self.facts.normalised_by_project(site):
             return None  # SHAPE-OWN-NORMALISER: the project's own helper makes it what the engine needs
+        if platform_sets(source.names) and self.facts.role(site.path) is Role.LIVE:
+            # The platform's URL is what reaches it in production: the fix is safe where that URL fails, and
+            # not needed where the engine takes it (psycopg 3 on SQLAlchemy 2.1 speaks libpq's parameters).
+            url = platform_url_at(self.facts, site)
+            error = async_engine_error(self.facts, url)
+            if error is None:
+                return None
+            return True, f"the platform URL {PLATFORM_URL} reaches this engine as {url.split('://')[0]}://... : {error}"
         shipped = self.facts.shipped_for(source.names)
         schemes = [s.scheme for s in shipped] + ([source.scheme] if source.scheme else [])
         if schemes and all(scheme.startswith("sqlite") for scheme in schemes):

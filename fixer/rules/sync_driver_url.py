@@ -40,7 +40,8 @@ from typing import ClassVar
 import libcst as cst
 
 from fixer.findings import Category, Finding, Severity
-from fixer.model import ProjectModel
+from fixer.model import ProjectModel, Role
+from fixer.model.evidence import PLATFORM_URL, cite, platform_sets, predicted
 from fixer.rules.base import FixerCodemod, TextRule
 from fixer.rules.database_url import COMPOSE_NAME, ENV_KEY, defined_names, insert_helper, last_name
 from fixer.rules.tree_walk import POSTGRES_STRING, words
@@ -202,18 +203,20 @@ class SyncDriverUrlCodemod(FixerCodemod):
             return updated  # the value this module gives it now names the driver
         shipped = self.facts.shipped_for(site.url.names)
         failing = [s for s in shipped if self._reaches_as_default_driver(site, self._scheme_after_run(s))]
-        if shipped and not failing:
+        platform = self._platform_failure(site)
+        if shipped and not failing and not platform:
             return updated  # every value the project shows names its driver (or is not PostgreSQL)
         args[index] = args[index].with_changes(value=cst.Call(func=cst.Name(HELPER_NAME), args=[cst.Arg(value=value)]))
         new = updated.with_changes(args=args)
-        made = bool(failing) or self.facts.unsafe_fixes
+        safe = bool(failing or platform)
+        made = safe or self.facts.unsafe_fixes
         finding = _finding(self.facts, "read at run time", self.code(original), self.code(new))
-        shown = "; ".join(f"{s.path}:{s.line} {s.key}={s.scheme}://..." for s in failing)
+        shown = "; ".join([f"{s.path}:{s.line} {s.key}={s.scheme}://..." for s in failing] + ([platform] if platform else []))
         self.report(
             replace(
                 finding,
                 fixed=made,
-                safe=bool(failing),
+                safe=safe,
                 evidence=f"the project shows this input: {shown}; {finding.evidence}" if shown else finding.evidence,
                 explanation=(
                     "The URL comes from settings or the environment, where a platform injects `postgresql://`: the "
@@ -226,6 +229,20 @@ class SyncDriverUrlCodemod(FixerCodemod):
             return updated
         self._wrapped = True
         return new
+
+    def _platform_failure(self, site) -> str:
+        """The failure the platform URL meets at this engine, as evidence ("" when it meets none): the
+        prediction's, or, for a variable a platform sets, its `postgresql://` reaching the engine as it is."""
+        failure = predicted(self.facts, RULE_ID, site.path)
+        if failure is not None:
+            return cite(self.facts, failure)
+        shipped = self.facts.shipped_for(site.url.names)
+        if shipped and all(s.scheme.startswith("sqlite") for s in shipped):
+            return ""  # a sqlite project: no platform gives it PostgreSQL
+        if self.facts.role(site.path) is Role.LIVE and platform_sets(site.url.names) \
+                and self._reaches_as_default_driver(site, "postgresql"):
+            return f"the platform URL {PLATFORM_URL.split('?')[0]}?... reaches it as postgresql://"
+        return ""
 
     def _scheme_after_run(self, shipped) -> str:
         """The scheme a shown URL has once this run is written: FX004 makes a `.env`/compose URL that an async

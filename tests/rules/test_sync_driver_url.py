@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext
@@ -68,9 +70,21 @@ def test_env_lines_read_only_by_sync_engines() -> None:
     assert rule.fix(".env.example", new, MODEL) == (new, [])
 
 
-def test_a_url_read_at_run_time_that_the_project_shows_nowhere_is_an_unsafe_fix() -> None:
+def test_a_url_a_platform_sets_fails_as_the_platform_gives_it_so_the_fix_is_safe() -> None:
+    """DATABASE_URL is what Neon, Render, Heroku... set to `postgresql://...?sslmode=require`: on SQLAlchemy 2.1
+    that loads psycopg 3, which does not install. The project need not show it."""
     new, findings = run("engine = create_engine(settings.DATABASE_URL)\n")
-    assert new == "engine = create_engine(settings.DATABASE_URL)\n"
+    assert new.endswith("engine = create_engine(to_psycopg2_database_url(settings.DATABASE_URL))\n")
+    assert [(f.fixed, f.safe, f.rule) for f in findings] == [(True, True, "FX005")]
+    assert "the platform URL postgresql://user:pass@host/db?..." in findings[0].evidence
+    assert run(new)[0] == new
+
+
+def test_a_url_no_platform_sets_that_the_project_shows_nowhere_is_an_unsafe_fix() -> None:
+    model = ProjectModel(versions=SA21, flow=DatabaseFlow(engines=(dataclasses.replace(
+        SYNC_READS_IT.engines[0], url=UrlSource(names=("REPORTS_URL",))),)))
+    new, findings = run("engine = create_engine(settings.REPORTS_URL)\n", model)
+    assert new == "engine = create_engine(settings.REPORTS_URL)\n"
     assert [(f.fixed, f.safe, f.rule) for f in findings] == [(False, False, "FX005")]
     assert "to_psycopg2_database_url" in findings[0].new_code
 
@@ -102,10 +116,10 @@ def test_an_engine_the_project_only_gives_sqlite_is_left_alone() -> None:
     assert run(source, model) == (source, [])
 
 
-def test_a_shown_url_that_fx004_makes_async_in_the_same_run_is_not_evidence_for_the_sync_engine() -> None:
-    """The sync engine reads the async URL through the project's `.replace("+asyncpg", "+psycopg2")`: once FX004
-    writes `postgresql+asyncpg://` into .env.example, that is what reaches it, and it names psycopg2 already:
-    as for a project that ships the async URL itself, the engine is left alone."""
+def test_one_platform_url_for_a_sync_and_an_async_engine_is_fixed_at_the_sync_engine() -> None:
+    """The sync engine reads the async URL through the project's `.replace("+asyncpg", "+psycopg2")`: the
+    shown URL would reach it as psycopg2's, but the platform's `postgresql://` passes that replace untouched
+    and loads psycopg 3: no query string satisfies both engines, so each names its driver itself."""
     model = ProjectModel(
         versions=SA21,
         async_db=True,
@@ -127,4 +141,5 @@ def test_a_shown_url_that_fx004_makes_async_in_the_same_run_is_not_evidence_for_
     context = CodemodContext(filename="app/tools.py")
     new = SyncDriverUrlCodemod(context, facts=model).transform_module(cst.parse_module(source)).code
     findings = context.scratch.get(FINDINGS_KEY, [])
-    assert (new, findings) == (source, [])
+    assert new.endswith("sync_engine = create_engine(to_psycopg2_database_url(sync_url))\n")
+    assert [(f.fixed, f.safe) for f in findings] == [(True, True)]

@@ -1,0 +1,114 @@
+"""The evidence a fix is judged by: the predicted start of the backend.
+
+A fix is safe when the prediction of the documented start (the versions a fresh install gives, the platform
+URL for every URL read from the environment) fails without it and gets further with it. The startup walk
+(`fixer.model.startup`) names, for each failure it predicts, the rule that fixes it; a rule asks here whether
+the prediction holds a failure it fixes, and cites that failure beside its fix.
+
+The second half of the definition, "gets further with it", is checked by the runner's rounds
+(`fixer.rounds`): the fixed tree is predicted again, and a round that leaves the same first failure stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fixer.model import ProjectModel
+    from fixer.model.database import EngineSite
+    from fixer.model.startup import Failure
+
+__all__ = ["PLATFORM_URL", "cite", "missing_module", "async_engine_error", "platform_sets", "platform_url_at", "predicted"]
+
+# What Neon, Render, Railway, Heroku and Vercel put in DATABASE_URL: every URL an engine reads from the
+# environment must work in this form.
+PLATFORM_URL = "postgresql://user:pass@host/db?sslmode=require&channel_binding=require"
+# The variables those platforms set (a settings field of that name reads it, in any case). A project's own
+# SYNC_DATABASE_URL or ASYNC_DATABASE_URL is its own choice.
+_PLATFORM_VARIABLES = frozenset({"DATABASE_URL", "POSTGRES_URL"})
+
+
+def platform_sets(names: Iterable[str]) -> bool:
+    """Whether a URL read under `names` (environment variables, settings fields) is one a platform sets."""
+    return any(name.rsplit(".", 1)[-1].upper() in _PLATFORM_VARIABLES for name in names)
+
+
+def predicted(model: ProjectModel, rule: str, path: str | None = None,
+              match: Callable[[Failure], bool] | None = None) -> Failure | None:
+    """The first failure of the documented start's prediction that `rule` fixes (at `path` when given, and
+    for which `match` holds when given); None when the prediction shows none: the fix then has no failure
+    behind it."""
+    prediction = model.startup.primary
+    if prediction is None:
+        return None
+    for failure in prediction.failures:
+        if failure.fixed_by != rule:
+            continue
+        if path is not None and failure.path != path:
+            continue
+        if match is not None and not match(failure):
+            continue
+        return failure
+    return None
+
+
+def cite(model: ProjectModel, failure: Failure) -> str:
+    """The prediction, as the evidence printed beside a fix."""
+    prediction = model.startup.primary
+    start = prediction.start.describe() if prediction is not None else "the documented start"
+    order = ""
+    if prediction is not None and failure in prediction.failures:
+        order = f" ({prediction.failures.index(failure) + 1} of {len(prediction.failures)})"
+    return f"predicted when started as {start}{order}: {failure} at {failure.path}:{failure.line}"
+
+
+def missing_module(module: str, dist: str) -> Callable[[Failure], bool]:
+    """A `match` for the failure that installing `dist` removes: importing `module` (its top-level name), or
+    the feature check naming the distribution (email-validator, python-multipart)."""
+    top = module.split(".")[0]
+    return lambda failure: failure.message == f"No module named '{top}'" or failure.family in dist
+
+
+def platform_url_at(model: ProjectModel, engine: EngineSite) -> str:
+    """The platform URL as it reaches `engine`, after the project's own `.replace(...)` rewrites and query
+    cuts in the engine's module (its URL helpers are judged by the rules that read them)."""
+    from fixer.model.database import QUERY_CUT
+
+    url = PLATFORM_URL
+    if "str.replace" in engine.url.through:
+        for rewrite in model.flow.rewrites:
+            if rewrite.path == engine.path:
+                url = url.replace(rewrite.old, rewrite.new)
+    if QUERY_CUT in engine.url.through:
+        url = url.split("?")[0]
+    return url
+
+
+def async_engine_error(model: ProjectModel, url: str) -> str | None:
+    """What an async engine given `url` raises on the versions that install (None: it takes the URL). A
+    plain `postgresql://` is psycopg (3) on SQLAlchemy 2.1, which is async and speaks libpq's parameters;
+    asyncpg takes its query string as keyword arguments and has no `sslmode` or `channel_binding`."""
+    from packaging.version import Version
+
+    scheme, _, rest = url.partition("://")
+    if not scheme.startswith("postgres"):
+        return None
+    driver = scheme.partition("+")[2]
+    sqlalchemy = model.versions.version("sqlalchemy")
+    if not driver:
+        if sqlalchemy is None:
+            return None
+        driver = "psycopg" if sqlalchemy >= Version("2.1.0b1") else "psycopg2"
+    if driver in ("psycopg", "psycopg_async"):
+        installs = any(model.installed.has(d) for d in ("psycopg", "psycopg-binary", "psycopg-c"))
+        return None if installs or not model.installed.dists else "ModuleNotFoundError: No module named 'psycopg'"
+    if driver == "psycopg2":
+        return ("sqlalchemy.exc.InvalidRequestError: The asyncio extension requires an async driver to be used. "
+                "The loaded 'psycopg2' is not async.")
+    if driver == "asyncpg":
+        query = rest.partition("?")[2]
+        bad = [p.partition("=")[0] for p in query.split("&") if p.partition("=")[0] in ("sslmode", "channel_binding")]
+        if bad:
+            return f"TypeError: connect() got an unexpected keyword argument '{bad[0]}'"
+    return None

@@ -1,0 +1,133 @@
+"""FX037 aware-datetime: Give SQLModel fields timezone-aware datetimes where SQLModel stores them aware.
+
+## What it does
+In a module that uses SQLModel, rewrites `Field(default_factory=datetime.utcnow)` (also `datetime.now`, and
+the same functions given as `onupdate`/`default` inside `sa_column_kwargs`) to
+`Field(default_factory=lambda: datetime.now(timezone.utc))`, importing `timezone` as the module imports
+`datetime`. Only where the SQLModel that installs stores datetimes timezone-aware (its
+`sqlmodel.sql.sqltypes` has `UTCDateTime`, per fixer's package tables).
+
+## Why is this bad?
+Newer SQLModel maps `datetime` fields to an aware UTC type that refuses naive values: the first insert fails
+with `sqlalchemy.exc.StatementError: (builtins.ValueError) Datetime values must have timezone information`
+(VER-SQLMODEL-TZ). `datetime.utcnow()` and `datetime.now()` are naive.
+
+## Example
+```python
+class Task(SQLModel, table=True):
+    created_at: datetime = Field(default_factory=datetime.utcnow)
+```
+
+## Use instead
+```python
+class Task(SQLModel, table=True):
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+```
+
+## Fix safety
+Safe when the SQLModel a fresh install gives stores datetimes aware (the insert fails today; an aware UTC
+value is what that type stores on every database). Nothing is reported where the SQLModel that installs
+stores naive datetimes: the code works there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+import libcst as cst
+from libcst.codemod.visitors import AddImportsVisitor
+
+from fixer.findings import Category, Finding, Severity
+from fixer.model import ProjectModel
+from fixer.rules.base import FixerCodemod
+
+_NAIVE = frozenset({"utcnow", "now"})
+_KEYS = frozenset({"default_factory", "onupdate", "default"})
+
+
+def stores_aware(model: ProjectModel) -> bool:
+    """The SQLModel that installs (the newest, when the project does not pin it) stores datetimes aware."""
+    return model.exports("sqlmodel.sql.sqltypes", "UTCDateTime") is True
+
+
+class AwareDatetime(FixerCodemod):
+    __doc__ = __doc__
+    RULE_ID: ClassVar[str] = "FX037"
+    RULE_NAME: ClassVar[str] = "aware-datetime"
+    DEFECTS: ClassVar[tuple[str, ...]] = ("VER-SQLMODEL-TZ",)
+    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"\b(?:utcnow|now)\b[^(]")
+
+    @classmethod
+    def wants(cls, path: str, model: ProjectModel) -> bool:
+        return stores_aware(model)
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        # How the module names datetime: `from datetime import datetime` or `import datetime`.
+        self._module_import = False
+        self._uses_sqlmodel = False
+        for statement in node.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.Import):
+                    self._module_import |= any(self.code(a.name) == "datetime" and a.asname is None for a in small.names)
+                    self._uses_sqlmodel |= any(self.code(a.name) == "sqlmodel" for a in small.names)
+                elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+                    self._uses_sqlmodel |= self.code(small.module).split(".")[0] == "sqlmodel"
+        return self._uses_sqlmodel and stores_aware(self.facts)
+
+    def enters(self, statement: cst.BaseStatement) -> bool:
+        return isinstance(statement, cst.ClassDef)
+
+    def _naive(self, node: cst.BaseExpression) -> str | None:
+        """`datetime.utcnow` / `datetime.datetime.now` given as a function (not called): its dotted text."""
+        text = self.code(node)
+        if self._module_import and text in ("datetime.datetime.utcnow", "datetime.datetime.now"):
+            return text
+        if not self._module_import and text in ("datetime.utcnow", "datetime.now"):
+            return text
+        return None
+
+    def _aware(self) -> cst.Lambda:
+        if self._module_import:
+            return cst.parse_expression("lambda: datetime.datetime.now(datetime.timezone.utc)")  # type: ignore[return-value]
+        AddImportsVisitor.add_needed_import(self.context, "datetime", "timezone")
+        return cst.parse_expression("lambda: datetime.now(timezone.utc)")  # type: ignore[return-value]
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        if updated_node.keyword is None or updated_node.keyword.value not in _KEYS:
+            return updated_node
+        written = self._naive(updated_node.value)
+        if written is None:
+            return updated_node
+        new = updated_node.with_changes(value=self._aware())
+        self._report(original_node, new, written)
+        return new
+
+    def leave_DictElement(self, original_node: cst.DictElement, updated_node: cst.DictElement) -> cst.DictElement:
+        key = updated_node.key
+        if not (isinstance(key, cst.SimpleString) and key.evaluated_value in _KEYS):
+            return updated_node
+        written = self._naive(updated_node.value)
+        if written is None:
+            return updated_node
+        new = updated_node.with_changes(value=self._aware())
+        self._report(original_node, new, written)
+        return new
+
+    def _report(self, old: cst.CSTNode, new: cst.CSTNode, written: str) -> None:
+        self.report(Finding(
+            rule=self.RULE_ID,
+            category=Category.DATABASE,
+            severity=Severity.HIGH,
+            problem=f"`{written}` gives a naive datetime, which the SQLModel that installs refuses to store",
+            root_cause="SQLModel stores `datetime` fields as aware UTC values: the first insert fails with "
+                       "`ValueError: Datetime values must have timezone information`.",
+            old_code=self.code(old),
+            new_code=self.code(new),
+            explanation="The field now gets the current time in UTC, timezone-aware.",
+            defects=self.DEFECTS,
+            evidence=self.facts.versions.judged_against("sqlmodel")
+            + "; its sqlmodel.sql.sqltypes has UTCDateTime (fixer's package tables)",
+        ))

@@ -1,0 +1,105 @@
+"""FX037 aware-datetime: naive datetime factories on SQLModel fields, where the SQLModel that installs stores
+datetimes timezone-aware (its first insert refuses naive values)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import libcst as cst
+import pytest
+from libcst.codemod import CodemodContext
+
+from fixer.model import ProjectModel
+from fixer.model.versions import Versions
+from fixer.rules.aware_datetime import AwareDatetime
+from fixer.rules.base import FINDINGS_KEY
+
+AWARE = ProjectModel(versions=Versions(declared={"sqlmodel": ""}, effective={"sqlmodel": "0.0.50"}))
+NAIVE = ProjectModel(versions=Versions(declared={"sqlmodel": "==0.0.22"}, effective={"sqlmodel": "0.0.22"}))
+
+
+def run(source: str, model: ProjectModel = AWARE) -> tuple[str, list]:
+    context = CodemodContext(filename="app/models.py")
+    new = AwareDatetime(context, facts=model).transform_module(cst.parse_module(source))
+    return new.code, context.scratch.get(FINDINGS_KEY, [])
+
+
+MODEL = """\
+from datetime import datetime
+from typing import Optional
+
+from sqlmodel import Field, SQLModel
+
+
+class Task(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory={factory})
+    updated_at: datetime = Field(default_factory={factory}, sa_column_kwargs={{"onupdate": {factory}}})
+"""
+
+
+def test_naive_factories_become_aware() -> None:
+    new, findings = run(MODEL.format(factory="datetime.utcnow"))
+    assert new == MODEL.format(factory="lambda: datetime.now(timezone.utc)").replace(
+        "from datetime import datetime\n", "from datetime import datetime, timezone\n")
+    assert [(f.rule, f.fixed, f.safe) for f in findings] == [("FX037", True, True)] * 3
+    assert "sqlmodel 0.0.50" in findings[0].evidence
+    assert run(new) == (new, [])
+    compile(new, "models.py", "exec")
+
+
+def test_module_import_of_datetime() -> None:
+    source = "import datetime\nfrom sqlmodel import Field, SQLModel\n\nclass T(SQLModel):\n    at: datetime.datetime = Field(default_factory=datetime.datetime.now)\n"
+    new, findings = run(source)
+    assert new.endswith("Field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))\n")
+    assert len(findings) == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "model"),
+    [
+        (MODEL.format(factory="datetime.utcnow"), NAIVE),  # this SQLModel stores naive datetimes: it works
+        (MODEL.format(factory="lambda: datetime.now(timezone.utc)"), AWARE),
+        # Not SQLModel: a pydantic model keeps whatever it is given.
+        ("from datetime import datetime\nfrom pydantic import BaseModel, Field\n\nclass T(BaseModel):\n    at: datetime = Field(default_factory=datetime.utcnow)\n", AWARE),
+        # Called at class creation: a value, not a factory (left to a person).
+        ("from datetime import datetime\nfrom sqlmodel import SQLModel\n\nstamp = datetime.utcnow()\n", AWARE),
+    ],
+)
+def test_left_alone(source: str, model: ProjectModel) -> None:
+    assert run(source, model) == (source, [])
+
+
+@pytest.mark.slow
+def test_the_fixed_model_inserts_on_the_sqlmodel_fixer_judged_against() -> None:
+    """The real insert, in a subprocess on the installed SQLModel: the old factory fails as the docs say, the new
+    one stores. Needs a SQLModel that stores aware datetimes (the test dependencies install the newest)."""
+    from fixer.rules.aware_datetime import stores_aware
+    from importlib.metadata import version
+
+    model = ProjectModel(versions=Versions(declared={"sqlmodel": ""}, effective={"sqlmodel": version("sqlmodel")}))
+    assert stores_aware(model), f"sqlmodel {version('sqlmodel')} in the test environment stores naive datetimes"
+    old = MODEL.format(factory="datetime.utcnow")
+    new, _ = run(old, model)
+    script = textwrap.dedent("""
+        import sys
+        from sqlmodel import Session, create_engine
+        namespace = {}
+        exec(sys.stdin.read(), namespace)
+        engine = create_engine("sqlite://")
+        namespace["SQLModel"].metadata.create_all(engine)
+        with Session(engine) as session:
+            session.add(namespace["Task"]())
+            try:
+                session.commit()
+            except Exception as error:
+                print(type(error).__name__, error)
+                raise SystemExit(1)
+        print("stored")
+    """)
+    before = subprocess.run([sys.executable, "-c", script], input=old, capture_output=True, text=True)
+    assert before.returncode == 1 and "Datetime values must have timezone information" in before.stdout
+    after = subprocess.run([sys.executable, "-c", script], input=new, capture_output=True, text=True)
+    assert after.returncode == 0 and after.stdout.strip() == "stored", after.stdout + after.stderr

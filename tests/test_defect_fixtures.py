@@ -1,0 +1,36 @@
+"""Defect classes seen on real backends (issue 23), each as a fixture written from the pattern.
+
+`fixtures/defects/CASE/before` is the project; `after` holds the files `fixer apply` must change (no `after`:
+the project works with the platform URL, and fixer leaves every byte alone and exits 0). A second apply
+changes nothing and flags nothing fixer wrote.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import fixer, tree
+
+CASES = Path(__file__).resolve().parent.parent / "fixtures" / "defects"
+
+
+def _expected(case: Path) -> dict[str, bytes]:
+    expected = tree(case / "before")
+    if (case / "after").is_dir():
+        expected.update(tree(case / "after"))
+    return expected
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir()))
+def test_apply_fixes_the_defect_and_only_it(case: str, tmp_path: Path) -> None:
+    project = Path(shutil.copytree(CASES / case / "before", tmp_path / case))
+    first = fixer("apply", project)
+    assert tree(project) == _expected(CASES / case), first.stderr.decode()
+    if not (CASES / case / "after").is_dir():
+        assert first.returncode == 0 and first.stdout == b"", first.stderr.decode()
+    second = fixer("dry-run", project)
+    assert second.stdout == b"", second.stderr.decode()
+    assert b"unsafe fix" not in second.stderr and b"needs a person" not in second.stderr, second.stderr.decode()
