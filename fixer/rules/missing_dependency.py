@@ -61,7 +61,9 @@ from packaging.utils import canonicalize_name
 
 from fixer.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
+from fixer.model.evidence import cite, missing_module, predicted
 from fixer.model.needs import FEATURES, Installed, Need, installed
+from fixer.model.startup import Failure
 from fixer.rules.base import TextRule
 from fixer.rules.dependency_edit import Change, declared_in, edit, is_main_file, target_file
 
@@ -179,8 +181,9 @@ class MissingDependency(TextRule):
             if not needs:
                 continue
             feature = next((n.defect for n in needs if n.defect), "")
-            safe = any(not n.guarded for n in needs) and (bool(feature) or not facts.installed.opaque)
-            make = self._finding(dist, needs, feature, facts, safe)
+            failure = predicted(facts, self.RULE_ID, match=missing_module(needs[0].module, dist))
+            safe = failure is not None or (any(not n.guarded for n in needs) and (bool(feature) or not facts.installed.opaque))
+            make = self._finding(dist, needs, feature, facts, safe, failure=failure)
             changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
         changes += self._missing_here(path, text, facts, {c.name for c in changes})
         new, findings = edit(path, text, changes)
@@ -200,13 +203,16 @@ class MissingDependency(TextRule):
                 continue
             documented = facts.documented_installs.get(path, "")
             feature = next((n.defect for n in needs if n.defect), "")
-            make = self._finding(dist, needs, feature, facts, bool(documented), elsewhere=True, documented=documented)
-            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=bool(documented) or facts.unsafe_fixes))
+            # The documented start installs from this file alone and fails on the import: the prediction says so.
+            failure = predicted(facts, self.RULE_ID, match=missing_module(needs[0].module, dist))
+            safe = bool(documented) or failure is not None
+            make = self._finding(dist, needs, feature, facts, safe, elsewhere=True, documented=documented, failure=failure)
+            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
         return changes
 
     def _finding(
         self, dist: str, needs: Sequence[Need], feature: str, facts: ProjectModel, safe: bool,
-        elsewhere: bool = False, documented: str = "",
+        elsewhere: bool = False, documented: str = "", failure: Failure | None = None,
     ):
         def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
             shown = "; ".join(n.shown for n in needs[:3]) + (f"; and {len(needs) - 3} more" if len(needs) > 3 else "")
@@ -247,7 +253,8 @@ class MissingDependency(TextRule):
                 line=line,
                 safe=safe,
                 evidence=f"{shown}; declared in {', '.join(facts.versions.files) or 'no file'}"
-                + (f"; {documented} documents `pip install -r` of this file" if documented else ""),
+                + (f"; {documented} documents `pip install -r` of this file" if documented else "")
+                + (f"; {cite(facts, failure)}" if failure is not None else ""),
             )
 
         return make

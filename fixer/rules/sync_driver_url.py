@@ -199,11 +199,11 @@ class SyncDriverUrlCodemod(FixerCodemod):
             return updated
         if site.sqlite or (site.url.literal is not None and not site.url.names):
             return updated
-        if any(name.upper() in self._fixed_names for name in site.url.names):
-            return updated  # the value this module gives it now names the driver
+        platform = self._platform_failure(site)
+        if any(name.upper() in self._fixed_names for name in site.url.names) and not platform:
+            return updated  # the value this module gives it now names the driver (and no platform overrides it)
         shipped = self.facts.shipped_for(site.url.names)
         failing = [s for s in shipped if self._reaches_as_default_driver(site, self._scheme_after_run(s))]
-        platform = self._platform_failure(site)
         if shipped and not failing and not platform:
             return updated  # every value the project shows names its driver (or is not PostgreSQL)
         args[index] = args[index].with_changes(value=cst.Call(func=cst.Name(HELPER_NAME), args=[cst.Arg(value=value)]))
