@@ -373,9 +373,14 @@ def test_imports_written_for_another_documented_start_are_one_finding(tmp_path: 
     assert found.primary.import_fixes == ()
     report = tmp_path / "report.json"
     result = fixer("dry-run", root, "--report", report)
-    assert result.stdout == b""
+    # The one documented start is changed where it is written, not the five imports.
+    assert b"-uvicorn src.main:app --reload\n+uvicorn main:app --app-dir src --reload\n" in result.stdout
+    assert b"src/main.py" not in result.stdout
     rules = [i["rule"] for i in json.loads(report.read_text())["issues"]]
-    assert rules.count("FX020") == 1 and rules.count("FX030") == 1
+    assert rules.count("FX020") == 1 and rules.count("FX030") == 0
+    fixer("apply", root)
+    again = fixer("dry-run", root)
+    assert again.stdout == b"" and b"imports cleanly" in again.stderr, again.stderr.decode()
 
 
 def test_a_syntax_error_on_the_import_chain_with_no_documented_start_is_reported() -> None:

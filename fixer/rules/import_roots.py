@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import posixpath
 import re
 from typing import ClassVar
 
@@ -9,6 +11,7 @@ import libcst as cst
 
 from fixer.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
+from fixer.model.evidence import cite
 from fixer.model.startup import ImportFix
 from fixer.rules.base import FixerCodemod, TextRule
 
@@ -102,39 +105,123 @@ class ImportRoots(FixerCodemod):
 
 
 class ImportRootsStartCommand(TextRule):
-    # The part of FX020 that reads no file: the start command to change, when that is smaller than rewriting
-    # the imports. One rule, one documentation: ImportRoots' (set below).
+    # The part of FX020 that edits the start command, when that is smaller than rewriting the imports: the
+    # line the command is written on (README, Dockerfile, Procfile, compose) gets the app the imports are
+    # written for and, when the folder differs, `--app-dir` to it. One rule, one documentation: ImportRoots'.
 
     RULE_ID: ClassVar[str] = RULE_ID
     RULE_NAME: ClassVar[str] = RULE_NAME
     DEFECTS: ClassVar[tuple[str, ...]] = ("APP-UVICORN-PATH",)
 
     def applies_to(self, path: str) -> bool:
-        return False
+        return _START_FILES.fullmatch(posixpath.basename(path)) is not None
+
+    def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
+        startup = facts.startup
+        new, old = startup.start_fix, startup.primary.start if startup.primary else None
+        if new is None or old is None or not old.where or _edited(old, new) is None:
+            return text, []
+        # Every line of this file that starts the app the same way (a README's quick start and its section).
+        same = [p.start for p in startup.predictions
+                if (p.start.app, p.start.run_from) == (old.app, old.run_from) and p.start.where
+                and p.start.where[0] == path and _edited(p.start, new) is not None]
+        if not same:
+            return text, []
+        # Safe when the project documents this one start: another may have been written for the imports. A
+        # `uvicorn.run()` under `__main__` is a way to run the same app, not a second start.
+        documented = {(p.start.app, p.start.run_from, p.start.pythonpath) for p in startup.predictions
+                      if not p.start.source.startswith("uvicorn.run()")}
+        lines = text.splitlines(keepends=True)
+        # The model keeps one start per app and folder: the file's other lines running the same command
+        # (a quick start repeated further down) change with it, or the starts would disagree afterwards.
+        known = {start.where[1] for start in same}
+        for number, line in enumerate(lines, start=1):
+            if number not in known and "uvicorn" in line and "cd " not in line and _rewrite_line(line, old, new):
+                same.append(dataclasses.replace(old, command=line.strip(), where=(path, number)))
+        findings = []
+        for start in same:
+            index = start.where[1] - 1
+            changed = _rewrite_line(lines[index], start, new) if 0 <= index < len(lines) else None
+            safe = changed is not None and len(documented) == 1
+            made = changed is not None and (safe or facts.unsafe_fixes)
+            findings.append(_start_finding(facts, start, new, fixed=made, safe=safe or changed is None,
+                                           new_code=(changed or "").strip()))
+            if made:
+                lines[index] = changed
+        return "".join(lines), findings
 
     def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
         startup = facts.startup
         new, old = startup.start_fix, startup.primary.start if startup.primary else None
         if new is None or old is None:
             return []
+        if old.where and self.applies_to(old.where[0]) and _edited(old, new) is not None:
+            return []  # `fix` reads that line and reports
         where = old.where or ("README.md", 1)
-        return [(where[0], Finding(
-            rule=RULE_ID,
-            category=Category.ENTRYPOINT,
-            severity=Severity.CRITICAL,
-            problem=f"{old.source} starts the app as {old.describe()}: {startup.imports_kept} imports are written for "
-                    f"`{new.app}` from {new.run_from or '.'}/",
-            root_cause="The package's imports (relative imports, or names from its top folder) need the app started as "
-                       "part of its package; changing the one start command is smaller than rewriting them.",
-            old_code=old.command,
-            new_code=f"{new.command}  # run from {new.run_from or '.'}/",
-            explanation=f"Start the app as `{new.app}` from {new.run_from or '.'}/ in {old.source}.",
-            fixed=False,
-            defects=self.DEFECTS,
-            line=where[1],
-            evidence=f"walked from both starts: {startup.imports_kept} import lines fail from {old.run_from or '.'}/, "
-                     f"none from {new.run_from or '.'}/",
-        ))]
+        return [(where[0], _start_finding(facts, old, new, fixed=False, safe=True,
+                                          new_code=f"{new.command}  # run from {new.run_from or '.'}/"))]
+
+
+_START_FILES = re.compile(r"(?i)(?:README(?:\.\w+)?|Dockerfile(?:\.\w+)?|\w*\.Dockerfile|Procfile|"
+                          r"(?:docker-)?compose(?:[.\w-]*)?\.ya?ml)")
+
+
+def _edited(old, new) -> tuple[str, str] | None:
+    """(the app as written, what replaces it) for a uvicorn start that can take the other app by `--app-dir`;
+    None when the command is not one fixer rewrites (gunicorn, fastapi run, python main.py, an --app-dir
+    already, another PYTHONPATH)."""
+    if "uvicorn" not in old.command or "--app-dir" in old.command or old.pythonpath != new.pythonpath:
+        return None
+    if old.command.count(old.app) != 1:
+        return None
+    folder = posixpath.relpath(new.run_from or ".", old.run_from or ".")
+    return old.app, new.app if folder == "." else f"{new.app} --app-dir {folder}"
+
+
+_CD = re.compile(r"\bcd\s+([^\s&;|]+)\s*&&\s*")
+
+
+def _rewrite_line(line: str, old, new) -> str | None:
+    """The line with the app replaced, in a shell command or an exec-form (JSON array) CMD; None when the
+    line does not hold the app token exactly once."""
+    written, replacement = _edited(old, new) or ("", "")
+    token = re.compile(rf"(?<![\w.:]){re.escape(written)}(?![\w.:])")
+    if len(token.findall(line)) != 1:
+        return None
+    cd = _CD.search(line)
+    if cd and posixpath.normpath(posixpath.join(new.run_from or ".", cd.group(1))) == posixpath.normpath(old.run_from or "."):
+        # `cd app && uvicorn main:app`: the command runs from the folder above once the `cd` goes.
+        return token.sub(new.app, line[:cd.start()] + line[cd.end():], count=1)
+    quoted = re.search(rf"([\"']){re.escape(written)}\1", line)
+    if quoted:
+        q = quoted.group(1)
+        return line.replace(quoted.group(0), ", ".join(f"{q}{part}{q}" for part in replacement.split(" ")), 1)
+    return token.sub(replacement, line, count=1)
+
+
+def _start_finding(facts: ProjectModel, old, new, fixed: bool, safe: bool, new_code: str) -> Finding:
+    startup = facts.startup
+    failure = next((f for f in startup.primary.failures if f.family in ("relative-import", "unresolved-import")),
+                   None) if startup.primary else None
+    return Finding(
+        rule=RULE_ID,
+        category=Category.ENTRYPOINT,
+        severity=Severity.CRITICAL,
+        problem=f"{old.source} starts the app as {old.describe()}: {startup.imports_kept} imports are written for "
+                f"`{new.app}` from {new.run_from or '.'}/",
+        root_cause="The package's imports (relative imports, or names from its top folder) need the app started as "
+                   "part of its package; changing the one start command is smaller than rewriting them.",
+        old_code=old.command,
+        new_code=new_code,
+        explanation=f"Start the app as `{new.app}` from {new.run_from or '.'}/ in {old.source}."
+        + ("" if safe or not startup.disagreement else f" Not made: {startup.disagreement}."),
+        fixed=fixed,
+        defects=("APP-UVICORN-PATH",),
+        line=old.where[1] if old.where else 1,
+        safe=safe,
+        evidence=f"walked from both starts: {startup.imports_kept} import lines fail from {old.run_from or '.'}/, "
+                 f"none from {new.run_from or '.'}/" + (f"; {cite(facts, failure)}" if failure else ""),
+    )
 
 
 ImportRootsStartCommand.__doc__ = ImportRoots.__doc__
