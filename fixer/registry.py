@@ -15,6 +15,7 @@ from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.await_session_calls import AwaitSessionCalls
 from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
 from fixer.rules.create_all_run_sync import CreateAllRunSync
+from fixer.rules.engine_arguments import EngineArguments
 from fixer.rules.dependency_floors import DependencyFloors
 from fixer.rules.import_roots import ImportRoots, ImportRootsStartCommand
 from fixer.rules.lifespan import Lifespan
@@ -54,6 +55,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     PydanticSettings,
     Lifespan,
     AwareDatetime,
+    EngineArguments,
 )
 TEXT_RULES: tuple[type[TextRule], ...] = (
     AsyncDriverDependency,

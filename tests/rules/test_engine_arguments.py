@@ -1,0 +1,61 @@
+"""FX038 engine-arguments: pool classes of the other kind of engine; sqlite's connect_args on a platform's
+PostgreSQL URL."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+from libcst.codemod import CodemodContext
+
+from fixer.model import ProjectModel
+from fixer.model.database import DatabaseFlow, EngineSite, UrlSource
+from fixer.rules.base import FINDINGS_KEY
+from fixer.rules.engine_arguments import EngineArguments
+
+
+def model(names: tuple[str, ...] = ("DATABASE_URL",), factory: str = "create_engine") -> ProjectModel:
+    site = EngineSite("app/db.py", 3, factory, "engine", factory != "create_engine", UrlSource(names), sqlite=True)
+    return ProjectModel(flow=DatabaseFlow(engines=(site,)))
+
+
+def run(source: str, facts: ProjectModel | None = None) -> tuple[str, list]:
+    context = CodemodContext(filename="app/db.py")
+    new = EngineArguments(context, facts=facts or model()).transform_module(cst.parse_module(source))
+    return new.code, context.scratch.get(FINDINGS_KEY, [])
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("from sqlalchemy.pool import QueuePool\nengine = create_async_engine(URL, poolclass=QueuePool)\n",
+         "from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool\nengine = create_async_engine(URL, poolclass=AsyncAdaptedQueuePool)\n"),
+        ("from sqlalchemy import pool\nengine = create_engine(URL, poolclass=pool.AsyncAdaptedQueuePool)\n",
+         "from sqlalchemy import pool\nengine = create_engine(URL, poolclass=pool.QueuePool)\n"),
+    ],
+)
+def test_pool_of_the_engines_kind(before: str, after: str) -> None:
+    new, findings = run(before, ProjectModel())
+    assert new == after
+    assert [(f.rule, f.fixed) for f in findings] == [("FX038", True)]
+    assert run(new, ProjectModel()) == (new, [])
+
+
+def test_sqlite_connect_args_only_for_sqlite() -> None:
+    source = 'DATABASE_URL = os.getenv("DATABASE_URL", "sqlite:///./app.db")\nengine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False})\n'
+    new, findings = run(source)
+    assert new.endswith('engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False} if DATABASE_URL.startswith("sqlite") else {})\n')
+    assert [(f.fixed, f.safe) for f in findings] == [(True, True)]
+    assert run(new) == (new, [])
+
+
+@pytest.mark.parametrize(
+    ("source", "facts"),
+    [
+        ("engine = create_async_engine(URL, poolclass=AsyncAdaptedQueuePool)\n", ProjectModel()),
+        ("engine = create_engine(URL, poolclass=NullPool)\n", ProjectModel()),
+        # A URL no platform sets: a sqlite project's own.
+        ('engine = create_engine(LOCAL_DB, connect_args={"check_same_thread": False})\n', model(("LOCAL_DB",))),
+    ],
+)
+def test_left_alone(source: str, facts: ProjectModel) -> None:
+    assert run(source, facts) == (source, [])
