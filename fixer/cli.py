@@ -7,6 +7,7 @@ pending (dry-run) or issues left for a person, 2 usage or internal error, 130 in
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import signal
 import sys
@@ -417,20 +418,34 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
     from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
 
     started = time.perf_counter()
-    outcome = runner.run(
-        path,
-        codemods=[c for c in PYTHON_CODEMODS if c.RULE_ID in chosen],
-        text_rules=[r() for r in TEXT_RULES if r.RULE_ID in chosen],
-        jobs=jobs or runner.default_jobs(),
-        exclude=exclude,
-        targets=_targets(),
-        progress_factory=_progress_bar if sys.stderr.isatty() and not settings().quiet else None,
-        lines_of_fixed=verbose or report_path is not None or settings().output_format != "text",
-        unsafe_fixes=unsafe_fixes,
-        to_async=to_async,
-        entrypoint=_entrypoint(entrypoint),
-        run_from=run_from,
-    )
+    targets = _targets()
+
+    def one_round(root: Path):
+        return runner.run(
+            root,
+            codemods=[c for c in PYTHON_CODEMODS if c.RULE_ID in chosen],
+            text_rules=[r() for r in TEXT_RULES if r.RULE_ID in chosen],
+            jobs=jobs or runner.default_jobs(),
+            exclude=[(root / folder.resolve().relative_to(path.resolve()), pattern)
+                     if folder.resolve().is_relative_to(path.resolve()) else (folder, pattern)
+                     for folder, pattern in exclude],
+            targets=dataclasses.replace(targets, root=root) if targets is not None else None,
+            progress_factory=_progress_bar if sys.stderr.isatty() and not settings().quiet else None,
+            lines_of_fixed=verbose or report_path is not None or settings().output_format != "text",
+            unsafe_fixes=unsafe_fixes,
+            to_async=to_async,
+            entrypoint=_entrypoint(entrypoint),
+            run_from=run_from,
+        )
+
+    if targets is not None and targets.stdin is not None:
+        outcome, rounds = one_round(path), []
+    else:
+        # Predict, fix, predict again (fixer.rounds): a fix uncovers what the first prediction could not see.
+        from fixer.rounds import run_rounds
+
+        outcome, rounds = run_rounds(path, one_round)
+    outcome.rounds = rounds
     _say_ignored(outcome.ignored)
     if report_path is not None:
         from fixer.report import build_report, report_json
@@ -516,7 +531,12 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
     from fixer.output.options import severity_style
     from fixer.urls import redact
 
-    if not applied:
+    if len(outcome.rounds) > 1:
+        from fixer.rounds import describe
+
+        for line in describe(outcome.rounds):
+            say(line)
+    if not applied or len(outcome.rounds) > 1:
         _startup_summary(outcome)
 
     fixed = [f for r in outcome.results if r.changed for f in r.findings if f.fixed]

@@ -49,6 +49,7 @@ class Run:
     ignored: list[tuple[str, str, list[str]]] = field(default_factory=list)
     root: Path | None = None  # the project root the paths are relative to
     parsed: list[str] = field(default_factory=list)  # the Python files parsed for a codemod (the bench's floor)
+    rounds: list = field(default_factory=list)  # fixer.rounds.Round: predict, fix, predict again
 
 
 def run(

@@ -1,0 +1,115 @@
+"""Predict, fix, predict again: the rounds one `fixer apply` / `fixer dry-run` goes through.
+
+A fix can uncover what the first prediction could not see (a start command changed to where the imports
+resolve walks modules it never reached; an engine URL made async loads another driver). So the fixed tree is
+predicted again, and fixed again, until the start is predicted clean, nothing more changes, or a round leaves
+the same first failure it began with (it got no further: the fix it would repeat is not evidence).
+
+The startup walk reads the project's modules and start files from disk, so later rounds run on a copy of the
+files the first round discovered (with the fixes written in); nothing is written to the project here: the
+result is one Run whose files go from their bytes on disk to the last round's, as if one round had made it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fixer.findings import FileResult
+from fixer.runner import Run
+
+__all__ = ["MAX_ROUNDS", "Round", "describe", "first_failure", "run_rounds"]
+
+MAX_ROUNDS = 4
+_SKIP = shutil.ignore_patterns(".git", "node_modules", ".venv", "venv", "env", "__pycache__", ".mypy_cache",
+                               ".pytest_cache", ".ruff_cache", "dist", "build", ".next")
+
+
+@dataclass(frozen=True)
+class Round:
+    number: int
+    before: str  # the first predicted failure this round started from ("" = predicted clean)
+    changed: tuple[str, ...]  # the files it changed
+
+
+def first_failure(run: Run) -> str:
+    prediction = run.facts.startup.primary
+    if prediction is None or not prediction.failures:
+        return ""
+    failure = prediction.failures[0]
+    return f"{failure} at {failure.path}:{failure.line}"
+
+
+def run_rounds(root: Path, one_round: Callable[[Path], Run]) -> tuple[Run, list[Round]]:
+    """`one_round(root)` is one ordinary run of the rules on the tree at `root`. Returns the merged run (the
+    last round's model and what is left, with every round's fixes) and the rounds."""
+    first = one_round(root)
+    rounds = [Round(1, first_failure(first), tuple(r.path for r in first.results if r.changed))]
+    if not rounds[0].changed or not rounds[0].before or first.facts.startup.primary is None:
+        return first, rounds
+    runs = [first]
+    with tempfile.TemporaryDirectory(prefix="fixer-rounds-") as tmp:
+        copy = Path(tmp) / root.name
+        try:
+            shutil.copytree(root, copy, ignore=_SKIP, symlinks=True)
+        except (OSError, shutil.Error):
+            return first, rounds  # the rounds only add: a tree that cannot be copied keeps round 1
+        _write(copy, first.results)
+        while len(rounds) < MAX_ROUNDS:
+            current = one_round(copy)
+            runs.append(current)
+            before = first_failure(current)
+            changed = tuple(r.path for r in current.results if r.changed)
+            rounds.append(Round(len(rounds) + 1, before, changed))
+            if changed:
+                _write(copy, current.results)
+            if not changed or not before:
+                break
+        final = {rel: (copy / rel).read_bytes() for rnd in rounds for rel in rnd.changed if (copy / rel).is_file()}
+    return _merged(root, runs, final), rounds
+
+
+def _write(copy: Path, results: list[FileResult]) -> None:
+    for result in results:
+        if result.changed:
+            target = copy / result.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(result.new)
+
+
+def _merged(root: Path, runs: list[Run], final: dict[str, bytes]) -> Run:
+    """The last run's results (what is left), each changed file going from round 1's bytes to the last
+    round's, with the fixes every round made."""
+    last = runs[-1]
+    original = {r.path: r.old for r in runs[0].results}
+    fixed: dict[str, list] = {}
+    for run in runs[:-1]:
+        for result in run.results:
+            if result.changed:
+                fixed.setdefault(result.path, []).extend(f for f in result.findings if f.fixed)
+    by_path = {r.path: r for r in last.results}
+    out: list[FileResult] = []
+    for rel in sorted(set(by_path) | set(final)):
+        result = by_path.get(rel) or FileResult(path=rel, old=b"", new=b"")
+        old = original.get(rel)
+        if old is None:
+            old = (root / rel).read_bytes() if (root / rel).is_file() else b""
+        findings = [*fixed.get(rel, []), *(f for f in result.findings if f not in fixed.get(rel, []))]
+        out.append(dataclasses.replace(result, old=old, new=final.get(rel, result.new if result.changed else old),
+                                       findings=findings))
+    out = [r for r in out if r.matters or r.changed]
+    return dataclasses.replace(last, results=out, root=root, ignored=runs[0].ignored,
+                               files_scanned=runs[0].files_scanned)
+
+
+def describe(rounds: list[Round]) -> list[str]:
+    """The rounds as the summary prints them."""
+    if len(rounds) < 2:
+        return []
+    return [f"round {r.number}: predicted {'failing first with ' + r.before if r.before else 'clean'}; "
+            + (f"fixed {len(r.changed)} file(s)" if r.changed else "nothing more to fix") for r in rounds]
+
