@@ -46,8 +46,12 @@ engine = create_async_engine(to_async_database_url(settings.DATABASE_URL), echo=
 ## Fix safety
 Safe for a URL an async engine reads and the project does not rewrite itself: only the scheme and the query
 change, and everything else on the line (quotes, comments, `export`, the password, line endings) stays byte
-for byte. The run-time wrap is safe where the project shows such a URL reaching the engine, unsafe (made with
-`--unsafe-fixes`) where it shows none. Left alone: URLs meant for a sync consumer (`SYNC_DATABASE_URL`,
+for byte. The run-time wrap is safe where the prediction of the documented start fails at the engine, where
+the project shows such a URL reaching it, or where the engine reads `DATABASE_URL`, which hosting platforms set
+to `postgresql://user:pass@host/db?sslmode=require&channel_binding=require`, and that URL, run through the
+project's own rewrites, still fails there (the finding cites the failure); unsafe (made with `--unsafe-fixes`)
+where none of these holds. An async engine the platform URL works for (`postgresql://` on SQLAlchemy 2.1 with
+psycopg 3 installed, VER-SA21-ASYNC-PSYCOPG) is left alone. Left alone too: URLs meant for a sync consumer (`SYNC_DATABASE_URL`,
 arguments of `create_engine`), test inputs, sqlite, docstrings, a project's own normaliser or `.replace(...)`
 rewrite (SHAPE-OWN-NORMALISER, SHAPE-OWN-REPLACE, SHAPE-TEST-INPUT), and `postgresql+psycopg://`, which is
 async already (URL-PSYCOPG3).

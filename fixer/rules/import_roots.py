@@ -46,8 +46,16 @@ class ImportRoots(FixerCodemod):
     from src.core.config import settings
     ```
 
+    When the imports are written for another start (the package's parent folder, or the folder a `uvicorn.run()`
+    block runs from) and that is the smaller change, the start command is changed where it is written instead
+    (README, Dockerfile, Procfile, compose): `uvicorn main:app` becomes `uvicorn src.main:app --app-dir ..`, or
+    `cd app && uvicorn main:app` becomes `uvicorn app.main:app`; every line of that file running the same command
+    changes with it.
+
     ## Fix safety
-    Safe when every documented start agrees (the failing import is shown by the one way the project is started).
+    The start command is changed safely when the project documents that one start (a `uvicorn.run()` under
+    `if __name__ == "__main__":` runs the same app), else only with `--unsafe-fixes`; a command fixer does not
+    rewrite (gunicorn, `fastapi run`, one with `--app-dir` already) is reported. Imports: safe when every documented start agrees (the failing import is shown by the one way the project is started).
     Unsafe when the project's start commands disagree (README and Dockerfile start it from different folders): the
     fix fits the deploy file's start, written only with `--unsafe-fixes`. `import X.Y` statements (the fix would
     change the bound name) and `from . import x` are left as they are: FX030 reports them.

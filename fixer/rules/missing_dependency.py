@@ -47,7 +47,8 @@ in fixer's tables (it may install the module already). A requirements file that 
 file (a pyproject.toml, a lock) of its folder declares gets the addition safely when the project documents
 installing it alone (`pip install -r requirements.txt` in a Dockerfile, README, shell script or Procfile), else
 unsafely: fixer cannot tell which file the deploy installs from. The plain imports a file lacks that share
-safety and severity are one finding. A project with no main dependency file gets nothing here.
+safety and severity are one finding. A project with no main dependency file gets nothing here. In every case
+the addition is safe where the prediction of the documented start fails on that import (the finding cites it).
 """
 
 from __future__ import annotations

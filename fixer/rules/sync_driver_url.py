@@ -26,8 +26,10 @@ engine = create_engine("postgresql+psycopg2://app:app@localhost/app")
 ## Fix safety
 Safe: made only where SQLAlchemy 2.1 can install, psycopg2 is declared and psycopg 3 is not, so the URL fails
 today and the new one works on every version the project can install. The run-time wrap is safe where the
-project shows a URL that reaches the engine as plain `postgresql://` (after its own rewrites), unsafe (made
-with `--unsafe-fixes`) where it shows none; never around sqlite-only engines. psycopg2 itself is never
+project shows a URL that reaches the engine as plain `postgresql://` (after its own rewrites), where the
+prediction of the documented start fails there, or where a server module's engine reads `DATABASE_URL`, which
+hosting platforms set to `postgresql://...` (URL-TWO-DIALECTS: one URL for a sync and an async engine is fixed
+at each engine); unsafe (made with `--unsafe-fixes`) otherwise; never around sqlite-only engines. psycopg2 itself is never
 touched: the sync engine keeps needing it.
 """
 
