@@ -499,6 +499,23 @@ def _startup_summary(outcome) -> None:
             f"{variable} ({path}:{line} {field})" for variable, path, line, field in prediction.required_settings))
 
 
+def _rounds_summary(outcome) -> None:
+    """The rounds (predict, fix, predict again) and what still stands after them, in order (stderr)."""
+    from fixer.rounds import describe
+
+    lines = describe(outcome.rounds)
+    if not lines or outcome.after is None:
+        return
+    for line in lines:
+        say(line)
+    if not outcome.after.failures:
+        say(f"After the fixes, the start is predicted clean ({len(outcome.after.order)} project module(s)).")
+        return
+    say("After the fixes, what still stands between the backend and a start, in order:")
+    for n, failure in enumerate(outcome.after.failures, start=1):
+        say(f"  {n}. {failure}  [{failure.path}:{failure.line}]")
+
+
 def _say_ignored(ignored: list[tuple[str, str, list[str]]]) -> None:
     for rel, why, rules in ignored:
         would = f"{', '.join(rules)} would change it" if rules else "a rule would change it"
@@ -531,13 +548,9 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
     from fixer.output.options import severity_style
     from fixer.urls import redact
 
-    if len(outcome.rounds) > 1:
-        from fixer.rounds import describe
-
-        for line in describe(outcome.rounds):
-            say(line)
-    if not applied or len(outcome.rounds) > 1:
+    if not applied:
         _startup_summary(outcome)
+    _rounds_summary(outcome)
 
     fixed = [f for r in outcome.results if r.changed for f in r.findings if f.fixed]
     changed = [r for r in outcome.results if r.changed]

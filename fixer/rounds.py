@@ -102,8 +102,10 @@ def _merged(root: Path, runs: list[Run], final: dict[str, bytes]) -> Run:
         out.append(dataclasses.replace(result, old=old, new=final.get(rel, result.new if result.changed else old),
                                        findings=findings))
     out = [r for r in out if r.matters or r.changed]
-    return dataclasses.replace(last, results=out, root=root, ignored=runs[0].ignored,
-                               files_scanned=runs[0].files_scanned)
+    # The first model, whose prediction says what fails today and which rule fixes it; the last round's
+    # prediction is what still stands (Run.after).
+    return dataclasses.replace(last, results=out, root=root, ignored=runs[0].ignored, facts=runs[0].facts,
+                               files_scanned=runs[0].files_scanned, after=last.facts.startup.primary)
 
 
 def describe(rounds: list[Round]) -> list[str]:

@@ -50,6 +50,7 @@ class Run:
     root: Path | None = None  # the project root the paths are relative to
     parsed: list[str] = field(default_factory=list)  # the Python files parsed for a codemod (the bench's floor)
     rounds: list = field(default_factory=list)  # fixer.rounds.Round: predict, fix, predict again
+    after: object = None  # the last round's Prediction: what still stands between the backend and a start
 
 
 def run(

@@ -30,8 +30,8 @@ engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False} i
 
 ## Fix safety
 Safe: the pool class fails whatever the URL, and the new one is the same pool for the engine's own kind. The
-connect arguments are changed only where the URL is read under a variable platforms set (their URL is
-PostgreSQL) and written as a name or attribute (read twice, it gives the same value); a sqlite URL still gets
+connect arguments are changed only where a PostgreSQL driver installs and the URL is read under a variable
+platforms set (their URL is PostgreSQL) and written as a name or attribute (read twice, it gives the same value); a sqlite URL still gets
 the argument. Other shapes are reported.
 """
 
@@ -50,6 +50,7 @@ from fixer.rules.base import FixerCodemod
 
 _ASYNC = frozenset({"create_async_engine"})
 _FACTORIES = frozenset({"create_engine", "create_async_engine"})
+_POSTGRES_DRIVERS = ("psycopg2", "psycopg2-binary", "psycopg", "psycopg-binary", "asyncpg", "pg8000")
 _MATCHING_POOL = {("async", "QueuePool"): "AsyncAdaptedQueuePool", ("sync", "AsyncAdaptedQueuePool"): "QueuePool"}
 
 
@@ -126,6 +127,8 @@ class EngineArguments(FixerCodemod):
         url = call.args[0].value if call.args and call.args[0].keyword is None else None
         if site is None or url is None or not platform_sets(site.url.names) or self.facts.role(site.path) is not Role.LIVE:
             return None
+        if not any(self.facts.installed.has(driver) for driver in _POSTGRES_DRIVERS):
+            return None  # a sqlite project: no PostgreSQL driver installs, no platform database is meant
         if not isinstance(url, (cst.Name, cst.Attribute)):
             self._report(value, value, "sqlite's `check_same_thread` is passed to an engine a platform gives PostgreSQL",
                          "The PostgreSQL driver rejects it: `invalid connection option \"check_same_thread\"`.",

@@ -9,13 +9,14 @@ from libcst.codemod import CodemodContext
 
 from fixer.model import ProjectModel
 from fixer.model.database import DatabaseFlow, EngineSite, UrlSource
+from fixer.model.needs import Installed
 from fixer.rules.base import FINDINGS_KEY
 from fixer.rules.engine_arguments import EngineArguments
 
 
 def model(names: tuple[str, ...] = ("DATABASE_URL",), factory: str = "create_engine") -> ProjectModel:
     site = EngineSite("app/db.py", 3, factory, "engine", factory != "create_engine", UrlSource(names), sqlite=True)
-    return ProjectModel(flow=DatabaseFlow(engines=(site,)))
+    return ProjectModel(flow=DatabaseFlow(engines=(site,)), installed=Installed(dists=frozenset({"psycopg2-binary"})))
 
 
 def run(source: str, facts: ProjectModel | None = None) -> tuple[str, list]:
@@ -55,6 +56,9 @@ def test_sqlite_connect_args_only_for_sqlite() -> None:
         ("engine = create_engine(URL, poolclass=NullPool)\n", ProjectModel()),
         # A URL no platform sets: a sqlite project's own.
         ('engine = create_engine(LOCAL_DB, connect_args={"check_same_thread": False})\n', model(("LOCAL_DB",))),
+        # No PostgreSQL driver installs: a sqlite project, whatever the variable is called.
+        ('engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False})\n',
+         ProjectModel(flow=model().flow)),
     ],
 )
 def test_left_alone(source: str, facts: ProjectModel) -> None:
