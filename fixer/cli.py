@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import signal
 import sys
 import time
@@ -426,8 +427,8 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
             codemods=[c for c in PYTHON_CODEMODS if c.RULE_ID in chosen],
             text_rules=[r() for r in TEXT_RULES if r.RULE_ID in chosen],
             jobs=jobs or runner.default_jobs(),
-            exclude=[(root / folder.resolve().relative_to(path.resolve()), pattern)
-                     if folder.resolve().is_relative_to(path.resolve()) else (folder, pattern)
+            # Excludes are relative to the configuration's folder: the copy keeps the root's place below it.
+            exclude=[(Path(os.path.normpath(root / os.path.relpath(folder.resolve(), path.resolve()))), pattern)
                      for folder, pattern in exclude],
             targets=dataclasses.replace(targets, root=root) if targets is not None else None,
             progress_factory=_progress_bar if sys.stderr.isatty() and not settings().quiet else None,
@@ -444,7 +445,10 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         # Predict, fix, predict again (fixer.rounds): a fix uncovers what the first prediction could not see.
         from fixer.rounds import run_rounds
 
-        outcome, rounds = run_rounds(path, one_round)
+        anchor = config.source.parent if config.source else None
+        if anchor is not None and not path.resolve().is_relative_to(anchor.resolve()):
+            anchor = None
+        outcome, rounds = run_rounds(path, one_round, anchor)
     outcome.rounds = rounds
     _say_ignored(outcome.ignored)
     if report_path is not None:

@@ -13,6 +13,7 @@ result is one Run whose files go from their bytes on disk to the last round's, a
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -44,16 +45,19 @@ def first_failure(run: Run) -> str:
     return f"{failure} at {failure.path}:{failure.line}"
 
 
-def run_rounds(root: Path, one_round: Callable[[Path], Run]) -> tuple[Run, list[Round]]:
+def run_rounds(root: Path, one_round: Callable[[Path], Run], anchor: Path | None = None) -> tuple[Run, list[Round]]:
     """`one_round(root)` is one ordinary run of the rules on the tree at `root`. Returns the merged run (the
-    last round's model and what is left, with every round's fixes) and the rounds."""
+    last round's model and what is left, with every round's fixes) and the rounds. With `anchor` (a folder
+    above `root` whose configuration applies, e.g. excludes written relative to it), the copy keeps `root`'s
+    place below it, so that paths relative to the anchor mean the same in the copy."""
     first = one_round(root)
     rounds = [Round(1, first_failure(first), tuple(r.path for r in first.results if r.changed))]
     if not rounds[0].changed or not rounds[0].before or first.facts.startup.primary is None:
         return first, rounds
     runs = [first]
     with tempfile.TemporaryDirectory(prefix="fixer-rounds-") as tmp:
-        copy = Path(tmp) / root.name
+        copy = Path(tmp) / (root.resolve().relative_to(anchor.resolve()) if anchor is not None else root.name)
+        copy.parent.mkdir(parents=True, exist_ok=True)
         try:
             shutil.copytree(root, copy, ignore=_SKIP, symlinks=True)
         except (OSError, shutil.Error):
@@ -86,19 +90,28 @@ def _merged(root: Path, runs: list[Run], final: dict[str, bytes]) -> Run:
     round's, with the fixes every round made."""
     last = runs[-1]
     original = {r.path: r.old for r in runs[0].results}
+
+    def before(rel: str) -> bytes:
+        if rel not in original:
+            original[rel] = (root / rel).read_bytes() if (root / rel).is_file() else b""
+        return original[rel]
+
     fixed: dict[str, list] = {}
     for run in runs[:-1]:
         for result in run.results:
             if result.changed:
-                fixed.setdefault(result.path, []).extend(f for f in result.findings if f.fixed)
+                found = [f for f in result.findings if f.fixed]
+                if run is not runs[0]:
+                    found = _relocated(found, result.old, before(result.path))
+                fixed.setdefault(result.path, []).extend(found)
     by_path = {r.path: r for r in last.results}
     out: list[FileResult] = []
     for rel in sorted(set(by_path) | set(final)):
         result = by_path.get(rel) or FileResult(path=rel, old=b"", new=b"")
-        old = original.get(rel)
-        if old is None:
-            old = (root / rel).read_bytes() if (root / rel).is_file() else b""
-        findings = [*fixed.get(rel, []), *(f for f in result.findings if f not in fixed.get(rel, []))]
+        old = before(rel)
+        # What the last round found is at lines of the tree the rounds made: moved back onto the file on disk.
+        left = _relocated(result.findings, result.old, old) if result.old and result.old != old else result.findings
+        findings = [*fixed.get(rel, []), *(f for f in left if f not in fixed.get(rel, []))]
         out.append(dataclasses.replace(result, old=old, new=final.get(rel, result.new if result.changed else old),
                                        findings=findings))
     out = [r for r in out if r.matters or r.changed]
@@ -106,6 +119,23 @@ def _merged(root: Path, runs: list[Run], final: dict[str, bytes]) -> Run:
     # prediction is what still stands (Run.after).
     return dataclasses.replace(last, results=out, root=root, ignored=runs[0].ignored, facts=runs[0].facts,
                                files_scanned=runs[0].files_scanned, after=last.facts.startup.primary)
+
+
+def _relocated(findings: list, now: bytes, then: bytes) -> list:
+    """Findings at lines of `now`, moved to the same lines of `then` (the file before the rounds' edits); a
+    line the edits added maps to the line of `then` it was added at."""
+    if not any(f.line for f in findings):
+        return list(findings)
+    matcher = difflib.SequenceMatcher(None, now.splitlines(), then.splitlines(), autojunk=False)
+    blocks = matcher.get_opcodes()
+
+    def moved(line: int) -> int:
+        for tag, i1, i2, j1, j2 in blocks:
+            if i1 < line <= i2 or (i1 == i2 == line - 1):
+                return j1 + (line - i1) if tag == "equal" else j1 + 1
+        return line
+
+    return [dataclasses.replace(f, line=moved(f.line)) if f.line else f for f in findings]
 
 
 def describe(rounds: list[Round]) -> list[str]:

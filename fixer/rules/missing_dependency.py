@@ -48,7 +48,8 @@ file (a pyproject.toml, a lock) of its folder declares gets the addition safely 
 installing it alone (`pip install -r requirements.txt` in a Dockerfile, README, shell script or Procfile), else
 unsafely: fixer cannot tell which file the deploy installs from. The plain imports a file lacks that share
 safety and severity are one finding. A project with no main dependency file gets nothing here. In every case
-the addition is safe where the prediction of the documented start fails on that import (the finding cites it).
+the addition to the main dependency file is safe where the prediction of the documented start fails on that
+import and every declared distribution's requirements are known (the finding cites the failure).
 """
 
 from __future__ import annotations
@@ -182,7 +183,9 @@ class MissingDependency(TextRule):
             if not needs:
                 continue
             feature = next((n.defect for n in needs if n.defect), "")
-            failure = predicted(facts, self.RULE_ID, match=missing_module(needs[0].module, dist))
+            # The prediction's failure is evidence where fixer knows what every declared distribution pulls in.
+            failure = None if facts.installed.opaque else predicted(
+                facts, self.RULE_ID, match=missing_module(needs[0].module, dist))
             safe = failure is not None or (any(not n.guarded for n in needs) and (bool(feature) or not facts.installed.opaque))
             make = self._finding(dist, needs, feature, facts, safe, failure=failure)
             changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
@@ -204,10 +207,9 @@ class MissingDependency(TextRule):
                 continue
             documented = facts.documented_installs.get(path, "")
             feature = next((n.defect for n in needs if n.defect), "")
-            # The documented start installs from this file alone and fails on the import: the prediction says so.
-            failure = predicted(facts, self.RULE_ID, match=missing_module(needs[0].module, dist))
-            safe = bool(documented) or failure is not None
-            make = self._finding(dist, needs, feature, facts, safe, elsewhere=True, documented=documented, failure=failure)
+            # The prediction installs from one file; which one the deploy uses is known only where it is documented.
+            safe = bool(documented)
+            make = self._finding(dist, needs, feature, facts, safe, elsewhere=True, documented=documented)
             changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
         return changes
 

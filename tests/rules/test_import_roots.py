@@ -102,7 +102,10 @@ def test_the_start_command_when_it_is_the_smaller_change(tmp_path: Path) -> None
         "src/main.py": "from fastapi import FastAPI\nfrom .api import Note\napp = FastAPI()\n",
     })
     outcome = runner.run(root, codemods=list(PYTHON_CODEMODS), text_rules=[r() for r in TEXT_RULES])
-    assert not any(r.changed for r in outcome.results)  # four relative imports left as they are
+    # The four relative imports stay; the one documented start changes where it is written.
+    assert [r.path for r in outcome.results if r.changed] == ["README.md"]
+    (readme,) = [r for r in outcome.results if r.changed]
+    assert readme.new == b"```\ncd src\nuvicorn src.main:app --app-dir .. --reload\n```\n"
     (finding,) = [f for r in outcome.results for f in r.findings if f.rule == "FX020"]
-    assert not finding.fixed and "src.main:app" in finding.new_code and "run from ./" in finding.new_code
+    assert finding.fixed and finding.safe and "src.main:app --app-dir .." in finding.new_code
     assert outcome.facts.startup.primary.failures[0].message == "attempted relative import with no known parent package"
