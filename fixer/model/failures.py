@@ -8,7 +8,6 @@ platform's URL, a StaticFiles folder that is not there. `FailureChecks` is the p
 from __future__ import annotations
 
 import ast
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from packaging.version import Version
 from fixer import tables
 from fixer.model.database import FIXER_HELPERS
 from fixer.model.entrypoints import StartPoint
+from fixer.model.evidence import platform_sets
 from fixer.urls import WRITTEN_NORMALISERS
 
 __all__ = ["FIXED_BY", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
@@ -47,7 +47,6 @@ _FORM_NAMES = frozenset({"Form", "File", "UploadFile", "OAuth2PasswordRequestFor
 _ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "api_route", "websocket", "options", "head"})
 _ASYNC_MODULES = ("sqlalchemy.ext.asyncio", "sqlmodel.ext.asyncio")
 # The variables hosting platforms (Heroku, Render, Railway, Neon, Vercel) set to a plain postgresql:// URL.
-_PLATFORM_NAMES = re.compile(r"(?i)(?<![A-Za-z0-9])(?:DATABASE_URL|POSTGRES_URL)(?![A-Za-z0-9_])")
 _POSTGRES_DRIVERS = ("psycopg2", "psycopg2-binary", "psycopg", "psycopg-binary", "asyncpg", "pg8000")
 
 
@@ -201,7 +200,7 @@ class FailureChecks:
             if site is not None and any(step in self.flow.url_helpers or step in FIXER_HELPERS
                                         for step in site.url.through):
                 return  # the project's own helper makes the URL what the engine needs, or not: not known here
-            if not any(_PLATFORM_NAMES.search(name) for name in names):
+            if not platform_sets(names):  # SYNC_DATABASE_URL is the project's own, not a platform's
                 # Not the variable hosting platforms set: the default the project gives that field or variable
                 # (`reports_db: str = "postgresql://..."`, in the code or its example files) is what the engine
                 # gets; without one, what it holds is the project's own choice.
