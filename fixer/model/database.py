@@ -20,8 +20,6 @@ from fixer.model.sources import Sources
 # The run-time normaliser FX004 adds: fixer's own, so not a sign that the project handles its URLs itself (a
 # run on a half-applied tree must reach the same end as a run on the untouched one).
 FIXER_NORMALISER = "to_async_database_url"
-# Both of fixer's run-time URL helpers (FX004's, FX005's): a URL through one names the driver its engine needs.
-FIXER_HELPERS = frozenset({FIXER_NORMALISER, "to_psycopg2_database_url"})
 # What `through` records for a URL the project rebuilds in place (no helper function): normalised all the same.
 INLINE_NORMALISER = "<inline>"
 QUERY_CUT = "str.split"  # `url.split("?")[0]`

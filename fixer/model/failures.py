@@ -15,7 +15,6 @@ from pathlib import Path
 from packaging.version import Version
 
 from fixer import tables
-from fixer.model.database import FIXER_HELPERS
 from fixer.model.entrypoints import StartPoint
 from fixer.model.evidence import platform_sets
 from fixer.urls import WRITTEN_NORMALISERS
@@ -197,8 +196,7 @@ class FailureChecks:
             if not call.args:
                 return
             names = site.url.names if site is not None else (ast.unparse(call.args[0]),)
-            if site is not None and any(step in self.flow.url_helpers or step in FIXER_HELPERS
-                                        for step in site.url.through):
+            if site is not None and any(step in self.flow.url_helpers for step in site.url.through):
                 return  # the project's own helper makes the URL what the engine needs, or not: not known here
             if not platform_sets(names):  # SYNC_DATABASE_URL is the project's own, not a platform's
                 # Not the variable hosting platforms set: the default the project gives that field or variable
