@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fixer import disclosure
 from fixer.findings import FileResult
 from fixer.runner import Run
 
@@ -115,6 +116,7 @@ def _merged(root: Path, runs: list[Run], final: dict[str, bytes]) -> Run:
         out.append(dataclasses.replace(result, old=old, new=final.get(rel, result.new if result.changed else old),
                                        findings=findings))
     out = [r for r in out if r.matters or r.changed]
+    disclosure.mark(root, out)  # later rounds ran on a copy git does not track: what is shown is the project's
     # The first model, whose prediction says what fails today and which rule fixes it; the last round's
     # prediction is what still stands (Run.after).
     return dataclasses.replace(last, results=out, root=root, ignored=runs[0].ignored, facts=runs[0].facts,

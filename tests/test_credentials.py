@@ -210,7 +210,7 @@ def test_only_the_hunk_that_would_show_an_untracked_secret_is_left_out(tmp_path:
     assert UNTRACKED.encode() not in done.stdout + done.stderr
     assert b"+from sqlalchemy.ext.asyncio import AsyncEngine" in done.stdout  # the other hunk of the same file
     notes = [line for line in done.stderr.decode().splitlines() if "not in the patch" in line]
-    assert notes == ["note: app/db.py:21: a change not in the patch, as it would show a password or secret git does "
+    assert notes == ["note: app/db.py:21-22: a change not in the patch, as it would show a password or secret git does "
                      "not track; `fixer apply` writes it"], done.stderr
     assert (applied / "app" / "db.py").read_text().count("postgresql+asyncpg://app:") == 1  # apply writes it
     subprocess.run(["git", "apply", "-"], cwd=root, input=done.stdout, check=True)
