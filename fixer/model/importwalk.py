@@ -33,6 +33,7 @@ from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
 from fixer.model.freshinstall import Installed
 from fixer.model.hooks import StartupHooks, field_variable, required_field, settings_config, startup_event
+from fixer.model.sources import Sources
 
 __all__ = ["predict", "project_python"]
 
@@ -55,8 +56,10 @@ class _Module:
 
 class _Walk(FailureChecks, StartupHooks):
     def __init__(self, backend: Path, start: StartPoint, have: Installed, paths: Iterable[str],
-                 flow: DatabaseFlow, database_url: str | None = None, python: str = "") -> None:
+                 flow: DatabaseFlow, database_url: str | None = None, python: str = "",
+                 sources: Sources | None = None) -> None:
         self.backend = backend
+        self.sources = sources  # the run's: each module parsed once for every walk
         self.python = python  # the project's CPython ("3.12"); "" when unknown
         self.database_url = database_url  # what the environment sets DATABASE_URL to (None: what the project ships)
         # Each module of the tree as a path without `.py` (a package as its folder): what an import may mean.
@@ -188,14 +191,20 @@ class _Walk(FailureChecks, StartupHooks):
     def _is_third(self, top: str) -> bool:
         return self._find_in(top, self.sys_path) is None
 
+    def shared_tree(self, file: Path) -> ast.Module | None:
+        """The module's tree from the run's sources (None: not there, or it does not parse: read it here)."""
+        rel = self.rel(file)
+        return self.sources.tree(rel) if self.sources is not None and not rel.startswith("../") else None
 
     def execute(self, module: _Module) -> None:
         assert module.file is not None
         self.stack.append(module.name)
         self.order.append(self.rel(module.file))
         try:
-            source = module.file.read_bytes()
-            tree = ast.parse(source, filename=str(module.file))
+            tree = self.shared_tree(module.file)
+            if tree is None:
+                source = module.file.read_bytes()
+                tree = ast.parse(source, filename=str(module.file))
         except SyntaxError as error:
             if self._newer_grammar(source):
                 self.unchecked.append((self.rel(module.file), error.lineno or 1, error.msg))
@@ -523,7 +532,6 @@ def where_of(module: _Module, node: ast.AST) -> tuple[Path, int]:
     return module.file, getattr(node, "lineno", 1)
 
 
-
 def _path_value(node: ast.expr, file: Path | None, cwd: Path) -> Path | None:
     """The folder a sys.path edit adds, for the usual spellings: a literal, `os.path.dirname(__file__)`,
     `os.path.join(..., "..")`, `Path(__file__).parent.parent`, `.resolve().parents[1]`, `str(...)`, `abspath`."""
@@ -586,12 +594,13 @@ def project_python(paths: Iterable[str]) -> set[str]:
 
 
 def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed, paths: Iterable[str],
-            flow: DatabaseFlow | None = None, database_url: str | None = None, python: str = "") -> Prediction:
+            flow: DatabaseFlow | None = None, database_url: str | None = None, python: str = "",
+            sources: Sources | None = None) -> Prediction:
     """The start `start` of the backend, walked: the project modules it imports, in order, and the failures.
     `flow` (the model's engines, URL rewrites, shipped URLs) says what URL reaches each engine; `database_url`
     is the one the environment sets DATABASE_URL to, when known (a platform's, a test's)."""
     root = Path(backend).resolve()
-    walk = _Walk(root, start, have, list(paths), flow or DatabaseFlow(), database_url, python)
+    walk = _Walk(root, start, have, list(paths), flow or DatabaseFlow(), database_url, python, sources)
     entry = walk.run_dir / "__fixer_start__.py"
     result = walk.import_name(start.module, (entry, 1), guarded=False)
     if result == "third" and not walk.have.provides(start.module.split(".")[0]):

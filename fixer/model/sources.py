@@ -28,10 +28,19 @@ class Sources:
         """Paths some analysis will ask for again: their trees are kept once parsed, until `release`."""
         self._pinned.update(paths)
 
-    def release(self) -> None:
-        """Drop every kept tree: the analyses that asked for them are done."""
-        self._pinned.clear()
-        self._trees.clear()
+    def release(self, paths: Iterable[str] | None = None) -> None:
+        """Drop the kept trees of `paths` (every one when None): the analyses that asked for them are done."""
+        if paths is None:
+            self._pinned.clear()
+            self._trees.clear()
+            return
+        for path in paths:
+            self._pinned.discard(path)
+            self._trees.pop(path, None)
+
+    def holds(self, path: str) -> bool:
+        """Whether the file's bytes were handed in (read by the runner's one pass and picked by a text check)."""
+        return path in self._held
 
     def text(self, path: str) -> str | None:
         data = self._held.get(path)
