@@ -26,7 +26,7 @@ from fixer.discover import Unreadable, discover, read
 from fixer.model import ProjectModel, Role
 from fixer.model.entrypoints import mentions_start
 from fixer.model.evidence import PLATFORM_URL
-from fixer.model.modules import ModuleInfo, read_module
+from fixer.model.modules import ModuleInfo, inside_library, read_module
 from fixer.model.sources import Sources
 from fixer.paths import Targets
 from fixer.textcheck import TextCheck
@@ -87,16 +87,19 @@ def run(
     refused: dict[str, str] = {}
     start_files: dict[str, bytes] = {}
     candidates = read_candidates(root, python, codemods, unreadable, modules, reader, matched, refused, start_files)
-    # One Sources for the run: the start points, the model and the startup walk each read and parse a file once.
+    # One Sources for the run: the start points, the model and the startup walk each read and parse a file once;
+    # the app's modules (not library source) each of them reads are kept parsed until the walk is done.
     sources = Sources(lambda rel: _read_text(reader, rel), {**start_files, **dict(candidates)})
+    app_modules = [rel for rel in start_files if not inside_library(rel)]
     del start_files
+    sources.pin(app_modules)
     starts = _start_points(root, paths, entrypoint, run_from, sources)
     facts = project_model.build(
         candidates, modules, lambda rel: _read_text(reader, rel), paths, [p.module for p in starts], unsafe_fixes,
         to_async, sources,
     )
     facts = _with_startup(root, paths, facts, starts, entrypoint, lambda rel: _read_text(reader, rel), sources)
-    del sources
+    del sources, app_modules
 
     # The model is built: of the files it read, only those parsed below stay held. The use layer's call graph
     # reaches modules no text check picked (main.py awaiting `init_db()`): parse_tasks reads them.
@@ -270,7 +273,7 @@ def read_candidates(
             continue
         if project_model.reads(rel, source):
             candidates.append((rel, source))
-        elif start_files is not None and mentions_start(source):
+        if start_files is not None and mentions_start(source):
             start_files[rel] = source
         if triggers:
             hits = tuple(i for i, trigger in enumerate(triggers) if trigger(source))

@@ -34,6 +34,7 @@ from fixer.model.failures import Failure, FailureChecks, ImportFix, Prediction, 
 from fixer.model.freshinstall import Installed
 from fixer.model.hooks import StartupHooks, field_variable, required_field, settings_config, startup_event
 from fixer.model.sources import Sources
+from fixer.model.syspath import path_value
 
 __all__ = ["predict", "project_python"]
 
@@ -516,7 +517,7 @@ class _Walk(FailureChecks, StartupHooks):
                 module.open_names = True
 
     def path_edit(self, module: _Module, call: ast.Call, where: tuple[Path, int], insert: bool) -> None:
-        folder = _path_value(call.args[-1], module.file, self.run_dir)
+        folder = path_value(call.args[-1], module.file, self.run_dir)
         if folder is None:
             return
         exists = folder.is_dir()
@@ -530,49 +531,6 @@ class _Walk(FailureChecks, StartupHooks):
 
 def where_of(module: _Module, node: ast.AST) -> tuple[Path, int]:
     return module.file, getattr(node, "lineno", 1)
-
-
-def _path_value(node: ast.expr, file: Path | None, cwd: Path) -> Path | None:
-    """The folder a sys.path edit adds, for the usual spellings: a literal, `os.path.dirname(__file__)`,
-    `os.path.join(..., "..")`, `Path(__file__).parent.parent`, `.resolve().parents[1]`, `str(...)`, `abspath`."""
-    def value(n: ast.AST) -> Path | str | None:
-        if isinstance(n, ast.Constant) and isinstance(n.value, str):
-            return n.value
-        if isinstance(n, ast.Name) and n.id == "__file__" and file is not None:
-            return file
-        if isinstance(n, ast.Attribute):
-            inner = value(n.value)
-            if isinstance(inner, str):
-                inner = Path(inner)
-            if isinstance(inner, Path) and n.attr == "parent":
-                return inner.parent
-            return None
-        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Attribute) and n.value.attr == "parents":
-            inner = value(n.value.value)
-            index = n.slice.value if isinstance(n.slice, ast.Constant) else None
-            if isinstance(inner, Path) and isinstance(index, int):
-                return inner.parents[index] if index < len(inner.parents) else None
-            return None
-        if isinstance(n, ast.Call):
-            func = ast.unparse(n.func)
-            args = [value(a) for a in n.args]
-            if func.endswith(("dirname",)) and args and args[0] is not None:
-                return Path(args[0]).parent
-            if func.endswith(("abspath", "realpath", "normpath")) and args and args[0] is not None:
-                return Path(os.path.normpath(cwd / args[0]))
-            if func.endswith("resolve") and isinstance(n.func, ast.Attribute):
-                inner = value(n.func.value)
-                return Path(os.path.normpath(cwd / inner)) if inner is not None else None
-            if func.endswith("join") and args and all(a is not None for a in args):
-                return Path(*[str(a) for a in args])
-            if func in ("str", "Path", "pathlib.Path", "os.fspath") and args and args[0] is not None:
-                return Path(args[0]) if func != "str" else args[0]
-        return None
-
-    result = value(node)
-    if result is None:
-        return None
-    return Path(os.path.normpath(cwd / result))
 
 
 # ---------------------------------------------------------------------------------------------------------
