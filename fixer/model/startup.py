@@ -71,7 +71,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     root = Path(backend).resolve()
     paths = list(paths)
     if points is None:
-        points = start_points(root, entrypoint, run_from, paths)
+        points = start_points(root, entrypoint, run_from, paths, sources)
     if not points:
         return Startup()
     points = list(points)
