@@ -24,8 +24,10 @@ from fixer import model as project_model
 from fixer import disclosure, suppress
 from fixer.discover import Unreadable, discover, read
 from fixer.model import ProjectModel, Role
+from fixer.model.entrypoints import mentions_start
 from fixer.model.evidence import PLATFORM_URL
-from fixer.model.modules import ModuleInfo, read_module
+from fixer.model.modules import ModuleInfo, inside_library, read_module
+from fixer.model.sources import Sources
 from fixer.paths import Targets
 from fixer.textcheck import TextCheck
 from fixer.findings import FileResult, Finding
@@ -83,13 +85,21 @@ def run(
     modules: dict[str, ModuleInfo] = {}
     matched: dict[str, tuple[int, ...]] = {}
     refused: dict[str, str] = {}
-    candidates = read_candidates(root, python, codemods, unreadable, modules, reader, matched, refused)
-    starts = _start_points(root, paths, entrypoint, run_from)
+    start_files: dict[str, bytes] = {}
+    candidates = read_candidates(root, python, codemods, unreadable, modules, reader, matched, refused, start_files)
+    # One Sources for the run: the start points, the model and the startup walk each read and parse a file once;
+    # the app's modules (not library source) each of them reads are kept parsed until the walk is done.
+    sources = Sources(lambda rel: _read_text(reader, rel), {**start_files, **dict(candidates)})
+    app_modules = [rel for rel in start_files if not inside_library(rel)]
+    del start_files
+    sources.pin(app_modules)
+    starts = _start_points(root, paths, entrypoint, run_from, sources)
     facts = project_model.build(
         candidates, modules, lambda rel: _read_text(reader, rel), paths, [p.module for p in starts], unsafe_fixes,
-        to_async,
+        to_async, sources,
     )
-    facts = _with_startup(root, paths, facts, starts, entrypoint, lambda rel: _read_text(reader, rel))
+    facts = _with_startup(root, paths, facts, starts, entrypoint, lambda rel: _read_text(reader, rel), sources)
+    del sources, app_modules
 
     # The model is built: of the files it read, only those parsed below stay held. The use layer's call graph
     # reaches modules no text check picked (main.py awaiting `init_db()`): parse_tasks reads them.
@@ -183,7 +193,7 @@ def _read_file(root: Path, contents: dict[str, bytes], rel: str) -> bytes:
 
 
 def _with_startup(root: Path, paths: list[str], facts: ProjectModel, starts: list, entrypoint: str | None,
-                  read_text: Callable[[str], str | None]) -> ProjectModel:
+                  read_text: Callable[[str], str | None], sources: Sources) -> ProjectModel:
     """The model with what starting the server does (`fixer.model.startup`), when the tree is a backend."""
     import dataclasses
 
@@ -193,7 +203,8 @@ def _with_startup(root: Path, paths: list[str], facts: ProjectModel, starts: lis
         return facts
     try:
         # The prediction a fix is judged by: every URL read from the environment is the platform's.
-        found = startup.analyse(root, paths, read_text, facts.flow, database_url=PLATFORM_URL, points=starts)
+        found = startup.analyse(root, paths, read_text, facts.flow, database_url=PLATFORM_URL, points=starts,
+                                sources=sources)
     except (OSError, RecursionError, ValueError):  # the prediction is a report; it never costs the fixes
         return facts
     return dataclasses.replace(facts, startup=found)
@@ -234,12 +245,14 @@ def read_candidates(
     reader: Callable[[str], bytes] | None = None,
     matched: dict[str, tuple[int, ...]] | None = None,
     refused: dict[str, str] | None = None,
+    start_files: dict[str, bytes] | None = None,
 ) -> list[tuple[str, bytes]]:
     """The Python files the project model reads (`fixer.model.reads`), with their bytes. A file that cannot be
     read is added to `unreadable`, as a result saying why; with `modules`, every file's import lines are
     recorded there too (the model's import graph); with `matched`, which codemods' text checks each file passes
     (by index in `codemods`), without keeping its bytes: whether a codemod wants it is the model's to say; with
-    `refused`, a file whose bytes are not Python source (`not_source`) is recorded there, with why, instead.
+    `refused`, a file whose bytes are not Python source (`not_source`) is recorded there, with why, instead; with
+    `start_files`, the bytes of the files the start analyses read (`fixer.model.entrypoints.mentions_start`).
 
     The rest are read once, searched and dropped: this loop is the whole cost of an unrelated file.
     """
@@ -260,6 +273,8 @@ def read_candidates(
             continue
         if project_model.reads(rel, source):
             candidates.append((rel, source))
+        if start_files is not None and mentions_start(source):
+            start_files[rel] = source
         if triggers:
             hits = tuple(i for i, trigger in enumerate(triggers) if trigger(source))
             if hits:
@@ -331,13 +346,14 @@ def _read_text(reader: Callable[[str], bytes], rel: str) -> str | None:
         return None  # the rule that edits such a file reports it
 
 
-def _start_points(root: Path, paths: list[str], entrypoint: str | None, run_from: str | None) -> list:
+def _start_points(root: Path, paths: list[str], entrypoint: str | None, run_from: str | None,
+                  sources: Sources) -> list:
     """Every start of the project (`fixer.model.entrypoints`): its modules root the import graph, and the
     startup walk follows each. A start that cannot be read is no start: the rules run without one."""
     from fixer.model.entrypoints import start_points
 
     try:
-        return start_points(root.resolve(), entrypoint, run_from, paths)
+        return start_points(root.resolve(), entrypoint, run_from, paths, sources)
     except (OSError, RecursionError, ValueError):
         return []
 

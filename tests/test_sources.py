@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from fixer import model as project_model
-from fixer.model import database
+from fixer.model import database, entrypoints
 from fixer.model.sources import Sources
 from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
 from fixer.runner import run
@@ -65,3 +66,43 @@ def test_vendored_library_engines_are_not_the_projects(tmp_path: Path) -> None:
     done = run(tmp_path, PYTHON_CODEMODS, [rule() for rule in TEXT_RULES])
     assert [e.path for e in done.facts.flow.engines] == ["db.py"]
     assert "vendor/sqlalchemy/create.py" not in done.parsed
+
+
+def test_a_tree_stays_until_every_analysis_that_pinned_it_is_done() -> None:
+    sources = Sources(lambda path: "x = 1\n")
+    sources.pin(["a.py"])
+    sources.pin(["a.py"])
+    kept = sources.tree("a.py")
+    sources.release(["a.py"])
+    assert sources.tree("a.py") is kept
+    sources.release(["a.py"])
+    assert sources.tree("a.py") is not kept
+
+
+def test_the_start_points_the_model_and_the_startup_walk_parse_the_app_module_once(tmp_path: Path, monkeypatch) -> None:
+    main = ('import uvicorn\nfrom fastapi import FastAPI\nfrom sqlalchemy import create_engine\n\n'
+            'engine = create_engine("postgresql://u:p@h/db")\napp = FastAPI()\n\n'
+            'if __name__ == "__main__":\n    uvicorn.run("main:app")\n')
+    (tmp_path / "requirements.txt").write_text("fastapi\nsqlalchemy\nuvicorn\n")
+    (tmp_path / "main.py").write_text(main)
+    parsed: list[object] = []
+    real = ast.parse
+
+    def counting(source, *args, **kwargs):
+        parsed.append(source)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", counting)
+    done = run(tmp_path, PYTHON_CODEMODS, [rule() for rule in TEXT_RULES])
+    assert [p.app for p in done.facts.startup.starts] == ["main:app"]
+    assert done.facts.startup.primary is not None and done.facts.startup.primary.order == ("main.py",)
+    assert sum(1 for s in parsed if s in (main, main.encode())) == 1
+
+
+def test_uvicorn_run_is_matched_by_its_dotted_name() -> None:
+    tree = ast.parse('import uvicorn\nfrom uvicorn import run as serve\nimport other\n\n'
+                     'uvicorn.run("a:app")\nserve(app)\n(uvicorn).run("b:api", app_dir="src")\nother.uvicorn.run("c:app")\n'
+                     'uvicorn.run.x("d:app")\n')
+    found = [(app, name, app_dir) for _, app, name, app_dir in entrypoints.uvicorn_runs(tree)]
+    assert found == [("a:app", None, None), (None, "app", None), ("b:api", None, "src")]
+    assert entrypoints.mentions_start(b"import uvicorn") and not entrypoints.mentions_start(b"import os\n")

@@ -27,6 +27,7 @@ from fixer.model.database import QUERY_CUT, DatabaseFlow, EngineSite, ShippedUrl
 from fixer.model.modules import Role, inside_library
 from fixer.model.needs import Installed, Need
 from fixer.model.python import PythonVersions
+from fixer.model.sources import Sources
 from fixer.model.uses import UsePlan
 from fixer.model.startup import Startup
 from fixer.model.versions import Versions
@@ -238,20 +239,21 @@ def build(
     entry_modules: Iterable[str] = (),
     unsafe_fixes: bool = False,
     to_async: bool = False,
+    sources: Sources | None = None,
 ) -> ProjectModel:
     """The model of a tree: `python` the candidate files with their bytes, `imports_of` every Python file's
-    `ModuleInfo` (import lines only), `read_text` reads any other file by its relative path."""
+    `ModuleInfo` (import lines only), `read_text` reads any other file by its relative path; `sources` the
+    run's (holding `python`'s bytes), when the runner shares it with the start analyses."""
     from fixer.model import installs, needs, python as python_versions, uses, versions
     from fixer.model.modules import ModuleGraph
-    from fixer.model.sources import Sources
-
     paths = list(paths)
     graph = ModuleGraph(imports_of.values(), entry_modules)  # type: ignore[arg-type]
     roles = graph.roles()
     # Each file parsed once for the flow and the use layer; the trees the use layer asks for again are kept
     # until it is done, the others dropped as soon as the flow has read them.
-    sources = Sources(read_text, dict(python))
-    sources.pin(uses.reads(graph, roles))
+    sources = sources or Sources(read_text, dict(python))
+    pinned = set(uses.reads(graph, roles))
+    sources.pin(pinned)
     flow = database.read_python(python, sources)
     shipped = list(flow.shipped)
     for path in paths:
@@ -290,7 +292,7 @@ def build(
         running, roles, graph, flow.engines, active=(half_async or to_async) and has_asyncio,
         unsafe_fixes=unsafe_fixes, sources=sources,
     )
-    sources.release()
+    sources.release(pinned)
     return ProjectModel(
         async_db=async_db,
         sqlmodel_exec=sqlmodel_exec or plan.calls_exec,

@@ -10,7 +10,7 @@ import ast
 from collections.abc import Sequence
 from pathlib import Path
 
-from fixer.model.startfiles import read_text
+from fixer.model.sources import Sources
 
 __all__ = ["inferred_app", "module_file"]
 
@@ -28,10 +28,16 @@ def module_file(folders: Sequence[Path], module: str) -> Path | None:
     return None
 
 
+def _called(call: ast.Call) -> str | None:
+    """The last name of what a call calls (`FastAPI` for `fastapi.FastAPI(...)`), None for anything else."""
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
 def _builds_app(call: ast.expr, factories: set[str]) -> bool:
     if not isinstance(call, ast.Call):
         return False
-    name = ast.unparse(call.func).rpartition(".")[2]
+    name = _called(call)
     return name == "FastAPI" or name in factories
 
 
@@ -41,7 +47,7 @@ def _factories(trees: dict[str, ast.Module]) -> set[str]:
     for tree in trees.values():
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-                isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] == "FastAPI" for n in ast.walk(node)
+                isinstance(n, ast.Call) and _called(n) == "FastAPI" for n in ast.walk(node)
             ) and any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node)):
                 names.add(node.name)
     return names
@@ -86,7 +92,7 @@ def _score(root: Path, file: Path, tree: ast.Module) -> int | None:
     return score
 
 
-def inferred_app(backend: Path, python: Sequence[str]) -> tuple[str, Path, str, int] | None:
+def inferred_app(backend: Path, python: Sequence[str], sources: Sources) -> tuple[str, Path, str, int] | None:
     """("MODULE:ATTR", the folder to start from, the module's path, the line that binds the app): the best-named, shallowest module that
     builds the app, from its best root (the backend folder on a tie, then the root nearest to it)."""
     trees: dict[str, ast.Module] = {}
@@ -94,15 +100,15 @@ def inferred_app(backend: Path, python: Sequence[str]) -> tuple[str, Path, str, 
         parts = rel.split("/")
         if set(parts[:-1]) & _SKIP_PARTS or parts[-1].startswith("test_") or parts[-1] == "conftest.py":
             continue
-        text = read_text(backend / rel)
+        text = sources.text(rel)
         if not text or ("FastAPI" not in text and "create_app" not in text):
             continue
-        try:
-            trees[rel] = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = sources.tree(rel, text)
+        if tree is not None:
+            trees[rel] = tree
+        elif "FastAPI(" in text:
             # A module that does not parse may still be the app's: named so, it is the start (the walk reports it).
-            if "FastAPI(" in text:
-                trees[rel] = ast.Module(body=[], type_ignores=[])
+            trees[rel] = ast.Module(body=[], type_ignores=[])
     apps = _apps(trees) or [(rel, "app", 1) for rel, tree in trees.items() if not tree.body]
     if not apps:
         return None

@@ -24,9 +24,10 @@ from pathlib import Path
 from fixer.discover import discover, git_top
 from fixer.model.apps import inferred_app, module_file
 from fixer.model.commands import Command, is_app
+from fixer.model.sources import Sources
 from fixer.model.startfiles import Written, is_start_file, read_start_file, read_text
 
-__all__ = ["StartPoint", "app_attribute", "disagreements", "module_file", "start_points"]
+__all__ = ["StartPoint", "app_attribute", "disagreements", "dotted", "mentions_start", "module_file", "start_points"]
 
 # Deploy files first: they are what really runs; a README may be out of date.
 _RANK = {"dockerfile": 0, "procfile": 1, "compose": 2, "vercel": 3, "pyproject": 4, "readme": 5, "code": 6,
@@ -112,16 +113,37 @@ def _parse(file: Path) -> ast.Module | None:
         return None
 
 
+def mentions_start(data: bytes) -> bool:
+    """The byte-level check before any start analysis reads a Python file: a `uvicorn.run()` or an app built
+    (`FastAPI(...)`, a `create_app()` factory) needs one of these names in the file."""
+    return b"uvicorn" in data or b"FastAPI" in data or b"create_app" in data
+
+
+def dotted(node: ast.expr) -> str | None:
+    """`a.b.c` for a chain of names and attributes (what `ast.unparse` gives them), else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
 def uvicorn_runs(tree: ast.Module) -> list[tuple[ast.Call, str | None, str | None, str | None]]:
     """Each `uvicorn.run(...)` call in the code (`from uvicorn import run` too): (call, "MODULE:ATTR" when the
     app is a string, the variable name when it is an object, app_dir=)."""
     names = {"uvicorn.run"}
+    calls = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "uvicorn":
             names |= {a.asname or a.name for a in node.names if a.name == "run"}
+        elif isinstance(node, ast.Call):
+            calls.append(node)
     found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or ast.unparse(node.func) not in names:
+    for node in calls:
+        if dotted(node.func) not in names:
             continue
         target = next((k.value for k in node.keywords if k.arg == "app"), node.args[0] if node.args else None)
         app_dir = next((k.value.value for k in node.keywords if k.arg == "app_dir" and isinstance(k.value, ast.Constant)
@@ -277,19 +299,16 @@ def _inside(backend: Path, point: StartPoint) -> bool:
     return file is not None and file.resolve().is_relative_to(backend)
 
 
-def _from_code(backend: Path, python: Sequence[str]) -> list[tuple[StartPoint, str]]:
+def _from_code(backend: Path, python: Sequence[str], sources: Sources) -> list[tuple[StartPoint, str]]:
     """`uvicorn.run(...)` in code that runs (the module's body, `if __name__ == "__main__":`, a function)."""
     found = []
     for rel in python:
+        if set(rel.split("/")[:-1]) & {"tests", "test"}:
+            continue
         path = backend / rel
-        text = read_text(path)
-        if not text or "uvicorn" not in text or set(rel.split("/")[:-1]) & {"tests", "test"}:
-            continue
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        for call, app, name, app_dir in uvicorn_runs(tree):
+        text = sources.text(rel)
+        tree = sources.tree(rel, text) if text and "uvicorn" in text else None
+        for call, app, name, app_dir in uvicorn_runs(tree) if tree is not None else []:
             folder = path.parent
             if app is None:
                 app = f"{Path(rel).stem}:{name}"
@@ -324,15 +343,17 @@ def _scripts(backend: Path) -> list[tuple[StartPoint, str]]:
 
 
 def start_points(backend_dir: str | os.PathLike[str], entrypoint: str | None = None,
-                 run_from: str | None = None, paths: Sequence[str] | None = None) -> list[StartPoint]:
+                 run_from: str | None = None, paths: Sequence[str] | None = None,
+                 sources: Sources | None = None) -> list[StartPoint]:
     """Every start of the backend, most authoritative first (a deploy file before a README, a documented start
     before one read from the code, an inferred one last); with `entrypoint` or `run_from` (the CLI's
-    --entrypoint / --run-from), only that one. `paths`: the run's discovered files, relative to the backend."""
+    --entrypoint / --run-from), only that one. `paths`: the run's discovered files, relative to the backend;
+    `sources`: the run's, holding (at least) every Python file `mentions_start` picks: no other is read."""
     backend = Path(backend_dir).resolve()
     if paths is None:
         paths = list(discover(backend))
     if entrypoint or run_from:
-        documented = start_points(backend, paths=paths) if not (entrypoint and run_from) else []
+        documented = start_points(backend, paths=paths, sources=sources) if not (entrypoint and run_from) else []
         app = entrypoint or (documented[0].app if documented else "main:app")
         folder = _rel(backend, (Path.cwd() / run_from)) if run_from else (documented[0].run_from if documented and not entrypoint else "")
         return [StartPoint(app, folder, (), "--entrypoint/--run-from", app)]
@@ -343,9 +364,10 @@ def start_points(backend_dir: str | os.PathLike[str], entrypoint: str | None = N
             if point is None or ("/" in label and not _inside(backend, point)):
                 continue  # a subfolder's or a parent's command for another program
             found.append(((_RANK[written.kind], distance), point))
-    python = [p for p in paths if p.endswith(".py")]
-    found += [((_RANK[kind], 0), point) for point, kind in _from_code(backend, python) + _scripts(backend)]
-    inferred = inferred_app(backend, python) if not found else None
+    python = [p for p in paths if p.endswith(".py") and (sources is None or sources.holds(p))]
+    sources = sources or Sources(lambda rel: read_text(backend / rel))
+    found += [((_RANK[kind], 0), point) for point, kind in _from_code(backend, python, sources) + _scripts(backend)]
+    inferred = inferred_app(backend, python, sources) if not found else None
     if inferred is not None:
         app, root, rel, line = inferred
         found.append(((_RANK["inferred"], 0), StartPoint(app, _rel(backend, root), (), f"inferred: {rel} builds the app",

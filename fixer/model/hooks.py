@@ -67,7 +67,7 @@ class StartupHooks:
             if module.file is None:
                 continue
             try:
-                tree = ast.parse(module.file.read_bytes())
+                tree = self.shared_tree(module.file) or ast.parse(module.file.read_bytes())
             except (SyntaxError, OSError, ValueError, RecursionError, MemoryError):
                 continue
             functions += [(module, n) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]

@@ -33,6 +33,8 @@ from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
 from fixer.model.freshinstall import Installed
 from fixer.model.hooks import StartupHooks, field_variable, required_field, settings_config, startup_event
+from fixer.model.sources import Sources
+from fixer.model.syspath import path_value
 
 __all__ = ["predict", "project_python"]
 
@@ -55,8 +57,10 @@ class _Module:
 
 class _Walk(FailureChecks, StartupHooks):
     def __init__(self, backend: Path, start: StartPoint, have: Installed, paths: Iterable[str],
-                 flow: DatabaseFlow, database_url: str | None = None, python: str = "") -> None:
+                 flow: DatabaseFlow, database_url: str | None = None, python: str = "",
+                 sources: Sources | None = None) -> None:
         self.backend = backend
+        self.sources = sources  # the run's: each module parsed once for every walk
         self.python = python  # the project's CPython ("3.12"); "" when unknown
         self.database_url = database_url  # what the environment sets DATABASE_URL to (None: what the project ships)
         # Each module of the tree as a path without `.py` (a package as its folder): what an import may mean.
@@ -188,14 +192,20 @@ class _Walk(FailureChecks, StartupHooks):
     def _is_third(self, top: str) -> bool:
         return self._find_in(top, self.sys_path) is None
 
+    def shared_tree(self, file: Path) -> ast.Module | None:
+        """The module's tree from the run's sources (None: not there, or it does not parse: read it here)."""
+        rel = self.rel(file)
+        return self.sources.tree(rel) if self.sources is not None and not rel.startswith("../") else None
 
     def execute(self, module: _Module) -> None:
         assert module.file is not None
         self.stack.append(module.name)
         self.order.append(self.rel(module.file))
         try:
-            source = module.file.read_bytes()
-            tree = ast.parse(source, filename=str(module.file))
+            tree = self.shared_tree(module.file)
+            if tree is None:
+                source = module.file.read_bytes()
+                tree = ast.parse(source, filename=str(module.file))
         except SyntaxError as error:
             if self._newer_grammar(source):
                 self.unchecked.append((self.rel(module.file), error.lineno or 1, error.msg))
@@ -507,7 +517,7 @@ class _Walk(FailureChecks, StartupHooks):
                 module.open_names = True
 
     def path_edit(self, module: _Module, call: ast.Call, where: tuple[Path, int], insert: bool) -> None:
-        folder = _path_value(call.args[-1], module.file, self.run_dir)
+        folder = path_value(call.args[-1], module.file, self.run_dir)
         if folder is None:
             return
         exists = folder.is_dir()
@@ -521,50 +531,6 @@ class _Walk(FailureChecks, StartupHooks):
 
 def where_of(module: _Module, node: ast.AST) -> tuple[Path, int]:
     return module.file, getattr(node, "lineno", 1)
-
-
-
-def _path_value(node: ast.expr, file: Path | None, cwd: Path) -> Path | None:
-    """The folder a sys.path edit adds, for the usual spellings: a literal, `os.path.dirname(__file__)`,
-    `os.path.join(..., "..")`, `Path(__file__).parent.parent`, `.resolve().parents[1]`, `str(...)`, `abspath`."""
-    def value(n: ast.AST) -> Path | str | None:
-        if isinstance(n, ast.Constant) and isinstance(n.value, str):
-            return n.value
-        if isinstance(n, ast.Name) and n.id == "__file__" and file is not None:
-            return file
-        if isinstance(n, ast.Attribute):
-            inner = value(n.value)
-            if isinstance(inner, str):
-                inner = Path(inner)
-            if isinstance(inner, Path) and n.attr == "parent":
-                return inner.parent
-            return None
-        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Attribute) and n.value.attr == "parents":
-            inner = value(n.value.value)
-            index = n.slice.value if isinstance(n.slice, ast.Constant) else None
-            if isinstance(inner, Path) and isinstance(index, int):
-                return inner.parents[index] if index < len(inner.parents) else None
-            return None
-        if isinstance(n, ast.Call):
-            func = ast.unparse(n.func)
-            args = [value(a) for a in n.args]
-            if func.endswith(("dirname",)) and args and args[0] is not None:
-                return Path(args[0]).parent
-            if func.endswith(("abspath", "realpath", "normpath")) and args and args[0] is not None:
-                return Path(os.path.normpath(cwd / args[0]))
-            if func.endswith("resolve") and isinstance(n.func, ast.Attribute):
-                inner = value(n.func.value)
-                return Path(os.path.normpath(cwd / inner)) if inner is not None else None
-            if func.endswith("join") and args and all(a is not None for a in args):
-                return Path(*[str(a) for a in args])
-            if func in ("str", "Path", "pathlib.Path", "os.fspath") and args and args[0] is not None:
-                return Path(args[0]) if func != "str" else args[0]
-        return None
-
-    result = value(node)
-    if result is None:
-        return None
-    return Path(os.path.normpath(cwd / result))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -586,12 +552,13 @@ def project_python(paths: Iterable[str]) -> set[str]:
 
 
 def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed, paths: Iterable[str],
-            flow: DatabaseFlow | None = None, database_url: str | None = None, python: str = "") -> Prediction:
+            flow: DatabaseFlow | None = None, database_url: str | None = None, python: str = "",
+            sources: Sources | None = None) -> Prediction:
     """The start `start` of the backend, walked: the project modules it imports, in order, and the failures.
     `flow` (the model's engines, URL rewrites, shipped URLs) says what URL reaches each engine; `database_url`
     is the one the environment sets DATABASE_URL to, when known (a platform's, a test's)."""
     root = Path(backend).resolve()
-    walk = _Walk(root, start, have, list(paths), flow or DatabaseFlow(), database_url, python)
+    walk = _Walk(root, start, have, list(paths), flow or DatabaseFlow(), database_url, python, sources)
     entry = walk.run_dir / "__fixer_start__.py"
     result = walk.import_name(start.module, (entry, 1), guarded=False)
     if result == "third" and not walk.have.provides(start.module.split(".")[0]):

@@ -1,4 +1,5 @@
-"""The one way the model's analyses get a Python file's text and `ast` tree while the model is built.
+"""The one way the model's analyses get a Python file's text and `ast` tree while the model is built: the
+start points (`fixer.model.entrypoints`, `fixer.model.apps`), the flow, the use layer and the startup walk.
 
 The runner reads every Python file once, as bytes, and hands the model only those its text checks pick
 (`held`); any other file is read on demand. A file is parsed at most once per run as long as some analysis
@@ -10,6 +11,7 @@ reports why).
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
@@ -21,17 +23,29 @@ class Sources:
         of files already read."""
         self._read_text = read_text
         self._held = held or {}
-        self._pinned: set[str] = set()
+        self._pinned: Counter[str] = Counter()  # path -> how many analyses pinned it
         self._trees: dict[str, ast.Module | None] = {}  # pinned paths only
 
     def pin(self, paths: Iterable[str]) -> None:
-        """Paths some analysis will ask for again: their trees are kept once parsed, until `release`."""
+        """Paths some analysis will ask for again: their trees are kept once parsed, until as many `release`s."""
         self._pinned.update(paths)
 
-    def release(self) -> None:
-        """Drop every kept tree: the analyses that asked for them are done."""
-        self._pinned.clear()
-        self._trees.clear()
+    def release(self, paths: Iterable[str] | None = None) -> None:
+        """The analysis that pinned `paths` is done (None: every analysis is): a tree no analysis still pins is
+        dropped."""
+        if paths is None:
+            self._pinned.clear()
+            self._trees.clear()
+            return
+        for path in paths:
+            self._pinned[path] -= 1
+            if self._pinned[path] <= 0:
+                del self._pinned[path]
+                self._trees.pop(path, None)
+
+    def holds(self, path: str) -> bool:
+        """Whether the file's bytes were handed in (read by the runner's one pass and picked by a text check)."""
+        return path in self._held
 
     def text(self, path: str) -> str | None:
         data = self._held.get(path)

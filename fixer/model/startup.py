@@ -19,6 +19,7 @@ from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, ImportFix, Prediction
 from fixer.model.freshinstall import Installed, installed, project_python_version
 from fixer.model.importwalk import predict
+from fixer.model.sources import Sources
 
 __all__ = ["Failure", "ImportFix", "Installed", "Prediction", "Startup", "analyse", "first_result", "installed",
            "predict", "predicted_first_error"]
@@ -60,25 +61,30 @@ _SKIP_PARTS = frozenset({"tests", "test", "alembic", "migrations", "scripts"})
 
 def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Callable[[str], str | None],
             flow: DatabaseFlow | None = None, entrypoint: str | None = None, run_from: str | None = None,
-            database_url: str | None = None, points: Sequence[StartPoint] | None = None) -> Startup:
+            database_url: str | None = None, points: Sequence[StartPoint] | None = None,
+            sources: Sources | None = None) -> Startup:
     """Every start of the backend walked (`points`, else the model's start points, or the one
     --entrypoint/--run-from name), with the project-wide checks that need the import order: routers never
-    included, tables never imported."""
+    included, tables never imported. Each module is parsed once for every walk (`sources`: the run's)."""
     from fixer.model.entrypoints import disagreements, start_points
 
     root = Path(backend).resolve()
     paths = list(paths)
     if points is None:
-        points = start_points(root, entrypoint, run_from, paths)
+        points = start_points(root, entrypoint, run_from, paths, sources)
     if not points:
         return Startup()
     points = list(points)
     python = project_python_version(read_text, paths)
     have = installed(read_text, paths, python)
-    predictions = tuple(predict(root, point, have, paths, flow, database_url, python) for point in points[:4])
+    sources = sources or Sources(read_text)
+    sources.pin(p for p in paths if p.endswith(".py"))  # only the modules the walks import are ever parsed
+    predictions = tuple(predict(root, point, have, paths, flow, database_url, python, sources)
+                        for point in points[:4])
     primary = predictions[0]
-    alternative = _smaller_start(root, primary, have, paths, flow, database_url, python) \
+    alternative = _smaller_start(root, primary, have, paths, flow, database_url, python, sources) \
         or _documented_fit(primary, predictions[1:])
+    sources.release(p for p in paths if p.endswith(".py"))
     kept = len(primary.import_fixes)
     start_fix = alternative.start if alternative is not None else None
     if alternative is not None:
@@ -133,8 +139,8 @@ def _documented_fit(primary: Prediction, others: tuple[Prediction, ...]) -> Pred
     return None
 
 
-def _smaller_start(root: Path, primary: Prediction, have: Installed, paths: list[str],
-                   flow: DatabaseFlow | None, database_url: str | None, python: str = "") -> Prediction | None:
+def _smaller_start(root: Path, primary: Prediction, have: Installed, paths: list[str], flow: DatabaseFlow | None,
+                   database_url: str | None, python: str = "", sources: Sources | None = None) -> Prediction | None:
     """The start from the entry module's top package (`uvicorn src.main:app` from the folder above `src/`, for
     an app started as `main:app` from inside it) when it makes more import lines right than the one command line
     it changes; None when rewriting the imports is the smaller change."""
@@ -159,7 +165,7 @@ def _smaller_start(root: Path, primary: Prediction, have: Installed, paths: list
     command = start.command.replace(start.app, app, 1) if start.app in start.command else app
     other = StartPoint(app, "" if run_from == "." else run_from, start.pythonpath, start.source, command,
                        where=start.where)
-    alternative = predict(root, other, have, paths, flow, database_url, python)
+    alternative = predict(root, other, have, paths, flow, database_url, python, sources)
     if len(alternative.import_fixes) + 1 < len(primary.import_fixes) and not any(
         f.family == "start-command" for f in alternative.failures
     ):
