@@ -25,6 +25,7 @@ EXIT_CLEAN, EXIT_PENDING, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 FINISHED_INTERRUPT = "fixer: interrupted as it finished; what it said above is done."
 _SUMMARY_SAID = "fixer.summary-said"
+_CONFIG_KEY = "fixer.config"  # (--config values, --isolated)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -114,9 +115,20 @@ def _common(func):
         "--to-async", is_flag=True,
         help="Convert a working all-sync project to SQLAlchemy's asyncio layer too (without it only half-async projects are).",
     )
+    @click.option("--config", "config_args", multiple=True, metavar="PATH | KEY=VALUE",
+                  help="Read this settings file instead of the closest one; KEY=VALUE (TOML) overrides one setting.")
+    @click.option("--isolated", is_flag=True, help="Read no settings file (pyproject.toml, fixer.toml).")
+    @click.option("--show-settings", is_flag=True, help="Print the settings the run would use, and exit.")
     @functools.wraps(func)
     def wrapper(**kwargs):
         verbose = kwargs["verbose"]
+        click.get_current_context().meta[_CONFIG_KEY] = (kwargs.pop("config_args"), kwargs.pop("isolated"))
+        if kwargs.pop("show_settings"):
+            from fixer.config import describe
+
+            config, chosen, _ = _settings(kwargs["path"], kwargs["select"], kwargs["ignore"])
+            click.echo(describe(config, sorted(chosen), _targets().root))
+            sys.exit(EXIT_CLEAN)
         try:
             code = func(**kwargs)
         except click.ClickException:
@@ -399,21 +411,13 @@ def schema_command(what: str) -> None:
 def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False, to_async=False, applied=True,
          entrypoint=None, run_from=None):
     from fixer import runner
-    from fixer.config import ConfigError, load
-    from fixer.registry import UnknownRule
-    from fixer.registry import select as select_rules
-
     from fixer.output.options import check_report_on_stdout, settings
 
     report_on_stdout = check_report_on_stdout(report_path)
     if report_path is not None and not report_on_stdout:
         _check_report_folder(report_path)
-    try:
-        config = load(path)
-        chosen = {rule.id for rule in select_rules(_split(select) or config.select, config.ignore + _split(ignore))}
-    except (UnknownRule, ConfigError) as error:
-        raise click.UsageError(str(error)) from None
-    exclude = [(config.source.parent, pattern) for pattern in config.exclude] if config.source else []
+    config, chosen, skip = _settings(path, select, ignore)
+    exclude = [(config.folder, pattern) for pattern in config.exclude]
     from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
 
     started = time.perf_counter()
@@ -430,6 +434,7 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         to_async=to_async,
         entrypoint=_entrypoint(entrypoint),
         run_from=run_from,
+        skip=skip,
     )
     _say_ignored(outcome.ignored)
     if report_path is not None:
@@ -441,6 +446,28 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         else:
             report_path.write_text(report_json(report), encoding="utf-8")
     return outcome
+
+
+def _settings(path: Path, select, ignore):
+    """The run's settings (--config, --isolated, the closest settings file), the rule IDs chosen, and what
+    per-file-ignores turn off (a `skip(path, rule ID)` for the runner, or None)."""
+    from fixer.config import ConfigError, load, per_file_skip
+    from fixer.registry import UnknownRule
+    from fixer.registry import select as select_rules
+
+    context = click.get_current_context(silent=True)
+    config_args, isolated = context.meta.get(_CONFIG_KEY, ((), False)) if context is not None else ((), False)
+    files = [value for value in config_args if "=" not in value or Path(value).is_file()]
+    if len(files) > 1:
+        raise click.UsageError("--config names one settings file (more values must be KEY=VALUE settings)")
+    overrides = tuple(value for value in config_args if value not in files)
+    try:
+        config = load(path, files[0] if files else None, isolated, overrides)
+        chosen = {rule.id for rule in select_rules(_split(select) or config.select, config.ignore + _split(ignore))}
+        skip = per_file_skip(config, path, lambda tokens: {rule.id for rule in select_rules(tokens)})
+    except (UnknownRule, ConfigError) as error:
+        raise click.UsageError(str(error)) from None
+    return config, chosen, skip
 
 
 def _entrypoint(value: str | None) -> str | None:
