@@ -196,7 +196,7 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
             entrypoint=None, run_from=None) -> int:
     """Print the fixes for PATHS (files, folders, `-` for stdin) as a unified diff (for `git apply`); write nothing."""
     from fixer.diff import patch
-    from fixer.output.options import colour_patch, emit
+    from fixer.output.options import colour_patch, emit, path_prefix, shown
 
     outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, to_async, applied=False,
                    entrypoint=entrypoint, run_from=run_from)
@@ -205,11 +205,14 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
 
         write_plan(plan_path, outcome.results)
     notes: list[str] = []
+    prefix = path_prefix(path, patch=True)
+    if prefix != path_prefix(path) and any(r.changed for r in outcome.results):
+        notes.append(f"the patch's paths are relative to {path.resolve()}, outside the working folder: apply it there")
 
     def text(out, coloured: bool) -> None:
         for result in outcome.results:
             if result.changed:
-                data, held_back = patch(result, result.encoding)
+                data, held_back = patch(result, result.encoding, shown(path, result.path, prefix))
                 out.write(colour_patch(data) if coloured else data)
                 notes.extend(held_back)
 
@@ -232,6 +235,7 @@ def _add_noqa(func):
         if not add_noqa:
             return func(**kwargs)
         from fixer.add_noqa import with_suppressions
+        from fixer.output.options import shown
         from fixer.write import WriteError, apply_changes
 
         outcome = _run(kwargs["path"], kwargs["select"], kwargs["ignore"], kwargs["jobs"], None, kwargs["verbose"],
@@ -244,7 +248,7 @@ def _add_noqa(func):
                 counts[result.path] = added
         try:
             for rel in apply_changes(kwargs["path"], changes):
-                click.echo(f"added {counts[rel]} suppression comment(s) to {rel}")
+                click.echo(f"added {counts[rel]} suppression comment(s) to {shown(kwargs['path'], rel)}")
         except WriteError as error:
             click.echo(f"fixer: error: {error}", err=True)
             return EXIT_ERROR
@@ -264,7 +268,7 @@ def _add_noqa(func):
 def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, to_async, plan_path,
           entrypoint=None, run_from=None) -> int:
     """Write the fixes for PATHS in place (for `-`, print the fixed input on stdout)."""
-    from fixer.output.options import emit, settings
+    from fixer.output.options import emit, settings, shown
     from fixer.plan import PlanError, differences, read_plan
     from fixer.write import WriteError, apply_changes, remove_stale_temps
 
@@ -295,7 +299,7 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
         def text(out, coloured: bool) -> None:
             for rel in written:
                 rules = Counter(f.rule for f in changed[rel].findings if f.fixed)
-                line = f"fixed {rel} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})\n"
+                line = f"fixed {shown(path, rel)} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})\n"
                 out.write(line.encode("utf-8", "surrogateescape"))
 
         emit(outcome.results, path, applied=True, text=text)
@@ -436,7 +440,7 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         run_from=run_from,
         skip=skip,
     )
-    _say_ignored(outcome.ignored)
+    _say_ignored(outcome.ignored, path)
     if report_path is not None:
         from fixer.report import build_report, report_json
 
@@ -481,6 +485,8 @@ def _entrypoint(value: str | None) -> str | None:
 
 def _startup_summary(outcome) -> None:
     """The predicted startup, in the order a person meets the failures (stderr)."""
+    from fixer.output.options import shown
+
     startup = outcome.facts.startup
     prediction = startup.primary
     if prediction is None:
@@ -502,7 +508,7 @@ def _startup_summary(outcome) -> None:
         for n, failure in enumerate(prediction.failures, start=1):
             fix = f"fixed by {failure.fixed_by}" if failure.fixed_by in fixing else (
                 f"{failure.fixed_by} made no fix for it in this run" if failure.fixed_by else "needs a person")
-            say(f"  {n}. {failure}  [{failure.path}:{failure.line}; {fix}]")
+            say(f"  {n}. {failure}  [{shown(outcome.root, failure.path)}:{failure.line}; {fix}]")
     for path, line, _ in prediction.unchecked:
         say(f"  cannot check {path}:{line} on this Python (CPython {sys.version_info.major}.{sys.version_info.minor}): "
             f"it uses newer syntax that CPython {startup.python} accepts; what it imports is not walked")
@@ -511,10 +517,12 @@ def _startup_summary(outcome) -> None:
             f"{variable} ({path}:{line} {field})" for variable, path, line, field in prediction.required_settings))
 
 
-def _say_ignored(ignored: list[tuple[str, str, list[str]]]) -> None:
+def _say_ignored(ignored: list[tuple[str, str, list[str]]], root: Path) -> None:
+    from fixer.output.options import shown
+
     for rel, why, rules in ignored:
         would = f"{', '.join(rules)} would change it" if rules else "a rule would change it"
-        say(f"fixer: {rel} is ignored ({why}); {would}; name it to fix it")
+        say(f"fixer: {shown(root, rel)} is ignored ({why}); {would}; name it to fix it")
 
 
 def _held_back(finding) -> bool:
@@ -540,7 +548,7 @@ def _unfixed(outcome) -> bool:
 
 
 def _summarise(outcome, applied: bool, verbose: bool) -> None:
-    from fixer.output.options import severity_style
+    from fixer.output.options import path_prefix, severity_style, shown
     from fixer.urls import redact
 
     if not applied:
@@ -548,19 +556,23 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
 
     fixed = [f for r in outcome.results if r.changed for f in r.findings if f.fixed]
     changed = [r for r in outcome.results if r.changed]
+    prefix = path_prefix(outcome.root) if outcome.root is not None else ""
     for result in outcome.results:
+        path = shown(None, result.path, prefix)
         if result.error:
-            click.echo(f"skipped {result.path}: {redact(result.error)}", err=True)
+            click.echo(f"skipped {path}: {redact(result.error)}", err=True)
             if verbose and result.traceback:
                 click.echo(result.traceback.rstrip("\n"), err=True)
         for finding in result.findings:
+            # `path:line:col: FXnnn message`, as ruff and compilers print them: editors and terminals link it.
+            where = f"{path}:{finding.line or 1}:{_column(result, finding.line or 1)}: "
             rule = severity_style(finding.rule, finding.severity)
             if _held_back(finding):
-                say(f"{result.path}:{finding.line or 1}: {rule} unsafe fix (--unsafe-fixes): {redact(finding.problem)}")
+                say(f"{where}{rule} unsafe fix (--unsafe-fixes): {redact(finding.problem)}")
             elif not finding.fixed:
-                say(f"{result.path}:{finding.line or 1}: {rule} needs a person: {redact(finding.problem)}")
+                say(f"{where}{rule} needs a person: {redact(finding.problem)}")
             elif verbose:
-                say(f"{result.path}:{finding.line or 1}: {rule} {redact(finding.problem)}")
+                say(f"{where}{rule} {redact(finding.problem)}")
     if not changed:
         summary = f"Nothing to fix in {outcome.files_scanned} file(s)."
     else:
@@ -583,6 +595,15 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
         context.meta[_SUMMARY_SAID] = True
 
 
+def _column(result, line: int) -> int:
+    """Where the code on `line` starts (1-based): findings are made per line, and the line's code is what they name."""
+    from fixer.diff import old_lines
+
+    lines = old_lines(result)
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return len(text) - len(text.lstrip(" \t")) + 1 if text.strip() else 1
+
+
 # A lock file is what `uv sync --locked`, `poetry install` and `pdm install` install from: once the manifest
 # beside it changes, the lock must be made again or the edit is refused or ignored.
 _LOCKS = {"pyproject.toml": (("uv.lock", "uv lock"), ("poetry.lock", "poetry lock"), ("pdm.lock", "pdm lock")),
@@ -591,6 +612,8 @@ _LOCKS = {"pyproject.toml": (("uv.lock", "uv lock"), ("poetry.lock", "poetry loc
 
 def _stale_locks(outcome, applied: bool) -> list[str]:
     import posixpath
+
+    from fixer.output.options import shown
 
     notes = []
     for result in outcome.results:
@@ -601,7 +624,7 @@ def _stale_locks(outcome, applied: bool) -> list[str]:
             if outcome.root is not None and (outcome.root / folder / lock).is_file():
                 where = posixpath.join(folder, lock)
                 matches = "no longer matches" if applied else "will no longer match"
-                notes.append(f"fixer: {where} {matches} {result.path}: run `{command}` beside it")
+                notes.append(f"fixer: {shown(outcome.root, where)} {matches} {shown(outcome.root, result.path)}: run `{command}` beside it")
     return notes
 
 
