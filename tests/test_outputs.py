@@ -22,7 +22,7 @@ SEED = REPO / "fixtures" / "seed" / "broken"
 GOLDEN = REPO / "tests" / "data" / "outputs"
 SARIF_SCHEMA = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"  # OASIS sarif-spec, sarif-2.1/schema/
 FORMATS = {"json": "seed.json", "github": "seed.github.txt", "sarif": "seed.sarif", "gitlab": "seed.gitlab.json",
-           "markdown": "seed.md"}
+           "markdown": "seed.md", "rdjson": "seed.rdjson", "junit": "seed.junit.xml", "json-ruff": "seed.ruff.json"}
 PASSWORDS = (b"npg_Xk7pQ2vLm9Rt", b"postgres:postgres@")
 # Set FIXER_UPDATE_GOLDEN=1 to write the goldens from today's output (then read the diff before committing).
 UPDATE = bool(os.environ.get("FIXER_UPDATE_GOLDEN"))
