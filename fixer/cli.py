@@ -440,6 +440,9 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         run_from=run_from,
         skip=skip,
     )
+    from fixer.layout import lay_out
+
+    lay_out(outcome.results, outcome.root or path)  # the project's line length and formatter
     _say_ignored(outcome.ignored, path)
     if report_path is not None:
         from fixer.report import build_report, report_json
