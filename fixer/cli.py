@@ -220,7 +220,7 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
     for note in notes:
         say(f"note: {note}")
     _summarise(outcome, applied=False, verbose=verbose)
-    pending = any(r.changed for r in outcome.results) or _unfixed(outcome)
+    pending = any(r.changed for r in outcome.results) or unfixed(outcome)
     return EXIT_PENDING if pending else EXIT_CLEAN
 
 
@@ -309,7 +309,7 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
         return EXIT_ERROR
     except KeyboardInterrupt:
         raise Interrupted(_written(path, list(changed.values()))) from None
-    return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
+    return EXIT_PENDING if unfixed(outcome) else EXIT_CLEAN
 
 
 def _as_reviewed(results) -> None:
@@ -331,7 +331,7 @@ def _print_fixed_stdin(outcome, verbose: bool) -> int:
     sys.stdout.buffer.write(result.new if result is not None and result.changed else data)
     sys.stdout.buffer.flush()
     _summarise(outcome, applied=True, verbose=verbose)
-    return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
+    return EXIT_PENDING if unfixed(outcome) else EXIT_CLEAN
 
 
 def _written(root: Path, changed: list) -> str:
@@ -455,6 +455,25 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
     return outcome
 
 
+def dry_run_outcome(argv: list[str]):
+    """The run `fixer dry-run ARGV` makes, without printing anything: the GitHub Action's entry (fixer.action),
+    so that its `args` input takes every option the command takes."""
+    from fixer.paths import CONTEXT_KEY, TargetError, resolve
+
+    context = dry_run.make_context("dry-run", list(argv))
+    with context:
+        params = context.params
+        try:
+            targets = resolve(list(params["paths"]), params["stdin_filename"], params["force_exclude"])
+        except TargetError as error:
+            raise click.UsageError(str(error)) from None
+        context.meta[CONTEXT_KEY] = targets
+        context.meta[_CONFIG_KEY] = (params["config_args"], params["isolated"])
+        return _run(targets.root, params["select"], params["ignore"], params["jobs"], None, True,
+                    params["unsafe_fixes"], params["to_async"], applied=False, entrypoint=params["entrypoint"],
+                    run_from=params["run_from"])
+
+
 def _settings(path: Path, select, ignore):
     """The run's settings (--config, --isolated, the closest settings file), the rule IDs chosen, and what
     per-file-ignores turn off (a `skip(path, rule ID)` for the runner, or None)."""
@@ -544,7 +563,7 @@ def _check_report_folder(report_path: Path) -> None:
         raise click.UsageError(f"cannot write the report to {report_path}: the folder {folder} is not writable")
 
 
-def _unfixed(outcome) -> bool:
+def unfixed(outcome) -> bool:
     return any(r.error for r in outcome.results) or any(
         not f.fixed and not _held_back(f) for r in outcome.results for f in r.findings
     )
