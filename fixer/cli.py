@@ -400,6 +400,16 @@ def model_command(path: Path) -> None:
     click.echo(redact(json.dumps(outcome.facts.describe(), indent=2, default=str)))
 
 
+@main.command("server")
+def server_command() -> None:
+    """Run the language server (LSP on stdin/stdout): diagnostics as you type, fixes as code actions."""
+    try:
+        from fixer.server import main as serve
+    except ImportError as error:
+        raise click.UsageError(f"the language server needs pygls ({error}): pip install 'fixer[server]'") from None
+    serve()
+
+
 @main.command("schema")
 @click.argument("what", type=click.Choice(["report", "json"]), default="report")
 def schema_command(what: str) -> None:
