@@ -76,15 +76,28 @@ def lay_out(results: list[FileResult], root: Path) -> None:
         new = result.new.decode(result.encoding, errors="surrogateescape")
         laid = _formatted(new, _changed_ranges(old, new), style.formatter, root, result.path)
         if laid is None and style.line_length is not None:
-            laid = _wrapped(new, _changed_ranges(old, new), style.line_length)
+            laid = _wrapped(new, _changed_ranges(old, new, style.line_length), style.line_length)
         if laid is not None and laid != new and _parses(laid):
             result.new = laid.encode(result.encoding, errors="surrogateescape")
 
 
-def _changed_ranges(old: str, new: str) -> list[tuple[int, int]]:
-    """The 1-based, inclusive line ranges of `new` that differ from `old`."""
-    opcodes = line_opcodes(old.splitlines(keepends=True), new.splitlines(keepends=True))
-    return [(j1 + 1, j2) for tag, _, _, j1, j2 in opcodes if tag != "equal" and j2 > j1]
+def _changed_ranges(old: str, new: str, limit: int | None = None) -> list[tuple[int, int]]:
+    """The 1-based, inclusive line ranges of `new` that differ from `old`; with `limit`, only those that replace
+    lines within it (where the project already has a longer line, fixer's edit of it is left as long)."""
+    old_lines = old.splitlines(keepends=True)
+
+    def within(i1: int, i2: int) -> bool:
+        return limit is None or all(len(line.rstrip("\r\n")) <= limit for line in old_lines[i1:i2])
+
+    ranges = []
+    for tag, i1, i2, j1, j2 in line_opcodes(old_lines, new.splitlines(keepends=True)):
+        if tag == "equal" or j2 == j1:
+            continue
+        if limit is not None and i2 - i1 == j2 - j1:  # line for line: each new line against the one it replaces
+            ranges += [(j1 + n + 1, j1 + n + 1) for n in range(j2 - j1) if within(i1 + n, i1 + n + 1)]
+        elif within(i1, i2):
+            ranges.append((j1 + 1, j2))
+    return ranges
 
 
 def _formatted(text: str, ranges: list[tuple[int, int]], formatter: str | None, root: Path, rel: str) -> str | None:

@@ -96,3 +96,14 @@ def test_an_installed_formatter_runs_on_the_changed_lines_only(tmp_path: Path, m
     assert result.new == b"a  =  1\nb = f(2)\nc  =  3\nd = 4\n"  # only the changed lines 2 and 4
     assert json.loads((tmp_path / "argv.json").read_text()) == [
         "-q", "--line-ranges=2-2", "--line-ranges=4-4", "--stdin-filename", "app/x.py", "-"]
+
+
+def test_only_lines_fixer_made_too_long_are_split(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 40\n")
+    old = b"x = f(aaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb)\ny = 1\n"
+    new = b"x = g(aaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb)\ny = h(cccccccccccccccccccc, dddddddddddddddddddd)\n"
+    result = FileResult(path="app/x.py", old=old, new=new)
+    lay_out([result], tmp_path)
+    # The first line was already longer than the limit: fixer's edit of it keeps its length. The second is fixer's.
+    assert result.new == (b"x = g(aaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb)\n"
+                          b"y = h(\n    cccccccccccccccccccc,\n    dddddddddddddddddddd,\n)\n")
