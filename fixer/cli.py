@@ -220,7 +220,7 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
     for note in notes:
         say(f"note: {note}")
     _summarise(outcome, applied=False, verbose=verbose)
-    pending = any(r.changed for r in outcome.results) or unfixed(outcome)
+    pending = any(r.changed for r in outcome.results) or _unfixed(outcome)
     return EXIT_PENDING if pending else EXIT_CLEAN
 
 
@@ -309,7 +309,7 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
         return EXIT_ERROR
     except KeyboardInterrupt:
         raise Interrupted(_written(path, list(changed.values()))) from None
-    return EXIT_PENDING if unfixed(outcome) else EXIT_CLEAN
+    return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
 
 
 def _as_reviewed(results) -> None:
@@ -331,7 +331,7 @@ def _print_fixed_stdin(outcome, verbose: bool) -> int:
     sys.stdout.buffer.write(result.new if result is not None and result.changed else data)
     sys.stdout.buffer.flush()
     _summarise(outcome, applied=True, verbose=verbose)
-    return EXIT_PENDING if unfixed(outcome) else EXIT_CLEAN
+    return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
 
 
 def _written(root: Path, changed: list) -> str:
@@ -573,10 +573,13 @@ def _check_report_folder(report_path: Path) -> None:
         raise click.UsageError(f"cannot write the report to {report_path}: the folder {folder} is not writable")
 
 
-def unfixed(outcome) -> bool:
+def _unfixed(outcome) -> bool:
     return any(r.error for r in outcome.results) or any(
         not f.fixed and not _held_back(f) for r in outcome.results for f in r.findings
     )
+
+
+unfixed = _unfixed  # the verdict's other half, for the Action (fixer.action)
 
 
 def _summarise(outcome, applied: bool, verbose: bool) -> None:
