@@ -90,15 +90,27 @@ def _global_excludes(top: Path) -> Path | None:
     `$XDG_CONFIG_HOME/git/ignore` (`~/.config/git/ignore`)."""
     import subprocess
 
-    try:
-        done = subprocess.run(["git", "config", "--path", "--get", "core.excludesFile"], cwd=top,
-                              capture_output=True, text=True, timeout=10)
-        if done.returncode == 0 and done.stdout.strip():
-            return Path(done.stdout.strip())
-    except (OSError, subprocess.SubprocessError):  # no git: its default place all the same
-        pass
     config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    configs = (_git_dir(top) / "config", Path(os.path.expanduser("~"), ".gitconfig"), Path(config_home, "git", "config"),
+               Path("/etc/gitconfig"))
+    # Asking git costs a process on every run: only when a config file could set it (or include one that does).
+    if any(_mentions(config, (b"excludesfile", b"[include")) for config in configs):
+        try:
+            done = subprocess.run(["git", "config", "--path", "--get", "core.excludesFile"], cwd=top,
+                                  capture_output=True, text=True, timeout=10)
+            if done.returncode == 0 and done.stdout.strip():
+                return Path(done.stdout.strip())
+        except (OSError, subprocess.SubprocessError):  # no git: its default place all the same
+            pass
     return Path(config_home, "git", "ignore")
+
+
+def _mentions(path: Path, words: tuple[bytes, ...]) -> bool:
+    try:
+        text = path.read_bytes().lower()
+    except OSError:
+        return False
+    return any(word in text for word in words)
 
 
 class _Ignore(NamedTuple):
