@@ -30,3 +30,11 @@ def test_the_ruff_table_names_every_option_and_only_real_ones() -> None:
     listed = {name for row in _table() for name in re.findall(r"`(--?[a-zA-Z][\w-]*)", row[1])}
     offered = _options("dry-run") | _options("apply")
     assert listed == offered
+
+
+def test_the_formats_table_names_every_output_format() -> None:
+    from fixer.output import FORMATS
+
+    section = README.read_text(encoding="utf-8").split("### Output formats", 1)[1].split("\n### ", 1)[0]
+    listed = set(re.findall(r"^\| `([\w-]+)`", section, re.M))
+    assert listed == set(FORMATS)
