@@ -379,14 +379,14 @@ def test_imports_written_for_another_documented_start_are_one_finding(tmp_path: 
 
 
 def test_a_syntax_error_on_the_import_chain_with_no_documented_start_is_reported() -> None:
-    done = fixer("dry-run", FIXTURES / "syntax-error" / "broken")
+    done = fixer("dry-run", ".", cwd=FIXTURES / "syntax-error" / "broken")
     assert done.returncode == 1, done.stderr.decode()
     assert "inferred: app/main.py builds the app" in done.stderr.decode()
     assert "SyntaxError: '(' was never closed  [app/routes.py:3" in done.stderr.decode()
 
 
 def test_an_engine_url_is_followed_to_the_settings_default_that_reaches_it() -> None:
-    done = fixer("dry-run", FIXTURES / "engine-url-default" / "broken")
+    done = fixer("dry-run", ".", cwd=FIXTURES / "engine-url-default" / "broken")
     assert "1. ModuleNotFoundError: No module named 'psycopg2'  [app/db.py:5" in done.stderr.decode()
 
 
