@@ -474,9 +474,12 @@ def dry_run_outcome(argv: list[str]):
     with context:
         params = context.params
         try:
-            targets = resolve(list(params["paths"]), params["stdin_filename"], params["force_exclude"])
+            runs = resolve(list(params["paths"]), params["stdin_filename"], params["force_exclude"])
         except TargetError as error:
             raise click.UsageError(str(error)) from None
+        if len(runs) != 1:
+            raise click.UsageError("the Action runs on one project: name its folder in `path`")
+        targets = runs[0]
         context.meta[CONTEXT_KEY] = targets
         context.meta[_CONFIG_KEY] = (params["config_args"], params["isolated"])
         return _run(targets.root, params["select"], params["ignore"], params["jobs"], None, True,

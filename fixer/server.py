@@ -68,7 +68,7 @@ def _run(path: Path, text: str, unsafe_fixes: bool) -> tuple[list[Diagnostic], l
     from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
     from fixer.registry import select as select_rules
 
-    targets = resolve(["-"], str(path), stdin=io.BytesIO(text.encode("utf-8")))
+    [targets] = resolve(["-"], str(path), stdin=io.BytesIO(text.encode("utf-8")))  # stdin: one project
     config = load(targets.root)
     chosen = {rule.id for rule in select_rules(config.select, config.ignore)}
     outcome = runner.run(
