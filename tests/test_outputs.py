@@ -145,7 +145,7 @@ def test_committing_every_suggestion_gives_what_the_patch_gives(outputs: dict[st
         lines[start - 1:end] = body.splitlines(keepends=True)
         target.write_bytes("".join(lines).encode())
     patch = fixer("dry-run", "backend", cwd=untracked_seed).stdout
-    subprocess.run(["git", "apply", "-"], cwd=patched, input=patch, check=True)
+    subprocess.run(["git", "apply", "-"], cwd=patched.parent, input=patch, check=True)  # from where it was made
     assert tree(suggested) == tree(patched) != tree(SEED / "backend")
     for name in (".env", "src/core/config.py"):  # what was left out (a password) is named
         assert f"`backend/{name}`" in review.split("#### Not shown")[1]
