@@ -27,6 +27,7 @@ EXIT_CLEAN, EXIT_PENDING, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 FINISHED_INTERRUPT = "fixer: interrupted as it finished; what it said above is done."
 _SUMMARY_SAID = "fixer.summary-said"
+_CONFIG_KEY = "fixer.config"  # (--config values, --isolated)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -116,9 +117,20 @@ def _common(func):
         "--to-async", is_flag=True,
         help="Convert a working all-sync project to SQLAlchemy's asyncio layer too (without it only half-async projects are).",
     )
+    @click.option("--config", "config_args", multiple=True, metavar="PATH | KEY=VALUE",
+                  help="Read this settings file instead of the closest one; KEY=VALUE (TOML) overrides one setting.")
+    @click.option("--isolated", is_flag=True, help="Read no settings file (pyproject.toml, fixer.toml).")
+    @click.option("--show-settings", is_flag=True, help="Print the settings the run would use, and exit.")
     @functools.wraps(func)
     def wrapper(**kwargs):
         verbose = kwargs["verbose"]
+        click.get_current_context().meta[_CONFIG_KEY] = (kwargs.pop("config_args"), kwargs.pop("isolated"))
+        if kwargs.pop("show_settings"):
+            from fixer.config import describe
+
+            config, chosen, _ = _settings(kwargs["path"], kwargs["select"], kwargs["ignore"])
+            click.echo(describe(config, sorted(chosen), _targets().root))
+            sys.exit(EXIT_CLEAN)
         try:
             code = func(**kwargs)
         except click.ClickException:
@@ -186,7 +198,7 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
             entrypoint=None, run_from=None) -> int:
     """Print the fixes for PATHS (files, folders, `-` for stdin) as a unified diff (for `git apply`); write nothing."""
     from fixer.diff import patch
-    from fixer.output.options import colour_patch, emit
+    from fixer.output.options import colour_patch, emit, path_prefix, shown
 
     outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, to_async, applied=False,
                    entrypoint=entrypoint, run_from=run_from)
@@ -195,11 +207,14 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
 
         write_plan(plan_path, outcome.results)
     notes: list[str] = []
+    prefix = path_prefix(path, patch=True)
+    if prefix != path_prefix(path) and any(r.changed for r in outcome.results):
+        notes.append(f"the patch's paths are relative to {path.resolve()}, outside the working folder: apply it there")
 
     def text(out, coloured: bool) -> None:
         for result in outcome.results:
             if result.changed:
-                data, held_back = patch(result, result.encoding)
+                data, held_back = patch(result, result.encoding, shown(path, result.path, prefix))
                 out.write(colour_patch(data) if coloured else data)
                 notes.extend(held_back)
 
@@ -222,6 +237,7 @@ def _add_noqa(func):
         if not add_noqa:
             return func(**kwargs)
         from fixer.add_noqa import with_suppressions
+        from fixer.output.options import shown
         from fixer.write import WriteError, apply_changes
 
         outcome = _run(kwargs["path"], kwargs["select"], kwargs["ignore"], kwargs["jobs"], None, kwargs["verbose"],
@@ -234,7 +250,7 @@ def _add_noqa(func):
                 counts[result.path] = added
         try:
             for rel in apply_changes(kwargs["path"], changes):
-                click.echo(f"added {counts[rel]} suppression comment(s) to {rel}")
+                click.echo(f"added {counts[rel]} suppression comment(s) to {shown(kwargs['path'], rel)}")
         except WriteError as error:
             click.echo(f"fixer: error: {error}", err=True)
             return EXIT_ERROR
@@ -254,7 +270,7 @@ def _add_noqa(func):
 def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, to_async, plan_path,
           entrypoint=None, run_from=None) -> int:
     """Write the fixes for PATHS in place (for `-`, print the fixed input on stdout)."""
-    from fixer.output.options import emit, settings
+    from fixer.output.options import emit, settings, shown
     from fixer.plan import PlanError, differences, read_plan
     from fixer.write import WriteError, apply_changes, remove_stale_temps
 
@@ -285,7 +301,7 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
         def text(out, coloured: bool) -> None:
             for rel in written:
                 rules = Counter(f.rule for f in changed[rel].findings if f.fixed)
-                line = f"fixed {rel} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})\n"
+                line = f"fixed {shown(path, rel)} ({', '.join(f'{rule} x{n}' for rule, n in sorted(rules.items()))})\n"
                 out.write(line.encode("utf-8", "surrogateescape"))
 
         emit(outcome.results, path, applied=True, text=text)
@@ -386,6 +402,16 @@ def model_command(path: Path) -> None:
     click.echo(redact(json.dumps(outcome.facts.describe(), indent=2, default=str)))
 
 
+@main.command("server")
+def server_command() -> None:
+    """Run the language server (LSP on stdin/stdout): diagnostics as you type, fixes as code actions."""
+    try:
+        from fixer.server import main as serve
+    except ImportError as error:
+        raise click.UsageError(f"the language server needs pygls ({error}): pip install 'fixer[server]'") from None
+    serve()
+
+
 @main.command("schema")
 @click.argument("what", type=click.Choice(["report", "json"]), default="report")
 def schema_command(what: str) -> None:
@@ -401,21 +427,13 @@ def schema_command(what: str) -> None:
 def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False, to_async=False, applied=True,
          entrypoint=None, run_from=None):
     from fixer import runner
-    from fixer.config import ConfigError, load
-    from fixer.registry import UnknownRule
-    from fixer.registry import select as select_rules
-
     from fixer.output.options import check_report_on_stdout, settings
 
     report_on_stdout = check_report_on_stdout(report_path)
     if report_path is not None and not report_on_stdout:
         _check_report_folder(report_path)
-    try:
-        config = load(path)
-        chosen = {rule.id for rule in select_rules(_split(select) or config.select, config.ignore + _split(ignore))}
-    except (UnknownRule, ConfigError) as error:
-        raise click.UsageError(str(error)) from None
-    exclude = [(config.source.parent, pattern) for pattern in config.exclude] if config.source else []
+    config, chosen, skip = _settings(path, select, ignore)
+    exclude = [(config.folder, pattern) for pattern in config.exclude]
     from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
 
     started = time.perf_counter()
@@ -437,6 +455,7 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
             to_async=to_async,
             entrypoint=_entrypoint(entrypoint),
             run_from=run_from,
+            skip=skip,
         )
 
     if targets is not None and targets.stdin is not None:
@@ -450,7 +469,10 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
             anchor = None
         outcome, rounds = run_rounds(path, one_round, anchor)
     outcome.rounds = rounds
-    _say_ignored(outcome.ignored)
+    from fixer.layout import lay_out
+
+    lay_out(outcome.results, outcome.root or path)  # the project's line length and formatter
+    _say_ignored(outcome.ignored, path)
     if report_path is not None:
         from fixer.report import build_report, report_json
 
@@ -460,6 +482,50 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         else:
             report_path.write_text(report_json(report), encoding="utf-8")
     return outcome
+
+
+def dry_run_outcome(argv: list[str]):
+    """The run `fixer dry-run ARGV` makes, without printing anything: the GitHub Action's entry (fixer.action),
+    so that its `args` input takes every option the command takes."""
+    from fixer.paths import CONTEXT_KEY, TargetError, resolve
+
+    context = dry_run.make_context("dry-run", list(argv))
+    with context:
+        params = context.params
+        try:
+            runs = resolve(list(params["paths"]), params["stdin_filename"], params["force_exclude"])
+        except TargetError as error:
+            raise click.UsageError(str(error)) from None
+        if len(runs) != 1:
+            raise click.UsageError("the Action runs on one project: name its folder in `path`")
+        targets = runs[0]
+        context.meta[CONTEXT_KEY] = targets
+        context.meta[_CONFIG_KEY] = (params["config_args"], params["isolated"])
+        return _run(targets.root, params["select"], params["ignore"], params["jobs"], None, True,
+                    params["unsafe_fixes"], params["to_async"], applied=False, entrypoint=params["entrypoint"],
+                    run_from=params["run_from"])
+
+
+def _settings(path: Path, select, ignore):
+    """The run's settings (--config, --isolated, the closest settings file), the rule IDs chosen, and what
+    per-file-ignores turn off (a `skip(path, rule ID)` for the runner, or None)."""
+    from fixer.config import ConfigError, load, per_file_skip
+    from fixer.registry import UnknownRule
+    from fixer.registry import select as select_rules
+
+    context = click.get_current_context(silent=True)
+    config_args, isolated = context.meta.get(_CONFIG_KEY, ((), False)) if context is not None else ((), False)
+    files = [value for value in config_args if "=" not in value or Path(value).is_file()]
+    if len(files) > 1:
+        raise click.UsageError("--config names one settings file (more values must be KEY=VALUE settings)")
+    overrides = tuple(value for value in config_args if value not in files)
+    try:
+        config = load(path, files[0] if files else None, isolated, overrides)
+        chosen = {rule.id for rule in select_rules(_split(select) or config.select, config.ignore + _split(ignore))}
+        skip = per_file_skip(config, path, lambda tokens: {rule.id for rule in select_rules(tokens)})
+    except (UnknownRule, ConfigError) as error:
+        raise click.UsageError(str(error)) from None
+    return config, chosen, skip
 
 
 def _entrypoint(value: str | None) -> str | None:
@@ -473,6 +539,8 @@ def _entrypoint(value: str | None) -> str | None:
 
 def _startup_summary(outcome) -> None:
     """The predicted startup, in the order a person meets the failures (stderr)."""
+    from fixer.output.options import shown
+
     startup = outcome.facts.startup
     prediction = startup.primary
     if prediction is None:
@@ -494,7 +562,7 @@ def _startup_summary(outcome) -> None:
         for n, failure in enumerate(prediction.failures, start=1):
             fix = f"fixed by {failure.fixed_by}" if failure.fixed_by in fixing else (
                 f"{failure.fixed_by} made no fix for it in this run" if failure.fixed_by else "needs a person")
-            say(f"  {n}. {failure}  [{failure.path}:{failure.line}; {fix}]")
+            say(f"  {n}. {failure}  [{shown(outcome.root, failure.path)}:{failure.line}; {fix}]")
     for path, line, _ in prediction.unchecked:
         say(f"  cannot check {path}:{line} on this Python (CPython {sys.version_info.major}.{sys.version_info.minor}): "
             f"it uses newer syntax that CPython {startup.python} accepts; what it imports is not walked")
@@ -505,6 +573,7 @@ def _startup_summary(outcome) -> None:
 
 def _rounds_summary(outcome) -> None:
     """The rounds (predict, fix, predict again) and what still stands after them, in order (stderr)."""
+    from fixer.output.options import shown
     from fixer.rounds import describe
 
     lines = describe(outcome.rounds)
@@ -517,13 +586,15 @@ def _rounds_summary(outcome) -> None:
         return
     say("After the fixes, what still stands between the backend and a start, in order:")
     for n, failure in enumerate(outcome.after.failures, start=1):
-        say(f"  {n}. {failure}  [{failure.path}:{failure.line}]")
+        say(f"  {n}. {failure}  [{shown(outcome.root, failure.path)}:{failure.line}]")
 
 
-def _say_ignored(ignored: list[tuple[str, str, list[str]]]) -> None:
+def _say_ignored(ignored: list[tuple[str, str, list[str]]], root: Path) -> None:
+    from fixer.output.options import shown
+
     for rel, why, rules in ignored:
         would = f"{', '.join(rules)} would change it" if rules else "a rule would change it"
-        say(f"fixer: {rel} is ignored ({why}); {would}; name it to fix it")
+        say(f"fixer: {shown(root, rel)} is ignored ({why}); {would}; name it to fix it")
 
 
 def _held_back(finding) -> bool:
@@ -548,8 +619,11 @@ def _unfixed(outcome) -> bool:
     )
 
 
+unfixed = _unfixed  # the verdict's other half, for the Action (fixer.action)
+
+
 def _summarise(outcome, applied: bool, verbose: bool) -> None:
-    from fixer.output.options import severity_style
+    from fixer.output.options import path_prefix, severity_style, shown
     from fixer.urls import redact
 
     if not applied:
@@ -558,19 +632,23 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
 
     fixed = [f for r in outcome.results if r.changed for f in r.findings if f.fixed]
     changed = [r for r in outcome.results if r.changed]
+    prefix = path_prefix(outcome.root) if outcome.root is not None else ""
     for result in outcome.results:
+        path = shown(None, result.path, prefix)
         if result.error:
-            click.echo(f"skipped {result.path}: {redact(result.error)}", err=True)
+            click.echo(f"skipped {path}: {redact(result.error)}", err=True)
             if verbose and result.traceback:
                 click.echo(result.traceback.rstrip("\n"), err=True)
         for finding in result.findings:
+            # `path:line:col: FXnnn message`, as ruff and compilers print them: editors and terminals link it.
+            where = f"{path}:{finding.line or 1}:{_column(result, finding.line or 1)}: "
             rule = severity_style(finding.rule, finding.severity)
             if _held_back(finding):
-                say(f"{result.path}:{finding.line or 1}: {rule} unsafe fix (--unsafe-fixes): {redact(finding.problem)}")
+                say(f"{where}{rule} unsafe fix (--unsafe-fixes): {redact(finding.problem)}")
             elif not finding.fixed:
-                say(f"{result.path}:{finding.line or 1}: {rule} needs a person: {redact(finding.problem)}")
+                say(f"{where}{rule} needs a person: {redact(finding.problem)}")
             elif verbose:
-                say(f"{result.path}:{finding.line or 1}: {rule} {redact(finding.problem)}")
+                say(f"{where}{rule} {redact(finding.problem)}")
     if not changed:
         summary = f"Nothing to fix in {outcome.files_scanned} file(s)."
     else:
@@ -593,6 +671,15 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
         context.meta[_SUMMARY_SAID] = True
 
 
+def _column(result, line: int) -> int:
+    """Where the code on `line` starts (1-based): findings are made per line, and the line's code is what they name."""
+    from fixer.diff import old_lines
+
+    lines = old_lines(result)
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return len(text) - len(text.lstrip(" \t")) + 1 if text.strip() else 1
+
+
 # A lock file is what `uv sync --locked`, `poetry install` and `pdm install` install from: once the manifest
 # beside it changes, the lock must be made again or the edit is refused or ignored.
 _LOCKS = {"pyproject.toml": (("uv.lock", "uv lock"), ("poetry.lock", "poetry lock"), ("pdm.lock", "pdm lock")),
@@ -601,6 +688,8 @@ _LOCKS = {"pyproject.toml": (("uv.lock", "uv lock"), ("poetry.lock", "poetry loc
 
 def _stale_locks(outcome, applied: bool) -> list[str]:
     import posixpath
+
+    from fixer.output.options import shown
 
     notes = []
     for result in outcome.results:
@@ -611,7 +700,7 @@ def _stale_locks(outcome, applied: bool) -> list[str]:
             if outcome.root is not None and (outcome.root / folder / lock).is_file():
                 where = posixpath.join(folder, lock)
                 matches = "no longer matches" if applied else "will no longer match"
-                notes.append(f"fixer: {where} {matches} {result.path}: run `{command}` beside it")
+                notes.append(f"fixer: {shown(outcome.root, where)} {matches} {shown(outcome.root, result.path)}: run `{command}` beside it")
     return notes
 
 

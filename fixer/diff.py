@@ -75,19 +75,21 @@ def shown(result: FileResult) -> bytes:
     return "".join(_shown_lines(review)).encode(result.encoding, errors="surrogateescape")
 
 
-def patch(result: FileResult, encoding: str = "utf-8") -> tuple[bytes, list[str]]:
-    """The file's diff as bytes in the file's own encoding, and a note for each change it leaves out."""
+def patch(result: FileResult, encoding: str = "utf-8", as_path: str | None = None) -> tuple[bytes, list[str]]:
+    """The file's diff as bytes in the file's own encoding, and a note for each change it leaves out. `as_path`:
+    the path the headers and notes give the file (default: its path relative to the root)."""
+    path = as_path or result.path
     review = _review(result)
     if review.whole:
         changed = sum(i2 - i1 for i1, i2, _, _ in review.changes)
-        return b"", [f"{result.path}: {changed} line(s) would change (credentials file git does not track: not shown; "
+        return b"", [f"{path}: {changed} line(s) would change (credentials file git does not track: not shown; "
                      "`fixer apply` writes it)"]
     lines = [
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-        for line in _unified(review.old, _shown_lines(review), result.path)
+        for line in _unified(review.old, _shown_lines(review), path)
     ]
     notes = [
-        f"{result.path}:{_span(i1, i2)}: a change not in the patch, as it would show a password or secret git does "
+        f"{path}:{_span(i1, i2)}: a change not in the patch, as it would show a password or secret git does "
         "not track; `fixer apply` writes it"
         for n, (i1, i2, _, _) in enumerate(review.changes) if n in review.withheld
     ]

@@ -40,23 +40,77 @@ def git_top(folder: Path) -> Path | None:
 
 
 def _ignores_above(root: Path, unreadable: list[tuple[str, str]] | None) -> list[_Ignore]:
-    """The .gitignore files of the folders from the repository's top down to `root`'s parent: git applies them
-    to `root` too, so naming a subfolder must not bring back what they leave out."""
+    """What git reads before `root`'s own .gitignore, weakest first: the global excludes file
+    (core.excludesFile), the repository's `info/exclude`, then the .gitignore files of the folders from the
+    repository's top down to `root`'s parent. git applies them all to `root` too, so naming a subfolder must
+    not bring back what they leave out."""
     resolved = root.resolve()
     top = git_top(resolved)
-    if top is None or top == resolved:
+    if top is None:
         return []
     found = []
-    for folder in reversed(resolved.relative_to(top).parents):  # the top first, down to root's parent
-        gitignore = top / folder / ".gitignore"
-        if gitignore.is_file():
-            inside = resolved.relative_to(top / folder).as_posix() + "/"  # root, seen from that folder
-            # As with exclude patterns, a folder named on the command line is read even where a pattern above
-            # covers it (a backend inside an ignored folder): those patterns only prune what lies below it.
-            on_the_way = [inside[: i + 1] for i, char in enumerate(inside) if char == "/"]
-            spec = _spec_of(gitignore, unreadable, covering=on_the_way)
-            found.append(_Ignore("", inside, _shown(gitignore), spec))
+
+    def add(ignore_file: Path, folder: Path) -> None:
+        inside = resolved.relative_to(folder).as_posix() + "/"  # root, seen from the file's folder
+        inside = "" if inside == "./" else inside
+        # As with exclude patterns, a folder named on the command line is read even where a pattern above
+        # covers it (a backend inside an ignored folder): those patterns only prune what lies below it.
+        on_the_way = [inside[: i + 1] for i, char in enumerate(inside) if char == "/"]
+        spec = _spec_of(ignore_file, unreadable, covering=on_the_way)
+        found.append(_Ignore("", inside, _shown(ignore_file), spec))
+
+    for repository_wide in (_global_excludes(top), _git_dir(top) / "info" / "exclude"):
+        if repository_wide is not None and repository_wide.is_file():
+            add(repository_wide, top)
+    if top != resolved:
+        for folder in reversed(resolved.relative_to(top).parents):  # the top first, down to root's parent
+            gitignore = top / folder / ".gitignore"
+            if gitignore.is_file():
+                add(gitignore, top / folder)
     return found
+
+
+def _git_dir(top: Path) -> Path:
+    """The repository's git folder, where `info/exclude` is: `.git`, or for a worktree (`.git` a file naming
+    its own folder) the main repository's, which its `commondir` names."""
+    dot_git = top / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    try:
+        named = dot_git.read_text(encoding="utf-8").partition("gitdir:")[2].strip()
+        own = (top / named).resolve()
+        common = own / "commondir"
+        return (own / common.read_text(encoding="utf-8").strip()).resolve() if common.is_file() else own
+    except OSError:
+        return dot_git
+
+
+def _global_excludes(top: Path) -> Path | None:
+    """git's core.excludesFile, as git resolves it (its config files, `~` expanded), else its default
+    `$XDG_CONFIG_HOME/git/ignore` (`~/.config/git/ignore`)."""
+    import subprocess
+
+    config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    configs = (_git_dir(top) / "config", Path(os.path.expanduser("~"), ".gitconfig"), Path(config_home, "git", "config"),
+               Path("/etc/gitconfig"))
+    # Asking git costs a process on every run: only when a config file could set it (or include one that does).
+    if any(_mentions(config, (b"excludesfile", b"[include")) for config in configs):
+        try:
+            done = subprocess.run(["git", "config", "--path", "--get", "core.excludesFile"], cwd=top,
+                                  capture_output=True, text=True, timeout=10)
+            if done.returncode == 0 and done.stdout.strip():
+                return Path(done.stdout.strip())
+        except (OSError, subprocess.SubprocessError):  # no git: its default place all the same
+            pass
+    return Path(config_home, "git", "ignore")
+
+
+def _mentions(path: Path, words: tuple[bytes, ...]) -> bool:
+    try:
+        text = path.read_bytes().lower()
+    except OSError:
+        return False
+    return any(word in text for word in words)
 
 
 class _Ignore(NamedTuple):

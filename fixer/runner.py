@@ -68,10 +68,12 @@ def run(
     to_async: bool = False,
     entrypoint: str | None = None,
     run_from: str | None = None,
+    skip: Callable[[str, str], bool] | None = None,
 ) -> Run:
     """Every rule on every file under `root`; with `targets`, the model is still the whole root's, but only the
     files they name are fixed and reported. With `lines_of_fixed` false, a fixed finding may come without
-    its line when finding it would cost a second print of the tree (nothing shows it then: no report, no -v)."""
+    its line when finding it would cost a second print of the tree (nothing shows it then: no report, no -v).
+    `skip(path, rule ID)`: that rule does not run on that file (per-file-ignores)."""
     targets = targets or Targets(root=root, files=frozenset(), folders=("",))
     contents = dict([targets.stdin]) if targets.stdin else {}
     reader = functools.partial(_read_file, root, contents)
@@ -109,17 +111,21 @@ def run(
              if targets.covers(task[0])]
     del held
     unreadable += _not_python(reader, python, refused, {task[0] for task in tasks}, targets, facts)
+    if skip is not None:
+        kept = [(rel, source, [c for c in mods if not skip(rel, c.RULE_ID)]) for rel, source, mods in tasks]
+        tasks = [task for task in kept if task[2]]
     progress = progress_factory(len(tasks)) if progress_factory else None
     with _collector_out_of_the_way():
         python_results, (results, text_files_read) = _map(
             tasks, (facts, lines_of_fixed), jobs, progress,
-            meanwhile=lambda: _run_text_rules(reader, set(paths), text_rules, facts),
+            meanwhile=lambda: _run_text_rules(reader, set(paths), text_rules, facts, skip),
         )
     results.extend(python_results)
     results.extend(unreadable)
     for rule in text_rules:
         for rel, finding in rule.missing(facts):
-            results.append(FileResult(path=rel, old=b"", new=b"", findings=[finding]))
+            if skip is None or not skip(rel, rule.RULE_ID):
+                results.append(FileResult(path=rel, old=b"", new=b"", findings=[finding]))
     results = settle_startup(results)
     results = sorted((r for r in results if targets.covers(r.path)), key=lambda r: r.path)
     disclosure.mark(root, results)
@@ -363,11 +369,15 @@ def _text_rule_paths(paths: list[str], rules: Sequence[TextRule]) -> set[str]:
 
 
 def _run_text_rules(
-    reader: Callable[[str], bytes], existing: set[str], rules: Sequence[TextRule], facts: ProjectModel
+    reader: Callable[[str], bytes], existing: set[str], rules: Sequence[TextRule], facts: ProjectModel,
+    skip: Callable[[str, str], bool] | None = None,
 ) -> tuple[list[FileResult], set[str]]:
     """Text rules are cheap and few files match: run them here, following files one pulls in (`-r base.txt`)."""
     queue = sorted(_text_rule_paths(sorted(existing), rules))
-    wanted: dict[str, list[TextRule]] = {p: [r for r in rules if r.applies_to(p)] for p in queue}
+    def runs(rel: str, rule: TextRule) -> bool:
+        return skip is None or not skip(rel, rule.RULE_ID)
+
+    wanted: dict[str, list[TextRule]] = {p: [r for r in rules if r.applies_to(p) and runs(p, r)] for p in queue}
     results: list[FileResult] = []
     seen: set[str] = set()
     while queue:
@@ -392,7 +402,7 @@ def _run_text_rules(
         suppressions = suppress.parse(text)
         for rule in wanted.get(rel, []):
             for included in rule.related(rel, new_text):
-                if included in existing and included not in seen:
+                if included in existing and included not in seen and runs(included, rule):
                     wanted.setdefault(included, []).append(rule)
                     queue.append(included)
             before = new_text

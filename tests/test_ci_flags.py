@@ -51,8 +51,8 @@ def test_quiet_leaves_stderr_empty_but_for_errors(broken: Path) -> None:
     nested = "(" * 1500 + "1" + ")" * 1500
     (broken.parent / "deep").mkdir()
     (broken.parent / "deep" / "deep.py").write_text(f"from sqlalchemy import AsyncEngine\nDATA = {nested}\n")
-    errors = fixer("dry-run", broken.parent / "deep", "-q").stderr.decode().splitlines()
-    assert len(errors) == 1 and errors[0].startswith("skipped deep.py: cannot parse"), errors
+    errors = fixer("dry-run", "deep", "-q", cwd=broken.parent).stderr.decode().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("skipped deep/deep.py: cannot parse"), errors
 
 
 def test_statistics_counts_per_rule(broken: Path) -> None:

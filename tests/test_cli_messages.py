@@ -42,7 +42,7 @@ def test_an_internal_error_is_one_line_and_its_traceback_only_with_verbose(tmp_p
 def test_a_rule_that_fails_on_one_file_shows_where_with_verbose(tmp_path: Path, monkeypatch, verbose) -> None:
     (tmp_path / "db.py").write_text(BAD_IMPORT)
     monkeypatch.setattr(AsyncImports, "transform_module_impl", _boom)
-    result = CliRunner().invoke(cli.main, ["dry-run", "-j", "1", *(["-v"] if verbose else []), str(tmp_path)])
+    result = CliRunner().invoke(cli.main, ["dry-run", "-j", "1", "--root-relative", *(["-v"] if verbose else []), str(tmp_path)])
     assert result.exit_code == 1  # the file is left for a person
     assert "skipped db.py: internal error in FX002: RuntimeError: boom; left as it is" in result.stderr
     assert ("Traceback (most recent call last)" in result.stderr) == verbose
@@ -58,9 +58,9 @@ def test_a_lock_beside_an_edited_pyproject_is_named_with_the_command_that_remake
         '[project]\nname = "x"\nversion = "0"\ndependencies = ["sqlalchemy>=2.0", "psycopg2-binary"]\n'
     )
     (tmp_path / "uv.lock").write_text("version = 1\n")
-    done = fixer("dry-run", tmp_path)
+    done = fixer("dry-run", ".", cwd=tmp_path)
     assert b"pyproject.toml" in done.stdout, done.stderr
     assert "uv.lock will no longer match pyproject.toml: run `uv lock` beside it" in done.stderr.decode()
-    assert "uv.lock no longer matches pyproject.toml" in fixer("apply", tmp_path).stderr.decode()
+    assert "uv.lock no longer matches pyproject.toml" in fixer("apply", ".", cwd=tmp_path).stderr.decode()
     (tmp_path / "uv.lock").unlink()
     assert b"no longer match" not in fixer("dry-run", tmp_path).stderr

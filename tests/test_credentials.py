@@ -111,7 +111,7 @@ def test_no_output_shows_a_planted_password(tmp_path: Path) -> None:
     shutil.copytree(root, copy)
 
     outputs: dict[str, bytes] = {}
-    plain = fixer("dry-run", root)
+    plain = fixer("dry-run", root, "--root-relative")
     verbose = fixer("dry-run", root, "-v", "--report", tmp_path / "dry.json", "--plan", tmp_path / "plan.json")
     applied = fixer("apply", copy, "-v", "--report", tmp_path / "apply.json")
     for name, result in (("dry-run", plain), ("dry-run -v", verbose), ("apply -v", applied)):

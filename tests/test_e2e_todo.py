@@ -56,7 +56,7 @@ def test_fixture_trees_differ_only_where_fixer_writes() -> None:
 
 
 def test_apply_gives_the_expected_tree_and_converges(broken: Path) -> None:
-    first = fixer("apply", broken)
+    first = fixer("apply", ".", cwd=broken)
     assert first.returncode == 0, first.stderr
     assert first.stdout.decode().splitlines() == APPLIED
     assert tree(broken) == tree(TODO / "fixed")

@@ -27,7 +27,7 @@ def test_a_file_nested_too_deep_for_the_parser_is_skipped_and_the_rest_fixed(tmp
     # Valid for LibCST's tokenizer, fatal to its native parser (SIGSEGV): CPython's parser refuses it first.
     (tmp_path / "deep.py").write_text(BAD_IMPORT + "DATA = " + "(" * 1500 + "1" + ")" * 1500 + "\n")
     _tree(tmp_path)
-    result = fixer("apply", "-j", jobs, tmp_path)
+    result = fixer("apply", "-j", jobs, "--root-relative", tmp_path)
     stderr = result.stderr.decode()
     assert result.returncode == 1, stderr  # the skipped file is left for a person
     assert "skipped deep.py: cannot parse: too many nested parentheses; left as it is" in stderr
@@ -40,7 +40,7 @@ def test_a_worker_that_dies_on_a_file_is_named_with_its_signal_and_every_other_f
     # No bracket in sight for the cheap check: LibCST's parser crashes the worker on it (SIGSEGV).
     (tmp_path / "chain.py").write_text(BAD_IMPORT + "FLAG = (" + "not " * 30_000 + "True)\n")
     _tree(tmp_path)
-    result = fixer("dry-run", "-j", "2", tmp_path)
+    result = fixer("dry-run", "-j", "2", "--root-relative", tmp_path)
     stderr = result.stderr.decode()
     assert result.returncode == 1, stderr
     assert "skipped chain.py: the process fixing it was killed by SIGSEGV; left as it is" in stderr
@@ -142,7 +142,7 @@ def test_a_file_without_read_permission_is_named_as_skipped_and_the_rest_fixed(t
     (tmp_path / "app" / "generated.py").write_text(BAD_IMPORT)
     for name in ("secret.py", "requirements.txt", ".env", "locked", "app/.gitignore"):
         (tmp_path / name).chmod(0o000)
-    command = [sys.executable, "-m", "fixer", "apply", "-j", "1", str(tmp_path)]
+    command = [sys.executable, "-m", "fixer", "apply", "-j", "1", "--root-relative", str(tmp_path)]
     if os.geteuid() == 0:
         # chmod 000 stops everyone but root, through the capabilities to override file permissions: fixer
         # runs without them, so that the kernel refuses the read as it would for any user.
@@ -165,7 +165,7 @@ def test_a_fifo_named_like_a_source_file_is_skipped_not_waited_on(tmp_path: Path
     os.mkfifo(tmp_path / "pipe.py")
     os.mkfifo(tmp_path / "requirements.txt")
     (tmp_path / "good.py").write_text(BAD_IMPORT)
-    result = fixer("apply", "-j", "1", tmp_path)
+    result = fixer("apply", "-j", "1", "--root-relative", tmp_path)
     stderr = result.stderr.decode()
     assert result.returncode == 1, stderr
     assert "skipped pipe.py: cannot read it (not a regular file); left as it is" in stderr

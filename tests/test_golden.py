@@ -23,7 +23,7 @@ def broken(tmp_path: Path) -> Path:
 
 
 def test_apply_gives_the_expected_tree_and_converges(broken: Path) -> None:
-    first = fixer("apply", broken)
+    first = fixer("apply", ".", cwd=broken)
     assert first.returncode == 0, first.stderr
     assert tree(broken) == tree(SEED / "fixed" / "backend")
     assert b"fixed src/core/database.py" in first.stdout
@@ -46,7 +46,7 @@ def test_dry_run_patch_applies_with_git_and_writes_nothing(broken: Path) -> None
     subprocess.run(["git", "apply", "--check", "../fix.patch"], cwd=broken, check=True)
     subprocess.run(["git", "apply", "../fix.patch"], cwd=broken, check=True)
     # What the patch held back (credentials) is what apply still has to write.
-    rest = fixer("apply", broken)
+    rest = fixer("apply", broken, "--root-relative")
     assert rest.returncode == 0
     assert rest.stdout.decode().splitlines() == ["fixed .env (FX004 x1)", "fixed src/core/config.py (FX004 x1)"]
     assert tree(broken) == tree(SEED / "fixed" / "backend")
@@ -60,7 +60,7 @@ def test_passwords_never_appear_in_output(broken: Path, tmp_path: Path) -> None:
             assert secret not in result.stdout and secret not in result.stderr, command
             assert secret not in report.read_bytes(), command
     # Outside a git work tree nothing is tracked: the .env and the hunk of config.py holding a password are named.
-    dry = fixer("dry-run", shutil.copytree(SEED / "broken" / "backend", tmp_path / "untracked"))
+    dry = fixer("dry-run", ".", cwd=shutil.copytree(SEED / "broken" / "backend", tmp_path / "untracked"))
     assert b"note: .env: 1 line(s) would change (credentials file git does not track: not shown" in dry.stderr
     assert re.search(rb"note: src/core/config\.py:[\d-]+: a change not in the patch, as it would show a password",
                      dry.stderr), dry.stderr
@@ -138,8 +138,8 @@ def test_report_lines_point_at_the_original_code(tmp_path: Path) -> None:
 
 def test_verbose_lines_are_the_reports_and_a_plain_run_leaves_only_fixed_lines_out() -> None:
     todo = SEED.parent / "todo" / "broken"
-    verbose = fixer("dry-run", todo, "-v").stderr.decode()
-    assert sum(line.startswith("app/db.py:14: FX004 ") for line in verbose.splitlines()) == 2
+    verbose = fixer("dry-run", ".", "-v", cwd=todo).stderr.decode()
+    assert sum(line.startswith("app/db.py:14:") and " FX004 " in line for line in verbose.splitlines()) == 2
 
     from fixer.registry import PYTHON_CODEMODS
     from fixer.runner import run

@@ -22,7 +22,7 @@ SEED = REPO / "fixtures" / "seed" / "broken"
 GOLDEN = REPO / "tests" / "data" / "outputs"
 SARIF_SCHEMA = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"  # OASIS sarif-spec, sarif-2.1/schema/
 FORMATS = {"json": "seed.json", "github": "seed.github.txt", "sarif": "seed.sarif", "gitlab": "seed.gitlab.json",
-           "markdown": "seed.md"}
+           "markdown": "seed.md", "rdjson": "seed.rdjson", "junit": "seed.junit.xml", "json-ruff": "seed.ruff.json"}
 PASSWORDS = (b"npg_Xk7pQ2vLm9Rt", b"postgres:postgres@")
 # Set FIXER_UPDATE_GOLDEN=1 to write the goldens from today's output (then read the diff before committing).
 UPDATE = bool(os.environ.get("FIXER_UPDATE_GOLDEN"))
@@ -145,7 +145,7 @@ def test_committing_every_suggestion_gives_what_the_patch_gives(outputs: dict[st
         lines[start - 1:end] = body.splitlines(keepends=True)
         target.write_bytes("".join(lines).encode())
     patch = fixer("dry-run", "backend", cwd=untracked_seed).stdout
-    subprocess.run(["git", "apply", "-"], cwd=patched, input=patch, check=True)
+    subprocess.run(["git", "apply", "-"], cwd=patched.parent, input=patch, check=True)  # from where it was made
     assert tree(suggested) == tree(patched) != tree(SEED / "backend")
     for name in (".env", "src/core/config.py"):  # what was left out (a password) is named
         assert f"`backend/{name}`" in review.split("#### Not shown")[1]

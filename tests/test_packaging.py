@@ -32,7 +32,7 @@ def test_the_changelog_has_a_section_for_this_version() -> None:
     assert f"## [{fixer.__version__}]" in (REPO / "CHANGELOG.md").read_text()
 
 
-def test_readme_pre_commit_snippet_uses_this_version_and_the_hook_ids() -> None:
+def test_readme_pre_commit_snippet_names_fixer_and_the_hook_ids() -> None:
     import yaml  # pre-commit's own dependency
 
     readme = (REPO / "README.md").read_text()

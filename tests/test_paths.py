@@ -41,7 +41,7 @@ def test_a_single_file_is_fixed_with_the_whole_project_in_view(repo: Path) -> No
 
 def test_files_and_folders_mix_and_the_root_is_the_project(repo: Path) -> None:
     done = fixer("dry-run", "backend/src/core", "backend/requirements.txt", cwd=repo)
-    assert changed_files(done.stdout) == ["requirements.txt", "src/core/database.py"]
+    assert changed_files(done.stdout) == ["backend/requirements.txt", "backend/src/core/database.py"]
     assert b"scanned 6 file(s)" in done.stderr  # the named ones: src/core/*.py and requirements.txt
 
 
@@ -82,7 +82,7 @@ def test_stdin_cannot_be_mixed_with_paths(repo: Path) -> None:
 def test_the_answer_is_the_same_whatever_folder_is_named(repo: Path) -> None:
     top = fixer("dry-run", ".", cwd=repo)
     sub = fixer("dry-run", ".", cwd=repo / "backend")
-    named = fixer("dry-run", "backend", cwd=repo)
+    named = fixer("dry-run", "backend", "--root-relative", cwd=repo)
     assert sub.stdout == named.stdout  # the backend's own root either way
     # From the repository's top the same fixes (the model's first-party packages are the top's, so an added
     # import may sit in another isort section: the count is compared, not the bytes).
@@ -143,14 +143,14 @@ def test_a_folder_inside_a_project_is_judged_with_the_project(repo: Path) -> Non
 def test_a_folder_holding_a_project_is_the_root(tmp_path: Path) -> None:
     shutil.copytree(SEED, tmp_path / "examples")  # examples/backend/requirements.txt; no git, nothing above
     done = fixer("dry-run", "examples", cwd=tmp_path)
-    assert "backend/src/core/database.py" in changed_files(done.stdout)
+    assert "examples/backend/src/core/database.py" in changed_files(done.stdout)
 
 
 def test_a_backend_in_an_ignored_folder_is_read_when_named(repo: Path) -> None:
     """A pattern above the named folder that covers the folder itself (a checkout under `vendor/`, the bench's
     corpora) does not empty the run: as with excludes, it only prunes what lies below; `.env` stays ignored."""
     (repo / ".gitignore").write_text("# secrets\n\n.env\nbackend/\n")
-    named = fixer("dry-run", "backend", cwd=repo)
+    named = fixer("dry-run", "backend", "--root-relative", cwd=repo)
     assert changed_files(named.stdout) == ["requirements.txt", "src/core/database.py"], named.stderr
     assert b"fixer: .env is ignored (.gitignore:3); FX004 would change it" in named.stderr
     assert b"backend" not in fixer("dry-run", ".", cwd=repo).stdout  # from the top, the folder is left out

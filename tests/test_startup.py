@@ -184,7 +184,7 @@ def test_dry_run_prints_the_sequence_and_the_report_gives_the_order(tmp_path: Pa
     report = tmp_path / "report.json"
     # FX021 and FX023 would fix the 2nd and 3rd failures in the same run (and their own issues would say so):
     # without them, FX030 reports them in order.
-    result = fixer("dry-run", FIXTURES / "all-at-once" / "broken", "--report", report, "--select", "FX020,FX030")
+    result = fixer("dry-run", ".", "--report", report, "--select", "FX020,FX030", cwd=FIXTURES / "all-at-once" / "broken")
     err = result.stderr.decode()
     assert result.returncode == 1
     assert "predicted failures in order:" in err
@@ -317,7 +317,7 @@ def test_a_failure_whose_rule_makes_no_fix_here_is_not_said_to_be_fixed(tmp_path
                      "engine = AsyncEngine(create_engine('postgresql://u@h/db'))\n",
     })
     report = tmp_path / "report.json"
-    result = fixer("dry-run", root, "--report", report)
+    result = fixer("dry-run", ".", "--report", report, cwd=root)
     assert result.stdout == b""
     assert "[app/db.py:3; FX005 made no fix for it in this run]" in result.stderr.decode()
     [issue] = [i for i in json.loads(report.read_text())["issues"] if i["rule"] == "FX030"]
@@ -384,14 +384,14 @@ def test_imports_written_for_another_documented_start_are_one_finding(tmp_path: 
 
 
 def test_a_syntax_error_on_the_import_chain_with_no_documented_start_is_reported() -> None:
-    done = fixer("dry-run", FIXTURES / "syntax-error" / "broken")
+    done = fixer("dry-run", ".", cwd=FIXTURES / "syntax-error" / "broken")
     assert done.returncode == 1, done.stderr.decode()
     assert "inferred: app/main.py builds the app" in done.stderr.decode()
     assert "SyntaxError: '(' was never closed  [app/routes.py:3" in done.stderr.decode()
 
 
 def test_an_engine_url_is_followed_to_the_settings_default_that_reaches_it() -> None:
-    done = fixer("dry-run", FIXTURES / "engine-url-default" / "broken")
+    done = fixer("dry-run", ".", cwd=FIXTURES / "engine-url-default" / "broken")
     assert "1. ModuleNotFoundError: No module named 'psycopg2'  [app/db.py:5" in done.stderr.decode()
 
 

@@ -300,7 +300,7 @@ def test_apply_with_verify_then_passes(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv(CACHE_ENV, str(venv_cache_dir()))  # the default cache dir, shared with the other tests
     report = tmp_path / "report.json"
     started = time.monotonic()
-    result = CliRunner().invoke(group, ["apply", str(backend), "--verify", "--report", str(report)])
+    result = CliRunner().invoke(group, ["apply", str(backend), "--verify", "--report", str(report), "--root-relative"])
     elapsed = time.monotonic() - started
     assert_nothing_left(run_id)
     assert result.exit_code == 0, result.output

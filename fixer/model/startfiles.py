@@ -283,14 +283,13 @@ def _following_scripts(commands: list[Command], image: _Image) -> list[Command]:
 
 
 def _compose(path: Path, text: str, label: str, where_name: str) -> Iterator[Written]:
+    from fixer.compose import NotYaml, load
+
     try:
-        import yaml  # LibCST's own dependency: always installed with fixer
-    except ImportError:  # pragma: no cover
+        document = load(text)
+    except NotYaml:
         return
-    try:
-        services = (yaml.safe_load(text) or {}).get("services") or {}
-    except Exception:
-        return
+    services = (document.get("services") if isinstance(document, dict) else None) or {}
     if not isinstance(services, dict):
         return
     for name, service in services.items():

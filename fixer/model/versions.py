@@ -21,11 +21,10 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from fixer import requirements
 from fixer.config import read_toml
 
 _REQUIREMENTS_NAME = re.compile(r"(?:.*[-_.])?requirements?(?:[-_.].*)?\.(?:txt|in)$|constraints?\.txt$")
-_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\s-]))(\S+)")
-_COMMENT = re.compile(r"(^|\s+)#.*$")
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock")
 
 
@@ -86,20 +85,6 @@ class Versions:
 
 # ---------------------------------------------------------------------------------------------------
 # Reading the files.
-
-
-def _requirements(text: str) -> Iterable[tuple[str, str]]:
-    """('req', requirement) and ('include', path) items of a pip requirements file."""
-    logical = re.sub(r"\\\r?\n", " ", text)
-    for raw in logical.splitlines():
-        line = _COMMENT.sub("", raw).strip()
-        if not line:
-            continue
-        include = _INCLUDE.match(line)
-        if include:
-            yield "include", include.group(2)
-        elif not line.startswith("-"):
-            yield "req", line.split(" --hash", 1)[0].strip()
 
 
 def _poetry_specifier(value: object) -> str:
@@ -192,7 +177,7 @@ def collect(read: Callable[[str], str | None], paths: Iterable[str]) -> _Collect
                     if isinstance(package, dict) and "name" in package and "version" in package:
                         found.locked[canonicalize_name(package["name"])] = str(package["version"])
             else:
-                for kind, value in _requirements(text):
+                for kind, value in requirements.entries(text):
                     if kind == "req":
                         found.requirement(value)
                     else:

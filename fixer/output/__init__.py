@@ -7,12 +7,12 @@ import importlib
 
 from fixer.output.diagnostics import Diagnostics, collect
 
-FORMATS = ("text", "json", "github", "sarif", "gitlab", "markdown")
+FORMATS = ("text", "json", "json-ruff", "github", "sarif", "gitlab", "markdown", "rdjson", "junit")
 
 __all__ = ["FORMATS", "Diagnostics", "collect", "render"]
 
 
 def render(fmt: str, diagnostics: Diagnostics) -> str:
     """Every format but `text` (the patch / the written files, which the commands print themselves)."""
-    module = importlib.import_module(f"fixer.output.{fmt}")
+    module = importlib.import_module(f"fixer.output.{fmt.replace('-', '_')}")
     return module.render(diagnostics)

@@ -34,6 +34,7 @@ class Settings:
     exit_zero: bool = False
     exit_non_zero_on_fix: bool = False
     quiet: bool = False
+    root_relative: bool = False  # paths from the project root, not from the working folder
     report_on_stdout: bool = False  # `--report -`: the report is what stdout carries
     wrote: bool = False  # apply wrote at least one file
 
@@ -60,14 +61,16 @@ def output_options(func: Callable[..., int] | None = None, *, fixes_written: boo
         return functools.partial(output_options, fixes_written=fixes_written)
 
     @click.option("--output-format", type=click.Choice(FORMATS), default="text", show_default=True,
-                  help="text: the patch (dry-run) or the files written (apply); json, github, sarif, gitlab, "
-                       "markdown: every finding with its fix.")
+                  help="text: the patch (dry-run) or the files written (apply); json, json-ruff (ruff's layout), "
+                       "github, sarif, gitlab, markdown, rdjson (reviewdog), junit: every finding with its fix.")
     @click.option("-o", "--output-file", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
                   help="Write the output to this file instead of stdout.")
     @click.option("--statistics", is_flag=True, help="Print how many findings each rule has, instead of the output.")
     @click.option("--exit-zero", is_flag=True,
                   help="Exit 0 even with fixes pending or issues left for a person (errors still exit 2).")
     @click.option("-q", "--quiet", is_flag=True, help="Print nothing on stderr but errors.")
+    @click.option("--root-relative", is_flag=True,
+                  help="Paths (patch headers, messages, every format) from the project root instead of the current folder.")
     @click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto",
                   show_default=True, help="Colour the patch and the messages; auto: on a terminal, unless NO_COLOR.")
     @functools.wraps(func)
@@ -80,6 +83,7 @@ def output_options(func: Callable[..., int] | None = None, *, fixes_written: boo
             exit_zero=kwargs.pop("exit_zero"),
             exit_non_zero_on_fix=kwargs.pop("exit_non_zero_on_fix", False),
             quiet=kwargs.pop("quiet"),
+            root_relative=kwargs.pop("root_relative"),
         )
         if chosen.output_file is not None and str(chosen.output_file) == "-":
             chosen.output_file = None
@@ -131,7 +135,7 @@ def emit(results: list[FileResult], root: Path, applied: bool, text: Callable[[B
             elif chosen.output_format == "text":
                 text(out, _coloured(out))
             else:
-                out.write(render(chosen.output_format, collect(results, applied, display_prefix(root))).encode())
+                out.write(render(chosen.output_format, collect(results, applied, path_prefix(root))).encode())
             out.flush()
     except BrokenPipeError:
         # `| head` has read what it wanted: not an error. Python would report the pipe again at exit.
@@ -171,6 +175,25 @@ def display_prefix(root: Path) -> str:
     except ValueError:
         return absolute.as_posix()
     return "" if relative == Path(".") else relative.as_posix()
+
+
+def path_prefix(root: Path, patch: bool = False) -> str:
+    """What every path shown starts with: the project root as seen from the working folder, as ruff shows
+    paths ("" with `--root-relative`). A patch applies from the folder it names paths from, and `git apply`
+    takes no path that leaves it: for a root outside the working folder, a patch's paths are root-relative."""
+    if settings().root_relative:
+        return ""
+    prefix = display_prefix(root)
+    if patch and Path(prefix).is_absolute():
+        return ""
+    return prefix
+
+
+def shown(root: Path | None, rel: str, prefix: str | None = None) -> str:
+    """`rel` (relative to the project root) as the person is shown it."""
+    if prefix is None:
+        prefix = path_prefix(root) if root is not None else ""
+    return f"{prefix}/{rel}" if prefix else rel
 
 
 def statistics(results: list[FileResult], applied: bool, json_format: bool = False) -> str:

@@ -46,15 +46,24 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from fixer.model import ProjectModel
 from fixer.findings import Category, Finding, Severity
+from fixer.requirements import (
+    COMMENT,
+    REQUIREMENT_OPTION,
+    PhysicalLine,
+    analyse,
+    logical_lines,
+    option_lines,
+    physical_lines,
+)
 from fixer.rules.base import TextRule
 
 ASYNCPG_REQUIREMENT = "asyncpg>=0.31"  # first asyncpg with cp313 and cp314 wheels
@@ -83,10 +92,7 @@ _ASYNC_DRIVERS = frozenset(
     {"asyncpg", "psycopg", "psycopg-binary", "psycopg-c", "aiosqlite", "aiomysql", "asyncmy", "aioodbc"}
 )
 
-# pip's own comment syntax for requirement files: `#` at the start or after whitespace.
-_COMMENT = re.compile(r"(^|\s+)#.*$")
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
-_REQUIREMENT_OPTION = re.compile(r"^(?:-r|--requirement)(?:\s*=\s*|\s+|(?=[^\s-]))(\S+)")
 
 # ---------------------------------------------------------------------------------------------------
 # Deciding what to change: one plan for a list of requirements, whatever file format holds it.
@@ -269,13 +275,6 @@ def _finding(action: _Action, old_code: str, new_code: str, line: int | None, fa
 # Editing one PEP 508 requirement string in place.
 
 
-def _parse(text: str) -> Requirement | None:
-    try:
-        return Requirement(text)
-    except InvalidRequirement:
-        return None
-
-
 def _head_span(req_text: str, req: Requirement) -> tuple[int, int]:
     """Where `name[extras] specifier` (or `name @ url`) sits in `req_text`, leaving its marker outside."""
     start = len(req_text) - len(req_text.lstrip())
@@ -342,94 +341,11 @@ def _entry(index: int, req: Requirement, old_code: str, label: str) -> _Entry:
 # requirements.txt
 
 
-@dataclass
-class _Physical:
-    content: str
-    eol: str  # "\n", "\r\n" or "" (last line without a final newline)
-
-
-@dataclass
-class _Logical:
-    start: int  # first physical line (0-based)
-    end: int  # one past the last physical line
-    text: str  # continuation lines joined, as pip joins them
-    requirement: Requirement | None = None
-    req_text: str = ""  # the requirement part of `text`: no options, no comment
-    options: str = ""  # per-requirement pip options (--hash, --config-settings, ...)
-    comment: str = ""  # the trailing comment, with the whitespace before it
-
-
-def _physical_lines(text: str) -> list[_Physical]:
-    lines: list[_Physical] = []
-    pos = 0
-    while pos < len(text):
-        nl = text.find("\n", pos)
-        if nl < 0:
-            lines.append(_Physical(text[pos:], ""))
-            break
-        content = text[pos:nl]
-        if content.endswith("\r"):
-            lines.append(_Physical(content[:-1], "\r\n"))
-        else:
-            lines.append(_Physical(content, "\n"))
-        pos = nl + 1
-    return lines
-
-
-def _logical_lines(lines: Sequence[_Physical]) -> list[_Logical]:
-    """pip's `join_lines`: a line ending in a backslash continues, unless it is a comment."""
-    result: list[_Logical] = []
-    parts: list[str] = []
-    start = 0
-    for i, line in enumerate(lines):
-        content = line.content
-        if not content.endswith("\\") or _COMMENT.match(content):
-            if parts:
-                parts.append(content)
-                result.append(_Logical(start, i + 1, "".join(parts)))
-                parts = []
-            else:
-                result.append(_Logical(i, i + 1, content))
-        else:
-            if not parts:
-                start = i
-            parts.append(content[:-1])
-    if parts:
-        result.append(_Logical(start, len(lines), "".join(parts)))
-    return result
-
-
-def _split_options(body: str) -> tuple[str, str]:
-    """`req ; marker --hash=... ` -> (`req ; marker `, `--hash=...`), as pip's break_args_options does."""
-    found = re.search(r"(?:^|\s)(-)", body)
-    if found is None:
-        return body, ""
-    return body[: found.start(1)], body[found.start(1) :]
-
-
-def _analyse(logical: _Logical) -> None:
-    body = _COMMENT.sub("", logical.text)
-    if not body.strip() or body.lstrip().startswith("-"):
-        return
-    req_text, options = _split_options(body)
-    req = _parse(req_text.strip())
-    if req is not None:
-        logical.requirement, logical.req_text, logical.options = req, req_text, options
-        logical.comment = logical.text[len(body) :]
-
-
-def _option_lines(logicals: Iterable[_Logical]) -> Iterable[str]:
-    for logical in logicals:
-        body = _COMMENT.sub("", logical.text).strip()
-        if body.startswith("-"):
-            yield body
-
-
 def _requirements_fix(text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
-    lines = _physical_lines(text)
-    logicals = _logical_lines(lines)
+    lines = physical_lines(text)
+    logicals = logical_lines(lines)
     for logical in logicals:
-        _analyse(logical)
+        analyse(logical)
     with_req = [lg for lg in logicals if lg.requirement is not None]
     entries = [
         _entry(i, lg.requirement, "\n".join(p.content for p in lines[lg.start : lg.end]), lg.req_text.strip())
@@ -442,7 +358,7 @@ def _requirements_fix(text: str, facts: ProjectModel) -> tuple[str, list[Finding
 
     eol = next((p.eol for p in lines if p.eol), "\n")
     hash_mode = any("--hash" in lg.options for lg in with_req) or any(
-        opt.startswith("--require-hashes") for opt in _option_lines(logicals)
+        opt.startswith("--require-hashes") for opt in option_lines(logicals)
     )
 
     replaced: dict[int, str | None] = {}  # logical index (in with_req) -> new content, None = removed
@@ -494,16 +410,16 @@ def _requirements_fix(text: str, facts: ProjectModel) -> tuple[str, list[Finding
     if hash_mode:
         return text, [_hash_mode_finding(findings, wanted)]
 
-    out: list[_Physical] = []
+    out: list[PhysicalLine] = []
     req_index = {id(lg): i for i, lg in enumerate(with_req)}
     for logical in logicals:
         i = req_index.get(id(logical))
         if i is not None and i in replaced:
             new_content = replaced[i]
             if new_content is not None:
-                out.append(_Physical(new_content, lines[logical.end - 1].eol))
+                out.append(PhysicalLine(new_content, lines[logical.end - 1].eol))
         else:
-            out.extend(_Physical(p.content, p.eol) for p in lines[logical.start : logical.end])
+            out.extend(PhysicalLine(p.content, p.eol) for p in lines[logical.start : logical.end])
         if i is not None:
             _add_lines(out, inserted.get(i, []), eol)
     _add_lines(out, appended, eol)
@@ -511,7 +427,7 @@ def _requirements_fix(text: str, facts: ProjectModel) -> tuple[str, list[Finding
     return joined(out, lines, eol), findings
 
 
-def joined(out: list[_Physical], lines: list[_Physical], eol: str) -> str:
+def joined(out: list[PhysicalLine], lines: list[PhysicalLine], eol: str) -> str:
     """The new file's text: every line ended by the file's line ending, the last as the original's was."""
     final_newline = not lines or bool(lines[-1].eol)
     for k, line in enumerate(out):
@@ -522,10 +438,10 @@ def joined(out: list[_Physical], lines: list[_Physical], eol: str) -> str:
     return "".join(p.content + p.eol for p in out)
 
 
-def _add_lines(out: list[_Physical], new_lines: Sequence[str], eol: str) -> None:
-    if new_lines and out and out[-1].content.endswith("\\") and not _COMMENT.match(out[-1].content):
-        out.append(_Physical("", eol))  # ends the dangling continuation, or pip would join the new line to it
-    out.extend(_Physical(new, eol) for new in new_lines)
+def _add_lines(out: list[PhysicalLine], new_lines: Sequence[str], eol: str) -> None:
+    if new_lines and out and out[-1].content.endswith("\\") and not COMMENT.match(out[-1].content):
+        out.append(PhysicalLine("", eol))  # ends the dangling continuation, or pip would join the new line to it
+    out.extend(PhysicalLine(new, eol) for new in new_lines)
 
 
 def _hash_mode_finding(planned: Sequence[Finding], wanted: Sequence[tuple[str, str, str]]) -> Finding:
@@ -575,8 +491,8 @@ def _hash_mode_finding(planned: Sequence[Finding], wanted: Sequence[tuple[str, s
 def _requirement_includes(path: str, text: str) -> list[str]:
     base = posixpath.dirname(path)
     found: list[str] = []
-    for option in _option_lines(_logical_lines(_physical_lines(text))):
-        match = _REQUIREMENT_OPTION.match(option)
+    for option in option_lines(logical_lines(physical_lines(text))):
+        match = REQUIREMENT_OPTION.match(option)
         if match is None:
             continue
         target = match.group(1).strip("'\"")

@@ -16,6 +16,7 @@ from tomlkit.items import Array, InlineTable, String, StringType, Table
 
 from fixer.model import ProjectModel
 from fixer.findings import Finding
+from fixer.requirements import parse_requirement
 from fixer.rules.async_driver import (
     ASYNCPG_REQUIREMENT,
     ASYNCPG_SPEC,
@@ -27,7 +28,6 @@ from fixer.rules.async_driver import (
     _Entry,
     _finding,
     _marker_text,
-    _parse,
     _plan,
     _with_head,
 )
@@ -77,7 +77,7 @@ def _array_entries(array: Array) -> list[_Entry]:
     entries = []
     for i, item in enumerate(array):
         if isinstance(item, String):
-            req = _parse(str(item))
+            req = parse_requirement(str(item))
             if req is not None:
                 entries.append(_entry(i, req, item.as_string(), str(item)))
     return entries
@@ -134,7 +134,7 @@ def _fix_array(
             continue
         old = array[entry.index]
         value = str(old)
-        req = _parse(value)
+        req = parse_requirement(value)
         assert isinstance(old, String) and req is not None
         line = locator.item(table, key, old.as_string())
         if action.kind == "replace":

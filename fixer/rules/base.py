@@ -452,7 +452,11 @@ class _OrderedAddImports(_NoCopyWithoutMetadata, AddImportsVisitor):
             leading = [i for i, s in enumerate(body) if _holds_import(s)]
             same = [i for i in leading if _section(body[i], first_party) == section]
             later = [i for i in leading if _section(body[i], first_party) > section]
-            if same and later and same[-1] < later[0]:
+            at = _sorted_place(body, same, new)
+            if at is not None:  # a section in isort's order keeps it; the section's blank lines stay above it
+                body.insert(at, new.with_changes(leading_lines=body[at].leading_lines))
+                body[at + 1] = body[at + 1].with_changes(leading_lines=())
+            elif same and later and same[-1] < later[0]:
                 body.insert(same[-1] + 1, new.with_changes(leading_lines=()))
             elif later and not same and all(_section(body[i], first_party) < section for i in leading if i < later[0]):
                 # The first of its section: it opens the section, ahead of the later one (isort's blank line between).
@@ -507,6 +511,31 @@ def _section(statement: cst.BaseStatement, first_party: frozenset[str]) -> int:
     if top in first_party:
         return 3
     return 1 if top in sys.stdlib_module_names else 2
+
+
+def _isort_key(statement: cst.BaseStatement) -> tuple[int, str]:
+    """isort's and ruff's default order in a section: `import x` lines, then `from x import y` lines, each by
+    module name, case-insensitively."""
+    small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
+    if isinstance(small, cst.Import):
+        return 0, cst.Module(body=[]).code_for_node(small.names[0].name).lower()
+    if isinstance(small, cst.ImportFrom) and small.module is not None:
+        return 1, ("." * len(small.relative) + cst.Module(body=[]).code_for_node(small.module)).lower()
+    return 2, ""
+
+
+def _sorted_place(body: list[cst.BaseStatement], same: list[int], new: cst.BaseStatement) -> int | None:
+    """Where `new` goes among its section's lines (`same`, indexes into `body`) when they are one run already
+    in isort's order and `new` sorts before the last of them; else None (after the section's last line)."""
+    if len(same) < 2 or same != list(range(same[0], same[-1] + 1)):
+        return None
+    keys = [_isort_key(body[i]) for i in same]
+    if keys != sorted(keys) or any(body[i].leading_lines for i in same[1:]):
+        return None  # not isort's order, or blank lines and comments that group the section by hand
+    if any(line.comment is not None for line in body[same[0]].leading_lines):
+        return None  # a comment heads the section: it stays first
+    key = _isort_key(new)
+    return next((same[n] for n, k in enumerate(keys) if k > key), None)
 
 
 def _import_batches(items: list[ImportItem]) -> list[list[ImportItem]]:

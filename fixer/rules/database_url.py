@@ -185,12 +185,8 @@ COMPOSE_NAME = re.compile(r"(?:docker-)?compose[^/]*\.ya?ml")
 _ENV_ASSIGN = re.compile(r"[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*")
 _ALEMBIC_URL = re.compile(r"(?P<lead>[ \t]*sqlalchemy\.url[ \t]*[=:][ \t]*)(?P<value>.*?)[ \t]*")
 _ALEMBIC_PCT = re.compile(r"%%|%\([^)\s]*\)s|%")
-_COMPOSE_ENV_KEY = re.compile(r"(?P<indent>[ \t]*)environment[ \t]*:[ \t]*(?:&\S+[ \t]*)?(?:#.*)?")
 _COMPOSE_MAP = re.compile(r"[ \t]*(?P<q>[\"']?)(?P<key>[^\s:\"'#=\-][^\s:\"'#=]*)(?P=q)[ \t]*:(?:[ \t]+|$)")
 _COMPOSE_LIST = re.compile(r"[ \t]*-[ \t]+(?P<q>[\"']?)(?P<key>[^\s:\"'#=]+)=")
-_UPPER_KEY = re.compile(r"[A-Z_][A-Z0-9_]*")
-_TOP_KEY = re.compile(r"(?P<key>[^\s:#][^:#]*?)[ \t]*:")
-_SERVICE_PROP = re.compile(r"[ \t]*(?P<key>build|image)[ \t]*:")
 
 # Private-use characters stand for text a rewrite must keep opaque (interpolations, f-string expressions).
 _OPEN, _CLOSE = "\ue000", "\ue001"
@@ -241,58 +237,6 @@ def _alembic_value(value: str) -> str:
     plain = _ALEMBIC_PCT.sub(decode, value)
     plain = _rewrite_urls(plain, [])
     return _SENTINEL.sub(lambda m: keep[int(m[1])], plain.replace("%", "%%"))
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
-
-
-def _is_content(line: str) -> bool:
-    stripped = line.strip()
-    return bool(stripped) and not stripped.startswith("#")
-
-
-def _third_party_services(lines: Sequence[str]) -> set[int]:
-    """Line numbers (0-based) of compose services that run someone else's image (`image:` and no `build:`).
-
-    Their URLs belong to another program (Hasura, a Node service, a migration tool) that wants libpq's form.
-    """
-    skipped: set[int] = set()
-    in_services = False
-    service_indent: int | None = None
-    block: list[int] = []
-    props: set[str] = set()
-
-    def close() -> None:
-        if "image" in props and "build" not in props:
-            skipped.update(block)
-        block.clear()
-        props.clear()
-
-    for number, line in enumerate(lines):
-        if not _is_content(line):
-            if block:
-                block.append(number)
-            continue
-        indent = _indent(line)
-        if indent == 0:
-            close()
-            top = _TOP_KEY.match(line)
-            in_services = bool(top) and top["key"].strip("\"'") == "services"
-            service_indent = None
-            continue
-        if not in_services:
-            continue
-        if service_indent is None:
-            service_indent = indent
-        if indent <= service_indent:
-            close()
-        block.append(number)
-        prop = _SERVICE_PROP.match(line)
-        if prop and indent > service_indent:
-            props.add(prop["key"])
-    close()
-    return skipped
 
 
 class DatabaseUrlTextRule(TextRule):
@@ -411,29 +355,15 @@ class DatabaseUrlTextRule(TextRule):
 
     @staticmethod
     def _compose(lines: list[str]) -> list[list[tuple[str, str]] | None]:
-        skipped = _third_party_services(lines)
-        result: list[list[tuple[str, str]] | None] = []
-        env_indent: int | None = None  # inside an `environment:` block opened at this indent
-        in_extension = False  # inside a top-level `x-...:` block (anchors shared by services)
-        for number, line in enumerate(lines):
-            result.append(None)
-            if not _is_content(line):
-                continue
-            indent = _indent(line)
-            stripped = line.lstrip(" \t")
-            if indent == 0:
-                top = _TOP_KEY.match(line)
-                in_extension = bool(top) and top["key"].strip("\"'").startswith("x-")
-            if env_indent is not None and not (
-                indent > env_indent or (indent == env_indent and stripped.startswith("-"))
-            ):
-                env_indent = None
-            opener = _COMPOSE_ENV_KEY.fullmatch(line)
-            if opener is not None:
-                env_indent = indent
-                continue
-            if number in skipped or (env_indent is None and not in_extension):
-                continue
+        from fixer.compose import NotYaml, environment_lines
+
+        result: list[list[tuple[str, str]] | None] = [None] * len(lines)
+        try:
+            wanted = environment_lines("\n".join(lines))
+        except NotYaml:
+            return result  # compose cannot read it either: nothing to fix in it
+        for number in sorted(wanted):
+            line = lines[number]
             match = _COMPOSE_LIST.match(line)
             if match is not None:
                 span = _value_span(line, match.end(), match["q"])
@@ -442,8 +372,7 @@ class DatabaseUrlTextRule(TextRule):
                 if match is None:
                     continue
                 span = _value_span(line, match.end())
-            key = match["key"]
-            if _SYNC_NAME.search(key) or (env_indent is None and not _UPPER_KEY.fullmatch(key)):
+            if _SYNC_NAME.search(match["key"]):
                 continue
             changes: list[tuple[str, str]] = []
             lines[number] = _rewrite_value(line, span, changes)

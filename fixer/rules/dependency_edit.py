@@ -16,14 +16,9 @@ from typing import Any, Literal
 from packaging.utils import canonicalize_name
 
 from fixer.findings import Finding
+from fixer.requirements import PhysicalLine, analyse, logical_lines, option_lines, parse_requirement, physical_lines
 from fixer.rules.async_driver import (
     _add_lines,
-    _analyse,
-    _logical_lines,
-    _option_lines,
-    _parse,
-    _Physical,
-    _physical_lines,
     _with_head,
     joined,
 )
@@ -93,9 +88,9 @@ def declared_in(path: str, text: str) -> set[str]:
         except Exception:
             return set()
         return {e.name for _, _, deps, _ in _dependency_lists(doc) for e in _list_entries(deps)}
-    logicals = _logical_lines(_physical_lines(text))
+    logicals = logical_lines(physical_lines(text))
     for logical in logicals:
-        _analyse(logical)
+        analyse(logical)
     return {canonicalize_name(lg.requirement.name) for lg in logicals if lg.requirement is not None}
 
 
@@ -125,13 +120,13 @@ def _edit(path: str, text: str, changes: Sequence[Change]) -> tuple[str, list[Fi
 
 
 def _edit_requirements(text: str, changes: Sequence[Change]) -> tuple[str, list[Finding]]:
-    lines = _physical_lines(text)
-    logicals = _logical_lines(lines)
+    lines = physical_lines(text)
+    logicals = logical_lines(lines)
     for logical in logicals:
-        _analyse(logical)
+        analyse(logical)
     by_name = {canonicalize_name(lg.requirement.name): lg for lg in logicals if lg.requirement is not None}
     hash_mode = any("--hash" in lg.options for lg in logicals) or any(
-        option.startswith("--require-hashes") for option in _option_lines(logicals)
+        option.startswith("--require-hashes") for option in option_lines(logicals)
     )
     eol = next((p.eol for p in lines if p.eol), "\n")
     replaced: dict[int, str] = {}  # by id of the logical line
@@ -163,12 +158,12 @@ def _edit_requirements(text: str, changes: Sequence[Change]) -> tuple[str, list[
         findings.append(change.finding("", change.requirement, line, not hash_mode))
     if hash_mode or not (replaced or inserted or appended):
         return text, findings
-    out: list[_Physical] = []
+    out: list[PhysicalLine] = []
     for logical in logicals:
         if id(logical) in replaced:
-            out.append(_Physical(replaced[id(logical)], lines[logical.end - 1].eol))
+            out.append(PhysicalLine(replaced[id(logical)], lines[logical.end - 1].eol))
         else:
-            out.extend(_Physical(p.content, p.eol) for p in lines[logical.start : logical.end])
+            out.extend(PhysicalLine(p.content, p.eol) for p in lines[logical.start : logical.end])
         _add_lines(out, inserted.get(id(logical), []), eol)
     _add_lines(out, appended, eol)
     return joined(out, lines, eol), findings
@@ -218,7 +213,7 @@ def _edit_pyproject(text: str, changes: Sequence[Change]) -> tuple[str, list[Fin
                         if entry.name != wanted:
                             continue
                         old = deps[entry.index]
-                        req = _parse(str(old))
+                        req = parse_requirement(str(old))
                         new = _string_like(old, _with_head(str(old), req, _head(req, change.specifier)))
                         deps[entry.index] = new
                         line = locator.item(table, key, old.as_string())

@@ -91,8 +91,8 @@ class AsyncSessionmakerTest(CodemodTest):
             SessionLocal = sessionmaker(class_=AsyncSession, autoflush=False)
             """,
             """
-            from sqlmodel.ext.asyncio.session import AsyncSession
             from sqlalchemy.ext.asyncio import async_sessionmaker
+            from sqlmodel.ext.asyncio.session import AsyncSession
 
             SessionLocal = async_sessionmaker(class_=AsyncSession, autoflush=False, expire_on_commit=False)
             """,
@@ -583,7 +583,7 @@ class AsyncSessionmakerTest(CodemodTest):
     # --------------------------------------------------------------- imports
 
     def test_new_import_line_when_no_asyncio_import(self) -> None:
-        # AddImportsVisitor appends the line to the top import block and puts a blank line after the block
+        # In a sorted block the new line takes its isort place; a blank line follows the block
         self.check(
             """
             \"\"\"Database.\"\"\"
@@ -593,8 +593,8 @@ class AsyncSessionmakerTest(CodemodTest):
             """,
             """
             \"\"\"Database.\"\"\"
-            from sqlmodel.ext.asyncio.session import AsyncSession
             from sqlalchemy.ext.asyncio import async_sessionmaker
+            from sqlmodel.ext.asyncio.session import AsyncSession
 
             maker = async_sessionmaker(class_=AsyncSession, expire_on_commit=False)
             """,
