@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 from fixer import model as project_model
 from fixer import disclosure, suppress
 from fixer.discover import Unreadable, discover, read
-from fixer.model import ProjectModel, Role
+from fixer.model import ProjectModel
 from fixer.model.entrypoints import mentions_start
 from fixer.model.evidence import PLATFORM_URL
 from fixer.model.modules import ModuleInfo, inside_library, read_module
@@ -138,16 +138,18 @@ def run(
 def _not_python(reader: Callable[[str], bytes], python: list[str], refused: dict[str, str], parsed: set[str],
                 targets: Targets, facts: ProjectModel) -> list[FileResult]:
     """The files fixer reads as code and cannot: named, never skipped in silence. Bytes that are not Python
-    source, in any file that runs; and the app's own modules that no rule parses, which CPython's parser checks
-    (a rule's file is parsed anyway, and says so itself)."""
+    source, in any file that runs; and the modules the documented starts import that no rule parses, which
+    CPython's parser checks (a rule's file is parsed anyway, and says so itself). Only those: a tree of vendored
+    or unrelated source is not parsed for this."""
     out = [FileResult(path=rel, old=b"", new=b"", error=f"{why}; left as it is")
            for rel, why in refused.items() if facts.runs(rel) and targets.covers(rel)]
     if not facts.has_app:
         return out
     import ast
 
+    imported = {rel for prediction in facts.startup.predictions for rel in (*prediction.order, *prediction.late_order)}
     for rel in python:
-        if rel in parsed or rel in refused or facts.role(rel) is not Role.LIVE or not targets.covers(rel):
+        if rel not in imported or rel in parsed or rel in refused or not targets.covers(rel):
             continue
         try:
             ast.parse(reader(rel), filename=rel)

@@ -43,7 +43,7 @@ def test_a_file_a_rule_would_read_is_named_with_the_reason_and_the_rest_fixed(tm
     body, notice, _ = KINDS[kind]
     (tmp_path / "bad.py").write_bytes(BAD_IMPORT + body)
     (tmp_path / "good.py").write_bytes(BAD_IMPORT)
-    done = fixer("apply", tmp_path)
+    done = fixer("apply", ".", cwd=tmp_path)
     stderr = done.stderr.decode()
     assert done.returncode == 1, stderr  # the skipped file is left for a person
     assert re.search(rf"^skipped bad\.py: {notice}.*; left as it is$", stderr, re.M), stderr
@@ -62,7 +62,7 @@ def test_a_module_the_app_imports_is_named_and_is_the_predicted_startup_failure(
     (tmp_path / "app" / "__init__.py").write_text("")
     (tmp_path / "app" / "main.py").write_text("from fastapi import FastAPI\n\nfrom app import helpers\n\napp = FastAPI()\n")
     (tmp_path / "app" / "helpers.py").write_bytes(body)
-    done = fixer("dry-run", tmp_path)
+    done = fixer("dry-run", ".", cwd=tmp_path)
     stderr = done.stderr.decode()
     if kind == "3000-term-expression" and not _cpython_refuses(body):
         assert done.returncode == 0 and "skipped" not in stderr, stderr  # it imports here: nothing to say
