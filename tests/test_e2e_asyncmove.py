@@ -48,8 +48,11 @@ def test_apply_gives_the_expected_tree_and_converges(source: str, options: tuple
 
 
 def test_sync_app_is_left_alone_without_to_async() -> None:
-    result = fixer("dry-run", ASYNCMOVE / "sync")
-    assert (result.returncode, result.stdout) == (0, b""), result.stderr
+    # FX005 is the platform URL's business, not the use layer's: on SQLAlchemy 2.1 a psycopg2-only app fails
+    # with `postgresql://` (psycopg 3 is loaded), whatever its sessions do.
+    # The startup prediction still names that failure (FX030), hence exit 1; the point is that nothing is edited.
+    result = fixer("dry-run", ASYNCMOVE / "sync", "--ignore", "FX005")
+    assert result.stdout == b"" and b"FX01" not in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("converted", ["half-fixed", "sync-fixed"])
