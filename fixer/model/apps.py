@@ -98,7 +98,10 @@ def inferred_app(backend: Path, python: Sequence[str], sources: Sources) -> tupl
     trees: dict[str, ast.Module] = {}
     for rel in python:
         parts = rel.split("/")
-        if set(parts[:-1]) & _SKIP_PARTS or parts[-1].startswith("test_") or parts[-1] == "conftest.py":
+        folders = parts[:-1]
+        # Documentation and example trees (`docs_src/`, `examples_async/`) build apps to show, not to run.
+        if (set(folders) & _SKIP_PARTS or any(f.startswith(("docs", "example", "tutorial")) for f in folders)
+                or parts[-1].startswith("test_") or parts[-1] == "conftest.py"):
             continue
         text = sources.text(rel)
         if not text or ("FastAPI" not in text and "create_app" not in text):

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fixer import tables
 from fixer.model.database import DatabaseFlow
 from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
@@ -167,9 +168,11 @@ class _Walk(FailureChecks, StartupHooks):
         result = self.project_module(name, where, guarded) if not self._is_third(top) else "third"
         if result != "third":
             return result
-        if top in self.project_names and top not in sys.stdlib_module_names and not self.have.provides(top):
+        if (top in self.project_names and top not in sys.stdlib_module_names and not self.have.provides(top)
+                and tables.distribution_of(top) is None):
             # A folder of the project, not on sys.path from this start: `from core.config import x` started
-            # as `uvicorn src.main:app` from the backend folder.
+            # as `uvicorn src.main:app` from the backend folder. A name a published distribution installs
+            # (`fastapi`, beside a docs folder of that name) is that distribution, missing, not the folder.
             if not guarded:
                 self.unresolved(name.split(".")[0], where, f"No module named '{top}'")
             return self._recover(name, where)
