@@ -205,6 +205,8 @@ class MissingDependency(TextRule):
             needs = [n for n in needs if target_file(facts.versions.files, n.path) == path]
             if dist in done or not needs or not any(not n.guarded for n in needs):
                 continue
+            if dist == "pydantic-settings" and not facts.versions.supports("pydantic", ">=2"):
+                continue  # pydantic 1 has BaseSettings itself, and pydantic-settings needs pydantic 2 (FX021 judges)
             documented = facts.documented_installs.get(path, "")
             feature = next((n.defect for n in needs if n.defect), "")
             # The prediction installs from one file; which one the deploy uses is known only where it is documented.

@@ -198,3 +198,16 @@ def test_documented_install_of_another_file_changes_nothing(tmp_path: Path) -> N
              "README.md": "```bash\npip install -r requirements-dev.txt\npip install .\n```\n"}
     changed, findings = fix(tmp_path, files, text_rules=[MissingDependency])
     assert changed == {} and [(f.safe, f.fixed) for f in findings] == [(False, False)]
+
+
+def test_basesettings_on_a_pydantic_1_pin_gets_no_pydantic_settings(tmp_path: Path) -> None:
+    # pydantic 1 has BaseSettings itself, and no pydantic-settings release installs beside pydantic 1: adding it
+    # to the file the Dockerfile installs makes that install unresolvable.
+    main = "from fastapi import FastAPI\n\nfrom app.settings import Settings\n\napp = FastAPI()\n"
+    settings = "from pydantic import BaseSettings\n\n\nclass Settings(BaseSettings):\n    debug: bool = False\n"
+    pyproject = '[project]\nname = "x"\ndependencies = ["fastapi", "pydantic-settings"]\n'
+    files = {"app/__init__.py": "", "app/main.py": main, "app/settings.py": settings, "pyproject.toml": pyproject,
+             "requirements.txt": "fastapi==0.95.0\npydantic==1.10.6\n",
+             "Dockerfile": "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"}
+    changed, _ = fix(tmp_path, files, text_rules=[MissingDependency])
+    assert changed == {}
