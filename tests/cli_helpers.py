@@ -18,3 +18,11 @@ def tree(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".git" not in p.relative_to(root).parts
     }
+
+
+def expected_tree(case: Path) -> dict[str, bytes]:
+    """A before/after fixture's expected tree: `before`, with the files `after` holds (only those change)."""
+    expected = tree(case / "before")
+    if (case / "after").is_dir():
+        expected.update(tree(case / "after"))
+    return expected

@@ -12,23 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import fixer, tree
+from tests.cli_helpers import expected_tree, fixer, tree
 
 CASES = Path(__file__).resolve().parent.parent / "fixtures" / "defects"
-
-
-def _expected(case: Path) -> dict[str, bytes]:
-    expected = tree(case / "before")
-    if (case / "after").is_dir():
-        expected.update(tree(case / "after"))
-    return expected
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir()))
 def test_apply_fixes_the_defect_and_only_it(case: str, tmp_path: Path) -> None:
     project = Path(shutil.copytree(CASES / case / "before", tmp_path / case))
     first = fixer("apply", project)
-    assert tree(project) == _expected(CASES / case), first.stderr.decode()
+    assert tree(project) == expected_tree(CASES / case), first.stderr.decode()
     if not (CASES / case / "after").is_dir():
         assert first.returncode == 0 and first.stdout == b"", first.stderr.decode()
     second = fixer("dry-run", project)

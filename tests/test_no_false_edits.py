@@ -12,27 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import fixer, tree
+from tests.cli_helpers import expected_tree, fixer, tree
 
 CASES = Path(__file__).resolve().parent.parent / "fixtures" / "nofalse"
-
-
-def _expected(case: Path) -> dict[str, bytes]:
-    expected = tree(case / "before")
-    if (case / "after").is_dir():
-        expected.update(tree(case / "after"))
-    return expected
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir()))
 def test_apply_makes_exactly_the_right_edits(case: str, tmp_path: Path) -> None:
     project = Path(shutil.copytree(CASES / case / "before", tmp_path / case))
     first = fixer("apply", project)
-    assert tree(project) == _expected(CASES / case), first.stderr.decode()
+    assert tree(project) == expected_tree(CASES / case), first.stderr.decode()
     if not (CASES / case / "after").is_dir():
         assert first.returncode == 0 and first.stdout == b"", first.stderr.decode()
         dry = fixer("dry-run", project)
         assert dry.returncode == 0 and dry.stdout == b"", dry.stderr.decode()
     second = fixer("apply", project)
     assert second.stdout == b"", second.stderr.decode()
-    assert tree(project) == _expected(CASES / case)
+    assert tree(project) == expected_tree(CASES / case)
