@@ -56,7 +56,10 @@ class AwareDatetime(FixerCodemod):
     RULE_ID: ClassVar[str] = "FX037"
     RULE_NAME: ClassVar[str] = "aware-datetime"
     DEFECTS: ClassVar[tuple[str, ...]] = ("VER-SQLMODEL-TZ",)
-    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"\b(?:utcnow|now)\b[^(]")
+    # The function given, not called, as one of the keywords the fix rewrites: a bare `now` matches prose too.
+    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(
+        rb"""\b(?:default_factory|onupdate|default)["']?\s*[=:]\s*(?:datetime\.)?datetime\.(?:utcnow|now)\b(?!\s*\()"""
+    )
 
     @classmethod
     def wants(cls, path: str, model: ProjectModel) -> bool:
