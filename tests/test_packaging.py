@@ -101,7 +101,7 @@ def test_pre_commit_try_repo_runs_the_hooks_on_the_changed_files(tmp_path: Path)
     database = "backend/src/core/database.py"
     check = run(*pre_commit, "fixer-check", "--files", database, "backend/README.md")
     assert check.returncode == 1, check.stdout + check.stderr
-    assert "+++ b/src/core/database.py" in check.stdout
+    assert "+++ b/backend/src/core/database.py" in check.stdout  # relative to where the hook runs, as ruff's
     assert "requirements.txt" not in check.stdout  # not given: not reported
     before = (project / "backend/requirements.txt").read_bytes()
     fixed = run(*pre_commit, "fixer", "--files", database)
