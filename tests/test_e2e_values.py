@@ -30,6 +30,9 @@ ROUTES = [
     ("GET", "/reports/kind/plain"),  # engine passed in by the caller that owns it
     ("GET", "/reports/newest"),  # unannotated session parameter, passed from a Depends route
     ("POST", "/repo/notes?title={run}-e"),  # `self.session` from __init__: rollback in except, scalars(...).all()
+    ("GET", "/closure/count"),  # engine read by a closure from the function that made it, `with Session(engine)`
+    ("POST", "/passing/positional?title={run}-f"),  # session handed on through `*args`, unannotated parameter
+    ("POST", "/passing/keywords?title={run}-g"),  # session handed on through `**kwargs`, read as `options["db"]`
 ]
 
 
@@ -67,8 +70,12 @@ def test_every_shape_fails_at_its_request_before_and_answers_after(tmp_path: Pat
         assert call("GET", "/reports/count")["count"] >= 4
         assert call("GET", "/reports/kind/plain")["count"] >= 4
         assert call("GET", "/reports/newest") == {"title": f"{run}-d"}
-        first = call("POST", ROUTES[-1][1])
-        again = call("POST", ROUTES[-1][1])  # the same title: IntegrityError, rolled back, the session still usable
+        repo = ROUTES[8][1]
+        first = call("POST", repo)
+        again = call("POST", repo)  # the same title: IntegrityError, rolled back, the session still usable
         assert first["created"] and not again["created"] and again["titles"] == first["titles"], (first, again)
+        assert call("GET", "/closure/count")["count"] >= 5
+        assert call(*ROUTES[-2])["title"] == f"{run}-f"
+        assert call(*ROUTES[-1])["title"] == f"{run}-g"
         log = backend.log
     assert "never awaited" not in log and "Traceback" not in log, log

@@ -48,6 +48,8 @@ class Function:
     own_blocked: str = ""  # what the function itself says (its decorators, its role); `blocked` adds its callers
     _nodes: list[ast.AST] | None = None
     generator: bool | None = None  # it yields (known once asked)
+    parent: Function | None = field(default=None, repr=False, compare=False)  # defined in: a closure reads its names
+    children: dict[str, Function] = field(default_factory=dict, repr=False, compare=False)  # its nested functions
 
     @property
     def nodes(self) -> list[ast.AST]:
@@ -105,11 +107,12 @@ class ModuleReader:
                     if isinstance(node, ast.Call) and dotted_name(node.func) and id(node) not in passed:
                         self.top_calls.add(dotted_name(node.func))  # type: ignore[arg-type]
 
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, cls: str | None) -> None:
-        qualname = f"{cls}.{node.name}" if cls else node.name
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, cls: str | None,
+                  parent: Function | None = None) -> None:
+        qualname = f"{parent.qualname}.{node.name}" if parent else f"{cls}.{node.name}" if cls else node.name
         args = node.args
         params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
-        function = Function(self.path, qualname, cls, node, params)
+        function = Function(self.path, qualname, None if parent else cls, node, params, parent=parent)
         for decorator in node.decorator_list:
             text = ast.unparse(decorator)
             last = (dotted_name(decorator.func if isinstance(decorator, ast.Call) else decorator) or "").rpartition(".")[2]
@@ -121,6 +124,11 @@ class ModuleReader:
             function.blocked = "a sync test: pytest calls it synchronously"
         function.own_blocked = function.blocked
         self.functions[qualname] = function
+        if parent is not None:
+            parent.children[node.name] = function
+        for inner in function.nodes:  # closures: a nested function is a function of its own
+            if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._function(inner, None, function)
 
 
 class Project:

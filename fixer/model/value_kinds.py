@@ -7,8 +7,10 @@ an annotation `AsyncSession | None`, `Optional[...]`, `Annotated[..., Depends(..
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from fixer.model.modules import Role
 from fixer.model.names import SESSION_MODULES, Function, ModuleReader, dotted_name
 
 if TYPE_CHECKING:
@@ -23,6 +25,9 @@ SYNC_ENGINES = frozenset({"create_engine", "engine_from_config"})
 FACTORIES = frozenset({"sessionmaker", "async_sessionmaker", "scoped_session", "async_scoped_session"})
 WRAPPERS = frozenset({"Optional", "Union", "Annotated"})
 # Names Python code uses without importing them from SQLAlchemy in the same module (`from x import *`).
+# Methods only a session has: a name they are called on that holds nothing known is reported as undecided.
+SESSION_ONLY = frozenset({"commit", "rollback", "refresh", "flush", "exec", "scalars", "add", "add_all", "expunge",
+                          "merge", "query"})
 BARE_CLASSES = frozenset({"Session", "AsyncSession", "create_engine", "create_async_engine", "sessionmaker",
                            "async_sessionmaker"})
 
@@ -118,6 +123,36 @@ def annotated(analysis: ValueAnalysis, reader: ModuleReader, node: ast.AST | Non
                 elif last == "AsyncEngine":
                     out[("engine", "async")] = ()
     return out
+
+
+def undecided_uses(analysis: ValueAnalysis) -> Iterator[str]:
+    """Names the use layer calls session methods on whose kind the analysis cannot tell, and why not."""
+    from fixer import tables
+
+    # `session.get(...)` says nothing alone (a dict has it too), but on a name holding a session it counts.
+    methods = SESSION_ONLY | tables.async_session_methods()
+    for function in analysis.functions.values():
+        if analysis.p.readers[function.path].role is Role.TEST:  # fixtures hand tests their sessions
+            continue
+        seen: set[str] = set()
+        for node in function.nodes:
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in methods):
+                continue
+            base = dotted_name(node.func.value)
+            if not base or base in seen:
+                continue
+            values = analysis.of(function, node.func.value)
+            sessions = {v[1] for v in values if v[0] == "session"}
+            why = ""
+            if len(sessions - {None}) > 1 and decide(sessions) is None:
+                why = "holds both a sync and an async session"
+            elif sessions == {None}:
+                why = "is a session whose engine the analysis cannot follow"
+            elif not values and node.func.attr in SESSION_ONLY and (base in function.params or base.startswith("self.")):
+                why = "holds nothing the analysis can follow (no annotation, no caller in the project passes it)"
+            if why:
+                seen.add(base)
+                yield f"{function.path}:{node.lineno} {function.qualname}: `{base}` {why}"
 
 
 def bind(call: ast.Call) -> ast.AST | None:

@@ -23,7 +23,6 @@ import ast
 from collections.abc import Iterable, Iterator
 
 from fixer.model.database import EngineSite
-from fixer.model.modules import Role
 from fixer.model.names import (
     Function,
     ModuleReader,
@@ -40,14 +39,12 @@ from fixer.model.value_kinds import (
     made_by,
     one_per_line,
     site,
+    undecided_uses,
 )
 
 Slot = tuple[str, ...]
 
 _CONTEXT_MANAGERS = frozenset({"contextmanager", "asynccontextmanager"})
-# Methods only a session has: a name they are called on that holds nothing known is reported as undecided.
-SESSION_ONLY = frozenset({"commit", "rollback", "refresh", "flush", "exec", "scalars", "add", "add_all", "expunge",
-                          "merge", "query"})
 _MAX_ROUNDS = 30
 
 
@@ -92,7 +89,9 @@ class ValueAnalysis:
 
     def locals(self, function: Function) -> frozenset[str]:
         if id(function) not in self._locals:
-            self._locals[id(function)] = frozenset([*function.params, *_assigned_names(function)])
+            args = function.node.args
+            stars = [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+            self._locals[id(function)] = frozenset([*function.params, *stars, *_assigned_names(function)])
         return self._locals[id(function)]
 
     # -- the fixed point -----------------------------------------------------------------------------------------
@@ -188,6 +187,14 @@ class ValueAnalysis:
 
     def _function(self, function: Function) -> None:
         reader = self.p.readers[function.path]
+        for decorator in function.node.decorator_list:  # `@with_session`: the decorator is called with the function
+            for callee, bound in self.callees(reader, function.parent, ast.Call(func=decorator, args=[], keywords=[])):
+                target = self.functions[callee]
+                positional = _positional(target)[1 if bound else 0:]
+                if positional:
+                    self._add(("l", target.path, target.qualname, positional[0]),
+                              {("function", f"{function.path}::{function.qualname}"): ()},
+                              site(function.path, decorator, "@{} on {}", decorator, function.qualname))
         if id(function) not in self._flows:
             self._flows[id(function)] = [n for n in function.nodes if isinstance(n, _FLOWS)]
         for node in self._flows[id(function)]:
@@ -231,19 +238,51 @@ class ValueAnalysis:
             for arg in (*call.args, *(k.value for k in call.keywords))
         ):  # `Repo(session)` of a module not read yet: the plan reads it next
             self.wanted.add(self.p.absolute(reader, dotted))
+        where = function.qualname if function else reader.path
         for callee, bound in callees:
             target = self.functions[callee]
-            params = target.params[1:] if bound else target.params
-            where = function.qualname if function else reader.path
-            for index, arg in enumerate(call.args):
-                if isinstance(arg, ast.Starred) or index >= len(params):
+            positional = _positional(target)[1 if bound else 0:]
+            index = 0
+            for arg in call.args:
+                # `f(*args)` with the caller's own `*args`: what each of its positions holds moves on in place
+                spread = self._spread(function, arg.value) if isinstance(arg, ast.Starred) else None
+                if isinstance(arg, ast.Starred) and spread is None:
                     break
-                self._add(("l", target.path, target.qualname, params[index]), self.eval(reader, function, arg),
-                          site(reader.path, call, "{} passes {} to {}", where, arg, target.qualname))
+                for values in spread if spread is not None else [self.eval(reader, function, arg)]:
+                    name = positional[index] if index < len(positional) else (
+                        f"*{index - len(positional)}" if target.node.args.vararg else None)
+                    if name is not None:
+                        self._add(("l", target.path, target.qualname, name), values,
+                                  site(reader.path, call, "{} passes {} to {}", where, arg, target.qualname))
+                    index += 1
             for keyword in call.keywords:
-                if keyword.arg in params:
-                    self._add(("l", target.path, target.qualname, keyword.arg), self.eval(reader, function, keyword.value),
-                              site(reader.path, call, "{} passes {}={} to {}", where, keyword.arg, keyword.value, target.qualname))
+                if keyword.arg is None:  # `f(**kwargs)` with the caller's own `**kwargs`
+                    given = self._named(function, keyword.value)
+                else:
+                    given = {keyword.arg: self.eval(reader, function, keyword.value)}
+                for key, values in given.items():
+                    name = key if key in target.params else f"**{key}" if target.node.args.kwarg else None
+                    if name is not None:
+                        self._add(("l", target.path, target.qualname, name), values,
+                                  site(reader.path, call, "{} passes {}={} to {}", where, key, keyword.value, target.qualname))
+
+    def _spread(self, function: Function | None, node: ast.AST) -> list[Values] | None:
+        """What each position of the caller's own `*args` holds, in order (None: not the caller's `*args`)."""
+        vararg = function.node.args.vararg if function is not None else None
+        if not (vararg is not None and isinstance(node, ast.Name) and node.id == vararg.arg):
+            return None
+        out = []
+        while ("l", function.path, function.qualname, f"*{len(out)}") in self.slots:
+            out.append(self.slots[("l", function.path, function.qualname, f"*{len(out)}")])
+        return out
+
+    def _named(self, function: Function | None, node: ast.AST) -> dict[str, Values]:
+        """What each key of the caller's own `**kwargs` holds."""
+        kwarg = function.node.args.kwarg if function is not None else None
+        if not (kwarg is not None and isinstance(node, ast.Name) and node.id == kwarg.arg):
+            return {}
+        return {slot[3][2:]: held for slot, held in self.slots.items()
+                if slot[:3] == ("l", function.path, function.qualname) and slot[3].startswith("**")}
 
     # -- evaluation ----------------------------------------------------------------------------------------------
 
@@ -328,6 +367,10 @@ class ValueAnalysis:
             local = self.slots.get(("l", function.path, function.qualname, name))
             if local is not None or name in self.locals(function):
                 return dict(local or {})
+            if name in function.children:
+                return {("function", f"{function.path}::{function.children[name].qualname}"): ()}
+            if function.parent is not None:  # a closure reads the enclosing function's names
+                return self.name(reader, function.parent, name)
         if name in reader.functions:
             return {("function", f"{reader.path}::{name}"): ()}
         if name in reader.classes:
@@ -366,8 +409,26 @@ class ValueAnalysis:
         if isinstance(node, ast.NamedExpr):
             return self.eval(reader, function, node.value)
         if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:  # `kwargs.get("db")`
+                keyed = self._keyed(function, node.func.value, node.args[0])
+                if keyed is not None:
+                    return keyed
             return self._made(reader, function, node)
+        if isinstance(node, ast.Subscript):  # `kwargs["db"]`, `args[0]`
+            keyed = self._keyed(function, node.value, node.slice)
+            return keyed if keyed is not None else {}
         return {}
+
+    def _keyed(self, function: Function | None, owner: ast.AST, key: ast.AST) -> Values | None:
+        """`kwargs["db"]` / `args[0]` of the function's own `**kwargs` / `*args`; None for anything else."""
+        if function is None or not isinstance(owner, ast.Name) or not isinstance(key, ast.Constant):
+            return None
+        args = function.node.args
+        if args.kwarg is not None and owner.id == args.kwarg.arg and isinstance(key.value, str):
+            return dict(self.slots.get(("l", function.path, function.qualname, f"**{key.value}"), {}))
+        if args.vararg is not None and owner.id == args.vararg.arg and isinstance(key.value, int):
+            return dict(self.slots.get(("l", function.path, function.qualname, f"*{key.value}"), {}))
+        return None
 
     def _made(self, reader: ModuleReader, function: Function | None, call: ast.Call) -> Values:
         out: Values = {}
@@ -468,26 +529,7 @@ class ValueAnalysis:
 
     def undecided(self) -> Iterator[str]:
         """Names the use layer calls session methods on whose kind the analysis cannot tell, and why not."""
-        for function in self.functions.values():
-            if self.p.readers[function.path].role is Role.TEST:  # fixtures hand tests their sessions
-                continue
-            seen: set[str] = set()
-            for node in function.nodes:
-                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SESSION_ONLY):
-                    continue
-                base = dotted_name(node.func.value)
-                if not base or base in seen:
-                    continue
-                seen.add(base)
-                values = self.of(function, node.func.value)
-                sessions = {v[1] for v in values if v[0] == "session"}
-                where = f"{function.path}:{node.lineno} {function.qualname}: `{base}`"
-                if len(sessions - {None}) > 1 and decide(sessions) is None:
-                    yield f"{where} holds both a sync and an async session"
-                elif sessions == {None}:
-                    yield f"{where} is a session whose engine the analysis cannot follow"
-                elif not values and (base in function.params or base.startswith("self.")):
-                    yield f"{where} holds nothing the analysis can follow (no annotation, no caller in the project passes it)"
+        return undecided_uses(self)
 
     def exporting(self) -> set[str]:
         """Paths whose module-level names or functions hold an engine, a factory or a session: their importers
@@ -510,6 +552,11 @@ class ValueAnalysis:
 
 _FLOWS = (ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.With, ast.AsyncWith, ast.Return, ast.Yield, ast.YieldFrom, ast.Call)
 _SHOWN = frozenset({"session", "engine", "factory", "connection"})
+def _positional(function: Function) -> list[str]:
+    args = function.node.args
+    return [a.arg for a in (*args.posonlyargs, *args.args)]
+
+
 def _assigned_names(function: Function) -> list[str]:
     names: dict[str, None] = {}
     for node in function.nodes:

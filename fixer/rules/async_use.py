@@ -62,8 +62,8 @@ class UseCodemod(FixerCodemod):
         return updated_node
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        qualname = ".".join([*self.scope, node.name.value]) if len(self.scope) <= 1 else None
-        self.functions.append(self.plans.get(qualname) if qualname else None)
+        # A closure is planned as `outer.inner` (the model reads nested functions as functions of their own).
+        self.functions.append(self.plans.get(".".join([*self.scope, node.name.value])))
         self.scope.append(node.name.value)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:

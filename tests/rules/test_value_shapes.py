@@ -1,0 +1,132 @@
+"""Sessions and engines reaching code through closures and `*args`/`**kwargs` (issue 22): the value analysis
+follows them, the use-layer rules convert what it decides, and code where they hold a sync session (a sync
+app, a worker's sync engine beside an async app) is left alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.rules.test_async_use import ASYNC_DB, convert
+
+SYNC_DB = """\
+    import os
+    from sqlmodel import Session, create_engine
+
+    engine = create_engine(os.environ["DATABASE_URL"])
+"""
+
+CLOSURE = """\
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from app.db import engine
+
+
+    def counter(engine):
+        async def count() -> int:
+            with Session(engine) as session:
+                return session.execute(text("SELECT 1")).scalar_one()
+
+        return count
+
+
+    count = counter(engine)
+
+
+    async def route():
+        return await count()
+"""
+
+PASSING = """\
+    from app.db import engine
+
+
+    async def in_transaction(work, *args, **kwargs):
+        return await work(*args, **kwargs)
+
+
+    async def add(db, note):
+        db.add(note)
+        db.commit()
+        return note
+
+
+    async def add_keyed(*, note, **options):
+        db = options["db"]
+        db.add(note)
+        db.commit()
+        return note
+"""
+
+
+def test_a_closure_reads_the_async_engine_of_the_function_that_made_it(tmp_path: Path) -> None:
+    changed, _ = convert(tmp_path, {"app/__init__.py": "", "app/db.py": ASYNC_DB, "app/count.py": CLOSURE})
+    assert "async with AsyncSession(engine" in changed["app/count.py"], changed
+    assert "(await session.execute(" in changed["app/count.py"]
+
+
+def test_a_closure_over_a_sync_engine_is_left_alone(tmp_path: Path) -> None:
+    changed, findings = convert(tmp_path, {"app/__init__.py": "", "app/db.py": SYNC_DB, "app/count.py": CLOSURE})
+    assert "app/count.py" not in changed, changed
+
+
+def test_a_session_handed_on_through_star_args_and_keywords(tmp_path: Path) -> None:
+    caller = """\
+        from app.db import engine
+        from app.work import add, add_keyed, in_transaction
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+
+        async def route(note):
+            async with AsyncSession(engine) as session:
+                await in_transaction(add, session, note)
+                return await in_transaction(add_keyed, note=note, db=session)
+    """
+    changed, _ = convert(tmp_path, {"app/__init__.py": "", "app/db.py": ASYNC_DB, "app/work.py": PASSING,
+                                    "app/main.py": caller})
+    work = changed["app/work.py"]
+    assert work.count("    await db.commit()") == 2, work
+
+
+def test_a_sync_session_handed_on_through_keywords_stays_sync(tmp_path: Path) -> None:
+    worker = """\
+        from sqlmodel import Session
+
+        from app.sync_db import engine as sync_engine
+        from app.work import add, in_transaction
+
+
+        async def job(note):
+            with Session(sync_engine) as session:
+                return await in_transaction(add, db=session, note=note)
+    """
+    changed, _ = convert(tmp_path, {"app/__init__.py": "", "app/db.py": ASYNC_DB, "app/sync_db.py": SYNC_DB,
+                                    "app/work.py": PASSING, "app/worker.py": worker})
+    assert "app/work.py" not in changed and "app/worker.py" not in changed, changed
+
+
+def test_modules_imported_under_the_root_folders_own_name(tmp_path: Path) -> None:
+    """`uvicorn app.main:app` run beside the root folder `app/`: its modules import each other as `app.x`."""
+    root = tmp_path / "app"
+    health = """\
+        from sqlalchemy import text
+
+        from app.db import factory
+
+
+        async def ping():
+            db = factory()
+            async with db:
+                db.execute(text("SELECT 1"))
+    """
+    main = """\
+        from fastapi import FastAPI
+
+        from app.health import ping
+
+        app = FastAPI()
+        app.get("/health")(ping)
+    """
+    factory = ASYNC_DB + "\n    from sqlalchemy.ext.asyncio import async_sessionmaker\n    factory = async_sessionmaker(engine)\n"
+    changed, _ = convert(root, {"db.py": factory, "health.py": health, "main.py": main})
+    assert "        await db.execute(text(" in changed["health.py"], changed
