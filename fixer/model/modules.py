@@ -152,7 +152,23 @@ class ModuleGraph:
             for start in range(len(parts)):
                 self._by_name.setdefault(".".join(parts[start:]), set()).add(module.path)
         self.entry_modules = tuple(entry_modules)
+        # A start run from the root's parent (`uvicorn app.main:app` beside the root folder `app/`) imports
+        # every module under the root folder's name too: `app.db.session` is `db/session.py`.
+        for outer in sorted(self._outer_names()):
+            for module in list(self.modules.values()):
+                if module.name:
+                    self._by_name.setdefault(f"{outer}.{module.name}", set()).add(module.path)
         self._prefixes: dict[str, frozenset[str]] | None = None
+
+    def _outer_names(self) -> set[str]:
+        out = set()
+        for entry in self.entry_modules:
+            head, _, rest = entry.partition(".")
+            if rest and head not in self._by_name and rest in self._by_name and any(
+                m.name == rest and m.app for m in self.modules.values()
+            ):
+                out.add(head)
+        return out
 
     def resolve(self, dotted: str) -> set[str]:
         """The files `import dotted` runs: the module and each package on the way."""
