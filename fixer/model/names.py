@@ -214,6 +214,13 @@ def shared_folders(path: str, other: str) -> int:
     return count
 
 
+def is_generator(function: Function) -> bool:
+    """It yields: calling it makes a generator (an async one for `async def`), never a coroutine to await."""
+    if function.generator is None:
+        function.generator = any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in function.nodes)
+    return function.generator
+
+
 def own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
     """The nodes of a function's own body: not its decorators (they run where it is defined), not the bodies
     of functions, lambdas and classes defined in it (their awaits are theirs)."""

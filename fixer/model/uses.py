@@ -31,6 +31,7 @@ from fixer.model.names import (
     ModuleReader,
     Project,
     dotted_name,
+    is_generator,
     passed_calls,
 )
 from fixer.model.sources import Sources
@@ -286,9 +287,9 @@ class _Planner:
                 continue
             if is_awaited:
                 continue
-            if target is not None and target != key and not self.functions[target].yields and not handed_on:
+            if target is not None and target != key and not is_generator(self.functions[target]) and not handed_on:
                 callee = self.functions[target]
-                if target in becomes or (isinstance(callee.node, ast.AsyncFunctionDef) and not callee.yields):
+                if target in becomes or isinstance(callee.node, ast.AsyncFunctionDef):
                     awaits.append(dotted)
         return sorted(set(awaits)), sorted(set(unawaits))
 

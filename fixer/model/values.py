@@ -28,6 +28,7 @@ from fixer.model.names import (
     ModuleReader,
     Project,
     dotted_name,
+    is_generator,
 )
 from fixer.model.value_kinds import (
     BARE_CLASSES,
@@ -46,12 +47,6 @@ Slot = tuple[str, ...]
 
 _CONTEXT_MANAGERS = frozenset({"contextmanager", "asynccontextmanager"})
 _MAX_ROUNDS = 30
-
-
-def _is_generator(function: Function) -> bool:
-    if function.generator is None:
-        function.generator = any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in function.nodes)
-    return function.generator
 
 
 def _decorated(function: Function, names: Iterable[str]) -> bool:
@@ -440,7 +435,7 @@ class ValueAnalysis:
                 target = self.functions[tuple(detail.split("::", 1))]  # type: ignore[index]
                 if _decorated(target, _CONTEXT_MANAGERS):
                     out[("cm", detail)] = chain
-                elif not _is_generator(target):
+                elif not is_generator(target):
                     out.update(self.slots.get(("r", target.path, target.qualname), {}))
             elif what == "class" and detail:
                 out[("instance", detail)] = (site(reader.path, call, "{}", call),)
@@ -462,7 +457,7 @@ class ValueAnalysis:
         for value, chain in self.eval(reader, function, node.args[0]).items():
             if value[0] in ("function", "method") and value[1]:
                 path, _, qualname = value[1].partition("::")
-                kind = "y" if _is_generator(self.functions[(path, qualname)]) else "r"
+                kind = "y" if is_generator(self.functions[(path, qualname)]) else "r"
                 for held, inner in self.slots.get((kind, path, qualname), {}).items():
                     out.setdefault(held, inner)
             elif value[0] == "class":

@@ -130,3 +130,20 @@ def test_modules_imported_under_the_root_folders_own_name(tmp_path: Path) -> Non
     factory = ASYNC_DB + "\n    from sqlalchemy.ext.asyncio import async_sessionmaker\n    factory = async_sessionmaker(engine)\n"
     changed, _ = convert(root, {"db.py": factory, "health.py": health, "main.py": main})
     assert "        await db.execute(text(" in changed["health.py"], changed
+
+
+def test_a_nested_async_generator_handed_to_a_response_is_not_awaited(tmp_path: Path) -> None:
+    route = """\
+        from fastapi.responses import StreamingResponse
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+
+        async def stream(session: AsyncSession):
+            async def events():
+                for row in (await session.execute("SELECT 1")).all():
+                    yield f"data: {row}\\n\\n"
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+    """
+    changed, _ = convert(tmp_path, {"app/__init__.py": "", "app/db.py": ASYNC_DB, "app/stream.py": route})
+    assert "await events()" not in changed.get("app/stream.py", ""), changed
