@@ -514,7 +514,10 @@ class ValueAnalysis:
     def explain(self, function: Function) -> dict[str, str]:
         """Per parameter holding a session, engine or factory: what it holds and the chain of sites why."""
         out = {}
-        for name in function.params:
+        args = function.node.args
+        stars = sorted(slot[3] for slot in self.slots if slot[:3] == ("l", function.path, function.qualname)
+                       and slot[3].startswith("*")) if args.vararg or args.kwarg else []  # `*0`, `**db`
+        for name in [*function.params, *stars]:
             held = self.slots.get(("l", function.path, function.qualname, name), {})
             shown = [f"{what} {detail or '(kind unknown)'} <- {' <- '.join(one_per_line(chain)) or 'declared'}"
                      for (what, detail), chain in sorted(held.items(), key=str) if what in _SHOWN]
