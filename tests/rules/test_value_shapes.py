@@ -147,3 +147,28 @@ def test_a_nested_async_generator_handed_to_a_response_is_not_awaited(tmp_path: 
     """
     changed, _ = convert(tmp_path, {"app/__init__.py": "", "app/db.py": ASYNC_DB, "app/stream.py": route})
     assert "await events()" not in changed.get("app/stream.py", ""), changed
+
+
+def test_fixer_model_shows_what_star_args_and_keywords_carry(tmp_path: Path) -> None:
+    import json
+    import textwrap
+
+    from tests.cli_helpers import fixer
+
+    files = {"app/__init__.py": "", "app/db.py": ASYNC_DB, "app/work.py": PASSING, "app/main.py": """\
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        from app.db import engine
+        from app.work import add_keyed, in_transaction
+
+
+        async def route(note):
+            async with AsyncSession(engine) as session:
+                return await in_transaction(add_keyed, note=note, db=session)
+    """}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(textwrap.dedent(text))
+    holds = json.loads(fixer("model", tmp_path).stdout)["uses"]["holds"]
+    assert holds["app/work.py::in_transaction"]["**db"].startswith("session async <- app/main.py:"), holds
+    assert "in_transaction passes db" in holds["app/work.py::add_keyed"]["**db"], holds
