@@ -57,6 +57,15 @@ def test_versions_follow_the_caps_of_what_is_declared(tmp_path: Path) -> None:
     assert "sqlmodel 0.0.8 requires SQLAlchemy" in model.versions.judged_against("sqlalchemy")
 
 
+def test_a_folder_of_requirements_files_declares_the_dependencies(tmp_path: Path) -> None:
+    model = model_of(
+        tmp_path,
+        {"requirements/base.txt": "pydantic==1.10.13\n", "requirements/test.txt": "-r base.txt\npytest\n", "main.py": ""},
+    )
+    assert str(model.versions.version("pydantic")) == "1.10.13"
+    assert set(model.versions.files) == {"requirements/base.txt", "requirements/test.txt"}
+
+
 def test_a_lock_file_and_a_fresh_install_are_two_install_routes(tmp_path: Path) -> None:
     lock = '[[package]]\nname = "sqlalchemy"\nversion = "2.0.45"\n\n[[package]]\nname = "sqlmodel"\nversion = "0.0.24"\n'
     model = model_of(tmp_path, {"uv.lock": lock, "requirements.txt": "sqlmodel>=0.0.24\n", "main.py": ""})

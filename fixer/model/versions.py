@@ -25,12 +25,19 @@ from fixer import requirements
 from fixer.config import read_toml
 
 _REQUIREMENTS_NAME = re.compile(r"(?:.*[-_.])?requirements?(?:[-_.].*)?\.(?:txt|in)$|constraints?\.txt$")
+_REQUIREMENTS_FOLDERS = ("requirements", "reqs")
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock")
 
 
 def is_dependency_file(path: str) -> bool:
     name = posixpath.basename(path)
-    return bool(_REQUIREMENTS_NAME.fullmatch(name)) or name in ("pyproject.toml", "Pipfile", *LOCK_FILES)
+    # `requirements/base.txt`: a folder of requirements files, one per environment, is as common as the flat names.
+    in_requirements_folder = posixpath.basename(posixpath.dirname(path)) in _REQUIREMENTS_FOLDERS
+    return (
+        bool(_REQUIREMENTS_NAME.fullmatch(name))
+        or (in_requirements_folder and name.endswith((".txt", ".in")))
+        or name in ("pyproject.toml", "Pipfile", *LOCK_FILES)
+    )
 
 
 @dataclass(frozen=True)
