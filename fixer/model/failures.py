@@ -114,6 +114,28 @@ class FailureChecks:
         if provided and any(name == m or name.startswith(m + ".") for m in _ASYNC_MODULES):
             self.greenlet(where)
 
+    def import_fails(self, statements: list[ast.stmt]) -> bool:
+        """Whether a block of plain imports (a `try:` body) raises ImportError on this install: it imports a
+        third-party module no installed distribution provides."""
+        if not self.have.known or not statements:
+            return False
+        tops = []
+        for node in statements:
+            if isinstance(node, ast.Import):
+                tops += [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                tops.append(node.module.split(".")[0])
+            elif not isinstance(node, ast.Pass):
+                return False  # other code may raise ImportError too, or not: not known here
+        return any(top not in sys.stdlib_module_names and self._is_third(top) and self.have.provides(top) is False
+                   for top in tops)
+
+    @staticmethod
+    def catches_import_error(handler: ast.ExceptHandler) -> bool:
+        names = [] if handler.type is None else [ast.unparse(t).rpartition(".")[2] for t in (
+            handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type])]
+        return not names or bool({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"} & set(names))
+
     def greenlet(self, where: tuple[Path, int]) -> None:
         version = self.have.version("sqlalchemy")
         if version is not None and version >= Version("2.1.0b1") and not self.have.has("greenlet"):

@@ -321,8 +321,11 @@ class _Walk(FailureChecks, StartupHooks):
             self.body(module, node.orelse, True)
         elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
             self.body(module, node.body, True if node.handlers else guarded)
+            # `try: from pydantic_settings import ... except ImportError: from pydantic import ...`: where the
+            # install lacks what the try imports, the handler runs whenever the module loads.
+            falls = self.import_fails(node.body)
             for handler in node.handlers:
-                self.body(module, handler.body, True)
+                self.body(module, handler.body, guarded if falls and self.catches_import_error(handler) else True)
             self.body(module, node.orelse, guarded)
             self.body(module, node.finalbody, guarded)
         elif isinstance(node, (ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)):

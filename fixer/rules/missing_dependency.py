@@ -47,9 +47,12 @@ in fixer's tables (it may install the module already). A requirements file that 
 file (a pyproject.toml, a lock) of its folder declares gets the addition safely when the project documents
 installing it alone (`pip install -r requirements.txt` in a Dockerfile, README, shell script or Procfile), else
 unsafely: fixer cannot tell which file the deploy installs from. The plain imports a file lacks that share
-safety and severity are one finding. A project with no main dependency file gets nothing here. In every case
-the addition to the main dependency file is safe where the prediction of the documented start fails on that
-import and every declared distribution's requirements are known (the finding cites the failure).
+safety and severity are one finding; where another dependency file declares the distribution itself (not only a
+lock), its line is copied, safely: the project asks for it already, and whatever file the deploy reads then
+gives it (an `import argon2` whose argon2-cffi only pyproject.toml lists). A project with no main dependency file
+gets nothing here. In every case the addition to the main dependency file is safe where the prediction of the
+documented start fails on that import (the finding cites the failure), even beside a declared distribution
+whose requirements fixer does not know: had it brought the distribution, the added line would change nothing.
 """
 
 from __future__ import annotations
@@ -183,9 +186,9 @@ class MissingDependency(TextRule):
             if not needs:
                 continue
             feature = next((n.defect for n in needs if n.defect), "")
-            # The prediction's failure is evidence where fixer knows what every declared distribution pulls in.
-            failure = None if facts.installed.opaque else predicted(
-                facts, self.RULE_ID, match=missing_module(needs[0].module, dist))
+            # The prediction's failure is evidence even beside a distribution whose requirements fixer does not
+            # know: if that one did bring `dist`, the added line would change nothing the install gives.
+            failure = predicted(facts, self.RULE_ID, match=missing_module(needs[0].module, dist))
             safe = failure is not None or (any(not n.guarded for n in needs) and (bool(feature) or not facts.installed.opaque))
             make = self._finding(dist, needs, feature, facts, safe, failure=failure)
             changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
@@ -209,10 +212,13 @@ class MissingDependency(TextRule):
                 continue  # pydantic 1 has BaseSettings itself, and pydantic-settings needs pydantic 2 (FX021 judges)
             documented = facts.documented_installs.get(path, "")
             feature = next((n.defect for n in needs if n.defect), "")
-            # The prediction installs from one file; which one the deploy uses is known only where it is documented.
-            safe = bool(documented)
+            # The line another file of the project declares, copied: whatever file the deploy installs from, it
+            # then gets what the project itself asks for, and an install from this file alone gets further.
+            declared = facts.versions.declared.get(dist)
+            safe = bool(documented) or declared is not None
             make = self._finding(dist, needs, feature, facts, safe, elsewhere=True, documented=documented)
-            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
+            spec = declared or floor(dist, facts)
+            changes.append(Change("add", dist, spec, make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
         return changes
 
     def _finding(
@@ -234,6 +240,8 @@ class MissingDependency(TextRule):
                 why = (
                     f"{documented} installs this file alone (`pip install -r`): that install fails. Added `{new.strip()}`."
                     if documented
+                    else f"An install from this file alone (`pip install -r`) fails; added `{new.strip()}`, as another dependency file of the project declares it."
+                    if safe
                     else "An install from this file alone (`pip install -r`, as a Dockerfile may do) fails; fixer cannot tell which file the deploy installs from."
                 )
             elif not unguarded:
