@@ -191,7 +191,9 @@ class MissingDependency(TextRule):
             failure = predicted(facts, self.RULE_ID, match=missing_module(needs[0].module, dist))
             safe = failure is not None or (any(not n.guarded for n in needs) and (bool(feature) or not facts.installed.opaque))
             make = self._finding(dist, needs, feature, facts, safe, failure=failure)
-            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
+            # No floor beside an unknown distribution: one that pins `dist` itself must still resolve.
+            spec = "" if facts.installed.opaque and failure is not None else floor(dist, facts)
+            changes.append(Change("add", dist, spec, make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
         changes += self._missing_here(path, text, facts, {c.name for c in changes})
         new, findings = edit(path, text, changes)
         return new, _merged(findings)
