@@ -8,6 +8,7 @@ platform's URL, a StaticFiles folder that is not there. `FailureChecks` is the p
 from __future__ import annotations
 
 import ast
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ FIXED_BY = {
     "async-driver-url": "FX004",
     "sync-driver": "FX005",
     "async-driver": "FX001",
+    "no-wheel": "FX025",
 }
 _GREENLET_ERROR = (
     "The SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed.  In order to ensure "
@@ -111,8 +113,32 @@ class FailureChecks:
             self.fail(f"dist:{top}", "ModuleNotFoundError", f"No module named '{top}'", where, "missing-dependency",
                       f"`{top}` comes from the distribution {dist}, which the project's dependency files do not install")
             return
+        if provided is None:
+            outside = self.outside_backend(top)
+            if outside is not None:
+                self.third_party_failed.add(top)
+                self.fail(f"dist:{top}", "ModuleNotFoundError", f"No module named '{top}'", where, "missing-module",
+                          f"`{top}` is the repository's own {outside}, outside the backend folder the start imports "
+                          f"from, and no dependency installs it: a deploy of this folder does not have it")
+                return
         if provided and any(name == m or name.startswith(m + ".") for m in _ASYNC_MODULES):
             self.greenlet(where)
+
+    def outside_backend(self, top: str) -> str | None:
+        """Where the repository holds a module `top` above the backend folder (its path from the backend), when no
+        distribution is known by that name: the folders up to the git top, or three levels without one."""
+        folders = []
+        for parent in self.backend.resolve().parents:
+            folders.append(parent)
+            if (parent / ".git").exists():
+                break
+        else:
+            folders = folders[:3]
+        for folder in folders:
+            for found in (folder / top, folder / f"{top}.py"):
+                if found.is_file() or found.is_dir() and any(found.glob("**/*.py")):
+                    return os.path.relpath(found, self.backend)
+        return None
 
     def import_fails(self, statements: list[ast.stmt]) -> bool:
         """Whether a block of plain imports (a `try:` body) raises ImportError on this install: it imports a
