@@ -49,7 +49,8 @@ installing it alone (`pip install -r requirements.txt` in a Dockerfile, README, 
 unsafely: fixer cannot tell which file the deploy installs from. The plain imports a file lacks that share
 safety and severity are one finding; where another dependency file declares the distribution itself (not only a
 lock), its line is copied, safely: the project asks for it already, and whatever file the deploy reads then
-gives it (an `import argon2` whose argon2-cffi only pyproject.toml lists). A project with no main dependency file
+gives it (an `import argon2` whose argon2-cffi only pyproject.toml lists); so is a catalogue feature's
+distribution that the other file's declarations bring (`fastapi[standard]` brings email-validator). A project with no main dependency file
 gets nothing here. In every case the addition to the main dependency file is safe where the prediction of the
 documented start fails on that import (the finding cites the failure), even beside a declared distribution
 whose requirements fixer does not know: had it brought the distribution, the added line would change nothing.
@@ -129,9 +130,34 @@ def _installs_alone(path: str, text: str, facts: ProjectModel) -> Installed | No
     alone = Versions(
         declared={name: "" for name in names},
         effective={name: effective[name] for name in names if name in effective},
-        extras={name: facts.versions.extras[name] for name in names if name in facts.versions.extras},
+        extras=_extras_in(path, text),  # this file's own: pyproject's `fastapi[standard]` is not this file's
     )
     return installed(alone)
+
+
+def _extras_in(path: str, text: str) -> dict[str, tuple[str, ...]]:
+    """The extras each requirement of this requirements file asks for (`uvicorn[standard]`)."""
+    from fixer.requirements import analyse, logical_lines, physical_lines
+
+    logicals = logical_lines(physical_lines(text))
+    for logical in logicals:
+        analyse(logical)
+    return {canonicalize_name(lg.requirement.name): tuple(sorted(lg.requirement.extras))
+            for lg in logicals if lg.requirement is not None and lg.requirement.extras}
+
+
+def _declarations_install(facts: ProjectModel, dist: str) -> bool:
+    """Whether what the project's dependency files declare (not what a lock holds) installs `dist`."""
+    from fixer.model.versions import Versions
+
+    declared = facts.versions.declared
+    effective = facts.versions.effective
+    alone = Versions(
+        declared=dict(declared),
+        effective={name: effective[name] for name in declared if name in effective},
+        extras={name: facts.versions.extras[name] for name in declared if name in facts.versions.extras},
+    )
+    return installed(alone).has(dist)
 
 
 def _merged(findings: list[Finding]) -> list[Finding]:
@@ -217,7 +243,10 @@ class MissingDependency(TextRule):
             # The line another file of the project declares, copied: whatever file the deploy installs from, it
             # then gets what the project itself asks for, and an install from this file alone gets further.
             declared = facts.versions.declared.get(dist)
-            safe = bool(documented) or declared is not None
+            # A catalogue feature (pydantic's EmailStr) whose distribution the other file's own declarations
+            # bring (fastapi[standard] brings email-validator): the project asks for it there too.
+            asked = bool(feature) and _declarations_install(facts, dist)
+            safe = bool(documented) or declared is not None or asked
             make = self._finding(dist, needs, feature, facts, safe, elsewhere=True, documented=documented)
             spec = declared or floor(dist, facts)
             changes.append(Change("add", dist, spec, make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
