@@ -26,6 +26,7 @@ from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, Ru
 from fixer.rules.lazy_relationship import LazyRelationship
 from fixer.rules.legacy_query import LegacyQuery
 from fixer.rules.raw_sql_text import RawSqlText
+from fixer.rules.removed_module import RemovedModule
 from fixer.rules.session_annotations import SessionAnnotations
 from fixer.rules.session_dependency import SessionDependency
 from fixer.rules.shared_session import SharedSession
@@ -64,6 +65,7 @@ TEXT_RULES: tuple[type[TextRule], ...] = (
     MissingDependency,
     PasslibBcrypt,
     DependencyFloors,
+    RemovedModule,
     PydanticSettingsDependency,
     ImportRootsStartCommand,
     *STARTUP_RULES,

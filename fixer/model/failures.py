@@ -37,6 +37,7 @@ FIXED_BY = {
     "sync-driver": "FX005",
     "async-driver": "FX001",
     "no-wheel": "FX025",
+    "removed-module": "FX039",
 }
 _GREENLET_ERROR = (
     "The SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed.  In order to ensure "
@@ -121,6 +122,11 @@ class FailureChecks:
                           f"`{top}` is the repository's own {outside}, outside the backend folder the start imports "
                           f"from, and no dependency installs it: a deploy of this folder does not have it")
                 return
+        if provided and name != top:
+            dist = self.dist_of(top)
+            version = self.have.version(dist) if dist else None
+            if version is not None and self.removed(dist, version, name, where):
+                return
         if provided and any(name == m or name.startswith(m + ".") for m in _ASYNC_MODULES):
             self.greenlet(where)
 
@@ -172,9 +178,11 @@ class FailureChecks:
         top = module.split(".")[0]
         if top in self.third_party_failed or not self.have.known:
             return
-        dist = tables.distribution_of(top)
+        dist = self.dist_of(top)
         version = self.have.version(dist) if dist else None
         if dist is None or version is None:
+            return
+        if self.removed(dist, version, module, where):
             return
         exported = tables.exports(dist, version, module)
         if not exported:
@@ -192,6 +200,22 @@ class FailureChecks:
                 family = "async-import" if dist in ("sqlalchemy", "sqlmodel") else "missing-name"
                 self.fail(f"name:{module}:{name}", "ImportError", f"cannot import name '{name}' from '{module}'",
                           where, family, f"{dist} {version} installs; it has no `{module}.{name}`")
+
+    def dist_of(self, top: str) -> str | None:
+        """The distribution an import name comes from: the tables', else one installed under that name (mcp)."""
+        return tables.distribution_of(top) or (top if self.have.has(top) else None)
+
+    def removed(self, dist: str, version: Version, module: str, where: tuple[Path, int]) -> bool:
+        """A module the installed release no longer has (`mcp.server.fastmcp` in mcp 2): the import fails."""
+        error = tables.import_error(dist, version, module)
+        if not error or not error.startswith(("ModuleNotFoundError", "ImportError")):
+            return False
+        kind, _, message = error.partition(": ")
+        last = tables.last_importing(dist, module, version)
+        self.fail(f"mod:{module}", kind, message.splitlines()[0], where, "removed-module",
+                  f"{dist} {version} installs, which has no `{module}`"
+                  + (f"; the last release that has it is {dist} {last}" if last else ""))
+        return True
 
     @staticmethod
     def _may_be_submodule(dist: str, version: Version, module: str) -> bool:

@@ -207,9 +207,13 @@ class MissingDependency(TextRule):
         if not facts.has_app:
             return text, []
         changes = []
+        reports = []
         for dist, needs in sorted(missing(facts).items()):
             needs = [n for n in needs if target_file(facts.versions.files, n.path) == path]
             if not needs:
+                continue
+            if dist in facts.runtime_supplied:
+                reports.append(self._supplied(dist, needs, facts))
                 continue
             feature = next((n.defect for n in needs if n.defect), "")
             # The prediction's failure is evidence even beside a distribution whose requirements fixer does not
@@ -220,9 +224,30 @@ class MissingDependency(TextRule):
             # No floor beside an unknown distribution: one that pins `dist` itself must still resolve.
             spec = "" if facts.installed.opaque and failure is not None else floor(dist, facts)
             changes.append(Change("add", dist, spec, make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
-        changes += self._missing_here(path, text, facts, {c.name for c in changes})
+        changes += self._missing_here(path, text, facts, {c.name for c in changes} | set(facts.runtime_supplied))
         new, findings = edit(path, text, changes)
-        return new, _merged(findings)
+        return new, _merged(findings) + reports
+
+    def _supplied(self, dist: str, needs: Sequence[Need], facts: ProjectModel) -> Finding:
+        """The report for what only the deploy runtime supplies: adding it would put a second, pinned copy in
+        the runtime's package, a change where today's deploy works; a start elsewhere needs it installed."""
+        failure = predicted(facts, self.RULE_ID, match=missing_module(needs[0].module, dist))
+        runtime = facts.runtime_supplied[dist]
+        return Finding(
+            rule=self.RULE_ID,
+            category=Category.DEPENDENCY,
+            severity=Severity.MEDIUM,
+            problem=f"{needs[0].path} imports {needs[0].module}, which only the deploy runtime supplies: {dist} from {runtime}",
+            root_cause=f"No dependency file installs {dist}; {runtime.partition(' (')[0]} provides it, so the deploy there "
+            f"starts, and a start anywhere else fails with `ModuleNotFoundError: No module named '{needs[0].module}'`.",
+            old_code="",
+            new_code="",
+            explanation=f"Not added: a {dist} line would change the {runtime.partition(' (')[0]} deploy, which works today. "
+            f"To start it elsewhere, install {dist} there (`pip install {dist}`) or list it in a development requirements file.",
+            fixed=False,
+            line=None,
+            evidence="; ".join(n.shown for n in needs[:3]) + (f"; {cite(facts, failure)}" if failure is not None else ""),
+        )
 
     def _missing_here(self, path: str, text: str, facts: ProjectModel, done: set[str]) -> list[Change]:
         """What another file (pyproject.toml, a lock) installs but this requirements file, installed on its own
