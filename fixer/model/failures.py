@@ -38,6 +38,7 @@ FIXED_BY = {
     "async-driver": "FX001",
     "no-wheel": "FX025",
     "removed-module": "FX039",
+    "static-dir": "FX040",
 }
 _GREENLET_ERROR = (
     "The SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed.  In order to ensure "
@@ -331,6 +332,10 @@ class FailureChecks:
                       "The asyncio extension requires an async driver to be used. The loaded 'psycopg2' is not async.",
                       where, "async-driver-url", "create_async_engine got a postgresql:// URL")
 
+    def made_dir(self, folder: ast.expr) -> None:
+        if isinstance(folder, ast.Constant) and isinstance(folder.value, str):
+            self.made_dirs.add(folder.value)
+
     def static_files(self, call: ast.Call, where: tuple[Path, int]) -> None:
         directory = next((k.value for k in call.keywords if k.arg == "directory"), call.args[0] if call.args else None)
         check = next((k.value for k in call.keywords if k.arg == "check_dir"), None)
@@ -338,7 +343,7 @@ class FailureChecks:
             return
         if isinstance(check, ast.Constant) and check.value is False:
             return
-        if not (self.run_dir / directory.value).is_dir():
+        if directory.value not in self.made_dirs and not (self.run_dir / directory.value).is_dir():
             self.fail(f"dir:{directory.value}", "RuntimeError", f"Directory '{directory.value}' does not exist", where,
                       "static-dir", f"StaticFiles checks its directory relative to the start folder ({self.start.run_from or '.'}/)")
 

@@ -92,6 +92,7 @@ class _Walk(FailureChecks, StartupHooks):
         self.import_fixes: list[ImportFix] = []
         self.unresolved_at: list[tuple[Path, int]] = []  # every import that did not resolve from the start folder
         self.unchecked: list[tuple[str, int, str]] = []
+        self.made_dirs: set[str] = set()  # folders module-level code creates (os.makedirs) before a mount reads them
 
     # -- recording
 
@@ -519,6 +520,8 @@ class _Walk(FailureChecks, StartupHooks):
                 self.engine(node, func.endswith("create_async_engine"), where)
             elif func.rpartition(".")[2] == "StaticFiles" and not guarded:
                 self.static_files(node, where)
+            elif func in ("os.makedirs", "os.mkdir", "makedirs", "mkdir") and node.args and not guarded:
+                self.made_dir(node.args[0])
             elif func == "globals":
                 module.open_names = True
 
