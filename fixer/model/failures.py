@@ -141,8 +141,11 @@ class FailureChecks:
                 break
         else:
             folders = folders[:3]
+        backend = self.backend.resolve()
         for folder in folders:
             for found in (folder / top, folder / f"{top}.py"):
+                if found == backend or found in backend.parents:
+                    continue  # the backend's own package, imported from the wrong folder: not a missing module
                 if found.is_file() or found.is_dir() and any(found.glob("**/*.py")):
                     return os.path.relpath(found, self.backend)
         return None
