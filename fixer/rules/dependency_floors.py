@@ -5,7 +5,9 @@ For each compiled dependency whose wheels fixer's tables record (asyncpg, psycop
 greenlet, uvloop, httptools, bcrypt, cryptography, orjson, ...), and each package that pins one of them exactly
 (pydantic pins pydantic-core), finds the version that installs and checks that it has a manylinux wheel for
 the CPython the project runs on: a Dockerfile's `FROM python:X.Y`, `.python-version`, `runtime.txt`, else the
-lowest version `requires-python` accepts (`fixer model` shows them as `python`). A pin without one is raised
+lowest version `requires-python` accepts (`fixer model` shows them as `python`), else today's: the one fixer
+runs on, which a fresh install on this machine uses (the startup prediction lists such a pin as its first
+failure, `Failed to build ...`, before any import). A pin without one is raised
 to the lowest release at or above it that has wheels for every such Python, allows it by Requires-Python, and
 still satisfies what the project's other packages require of it.
 
@@ -27,8 +29,9 @@ asyncpg==0.30.0
 ```
 
 ## Fix safety
-Safe for an exact pin (`==`) when a Dockerfile, `.python-version` or `runtime.txt` names the Python. Unsafe
-when only `requires-python` bounds it (the deploy may use a Python the pin has wheels for) or when the entry is
+Safe for an exact pin (`==`) when a Dockerfile, `.python-version` or `runtime.txt` names the Python, and where
+the project says nothing of its Python, when the raise stays within the pin's major version (greenlet 1.0.0 ->
+1.1.3; a new major is a person's call). Unsafe when only `requires-python` bounds it (the deploy may use a Python the pin has wheels for) or when the entry is
 a range (`<0.28`, `~=0.27.0`): raising it drops a cap someone chose. Reported only when no release satisfies
 the other packages' requirements.
 """
