@@ -26,9 +26,11 @@ from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, Ru
 from fixer.rules.lazy_relationship import LazyRelationship
 from fixer.rules.legacy_query import LegacyQuery
 from fixer.rules.raw_sql_text import RawSqlText
+from fixer.rules.removed_module import RemovedModule
 from fixer.rules.session_annotations import SessionAnnotations
 from fixer.rules.session_dependency import SessionDependency
 from fixer.rules.shared_session import SharedSession
+from fixer.rules.static_dir import StaticDir
 from fixer.rules.startup_checks import STARTUP_RULES
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 from fixer.rules.sync_session_on_async_engine import SyncSessionOnAsyncEngine
@@ -56,6 +58,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     Lifespan,
     AwareDatetime,
     EngineArguments,
+    StaticDir,
 )
 TEXT_RULES: tuple[type[TextRule], ...] = (
     AsyncDriverDependency,
@@ -64,6 +67,7 @@ TEXT_RULES: tuple[type[TextRule], ...] = (
     MissingDependency,
     PasslibBcrypt,
     DependencyFloors,
+    RemovedModule,
     PydanticSettingsDependency,
     ImportRootsStartCommand,
     *STARTUP_RULES,

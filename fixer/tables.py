@@ -9,6 +9,8 @@ versions as ``str`` or :class:`packaging.version.Version`.
 - ``exported(dist, versions, module, name)`` / ``export_check(...)``: the same over every release a
   specifier allows;
 - ``moved(dist, version, module, name)``: the error a name that moved away raises (pydantic 2's BaseSettings);
+- ``import_error(dist, version, module)``, ``last_importing(dist, module, before)``: a module a release removed,
+  and the last recorded release that has it (``mcp.server.fastmcp``, gone in mcp 2);
 - ``requires(dist, version)``, ``cap(dist, version, other)``: Requires-Dist and what it allows of ``other``;
 - ``releases(dist)``, ``newest_allowed(dist, spec)``, ``requires_python(dist, version)``;
 - ``distribution_of(import_name)``: which distribution provides an import name;
@@ -41,6 +43,7 @@ __all__ = [
     "exports",
     "has_wheel",
     "import_error",
+    "last_importing",
     "moved",
     "newest_allowed",
     "recorded_versions",
@@ -147,6 +150,19 @@ def import_error(dist: str, version: VersionLike, module: str) -> str | None:
     for ranges, msg in entry[1][module].get("errors", {}).items():
         if i in _indices(ranges):
             return msg
+    return None
+
+
+def last_importing(dist: str, module: str, before: VersionLike) -> Version | None:
+    """The newest recorded version of ``dist`` older than ``before`` in which ``import module`` works: the last
+    release of the series that still had it (mcp 1.x for ``mcp.server.fastmcp``); None if none is recorded."""
+    d = _dist(dist)
+    entry = _export_entry(d)
+    if entry is None or module not in entry[1]:
+        return None
+    for i in reversed(range(len(entry[0]))):
+        if entry[0][i] < _version(before) and i in _indices(entry[1][module]["present"]):
+            return entry[0][i]
     return None
 
 

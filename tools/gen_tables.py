@@ -75,6 +75,8 @@ EXPORT_MODULES: dict[str, list[str]] = {
         "fastapi.exceptions", "fastapi.testclient", "fastapi.staticfiles", "fastapi.templating",
         "fastapi.concurrency", "fastapi.routing", "fastapi.params", "fastapi.requests", "fastapi.background",
     ],
+    # A dependency beside the app whose major release removed what backends import (FastMCP in mcp 2).
+    "mcp": ["mcp", "mcp.server", "mcp.server.fastmcp", "mcp.server.lowlevel", "mcp.types", "mcp.client.session"],
     "starlette": [
         "starlette", "starlette.applications", "starlette.config", "starlette.middleware",
         "starlette.middleware.cors", "starlette.middleware.base", "starlette.requests", "starlette.responses",
@@ -104,6 +106,7 @@ EXPORT_VERSIONS: dict[str, list[str]] = {
     "pydantic-settings": ["2.0.0", "each-minor-since:2.0", "latest"],
     "fastapi": ["last:0.54", "last:0.61", "0.68.2", "last:0.95", "last:0.99", "0.100.0", "last:0.104", "last:0.110", "last:0.115",
                 "last:0.120", "last:0.130", "last:0.140", "last:0.150", "last:0.160", "latest"],
+    "mcp": ["first:1", "last:1", "first:2", "latest"],
     "starlette": ["last:0.14", "last:0.27", "last:0.37", "last:0.41", "last:0.46", "last:0.52", "1.0.0",
                   "latest"],
 }
@@ -400,7 +403,10 @@ def build_requires(listings: dict[str, dict], from_envs: dict[str, dict[str, lis
                 continue
             if text is not None:
                 table.setdefault(d, {})[str(v)] = requires_dist(text)
-    # Deduplicate: sets of requirement lists, and per version the index of its set.
+    return _requires_table(table)
+
+
+def _requires_table(table: dict[str, dict[str, list[str]]]) -> dict:
     # Compact: each distinct requirement string once ("reqs"), each distinct list of them once ("sets", lists of
     # indices into "reqs"), and per version the index of its set.
     out: dict[str, dict] = {}
@@ -721,8 +727,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="interpreter for the throwaway virtualenvs (CPython >= 3.11)")
     ap.add_argument("--jobs", type=int, default=max(2, min(4, (os.cpu_count() or 2))))
     ap.add_argument("--keep", action="store_true", help="keep the work folder (virtualenvs, wheels)")
+    ap.add_argument("--dists", default="",
+                    help="comma-separated distributions: regenerate only their releases, wheels and exports, "
+                         "kept beside the other distributions' entries of the tables")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
+    if args.dists:
+        return _only_dists([canonicalize_name(d) for d in args.dists.split(",")], only, args)
 
     dists = set(RELEASE_DISTS)
     print(f"index: listing {len(dists)} distributions", file=sys.stderr)
@@ -761,6 +772,35 @@ def main(argv: list[str] | None = None) -> int:
             print(f"work folder kept: {workdir}", file=sys.stderr)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def _only_dists(names: list[str], only: set[str], args) -> int:
+    """`--dists`: the named distributions' entries, merged into the tables as they are."""
+    global EXPORT_VERSIONS
+    with cf.ThreadPoolExecutor(8) as pool:
+        listings = dict(zip(names, pool.map(index_listing, names)))
+    merged: dict[str, dict] = {}
+    if only & {"releases", "wheels"}:
+        releases, wheels = build_releases_and_wheels(listings)
+        merged["releases.json"], merged["wheels.json"] = releases, {d: w for d, w in wheels.items() if d in WHEEL_DISTS}
+    if "exports" in only:
+        EXPORT_VERSIONS = {d: v for d, v in EXPORT_VERSIONS.items() if canonicalize_name(d) in names}
+        workdir = Path(tempfile.mkdtemp(prefix="fixer-gen-tables-"))
+        try:
+            exports, env_requires = build_exports(listings, args.python, args.jobs, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        merged["exports.json"] = exports
+        if "requires" in only:
+            old = json.loads((DATA / "requires.json").read_text())["dists"]
+            table = {d: {v: [e["reqs"][j] for j in e["sets"][i]] for v, i in e["versions"].items()} for d, e in old.items()}
+            table.update(env_requires)
+            write_json("requires.json", {"generated": _dt.date.today().isoformat(), "dists": _requires_table(table)})
+    for name, entries in merged.items():
+        payload = json.loads((DATA / name).read_text())
+        payload["dists"].update(entries)
+        write_json(name, payload)
     return 0
 
 

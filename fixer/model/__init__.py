@@ -78,6 +78,8 @@ class ProjectModel:
     installed: Installed = field(default_factory=Installed)  # what installs, with what it pulls in
     # Requirements files the project documents installing alone (`pip install -r`), with where (fixer.model.installs).
     documented_installs: Mapping[str, str] = field(default_factory=dict)
+    # Distributions the deploy runtime supplies (boto3 on AWS Lambda) -> the runtime and what shows it.
+    runtime_supplied: Mapping[str, str] = field(default_factory=dict)
     # Module-level functions the running code defines only as `async def` (a name also defined by a plain `def`
     # somewhere is left out): a call to one of them without `await` runs nothing.
     async_functions: frozenset[str] = field(default_factory=frozenset)
@@ -244,7 +246,7 @@ def build(
     """The model of a tree: `python` the candidate files with their bytes, `imports_of` every Python file's
     `ModuleInfo` (import lines only), `read_text` reads any other file by its relative path; `sources` the
     run's (holding `python`'s bytes), when the runner shares it with the start analyses."""
-    from fixer.model import installs, needs, python as python_versions, uses, versions
+    from fixer.model import installs, needs, python as python_versions, runtimes, uses, versions
     from fixer.model.modules import ModuleGraph
     paths = list(paths)
     graph = ModuleGraph(imports_of.values(), entry_modules)  # type: ignore[arg-type]
@@ -307,6 +309,7 @@ def build(
         needs=needs.collect(graph, roles, aiosqlite, read_text),
         installed=needs.installed(resolved),
         documented_installs=installs.documented(read_text, paths),
+        runtime_supplied=runtimes.supplied(read_text, paths, resolved.declared),
         async_functions=frozenset(async_defs - sync_defs),
         sync_functions=frozenset(sync_defs - async_defs),
         unsafe_fixes=unsafe_fixes,

@@ -8,6 +8,7 @@ platform's URL, a StaticFiles folder that is not there. `FailureChecks` is the p
 from __future__ import annotations
 
 import ast
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,9 @@ FIXED_BY = {
     "async-driver-url": "FX004",
     "sync-driver": "FX005",
     "async-driver": "FX001",
+    "no-wheel": "FX025",
+    "removed-module": "FX039",
+    "static-dir": "FX040",
 }
 _GREENLET_ERROR = (
     "The SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed.  In order to ensure "
@@ -111,8 +115,62 @@ class FailureChecks:
             self.fail(f"dist:{top}", "ModuleNotFoundError", f"No module named '{top}'", where, "missing-dependency",
                       f"`{top}` comes from the distribution {dist}, which the project's dependency files do not install")
             return
+        if provided is None:
+            outside = self.outside_backend(top)
+            if outside is not None:
+                self.third_party_failed.add(top)
+                self.fail(f"dist:{top}", "ModuleNotFoundError", f"No module named '{top}'", where, "missing-module",
+                          f"`{top}` is the repository's own {outside}, outside the backend folder the start imports "
+                          f"from, and no dependency installs it: a deploy of this folder does not have it")
+                return
+        if provided and name != top:
+            dist = self.dist_of(top)
+            version = self.have.version(dist) if dist else None
+            if version is not None and self.removed(dist, version, name, where):
+                return
         if provided and any(name == m or name.startswith(m + ".") for m in _ASYNC_MODULES):
             self.greenlet(where)
+
+    def outside_backend(self, top: str) -> str | None:
+        """Where the repository holds a module `top` above the backend folder (its path from the backend), when no
+        distribution is known by that name: the folders up to the git top, or three levels without one."""
+        folders = []
+        for parent in self.backend.resolve().parents:
+            folders.append(parent)
+            if (parent / ".git").exists():
+                break
+        else:
+            folders = folders[:3]
+        backend = self.backend.resolve()
+        for folder in folders:
+            for found in (folder / top, folder / f"{top}.py"):
+                if found == backend or found in backend.parents:
+                    continue  # the backend's own package, imported from the wrong folder: not a missing module
+                if found.is_file() or found.is_dir() and any(found.glob("**/*.py")):
+                    return os.path.relpath(found, self.backend)
+        return None
+
+    def import_fails(self, statements: list[ast.stmt]) -> bool:
+        """Whether a block of plain imports (a `try:` body) raises ImportError on this install: it imports a
+        third-party module no installed distribution provides."""
+        if not self.have.known or not statements:
+            return False
+        tops = []
+        for node in statements:
+            if isinstance(node, ast.Import):
+                tops += [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                tops.append(node.module.split(".")[0])
+            elif not isinstance(node, ast.Pass):
+                return False  # other code may raise ImportError too, or not: not known here
+        return any(top not in sys.stdlib_module_names and self._is_third(top) and self.have.provides(top) is False
+                   for top in tops)
+
+    @staticmethod
+    def catches_import_error(handler: ast.ExceptHandler) -> bool:
+        names = [] if handler.type is None else [ast.unparse(t).rpartition(".")[2] for t in (
+            handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type])]
+        return not names or bool({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"} & set(names))
 
     def greenlet(self, where: tuple[Path, int]) -> None:
         version = self.have.version("sqlalchemy")
@@ -124,9 +182,11 @@ class FailureChecks:
         top = module.split(".")[0]
         if top in self.third_party_failed or not self.have.known:
             return
-        dist = tables.distribution_of(top)
+        dist = self.dist_of(top)
         version = self.have.version(dist) if dist else None
         if dist is None or version is None:
+            return
+        if self.removed(dist, version, module, where):
             return
         exported = tables.exports(dist, version, module)
         if not exported:
@@ -144,6 +204,22 @@ class FailureChecks:
                 family = "async-import" if dist in ("sqlalchemy", "sqlmodel") else "missing-name"
                 self.fail(f"name:{module}:{name}", "ImportError", f"cannot import name '{name}' from '{module}'",
                           where, family, f"{dist} {version} installs; it has no `{module}.{name}`")
+
+    def dist_of(self, top: str) -> str | None:
+        """The distribution an import name comes from: the tables', else one installed under that name (mcp)."""
+        return tables.distribution_of(top) or (top if self.have.has(top) else None)
+
+    def removed(self, dist: str, version: Version, module: str, where: tuple[Path, int]) -> bool:
+        """A module the installed release no longer has (`mcp.server.fastmcp` in mcp 2): the import fails."""
+        error = tables.import_error(dist, version, module)
+        if not error or not error.startswith(("ModuleNotFoundError", "ImportError")):
+            return False
+        kind, _, message = error.partition(": ")
+        last = tables.last_importing(dist, module, version)
+        self.fail(f"mod:{module}", kind, message.splitlines()[0], where, "removed-module",
+                  f"{dist} {version} installs, which has no `{module}`"
+                  + (f"; the last release that has it is {dist} {last}" if last else ""))
+        return True
 
     @staticmethod
     def _may_be_submodule(dist: str, version: Version, module: str) -> bool:
@@ -259,6 +335,10 @@ class FailureChecks:
                       "The asyncio extension requires an async driver to be used. The loaded 'psycopg2' is not async.",
                       where, "async-driver-url", "create_async_engine got a postgresql:// URL")
 
+    def made_dir(self, folder: ast.expr) -> None:
+        if isinstance(folder, ast.Constant) and isinstance(folder.value, str):
+            self.made_dirs.add(folder.value)
+
     def static_files(self, call: ast.Call, where: tuple[Path, int]) -> None:
         directory = next((k.value for k in call.keywords if k.arg == "directory"), call.args[0] if call.args else None)
         check = next((k.value for k in call.keywords if k.arg == "check_dir"), None)
@@ -266,7 +346,7 @@ class FailureChecks:
             return
         if isinstance(check, ast.Constant) and check.value is False:
             return
-        if not (self.run_dir / directory.value).is_dir():
+        if directory.value not in self.made_dirs and not (self.run_dir / directory.value).is_dir():
             self.fail(f"dir:{directory.value}", "RuntimeError", f"Directory '{directory.value}' does not exist", where,
                       "static-dir", f"StaticFiles checks its directory relative to the start folder ({self.start.run_from or '.'}/)")
 

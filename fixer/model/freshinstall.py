@@ -18,7 +18,7 @@ from packaging.version import Version
 
 from fixer import tables
 
-__all__ = ["Installed", "install_route", "installed", "project_python_version"]
+__all__ = ["Installed", "install_route", "installed", "project_python_version", "unbuildable"]
 
 
 @dataclass(frozen=True)
@@ -159,6 +159,34 @@ def install_route(read_text: Callable[[str], str | None], paths: list[str]) -> l
     if requirements and any(line.strip() and not line.lstrip().startswith("#") for line in requirements.splitlines()):
         return ["requirements.txt"]
     return [p for p in paths if posixpath.basename(p) not in LOCK_FILES and "/" not in p]
+
+
+# SQLAlchemy's C extensions are optional: its source distribution installs without a compiler.
+_BUILDS_WITHOUT_COMPILER = frozenset({"sqlalchemy"})
+
+
+def unbuildable(have: Installed, python: str, read_text: Callable[[str], str | None],
+                paths: list[str]) -> list[tuple[str, Version, str, int]]:
+    """The compiled distributions a fresh install picks at a version without a wheel for CPython `python`
+    although other releases have one (pip then builds the source, which a slim image cannot): (distribution,
+    version, the dependency file that declares it, its line; ("", 0) when only a requirement pulls it in)."""
+    out = []
+    for name, version in sorted(have.versions.items()):
+        if name in _BUILDS_WITHOUT_COMPILER or tables.has_wheel(name, version, python) is not False:
+            continue
+        if not any(tables.has_wheel(name, v, python) for v in tables.releases(name)):
+            continue
+        where, line = "", 0
+        for file in install_route(read_text, paths):
+            for number, text in enumerate((read_text(file) or "").splitlines(), 1):
+                if re.match(r"\s*[\"']?([A-Za-z0-9_.-]+)", text) and canonicalize_name(
+                        re.match(r"\s*[\"']?([A-Za-z0-9_.-]+)", text).group(1)) == name:
+                    where, line = file, number
+                    break
+            if where:
+                break
+        out.append((name, version, where, line))
+    return out
 
 
 def _holds(marker: Marker, env: dict, extras: set[str]) -> bool:

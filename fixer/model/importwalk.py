@@ -92,6 +92,7 @@ class _Walk(FailureChecks, StartupHooks):
         self.import_fixes: list[ImportFix] = []
         self.unresolved_at: list[tuple[Path, int]] = []  # every import that did not resolve from the start folder
         self.unchecked: list[tuple[str, int, str]] = []
+        self.made_dirs: set[str] = set()  # folders module-level code creates (os.makedirs) before a mount reads them
 
     # -- recording
 
@@ -321,8 +322,11 @@ class _Walk(FailureChecks, StartupHooks):
             self.body(module, node.orelse, True)
         elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
             self.body(module, node.body, True if node.handlers else guarded)
+            # `try: from pydantic_settings import ... except ImportError: from pydantic import ...`: where the
+            # install lacks what the try imports, the handler runs whenever the module loads.
+            falls = self.import_fails(node.body)
             for handler in node.handlers:
-                self.body(module, handler.body, True)
+                self.body(module, handler.body, guarded if falls and self.catches_import_error(handler) else True)
             self.body(module, node.orelse, guarded)
             self.body(module, node.finalbody, guarded)
         elif isinstance(node, (ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)):
@@ -516,6 +520,8 @@ class _Walk(FailureChecks, StartupHooks):
                 self.engine(node, func.endswith("create_async_engine"), where)
             elif func.rpartition(".")[2] == "StaticFiles" and not guarded:
                 self.static_files(node, where)
+            elif func in ("os.makedirs", "os.mkdir", "makedirs", "mkdir") and node.args and not guarded:
+                self.made_dir(node.args[0])
             elif func == "globals":
                 module.open_names = True
 

@@ -1,5 +1,5 @@
 """The requirements files the project documents installing on their own: `pip install -r requirements.txt` in a
-Dockerfile, a README, a shell script or a Procfile. What such a file lacks is missing from that install, however
+Dockerfile, a README or another markdown file, a shell script or a Procfile. What such a file lacks is missing from that install, however
 many other dependency files (a pyproject.toml, a lock) declare it.
 
 A documented command runs in the folder of the file that documents it, moved by the `cd` before it (`cd backend
@@ -14,7 +14,8 @@ import re
 import shlex
 from collections.abc import Callable, Iterable
 
-_DOCUMENTS = re.compile(r"^(Dockerfile[\w.-]*|[\w.-]*\.Dockerfile|Procfile|README[\w.-]*|[\w.-]+\.sh|Makefile)$", re.I)
+# Any markdown file counts: the install is often written in a CONTRIBUTING.md or an agent's CLAUDE.md.
+_DOCUMENTS = re.compile(r"^(Dockerfile[\w.-]*|[\w.-]*\.Dockerfile|Procfile|README[\w.-]*|[\w.-]+\.(md|rst)|[\w.-]+\.sh|Makefile)$", re.I)
 _INSTALL = re.compile(r"\bpip3?\s+install\b|\buv\s+pip\s+install\b")
 _CD = re.compile(r"(?:^|&&|;)\s*cd\s+([^\s&;|]+)")
 

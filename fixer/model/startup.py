@@ -17,7 +17,7 @@ from pathlib import Path
 from fixer.model.database import DatabaseFlow
 from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, ImportFix, Prediction
-from fixer.model.freshinstall import Installed, installed, project_python_version
+from fixer.model.freshinstall import Installed, installed, project_python_version, unbuildable
 from fixer.model.importwalk import predict
 from fixer.model.sources import Sources
 
@@ -79,8 +79,15 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     have = installed(read_text, paths, python)
     sources = sources or Sources(read_text)
     sources.pin(p for p in paths if p.endswith(".py"))  # only the modules the walks import are ever parsed
-    predictions = tuple(predict(root, point, have, paths, flow, database_url, python, sources)
-                        for point in points[:4])
+    # The install comes first: a pin whose build fails leaves nothing to start.
+    builds = tuple(
+        Failure("error", f"Failed to build `{dist}=={version}`: no wheel for CPython {python}, and its source "
+                "distribution needs a compiler", where, line, "no-wheel",
+                detail=f"{dist} {version} publishes no manylinux wheel for CPython {python}; later releases do")
+        for dist, version, where, line in unbuildable(have, python, read_text, paths)
+    )
+    predictions = tuple(dataclasses.replace(prediction, failures=builds + prediction.failures) for prediction in (
+        predict(root, point, have, paths, flow, database_url, python, sources) for point in points[:4]))
     primary = predictions[0]
     alternative = _smaller_start(root, primary, have, paths, flow, database_url, python, sources) \
         or _documented_fit(primary, predictions[1:])

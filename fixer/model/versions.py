@@ -315,7 +315,8 @@ def _agrees(req: Requirement, found: _Collected, tables) -> bool:
         return version is None or req.specifier.contains(version, prereleases=True)
     if declared is None:
         return True
-    releases = tables.releases(other)
+    # pip installs a yanked release only when pinned to it exactly (SQLAlchemy==1.4.34).
+    releases = tables.releases(other, include_yanked=_exact_pin(declared) is not None)
     if not releases:
         return True
     both = declared & req.specifier

@@ -5,7 +5,9 @@ For each compiled dependency whose wheels fixer's tables record (asyncpg, psycop
 greenlet, uvloop, httptools, bcrypt, cryptography, orjson, ...), and each package that pins one of them exactly
 (pydantic pins pydantic-core), finds the version that installs and checks that it has a manylinux wheel for
 the CPython the project runs on: a Dockerfile's `FROM python:X.Y`, `.python-version`, `runtime.txt`, else the
-lowest version `requires-python` accepts (`fixer model` shows them as `python`). A pin without one is raised
+lowest version `requires-python` accepts (`fixer model` shows them as `python`), else today's: the one fixer
+runs on, which a fresh install on this machine uses (the startup prediction lists such a pin as its first
+failure, `Failed to build ...`, before any import). A pin without one is raised
 to the lowest release at or above it that has wheels for every such Python, allows it by Requires-Python, and
 still satisfies what the project's other packages require of it.
 
@@ -27,14 +29,16 @@ asyncpg==0.30.0
 ```
 
 ## Fix safety
-Safe for an exact pin (`==`) when a Dockerfile, `.python-version` or `runtime.txt` names the Python. Unsafe
-when only `requires-python` bounds it (the deploy may use a Python the pin has wheels for) or when the entry is
+Safe for an exact pin (`==`) when a Dockerfile, `.python-version` or `runtime.txt` names the Python, and where
+the project says nothing of its Python, when the raise stays within the pin's major version (greenlet 1.0.0 ->
+1.1.3; a new major is a person's call). Unsafe when only `requires-python` bounds it (the deploy may use a Python the pin has wheels for) or when the entry is
 a range (`<0.28`, `~=0.27.0`): raising it drops a cap someone chose. Reported only when no release satisfies
 the other packages' requirements.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -106,11 +110,17 @@ def _caps(dist: str, facts: ProjectModel) -> SpecifierSet:
     return spec
 
 
+def pythons_of(facts: ProjectModel) -> tuple[str, ...]:
+    """The CPython the project's pins are judged against: the one its files name or bound, else today's, the one
+    a fresh install on this machine (and the startup prediction) uses."""
+    return facts.python.runs_on or (f"{sys.version_info.major}.{sys.version_info.minor}",)
+
+
 def plan(dist: str, facts: ProjectModel) -> Raise | None | tuple[str, str]:
     """The raise `dist` needs; None when it needs none; (dist, version) without a wheel when no release fits."""
     from fixer import tables
 
-    pythons = facts.python.runs_on
+    pythons = pythons_of(facts)
     current = facts.versions.version(dist)
     if not pythons or current is None or not tables.releases(dist):
         return None
@@ -142,8 +152,6 @@ class DependencyFloors(TextRule):
         return AsyncDriverDependency().applies_to(path)
 
     def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
-        if not facts.python.runs_on:
-            return text, []
         changes: list[Change] = []
         findings: list[Finding] = []
         for dist in sorted(declared_in(path, text)):
@@ -155,13 +163,18 @@ class DependencyFloors(TextRule):
             if isinstance(outcome, tuple):
                 findings.append(self._unfixable(dist, outcome, facts))
                 continue
-            safe = pinned and bool(facts.python.named)
+            # Where the project names no Python, the fresh install runs on today's: an exact pin that cannot build
+            # there is raised within its major version (greenlet 1.0.0 -> 1.1.3); a new major is the person's call.
+            unstated = not facts.python.sources and outcome.new.major == outcome.old.major
+            safe = pinned and (bool(facts.python.named) or unstated)
             specifier = f"=={outcome.new}" if pinned else f">={outcome.new}"
             changes.append(Change("set", dist, specifier, self._finding(outcome, facts, safe), write=safe or facts.unsafe_fixes))
         new, made = edit(path, text, changes)
         return new, made + findings
 
     def _finding(self, plan: Raise, facts: ProjectModel, safe: bool):
+        pinned = any(s.operator in ("==", "===") for s in SpecifierSet(facts.versions.declared.get(plan.dist, "")))
+
         def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
             what, at = plan.missing
             through = "" if what == plan.dist else f" ({plan.dist} {plan.old} pins {what}=={at})"
@@ -181,26 +194,33 @@ class DependencyFloors(TextRule):
                 explanation=(
                     f"Raised to {plan.dist} {plan.new}, the first release with wheels for Python {pythons} that the "
                     "project's other packages allow."
-                    + ("" if safe else " Unsafe: " + ("only requires-python names the Python." if not facts.python.named else "the entry was a range; raising it drops its cap."))
+                    + ("" if safe else " Unsafe: " + (
+                        "the entry was a range; raising it drops its cap." if not pinned
+                        else "a new major version." if plan.new.major != plan.old.major
+                        else "only requires-python names the Python."))
                 ),
                 fixed=fixed,
                 line=line,
                 safe=safe,
-                evidence=f"{facts.python.evidence()}; {facts.versions.judged_against(plan.dist)}",
+                evidence=f"{self._python(facts)}; {facts.versions.judged_against(plan.dist)}",
             )
 
         return make
+
+    @staticmethod
+    def _python(facts: ProjectModel) -> str:
+        return facts.python.evidence() or f"the project names no Python: judged on today's, {pythons_of(facts)[0]}"
 
     def _unfixable(self, dist: str, missing: tuple[str, str], facts: ProjectModel) -> Finding:
         return Finding(
             rule=self.RULE_ID,
             category=Category.DEPENDENCY,
             severity=Severity.HIGH,
-            problem=f"{missing[0]} {missing[1]} has no wheel for Python {', '.join(facts.python.runs_on)}",
+            problem=f"{missing[0]} {missing[1]} has no wheel for Python {', '.join(pythons_of(facts))}",
             root_cause="pip compiles the source distribution, which needs a compiler and headers a slim image lacks.",
             old_code="",
             new_code="",
             explanation=f"No release of {dist} has the wheels and satisfies what the project's other packages require of it: move those packages, or the Python, first.",
             fixed=False,
-            evidence=f"{facts.python.evidence()}; {facts.versions.judged_against(dist)}",
+            evidence=f"{self._python(facts)}; {facts.versions.judged_against(dist)}",
         )

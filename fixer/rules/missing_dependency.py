@@ -47,9 +47,13 @@ in fixer's tables (it may install the module already). A requirements file that 
 file (a pyproject.toml, a lock) of its folder declares gets the addition safely when the project documents
 installing it alone (`pip install -r requirements.txt` in a Dockerfile, README, shell script or Procfile), else
 unsafely: fixer cannot tell which file the deploy installs from. The plain imports a file lacks that share
-safety and severity are one finding. A project with no main dependency file gets nothing here. In every case
-the addition to the main dependency file is safe where the prediction of the documented start fails on that
-import and every declared distribution's requirements are known (the finding cites the failure).
+safety and severity are one finding; where another dependency file declares the distribution itself (not only a
+lock), its line is copied, safely: the project asks for it already, and whatever file the deploy reads then
+gives it (an `import argon2` whose argon2-cffi only pyproject.toml lists); so is a catalogue feature's
+distribution that the other file's declarations bring (`fastapi[standard]` brings email-validator). A project with no main dependency file
+gets nothing here. In every case the addition to the main dependency file is safe where the prediction of the
+documented start fails on that import (the finding cites the failure), even beside a declared distribution
+whose requirements fixer does not know: had it brought the distribution, the added line would change nothing.
 """
 
 from __future__ import annotations
@@ -126,9 +130,34 @@ def _installs_alone(path: str, text: str, facts: ProjectModel) -> Installed | No
     alone = Versions(
         declared={name: "" for name in names},
         effective={name: effective[name] for name in names if name in effective},
-        extras={name: facts.versions.extras[name] for name in names if name in facts.versions.extras},
+        extras=_extras_in(path, text),  # this file's own: pyproject's `fastapi[standard]` is not this file's
     )
     return installed(alone)
+
+
+def _extras_in(path: str, text: str) -> dict[str, tuple[str, ...]]:
+    """The extras each requirement of this requirements file asks for (`uvicorn[standard]`)."""
+    from fixer.requirements import analyse, logical_lines, physical_lines
+
+    logicals = logical_lines(physical_lines(text))
+    for logical in logicals:
+        analyse(logical)
+    return {canonicalize_name(lg.requirement.name): tuple(sorted(lg.requirement.extras))
+            for lg in logicals if lg.requirement is not None and lg.requirement.extras}
+
+
+def _declarations_install(facts: ProjectModel, dist: str) -> bool:
+    """Whether what the project's dependency files declare (not what a lock holds) installs `dist`."""
+    from fixer.model.versions import Versions
+
+    declared = facts.versions.declared
+    effective = facts.versions.effective
+    alone = Versions(
+        declared=dict(declared),
+        effective={name: effective[name] for name in declared if name in effective},
+        extras={name: facts.versions.extras[name] for name in declared if name in facts.versions.extras},
+    )
+    return installed(alone).has(dist)
 
 
 def _merged(findings: list[Finding]) -> list[Finding]:
@@ -178,20 +207,47 @@ class MissingDependency(TextRule):
         if not facts.has_app:
             return text, []
         changes = []
+        reports = []
         for dist, needs in sorted(missing(facts).items()):
             needs = [n for n in needs if target_file(facts.versions.files, n.path) == path]
             if not needs:
                 continue
+            if dist in facts.runtime_supplied:
+                reports.append(self._supplied(dist, needs, facts))
+                continue
             feature = next((n.defect for n in needs if n.defect), "")
-            # The prediction's failure is evidence where fixer knows what every declared distribution pulls in.
-            failure = None if facts.installed.opaque else predicted(
-                facts, self.RULE_ID, match=missing_module(needs[0].module, dist))
+            # The prediction's failure is evidence even beside a distribution whose requirements fixer does not
+            # know: if that one did bring `dist`, the added line would change nothing the install gives.
+            failure = predicted(facts, self.RULE_ID, match=missing_module(needs[0].module, dist))
             safe = failure is not None or (any(not n.guarded for n in needs) and (bool(feature) or not facts.installed.opaque))
             make = self._finding(dist, needs, feature, facts, safe, failure=failure)
-            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
-        changes += self._missing_here(path, text, facts, {c.name for c in changes})
+            # No floor beside an unknown distribution: one that pins `dist` itself must still resolve.
+            spec = "" if facts.installed.opaque and failure is not None else floor(dist, facts)
+            changes.append(Change("add", dist, spec, make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
+        changes += self._missing_here(path, text, facts, {c.name for c in changes} | set(facts.runtime_supplied))
         new, findings = edit(path, text, changes)
-        return new, _merged(findings)
+        return new, _merged(findings) + reports
+
+    def _supplied(self, dist: str, needs: Sequence[Need], facts: ProjectModel) -> Finding:
+        """The report for what only the deploy runtime supplies: adding it would put a second, pinned copy in
+        the runtime's package, a change where today's deploy works; a start elsewhere needs it installed."""
+        failure = predicted(facts, self.RULE_ID, match=missing_module(needs[0].module, dist))
+        runtime = facts.runtime_supplied[dist]
+        return Finding(
+            rule=self.RULE_ID,
+            category=Category.DEPENDENCY,
+            severity=Severity.MEDIUM,
+            problem=f"{needs[0].path} imports {needs[0].module}, which only the deploy runtime supplies: {dist} from {runtime}",
+            root_cause=f"No dependency file installs {dist}; {runtime.partition(' (')[0]} provides it, so the deploy there "
+            f"starts, and a start anywhere else fails with `ModuleNotFoundError: No module named '{needs[0].module}'`.",
+            old_code="",
+            new_code="",
+            explanation=f"Not added: a {dist} line would change the {runtime.partition(' (')[0]} deploy, which works today. "
+            f"To start it elsewhere, install {dist} there (`pip install {dist}`) or list it in a development requirements file.",
+            fixed=False,
+            line=None,
+            evidence="; ".join(n.shown for n in needs[:3]) + (f"; {cite(facts, failure)}" if failure is not None else ""),
+        )
 
     def _missing_here(self, path: str, text: str, facts: ProjectModel, done: set[str]) -> list[Change]:
         """What another file (pyproject.toml, a lock) installs but this requirements file, installed on its own
@@ -209,10 +265,16 @@ class MissingDependency(TextRule):
                 continue  # pydantic 1 has BaseSettings itself, and pydantic-settings needs pydantic 2 (FX021 judges)
             documented = facts.documented_installs.get(path, "")
             feature = next((n.defect for n in needs if n.defect), "")
-            # The prediction installs from one file; which one the deploy uses is known only where it is documented.
-            safe = bool(documented)
+            # The line another file of the project declares, copied: whatever file the deploy installs from, it
+            # then gets what the project itself asks for, and an install from this file alone gets further.
+            declared = facts.versions.declared.get(dist)
+            # A catalogue feature (pydantic's EmailStr) whose distribution the other file's own declarations
+            # bring (fastapi[standard] brings email-validator): the project asks for it there too.
+            asked = bool(feature) and _declarations_install(facts, dist)
+            safe = bool(documented) or declared is not None or asked
             make = self._finding(dist, needs, feature, facts, safe, elsewhere=True, documented=documented)
-            changes.append(Change("add", dist, floor(dist, facts), make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
+            spec = declared or floor(dist, facts)
+            changes.append(Change("add", dist, spec, make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
         return changes
 
     def _finding(
@@ -234,6 +296,8 @@ class MissingDependency(TextRule):
                 why = (
                     f"{documented} installs this file alone (`pip install -r`): that install fails. Added `{new.strip()}`."
                     if documented
+                    else f"An install from this file alone (`pip install -r`) fails; added `{new.strip()}`, as another dependency file of the project declares it."
+                    if safe
                     else "An install from this file alone (`pip install -r`, as a Dockerfile may do) fails; fixer cannot tell which file the deploy installs from."
                 )
             elif not unguarded:

@@ -46,7 +46,9 @@ Safe when every install route gives pydantic 2 (the exports tables say `BaseSett
 when only some routes do (a lock with pydantic 1 beside a requirements file allowing 2), or when the project
 declares no pydantic at all. A pydantic 1 project is left alone (VER-PYDANTIC1). A `class Config` holding a key
 that does not map, or a method, is kept as it is (pydantic-settings 2 still reads it, with a deprecation
-warning) and reported; an import inside `try:` (a compatibility shim) is left alone.
+warning) and reported; an import inside `try:` (a compatibility shim) is left alone, but where the shim's
+fallback is what runs (`try: from pydantic_settings import BaseSettings except ImportError: from pydantic import
+BaseSettings`, pydantic-settings not installed) pydantic 2 raises in the fallback, and the dependency line is added.
 """
 
 from __future__ import annotations
@@ -313,9 +315,15 @@ class PydanticSettingsDependency(TextRule):
         return is_main_file(path)
 
     def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
+        from fixer.model.evidence import cite, predicted
+
+        # A shim (`try: from pydantic_settings ... except ImportError: from pydantic import BaseSettings`) is
+        # guarded, but the prediction runs its fallback: pydantic 2 raises there.
+        failure = predicted(facts, self.RULE_ID, match=lambda f: "BaseSettings" in f.message)
         needs = [
             n for n in facts.needs
-            if n.dist == "pydantic-settings" and not n.guarded and target_file(facts.versions.files, n.path) == path
+            if n.dist == "pydantic-settings" and (not n.guarded or failure is not None and n.path == failure.path)
+            and target_file(facts.versions.files, n.path) == path
         ]
         verdict = judge(facts)
         if not needs or verdict is None or facts.installed.has("pydantic-settings"):
@@ -323,6 +331,8 @@ class PydanticSettingsDependency(TextRule):
         from fixer.rules.missing_dependency import floor
 
         safe, evidence = verdict
+        if failure is not None:
+            evidence = f"{evidence}; {cite(facts, failure)}"
 
         def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
             return Finding(

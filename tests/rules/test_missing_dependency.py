@@ -75,15 +75,17 @@ def test_declared_or_pulled_in_is_left_alone(tmp_path: Path) -> None:
     assert changed == {} and findings == []
 
 
-def test_guarded_and_unknown_are_unsafe(tmp_path: Path) -> None:
+def test_guarded_is_unsafe_and_unknown_neighbours_take_the_prediction(tmp_path: Path) -> None:
     main = "from fastapi import FastAPI\ntry:\n    import orjson\nexcept ImportError:\n    orjson = None\nimport yaml\n\napp = FastAPI()\n"
-    # fixer's tables do not record what python-dotenv requires: it might bring yaml.
+    # fixer's tables do not record what python-dotenv requires: had it brought yaml, a bare `pyyaml` line (no
+    # floor that could clash with its pin) would change nothing; the prediction fails on `import yaml`.
     files = {"requirements.txt": "fastapi\npython-dotenv\n", "app/main.py": main}
     changed, findings = run(tmp_path / "a", files)
-    assert changed == {}
-    assert sorted((f.new_code, f.safe, f.fixed) for f in findings) == [("orjson", False, False), ("pyyaml>=5.3.1", False, False)]
+    assert changed == {"requirements.txt": "fastapi\npython-dotenv\npyyaml\n"}
+    assert sorted((f.new_code, f.safe, f.fixed) for f in findings) == [("orjson", False, False), ("pyyaml", True, True)]
+    assert "No module named 'yaml'" in next(f.evidence for f in findings if f.new_code == "pyyaml")
     changed, findings = run(tmp_path / "b", files, unsafe=True)
-    assert changed == {"requirements.txt": "fastapi\npython-dotenv\norjson\npyyaml>=5.3.1\n"}
+    assert changed == {"requirements.txt": "fastapi\npython-dotenv\norjson\npyyaml\n"}
     # uvicorn's requirements are recorded: plain uvicorn brings no yaml, uvicorn[standard] does.
     changed, _ = run(tmp_path / "c", {"requirements.txt": "fastapi\nuvicorn\n", "app/main.py": main})
     assert changed == {"requirements.txt": "fastapi\nuvicorn\npyyaml>=5.3.1\n"}
@@ -127,10 +129,19 @@ def test_requirements_beside_a_pyproject_that_installs_more(tmp_path: Path) -> N
     main = "from fastapi import FastAPI\nfrom jose import jwt\n\napp = FastAPI()\n"
     pyproject = '[project]\nname = "x"\ndependencies = ["fastapi", "python-jose"]\n'
     files = {"app/__init__.py": "", "app/main.py": main, "pyproject.toml": pyproject, "requirements.txt": "fastapi\n"}
+    # The pyproject declares python-jose itself: its line is copied, whichever file the deploy installs from.
     changed, findings = fix(tmp_path / "a", files, text_rules=[MissingDependency])
-    assert changed == {} and [(f.new_code, f.safe, f.fixed) for f in findings] == [("python-jose", False, False)]
-    changed, _ = fix(tmp_path / "b", files, text_rules=[MissingDependency], unsafe=True)
     assert changed == {"requirements.txt": "fastapi\npython-jose\n"}
+    assert [(f.new_code, f.safe, f.fixed) for f in findings] == [("python-jose", True, True)]
+    pinned = {**files, "pyproject.toml": pyproject.replace('"python-jose"', '"python-jose>=3.3"')}
+    assert fix(tmp_path / "b", pinned, text_rules=[MissingDependency])[0] == {"requirements.txt": "fastapi\npython-jose>=3.3\n"}
+
+
+def test_an_install_documented_in_any_markdown_file(tmp_path: Path) -> None:
+    from fixer.model.installs import documented
+
+    texts = {"CLAUDE.md": "## Setup\n```bash\ncd backend\npip install -r requirements.txt\n```\n", "backend/requirements.txt": "fastapi\n"}
+    assert documented(texts.get, list(texts)) == {"backend/requirements.txt": "CLAUDE.md"}
 
 
 def test_email_str_imported_but_never_in_a_schema_is_left_alone(tmp_path: Path) -> None:
@@ -191,10 +202,12 @@ def test_requirements_the_project_documents_installing_alone(tmp_path: Path, doc
     assert [(f.safe, f.fixed) for f in findings] == [(True, True)]
 
 
-def test_documented_install_of_another_file_changes_nothing(tmp_path: Path) -> None:
+def test_what_only_a_lock_holds_is_not_copied(tmp_path: Path) -> None:
+    # The lock's python-jose may be a dependency of a dependency: the project never asked for it by name.
     main = "from fastapi import FastAPI\nfrom jose import jwt\n\napp = FastAPI()\n"
-    pyproject = '[project]\nname = "x"\ndependencies = ["fastapi", "python-jose"]\n'
-    files = {"app/__init__.py": "", "app/main.py": main, "pyproject.toml": pyproject, "requirements.txt": "fastapi\n",
+    pyproject = '[project]\nname = "x"\ndependencies = ["fastapi"]\n'
+    lock = 'version = 1\n\n[[package]]\nname = "fastapi"\nversion = "0.115.0"\n\n[[package]]\nname = "python-jose"\nversion = "3.3.0"\n'
+    files = {"app/__init__.py": "", "app/main.py": main, "pyproject.toml": pyproject, "uv.lock": lock, "requirements.txt": "fastapi\n",
              "README.md": "```bash\npip install -r requirements-dev.txt\npip install .\n```\n"}
     changed, findings = fix(tmp_path, files, text_rules=[MissingDependency])
     assert changed == {} and [(f.safe, f.fixed) for f in findings] == [(False, False)]

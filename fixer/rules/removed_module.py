@@ -1,0 +1,120 @@
+"""FX039 removed-module: Cap a dependency below the major release that removed a module the app imports.
+
+## What it does
+Where the prediction of the documented start fails on importing a module of a third-party distribution that the
+installing release no longer has (the exports tables record, per release, which modules import), caps that
+distribution below the first release without it, where the project declares it: `mcp>=1.24.0` becomes
+`mcp>=1.24.0,<2`. The report names the last release that has the module (mcp 1.30.0 for `mcp.server.fastmcp`).
+
+## Why is this bad?
+A fresh install takes the newest release the project's range allows. When a new major removes or renames a
+module, the start stops at that import: `ModuleNotFoundError: No module named 'mcp.server.fastmcp'` (mcp 2
+renamed FastMCP to MCPServer).
+
+## Example
+```text
+fastapi
+mcp>=1.24.0
+```
+
+## Use instead
+```text
+fastapi
+mcp>=1.24.0,<2
+```
+
+## Fix safety
+Safe when the project's own range already accepts the release that has the module (the cap only removes the
+part of the range that cannot start: the prediction fails without it and, on the release it leaves, imports the
+module; an install that works today, on that older major, is unchanged). Reported, not fixed, when the declared
+range allows no release with the module (`mcp>=2`: porting the code is a person's job) or when a lock file holds
+the distribution (the lock decides what installs: run its lock command). The lasting fix is to port the code
+to the new major; the cap is what makes it start today.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from fixer.findings import Category, Finding, Severity
+from fixer.model import ProjectModel
+from fixer.model.evidence import cite
+from fixer.rules.base import TextRule
+from fixer.rules.dependency_edit import Change, declared_in, edit, is_main_file
+
+
+def _caps(facts: ProjectModel) -> list[tuple[str, str, str, Version, Version, object]]:
+    """(distribution, module, cap, installing version, last version with the module, failure) per removed
+    module the prediction meets."""
+    from fixer import tables
+
+    prediction = facts.startup.primary
+    out = []
+    for failure in prediction.failures if prediction is not None else ():
+        if failure.family != "removed-module":
+            continue
+        match = re.search(r"'([\w.]+)'", failure.message)
+        module = match.group(1) if match else ""
+        top = module.split(".")[0]
+        dist = tables.distribution_of(top) or (top if facts.installed.has(top) else None) if module else None
+        version = facts.versions.version(dist) if dist else None
+        last = tables.last_importing(dist, module, version) if version is not None else None
+        if dist is None or version is None or last is None:
+            continue
+        cap = f"<{version.major}" if version.major > last.major else f"<{version}"
+        out.append((canonicalize_name(dist), module, cap, version, last, failure))
+    return out
+
+
+class RemovedModule(TextRule):
+    """Cap a dependency below the major release that removed a module the app imports."""
+
+    RULE_ID: ClassVar[str] = "FX039"
+    RULE_NAME: ClassVar[str] = "removed-module"
+    DEFECTS: ClassVar[tuple[str, ...]] = ()
+
+    def applies_to(self, path: str) -> bool:
+        return is_main_file(path)
+
+    def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
+        from fixer import tables
+
+        listed = declared_in(path, text)
+        changes = []
+        for dist, module, cap, version, last, failure in _caps(facts):
+            if dist not in listed:
+                continue
+            declared = facts.versions.declared.get(dist, "")
+            specifier = ",".join(filter(None, (declared, cap)))
+            fits = bool(tables.allowed(dist, SpecifierSet(specifier)))
+            safe = fits and dist not in facts.versions.locked
+
+            def make(old: str, new: str, line: int | None, fixed: bool, module=module, version=version, last=last,
+                     failure=failure, dist=dist, safe=safe, fits=fits) -> Finding:
+                return Finding(
+                    rule=self.RULE_ID,
+                    category=Category.DEPENDENCY,
+                    severity=Severity.CRITICAL,
+                    problem=f"{dist} {version} has no `{module}`, which the app imports; the last release with it is {dist} {last}",
+                    root_cause=f"A fresh install takes {dist} {version}, the newest the project's range allows; the start "
+                    f"stops with `{failure}`.",
+                    old_code=old,
+                    new_code=new,
+                    explanation=(
+                        f"Capped at {new.strip()}: the project's range already accepts {dist} {last}, which has the module."
+                        if safe else
+                        f"Not capped: {'the declared range allows no release with the module' if not fits else 'a lock file holds it: run its lock command after capping'}."
+                    ) + f" The lasting fix is to port the code to {dist} {version.major}.",
+                    fixed=fixed,
+                    line=line,
+                    safe=safe,
+                    evidence=cite(facts, failure) + f"; {facts.versions.judged_against(dist)}",
+                )
+
+            changes.append(Change("set", dist, specifier, make, write=safe or facts.unsafe_fixes))
+        return edit(path, text, changes)
