@@ -28,6 +28,10 @@ class Role(str, enum.Enum):
 
 # Packages whose own source defines the APIs the rules rewrite uses of: their modules are never a backend.
 LIBRARY_PACKAGES = frozenset({"sqlalchemy", "sqlmodel"})
+# Folders holding other projects' packages copied into the tree (`vendor/fastapi/`, pip's `_vendor/`, a committed
+# `site-packages/`): whatever they define, the backend is the code that imports them, so they are read as
+# library source (never parsed, never fixed) like the packages above.
+VENDOR_FOLDERS = frozenset({"vendor", "_vendor", "vendored", "site-packages"})
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
 _MIGRATION_DIRS = frozenset({"alembic", "migrations", "migration"})
 _SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools"})
@@ -222,6 +226,7 @@ def _role(module: ModuleInfo, live: bool) -> Role:
 
 
 def inside_library(path: str) -> bool:
-    """`vendor/sqlalchemy/ext/asyncio/engine.py`: a library package under some folder of the tree."""
+    """`vendor/sqlalchemy/ext/asyncio/engine.py`, `vendor/fastapi/routing.py`: a library package under some folder
+    of the tree, or any module of a vendor folder."""
     folders = posixpath.dirname(path).split("/")
-    return any(folder in LIBRARY_PACKAGES for folder in folders)
+    return any(folder in LIBRARY_PACKAGES or folder in VENDOR_FOLDERS for folder in folders)
