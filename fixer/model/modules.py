@@ -157,13 +157,16 @@ class ModuleGraph:
                 self._by_name.setdefault(".".join(parts[start:]), set()).add(module.path)
         self.entry_modules = tuple(entry_modules)
         self._prefixes: dict[str, frozenset[str]] | None = None
+        self._resolved: dict[str, frozenset[str]] = {}
 
-    def resolve(self, dotted: str) -> set[str]:
+    def resolve(self, dotted: str) -> frozenset[str]:
         """The files `import dotted` runs: the module and each package on the way."""
-        parts = dotted.split(".")
-        found: set[str] = set()
-        for end in range(1, len(parts) + 1):
-            found |= self._by_name.get(".".join(parts[:end]), set())
+        found = self._resolved.get(dotted)
+        if found is None:  # the same names are imported all over a tree (`typing`, `fastapi`): each resolved once
+            parts = dotted.split(".")
+            found = self._resolved[dotted] = frozenset().union(
+                *(self._by_name.get(".".join(parts[:end]), ()) for end in range(1, len(parts) + 1))
+            )
         return found
 
     def importers(self, paths: set[str]) -> set[str]:
