@@ -132,7 +132,36 @@ def _file_stamp(path: Path) -> str:
 
 
 def plan(corpus: Corpus) -> None:
-    """What fixer will read and parse (a run of fixer's own code, untimed), written as lists for floor.py."""
+    """What fixer will read and parse (a run of fixer's own code, untimed), written as lists for floor.py. Kept
+    while neither the corpus nor fixer's source changed: the run costs about one timed run of fixer."""
+    lists = RESULTS_DIR / "lists"
+    kinds = ("python", "parsed")
+    stamp = _plan_stamp(corpus)
+    saved = lists / f"{corpus.name}.plan.json"
+    if saved.exists() and all((lists / f"{corpus.name}.{kind}.txt").exists() for kind in kinds):
+        known = json.loads(saved.read_text())
+        if known.pop("stamp") == stamp:
+            corpus.files, corpus.python, corpus.parsed, corpus.parsed_bytes = (known[k] for k in ("files", "python", "parsed", "bytes"))
+            corpus.lists = {kind: lists / f"{corpus.name}.{kind}.txt" for kind in kinds}
+            return
+    _plan(corpus)
+    saved.write_text(json.dumps({"stamp": stamp, "files": corpus.files, "python": corpus.python,
+                                 "parsed": corpus.parsed, "bytes": corpus.parsed_bytes}))
+
+
+def _plan_stamp(corpus: Corpus) -> str:
+    import hashlib
+
+    digest = hashlib.sha1()
+    for path in sorted((REPO / "fixer").rglob("*.py")):
+        digest.update(path.read_bytes())
+    for path in sorted(corpus.root.rglob("*")):
+        if path.is_file() and path != corpus.root / "pyproject.toml":  # rewritten, the same, by every run
+            digest.update(f"{path.relative_to(corpus.root)}:{path.stat().st_size}:{path.stat().st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _plan(corpus: Corpus) -> None:
     from fixer import runner
     from fixer.discover import discover
     from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
@@ -457,6 +486,11 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.time()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    # As an installed fixer is: its modules' bytecode written once. Without it (an editable install under
+    # PYTHONDONTWRITEBYTECODE) every timed run compiles fixer's whole source first, LibCST's never.
+    import compileall
+
+    compileall.compile_dir(str(REPO / "fixer"), quiet=1)
     all_corpora = build_corpora(args)
     patterns = write_patterns()
     tools: dict[str, list[Tool]] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from fixer import disclosure
 from fixer.findings import FileResult
-from fixer.runner import Run
+from fixer.runner import Run, remembering_scans
 
 __all__ = ["MAX_ROUNDS", "Round", "describe", "first_failure", "run_rounds"]
 
@@ -51,6 +52,12 @@ def run_rounds(root: Path, one_round: Callable[[Path], Run], anchor: Path | None
     last round's model and what is left, with every round's fixes) and the rounds. With `anchor` (a folder
     above `root` whose configuration applies, e.g. excludes written relative to it), the copy keeps `root`'s
     place below it, so that paths relative to the anchor mean the same in the copy."""
+    # A later round reads the copy, where only the files the rounds fixed changed: the others' scans are kept.
+    with remembering_scans():
+        return _rounds(root, one_round, anchor)
+
+
+def _rounds(root: Path, one_round: Callable[[Path], Run], anchor: Path | None) -> tuple[Run, list[Round]]:
     first = one_round(root)
     rounds = [Round(1, first_failure(first), tuple(r.path for r in first.results if r.changed))]
     if not rounds[0].changed or not rounds[0].before or first.facts.startup.primary is None:
@@ -60,7 +67,7 @@ def run_rounds(root: Path, one_round: Callable[[Path], Run], anchor: Path | None
         copy = Path(tmp) / (root.resolve().relative_to(anchor.resolve()) if anchor is not None else root.name)
         copy.parent.mkdir(parents=True, exist_ok=True)
         try:
-            shutil.copytree(root, copy, ignore=_SKIP, symlinks=True)
+            shutil.copytree(root, copy, ignore=_SKIP, symlinks=True, copy_function=_linker())
         except (OSError, shutil.Error):
             return first, rounds  # the rounds only add: a tree that cannot be copied keeps round 1
         _write(copy, first.results)
@@ -78,11 +85,30 @@ def run_rounds(root: Path, one_round: Callable[[Path], Run], anchor: Path | None
     return _merged(root, runs, final), rounds
 
 
+def _linker() -> Callable[[str, str], object]:
+    """The copy's files are hard links to the project's where the file system allows (most of a large tree is
+    never changed by a round, and a copy of every byte of it cost more than the round it was made for), else
+    copies. `_write` replaces a file, never writes into it, so the project's own file is never touched."""
+    linking = True
+
+    def link_or_copy(src: str, dst: str) -> object:
+        nonlocal linking
+        if linking:
+            try:
+                return os.link(src, dst)
+            except OSError:  # another file system, or links not allowed here: copies from now on
+                linking = False
+        return shutil.copy2(src, dst)
+
+    return link_or_copy
+
+
 def _write(copy: Path, results: list[FileResult]) -> None:
     for result in results:
         if result.changed:
             target = copy / result.path
             target.parent.mkdir(parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)  # a hard link to the project's file: a new file instead
             target.write_bytes(result.new)
 
 

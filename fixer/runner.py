@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import hashlib
 import itertools
 import os
 import posixpath
@@ -267,6 +268,8 @@ def read_candidates(
     triggers = [TextCheck([c.TRIGGER]) for c in codemods] if matched is not None else []
     candidates: list[tuple[str, bytes]] = []
     reader = reader or functools.partial(_read_file, root, {})
+    asked = (modules is not None, refused is not None, start_files is not None, tuple(codemods) if triggers else ())
+    memo = _scans.setdefault(asked, {}) if _scans is not None else None
     for rel in python:
         try:
             source = reader(rel)
@@ -274,20 +277,55 @@ def read_candidates(
             if unreadable is not None:
                 unreadable.append(FileResult(path=rel, old=b"", new=b"", error=f"{error}; left as it is"))
             continue
+        if memo is None:
+            scan = _scan(rel, source, asked, triggers)
+        else:
+            key = (rel, hashlib.blake2b(source, digest_size=16).digest())
+            scan = memo.get(key)
+            if scan is None:
+                scan = memo[key] = _scan(rel, source, asked, triggers)
+        info, why, model_reads, start, hits = scan
         if modules is not None:
-            modules[rel] = read_module(rel, source)
-        if refused is not None and (why := not_source(source)) is not None:
-            refused[rel] = why
+            modules[rel] = info
+        if why is not None:
+            refused[rel] = why  # type: ignore[index]
             continue
-        if project_model.reads(rel, source):
+        if model_reads:
             candidates.append((rel, source))
-        if start_files is not None and mentions_start(source):
-            start_files[rel] = source
-        if triggers:
-            hits = tuple(i for i, trigger in enumerate(triggers) if trigger(source))
-            if hits:
-                matched[rel] = hits  # type: ignore[index]
+        if start:
+            start_files[rel] = source  # type: ignore[index]
+        if hits:
+            matched[rel] = hits  # type: ignore[index]
     return candidates
+
+
+# What read_candidates learns of a file: its import lines, why it is not Python source, whether the model reads
+# it, whether a start analysis does, the codemods whose text checks it passes.
+_Scan = tuple[ModuleInfo | None, str | None, bool, bool, tuple[int, ...]]
+# Per-file scans kept across the runs of `remembering_scans` (fixer.rounds: each round runs on the tree the last
+# one fixed, where most files are the same bytes), by what was asked, then by path and a digest of the bytes.
+_scans: dict[tuple, dict[tuple[str, bytes], _Scan]] | None = None
+
+
+@contextmanager
+def remembering_scans() -> Iterator[None]:
+    """Within it, a file read again with the same bytes at the same path is not scanned again."""
+    global _scans
+    outer, _scans = _scans, {} if _scans is None else _scans
+    try:
+        yield
+    finally:
+        _scans = outer
+
+
+def _scan(rel: str, source: bytes, asked: tuple, triggers: Sequence[TextCheck]) -> _Scan:
+    with_module, with_refused, with_starts, _ = asked
+    info = read_module(rel, source) if with_module else None
+    if with_refused and (why := not_source(source)) is not None:
+        return info, why, False, False, ()
+    # Library source never runs, so no codemod is for it (parse_tasks asks the model): no need to check.
+    hits = () if inside_library(rel) else tuple(i for i, trigger in enumerate(triggers) if trigger(source))
+    return info, None, project_model.reads(rel, source), with_starts and mentions_start(source), hits
 
 
 def not_source(source: bytes) -> str | None:

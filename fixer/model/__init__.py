@@ -225,7 +225,7 @@ def reads(path: str, source: bytes) -> bool:
     """Whether the model reads a Python file's text (`build`'s `python`): some analysis's text check matches, and
     the file is not library source (vendored SQLAlchemy defines engines; it does not make the project's). Every
     other file gives the model its import lines alone (`fixer.model.modules.read_module`)."""
-    return (_FACTS(source) or database.may_add(source)) and not inside_library(path)
+    return not inside_library(path) and (_FACTS(source) or database.may_add(source))
 
 
 def _async_scheme(url: str) -> bool:

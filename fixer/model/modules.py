@@ -28,6 +28,10 @@ class Role(str, enum.Enum):
 
 # Packages whose own source defines the APIs the rules rewrite uses of: their modules are never a backend.
 LIBRARY_PACKAGES = frozenset({"sqlalchemy", "sqlmodel"})
+# Folders holding other projects' packages copied into the tree (`vendor/fastapi/`, pip's `_vendor/`, a committed
+# `site-packages/`): whatever they define, the backend is the code that imports them, so they are read as
+# library source (never parsed, never fixed) like the packages above.
+VENDOR_FOLDERS = frozenset({"vendor", "_vendor", "vendored", "site-packages"})
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
 _MIGRATION_DIRS = frozenset({"alembic", "migrations", "migration"})
 _SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools"})
@@ -159,6 +163,7 @@ class ModuleGraph:
                 if module.name:
                     self._by_name.setdefault(f"{outer}.{module.name}", set()).add(module.path)
         self._prefixes: dict[str, frozenset[str]] | None = None
+        self._resolved: dict[str, frozenset[str]] = {}
 
     def _outer_names(self) -> set[str]:
         out = set()
@@ -170,12 +175,14 @@ class ModuleGraph:
                 out.add(head)
         return out
 
-    def resolve(self, dotted: str) -> set[str]:
+    def resolve(self, dotted: str) -> frozenset[str]:
         """The files `import dotted` runs: the module and each package on the way."""
-        parts = dotted.split(".")
-        found: set[str] = set()
-        for end in range(1, len(parts) + 1):
-            found |= self._by_name.get(".".join(parts[:end]), set())
+        found = self._resolved.get(dotted)
+        if found is None:  # the same names are imported all over a tree (`typing`, `fastapi`): each resolved once
+            parts = dotted.split(".")
+            found = self._resolved[dotted] = frozenset().union(
+                *(self._by_name.get(".".join(parts[:end]), ()) for end in range(1, len(parts) + 1))
+            )
         return found
 
     def importers(self, paths: set[str]) -> set[str]:
@@ -238,6 +245,7 @@ def _role(module: ModuleInfo, live: bool) -> Role:
 
 
 def inside_library(path: str) -> bool:
-    """`vendor/sqlalchemy/ext/asyncio/engine.py`: a library package under some folder of the tree."""
+    """`vendor/sqlalchemy/ext/asyncio/engine.py`, `vendor/fastapi/routing.py`: a library package under some folder
+    of the tree, or any module of a vendor folder."""
     folders = posixpath.dirname(path).split("/")
-    return any(folder in LIBRARY_PACKAGES for folder in folders)
+    return any(folder in LIBRARY_PACKAGES or folder in VENDOR_FOLDERS for folder in folders)
