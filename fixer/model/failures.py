@@ -35,6 +35,7 @@ FIXED_BY = {
     "async-driver-url": "FX004",
     "sync-driver": "FX005",
     "async-driver": "FX001",
+    "async-driver-params": "FX004",
 }
 _GREENLET_ERROR = (
     "The SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed.  In order to ensure "
@@ -192,7 +193,14 @@ class FailureChecks:
         url = _literal_url(call)
         path = self.rel(where[0])
         site = next((e for e in self.flow.engines if e.path == path and e.line == where[1]), None)
-        if url is None:
+        # The project's own code between the environment and the engine, run on the platform URL: what it
+        # gives is what the driver gets (its helpers, validators and `.replace` included).
+        evaluated = None if url is not None or not (call.args or call.keywords) else self.url_reaching(
+            call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "url"), None), where)
+        if evaluated is not None and not (site is not None and site.url.scheme and not site.url.scheme.startswith(
+                "postgres") and evaluated.startswith("postgres") and not any(self.have.has(d) for d in _POSTGRES_DRIVERS)):
+            url = evaluated
+        elif url is None:
             if not call.args:
                 return
             names = site.url.names if site is not None else (ast.unparse(call.args[0]),)
@@ -226,7 +234,7 @@ class FailureChecks:
             if not shipped and default and not default.startswith("postgres"):
                 shipped = [default]  # `os.getenv("DATABASE_URL", "sqlite:///...")`: a SQLite app, none of a platform's
             url = (shipped[0] if shipped and len(set(shipped)) == 1 else "postgresql") + "://"
-        if _literal_url(call) is None:
+        if _literal_url(call) is None and evaluated is None:
             for rewrite in self.flow.rewrites:
                 if rewrite.path == path:
                     url = url.replace(rewrite.old, rewrite.new)
@@ -258,6 +266,8 @@ class FailureChecks:
             self.fail("async:psycopg2", "sqlalchemy.exc.InvalidRequestError",
                       "The asyncio extension requires an async driver to be used. The loaded 'psycopg2' is not async.",
                       where, "async-driver-url", "create_async_engine got a postgresql:// URL")
+        elif evaluated is not None and url == evaluated:
+            self.driver_connect(url, module, where, through_sqlalchemy=True)
 
     def static_files(self, call: ast.Call, where: tuple[Path, int]) -> None:
         directory = next((k.value for k in call.keywords if k.arg == "directory"), call.args[0] if call.args else None)

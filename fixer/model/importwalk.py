@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fixer import tables
+from fixer.model.connect import ConnectChecks
 from fixer.model.database import DatabaseFlow
 from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
@@ -56,7 +57,7 @@ class _Module:
     imported_defs: dict[str, tuple[str, str]] = field(default_factory=dict)  # local name -> (project module, name)
 
 
-class _Walk(FailureChecks, StartupHooks):
+class _Walk(FailureChecks, StartupHooks, ConnectChecks):
     def __init__(self, backend: Path, start: StartPoint, have: Installed, paths: Iterable[str],
                  flow: DatabaseFlow, database_url: str | None = None, python: str = "",
                  sources: Sources | None = None) -> None:
@@ -92,6 +93,7 @@ class _Walk(FailureChecks, StartupHooks):
         self.import_fixes: list[ImportFix] = []
         self.unresolved_at: list[tuple[Path, int]] = []  # every import that did not resolve from the start folder
         self.unchecked: list[tuple[str, int, str]] = []
+        self.pending_connects: list[tuple] = []  # driver failures met at the first connection (`connected`)
 
     # -- recording
 
@@ -239,6 +241,7 @@ class _Walk(FailureChecks, StartupHooks):
             self.stack.pop()
             return
         self.body(module, tree.body, guarded=False)
+        self.raw_pools(tree, module.file)
         module.done = True
         self.stack.pop()
 
@@ -514,6 +517,8 @@ class _Walk(FailureChecks, StartupHooks):
                     self.settings_rejects_url(func, where)
             elif func.rpartition(".")[2] in ("create_engine", "create_async_engine") and not guarded:
                 self.engine(node, func.endswith("create_async_engine"), where)
+            elif func.rpartition(".")[2] == "Config" and not guarded:
+                self.env_file_config(node, where)
             elif func.rpartition(".")[2] == "StaticFiles" and not guarded:
                 self.static_files(node, where)
             elif func == "globals":
