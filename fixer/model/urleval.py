@@ -94,9 +94,9 @@ class Url:
         if self.port is not None:
             out += f":{self.port}"
         if self.database is not None:
-            out += "/" + self.database
+            out += "/" + urllib.parse.quote(self.database, safe=" +/")
         if self.query:
-            out += "?" + "&".join(f"{k}={v}" for k, v in self.query.items())
+            out += "?" + "&".join(f"{k}={v}" for k, v in sorted(self.query.items()))  # as SQLAlchemy renders it
         return out
 
     def __str__(self) -> str:
