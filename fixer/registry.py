@@ -27,6 +27,7 @@ from fixer.rules.lazy_relationship import LazyRelationship
 from fixer.rules.legacy_query import LegacyQuery
 from fixer.rules.raw_sql_text import RawSqlText
 from fixer.rules.session_annotations import SessionAnnotations
+from fixer.rules.settings_url_validator import SettingsUrlValidator
 from fixer.rules.session_dependency import SessionDependency
 from fixer.rules.shared_session import SharedSession
 from fixer.rules.startup_checks import STARTUP_RULES
@@ -51,6 +52,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     AsyncSessionmaker,
     DatabaseUrlCodemod,
     RuntimeUrlNormaliser,
+    SettingsUrlValidator,
     SyncDriverUrlCodemod,
     PydanticSettings,
     Lifespan,

@@ -36,6 +36,8 @@ FIXED_BY = {
     "sync-driver": "FX005",
     "async-driver": "FX001",
     "async-driver-params": "FX004",
+    "settings-url": "FX042",
+    "asyncpg-dsn": "FX043",
 }
 _GREENLET_ERROR = (
     "The SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed.  In order to ensure "
@@ -179,9 +181,12 @@ class FailureChecks:
                       "a route takes form data (Form, File, UploadFile, OAuth2PasswordRequestForm): FastAPI needs "
                       "python-multipart when the route is declared")
 
-    def settings_rejects_url(self, name: str, where: tuple[Path, int]) -> None:
+    def settings_rejects_url(self, name: str, where: tuple[Path, int], call: ast.Call) -> None:
         pydantic = self.have.version("pydantic")
         if pydantic is None:
+            return
+        built = self.value_at(call, where)  # the validators run on the platform URL; None: not known, as it reads
+        if built is not None and not hasattr(built, "exception"):
             return
         kind = "pydantic_core._pydantic_core.ValidationError" if pydantic.major >= 2 else \
             "pydantic.error_wrappers.ValidationError"

@@ -514,7 +514,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
                         self.required_env.append(name)
                         self.required_settings.append((variable, self.rel(module.file), line, f"{func}.{name}"))
                 if func in module.url_validators and not guarded:
-                    self.settings_rejects_url(func, where)
+                    self.settings_rejects_url(func, where, node)
             elif func.rpartition(".")[2] in ("create_engine", "create_async_engine") and not guarded:
                 self.engine(node, func.endswith("create_async_engine"), where)
             elif func.rpartition(".")[2] == "Config" and not guarded:
