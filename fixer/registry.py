@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fixer.rules.async_driver import AsyncDriverDependency
+from fixer.rules.asyncpg_dsn import AsyncpgDsn
 from fixer.rules.aware_datetime import AwareDatetime
 from fixer.rules.async_imports import AsyncImports
 from fixer.rules.async_propagation import AsyncPropagation
@@ -53,6 +54,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     DatabaseUrlCodemod,
     RuntimeUrlNormaliser,
     SettingsUrlValidator,
+    AsyncpgDsn,
     SyncDriverUrlCodemod,
     PydanticSettings,
     Lifespan,

@@ -18,16 +18,16 @@ from pathlib import Path
 from fixer.model.evidence import PLATFORM_URL, platform_sets
 from fixer.model.urleval import Evaluator, Raised, Unknown, make_url
 
-__all__ = ["ConnectChecks", "CONNECTING"]
+__all__ = ["CONNECTING", "LIBPQ_CLIENT_ONLY", "ConnectChecks"]
 
 # Calls that open a connection when a startup hook makes them.
 CONNECTING = frozenset({"create_all", "connect", "begin", "execute", "create_pool", "run_sync", "exec", "scalar",
                         "fetch", "fetchval", "fetchrow", "ping"})
-# What asyncpg's DSN parser reads from a query string itself (the rest becomes server settings).
-_ASYNCPG_DSN = frozenset({"host", "port", "user", "password", "passfile", "database", "dbname", "sslmode",
-                          "sslcert", "sslkey", "sslrootcert", "sslcrl", "sslpassword", "ssl_min_protocol_version",
-                          "ssl_max_protocol_version", "target_session_attrs", "krbsrvname", "gsslib", "service",
-                          "servicefile"})
+# libpq's client-side parameters that asyncpg's DSN parser does not read: it sends them to the server as
+# settings, and PostgreSQL has no such setting (a real setting such as application_name is fine).
+LIBPQ_CLIENT_ONLY = frozenset({"channel_binding", "gssencmode", "requirepeer", "sslcompression", "sslsni",
+                               "require_auth", "keepalives", "keepalives_idle", "keepalives_interval",
+                               "keepalives_count", "tcp_user_timeout", "load_balance_hosts", "sslcertmode"})
 _LIBPQ_ONLY = ("sslmode", "channel_binding")
 
 
@@ -93,7 +93,7 @@ class ConnectChecks:
                                               f"the URL reaches asyncpg as {url.split('?')[0]}?{'&'.join(query)}: "
                                               "SQLAlchemy passes its query to asyncpg.connect() as keyword arguments"))
         elif module == "asyncpg":
-            settings = [name for name in query if name not in _ASYNCPG_DSN]
+            settings = [name for name in query if name in LIBPQ_CLIENT_ONLY]
             if settings:
                 self.pending_connects.append(("asyncpg.exceptions.UndefinedObjectError",
                                               f'unrecognized configuration parameter "{settings[0]}"', where,
