@@ -38,7 +38,7 @@ class Settings(BaseSettings):
 
 ## Fix safety
 Safe where the prediction of the documented start fails at this class's validation, and the validator, run on
-the converted platform URL by fixer's restricted evaluator (`fixer.model.urleval`), returns instead of raising:
+the converted platform URL by fixer's restricted evaluator (no project code runs), returns instead of raising:
 the finding cites both. A URL the validator accepts today (`postgresql+asyncpg://` without libpq parameters,
 `sqlite+aiosqlite://`) passes the function unchanged. Where the evaluator cannot show the converted URL passing,
 the failure stays FX030's report.
