@@ -143,6 +143,10 @@ class ConnectChecks:
                 shown = shown.relative_to(self.backend)
             except ValueError:
                 pass
+            folder = Path(path).resolve().parent
+            examples = sorted(p.name for p in folder.glob("*") if p.is_file() and "env" in p.name.lower()
+                              and p.name != Path(path).name) if folder.is_dir() else []
             self.fail(f"envfile:{path}", "FileNotFoundError", f"Config file '{path}' not found.", where, "env-file",
                       f"starlette {version}'s Config needs the file {shown.as_posix()}: create it"
+                      + (f" (the project's example: {', '.join(examples)} beside it)" if examples else "")
                       + (f", setting {', '.join(variables)} (no default)" if variables else ""))
