@@ -96,6 +96,8 @@ class Prediction:
     # The environment variables to set before the start imports (not defects): (variable, file, line, Class.field).
     required_settings: tuple[tuple[str, str, int, str], ...] = ()
     tables_at: int | None = None  # how many of `order` are imported when a startup hook first runs create_all
+    # What each engine's URL argument becomes, the project's own code run on the platform URL: (path, line, URL).
+    engine_urls: tuple[tuple[str, int, str], ...] = ()
 
 
 
@@ -202,6 +204,8 @@ class FailureChecks:
         # gives is what the driver gets (its helpers, validators and `.replace` included).
         evaluated = None if url is not None or not (call.args or call.keywords) else self.url_reaching(
             call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "url"), None), where)
+        if evaluated is not None:
+            self.engine_urls.append((path, where[1], evaluated))
         if evaluated is not None and not (site is not None and site.url.scheme and not site.url.scheme.startswith(
                 "postgres") and evaluated.startswith("postgres") and not any(self.have.has(d) for d in _POSTGRES_DRIVERS)):
             url = evaluated

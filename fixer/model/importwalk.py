@@ -93,7 +93,8 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
         self.import_fixes: list[ImportFix] = []
         self.unresolved_at: list[tuple[Path, int]] = []  # every import that did not resolve from the start folder
         self.unchecked: list[tuple[str, int, str]] = []
-        self.pending_connects: list[tuple] = []  # driver failures met at the first connection (`connected`)
+        # Driver failures met at the first connection (`connected`); (path, line, URL) each engine gets.
+        self.pending_connects: list[tuple] = []; self.engine_urls: list[tuple[str, int, str]] = []  # noqa: E702
 
     # -- recording
 
@@ -581,7 +582,8 @@ def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed,
     failures = tuple(_entry_relative(f, walk) for f in walk.failures)
     prediction = Prediction(start, failures, tuple(walk.required_env), tuple(walk.order),
                             tuple(walk.sys_path_edits), tuple(walk.import_fixes), unchecked=tuple(walk.unchecked),
-                            required_settings=tuple(walk.required_settings), tables_at=walk.tables_at)
+                            required_settings=tuple(walk.required_settings), tables_at=walk.tables_at,
+                            engine_urls=tuple(walk.engine_urls))
     before = len(walk.order)
     walk.late_imports()  # only for which tables exist: a failure there is not part of the start
     return dataclasses.replace(prediction, late_order=tuple(walk.order[before:]))

@@ -115,3 +115,44 @@ def test_leave_alone_a_dsn_the_project_trims(tmp_path: Path) -> None:
     config = 'import os\nDSN = os.environ["DATABASE_URL"].split("&channel_binding")[0]\n'
     changed, findings = fix(tmp_path, pool_project(config), [AsyncpgDsn])
     assert changed == {} and findings == []
+
+
+HELPER_DB = '''import os
+from sqlalchemy.ext.asyncio import create_async_engine
+
+
+def async_url(url: str) -> str:
+{body}
+
+
+engine = create_async_engine(async_url(os.environ["DATABASE_URL"]))
+'''
+SWAPS_SCHEME_ONLY = '''    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url[len("postgresql://"):]
+    return url'''
+DOES_IT_ALL = '''    url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    base, _, query = url.partition("?")
+    params = [p.replace("sslmode=", "ssl=") for p in query.split("&") if p and not p.startswith("channel_binding=")]
+    return base + ("?" + "&".join(params) if params else "")'''
+
+
+def helper_project(body: str) -> dict[str, str]:
+    return {"requirements.txt": REQ, "Procfile": "web: uvicorn app.main:app\n", "app/__init__.py": "",
+            "app/db.py": HELPER_DB.format(body=body),
+            "app/main.py": "from fastapi import FastAPI\nfrom app.db import engine\n\napp = FastAPI()\n"}
+
+
+def test_the_projects_own_url_helper_is_run_not_trusted(tmp_path: Path) -> None:
+    from fixer.rules.database_url import RuntimeUrlNormaliser
+
+    changed, findings = fix(tmp_path, helper_project(SWAPS_SCHEME_ONLY), [RuntimeUrlNormaliser])
+    assert "engine = create_async_engine(to_async_database_url(async_url(os.environ[\"DATABASE_URL\"])))" in changed["app/db.py"]
+    [finding] = [f for f in findings if f.rule == "FX004"]
+    assert finding.safe and "unexpected keyword argument 'sslmode'" in finding.evidence
+
+
+def test_leave_alone_a_url_helper_that_works(tmp_path: Path) -> None:
+    from fixer.rules.database_url import RuntimeUrlNormaliser
+
+    changed, findings = fix(tmp_path, helper_project(DOES_IT_ALL), [RuntimeUrlNormaliser])
+    assert changed == {} and not [f for f in findings if f.rule == "FX004"]
