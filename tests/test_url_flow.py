@@ -213,3 +213,13 @@ def test_make_url_reads_as_sqlalchemy_does(url: str) -> None:
         theirs.drivername, theirs.username, theirs.password, theirs.host, theirs.port, theirs.database, dict(theirs.query))
     assert ours.render_as_string(hide_password=False) == theirs.render_as_string(hide_password=False)
     assert str(ours) == str(theirs)
+
+
+def test_a_lifespan_that_catches_the_connection_error_starts(tmp_path: Path) -> None:
+    main = LIFESPAN.replace("""    async with engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)""", """    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+    except Exception as error:
+        print("no tables:", error)""")
+    assert predicted(tmp_path, CLEANER_CUTS_QUESTION_MARK, main=main) == []

@@ -13,6 +13,7 @@ a `connect()`/`begin()`); a start that connects only on the first request starts
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from fixer.model.evidence import PLATFORM_URL, platform_sets
@@ -20,6 +21,9 @@ from fixer.model.urleval import Evaluator, Raised, Unknown, make_url
 
 __all__ = ["CONNECTING", "LIBPQ_CLIENT_ONLY", "ConnectChecks"]
 
+# Every database URL read from the environment is the platform's in the documented start (a project's own
+# SYNC_DATABASE_URL or DB_DSN too): the variables it may be read under.
+_DATABASE_URL_NAME = re.compile(r"(?:DATABASE|DB|POSTGRES|PG|NEON|SQLALCHEMY).*(?:URL|URI|DSN)$", re.I)
 # Calls that open a connection when a startup hook makes them.
 CONNECTING = frozenset({"create_all", "connect", "begin", "execute", "create_pool", "run_sync", "exec", "scalar",
                         "fetch", "fetchval", "fetchrow", "ping"})
@@ -35,7 +39,8 @@ class ConnectChecks:
     def evaluator(self) -> Evaluator:
         if getattr(self, "_evaluator", None) is None:
             url = self.database_url or PLATFORM_URL
-            self._evaluator = Evaluator(lambda name: url if platform_sets([str(name)]) else None, self._load)
+            self._evaluator = Evaluator(lambda name: url if platform_sets([str(name)]) or _DATABASE_URL_NAME.search(
+                str(name)) else None, self._load)
         return self._evaluator
 
     def _load(self, name: str) -> tuple[ast.Module, Path | None, str] | None:
@@ -115,10 +120,10 @@ class ConnectChecks:
         """A startup hook's statement that connects: the queued driver failures happen here."""
         if not self.pending_connects:
             return
-        for node in ast.walk(statement):
+        for node in _unguarded(statement):
             if isinstance(node, ast.Call):
                 name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-                if name in CONNECTING or name in ("create_db_and_tables", "init_db"):
+                if name in CONNECTING:
                     for exception, message, where, family, detail in self.pending_connects:
                         self.fail(f"connect:{message}", exception, message, where, family, detail)
                     self.pending_connects.clear()
@@ -150,3 +155,16 @@ class ConnectChecks:
                       f"starlette {version}'s Config needs the file {shown.as_posix()}: create it"
                       + (f" (the project's example: {', '.join(examples)} beside it)" if examples else "")
                       + (f", setting {', '.join(variables)} (no default)" if variables else ""))
+
+
+def _unguarded(statement: ast.AST):
+    """The nodes of `statement` outside the body of a `try` that handles exceptions (a lifespan that catches the
+    connection error and logs it starts all the same)."""
+    stack = [statement]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            stack.extend([*node.orelse, *node.finalbody] + ([] if node.handlers else node.body))
+        else:
+            stack.extend(ast.iter_child_nodes(node))
