@@ -13,7 +13,6 @@ a `connect()`/`begin()`); a start that connects only on the first request starts
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
 from fixer.model.evidence import PLATFORM_URL, platform_sets
@@ -21,9 +20,6 @@ from fixer.model.urleval import Evaluator, Raised, Unknown, make_url
 
 __all__ = ["CONNECTING", "LIBPQ_CLIENT_ONLY", "ConnectChecks"]
 
-# Every database URL read from the environment is the platform's in the documented start (a project's own
-# SYNC_DATABASE_URL or DB_DSN too): the variables it may be read under.
-_DATABASE_URL_NAME = re.compile(r"(?:DATABASE|DB|POSTGRES|PG|NEON|SQLALCHEMY).*(?:URL|URI|DSN)$", re.I)
 # Calls that open a connection when a startup hook makes them.
 CONNECTING = frozenset({"create_all", "connect", "begin", "execute", "create_pool", "run_sync", "exec", "scalar",
                         "fetch", "fetchval", "fetchrow", "ping"})
@@ -39,8 +35,7 @@ class ConnectChecks:
     def evaluator(self) -> Evaluator:
         if getattr(self, "_evaluator", None) is None:
             url = self.database_url or PLATFORM_URL
-            self._evaluator = Evaluator(lambda name: url if platform_sets([str(name)]) or _DATABASE_URL_NAME.search(
-                str(name)) else None, self._load)
+            self._evaluator = Evaluator(lambda name: url if platform_sets([str(name)]) else None, self._load)
         return self._evaluator
 
     def _load(self, name: str) -> tuple[ast.Module, Path | None, str] | None:
