@@ -271,7 +271,8 @@ def predict_first_error(row: Row, tree: Path) -> str:
     have = startup.installed(read_text, paths, python, [req.name] if req else [])
     flow = database.read_python((p, (backend / p).read_bytes()) for p in paths if p.endswith(".py"))
     prediction = startup.predict(backend, point, have, paths, flow, PLATFORM_URL)
-    return str(prediction.failures[0]) if prediction.failures else "ok"
+    # A message naming a file of the tree (starlette's `Config file '...' not found`) as the real error shows it.
+    return str(prediction.failures[0]).replace(str(tree), "TREE") if prediction.failures else "ok"
 
 
 def same_error(predicted: str, real: str) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fixer.rules.async_driver import AsyncDriverDependency
+from fixer.rules.asyncpg_dsn import AsyncpgDsn
 from fixer.rules.aware_datetime import AwareDatetime
 from fixer.rules.async_imports import AsyncImports
 from fixer.rules.async_propagation import AsyncPropagation
@@ -28,6 +29,7 @@ from fixer.rules.legacy_query import LegacyQuery
 from fixer.rules.raw_sql_text import RawSqlText
 from fixer.rules.removed_module import RemovedModule
 from fixer.rules.session_annotations import SessionAnnotations
+from fixer.rules.settings_url_validator import SettingsUrlValidator
 from fixer.rules.session_dependency import SessionDependency
 from fixer.rules.shared_session import SharedSession
 from fixer.rules.static_dir import StaticDir
@@ -53,6 +55,8 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     AsyncSessionmaker,
     DatabaseUrlCodemod,
     RuntimeUrlNormaliser,
+    SettingsUrlValidator,
+    AsyncpgDsn,
     SyncDriverUrlCodemod,
     PydanticSettings,
     Lifespan,

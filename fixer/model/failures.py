@@ -39,6 +39,9 @@ FIXED_BY = {
     "no-wheel": "FX025",
     "removed-module": "FX039",
     "static-dir": "FX040",
+    "async-driver-params": "FX004",
+    "settings-url": "FX042",
+    "asyncpg-dsn": "FX043",
 }
 _GREENLET_ERROR = (
     "The SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed.  In order to ensure "
@@ -97,6 +100,8 @@ class Prediction:
     # The environment variables to set before the start imports (not defects): (variable, file, line, Class.field).
     required_settings: tuple[tuple[str, str, int, str], ...] = ()
     tables_at: int | None = None  # how many of `order` are imported when a startup hook first runs create_all
+    # What each engine's URL argument becomes, the project's own code run on the platform URL: (path, line, URL).
+    engine_urls: tuple[tuple[str, int, str], ...] = ()
 
 
 
@@ -254,9 +259,12 @@ class FailureChecks:
                       "a route takes form data (Form, File, UploadFile, OAuth2PasswordRequestForm): FastAPI needs "
                       "python-multipart when the route is declared")
 
-    def settings_rejects_url(self, name: str, where: tuple[Path, int]) -> None:
+    def settings_rejects_url(self, name: str, where: tuple[Path, int], call: ast.Call) -> None:
         pydantic = self.have.version("pydantic")
         if pydantic is None:
+            return
+        built = self.value_at(call, where)  # the validators run on the platform URL; None: not known, as it reads
+        if built is not None and not hasattr(built, "exception"):
             return
         kind = "pydantic_core._pydantic_core.ValidationError" if pydantic.major >= 2 else \
             "pydantic.error_wrappers.ValidationError"
@@ -268,7 +276,16 @@ class FailureChecks:
         url = _literal_url(call)
         path = self.rel(where[0])
         site = next((e for e in self.flow.engines if e.path == path and e.line == where[1]), None)
-        if url is None:
+        # The project's own code between the environment and the engine, run on the platform URL: what it
+        # gives is what the driver gets (its helpers, validators and `.replace` included).
+        evaluated = None if url is not None or not (call.args or call.keywords) else self.url_reaching(
+            call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "url"), None), where)
+        if evaluated is not None:
+            self.engine_urls.append((path, where[1], evaluated))
+        if evaluated is not None and not (site is not None and site.url.scheme and not site.url.scheme.startswith(
+                "postgres") and evaluated.startswith("postgres") and not any(self.have.has(d) for d in _POSTGRES_DRIVERS)):
+            url = evaluated
+        elif url is None:
             if not call.args:
                 return
             names = site.url.names if site is not None else (ast.unparse(call.args[0]),)
@@ -302,7 +319,7 @@ class FailureChecks:
             if not shipped and default and not default.startswith("postgres"):
                 shipped = [default]  # `os.getenv("DATABASE_URL", "sqlite:///...")`: a SQLite app, none of a platform's
             url = (shipped[0] if shipped and len(set(shipped)) == 1 else "postgresql") + "://"
-        if _literal_url(call) is None:
+        if _literal_url(call) is None and evaluated is None:
             for rewrite in self.flow.rewrites:
                 if rewrite.path == path:
                     url = url.replace(rewrite.old, rewrite.new)
@@ -334,6 +351,8 @@ class FailureChecks:
             self.fail("async:psycopg2", "sqlalchemy.exc.InvalidRequestError",
                       "The asyncio extension requires an async driver to be used. The loaded 'psycopg2' is not async.",
                       where, "async-driver-url", "create_async_engine got a postgresql:// URL")
+        elif evaluated is not None and url == evaluated:
+            self.driver_connect(url, module, where, through_sqlalchemy=True)
 
     def made_dir(self, folder: ast.expr) -> None:
         if isinstance(folder, ast.Constant) and isinstance(folder.value, str):

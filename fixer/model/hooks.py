@@ -55,6 +55,8 @@ class StartupHooks:
             if self.in_hooks and self.tables_at is None \
                     and first_call_line(statement, {"create_all"}) is not None:
                 self.tables_at = len(self.order)  # what is imported by now has its tables created
+            if self.in_hooks and not guarded:
+                self.connected(statement)
             self.statement(local, statement, guarded)
         self.stack.pop()
 

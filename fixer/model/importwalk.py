@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fixer import tables
+from fixer.model.connect import ConnectChecks
 from fixer.model.database import DatabaseFlow
 from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
@@ -56,7 +57,7 @@ class _Module:
     imported_defs: dict[str, tuple[str, str]] = field(default_factory=dict)  # local name -> (project module, name)
 
 
-class _Walk(FailureChecks, StartupHooks):
+class _Walk(FailureChecks, StartupHooks, ConnectChecks):
     def __init__(self, backend: Path, start: StartPoint, have: Installed, paths: Iterable[str],
                  flow: DatabaseFlow, database_url: str | None = None, python: str = "",
                  sources: Sources | None = None) -> None:
@@ -93,6 +94,8 @@ class _Walk(FailureChecks, StartupHooks):
         self.unresolved_at: list[tuple[Path, int]] = []  # every import that did not resolve from the start folder
         self.unchecked: list[tuple[str, int, str]] = []
         self.made_dirs: set[str] = set()  # folders module-level code creates (os.makedirs) before a mount reads them
+        # Driver failures met at the first connection (`connected`); (path, line, URL) each engine gets.
+        self.pending_connects: list[tuple] = []; self.engine_urls: list[tuple[str, int, str]] = []  # noqa: E702
 
     # -- recording
 
@@ -240,6 +243,7 @@ class _Walk(FailureChecks, StartupHooks):
             self.stack.pop()
             return
         self.body(module, tree.body, guarded=False)
+        self.raw_pools(tree, module.file)
         module.done = True
         self.stack.pop()
 
@@ -515,9 +519,11 @@ class _Walk(FailureChecks, StartupHooks):
                         self.required_env.append(name)
                         self.required_settings.append((variable, self.rel(module.file), line, f"{func}.{name}"))
                 if func in module.url_validators and not guarded:
-                    self.settings_rejects_url(func, where)
+                    self.settings_rejects_url(func, where, node)
             elif func.rpartition(".")[2] in ("create_engine", "create_async_engine") and not guarded:
                 self.engine(node, func.endswith("create_async_engine"), where)
+            elif func.rpartition(".")[2] == "Config" and not guarded:
+                self.env_file_config(node, where)
             elif func.rpartition(".")[2] == "StaticFiles" and not guarded:
                 self.static_files(node, where)
             elif func in ("os.makedirs", "os.mkdir", "makedirs", "mkdir") and node.args and not guarded:
@@ -582,7 +588,8 @@ def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed,
     failures = tuple(_entry_relative(f, walk) for f in walk.failures)
     prediction = Prediction(start, failures, tuple(walk.required_env), tuple(walk.order),
                             tuple(walk.sys_path_edits), tuple(walk.import_fixes), unchecked=tuple(walk.unchecked),
-                            required_settings=tuple(walk.required_settings), tables_at=walk.tables_at)
+                            required_settings=tuple(walk.required_settings), tables_at=walk.tables_at,
+                            engine_urls=tuple(walk.engine_urls))
     before = len(walk.order)
     walk.late_imports()  # only for which tables exist: a failure there is not part of the start
     return dataclasses.replace(prediction, late_order=tuple(walk.order[before:]))

@@ -818,7 +818,13 @@ class RuntimeUrlNormaliser(FixerCodemod):
         if failure is not None:
             return True, cite(self.facts, failure)
         if self.facts.normalised_by_project(site):
-            return None  # SHAPE-OWN-NORMALISER: the project's own helper makes it what the engine needs
+            # SHAPE-OWN-NORMALISER: the project's own code, run on the platform URL, decides; never trusted unrun.
+            prediction = self.facts.startup.primary
+            reached = [u for p, line, u in (prediction.engine_urls if prediction else ()) if (p, line) == (site.path, site.line)]
+            error = async_engine_error(self.facts, reached[0]) if reached else None
+            if error is None:
+                return None
+            return True, f"the project's own URL code gives this engine {reached[0].split('://')[0]}://...: {error}"
         if platform_sets(source.names) and self.facts.role(site.path) is Role.LIVE:
             # The platform's URL is what reaches it in production: the fix is safe where that URL fails, and
             # not needed where the engine takes it (psycopg 3 on SQLAlchemy 2.1 speaks libpq's parameters).

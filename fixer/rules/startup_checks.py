@@ -36,6 +36,8 @@ _CATEGORY = {
     "sync-driver": Category.DATABASE,
     "async-driver-url": Category.DATABASE,
     "static-dir": Category.CONFIG,
+    "env-file": Category.CONFIG,
+    "url-cleaner": Category.CONFIG,
     "settings-url": Category.CONFIG,
     "start-command": Category.ENTRYPOINT,
     "missing-app": Category.ENTRYPOINT,
@@ -85,6 +87,12 @@ def _failure_finding(rule: str, failure: Failure, index: int, total: int, predic
     elif failure.family == "settings-url":
         what = ("Set DATABASE_URL to the postgresql+asyncpg:// form on the platform, or make the validator turn "
                 "postgresql:// into it instead of raising.")
+    elif failure.family == "env-file":
+        what = "Create the env file the detail names (from the project's example env file, if it ships one), or " \
+               "pass the environment instead of a file."
+    elif failure.family == "url-cleaner":
+        what = "Fix the project's URL code: remove a parameter together with its own `?` or `&`, never the " \
+               "separator of the next one (urllib.parse or SQLAlchemy's make_url do it right)."
     elif failure.family == "static-dir":
         what = "Create the folder (with a .gitkeep) or pass `check_dir=False`, or mount it relative to the module file."
     elif failure.family in ("start-command", "missing-app"):

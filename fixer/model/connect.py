@@ -1,0 +1,165 @@
+"""What the drivers get at the first connection: the URL read from the environment, run through the project's own
+code (`fixer.model.urleval`) as the start runs it, and what each driver does with it. Mixed into the import walk
+(`fixer.model.importwalk`), whose state (`modules`, `have`, `fail`, ...) it reads.
+
+A driver that rejects its URL fails when it connects, not at import: SQLAlchemy's asyncpg dialect hands the
+query string to `asyncpg.connect()` as keyword arguments (no `sslmode`, no `channel_binding`); asyncpg's own DSN
+parser (`asyncpg.connect(dsn)`, `create_pool(dsn)`) knows libpq's `sslmode` but sends any other parameter to
+the server as a setting, which PostgreSQL rejects; a cleaner that cut the `?` glued the rest of the query onto
+the database name. These failures wait (`pending_connects`) until a startup hook connects (create_all, a pool,
+a `connect()`/`begin()`); a start that connects only on the first request starts.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from fixer.model.evidence import PLATFORM_URL, platform_sets
+from fixer.model.urleval import Evaluator, Raised, Unknown, make_url
+
+__all__ = ["CONNECTING", "LIBPQ_CLIENT_ONLY", "ConnectChecks"]
+
+# Calls that open a connection when a startup hook makes them.
+CONNECTING = frozenset({"create_all", "connect", "begin", "execute", "create_pool", "run_sync", "exec", "scalar",
+                        "fetch", "fetchval", "fetchrow", "ping"})
+# libpq's client-side parameters that asyncpg's DSN parser does not read: it sends them to the server as
+# settings, and PostgreSQL has no such setting (a real setting such as application_name is fine).
+LIBPQ_CLIENT_ONLY = frozenset({"channel_binding", "gssencmode", "requirepeer", "sslcompression", "sslsni",
+                               "require_auth", "keepalives", "keepalives_idle", "keepalives_interval",
+                               "keepalives_count", "tcp_user_timeout", "load_balance_hosts", "sslcertmode"})
+_LIBPQ_ONLY = ("sslmode", "channel_binding")
+
+
+class ConnectChecks:
+    def evaluator(self) -> Evaluator:
+        if getattr(self, "_evaluator", None) is None:
+            url = self.database_url or PLATFORM_URL
+            self._evaluator = Evaluator(lambda name: url if platform_sets([str(name)]) else None, self._load)
+        return self._evaluator
+
+    def _load(self, name: str) -> tuple[ast.Module, Path | None, str] | None:
+        module = self.modules.get(name)
+        if module is None or module.file is None:
+            return None
+        tree = self.shared_tree(module.file)
+        if tree is None:
+            try:
+                tree = ast.parse(module.file.read_bytes())
+            except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
+                return None
+        return tree, module.file, module.package
+
+    def _module_named(self, file: Path):
+        return next((m for m in self.modules.values() if m.file == file), None)
+
+    def value_at(self, node: ast.expr | None, where: tuple[Path, int]):
+        """The value `node` (in the module of `where`, evaluated at its line) holds when the start reaches it; None
+        when the evaluator cannot tell. A `raise` of the project's code is returned as `Raised`."""
+        module = self._module_named(where[0]) if node is not None else None
+        if module is None:
+            return None
+        try:
+            scope = self.evaluator().module(module.name, until=where[1])
+            return self.evaluator().expr(node, scope, scope.names)
+        except Raised as raised:
+            return raised
+        except (Unknown, RecursionError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError):
+            return None
+
+    def url_reaching(self, node: ast.expr | None, where: tuple[Path, int]) -> str | None:
+        """The URL text an engine or a pool gets, when the project's code between the environment and it runs."""
+        value = self.value_at(node, where)
+        return value if isinstance(value, str) and "://" in value else None
+
+    def driver_connect(self, url: str, module: str, where: tuple[Path, int], through_sqlalchemy: bool) -> None:
+        """Queue what `module` (asyncpg, psycopg2, psycopg) raises when it connects to `url`."""
+        parsed = make_url(url)
+        database = parsed.database or ""
+        if "&" in database or "=" in database:
+            missing = f'database "{database}" does not exist'
+            exception, message = ("asyncpg.exceptions.InvalidCatalogNameError", missing) if module == "asyncpg" else \
+                ("sqlalchemy.exc.OperationalError", f"({module}.OperationalError) {missing}")
+            self.pending_connects.append((exception, message, where, "url-cleaner",
+                                          f"the project's own URL code turns the platform URL into {url}: the rest "
+                                          "of the query string is glued onto the database name"))
+            return
+        query = list(parsed.query)
+        if module == "asyncpg" and through_sqlalchemy:
+            bad = [name for name in query if name in _LIBPQ_ONLY]
+            if bad:
+                self.pending_connects.append(("TypeError", f"connect() got an unexpected keyword argument '{bad[0]}'",
+                                              where, "async-driver-params",
+                                              f"the URL reaches asyncpg as {url.split('?')[0]}?{'&'.join(query)}: "
+                                              "SQLAlchemy passes its query to asyncpg.connect() as keyword arguments"))
+        elif module == "asyncpg":
+            settings = [name for name in query if name in LIBPQ_CLIENT_ONLY]
+            if settings:
+                self.pending_connects.append(("asyncpg.exceptions.UndefinedObjectError",
+                                              f'unrecognized configuration parameter "{settings[0]}"', where,
+                                              "asyncpg-dsn",
+                                              f"asyncpg's DSN parser sends `{settings[0]}` to the server as a setting"))
+
+    def raw_pools(self, tree: ast.Module, file: Path) -> None:
+        """`asyncpg.connect(dsn)` / `asyncpg.create_pool(dsn)` anywhere in a module the start imports: their DSN."""
+        if not self.have.known or self.have.provides("asyncpg") is False:
+            return
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) in ("asyncpg.connect", "asyncpg.create_pool"):
+                arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "dsn"), None)
+                url = self.url_reaching(arg, (file, 10 ** 9))
+                if url is not None:
+                    self.driver_connect(url, "asyncpg", (file, node.lineno), through_sqlalchemy=False)
+
+    def connected(self, statement: ast.stmt) -> None:
+        """A startup hook's statement that connects: the queued driver failures happen here."""
+        if not self.pending_connects:
+            return
+        for node in _unguarded(statement):
+            if isinstance(node, ast.Call):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if name in CONNECTING:
+                    for exception, message, where, family, detail in self.pending_connects:
+                        self.fail(f"connect:{message}", exception, message, where, family, detail)
+                    self.pending_connects.clear()
+                    return
+
+    def env_file_config(self, call: ast.Call, where: tuple[Path, int]) -> None:
+        """starlette's `Config(path)` raises before 0.37 when the file is not there (later it warns)."""
+        from packaging.version import Version
+
+        version = self.have.version("starlette")
+        if not call.args or version is None or version >= Version("0.37") \
+                or self.value_at(call.func, where) != ("dotted", "starlette.config.Config"):
+            return
+        path = self.value_at(call.args[0], where)
+        if isinstance(path, str) and not Path(path).is_file():
+            variables = sorted({n.args[0].value for n in ast.walk(self.evaluator().load(self._module_named(where[0]).name)[0])
+                                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "config"
+                                and n.args and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str)
+                                and not n.keywords and len(n.args) == 1})
+            shown = Path(path).resolve()
+            try:
+                shown = shown.relative_to(self.backend)
+            except ValueError:
+                pass
+            folder = Path(path).resolve().parent
+            examples = sorted(p.name for p in folder.glob("*") if p.is_file() and "env" in p.name.lower()
+                              and p.name != Path(path).name) if folder.is_dir() else []
+            self.fail(f"envfile:{path}", "FileNotFoundError", f"Config file '{path}' not found.", where, "env-file",
+                      f"starlette {version}'s Config needs the file {shown.as_posix()}: create it"
+                      + (f" (the project's example: {', '.join(examples)} beside it)" if examples else "")
+                      + (f", setting {', '.join(variables)} (no default)" if variables else ""))
+
+
+def _unguarded(statement: ast.AST):
+    """The nodes of `statement` outside the body of a `try` that handles exceptions (a lifespan that catches the
+    connection error and logs it starts all the same)."""
+    stack = [statement]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            stack.extend([*node.orelse, *node.finalbody] + ([] if node.handlers else node.body))
+        else:
+            stack.extend(ast.iter_child_nodes(node))
