@@ -175,10 +175,11 @@ class _Module(ast.NodeVisitor):
         self._comparing = 0
         self._docstrings: set[int] = set()
         self._wrapped: dict[int, ast.Call] = {}
+        self._replaced: set[int] = set()
         self.visit(tree)
 
     def source(self, node: ast.AST | None, depth: int = 0) -> UrlSource:
-        if node is None or depth > 4:
+        if node is None or depth > 8:
             return UrlSource()
         literal = _string(node)
         if literal is not None:
@@ -323,7 +324,8 @@ class _Module(ast.NodeVisitor):
         self._comparing -= 1
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        if self._texts and not self._comparing and isinstance(node.value, str) and "+asyncpg" in node.value:
+        if self._texts and not self._comparing and id(node) not in self._replaced and isinstance(node.value, str) \
+                and "+asyncpg" in node.value:
             self._texts[-1] = True
 
     def visit_If(self, node: ast.If) -> None:
@@ -343,6 +345,7 @@ class _Module(ast.NodeVisitor):
             old, new = _string(node.args[0]), _string(node.args[1])
             if old is not None and new is not None and _DRIVER_TEXT.search(old + " " + new):
                 self.rewrites.append(UrlRewrite(self.path, node.lineno, old, new))
+            self._replaced.add(id(node.args[0]))  # `.replace("+asyncpg", "")` takes the driver out
         if last == "AsyncEngine" and node.args and isinstance(node.args[0], ast.Call):
             self._wrapped[id(node.args[0])] = node  # AsyncEngine(create_engine(url)): the sync factory made async
         if last in SYNC_FACTORIES or last in ASYNC_FACTORIES:
