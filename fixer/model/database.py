@@ -230,6 +230,11 @@ class _Module(ast.NodeVisitor):
                 if values:
                     return _merge(self.source(value, depth + 1) for value in values)
                 return UrlSource(names=(ALEMBIC_URL,))
+            driver = next((k.value for k in node.keywords if k.arg in ("scheme", "drivername")), None)
+            if isinstance(node.func, ast.Attribute) and last in _SCHEME_KEEPING_METHODS and driver is not None:
+                # make_url(url).set(drivername="postgresql+psycopg2"): the project names the driver itself
+                inner = self.source(node.func.value, depth + 1)
+                return UrlSource(inner.names, inner.literal, (*inner.through, INLINE_NORMALISER))
             if isinstance(node.func, ast.Attribute) and last in _SCHEME_KEEPING_METHODS and not any(
                 k.arg in ("scheme", "drivername") for k in node.keywords
             ):  # urlparse(url)._replace(query=...), make_url(url).set(query=...): the driver stays what it was

@@ -197,6 +197,8 @@ class SyncDriverUrlCodemod(FixerCodemod):
             return updated
         if site.sqlite or (site.url.literal is not None and not site.url.names):
             return updated
+        if any(step in self.facts.flow.url_helpers for step in site.url.through):
+            return updated  # the project's own code names the driver (`make_url(url).set(drivername=...)`)
         platform = self._platform_failure(site)
         if any(name.upper() in self._fixed_names for name in site.url.names) and not platform:
             return updated  # the value this module gives it now names the driver (and no platform overrides it)
