@@ -267,11 +267,12 @@ class FailureChecks:
         """create_engine loads the DBAPI module its URL names at once. The platform gives `postgresql://`."""
         url = _literal_url(call)
         path = self.rel(where[0])
-        site = next((e for e in self.flow.engines if e.path == path and e.line == where[1]), None)
+        site = next((e for e in self.flow.engines if e.path == path and e.line in (call.lineno, where[1])), None)
+        argument = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "url"), None)
         if url is None:
-            if not call.args:
+            if argument is None:
                 return
-            names = site.url.names if site is not None else (ast.unparse(call.args[0]),)
+            names = site.url.names if site is not None else (ast.unparse(argument),)
             if site is not None and any(step in self.flow.url_helpers for step in site.url.through):
                 return  # the project's own helper makes the URL what the engine needs, or not: not known here
             if not platform_sets(names):  # SYNC_DATABASE_URL is the project's own, not a platform's
@@ -378,7 +379,8 @@ def rejects_plain_url(node: ast.ClassDef) -> bool:
 
 
 def _literal_url(call: ast.Call) -> str | None:
-    if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
-        return call.args[0].value if "://" in call.args[0].value else None
+    argument = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "url"), None)
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        return argument.value if "://" in argument.value else None
     return None
 
