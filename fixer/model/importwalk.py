@@ -34,10 +34,11 @@ from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
 from fixer.model.freshinstall import Installed
 from fixer.model.hooks import StartupHooks, field_variable, required_field, settings_config, startup_event
+from fixer.model.modules import project_python
 from fixer.model.sources import Sources
 from fixer.model.syspath import path_value
 
-__all__ = ["predict", "predict_script", "project_python"]
+__all__ = ["predict", "predict_script"]
 
 _ENGINE_FACTORIES = SYNC_FACTORIES | ASYNC_FACTORIES
 _LOOP_RUNNERS = ("asyncio.run", "run_until_complete")
@@ -562,21 +563,6 @@ def where_of(module: _Module, node: ast.AST) -> tuple[Path, int]:
 
 
 # ---------------------------------------------------------------------------------------------------------
-
-
-def project_python(paths: Iterable[str]) -> set[str]:
-    """Every dotted name (and each dotted suffix) the tree's modules could be imported as."""
-    names: set[str] = set()
-    for path in paths:
-        if not path.endswith(".py"):
-            continue
-        parts = path[:-3].split("/")
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        for start in range(len(parts)):
-            for end in range(start + 1, len(parts) + 1):
-                names.add(".".join(parts[start:end]))
-    return names
 
 
 def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed, paths: Iterable[str],
