@@ -34,6 +34,7 @@ from fixer.rules.session_dependency import SessionDependency
 from fixer.rules.shared_session import SharedSession
 from fixer.rules.static_dir import StaticDir
 from fixer.rules.startup_checks import STARTUP_RULES
+from fixer.rules.sync_driver_dependency import SyncDriverDependency
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 from fixer.rules.sync_session_on_async_engine import SyncSessionOnAsyncEngine
 
@@ -68,6 +69,7 @@ TEXT_RULES: tuple[type[TextRule], ...] = (
     AsyncDriverDependency,
     DatabaseUrlTextRule,
     SyncDriverUrlTextRule,
+    SyncDriverDependency,
     MissingDependency,
     PasslibBcrypt,
     DependencyFloors,

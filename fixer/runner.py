@@ -9,6 +9,7 @@ parallel worker processes when there is enough work to pay for starting them.
 from __future__ import annotations
 
 import bisect
+import codecs
 import functools
 import hashlib
 import itertools
@@ -385,9 +386,16 @@ def parse_tasks(
     return tasks
 
 
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+              (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def _read_text(reader: Callable[[str], bytes], rel: str) -> str | None:
     try:
-        return reader(rel).decode("utf-8-sig")
+        data = reader(rel)
+        # pip reads a requirements file saved as UTF-16 or UTF-32 with a BOM (PowerShell's `pip freeze >`)
+        wide = next((codec for bom, codec in _WIDE_BOMS if data.startswith(bom)), None)
+        return data.decode(wide) if wide else data.decode("utf-8-sig")
     except (Unreadable, UnicodeDecodeError):
         return None  # the rule that edits such a file reports it
 

@@ -319,9 +319,9 @@ def test_a_failure_whose_rule_makes_no_fix_here_is_not_said_to_be_fixed(tmp_path
     report = tmp_path / "report.json"
     result = fixer("dry-run", ".", "--report", report, cwd=root)
     assert result.stdout == b""
-    assert "[app/db.py:3; FX005 made no fix for it in this run]" in result.stderr.decode()
+    assert "[app/db.py:3; FX002 made no fix for it in this run]" in result.stderr.decode()
     [issue] = [i for i in json.loads(report.read_text())["issues"] if i["rule"] == "FX030"]
-    assert issue["exact_fix"]["explanation"].startswith("Needs a person: FX005")
+    assert issue["exact_fix"]["explanation"].startswith("Needs a person: FX002")
     assert "fixer apply` fixes it" not in json.dumps(issue)
 
 

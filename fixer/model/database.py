@@ -31,6 +31,14 @@ _URL_TEXT = re.compile(r"^(?:postgres(?:ql)?(?:\+\w+)?|sqlite(?:\+\w+)?)://")
 _NORMALISER_TEXT = re.compile(r"\+asyncpg|sslmode|channel_binding")
 # A `.replace(old, new)` on URLs: it names a scheme or a driver (`.replace("+asyncpg", "")` counts too).
 _DRIVER_TEXT = re.compile(r"postgres|asyncpg|psycopg")
+# alembic's config key for the URL (alembic.ini, `config.set_main_option`), and the calls that read it back.
+ALEMBIC_URL = "sqlalchemy.url"
+_ALEMBIC_READERS = frozenset({"get_section", "get_main_option", "get_section_option"})
+# The standard library's and SQLAlchemy's URL plumbing: parsed and rebuilt, a URL keeps its scheme (and so the
+# DBAPI it loads) unless the scheme or driver is set by keyword, which these readers then treat as a rebuild.
+_SCHEME_KEEPING_FUNCTIONS = frozenset({"urlparse", "urlsplit", "urlunparse", "urlunsplit", "make_url", "str"})
+_SCHEME_KEEPING_METHODS = frozenset({"_replace", "set", "update_query_dict", "difference_update_query", "geturl",
+                                     "render_as_string", "update_query_pairs", "update_query_string"})
 _FACTORY_TEXT = re.compile(rb"create_(?:async_)?engine|engine_from_config")  # SYNC_FACTORIES, ASYNC_FACTORIES
 _SHIPPED = re.compile(
     r"""(?P<key>[A-Za-z_][A-Za-z0-9_.]*)["']?\s*[=:]\s*["']?(?P<url>(?:postgres(?:ql)?(?:\+\w+)?|sqlite(?:\+\w+)?)://[^\s"'`]*)"""
@@ -134,6 +142,25 @@ class _Module(ast.NodeVisitor):
                 continue
             if target:
                 self.assigned.setdefault(target, []).append(value)
+        self._returns: dict[str, list[ast.AST]] = {}  # what each function of the module returns
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._returns[node.name] = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value]
+            # alembic's env.py: `config.set_main_option("sqlalchemy.url", URL)`, `section["sqlalchemy.url"] = URL`
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.targets[0], ast.Subscript)
+                and _string(node.targets[0].slice) == ALEMBIC_URL
+            ):
+                self.assigned.setdefault(ALEMBIC_URL, []).append(node.value)
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("set_main_option", "set_section_option")
+                and len(node.args) >= 2
+                and _string(node.args[-2]) == ALEMBIC_URL
+            ):
+                self.assigned.setdefault(ALEMBIC_URL, []).append(node.args[-1])
         self.engines: list[EngineSite] = []
         self.rewrites: list[UrlRewrite] = []
         self.helpers: set[str] = set()
@@ -147,10 +174,12 @@ class _Module(ast.NodeVisitor):
         self._texts: list[bool] = []  # per enclosing function: does it build a `+asyncpg` value
         self._comparing = 0
         self._docstrings: set[int] = set()
+        self._wrapped: dict[int, ast.Call] = {}
+        self._replaced: set[int] = set()
         self.visit(tree)
 
     def source(self, node: ast.AST | None, depth: int = 0) -> UrlSource:
-        if node is None or depth > 4:
+        if node is None or depth > 8:
             return UrlSource()
         literal = _string(node)
         if literal is not None:
@@ -191,12 +220,32 @@ class _Module(ast.NodeVisitor):
             if isinstance(node.func, ast.Attribute) and node.func.attr == "replace":
                 inner = self.source(node.func.value, depth + 1)
                 return UrlSource(inner.names, inner.literal, (*inner.through, "str.replace"))
-            if any(_NORMALISER_TEXT.search(_string(n) or "") for n in ast.walk(node)):
+            if any(_NORMALISER_TEXT.search(text) for text in _own_strings(node)):
                 # urlunparse(("postgresql+asyncpg", ...)), f"...{...}".replace("sslmode", "ssl"): built in place
                 inner = _merge(self.source(arg, depth + 1) for arg in ast.walk(node) if isinstance(arg, (ast.Name, ast.Attribute)))
                 return UrlSource(inner.names, inner.literal, (*inner.through, INLINE_NORMALISER))
+            if isinstance(node.func, ast.Attribute) and last in _ALEMBIC_READERS:
+                # engine_from_config(config.get_section(...)): what env.py set, else alembic.ini's own value
+                values = self.assigned.get(ALEMBIC_URL)
+                if values:
+                    return _merge(self.source(value, depth + 1) for value in values)
+                return UrlSource(names=(ALEMBIC_URL,))
+            driver = next((k.value for k in node.keywords if k.arg in ("scheme", "drivername")), None)
+            if isinstance(node.func, ast.Attribute) and last in _SCHEME_KEEPING_METHODS and driver is not None:
+                # make_url(url).set(drivername="postgresql+psycopg2"): the project names the driver itself
+                inner = self.source(node.func.value, depth + 1)
+                return UrlSource(inner.names, inner.literal, (*inner.through, INLINE_NORMALISER))
+            if isinstance(node.func, ast.Attribute) and last in _SCHEME_KEEPING_METHODS and not any(
+                k.arg in ("scheme", "drivername") for k in node.keywords
+            ):  # urlparse(url)._replace(query=...), make_url(url).set(query=...): the driver stays what it was
+                return self.source(node.func.value, depth + 1)
+            if isinstance(node.func, ast.Name) and not node.args and self._returns.get(last):
+                inner = _merge(self.source(value, depth + 1) for value in self._returns[last])  # get_url()
+                return UrlSource(inner.names, inner.literal, (*inner.through, last))
             if node.args:
                 inner = self.source(node.args[0], depth + 1)
+                if last in _SCHEME_KEEPING_FUNCTIONS:
+                    return inner
                 return UrlSource(inner.names, inner.literal, (*inner.through, last))
             if isinstance(node.func, ast.Attribute):  # get_settings().database_url()
                 return UrlSource(names=(node.func.attr,))
@@ -280,7 +329,8 @@ class _Module(ast.NodeVisitor):
         self._comparing -= 1
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        if self._texts and not self._comparing and isinstance(node.value, str) and "+asyncpg" in node.value:
+        if self._texts and not self._comparing and id(node) not in self._replaced and isinstance(node.value, str) \
+                and "+asyncpg" in node.value:
             self._texts[-1] = True
 
     def visit_If(self, node: ast.If) -> None:
@@ -300,16 +350,20 @@ class _Module(ast.NodeVisitor):
             old, new = _string(node.args[0]), _string(node.args[1])
             if old is not None and new is not None and _DRIVER_TEXT.search(old + " " + new):
                 self.rewrites.append(UrlRewrite(self.path, node.lineno, old, new))
+            self._replaced.add(id(node.args[0]))  # `.replace("+asyncpg", "")` takes the driver out
+        if last == "AsyncEngine" and node.args and isinstance(node.args[0], ast.Call):
+            self._wrapped[id(node.args[0])] = node  # AsyncEngine(create_engine(url)): the sync factory made async
         if last in SYNC_FACTORIES or last in ASYNC_FACTORIES:
             arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "url"), None)
-            target = self._target_of(node)
+            wrapper = self._wrapped.get(id(node))
+            target = self._target_of(wrapper if wrapper is not None else node)
             self.engines.append(
                 EngineSite(
                     path=self.path,
                     line=node.lineno,
                     factory=last,
                     target=target,
-                    async_use=last in ASYNC_FACTORIES or self._used_async(target),
+                    async_use=last in ASYNC_FACTORIES or wrapper is not None or self._used_async(target),
                     url=self.source(arg),
                     sqlite=bool(self._sqlite_branch) or "check_same_thread" in ast.unparse(node),
                 )
@@ -335,6 +389,19 @@ class _Module(ast.NodeVisitor):
                 self.text,
             )
         )
+
+
+def _own_strings(node: ast.AST) -> Iterable[str]:
+    """The string constants of an expression, except the defaults of the environment reads inside it: in
+    `helper(os.getenv("DATABASE_URL", "postgresql+asyncpg://..."))` the `+asyncpg` is what the project expects
+    to get, not something it builds."""
+    if isinstance(node, ast.Call) and (_dotted(node.func) or "").rpartition(".")[2] in _ENV_READERS:
+        return
+    text = _string(node)
+    if text is not None:
+        yield text
+    for child in ast.iter_child_nodes(node):
+        yield from _own_strings(child)
 
 
 def _merge(parts: Iterable[UrlSource]) -> UrlSource:

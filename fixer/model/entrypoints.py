@@ -270,7 +270,7 @@ def _script(folder: Path, command: Command) -> tuple[str, Path, Path, str | None
 # Where the commands are written.
 
 
-def _documents(backend: Path, paths: Sequence[str]) -> list[tuple[Path, str, str, int]]:
+def documents(backend: Path, paths: Sequence[str]) -> list[tuple[Path, str, str, int]]:
     """(file, label, where name, distance): the backend's own files (subfolders' deploy files too), then the
     files of each folder above it up to the repository's top."""
     found: list[tuple[Path, str, str, int]] = []
@@ -358,7 +358,7 @@ def start_points(backend_dir: str | os.PathLike[str], entrypoint: str | None = N
         folder = _rel(backend, (Path.cwd() / run_from)) if run_from else (documented[0].run_from if documented and not entrypoint else "")
         return [StartPoint(app, folder, (), "--entrypoint/--run-from", app)]
     found: list[tuple[tuple[int, int], StartPoint]] = []
-    for path, label, where_name, distance in _documents(backend, paths):
+    for path, label, where_name, distance in documents(backend, paths):
         for written in read_start_file(path, label, where_name):
             point = _resolve(backend, written)
             if point is None or ("/" in label and not _inside(backend, point)):

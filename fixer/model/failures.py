@@ -275,20 +275,20 @@ class FailureChecks:
         """create_engine loads the DBAPI module its URL names at once. The platform gives `postgresql://`."""
         url = _literal_url(call)
         path = self.rel(where[0])
-        site = next((e for e in self.flow.engines if e.path == path and e.line == where[1]), None)
+        site = next((e for e in self.flow.engines if e.path == path and e.line in (call.lineno, where[1])), None)
+        argument = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "url"), None)
         # The project's own code between the environment and the engine, run on the platform URL: what it
         # gives is what the driver gets (its helpers, validators and `.replace` included).
-        evaluated = None if url is not None or not (call.args or call.keywords) else self.url_reaching(
-            call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "url"), None), where)
+        evaluated = None if url is not None or argument is None else self.url_reaching(argument, where)
         if evaluated is not None:
             self.engine_urls.append((path, where[1], evaluated))
         if evaluated is not None and not (site is not None and site.url.scheme and not site.url.scheme.startswith(
                 "postgres") and evaluated.startswith("postgres") and not any(self.have.has(d) for d in _POSTGRES_DRIVERS)):
             url = evaluated
         elif url is None:
-            if not call.args:
+            if argument is None:
                 return
-            names = site.url.names if site is not None else (ast.unparse(call.args[0]),)
+            names = site.url.names if site is not None else (ast.unparse(argument),)
             if site is not None and any(step in self.flow.url_helpers for step in site.url.through):
                 return  # the project's own helper makes the URL what the engine needs, or not: not known here
             if not platform_sets(names):  # SYNC_DATABASE_URL is the project's own, not a platform's
@@ -397,7 +397,8 @@ def rejects_plain_url(node: ast.ClassDef) -> bool:
 
 
 def _literal_url(call: ast.Call) -> str | None:
-    if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
-        return call.args[0].value if "://" in call.args[0].value else None
+    argument = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "url"), None)
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        return argument.value if "://" in argument.value else None
     return None
 

@@ -30,15 +30,19 @@ from pathlib import Path
 
 from fixer import tables
 from fixer.model.connect import ConnectChecks
-from fixer.model.database import DatabaseFlow
+from fixer.model.database import ASYNC_FACTORIES, SYNC_FACTORIES, DatabaseFlow
 from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
 from fixer.model.freshinstall import Installed
 from fixer.model.hooks import StartupHooks, field_variable, required_field, settings_config, startup_event
+from fixer.model.modules import project_python
 from fixer.model.sources import Sources
 from fixer.model.syspath import path_value
 
-__all__ = ["predict", "project_python"]
+__all__ = ["predict", "predict_script"]
+
+_ENGINE_FACTORIES = SYNC_FACTORIES | ASYNC_FACTORIES
+_LOOP_RUNNERS = ("asyncio.run", "run_until_complete")
 
 
 @dataclass
@@ -197,7 +201,10 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
         return None
 
     def _is_third(self, top: str) -> bool:
-        return self._find_in(top, self.sys_path) is None
+        found = self._find_in(top, self.sys_path)
+        # A folder without __init__.py is only a namespace portion: an installed package of that name wins
+        # (alembic's own `alembic/` migrations folder beside alembic.ini, and `from alembic import context`).
+        return found is None or (found[0] is None and self.have.known and self.have.provides(top) is True)
 
     def shared_tree(self, file: Path) -> ast.Module | None:
         """The module's tree from the run's sources (None: not there, or it does not parse: read it here)."""
@@ -315,6 +322,12 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
                 self.body(module, node.orelse, guarded)
                 return
             if "__name__" in test and "__main__" in test:
+                return
+            if test.endswith("is_offline_mode()"):
+                # alembic's env.py: `alembic upgrade` runs online, the else branch (or the body of a `not`).
+                online, offline = (node.body, node.orelse) if test.startswith("not ") else (node.orelse, node.body)
+                self.body(module, offline, True)
+                self.body(module, online, guarded)
                 return
             if "sqlite" in test.lower():
                 # The platform's URL is PostgreSQL: the branch that is not about SQLite runs.
@@ -499,6 +512,13 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
                 local.functions, local.defs, local.imported_defs = module.functions, module.defs, module.imported_defs
                 self.body(local, called.body, guarded)
                 continue
+            coroutine = node.args[0] if func.endswith(_LOOP_RUNNERS) and node.args else None
+            if isinstance(coroutine, ast.Call) and isinstance(coroutine.func, ast.Name) \
+                    and isinstance(module.defs.get(coroutine.func.id), ast.AsyncFunctionDef) \
+                    and id(module.defs[coroutine.func.id]) not in self.ran:
+                # `asyncio.run(main())`: the coroutine function runs now (alembic's async env.py).
+                self.ran.add(id(module.defs[coroutine.func.id]))
+                self.body(module, module.defs[coroutine.func.id].body, guarded)
             if isinstance(node.func, ast.Name) and (self.in_hooks or node.func.id in module.imported_defs):
                 # A project function called at import (`settings = get_settings()` of another module) or by a
                 # startup hook runs then, and what it imports with it.
@@ -520,8 +540,8 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
                         self.required_settings.append((variable, self.rel(module.file), line, f"{func}.{name}"))
                 if func in module.url_validators and not guarded:
                     self.settings_rejects_url(func, where, node)
-            elif func.rpartition(".")[2] in ("create_engine", "create_async_engine") and not guarded:
-                self.engine(node, func.endswith("create_async_engine"), where)
+            elif func.rpartition(".")[2] in _ENGINE_FACTORIES and not guarded:
+                self.engine(node, func.rpartition(".")[2] in ASYNC_FACTORIES, where)
             elif func.rpartition(".")[2] == "Config" and not guarded:
                 self.env_file_config(node, where)
             elif func.rpartition(".")[2] == "StaticFiles" and not guarded:
@@ -551,21 +571,6 @@ def where_of(module: _Module, node: ast.AST) -> tuple[Path, int]:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def project_python(paths: Iterable[str]) -> set[str]:
-    """Every dotted name (and each dotted suffix) the tree's modules could be imported as."""
-    names: set[str] = set()
-    for path in paths:
-        if not path.endswith(".py"):
-            continue
-        parts = path[:-3].split("/")
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        for start in range(len(parts)):
-            for end in range(start + 1, len(parts) + 1):
-                names.add(".".join(parts[start:end]))
-    return names
-
-
 def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed, paths: Iterable[str],
             flow: DatabaseFlow | None = None, database_url: str | None = None, python: str = "",
             sources: Sources | None = None) -> Prediction:
@@ -593,6 +598,20 @@ def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed,
     before = len(walk.order)
     walk.late_imports()  # only for which tables exist: a failure there is not part of the start
     return dataclasses.replace(prediction, late_order=tuple(walk.order[before:]))
+
+
+def predict_script(backend: str | os.PathLike[str], start: StartPoint, script: str, have: Installed,
+                   paths: Iterable[str], flow: DatabaseFlow | None = None, database_url: str | None = None,
+                   python: str = "", sources: Sources | None = None) -> tuple[Failure, ...]:
+    """The failures of running the file `script` (relative to the backend) as a program from `start.run_from`,
+    which is first on sys.path: alembic's env.py, executed by `alembic upgrade head` from alembic.ini's folder."""
+    root = Path(backend).resolve()
+    walk = _Walk(root, start, have, list(paths), flow or DatabaseFlow(), database_url, python, sources)
+    file = root / script
+    if not file.is_file():
+        return ()
+    walk.execute(_Module(file.stem, file, "", None))
+    return tuple(walk.failures)
 
 
 def _entry_relative(failure: Failure, walk: _Walk) -> Failure:

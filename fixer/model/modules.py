@@ -249,3 +249,18 @@ def inside_library(path: str) -> bool:
     of the tree, or any module of a vendor folder."""
     folders = posixpath.dirname(path).split("/")
     return any(folder in LIBRARY_PACKAGES or folder in VENDOR_FOLDERS for folder in folders)
+
+
+def project_python(paths: Iterable[str]) -> set[str]:
+    """Every dotted name (and each dotted suffix) the tree's modules could be imported as."""
+    names: set[str] = set()
+    for path in paths:
+        if not path.endswith(".py"):
+            continue
+        parts = path[:-3].split("/")
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        for start in range(len(parts)):
+            for end in range(start + 1, len(parts) + 1):
+                names.add(".".join(parts[start:end]))
+    return names

@@ -18,7 +18,8 @@ from fixer.model.database import DatabaseFlow
 from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, ImportFix, Prediction
 from fixer.model.freshinstall import Installed, installed, project_python_version, unbuildable
-from fixer.model.importwalk import predict
+from fixer.model.importwalk import predict, predict_script
+from fixer.model.migrations import documented_migration
 from fixer.model.sources import Sources
 
 __all__ = ["Failure", "ImportFix", "Installed", "Prediction", "Startup", "analyse", "first_result", "installed",
@@ -91,6 +92,11 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     primary = predictions[0]
     alternative = _smaller_start(root, primary, have, paths, flow, database_url, python, sources) \
         or _documented_fit(primary, predictions[1:])
+    migration = documented_migration(root, paths, read_text)
+    if migration is not None:
+        # `alembic upgrade head && uvicorn ...`: env.py runs first, with the same environment (the platform URL).
+        step = dataclasses.replace(primary.start, run_from=migration.folder, pythonpath=())
+        migrating = predict_script(root, step, migration.env, have, paths, flow, database_url, python, sources)
     sources.release(p for p in paths if p.endswith(".py"))
     kept = len(primary.import_fixes)
     start_fix = alternative.start if alternative is not None else None
@@ -99,6 +105,13 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         # what comes next is what that start meets.
         first = next(f for f in primary.failures if f.family in ("relative-import", "unresolved-import"))
         primary = dataclasses.replace(primary, import_fixes=(), failures=(first, *alternative.failures))
+        predictions = (primary, *predictions[1:])
+    if migration is not None:
+        seen = {(f.exception, f.message, f.path, f.line) for f in migrating}
+        later = tuple(f for f in primary.failures if (f.exception, f.message, f.path, f.line) not in seen)
+        installing = tuple(f for f in later if f.family == "no-wheel")  # the install fails before alembic runs
+        primary = dataclasses.replace(primary, failures=(*installing, *migrating,
+                                                         *(f for f in later if f not in installing)))
         predictions = (primary, *predictions[1:])
     imported = set(primary.order)
     texts = {p: read_text(p) or "" for p in imported}

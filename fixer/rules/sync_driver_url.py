@@ -45,6 +45,7 @@ from fixer.findings import Category, Finding, Severity
 from fixer.model import ProjectModel, Role
 from fixer.model.evidence import PLATFORM_URL, cite, platform_sets, predicted
 from fixer.rules.base import FixerCodemod, TextRule
+from fixer.rules.sync_driver_dependency import line_needed, url_fix_fits
 from fixer.rules.database_url import COMPOSE_NAME, ENV_KEY, defined_names, insert_helper, last_name
 from fixer.rules.tree_walk import POSTGRES_STRING, words
 
@@ -69,14 +70,9 @@ def to_psycopg2_database_url(url: str) -> str:
 
 
 def applies(model: ProjectModel) -> bool:
-    """SQLAlchemy 2.1 installs, with psycopg2 and without psycopg 3."""
-    versions = model.versions
-    return (
-        versions.version("sqlalchemy") is not None
-        and versions.may_install("sqlalchemy", ">=2.1")
-        and (versions.declares("psycopg2-binary") or versions.declares("psycopg2"))
-        and not (versions.declares("psycopg") or versions.declares("psycopg-binary") or versions.declares("psycopg-c"))
-    )
+    """SQLAlchemy 2.1 installs, with psycopg2 and without psycopg 3, and no failing engine calls for the
+    driver's own dependency line instead (fixer.rules.sync_driver_dependency)."""
+    return url_fix_fits(model) and not line_needed(model)
 
 
 def _sync_only(model: ProjectModel, names: list[str]) -> bool:
@@ -201,6 +197,8 @@ class SyncDriverUrlCodemod(FixerCodemod):
             return updated
         if site.sqlite or (site.url.literal is not None and not site.url.names):
             return updated
+        if any(step in self.facts.flow.url_helpers for step in site.url.through):
+            return updated  # the project's own code names the driver (`make_url(url).set(drivername=...)`)
         platform = self._platform_failure(site)
         if any(name.upper() in self._fixed_names for name in site.url.names) and not platform:
             return updated  # the value this module gives it now names the driver (and no platform overrides it)

@@ -1,0 +1,85 @@
+"""The DBAPI a start loads (issue 23): the prediction follows the URL to every engine the documented start
+creates, alembic's env.py included when the start runs `alembic upgrade head` first, and FX005 adds the
+driver's dependency line where a sync engine fails on it. The fixtures are fixtures/defects/ (before/after,
+checked by test_defect_fixtures); here the prediction itself, and the migration step run for real.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fixer import runner
+from fixer.verify.backend import ensure_venv
+from tests.cli_helpers import fixer
+from tests.test_e2e_seed import venv_cache_dir, with_platform_query
+
+CASES = Path(__file__).resolve().parent.parent / "fixtures" / "defects"
+
+
+def _first(backend: Path) -> tuple[str, str]:
+    prediction = runner.run(backend, codemods=[], text_rules=[], jobs=1).facts.startup.primary
+    assert prediction is not None
+    failure = prediction.failures[0] if prediction.failures else None
+    return (str(failure), failure.path) if failure else ("ok", "")
+
+
+@pytest.mark.parametrize(("case", "error", "path"), [
+    ("alembic-env-sync-url-asyncpg-only", "ModuleNotFoundError: No module named 'psycopg'", "migrations/env.py"),
+    ("sync-no-driver-sa21", "ModuleNotFoundError: No module named 'psycopg'", "app/main.py"),
+    ("async-url-rebuilt-by-urllib", "ModuleNotFoundError: No module named 'psycopg'", "app/main.py"),
+    ("sync-psycopg2-named-driver", "ok", ""),
+    ("async-psycopg3-plain-url", "ok", ""),
+])
+def test_the_prediction_names_the_first_driver_failure(case: str, error: str, path: str) -> None:
+    assert _first(CASES / case / "before") == (error, path)
+
+
+def test_a_migration_documented_only_in_a_readme_is_part_of_the_start(tmp_path: Path) -> None:
+    project = Path(shutil.copytree(CASES / "alembic-env-sync-url-asyncpg-only" / "before", tmp_path / "p"))
+    (project / "Procfile").write_text("web: uvicorn app.main:app --host 0.0.0.0 --port $PORT\n")
+    assert _first(project) == ("ok", "")
+    (project / "README.md").write_text("Run `alembic upgrade head`, then `uvicorn app.main:app`.\n")
+    assert _first(project)[1] == "migrations/env.py"
+
+
+def test_a_helper_that_takes_the_async_driver_out_is_not_a_normaliser(tmp_path: Path) -> None:
+    project = Path(shutil.copytree(CASES / "alembic-env-sync-url-asyncpg-only" / "before", tmp_path / "p"))
+    env = project / "migrations" / "env.py"
+    text = env.read_text().replace(
+        'config.set_main_option("sqlalchemy.url", DATABASE_URL.replace("+asyncpg", ""))',
+        'def get_url():\n    return DATABASE_URL.replace("postgresql+asyncpg://", "postgresql://")\n\n\n'
+        'section = config.get_section(config.config_ini_section) or {}\nsection["sqlalchemy.url"] = get_url()',
+    ).replace("engine_from_config(config.get_section(config.config_ini_section),", "engine_from_config(section,")
+    env.write_text(text)
+    assert _first(project) == ("ModuleNotFoundError: No module named 'psycopg'", "migrations/env.py")
+
+
+@pytest.mark.slow
+def test_the_migration_step_fails_before_and_runs_after_apply(tmp_path: Path, database_url: str) -> None:
+    """`alembic upgrade head` with the platform-style URL on a real PostgreSQL: the fresh install of the
+    project fails as predicted; after `fixer apply` it creates the table."""
+    project = Path(shutil.copytree(CASES / "alembic-env-sync-url-asyncpg-only" / "before", tmp_path / "p"))
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""),
+           "DATABASE_URL": with_platform_query(database_url)}
+
+    def upgrade() -> subprocess.CompletedProcess[str]:
+        python = ensure_venv(project / "requirements.txt", venv_cache_dir())
+        return subprocess.run([str(python), "-m", "alembic", "upgrade", "head"], cwd=project, env=env,
+                              capture_output=True, text=True, timeout=300)
+
+    before = upgrade()
+    assert before.returncode != 0 and "No module named 'psycopg'" in before.stderr, before.stderr
+    assert fixer("apply", project).returncode == 0
+    after = upgrade()
+    assert after.returncode == 0, after.stderr
+    python = ensure_venv(project / "requirements.txt", venv_cache_dir())
+    check = subprocess.run(
+        [str(python), "-c", "import os, psycopg; c = psycopg.connect(os.environ['DATABASE_URL']); "
+                            "print(c.execute(\"select to_regclass('public.notes')\").fetchone()[0])"],
+        env=env, capture_output=True, text=True, timeout=60)
+    assert check.stdout.strip() == "notes", check.stderr
