@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from appenv import first_error
-from fixer.verify.backend import STARTUP_MARKER, BackendProcess
+from fixer.verify.backend import STARTUP_MARKER, BackendProcess, app_urls
 from fixer.verify.diagnose import first_error as log_error
 
 PLATFORM_QUERY = "sslmode=require&channel_binding=require"
@@ -187,20 +187,27 @@ _ALEMBIC_UPGRADE = re.compile(r"\balembic\s+upgrade\s+head\b")
 _DOCS = ("Dockerfile", "Procfile", "*.sh", "docker-compose*.yml", "compose*.yml", "docker-compose*.yaml", "README*")
 
 
+_CD_THEN_UPGRADE = re.compile(r"\bcd\s+([\w./-]+)\s*&&[^\n\"']*?\balembic\s+upgrade\s+head\b")
+
+
 def documented_migration(backend: Path, repo: Path) -> Path | None:
     """The folder of the alembic.ini whose `alembic upgrade head` the project's start documents (a prestart
-    script, a Dockerfile or compose command, a README), run before the server as the deploy runs it."""
+    script, a Dockerfile or compose command, a README), run before the server as the deploy runs it; a
+    command that goes into a subfolder first (`cd app && alembic upgrade head`) runs it there."""
     ini = next((d for d in (backend, *backend.parents) if (d / "alembic.ini").is_file() and repo in (d, *d.parents)), None)
-    if ini is None:
-        return None
-    for folder in {backend, ini, repo, backend / "scripts"}:
+    for folder in {backend, ini or backend, repo, backend / "scripts"}:
         for pattern in _DOCS:
             for doc in folder.glob(pattern) if folder.is_dir() else ():
                 try:
-                    if _ALEMBIC_UPGRADE.search(doc.read_text(errors="replace")):
-                        return ini
+                    text = doc.read_text(errors="replace")
                 except OSError:
                     continue
+                for sub in _CD_THEN_UPGRADE.findall(text):
+                    inside = (doc.parent / sub).resolve()
+                    if (inside / "alembic.ini").is_file() and repo.resolve() in (inside, *inside.parents):
+                        return inside
+                if ini is not None and _ALEMBIC_UPGRADE.search(text):
+                    return ini
     return None
 
 
@@ -246,7 +253,7 @@ def boot(python: Path, run_from: Path, entrypoint: str, env: dict[str, str], mis
                     process.drain()
             else:
                 startup_log = process.log
-                _probe(process.port, result)
+                _probe(process.port, result, process.log)
                 if ALL_ROUTES and result.boots:
                     _all_routes(process, run_from, result)
         finally:
@@ -313,15 +320,18 @@ def _all_routes(process: BackendProcess, run_from: Path, result: Boot) -> None:
         result.route_errors.append(f"{c.label} {c.status}: {c.error.message if c.error else 'no traceback'}{where}"[:300])
 
 
-def _probe(port: int, result: Boot) -> None:
+def _probe(port: int, result: Boot, log: str = "") -> None:
+    # Where the app says it serves them (`FastAPI(docs_url="/api/docs", openapi_url=...)`): not always /docs.
+    urls = app_urls(log)
+    docs = urls.get("docs_url") or "/docs"
     deadline = time.monotonic() + 15
     status = None
     while status is None and time.monotonic() < deadline:  # uvicorn binds just after the marker
-        status, _ = request(port, "GET", "/docs", timeout=10)
+        status, _ = request(port, "GET", docs, timeout=10)
         if status is None:
             time.sleep(0.1)
-    result.docs = f"GET /docs {status}"
-    code, text = request(port, "GET", "/openapi.json")
+    result.docs = f"GET {docs} {status}"
+    code, text = request(port, "GET", urls.get("openapi_url") or "/openapi.json")
     if code != 200:  # a prefixed schema (FastAPI(openapi_url="/api/v1/openapi.json")): the docs page names it
         _, page = request(port, "GET", "/docs")
         named = re.search(r"""url:\s*['"]([^'"]+\.json)['"]""", page)

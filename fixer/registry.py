@@ -25,6 +25,7 @@ from fixer.rules.passlib_bcrypt import PasslibBcrypt
 from fixer.rules.pydantic_settings import PydanticSettings, PydanticSettingsDependency
 from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
 from fixer.rules.lazy_relationship import LazyRelationship
+from fixer.rules.lifespan_never_passed import LifespanNeverPassed
 from fixer.rules.legacy_query import LegacyQuery
 from fixer.rules.raw_sql_text import RawSqlText
 from fixer.rules.removed_module import RemovedModule
@@ -64,6 +65,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     AwareDatetime,
     EngineArguments,
     StaticDir,
+    LifespanNeverPassed,
 )
 TEXT_RULES: tuple[type[TextRule], ...] = (
     AsyncDriverDependency,

@@ -2,7 +2,8 @@
 
 `fixtures/defects/CASE/before` is the project; `after` holds the files `fixer apply` must change (no `after`:
 the project works with the platform URL, and fixer leaves every byte alone and exits 0). A second apply
-changes nothing and flags nothing fixer wrote.
+changes nothing and flags nothing fixer wrote. A defect fixer reports and does not fix has a `reports` file
+naming the rules that report it: no byte changes, exit 1, and each named rule says it needs a person.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ def test_apply_fixes_the_defect_and_only_it(case: str, tmp_path: Path) -> None:
     project = Path(shutil.copytree(CASES / case / "before", tmp_path / case))
     first = fixer("apply", project)
     assert tree(project) == expected_tree(CASES / case), first.stderr.decode()
+    if (CASES / case / "reports").is_file():
+        assert first.returncode == 1, first.stderr.decode()
+        for rule in (CASES / case / "reports").read_text().split():
+            assert f"{rule} needs a person".encode() in first.stderr, first.stderr.decode()
+        return
     if not (CASES / case / "after").is_dir():
         assert first.returncode == 0 and first.stdout == b"", first.stderr.decode()
     second = fixer("dry-run", project)

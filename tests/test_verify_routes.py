@@ -189,3 +189,22 @@ def test_a_sync_session_on_the_async_engine_fails_at_its_route_and_apply_fixes_i
     done = _apply_until_boots(backend)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "routes     8 of 8 answered without a server error" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_schema_is_read_where_the_app_serves_it(tmp_path: Path) -> None:
+    """`FastAPI(docs_url="/api/docs", openapi_url="/api/openapi.json")`: the loaded app says where, nothing is
+    guessed; with the schema switched off, verify says so rather than that it found none."""
+    backend = Path(shutil.copytree(FIXTURES / "routes-ok" / "backend", tmp_path / "backend"))
+    main = backend / "app" / "main.py"
+    text = main.read_text()
+    main.write_text(text.replace('FastAPI(title="Notes", lifespan=lifespan)',
+                                 'FastAPI(title="Notes", lifespan=lifespan, docs_url="/api/docs", '
+                                 'openapi_url="/api/openapi.json")'))
+    proc = run_verify([str(backend), "--cache-dir", str(venv_cache_dir())], uuid.uuid4().hex)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "routes     8 of 8 answered without a server error" in proc.stdout
+    main.write_text(text.replace('FastAPI(title="Notes", lifespan=lifespan)',
+                                 'FastAPI(title="Notes", lifespan=lifespan, openapi_url=None)'))
+    proc = run_verify([str(backend), "--cache-dir", str(venv_cache_dir())], uuid.uuid4().hex)
+    assert "the app serves no OpenAPI schema (openapi_url=None)" in proc.stdout + proc.stderr, proc.stdout

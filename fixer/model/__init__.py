@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
-from fixer.model import database
+from fixer.model import database, datetimes
 from fixer.model.database import QUERY_CUT, DatabaseFlow, EngineSite, ShippedUrl
 from fixer.model.modules import Role, inside_library
 from fixer.model.needs import Installed, Need
@@ -54,7 +54,8 @@ _FLOW_TEXT = re.compile(rb"\.commit\(|\+asyncpg|sslmode")
 _ANY_EXEC = re.compile(rb"\.exec\(")
 # A file none of these match adds nothing to the model but its import lines: the runner need not keep it.
 FACT_PATTERNS: tuple[re.Pattern[bytes], ...] = (
-    _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE, _FLOW_TEXT, _ANY_EXEC
+    _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE, _FLOW_TEXT, _ANY_EXEC,
+    datetimes.RETURNS_NAIVE,
 )
 _FACTS = TextCheck(FACT_PATTERNS)
 _NOT_RUN = (Role.LIBRARY, Role.DEAD)
@@ -84,6 +85,10 @@ class ProjectModel:
     # somewhere is left out): a call to one of them without `await` runs nothing.
     async_functions: frozenset[str] = field(default_factory=frozenset)
     sync_functions: frozenset[str] = field(default_factory=frozenset)  # likewise, only ever a plain `def`
+    # The project's functions returning a naive now (name, "utcnow" | "now"), and the files giving one to a
+    # field's default (`fixer.model.datetimes`).
+    naive_now: tuple[tuple[str, str], ...] = ()
+    naive_now_users: frozenset[str] = field(default_factory=frozenset)
     unsafe_fixes: bool = False  # write fixes whose failing input the project does not show
     to_async: bool = False  # `--to-async`: convert an all-sync project to the asyncio layer (the migration)
     uses: UsePlan = field(default_factory=UsePlan)  # the session-use conversion plan (FX010-FX019)
@@ -294,6 +299,7 @@ def build(
         running, roles, graph, flow.engines, active=(half_async or to_async) and has_asyncio,
         unsafe_fixes=unsafe_fixes, sources=sources,
     )
+    naive_now = datetimes.naive_now_functions(running, sources)
     sources.release(pinned)
     return ProjectModel(
         async_db=async_db,
@@ -312,6 +318,8 @@ def build(
         runtime_supplied=runtimes.supplied(read_text, paths, resolved.declared),
         async_functions=frozenset(async_defs - sync_defs),
         sync_functions=frozenset(sync_defs - async_defs),
+        naive_now=naive_now,
+        naive_now_users=datetimes.naive_now_users(read_text, paths, (name for name, _ in naive_now)),
         unsafe_fixes=unsafe_fixes,
         to_async=to_async,
         uses=plan,

@@ -327,6 +327,12 @@ class FailureChecks:
                 if step in WRITTEN_NORMALISERS:
                     url = WRITTEN_NORMALISERS[step](url + "host/db" if url.endswith("://") else url) or url
         scheme = url.split("://", 1)[0]
+        if asynchronous and scheme == "sqlite":  # ENG-SQLITE-ASYNC: sqlite's default driver is the sync pysqlite
+            self.fail("async:pysqlite", "sqlalchemy.exc.InvalidRequestError",
+                      "The asyncio extension requires an async driver to be used. The loaded 'pysqlite' is not async.",
+                      where, "sqlite-async", "create_async_engine got a sqlite:/// URL: it needs sqlite+aiosqlite:///"
+                      " and the aiosqlite package")
+            return
         if not scheme.startswith("postgres") or not self.have.known:
             return
         driver = scheme.partition("+")[2]

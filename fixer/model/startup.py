@@ -21,6 +21,7 @@ from fixer.model.freshinstall import Installed, installed, project_python_versio
 from fixer.model.importwalk import predict, predict_script
 from fixer.model.migrations import documented_migration
 from fixer.model.sources import Sources
+from fixer.model.tables import NeverCreated, never_created, table_classes
 
 __all__ = ["Failure", "ImportFix", "Installed", "Prediction", "Startup", "analyse", "first_result", "installed",
            "predict", "predicted_first_error"]
@@ -45,6 +46,7 @@ class Startup:
     python: str = ""  # the CPython judged against
     routers_unincluded: tuple[Unused, ...] = ()
     tables_unimported: tuple[Unused, ...] = ()
+    tables_never_created: NeverCreated | None = None  # the start serves, but nothing makes its tables
     # The start command to change instead of the imports, when that is the smaller change (FX020 reports it).
     start_fix: StartPoint | None = None
     imports_kept: int = 0  # the import lines that start command makes right without an edit
@@ -56,7 +58,6 @@ class Startup:
 
 
 _ROUTER = re.compile(r"^(\w+)\s*(?::[^=\n]+)?=\s*(?:fastapi\.)?APIRouter\(", re.M)
-_TABLE = re.compile(r"^class\s+(\w+)\s*\([^)]*\btable\s*=\s*True", re.M)
 _SKIP_PARTS = frozenset({"tests", "test", "alembic", "migrations", "scripts"})
 
 
@@ -97,6 +98,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         # `alembic upgrade head && uvicorn ...`: env.py runs first, with the same environment (the platform URL).
         step = dataclasses.replace(primary.start, run_from=migration.folder, pythonpath=())
         migrating = predict_script(root, step, migration.env, have, paths, flow, database_url, python, sources)
+    never = never_created(paths, sources, primary)
     sources.release(p for p in paths if p.endswith(".py"))
     kept = len(primary.import_fixes)
     start_fix = alternative.start if alternative is not None else None
@@ -123,6 +125,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         python=python,
         routers_unincluded=tuple(_routers(paths, read_text, imported, texts)),
         tables_unimported=tuple(_tables(paths, read_text, primary)),
+        tables_never_created=never,
         start_fix=start_fix,
         imports_kept=kept if start_fix is not None else 0,
     )
@@ -225,7 +228,7 @@ def _tables(paths: list[str], read_text, primary: Prediction) -> Iterable[Unused
     if not any("create_all" in t for t in texts.values()):
         return
     tops = {_top(p, primary.start.run_from) for p in imported}
-    defined = {table for p in imported for _, _, table in _table_classes(texts[p])}
+    defined = {table for p in imported for _, _, table in table_classes(texts[p])}
     for path in paths:
         if not _candidate(path) or path in imported:
             continue
@@ -235,7 +238,7 @@ def _tables(paths: list[str], read_text, primary: Prediction) -> Iterable[Unused
         text = read_text(path)
         if not text or "table" not in text or "create_all" in text or "__main__" in text:
             continue  # a script that creates its own tables is not the app's business
-        for line, name, table in _table_classes(text):
+        for line, name, table in table_classes(text):
             if table in defined:
                 continue  # importing it would raise "Table '...' is already defined for this MetaData instance"
             yield Unused(path, line, name,
@@ -248,32 +251,6 @@ def _top(path: str, run_from: str) -> str:
     rel = path[len(prefix) + 1:] if prefix and path.startswith(prefix + "/") else path
     first, slash, _ = rel.partition("/")
     return first + slash
-
-
-def _table_classes(text: str) -> Iterable[tuple[int, str, str]]:
-    """(line, class, table name) of each `class X(SQLModel, table=True)` in a module's text."""
-    if "table" not in text or not _TABLE.search(text):
-        return
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        for match in _TABLE.finditer(text):
-            yield text.count("\n", 0, match.start()) + 1, match.group(1), match.group(1).lower()
-        return
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ClassDef) or not any(
-            k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
-        ):
-            continue
-        table = node.name.lower()
-        for statement in node.body:
-            targets = statement.targets if isinstance(statement, ast.Assign) else (
-                [statement.target] if isinstance(statement, ast.AnnAssign) else [])
-            value = getattr(statement, "value", None)
-            if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets) \
-                    and isinstance(value, ast.Constant) and isinstance(value.value, str):
-                table = value.value
-        yield node.lineno, node.name, table
 
 
 _VERIFY_URL = "postgresql://"  # `fixer verify` gives the app the plain form hosting platforms inject

@@ -4,7 +4,9 @@
 In a module that uses SQLModel, rewrites `Field(default_factory=datetime.utcnow)` (also `datetime.now`, and
 the same functions given as `onupdate`/`default` inside `sa_column_kwargs`) to
 `Field(default_factory=lambda: datetime.now(timezone.utc))`, importing `timezone` as the module imports
-`datetime`. Only where the SQLModel that installs stores datetimes timezone-aware (its
+`datetime`. A project function that returns one of them (`def utcnow(): return datetime.utcnow()`) is kept and
+its value made aware: `lambda: utcnow().replace(tzinfo=timezone.utc)` (`.astimezone(timezone.utc)` for a
+local `datetime.now()`). Only where the SQLModel that installs stores datetimes timezone-aware (its
 `sqlmodel.sql.sqltypes` has `UTCDateTime`, per fixer's package tables).
 
 ## Why is this bad?
@@ -65,6 +67,11 @@ class AwareDatetime(FixerCodemod):
     def wants(cls, path: str, model: ProjectModel) -> bool:
         return stores_aware(model)
 
+    @classmethod
+    def planned(cls, model: ProjectModel, path: str) -> bool:
+        # `default_factory=utcnow` of the project's own `def utcnow(): return datetime.utcnow()`.
+        return path in model.naive_now_users and stores_aware(model)
+
     def visit_Module(self, node: cst.Module) -> bool:
         # How the module names datetime: `from datetime import datetime` or `import datetime`.
         self._module_import = False
@@ -84,19 +91,28 @@ class AwareDatetime(FixerCodemod):
         return isinstance(statement, cst.ClassDef)
 
     def _naive(self, node: cst.BaseExpression) -> str | None:
-        """`datetime.utcnow` / `datetime.datetime.now` given as a function (not called): its dotted text."""
+        """`datetime.utcnow` / `datetime.datetime.now` given as a function (not called), or a project function
+        that returns one of them called (the model's `naive_now`): its dotted text."""
         text = self.code(node)
         if self._module_import and text in ("datetime.datetime.utcnow", "datetime.datetime.now"):
             return text
         if not self._module_import and text in ("datetime.utcnow", "datetime.now"):
             return text
+        if text.rpartition(".")[2] in dict(self.facts.naive_now):
+            return text
         return None
 
-    def _aware(self) -> cst.Lambda:
-        if self._module_import:
-            return cst.parse_expression("lambda: datetime.datetime.now(datetime.timezone.utc)")  # type: ignore[return-value]
-        AddImportsVisitor.add_needed_import(self.context, "datetime", "timezone")
-        return cst.parse_expression("lambda: datetime.now(timezone.utc)")  # type: ignore[return-value]
+    def _aware(self, written: str) -> cst.Lambda:
+        utc = "datetime.timezone.utc" if self._module_import else "timezone.utc"
+        if not self._module_import:
+            AddImportsVisitor.add_needed_import(self.context, "datetime", "timezone")
+        kind = dict(self.facts.naive_now).get(written.rpartition(".")[2])
+        if kind == "utcnow":  # the project's helper gives UTC without saying so: say so, keep the helper
+            return cst.parse_expression(f"lambda: {written}().replace(tzinfo={utc})")  # type: ignore[return-value]
+        if kind == "now":  # local time, naive: the same instant, in UTC
+            return cst.parse_expression(f"lambda: {written}().astimezone({utc})")  # type: ignore[return-value]
+        now = "datetime.datetime.now" if self._module_import else "datetime.now"
+        return cst.parse_expression(f"lambda: {now}({utc})")  # type: ignore[return-value]
 
     def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
         if updated_node.keyword is None or updated_node.keyword.value not in _KEYS:
@@ -104,7 +120,7 @@ class AwareDatetime(FixerCodemod):
         written = self._naive(updated_node.value)
         if written is None:
             return updated_node
-        new = updated_node.with_changes(value=self._aware())
+        new = updated_node.with_changes(value=self._aware(written))
         self._report(original_node, new, written)
         return new
 
@@ -115,7 +131,7 @@ class AwareDatetime(FixerCodemod):
         written = self._naive(updated_node.value)
         if written is None:
             return updated_node
-        new = updated_node.with_changes(value=self._aware())
+        new = updated_node.with_changes(value=self._aware(written))
         self._report(original_node, new, written)
         return new
 

@@ -71,6 +71,8 @@ class SessionDependency(OpeningCodemod):
         returns = updated.returns
         if not plan.provider or returns is None or not isinstance(returns.annotation, cst.Subscript):
             return updated
+        if original.asynchronous is not None:
+            return updated  # an async generator annotated `Generator[...]` runs all the same: typing only, no edit
         annotation = returns.annotation
         if (dotted(annotation.value) or "").rpartition(".")[2] not in ("Generator", "Iterator"):
             return updated
@@ -79,7 +81,7 @@ class SessionDependency(OpeningCodemod):
         AddImportsVisitor.add_needed_import(self.context, "collections.abc", "AsyncGenerator")
         new_annotation = cst.parse_expression(f"AsyncGenerator[{self.async_session_name()}, None]")
         new = updated.with_changes(returns=returns.with_changes(annotation=new_annotation))
-        self.finding(returns, new.returns, problem="the dependency's return annotation names a sync generator",
+        self.finding(annotation, new_annotation, problem="the dependency's return annotation names a sync generator",
                      root_cause="it now yields an AsyncSession from an async generator",
                      explanation="Type checkers and readers see what it really returns.", defects=("ENG-GET-SESSION",))
         return new

@@ -23,6 +23,7 @@ __all__ = [
     "StartCommandsDisagree",
     "StartupFailure",
     "SysPathMissing",
+    "TablesNeverCreated",
     "settle",
 ]
 
@@ -34,6 +35,7 @@ _CATEGORY = {
     "moved-name": Category.DEPENDENCY,
     "async-driver": Category.DEPENDENCY,
     "sync-driver": Category.DATABASE,
+    "sqlite-async": Category.DATABASE,
     "async-driver-url": Category.DATABASE,
     "static-dir": Category.CONFIG,
     "env-file": Category.CONFIG,
@@ -55,6 +57,7 @@ _DEFECTS = {
     "async-driver-url": ("URL-PLAIN",),
     "async-driver": ("DEP-DRIVER",),
     "sync-driver": ("ENG-SYNC-DEFAULT-DRIVER",),
+    "sqlite-async": ("ENG-SQLITE-ASYNC",),
 }
 
 
@@ -97,6 +100,8 @@ def _failure_finding(rule: str, failure: Failure, index: int, total: int, predic
         what = "Create the folder (with a .gitkeep) or pass `check_dir=False`, or mount it relative to the module file."
     elif failure.family in ("start-command", "missing-app"):
         what = "Fix the start command (module path, --app-dir or the folder it runs from)."
+    elif failure.family == "sqlite-async":
+        what = "Give the async engine `sqlite+aiosqlite:///...` and add `aiosqlite` to the requirements."
     elif failure.family == "syntax":
         what = "Fix the syntax error."
     else:
@@ -399,6 +404,68 @@ class ModelsNotImported(_StartupRule):
         ]
 
 
+class TablesNeverCreated(_StartupRule):
+    """FX045 tables-never-created: Nothing the start runs creates the tables of its models
+
+    ## What it does
+    Reports, once, a backend whose start imports table models while no startup hook reaches `create_all`, no
+    migration (`env.py` beside `versions/`) or SQL script creates tables, and no lifespan would (FX044): it names
+    the function that creates them and that nothing calls, or says that no code of the app creates them
+    while its tests or scripts do (tables that may come from elsewhere, a console or another service, are not
+    reported).
+
+    ## Why is this bad?
+    The app starts and answers `/docs`, then every route that touches a table fails with
+    `ProgrammingError: relation "..." does not exist` (APP-LIFESPAN-UNUSED).
+
+    ## Example
+    ```python
+    def create_db_and_tables():  # nothing calls it
+        SQLModel.metadata.create_all(engine)
+    ```
+
+    ## Use instead
+    ```python
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        create_db_and_tables()
+        yield
+
+    app = FastAPI(lifespan=lifespan)
+    ```
+    (or migrations run before the server: `alembic upgrade head && uvicorn ...`).
+
+    ## Fix safety
+    Report only: where the tables should be made (a lifespan, a release command, migrations) is the project's
+    choice.
+    """
+
+    RULE_ID: ClassVar[str] = "FX045"
+    RULE_NAME: ClassVar[str] = "tables-never-created"
+    DEFECTS: ClassVar[tuple[str, ...]] = ("APP-LIFESPAN-UNUSED",)
+
+    def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
+        never = facts.startup.tables_never_created
+        if never is None or never.kind == "lifespan":
+            return []
+        models = ", ".join(never.models)
+        if never.kind == "uncalled":
+            problem = f"`{never.name}()` creates the tables, but nothing calls it"
+            what = f"Call `{never.name}()` from the app's lifespan (before its `yield`), or run migrations before the server."
+        else:
+            problem = "Nothing the project runs creates the tables of its models"
+            what = ("Create them at startup (`SQLModel.metadata.create_all(engine)` in the lifespan) or add migrations "
+                    "run before the server.")
+        return [(never.path, Finding(
+            rule=self.RULE_ID, category=Category.DATABASE, severity=Severity.HIGH,
+            problem=problem,
+            root_cause=f"The start imports the table models {models}, but no startup hook reaches `create_all` and "
+                       "the project has no migrations or SQL script. " + "The first request that touches one fails with `ProgrammingError: relation \"...\" does not exist`.",
+            old_code=f"{never.path}:{never.line}", new_code="", explanation=what, fixed=False, line=never.line,
+            defects=self.DEFECTS, evidence="fixer's walk of the start, its startup hooks and the project's files",
+        ))]
+
+
 class StartCommandsDisagree(_StartupRule):
     """FX036 start-commands-disagree: The README, Dockerfile, Procfile... start the app differently
 
@@ -466,7 +533,7 @@ def _family(rule: str, facts: ProjectModel, families: tuple[str, ...]) -> list[t
 
 
 STARTUP_RULES = (StartupFailure, CircularImport, RouterNeverIncluded, SysPathMissing, StartCommandMissing,
-                 ModelsNotImported, StartCommandsDisagree)
+                 ModelsNotImported, StartCommandsDisagree, TablesNeverCreated)
 
 
 def settle(results: list[FileResult]) -> list[FileResult]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import os
 import platform
 import shutil
@@ -22,8 +23,8 @@ from pathlib import Path
 from fixer.verify.interrupts import starting
 
 __all__ = [
-    "BackendProcess", "BackendStartError", "RunningBackend", "VenvError", "ensure_project_venv", "ensure_venv",
-    "run_backend",
+    "BackendProcess", "BackendStartError", "RunningBackend", "VenvError", "app_urls", "ensure_project_venv",
+    "ensure_venv", "run_backend",
 ]
 
 STARTUP_MARKER = "Application startup complete"
@@ -224,13 +225,38 @@ def _healthy(port: int, path: str) -> bool:
 
 # uvicorn's own CLI, after asking faulthandler to dump every thread's stack on SIGUSR1: a startup that hangs
 # can then say where. `python -c` puts the working directory first on sys.path, as `python -m uvicorn` does.
+# The app uvicorn loads prints where it serves its schema and docs (`FastAPI(docs_url="/api/docs")`, or None
+# when switched off): the probes ask the app rather than guess `/docs`.
+APP_URLS_MARKER = "fixer-app-urls: "
 UVICORN_BOOTSTRAP = """\
-import faulthandler, runpy, signal, sys
+import faulthandler, json, runpy, signal, sys
 if hasattr(signal, "SIGUSR1"):
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+import uvicorn.config
+_load = uvicorn.config.import_from_string
+def _loaded(target):
+    app = _load(target)
+    if hasattr(app, "openapi_url") and hasattr(app, "docs_url"):
+        urls = {"openapi_url": app.openapi_url, "docs_url": app.docs_url}
+        print(%r + json.dumps(urls, default=str), flush=True)
+    return app
+uvicorn.config.import_from_string = _loaded
 sys.argv[0] = "uvicorn"
 runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
-"""
+""" % APP_URLS_MARKER
+
+
+def app_urls(log: str) -> dict[str, str | None]:
+    """`openapi_url` and `docs_url` of the app the server loaded, from its log ({}: not a FastAPI app, or not
+    loaded)."""
+    for line in log.splitlines():
+        if line.startswith(APP_URLS_MARKER):
+            try:
+                urls = json.loads(line[len(APP_URLS_MARKER):])
+            except ValueError:
+                return {}
+            return urls if isinstance(urls, dict) else {}
+    return {}
 STACK_DUMP_MARKERS = ("most recent call first):",)
 
 

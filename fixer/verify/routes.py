@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from fixer.verify.backend import app_urls
 from fixer.verify.diagnose import LogError, first_error
 
 __all__ = ["RouteCall", "RoutesUnavailable", "call_routes"]
@@ -449,7 +450,11 @@ def _multipart(fields: dict, boundary: str) -> bytes:
 
 
 def fetch_schema(client: _Client) -> dict:
-    status, text, _ = client.send("GET", "/openapi.json")
+    # Where the app says it serves its schema (`FastAPI(openapi_url="/api/openapi.json")`); None: switched off.
+    urls = app_urls(client.read_log())
+    if "openapi_url" in urls and not urls["openapi_url"]:
+        raise RoutesUnavailable("the app serves no OpenAPI schema (openapi_url=None)")
+    status, text, _ = client.send("GET", urls.get("openapi_url") or "/openapi.json")
     if status != 200:
         _, page, _ = client.send("GET", "/docs")
         found = re.search(r"""url:\s*['"]([^'"]+\.json)['"]""", page)

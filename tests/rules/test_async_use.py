@@ -344,3 +344,24 @@ def test_session_shared_by_concurrent_tasks_is_reported(tmp_path: Path) -> None:
     assert changed == {}
     shared = [f for f in findings if f.rule == "FX019"]
     assert len(shared) == 1 and not shared[0].fixed and "asyncio.gather" in shared[0].old_code
+
+
+def test_an_async_dependency_annotated_as_a_sync_generator_is_left_alone(tmp_path) -> None:
+    """It runs all the same (typing only): no diff, and no internal error writing the finding (it crashed)."""
+    from tests.cli_helpers import fixer
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    source = (
+        "from collections.abc import Generator\n\nfrom fastapi import Depends, FastAPI\n"
+        "from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine\nfrom sqlalchemy.orm import sessionmaker\n\n"
+        'engine = create_async_engine("postgresql+asyncpg://u:p@localhost/db")\napp = FastAPI()\n\n\n'
+        "async def get_db() -> Generator[AsyncSession, None, None]:\n"
+        "    async_session = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)\n"
+        "    async with async_session() as session:\n        yield session\n\n\n"
+        '@app.get("/")\nasync def root(db: AsyncSession = Depends(get_db)) -> dict:\n    return {}\n'
+    )
+    (tmp_path / "app" / "main.py").write_text(source)
+    (tmp_path / "requirements.txt").write_text("fastapi\nuvicorn\nsqlalchemy[asyncio]\nasyncpg\n")
+    result = fixer("dry-run", tmp_path)
+    assert result.stdout == b"" and b"internal error" not in result.stderr, result.stderr.decode()

@@ -103,3 +103,43 @@ def test_the_fixed_model_inserts_on_the_sqlmodel_fixer_judged_against() -> None:
     assert before.returncode == 1 and "Datetime values must have timezone information" in before.stdout
     after = subprocess.run([sys.executable, "-c", script], input=new, capture_output=True, text=True)
     assert after.returncode == 0 and after.stdout.strip() == "stored", after.stdout + after.stderr
+
+
+HELPERS = ProjectModel(versions=AWARE.versions, naive_now=(("utcnow", "utcnow"), ("local_now", "now")))
+
+
+@pytest.mark.parametrize(
+    ("factory", "aware"),
+    [
+        ("utcnow", "lambda: utcnow().replace(tzinfo=timezone.utc)"),  # the project's `return datetime.utcnow()`
+        ("clock.local_now", "lambda: clock.local_now().astimezone(timezone.utc)"),  # its `return datetime.now()`
+    ],
+)
+def test_a_project_function_returning_a_naive_now_is_kept_and_made_aware(factory: str, aware: str) -> None:
+    new, findings = run(MODEL.format(factory=factory), HELPERS)
+    assert new == MODEL.format(factory=aware).replace("import datetime\n", "import datetime, timezone\n", 1)
+    assert [f.rule for f in findings] == ["FX037"] * 3
+    again, more = run(new, HELPERS)
+    assert again == new and more == []
+
+
+def test_a_function_the_model_does_not_know_as_naive_is_left_alone() -> None:
+    source = MODEL.format(factory="utc_now_aware")
+    assert run(source, HELPERS) == (source, [])
+
+
+def test_the_model_finds_the_helpers_and_the_files_giving_them(tmp_path) -> None:
+    from fixer.model.datetimes import naive_now_functions, naive_now_users
+    from fixer.model.sources import Sources
+
+    files = {
+        "app/clock.py": b"from datetime import datetime, timezone\n\n\ndef utcnow():\n    return datetime.utcnow()\n\n\n"
+                        b"def aware():\n    return datetime.now(timezone.utc)\n\n\ndef either(flag):\n"
+                        b"    if flag:\n        return datetime.utcnow()\n    return datetime.now(timezone.utc)\n",
+        "app/models.py": b"created_at: datetime = Field(default_factory=utcnow)\n",
+        "app/other.py": b"stamp = utcnow()\n",
+    }
+    found = naive_now_functions(list(files.items()), Sources(lambda p: None))
+    assert found == (("utcnow", "utcnow"),)
+    users = naive_now_users(lambda p: files[p].decode(), list(files), [n for n, _ in found])
+    assert users == {"app/models.py"}

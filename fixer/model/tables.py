@@ -1,0 +1,153 @@
+"""Whether the start creates the tables of the models it imports (APP-LIFESPAN-UNUSED): when no startup hook
+reaches `create_all` and no migration or SQL script makes them, which code would have (a lifespan never passed
+to `FastAPI(...)`, a function nothing calls), or that none does. The first request then fails with
+`relation "..." does not exist`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from fixer.model.failures import Prediction
+from fixer.model.sources import Sources
+
+__all__ = ["NeverCreated", "never_created", "table_classes"]
+
+_TABLE = re.compile(r"^class\s+(\w+)\s*\([^)]*\btable\s*=\s*True", re.M)
+_NOT_THE_APP = frozenset({"tests", "test", "alembic", "migrations", "migration"})
+
+
+@dataclass(frozen=True)
+class NeverCreated:
+    """The start never creates its tables; `kind` says what would have."""
+
+    # "lifespan": never passed to FastAPI(); "uncalled": a function nothing calls; "nothing": the app has no code
+    # that creates them, while its tests do
+    kind: str
+    path: str  # the lifespan or the function; for "nothing", the first table model
+    line: int
+    name: str
+    models: tuple[str, ...]  # the table models the start imports
+    app_line: int = 0  # "lifespan": the `FastAPI(...)` call to pass it to, in the same module
+
+
+def table_classes(text: str) -> Iterable[tuple[int, str, str]]:
+    """(line, class, table name) of each `class X(SQLModel, table=True)` in a module's text."""
+    if "table" not in text or not _TABLE.search(text):
+        return
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        for match in _TABLE.finditer(text):
+            yield text.count("\n", 0, match.start()) + 1, match.group(1), match.group(1).lower()
+        return
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef) or not any(
+            k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
+        ):
+            continue
+        table = node.name.lower()
+        for statement in node.body:
+            targets = statement.targets if isinstance(statement, ast.Assign) else (
+                [statement.target] if isinstance(statement, ast.AnnAssign) else [])
+            value = getattr(statement, "value", None)
+            if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets) \
+                    and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                table = value.value
+        yield node.lineno, node.name, table
+
+
+def _app_code(path: str) -> bool:
+    parts = path.split("/")
+    return path.endswith(".py") and not _NOT_THE_APP & set(parts[:-1]) and not parts[-1].startswith("test")
+
+
+def _made_elsewhere(paths: list[str], sources: Sources) -> bool:
+    """Migrations (an env.py beside a versions/ folder) or a SQL script with CREATE TABLE make the tables."""
+    for path in paths:
+        head, versions, _ = f"/{path}".partition("/versions/")
+        if versions and path.endswith(".py") and f"{head}/env.py".lstrip("/") in paths:
+            return True
+    return any(p.endswith(".sql") and "create table" in (sources.text(p) or "").lower() for p in paths)
+
+
+def _calls(function: ast.AST, names: set[str]) -> bool:
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            for part in (node.func, *node.args):
+                name = part.attr if isinstance(part, ast.Attribute) else part.id if isinstance(part, ast.Name) else None
+                if name in names:
+                    return True
+    return False
+
+
+def _lifespan(node: ast.AST) -> bool:
+    return isinstance(node, ast.AsyncFunctionDef) and any(
+        (d.id if isinstance(d, ast.Name) else d.attr if isinstance(d, ast.Attribute) else "") == "asynccontextmanager"
+        for d in node.decorator_list)
+
+
+def never_created(paths: list[str], sources: Sources, primary: Prediction) -> NeverCreated | None:
+    """None when the start creates its tables (a startup hook reaches create_all), when migrations or SQL make
+    them, when it imports no table model, or when it fails before serving at all."""
+    if primary.failures or primary.tables_at is not None:
+        return None
+    imported = [p for p in dict.fromkeys((*primary.order, *primary.late_order)) if _app_code(p)]
+    models = [(p, line, name) for p in imported for line, name, _ in table_classes(sources.text(p) or "")]
+    if not models or _made_elsewhere(paths, sources):
+        return None
+    code = {p: sources.text(p) or "" for p in paths if _app_code(p)}
+    # The functions that create the tables, then those that call them, to a fixed point.
+    functions = []
+    for path, text in code.items():
+        if "create_all" in text or "def " in text and path in imported:
+            tree = sources.tree(path, text)
+            functions += [(path, f) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))] \
+                if tree is not None else []
+    creators: dict[str, tuple[str, ast.AST]] = {}
+    names = {"create_all"}
+    while True:
+        more = {f.name: (p, f) for p, f in functions if f.name not in creators and not _lifespan(f) and _calls(f, names)}
+        if not more:
+            break
+        creators.update(more)
+        names |= set(more)
+    every = "\n".join(code.values())
+    for path in imported:  # made at import: `SQLModel.metadata.create_all(engine)` beside the engine
+        tree = sources.tree(path, code.get(path))
+        if tree is not None and any(_calls(s, names) for s in tree.body
+                                    if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))):
+            return None
+
+    def uses(name: str) -> int:
+        return len(re.findall(rf"\b{re.escape(name)}\b", every))
+
+    for path, function in functions:
+        # A module with `on_event` hooks is left out: a lifespan passed there would switch them off (FX022).
+        if _lifespan(function) and path in imported and _calls(function, names) and uses(function.name) == 1 \
+                and ".on_event(" not in code[path] and "add_event_handler(" not in code[path]:
+            tree = sources.tree(path, code[path])
+            apps = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                    and (n.func.id if isinstance(n.func, ast.Name) else getattr(n.func, "attr", "")) == "FastAPI"
+                    and not any(k.arg in ("lifespan", None) for k in n.keywords)] if tree is not None else []
+            if len(apps) == 1:
+                return NeverCreated("lifespan", path, function.lineno, function.name, tuple(m[2] for m in models),
+                                    apps[0].lineno)
+    # A creator called from outside the creators (a script's `__main__`, a CLI command) is a step the project
+    # provides: not fixer's to judge. Otherwise the first nothing calls is the one to call.
+    inner = {name: sum(_calls(f, {name}) for _, f in creators.values()) for name in creators}
+    if any(uses(name) > 1 + inner[name] for name in creators):
+        return None
+    for name, (path, function) in creators.items():
+        if uses(name) == 1:
+            return NeverCreated("uncalled", path, function.lineno, name, tuple(m[2] for m in models))
+    # No code of the app creates them: a finding only where the project shows it relies on create_all (its tests
+    # or a script call it), not where the tables may come from outside (another service, a console).
+    if not creators and any("create_all" in (sources.text(p) or "") for p in paths
+                            if p.endswith(".py") and not _app_code(p) and "alembic" not in p and "migration" not in p):
+        path, line, _ = models[0]
+        return NeverCreated("nothing", path, line, models[0][2], tuple(m[2] for m in models))
+    return None
