@@ -250,33 +250,48 @@ def prepare(row: Row, mirrors: Path, work: Path, out: Path) -> Result:
 
 
 def predict_first_error(row: Row, tree: Path) -> str:
-    """fixer's static prediction for the row's start (entrypoint, run_from) and the install this harness makes."""
+    """fixer's own prediction (the one `fixer dry-run` prints: the install, a documented `alembic upgrade head`,
+    then the import walk) for the row's start (entrypoint, run_from) with the platform URL."""
     sys.path.insert(0, str(ROOT))
     from fixer.discover import discover
     from fixer.model import database, entrypoints, startup
 
     backend = tree / row.backend_path
-    kind, req = find_requirements(backend)
     paths = list(discover(backend, []))
 
     def read_text(rel: str) -> str | None:
         try:
-            return (backend / rel).read_text(encoding="utf-8")
+            data = (backend / rel).read_bytes()
+            # pip reads requirements saved as UTF-16/32 with a BOM, and so does fixer
+            wide = next((c for bom, c in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                                          (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")) if data.startswith(bom)), None)
+            return data.decode(wide or "utf-8-sig")
         except (OSError, UnicodeDecodeError):
             return None
 
     run_from = os.path.relpath(tree / row.run_from, backend)
     point = entrypoints.StartPoint(row.entrypoint, "" if run_from == "." else run_from, (), "realworld.tsv", row.entrypoint)
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    have = startup.installed(read_text, paths, python, [req.name] if req else [])
     flow = database.read_python((p, (backend / p).read_bytes()) for p in paths if p.endswith(".py"))
-    prediction = startup.predict(backend, point, have, paths, flow, PLATFORM_URL)
+    found = startup.analyse(backend, paths, read_text, flow, database_url=PLATFORM_URL, points=[point])
+    prediction = found.primary
     # A message naming a file of the tree (starlette's `Config file '...' not found`) as the real error shows it.
-    return str(prediction.failures[0]).replace(str(tree), "TREE") if prediction.failures else "ok"
+    return str(prediction.failures[0]).replace(str(tree), "TREE") if prediction and prediction.failures else "ok"
+
+
+def real_first_error(b: dict) -> str:
+    """What the documented start dies of first: the install, then `alembic upgrade head` where the start runs it
+    before the server (`alembic upgrade head && uvicorn ...`), then the server's start."""
+    migrations = b.get("migrations", "")
+    if migrations and not migrations.endswith(": ok"):
+        return migrations.removeprefix("alembic upgrade head: ")
+    return b.get("startup_error", "") or "ok"
 
 
 def same_error(predicted: str, real: str) -> bool:
     """Type and message as Python prints them; the path `cannot import name` adds is the machine's."""
+    install = re.match(r"not run \(failed: error: (Failed to build `[^`]+`)", real)
+    if install:  # uv's words for an install that fails; fixer names the same pin
+        return predicted.startswith(install.group(1))
     real = re.sub(r" \((?:/|VENV|TREE)[^()]*\)$", "", real.split(" (", 1)[0] if "validation error" in real else real)
     # first_error() keeps 300 characters of a long message (SQLAlchemy's greenlet one runs on).
     return bool(predicted) and (real == predicted or (len(real) >= 290 and predicted.startswith(real)))
@@ -371,8 +386,16 @@ def boot_cell(b: dict) -> str:
 
 
 def started(b: dict) -> bool:
-    """Boots, and the database route (with --routes: every route) answers no 5xx."""
-    return bool(b.get("boots")) and not (b.get("db_status") or 0) >= 500 and not b.get("route_errors")
+    """The documented migration (if any) runs, the app boots, and the database route (with --routes: every
+    route) answers no 5xx."""
+    return (real_first_error(b) == "ok" and bool(b.get("boots")) and not (b.get("db_status") or 0) >= 500
+            and not b.get("route_errors"))
+
+
+def judged(b: dict) -> bool:
+    """A row whose start could be tried: an install that fails is the start failing; no dependency file at all
+    leaves nothing to install, and the row out."""
+    return bool(b) and not b.get("startup_error", "").startswith(("not run (no ", "not run (timed"))
 
 
 def table(results: list[Result]) -> str:
@@ -382,23 +405,22 @@ def table(results: list[Result]) -> str:
             "| hit | after: first error or ok, db route |\n|---|---|---:|---:|---|---|---|---|\n")
     rows = []
     for r in results:
-        real = r.boot_before.get("startup_error", "") or "ok"
-        judged = r.boot_before and not real.startswith("not run") and r.predicted
-        hit = "" if not judged else ("yes" if same_error(r.predicted, real) else "no")
+        real = real_first_error(r.boot_before)
+        hit = "" if not (judged(r.boot_before) and r.predicted) else ("yes" if same_error(r.predicted, real) else "no")
         rows.append(
             f"| {r.name} | {r.kind} | {r.dry_exit} | {r.hunks} ({r.files}) | {md_escape(short(boot_cell(r.boot_before)))} "
             f"| {md_escape(short(r.predicted))} | {hit} | {md_escape(short(boot_cell(r.boot_after)))} |"
         )
-    ran = [r for r in results if r.boot_before and not r.boot_before.get("startup_error", "").startswith("not run")]
+    ran = [r for r in results if judged(r.boot_before)]
     defective = [r for r in ran if not started(r.boot_before)]
     fixed = [r for r in defective if started(r.boot_after)]
     correct = [r for r in ran if started(r.boot_before)]
     clean = [r for r in correct if r.hunks == 0]
-    hits = [r for r in ran if r.predicted and same_error(r.predicted, r.boot_before.get("startup_error", "") or "ok")]
+    hits = [r for r in ran if r.predicted and same_error(r.predicted, real_first_error(r.boot_before))]
     foot = (f"\ndefective that start after apply: {len(fixed)} of {len(defective)}; "
             f"correct with no diff: {len(clean)} of {len(correct)}\n"
             f"predicted first error = real first error: {len(hits)} of {len(ran)} backends\n"
-            "(start = `Application startup complete`, /docs 200, and the database route (with --routes: every "
+            "(start = the install, a documented `alembic upgrade head`, `Application startup complete`, /docs 200, and the database route (with --routes: every "
             "route) answers no 5xx)\n")
     return head + "\n".join(rows) + "\n" + foot
 
