@@ -615,7 +615,7 @@ def _check_report_folder(report_path: Path) -> None:
 
 def _unfixed(outcome) -> bool:
     return any(r.error for r in outcome.results) or any(
-        not f.fixed and not _held_back(f) for r in outcome.results for f in r.findings
+        not f.fixed and not _held_back(f) and not f.note for r in outcome.results for f in r.findings
     )
 
 
@@ -643,7 +643,9 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
             # `path:line:col: FXnnn message`, as ruff and compilers print them: editors and terminals link it.
             where = f"{path}:{finding.line or 1}:{_column(result, finding.line or 1)}: "
             rule = severity_style(finding.rule, finding.severity)
-            if _held_back(finding):
+            if finding.note:
+                say(f"{where}{rule} note: {redact(finding.problem)}")
+            elif _held_back(finding):
                 say(f"{where}{rule} unsafe fix (--unsafe-fixes): {redact(finding.problem)}")
             elif not finding.fixed:
                 say(f"{where}{rule} needs a person: {redact(finding.problem)}")
@@ -659,10 +661,13 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
     held = sum(1 for r in outcome.results for f in r.findings if _held_back(f))
     if held:
         summary += f" {held} unsafe fix(es) not made: `--unsafe-fixes` makes them."
-    left = sum(1 for r in outcome.results for f in r.findings if not f.fixed and not _held_back(f))
+    left = sum(1 for r in outcome.results for f in r.findings if not f.fixed and not _held_back(f) and not f.note)
     left += sum(1 for r in outcome.results if r.error)
     if left:
         summary += f" {left} issue(s) need a person (above)."
+    noted = sum(1 for r in outcome.results for f in r.findings if f.note)
+    if noted:
+        summary += f" {noted} note(s): what fixer could not decide (above)."
     summary += _suppressed_note(outcome)
     for note in _stale_locks(outcome, applied):
         say(note)

@@ -43,6 +43,8 @@ class Finding:
     evidence: str = ""  # where the project shows the failing input, and the versions the fix was judged against
     # A predicted startup failure's place in the order a start raises them (1 = first): it masks the later ones.
     startup_order: int | None = None
+    # Not a defect: something fixer could not decide, shown so a person can check it (FX041). It costs no exit 1.
+    note: bool = False
 
 
 @dataclass

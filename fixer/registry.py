@@ -38,6 +38,7 @@ from fixer.rules.startup_checks import STARTUP_RULES
 from fixer.rules.sync_driver_dependency import SyncDriverDependency
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 from fixer.rules.sync_session_on_async_engine import SyncSessionOnAsyncEngine
+from fixer.rules.undecided_session import UndecidedSession
 
 PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     # The use layer first: each applies its part of the model's conversion plan (fixer.model.uses), by
@@ -52,6 +53,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     SessionAnnotations,
     LazyRelationship,
     SharedSession,
+    UndecidedSession,
     ImportRoots,
     AsyncImports,
     AsyncSessionmaker,

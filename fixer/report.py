@@ -70,6 +70,9 @@ class Issue(_Model):
         description="unsafe: the project does not show the failing input; written only with --unsafe-fixes.",
     )
     evidence: str = Field(default="", description="Where the project shows the failing input; versions judged against.")
+    # Left out of the JSON when False, as every defect is: the goldens of projects without notes stay as they were.
+    note: bool = Field(default=False, exclude_if=lambda value: not value,
+                       description="Not a defect: what fixer could not decide, for a person to check.")
 
 
 class AuditSummary(_Model):
@@ -265,7 +268,7 @@ def _recommendations(
     # One per rule that left something for a person, in the order its first such issue appears.
     unfixed: dict[str, list[Issue]] = {}
     for issue in issues:
-        if not issue.fixed and not _pending(issue):
+        if not issue.fixed and not _pending(issue) and not issue.note:
             unfixed.setdefault(issue.rule, []).append(issue)
     for rule, rule_issues in unfixed.items():
         worst = min((i.severity for i in rule_issues), key=SEVERITY_ORDER.index)
@@ -275,6 +278,15 @@ def _recommendations(
                 f"Needs a person: {rule} found {_plural(len(rule_issues), 'issue')} it could not fix safely "
                 f"({ids}); apply each issue's exact_fix by hand.",
                 _IMPACT[worst],
+            )
+        )
+    notes = [issue for issue in issues if issue.note]
+    if notes:
+        recs.append(
+            (
+                f"Check by hand what fixer could not decide ({', '.join(i.id for i in notes)}): each names the "
+                "function, the expression and why.",
+                "None known: fixer left this code as it is, as it cannot tell whether it is right.",
             )
         )
 
@@ -402,6 +414,7 @@ def build_report(
             fix_available=finding.fixed or not finding.safe,
             fix_safety="safe" if finding.safe else "unsafe",
             evidence=finding.evidence,
+            note=finding.note,
         )
         for i, (path, finding) in enumerate(found)
     ]

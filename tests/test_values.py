@@ -129,8 +129,8 @@ def test_mixed_kinds_and_unfollowed_parameters_are_reported_not_guessed(tmp_path
         db.commit()
 """,
     })
-    assert any("save: `session` holds both a sync and an async session" in line for line in uses.undecided), uses.undecided
-    assert any("orphan: `db` holds nothing the analysis can follow" in line for line in uses.undecided), uses.undecided
+    assert any("save: `session` holds both a sync and an async session" in str(line) for line in uses.undecided), uses.undecided
+    assert any("orphan: `db` holds nothing the analysis can follow" in str(line) for line in uses.undecided), uses.undecided
     assert "save" not in uses.functions.get("app/db.py", {}) or not uses.functions["app/db.py"]["save"].awaits
 
 
@@ -140,11 +140,11 @@ def test_fixer_model_prints_what_each_session_parameter_holds_and_why() -> None:
     assert result.returncode == 0, result.stderr
     holds = json.loads(result.stdout)["uses"]["holds"]
     assert holds["app/reports.py::newest_title"]["session"].startswith(
-        "session async <- app/main.py:66 report_newest passes session to newest_title <- app/main.py:65 `session` = Depends(get_session)"
+        "session async <- app/main.py:69 report_newest passes session to newest_title <- app/main.py:68 `session` = Depends(get_session)"
     ), holds["app/reports.py::newest_title"]
     assert "app/database.py:7 SessionLocal = sessionmaker(" in holds["app/reports.py::newest_title"]["session"]
     assert holds["app/crud.py::CRUDBase.create_aliased"] == {"db": "session async <- app/crud.py:33 `db` annotated DB"}
-    assert holds["app/repository.py::NoteRepository.__init__"]["session"].startswith("session async <- app/main.py:71 repo_add passes session")
+    assert holds["app/repository.py::NoteRepository.__init__"]["session"].startswith("session async <- app/main.py:74 repo_add passes session")
 
 
 def test_a_generic_base_method_takes_the_session_its_callers_pass(tmp_path: Path) -> None:
@@ -200,3 +200,42 @@ def test_a_generic_base_method_takes_the_session_its_callers_pass(tmp_path: Path
     crud = changed["app/crud.py"]
     assert crud.count("        await db.commit()\n") == 2 and "        await db.delete(obj)\n" in crud, crud
     assert "db: AsyncSession | None = None" in crud, crud
+
+
+UNDECIDED = Path(__file__).resolve().parent.parent / "fixtures" / "nofalse" / "undecided-session" / "before"
+
+
+def test_what_the_analysis_cannot_decide_is_a_note_in_the_report_and_costs_no_exit_1(tmp_path: Path) -> None:
+    """fixtures/nofalse/undecided-session: an engine parameter and a session parameter no caller passes, in an
+    otherwise correct async app. Each is named with its function and why; nothing is edited; exit 0."""
+    report = tmp_path / "report.json"
+    result = fixer("dry-run", UNDECIDED, "--report", report)
+    assert result.returncode == 0 and result.stdout == b"", result.stderr.decode()
+    stderr = result.stderr.decode()
+    assert "app/tools.py:10:9: FX041 note: shelf_labels: `session` is a session whose engine the analysis cannot " \
+           "follow (app/tools.py:9 with Session(engine) as session)" in stderr, stderr
+    assert "app/tools.py:16:5: FX041 note: rename_shelf: `db` holds nothing the analysis can follow" in stderr, stderr
+    assert "2 note(s)" in stderr and "need a person" not in stderr, stderr
+    issues = json.loads(report.read_text())["issues"]
+    assert [(i["rule"], i["line_number"], i["note"], i["fix_available"]) for i in issues] == [
+        ("FX041", 10, True, False), ("FX041", 16, True, False)]
+    diagnostics = json.loads(fixer("dry-run", UNDECIDED, "--output-format", "json").stdout)["diagnostics"]
+    assert {d["status"] for d in diagnostics} == {"note"}
+
+
+def test_a_sync_project_gets_no_notes(tmp_path: Path) -> None:
+    """The notes come with the async conversion: a sync project's unannotated session parameters are its own."""
+    uses = _uses(tmp_path, {
+        "app/db.py": """\
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    SessionLocal = sessionmaker(create_engine("postgresql+psycopg2://u:p@h/db"))
+
+
+    def rename(db, obj):
+        db.add(obj)
+        db.commit()
+""",
+    })
+    assert uses.undecided == ()

@@ -217,6 +217,7 @@ class ProjectModel:
         out["installed"]["dists"] = sorted(self.installed.dists)
         out["async_functions"] = sorted(self.async_functions)
         out["sync_functions"] = sorted(self.sync_functions)
+        out["uses"]["undecided"] = [str(u) for u in self.uses.undecided]
         out["python_version"] = self.python_version
         # Each start first, with where it is written: what every startup prediction below starts from.
         out["starts"] = [{"app": p.app, "run_from": p.run_from or ".", "pythonpath": list(p.pythonpath),

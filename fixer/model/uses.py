@@ -35,6 +35,7 @@ from fixer.model.names import (
     passed_calls,
 )
 from fixer.model.sources import Sources
+from fixer.model.value_kinds import Undecided
 
 _SKIPPED_ROLES = (Role.LIBRARY, Role.DEAD, Role.MIGRATION)  # code the plan never converts
 RAW_SQL_METHODS = frozenset({"execute", "exec", "scalar", "scalars"})
@@ -70,7 +71,7 @@ class UsePlan:
     calls_exec: bool = False  # some async session's `.exec` is called: sqlmodel's AsyncSession is the one
     # "path::Class.method" -> parameter -> what it holds and the chain of sites why (`fixer model` shows it)
     holds: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    undecided: tuple[str, ...] = ()  # session uses whose kind the value analysis cannot tell, with why
+    undecided: tuple[Undecided, ...] = ()  # session uses whose kind the value analysis cannot tell, with why
 
     def function(self, path: str, qualname: str) -> FunctionPlan | None:
         return self.functions.get(path, {}).get(qualname)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from fixer.model.modules import Role
 from fixer.model.names import SESSION_MODULES, Function, ModuleReader, dotted_name
@@ -125,7 +125,20 @@ def annotated(analysis: ValueAnalysis, reader: ModuleReader, node: ast.AST | Non
     return out
 
 
-def undecided_uses(analysis: ValueAnalysis) -> Iterator[str]:
+class Undecided(NamedTuple):
+    """A name the use layer calls session methods on whose kind the analysis cannot tell: FX041 reports it."""
+
+    path: str
+    line: int
+    function: str  # qualified name, `Class.method`
+    name: str  # the receiver as written, `session`, `self.db`
+    why: str  # why it could not be decided, with the chain of sites where there is one
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line} {self.function}: `{self.name}` {self.why}"
+
+
+def undecided_uses(analysis: ValueAnalysis) -> Iterator[Undecided]:
     """Names the use layer calls session methods on whose kind the analysis cannot tell, and why not."""
     from fixer import tables
 
@@ -144,6 +157,8 @@ def undecided_uses(analysis: ValueAnalysis) -> Iterator[str]:
             values = analysis.of(function, node.func.value)
             sessions = {v[1] for v in values if v[0] == "session"}
             why = ""
+            chains = "; ".join(" <- ".join(one_per_line(chain)) for v, chain in sorted(values.items(), key=str)
+                               if v[0] == "session" and chain)
             if len(sessions - {None}) > 1 and decide(sessions) is None:
                 why = "holds both a sync and an async session"
             elif sessions == {None}:
@@ -152,7 +167,7 @@ def undecided_uses(analysis: ValueAnalysis) -> Iterator[str]:
                 why = "holds nothing the analysis can follow (no annotation, no caller in the project passes it)"
             if why:
                 seen.add(base)
-                yield f"{function.path}:{node.lineno} {function.qualname}: `{base}` {why}"
+                yield Undecided(function.path, node.lineno, function.qualname, base, f"{why} ({chains})" if chains else why)
 
 
 def bind(call: ast.Call) -> ast.AST | None:

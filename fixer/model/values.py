@@ -40,6 +40,7 @@ from fixer.model.value_kinds import (
     made_by,
     one_per_line,
     site,
+    Undecided,
     undecided_uses,
 )
 
@@ -525,7 +526,7 @@ class ValueAnalysis:
                 out[name] = "; ".join(shown)
         return out
 
-    def undecided(self) -> Iterator[str]:
+    def undecided(self) -> Iterator[Undecided]:
         """Names the use layer calls session methods on whose kind the analysis cannot tell, and why not."""
         return undecided_uses(self)
 

@@ -20,7 +20,7 @@ from fixer.urls import redact
 
 # fixed: written by this run; fixable: `fixer apply` writes it; unsafe: `--unsafe-fixes` writes it;
 # manual: a person must act.
-Status = Literal["fixed", "fixable", "unsafe", "manual"]
+Status = Literal["fixed", "fixable", "unsafe", "manual", "note"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,8 @@ class Diagnostics:
 
 
 def status_of(finding: Finding, applied: bool) -> Status:
+    if finding.note:
+        return "note"
     if finding.fixed:
         return "fixed" if applied else "fixable"
     return "manual" if finding.safe else "unsafe"

@@ -43,9 +43,9 @@ class JsonDiagnostic(_Model):
     url: str
     severity: Severity
     category: Category
-    status: Literal["fixed", "fixable", "unsafe", "manual"] = Field(
+    status: Literal["fixed", "fixable", "unsafe", "manual", "note"] = Field(
         description="fixed: written by this run; fixable: `fixer apply` writes it; unsafe: `fixer apply "
-        "--unsafe-fixes` writes it; manual: a person must act."
+        "--unsafe-fixes` writes it; manual: a person must act; note: not a defect, what fixer could not decide."
     )
     message: str
     filename: str

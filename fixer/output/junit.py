@@ -15,6 +15,7 @@ _WHAT = {
     "fixable": "`fixer apply` fixes this",
     "unsafe": "`fixer apply --unsafe-fixes` fixes this",
     "manual": "needs a person",
+    "note": "not decided by fixer: check it",
 }
 
 

@@ -19,6 +19,7 @@ from fixer.output.diagnostics import Diagnostic, Diagnostics
 _STATUS = {
     "unsafe": "`fixer apply --unsafe-fixes` makes this fix",
     "manual": "needs a person",
+    "note": "not decided by fixer: check it",
 }
 
 
