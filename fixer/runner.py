@@ -100,7 +100,7 @@ def run(
     starts = _start_points(root, paths, entrypoint, run_from, sources)
     facts = project_model.build(
         candidates, modules, lambda rel: _read_text(reader, rel), paths, [p.module for p in starts], unsafe_fixes,
-        to_async, sources,
+        to_async, sources, root.resolve().name,
     )
     facts = _with_startup(root, paths, facts, starts, entrypoint, lambda rel: _read_text(reader, rel), sources)
     del sources, app_modules

@@ -239,3 +239,44 @@ def test_a_sync_project_gets_no_notes(tmp_path: Path) -> None:
 """,
     })
     assert uses.undecided == ()
+
+
+def test_tests_importing_a_root_package_under_its_folder_name_are_read(tmp_path: Path) -> None:
+    """`shop/` holds an `__init__.py` and its tests import `shop.core.db` (pytest puts `shop/`'s parent on
+    sys.path), while the app starts as `uvicorn main:app` inside it: the sync fixture's `Session(engine)` on the
+    async engine is found, and reported (pytest calls the fixture synchronously), not guessed or missed."""
+    root = tmp_path / "shop"
+    files = {
+        "__init__.py": "",
+        "core/__init__.py": "",
+        "core/db.py": ASYNC_DB,
+        "main.py": """\
+            from fastapi import FastAPI
+
+            from core.db import engine  # noqa: F401
+
+            app = FastAPI()
+        """,
+        "tests/__init__.py": "",
+        "tests/conftest.py": """\
+            import pytest
+            from sqlmodel import Session
+
+            from shop.core.db import engine
+
+
+            @pytest.fixture
+            def saved(thing):
+                with Session(engine) as session:
+                    session.add(thing)
+                    session.commit()
+                    return thing
+        """,
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text))
+    result = fixer("dry-run", root)
+    assert "tests/conftest.py:8:1: FX016 needs a person: `saved` would have to await (session.commit)" in \
+        result.stderr.decode(), result.stderr.decode()
+    assert result.returncode == 1

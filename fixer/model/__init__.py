@@ -248,14 +248,16 @@ def build(
     unsafe_fixes: bool = False,
     to_async: bool = False,
     sources: Sources | None = None,
+    root_name: str = "",
 ) -> ProjectModel:
     """The model of a tree: `python` the candidate files with their bytes, `imports_of` every Python file's
     `ModuleInfo` (import lines only), `read_text` reads any other file by its relative path; `sources` the
-    run's (holding `python`'s bytes), when the runner shares it with the start analyses."""
+    run's (holding `python`'s bytes), when the runner shares it with the start analyses; `root_name` the root
+    folder's own name (a root package is importable under it)."""
     from fixer.model import installs, needs, python as python_versions, runtimes, uses, versions
     from fixer.model.modules import ModuleGraph
     paths = list(paths)
-    graph = ModuleGraph(imports_of.values(), entry_modules)  # type: ignore[arg-type]
+    graph = ModuleGraph(imports_of.values(), entry_modules, root_name)  # type: ignore[arg-type]
     roles = graph.roles()
     # Each file parsed once for the flow and the use layer; the trees the use layer asks for again are kept
     # until it is done, the others dropped as soon as the flow has read them.

@@ -146,7 +146,7 @@ def _imported(match: re.Match[bytes], package: str) -> list[str]:
 class ModuleGraph:
     """Every Python module of the tree, resolvable by any dotted name Python could import it as."""
 
-    def __init__(self, modules: Iterable[ModuleInfo], entry_modules: Iterable[str] = ()) -> None:
+    def __init__(self, modules: Iterable[ModuleInfo], entry_modules: Iterable[str] = (), root_name: str = "") -> None:
         self.modules = {m.path: m for m in modules}
         # Python imports `src/core/config.py` as `src.core.config` from the root, or as `core.config` when
         # `src` is on sys.path (uvicorn --app-dir, a Dockerfile WORKDIR): index every suffix.
@@ -158,7 +158,13 @@ class ModuleGraph:
         self.entry_modules = tuple(entry_modules)
         # A start run from the root's parent (`uvicorn app.main:app` beside the root folder `app/`) imports
         # every module under the root folder's name too: `app.db.session` is `db/session.py`.
-        for outer in sorted(self._outer_names()):
+        outer_names = self._outer_names()
+        # A root that is a package (it holds an `__init__.py`) is importable under its folder's name from its
+        # parent: pytest puts the first folder above a test without an `__init__.py` on sys.path, so the tests of
+        # `shop/` import `shop.core.db` while the app starts as `uvicorn main:app` inside it.
+        if root_name.isidentifier() and "__init__.py" in self.modules:
+            outer_names.add(root_name)
+        for outer in sorted(outer_names):
             for module in list(self.modules.values()):
                 if module.name:
                     self._by_name.setdefault(f"{outer}.{module.name}", set()).add(module.path)
