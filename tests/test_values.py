@@ -213,7 +213,8 @@ def test_what_the_analysis_cannot_decide_is_a_note_in_the_report_and_costs_no_ex
     assert result.returncode == 0 and result.stdout == b"", result.stderr.decode()
     stderr = result.stderr.decode()
     assert "app/tools.py:10:9: FX041 note: shelf_labels: `session` is a session whose engine the analysis cannot " \
-           "follow (app/tools.py:9 with Session(engine) as session)" in stderr, stderr
+           "follow (app/tools.py:9 with Session(engine) as session; `engine` is a parameter of shelf_labels with no " \
+           "annotation the analysis knows, and no caller in the project passes it an engine)" in stderr, stderr
     assert "app/tools.py:16:5: FX041 note: rename_shelf: `db` holds nothing the analysis can follow" in stderr, stderr
     assert "2 note(s)" in stderr and "need a person" not in stderr, stderr
     issues = json.loads(report.read_text())["issues"]

@@ -163,11 +163,30 @@ def undecided_uses(analysis: ValueAnalysis) -> Iterator[Undecided]:
                 why = "holds both a sync and an async session"
             elif sessions == {None}:
                 why = "is a session whose engine the analysis cannot follow"
+                origins = {_unfollowed(analysis, chain) for v, chain in values.items() if v == ("session", None)}
+                chains = "; ".join(filter(None, [chains, *sorted(origins)]))
             elif not values and node.func.attr in SESSION_ONLY and (base in function.params or base.startswith("self.")):
                 why = "holds nothing the analysis can follow (no annotation, no caller in the project passes it)"
             if why:
                 seen.add(base)
                 yield Undecided(function.path, node.lineno, function.qualname, base, f"{why} ({chains})" if chains else why)
+
+
+def _unfollowed(analysis: ValueAnalysis, chain: Chain) -> str:
+    """Where a session of unknown kind was made on a parameter of its function (`Session(engine)`): that
+    parameter, named, when it holds nothing the analysis can follow."""
+    if not chain:
+        return ""
+    origin = chain[0]
+    for function in analysis.functions.values():
+        if function.path != origin.path or not function.node.lineno <= origin.line <= (function.node.end_lineno or 0):
+            continue
+        for node in function.nodes:
+            engine = bind(node) if isinstance(node, ast.Call) and node.lineno == origin.line else None
+            if isinstance(engine, ast.Name) and engine.id in function.params and not analysis.of(function, engine):
+                return (f"`{engine.id}` is a parameter of {function.qualname} with no annotation the analysis knows, "
+                        "and no caller in the project passes it an engine")
+    return ""
 
 
 def bind(call: ast.Call) -> ast.AST | None:
