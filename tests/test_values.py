@@ -245,7 +245,8 @@ def test_a_sync_project_gets_no_notes(tmp_path: Path) -> None:
 def test_tests_importing_a_root_package_under_its_folder_name_are_read(tmp_path: Path) -> None:
     """`shop/` holds an `__init__.py` and its tests import `shop.core.db` (pytest puts `shop/`'s parent on
     sys.path), while the app starts as `uvicorn main:app` inside it: the sync fixture's `Session(engine)` on the
-    async engine is found, and reported (pytest calls the fixture synchronously), not guessed or missed."""
+    async engine is found, and reported (pytest calls the fixture synchronously), not guessed or missed. A
+    fixture that only yields such a session gets a note (no exit 1 of its own)."""
     root = tmp_path / "shop"
     files = {
         "__init__.py": "",
@@ -272,6 +273,12 @@ def test_tests_importing_a_root_package_under_its_folder_name_are_read(tmp_path:
                     session.add(thing)
                     session.commit()
                     return thing
+
+
+            @pytest.fixture
+            def db():
+                with Session(engine) as session:
+                    yield session
         """,
     }
     for rel, text in files.items():
@@ -280,4 +287,7 @@ def test_tests_importing_a_root_package_under_its_folder_name_are_read(tmp_path:
     result = fixer("dry-run", root)
     assert "tests/conftest.py:8:1: FX016 needs a person: `saved` would have to await (session.commit)" in \
         result.stderr.decode(), result.stderr.decode()
+    # Only handed on: it works until a method is called on it, which fixer cannot follow through pytest.
+    assert "tests/conftest.py:16:1: FX016 note: `db` opens a sync Session on the async engine and only hands it on" \
+        in result.stderr.decode(), result.stderr.decode()
     assert result.returncode == 1

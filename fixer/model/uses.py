@@ -60,6 +60,9 @@ class FunctionPlan:
     lazy_reads: tuple[str, ...] = ()  # `x.rel` of a lazy-loaded relationship, read in async code (FX018)
     shared_sessions: tuple[str, ...] = ()  # `asyncio.gather`/`create_task`/threads given the session (FX019)
     unknown_callers: tuple[str, ...] = ()  # places the function is used other than as a call the project makes
+    # Blocked, but all it does is open a sync `Session` on the async engine and hand it on (yield, return): that
+    # works until a method is called on it, where the analysis cannot follow (pytest's fixture injection). A note.
+    hands_on_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -330,10 +333,13 @@ class _Planner:
             blocked = function.blocked
         elif not is_async and key not in becomes and (awaits or function.opens or ddl or provider):
             blocked = "it cannot become async"
+        hands_on_only = bool(blocked) and not (awaits or ddl) and all(
+            opener.rpartition(".")[2] == "Session" for opener, _ in function.opens)
         return FunctionPlan(
             is_async=is_async,
             becomes_async=key in becomes,
             blocked=blocked,
+            hands_on_only=hands_on_only,
             awaits=tuple(awaits) if (is_async or key in becomes) else (),
             unawaits=tuple(unawaits),
             async_sessions=async_sessions,

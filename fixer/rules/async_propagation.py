@@ -84,6 +84,19 @@ class AsyncPropagation(AwaitingCodemod):
         )
 
     def function_left(self, plan: FunctionPlan, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        if plan.hands_on_only:
+            self.finding(
+                header(original), header(original),
+                problem=(
+                    f"`{original.name.value}` opens a sync Session on the async engine and only hands it on; it stays "
+                    f"sync ({plan.blocked}), and fixer cannot follow whether what receives it calls its methods"
+                ),
+                root_cause="a sync Session on an async engine works until a method is called on it",
+                explanation="Left as it is: a note, not a defect fixer can show. Where the session's methods are "
+                            f"called, they fail. {_PATTERN}",
+                defects=("ENG-SYNC-SESSION",), severity=Severity.LOW, fixed=False, note=True,
+            )
+            return updated
         if plan.blocked:
             self.finding(
                 header(original), header(original),

@@ -95,7 +95,7 @@ class UseCodemod(FixerCodemod):
 
     def finding(self, old: cst.CSTNode, new: cst.CSTNode, problem: str, root_cause: str, explanation: str,
                 defects: tuple[str, ...], severity: Severity = Severity.CRITICAL, fixed: bool = True,
-                safe: bool = True) -> None:
+                safe: bool = True, note: bool = False) -> None:
         versions = self.facts.versions
         judged = ", ".join(f"{d} {versions.version(d) or 'newest'}" for d in ("sqlalchemy", "sqlmodel"))
         evidence = (
@@ -107,7 +107,7 @@ class UseCodemod(FixerCodemod):
             rule=self.RULE_ID, category=Category.DATABASE, severity=severity, problem=problem,
             root_cause=root_cause, old_code=self.code(old), new_code=self.code(new) if fixed else "",
             explanation=explanation, fixed=fixed and (safe or self.facts.unsafe_fixes), defects=defects,
-            safe=safe, evidence=f"{evidence}; judged against {judged}",
+            safe=safe, evidence=f"{evidence}; judged against {judged}", note=note,
         ))
 
 
