@@ -222,6 +222,8 @@ def test_what_the_analysis_cannot_decide_is_a_note_in_the_report_and_costs_no_ex
         ("FX041", 10, True, False), ("FX041", 16, True, False)]
     diagnostics = json.loads(fixer("dry-run", UNDECIDED, "--output-format", "json").stdout)["diagnostics"]
     assert {d["status"] for d in diagnostics} == {"note"}
+    junit = fixer("dry-run", UNDECIDED, "--output-format", "junit").stdout.decode()
+    assert 'failures="0"' in junit and junit.count("<skipped ") == 2 and "<failure" not in junit, junit
 
 
 def test_a_sync_project_gets_no_notes(tmp_path: Path) -> None:
