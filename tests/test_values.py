@@ -7,9 +7,12 @@ import json
 import textwrap
 from pathlib import Path
 
+import jsonschema
+
 from fixer import runner
 from tests.cli_helpers import fixer
 from tests.rules.test_async_use import ASYNC_DB, convert
+from tests.test_golden import SEED_ISSUE_SCHEMA
 
 FACTORY_DB = """\
     import os
@@ -217,7 +220,12 @@ def test_what_the_analysis_cannot_decide_is_a_note_in_the_report_and_costs_no_ex
            "annotation the analysis knows, and no caller in the project passes it an engine)" in stderr, stderr
     assert "app/tools.py:16:5: FX041 note: rename_shelf: `db` holds nothing the analysis can follow" in stderr, stderr
     assert "2 note(s)" in stderr and "need a person" not in stderr, stderr
-    issues = json.loads(report.read_text())["issues"]
+    audit = json.loads(report.read_text())
+    jsonschema.Draft7Validator(json.loads(fixer("schema").stdout)).validate(audit)
+    for issue in audit["issues"]:
+        jsonschema.Draft7Validator(SEED_ISSUE_SCHEMA).validate(issue)
+    assert not any(r["description"].startswith("Needs a person") for r in audit["recommendations"])
+    issues = audit["issues"]
     assert [(i["rule"], i["line_number"], i["note"], i["fix_available"]) for i in issues] == [
         ("FX041", 10, True, False), ("FX041", 16, True, False)]
     diagnostics = json.loads(fixer("dry-run", UNDECIDED, "--output-format", "json").stdout)["diagnostics"]
