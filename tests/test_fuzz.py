@@ -210,3 +210,8 @@ def test_codemods_on_generated_programs(rel: str, program: str, snippet: str, fa
 @pytest.mark.parametrize("source", SEEDS, ids=range(len(SEEDS)))
 def test_the_seed_modules_themselves(source: str) -> None:
     check("app/db.py", source, ProjectModel(async_db=True, sqlmodel_exec=True))
+
+
+def test_a_module_ending_in_a_blank_indented_line_is_left_as_it_is() -> None:
+    # LibCST prints `...\n\n ` back as `...\n `: a codemod that rebuilds a module it does not change edits it.
+    check("app/db.py", "from sqlalchemy.orm import sessionmaker\n\n ", ProjectModel())

@@ -68,6 +68,8 @@ class StaticDir(FixerCodemod):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         missing = _missing(self.facts, (self.context.filename or "").replace("\\", "/"))
+        if not missing:
+            return tree  # a rebuilt module prints differently from its source in corners of LibCST's printer
         body: list[cst.BaseStatement] = []
         for statement in tree.body:
             folder = self._folder(statement, missing) if isinstance(statement, cst.SimpleStatementLine) else None
@@ -80,7 +82,7 @@ class StaticDir(FixerCodemod):
                 missing.pop(folder.evaluated_value)
             else:
                 body.append(statement)
-        return tree.with_changes(body=body)
+        return tree.with_changes(body=body) if len(body) != len(tree.body) else tree
 
     @staticmethod
     def _folder(statement: cst.SimpleStatementLine, missing: dict[str, object]) -> cst.SimpleString | None:
