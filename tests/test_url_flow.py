@@ -223,3 +223,17 @@ def test_a_lifespan_that_catches_the_connection_error_starts(tmp_path: Path) -> 
     except Exception as error:
         print("no tables:", error)""")
     assert predicted(tmp_path, CLEANER_CUTS_QUESTION_MARK, main=main) == []
+
+
+def test_a_url_from_unset_pieces_predicts_without_crashing(tmp_path: Path) -> None:
+    """Only the platform URL is set: a port read from an unset variable renders as `:None`, which SQLAlchemy
+    cannot parse; the walk does not know what the deploy sets there, so it predicts nothing of the connection."""
+    db = """import os
+from sqlmodel import create_engine
+
+port = os.getenv("PG_PORT")
+host = os.getenv("PG_HOST")
+engine = create_engine(f"postgresql+psycopg2://u:p@{host}:{port}/db")
+"""
+    main = "from fastapi import FastAPI\nfrom app.db import engine\n\napp = FastAPI()\n"
+    assert predicted(tmp_path, db, main=main) == []

@@ -74,7 +74,12 @@ class ConnectChecks:
 
     def driver_connect(self, url: str, module: str, where: tuple[Path, int], through_sqlalchemy: bool) -> None:
         """Queue what `module` (asyncpg, psycopg2, psycopg) raises when it connects to `url`."""
-        parsed = make_url(url)
+        try:
+            parsed = make_url(url)
+        except (Raised, ValueError):
+            # a URL SQLAlchemy cannot read (a port from an unset variable, `:None`): the walk cannot tell what the
+            # deploy's environment gives there, so it says nothing of the connection
+            return
         database = parsed.database or ""
         if "&" in database or "=" in database:
             missing = f'database "{database}" does not exist'
