@@ -44,6 +44,7 @@ __all__ = [
     "has_wheel",
     "import_error",
     "last_importing",
+    "may_export",
     "moved",
     "newest_allowed",
     "recorded_versions",
@@ -111,6 +112,13 @@ def _recorded_index(dist: str, version: VersionLike) -> int | None:
     return best
 
 
+def _between(dist: str, version: VersionLike, i: int) -> int | None:
+    """The index of the recorded version after ``i`` when ``version`` lies strictly between the two: what
+    changed between those releases is not known for ``version`` (2.0.38 between 2.0.0 and 2.0.58)."""
+    recorded = _export_entry(dist)[0]  # type: ignore[index]
+    return i + 1 if i + 1 < len(recorded) and recorded[i] != _version(version) else None
+
+
 @lru_cache(maxsize=None)
 def _module_names(dist: str, module: str, index: int) -> frozenset[str]:
     _, modules = _export_entry(dist)  # type: ignore[misc]
@@ -139,17 +147,32 @@ def exports(dist: str, version: VersionLike, module: str) -> frozenset[str] | No
     return None if i is None else _module_names(d, module, i)
 
 
+def may_export(dist: str, version: VersionLike, module: str, name: str) -> bool | None:
+    """Whether ``from module import name`` may succeed in ``dist`` ``version``: False only when the recorded
+    versions on both sides of ``version`` lack it (a release between two records may have added it); None
+    when nothing is recorded."""
+    d = _dist(dist)
+    names = exports(d, version, module)
+    if names is None:
+        return None
+    if name in names:
+        return True
+    after = _between(d, version, _recorded_index(d, version))  # type: ignore[arg-type]
+    return after is not None and name in _module_names(d, module, after)
+
+
 def import_error(dist: str, version: VersionLike, module: str) -> str | None:
-    """The error ``import module`` raised in the recorded version at or below ``version`` (None if it imported
-    or nothing is known)."""
+    """The error ``import module`` raised in the recorded version at or below ``version``, when the next
+    recorded one raises it too (None if it imported or nothing is known)."""
     d = _dist(dist)
     entry = _export_entry(d)
     i = _recorded_index(d, version)
     if entry is None or module not in entry[1] or i is None:
         return None
+    after = _between(d, version, i)
     for ranges, msg in entry[1][module].get("errors", {}).items():
-        if i in _indices(ranges):
-            return msg
+        if i in _indices(ranges) and (after is None or after in _indices(ranges)):
+            return msg  # both records around ``version`` fail the same way
     return None
 
 
@@ -175,7 +198,8 @@ def moved(dist: str, version: VersionLike, module: str, name: str) -> str | None
     if entry is None or module not in entry[1] or i is None:
         return None
     rec = entry[1][module].get("moved", {}).get(name)
-    if rec and i in _indices(rec[0]):
+    after = _between(d, version, i)
+    if rec and i in _indices(rec[0]) and (after is None or after in _indices(rec[0])):
         return rec[1]
     return None
 

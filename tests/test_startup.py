@@ -125,6 +125,19 @@ def test_missing_name_from_a_project_module_and_a_third_party_one(tmp_path: Path
     ]
 
 
+def test_a_pin_between_two_recorded_releases_is_not_said_to_lack_a_name(tmp_path: Path) -> None:
+    """AsyncAttrs came in a 2.0.x the tables do not record: a pin after 2.0.0 is not known to lack it; a name no
+    recorded release has still fails."""
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n",
+        "requirements.txt": "fastapi==0.115.12\nuvicorn==0.34.0\nsqlalchemy==2.0.30\ngreenlet==3.1.1\n",
+        "main.py": "from sqlalchemy.ext.asyncio import AsyncAttrs\nfrom fastapi import FastAPI\napp = FastAPI()\n",
+    })
+    assert failures(root) == []
+    (root / "main.py").write_text("from sqlalchemy.ext.asyncio import AsyncThing\napp = 1\n")
+    assert failures(root) == ["ImportError: cannot import name 'AsyncThing' from 'sqlalchemy.ext.asyncio'"]
+
+
 def test_settings_without_defaults_are_requirements_not_failures(tmp_path: Path) -> None:
     root = write(tmp_path, {
         "README.md": "uvicorn main:app\n", "requirements.txt": R1 + "pydantic-settings\n",

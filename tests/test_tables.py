@@ -250,3 +250,17 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_a_release_between_two_records_may_have_what_the_next_one_has():
+    """AsyncAttrs arrived in a SQLAlchemy 2.0.x after 2.0.0 and before the next recorded 2.0 release: a pin between
+    the two records is not known to lack it, so no `cannot import name` is predicted for it."""
+    recorded = t.recorded_versions("sqlalchemy")
+    before = max(v for v in recorded if v.release[:2] == (2, 0) and "AsyncAttrs" not in t.exports("sqlalchemy", v, ASYNC))
+    after = min(v for v in recorded if v > before)
+    assert "AsyncAttrs" in t.exports("sqlalchemy", after, ASYNC)
+    between = f"{before.major}.{before.minor}.{before.micro + 1}"
+    assert t.may_export("sqlalchemy", between, ASYNC, "AsyncAttrs") is True
+    assert t.may_export("sqlalchemy", before, ASYNC, "AsyncAttrs") is False  # the recorded release itself lacks it
+    assert t.may_export("sqlalchemy", between, ASYNC, "NoSuchName") is False
+    assert t.import_error("sqlalchemy", "1.3.24", ASYNC) is not None
