@@ -289,9 +289,9 @@ def real_first_error(b: dict) -> str:
 
 def same_error(predicted: str, real: str) -> bool:
     """Type and message as Python prints them; the path `cannot import name` adds is the machine's."""
-    install = re.match(r"not run \(failed: error: (Failed to build `[^`]+`)", real)
-    if install:  # uv's words for an install that fails; fixer names the same pin
-        return predicted.removeprefix("error: ").startswith(install.group(1))
+    install = re.match(r"not run \(failed: error: Failed to (?:download and )?build (`[^`]+`)", real)
+    if install:  # uv's words for a build that fails (with or without the download); fixer names the same pin
+        return predicted.removeprefix("error: ").startswith(f"Failed to build {install.group(1)}")
     real = re.sub(r" \((?:/|VENV|TREE)[^()]*\)$", "", real.split(" (", 1)[0] if "validation error" in real else real)
     # first_error() keeps 300 characters of a long message (SQLAlchemy's greenlet one runs on).
     return bool(predicted) and (real == predicted or (len(real) >= 290 and predicted.startswith(real)))

@@ -47,10 +47,12 @@ def _caret(spec: str) -> str:
     spec = spec.strip()
     if spec in ("*", ""):
         return ""
-    m = re.fullmatch(r"\^(\d+)(?:\.(\d+))?(?:\.(\d+))?", spec)
+    # a pre-release or post suffix stays on the lower bound (`^2.0.0b3` is >=2.0.0b3,<3.0.0)
+    suffix = r"((?:[.-]?(?:a|b|c|rc|alpha|beta|pre|post|dev)\d*)*)"
+    m = re.fullmatch(r"\^(\d+)(?:\.(\d+))?(?:\.(\d+))?" + suffix, spec)
     if m:
-        parts = [int(p) if p is not None else None for p in m.groups()]
-        base = ".".join(str(p) for p in parts if p is not None)
+        parts = [int(p) if p is not None else None for p in m.groups()[:3]]
+        base = ".".join(str(p) for p in parts if p is not None) + m.group(4)
         major, minor, patch = (p or 0 for p in parts)
         if major:
             upper = f"{major + 1}.0.0"
@@ -59,10 +61,10 @@ def _caret(spec: str) -> str:
         else:
             upper = f"0.0.{patch + 1}"
         return f">={base},<{upper}"
-    m = re.fullmatch(r"~(\d+)(?:\.(\d+))?(?:\.(\d+))?", spec)
+    m = re.fullmatch(r"~(\d+)(?:\.(\d+))?(?:\.(\d+))?" + suffix, spec)
     if m:
-        parts = [p for p in m.groups() if p is not None]
-        base = ".".join(parts)
+        parts = [p for p in m.groups()[:3] if p is not None]
+        base = ".".join(parts) + m.group(4)
         if len(parts) >= 2:
             return f">={base},<{parts[0]}.{int(parts[1]) + 1}.0"
         return f">={base},<{int(parts[0]) + 1}.0.0"
