@@ -50,7 +50,9 @@ __all__ = [
     "recorded_versions",
     "releases",
     "requires",
+    "required_by",
     "requires_python",
+    "requires_recorded",
     "uploaded",
     "wheel_pythons",
 ]
@@ -287,6 +289,24 @@ def requires(dist: str, version: VersionLike) -> list[Requirement] | None:
     return None if reqs is None else list(reqs)
 
 
+@lru_cache(maxsize=None)
+def required_by(dist: str) -> tuple[str, ...]:
+    """The recorded distributions some release of which requires ``dist`` unconditionally (extras aside):
+    sqlalchemy is sqlmodel's, pydantic fastapi's. What libraries build on, an unknown one may bring too."""
+    d = _dist(dist)
+    out = []
+    for name, entry in _load("requires.json")["dists"].items():
+        for text in entry["reqs"]:
+            try:
+                req = Requirement(text)
+            except InvalidRequirement:
+                continue
+            if _dist(req.name) == d and (req.marker is None or "extra" not in str(req.marker)):
+                out.append(name)
+                break
+    return tuple(sorted(out))
+
+
 def cap(dist: str, version: VersionLike, other: str) -> SpecifierSet | None:
     """What ``dist`` ``version`` allows of ``other`` by its unconditional requirements (extras aside), e.g.
     ``cap("sqlmodel", "0.0.8", "sqlalchemy")`` -> ``<=1.4.41,>=1.4.17``. None when it does not require
@@ -381,6 +401,21 @@ def distributions_of(import_name: str) -> tuple[str, ...]:
     ``("psycopg2-binary", "psycopg2")``), the usual one first. A dotted name is looked up by its first part."""
     top = import_name.split(".", 1)[0]
     return tuple(_load("modules.json")["modules"].get(top, ()))
+
+
+@lru_cache(maxsize=None)
+def _named() -> frozenset[str]:
+    return frozenset(_dist(d) for dists in _load("modules.json")["modules"].values() for d in dists) \
+        | frozenset(_load("releases.json")["dists"])
+
+
+def requires_recorded(dist: str) -> bool | None:
+    """Whether the tables record what ``dist`` requires: True; False for a distribution they know by name
+    only (fastapi-users: what it brings is unknown); None for one they do not know at all."""
+    d = _dist(dist)
+    if d in _load("requires.json")["dists"]:
+        return True
+    return False if d in _named() else None
 
 
 def distribution_of(import_name: str) -> str | None:

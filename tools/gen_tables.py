@@ -119,6 +119,10 @@ REQUIRES_ALL: dict[str, str] = {
     "pydantic": "1.8.0",
     "passlib": "1.7.0",  # its `bcrypt` extra: whether bcrypt installs (FX024)
     "uvicorn": "0.30.0",  # what uvicorn[standard] pulls in (FX023: an import it provides is not missing)
+    # what these bring is otherwise unknown, and an unknown distribution makes a missing module uncertain
+    "alembic": "1.7.0",
+    "fastapi-users": "10.0.0",
+    "fastapi-users-db-sqlmodel": "0.1.0",
 }
 
 # Compiled dependencies whose wheel coverage per CPython version is recorded.
@@ -775,6 +779,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _merge_requires(new: dict[str, dict[str, list[str]]]) -> None:
+    old = json.loads((DATA / "requires.json").read_text())["dists"]
+    table = {d: {v: [e["reqs"][j] for j in e["sets"][i]] for v, i in e["versions"].items()} for d, e in old.items()}
+    table.update(new)
+    write_json("requires.json", {"generated": _dt.date.today().isoformat(), "dists": _requires_table(table)})
+
+
 def _only_dists(names: list[str], only: set[str], args) -> int:
     """`--dists`: the named distributions' entries, merged into the tables as they are."""
     global EXPORT_VERSIONS
@@ -793,10 +804,14 @@ def _only_dists(names: list[str], only: set[str], args) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         merged["exports.json"] = exports
         if "requires" in only:
-            old = json.loads((DATA / "requires.json").read_text())["dists"]
-            table = {d: {v: [e["reqs"][j] for j in e["sets"][i]] for v, i in e["versions"].items()} for d, e in old.items()}
-            table.update(env_requires)
-            write_json("requires.json", {"generated": _dt.date.today().isoformat(), "dists": _requires_table(table)})
+            _merge_requires(env_requires)
+    elif "requires" in only:
+        # the named distributions' Requires-Dist, every release since their REQUIRES_ALL floor
+        global REQUIRES_ALL
+        REQUIRES_ALL = {d: f for d, f in REQUIRES_ALL.items() if canonicalize_name(d) in names}
+        fresh = build_requires(listings, {}, args.jobs)
+        _merge_requires({d: {v: [e["reqs"][j] for j in e["sets"][i]] for v, i in e["versions"].items()}
+                         for d, e in fresh.items()})
     for name, entries in merged.items():
         payload = json.loads((DATA / name).read_text())
         payload["dists"].update(entries)

@@ -26,6 +26,7 @@ class Installed:
     versions: dict[str, Version]  # canonical name -> version (None-free: unknown versions are left out)
     names: frozenset[str]  # every distribution that installs, versions known or not
     known: bool  # the project declares its dependencies at all (otherwise nothing can be said to be missing)
+    opaque: frozenset[str] = frozenset()  # distributions that install whose requirements the tables do not know
 
     def has(self, dist: str) -> bool:
         return canonicalize_name(dist) in self.names
@@ -39,7 +40,29 @@ class Installed:
         if not dists:
             # Not in the tables: most distributions are named as they import (slowapi, fastapi-mail).
             return True if canonicalize_name(import_name) in self.names else None
-        return any(self.has(d) for d in dists)
+        if any(self.has(d) for d in dists):
+            return True
+        return None if any(_may_bring(o, d) for o in self.opaque for d in dists) else False
+
+
+def _tokens(name: str) -> tuple[str, ...]:
+    return tuple(canonicalize_name(name).split("-"))
+
+
+def _names(outer: tuple[str, ...], inner: tuple[str, ...]) -> bool:
+    return any(outer[i:i + len(inner)] == inner for i in range(len(outer) - len(inner) + 1))
+
+
+def _may_bring(unknown: str, dist: str) -> bool:
+    """Whether a distribution whose requirements fixer does not know plausibly installs `dist`: its name names
+    `dist`, a recorded distribution that requires `dist` (fastapi-users-db-sqlmodel: sqlmodel, hence
+    sqlalchemy), or another distribution the tables know by name only (fastapi-users), which may bring
+    anything. A distribution named nowhere (argon2-cffi beside slowapi) stays missing."""
+    own = _tokens(unknown)
+    if any(_names(own, _tokens(name)) for name in (dist, *tables.required_by(dist))):
+        return True
+    # a plugin named after a framework the tables know by name only: what that framework brings is unknown too
+    return any(tables.requires_recorded("-".join(own[:j])) is False for j in range(1, len(own)))
 
 
 def installed(read_text: Callable[[str], str | None], paths: Iterable[str], python: str,
@@ -57,6 +80,7 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
            "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
            "implementation_name": "cpython", "platform_python_implementation": "CPython"}
     chosen: dict[str, Version] = {n: Version(v) for n, v in resolved.effective.items()}
+    opaque: set[str] = set()
     names: set[str] = set(resolved.declared) | set(chosen) | set(resolved.locked)
     queue = [(n, found.extras.get(n, set())) for n in sorted(names)]
     seen: set[tuple[str, frozenset[str]]] = set()
@@ -73,6 +97,8 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
             newest = tables.releases(name)
             version = newest[-1] if newest else None
         requirements = tables.requires(name, version) if version is not None else None
+        if requirements is None and not tables.requires_recorded(name):
+            opaque.add(name)  # one whose other releases are recorded is no stranger
         if requirements is None:
             # Requirements not recorded: an extra is most often named after the distribution it adds
             # (passlib[bcrypt], python-jose[cryptography]).
@@ -90,9 +116,12 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
     if "pyproject.toml" in files:
         # `pip install .` ignores the lock's versions, but the lock's graph says what packages the tables do not
         # record depend on (PyYAML under some framework); the recorded ones are the tables' to answer.
-        names |= _lock_closure(read_text, paths, asked,
+        locked = _lock_closure(read_text, paths, asked,
                                lambda name: name in chosen and tables.requires(name, chosen[name]) is not None)
-    return Installed(chosen, frozenset(names), bool(resolved.files))
+        names |= locked
+        if locked:
+            opaque.clear()  # the lock's graph says what those bring
+    return Installed(chosen, frozenset(names), bool(resolved.files), frozenset(opaque))
 
 
 def _lock_edges(items) -> list[tuple[str, set[str]]]:

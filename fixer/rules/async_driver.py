@@ -51,7 +51,9 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from packaging.requirements import Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from fixer.model import ProjectModel
 from fixer.findings import Category, Finding, Severity
@@ -70,6 +72,34 @@ ASYNCPG_REQUIREMENT = "asyncpg>=0.31"  # first asyncpg with cp313 and cp314 whee
 ASYNCPG_SPEC = ">=0.31"
 GREENLET_REQUIREMENT = "sqlalchemy[asyncio]>=2.0"
 GREENLET_SPEC = ">=2.0"
+
+
+def _pinned_below_2(facts: ProjectModel) -> bool:
+    """A distribution that installs requires SQLAlchemy below 2.0 by its recorded requirements
+    (fastapi-users-db-sqlmodel 0.2.0: <1.4.36): SQLAlchemy 1.4 brings greenlet itself, and a `>=2.0` line
+    would make the install unresolvable."""
+    from fixer import tables
+
+    for name, version in facts.versions.effective.items():
+        spec = tables.cap(name, version, "sqlalchemy")
+        if spec is not None and tables.allowed("sqlalchemy", spec) and \
+                all(v < Version("2.0.0") for v in tables.allowed("sqlalchemy", spec)):
+            return True
+    return False
+
+
+def greenlet_requirement(facts: ProjectModel) -> str:
+    """The line appended for greenlet: no `>=2.0` floor beside a pinned (or capped) distribution whose
+    requirements fixer does not know, which may hold SQLAlchemy below it (the extra brings greenlet on 1.4 too);
+    the pins fixer knows are judged by `may_install`."""
+    def held(dist: str) -> bool:
+        try:
+            spec = SpecifierSet(facts.versions.declared.get(dist) or "")
+        except InvalidSpecifier:
+            return True
+        return any(s.operator in ("==", "===", "<", "<=", "~=") for s in spec)
+
+    return "sqlalchemy[asyncio]" if any(held(d) for d in facts.installed.opaque) else GREENLET_REQUIREMENT
 
 _PSYCOPG2 = frozenset({"psycopg2", "psycopg2-binary"})
 _DB_LIBS = frozenset({"sqlalchemy", "sqlmodel"})
@@ -182,7 +212,7 @@ def _plan(
     lists_db = added_asyncpg or any(e.name in _DB_LIBS or e.name in _PSYCOPG2 for e in entries)
     # Before SQLAlchemy 2.1, greenlet comes with SQLAlchemy itself: the extra (and its >=2.0) would only
     # conflict with a project held on 1.4 (VER-SA14-SESSIONMAKER).
-    greenlet_missing = facts.versions.may_install("sqlalchemy", ">=2.1")
+    greenlet_missing = facts.versions.may_install("sqlalchemy", ">=2.1") and not _pinned_below_2(facts)
     if lists_db and greenlet_missing and not any(e.provides_greenlet() for e in everything):
         sqlalchemy = [e for e in entries if e.name == "sqlalchemy"]
         if sqlalchemy:
@@ -250,7 +280,7 @@ def _finding(action: _Action, old_code: str, new_code: str, line: int | None, fa
             )
         else:
             explanation = (
-                f"Added `{GREENLET_REQUIREMENT}`: the `asyncio` extra installs greenlet, which the async engine "
+                f"Added `{greenlet_requirement(facts)}`: the `asyncio` extra installs greenlet, which the async engine "
                 "needs and SQLAlchemy 2.1 no longer pulls in by itself."
             )
         defects = ("ENG-GREENLET",)
@@ -369,10 +399,11 @@ def _requirements_fix(text: str, facts: ProjectModel) -> tuple[str, list[Finding
     for action in actions:
         entry = action.entry
         if entry is None:  # append
-            wanted.append(("add", "", GREENLET_REQUIREMENT))
-            appended.append(GREENLET_REQUIREMENT)
+            requirement = greenlet_requirement(facts)
+            wanted.append(("add", "", requirement))
+            appended.append(requirement)
             last = max((i for i, p in enumerate(lines) if p.content.strip()), default=0) + 1
-            findings.append(_finding(action, "", GREENLET_REQUIREMENT, last, facts))
+            findings.append(_finding(action, "", requirement, last, facts))
             continue
         logical = with_req[entry.index]
         req = logical.requirement

@@ -20,7 +20,7 @@ from fixer.requirements import parse_requirement
 from fixer.rules.async_driver import (
     ASYNCPG_REQUIREMENT,
     ASYNCPG_SPEC,
-    GREENLET_REQUIREMENT,
+    greenlet_requirement,
     GREENLET_SPEC,
     _PSYCOPG2,
     _add_asyncio_extra,
@@ -123,11 +123,8 @@ def _fix_array(
         action = actions[n]
         entry = action.entry
         if entry is None:  # append
-            item = (
-                _string_like(array[entries[-1].index], GREENLET_REQUIREMENT)
-                if entries
-                else tomlkit.string(GREENLET_REQUIREMENT)
-            )
+            requirement = greenlet_requirement(facts)
+            item = _string_like(array[entries[-1].index], requirement) if entries else tomlkit.string(requirement)
             line = locator.item(table, key, entries[-1].old_code) if entries else locator.key(table, key)
             _append(array, item)
             findings[n] = _finding(action, "", item.as_string(), line, facts)
@@ -240,7 +237,7 @@ def _fix_poetry_table(
         entry = action.entry
         if entry is None:
             new_value = tomlkit.inline_table()
-            new_value["version"] = GREENLET_SPEC
+            new_value["version"] = greenlet_requirement(facts).partition("]")[2] or "*"
             new_value["extras"] = ["asyncio"]
             anchor = keys[entries[-1].index] if entries else None
             table.add("sqlalchemy", new_value)

@@ -577,3 +577,23 @@ def test_a_project_without_a_dependency_file_is_told_so(rule: AsyncDriverDepende
     assert rule.missing(ProjectModel(async_db=True, has_app=True, versions=Versions(files=("pyproject.toml",)))) == []
     assert rule.missing(ASYNC) == []  # no app: not a backend
     assert rule.missing(ProjectModel()) == []  # a sync project needs no async driver
+
+
+def test_no_floor_beside_a_pin_fixer_cannot_see_into(tmp_path: Path) -> None:
+    """acme-orm-tools==1.0 may hold SQLAlchemy below 2.0: greenlet comes through the extra without a floor. A
+    pin whose requirements are known to cap SQLAlchemy at 1.4 (fastapi-users-db-sqlmodel 0.2.0) gets no line:
+    SQLAlchemy 1.4 brings greenlet itself."""
+    from tests.rules.project_helpers import fix
+
+    db = "from sqlalchemy.ext.asyncio import create_async_engine\nengine = create_async_engine('postgresql+asyncpg://u:p@h/d')\n"
+    main = "from fastapi import FastAPI\nfrom app.db import engine\napp = FastAPI()\n"
+    files = {"app/__init__.py": "", "app/db.py": db, "app/main.py": main}
+    changed, _ = fix(tmp_path / "a", {**files, "requirements.txt": "fastapi\nsqlmodel\nasyncpg\nacme-orm-tools==1.0\n"},
+                     text_rules=[AsyncDriverDependency])
+    assert changed == {"requirements.txt": "fastapi\nsqlmodel\nasyncpg\nacme-orm-tools==1.0\nsqlalchemy[asyncio]\n"}
+    changed, _ = fix(tmp_path / "b", {**files, "requirements.txt": "fastapi\nsqlmodel\nasyncpg\nacme-orm-tools>=1.0\n"},
+                     text_rules=[AsyncDriverDependency])
+    assert changed == {"requirements.txt": "fastapi\nsqlmodel\nasyncpg\nacme-orm-tools>=1.0\nsqlalchemy[asyncio]>=2.0\n"}
+    changed, _ = fix(tmp_path / "c", {**files, "requirements.txt": "fastapi\nsqlmodel\nasyncpg\nfastapi-users-db-sqlmodel==0.2.0\n"},
+                     text_rules=[AsyncDriverDependency])
+    assert changed == {}

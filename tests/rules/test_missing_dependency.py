@@ -224,3 +224,18 @@ def test_basesettings_on_a_pydantic_1_pin_gets_no_pydantic_settings(tmp_path: Pa
              "Dockerfile": "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"}
     changed, _ = fix(tmp_path, files, text_rules=[MissingDependency])
     assert changed == {}
+
+
+def test_an_unknown_plugin_named_after_what_brings_the_module_makes_it_uncertain(tmp_path: Path) -> None:
+    """acme-sqlmodel-admin's requirements are unknown, but its name says it builds on sqlmodel, which requires
+    sqlalchemy: neither import is predicted missing, so no line for them is added as safe. argon2-cffi, named by
+    nothing installed, is still missing and added."""
+    main = "from fastapi import FastAPI\nimport sqlalchemy\nimport sqlmodel\nimport argon2\n\napp = FastAPI()\n"
+    files = {"requirements.txt": "fastapi\nacme-sqlmodel-admin==1.0\n", "app/main.py": main}
+    changed, findings = run(tmp_path / "a", files)
+    assert changed == {"requirements.txt": "fastapi\nacme-sqlmodel-admin==1.0\nargon2-cffi\n"}
+    assert not any("sql" in f.new_code for f in findings if f.safe)
+    # a plugin of a framework fixer knows by name only (celery): what it brings is unknown, nothing is safe
+    files = {"requirements.txt": "fastapi\ncelery-acme-beat==2.0\n", "app/main.py": "from fastapi import FastAPI\nimport redis\napp = FastAPI()\n"}
+    changed, findings = run(tmp_path / "b", files)
+    assert changed == {} and findings and not any(f.safe for f in findings)
