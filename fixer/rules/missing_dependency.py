@@ -52,8 +52,11 @@ lock), its line is copied, safely: the project asks for it already, and whatever
 gives it (an `import argon2` whose argon2-cffi only pyproject.toml lists); so is a catalogue feature's
 distribution that the other file's declarations bring (`fastapi[standard]` brings email-validator). A project with no main dependency file
 gets nothing here. In every case the addition to the main dependency file is safe where the prediction of the
-documented start fails on that import (the finding cites the failure), even beside a declared distribution
-whose requirements fixer does not know: had it brought the distribution, the added line would change nothing.
+documented start fails on that import (the finding cites the failure). Beside a distribution whose requirements
+fixer does not know, the prediction says a module is missing only where that distribution plausibly does not
+bring it: its name names neither the module's distribution, nor a recorded one that requires it (a
+`...-sqlmodel` plugin brings sqlmodel and SQLAlchemy), nor a framework fixer knows by name only; the line then
+gets no floor, so that a pin of the unknown one still resolves.
 """
 
 from __future__ import annotations
