@@ -16,7 +16,7 @@ first request. fixer does not guess which: it says where it could not tell, so a
 
 ## Example
 ```python
-# book_service.py: no caller passes `engine`, so the session's kind is unknown
+# book_service.py: no caller passes the engine, so the session's kind is unknown
 async def get_book(book_id: int, engine):
     async with Session(engine) as session:
         return session.get(Book, book_id)
@@ -25,6 +25,13 @@ async def get_book(book_id: int, engine):
 ## Use instead
 Pass the engine or session from where it is made, or annotate it (`session: AsyncSession`): fixer then
 follows it, and fixes the calls if they need it.
+```python
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+async def get_book(book_id: int, engine: AsyncEngine):
+    async with AsyncSession(engine) as session:
+        return await session.get(Book, book_id)
+```
 
 ## Fix safety
 A note, not a defect: nothing is edited, and a note alone does not make `fixer dry-run` exit 1.
