@@ -11,6 +11,7 @@ The second half of the definition, "gets further with it", is checked by the run
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -24,14 +25,23 @@ __all__ = ["PLATFORM_URL", "cite", "missing_module", "async_engine_error", "plat
 # What Neon, Render, Railway, Heroku and Vercel put in DATABASE_URL: every URL an engine reads from the
 # environment must work in this form.
 PLATFORM_URL = "postgresql://user:pass@host/db?sslmode=require&channel_binding=require"
-# The variables those platforms set (a settings field of that name reads it, in any case). A project's own
-# SYNC_DATABASE_URL or ASYNC_DATABASE_URL is its own choice.
-_PLATFORM_VARIABLES = frozenset({"DATABASE_URL", "POSTGRES_URL"})
+# The variables a platform's connection string goes into: DATABASE_URL and POSTGRES_URL as the platforms set
+# them, and whatever a project names its database URL (DB_URL, PG_DATABASE_URL), where the deploy pastes the
+# one Neon or Render shows (a settings field of that name reads it, in any case). A name that picks a flavour
+# (SYNC_DATABASE_URL, ASYNCPG_DSN, TEST_DB_URL, SQLITE_URL) is the project's own choice of value.
+_DATABASE_URL_NAME = re.compile(r"(?:^|_)(?:DATABASE|DB|POSTGRES|POSTGRESQL|PG|NEON)_?(?:URL|URI|DSN)$")
+_OWN_FLAVOUR = frozenset({"SYNC", "ASYNC", "ASYNCPG", "PSYCOPG", "PSYCOPG2", "AIOSQLITE", "SQLITE", "TEST",
+                          "TESTING", "TESTS", "MIGRATION", "MIGRATIONS", "ALEMBIC", "LOCAL", "DEV"})
 
 
 def platform_sets(names: Iterable[str]) -> bool:
-    """Whether a URL read under `names` (environment variables, settings fields) is one a platform sets."""
-    return any(name.rsplit(".", 1)[-1].upper() in _PLATFORM_VARIABLES for name in names)
+    """Whether a URL read under `names` (environment variables, settings fields) is one a platform's
+    connection string is given as."""
+    for name in names:
+        upper = name.rsplit(".", 1)[-1].upper()
+        if _DATABASE_URL_NAME.search(upper) and not _OWN_FLAVOUR & set(upper.split("_")):
+            return True
+    return False
 
 
 def predicted(model: ProjectModel, rule: str, path: str | None = None,
