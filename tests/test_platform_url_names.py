@@ -144,3 +144,83 @@ def test_an_engine_inside_alembic_config_gets_psycopg_for_every_engine(tmp_path:
     again = fixer("dry-run", ".", cwd=root)
     assert (again.returncode, again.stdout) == (0, b"")
     assert "imports cleanly" in again.stderr.decode()
+
+
+CLEANER = """import os
+
+from sqlalchemy.ext.asyncio import create_async_engine
+
+DATABASE_URL = os.getenv("DATABASE_URL", "postgresql+asyncpg://localhost/app")
+if DATABASE_URL.startswith("postgresql://"):
+    DATABASE_URL = "postgresql+asyncpg://" + DATABASE_URL[12:]
+DATABASE_URL = DATABASE_URL.split("?")[0]
+
+if DATABASE_URL.startswith("postgresql+asyncpg://"):
+    engine = create_async_engine(DATABASE_URL, pool_pre_ping=True)
+else:
+    engine = create_async_engine(DATABASE_URL)
+"""
+LIFESPAN = """from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from app.db import engine
+
+
+@asynccontextmanager
+async def lifespan(app):
+    async with engine.begin() as conn:
+        await conn.execute(text("select 1"))
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+"""
+
+
+def test_a_branch_the_platform_url_decides_is_walked_and_a_cleaner_that_loses_the_host_is_named(tmp_path: Path) -> None:
+    # `url[12:]` is one short of len("postgresql://"): the authority lands in the path, asyncpg connects to its
+    # default and nothing listens there. The engine sits in the branch the converted URL takes.
+    root = _project(tmp_path)
+    (root / "app/db.py").write_text(CLEANER)
+    (root / "app/main.py").write_text(LIFESPAN)
+    paths = list(discover(root, []))
+    flow = database.read_python((p, (root / p).read_bytes()) for p in paths if p.endswith(".py"))
+    found = startup.analyse(root, paths, lambda rel: (root / rel).read_text(), flow, database_url=PLATFORM_URL)
+    [failure] = found.primary.failures
+    assert (str(failure), failure.path, failure.line) == (
+        "ConnectionRefusedError: [Errno 111] Connection refused", "app/db.py", 11)
+    assert "postgresql+asyncpg:///user:pass@host/db" in failure.detail
+    fixed = CLEANER.replace("[12:]", "[13:]")
+    (root / "app/db.py").write_text(fixed)
+    assert _first(root) == "ok"
+
+
+LOGGER = """import logging
+from logging.handlers import RotatingFileHandler
+
+LOG_FILE = "{folder}/app.log"
+
+
+def get_logger(name):
+    logger = logging.getLogger(name)
+    logger.addHandler(RotatingFileHandler(LOG_FILE, maxBytes=1024))
+    return logger
+"""
+
+
+@pytest.mark.parametrize("shipped", [False, True])
+def test_a_log_file_in_a_folder_the_tree_lacks_stops_the_start(tmp_path: Path, shipped: bool) -> None:
+    root = tmp_path
+    files = {"requirements.txt": "fastapi\n", "app/__init__.py": "",
+             "app/log.py": LOGGER.format(folder="logs"),
+             "app/main.py": "from fastapi import FastAPI\n\nfrom app.log import get_logger\n\nlogger = get_logger('x')\n"
+                            "app = FastAPI()\n"}
+    if shipped:
+        files["logs/.gitkeep"] = ""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    expected = "ok" if shipped else f"FileNotFoundError: [Errno 2] No such file or directory: '{root.resolve()}/logs/app.log'"
+    assert _first(root) == expected
