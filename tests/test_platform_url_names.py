@@ -10,7 +10,7 @@ import pytest
 
 from fixer.discover import discover
 from fixer.model import database, startup
-from fixer.model.evidence import PLATFORM_URL, platform_sets
+from fixer.model.evidence import PLATFORM_URL, platform_url_read
 from tests.cli_helpers import fixer
 
 PYPROJECT = """[project]
@@ -112,7 +112,7 @@ def _first(root: Path) -> str:
     ("REPORTS_URL", False), ("REDIS_URL", False), ("DBT_PROFILE", False),
 ])
 def test_which_names_a_platform_url_goes_into(name: str, platform: bool) -> None:
-    assert platform_sets([name]) is platform
+    assert platform_url_read([name]) is platform
 
 
 def test_a_project_named_url_gets_the_platform_url_not_the_example(tmp_path: Path) -> None:

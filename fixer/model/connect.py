@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote
 
-from fixer.model.evidence import PLATFORM_URL, platform_sets
+from fixer.model.evidence import PLATFORM_URL, platform_url_read
 from fixer.model.urleval import Evaluator, Raised, Unknown, make_url
 
 __all__ = ["CONNECTING", "LIBPQ_CLIENT_ONLY", "ConnectChecks"]
@@ -37,7 +37,7 @@ class ConnectChecks:
     def evaluator(self) -> Evaluator:
         if getattr(self, "_evaluator", None) is None:
             url = self.database_url or PLATFORM_URL
-            self._evaluator = Evaluator(lambda name: url if platform_sets([str(name)]) else None, self._load)
+            self._evaluator = Evaluator(lambda name: url if platform_url_read([str(name)]) else None, self._load)
         return self._evaluator
 
     def _load(self, name: str) -> tuple[ast.Module, Path | None, str] | None:

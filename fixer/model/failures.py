@@ -17,7 +17,7 @@ from packaging.version import Version
 
 from fixer import tables
 from fixer.model.entrypoints import StartPoint
-from fixer.model.evidence import platform_sets
+from fixer.model.evidence import platform_url_read
 from fixer.urls import WRITTEN_NORMALISERS
 
 __all__ = ["ALSO_FIXED_BY", "FIXED_BY", "LOG_FILE_HANDLERS", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
@@ -300,7 +300,7 @@ class FailureChecks:
             names = site.url.names if site is not None else (ast.unparse(argument),)
             if site is not None and any(step in self.flow.url_helpers for step in site.url.through):
                 return  # the project's own helper makes the URL what the engine needs, or not: not known here
-            if not platform_sets(names):  # SYNC_DATABASE_URL is the project's own, not a platform's
+            if not platform_url_read(names):  # SYNC_DATABASE_URL is the project's own, not a platform's
                 # Not the variable hosting platforms set: the default the project gives that field or variable
                 # (`reports_db: str = "postgresql://..."`, in the code or its example files) is what the engine
                 # gets; without one, what it holds is the project's own choice.
