@@ -560,7 +560,8 @@ def _startup_summary(outcome) -> None:
         fixing = fixing_rules(outcome.results)  # a rule that made no fix here does not fix the failure
         say(f"{head} predicted failures in order:")
         for n, failure in enumerate(prediction.failures, start=1):
-            fix = f"fixed by {failure.fixed_by}" if failure.fixed_by in fixing else (
+            fixed = next((rule for rule in failure.fixers if rule in fixing), None)
+            fix = f"fixed by {fixed}" if fixed else (
                 f"{failure.fixed_by} made no fix for it in this run" if failure.fixed_by else "needs a person")
             say(f"  {n}. {failure}  [{shown(outcome.root, failure.path)}:{failure.line}; {fix}]")
     for path, line, _ in prediction.unchecked:

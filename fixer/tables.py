@@ -337,6 +337,11 @@ def _releases(dist: str) -> tuple[tuple[Version, str, str, bool], ...] | None:
     return tuple((Version(v), day, rps[rp], bool(y)) for v, day, rp, y in entry["releases"])
 
 
+def recorded_distributions() -> tuple[str, ...]:
+    """The distributions whose releases the tables record."""
+    return tuple(sorted(_load("releases.json")["dists"]))
+
+
 def releases(dist: str, *, by_upload: bool = False, include_yanked: bool = False) -> list[Version]:
     """Every recorded release of ``dist`` (pre-releases included), in version order or in upload order; []
     when the distribution is not recorded."""

@@ -13,9 +13,11 @@ a `connect()`/`begin()`); a start that connects only on the first request starts
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import unquote
 
-from fixer.model.evidence import PLATFORM_URL, platform_sets
+from fixer.model.evidence import PLATFORM_URL, platform_url_read
 from fixer.model.urleval import Evaluator, Raised, Unknown, make_url
 
 __all__ = ["CONNECTING", "LIBPQ_CLIENT_ONLY", "ConnectChecks"]
@@ -35,7 +37,7 @@ class ConnectChecks:
     def evaluator(self) -> Evaluator:
         if getattr(self, "_evaluator", None) is None:
             url = self.database_url or PLATFORM_URL
-            self._evaluator = Evaluator(lambda name: url if platform_sets([str(name)]) else None, self._load)
+            self._evaluator = Evaluator(lambda name: url if platform_url_read([str(name)]) else None, self._load)
         return self._evaluator
 
     def _load(self, name: str) -> tuple[ast.Module, Path | None, str] | None:
@@ -67,6 +69,12 @@ class ConnectChecks:
         except (Unknown, RecursionError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError):
             return None
 
+    def branch_taken(self, node: ast.If, where: tuple[Path, int]) -> bool | None:
+        """Whether a module-level `if` runs its body, the module's code run up to it on the platform's
+        environment (`if DATABASE_URL.startswith("postgresql+asyncpg://"):`); None when that is not known."""
+        value = self.value_at(node.test, where)
+        return None if value is None or isinstance(value, Raised) else bool(value)
+
     def url_reaching(self, node: ast.expr | None, where: tuple[Path, int]) -> str | None:
         """The URL text an engine or a pool gets, when the project's code between the environment and it runs."""
         value = self.value_at(node, where)
@@ -88,6 +96,13 @@ class ConnectChecks:
             self.pending_connects.append((exception, message, where, "url-cleaner",
                                           f"the project's own URL code turns the platform URL into {url}: the rest "
                                           "of the query string is glued onto the database name"))
+            return
+        if not parsed.host and "@" in unquote(database):
+            # `"postgresql+asyncpg://" + url[12:]` (one character short): the authority lands in the path, and the
+            # driver connects to its default, the local socket or localhost:5432, where nothing listens.
+            self.pending_connects.append(("ConnectionRefusedError", "[Errno 111] Connection refused", where,
+                                          "url-cleaner", f"the project's own URL code turns the platform URL into "
+                                          f"{url}: no host, and the credentials and host are read as the database name"))
             return
         query = list(parsed.query)
         if module == "asyncpg" and through_sqlalchemy:
@@ -168,3 +183,14 @@ def _unguarded(statement: ast.AST):
             stack.extend([*node.orelse, *node.finalbody] + ([] if node.handlers else node.body))
         else:
             stack.extend(ast.iter_child_nodes(node))
+
+
+def module_level_ifs(statements: list[ast.stmt]) -> Iterable[int]:
+    """The ids of the `if` statements among `statements` that run at import (not inside a function or class)."""
+    for node in statements:
+        if isinstance(node, ast.If):
+            yield id(node)
+            yield from module_level_ifs(node.body)
+            yield from module_level_ifs(node.orelse)
+        elif isinstance(node, ast.Try):
+            yield from module_level_ifs(node.body + node.orelse + node.finalbody)

@@ -11,6 +11,7 @@ The second half of the definition, "gets further with it", is checked by the run
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from fixer.model.database import EngineSite
     from fixer.model.startup import Failure
 
-__all__ = ["PLATFORM_URL", "cite", "missing_module", "async_engine_error", "platform_sets", "platform_url_at", "predicted"]
+__all__ = ["PLATFORM_URL", "cite", "missing_module", "async_engine_error", "platform_sets", "platform_url_at", "platform_url_read", "predicted"]
 
 # What Neon, Render, Railway, Heroku and Vercel put in DATABASE_URL: every URL an engine reads from the
 # environment must work in this form.
@@ -27,11 +28,28 @@ PLATFORM_URL = "postgresql://user:pass@host/db?sslmode=require&channel_binding=r
 # The variables those platforms set (a settings field of that name reads it, in any case). A project's own
 # SYNC_DATABASE_URL or ASYNC_DATABASE_URL is its own choice.
 _PLATFORM_VARIABLES = frozenset({"DATABASE_URL", "POSTGRES_URL"})
+# What a project names its database URL otherwise (DB_URL, PG_DATABASE_URL): a deploy pastes the connection
+# string Neon or Render shows into it. A name that picks a flavour (SYNC_DATABASE_URL, ASYNCPG_DSN, TEST_DB_URL,
+# SQLITE_URL) is the project's own choice of value.
+_DATABASE_URL_NAME = re.compile(r"(?:^|_)(?:DATABASE|DB|POSTGRES|POSTGRESQL|PG|NEON)_?(?:URL|URI|DSN)$")
+_OWN_FLAVOUR = frozenset({"SYNC", "ASYNC", "ASYNCPG", "PSYCOPG", "PSYCOPG2", "AIOSQLITE", "SQLITE", "TEST",
+                          "TESTING", "TESTS", "MIGRATION", "MIGRATIONS", "ALEMBIC", "LOCAL", "DEV"})
 
 
 def platform_sets(names: Iterable[str]) -> bool:
     """Whether a URL read under `names` (environment variables, settings fields) is one a platform sets."""
     return any(name.rsplit(".", 1)[-1].upper() in _PLATFORM_VARIABLES for name in names)
+
+
+def platform_url_read(names: Iterable[str]) -> bool:
+    """Whether a variable or settings field read under `names` holds the platform's connection string on a
+    deploy: the platform's own variables, and a database URL under the project's own name (the prediction's
+    environment; the rules judge a fix by that prediction, and by `platform_sets` where it says nothing)."""
+    for name in names:
+        upper = name.rsplit(".", 1)[-1].upper()
+        if _DATABASE_URL_NAME.search(upper) and not _OWN_FLAVOUR & set(upper.split("_")):
+            return True
+    return False
 
 
 def predicted(model: ProjectModel, rule: str, path: str | None = None,

@@ -17,10 +17,10 @@ from packaging.version import Version
 
 from fixer import tables
 from fixer.model.entrypoints import StartPoint
-from fixer.model.evidence import platform_sets
+from fixer.model.evidence import platform_url_read
 from fixer.urls import WRITTEN_NORMALISERS
 
-__all__ = ["FIXED_BY", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
+__all__ = ["ALSO_FIXED_BY", "FIXED_BY", "LOG_FILE_HANDLERS", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
 
 # The rules that fix each family (the issue assigns FX020-FX025; FX001/FX004/FX005 are the driver/URL rules).
 FIXED_BY = {
@@ -43,6 +43,10 @@ FIXED_BY = {
     "settings-url": "FX042",
     "asyncpg-dsn": "FX043",
 }
+# logging's handlers that open their file when built (unless `delay=True`).
+LOG_FILE_HANDLERS = frozenset({"FileHandler", "RotatingFileHandler", "TimedRotatingFileHandler", "WatchedFileHandler"})
+# An async engine loading psycopg (3), which is async too: FX005 adds it where a URL is out of FX004's reach.
+ALSO_FIXED_BY = {"async-driver-url": ("FX005",)}
 _GREENLET_ERROR = (
     "The SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed.  In order to ensure "
     "this dependency is available, use the 'sqlalchemy[asyncio]' install target:  'pip install sqlalchemy[asyncio]'"
@@ -70,6 +74,11 @@ class Failure:
     @property
     def fixed_by(self) -> str | None:
         return FIXED_BY.get(self.family)
+
+    @property
+    def fixers(self) -> tuple[str, ...]:
+        """Every rule that fixes this failure where its shape allows (`fixed_by` first)."""
+        return ((self.fixed_by,) if self.fixed_by else ()) + ALSO_FIXED_BY.get(self.family, ())
 
     def __str__(self) -> str:
         return f"{self.exception}: {self.message}"
@@ -291,7 +300,7 @@ class FailureChecks:
             names = site.url.names if site is not None else (ast.unparse(argument),)
             if site is not None and any(step in self.flow.url_helpers for step in site.url.through):
                 return  # the project's own helper makes the URL what the engine needs, or not: not known here
-            if not platform_sets(names):  # SYNC_DATABASE_URL is the project's own, not a platform's
+            if not platform_url_read(names):  # SYNC_DATABASE_URL is the project's own, not a platform's
                 # Not the variable hosting platforms set: the default the project gives that field or variable
                 # (`reports_db: str = "postgresql://..."`, in the code or its example files) is what the engine
                 # gets; without one, what it holds is the project's own choice.
@@ -375,6 +384,24 @@ class FailureChecks:
             self.fail(f"dir:{directory.value}", "RuntimeError", f"Directory '{directory.value}' does not exist", where,
                       "static-dir", f"StaticFiles checks its directory relative to the start folder ({self.start.run_from or '.'}/)")
 
+
+    def log_file(self, call: ast.Call, where: tuple[Path, int]) -> None:
+        """A logging file handler opens its file when built: a folder that is not there (a `logs/` the repository
+        ignores) stops the start with FileNotFoundError, naming the absolute path."""
+        delay = next((k.value for k in call.keywords if k.arg == "delay"), None)
+        if isinstance(delay, ast.Constant) and delay.value:
+            return
+        name = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "filename"), None)
+        value = name.value if isinstance(name, ast.Constant) else self.value_at(name, where) if name else None
+        if not isinstance(value, str) or not value or os.path.isabs(value):
+            return
+        folder = os.path.dirname(value)
+        if not folder or folder in self.made_dirs or (self.run_dir / folder).is_dir():
+            return
+        path = os.path.join(os.path.abspath(self.run_dir), value)
+        self.fail(f"dir:{folder}", "FileNotFoundError", f"[Errno 2] No such file or directory: '{path}'", where,
+                  "log-dir", f"the log file's folder {folder}/ is not in the tree the start runs in "
+                  f"({self.start.run_from or '.'}/): the repository does not ship it")
 
 
 def _moved_message(message: str, version: Version) -> str:

@@ -101,8 +101,15 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
             opaque.add(name)  # one whose other releases are recorded is no stranger
         if requirements is None:
             # Requirements not recorded: an extra is most often named after the distribution it adds
-            # (passlib[bcrypt], python-jose[cryptography]).
+            # (passlib[bcrypt], python-jose[cryptography]), and a plugin after what it plugs into.
             names.update(canonicalize_name(extra) for extra in extras)
+            for host in _named_after(name):
+                if host not in names:
+                    names.add(host)
+                    pick = tables.newest_allowed(host, SpecifierSet())
+                    if pick is not None:
+                        chosen.setdefault(host, pick)
+                    queue.append((host, set()))
         for req in requirements or []:
             if req.marker is not None and not _holds(req.marker, env, extras):
                 continue
@@ -122,6 +129,16 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
         if locked:
             opaque.clear()  # the lock's graph says what those bring
     return Installed(chosen, frozenset(names), bool(resolved.files), frozenset(opaque))
+
+
+def _named_after(name: str) -> list[str]:
+    """The recorded distributions an unrecorded one is named after, which it is taken to require:
+    fastapi-users-db-sqlmodel (sqlmodel, fastapi), fastmcp (mcp), flask-sqlalchemy. Type stubs require nothing."""
+    if name.startswith("types-") or name.endswith("-stubs") or tables.releases(name):
+        return []
+    tokens = name.split("-")
+    return [host for host in tables.recorded_distributions() if host != name and (
+        host in tokens or "-" not in host and len(host) >= 3 and name.endswith(host) and len(name) - len(host) <= 4)]
 
 
 def _lock_edges(items) -> list[tuple[str, set[str]]]:

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fixer import tables
-from fixer.model.connect import ConnectChecks
+from fixer.model.connect import ConnectChecks, module_level_ifs
 from fixer.model.database import ASYNC_FACTORIES, SYNC_FACTORIES, DatabaseFlow
 from fixer.model.entrypoints import StartPoint
-from fixer.model.failures import Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
+from fixer.model.failures import LOG_FILE_HANDLERS, Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
 from fixer.model.freshinstall import Installed
 from fixer.model.hooks import StartupHooks, field_variable, required_field, settings_config, startup_event
 from fixer.model.modules import project_python
@@ -99,6 +99,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
         self.unchecked: list[tuple[str, int, str]] = []
         self.made_dirs: set[str] = set()  # folders module-level code creates (os.makedirs) before a mount reads them
         # Driver failures met at the first connection (`connected`); (path, line, URL) each engine gets.
+        self.module_ifs: set[int] = set()  # the `if` statements that run at import, outside any function
         self.pending_connects: list[tuple] = []; self.engine_urls: list[tuple[str, int, str]] = []  # noqa: E702
 
     # -- recording
@@ -249,6 +250,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
             module.done = True
             self.stack.pop()
             return
+        self.module_ifs.update(module_level_ifs(tree.body))
         self.body(module, tree.body, guarded=False)
         self.raw_pools(tree, module.file)
         module.done = True
@@ -334,6 +336,12 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
                 negated = test.lstrip().startswith("not ")
                 self.body(module, node.body, guarded if negated else True)
                 self.body(module, node.orelse, True if negated else guarded)
+                return
+            taken = self.branch_taken(node, where) if id(node) in self.module_ifs else None
+            if taken is not None:
+                # The project's own code, run on the platform's environment, says which branch runs.
+                self.body(module, node.body, guarded if taken else True)
+                self.body(module, node.orelse, True if taken else guarded)
                 return
             self.body(module, node.body, True if node.orelse else guarded)
             self.body(module, node.orelse, True)
@@ -546,6 +554,8 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
                 self.env_file_config(node, where)
             elif func.rpartition(".")[2] == "StaticFiles" and not guarded:
                 self.static_files(node, where)
+            elif func.rpartition(".")[2] in LOG_FILE_HANDLERS and not guarded:
+                self.log_file(node, where)
             elif func in ("os.makedirs", "os.mkdir", "makedirs", "mkdir") and node.args and not guarded:
                 self.made_dir(node.args[0])
             elif func == "globals":
@@ -621,4 +631,3 @@ def _entry_relative(failure: Failure, walk: _Walk) -> Failure:
                        walk.start.where[1] if walk.start.where else 1, "start-command", failure.chain,
                        f"{walk.start.describe()}: the module is not on sys.path from that folder", failure.cycle)
     return failure
-

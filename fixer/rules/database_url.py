@@ -70,6 +70,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.model import ProjectModel, Role
 from fixer.model.evidence import PLATFORM_URL, async_engine_error, cite, platform_sets, platform_url_at, predicted
+from fixer.rules.sync_driver_dependency import installs_psycopg
 from fixer.model.database import FIXER_NORMALISER
 from fixer.findings import Category, Finding, Severity
 from fixer.rules.base import FixerCodemod, TextRule
@@ -815,6 +816,8 @@ class RuntimeUrlNormaliser(FixerCodemod):
         if site.sqlite:
             return None
         failure = predicted(self.facts, RULE_ID, site.path)
+        if failure is not None and installs_psycopg(self.facts, site.path):
+            return None  # FX005 adds psycopg, which takes the URL as it is, for every engine at once
         if failure is not None:
             return True, cite(self.facts, failure)
         if self.facts.normalised_by_project(site):

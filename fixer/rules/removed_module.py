@@ -4,7 +4,7 @@
 Where the prediction of the documented start fails on importing a module of a third-party distribution that the
 installing release no longer has (the exports tables record, per release, which modules import), caps that
 distribution below the first release without it, where the project declares it: `mcp>=1.24.0` becomes
-`mcp>=1.24.0,<2`. The report names the last release that has the module (mcp 1.30.0 for `mcp.server.fastmcp`).
+`mcp>=1.24.0,<2`; where another dependency brings it (fastmcp, an agents SDK), as a line of its own, `mcp<2`. The report names the last release that has the module (mcp 1.30.0 for `mcp.server.fastmcp`).
 
 ## Why is this bad?
 A fresh install takes the newest release the project's range allows. When a new major removes or renames a
@@ -45,7 +45,7 @@ from fixer.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.model.evidence import cite
 from fixer.rules.base import TextRule
-from fixer.rules.dependency_edit import Change, declared_in, edit, is_main_file
+from fixer.rules.dependency_edit import Change, declared_in, edit, is_main_file, target_file
 
 
 def _caps(facts: ProjectModel) -> list[tuple[str, str, str, Version, Version, object]]:
@@ -61,8 +61,10 @@ def _caps(facts: ProjectModel) -> list[tuple[str, str, str, Version, Version, ob
         match = re.search(r"'([\w.]+)'", failure.message)
         module = match.group(1) if match else ""
         top = module.split(".")[0]
-        dist = tables.distribution_of(top) or (top if facts.installed.has(top) else None) if module else None
-        version = facts.versions.version(dist) if dist else None
+        dist = tables.distribution_of(top) or (top if facts.installed.has(top) or tables.releases(top) else None) \
+            if module else None
+        # A distribution another brings in has no declared version: the one the fresh install picks.
+        version = (facts.versions.version(dist) or tables.newest_allowed(dist, SpecifierSet())) if dist else None
         last = tables.last_importing(dist, module, version) if version is not None else None
         if dist is None or version is None or last is None:
             continue
@@ -87,7 +89,11 @@ class RemovedModule(TextRule):
         listed = declared_in(path, text)
         changes = []
         for dist, module, cap, version, last, failure in _caps(facts):
-            if dist not in listed:
+            # Not declared, the distribution comes with another (mcp with fastmcp or an agents SDK): the cap is a
+            # line of its own in the file the install reads, and the resolver picks a release of the other
+            # that allows it.
+            pulled = dist not in facts.versions.declared and target_file(facts.versions.files, failure.path) == path
+            if dist not in listed and not pulled:
                 continue
             declared = facts.versions.declared.get(dist, "")
             specifier = ",".join(filter(None, (declared, cap)))
@@ -116,5 +122,5 @@ class RemovedModule(TextRule):
                     evidence=cite(facts, failure) + f"; {facts.versions.judged_against(dist)}",
                 )
 
-            changes.append(Change("set", dist, specifier, make, write=safe or facts.unsafe_fixes))
+            changes.append(Change("add" if pulled else "set", dist, specifier, make, write=safe or facts.unsafe_fixes))
         return edit(path, text, changes)

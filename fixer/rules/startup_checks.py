@@ -77,7 +77,7 @@ def _ordinal(n: int) -> str:
 def _failure_finding(rule: str, failure: Failure, index: int, total: int, prediction: Prediction,
                      python: str) -> Finding:
     start = prediction.start.describe()
-    fixer_rule = failure.fixed_by
+    fixer_rule = " or ".join(failure.fixers)
     masked = "" if index == total else f" Fixing it uncovers the next ({_ordinal(index + 1)} of {total})."
     chain = " -> ".join(failure.chain) if failure.chain else prediction.start.module
     if fixer_rule:
@@ -96,6 +96,9 @@ def _failure_finding(rule: str, failure: Failure, index: int, total: int, predic
     elif failure.family == "url-cleaner":
         what = "Fix the project's URL code: remove a parameter together with its own `?` or `&`, never the " \
                "separator of the next one (urllib.parse or SQLAlchemy's make_url do it right)."
+    elif failure.family == "log-dir":
+        what = "Create the folder before the handler (`os.makedirs(folder, exist_ok=True)`), ship it with a " \
+               ".gitkeep, or log to stdout where the platform collects it."
     elif failure.family == "static-dir":
         what = "Create the folder (with a .gitkeep) or pass `check_dir=False`, or mount it relative to the module file."
     elif failure.family in ("start-command", "missing-app"):
@@ -563,13 +566,14 @@ def fixing_rules(results: list[FileResult]) -> set[str]:
 
 
 def _claimed_by(finding: Finding) -> str:
+    """The rules that fix the failure a finding reports, as its explanation names them ("FX004 or FX005")."""
     if finding.startup_order is None or not finding.explanation.startswith(_APPLY_FIXES):
         return ""
     return finding.explanation.partition("(")[2].partition(")")[0]
 
 
 def _fixed_elsewhere(finding: Finding, fixing: set[str]) -> bool:
-    return _claimed_by(finding) in fixing
+    return any(rule in fixing for rule in _claimed_by(finding).split(" or "))
 
 
 def _unclaimed(finding: Finding, fixing: set[str], reporting: set[str]) -> Finding:
@@ -579,7 +583,7 @@ def _unclaimed(finding: Finding, fixing: set[str], reporting: set[str]) -> Findi
     rule = _claimed_by(finding)
     if not rule:
         return finding
-    if rule in reporting:
+    if any(r in reporting for r in rule.split(" or ")):
         return dataclasses.replace(finding, explanation=f"Not fixed by `fixer apply`: {rule}'s finding says what "
                                                         "to change.")
     return dataclasses.replace(finding, explanation=f"Needs a person: {rule} handles this kind of failure but "

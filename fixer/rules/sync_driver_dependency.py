@@ -65,12 +65,27 @@ def url_fix_fits(model: ProjectModel) -> bool:
 
 
 def failing_drivers(model: ProjectModel) -> list[Failure]:
-    """The prediction's failures of a sync engine importing a DBAPI that does not install, first first."""
+    """The prediction's failures of a sync engine importing a DBAPI that does not install, first first; and of
+    an async engine loading psycopg (3), which is async too, where some failing engine is out of reach of a code
+    edit: the one line then fixes every engine, where FX004's helper could reach only some."""
     prediction = model.startup.primary
     if prediction is None:
         return []
-    return [f for f in prediction.failures if f.family == "sync-driver" and f.message.startswith(_MISSING)
-            and f.message[len(_MISSING):-1] in _DISTRIBUTIONS]
+    failures = [f for f in prediction.failures if f.message.startswith(_MISSING)
+                and f.message[len(_MISSING):-1] in _DISTRIBUTIONS]
+    sync = [f for f in failures if f.family == "sync-driver"]
+    psycopg_async = [f for f in failures if f.family == "async-driver-url" and f.message == f"{_MISSING}psycopg'"]
+    if psycopg_async and _out_of_reach(model, psycopg_async):
+        return [f for f in failures if f in sync or f in psycopg_async]
+    return sync
+
+
+def _out_of_reach(model: ProjectModel, failures: list[Failure]) -> bool:
+    """Whether some failing engine takes its URL inside a mapping (`engine_from_config`), or where the model
+    names no engine site."""
+    sites = {(e.path, e.line): e for e in model.flow.engines}
+    return any(sites.get((f.path, f.line)) is None
+               or sites[(f.path, f.line)].factory not in ("create_engine", "create_async_engine") for f in failures)
 
 
 def line_needed(model: ProjectModel) -> bool:
@@ -80,11 +95,15 @@ def line_needed(model: ProjectModel) -> bool:
     failures = failing_drivers(model)
     if not failures:
         return False
-    if not url_fix_fits(model) or any(f.message != f"{_MISSING}psycopg'" for f in failures):
+    if not url_fix_fits(model) or any(f.message != f"{_MISSING}psycopg'" or f.family != "sync-driver"
+                                      for f in failures):
         return True
-    sites = {(e.path, e.line): e for e in model.flow.engines}
-    return any(sites.get((f.path, f.line)) is None or sites[(f.path, f.line)].factory != "create_engine"
-               for f in failures)
+    return _out_of_reach(model, failures)
+
+
+def installs_psycopg(model: ProjectModel, path: str) -> bool:
+    """Whether this rule adds psycopg for the async engine at `path`: FX004 then leaves its URL as it is."""
+    return line_needed(model) and any(f.path == path and f.family == "async-driver-url" for f in failing_drivers(model))
 
 
 class SyncDriverDependency(TextRule):
@@ -138,7 +157,8 @@ class SyncDriverDependency(TextRule):
                 rule=self.RULE_ID,
                 category=Category.DEPENDENCY,
                 severity=Severity.CRITICAL,
-                problem=f"The sync engine at {failure.path}:{failure.line} loads {module}, which nothing installs.",
+                problem=f"The {'async' if failure.family == 'async-driver-url' else 'sync'} engine at "
+                        f"{failure.path}:{failure.line} loads {module}, which nothing installs.",
                 root_cause=(
                     f"Its URL loads the {module} DBAPI on the SQLAlchemy a fresh install gives; the start stops "
                     f"with `{failure}`."

@@ -1,0 +1,42 @@
+"""FX039: a module the installing release no longer has, whether the project declares its distribution or
+another dependency brings it in (a plugin named after it: fastmcp brings mcp)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import fixer
+
+MAIN = 'from fastapi import FastAPI\nfrom mcp.server.fastmcp import FastMCP\n\nserver = FastMCP("todo")\napp = FastAPI()\n'
+
+
+def _project(root: Path, requirements: str) -> Path:
+    (root / "app").mkdir()
+    (root / "app/__init__.py").write_text("")
+    (root / "app/main.py").write_text(MAIN)
+    (root / "requirements.txt").write_text(requirements)
+    return root
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("fastapi\nmcp>=1.2\n", "fastapi\nmcp>=1.2,<2\n"),  # declared: its range is capped
+    ("fastapi\nfastmcp>=0.1\n", "fastapi\nfastmcp>=0.1\nmcp<2\n"),  # brought by fastmcp: a line of its own
+])
+def test_the_cap_goes_where_the_install_takes_the_distribution(tmp_path: Path, before: str, after: str) -> None:
+    root = _project(tmp_path, before)
+    result = fixer("dry-run", ".", cwd=root)
+    assert result.returncode == 1
+    assert "No module named 'mcp.server.fastmcp'" in result.stderr.decode()
+    assert fixer("apply", ".", cwd=root).returncode == 0
+    assert (root / "requirements.txt").read_text() == after
+    again = fixer("dry-run", ".", cwd=root)
+    assert (again.returncode, again.stdout) == (0, b"")
+
+
+@pytest.mark.parametrize("requirements", ["fastapi\nmcp>=1.2,<2\n", "fastapi\nmcp>=2\n"])
+def test_left_alone_where_the_range_has_the_module_or_none_has_it(tmp_path: Path, requirements: str) -> None:
+    # mcp>=2: no release in range has the module; porting the code is a person's job (reported, not edited).
+    root = _project(tmp_path, requirements)
+    assert fixer("dry-run", ".", cwd=root).stdout == b""
