@@ -27,7 +27,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from fixer.output import collect, render
+from fixer.output.formats import collect, render
 from fixer.output import markdown
 from fixer.output.markdown import Suggestion, suggestions
 from fixer.output.options import display_prefix

@@ -317,7 +317,7 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
 def _as_reviewed(results) -> None:
     """`apply --plan` writes what the reviewed patch showed: a change it left out (a secret git does not track)
     is not written, and named."""
-    from fixer.diff import shown
+    from fixer.apply.changes import shown
 
     for result in results:
         if result.changed and (reviewed := shown(result)) != result.new:
@@ -373,8 +373,9 @@ def rules_command() -> None:
 def rule_command(rule_id: str) -> None:
     """Explain one rule: what it does, why, an example and what to use instead, and how safe its fix is."""
     from fixer import rule_doc_url
-    from fixer.docs import rule_doc, terminal
+    from fixer.docs import terminal
     from fixer.registry import UnknownRule, select
+    from fixer.rules.ruledoc import rule_doc
 
     try:
         rules = select([rule_id])
@@ -678,7 +679,7 @@ def _summarise(outcome, applied: bool, verbose: bool) -> None:
 
 def _column(result, line: int) -> int:
     """Where the code on `line` starts (1-based): findings are made per line, and the line's code is what they name."""
-    from fixer.diff import old_lines
+    from fixer.apply.changes import old_lines
 
     lines = old_lines(result)
     text = lines[line - 1] if 0 < line <= len(lines) else ""

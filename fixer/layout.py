@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fixer.config import read_toml
-from fixer.diff import line_opcodes
+from fixer.apply.changes import line_opcodes
 from fixer.findings import FileResult
 
 DEFAULT_LENGTH = 88  # ruff's and black's

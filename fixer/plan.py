@@ -51,7 +51,7 @@ def _sha(data: bytes) -> str:
 def write_plan(path: Path, results: list[FileResult]) -> None:
     """The plan of what the patch shows: a change the patch leaves out (a secret git does not track) is not
     in it, so `apply --plan` never writes bytes nobody saw."""
-    from fixer.diff import shown
+    from fixer.apply.changes import shown
     from fixer.urls import redact
 
     plan = Plan(

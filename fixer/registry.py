@@ -94,7 +94,7 @@ class Rule:
 
     @property
     def title(self) -> str:
-        from fixer.docs import MissingDoc, rule_doc
+        from fixer.rules.ruledoc import MissingDoc, rule_doc
 
         try:
             return rule_doc(self).title

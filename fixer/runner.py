@@ -811,7 +811,7 @@ def _locate(
                 later = later_lines.line_of(first)
                 if later is not None:
                     if not ends:  # once per codemod: a diff costs what the file's length does
-                        from fixer.diff import line_opcodes
+                        from fixer.apply.changes import line_opcodes
 
                         opcodes = line_opcodes(text.splitlines(), later_lines.text.splitlines())
                         ends = [op[4] for op in opcodes]

@@ -62,8 +62,8 @@ def check(path: Path, text: str) -> tuple[list[Diagnostic], list[str]]:
 def _run(path: Path, text: str, unsafe_fixes: bool) -> tuple[list[Diagnostic], list[str]]:
     from fixer import runner
     from fixer.config import load, per_file_skip
-    from fixer.diff import old_lines
-    from fixer.output import collect
+    from fixer.apply.changes import old_lines
+    from fixer.output.formats import collect
     from fixer.paths import resolve
     from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
     from fixer.registry import select as select_rules

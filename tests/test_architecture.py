@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -257,6 +258,25 @@ def test_no_module_is_too_long_to_hold_in_mind() -> None:
 
 def test_the_long_module_allowances_name_existing_modules() -> None:
     assert set(LONG_MODULES) <= set(graph().known)
+
+
+README = PACKAGE.parent / "README.md"
+
+
+def test_the_readme_says_how_fixer_works_as_the_package_is() -> None:
+    """README's "How fixer works": the stage folders in the order data flows, the wing, and where a rule goes."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## How fixer works", 1)[1].split("\n## ", 1)[0]
+    folders = re.findall(r"^\d+\. `fixer/(\w+)/`", section, re.M)
+    assert folders == list(STAGES)
+    assert f"`fixer/{WING}/`" in section
+    for path in re.findall(r"`(fixer/[\w/.]+|tests/[\w/.]+)`", section):
+        assert (PACKAGE.parent / path).exists(), path
+    for module in re.findall(r"`python -m ([\w.]+)`", section):
+        assert (PACKAGE.parent / (module.replace(".", "/") + ".py")).is_file(), module
+    registry = (PACKAGE / "rules" / "registry.py").read_text(encoding="utf-8")
+    for name in re.findall(r"`([A-Z_]{4,})`", section):
+        assert re.search(rf"^{name}\b", registry, re.M), name
 
 
 def test_the_graph_reads_every_kind_of_import(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from fixer.diff import patch, shown
+from fixer.apply.changes import shown
+from fixer.diff import patch
 from fixer.findings import FileResult
 
 OLD = (

@@ -12,6 +12,7 @@ import pytest
 
 from fixer import docs
 from fixer.registry import all_rules
+from fixer.rules import ruledoc
 from tests.cli_helpers import fixer
 
 RULES = all_rules()
@@ -19,8 +20,8 @@ RULES = all_rules()
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.id for rule in RULES])
 def test_every_rule_has_every_section(rule) -> None:
-    doc = docs.rule_doc(rule)
-    assert list(doc.sections) == list(docs.SECTIONS)
+    doc = ruledoc.rule_doc(rule)
+    assert list(doc.sections) == list(ruledoc.SECTIONS)
     assert all(body.strip() for body in doc.sections.values()), rule.id
     for section in ("Example", "Use instead"):
         assert "```" in doc.sections[section], (rule.id, section)
@@ -29,14 +30,14 @@ def test_every_rule_has_every_section(rule) -> None:
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.id for rule in RULES])
 def test_the_terminal_page_has_no_markdown_and_no_internal_names(rule) -> None:
-    page = click.unstyle(docs.terminal(docs.rule_doc(rule)))
+    page = click.unstyle(docs.terminal(ruledoc.rule_doc(rule)))
     assert "```" not in page and "`" not in page and "**" not in page
     assert not re.search(r"^#+ ", page, re.M)
     internal = {cls.__name__ for r in RULES for cls in r.classes}
     for name in internal:
         assert not re.search(rf"\b{name}\b", page), (rule.id, name)
     assert not re.search(r"\bfixer\.\w|\bfacts\.", page), rule.id
-    for section in docs.SECTIONS:
+    for section in ruledoc.SECTIONS:
         assert f"\n{section}\n" in page
 
 
@@ -68,12 +69,12 @@ def test_a_rule_without_the_format_is_named(tmp_path) -> None:
         name: str = "new-rule"
         classes: tuple = (Undocumented,)
 
-    with pytest.raises(docs.MissingDoc, match="FX999"):
-        docs.rule_doc(FakeRule())
+    with pytest.raises(ruledoc.MissingDoc, match="FX999"):
+        ruledoc.rule_doc(FakeRule())
 
     Undocumented.__doc__ = "FX999 new-rule: Title.\n\n## What it does\nx\n## Example\ny\n"
-    with pytest.raises(docs.MissingDoc, match="missing Why is this bad\\?, Use instead, Fix safety"):
-        docs.rule_doc(FakeRule())
+    with pytest.raises(ruledoc.MissingDoc, match="missing Why is this bad\\?, Use instead, Fix safety"):
+        ruledoc.rule_doc(FakeRule())
 
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from fixer import runner
-from fixer.diff import hunks
+from fixer.apply.changes import hunks
 from fixer.findings import Category, FileResult, Finding, Severity
-from fixer.output import collect
+from fixer.output.formats import collect
 from fixer.output.markdown import suggestions
 from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
 

@@ -14,7 +14,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import Literal
 
-from fixer.diff import Hunk, hunks, old_lines
+from fixer.apply.changes import Hunk, hunks, old_lines
 from fixer.findings import FileResult, Finding
 from fixer.urls import redact
 

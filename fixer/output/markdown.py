@@ -12,7 +12,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from fixer.diff import Hunk, old_lines
+from fixer.apply.changes import Hunk, old_lines
 from fixer import rule_doc_url
 from fixer.output.diagnostics import Diagnostic, Diagnostics
 

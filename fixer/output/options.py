@@ -20,7 +20,7 @@ from typing import BinaryIO
 import click
 
 from fixer.findings import FileResult, Severity
-from fixer.output import FORMATS, collect, render
+from fixer.output.formats import FORMATS, collect, render
 
 _KEY = "fixer.output"
 EXIT_PENDING = 1

@@ -20,7 +20,8 @@ LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "w
 
 def rule_help(rule) -> str:
     """The rule's page (What it does, Why is this bad?, Example, Use instead, Fix safety), as `fixer rule` shows it."""
-    from fixer.docs import markdown, rule_doc
+    from fixer.docs import markdown
+    from fixer.rules.ruledoc import rule_doc
 
     return markdown(rule_doc(rule))
 
