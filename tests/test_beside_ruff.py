@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from fixer import cli
+import fixer.cli.commands as cli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

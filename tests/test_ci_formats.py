@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import jsonschema
 
-from fixer.findings import Category, FileResult, Finding, Severity
+from fixer.rules.findings import Category, FileResult, Finding, Severity
 from fixer.output.formats import collect, render
 
 # reviewdog's Diagnostic Format (proto/rdf/reviewdog.proto), written down as a strict JSON Schema: the published

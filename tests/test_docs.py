@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 import pytest
 
-from fixer import docs
-from fixer.registry import all_rules
+from fixer.output import docs
+from fixer.rules.registry import all_rules
 from fixer.rules import ruledoc
 from tests.cli_helpers import fixer
 
@@ -82,7 +82,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 def test_readme_rule_table_is_fixer_rules_with_each_rules_own_defects() -> None:
     """Every rule `fixer rules` lists, in order, with its name and the defect IDs `fixer rule ID` prints."""
-    from fixer.registry import all_rules
+    from fixer.rules.registry import all_rules
 
     rows = re.findall(r"^\| (FX\d{3}) \| ([\w-]+) \| .* \| ([^|]*) \|$", README.read_text(encoding="utf-8"), re.M)
     expected = []
@@ -96,7 +96,7 @@ def test_readme_rule_table_is_fixer_rules_with_each_rules_own_defects() -> None:
 
 
 def test_readme_counts_of_rules_and_codemods_are_the_registrys() -> None:
-    from fixer.registry import PYTHON_CODEMODS, all_rules
+    from fixer.rules.registry import PYTHON_CODEMODS, all_rules
 
     text = README.read_text(encoding="utf-8")
     assert set(map(int, re.findall(r"\b(\d+) rules\b", text))) == {len(all_rules())}

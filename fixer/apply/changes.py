@@ -1,5 +1,5 @@
 """A file's change line by line: the lines fixer changes, matched as the patch matches them, and which of them
-the patch must hold back (a secret git does not track, fixer.disclosure). The patch (fixer.diff), the plan and
+the patch must hold back (a secret git does not track, fixer.apply.disclosure). The patch (fixer.output.diff), the plan and
 the outputs that place each fix (fixer.output) all read a change from here, so they agree on every line.
 """
 
@@ -10,8 +10,8 @@ import difflib
 from collections import Counter
 from dataclasses import dataclass
 
-from fixer.disclosure import is_env_file, shows_secret
-from fixer.findings import FileResult
+from fixer.apply.disclosure import is_env_file, shows_secret
+from fixer.rules.findings import FileResult
 
 
 def _split_lines(text: str) -> list[str]:

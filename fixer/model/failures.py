@@ -18,7 +18,7 @@ from packaging.version import Version
 from fixer import tables
 from fixer.model.entrypoints import StartPoint
 from fixer.model.evidence import platform_sets
-from fixer.urls import WRITTEN_NORMALISERS
+from fixer.model.urls import WRITTEN_NORMALISERS
 
 __all__ = ["FIXED_BY", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from fixer.config import read_toml
+from fixer.discover.config import read_toml
 
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(?:[\w.\-/:]+/)?python:(\d+)\.(\d+)", re.IGNORECASE | re.MULTILINE)
 _VERSION = re.compile(r"^\s*(?:python-|cpython-)?(\d+)\.(\d+)")

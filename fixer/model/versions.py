@@ -21,8 +21,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from fixer import requirements
-from fixer.config import read_toml
+from fixer.discover import requirements
+from fixer.discover.config import read_toml
 
 _REQUIREMENTS_NAME = re.compile(r"(?:.*[-_.])?requirements?(?:[-_.].*)?\.(?:txt|in)$|constraints?\.txt$")
 _REQUIREMENTS_FOLDERS = ("requirements", "reqs")

@@ -74,7 +74,7 @@ def _rule_link(item: Diagnostic) -> str:
 
 @functools.cache
 def _titles() -> dict[str, str]:
-    from fixer.registry import all_rules
+    from fixer.rules.registry import all_rules
 
     return {rule.id: rule.title for rule in all_rules()}
 

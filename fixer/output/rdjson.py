@@ -11,7 +11,7 @@ import json
 
 from fixer import HOMEPAGE, rule_doc_url
 from fixer.apply.changes import old_lines
-from fixer.findings import Severity
+from fixer.rules.findings import Severity
 from fixer.output.diagnostics import Diagnostic, Diagnostics, Position
 
 SEVERITY = {Severity.CRITICAL: "ERROR", Severity.HIGH: "ERROR", Severity.MEDIUM: "WARNING", Severity.LOW: "INFO"}

@@ -50,8 +50,8 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from fixer.model import ProjectModel
-from fixer.findings import Category, Finding, Severity
-from fixer.requirements import REQUIREMENT_OPTION, PhysicalLine, analyse, logical_lines, option_lines, physical_lines
+from fixer.rules.findings import Category, Finding, Severity
+from fixer.discover.requirements import REQUIREMENT_OPTION, PhysicalLine, analyse, logical_lines, option_lines, physical_lines
 from fixer.rules.base import TextRule
 from fixer.rules.requirement_edit import add_asyncio_extra, add_lines, joined, marker_text, with_head
 from fixer.rules.async_driver_plan import (

@@ -15,8 +15,8 @@ from packaging.utils import canonicalize_name
 from tomlkit.items import Array, InlineTable, String, Table
 
 from fixer.model import ProjectModel
-from fixer.findings import Finding
-from fixer.requirements import parse_requirement
+from fixer.rules.findings import Finding
+from fixer.discover.requirements import parse_requirement
 from fixer.rules.async_driver_plan import (
     ASYNCPG_REQUIREMENT,
     ASYNCPG_SPEC,

@@ -42,7 +42,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.model.connect import LIBPQ_CLIENT_ONLY
 from fixer.model.evidence import cite
 from fixer.rules.base import FixerCodemod

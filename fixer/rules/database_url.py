@@ -71,10 +71,10 @@ from libcst.codemod.visitors import AddImportsVisitor
 from fixer.model import ProjectModel, Role
 from fixer.model.evidence import PLATFORM_URL, async_engine_error, cite, platform_sets, platform_url_at, predicted
 from fixer.model.database import FIXER_NORMALISER
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.rules.base import FixerCodemod, TextRule
 from fixer.rules.tree_walk import POSTGRES_STRING, scan, words
-from fixer.urls import to_async_url
+from fixer.model.urls import to_async_url
 
 RULE_ID = "FX004"
 RULE_NAME = "async-database-url"
@@ -355,7 +355,7 @@ class DatabaseUrlTextRule(TextRule):
 
     @staticmethod
     def _compose(lines: list[str]) -> list[list[tuple[str, str]] | None]:
-        from fixer.compose import NotYaml, environment_lines
+        from fixer.discover.compose import NotYaml, environment_lines
 
         result: list[list[tuple[str, str]] | None] = [None] * len(lines)
         try:

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from packaging.utils import canonicalize_name
 
-from fixer.findings import Finding
-from fixer.requirements import PhysicalLine, analyse, logical_lines, option_lines, parse_requirement, physical_lines
+from fixer.rules.findings import Finding
+from fixer.discover.requirements import PhysicalLine, analyse, logical_lines, option_lines, parse_requirement, physical_lines
 from fixer.rules.requirement_edit import add_lines, joined, with_head
 
 # finding(old_code, new_code, line, fixed): a change that cannot be written (hash-pinned file) is reported unfixed.

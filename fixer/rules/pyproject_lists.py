@@ -11,7 +11,7 @@ import tomlkit.exceptions
 from packaging.utils import canonicalize_name
 from tomlkit.items import Array, InlineTable, String, StringType, Table
 
-from fixer.requirements import parse_requirement
+from fixer.discover.requirements import parse_requirement
 from fixer.rules.async_driver_plan import Entry, entry_of
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from packaging.requirements import Requirement
 
-from fixer.requirements import COMMENT, PhysicalLine
+from fixer.discover.requirements import COMMENT, PhysicalLine
 
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 

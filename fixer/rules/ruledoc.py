@@ -10,7 +10,7 @@ A rule's docstring (its module's, or its class's) has this shape, which every ru
     ## Use instead
     ## Fix safety
 
-fixer.docs renders the pages (for a terminal, and docs/rules/); the registry reads each rule's title from here.
+fixer.output.docs renders the pages (for a terminal, and docs/rules/); the registry reads each rule's title from here.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class RuleDoc:
 
 
 def rule_doc(rule) -> RuleDoc:
-    """The documentation of a registered rule (`fixer.registry.Rule`): the first docstring among its module's
+    """The documentation of a registered rule (`fixer.rules.registry.Rule`): the first docstring among its module's
     and its classes' that starts with `FXnnn name:`."""
     import inspect
 

@@ -41,7 +41,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel, Role
 from fixer.model.evidence import PLATFORM_URL, cite, platform_sets, predicted
 from fixer.rules.base import FixerCodemod, TextRule

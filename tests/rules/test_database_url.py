@@ -8,7 +8,7 @@ import pytest
 from libcst.codemod import CodemodContext, CodemodTest
 
 from fixer.model import ProjectModel
-from fixer.findings import Category, Severity
+from fixer.rules.findings import Category, Severity
 from fixer.rules.base import FINDINGS_KEY
 from fixer.rules.database_url import (
     NORMALISER_SOURCE,
@@ -16,7 +16,7 @@ from fixer.rules.database_url import (
     DatabaseUrlTextRule,
     RuntimeUrlNormaliser,
 )
-from fixer.urls import redact, to_async_url
+from fixer.model.urls import redact, to_async_url
 
 ASYNC = ProjectModel(async_db=True)
 SYNC = ProjectModel(async_db=False)

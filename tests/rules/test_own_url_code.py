@@ -8,7 +8,7 @@ from pathlib import Path
 from fixer.model.evidence import PLATFORM_URL
 from fixer.rules.asyncpg_dsn import AsyncpgDsn
 from fixer.rules.settings_url_validator import SettingsUrlValidator
-from fixer.urls import to_async_url
+from fixer.model.urls import to_async_url
 from tests.rules.project_helpers import fix
 
 REQ = "fastapi==0.115.12\nsqlmodel==0.0.24\nuvicorn==0.34.0\nasyncpg==0.30.0\npydantic-settings==2.7.1\n"

@@ -1,7 +1,7 @@
 """Rule pages, as ruff's: each rule's docstring (fixer.rules.ruledoc) rendered for a terminal (`fixer rule ID`)
-and as markdown (`docs/rules/FXnnn.md` and an index, written by `python -m fixer.docs`).
+and as markdown (`docs/rules/FXnnn.md` and an index, written by `python -m fixer.output.docs`).
 
-`python -m fixer.docs --check` exits 1 when the committed pages differ from the docstrings.
+`python -m fixer.output.docs --check` exits 1 when the committed pages differ from the docstrings.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from fixer.rules.ruledoc import MissingDoc, RuleDoc, rule_doc
 
-DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "rules"
-REGENERATE = "python -m fixer.docs"
+DOCS_DIR = Path(__file__).resolve().parents[2] / "docs" / "rules"
+REGENERATE = "python -m fixer.output.docs"
 _GENERATED = f"<!-- Generated from the rule's docstring by `{REGENERATE}`: edit the docstring, not this file. -->"
 
 
@@ -74,7 +74,7 @@ def _inline(text: str) -> str:
 
 def pages() -> dict[str, str]:
     """Every file of docs/rules/, by name."""
-    from fixer.registry import all_rules
+    from fixer.rules.registry import all_rules
 
     docs = [rule_doc(rule) for rule in all_rules()]
     return {"README.md": index(docs), **{f"{doc.id}.md": markdown(doc) for doc in docs}}
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wanted = pages()
     except MissingDoc as error:
-        print(f"fixer.docs: {error}", file=sys.stderr)
+        print(f"fixer.output.docs: {error}", file=sys.stderr)
         return 1
     if "--check" in argv:
         stale = sorted(name for name, text in wanted.items() if _read(DOCS_DIR / name) != text)

@@ -1,6 +1,6 @@
 """The patch `fixer dry-run` prints: a unified diff that `git apply` accepts, with untracked secrets held back.
 
-A hunk that would show a secret the repository does not hold (fixer.disclosure: a value of a `.env`-style file
+A hunk that would show a secret the repository does not hold (fixer.apply.disclosure: a value of a `.env`-style file
 git does not track, or any password in a file git does not track; on a changed line or a context line) is left
 out and named in a one-line note; every other hunk of the file is shown, and the patch applies to give the file
 with the shown hunks made (`shown`). A `.env`-style file git does not track is left out whole.
@@ -9,7 +9,7 @@ with the shown hunks made (`shown`). A `.env`-style file git does not track is l
 from __future__ import annotations
 
 from fixer.apply.changes import Anchored, review_changes, shown_lines
-from fixer.findings import FileResult
+from fixer.rules.findings import FileResult
 
 
 def patch(result: FileResult, encoding: str = "utf-8", as_path: str | None = None) -> tuple[bytes, list[str]]:

@@ -23,17 +23,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from fixer import model as project_model
-from fixer import disclosure, suppress
-from fixer.discover import Unreadable, discover, read
+from fixer.apply import disclosure
+from fixer.discover import suppress
+from fixer.discover.files import Unreadable, discover, read
 from fixer.model import ProjectModel
 from fixer.model.entrypoints import mentions_start
 from fixer.model.evidence import PLATFORM_URL
 from fixer.model.modules import ModuleInfo, inside_library, read_module
 from fixer.model.sources import Sources
-from fixer.paths import Targets
-from fixer.textcheck import TextCheck
-from fixer.findings import FileResult, Finding
-from fixer.reprint import reprint
+from fixer.discover.paths import Targets
+from fixer.discover.textcheck import TextCheck
+from fixer.rules.findings import FileResult, Finding
+from fixer.apply.reprint import reprint
 from fixer.rules.base import FixerCodemod, TextRule, Unparseable
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class Run:
     ignored: list[tuple[str, str, list[str]]] = field(default_factory=list)
     root: Path | None = None  # the project root the paths are relative to
     parsed: list[str] = field(default_factory=list)  # the Python files parsed for a codemod (the bench's floor)
-    rounds: list = field(default_factory=list)  # fixer.rounds.Round: predict, fix, predict again
+    rounds: list = field(default_factory=list)  # fixer.apply.rounds.Round: predict, fix, predict again
     after: object = None  # the last round's Prediction: what still stands between the backend and a start
 
 
@@ -303,7 +304,7 @@ def read_candidates(
 # What read_candidates learns of a file: its import lines, why it is not Python source, whether the model reads
 # it, whether a start analysis does, the codemods whose text checks it passes.
 _Scan = tuple[ModuleInfo | None, str | None, bool, bool, tuple[int, ...]]
-# Per-file scans kept across the runs of `remembering_scans` (fixer.rounds: each round runs on the tree the last
+# Per-file scans kept across the runs of `remembering_scans` (fixer.apply.rounds: each round runs on the tree the last
 # one fixed, where most files are the same bytes), by what was asked, then by path and a digest of the bytes.
 _scans: dict[tuple, dict[tuple[str, bytes], _Scan]] | None = None
 
@@ -498,7 +499,7 @@ def _map(
         for task in tasks:
             done(work(task))
         return out, other
-    from fixer import workers
+    from fixer.apply import workers
 
     # Biggest files first, so that no worker idles while another finishes a big file.
     tasks = sorted(tasks, key=lambda task: len(task[1]), reverse=True)

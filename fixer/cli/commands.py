@@ -40,14 +40,14 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 def _paths(func):
     """PATHS... (files, folders, or `-` for stdin) become `path`, the project root the run covers; what they
-    name is kept in the context for `_run` (see fixer.paths)."""
+    name is kept in the context for `_run` (see fixer.discover.paths)."""
 
     @click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True))
     @click.option("--stdin-filename", metavar="PATH", help="The file that stdin (`-`) stands for: its name picks the rules and the project.")
     @click.option("--force-exclude", is_flag=True, help="Apply excludes and .gitignore to files named on the command line too.")
     @functools.wraps(func)
     def wrapper(paths, stdin_filename, force_exclude, **kwargs):
-        from fixer.paths import CONTEXT_KEY, TargetError, resolve
+        from fixer.discover.paths import CONTEXT_KEY, TargetError, resolve
 
         try:
             runs = resolve(list(paths), stdin_filename, force_exclude, stdin=sys.stdin.buffer)
@@ -91,7 +91,7 @@ def _check_several(runs, kwargs) -> None:
 
 
 def _targets():
-    from fixer.paths import CONTEXT_KEY
+    from fixer.discover.paths import CONTEXT_KEY
 
     context = click.get_current_context(silent=True)  # None when the Action calls _run itself
     return context.meta.get(CONTEXT_KEY) if context is not None else None
@@ -126,7 +126,7 @@ def _common(func):
         verbose = kwargs["verbose"]
         click.get_current_context().meta[_CONFIG_KEY] = (kwargs.pop("config_args"), kwargs.pop("isolated"))
         if kwargs.pop("show_settings"):
-            from fixer.config import describe
+            from fixer.discover.config import describe
 
             config, chosen, _ = _settings(kwargs["path"], kwargs["select"], kwargs["ignore"])
             click.echo(describe(config, sorted(chosen), _targets().root))
@@ -197,13 +197,13 @@ def main() -> None:
 def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, to_async, plan_path,
             entrypoint=None, run_from=None) -> int:
     """Print the fixes for PATHS (files, folders, `-` for stdin) as a unified diff (for `git apply`); write nothing."""
-    from fixer.diff import patch
+    from fixer.output.diff import patch
     from fixer.output.options import colour_patch, emit, path_prefix, shown
 
     outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, to_async, applied=False,
                    entrypoint=entrypoint, run_from=run_from)
     if plan_path is not None:
-        from fixer.plan import write_plan
+        from fixer.apply.plan import write_plan
 
         write_plan(plan_path, outcome.results)
     notes: list[str] = []
@@ -228,7 +228,7 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
 
 def _add_noqa(func):
     """`apply --add-noqa`: instead of fixing, write a suppression comment on each line with a finding fixer does
-    not fix (see fixer.add_noqa)."""
+    not fix (see fixer.apply.add_noqa)."""
 
     @click.option("--add-noqa", is_flag=True,
                   help="Write `# fixer: ignore[FXnnn]` on each line with an unfixed finding (unsafe or for a person); fix nothing.")
@@ -236,9 +236,9 @@ def _add_noqa(func):
     def wrapper(add_noqa, **kwargs):
         if not add_noqa:
             return func(**kwargs)
-        from fixer.add_noqa import with_suppressions
+        from fixer.apply.add_noqa import with_suppressions
         from fixer.output.options import shown
-        from fixer.write import WriteError, apply_changes
+        from fixer.apply.write import WriteError, apply_changes
 
         outcome = _run(kwargs["path"], kwargs["select"], kwargs["ignore"], kwargs["jobs"], None, kwargs["verbose"],
                        kwargs["unsafe_fixes"])
@@ -271,8 +271,8 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
           entrypoint=None, run_from=None) -> int:
     """Write the fixes for PATHS in place (for `-`, print the fixed input on stdout)."""
     from fixer.output.options import emit, settings, shown
-    from fixer.plan import PlanError, differences, read_plan
-    from fixer.write import WriteError, apply_changes, remove_stale_temps
+    from fixer.apply.plan import PlanError, differences, read_plan
+    from fixer.apply.write import WriteError, apply_changes, remove_stale_temps
 
     try:
         plan = read_plan(plan_path) if plan_path is not None else None
@@ -360,7 +360,7 @@ main.add_command(verify_command)
 @main.command("rules")
 def rules_command() -> None:
     """List every rule: ID, name, title."""
-    from fixer.registry import all_rules
+    from fixer.rules.registry import all_rules
 
     rules = all_rules()
     width = max(len(rule.name) for rule in rules)
@@ -373,8 +373,8 @@ def rules_command() -> None:
 def rule_command(rule_id: str) -> None:
     """Explain one rule: what it does, why, an example and what to use instead, and how safe its fix is."""
     from fixer import rule_doc_url
-    from fixer.docs import terminal
-    from fixer.registry import UnknownRule, select
+    from fixer.output.docs import terminal
+    from fixer.rules.registry import UnknownRule, select
     from fixer.rules.ruledoc import rule_doc
 
     try:
@@ -394,10 +394,10 @@ def model_command(path: Path) -> None:
     """Print the project model fixer decides from (JSON): module roles, versions, engines and URLs."""
     import json
 
-    from fixer import runner
-    from fixer.urls import redact
+    from fixer.apply import runner
+    from fixer.model.urls import redact
 
-    from fixer.paths import project_root
+    from fixer.discover.paths import project_root
 
     outcome = runner.run(path if path.is_dir() else project_root(path.absolute().parent), codemods=[], text_rules=[], jobs=1)
     click.echo(redact(json.dumps(outcome.facts.describe(), indent=2, default=str)))
@@ -407,7 +407,7 @@ def model_command(path: Path) -> None:
 def server_command() -> None:
     """Run the language server (LSP on stdin/stdout): diagnostics as you type, fixes as code actions."""
     try:
-        from fixer.server import main as serve
+        from fixer.cli.server import main as serve
     except ImportError as error:
         raise click.UsageError(f"the language server needs pygls ({error}): pip install 'fixer[server]'") from None
     serve()
@@ -420,14 +420,14 @@ def schema_command(what: str) -> None:
     import json
 
     from fixer.output.json import schema
-    from fixer.report import report_schema
+    from fixer.output.report import report_schema
 
     click.echo(json.dumps(report_schema() if what == "report" else schema(), indent=2))
 
 
 def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False, to_async=False, applied=True,
          entrypoint=None, run_from=None):
-    from fixer import runner
+    from fixer.apply import runner
     from fixer.output.options import check_report_on_stdout, settings
 
     report_on_stdout = check_report_on_stdout(report_path)
@@ -435,7 +435,7 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         _check_report_folder(report_path)
     config, chosen, skip = _settings(path, select, ignore)
     exclude = [(config.folder, pattern) for pattern in config.exclude]
-    from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
+    from fixer.rules.registry import PYTHON_CODEMODS, TEXT_RULES
 
     started = time.perf_counter()
     targets = _targets()
@@ -462,20 +462,20 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
     if targets is not None and targets.stdin is not None:
         outcome, rounds = one_round(path), []
     else:
-        # Predict, fix, predict again (fixer.rounds): a fix uncovers what the first prediction could not see.
-        from fixer.rounds import run_rounds
+        # Predict, fix, predict again (fixer.apply.rounds): a fix uncovers what the first prediction could not see.
+        from fixer.apply.rounds import run_rounds
 
         anchor = config.source.parent if config.source else None
         if anchor is not None and not path.resolve().is_relative_to(anchor.resolve()):
             anchor = None
         outcome, rounds = run_rounds(path, one_round, anchor)
     outcome.rounds = rounds
-    from fixer.layout import lay_out
+    from fixer.apply.layout import lay_out
 
     lay_out(outcome.results, outcome.root or path)  # the project's line length and formatter
     _say_ignored(outcome.ignored, path)
     if report_path is not None:
-        from fixer.report import build_report, report_json
+        from fixer.output.report import build_report, report_json
 
         report = build_report(outcome.results, outcome.files_scanned, time.perf_counter() - started, applied=applied)
         if report_on_stdout:
@@ -486,9 +486,9 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
 
 
 def dry_run_outcome(argv: list[str]):
-    """The run `fixer dry-run ARGV` makes, without printing anything: the GitHub Action's entry (fixer.action),
+    """The run `fixer dry-run ARGV` makes, without printing anything: the GitHub Action's entry (fixer.cli.action),
     so that its `args` input takes every option the command takes."""
-    from fixer.paths import CONTEXT_KEY, TargetError, resolve
+    from fixer.discover.paths import CONTEXT_KEY, TargetError, resolve
 
     context = dry_run.make_context("dry-run", list(argv))
     with context:
@@ -510,9 +510,9 @@ def dry_run_outcome(argv: list[str]):
 def _settings(path: Path, select, ignore):
     """The run's settings (--config, --isolated, the closest settings file), the rule IDs chosen, and what
     per-file-ignores turn off (a `skip(path, rule ID)` for the runner, or None)."""
-    from fixer.config import ConfigError, load, per_file_skip
-    from fixer.registry import UnknownRule
-    from fixer.registry import select as select_rules
+    from fixer.discover.config import ConfigError, load, per_file_skip
+    from fixer.rules.registry import UnknownRule
+    from fixer.rules.registry import select as select_rules
 
     context = click.get_current_context(silent=True)
     config_args, isolated = context.meta.get(_CONFIG_KEY, ((), False)) if context is not None else ((), False)
@@ -575,7 +575,7 @@ def _startup_summary(outcome) -> None:
 def _rounds_summary(outcome) -> None:
     """The rounds (predict, fix, predict again) and what still stands after them, in order (stderr)."""
     from fixer.output.options import shown
-    from fixer.rounds import describe
+    from fixer.apply.rounds import describe
 
     lines = describe(outcome.rounds)
     if not lines or outcome.after is None:
@@ -620,12 +620,12 @@ def _unfixed(outcome) -> bool:
     )
 
 
-unfixed = _unfixed  # the verdict's other half, for the Action (fixer.action)
+unfixed = _unfixed  # the verdict's other half, for the Action (fixer.cli.action)
 
 
 def _summarise(outcome, applied: bool, verbose: bool) -> None:
     from fixer.output.options import path_prefix, severity_style, shown
-    from fixer.urls import redact
+    from fixer.model.urls import redact
 
     if not applied:
         _startup_summary(outcome)
