@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from fixer.model import ProjectModel
 from fixer.rules.registry import PYTHON_CODEMODS
-from fixer.apply.runner import transform_python
+from fixer.apply.transform import transform_python
 
 EXAMPLES = int(os.environ.get("FIXER_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(

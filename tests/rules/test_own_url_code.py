@@ -143,7 +143,7 @@ def helper_project(body: str) -> dict[str, str]:
 
 
 def test_the_projects_own_url_helper_is_run_not_trusted(tmp_path: Path) -> None:
-    from fixer.rules.database_url import RuntimeUrlNormaliser
+    from fixer.rules.url_normaliser import RuntimeUrlNormaliser
 
     changed, findings = fix(tmp_path, helper_project(SWAPS_SCHEME_ONLY), [RuntimeUrlNormaliser])
     assert "engine = create_async_engine(to_async_database_url(async_url(os.environ[\"DATABASE_URL\"])))" in changed["app/db.py"]
@@ -152,7 +152,7 @@ def test_the_projects_own_url_helper_is_run_not_trusted(tmp_path: Path) -> None:
 
 
 def test_leave_alone_a_url_helper_that_works(tmp_path: Path) -> None:
-    from fixer.rules.database_url import RuntimeUrlNormaliser
+    from fixer.rules.url_normaliser import RuntimeUrlNormaliser
 
     changed, findings = fix(tmp_path, helper_project(DOES_IT_ALL), [RuntimeUrlNormaliser])
     assert changed == {} and not [f for f in findings if f.rule == "FX004"]
