@@ -135,10 +135,10 @@ def _url_variant(url: str, scheme: str, ssl: bool) -> str:
 
 def _relevant_files(root: Path) -> set[str]:
     """Files fixer reads for a reason: a codemod's or the facts' text check matches, or a text rule applies."""
-    from fixer.discover import discover
+    from fixer.discover.files import discover
     from fixer.model import FACT_PATTERNS
-    from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
-    from fixer.textcheck import TextCheck
+    from fixer.rules.registry import PYTHON_CODEMODS, TEXT_RULES
+    from fixer.discover.textcheck import TextCheck
 
     rules = [rule() for rule in TEXT_RULES]
     read_by_fixer = TextCheck([*FACT_PATTERNS, *(c.TRIGGER for c in PYTHON_CODEMODS)])  # as the runner decides

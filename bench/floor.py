@@ -8,7 +8,7 @@
         least do on a tree, the files it parses being those that can matter.
 
 LIST is a file of paths, one a line, relative to the line `root: DIR` that starts it. Prints a JSON
-summary (files read, parsed, bytes) to stderr. Of fixer it imports only `fixer.textcheck.TextCheck` (plain
+summary (files read, parsed, bytes) to stderr. Of fixer it imports only `fixer.discover.textcheck.TextCheck` (plain
 `re`, no LibCST), so that the scan searches the files exactly as fixer does.
 """
 
@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
     elif mode == "scan":
         with open(argv[2], encoding="utf-8") as handle:
             patterns = json.load(handle)
-        from fixer.textcheck import TextCheck
+        from fixer.discover.textcheck import TextCheck
 
         prefilter = TextCheck([_compile(spec) for spec in patterns["prefilter"]])
         wanted = set(_read_list(argv[3])[1])

@@ -253,7 +253,7 @@ def predict_first_error(row: Row, tree: Path) -> str:
     """fixer's own prediction (the one `fixer dry-run` prints: the install, a documented `alembic upgrade head`,
     then the import walk) for the row's start (entrypoint, run_from) with the platform URL."""
     sys.path.insert(0, str(ROOT))
-    from fixer.discover import discover
+    from fixer.discover.files import discover
     from fixer.model import database, entrypoints, startup
 
     backend = tree / row.backend_path

@@ -162,9 +162,9 @@ def _plan_stamp(corpus: Corpus) -> str:
 
 
 def _plan(corpus: Corpus) -> None:
-    from fixer import runner
-    from fixer.discover import discover
-    from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
+    from fixer.apply import runner
+    from fixer.discover.files import discover
+    from fixer.rules.registry import PYTHON_CODEMODS, TEXT_RULES
 
     paths = list(discover(corpus.root))
     python = [p for p in paths if p.endswith(".py")]
@@ -190,7 +190,7 @@ def write_patterns() -> Path:
     import re
 
     from fixer.model import FACT_PATTERNS
-    from fixer.registry import PYTHON_CODEMODS
+    from fixer.rules.registry import PYTHON_CODEMODS
 
     def spec(pattern: re.Pattern[bytes]) -> dict:
         return {"pattern": pattern.pattern.decode("latin-1"), "flags": pattern.flags & ~re.ASCII}
@@ -261,7 +261,7 @@ def _all_tools(corpus: Corpus, jobs: int, patterns: Path) -> list[Tool]:
             Tool("python", "interpreter only (python -c pass)", [python, "-c", "pass"]),
             Tool("import-libcst", "interpreter + import libcst", [python, "-c", "import libcst"]),
             bare,
-            Tool("imports", "interpreter + fixer's imports", [python, "-c", "import fixer.cli, fixer.registry, fixer.runner"]),
+            Tool("imports", "interpreter + fixer's imports", [python, "-c", "import fixer.cli.commands, fixer.rules.registry, fixer.apply.runner"]),
         ]
     return tools
 

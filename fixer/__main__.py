@@ -1,3 +1,3 @@
-from fixer.cli import run
+from fixer.cli.commands import run
 
 run()

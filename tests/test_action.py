@@ -156,7 +156,7 @@ def test_the_action_installs_fixer_from_its_own_path_and_uploads_sarif_with_code
     assert '"$ACTION_PATH"' in by_name["Install fixer from this action"]["run"]
     assert by_name["Install fixer from this action"]["env"]["ACTION_PATH"] == "${{ github.action_path }}"
     assert by_name["Upload SARIF"]["uses"].startswith("github/codeql-action/upload-sarif@")
-    assert by_name["Run fixer"]["run"] == "python -m fixer.action"
+    assert by_name["Run fixer"]["run"] == "python -m fixer.cli.action"
 
 
 def test_review_posts_suggestions_on_the_changed_lines_and_fails_on_findings(workspace: Path, github) -> None:

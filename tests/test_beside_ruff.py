@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from fixer import cli
+import fixer.cli.commands as cli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -33,7 +33,7 @@ def test_the_ruff_table_names_every_option_and_only_real_ones() -> None:
 
 
 def test_the_formats_table_names_every_output_format() -> None:
-    from fixer.output import FORMATS
+    from fixer.output.formats import FORMATS
 
     section = README.read_text(encoding="utf-8").split("### Output formats", 1)[1].split("\n### ", 1)[0]
     listed = set(re.findall(r"^\| `([\w-]+)`", section, re.M))

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 
 import jsonschema
 
-from fixer.findings import Category, FileResult, Finding, Severity
-from fixer.output import collect, render
+from fixer.rules.findings import Category, FileResult, Finding, Severity
+from fixer.output.formats import collect, render
 
 # reviewdog's Diagnostic Format (proto/rdf/reviewdog.proto), written down as a strict JSON Schema: the published
 # one allows any extra property, so it would let a misspelt key through.

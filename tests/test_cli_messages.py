@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fixer import cli, runner
+import fixer.cli.commands as cli
+from fixer.apply import runner
 from fixer.rules.async_imports import AsyncImports
 from tests.cli_helpers import fixer
 

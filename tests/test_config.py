@@ -1,4 +1,4 @@
-"""Settings files found and read as ruff finds and reads its own (fixer.config)."""
+"""Settings files found and read as ruff finds and reads its own (fixer.discover.config)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import fixer
-from fixer.config import Config, ConfigError, PerFileIgnore, find, load
+from fixer.discover.config import Config, ConfigError, PerFileIgnore, find, load
 
 SEED = Path(__file__).resolve().parent.parent / "fixtures" / "seed"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fixer.urls import holds_secret, redact
+from fixer.model.urls import holds_secret, redact
 from tests.cli_helpers import fixer, tree
 
 MASKED = [

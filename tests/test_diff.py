@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from fixer.diff import patch, shown
-from fixer.findings import FileResult
+from fixer.apply.changes import shown
+from fixer.output.diff import patch
+from fixer.rules.findings import FileResult
 
 OLD = (
     "from sqlalchemy import AsyncEngine\n"
@@ -99,7 +100,7 @@ def _apply(old: list[str], hunks: list[str]) -> list[str]:
 def test_hunks_rebuild_the_new_file_whatever_the_edits() -> None:
     import random
 
-    from fixer.diff import _unified
+    from fixer.output.diff import _unified
 
     rng = random.Random(13)
     for _ in range(2000):

@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 import pytest
 
-from fixer import docs
-from fixer.registry import all_rules
+from fixer.output import docs
+from fixer.rules.registry import all_rules
+from fixer.rules import ruledoc
 from tests.cli_helpers import fixer
 
 RULES = all_rules()
@@ -19,8 +20,8 @@ RULES = all_rules()
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.id for rule in RULES])
 def test_every_rule_has_every_section(rule) -> None:
-    doc = docs.rule_doc(rule)
-    assert list(doc.sections) == list(docs.SECTIONS)
+    doc = ruledoc.rule_doc(rule)
+    assert list(doc.sections) == list(ruledoc.SECTIONS)
     assert all(body.strip() for body in doc.sections.values()), rule.id
     for section in ("Example", "Use instead"):
         assert "```" in doc.sections[section], (rule.id, section)
@@ -29,14 +30,14 @@ def test_every_rule_has_every_section(rule) -> None:
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.id for rule in RULES])
 def test_the_terminal_page_has_no_markdown_and_no_internal_names(rule) -> None:
-    page = click.unstyle(docs.terminal(docs.rule_doc(rule)))
+    page = click.unstyle(docs.terminal(ruledoc.rule_doc(rule)))
     assert "```" not in page and "`" not in page and "**" not in page
     assert not re.search(r"^#+ ", page, re.M)
     internal = {cls.__name__ for r in RULES for cls in r.classes}
     for name in internal:
         assert not re.search(rf"\b{name}\b", page), (rule.id, name)
     assert not re.search(r"\bfixer\.\w|\bfacts\.", page), rule.id
-    for section in docs.SECTIONS:
+    for section in ruledoc.SECTIONS:
         assert f"\n{section}\n" in page
 
 
@@ -68,12 +69,12 @@ def test_a_rule_without_the_format_is_named(tmp_path) -> None:
         name: str = "new-rule"
         classes: tuple = (Undocumented,)
 
-    with pytest.raises(docs.MissingDoc, match="FX999"):
-        docs.rule_doc(FakeRule())
+    with pytest.raises(ruledoc.MissingDoc, match="FX999"):
+        ruledoc.rule_doc(FakeRule())
 
     Undocumented.__doc__ = "FX999 new-rule: Title.\n\n## What it does\nx\n## Example\ny\n"
-    with pytest.raises(docs.MissingDoc, match="missing Why is this bad\\?, Use instead, Fix safety"):
-        docs.rule_doc(FakeRule())
+    with pytest.raises(ruledoc.MissingDoc, match="missing Why is this bad\\?, Use instead, Fix safety"):
+        ruledoc.rule_doc(FakeRule())
 
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -81,7 +82,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 def test_readme_rule_table_is_fixer_rules_with_each_rules_own_defects() -> None:
     """Every rule `fixer rules` lists, in order, with its name and the defect IDs `fixer rule ID` prints."""
-    from fixer.registry import all_rules
+    from fixer.rules.registry import all_rules
 
     rows = re.findall(r"^\| (FX\d{3}) \| ([\w-]+) \| .* \| ([^|]*) \|$", README.read_text(encoding="utf-8"), re.M)
     expected = []
@@ -95,7 +96,7 @@ def test_readme_rule_table_is_fixer_rules_with_each_rules_own_defects() -> None:
 
 
 def test_readme_counts_of_rules_and_codemods_are_the_registrys() -> None:
-    from fixer.registry import PYTHON_CODEMODS, all_rules
+    from fixer.rules.registry import PYTHON_CODEMODS, all_rules
 
     text = README.read_text(encoding="utf-8")
     assert set(map(int, re.findall(r"\b(\d+) rules\b", text))) == {len(all_rules())}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fixer import runner
+from fixer.apply import runner
 from fixer.verify.backend import ensure_venv
 from tests.cli_helpers import fixer
 from tests.test_e2e_seed import venv_cache_dir, with_platform_query

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fixer import workers
+from fixer.apply import workers
 from tests.cli_helpers import fixer
 
 BAD_IMPORT = "from sqlalchemy import AsyncEngine\n"

@@ -21,8 +21,8 @@ from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
 from fixer.model import ProjectModel
-from fixer.registry import PYTHON_CODEMODS
-from fixer.runner import transform_python
+from fixer.rules.registry import PYTHON_CODEMODS
+from fixer.apply.transform import transform_python
 
 EXAMPLES = int(os.environ.get("FIXER_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(

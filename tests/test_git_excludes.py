@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from fixer.discover import discover
+from fixer.discover.files import discover
 
 
 def _git(*args: str, cwd: Path, home: Path) -> str:

@@ -141,8 +141,8 @@ def test_verbose_lines_are_the_reports_and_a_plain_run_leaves_only_fixed_lines_o
     verbose = fixer("dry-run", ".", "-v", cwd=todo).stderr.decode()
     assert sum(line.startswith("app/db.py:14:") and " FX004 " in line for line in verbose.splitlines()) == 2
 
-    from fixer.registry import PYTHON_CODEMODS
-    from fixer.runner import run
+    from fixer.rules.registry import PYTHON_CODEMODS
+    from fixer.apply.runner import run
 
     def db_lines(lines_of_fixed: bool) -> list[int | None]:
         outcome = run(todo, PYTHON_CODEMODS, [], lines_of_fixed=lines_of_fixed)

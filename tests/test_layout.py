@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from cli_helpers import fixer
-from fixer.findings import FileResult
-from fixer.layout import lay_out, project_style
+from fixer.rules.findings import FileResult
+from fixer.apply.layout import lay_out, project_style
 
 SEED = Path(__file__).resolve().parent.parent / "fixtures" / "seed" / "broken" / "backend"
 SORTED = """\

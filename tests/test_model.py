@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from fixer import runner
+from fixer.apply import runner
 from fixer.model import ProjectModel, Role
 
 

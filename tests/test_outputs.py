@@ -14,7 +14,7 @@ import pytest
 import tomlkit
 
 from fixer import HOMEPAGE, __version__, rule_doc_url
-from fixer.registry import all_rules
+from fixer.rules.registry import all_rules
 from tests.cli_helpers import fixer, tree
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ def output(fmt: str, *extra: str, cwd: Path = SEED, command: str = "dry-run", pa
 @pytest.fixture(scope="module")
 def untracked_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seed outside any git work tree: no file is tracked, so what the outputs hold back does not depend on
-    whether the tests run from a checkout (fixer.disclosure)."""
+    whether the tests run from a checkout (fixer.apply.disclosure)."""
     folder = tmp_path_factory.mktemp("seed")
     shutil.copytree(SEED / "backend", folder / "backend")
     return folder

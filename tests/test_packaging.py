@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import fixer
-from fixer.config import read_toml
+from fixer.discover.config import read_toml
 
 REPO = Path(__file__).parent.parent
 PYPROJECT = read_toml((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]

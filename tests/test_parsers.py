@@ -8,10 +8,10 @@ import ast
 import sys
 from pathlib import Path
 
-from fixer.compose import environment_lines
-from fixer.config import read_toml
-from fixer.findings import Category, Finding, Severity
-from fixer.requirements import entries, logical_lines, physical_lines
+from fixer.discover.compose import environment_lines
+from fixer.discover.config import read_toml
+from fixer.rules.findings import Category, Finding, Severity
+from fixer.discover.requirements import entries, logical_lines, physical_lines
 from fixer.rules.dependency_edit import Change, edit
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fixer.discover import discover
+from fixer.discover.files import discover
 from fixer.model import database, startup
 from fixer.model.evidence import PLATFORM_URL, platform_url_read
 from tests.cli_helpers import fixer

@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from fixer.findings import Category, FileResult, Finding, Severity
-from fixer.report import CodeFix, Issue, build_report, report_json, report_schema
+from fixer.rules.findings import Category, FileResult, Finding, Severity
+from fixer.output.report import CodeFix, Issue, build_report, report_json, report_schema
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -252,9 +252,9 @@ def test_passwords_in_urls_are_redacted_everywhere() -> None:
 
 
 def test_every_string_goes_through_redact(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = types.ModuleType("fixer.urls")
+    fake = types.ModuleType("fixer.model.urls")
     fake.redact = lambda text: text.replace("TOKEN", "[gone]")  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "fixer.urls", fake)
+    monkeypatch.setitem(sys.modules, "fixer.model.urls", fake)
     token = finding(
         "FX-TOKEN",
         Category.CONFIG,
@@ -358,5 +358,5 @@ def test_issue_model_enforces_the_seed_rules(change: dict) -> None:
 
 
 def test_importing_report_does_not_import_urls() -> None:
-    code = "import sys, fixer.report; assert 'fixer.urls' not in sys.modules"
+    code = "import sys, fixer.output.report; assert 'fixer.model.urls' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=True)

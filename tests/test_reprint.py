@@ -7,7 +7,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from fixer.reprint import reprint
+from fixer.apply.reprint import reprint
 
 REPO = Path(__file__).resolve().parent.parent
 

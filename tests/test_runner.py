@@ -9,10 +9,11 @@ import libcst as cst
 import pytest
 
 from fixer.model import FACT_PATTERNS, ProjectModel, gather
-from fixer.registry import PYTHON_CODEMODS
+from fixer.rules.registry import PYTHON_CODEMODS
 from fixer.rules.base import FixerCodemod
-from fixer.runner import read_candidates, transform_python
-from fixer.textcheck import TextCheck
+from fixer.apply.runner import read_candidates
+from fixer.apply.transform import transform_python
+from fixer.discover.textcheck import TextCheck
 
 from tests.cli_helpers import fixer
 
@@ -65,7 +66,7 @@ def test_psycopg2_kept_for_a_module_that_imports_it_below_line_one(tmp_path: Pat
 
 
 def test_fixed_output_is_checked_with_cpythons_parser_and_libcst_as_fallback() -> None:
-    from fixer.runner import _parse_error
+    from fixer.apply.transform import _parse_error
 
     assert _parse_error(b"x = 1\n", b"x = 2\n") is None
     assert _parse_error(b"x = (\n", b"x = 1\n") is not None
@@ -92,7 +93,7 @@ def test_an_edit_without_a_finding_is_not_written() -> None:
 
 
 def test_the_same_defect_twice_is_reported_at_each_of_its_lines() -> None:
-    from fixer.runner import transform_python
+    from fixer.apply.transform import transform_python
 
     block = "maker = sessionmaker(bind=engine, class_=AsyncSession)\n\n"
     source = ("from sqlalchemy.orm import sessionmaker\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\n" + block * 3).encode()

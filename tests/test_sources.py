@@ -8,8 +8,8 @@ from pathlib import Path
 from fixer import model as project_model
 from fixer.model import database, entrypoints
 from fixer.model.sources import Sources
-from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
-from fixer.runner import run
+from fixer.rules.registry import PYTHON_CODEMODS, TEXT_RULES
+from fixer.apply.runner import run
 
 ENGINE = b'from sqlalchemy import create_engine\n\nengine = create_engine("postgresql://u:p@h/db")\n'
 

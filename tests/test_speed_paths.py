@@ -1,16 +1,16 @@
 """What keeps a large tree cheap without changing an answer: vendored packages are library source, and the
-later rounds of `fixer.rounds` work on links to the project's files that they never write through."""
+later rounds of `fixer.apply.rounds` work on links to the project's files that they never write through."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
 
-from fixer import runner
-from fixer.findings import FileResult
+from fixer.apply import runner
+from fixer.rules.findings import FileResult
 from fixer.model import Role
-from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
-from fixer.rounds import run_rounds
+from fixer.rules.registry import PYTHON_CODEMODS, TEXT_RULES
+from fixer.apply.rounds import run_rounds
 
 APP = "from fastapi import FastAPI\nfrom app import db\napp = FastAPI()\n"
 ENGINE = 'from sqlalchemy import create_engine\nengine = create_engine("postgresql://u:p@h/db")\n'

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fixer.discover import discover
+from fixer.discover.files import discover
 from fixer.model import entrypoints, startup
 from tests.cli_helpers import fixer
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from fixer import runner
+from fixer.apply import runner
 from fixer.model import startup
 from fixer.verify.backend import ensure_venv
 from fixer.verify.diagnose import first_error

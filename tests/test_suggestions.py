@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from fixer import runner
-from fixer.diff import hunks
-from fixer.findings import Category, FileResult, Finding, Severity
-from fixer.output import collect
+from fixer.apply import runner
+from fixer.apply.changes import hunks
+from fixer.rules.findings import Category, FileResult, Finding, Severity
+from fixer.output.formats import collect
 from fixer.output.markdown import suggestions
-from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
+from fixer.rules.registry import PYTHON_CODEMODS, TEXT_RULES
 
 REPO = Path(__file__).resolve().parent.parent
 

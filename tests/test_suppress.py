@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fixer.suppress import ALL, parse
+from fixer.discover.suppress import ALL, parse
 from tests.cli_helpers import fixer
 
 SEED = Path(__file__).parent.parent / "fixtures" / "seed" / "broken" / "backend"
@@ -104,8 +104,8 @@ def test_add_noqa_comments_every_unfixed_finding_and_fixes_nothing(backend: Path
 
 
 def test_add_noqa_never_comments_inside_a_string_or_a_value() -> None:
-    from fixer.add_noqa import with_suppressions
-    from fixer.findings import Category, FileResult, Finding, Severity
+    from fixer.apply.add_noqa import with_suppressions
+    from fixer.rules.findings import Category, FileResult, Finding, Severity
 
     def finding(line: int) -> Finding:
         return Finding("FX004", Category.DATABASE, Severity.HIGH, "p", "r", "o", "n", "e", fixed=False, line=line)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fixer.cli import main as group
+from fixer.cli.commands import main as group
 from tests.cli_helpers import tree
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -147,6 +147,6 @@ def test_a_second_apply_after_the_sync_normaliser_fixer_wrote_finds_nothing(tmp_
 def test_the_normalisers_the_walk_evaluates_are_the_ones_the_rules_write() -> None:
     from fixer.model.database import FIXER_NORMALISER
     from fixer.rules.sync_driver_url import HELPER_NAME
-    from fixer.urls import WRITTEN_NORMALISERS
+    from fixer.model.urls import WRITTEN_NORMALISERS
 
     assert set(WRITTEN_NORMALISERS) == {FIXER_NORMALISER, HELPER_NAME}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fixer.discover import discover
+from fixer.discover.files import discover
 from fixer.model import startup
 from fixer.model.evidence import PLATFORM_URL
 from fixer.model.urleval import make_url

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jsonschema
 
-from fixer import runner
+from fixer.apply import runner
 from tests.cli_helpers import fixer
 from tests.rules.test_async_use import ASYNC_DB, convert
 from tests.test_golden import SEED_ISSUE_SCHEMA

@@ -24,7 +24,7 @@ import pytest
 import tomlkit
 from click.testing import CliRunner
 
-from fixer.report import DefectMatch, ProbeResult, Verification, build_report, report_json, report_schema
+from fixer.output.report import DefectMatch, ProbeResult, Verification, build_report, report_json, report_schema
 from fixer.verify.backend import ensure_venv
 from fixer.verify.diagnose import LogError, condense_traceback, diagnose, first_error
 from fixer.verify.entrypoint import EntrypointError, detect_entrypoint
@@ -292,7 +292,7 @@ def test_broken_seed_fails_and_names_the_real_first_error(tmp_path: Path) -> Non
 
 def test_apply_with_verify_then_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`fixer apply --verify`, through the real command line group."""
-    from fixer.cli import main as group
+    from fixer.cli.commands import main as group
 
     backend = copy_seed("broken", tmp_path)
     run_id = uuid.uuid4().hex

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fixer import write
-from fixer.write import WriteError, apply_changes
+from fixer.apply import write
+from fixer.apply.write import WriteError, apply_changes
 from tests.cli_helpers import fixer, tree
 
 BAD = "from sqlalchemy import AsyncEngine\n"
@@ -201,14 +201,14 @@ def test_cli_failure_is_one_line_in_words_with_exit_2(tmp_path: Path) -> None:
     script = tmp_path.parent / "fail.py"
     script.write_text(
         "import os, sys\n"
-        "from fixer import write\n"
+        "from fixer.apply import write\n"
         "real = os.replace\n"
         "def replace(src, dst):\n"
         "    if str(dst).endswith('b.py'):\n"
         "        raise OSError(28, 'No space left on device')\n"
         "    real(src, dst)\n"
         "write.os.replace = replace\n"
-        "from fixer.cli import main\n"
+        "from fixer.cli.commands import main\n"
         "main(['apply', sys.argv[1]])\n"
     )
     result = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, timeout=300)
@@ -302,7 +302,7 @@ def test_a_killed_apply_leaves_whole_files_and_the_next_run_finishes(tmp_path: P
     script = tmp_path.parent / f"kill-{hook}.py"
     script.write_text(
         "import os, signal, sys\n"
-        "from fixer import write\n"
+        "from fixer.apply import write\n"
         f"real = write.os.{hook}\n"
         "calls = []\n"
         "def hooked(*args):\n"
@@ -311,7 +311,7 @@ def test_a_killed_apply_leaves_whole_files_and_the_next_run_finishes(tmp_path: P
         "        os.kill(os.getpid(), signal.SIGKILL)\n"
         "    return real(*args)\n"
         f"write.os.{hook} = hooked\n"
-        "from fixer.cli import main\n"
+        "from fixer.cli.commands import main\n"
         "main(['apply', sys.argv[1]])\n"
     )
     killed = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, timeout=300)

@@ -31,7 +31,7 @@ from fixer.model.sources import Sources
 from fixer.model.uses import UsePlan
 from fixer.model.startup import Startup
 from fixer.model.versions import Versions
-from fixer.textcheck import TextCheck
+from fixer.discover.textcheck import TextCheck
 
 __all__ = ["FACT_PATTERNS", "ProjectModel", "Role", "build", "reads"]
 

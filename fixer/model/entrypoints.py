@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fixer.discover import discover, git_top
+from fixer.discover.files import discover, git_top
 from fixer.model.apps import inferred_app, module_file
 from fixer.model.commands import Command, is_app
 from fixer.model.sources import Sources
@@ -229,7 +229,7 @@ def _pyproject_entry(folder: Path) -> str | None:
         pyproject = candidate / "pyproject.toml"
         text = read_text(pyproject) if pyproject.is_file() else None
         if text and "[tool.fastapi]" in text:
-            from fixer.config import read_toml
+            from fixer.discover.config import read_toml
 
             try:
                 entry = (read_toml(text).get("tool") or {}).get("fastapi", {}).get("entrypoint")
@@ -329,7 +329,7 @@ def _scripts(backend: Path) -> list[tuple[StartPoint, str]]:
     text = read_text(backend / "pyproject.toml") if (backend / "pyproject.toml").is_file() else None
     if not text:
         return []
-    from fixer.config import read_toml
+    from fixer.discover.config import read_toml
 
     try:
         doc = read_toml(text)

@@ -6,7 +6,7 @@ URL for every URL read from the environment) fails without it and gets further w
 the prediction holds a failure it fixes, and cites that failure beside its fix.
 
 The second half of the definition, "gets further with it", is checked by the runner's rounds
-(`fixer.rounds`): the fixed tree is predicted again, and a round that leaves the same first failure stops.
+(`fixer.apply.rounds`): the fixed tree is predicted again, and a round that leaves the same first failure stops.
 """
 
 from __future__ import annotations

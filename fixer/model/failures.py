@@ -18,7 +18,7 @@ from packaging.version import Version
 from fixer import tables
 from fixer.model.entrypoints import StartPoint
 from fixer.model.evidence import platform_url_read
-from fixer.urls import WRITTEN_NORMALISERS
+from fixer.model.urls import WRITTEN_NORMALISERS
 
 __all__ = ["ALSO_FIXED_BY", "FIXED_BY", "LOG_FILE_HANDLERS", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
 

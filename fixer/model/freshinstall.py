@@ -156,7 +156,7 @@ def _lock_closure(read_text: Callable[[str], str | None], paths: list[str], star
                   recorded: Callable[[str], bool]) -> set[str]:
     """What the packages in `start` (name -> extras) pull in by uv.lock's or poetry.lock's dependency graph, not
     following the packages `recorded` says the tables know."""
-    from fixer.config import read_toml
+    from fixer.discover.config import read_toml
 
     graph: dict[str, list[tuple[str, set[str]]]] = {}  # name -> (dependency, its extras)
     extras: dict[tuple[str, str], list[tuple[str, set[str]]]] = {}

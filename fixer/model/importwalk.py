@@ -25,16 +25,15 @@ import dataclasses
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from fixer import tables
 from fixer.model.connect import ConnectChecks, module_level_ifs
 from fixer.model.database import ASYNC_FACTORIES, SYNC_FACTORIES, DatabaseFlow
 from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import LOG_FILE_HANDLERS, Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
 from fixer.model.freshinstall import Installed
 from fixer.model.hooks import StartupHooks, field_variable, required_field, settings_config, startup_event
+from fixer.model.importfind import ImportResolution, WalkedModule
 from fixer.model.modules import project_python
 from fixer.model.sources import Sources
 from fixer.model.syspath import path_value
@@ -45,23 +44,7 @@ _ENGINE_FACTORIES = SYNC_FACTORIES | ASYNC_FACTORIES
 _LOOP_RUNNERS = ("asyncio.run", "run_until_complete")
 
 
-@dataclass
-class _Module:
-    name: str
-    file: Path | None  # None: a namespace package
-    package: str  # __package__: the name itself for a package, the parent otherwise ("" at top level)
-    search: list[Path] | None  # __path__ for a package
-    defined: set[str] = field(default_factory=set)
-    open_names: bool = False  # a star import of unknown content, a module __getattr__, globals() writes
-    done: bool = False
-    settings_classes: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)  # class -> required fields
-    url_validators: set[str] = field(default_factory=set)  # settings classes whose validator rejects postgresql://
-    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # not yet called
-    defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # every function defined
-    imported_defs: dict[str, tuple[str, str]] = field(default_factory=dict)  # local name -> (project module, name)
-
-
-class _Walk(FailureChecks, StartupHooks, ConnectChecks):
+class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
     def __init__(self, backend: Path, start: StartPoint, have: Installed, paths: Iterable[str],
                  flow: DatabaseFlow, database_url: str | None = None, python: str = "",
                  sources: Sources | None = None) -> None:
@@ -80,13 +63,13 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
         self.sys_path: list[Path] = [run_dir] + [(backend / p).resolve() for p in start.pythonpath]
         if start.installed:
             self.sys_path += [backend, backend / "src"]
-        self.modules: dict[str, _Module] = {}
+        self.modules: dict[str, WalkedModule] = {}
         self.stack: list[str] = []
         self.failures: list[Failure] = []
         self.failed_keys: set[str] = set()
         self.required_env: list[str] = []
         # Startup hooks (a lifespan, on_event("startup"), on_startup=[...]) as (module, function or its name).
-        self.hooks: list[tuple[_Module, ast.AST | str]] = []
+        self.hooks: list[tuple[WalkedModule, ast.AST | str]] = []
         self.in_hooks = False  # while the startup hooks run
         self.ran: set[int] = set()  # the functions already walked (called at import or by a hook)
         self.tables_at: int | None = None  # len(order) when a startup hook first reaches create_all
@@ -117,102 +100,14 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
         self.failures.append(Failure(exception, message, self.rel(where[0]), where[1], family,
                                      tuple(self.stack), detail, cycle))
 
-    # -- finding project modules
-
-    def _find_in(self, name: str, folders: Iterable[Path]) -> tuple[Path | None, list[Path] | None] | None:
-        """(file, __path__) of module `name`'s last part in `folders` as PathFinder finds it; None: not found."""
-        last = name.rpartition(".")[2]
-        portions: list[Path] = []
-        for folder in folders:
-            candidate = folder / last
-            if (candidate / "__init__.py").is_file():
-                return candidate / "__init__.py", [candidate]
-            if (folder / f"{last}.py").is_file():
-                return folder / f"{last}.py", None
-            if candidate.is_dir():
-                portions.append(candidate)
-        if portions:
-            return None, portions
-        return None
-
-    def project_module(self, name: str, where: tuple[Path, int], guarded: bool = False) -> _Module | str | None:
-        """Import `name` (every parent first). The module, "third" for one not in the project, None when the
-        import fails (recorded unless `guarded`)."""
-        if name in self.modules:
-            return self.modules[name]
-        parent_name, _, _ = name.rpartition(".")
-        if parent_name:
-            parent = self.project_module(parent_name, where, guarded)
-            if parent is None or parent == "third":
-                return parent
-            found = self._find_in(name, parent.search) if parent.search is not None else None
-            if found is None:
-                if not guarded:
-                    message = f"No module named '{name}'" + (
-                        f"; '{parent_name}' is not a package" if parent.search is None else "")
-                    self.fail(f"mod:{name}", "ModuleNotFoundError", message, where, "missing-module",
-                              f"the project has no module `{name}`")
-                return None
-        else:
-            found = self._find_in(name, self.sys_path)
-            if found is None:
-                return "third"
-        file, search = found
-        module = _Module(name, file, name if search is not None else parent_name, search)
-        self.modules[name] = module
-        if file is not None:
-            self.execute(module)
-        else:
-            module.done = True
-        return module
-
-    def unresolved(self, name: str, where: tuple[Path, int], message: str) -> None:
-        self.unresolved_at.append(where)
-        self.fail(f"mod:{name}", "ModuleNotFoundError", message, where, "unresolved-import")
-
     # -- importing
-
-    def import_name(self, name: str, where: tuple[Path, int], guarded: bool) -> _Module | str | None:
-        top = name.split(".")[0]
-        result = self.project_module(name, where, guarded) if not self._is_third(top) else "third"
-        if result != "third":
-            return result
-        if (top in self.project_names and top not in sys.stdlib_module_names and not self.have.provides(top)
-                and tables.distribution_of(top) is None):
-            # A folder of the project, not on sys.path from this start: `from core.config import x` started
-            # as `uvicorn src.main:app` from the backend folder. A name a published distribution installs
-            # (`fastapi`, beside a docs folder of that name) is that distribution, missing, not the folder.
-            if not guarded:
-                self.unresolved(name.split(".")[0], where, f"No module named '{top}'")
-            return self._recover(name, where)
-        if not guarded:
-            self.third_party(name, where)
-        return "third"
-
-    def _recover(self, name: str, where: tuple[Path, int]) -> _Module | None:
-        """Go on as the fixed import would: the tree's module `name` names, by the name it has from here (the
-        nearest to the start folder when several modules end so)."""
-        wanted = "/" + name.replace(".", "/")
-        candidates = sorted((m for m in self.module_paths if ("/" + m).endswith(wanted)), key=lambda m: m.count("/"))
-        for candidate in candidates:
-            dotted = self._name_for(self.backend / candidate)
-            if dotted and dotted not in self.stack:
-                result = self.project_module(dotted, where)
-                return result if isinstance(result, _Module) else None
-        return None
-
-    def _is_third(self, top: str) -> bool:
-        found = self._find_in(top, self.sys_path)
-        # A folder without __init__.py is only a namespace portion: an installed package of that name wins
-        # (alembic's own `alembic/` migrations folder beside alembic.ini, and `from alembic import context`).
-        return found is None or (found[0] is None and self.have.known and self.have.provides(top) is True)
 
     def shared_tree(self, file: Path) -> ast.Module | None:
         """The module's tree from the run's sources (None: not there, or it does not parse: read it here)."""
         rel = self.rel(file)
         return self.sources.tree(rel) if self.sources is not None and not rel.startswith("../") else None
 
-    def execute(self, module: _Module) -> None:
+    def execute(self, module: WalkedModule) -> None:
         assert module.file is not None
         self.stack.append(module.name)
         self.order.append(self.rel(module.file))
@@ -283,11 +178,11 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
                 continue
         return False
 
-    def body(self, module: _Module, statements: list[ast.stmt], guarded: bool) -> None:
+    def body(self, module: WalkedModule, statements: list[ast.stmt], guarded: bool) -> None:
         for node in statements:
             self.statement(module, node, guarded)
 
-    def statement(self, module: _Module, node: ast.stmt, guarded: bool) -> None:
+    def statement(self, module: WalkedModule, node: ast.stmt, guarded: bool) -> None:
         where = (module.file, node.lineno)
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -365,7 +260,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
         elif isinstance(node, ast.Global):
             module.open_names = True
 
-    def import_from(self, module: _Module, node: ast.ImportFrom, where: tuple[Path, int], guarded: bool) -> None:
+    def import_from(self, module: WalkedModule, node: ast.ImportFrom, where: tuple[Path, int], guarded: bool) -> None:
         names = [a.name for a in node.names]
         if node.level:
             if not module.package:
@@ -389,9 +284,9 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
             target = node.module or ""
         seen = len(self.unresolved_at)
         imported = self.import_name(target, where, guarded)
-        if where in self.unresolved_at[seen:] and isinstance(imported, _Module) and not node.level and node.module:
+        if where in self.unresolved_at[seen:] and isinstance(imported, WalkedModule) and not node.level and node.module:
             self.import_fixes.append(ImportFix(self.rel(module.file), node.lineno, node.module, imported.name))
-        if isinstance(imported, _Module) and "*" not in names:
+        if isinstance(imported, WalkedModule) and "*" not in names:
             # Before the names are bound here: a package importing its own submodules (`from app.routes import
             # login` in app/routes/__init__.py) would otherwise find them bound already.
             for name in names:
@@ -399,50 +294,20 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
         for alias in node.names:
             if alias.name != "*":
                 module.defined.add(alias.asname or alias.name)
-                if isinstance(imported, _Module):
+                if isinstance(imported, WalkedModule):
                     module.imported_defs[alias.asname or alias.name] = (imported.name, alias.name)
         if imported == "third":
             if not guarded:
                 self.from_third(target, [n for n in names if n != "*"], where)
             if "*" in names:
                 module.open_names = True
-        elif isinstance(imported, _Module) and "*" in names:
+        elif isinstance(imported, WalkedModule) and "*" in names:
             module.defined |= {n for n in imported.defined if not n.startswith("_")}
             module.open_names |= imported.open_names
         elif imported is None and "*" in names:
             module.open_names = True
 
-    def _recover_relative(self, module: _Module, node: ast.ImportFrom, where: tuple[Path, int]) -> None:
-        """Go on as if the relative import had worked: import what it names by the file it names."""
-        folder = module.file.parent if module.file else self.run_dir
-        for _ in range(node.level - 1):
-            folder = folder.parent
-        parts = (node.module or "").split(".") if node.module else []
-        target = folder.joinpath(*parts)
-        name = self._name_for(target)
-        if name:
-            if node.module:
-                self.import_fixes.append(ImportFix(self.rel(module.file), node.lineno, "." * node.level + node.module, name))
-            imported = self.project_module(name, where)
-            if isinstance(imported, _Module):
-                for alias in node.names:
-                    if alias.name != "*":
-                        self.name_from(imported, alias.name, where, True)
-        for alias in node.names:
-            module.defined.add(alias.asname or alias.name)
-
-    def _name_for(self, target: Path) -> str | None:
-        """The dotted name a file or folder imports as from this start's sys.path, if any."""
-        for folder in self.sys_path:
-            try:
-                rel = target.relative_to(folder)
-            except ValueError:
-                continue
-            if rel.parts and (target.with_suffix(".py").is_file() or target.is_dir()):
-                return ".".join(rel.parts)
-        return None
-
-    def name_from(self, imported: _Module, name: str, where: tuple[Path, int], guarded: bool) -> None:
+    def name_from(self, imported: WalkedModule, name: str, where: tuple[Path, int], guarded: bool) -> None:
         if name in imported.defined:
             return
         if imported.search is not None:
@@ -468,7 +333,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
 
     # -- what module-level code does besides imports
 
-    def class_def(self, module: _Module, node: ast.ClassDef, where: tuple[Path, int], guarded: bool) -> None:
+    def class_def(self, module: WalkedModule, node: ast.ClassDef, where: tuple[Path, int], guarded: bool) -> None:
         bases = {ast.unparse(b).rpartition(".")[2] for b in node.bases}
         fields: list[tuple[str, str, int]] = []  # (field, variable, line) of the fields without a value
         for item in node.body:
@@ -506,7 +371,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
         return {line.partition("=")[0].strip().removeprefix("export ").strip().upper()
                 for line in text.splitlines() if "=" in line and not line.lstrip().startswith("#")}
 
-    def expression(self, module: _Module, value: ast.expr, where: tuple[Path, int], guarded: bool) -> None:
+    def expression(self, module: WalkedModule, value: ast.expr, where: tuple[Path, int], guarded: bool) -> None:
         for node in ast.walk(value):
             if isinstance(node, ast.Lambda):
                 return
@@ -516,7 +381,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
             if func in module.functions:
                 # `app = create_app()`: the factory runs at import, and the imports in it with it (once).
                 called = module.functions.pop(func)
-                local = _Module(module.name, module.file, module.package, module.search)
+                local = WalkedModule(module.name, module.file, module.package, module.search)
                 local.functions, local.defs, local.imported_defs = module.functions, module.defs, module.imported_defs
                 self.body(local, called.body, guarded)
                 continue
@@ -561,7 +426,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
             elif func == "globals":
                 module.open_names = True
 
-    def path_edit(self, module: _Module, call: ast.Call, where: tuple[Path, int], insert: bool) -> None:
+    def path_edit(self, module: WalkedModule, call: ast.Call, where: tuple[Path, int], insert: bool) -> None:
         folder = path_value(call.args[-1], module.file, self.run_dir)
         if folder is None:
             return
@@ -574,7 +439,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks):
                 self.sys_path.append(folder)
 
 
-def where_of(module: _Module, node: ast.AST) -> tuple[Path, int]:
+def where_of(module: WalkedModule, node: ast.AST) -> tuple[Path, int]:
     return module.file, getattr(node, "lineno", 1)
 
 
@@ -595,7 +460,7 @@ def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed,
         # Nothing of the tree, nothing installed: uvicorn says `Could not import module "main"`.
         walk.fail(f"mod:{start.module}", "ModuleNotFoundError", f"No module named '{start.module.split('.')[0]}'",
                   (entry, 1), "start-command")
-    if isinstance(result, _Module) and result.file is not None and start.attr not in result.defined \
+    if isinstance(result, WalkedModule) and result.file is not None and start.attr not in result.defined \
             and not result.open_names:
         walk.fail(f"attr:{start.app}", "AttributeError", f"module '{start.module}' has no attribute '{start.attr}'",
                   (result.file, 1), "missing-app", f"uvicorn: Attribute \"{start.attr}\" not found in module \"{start.module}\".")
@@ -620,7 +485,7 @@ def predict_script(backend: str | os.PathLike[str], start: StartPoint, script: s
     file = root / script
     if not file.is_file():
         return ()
-    walk.execute(_Module(file.stem, file, "", None))
+    walk.execute(WalkedModule(file.stem, file, "", None))
     return tuple(walk.failures)
 
 

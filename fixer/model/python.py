@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from fixer.config import read_toml
+from fixer.discover.config import read_toml
 
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(?:[\w.\-/:]+/)?python:(\d+)\.(\d+)", re.IGNORECASE | re.MULTILINE)
 _VERSION = re.compile(r"^\s*(?:python-|cpython-)?(\d+)\.(\d+)")
@@ -81,7 +81,7 @@ def is_python_file(path: str) -> bool:
 
 def collect(read: Callable[[str], str | None], paths: Iterable[str]) -> PythonVersions:
     """Every statement of the Python version among `paths` (relative, POSIX), read with `read`."""
-    from fixer.model.versions import _poetry_specifier
+    from fixer.model.versions import poetry_specifier
 
     sources: list[PythonSource] = []
     for path in sorted(p for p in paths if is_python_file(p)):
@@ -96,7 +96,7 @@ def collect(read: Callable[[str], str | None], paths: Iterable[str]) -> PythonVe
                 continue
             rp = doc.get("project", {}).get("requires-python")
             poetry = doc.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
-            for key, value in (("requires-python", rp), ("python", _poetry_specifier(poetry) if poetry else None)):
+            for key, value in (("requires-python", rp), ("python", poetry_specifier(poetry) if poetry else None)):
                 if isinstance(value, str) and str(_spec(value)):
                     at = re.search(rf"^\s*{key}\s*=", text, re.MULTILINE)
                     sources.append(PythonSource(path, _line(text, at.start()) if at else 1, str(_spec(value)), False))

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixer.discover import Unreadable, read
+from fixer.discover.files import Unreadable, read
 from fixer.model.commands import Command, commands_in, run_line, run_script
 
 __all__ = ["Written", "is_start_file", "read_start_file", "read_text"]
@@ -283,7 +283,7 @@ def _following_scripts(commands: list[Command], image: _Image) -> list[Command]:
 
 
 def _compose(path: Path, text: str, label: str, where_name: str) -> Iterator[Written]:
-    from fixer.compose import NotYaml, load
+    from fixer.discover.compose import NotYaml, load
 
     try:
         document = load(text)
@@ -347,7 +347,7 @@ def _vercel(path: Path, text: str, label: str, where_name: str) -> Iterator[Writ
 
 
 def _pyproject(path: Path, text: str, label: str, where_name: str) -> Iterator[Written]:
-    from fixer.config import read_toml
+    from fixer.discover.config import read_toml
 
     try:
         doc = read_toml(text)

@@ -260,7 +260,7 @@ def predicted_first_error(backend: str | os.PathLike[str], entrypoint: str | Non
                           app_dir: str | None = None) -> str:
     """The first failure the static walk predicts for starting `entrypoint` (MODULE:ATTR) from the backend folder
     with `app_dir` first on sys.path (as `fixer verify` starts it), or "none" when it imports cleanly."""
-    from fixer.discover import discover, read
+    from fixer.discover.files import discover, read
     from fixer.model import database
 
     root = Path(backend).resolve()

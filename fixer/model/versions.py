@@ -21,8 +21,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from fixer import requirements
-from fixer.config import read_toml
+from fixer.discover import requirements
+from fixer.discover.config import read_toml
 
 _REQUIREMENTS_NAME = re.compile(r"(?:.*[-_.])?requirements?(?:[-_.].*)?\.(?:txt|in)$|constraints?\.txt$")
 _REQUIREMENTS_FOLDERS = ("requirements", "reqs")
@@ -94,7 +94,7 @@ class Versions:
 # Reading the files.
 
 
-def _poetry_specifier(value: object) -> str:
+def poetry_specifier(value: object) -> str:
     """Poetry's constraint syntax (`^1.4`, `~1.4.2`, `1.4.*`, `>=1,<2`, `1.4.3`) as a PEP 440 specifier set."""
     if isinstance(value, dict):
         value = value.get("version", "*")
@@ -174,7 +174,7 @@ def collect(read: Callable[[str], str | None], paths: Iterable[str]) -> _Collect
                 _pyproject(read_toml(text), found)
             elif name == "Pipfile":
                 for key, value in read_toml(text).get("packages", {}).items():
-                    found.declare(key, _poetry_specifier(value) if value != "*" else "")
+                    found.declare(key, poetry_specifier(value) if value != "*" else "")
             elif name == "Pipfile.lock":
                 for key, value in json.loads(text).get("default", {}).items():
                     if isinstance(value, dict) and str(value.get("version", "")).startswith("=="):
@@ -202,7 +202,7 @@ def _pyproject(doc: dict, found: _Collected) -> None:
     for key, value in (poetry.get("dependencies") or {}).items():
         if canonicalize_name(key) != "python":
             extras = value.get("extras", []) if isinstance(value, dict) else []
-            found.declare(key, _poetry_specifier(value), extras)
+            found.declare(key, poetry_specifier(value), extras)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """What every output format is fed from: each finding located in its file, with the edits that fix it.
 
-A finding's edits are the zero-context hunks of its file (`fixer.diff.hunks`) nearest its line: rules run on
+A finding's edits are the zero-context hunks of its file (`fixer.output.diff.hunks`) nearest its line: rules run on
 one parse of a file, so a hunk is not labelled with the rule that made it, and the nearest finding is the
 one a reader looks for. Each finding is placed on its own code, apart from the edits (one edit can carry
-several findings). A change the patch leaves out (a secret git does not track, `fixer.disclosure`) has its
-edits withheld in every format, and every message has been through `fixer.urls.redact`.
+several findings). A change the patch leaves out (a secret git does not track, `fixer.apply.disclosure`) has its
+edits withheld in every format, and every message has been through `fixer.model.urls.redact`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import posixpath
 from dataclasses import dataclass
 from typing import Literal
 
-from fixer.diff import Hunk, hunks, old_lines
-from fixer.findings import FileResult, Finding
-from fixer.urls import redact
+from fixer.apply.changes import Hunk, hunks, old_lines
+from fixer.rules.findings import FileResult, Finding
+from fixer.model.urls import redact
 
 # fixed: written by this run; fixable: `fixer apply` writes it; unsafe: `--unsafe-fixes` writes it;
 # manual: a person must act.

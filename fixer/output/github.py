@@ -5,7 +5,7 @@ with file, line, col, endLine, endColumn and title; `%`, CR, LF escaped, and `:`
 
 from __future__ import annotations
 
-from fixer.findings import Severity
+from fixer.rules.findings import Severity
 from fixer.output.diagnostics import Diagnostic, Diagnostics
 
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from fixer.findings import Severity
+from fixer.rules.findings import Severity
 from fixer.output.diagnostics import Diagnostics
 
 SEVERITY = {Severity.CRITICAL: "critical", Severity.HIGH: "major", Severity.MEDIUM: "minor", Severity.LOW: "info"}

@@ -10,10 +10,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fixer import __version__
-from fixer.findings import Category, Severity
+from fixer.rules.findings import Category, Severity
 from fixer import rule_doc_url
 from fixer.output.diagnostics import Diagnostic, Diagnostics, Position
-from fixer.urls import redact
+from fixer.model.urls import redact
 
 
 class _Model(BaseModel):
@@ -101,7 +101,7 @@ def _diagnostic(item: Diagnostic, names: dict[str, str]) -> JsonDiagnostic:
 
 
 def build(diagnostics: Diagnostics) -> JsonOutput:
-    from fixer.registry import all_rules
+    from fixer.rules.registry import all_rules
 
     names = {rule.id: rule.name for rule in all_rules()}
     return JsonOutput(

@@ -11,7 +11,7 @@ import json
 
 from fixer import rule_doc_url
 from fixer.output.diagnostics import Diagnostic, Diagnostics, Position
-from fixer.urls import redact
+from fixer.model.urls import redact
 
 
 def _location(position: Position) -> dict:

@@ -12,7 +12,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from fixer.diff import Hunk, old_lines
+from fixer.apply.changes import Hunk, old_lines
 from fixer import rule_doc_url
 from fixer.output.diagnostics import Diagnostic, Diagnostics
 
@@ -74,7 +74,7 @@ def _rule_link(item: Diagnostic) -> str:
 
 @functools.cache
 def _titles() -> dict[str, str]:
-    from fixer.registry import all_rules
+    from fixer.rules.registry import all_rules
 
     return {rule.id: rule.title for rule in all_rules()}
 

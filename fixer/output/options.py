@@ -19,8 +19,8 @@ from typing import BinaryIO
 
 import click
 
-from fixer.findings import FileResult, Severity
-from fixer.output import FORMATS, collect, render
+from fixer.rules.findings import FileResult, Severity
+from fixer.output.formats import FORMATS, collect, render
 
 _KEY = "fixer.output"
 EXIT_PENDING = 1
@@ -200,7 +200,7 @@ def statistics(results: list[FileResult], applied: bool, json_format: bool = Fal
     """Findings per rule, most first (ruff's `--statistics`): count, rule, [*] when fixer fixes them, name."""
     import json
 
-    from fixer.registry import all_rules
+    from fixer.rules.registry import all_rules
 
     names = {rule.id: rule.name for rule in all_rules()}
     found = [f for r in results if r.error is None for f in r.findings]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 
 from fixer import HOMEPAGE, rule_doc_url
-from fixer.diff import old_lines
-from fixer.findings import Severity
+from fixer.apply.changes import old_lines
+from fixer.rules.findings import Severity
 from fixer.output.diagnostics import Diagnostic, Diagnostics, Position
 
 SEVERITY = {Severity.CRITICAL: "ERROR", Severity.HIGH: "ERROR", Severity.MEDIUM: "WARNING", Severity.LOW: "INFO"}

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 
 from fixer import HOMEPAGE, __version__, rule_doc_url
-from fixer.findings import Severity
+from fixer.rules.findings import Severity
 from fixer.output.diagnostics import Diagnostic, Diagnostics, Position
-from fixer.urls import redact
+from fixer.model.urls import redact
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note"}
@@ -20,7 +20,8 @@ LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "w
 
 def rule_help(rule) -> str:
     """The rule's page (What it does, Why is this bad?, Example, Use instead, Fix safety), as `fixer rule` shows it."""
-    from fixer.docs import markdown, rule_doc
+    from fixer.output.docs import markdown
+    from fixer.rules.ruledoc import rule_doc
 
     return markdown(rule_doc(rule))
 
@@ -78,7 +79,7 @@ def _result(item: Diagnostic, index: dict[str, int]) -> dict:
 
 
 def build(diagnostics: Diagnostics) -> dict:
-    from fixer.registry import all_rules
+    from fixer.rules.registry import all_rules
 
     rules = all_rules()
     index = {rule.id: n for n, rule in enumerate(rules)}

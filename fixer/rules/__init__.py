@@ -1,1 +1,1 @@
-"""fixer rules: one module per rule ID (see fixer.registry for the order they run in)."""
+"""fixer rules: one module per rule ID (see fixer.rules.registry for the order they run in)."""

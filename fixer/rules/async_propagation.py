@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from fixer.findings import Severity
+from fixer.rules.findings import Severity
 from fixer.model.uses import FunctionPlan
 from fixer.rules.async_use import AwaitingCodemod, header
 

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.rules.base import FixerCodemod
 from fixer.rules.tree_walk import dotted as _dotted
 from fixer.rules.tree_walk import scan, words

@@ -9,7 +9,7 @@ from typing import ClassVar
 import libcst as cst
 from libcst.codemod import SkipFile
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.model.uses import FunctionPlan
 from fixer.rules.base import FixerCodemod

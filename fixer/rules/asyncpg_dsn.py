@@ -42,11 +42,11 @@ from typing import ClassVar
 
 import libcst as cst
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.model.connect import LIBPQ_CLIENT_ONLY
 from fixer.model.evidence import cite
 from fixer.rules.base import FixerCodemod
-from fixer.rules.database_url import defined_names, insert_helper
+from fixer.rules.url_normaliser import defined_names, insert_helper
 
 RULE_ID = "FX043"
 HELPER = "to_asyncpg_dsn"

@@ -18,7 +18,7 @@ from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
 
 from fixer.model import ProjectModel, gather
-from fixer.findings import Finding
+from fixer.rules.findings import Finding
 from fixer.rules.tree_walk import hook, hooked_kinds, node_kinds, visit_statements
 from fixer.rules.unused_imports import remove_unreferenced
 

@@ -59,23 +59,17 @@ async already (URL-PSYCOPG3).
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 
-from fixer.model import ProjectModel, Role
-from fixer.model.evidence import PLATFORM_URL, async_engine_error, cite, platform_sets, platform_url_at, predicted
-from fixer.rules.sync_driver_dependency import installs_psycopg
-from fixer.model.database import FIXER_NORMALISER
-from fixer.findings import Category, Finding, Severity
-from fixer.rules.base import FixerCodemod, TextRule
-from fixer.rules.tree_walk import POSTGRES_STRING, scan, words
-from fixer.urls import to_async_url
+from fixer.model import Role
+from fixer.model.urls import to_async_url
+from fixer.rules.base import FixerCodemod
+from fixer.rules.findings import Category, Finding, Severity
+from fixer.rules.tree_walk import POSTGRES_STRING, words
 
 RULE_ID = "FX004"
 RULE_NAME = "async-database-url"
@@ -83,7 +77,7 @@ RULE_NAME = "async-database-url"
 # --------------------------------------------------------------------------------------------------
 # What a change means: defect IDs and the words of the finding.
 
-_ROOT_CAUSES = {
+ROOT_CAUSES = {
     "URL-PLAIN": (
         "`postgresql://` selects a synchronous driver (psycopg2 on SQLAlchemy 2.0, psycopg 3 on 2.1), which "
         "create_async_engine refuses: `InvalidRequestError: The asyncio extension requires an async driver to be "
@@ -116,7 +110,7 @@ _SCHEME_DEFECT = (
 _LIBPQ_PARAM = re.compile(r"[?&](?:sslmode|channel_binding)=")
 
 
-def _url_defects(changes: Sequence[tuple[str, str]]) -> list[str]:
+def url_defects(changes: Sequence[tuple[str, str]]) -> list[str]:
     """Defect IDs behind a list of (old URL, new URL) rewrites."""
     found: list[str] = []
     for old, _new in changes:
@@ -129,7 +123,7 @@ def _url_defects(changes: Sequence[tuple[str, str]]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _finding(
+def url_finding(
     *,
     defects: Sequence[str],
     where: str,
@@ -160,7 +154,7 @@ def _finding(
         category=Category.CONFIG,
         severity=Severity.CRITICAL,
         problem=f"The database URL in {where} " + " and ".join(problems) + ".",
-        root_cause=" ".join(_ROOT_CAUSES[d] for d in defects if d in _ROOT_CAUSES),
+        root_cause=" ".join(ROOT_CAUSES[d] for d in defects if d in ROOT_CAUSES),
         old_code=old_code,
         new_code=new_code,
         explanation=explanation_text,
@@ -170,226 +164,21 @@ def _finding(
 
 
 # A name meant for a synchronous consumer keeps its URL (SYNC_DATABASE_URL, database_url_sync); not "async".
-_SYNC_NAME = re.compile(r"(?<![A-Za-z])sync", re.IGNORECASE)
+SYNC_NAME = re.compile(r"(?<![A-Za-z])sync", re.IGNORECASE)
 
 # --------------------------------------------------------------------------------------------------
 # Text files
 
 
-# A PostgreSQL URL token in a text value: stops at whitespace, quotes and braces, but keeps ${VAR} whole.
-_URL_TOKEN = re.compile(r"(?<![\w+.])postgres(?:ql)?(?:\+\w+)?://(?:\$\{[^}\s]*\}|[^\s\"'`{}\\])*")
-_INLINE_COMMENT = re.compile(r"\s#")
-# The variable a .env or compose line sets: `export KEY=`, `- KEY=`, `KEY: `.
-ENV_KEY = re.compile(r"\s*(?:export\s+|-\s*)?[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?\s*[=:]")
-COMPOSE_NAME = re.compile(r"(?:docker-)?compose[^/]*\.ya?ml")
-
-_ENV_ASSIGN = re.compile(r"[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*")
-_ALEMBIC_URL = re.compile(r"(?P<lead>[ \t]*sqlalchemy\.url[ \t]*[=:][ \t]*)(?P<value>.*?)[ \t]*")
-_ALEMBIC_PCT = re.compile(r"%%|%\([^)\s]*\)s|%")
-_COMPOSE_MAP = re.compile(r"[ \t]*(?P<q>[\"']?)(?P<key>[^\s:\"'#=\-][^\s:\"'#=]*)(?P=q)[ \t]*:(?:[ \t]+|$)")
-_COMPOSE_LIST = re.compile(r"[ \t]*-[ \t]+(?P<q>[\"']?)(?P<key>[^\s:\"'#=]+)=")
-
 # Private-use characters stand for text a rewrite must keep opaque (interpolations, f-string expressions).
-_OPEN, _CLOSE = "\ue000", "\ue001"
-_SENTINEL = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
-
-
-def _rewrite_urls(text: str, changes: list[tuple[str, str]]) -> str:
-    """Rewrite every URL token of `text` with `to_async_url`, recording (old, new) pairs in `changes`."""
-
-    def sub(match: re.Match[str]) -> str:
-        new = to_async_url(match[0])
-        if new is None:
-            return match[0]
-        changes.append((match[0], new))
-        return new
-
-    return _URL_TOKEN.sub(sub, text)
-
-
-def _value_span(line: str, start: int, quote: str = "") -> tuple[int, int]:
-    """Where the value starting at `start` lies: inside its quotes, or up to an inline ` #` comment."""
-    if not quote and start < len(line) and line[start] in "\"'":
-        quote, start = line[start], start + 1
-    if quote:
-        end = line.find(quote, start)
-        return start, end if end >= 0 else len(line)
-    comment = _INLINE_COMMENT.search(line, start)
-    return start, comment.start() if comment else len(line)
-
-
-def _rewrite_value(line: str, span: tuple[int, int], changes: list[tuple[str, str]]) -> str:
-    begin, end = span
-    return line[:begin] + _rewrite_urls(line[begin:end], changes) + line[end:]
-
-
-def _alembic_value(value: str) -> str:
-    """The sqlalchemy.url value with the URL rewritten and every literal `%` escaped as `%%`."""
-    keep: list[str] = []
-
-    def decode(match: re.Match[str]) -> str:
-        if match[0] in ("%", "%%"):
-            return "%"
-        keep.append(match[0])  # %(here)s and friends stay interpolations
-        return f"{_OPEN}{len(keep) - 1}{_CLOSE}"
-
-    if _OPEN in value or _CLOSE in value:
-        return value
-    plain = _ALEMBIC_PCT.sub(decode, value)
-    plain = _rewrite_urls(plain, [])
-    return _SENTINEL.sub(lambda m: keep[int(m[1])], plain.replace("%", "%%"))
-
-
-class DatabaseUrlTextRule(TextRule):
-    """Database URLs in .env, alembic.ini and compose files must use postgresql+asyncpg://
-
-    **What it does.** In `.env` and `.env.*` files (any folder), in the `sqlalchemy.url` of `alembic.ini`,
-    and in the `environment:` of `docker-compose*.yml` / `compose*.yml` services built from the project,
-    rewrites `postgres://`, `postgresql://` and `postgresql+psycopg2://` URLs to `postgresql+asyncpg://`,
-    and on asyncpg URLs turns `sslmode=X` into `ssl=X` and drops `channel_binding`.
-
-    **Why.** create_async_engine reads the URL from these files (URL-WHERE) and fails on a sync driver at
-    startup (URL-PLAIN, URL-POSTGRES, URL-PSYCOPG2) or on libpq parameters at the first connection
-    (URL-NEON-SSL); in alembic.ini a bare `%` stops alembic (URL-ALEMBIC-PCT).
-
-    **Example** (.env)::
-
-        export DATABASE_URL="postgresql://owner:npg_x@ep-1.neon.tech/neondb?sslmode=require&channel_binding=require"
-
-    **Use instead**::
-
-        export DATABASE_URL="postgresql+asyncpg://owner:npg_x@ep-1.neon.tech/neondb?ssl=require"
-
-    alembic.ini: `sqlalchemy.url = postgresql://u:p%40ss@db/app` becomes
-    `sqlalchemy.url = postgresql+asyncpg://u:p%%40ss@db/app`. Compose: `- DATABASE_URL=postgres://u:p@db/app`
-    becomes `- DATABASE_URL=postgresql+asyncpg://u:p@db/app`, and `DATABASE_URL: postgres://...` likewise.
-
-    **Fix safety.** Line by line: everything but the URL (comments, quotes, `export`, CRLF, a missing final
-    newline) stays byte-identical; keys named for a sync consumer (`SYNC_DATABASE_URL`), commented lines and
-    services that only pull a third-party `image:` are left alone; `postgresql+psycopg://` (URL-PSYCOPG3) too.
-    """
-
-    RULE_ID: ClassVar[str] = RULE_ID
-    RULE_NAME: ClassVar[str] = RULE_NAME
-    DEFECTS: ClassVar[tuple[str, ...]] = (
-        "URL-PLAIN",
-        "URL-POSTGRES",
-        "URL-PSYCOPG2",
-        "URL-NEON-SSL",
-        "URL-WHERE",
-        "URL-ALEMBIC-PCT",
-    )
-
-    def applies_to(self, path: str) -> bool:
-        name = path.rsplit("/", 1)[-1]
-        return (
-            name == ".env" or name.startswith(".env.") or name == "alembic.ini" or bool(COMPOSE_NAME.fullmatch(name))
-        )
-
-    def fix(self, path: str, text: str, facts: ProjectModel) -> tuple[str, list[Finding]]:
-        if not facts.async_db:
-            return text, []
-        name = path.rsplit("/", 1)[-1]
-        if name == "alembic.ini" and facts.alembic_ini_url_unused:
-            return text, []  # env.py sets the URL itself: this value is never read
-        if name == "alembic.ini":
-            rewrite: Callable[[list[str]], list[list[tuple[str, str]] | None]] = self._alembic
-        elif COMPOSE_NAME.fullmatch(name):
-            rewrite = self._compose
-        else:
-            rewrite = self._dotenv
-
-        # Split on "\n" only: a "\r" stays at the end of its line and outside every edited span.
-        lines = text.split("\n")
-        bodies = [line[:-1] if line.endswith("\r") else line for line in lines]
-        originals = list(bodies)
-        per_line = rewrite(bodies)
-
-        findings: list[Finding] = []
-        for number, (old, new, changes) in enumerate(zip(originals, bodies, per_line, strict=True), start=1):
-            if new == old:
-                continue
-            key = ENV_KEY.match(old)
-            if key and changes and facts.leave_url_alone([key[1]], changes[0][0], changes[0][1]):
-                continue  # the project's own code decides what this key's URL must look like
-            lines[number - 1] = new + lines[number - 1][len(old) :]
-            defects = _url_defects(changes or [])
-            if name == "alembic.ini" and _bare_percent(old):
-                defects.append("URL-ALEMBIC-PCT")
-            findings.append(
-                _finding(defects=defects, where=f"{path} line {number}", old_code=old, new_code=new, line=number)
-            )
-        if not findings:
-            return text, []
-        return "\n".join(lines), findings
-
-    # Each rewriter edits `lines` in place and returns, per line, the URL rewrites made (None: untouched).
-
-    @staticmethod
-    def _dotenv(lines: list[str]) -> list[list[tuple[str, str]] | None]:
-        result: list[list[tuple[str, str]] | None] = []
-        for number, line in enumerate(lines):
-            match = _ENV_ASSIGN.match(line)
-            if match is None or _SYNC_NAME.search(match["key"]):
-                result.append(None)
-                continue
-            changes: list[tuple[str, str]] = []
-            lines[number] = _rewrite_value(line, _value_span(line, match.end()), changes)
-            result.append(changes)
-        return result
-
-    @staticmethod
-    def _alembic(lines: list[str]) -> list[list[tuple[str, str]] | None]:
-        result: list[list[tuple[str, str]] | None] = []
-        for number, line in enumerate(lines):
-            match = _ALEMBIC_URL.fullmatch(line)
-            if match is None:
-                result.append(None)
-                continue
-            changes: list[tuple[str, str]] = []
-            value = match["value"]
-            # Record the URL rewrite on the unescaped value, then write the escaped result.
-            _rewrite_urls(_ALEMBIC_PCT.sub(lambda m: "%" if m[0] in ("%", "%%") else m[0], value), changes)
-            lines[number] = line[: match.start("value")] + _alembic_value(value) + line[match.end("value") :]
-            result.append(changes)
-        return result
-
-    @staticmethod
-    def _compose(lines: list[str]) -> list[list[tuple[str, str]] | None]:
-        from fixer.compose import NotYaml, environment_lines
-
-        result: list[list[tuple[str, str]] | None] = [None] * len(lines)
-        try:
-            wanted = environment_lines("\n".join(lines))
-        except NotYaml:
-            return result  # compose cannot read it either: nothing to fix in it
-        for number in sorted(wanted):
-            line = lines[number]
-            match = _COMPOSE_LIST.match(line)
-            if match is not None:
-                span = _value_span(line, match.end(), match["q"])
-            else:
-                match = _COMPOSE_MAP.match(line)
-                if match is None:
-                    continue
-                span = _value_span(line, match.end())
-            if _SYNC_NAME.search(match["key"]):
-                continue
-            changes: list[tuple[str, str]] = []
-            lines[number] = _rewrite_value(line, span, changes)
-            result[number] = changes
-        return result
-
-
-def _bare_percent(line: str) -> bool:
-    """Whether an alembic.ini line holds a `%` configparser cannot interpolate."""
-    return any(m[0] == "%" for m in _ALEMBIC_PCT.finditer(line))
+OPEN, CLOSE = "\ue000", "\ue001"
+SENTINEL = re.compile(f"{OPEN}(\\d+){CLOSE}")
 
 
 # --------------------------------------------------------------------------------------------------
 # Python literals
 
-_STRING_TYPES = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
+STRING_TYPES = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 # Calls whose URL goes to a synchronous engine or straight to a driver that wants libpq's form.
 _SYNC_CALLS = frozenset({"create_engine", "engine_from_config", "connect", "create_pool"})
 
@@ -403,13 +192,13 @@ def last_name(func: cst.BaseExpression) -> str | None:
     return None
 
 
-def _target_names(node: cst.BaseExpression) -> list[str]:
+def target_names(node: cst.BaseExpression) -> list[str]:
     if isinstance(node, cst.Name):
         return [node.value]
     if isinstance(node, cst.Attribute):
         return [node.attr.value]
     if isinstance(node, (cst.Tuple, cst.List)):
-        return [name for element in node.elements for name in _target_names(element.value)]
+        return [name for element in node.elements for name in target_names(element.value)]
     return []
 
 
@@ -440,7 +229,7 @@ def _rewrite_string(node: cst.BaseExpression) -> tuple[cst.BaseExpression, list[
         if index:
             expressions.append(cst.FormattedStringText(value=""))  # placeholder slot for the seam
             seams.append(len(expressions) - 1)
-            flat.append(f"{_OPEN}{len(expressions) - 1}{_CLOSE}")
+            flat.append(f"{OPEN}{len(expressions) - 1}{CLOSE}")
         if isinstance(leaf, cst.SimpleString):
             body = leaf.value[len(leaf.prefix) + len(leaf.quote) : -len(leaf.quote)]
             flat.append(body)
@@ -450,19 +239,19 @@ def _rewrite_string(node: cst.BaseExpression) -> tuple[cst.BaseExpression, list[
                 flat.append(part.value)
             else:
                 expressions.append(part)
-                flat.append(f"{_OPEN}{len(expressions) - 1}{_CLOSE}")
+                flat.append(f"{OPEN}{len(expressions) - 1}{CLOSE}")
     text = "".join(flat)
-    if text.count(_OPEN) != len(expressions) or text.count(_CLOSE) != len(expressions):
+    if text.count(OPEN) != len(expressions) or text.count(CLOSE) != len(expressions):
         return None  # the literal itself holds a sentinel character
     new = to_async_url(text)
     if new is None:
         return None
-    survivors = [int(m[1]) for m in _SENTINEL.finditer(new)]
+    survivors = [int(m[1]) for m in SENTINEL.finditer(new)]
     if survivors != sorted(set(survivors)) or not set(seams) <= set(survivors):
         return None
 
     # Cut the new text back into leaves at the seams, and each f-string leaf into parts.
-    pieces = re.split(f"{_OPEN}(?:{'|'.join(map(str, seams))}){_CLOSE}", new) if seams else [new]
+    pieces = re.split(f"{OPEN}(?:{'|'.join(map(str, seams))}){CLOSE}", new) if seams else [new]
     new_leaves: list[cst.BaseExpression] = []
     for leaf, piece in zip(leaves, pieces, strict=True):
         if isinstance(leaf, cst.SimpleString):
@@ -470,8 +259,8 @@ def _rewrite_string(node: cst.BaseExpression) -> tuple[cst.BaseExpression, list[
             new_leaves.append(leaf.with_changes(value=f"{prefix}{quote}{piece}{quote}"))
             continue
         parts: list[cst.BaseFormattedStringContent] = []
-        for chunk in re.split(f"({_OPEN}\\d+{_CLOSE})", piece):
-            sentinel = _SENTINEL.fullmatch(chunk)
+        for chunk in re.split(f"({OPEN}\\d+{CLOSE})", piece):
+            sentinel = SENTINEL.fullmatch(chunk)
             if sentinel:
                 parts.append(expressions[int(sentinel[1])])
             elif chunk:
@@ -543,28 +332,28 @@ class DatabaseUrlCodemod(FixerCodemod):
     # Places whose strings are left alone: returning False skips the subtree.
 
     def visit_Expr(self, node: cst.Expr) -> bool:
-        return not isinstance(node.value, _STRING_TYPES)  # docstrings and bare strings do not run
+        return not isinstance(node.value, STRING_TYPES)  # docstrings and bare strings do not run
 
     def visit_Assign(self, node: cst.Assign) -> bool:
-        names = [name for target in node.targets for name in _target_names(target.target)]
+        names = [name for target in node.targets for name in target_names(target.target)]
         self._read_as.append(names)
-        return not any(_SYNC_NAME.search(name) for name in names)
+        return not any(SYNC_NAME.search(name) for name in names)
 
     def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
         self._read_as.pop()
         return updated_node
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
-        names = _target_names(node.target)
+        names = target_names(node.target)
         self._read_as.append(names)
-        return not any(_SYNC_NAME.search(name) for name in names)
+        return not any(SYNC_NAME.search(name) for name in names)
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign) -> cst.AnnAssign:
         self._read_as.pop()
         return updated_node
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        return node.keyword is None or not _SYNC_NAME.search(node.keyword.value)
+        return node.keyword is None or not SYNC_NAME.search(node.keyword.value)
 
     def visit_Comparison(self, node: cst.Comparison) -> bool:
         return False  # `if url == "postgresql+psycopg2://..."` tests the input: rewriting it changes the test
@@ -609,356 +398,11 @@ class DatabaseUrlCodemod(FixerCodemod):
         if self.facts.leave_url_alone(names, changes[0][0], changes[0][1]):
             return updated_node
         self.report(
-            _finding(
-                defects=_url_defects(changes),
+            url_finding(
+                defects=url_defects(changes),
                 where="a Python string literal",
                 old_code=self.code(original_node),
                 new_code=self.code(new_node),
             )
         )
         return new_node
-
-
-# --------------------------------------------------------------------------------------------------
-# Run-time normalisation
-
-NORMALISER_NAME = FIXER_NORMALISER
-
-NORMALISER_SOURCE = '''\
-def to_async_database_url(url: str) -> str:
-    """Point a PostgreSQL URL at asyncpg, as hosting platforms inject it as postgresql://...?sslmode=...
-
-    Added by fixer (FX004): asyncpg rejects sslmode and channel_binding, and str(url) would hide the password.
-    """
-    parsed = make_url(url)
-    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
-        parsed = parsed.set(drivername="postgresql+asyncpg")
-    if parsed.drivername == "postgresql+asyncpg":
-        query = dict(parsed.query)
-        sslmode = query.pop("sslmode", None)
-        query.pop("channel_binding", None)
-        if sslmode is not None:
-            query.setdefault("ssl", sslmode)
-        parsed = parsed.set(query=query)
-    return parsed.render_as_string(hide_password=False)
-'''
-
-_MAKE_URL_MODULES = frozenset({"sqlalchemy", "sqlalchemy.engine", "sqlalchemy.engine.url"})
-
-
-def _dotted(node: cst.BaseExpression | None) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
-
-
-def defined_names(module: cst.Module) -> tuple[set[str], bool]:
-    """Top-level names the module binds (defs, classes, assignments, imports) and whether it imports make_url."""
-    names: set[str] = set()
-    has_make_url = False
-    for statement in module.body:
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            names.add(statement.name.value)
-            continue
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Assign):
-                names.update(n for t in small.targets for n in _target_names(t.target))
-            elif isinstance(small, cst.AnnAssign):
-                names.update(_target_names(small.target))
-            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-                for alias in small.names:
-                    bound = alias.evaluated_alias or alias.evaluated_name
-                    names.add(bound)
-                    if (
-                        bound == "make_url"
-                        and alias.evaluated_name == "make_url"
-                        and not small.relative
-                        and _dotted(small.module) in _MAKE_URL_MODULES
-                    ):
-                        has_make_url = True
-            elif isinstance(small, cst.Import):
-                names.update((alias.evaluated_alias or alias.evaluated_name).split(".")[0] for alias in small.names)
-    return names, has_make_url
-
-
-def _is_import_line(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], (cst.Import, cst.ImportFrom))
-    )
-
-
-def _has_header(module: cst.Module) -> bool:
-    """A docstring or `__strict__` flag first, as AddImportsVisitor sees it (imports never go above it)."""
-    if not module.body or not isinstance(module.body[0], cst.SimpleStatementLine):
-        return False
-    first = module.body[0].body
-    if len(first) != 1:
-        return False
-    small = first[0]
-    if isinstance(small, cst.Expr):
-        return isinstance(small.value, cst.SimpleString)
-    return (
-        isinstance(small, cst.Assign)
-        and len(small.targets) == 1
-        and isinstance(small.targets[0].target, cst.Name)
-        and small.targets[0].target.value == "__strict__"
-    )
-
-
-def _calls(statement: cst.BaseStatement, name: str) -> bool:
-    """Whether `statement` (anywhere inside) calls `name(...)`."""
-    finder = _Call(name)
-    scan(statement, finder)
-    return finder.found
-
-
-class _Call(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.found = False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.found = self.found or (isinstance(node.func, cst.Name) and node.func.value == self.name)
-
-
-def _imports_from(statements: Sequence[cst.BaseStatement], module: str) -> bool:
-    """Whether one of these top-level lines is a `from MODULE import ...` (which AddImportsVisitor extends)."""
-    return any(
-        isinstance(small, cst.ImportFrom) and not small.relative and _dotted(small.module) == module
-        for statement in statements
-        if isinstance(statement, cst.SimpleStatementLine)
-        for small in statement.body
-    )
-
-
-@functools.lru_cache(maxsize=8)
-def _helper_function(source: str, indent: str, newline: str) -> cst.BaseStatement:
-    """`source` in the module's own indentation and line endings."""
-    if indent != "    ":
-        source = re.sub(r"^(?:    )+", lambda found: indent * (len(found[0]) // 4), source, flags=re.MULTILINE)
-    source = source.replace("\n", newline)
-    return cst.parse_statement(source, config=cst.PartialParserConfig(default_indent=indent, default_newline=newline))
-
-
-def _blank_lines(count: int, lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
-    """`lines` with its leading blank lines replaced by exactly `count` of them (comments kept)."""
-    rest = list(lines)
-    while rest and rest[0].comment is None:
-        rest.pop(0)
-    return [cst.EmptyLine()] * count + rest
-
-
-class RuntimeUrlNormaliser(FixerCodemod):
-    """The URL given to create_async_engine at run time must be normalised for asyncpg
-
-    **What it does.** Where `create_async_engine(URL_EXPR, ...)` takes its URL (positional or `url=`) from
-    anything but a literal, wraps it as `create_async_engine(to_async_database_url(URL_EXPR), ...)` and adds,
-    once, after the module's imports, a small `to_async_database_url` function (SQLAlchemy's `make_url`) that
-    switches `postgres://`, `postgresql://` and `postgresql+psycopg2://` to asyncpg, turns `sslmode` into `ssl`
-    and drops `channel_binding`.
-
-    **Why.** Neon, Heroku and Render inject `DATABASE_URL=postgresql://...?sslmode=require&channel_binding=require`
-    into the process environment, and an OS variable beats `.env` in pydantic-settings (URL-WHERE), so fixed
-    files are not enough: the deployed app would still fail at startup (URL-PLAIN, URL-POSTGRES,
-    URL-PSYCOPG2) or at the first connection (URL-NEON-SSL). The function renders with
-    `render_as_string(hide_password=False)`, since `str(url)` masks the password.
-
-    **Example**::
-
-        engine = create_async_engine(settings.DATABASE_URL, echo=False)
-
-    **Use instead**::
-
-        from sqlalchemy.engine import make_url
-
-
-        def to_async_database_url(url: str) -> str:
-            ...
-
-
-        engine = create_async_engine(to_async_database_url(settings.DATABASE_URL), echo=False)
-
-    **Fix safety.** Idempotent: nothing happens in a module that already binds `to_async_database_url`, or
-    to an argument already wrapped. Literal URLs are `DatabaseUrlCodemod`'s; `create_engine` is left alone.
-    """
-
-    RULE_ID: ClassVar[str] = RULE_ID
-    RULE_NAME: ClassVar[str] = RULE_NAME
-    DEFECTS: ClassVar[tuple[str, ...]] = ("URL-WHERE", "URL-PLAIN", "URL-POSTGRES", "URL-PSYCOPG2", "URL-NEON-SSL")
-    # create_engine too: FX002 turns it into create_async_engine on the same parse, after this check.
-    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"\bcreate_(?:async_)?engine\b")
-
-    def visit_Module(self, node: cst.Module) -> bool:
-        from fixer.model import Role
-
-        self._wrapped = False
-        path = (self.context.filename or "").replace("\\", "/")
-        # A test builds its engine on the URL it tests with (sqlite, a test server): no platform injects it.
-        if not self.facts.async_db or self.facts.role(path) is Role.TEST:
-            return False
-        # The model's view of this module's async engines, in source order, as leave_Call meets them.
-        self._sites = [e for e in sorted(self.facts.flow.engines, key=lambda e: e.line) if e.path == path and e.async_use]
-        names, self._has_make_url = defined_names(node)
-        # The function calls the module's global `make_url`: a module whose own `make_url` is something else
-        # would break it, and a module that has the function already needs nothing.
-        return NORMALISER_NAME not in names and ("make_url" not in names or self._has_make_url)
-
-    def _judge(self, site) -> tuple[bool, str] | None:
-        """(safe, evidence) for wrapping this engine's URL, or None when it must stay as it is."""
-        source = site.url
-        if site.sqlite:
-            return None
-        failure = predicted(self.facts, RULE_ID, site.path)
-        if failure is not None and installs_psycopg(self.facts, site.path):
-            return None  # FX005 adds psycopg, which takes the URL as it is, for every engine at once
-        if failure is not None:
-            return True, cite(self.facts, failure)
-        if self.facts.normalised_by_project(site):
-            # SHAPE-OWN-NORMALISER: the project's own code, run on the platform URL, decides; never trusted unrun.
-            prediction = self.facts.startup.primary
-            reached = [u for p, line, u in (prediction.engine_urls if prediction else ()) if (p, line) == (site.path, site.line)]
-            error = async_engine_error(self.facts, reached[0]) if reached else None
-            if error is None:
-                return None
-            return True, f"the project's own URL code gives this engine {reached[0].split('://')[0]}://...: {error}"
-        if platform_sets(source.names) and self.facts.role(site.path) is Role.LIVE:
-            # The platform's URL is what reaches it in production: the fix is safe where that URL fails, and
-            # not needed where the engine takes it (psycopg 3 on SQLAlchemy 2.1 speaks libpq's parameters).
-            url = platform_url_at(self.facts, site)
-            error = async_engine_error(self.facts, url)
-            if error is None:
-                return None
-            return True, f"the platform URL {PLATFORM_URL} reaches this engine as {url.split('://')[0]}://... : {error}"
-        shipped = self.facts.shipped_for(source.names)
-        schemes = [s.scheme for s in shipped] + ([source.scheme] if source.scheme else [])
-        if schemes and all(scheme.startswith("sqlite") for scheme in schemes):
-            return None
-        failing = self.facts.failing_inputs(source.names)
-        if "str.replace" in source.through:
-            # SHAPE-OWN-REPLACE: the project rewrites the URL itself; the URLs it shows are run through those
-            # rewrites, and only one they leave failing (`.replace("postgresql+", ...)` on a `postgresql://`
-            # with sslmode) calls for the normaliser.
-            samples = [f"{s.scheme}://u@h/db" + ("?sslmode=require" if s.libpq_params else "") for s in failing]
-            if not samples or self.facts.rewrites_handle(site, samples):
-                return None
-        if failing:
-            return True, "the project shows this input: " + "; ".join(
-                f"{s.path}:{s.line} {s.key}={s.scheme}://...{'?sslmode=...' if s.libpq_params else ''}" for s in failing
-            )
-        if schemes:
-            # Every URL the project ships for this engine is already async: nothing fails on what it shows, and
-            # only a platform's `postgresql://...?sslmode=` would. Protection, not a fix: unsafe.
-            return False, "every URL the project shows for this engine is async; a platform may inject postgresql://...?sslmode="
-        return False, "no URL for this engine is shown in the project; a platform may inject postgresql://...?sslmode="
-
-    def enters(self, statement: cst.BaseStatement) -> bool:
-        return "create_async_engine" in words(statement)
-
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        if last_name(updated_node.func) != "create_async_engine":
-            return updated_node
-        site = self._sites.pop(0) if self._sites else None
-        args = list(updated_node.args)
-        index = next((i for i, arg in enumerate(args) if arg.keyword is not None and arg.keyword.value == "url"), None)
-        if index is None and args and args[0].keyword is None and not args[0].star:
-            index = 0
-        if index is None:
-            return updated_node
-        value = args[index].value
-        if isinstance(value, _STRING_TYPES):
-            return updated_node  # a literal is rewritten in place by DatabaseUrlCodemod
-        if isinstance(value, cst.Call) and last_name(value.func) == NORMALISER_NAME:
-            return updated_node
-        safe, evidence = (True, "") if site is None else (self._judge(site) or (None, ""))
-        if safe is None:
-            return updated_node
-        args[index] = args[index].with_changes(
-            value=cst.Call(func=cst.Name(NORMALISER_NAME), args=[cst.Arg(value=value)])
-        )
-        new_node = updated_node.with_changes(args=args)
-        made = safe or self.facts.unsafe_fixes
-        self._wrapped = self._wrapped or made
-        self.report(
-            Finding(
-                rule=RULE_ID,
-                category=Category.CONFIG,
-                # Unsafe: protection for an input the project does not show, on code that may well work.
-                severity=Severity.CRITICAL if safe else Severity.MEDIUM,
-                problem=(
-                    "create_async_engine takes its URL from the environment or settings, where hosting platforms "
-                    "put `postgresql://...?sslmode=require&channel_binding=require`."
-                ),
-                root_cause=(
-                    "An OS environment variable beats `.env` in pydantic-settings, so fixing the files does not fix "
-                    "the deployed URL. " + _ROOT_CAUSES["URL-PLAIN"] + " " + _ROOT_CAUSES["URL-NEON-SSL"]
-                ),
-                old_code=self.code(original_node),
-                new_code=self.code(new_node),
-                explanation=(
-                    "The URL now passes through `to_async_database_url`, added to this module: it switches the "
-                    "driver to asyncpg, turns `sslmode` into `ssl`, drops `channel_binding`, and renders the URL "
-                    "with its password (`str(url)` would mask it as `***`)."
-                ),
-                defects=self.DEFECTS,
-                fixed=made,
-                safe=safe,
-                evidence=evidence,
-            )
-        )
-        return new_node if made else updated_node
-
-    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        if not self._wrapped:
-            return updated_node
-        return insert_helper(self.context, updated_node, NORMALISER_NAME, NORMALISER_SOURCE, self._has_make_url)
-
-
-def insert_helper(
-    context: CodemodContext, updated_node: cst.Module, name: str, source: str, has_make_url: bool
-) -> cst.Module:
-    """The module with the function `source` (named `name`, built on SQLAlchemy's make_url) added once, where its
-    first caller can see it, and make_url imported."""
-    body = list(updated_node.body)
-    # After the leading import block, where AddImportsVisitor puts make_url's import. A module that imports
-    # again further down (after `load_dotenv()`, typically) gets it after its last import before the first
-    # statement that calls the function: never between two imports, never after the engine is built.
-    leading_end = 1 if _has_header(updated_node) else 0
-    while leading_end < len(body) and _is_import_line(body[leading_end]):
-        leading_end += 1
-    first_use = next((i for i, statement in enumerate(body) if _calls(statement, name)), len(body))
-    position = leading_end
-    for index in range(leading_end, first_use):
-        if _is_import_line(body[index]):
-            position = index + 1
-    import_line: cst.SimpleStatementLine | None = None
-    if not has_make_url:
-        if position > leading_end and not _imports_from(body[:position], "sqlalchemy.engine"):
-            # AddImportsVisitor would put it in the leading block, far from the function: put it just above.
-            import_line = cst.SimpleStatementLine(
-                body=[
-                    cst.ImportFrom(
-                        module=cst.parse_expression("sqlalchemy.engine"),
-                        names=[cst.ImportAlias(name=cst.Name("make_url"))],
-                    )
-                ]
-            )
-        else:
-            AddImportsVisitor.add_needed_import(context, "sqlalchemy.engine", "make_url")
-    function = _helper_function(source, updated_node.default_indent, updated_node.default_newline)
-
-    before = 2 if position > 0 or not has_make_url else 0
-    function = function.with_changes(leading_lines=_blank_lines(before, ()))
-    if position < len(body):
-        following = body[position]
-        body[position] = following.with_changes(leading_lines=_blank_lines(2, following.leading_lines))
-    body.insert(position, function)
-    if import_line is not None:
-        body.insert(position, import_line)
-    return updated_node.with_changes(body=body)

@@ -15,13 +15,9 @@ from typing import Any, Literal
 
 from packaging.utils import canonicalize_name
 
-from fixer.findings import Finding
-from fixer.requirements import PhysicalLine, analyse, logical_lines, option_lines, parse_requirement, physical_lines
-from fixer.rules.async_driver import (
-    _add_lines,
-    _with_head,
-    joined,
-)
+from fixer.rules.findings import Finding
+from fixer.discover.requirements import PhysicalLine, analyse, logical_lines, option_lines, parse_requirement, physical_lines
+from fixer.rules.requirement_edit import add_lines, joined, with_head
 
 # finding(old_code, new_code, line, fixed): a change that cannot be written (hash-pinned file) is reported unfixed.
 MakeFinding = Callable[[str, str, "int | None", bool], Finding]
@@ -79,7 +75,7 @@ def target_file(files: Iterable[str], module: str = "") -> str | None:
 def declared_in(path: str, text: str) -> set[str]:
     """The distributions (canonical names) this requirements file or pyproject.toml lists."""
     if posixpath.basename(path) == "pyproject.toml":
-        from fixer.rules.async_driver_pyproject import _dependency_lists, _list_entries
+        from fixer.rules.pyproject_lists import dependency_lists, list_entries
 
         import tomlkit
 
@@ -87,7 +83,7 @@ def declared_in(path: str, text: str) -> set[str]:
             doc = tomlkit.parse(text)
         except Exception:
             return set()
-        return {e.name for _, _, deps, _ in _dependency_lists(doc) for e in _list_entries(deps)}
+        return {e.name for _, _, deps, _ in dependency_lists(doc) for e in list_entries(deps)}
     logicals = logical_lines(physical_lines(text))
     for logical in logicals:
         analyse(logical)
@@ -138,7 +134,7 @@ def _edit_requirements(text: str, changes: Sequence[Change]) -> tuple[str, list[
         if change.kind == "set":
             if entry is None or entry.requirement is None:
                 continue
-            head = _with_head(entry.req_text, entry.requirement, _head(entry.requirement, change.specifier))
+            head = with_head(entry.req_text, entry.requirement, _head(entry.requirement, change.specifier))
             new = head + entry.text[len(entry.req_text) :]
             old = "\n".join(p.content for p in lines[entry.start : entry.end])
             if not hash_mode:
@@ -164,8 +160,8 @@ def _edit_requirements(text: str, changes: Sequence[Change]) -> tuple[str, list[
             out.append(PhysicalLine(replaced[id(logical)], lines[logical.end - 1].eol))
         else:
             out.extend(PhysicalLine(p.content, p.eol) for p in lines[logical.start : logical.end])
-        _add_lines(out, inserted.get(id(logical), []), eol)
-    _add_lines(out, appended, eol)
+        add_lines(out, inserted.get(id(logical), []), eol)
+    add_lines(out, appended, eol)
     return joined(out, lines, eol), findings
 
 
@@ -183,17 +179,17 @@ def _edit_pyproject(text: str, changes: Sequence[Change]) -> tuple[str, list[Fin
     import tomlkit.exceptions
     from tomlkit.items import Array, InlineTable, String
 
-    from fixer.rules.async_driver_pyproject import (
-        _append,
-        _array_entries,
-        _dependency_lists,
-        _insert_after,
-        _keep_trivia,
-        _Locator,
-        _poetry_entries,
-        _render,
-        _same_line_ends,
-        _string_like,
+    from fixer.rules.pyproject_lists import (
+        Locator,
+        append_to_array,
+        array_entries,
+        dependency_lists,
+        insert_after,
+        keep_trivia,
+        poetry_entries,
+        same_line_ends,
+        string_like,
+        toml_line,
     )
     from fixer.rules.base import Unparseable
 
@@ -201,25 +197,25 @@ def _edit_pyproject(text: str, changes: Sequence[Change]) -> tuple[str, list[Fin
         doc = tomlkit.parse(text)
     except tomlkit.exceptions.TOMLKitError as error:
         raise Unparseable(f"not valid TOML: {error}") from error
-    locator = _Locator(text)
-    lists = _dependency_lists(doc)
+    locator = Locator(text)
+    lists = dependency_lists(doc)
     findings: list[Finding] = []
     for change in changes:
         wanted = canonicalize_name(change.name)
         if change.kind == "set":
             for table, key, deps, _ in lists:
                 if isinstance(deps, Array):
-                    for entry in _array_entries(deps):
+                    for entry in array_entries(deps):
                         if entry.name != wanted:
                             continue
                         old = deps[entry.index]
                         req = parse_requirement(str(old))
-                        new = _string_like(old, _with_head(str(old), req, _head(req, change.specifier)))
+                        new = string_like(old, with_head(str(old), req, _head(req, change.specifier)))
                         deps[entry.index] = new
                         line = locator.item(table, key, old.as_string())
                         findings.append(change.finding(old.as_string(), new.as_string(), line, True))
                 else:
-                    for name, entry in _poetry_entries(deps):
+                    for name, entry in poetry_entries(deps):
                         if entry.name != wanted:
                             continue
                         value = deps[name]
@@ -227,12 +223,12 @@ def _edit_pyproject(text: str, changes: Sequence[Change]) -> tuple[str, list[Fin
                             value["version"] = change.specifier
                             new_value = value
                         elif isinstance(value, (str, String)):
-                            new_value = _keep_trivia(value, tomlkit.string(change.specifier))
+                            new_value = keep_trivia(value, tomlkit.string(change.specifier))
                             deps[name] = new_value
                         else:
                             continue  # several constraints, or a git/path source: not a version to change
                         findings.append(
-                            change.finding(entry.old_code, _render(name, new_value), locator.key(table, name), True)
+                            change.finding(entry.old_code, toml_line(name, new_value), locator.key(table, name), True)
                         )
             continue
         mains = [(table, key, deps) for table, key, deps, main in lists if main]
@@ -240,13 +236,13 @@ def _edit_pyproject(text: str, changes: Sequence[Change]) -> tuple[str, list[Fin
             continue
         table, key, deps = next(((t, k, d) for t, k, d in mains if len(d)), mains[0])
         if isinstance(deps, Array):
-            entries = _array_entries(deps)
-            item = _string_like(deps[entries[-1].index], change.requirement) if entries else tomlkit.string(change.requirement)
+            entries = array_entries(deps)
+            item = string_like(deps[entries[-1].index], change.requirement) if entries else tomlkit.string(change.requirement)
             anchor = next((e for e in entries if change.after and e.name == canonicalize_name(change.after)), None)
             if anchor is not None:
                 deps.insert(anchor.index + 1, item)
             else:
-                _append(deps, item)
+                append_to_array(deps, item)
             line = (locator.item(table, key, (anchor or entries[-1]).old_code) if entries else None) or locator.key(table, key)
             findings.append(change.finding("", item.as_string(), line, True))
         else:
@@ -255,20 +251,20 @@ def _edit_pyproject(text: str, changes: Sequence[Change]) -> tuple[str, list[Fin
                 value = tomlkit.inline_table()
                 value["version"] = change.specifier or "*"
                 value["extras"] = list(change.extras)
-            keyed = {entry.name: name for name, entry in _poetry_entries(deps)}
+            keyed = {entry.name: name for name, entry in poetry_entries(deps)}
             anchor_key = keyed.get(canonicalize_name(change.after)) if change.after else None
             if anchor_key is not None:
-                _insert_after(deps.value, anchor_key, change.name, value)
+                insert_after(deps.value, anchor_key, change.name, value)
             else:
                 deps.add(change.name, value)
             line = locator.key(table, anchor_key) if anchor_key else locator.headers.get(table, 0) + 1
-            findings.append(change.finding("", _render(change.name, value), line, True))
+            findings.append(change.finding("", toml_line(change.name, value), line, True))
     if not any(f.fixed for f in findings):
         return text, findings
-    return _same_line_ends(text, tomlkit.dumps(doc)), findings
+    return same_line_ends(text, tomlkit.dumps(doc)), findings
 
 
 def _list_entries_of(deps: Any) -> list:
-    from fixer.rules.async_driver_pyproject import _list_entries
+    from fixer.rules.pyproject_lists import list_entries
 
-    return _list_entries(deps)
+    return list_entries(deps)

@@ -43,7 +43,7 @@ from typing import ClassVar
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel, Role
 from fixer.model.evidence import PLATFORM_URL, platform_sets
 from fixer.rules.base import FixerCodemod

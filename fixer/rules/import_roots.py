@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.model.evidence import cite
 from fixer.model.startup import ImportFix

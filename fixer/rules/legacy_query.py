@@ -35,7 +35,7 @@ import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.model.uses import FunctionPlan
-from fixer.findings import Severity
+from fixer.rules.findings import Severity
 from fixer.rules.async_use import UseCodemod, dotted, in_parens
 
 _STEPS = frozenset({"filter", "filter_by", "where", "order_by", "limit", "offset", "join", "outerjoin", "options",

@@ -57,7 +57,7 @@ from typing import ClassVar
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.rules.base import FixerCodemod
 from fixer.rules.tree_walk import dotted
 

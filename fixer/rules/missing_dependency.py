@@ -68,7 +68,7 @@ from typing import ClassVar
 
 from packaging.utils import canonicalize_name
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.model.evidence import cite, missing_module, predicted
 from fixer.model.needs import FEATURES, Installed, Need, installed
@@ -140,7 +140,7 @@ def _installs_alone(path: str, text: str, facts: ProjectModel) -> Installed | No
 
 def _extras_in(path: str, text: str) -> dict[str, tuple[str, ...]]:
     """The extras each requirement of this requirements file asks for (`uvicorn[standard]`)."""
-    from fixer.requirements import analyse, logical_lines, physical_lines
+    from fixer.discover.requirements import analyse, logical_lines, physical_lines
 
     logicals = logical_lines(physical_lines(text))
     for logical in logicals:

@@ -59,7 +59,7 @@ from typing import ClassVar
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.rules.base import FixerCodemod, TextRule
 from fixer.rules.dependency_edit import Change, edit, is_main_file, target_file

@@ -33,7 +33,7 @@ import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.model.uses import FunctionPlan
-from fixer.findings import Severity
+from fixer.rules.findings import Severity
 from fixer.rules.async_use import UseCodemod, dotted
 
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)

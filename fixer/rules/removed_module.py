@@ -41,7 +41,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.model.evidence import cite
 from fixer.rules.base import TextRule

@@ -32,7 +32,7 @@ from __future__ import annotations
 import libcst as cst
 
 from fixer.model.uses import FunctionPlan
-from fixer.findings import Severity
+from fixer.rules.findings import Severity
 from fixer.rules.async_use import SessionClassCodemod, dotted
 
 

@@ -52,12 +52,12 @@ from typing import ClassVar
 
 import libcst as cst
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.model.evidence import PLATFORM_URL, cite
 from fixer.model.urleval import Evaluator, Raised, Unknown
 from fixer.rules.base import FixerCodemod
-from fixer.rules.database_url import NORMALISER_NAME, NORMALISER_SOURCE, defined_names, insert_helper
-from fixer.urls import to_async_url
+from fixer.rules.url_normaliser import NORMALISER_NAME, NORMALISER_SOURCE, defined_names, insert_helper
+from fixer.model.urls import to_async_url
 
 RULE_ID = "FX042"
 

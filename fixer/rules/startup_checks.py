@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from fixer.findings import Category, FileResult, Finding, Severity
+from fixer.rules.findings import Category, FileResult, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.model.startup import Failure, Prediction
 from fixer.rules.base import TextRule

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.model.evidence import cite
 from fixer.model.startup import Failure

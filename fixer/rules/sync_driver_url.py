@@ -41,12 +41,14 @@ from typing import ClassVar
 
 import libcst as cst
 
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel, Role
 from fixer.model.evidence import PLATFORM_URL, cite, platform_sets, predicted
 from fixer.rules.base import FixerCodemod, TextRule
 from fixer.rules.sync_driver_dependency import line_needed, url_fix_fits
-from fixer.rules.database_url import COMPOSE_NAME, ENV_KEY, defined_names, insert_helper, last_name
+from fixer.rules.database_url import last_name
+from fixer.rules.url_normaliser import defined_names, insert_helper
+from fixer.rules.database_url_text import COMPOSE_NAME, ENV_KEY
 from fixer.rules.tree_walk import POSTGRES_STRING, words
 
 RULE_ID = "FX005"

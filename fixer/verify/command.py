@@ -4,7 +4,7 @@ stdout carries the verdict (PASS/FAIL, what ran, each probe, and on failure the 
 defect-catalogue cause and the fix); progress and pip's output go to stderr. Exit codes: 0 pass, 1 fail,
 2 usage or internal error (one line; the traceback with --verbose), 130 interrupted (after stopping everything).
 
-Wiring into fixer/cli.py (the module imports nothing heavy):
+Wiring into fixer/cli/commands.py (the module imports nothing heavy):
     main.add_command(verify_command)          # `fixer verify`
     @verify_after_apply                       # under @main.command("apply"): adds `fixer apply --verify`
 """
@@ -51,7 +51,7 @@ class _PipProgress:
         self.width = 0
 
     def __call__(self, line: str) -> None:
-        from fixer.urls import redact  # an index URL with credentials stays masked
+        from fixer.model.urls import redact  # an index URL with credentials stays masked
 
         line = redact(line.rstrip())
         if not line:
@@ -170,7 +170,7 @@ def _route_lines(routes: list) -> list[str]:
 
 def attach_verification(report_path: Path, result: VerificationResult, duration: float = 0.0) -> None:
     """Write ``result`` as the verification section of the report at ``report_path`` (made if missing)."""
-    from fixer.report import AuditReport, build_report, report_json, with_verification
+    from fixer.output.report import AuditReport, build_report, report_json, with_verification
 
     if report_path.is_file() and report_path.stat().st_size:
         report = AuditReport.model_validate(json.loads(report_path.read_text(encoding="utf-8")))
@@ -336,7 +336,7 @@ MAX_ROUNDS = 10
 
 def _tree_state(path: Path) -> dict[str, int]:
     """Each file's size and modification time: whether a round of `apply` wrote anything."""
-    from fixer.discover import discover
+    from fixer.discover.files import discover
 
     state = {}
     for rel in discover(path, []):
@@ -351,7 +351,7 @@ def _tree_state(path: Path) -> dict[str, int]:
 def _one_backend(kwargs: dict, option: str) -> Path:
     """The one project root apply's paths name, which the boot is about; a usage error, before anything is
     written, when they name several backends or none on disk (a boot proves one backend, not a folder of them)."""
-    from fixer.paths import STDIN, TargetError, projects_below, resolve
+    from fixer.discover.paths import STDIN, TargetError, projects_below, resolve
 
     paths = list(kwargs.get("paths") or ())
     if STDIN in paths:

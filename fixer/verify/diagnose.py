@@ -203,7 +203,7 @@ def rules_fixing(defect: str) -> tuple[str, ...]:
     """The fixer rules whose DEFECTS include ``defect`` (from the registry, so new rules count); report-only
     rules explain a defect, they do not fix it."""
     try:
-        from fixer.registry import all_rules
+        from fixer.rules.registry import all_rules
     except Exception:  # noqa: BLE001 - a broken rule module must not hide the diagnosis
         return ()
     return tuple(

@@ -35,7 +35,7 @@ from fixer.verify.entrypoint import Entrypoint, EntrypointError, detect_entrypoi
 from fixer.verify.interrupts import signals_as_interrupt
 
 if TYPE_CHECKING:  # pydantic is imported only when a report is made
-    from fixer.report import Verification
+    from fixer.output.report import Verification
 
 __all__ = [
     "CACHE_ENV",
@@ -140,7 +140,7 @@ class _Secrets:
                     self.values.append(value)
 
     def __call__(self, text: str) -> str:
-        from fixer.urls import redact
+        from fixer.model.urls import redact
 
         text = redact(text)
         for value in self.values:
@@ -237,7 +237,7 @@ class _Run:
         self.call_routes = call_routes
 
     def finish(self, status: str, **more: object) -> VerificationResult:
-        from fixer.report import Verification
+        from fixer.output.report import Verification
 
         assert self.result is not None
         data = {**self.fields, **more}
@@ -466,7 +466,7 @@ class _Run:
         return calls
 
     def route_result(self, call, backend_dir: Path):
-        from fixer.report import RouteResult
+        from fixer.output.report import RouteResult
 
         rules: list[str] = []
         if call.error is not None:
@@ -507,7 +507,7 @@ class _Run:
 
 
 def _probe_result(path: str, code: int | None, seconds: float, ok: bool):
-    from fixer.report import ProbeResult
+    from fixer.output.report import ProbeResult
 
     return ProbeResult(path=path, status=code, seconds=seconds, ok=ok)
 

@@ -6,8 +6,8 @@ import ast
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from fixer.findings import Finding
-from fixer.runner import run
+from fixer.rules.findings import Finding
+from fixer.apply.runner import run
 
 
 def write(root: Path, files: Mapping[str, str]) -> Path:

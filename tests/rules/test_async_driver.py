@@ -10,7 +10,7 @@ import pytest
 from fixer.model import ProjectModel
 from fixer.model.database import DatabaseFlow, ShippedUrl
 from fixer.model.versions import Versions
-from fixer.findings import Category, Severity
+from fixer.rules.findings import Category, Severity
 from fixer.rules.base import Unparseable
 from fixer.rules.async_driver import AsyncDriverDependency
 

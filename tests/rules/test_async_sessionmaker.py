@@ -10,7 +10,7 @@ from libcst.codemod import CodemodContext, CodemodTest
 
 from fixer.model import ProjectModel
 from fixer.model.database import DatabaseFlow, ExpiredRead
-from fixer.findings import Category, Finding, Severity
+from fixer.rules.findings import Category, Finding, Severity
 from fixer.rules.async_sessionmaker import AsyncSessionmaker
 from fixer.rules.base import FINDINGS_KEY
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from fixer import runner
-from fixer.registry import PYTHON_CODEMODS
+from fixer.apply import runner
+from fixer.rules.registry import PYTHON_CODEMODS
 
 USE_LAYER = [c for c in PYTHON_CODEMODS if "FX010" <= c.RULE_ID <= "FX019"]
 

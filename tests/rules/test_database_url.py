@@ -8,15 +8,12 @@ import pytest
 from libcst.codemod import CodemodContext, CodemodTest
 
 from fixer.model import ProjectModel
-from fixer.findings import Category, Severity
+from fixer.rules.findings import Category, Severity
 from fixer.rules.base import FINDINGS_KEY
-from fixer.rules.database_url import (
-    NORMALISER_SOURCE,
-    DatabaseUrlCodemod,
-    DatabaseUrlTextRule,
-    RuntimeUrlNormaliser,
-)
-from fixer.urls import redact, to_async_url
+from fixer.rules.database_url import DatabaseUrlCodemod
+from fixer.rules.url_normaliser import NORMALISER_SOURCE, RuntimeUrlNormaliser
+from fixer.rules.database_url_text import DatabaseUrlTextRule
+from fixer.model.urls import redact, to_async_url
 
 ASYNC = ProjectModel(async_db=True)
 SYNC = ProjectModel(async_db=False)

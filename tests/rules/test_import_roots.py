@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fixer import runner
-from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
+from fixer.apply import runner
+from fixer.rules.registry import PYTHON_CODEMODS, TEXT_RULES
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "startup"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from fixer.model.evidence import PLATFORM_URL
 from fixer.rules.asyncpg_dsn import AsyncpgDsn
 from fixer.rules.settings_url_validator import SettingsUrlValidator
-from fixer.urls import to_async_url
+from fixer.model.urls import to_async_url
 from tests.rules.project_helpers import fix
 
 REQ = "fastapi==0.115.12\nsqlmodel==0.0.24\nuvicorn==0.34.0\nasyncpg==0.30.0\npydantic-settings==2.7.1\n"
@@ -143,7 +143,7 @@ def helper_project(body: str) -> dict[str, str]:
 
 
 def test_the_projects_own_url_helper_is_run_not_trusted(tmp_path: Path) -> None:
-    from fixer.rules.database_url import RuntimeUrlNormaliser
+    from fixer.rules.url_normaliser import RuntimeUrlNormaliser
 
     changed, findings = fix(tmp_path, helper_project(SWAPS_SCHEME_ONLY), [RuntimeUrlNormaliser])
     assert "engine = create_async_engine(to_async_database_url(async_url(os.environ[\"DATABASE_URL\"])))" in changed["app/db.py"]
@@ -152,7 +152,7 @@ def test_the_projects_own_url_helper_is_run_not_trusted(tmp_path: Path) -> None:
 
 
 def test_leave_alone_a_url_helper_that_works(tmp_path: Path) -> None:
-    from fixer.rules.database_url import RuntimeUrlNormaliser
+    from fixer.rules.url_normaliser import RuntimeUrlNormaliser
 
     changed, findings = fix(tmp_path, helper_project(DOES_IT_ALL), [RuntimeUrlNormaliser])
     assert changed == {} and not [f for f in findings if f.rule == "FX004"]

@@ -4,7 +4,7 @@ A password committed in a file git tracks is no new disclosure: the patch shows 
 must, to apply). What git does not track is private to this machine: a `.env`-style file git does not track is
 never shown, nor any value read from one (a password, or any value of a key named like a secret) wherever it
 appears; and in a file git does not track (every file, outside a git work tree) no password is shown. The patch
-leaves out each hunk that would show one and names it; `fixer.diff` decides hunk by hunk from what is marked here.
+leaves out each hunk that would show one and names it; `fixer.output.diff` decides hunk by hunk from what is marked here.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-from fixer.findings import FileResult
-from fixer.urls import holds_secret, passwords_in
+from fixer.rules.findings import FileResult
+from fixer.model.urls import holds_secret, passwords_in
 
 # An environment line's key that names a secret: its value is one, whatever it looks like.
 _SECRET_KEY = re.compile(r"(?i)(?:secret|token|passw|pwd|credential|api_?key|private_?key|auth)")
@@ -54,7 +54,7 @@ def tracked_files(root: Path) -> frozenset[str]:
 
 
 def _untracked_env_secrets(root: Path, tracked: frozenset[str]) -> set[str]:
-    from fixer.discover import SKIPPED_DIRS
+    from fixer.discover.files import SKIPPED_DIRS
 
     found: set[str] = set()
     for folder, dirs, files in os.walk(root):

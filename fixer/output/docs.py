@@ -1,88 +1,20 @@
-"""Rule pages, as ruff's: read from each rule's docstring, rendered for a terminal (`fixer rule ID`) and as
-markdown (`docs/rules/FXnnn.md` and an index, written by `python -m fixer.docs`).
+"""Rule pages, as ruff's: each rule's docstring (fixer.rules.ruledoc) rendered for a terminal (`fixer rule ID`)
+and as markdown (`docs/rules/FXnnn.md` and an index, written by `python -m fixer.output.docs`).
 
-A rule's docstring (its module's, or its class's) has this shape, which every rule follows:
-
-    FXnnn rule-name: one-line title.
-
-    ## What it does
-    ## Why is this bad?
-    ## Example
-    ## Use instead
-    ## Fix safety
-
-`python -m fixer.docs --check` exits 1 when the committed pages differ from the docstrings.
+`python -m fixer.output.docs --check` exits 1 when the committed pages differ from the docstrings.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
-DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "rules"
-REGENERATE = "python -m fixer.docs"
-_HEAD = re.compile(r"(?P<id>FX\d{3})\s+(?P<name>[a-z0-9-]+):\s*(?P<title>.+)")
+from fixer.rules.ruledoc import MissingDoc, RuleDoc, rule_doc
+
+DOCS_DIR = Path(__file__).resolve().parents[2] / "docs" / "rules"
+REGENERATE = "python -m fixer.output.docs"
 _GENERATED = f"<!-- Generated from the rule's docstring by `{REGENERATE}`: edit the docstring, not this file. -->"
-
-
-class MissingDoc(ValueError):
-    """A rule whose docstring does not follow the format (the message says what is wrong and where)."""
-
-
-@dataclass(frozen=True)
-class RuleDoc:
-    id: str
-    name: str
-    title: str
-    defects: tuple[str, ...]
-    sections: dict[str, str]  # heading → markdown body, in SECTIONS order
-
-
-def rule_doc(rule) -> RuleDoc:
-    """The documentation of a registered rule (`fixer.registry.Rule`): the first docstring among its module's
-    and its classes' that starts with `FXnnn name:`."""
-    import inspect
-
-    candidates = []
-    for cls in rule.classes:
-        candidates += [getattr(sys.modules.get(cls.__module__), "__doc__", None), cls.__doc__]
-    for doc in candidates:
-        text = inspect.cleandoc(doc or "")
-        head = _HEAD.fullmatch(text.split("\n", 1)[0].strip())
-        if head and head["id"] == rule.id:
-            return _parse(rule, head, text)
-    where = ", ".join(sorted({cls.__module__ for cls in rule.classes}))
-    raise MissingDoc(f"{rule.id}: no docstring starting with '{rule.id} {rule.name}: title.' in {where}")
-
-
-def _parse(rule, head: re.Match[str], text: str) -> RuleDoc:
-    sections: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    fenced = False
-    for line in text.split("\n")[1:]:
-        if line.startswith("```"):
-            fenced = not fenced
-        if not fenced and line.startswith("## "):
-            current = sections.setdefault(line[3:].strip(), [])
-            continue
-        if current is not None:
-            current.append(line)
-    missing = [name for name in SECTIONS if name not in sections]
-    extra = [name for name in sections if name not in SECTIONS]
-    if missing or extra:
-        problems = [f"missing {', '.join(missing)}"] * bool(missing) + [f"unknown {', '.join(extra)}"] * bool(extra)
-        raise MissingDoc(f"{rule.id}: the docstring's sections: {'; '.join(problems)} (expected: {', '.join(SECTIONS)})")
-    defects = tuple(dict.fromkeys(d for cls in rule.classes for d in getattr(cls, "DEFECTS", ())))
-    return RuleDoc(
-        id=rule.id,
-        name=head["name"],
-        title=head["title"].rstrip("."),
-        defects=defects,
-        sections={name: "\n".join(sections[name]).strip("\n") for name in SECTIONS},
-    )
 
 
 def markdown(doc: RuleDoc) -> str:
@@ -142,7 +74,7 @@ def _inline(text: str) -> str:
 
 def pages() -> dict[str, str]:
     """Every file of docs/rules/, by name."""
-    from fixer.registry import all_rules
+    from fixer.rules.registry import all_rules
 
     docs = [rule_doc(rule) for rule in all_rules()]
     return {"README.md": index(docs), **{f"{doc.id}.md": markdown(doc) for doc in docs}}
@@ -153,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wanted = pages()
     except MissingDoc as error:
-        print(f"fixer.docs: {error}", file=sys.stderr)
+        print(f"fixer.output.docs: {error}", file=sys.stderr)
         return 1
     if "--check" in argv:
         stale = sorted(name for name, text in wanted.items() if _read(DOCS_DIR / name) != text)

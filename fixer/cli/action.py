@@ -1,4 +1,4 @@
-"""The GitHub Action's logic (`action.yml` runs `python -m fixer.action`): fixer on a pull request's backend.
+"""The GitHub Action's logic (`action.yml` runs `python -m fixer.cli.action`): fixer on a pull request's backend.
 
 Inputs come as the action passes them, in the environment: INPUT_PATH (the backend folder), INPUT_MODE
 (review: a review whose comments are one-click suggestions; sarif: a SARIF file for code scanning;
@@ -27,7 +27,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from fixer.output import collect, render
+from fixer.output.formats import collect, render
 from fixer.output import markdown
 from fixer.output.markdown import Suggestion, suggestions
 from fixer.output.options import display_prefix
@@ -184,7 +184,7 @@ def _from_fork(pull: dict) -> bool:
 
 
 def main() -> int:
-    from fixer.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_PENDING, dry_run_outcome, unfixed
+    from fixer.cli.commands import EXIT_CLEAN, EXIT_ERROR, EXIT_PENDING, dry_run_outcome, unfixed
 
     path = Path(os.environ.get("INPUT_PATH") or ".")
     mode = os.environ.get("INPUT_MODE") or "review"

@@ -21,9 +21,9 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixer.config import read_toml
-from fixer.diff import line_opcodes
-from fixer.findings import FileResult
+from fixer.discover.config import read_toml
+from fixer.apply.changes import line_opcodes
+from fixer.rules.findings import FileResult
 
 DEFAULT_LENGTH = 88  # ruff's and black's
 _OPEN, _CLOSE = "([{", ")]}"

@@ -10,7 +10,7 @@ keep a raw URL) is neither reported nor edited.
 Every format fixer edits (Python, requirements, .env, ini, TOML, YAML) comments with `#` (ini with `;` too).
 A bare `# noqa` is flake8's and ruff's business, not fixer's: only `# noqa: FXnnn` names a fixer rule.
 It works for any rule, present or future, without code in the rule: the runner drops a suppressed finding
-and the edit that goes with it (see fixer.runner).
+and the edit that goes with it (see fixer.apply.runner).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixer.discover import SKIPPED_DIRS, TEMP_SUFFIXES
+from fixer.discover.files import SKIPPED_DIRS, TEMP_SUFFIXES
 
 STAGED, ORIGINAL = TEMP_SUFFIXES
 # `.NAME.PID.RANDOM.fixer-tmp` (or -orig); fixer 0.1 wrote `.NAME.RANDOM.fixer-tmp`, without the writer's process ID.

@@ -23,7 +23,9 @@ from fixer.rules.lifespan import Lifespan
 from fixer.rules.missing_dependency import MissingDependency
 from fixer.rules.passlib_bcrypt import PasslibBcrypt
 from fixer.rules.pydantic_settings import PydanticSettings, PydanticSettingsDependency
-from fixer.rules.database_url import DatabaseUrlCodemod, DatabaseUrlTextRule, RuntimeUrlNormaliser
+from fixer.rules.database_url import DatabaseUrlCodemod
+from fixer.rules.url_normaliser import RuntimeUrlNormaliser
+from fixer.rules.database_url_text import DatabaseUrlTextRule
 from fixer.rules.lazy_relationship import LazyRelationship
 from fixer.rules.lifespan_never_passed import LifespanNeverPassed
 from fixer.rules.legacy_query import LegacyQuery
@@ -94,7 +96,7 @@ class Rule:
 
     @property
     def title(self) -> str:
-        from fixer.docs import MissingDoc, rule_doc
+        from fixer.rules.ruledoc import MissingDoc, rule_doc
 
         try:
             return rule_doc(self).title

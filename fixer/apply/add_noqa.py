@@ -15,8 +15,8 @@ import re
 import tokenize
 from collections import defaultdict
 
-from fixer.findings import FileResult
-from fixer.suppress import parse
+from fixer.rules.findings import FileResult
+from fixer.discover.suppress import parse
 
 
 def with_suppressions(result: FileResult) -> tuple[bytes, int]:

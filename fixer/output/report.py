@@ -1,7 +1,7 @@
 """The audit report: the seed plan's data model (section 1.1) filled from what the rules found.
 
 `build_report` turns `FileResult`s into an `AuditReport`; `report_json` renders it; `report_schema` is its
-JSON Schema (for `fixer schema`). Every string in a report has been through `fixer.urls.redact`, so a
+JSON Schema (for `fixer schema`). Every string in a report has been through `fixer.model.urls.redact`, so a
 database URL quoted in a finding never leaks its password.
 """
 
@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fixer.findings import Category, FileResult, Finding, Severity
+from fixer.rules.findings import Category, FileResult, Finding, Severity
 
 # The seed plan's fix order (section 2.7): the driver, then the imports, the session, the URL, the app.
 SEVERITY_ORDER: tuple[Severity, ...] = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
@@ -371,11 +371,11 @@ def build_report(
 
     Ids are `{CATEGORY}-{NNN}`, numbered per category in that order. Files with an error become a
     recommendation, not issues (their findings, if any, are dropped: the file was left as it is).
-    Every string in the result has been through `fixer.urls.redact`. `verification` (from `fixer verify`)
+    Every string in the result has been through `fixer.model.urls.redact`. `verification` (from `fixer verify`)
     is kept as given, and replaces the "run fixer verify" recommendation. `applied` False (a dry run): no
     issue is `fixed`, as nothing was written; `fix_available` says which ones `fixer apply` writes.
     """
-    from fixer.urls import redact  # lazy: written separately, and only the report needs it
+    from fixer.model.urls import redact  # lazy: written separately, and only the report needs it
 
     errors = [r for r in results if r.error is not None]
     found = sorted(
@@ -443,7 +443,7 @@ def build_report(
 
 def with_verification(report: AuditReport, verification: Verification) -> AuditReport:
     """`report` with its verification section set (redacted like the rest of the report)."""
-    from fixer.urls import redact
+    from fixer.model.urls import redact
 
     recs = [(rec.description, rec.impact) for rec in report.recommendations]
     data = report.model_dump(mode="json")

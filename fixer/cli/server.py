@@ -21,7 +21,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from fixer import __version__, rule_doc_url
-from fixer.findings import Severity
+from fixer.rules.findings import Severity
 from fixer.output.diagnostics import Diagnostic, Position
 
 SEVERITY = {
@@ -60,13 +60,13 @@ def check(path: Path, text: str) -> tuple[list[Diagnostic], list[str]]:
 
 
 def _run(path: Path, text: str, unsafe_fixes: bool) -> tuple[list[Diagnostic], list[str]]:
-    from fixer import runner
-    from fixer.config import load, per_file_skip
-    from fixer.diff import old_lines
-    from fixer.output import collect
-    from fixer.paths import resolve
-    from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
-    from fixer.registry import select as select_rules
+    from fixer.apply import runner
+    from fixer.discover.config import load, per_file_skip
+    from fixer.apply.changes import old_lines
+    from fixer.output.formats import collect
+    from fixer.discover.paths import resolve
+    from fixer.rules.registry import PYTHON_CODEMODS, TEXT_RULES
+    from fixer.rules.registry import select as select_rules
 
     [targets] = resolve(["-"], str(path), stdin=io.BytesIO(text.encode("utf-8")))  # stdin: one project
     config = load(targets.root)

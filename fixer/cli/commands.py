@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from fixer import __version__
+from fixer.cli.summary import SUMMARY_SAID, is_held_back, progress_bar, say_ignored, summarise
 from fixer.output.options import output_options, say
 from fixer.verify.command import verify_after_apply, verify_command
 
@@ -26,7 +27,6 @@ EXIT_CLEAN, EXIT_PENDING, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 FINISHED_INTERRUPT = "fixer: interrupted as it finished; what it said above is done."
-_SUMMARY_SAID = "fixer.summary-said"
 _CONFIG_KEY = "fixer.config"  # (--config values, --isolated)
 
 
@@ -40,14 +40,14 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 def _paths(func):
     """PATHS... (files, folders, or `-` for stdin) become `path`, the project root the run covers; what they
-    name is kept in the context for `_run` (see fixer.paths)."""
+    name is kept in the context for `_run` (see fixer.discover.paths)."""
 
     @click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True))
     @click.option("--stdin-filename", metavar="PATH", help="The file that stdin (`-`) stands for: its name picks the rules and the project.")
     @click.option("--force-exclude", is_flag=True, help="Apply excludes and .gitignore to files named on the command line too.")
     @functools.wraps(func)
     def wrapper(paths, stdin_filename, force_exclude, **kwargs):
-        from fixer.paths import CONTEXT_KEY, TargetError, resolve
+        from fixer.discover.paths import CONTEXT_KEY, TargetError, resolve
 
         try:
             runs = resolve(list(paths), stdin_filename, force_exclude, stdin=sys.stdin.buffer)
@@ -61,7 +61,7 @@ def _paths(func):
         codes = []
         for targets in runs:  # one project after the other, each as if named alone
             context.meta[CONTEXT_KEY] = targets
-            context.meta.pop(_SUMMARY_SAID, None)
+            context.meta.pop(SUMMARY_SAID, None)
             try:
                 codes.append(func(path=targets.root, **kwargs))
             except SystemExit as exit_:
@@ -91,7 +91,7 @@ def _check_several(runs, kwargs) -> None:
 
 
 def _targets():
-    from fixer.paths import CONTEXT_KEY
+    from fixer.discover.paths import CONTEXT_KEY
 
     context = click.get_current_context(silent=True)  # None when the Action calls _run itself
     return context.meta.get(CONTEXT_KEY) if context is not None else None
@@ -126,7 +126,7 @@ def _common(func):
         verbose = kwargs["verbose"]
         click.get_current_context().meta[_CONFIG_KEY] = (kwargs.pop("config_args"), kwargs.pop("isolated"))
         if kwargs.pop("show_settings"):
-            from fixer.config import describe
+            from fixer.discover.config import describe
 
             config, chosen, _ = _settings(kwargs["path"], kwargs["select"], kwargs["ignore"])
             click.echo(describe(config, sorted(chosen), _targets().root))
@@ -137,7 +137,7 @@ def _common(func):
             raise
         except KeyboardInterrupt as interrupt:
             # Not click's "Aborted!" and exit 1, which would read as "fixes pending".
-            if click.get_current_context().meta.get(_SUMMARY_SAID):
+            if click.get_current_context().meta.get(SUMMARY_SAID):
                 # Past the summary (in the output options' wrapper, say): everything it reports was done.
                 click.echo(FINISHED_INTERRUPT, err=True)
             else:
@@ -197,13 +197,13 @@ def main() -> None:
 def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, to_async, plan_path,
             entrypoint=None, run_from=None) -> int:
     """Print the fixes for PATHS (files, folders, `-` for stdin) as a unified diff (for `git apply`); write nothing."""
-    from fixer.diff import patch
+    from fixer.output.diff import patch
     from fixer.output.options import colour_patch, emit, path_prefix, shown
 
     outcome = _run(path, select, ignore, jobs, report_path, verbose, unsafe_fixes, to_async, applied=False,
                    entrypoint=entrypoint, run_from=run_from)
     if plan_path is not None:
-        from fixer.plan import write_plan
+        from fixer.apply.plan import write_plan
 
         write_plan(plan_path, outcome.results)
     notes: list[str] = []
@@ -221,14 +221,14 @@ def dry_run(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes
     emit(outcome.results, path, applied=False, text=text)
     for note in notes:
         say(f"note: {note}")
-    _summarise(outcome, applied=False, verbose=verbose)
+    summarise(outcome, applied=False, verbose=verbose)
     pending = any(r.changed for r in outcome.results) or _unfixed(outcome)
     return EXIT_PENDING if pending else EXIT_CLEAN
 
 
 def _add_noqa(func):
     """`apply --add-noqa`: instead of fixing, write a suppression comment on each line with a finding fixer does
-    not fix (see fixer.add_noqa)."""
+    not fix (see fixer.apply.add_noqa)."""
 
     @click.option("--add-noqa", is_flag=True,
                   help="Write `# fixer: ignore[FXnnn]` on each line with an unfixed finding (unsafe or for a person); fix nothing.")
@@ -236,9 +236,9 @@ def _add_noqa(func):
     def wrapper(add_noqa, **kwargs):
         if not add_noqa:
             return func(**kwargs)
-        from fixer.add_noqa import with_suppressions
+        from fixer.apply.add_noqa import with_suppressions
         from fixer.output.options import shown
-        from fixer.write import WriteError, apply_changes
+        from fixer.apply.write import WriteError, apply_changes
 
         outcome = _run(kwargs["path"], kwargs["select"], kwargs["ignore"], kwargs["jobs"], None, kwargs["verbose"],
                        kwargs["unsafe_fixes"])
@@ -271,8 +271,8 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
           entrypoint=None, run_from=None) -> int:
     """Write the fixes for PATHS in place (for `-`, print the fixed input on stdout)."""
     from fixer.output.options import emit, settings, shown
-    from fixer.plan import PlanError, differences, read_plan
-    from fixer.write import WriteError, apply_changes, remove_stale_temps
+    from fixer.apply.plan import PlanError, differences, read_plan
+    from fixer.apply.write import WriteError, apply_changes, remove_stale_temps
 
     try:
         plan = read_plan(plan_path) if plan_path is not None else None
@@ -305,7 +305,7 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
                 out.write(line.encode("utf-8", "surrogateescape"))
 
         emit(outcome.results, path, applied=True, text=text)
-        _summarise(outcome, applied=True, verbose=verbose)
+        summarise(outcome, applied=True, verbose=verbose)
     except WriteError as error:
         click.echo(f"fixer: error: {error}", err=True)
         return EXIT_ERROR
@@ -317,7 +317,7 @@ def apply(path: Path, select, ignore, report_path, jobs, verbose, unsafe_fixes, 
 def _as_reviewed(results) -> None:
     """`apply --plan` writes what the reviewed patch showed: a change it left out (a secret git does not track)
     is not written, and named."""
-    from fixer.diff import shown
+    from fixer.apply.changes import shown
 
     for result in results:
         if result.changed and (reviewed := shown(result)) != result.new:
@@ -332,7 +332,7 @@ def _print_fixed_stdin(outcome, verbose: bool) -> int:
     result = next((r for r in outcome.results if r.path == stdin_rel), None)
     sys.stdout.buffer.write(result.new if result is not None and result.changed else data)
     sys.stdout.buffer.flush()
-    _summarise(outcome, applied=True, verbose=verbose)
+    summarise(outcome, applied=True, verbose=verbose)
     return EXIT_PENDING if _unfixed(outcome) else EXIT_CLEAN
 
 
@@ -360,7 +360,7 @@ main.add_command(verify_command)
 @main.command("rules")
 def rules_command() -> None:
     """List every rule: ID, name, title."""
-    from fixer.registry import all_rules
+    from fixer.rules.registry import all_rules
 
     rules = all_rules()
     width = max(len(rule.name) for rule in rules)
@@ -373,8 +373,9 @@ def rules_command() -> None:
 def rule_command(rule_id: str) -> None:
     """Explain one rule: what it does, why, an example and what to use instead, and how safe its fix is."""
     from fixer import rule_doc_url
-    from fixer.docs import rule_doc, terminal
-    from fixer.registry import UnknownRule, select
+    from fixer.output.docs import terminal
+    from fixer.rules.registry import UnknownRule, select
+    from fixer.rules.ruledoc import rule_doc
 
     try:
         rules = select([rule_id])
@@ -393,10 +394,10 @@ def model_command(path: Path) -> None:
     """Print the project model fixer decides from (JSON): module roles, versions, engines and URLs."""
     import json
 
-    from fixer import runner
-    from fixer.urls import redact
+    from fixer.apply import runner
+    from fixer.model.urls import redact
 
-    from fixer.paths import project_root
+    from fixer.discover.paths import project_root
 
     outcome = runner.run(path if path.is_dir() else project_root(path.absolute().parent), codemods=[], text_rules=[], jobs=1)
     click.echo(redact(json.dumps(outcome.facts.describe(), indent=2, default=str)))
@@ -406,7 +407,7 @@ def model_command(path: Path) -> None:
 def server_command() -> None:
     """Run the language server (LSP on stdin/stdout): diagnostics as you type, fixes as code actions."""
     try:
-        from fixer.server import main as serve
+        from fixer.cli.server import main as serve
     except ImportError as error:
         raise click.UsageError(f"the language server needs pygls ({error}): pip install 'fixer[server]'") from None
     serve()
@@ -419,14 +420,14 @@ def schema_command(what: str) -> None:
     import json
 
     from fixer.output.json import schema
-    from fixer.report import report_schema
+    from fixer.output.report import report_schema
 
     click.echo(json.dumps(report_schema() if what == "report" else schema(), indent=2))
 
 
 def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=False, to_async=False, applied=True,
          entrypoint=None, run_from=None):
-    from fixer import runner
+    from fixer.apply import runner
     from fixer.output.options import check_report_on_stdout, settings
 
     report_on_stdout = check_report_on_stdout(report_path)
@@ -434,7 +435,7 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
         _check_report_folder(report_path)
     config, chosen, skip = _settings(path, select, ignore)
     exclude = [(config.folder, pattern) for pattern in config.exclude]
-    from fixer.registry import PYTHON_CODEMODS, TEXT_RULES
+    from fixer.rules.registry import PYTHON_CODEMODS, TEXT_RULES
 
     started = time.perf_counter()
     targets = _targets()
@@ -449,7 +450,7 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
             exclude=[(Path(os.path.normpath(root / os.path.relpath(folder.resolve(), path.resolve()))), pattern)
                      for folder, pattern in exclude],
             targets=dataclasses.replace(targets, root=root) if targets is not None else None,
-            progress_factory=_progress_bar if sys.stderr.isatty() and not settings().quiet else None,
+            progress_factory=progress_bar if sys.stderr.isatty() and not settings().quiet else None,
             lines_of_fixed=verbose or report_path is not None or settings().output_format != "text",
             unsafe_fixes=unsafe_fixes,
             to_async=to_async,
@@ -461,20 +462,20 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
     if targets is not None and targets.stdin is not None:
         outcome, rounds = one_round(path), []
     else:
-        # Predict, fix, predict again (fixer.rounds): a fix uncovers what the first prediction could not see.
-        from fixer.rounds import run_rounds
+        # Predict, fix, predict again (fixer.apply.rounds): a fix uncovers what the first prediction could not see.
+        from fixer.apply.rounds import run_rounds
 
         anchor = config.source.parent if config.source else None
         if anchor is not None and not path.resolve().is_relative_to(anchor.resolve()):
             anchor = None
         outcome, rounds = run_rounds(path, one_round, anchor)
     outcome.rounds = rounds
-    from fixer.layout import lay_out
+    from fixer.apply.layout import lay_out
 
     lay_out(outcome.results, outcome.root or path)  # the project's line length and formatter
-    _say_ignored(outcome.ignored, path)
+    say_ignored(outcome.ignored, path)
     if report_path is not None:
-        from fixer.report import build_report, report_json
+        from fixer.output.report import build_report, report_json
 
         report = build_report(outcome.results, outcome.files_scanned, time.perf_counter() - started, applied=applied)
         if report_on_stdout:
@@ -485,9 +486,9 @@ def _run(path: Path, select, ignore, jobs, report_path, verbose, unsafe_fixes=Fa
 
 
 def dry_run_outcome(argv: list[str]):
-    """The run `fixer dry-run ARGV` makes, without printing anything: the GitHub Action's entry (fixer.action),
+    """The run `fixer dry-run ARGV` makes, without printing anything: the GitHub Action's entry (fixer.cli.action),
     so that its `args` input takes every option the command takes."""
-    from fixer.paths import CONTEXT_KEY, TargetError, resolve
+    from fixer.discover.paths import CONTEXT_KEY, TargetError, resolve
 
     context = dry_run.make_context("dry-run", list(argv))
     with context:
@@ -509,9 +510,9 @@ def dry_run_outcome(argv: list[str]):
 def _settings(path: Path, select, ignore):
     """The run's settings (--config, --isolated, the closest settings file), the rule IDs chosen, and what
     per-file-ignores turn off (a `skip(path, rule ID)` for the runner, or None)."""
-    from fixer.config import ConfigError, load, per_file_skip
-    from fixer.registry import UnknownRule
-    from fixer.registry import select as select_rules
+    from fixer.discover.config import ConfigError, load, per_file_skip
+    from fixer.rules.registry import UnknownRule
+    from fixer.rules.registry import select as select_rules
 
     context = click.get_current_context(silent=True)
     config_args, isolated = context.meta.get(_CONFIG_KEY, ((), False)) if context is not None else ((), False)
@@ -537,72 +538,6 @@ def _entrypoint(value: str | None) -> str | None:
         raise click.UsageError(str(error)) from None
 
 
-def _startup_summary(outcome) -> None:
-    """The predicted startup, in the order a person meets the failures (stderr)."""
-    from fixer.output.options import shown
-
-    startup = outcome.facts.startup
-    prediction = startup.primary
-    if prediction is None:
-        return
-    if startup.differing:
-        say("note: the start commands disagree: " + "; ".join(p.start.describe() for p in startup.differing))
-    head = f"Startup as {prediction.start.describe()}, CPython {startup.python}:"
-    if not prediction.failures:
-        if prediction.required_settings:
-            say(f"{head} imports ({len(prediction.order)} project module(s)) once the environment sets "
-                f"{len(prediction.required_settings)} variable(s) (below).")
-        else:
-            say(f"{head} imports cleanly ({len(prediction.order)} project module(s)).")
-    else:
-        from fixer.rules.startup_checks import fixing_rules
-
-        fixing = fixing_rules(outcome.results)  # a rule that made no fix here does not fix the failure
-        say(f"{head} predicted failures in order:")
-        for n, failure in enumerate(prediction.failures, start=1):
-            fixed = next((rule for rule in failure.fixers if rule in fixing), None)
-            fix = f"fixed by {fixed}" if fixed else (
-                f"{failure.fixed_by} made no fix for it in this run" if failure.fixed_by else "needs a person")
-            say(f"  {n}. {failure}  [{shown(outcome.root, failure.path)}:{failure.line}; {fix}]")
-    for path, line, _ in prediction.unchecked:
-        say(f"  cannot check {path}:{line} on this Python (CPython {sys.version_info.major}.{sys.version_info.minor}): "
-            f"it uses newer syntax that CPython {startup.python} accepts; what it imports is not walked")
-    if prediction.required_settings:
-        say("  required environment (settings without a default; the start fails until they are set): " + ", ".join(
-            f"{variable} ({path}:{line} {field})" for variable, path, line, field in prediction.required_settings))
-
-
-def _rounds_summary(outcome) -> None:
-    """The rounds (predict, fix, predict again) and what still stands after them, in order (stderr)."""
-    from fixer.output.options import shown
-    from fixer.rounds import describe
-
-    lines = describe(outcome.rounds)
-    if not lines or outcome.after is None:
-        return
-    for line in lines:
-        say(line)
-    if not outcome.after.failures:
-        say(f"After the fixes, the start is predicted clean ({len(outcome.after.order)} project module(s)).")
-        return
-    say("After the fixes, what still stands between the backend and a start, in order:")
-    for n, failure in enumerate(outcome.after.failures, start=1):
-        say(f"  {n}. {failure}  [{shown(outcome.root, failure.path)}:{failure.line}]")
-
-
-def _say_ignored(ignored: list[tuple[str, str, list[str]]], root: Path) -> None:
-    from fixer.output.options import shown
-
-    for rel, why, rules in ignored:
-        would = f"{', '.join(rules)} would change it" if rules else "a rule would change it"
-        say(f"fixer: {shown(root, rel)} is ignored ({why}); {would}; name it to fix it")
-
-
-def _held_back(finding) -> bool:
-    """An unsafe fix not written: an offer, not an issue left for a person."""
-    return not finding.fixed and not finding.safe
-
-
 def _check_report_folder(report_path: Path) -> None:
     """Before the run, not after it: a report that cannot be written would cost the whole run."""
     import os
@@ -616,115 +551,8 @@ def _check_report_folder(report_path: Path) -> None:
 
 def _unfixed(outcome) -> bool:
     return any(r.error for r in outcome.results) or any(
-        not f.fixed and not _held_back(f) and not f.note for r in outcome.results for f in r.findings
+        not f.fixed and not is_held_back(f) and not f.note for r in outcome.results for f in r.findings
     )
 
 
-unfixed = _unfixed  # the verdict's other half, for the Action (fixer.action)
-
-
-def _summarise(outcome, applied: bool, verbose: bool) -> None:
-    from fixer.output.options import path_prefix, severity_style, shown
-    from fixer.urls import redact
-
-    if not applied:
-        _startup_summary(outcome)
-    _rounds_summary(outcome)
-
-    fixed = [f for r in outcome.results if r.changed for f in r.findings if f.fixed]
-    changed = [r for r in outcome.results if r.changed]
-    prefix = path_prefix(outcome.root) if outcome.root is not None else ""
-    for result in outcome.results:
-        path = shown(None, result.path, prefix)
-        if result.error:
-            click.echo(f"skipped {path}: {redact(result.error)}", err=True)
-            if verbose and result.traceback:
-                click.echo(result.traceback.rstrip("\n"), err=True)
-        for finding in result.findings:
-            # `path:line:col: FXnnn message`, as ruff and compilers print them: editors and terminals link it.
-            where = f"{path}:{finding.line or 1}:{_column(result, finding.line or 1)}: "
-            rule = severity_style(finding.rule, finding.severity)
-            if finding.note:
-                say(f"{where}{rule} note: {redact(finding.problem)}")
-            elif _held_back(finding):
-                say(f"{where}{rule} unsafe fix (--unsafe-fixes): {redact(finding.problem)}")
-            elif not finding.fixed:
-                say(f"{where}{rule} needs a person: {redact(finding.problem)}")
-            elif verbose:
-                say(f"{where}{rule} {redact(finding.problem)}")
-    if not changed:
-        summary = f"Nothing to fix in {outcome.files_scanned} file(s)."
-    else:
-        verb = "Fixed" if applied else "Would fix"
-        summary = f"{verb} {len(fixed)} issue(s) in {len(changed)} file(s); scanned {outcome.files_scanned} file(s)."
-        if not applied:
-            summary += " Run `fixer apply` to write them."
-    held = sum(1 for r in outcome.results for f in r.findings if _held_back(f))
-    if held:
-        summary += f" {held} unsafe fix(es) not made: `--unsafe-fixes` makes them."
-    left = sum(1 for r in outcome.results for f in r.findings if not f.fixed and not _held_back(f) and not f.note)
-    left += sum(1 for r in outcome.results if r.error)
-    if left:
-        summary += f" {left} issue(s) need a person (above)."
-    noted = sum(1 for r in outcome.results for f in r.findings if f.note)
-    if noted:
-        summary += f" {noted} note(s): what fixer could not decide (above)."
-    summary += _suppressed_note(outcome)
-    for note in _stale_locks(outcome, applied):
-        say(note)
-    say(summary)
-    if (context := click.get_current_context(silent=True)) is not None:
-        context.meta[_SUMMARY_SAID] = True
-
-
-def _column(result, line: int) -> int:
-    """Where the code on `line` starts (1-based): findings are made per line, and the line's code is what they name."""
-    from fixer.diff import old_lines
-
-    lines = old_lines(result)
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    return len(text) - len(text.lstrip(" \t")) + 1 if text.strip() else 1
-
-
-# A lock file is what `uv sync --locked`, `poetry install` and `pdm install` install from: once the manifest
-# beside it changes, the lock must be made again or the edit is refused or ignored.
-_LOCKS = {"pyproject.toml": (("uv.lock", "uv lock"), ("poetry.lock", "poetry lock"), ("pdm.lock", "pdm lock")),
-          "Pipfile": (("Pipfile.lock", "pipenv lock"),)}
-
-
-def _stale_locks(outcome, applied: bool) -> list[str]:
-    import posixpath
-
-    from fixer.output.options import shown
-
-    notes = []
-    for result in outcome.results:
-        if not result.changed:
-            continue
-        folder, name = posixpath.split(result.path)
-        for lock, command in _LOCKS.get(name, ()):
-            if outcome.root is not None and (outcome.root / folder / lock).is_file():
-                where = posixpath.join(folder, lock)
-                matches = "no longer matches" if applied else "will no longer match"
-                notes.append(f"fixer: {shown(outcome.root, where)} {matches} {shown(outcome.root, result.path)}: run `{command}` beside it")
-    return notes
-
-
-def _suppressed_note(outcome) -> str:
-    suppressed = sum(len(r.suppressed) for r in outcome.results)
-    return f" {suppressed} suppressed (`# fixer: ignore`)." if suppressed else ""
-
-
-def _progress_bar(total: int):
-    # Only worth drawing when the run is long enough to wonder about.
-    if total < 200:
-        return None
-    bar = click.progressbar(length=total, label="fixing", file=sys.stderr)
-    bar.__enter__()
-
-    def advance(n: int) -> None:
-        bar.update(n)
-        if bar.pos >= total:
-            bar.__exit__(None, None, None)
-
-    return advance
+unfixed = _unfixed  # the verdict's other half, for the Action (fixer.cli.action)

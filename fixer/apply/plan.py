@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from fixer import __version__
-from fixer.findings import FileResult
+from fixer.rules.findings import FileResult
 
 
 class PlanError(Exception):
@@ -51,8 +51,8 @@ def _sha(data: bytes) -> str:
 def write_plan(path: Path, results: list[FileResult]) -> None:
     """The plan of what the patch shows: a change the patch leaves out (a secret git does not track) is not
     in it, so `apply --plan` never writes bytes nobody saw."""
-    from fixer.diff import shown
-    from fixer.urls import redact
+    from fixer.apply.changes import shown
+    from fixer.model.urls import redact
 
     plan = Plan(
         fixer_plan=1,

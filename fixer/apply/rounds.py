@@ -21,9 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixer import disclosure
-from fixer.findings import FileResult
-from fixer.runner import Run, remembering_scans
+from fixer.apply import disclosure
+from fixer.rules.findings import FileResult
+from fixer.apply.runner import Run, remembering_scans
 
 __all__ = ["MAX_ROUNDS", "Round", "describe", "first_failure", "run_rounds"]
 

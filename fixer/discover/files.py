@@ -20,7 +20,7 @@ SKIPPED_DIRS = frozenset(
 )
 
 
-# fixer's own temporary files (fixer.write): a staged fix, and an original kept to put back. Never project files.
+# fixer's own temporary files (fixer.apply.write): a staged fix, and an original kept to put back. Never project files.
 TEMP_SUFFIXES = (".fixer-tmp", ".fixer-orig")
 
 

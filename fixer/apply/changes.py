@@ -1,9 +1,6 @@
-"""The patch `fixer dry-run` prints: a unified diff that `git apply` accepts, with untracked secrets held back.
-
-A hunk that would show a secret the repository does not hold (fixer.disclosure: a value of a `.env`-style file
-git does not track, or any password in a file git does not track; on a changed line or a context line) is left
-out and named in a one-line note; every other hunk of the file is shown, and the patch applies to give the file
-with the shown hunks made (`shown`). A `.env`-style file git does not track is left out whole.
+"""A file's change line by line: the lines fixer changes, matched as the patch matches them, and which of them
+the patch must hold back (a secret git does not track, fixer.apply.disclosure). The patch (fixer.output.diff), the plan and
+the outputs that place each fix (fixer.output) all read a change from here, so they agree on every line.
 """
 
 from __future__ import annotations
@@ -13,8 +10,8 @@ import difflib
 from collections import Counter
 from dataclasses import dataclass
 
-from fixer.disclosure import is_env_file, shows_secret
-from fixer.findings import FileResult
+from fixer.apply.disclosure import is_env_file, shows_secret
+from fixer.rules.findings import FileResult
 
 
 def _split_lines(text: str) -> list[str]:
@@ -31,7 +28,7 @@ def _decode(data: bytes, encoding: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Review:
+class Review:
     old: list[str]
     new: list[str]
     changes: list[tuple[int, int, int, int]]  # (i1, i2, j1, j2) of each change, in file order
@@ -42,7 +39,7 @@ class _Review:
 _CONTEXT = 3
 
 
-def _review(result: FileResult) -> _Review:
+def review_changes(result: FileResult) -> Review:
     old = _split_lines(_decode(result.old, result.encoding))
     new = _split_lines(_decode(result.new, result.encoding))
     changes = [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in line_opcodes(old, new) if tag != "equal"]
@@ -53,10 +50,10 @@ def _review(result: FileResult) -> _Review:
         n for n, (i1, i2, j1, j2) in enumerate(changes)
         if any(shows_secret(line, result) for line in (*old[max(0, i1 - _CONTEXT):i2 + _CONTEXT], *new[j1:j2]))
     )
-    return _Review(old, new, changes, withheld, whole)
+    return Review(old, new, changes, withheld, whole)
 
 
-def _shown_lines(review: _Review) -> list[str]:
+def shown_lines(review: Review) -> list[str]:
     """The new file with the withheld changes left undone."""
     out: list[str] = []
     at = 0
@@ -69,67 +66,18 @@ def _shown_lines(review: _Review) -> list[str]:
 
 def shown(result: FileResult) -> bytes:
     """The bytes the patch gives when applied: the fix without the changes it leaves out."""
-    review = _review(result)
+    review = review_changes(result)
     if not review.withheld:
         return result.new
-    return "".join(_shown_lines(review)).encode(result.encoding, errors="surrogateescape")
-
-
-def patch(result: FileResult, encoding: str = "utf-8", as_path: str | None = None) -> tuple[bytes, list[str]]:
-    """The file's diff as bytes in the file's own encoding, and a note for each change it leaves out. `as_path`:
-    the path the headers and notes give the file (default: its path relative to the root)."""
-    path = as_path or result.path
-    review = _review(result)
-    if review.whole:
-        changed = sum(i2 - i1 for i1, i2, _, _ in review.changes)
-        return b"", [f"{path}: {changed} line(s) would change (credentials file git does not track: not shown; "
-                     "`fixer apply` writes it)"]
-    lines = [
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-        for line in _unified(review.old, _shown_lines(review), path)
-    ]
-    notes = [
-        f"{path}:{_span(i1, i2)}: a change not in the patch, as it would show a password or secret git does "
-        "not track; `fixer apply` writes it"
-        for n, (i1, i2, _, _) in enumerate(review.changes) if n in review.withheld
-    ]
-    return "".join(lines).encode(encoding, errors="surrogateescape"), notes
-
-
-def _span(start: int, stop: int) -> str:
-    """1-based lines of the old file a change replaces (before line `start + 1` for an insertion)."""
-    return f"{start + 1}" if stop - start <= 1 else f"{start + 1}-{stop}"
-
-
-def _unified(old: list[str], new: list[str], path: str, context: int = 3) -> list[str]:
-    """`difflib.unified_diff(old, new, "a/" + path, "b/" + path)`, from `_Anchored`'s matching blocks."""
-    out: list[str] = []
-    for group in _Anchored(old, new).get_grouped_opcodes(context):
-        if not out:
-            out += [f"--- a/{path}\n", f"+++ b/{path}\n"]
-        out.append(f"@@ -{_range(group[0][1], group[-1][2])} +{_range(group[0][3], group[-1][4])} @@\n")
-        for tag, i1, i2, j1, j2 in group:
-            if tag == "equal":
-                out += [" " + line for line in old[i1:i2]]
-                continue
-            out += ["-" + line for line in old[i1:i2]]
-            out += ["+" + line for line in new[j1:j2]]
-    return out
+    return "".join(shown_lines(review)).encode(result.encoding, errors="surrogateescape")
 
 
 def line_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
-    """Opcodes as `difflib.SequenceMatcher(None, old, new).get_opcodes()` gives them, from `_Anchored`."""
-    return _Anchored(old, new).get_opcodes()
+    """Opcodes as `difflib.SequenceMatcher(None, old, new).get_opcodes()` gives them, from `Anchored`."""
+    return Anchored(old, new).get_opcodes()
 
 
-def _range(start: int, stop: int) -> str:
-    length = stop - start
-    if length == 1:
-        return str(start + 1)
-    return f"{start + 1 if length else start},{length}"
-
-
-class _Anchored(difflib.SequenceMatcher):
+class Anchored(difflib.SequenceMatcher):
     """A line matcher whose cost follows the file's length on a large file with fixes all through it.
 
     SequenceMatcher looks for the longest matching run, then recurses on each side: with changes spread
@@ -212,7 +160,7 @@ def old_lines(result: FileResult) -> list[str]:
 
 def hunks(result: FileResult) -> list[Hunk]:
     """The file's changes as zero-context hunks, in file order (the same matching as the patch)."""
-    review = _review(result)
+    review = review_changes(result)
     return [
         Hunk(i1, i2, tuple(review.old[i1:i2]), tuple(review.new[j1:j2]), n in review.withheld)
         for n, (i1, i2, j1, j2) in enumerate(review.changes)

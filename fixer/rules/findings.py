@@ -59,7 +59,7 @@ class FileResult:
     traceback: str | None = None  # where an internal error came from (shown with --verbose)
     encoding: str = "utf-8"  # how to decode old/new for a diff (a BOM stays part of the first line)
     suppressed: list[Finding] = field(default_factory=list)  # kept by a `# fixer: ignore` comment: not edited
-    # What its patch may show (fixer.disclosure): whether git tracks the file (a password committed in it is
+    # What its patch may show (fixer.apply.disclosure): whether git tracks the file (a password committed in it is
     # no new disclosure), and the secrets of the untracked credential files, which no hunk may show.
     tracked: bool = False
     untracked_secrets: frozenset[str] = frozenset()

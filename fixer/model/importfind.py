@@ -1,0 +1,150 @@
+"""Where an import leads when the documented start runs it: a module of the project (found on the start's sys.path,
+as a file or a package folder), a third-party distribution, or nothing at all (the predicted ModuleNotFoundError).
+The import walk (fixer.model.importwalk) asks these of each import it meets."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fixer import tables
+from fixer.model.failures import ImportFix
+
+
+@dataclass
+class WalkedModule:
+    name: str
+    file: Path | None  # None: a namespace package
+    package: str  # __package__: the name itself for a package, the parent otherwise ("" at top level)
+    search: list[Path] | None  # __path__ for a package
+    defined: set[str] = field(default_factory=set)
+    open_names: bool = False  # a star import of unknown content, a module __getattr__, globals() writes
+    done: bool = False
+    settings_classes: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)  # class -> required fields
+    url_validators: set[str] = field(default_factory=set)  # settings classes whose validator rejects postgresql://
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # not yet called
+    defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # every function defined
+    imported_defs: dict[str, tuple[str, str]] = field(default_factory=dict)  # local name -> (project module, name)
+
+
+class ImportResolution:
+    """The import walk's resolution of an import: a project module, a third-party distribution, or a failure."""
+
+    def _find_in(self, name: str, folders: Iterable[Path]) -> tuple[Path | None, list[Path] | None] | None:
+        """(file, __path__) of module `name`'s last part in `folders` as PathFinder finds it; None: not found."""
+        last = name.rpartition(".")[2]
+        portions: list[Path] = []
+        for folder in folders:
+            candidate = folder / last
+            if (candidate / "__init__.py").is_file():
+                return candidate / "__init__.py", [candidate]
+            if (folder / f"{last}.py").is_file():
+                return folder / f"{last}.py", None
+            if candidate.is_dir():
+                portions.append(candidate)
+        if portions:
+            return None, portions
+        return None
+
+    def project_module(self, name: str, where: tuple[Path, int], guarded: bool = False) -> WalkedModule | str | None:
+        """Import `name` (every parent first). The module, "third" for one not in the project, None when the
+        import fails (recorded unless `guarded`)."""
+        if name in self.modules:
+            return self.modules[name]
+        parent_name, _, _ = name.rpartition(".")
+        if parent_name:
+            parent = self.project_module(parent_name, where, guarded)
+            if parent is None or parent == "third":
+                return parent
+            found = self._find_in(name, parent.search) if parent.search is not None else None
+            if found is None:
+                if not guarded:
+                    message = f"No module named '{name}'" + (
+                        f"; '{parent_name}' is not a package" if parent.search is None else "")
+                    self.fail(f"mod:{name}", "ModuleNotFoundError", message, where, "missing-module",
+                              f"the project has no module `{name}`")
+                return None
+        else:
+            found = self._find_in(name, self.sys_path)
+            if found is None:
+                return "third"
+        file, search = found
+        module = WalkedModule(name, file, name if search is not None else parent_name, search)
+        self.modules[name] = module
+        if file is not None:
+            self.execute(module)
+        else:
+            module.done = True
+        return module
+
+    def unresolved(self, name: str, where: tuple[Path, int], message: str) -> None:
+        self.unresolved_at.append(where)
+        self.fail(f"mod:{name}", "ModuleNotFoundError", message, where, "unresolved-import")
+
+    def import_name(self, name: str, where: tuple[Path, int], guarded: bool) -> WalkedModule | str | None:
+        top = name.split(".")[0]
+        result = self.project_module(name, where, guarded) if not self._is_third(top) else "third"
+        if result != "third":
+            return result
+        if (top in self.project_names and top not in sys.stdlib_module_names and not self.have.provides(top)
+                and tables.distribution_of(top) is None):
+            # A folder of the project, not on sys.path from this start: `from core.config import x` started
+            # as `uvicorn src.main:app` from the backend folder. A name a published distribution installs
+            # (`fastapi`, beside a docs folder of that name) is that distribution, missing, not the folder.
+            if not guarded:
+                self.unresolved(name.split(".")[0], where, f"No module named '{top}'")
+            return self._recover(name, where)
+        if not guarded:
+            self.third_party(name, where)
+        return "third"
+
+    def _recover(self, name: str, where: tuple[Path, int]) -> WalkedModule | None:
+        """Go on as the fixed import would: the tree's module `name` names, by the name it has from here (the
+        nearest to the start folder when several modules end so)."""
+        wanted = "/" + name.replace(".", "/")
+        candidates = sorted((m for m in self.module_paths if ("/" + m).endswith(wanted)), key=lambda m: m.count("/"))
+        for candidate in candidates:
+            dotted = self._name_for(self.backend / candidate)
+            if dotted and dotted not in self.stack:
+                result = self.project_module(dotted, where)
+                return result if isinstance(result, WalkedModule) else None
+        return None
+
+    def _is_third(self, top: str) -> bool:
+        found = self._find_in(top, self.sys_path)
+        # A folder without __init__.py is only a namespace portion: an installed package of that name wins
+        # (alembic's own `alembic/` migrations folder beside alembic.ini, and `from alembic import context`).
+        return found is None or (found[0] is None and self.have.known and self.have.provides(top) is True)
+
+    def _recover_relative(self, module: WalkedModule, node: ast.ImportFrom, where: tuple[Path, int]) -> None:
+        """Go on as if the relative import had worked: import what it names by the file it names."""
+        folder = module.file.parent if module.file else self.run_dir
+        for _ in range(node.level - 1):
+            folder = folder.parent
+        parts = (node.module or "").split(".") if node.module else []
+        target = folder.joinpath(*parts)
+        name = self._name_for(target)
+        if name:
+            if node.module:
+                self.import_fixes.append(ImportFix(self.rel(module.file), node.lineno, "." * node.level + node.module, name))
+            imported = self.project_module(name, where)
+            if isinstance(imported, WalkedModule):
+                for alias in node.names:
+                    if alias.name != "*":
+                        self.name_from(imported, alias.name, where, True)
+        for alias in node.names:
+            module.defined.add(alias.asname or alias.name)
+
+    def _name_for(self, target: Path) -> str | None:
+        """The dotted name a file or folder imports as from this start's sys.path, if any."""
+        for folder in self.sys_path:
+            try:
+                rel = target.relative_to(folder)
+            except ValueError:
+                continue
+            if rel.parts and (target.with_suffix(".py").is_file() or target.is_dir()):
+                return ".".join(rel.parts)
+        return None
