@@ -8,9 +8,9 @@ for real against PostgreSQL with the platform URL: before `fixer apply` the requ
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -23,18 +23,17 @@ from tests.test_e2e_seed import request, venv_cache_dir, with_platform_query
 CASES = Path(__file__).resolve().parent.parent / "fixtures" / "defects"
 
 
-def _drop(database_url: str, table: str) -> None:
-    """A table an earlier run left would hide the defect."""
-    import asyncpg
-
-    async def drop() -> None:
-        connection = await asyncpg.connect(re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", database_url))
-        try:
-            await connection.execute(f'DROP TABLE IF EXISTS "{table}"')
-        finally:
-            await connection.close()
-
-    asyncio.run(drop())
+def _drop(project: Path, database_url: str, table: str) -> None:
+    """A table an earlier run left would hide the defect. Dropped with the backend's own driver (psycopg, in
+    its virtualenv): fixer's test environment installs no PostgreSQL driver."""
+    python = ensure_venv(project / "requirements.txt", venv_cache_dir())
+    url = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", database_url)
+    done = subprocess.run(
+        [str(python), "-c", "import sys, psycopg\nwith psycopg.connect(sys.argv[1], autocommit=True) as c:\n"
+         "    c.execute(f'DROP TABLE IF EXISTS \"{sys.argv[2]}\"')", with_platform_query(url), table],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def _serve(project: Path, database_url: str):
@@ -55,7 +54,7 @@ def test_the_route_fails_before_and_answers_after(case: str, method: str, path: 
                                                     tmp_path: Path, database_url: str) -> None:
     project = Path(shutil.copytree(CASES / case / "before", tmp_path / case))
     if table:
-        _drop(database_url, table)
+        _drop(project, database_url, table)
     target = path.format(run=uuid.uuid4().hex[:8])
     with _serve(project, database_url) as backend:
         status, _ = request(method, backend.base_url + target)
