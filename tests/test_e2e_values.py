@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -40,6 +41,17 @@ def _url(database_url: str) -> str:
     return re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql+asyncpg://", database_url)
 
 
+def _drop_note_table(project: Path, database_url: str) -> None:
+    """Other fixtures on the same server have a `note` table of their own columns: the shapes' model must make its
+    own (dropped with the backend's asyncpg: fixer's test environment installs no PostgreSQL driver)."""
+    python = ensure_venv(project / "requirements.txt", venv_cache_dir())
+    script = ("import asyncio, sys, asyncpg\nasync def main():\n    c = await asyncpg.connect(sys.argv[1])\n"
+              "    await c.execute('DROP TABLE IF EXISTS note')\n    await c.close()\nasyncio.run(main())")
+    url = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", database_url)
+    done = subprocess.run([str(python), "-c", script, url], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
 def _serve(project: Path, database_url: str):
     python = ensure_venv(project / "requirements.txt", venv_cache_dir())
     env = {"DATABASE_URL": _url(database_url), "PYTHONWARNINGS": "error::RuntimeWarning"}
@@ -49,6 +61,7 @@ def _serve(project: Path, database_url: str):
 @pytest.mark.slow
 def test_every_shape_fails_at_its_request_before_and_answers_after(tmp_path: Path, database_url: str) -> None:
     project = Path(shutil.copytree(SHAPES, tmp_path / "shapes"))
+    _drop_note_table(project, database_url)
     run = uuid.uuid4().hex[:8]
     with _serve(project, database_url) as backend:
         assert request("GET", backend.base_url + "/health")[0] == 200
