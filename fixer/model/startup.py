@@ -6,7 +6,6 @@ start command that would make more import lines right than rewriting them.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import os
 import re

@@ -44,7 +44,7 @@ import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.rules.findings import Category, Finding, Severity
-from fixer.model import ProjectModel, Role
+from fixer.model import Role
 from fixer.model.evidence import PLATFORM_URL, platform_sets
 from fixer.rules.base import FixerCodemod
 
