@@ -39,6 +39,15 @@ class Edit:
     content: str
 
 
+STATUS_WORDS = {
+    "fixed": "fixed by fixer",
+    "fixable": "`fixer apply` fixes this",
+    "unsafe": "`fixer apply --unsafe-fixes` fixes this",
+    "manual": "needs a person",
+    "note": "not decided by fixer: check it",
+}
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     path: str  # as shown: the scanned root's display prefix joined to the file's relative path
@@ -52,6 +61,11 @@ class Diagnostic:
     @property
     def message(self) -> str:
         return redact(self.finding.problem)
+
+    @property
+    def worded(self) -> str:
+        """The message with what becomes of it, as an annotation in CI shows it."""
+        return f"{self.message} ({STATUS_WORDS[self.status]})"
 
     @property
     def fingerprint(self) -> str:

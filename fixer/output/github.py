@@ -9,13 +9,6 @@ from fixer.rules.findings import Severity
 from fixer.output.diagnostics import Diagnostic, Diagnostics
 
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice"}
-_WHAT = {
-    "fixed": "fixed by fixer",
-    "fixable": "`fixer apply` fixes this",
-    "unsafe": "`fixer apply --unsafe-fixes` fixes this",
-    "manual": "needs a person",
-    "note": "not decided by fixer: check it",
-}
 
 
 def _data(text: str) -> str:
@@ -36,7 +29,7 @@ def _line(item: Diagnostic) -> str:
         "title": item.finding.rule,
     }
     where = ",".join(f"{key}={_property(str(value))}" for key, value in props.items())
-    return f"::{LEVEL[item.finding.severity]} {where}::{_data(f'{item.message} ({_WHAT[item.status]})')}"
+    return f"::{LEVEL[item.finding.severity]} {where}::{_data(item.worded)}"
 
 
 def render(diagnostics: Diagnostics) -> str:

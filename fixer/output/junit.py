@@ -10,13 +10,6 @@ from collections import defaultdict
 
 from fixer.output.diagnostics import Diagnostic, Diagnostics
 
-_WHAT = {
-    "fixed": "fixed by fixer",
-    "fixable": "`fixer apply` fixes this",
-    "unsafe": "`fixer apply --unsafe-fixes` fixes this",
-    "manual": "needs a person",
-    "note": "not decided by fixer: check it",
-}
 
 
 def render(diagnostics: Diagnostics) -> str:
@@ -38,7 +31,7 @@ def render(diagnostics: Diagnostics) -> str:
                                  line=str(item.start.line), column=str(item.start.column))
             failure = ET.SubElement(case, "skipped" if item.status == "note" else "failure", message=item.message,
                                     type=item.finding.rule)
-            failure.text = f"line {item.start.line}, col {item.start.column}, {item.message} ({_WHAT[item.status]})"
+            failure.text = f"line {item.start.line}, col {item.start.column}, {item.worded}"
     for skipped in diagnostics.skipped:
         suite = ET.SubElement(root, "testsuite", name=skipped.path, tests="1", failures="0", errors="1", skipped="0")
         case = ET.SubElement(suite, "testcase", name="fixer.skipped", classname=skipped.path, file=skipped.path)

@@ -15,13 +15,6 @@ from fixer.rules.findings import Severity
 from fixer.output.diagnostics import Diagnostic, Diagnostics, Position
 
 SEVERITY = {Severity.CRITICAL: "ERROR", Severity.HIGH: "ERROR", Severity.MEDIUM: "WARNING", Severity.LOW: "INFO"}
-_WHAT = {
-    "fixed": "fixed by fixer",
-    "fixable": "`fixer apply` fixes this",
-    "unsafe": "`fixer apply --unsafe-fixes` fixes this",
-    "manual": "needs a person",
-    "note": "not decided by fixer: check it",
-}
 
 
 def _position(position: Position, lines: list[str]) -> dict:
@@ -33,7 +26,7 @@ def _position(position: Position, lines: list[str]) -> dict:
 
 def _diagnostic(item: Diagnostic, lines: list[str]) -> dict:
     out = {
-        "message": f"{item.message} ({_WHAT[item.status]})",
+        "message": item.worded,
         "location": {
             "path": item.path,
             "range": {"start": _position(item.start, lines), "end": _position(item.end, lines)},
