@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fixer.apply import workers
-from tests.cli_helpers import fixer
+from tests.cli_helpers import fixer, sigint_as_a_terminal_gives_it
 
 BAD_IMPORT = "from sqlalchemy import AsyncEngine\n"
 GOOD_IMPORT = "from sqlalchemy.ext.asyncio import AsyncEngine\n"
@@ -86,7 +86,7 @@ def test_ctrl_c_during_a_parallel_apply_exits_130_quietly_and_every_file_stays_w
     # A session of its own: Ctrl-C in a terminal signals the whole process group, workers included.
     proc = subprocess.Popen(
         [sys.executable, "-m", "fixer", "apply", "-j", "2", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, preexec_fn=sigint_as_a_terminal_gives_it,
     )
     try:
         if phase == "parsing":

@@ -14,6 +14,7 @@ import pytest
 
 from fixer.apply import write
 from fixer.apply.write import WriteError, apply_changes
+from tests.cli_helpers import ctrl_c_raises
 from tests.cli_helpers import fixer, tree
 
 BAD = "from sqlalchemy import AsyncEngine\n"
@@ -288,7 +289,7 @@ def test_ctrl_c_during_the_renames_waits_until_they_are_done(tmp_path: Path, mon
         real_replace(src, dst)
 
     monkeypatch.setattr(write.os, "replace", replace)
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_raises(), pytest.raises(KeyboardInterrupt):
         apply_changes(tmp_path, _changes(tmp_path))
     assert (tmp_path / "a.py").read_text() == GOOD and (tmp_path / "b" / "b.py").read_text() == GOOD
     assert _temps(tmp_path) == []
