@@ -89,7 +89,9 @@ def build_corpora(args: argparse.Namespace) -> list[Corpus]:
     fixtures = _fixture_stamp()
     out = []
     for name, spec in wanted.items():
-        spec = {**spec, "fixtures": fixtures, "builder": _file_stamp(BENCH / "corpora.py")}
+        # As stamps.json gives it back (tuples become lists): compared with a tuple, the large corpus's stamp
+        # never matched, and that corpus, a copy of every installed package, was rebuilt by every run.
+        spec = json.loads(json.dumps({**spec, "fixtures": fixtures, "builder": _file_stamp(BENCH / "corpora.py")}))
         root = CORPORA_DIR / name
         if args.rebuild or stamps.get(name) != spec or not root.is_dir():
             print(f"building corpus {name} ...", file=sys.stderr)
@@ -123,7 +125,9 @@ def build_corpora(args: argparse.Namespace) -> list[Corpus]:
 
 
 def _fixture_stamp() -> str:
-    return ",".join(_file_stamp(p) for p in sorted(corpora.REPO.joinpath("fixtures").rglob("*")) if p.is_file())
+    # Bytecode a test run leaves beside a fixture is no change of the fixture: it would rebuild every corpus.
+    return ",".join(_file_stamp(p) for p in sorted(corpora.REPO.joinpath("fixtures").rglob("*"))
+                    if p.is_file() and "__pycache__" not in p.parts)
 
 
 def _file_stamp(path: Path) -> str:
@@ -320,7 +324,9 @@ def report(all_corpora: list[Corpus], tools: dict[str, list[Tool]], args: argpar
         f"`{' '.join(['python', 'bench/run.py', *sys.argv[1:]])}` on {time.strftime('%Y-%m-%d %H:%M')}: "
         f"{os.cpu_count()} cores ({_cpu_model()}), Python {platform.python_version()}, LibCST {_version('libcst')}, "
         f"fixer {_git_rev()}. Medians of {args.repeat} runs per tool, tools alternating; every number is a whole "
-        f"process (interpreter start and imports included). Total bench time {(time.time() - started) / 60:.1f} min.",
+        f"process (interpreter start and imports included). Total bench time {(time.time() - started) / 60:.1f} min "
+        f"wall, {_cpu_spent():.0f} s CPU (the bench and every process it ran; on a loaded machine the wall time "
+        "is mostly waiting).",
         "",
         "## Corpora",
         "",
@@ -436,6 +442,12 @@ def targets(all_corpora: list[Corpus], args: argparse.Namespace) -> list[tuple[s
     return out
 
 
+def _cpu_spent() -> float:
+    import resource
+
+    return sum(r.ru_utime + r.ru_stime for r in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+
+
 def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.0f}"
 
@@ -473,15 +485,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the targets' ratios only, on small corpora, one run each (under a minute once the corpora are built)")
     parser.add_argument("--repeat", type=int, help="runs per tool [3; --quick: 1]")
     parser.add_argument("--jobs", type=int, default=_cores(), help="N for the -j N runs [all cores]")
-    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], help="dense corpus copies [100,200,400; --quick: 40]")
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], help="dense corpus copies [100,200,400; --quick: 20]")
     parser.add_argument("--only", help="comma-separated corpora to run (seed, large, dense, module)")
-    parser.add_argument("--megabytes", type=float, help="size of the generated modules [5; --quick: 0.5]")
+    parser.add_argument("--megabytes", type=float, help="size of the generated modules [5; --quick: 0.25]")
     parser.add_argument("--slow-budget", type=float, default=60.0, help="repeat libcst.tool only while its runs on a corpus took less than this many seconds [60]")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the corpora even if they look current")
     args = parser.parse_args(argv)
     args.repeat = args.repeat or (1 if args.quick else 3)
-    args.sizes = args.sizes or ([40] if args.quick else [100, 200, 400])
-    args.megabytes = args.megabytes or (0.5 if args.quick else 5.0)
+    args.sizes = args.sizes or ([20] if args.quick else [100, 200, 400])
+    args.megabytes = args.megabytes or (0.25 if args.quick else 5.0)
     _check_requirements()
 
     started = time.time()
