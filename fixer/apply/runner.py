@@ -84,7 +84,9 @@ def run(
     matched: dict[str, tuple[int, ...]] = {}
     refused: dict[str, str] = {}
     start_files: dict[str, bytes] = {}
-    candidates = read_candidates(root, python, codemods, unreadable, modules, reader, matched, refused, start_files)
+    identity = None if contents else functools.partial(_identity, root)
+    candidates = read_candidates(root, python, codemods, unreadable, modules, reader, matched, refused, start_files,
+                                 identity)
     # One Sources for the run: the start points, the model and the startup walk each read and parse a file once;
     # the app's modules (not library source) each of them reads are kept parsed until the walk is done.
     sources = Sources(lambda rel: _read_text(reader, rel), {**start_files, **dict(candidates)})
@@ -195,6 +197,15 @@ def _read_file(root: Path, contents: dict[str, bytes], rel: str) -> bytes:
     return read(os.path.join(root, rel))
 
 
+def _identity(root: Path, rel: str) -> tuple[int, int, int, int] | None:
+    """What tells a file's bytes apart without reading them: a later round's copy is a hard link to the file."""
+    try:
+        found = os.stat(os.path.join(root, rel))
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
+
+
 def _with_startup(root: Path, paths: list[str], facts: ProjectModel, starts: list, entrypoint: str | None,
                   read_text: Callable[[str], str | None], sources: Sources) -> ProjectModel:
     """The model with what starting the server does (`fixer.model.startup`), when the tree is a backend."""
@@ -249,6 +260,7 @@ def read_candidates(
     matched: dict[str, tuple[int, ...]] | None = None,
     refused: dict[str, str] | None = None,
     start_files: dict[str, bytes] | None = None,
+    identity: Callable[[str], tuple | None] | None = None,
 ) -> list[tuple[str, bytes]]:
     """The Python files the project model reads (`fixer.model.reads`), with their bytes. A file that cannot be
     read is added to `unreadable`, as a result saying why; with `modules`, every file's import lines are
@@ -256,6 +268,8 @@ def read_candidates(
     (by index in `codemods`), without keeping its bytes: whether a codemod wants it is the model's to say; with
     `refused`, a file whose bytes are not Python source (`not_source`) is recorded there, with why, instead; with
     `start_files`, the bytes of the files the start analyses read (`fixer.model.entrypoints.mentions_start`).
+    Within `remembering_scans`, a file whose `identity` (device, inode, size, mtime) was seen before and whose scan
+    kept none of its bytes is not read again: most of a later round's copy is hard links to the files round 1 read.
 
     The rest are read once, searched and dropped: this loop is the whole cost of an unrelated file.
     """
@@ -265,6 +279,11 @@ def read_candidates(
     asked = (modules is not None, refused is not None, start_files is not None, tuple(codemods) if triggers else ())
     memo = _scans.setdefault(asked, {}) if _scans is not None else None
     for rel in python:
+        known = identity(rel) if identity is not None and memo is not None else None
+        if known is not None and (rel, known) in memo:  # type: ignore[operator]
+            if modules is not None:
+                modules[rel] = memo[(rel, known)][0]  # type: ignore[index]
+            continue
         try:
             source = reader(rel)
         except Unreadable as error:
@@ -279,6 +298,8 @@ def read_candidates(
             if scan is None:
                 scan = memo[key] = _scan(rel, source, asked, triggers)
         info, why, model_reads, start, hits = scan
+        if known is not None and why is None and not (model_reads or start or hits):
+            memo[(rel, known)] = scan  # type: ignore[index]
         if modules is not None:
             modules[rel] = info
         if why is not None:
@@ -297,8 +318,9 @@ def read_candidates(
 # it, whether a start analysis does, the codemods whose text checks it passes.
 _Scan = tuple[ModuleInfo | None, str | None, bool, bool, tuple[int, ...]]
 # Per-file scans kept across the runs of `remembering_scans` (fixer.apply.rounds: each round runs on the tree the last
-# one fixed, where most files are the same bytes), by what was asked, then by path and a digest of the bytes.
-_scans: dict[tuple, dict[tuple[str, bytes], _Scan]] | None = None
+# one fixed, where most files are the same bytes), by what was asked, then by path and a digest of the bytes (or the
+# identity of a file whose bytes the scan did not keep).
+_scans: dict[tuple, dict[tuple[str, object], _Scan]] | None = None
 
 
 @contextmanager
