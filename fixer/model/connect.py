@@ -31,6 +31,26 @@ LIBPQ_CLIENT_ONLY = frozenset({"channel_binding", "gssencmode", "requirepeer", "
                                "require_auth", "keepalives", "keepalives_idle", "keepalives_interval",
                                "keepalives_count", "tcp_user_timeout", "load_balance_hosts", "sslcertmode"})
 _LIBPQ_ONLY = ("sslmode", "channel_binding")
+_ALEMBIC_URL = "sqlalchemy.url"
+
+
+def _alembic_assignments(scope: ast.AST) -> list[tuple[ast.expr, int]]:
+    """(value, line) of each URL put into alembic's config directly in `scope` (not in a nested function)."""
+    found = []
+    nodes = list(ast.iter_child_nodes(scope))
+    while nodes:
+        node = nodes.pop(0)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript)
+                and isinstance(node.targets[0].slice, ast.Constant) and node.targets[0].slice.value == _ALEMBIC_URL):
+            found.append((node.value, node.lineno))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in ("set_main_option", "set_section_option") and len(node.args) >= 2
+              and isinstance(node.args[-2], ast.Constant) and node.args[-2].value == _ALEMBIC_URL):
+            found.append((node.args[-1], node.lineno))
+        nodes.extend(ast.iter_child_nodes(node))
+    return found
 
 
 class ConnectChecks:
@@ -74,6 +94,25 @@ class ConnectChecks:
         environment (`if DATABASE_URL.startswith("postgresql+asyncpg://"):`); None when that is not known."""
         value = self.value_at(node.test, where)
         return None if value is None or isinstance(value, Raised) else bool(value)
+
+    def alembic_url(self, call: ast.Call, where: tuple[Path, int]) -> str | None:
+        """The URL `engine_from_config(config.get_section(...))` gets in alembic's env.py: the value env.py put
+        into alembic's config (`config.set_main_option("sqlalchemy.url", URL)`, `section["sqlalchemy.url"] =
+        URL`) in the function that builds the engine, else at the top level, run as the start runs it."""
+        module = self._module_named(where[0])
+        loaded = self._load(module.name) if module is not None else None
+        if loaded is None:
+            return None
+        tree = loaded[0]
+        scopes: list[ast.AST] = [tree]
+        scopes += [f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   and f.lineno <= call.lineno <= (f.end_lineno or f.lineno)]
+        for scope in reversed(scopes):  # the innermost function first
+            for value, line in _alembic_assignments(scope):
+                url = self.url_reaching(value, (where[0], line))
+                if url is not None:
+                    return url
+        return None
 
     def url_reaching(self, node: ast.expr | None, where: tuple[Path, int]) -> str | None:
         """The URL text an engine or a pool gets, when the project's code between the environment and it runs."""

@@ -57,6 +57,7 @@ _FORM_NAMES = frozenset({"Form", "File", "UploadFile", "OAuth2PasswordRequestFor
 _ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "api_route", "websocket", "options", "head"})
 _ASYNC_MODULES = ("sqlalchemy.ext.asyncio", "sqlmodel.ext.asyncio")
 # The variables hosting platforms (Heroku, Render, Railway, Neon, Vercel) set to a plain postgresql:// URL.
+_ALEMBIC_READERS = frozenset({"get_section", "get_main_option", "get_section_option"})
 _POSTGRES_DRIVERS = ("psycopg2", "psycopg2-binary", "psycopg", "psycopg-binary", "asyncpg", "pg8000")
 
 
@@ -289,6 +290,9 @@ class FailureChecks:
         # The project's own code between the environment and the engine, run on the platform URL: what it
         # gives is what the driver gets (its helpers, validators and `.replace` included).
         evaluated = None if url is not None or argument is None else self.url_reaching(argument, where)
+        if evaluated is None and url is None and isinstance(argument, ast.Call) and isinstance(
+                argument.func, ast.Attribute) and argument.func.attr in _ALEMBIC_READERS:
+            evaluated = self.alembic_url(call, where)  # alembic's env.py: the URL it put into alembic's config
         if evaluated is not None:
             self.engine_urls.append((path, where[1], evaluated))
         if evaluated is not None and not (site is not None and site.url.scheme and not site.url.scheme.startswith(

@@ -28,6 +28,7 @@ class WalkedModule:
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # not yet called
     defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # every function defined
     imported_defs: dict[str, tuple[str, str]] = field(default_factory=dict)  # local name -> (project module, name)
+    assigned: dict[str, ast.expr] = field(default_factory=dict)  # top-level `name = value`, for a later sys.path edit
 
 
 class ImportResolution:

@@ -205,6 +205,8 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
             self.class_def(module, node, where, guarded)
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if isinstance(node, ast.Assign) and len(targets) == 1 and isinstance(targets[0], ast.Name):
+                module.assigned[targets[0].id] = node.value
             for target in targets:
                 for name in ast.walk(target):
                     if isinstance(name, ast.Name):
@@ -427,7 +429,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
                 module.open_names = True
 
     def path_edit(self, module: WalkedModule, call: ast.Call, where: tuple[Path, int], insert: bool) -> None:
-        folder = path_value(call.args[-1], module.file, self.run_dir)
+        folder = path_value(call.args[-1], module.file, self.run_dir, module.assigned)
         if folder is None:
             return
         exists = folder.is_dir()
@@ -485,7 +487,9 @@ def predict_script(backend: str | os.PathLike[str], start: StartPoint, script: s
     file = root / script
     if not file.is_file():
         return ()
-    walk.execute(WalkedModule(file.stem, file, "", None))
+    script_module = WalkedModule("__main__", file, "", None)
+    walk.modules.setdefault("__main__", script_module)  # the evaluator reads env.py's own values through it
+    walk.execute(script_module)
     return tuple(walk.failures)
 
 

@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fixer.model.entrypoints import documents
+from fixer.model.startfiles import is_start_file
 
 __all__ = ["Migration", "documented_migration"]
 
 _UPGRADE = re.compile(r"\balembic\s+upgrade\b")
+# `cd phase-02/backend` in a README's shell block: the commands after it run in that folder.
+_CD = re.compile(r"(?m)(?:^|&&|;)\s*cd\s+([\w./-]+)")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,35 @@ def documented_migration(backend: Path, paths: Sequence[str],
         match = _UPGRADE.search(text)
         if match:
             return Migration(folder, env, (where, text.count("\n", 0, match.start()) + 1))
+    for path, where in _above(backend):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        line = _upgrade_after_cd(text, path.parent, {backend.resolve(), (backend / folder).resolve()})
+        if line:
+            return Migration(folder, env, (where, line))
+    return None
+
+
+def _above(backend: Path) -> list[tuple[Path, str]]:
+    """The start files of the folders above the backend that `documents` does not read (a copy of the
+    repository without its `.git` hides its top), up to three levels: a README at the repository's top
+    that goes into the backend (`cd phase-02/backend`) before `alembic upgrade head` documents this backend's step."""
+    found = []
+    for depth, folder in enumerate(list(backend.resolve().parents)[:3], start=1):
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if path.is_file() and is_start_file(path.name) and path.name != "pyproject.toml":
+                found.append((path, "../" * depth + path.name))
+    return found
+
+
+def _upgrade_after_cd(text: str, here: Path, targets: set[Path]) -> int | None:
+    """The line of an `alembic upgrade` that runs in one of `targets`: after a `cd` into it, with no other `cd`
+    between them."""
+    inside = False
+    for match in sorted([*_CD.finditer(text), *_UPGRADE.finditer(text)], key=lambda m: m.start()):
+        if match.re is _CD:
+            inside = (here / match.group(1)).resolve() in targets
+        elif inside:
+            return text.count("\n", 0, match.start()) + 1
     return None
 
 

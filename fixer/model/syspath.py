@@ -7,19 +7,30 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 __all__ = ["path_value"]
 
 
-def path_value(node: ast.expr, file: Path | None, cwd: Path) -> Path | None:
+def path_value(node: ast.expr, file: Path | None, cwd: Path,
+               assigned: Mapping[str, ast.expr] | None = None) -> Path | None:
     """The folder a sys.path edit adds, for the usual spellings: a literal, `os.path.dirname(__file__)`,
-    `os.path.join(..., "..")`, `Path(__file__).parent.parent`, `.resolve().parents[1]`, `str(...)`, `abspath`."""
+    `os.path.join(..., "..")`, `Path(__file__).parent.parent / "src"`, `.resolve().parents[1]`, `str(...)`,
+    `abspath`, or a name the module assigned one of these to before (`assigned`)."""
+    seen: set[str] = set()
+
     def value(n: ast.AST) -> Path | str | None:
         if isinstance(n, ast.Constant) and isinstance(n.value, str):
             return n.value
         if isinstance(n, ast.Name) and n.id == "__file__" and file is not None:
             return file
+        if isinstance(n, ast.Name) and assigned and n.id in assigned and n.id not in seen:
+            seen.add(n.id)
+            return value(assigned[n.id])
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div):
+            left, right = value(n.left), value(n.right)
+            return Path(left) / right if isinstance(left, Path) and right is not None else None
         if isinstance(n, ast.Attribute):
             inner = value(n.value)
             if isinstance(inner, str):

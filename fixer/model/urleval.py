@@ -285,13 +285,26 @@ class Evaluator:
                     self.run(node.body, scope, names)
             elif isinstance(node, ast.Expr):
                 if not isinstance(node.value, ast.Constant):
-                    self.expr(node.value, scope, names)
+                    self._statement_call(node.value, scope, names)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 names[node.name] = _Function(node, scope)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 self.top(scope, node) if names is scope.names else None
             elif not isinstance(node, (ast.Pass, ast.Global, ast.Nonlocal)):
                 raise Unknown(type(node).__name__)
+
+    def _statement_call(self, node: ast.expr, scope: _Scope, names: dict[str, Any]) -> None:
+        """An expression run for its effect. A call whose value is dropped and that gets only strings and
+        numbers (`config.set_main_option("sqlalchemy.url", url)`, `logger.info(...)`) changes none of the values
+        evaluated here even when the evaluator does not know what it calls: the code after it still is."""
+        try:
+            self.expr(node, scope, names)
+        except Unknown:
+            if not isinstance(node, ast.Call) or node.keywords:
+                raise
+            for argument in node.args:
+                if not isinstance(self.expr(argument, scope, names), (str, int, float, bool, type(None))):
+                    raise
 
     def _raised(self, exc: ast.expr | None, scope: _Scope, names: dict[str, Any]) -> Raised:
         if isinstance(exc, ast.Call) and isinstance(exc.func, ast.Name) and exc.func.id in _EXCEPTIONS:

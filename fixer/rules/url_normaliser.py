@@ -14,7 +14,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.model import Role
-from fixer.model.database import FIXER_NORMALISER
+from fixer.model.database import ALEMBIC_URL, FIXER_NORMALISER
 from fixer.model.evidence import PLATFORM_URL, async_engine_error, cite, platform_sets, platform_url_at, predicted
 from fixer.rules.sync_driver_dependency import installs_psycopg
 from fixer.rules.base import FixerCodemod
@@ -193,7 +193,7 @@ class RuntimeUrlNormaliser(FixerCodemod):
     RULE_NAME: ClassVar[str] = RULE_NAME
     DEFECTS: ClassVar[tuple[str, ...]] = ("URL-WHERE", "URL-PLAIN", "URL-POSTGRES", "URL-PSYCOPG2", "URL-NEON-SSL")
     # create_engine too: FX002 turns it into create_async_engine on the same parse, after this check.
-    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"\bcreate_(?:async_)?engine\b")
+    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"\bcreate_(?:async_)?engine\b|\basync_engine_from_config\b")
 
     def visit_Module(self, node: cst.Module) -> bool:
         from fixer.model import Role
@@ -204,7 +204,13 @@ class RuntimeUrlNormaliser(FixerCodemod):
         if not self.facts.async_db or self.facts.role(path) is Role.TEST:
             return False
         # The model's view of this module's async engines, in source order, as leave_Call meets them.
-        self._sites = [e for e in sorted(self.facts.flow.engines, key=lambda e: e.line) if e.path == path and e.async_use]
+        sites = [e for e in sorted(self.facts.flow.engines, key=lambda e: e.line) if e.path == path and e.async_use]
+        self._sites = [e for e in sites if e.factory != ALEMBIC_FACTORY]
+        # alembic's env.py: `async_engine_from_config(config.get_section(...))` reads the URL env.py put into
+        # alembic's config (`config.set_main_option("sqlalchemy.url", URL)`): that value is what to wrap, in the
+        # function that builds the engine, else at the module's top level.
+        self._alembic = self._alembic_plan(node, [e for e in sites if e.factory == ALEMBIC_FACTORY])
+        self._scopes: list[str | None] = [None]
         names, self._has_make_url = defined_names(node)
         # The function calls the module's global `make_url`: a module whose own `make_url` is something else
         # would break it, and a module that has the function already needs nothing.
@@ -258,11 +264,84 @@ class RuntimeUrlNormaliser(FixerCodemod):
             return False, "every URL the project shows for this engine is async; a platform may inject postgresql://...?sslmode="
         return False, "no URL for this engine is shown in the project; a platform may inject postgresql://...?sslmode="
 
+    def _alembic_plan(self, node: cst.Module, sites: list) -> tuple[set[str | None], tuple[bool, str]] | None:
+        """The scopes (function names, None for the top level) whose alembic URL assignments reach an async
+        engine, and (safe, evidence) for wrapping them; None when nothing is to be wrapped."""
+        if not sites:
+            return None
+        failure = predicted(self.facts, RULE_ID, sites[0].path)
+        # A branch the documented `alembic upgrade head` never runs has no failure behind it: left alone.
+        if failure is None or installs_psycopg(self.facts, sites[0].path):
+            return None
+        finder = _AlembicScopes()
+        node.visit(finder)
+        scopes = finder.engines & finder.assigned or ({None} & finder.assigned)
+        return (scopes, (True, cite(self.facts, failure))) if scopes else None
+
     def enters(self, statement: cst.BaseStatement) -> bool:
-        return "create_async_engine" in words(statement)
+        # env.py is small and its config assignments name no engine: walked whole when it has a URL to wrap.
+        return self._alembic is not None or "create_async_engine" in words(statement)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._scopes.append(node.name.value)
+        return True
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        self._scopes.pop()
+        return updated_node
+
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
+        target = updated_node.targets[0].target if len(updated_node.targets) == 1 else None
+        if not (isinstance(target, cst.Subscript) and _alembic_key(target.slice[0].slice)):
+            return updated_node
+        value = self._wrap_alembic(original_node, updated_node.value)
+        return updated_node if value is None else updated_node.with_changes(value=value)
+
+    def _wrap_alembic(self, original_node: cst.CSTNode, value: cst.BaseExpression) -> cst.BaseExpression | None:
+        """`to_async_database_url(value)` for a URL put into alembic's config that an async engine reads."""
+        if self._alembic is None or self._scopes[-1] not in self._alembic[0]:
+            return None
+        if isinstance(value, STRING_TYPES) or (isinstance(value, cst.Call) and last_name(value.func) == NORMALISER_NAME):
+            return None  # a literal is DatabaseUrlCodemod's; an already wrapped value stays
+        safe, evidence = self._alembic[1]
+        wrapped = cst.Call(func=cst.Name(NORMALISER_NAME), args=[cst.Arg(value=value)])
+        self._wrapped = True
+        self.report(
+            Finding(
+                rule=RULE_ID,
+                category=Category.CONFIG,
+                severity=Severity.CRITICAL,
+                problem=(
+                    "alembic's env.py gives async_engine_from_config a URL from the environment or settings, where "
+                    "hosting platforms put `postgresql://...?sslmode=require&channel_binding=require`."
+                ),
+                root_cause=ROOT_CAUSES["URL-PLAIN"] + " " + ROOT_CAUSES["URL-NEON-SSL"],
+                old_code=self.code(original_node),
+                new_code=self.code(original_node).replace(self.code(value), f"{NORMALISER_NAME}({self.code(value)})", 1),
+                explanation=(
+                    "`alembic upgrade head` runs env.py before the server starts: the URL it puts into alembic's "
+                    "config now passes through `to_async_database_url`, as the app's own engine URL does."
+                ),
+                defects=self.DEFECTS,
+                fixed=True,
+                safe=safe,
+                evidence=evidence,
+            )
+        )
+        return wrapped
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        if last_name(updated_node.func) != "create_async_engine":
+        name = last_name(updated_node.func)
+        if name in ("set_main_option", "set_section_option") and len(updated_node.args) >= 2 and _alembic_key(
+            updated_node.args[-2].value
+        ):
+            value = self._wrap_alembic(original_node, updated_node.args[-1].value)
+            if value is None:
+                return updated_node
+            args = list(updated_node.args)
+            args[-1] = args[-1].with_changes(value=value)
+            return updated_node.with_changes(args=args)
+        if name != "create_async_engine":
             return updated_node
         site = self._sites.pop(0) if self._sites else None
         args = list(updated_node.args)
@@ -318,6 +397,44 @@ class RuntimeUrlNormaliser(FixerCodemod):
         if not self._wrapped:
             return updated_node
         return insert_helper(self.context, updated_node, NORMALISER_NAME, NORMALISER_SOURCE, self._has_make_url)
+
+
+ALEMBIC_FACTORY = "async_engine_from_config"
+
+
+def _alembic_key(node: cst.BaseSlice | cst.BaseExpression) -> bool:
+    """Whether `node` is the string "sqlalchemy.url" (an argument, or a subscript's index)."""
+    node = node.value if isinstance(node, cst.Index) else node
+    return isinstance(node, cst.SimpleString) and node.evaluated_value == ALEMBIC_URL
+
+
+class _AlembicScopes(cst.CSTVisitor):
+    """Where a module builds async engines from alembic's config, and where it puts the URL into that config
+    (function names; None for the top level)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._scopes: list[str | None] = [None]
+        self.engines: set[str | None] = set()
+        self.assigned: set[str | None] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._scopes.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._scopes.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = last_name(node.func)
+        if name == ALEMBIC_FACTORY:
+            self.engines.add(self._scopes[-1])
+        elif name in ("set_main_option", "set_section_option") and len(node.args) >= 2 and _alembic_key(node.args[-2].value):
+            self.assigned.add(self._scopes[-1])
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        target = node.targets[0].target if len(node.targets) == 1 else None
+        if isinstance(target, cst.Subscript) and _alembic_key(target.slice[0].slice):
+            self.assigned.add(self._scopes[-1])
 
 
 def insert_helper(
