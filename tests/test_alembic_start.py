@@ -129,3 +129,16 @@ def test_the_async_migration_fails_before_and_runs_after_apply(tmp_path: Path, d
                             "asyncio.run(main())"],
         env=env, capture_output=True, text=True, timeout=60)
     assert check.stdout.strip() == "tasks", check.stderr
+
+
+@pytest.mark.parametrize("listed", ["rich-toolkit>=0.14", "openai-chatkit>=1.0"])
+def test_a_plugin_of_an_unrecorded_framework_brings_no_database_driver(tmp_path: Path, listed: str) -> None:
+    """A distribution whose requirements fixer does not know may bring many things, but not a PostgreSQL
+    driver the project does not name: the migration's missing psycopg is still predicted."""
+    project = Path(shutil.copytree(CASE / "before", tmp_path / "p"))
+    requirements = project / "requirements.txt"
+    requirements.write_text(requirements.read_text().replace("sqlalchemy[asyncio]>=2.0,<2.1", "sqlalchemy[asyncio]>=2.1")
+                            + f"psycopg2-binary>=2.9\n{listed}\n")
+    env = project / "migrations" / "env.py"
+    env.write_text(env.read_text().replace("async_engine_from_config", "engine_from_config"))
+    assert _first(project) == ("ModuleNotFoundError: No module named 'psycopg'", "migrations/env.py")

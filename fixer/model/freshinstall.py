@@ -45,6 +45,10 @@ class Installed:
         return None if any(_may_bring(o, d) for o in self.opaque for d in dists) else False
 
 
+# PostgreSQL's DBAPI drivers: libraries leave the choice to the application (SQLAlchemy lists them as extras).
+_DRIVERS = frozenset({"psycopg", "psycopg-binary", "psycopg2", "psycopg2-binary", "asyncpg", "pg8000"})
+
+
 def _tokens(name: str) -> tuple[str, ...]:
     return tuple(canonicalize_name(name).split("-"))
 
@@ -61,6 +65,8 @@ def _may_bring(unknown: str, dist: str) -> bool:
     own = _tokens(unknown)
     if any(_names(own, _tokens(name)) for name in (dist, *tables.required_by(dist))):
         return True
+    if canonicalize_name(dist) in _DRIVERS:
+        return False  # a database driver is the application's choice: no plugin brings one it does not name
     # a plugin named after a framework the tables know by name only: what that framework brings is unknown too
     return any(tables.requires_recorded("-".join(own[:j])) is False for j in range(1, len(own)))
 
