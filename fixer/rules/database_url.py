@@ -7,7 +7,9 @@ Rewrites `postgres://`, `postgresql://` and `postgresql+psycopg2://` URLs that a
 compose services built from the project, and Python string literals (settings defaults, `os.getenv`
 fallbacks, arguments of `create_async_engine`). Where `create_async_engine` takes its URL at run time, it wraps
 it in a small `to_async_database_url` function added once to the module, which does the same to the URL a
-hosting platform injects.
+hosting platform injects. In alembic's env.py, where `async_engine_from_config(config.get_section(...))` reads
+the URL env.py put into alembic's config (`config.set_main_option("sqlalchemy.url", URL)`), that URL is
+wrapped the same way, when the documented `alembic upgrade head` is predicted to fail there.
 
 ## Why is this bad?
 `create_async_engine` fails at startup on a sync driver: `InvalidRequestError: The asyncio extension requires
