@@ -142,3 +142,20 @@ def test_a_plugin_of_an_unrecorded_framework_brings_no_database_driver(tmp_path:
     env = project / "migrations" / "env.py"
     env.write_text(env.read_text().replace("async_engine_from_config", "engine_from_config"))
     assert _first(project) == ("ModuleNotFoundError: No module named 'psycopg'", "migrations/env.py")
+
+
+def test_a_cleaner_in_env_py_that_glues_the_query_onto_the_database_is_predicted(tmp_path: Path) -> None:
+    """env.py cuts `sslmode=...` out with its `?`: the platform URL's `&channel_binding=require` lands in the
+    database name, and alembic's connection fails there (the app's own engines never connect during it)."""
+    project = Path(shutil.copytree(CASE / "before", tmp_path / "p"))
+    requirements = project / "requirements.txt"
+    requirements.write_text(requirements.read_text() + "psycopg2-binary>=2.9\n")
+    env = project / "migrations" / "env.py"
+    env.write_text(env.read_text().replace("async_engine_from_config", "engine_from_config").replace(
+        'config.set_main_option("sqlalchemy.url", settings.database_url)\n',
+        'import re\n\nurl = re.sub(r"[?&]sslmode=[^&]+", "", settings.database_url)\n'
+        'config.set_main_option("sqlalchemy.url", url)\n',
+    ))
+    assert _first(project) == (
+        'sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) database "db&channel_binding=require" '
+        "does not exist", "migrations/env.py")

@@ -490,6 +490,10 @@ def predict_script(backend: str | os.PathLike[str], start: StartPoint, script: s
     script_module = WalkedModule("__main__", file, "", None)
     walk.modules.setdefault("__main__", script_module)  # the evaluator reads env.py's own values through it
     walk.execute(script_module)
+    # `alembic upgrade head` runs online: env.py's own engine connects, the app's engines it imports do not.
+    for exception, message, where, family, detail in walk.pending_connects:
+        if where[0] == file:
+            walk.fail(f"connect:{message}", exception, message, where, family, detail)
     return tuple(walk.failures)
 
 
