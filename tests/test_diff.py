@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import codecs
+import shutil
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from fixer.apply.changes import shown
 from fixer.output.diff import patch
 from fixer.rules.findings import FileResult
+from tests.cli_helpers import fixer
 
 OLD = (
     "from sqlalchemy import AsyncEngine\n"
@@ -132,3 +137,34 @@ def test_a_large_module_fixed_all_through_gives_a_patch_git_applies(tmp_path: Pa
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     subprocess.run(["git", "apply", "-"], cwd=tmp_path, input=text, check=True)
     assert (tmp_path / "big.py").read_text() == new
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_a_requirements_file_saved_as_utf16_is_fixed_in_its_encoding_and_the_patch_applies(
+    tmp_path: Path, encoding: str
+) -> None:
+    """PowerShell's `pip freeze > requirements.txt` writes UTF-16 with a BOM, which pip reads: fixer reads it too,
+    writes it back in its encoding, and shows it as `git diff --binary` does (a line diff of it would not apply)."""
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE, "utf-32-le": codecs.BOM_UTF32_LE}
+    project = tmp_path / "project"
+    shutil.copytree(Path(__file__).parent.parent / "fixtures/seed/broken/backend", project)
+    text = (project / "requirements.txt").read_text().replace("\n", "\r\n")
+    old = bom[encoding] + text.encode(encoding)
+    (project / "requirements.txt").write_bytes(old)
+    copy = tmp_path / "copy"
+    shutil.copytree(project, copy)
+    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
+
+    dry = fixer("dry-run", "--root-relative", project)
+    assert b"GIT binary patch" in dry.stdout, dry.stderr.decode()
+    assert b"skipped" not in dry.stderr
+    subprocess.run(["git", "apply", "-"], cwd=copy, input=dry.stdout, check=True)
+
+    fixer("apply", project)
+    new = (project / "requirements.txt").read_bytes()
+    assert new == (copy / "requirements.txt").read_bytes() != old
+    assert new.startswith(bom[encoding])
+    lines = new[len(bom[encoding]):].decode(encoding).split("\r\n")
+    assert lines[:4] == text.split("\r\n")[:4]  # the lines fixer does not fix stay as they were
+    assert "psycopg2-binary>=2.9.9" not in lines and "sqlalchemy[asyncio]>=2.0" in lines
+    assert fixer("dry-run", project).stdout == b""  # a second run changes nothing

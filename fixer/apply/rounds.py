@@ -132,9 +132,11 @@ def _merged(root: Path, runs: list[Run], final: dict[str, bytes]) -> Run:
                     found = _relocated(found, result.old, before(result.path))
                 fixed.setdefault(result.path, []).extend(found)
     by_path = {r.path: r for r in last.results}
+    # A file the last round did not touch keeps the encoding the round that changed it read it in.
+    encoding = {r.path: r.encoding for run in reversed(runs[:-1]) for r in run.results}
     out: list[FileResult] = []
     for rel in sorted(set(by_path) | set(final)):
-        result = by_path.get(rel) or FileResult(path=rel, old=b"", new=b"")
+        result = by_path.get(rel) or FileResult(path=rel, old=b"", new=b"", encoding=encoding.get(rel, "utf-8"))
         old = before(rel)
         # What the last round found is at lines of the tree the rounds made: moved back onto the file on disk.
         left = _relocated(result.findings, result.old, old) if result.old and result.old != old else result.findings

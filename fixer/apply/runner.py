@@ -401,16 +401,22 @@ def parse_tasks(
     return tasks
 
 
-_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
-              (codecs.BOM_UTF16_BE, "utf-16"))
+# The files text rules read and edit, as pip reads them (a requirements file saved as UTF-16 by PowerShell's
+# `pip freeze >`): a BOM names the encoding, and is written back as it was.
+_TEXT_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+              (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF8, "utf-8"))
+
+
+def _text_encoding(data: bytes) -> tuple[bytes, str]:
+    """The BOM `data` starts with and the codec of what follows it."""
+    return next(((bom, codec) for bom, codec in _TEXT_BOMS if data.startswith(bom)), (b"", "utf-8"))
 
 
 def _read_text(reader: Callable[[str], bytes], rel: str) -> str | None:
     try:
         data = reader(rel)
-        # pip reads a requirements file saved as UTF-16 or UTF-32 with a BOM (PowerShell's `pip freeze >`)
-        wide = next((codec for bom, codec in _WIDE_BOMS if data.startswith(bom)), None)
-        return data.decode(wide) if wide else data.decode("utf-8-sig")
+        bom, codec = _text_encoding(data)
+        return data[len(bom):].decode(codec)
     except (Unreadable, UnicodeDecodeError):
         return None  # the rule that edits such a file reports it
 
@@ -454,13 +460,15 @@ def _run_text_rules(
             results.append(FileResult(path=rel, old=b"", new=b"", error=f"{error}; left as it is"))
             continue
         result = FileResult(path=rel, old=old, new=old)
+        bom, codec = _text_encoding(old)
         try:
-            text = old.decode("utf-8-sig")
+            text = old[len(bom):].decode(codec)
         except UnicodeDecodeError as error:
-            result.error = f"not UTF-8 ({error.reason} at byte {error.start}); left as it is"
+            result.error = f"not {'UTF-8' if codec == 'utf-8' else codec} ({error.reason} at byte {error.start}); left as it is"
             results.append(result)
             continue
-        bom = old.startswith(b"\xef\xbb\xbf")
+        if codec != "utf-8":
+            result.encoding = codec  # the BOM decodes as the first line's U+FEFF: the diff shows the file whole
         new_text = text
         suppressions = suppress.parse(text)
         for rule in wanted.get(rel, []):
@@ -483,7 +491,7 @@ def _run_text_rules(
                 new_text, found = honour_in_text(suppressions, rule.RULE_ID, before, new_text, found, result)
             result.findings.extend(found)
         if result.error is None and new_text is not text:
-            result.new = (b"\xef\xbb\xbf" if bom else b"") + new_text.encode("utf-8")
+            result.new = bom + new_text.encode(codec)
         if result.matters:
             results.append(result)
     return results, seen

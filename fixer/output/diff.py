@@ -8,7 +8,7 @@ with the shown hunks made (`shown`). A `.env`-style file git does not track is l
 
 from __future__ import annotations
 
-from fixer.apply.changes import Anchored, review_changes, shown_lines
+from fixer.apply.changes import Anchored, Review, review_changes, shown, shown_lines
 from fixer.rules.findings import FileResult
 
 
@@ -21,16 +21,48 @@ def patch(result: FileResult, encoding: str = "utf-8", as_path: str | None = Non
         changed = sum(i2 - i1 for i1, i2, _, _ in review.changes)
         return b"", [f"{path}: {changed} line(s) would change (credentials file git does not track: not shown; "
                      "`fixer apply` writes it)"]
+    if encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32")):
+        return _binary(path, result.old, shown(result)), _held_back(review, path)
     lines = [
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
         for line in _unified(review.old, shown_lines(review), path)
     ]
-    notes = [
+    return "".join(lines).encode(encoding, errors="surrogateescape"), _held_back(review, path)
+
+
+def _held_back(review: Review, path: str) -> list[str]:
+    return [
         f"{path}:{_span(i1, i2)}: a change not in the patch, as it would show a password or secret git does "
         "not track; `fixer apply` writes it"
         for n, (i1, i2, _, _) in enumerate(review.changes) if n in review.withheld
     ]
-    return "".join(lines).encode(encoding, errors="surrogateescape"), notes
+
+
+def _binary(path: str, old: bytes, new: bytes) -> bytes:
+    """`git diff --binary` of a file git holds as binary, as UTF-16 and UTF-32 text is (it has NUL bytes): a
+    line diff in that encoding is no patch `git apply` reads. The full index line is what git asks of one."""
+    import hashlib
+
+    def blob(data: bytes) -> str:
+        return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+    return (f"diff --git a/{path} b/{path}\nindex {blob(old)}..{blob(new)}\nGIT binary patch\n"
+            f"{_literal(new)}\n{_literal(old)}\n").encode("ascii")
+
+
+def _literal(data: bytes) -> str:
+    """git's `literal` hunk: the deflated bytes in base 85, 52 bytes a line, each led by its length (A-Z: 1-26,
+    a-z: 27-52). git's base-85 alphabet is RFC 1924's, as `base64.b85encode` writes it."""
+    import base64
+    import zlib
+
+    packed = zlib.compress(data, 9)
+    rows = [f"literal {len(data)}\n"]
+    for at in range(0, len(packed), 52):
+        chunk = packed[at:at + 52]
+        size = chr(ord("A") + len(chunk) - 1) if len(chunk) <= 26 else chr(ord("a") + len(chunk) - 27)
+        rows.append(size + base64.b85encode(chunk, pad=True).decode("ascii") + "\n")
+    return "".join(rows)
 
 
 def _span(start: int, stop: int) -> str:
