@@ -146,7 +146,8 @@ def test_fixer_model_prints_what_each_session_parameter_holds_and_why() -> None:
         "session async <- app/main.py:69 report_newest passes session to newest_title <- app/main.py:68 `session` = Depends(get_session)"
     ), holds["app/reports.py::newest_title"]
     assert "app/database.py:7 SessionLocal = sessionmaker(" in holds["app/reports.py::newest_title"]["session"]
-    assert holds["app/crud.py::CRUDBase.create_aliased"] == {"db": "session async <- app/crud.py:33 `db` annotated DB"}
+    assert holds["app/crud.py::CRUDBase.create_aliased"] == {
+        "db": "session async <- app/crud.py:33 `db` annotated DB <- app/crud.py:8 DB = AsyncSession"}
     assert holds["app/repository.py::NoteRepository.__init__"]["session"].startswith("session async <- app/main.py:74 repo_add passes session")
 
 

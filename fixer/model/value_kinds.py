@@ -105,13 +105,15 @@ def annotated(analysis: ValueAnalysis, reader: ModuleReader, node: ast.AST | Non
         return out
     if not isinstance(node, (ast.Name, ast.Attribute)):
         return {}
-    dotted = dotted_name(node) or ""
-    found = analysis.p.resolve(reader, dotted)
-    if found is not None and found[1] in found[0].assigned:  # an alias
-        return annotated(analysis, found[0], found[0].assigned[found[1]], depth + 1)
     out = {}
     for value in analysis.eval(reader, None, node):
-        if value[0] == "class" and value[1]:
+        if value[0] == "alias" and value[1]:  # `SessionDep`, defined here or imported (re-exports too)
+            path, _, name = value[1].partition("::")
+            owner = analysis.p.readers[path]
+            aliased = owner.assigned[name]
+            here = site(path, aliased, "{} = {}", name, aliased)
+            out.update({held: (*chain, here) for held, chain in annotated(analysis, owner, aliased, depth + 1).items()})
+        elif value[0] == "class" and value[1]:
             out[("instance", value[1])] = ()
         elif value[0] == "external" and value[1]:
             last = value[1].rpartition(".")[2]

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 
 from fixer.model.database import EngineSite
 from fixer.model.names import (
+    TYPE_ALIAS,
     Function,
     ModuleReader,
     Project,
@@ -145,6 +146,7 @@ class ValueAnalysis:
                 if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
                 for node in ast.walk(statement)
                 if isinstance(node, (ast.Assign, ast.AnnAssign, ast.With, ast.AsyncWith, ast.Call))
+                or (TYPE_ALIAS is not None and isinstance(node, TYPE_ALIAS))
             ]
         return self._top[reader.path]
 
@@ -156,8 +158,12 @@ class ValueAnalysis:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     if isinstance(target, ast.Name):
-                        self._add(("g", reader.path, target.id), self.eval(reader, None, node.value),
+                        held = {**self.eval(reader, None, node.value), **self._alias(reader, node, target.id)}
+                        self._add(("g", reader.path, target.id), held,
                                   site(reader.path, node, "{} = {}", target.id, node.value))
+            elif TYPE_ALIAS is not None and isinstance(node, TYPE_ALIAS):
+                self._add(("g", reader.path, node.name.id), self._alias(reader, node, node.name.id),
+                          site(reader.path, node, "type {} = {}", node.name.id, node.value))
             elif isinstance(node, (ast.With, ast.AsyncWith)):  # `if __name__ == "__main__": with ... as s`
                 for item in node.items:
                     if isinstance(item.optional_vars, ast.Name):
@@ -166,6 +172,17 @@ class ValueAnalysis:
                                   site(reader.path, node, "with {} as {}", item.context_expr, item.optional_vars.id))
             elif isinstance(node, ast.Call):
                 self._call(reader, None, node)
+
+    def _alias(self, reader: ModuleReader, node: ast.AST, name: str) -> Values:
+        """`SessionDep = Annotated[AsyncSession, Depends(get_db)]`, `DB: TypeAlias = "AsyncSession"`, `type DB = ...`:
+        a name that stands for a type of session or engine, which an annotation naming it (in any module) means."""
+        declared = not isinstance(node, (ast.Assign, ast.AnnAssign)) or (
+            isinstance(node, ast.AnnAssign) and (dotted_name(node.annotation) or "").rpartition(".")[2] == "TypeAlias")
+        if isinstance(node.value, ast.Constant) and not declared:  # `NAME = "AsyncSession"` is a string, not a type
+            return {}
+        if any(v[0] in _SHOWN for v in self.annotation(reader, node.value)):
+            return {("alias", f"{reader.path}::{name}"): ()}
+        return {}
 
     def _class_body(self, reader: ModuleReader, cls: ast.ClassDef) -> None:
         for statement in cls.body:
@@ -535,14 +552,14 @@ class ValueAnalysis:
         may use them."""
         out = set()
         for slot, held in self.slots.items():
-            if slot[0] in ("g", "r", "y") and any(v[0] in _SHOWN for v in held):
+            if slot[0] in ("g", "r", "y") and any(v[0] in _EXPORTED for v in held):
                 out.add(slot[1])
         grown = True
         while grown:  # a package `__init__` re-exporting the factory is imported in its place
             grown = False
             for reader in self.p.readers.values():
                 if reader.path not in out and any(
-                    any(v[0] in _SHOWN for v in self.name(reader, None, local)) for local in reader.imports
+                    any(v[0] in _EXPORTED for v in self.name(reader, None, local)) for local in reader.imports
                 ):
                     out.add(reader.path)
                     grown = True
@@ -551,6 +568,8 @@ class ValueAnalysis:
 
 _FLOWS = (ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.With, ast.AsyncWith, ast.Return, ast.Yield, ast.YieldFrom, ast.Call)
 _SHOWN = frozenset({"session", "engine", "factory", "connection"})
+_EXPORTED = _SHOWN | {"alias"}  # a module defining `SessionDep = Annotated[AsyncSession, ...]`: its importers use it
+
 def _positional(function: Function) -> list[str]:
     args = function.node.args
     return [a.arg for a in (*args.posonlyargs, *args.args)]

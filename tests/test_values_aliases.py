@@ -1,0 +1,130 @@
+"""Type aliases of a session imported from another module (`SessionDep = Annotated[AsyncSession, Depends(...)]`
+in `deps.py`, `db: SessionDep` in a route module that imports nothing from SQLAlchemy), through re-exports,
+`TypeAlias` and PEP 695 `type` statements: the value analysis follows them like any other name."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fixer.apply import runner
+from tests.rules.test_async_use import convert
+
+DATABASE = """\
+    import os
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    engine = create_async_engine(os.environ["DATABASE_URL"])
+    SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+
+
+    async def get_session():
+        async with SessionLocal() as session:
+            yield session
+"""
+
+SERVICE = """\
+    async def add_like(post_id, session):
+        session.add({"post": post_id})
+        session.commit()
+        return post_id
+"""
+
+VIEW = """\
+    from fastapi import APIRouter
+
+    from {module} import {name}
+    from app.services import add_like
+
+    router = APIRouter()
+
+
+    @router.post("/likes/{{post_id}}")
+    async def like(post_id: int, session: {name}):
+        return await add_like(post_id, session)
+"""
+
+
+def _project(alias: str, module: str = "app.depends", name: str = "Session", extra: dict[str, str] | None = None):
+    return {
+        "app/__init__.py": "",
+        "app/database.py": DATABASE,
+        "app/depends.py": alias,
+        "app/services.py": SERVICE,
+        "app/views.py": VIEW.format(module=module, name=name),
+        "app/main.py": """\
+            from fastapi import FastAPI
+            from app.views import router
+
+            app = FastAPI()
+            app.include_router(router)
+        """,
+        **(extra or {}),
+    }
+
+
+ANNOTATED = """\
+    from typing import Annotated
+
+    from fastapi import Depends
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from .database import get_session
+
+    Session = Annotated[AsyncSession, Depends(get_session)]
+"""
+
+
+@pytest.mark.parametrize("alias", [
+    ANNOTATED,
+    ANNOTATED.replace("Session = Annotated", "Session: TypeAlias = Annotated").replace(
+        "from typing import Annotated", "from typing import Annotated, TypeAlias"),
+    # only the Depends: the provider says what it is
+    ANNOTATED.replace("Annotated[AsyncSession, Depends(get_session)]", 'Annotated["AsyncSession", Depends(get_session)]'),
+], ids=["annotated", "typealias", "string"])
+def test_an_alias_imported_from_another_module_reaches_the_service(tmp_path: Path, alias: str) -> None:
+    changed, _ = convert(tmp_path, _project(alias))
+    assert "    await session.commit()\n" in changed["app/services.py"], changed
+
+
+def test_an_alias_reexported_by_a_package(tmp_path: Path) -> None:
+    changed, _ = convert(tmp_path, _project(ANNOTATED, module="app.api", name="DB", extra={
+        "app/api/__init__.py": "from app.depends import Session as DB\n",
+    }))
+    assert "    await session.commit()\n" in changed["app/services.py"], changed
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="`type X = ...` parses on Python 3.12+ only")
+def test_a_pep695_type_statement(tmp_path: Path) -> None:
+    changed, _ = convert(tmp_path, _project(ANNOTATED.replace("Session = Annotated", "type Session = Annotated")))
+    assert "    await session.commit()\n" in changed["app/services.py"], changed
+
+
+def test_an_alias_of_the_sync_class_on_a_sync_engine_is_left_alone(tmp_path: Path) -> None:
+    """The same shape on a sync engine: nothing to convert, and no note."""
+    files = _project(ANNOTATED.replace("AsyncSession", "Session as OrmSession").replace(
+        "Annotated[Session as OrmSession", "Annotated[OrmSession").replace("sqlalchemy.ext.asyncio", "sqlalchemy.orm"))
+    files["app/database.py"] = """\
+        import os
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import sessionmaker
+
+        engine = create_engine(os.environ["DATABASE_URL"])
+        SessionLocal = sessionmaker(engine)
+
+
+        def get_session():
+            with SessionLocal() as session:
+                yield session
+    """
+    files["app/services.py"] = SERVICE.replace("async def", "def")
+    files["app/views.py"] = files["app/views.py"].replace("return await add_like", "return add_like")
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(textwrap.dedent(text))
+    run = runner.run(tmp_path, [], [], jobs=1)
+    assert not [r.path for r in run.results if r.changed]
+    assert run.facts.uses.undecided == ()
