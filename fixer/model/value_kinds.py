@@ -28,6 +28,7 @@ WRAPPERS = frozenset({"Optional", "Union", "Annotated"})
 # Methods only a session has: a name they are called on that holds nothing known is reported as undecided.
 SESSION_ONLY = frozenset({"commit", "rollback", "refresh", "flush", "exec", "scalars", "add", "add_all", "expunge",
                           "merge", "query"})
+SHOWN = frozenset({"session", "engine", "factory", "connection"})  # what `fixer model` shows a parameter holding
 BARE_CLASSES = frozenset({"Session", "AsyncSession", "create_engine", "create_async_engine", "sessionmaker",
                            "async_sessionmaker"})
 
@@ -77,6 +78,20 @@ def made_by(analysis: ValueAnalysis, reader: ModuleReader, function: Function | 
         return {("session", on(v)): (*c, here) for v, c in bound.items()} or {("session", None): (here,)}
     if last == "Depends":
         return analysis.depends(reader, function, call)
+    return {}
+
+
+def alias(analysis: ValueAnalysis, reader: ModuleReader, node: ast.AST, name: str) -> Values:
+    """`SessionDep = Annotated[AsyncSession, Depends(get_db)]`, `DB: TypeAlias = "AsyncSession"`, `type DB = ...`:
+    a module-level name that stands for a type of session or engine, which an annotation naming it (in any
+    module) means."""
+    declared = not isinstance(node, (ast.Assign, ast.AnnAssign)) or (
+        isinstance(node, ast.AnnAssign) and (dotted_name(node.annotation) or "").rpartition(".")[2] == "TypeAlias")
+    value = getattr(node, "value", None)
+    if isinstance(value, ast.Constant) and not declared:  # `NAME = "AsyncSession"` is a string, not a type
+        return {}
+    if any(v[0] in SHOWN for v in annotated(analysis, reader, value)):
+        return {("alias", f"{reader.path}::{name}"): ()}
     return {}
 
 

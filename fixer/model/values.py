@@ -33,9 +33,12 @@ from fixer.model.names import (
 )
 from fixer.model.value_kinds import (
     BARE_CLASSES,
+    FACTORIES,
+    SHOWN,
     Site,
     Value,
     Values,
+    alias,
     annotated,
     decide,
     made_by,
@@ -158,11 +161,11 @@ class ValueAnalysis:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     if isinstance(target, ast.Name):
-                        held = {**self.eval(reader, None, node.value), **self._alias(reader, node, target.id)}
+                        held = {**self.eval(reader, None, node.value), **alias(self, reader, node, target.id)}
                         self._add(("g", reader.path, target.id), held,
                                   site(reader.path, node, "{} = {}", target.id, node.value))
             elif TYPE_ALIAS is not None and isinstance(node, TYPE_ALIAS):
-                self._add(("g", reader.path, node.name.id), self._alias(reader, node, node.name.id),
+                self._add(("g", reader.path, node.name.id), alias(self, reader, node, node.name.id),
                           site(reader.path, node, "type {} = {}", node.name.id, node.value))
             elif isinstance(node, (ast.With, ast.AsyncWith)):  # `if __name__ == "__main__": with ... as s`
                 for item in node.items:
@@ -172,17 +175,6 @@ class ValueAnalysis:
                                   site(reader.path, node, "with {} as {}", item.context_expr, item.optional_vars.id))
             elif isinstance(node, ast.Call):
                 self._call(reader, None, node)
-
-    def _alias(self, reader: ModuleReader, node: ast.AST, name: str) -> Values:
-        """`SessionDep = Annotated[AsyncSession, Depends(get_db)]`, `DB: TypeAlias = "AsyncSession"`, `type DB = ...`:
-        a name that stands for a type of session or engine, which an annotation naming it (in any module) means."""
-        declared = not isinstance(node, (ast.Assign, ast.AnnAssign)) or (
-            isinstance(node, ast.AnnAssign) and (dotted_name(node.annotation) or "").rpartition(".")[2] == "TypeAlias")
-        if isinstance(node.value, ast.Constant) and not declared:  # `NAME = "AsyncSession"` is a string, not a type
-            return {}
-        if any(v[0] in _SHOWN for v in self.annotation(reader, node.value)):
-            return {("alias", f"{reader.path}::{name}"): ()}
-        return {}
 
     def _class_body(self, reader: ModuleReader, cls: ast.ClassDef) -> None:
         for statement in cls.body:
@@ -247,7 +239,7 @@ class ValueAnalysis:
         callees = self.callees(reader, function, call)
         dotted = dotted_name(call.func)
         if not callees and dotted and dotted.partition(".")[0] in reader.imports and self._unread(reader, dotted) and any(
-            any(v[0] in _SHOWN for v in self.eval(reader, function, arg))
+            any(v[0] in SHOWN for v in self.eval(reader, function, arg))
             for arg in (*call.args, *(k.value for k in call.keywords))
         ):  # `Repo(session)` of a module not read yet: the plan reads it next
             self.wanted.add(self.p.absolute(reader, dotted))
@@ -371,6 +363,8 @@ class ValueAnalysis:
             return {("external", f"{owner[1]}.{attr}"): ()}
         if owner[0] == "engine" and attr in ("connect", "begin"):
             return {("opener", f"connection:{owner[1]}"): ()}
+        if owner[0] == "engine" and attr in FACTORIES:  # `engine.sessionmaker(...)`: FX003 makes it the engine's factory
+            return {("opener", f"factory:{owner[1]}"): ()}
         if owner[0] == "factory" and attr == "begin":
             return {("opener", f"session:{owner[1]}"): ()}
         return {}
@@ -538,7 +532,7 @@ class ValueAnalysis:
         for name in [*function.params, *stars]:
             held = self.slots.get(("l", function.path, function.qualname, name), {})
             shown = [f"{what} {detail or '(kind unknown)'} <- {' <- '.join(one_per_line(chain)) or 'declared'}"
-                     for (what, detail), chain in sorted(held.items(), key=str) if what in _SHOWN]
+                     for (what, detail), chain in sorted(held.items(), key=str) if what in SHOWN]
             if shown:
                 out[name] = "; ".join(shown)
         return out
@@ -567,8 +561,7 @@ class ValueAnalysis:
 
 
 _FLOWS = (ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.With, ast.AsyncWith, ast.Return, ast.Yield, ast.YieldFrom, ast.Call)
-_SHOWN = frozenset({"session", "engine", "factory", "connection"})
-_EXPORTED = _SHOWN | {"alias"}  # a module defining `SessionDep = Annotated[AsyncSession, ...]`: its importers use it
+_EXPORTED = SHOWN | {"alias"}  # a module defining `SessionDep = Annotated[AsyncSession, ...]`: its importers use it
 
 def _positional(function: Function) -> list[str]:
     args = function.node.args
