@@ -4,6 +4,7 @@ in `deps.py`, `db: SessionDep` in a route module that imports nothing from SQLAl
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fixer.apply import runner
+from tests.cli_helpers import fixer
 from tests.rules.test_async_use import convert
 
 DATABASE = """\
@@ -128,3 +130,16 @@ def test_an_alias_of_the_sync_class_on_a_sync_engine_is_left_alone(tmp_path: Pat
     run = runner.run(tmp_path, [], [], jobs=1)
     assert not [r.path for r in run.results if r.changed]
     assert run.facts.uses.undecided == ()
+
+
+def test_the_shapes_fixture_shows_the_alias_in_its_chain_and_no_router_report() -> None:
+    """fixtures/values/shapes: `fixer model` names the alias's line in the chain; the routers its app includes
+    in a loop (`for module in (likes, jobs): app.include_router(module.router)`) are not reported (FX032)."""
+    shapes = Path(__file__).resolve().parent.parent / "fixtures" / "values" / "shapes"
+    holds = json.loads(fixer("model", shapes).stdout)["uses"]["holds"]
+    assert holds["app/liking.py::keep_note"]["session"].startswith(
+        "session async <- app/likes.py:11 imported passes session to keep_note <- app/likes.py:10 `session` "
+        "annotated SessionDep <- app/aliases.py:8 SessionDep = Annotated[AsyncSession, Depends(get_session)] <- "
+        "app/deps.py:11 get_session yields session"), holds["app/liking.py::keep_note"]
+    assert "app/jobs.py:11 maker = " in holds["app/jobs.py::count"]["session"], holds["app/jobs.py::count"]
+    assert "FX032" not in fixer("dry-run", shapes).stderr.decode()
