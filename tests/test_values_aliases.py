@@ -143,3 +143,12 @@ def test_the_shapes_fixture_shows_the_alias_in_its_chain_and_no_router_report() 
         "app/deps.py:11 get_session yields session"), holds["app/liking.py::keep_note"]
     assert "app/jobs.py:11 maker = " in holds["app/jobs.py::count"]["session"], holds["app/jobs.py::count"]
     assert "FX032" not in fixer("dry-run", shapes).stderr.decode()
+
+
+def test_a_correct_app_with_an_imported_alias_and_looped_routers_gets_nothing() -> None:
+    """fixtures/nofalse/alias-routers-correct: every call awaited, the session alias in `depends.py`, routers
+    included in a loop. Before, its services got FX041 notes and its routers FX032 (exit 1); now nothing."""
+    correct = Path(__file__).resolve().parent.parent / "fixtures" / "nofalse" / "alias-routers-correct" / "before"
+    result = fixer("dry-run", correct)
+    assert result.returncode == 0 and result.stdout == b"", result.stderr.decode()
+    assert "FX041" not in result.stderr.decode() and "FX032" not in result.stderr.decode(), result.stderr.decode()
