@@ -171,6 +171,7 @@ def test_seed_entrypoint() -> None:
         ("TypeError: '_GeneratorContextManager' object does not support the asynchronous context manager protocol",
          "ENG-SYNC-ENGINE", "FX002"),
         ("TypeError: 'Session' object does not support the asynchronous context manager protocol", "ENG-SESSIONMAKER", "FX003"),
+        ("AttributeError: 'AsyncEngine' object has no attribute 'sessionmaker'", "ENG-SESSIONMAKER", "FX003"),
         ("pydantic.errors.PydanticImportError: `BaseSettings` has been moved to the pydantic-settings package.",
          "DEP-BASESETTINGS", "FX021"),
     ],
