@@ -152,3 +152,12 @@ def test_a_correct_app_with_an_imported_alias_and_looped_routers_gets_nothing() 
     result = fixer("dry-run", correct)
     assert result.returncode == 0 and result.stdout == b"", result.stderr.decode()
     assert "FX041" not in result.stderr.decode() and "FX032" not in result.stderr.decode(), result.stderr.decode()
+
+
+def test_an_alias_read_as_a_module_attribute(tmp_path: Path) -> None:
+    """`from app import depends` then `session: depends.Session`."""
+    files = _project(ANNOTATED)
+    files["app/views.py"] = VIEW.format(module="app", name="depends").replace(
+        "session: depends)", "session: depends.Session)")
+    changed, _ = convert(tmp_path, files)
+    assert "    await session.commit()\n" in changed["app/services.py"], changed
