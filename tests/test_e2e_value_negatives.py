@@ -78,3 +78,31 @@ def test_sync_sessions_beside_an_async_app_stay_sync_and_still_run(tmp_path: Pat
             assert fixer("apply", project).returncode in (0, 1)
             # The async engine's URL only (FX004): the worker, the script and the report session stay sync.
             assert _changed(project, original) == ["app/db.py"]
+
+
+@pytest.mark.slow
+def test_an_imported_session_alias_and_looped_routers_keep_working(tmp_path: Path, database_url: str) -> None:
+    """fixtures/nofalse/alias-routers-correct, its engine reading DATABASE_URL: `session: Session` (the alias in
+    depends.py) and routers included in a loop. The routes answer before and after `fixer apply`, whose only
+    edit is the URL line (the platform's plain URL); no FX032, no FX041."""
+    original = tmp_path / "original"
+    shutil.copytree(NOFALSE / "alias-routers-correct" / "before", original)
+    db = original / "app" / "db.py"
+    db.write_text("import os\n\n" + db.read_text().replace(
+        '"postgresql+asyncpg://localhost/blog"', 'os.environ["DATABASE_URL"]'))
+    # the shapes fixture's requirements: its cached virtualenv serves both
+    shutil.copy(Path(__file__).resolve().parent.parent / "fixtures" / "values" / "shapes" / "requirements.txt", original)
+    project = Path(shutil.copytree(original, tmp_path / "app"))
+    env = {"DATABASE_URL": _driver(database_url, "asyncpg")}
+    title = uuid.uuid4().hex[:8]
+    for run in ("before", "after"):
+        answers = _calls(project, env, [("POST", f"/api/posts?title={title}-{run}"), ("GET", "/api/posts")])
+        assert [status for status, _ in answers] == [201, 200], (run, answers)
+        post = answers[0][1]
+        liked = _calls(project, env, [("POST", f"/api/posts/{post['id']}/like")])
+        assert liked[0][0] == 200 and liked[0][1]["likes"] == 1, (run, liked)
+        if run == "before":
+            applied = fixer("apply", project)
+            assert applied.returncode in (0, 1)
+            assert "FX032" not in applied.stderr.decode() and "FX041" not in applied.stderr.decode()
+            assert _changed(project, original) == ["app/db.py"]

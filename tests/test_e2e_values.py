@@ -34,6 +34,11 @@ ROUTES = [
     ("GET", "/closure/count"),  # engine read by a closure from the function that made it, `with Session(engine)`
     ("POST", "/passing/positional?title={run}-f"),  # session handed on through `*args`, unannotated parameter
     ("POST", "/passing/keywords?title={run}-g"),  # session handed on through `**kwargs`, read as `options["db"]`
+    # `session: SessionDep`, the alias `Annotated[AsyncSession, Depends(...)]` imported from another module, by a
+    # router included in a loop; the route module imports nothing from SQLAlchemy
+    ("POST", "/aliased/imported?title={run}-h"),
+    ("POST", "/aliased/typealias?title={run}-i"),  # `Db: TypeAlias = Annotated[...]`
+    ("GET", "/jobs/count"),  # `create_async_engine(url).sessionmaker(class_=AsyncSession)`: AttributeError
 ]
 
 
@@ -88,7 +93,10 @@ def test_every_shape_fails_at_its_request_before_and_answers_after(tmp_path: Pat
         again = call("POST", repo)  # the same title: IntegrityError, rolled back, the session still usable
         assert first["created"] and not again["created"] and again["titles"] == first["titles"], (first, again)
         assert call("GET", "/closure/count")["count"] >= 5
-        assert call(*ROUTES[-2])["title"] == f"{run}-f"
-        assert call(*ROUTES[-1])["title"] == f"{run}-g"
+        assert call(*ROUTES[10])["title"] == f"{run}-f"
+        assert call(*ROUTES[11])["title"] == f"{run}-g"
+        assert call(*ROUTES[12])["title"] == f"{run}-h"
+        assert call(*ROUTES[13])["title"] == f"{run}-i".upper()
+        assert call(*ROUTES[14])["count"] >= 7
         log = backend.log
     assert "never awaited" not in log and "Traceback" not in log, log

@@ -190,6 +190,23 @@ def test_routers_never_included_and_tables_never_imported(tmp_path: Path) -> Non
     assert [(u.path, u.name) for u in found.tables_unimported] == [("models.py", "Task")]
 
 
+@pytest.mark.parametrize("including", [
+    "for r in users.router, posts.router:\n    app.include_router(r, prefix='/api')\n",
+    "ROUTERS = [users.router, *[posts.router]]\nfor r in ROUTERS:\n    app.include_router(router=r)\n",
+    "[app.include_router(r) for r in (users.router, posts.router)]\n",
+    "for module in (users, posts):\n    app.include_router(module.router)\n",
+])
+def test_routers_included_in_a_loop_are_included(tmp_path: Path, including: str) -> None:
+    """FX032 follows the loop's iterable; a router left out of it is still reported."""
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": R1,
+        "main.py": "from fastapi import FastAPI\nimport users, posts\napp = FastAPI()\n" + including,
+        "users.py": "from fastapi import APIRouter\nrouter = APIRouter()\nadmin = APIRouter()\n",
+        "posts.py": "from fastapi import APIRouter\nrouter = APIRouter()\n",
+    })
+    assert {(u.path, u.name) for u in analyse(root).routers_unincluded} == {("users.py", "admin")}
+
+
 # ------------------------------------------------------------------------------------------ report and CLI
 
 

@@ -143,11 +143,12 @@ def test_fixer_model_prints_what_each_session_parameter_holds_and_why() -> None:
     assert result.returncode == 0, result.stderr
     holds = json.loads(result.stdout)["uses"]["holds"]
     assert holds["app/reports.py::newest_title"]["session"].startswith(
-        "session async <- app/main.py:69 report_newest passes session to newest_title <- app/main.py:68 `session` = Depends(get_session)"
+        "session async <- app/main.py:72 report_newest passes session to newest_title <- app/main.py:71 `session` = Depends(get_session)"
     ), holds["app/reports.py::newest_title"]
     assert "app/database.py:7 SessionLocal = sessionmaker(" in holds["app/reports.py::newest_title"]["session"]
-    assert holds["app/crud.py::CRUDBase.create_aliased"] == {"db": "session async <- app/crud.py:33 `db` annotated DB"}
-    assert holds["app/repository.py::NoteRepository.__init__"]["session"].startswith("session async <- app/main.py:74 repo_add passes session")
+    assert holds["app/crud.py::CRUDBase.create_aliased"] == {
+        "db": "session async <- app/crud.py:33 `db` annotated DB <- app/crud.py:8 DB = AsyncSession"}
+    assert holds["app/repository.py::NoteRepository.__init__"]["session"].startswith("session async <- app/main.py:77 repo_add passes session")
 
 
 def test_a_generic_base_method_takes_the_session_its_callers_pass(tmp_path: Path) -> None:

@@ -171,6 +171,7 @@ def test_seed_entrypoint() -> None:
         ("TypeError: '_GeneratorContextManager' object does not support the asynchronous context manager protocol",
          "ENG-SYNC-ENGINE", "FX002"),
         ("TypeError: 'Session' object does not support the asynchronous context manager protocol", "ENG-SESSIONMAKER", "FX003"),
+        ("AttributeError: 'AsyncEngine' object has no attribute 'sessionmaker'", "ENG-SESSIONMAKER", "FX003"),
         ("pydantic.errors.PydanticImportError: `BaseSettings` has been moved to the pydantic-settings package.",
          "DEP-BASESETTINGS", "FX021"),
     ],
@@ -588,3 +589,12 @@ def test_warns_when_the_app_never_touched_the_throwaway_database(tmp_path: Path)
     assert "warning    the app never connected to the throwaway PostgreSQL" in proc.stdout
     assert 'POST /auth/signup -> HTTP 500: sqlalchemy.exc.ProgrammingError' in proc.stdout.splitlines()[0]
     assert 'relation "users" does not exist' in proc.stdout
+
+
+def test_a_note_rule_is_never_named_as_the_fix_of_a_5xx() -> None:
+    """FX041 lists what the analysis cannot decide (defects ENG-MISSING-AWAIT, ENG-SYNC-SESSION): a failed
+    route's diagnosis names only the rules that edit the code."""
+    from fixer.verify.diagnose import rules_fixing
+
+    assert rules_fixing("ENG-MISSING-AWAIT") == ("FX010", "FX016")
+    assert "FX041" not in rules_fixing("ENG-SYNC-SESSION")

@@ -16,6 +16,8 @@ SYNC_CALLERS = ("task", "shared_task", "contextmanager", "property", "cached_pro
 PROTOCOL = frozenset({"__init__", "__enter__", "__exit__", "__iter__", "__next__", "__len__", "__bool__",
                       "__getitem__", "__call__", "__del__", "__repr__", "__str__", "__hash__", "__eq__"})
 DDL = frozenset({"create_all", "drop_all"})
+# `type DB = Annotated[AsyncSession, ...]`: a statement of its own from Python 3.12 on (not parsed before).
+TYPE_ALIAS = getattr(ast, "TypeAlias", None)
 # asyncio's (and anyio's, trio's) functions that take a coroutine object, not its value.
 TAKE_COROUTINES = frozenset({"run", "create_task", "gather", "wait_for", "ensure_future", "shield", "wait",
                              "run_until_complete", "run_coroutine_threadsafe", "as_completed", "start_soon"})
@@ -92,6 +94,8 @@ class ModuleReader:
                 for target in targets:
                     if isinstance(target, ast.Name):
                         self.assigned[target.id] = statement.value
+            elif TYPE_ALIAS is not None and isinstance(statement, TYPE_ALIAS):
+                self.assigned[statement.name.id] = statement.value
             elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._function(statement, None)
             elif isinstance(statement, ast.ClassDef):

@@ -28,6 +28,7 @@ WRAPPERS = frozenset({"Optional", "Union", "Annotated"})
 # Methods only a session has: a name they are called on that holds nothing known is reported as undecided.
 SESSION_ONLY = frozenset({"commit", "rollback", "refresh", "flush", "exec", "scalars", "add", "add_all", "expunge",
                           "merge", "query"})
+SHOWN = frozenset({"session", "engine", "factory", "connection"})  # what `fixer model` shows a parameter holding
 BARE_CLASSES = frozenset({"Session", "AsyncSession", "create_engine", "create_async_engine", "sessionmaker",
                            "async_sessionmaker"})
 
@@ -80,6 +81,20 @@ def made_by(analysis: ValueAnalysis, reader: ModuleReader, function: Function | 
     return {}
 
 
+def alias(analysis: ValueAnalysis, reader: ModuleReader, node: ast.AST, name: str) -> Values:
+    """`SessionDep = Annotated[AsyncSession, Depends(get_db)]`, `DB: TypeAlias = "AsyncSession"`, `type DB = ...`:
+    a module-level name that stands for a type of session or engine, which an annotation naming it (in any
+    module) means."""
+    declared = not isinstance(node, (ast.Assign, ast.AnnAssign)) or (
+        isinstance(node, ast.AnnAssign) and (dotted_name(node.annotation) or "").rpartition(".")[2] == "TypeAlias")
+    value = getattr(node, "value", None)
+    if isinstance(value, ast.Constant) and not declared:  # `NAME = "AsyncSession"` is a string, not a type
+        return {}
+    if any(v[0] in SHOWN for v in annotated(analysis, reader, value)):
+        return {("alias", f"{reader.path}::{name}"): ()}
+    return {}
+
+
 def annotated(analysis: ValueAnalysis, reader: ModuleReader, node: ast.AST | None, depth: int = 0) -> Values:
     """What a parameter annotated so holds: `AsyncSession | None`, `Optional[Session]`, `Annotated[AsyncSession,
     Depends(get_db)]`, a string, an alias (`DB = AsyncSession`, `SessionDep = Annotated[...]`)."""
@@ -105,13 +120,15 @@ def annotated(analysis: ValueAnalysis, reader: ModuleReader, node: ast.AST | Non
         return out
     if not isinstance(node, (ast.Name, ast.Attribute)):
         return {}
-    dotted = dotted_name(node) or ""
-    found = analysis.p.resolve(reader, dotted)
-    if found is not None and found[1] in found[0].assigned:  # an alias
-        return annotated(analysis, found[0], found[0].assigned[found[1]], depth + 1)
     out = {}
     for value in analysis.eval(reader, None, node):
-        if value[0] == "class" and value[1]:
+        if value[0] == "alias" and value[1]:  # `SessionDep`, defined here or imported (re-exports too)
+            path, _, name = value[1].partition("::")
+            owner = analysis.p.readers[path]
+            aliased = owner.assigned[name]
+            here = site(path, aliased, "{} = {}", name, aliased)
+            out.update({held: (*chain, here) for held, chain in annotated(analysis, owner, aliased, depth + 1).items()})
+        elif value[0] == "class" and value[1]:
             out[("instance", value[1])] = ()
         elif value[0] == "external" and value[1]:
             last = value[1].rpartition(".")[2]

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 
 from fixer.model.database import EngineSite
 from fixer.model.names import (
+    TYPE_ALIAS,
     Function,
     ModuleReader,
     Project,
@@ -32,9 +33,12 @@ from fixer.model.names import (
 )
 from fixer.model.value_kinds import (
     BARE_CLASSES,
+    FACTORIES,
+    SHOWN,
     Site,
     Value,
     Values,
+    alias,
     annotated,
     decide,
     made_by,
@@ -145,6 +149,7 @@ class ValueAnalysis:
                 if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
                 for node in ast.walk(statement)
                 if isinstance(node, (ast.Assign, ast.AnnAssign, ast.With, ast.AsyncWith, ast.Call))
+                or (TYPE_ALIAS is not None and isinstance(node, TYPE_ALIAS))
             ]
         return self._top[reader.path]
 
@@ -156,8 +161,12 @@ class ValueAnalysis:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     if isinstance(target, ast.Name):
-                        self._add(("g", reader.path, target.id), self.eval(reader, None, node.value),
+                        held = {**self.eval(reader, None, node.value), **alias(self, reader, node, target.id)}
+                        self._add(("g", reader.path, target.id), held,
                                   site(reader.path, node, "{} = {}", target.id, node.value))
+            elif TYPE_ALIAS is not None and isinstance(node, TYPE_ALIAS):
+                self._add(("g", reader.path, node.name.id), alias(self, reader, node, node.name.id),
+                          site(reader.path, node, "type {} = {}", node.name.id, node.value))
             elif isinstance(node, (ast.With, ast.AsyncWith)):  # `if __name__ == "__main__": with ... as s`
                 for item in node.items:
                     if isinstance(item.optional_vars, ast.Name):
@@ -230,7 +239,7 @@ class ValueAnalysis:
         callees = self.callees(reader, function, call)
         dotted = dotted_name(call.func)
         if not callees and dotted and dotted.partition(".")[0] in reader.imports and self._unread(reader, dotted) and any(
-            any(v[0] in _SHOWN for v in self.eval(reader, function, arg))
+            any(v[0] in SHOWN for v in self.eval(reader, function, arg))
             for arg in (*call.args, *(k.value for k in call.keywords))
         ):  # `Repo(session)` of a module not read yet: the plan reads it next
             self.wanted.add(self.p.absolute(reader, dotted))
@@ -354,6 +363,8 @@ class ValueAnalysis:
             return {("external", f"{owner[1]}.{attr}"): ()}
         if owner[0] == "engine" and attr in ("connect", "begin"):
             return {("opener", f"connection:{owner[1]}"): ()}
+        if owner[0] == "engine" and attr in FACTORIES:  # `engine.sessionmaker(...)`: FX003 makes it the engine's factory
+            return {("opener", f"factory:{owner[1]}"): ()}
         if owner[0] == "factory" and attr == "begin":
             return {("opener", f"session:{owner[1]}"): ()}
         return {}
@@ -521,7 +532,7 @@ class ValueAnalysis:
         for name in [*function.params, *stars]:
             held = self.slots.get(("l", function.path, function.qualname, name), {})
             shown = [f"{what} {detail or '(kind unknown)'} <- {' <- '.join(one_per_line(chain)) or 'declared'}"
-                     for (what, detail), chain in sorted(held.items(), key=str) if what in _SHOWN]
+                     for (what, detail), chain in sorted(held.items(), key=str) if what in SHOWN]
             if shown:
                 out[name] = "; ".join(shown)
         return out
@@ -535,14 +546,14 @@ class ValueAnalysis:
         may use them."""
         out = set()
         for slot, held in self.slots.items():
-            if slot[0] in ("g", "r", "y") and any(v[0] in _SHOWN for v in held):
+            if slot[0] in ("g", "r", "y") and any(v[0] in _EXPORTED for v in held):
                 out.add(slot[1])
         grown = True
         while grown:  # a package `__init__` re-exporting the factory is imported in its place
             grown = False
             for reader in self.p.readers.values():
                 if reader.path not in out and any(
-                    any(v[0] in _SHOWN for v in self.name(reader, None, local)) for local in reader.imports
+                    any(v[0] in _EXPORTED for v in self.name(reader, None, local)) for local in reader.imports
                 ):
                     out.add(reader.path)
                     grown = True
@@ -550,7 +561,8 @@ class ValueAnalysis:
 
 
 _FLOWS = (ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.With, ast.AsyncWith, ast.Return, ast.Yield, ast.YieldFrom, ast.Call)
-_SHOWN = frozenset({"session", "engine", "factory", "connection"})
+_EXPORTED = SHOWN | {"alias"}  # a module defining `SessionDep = Annotated[AsyncSession, ...]`: its importers use it
+
 def _positional(function: Function) -> list[str]:
     args = function.node.args
     return [a.arg for a in (*args.posonlyargs, *args.args)]

@@ -4,8 +4,9 @@
 Turns a `sessionmaker(...)` that makes sessions for an async engine (bound to a `create_async_engine(...)`
 engine of the module, without `class_`) into `async_sessionmaker(...)`, drops `autocommit=`, and sets
 `expire_on_commit=False` where the project reads an object after `await session.commit()`, on the rewritten
-call and on an existing `async_sessionmaker(...)` that lacks it. `sessionmaker` imports the rewrite left
-unused are removed.
+call and on an existing `async_sessionmaker(...)` that lacks it. A factory asked of the engine itself,
+`create_async_engine(url).sessionmaker(...)`, becomes `async_sessionmaker(create_async_engine(url), ...)`.
+`sessionmaker` imports the rewrite left unused are removed.
 
 ## Why is this bad?
 A plain `sessionmaker` makes sync sessions, so `async with maker() as session:` fails with `TypeError:
@@ -30,7 +31,8 @@ async_session_maker = async_sessionmaker(bind=engine, expire_on_commit=False)
 
 ## Fix safety
 Safe where the module's own code shows the async engine the factory is bound to, and for
-`expire_on_commit=False` where the project reads an object after a commit. Renaming a working
+`expire_on_commit=False` where the project reads an object after a commit, and for `engine.sessionmaker(...)`,
+which raises AttributeError wherever it runs. Renaming a working
 `sessionmaker(class_=AsyncSession)` is unsafe (made with `--unsafe-fixes`): it works, and only keeps
 `expire_on_commit=True`. A sessionmaker bound to a sync engine, or with nothing async about it, is left
 alone, and so is every call on SQLAlchemy 1.4, which has no `async_sessionmaker` (VER-SA14-SESSIONMAKER).
@@ -363,7 +365,12 @@ class AsyncSessionmaker(FixerCodemod):
         head = (_dotted(original_node.func) or "").partition(".")[0]
         if any(head in names for names in self._parameters):
             return updated_node  # a parameter named like the factory (a pytest fixture): not SQLAlchemy's
-        qualified = self._mod.qualify(original_node.func)
+        func = original_node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("sessionmaker", _NEW_NAME) and \
+                self._mod.is_async_engine(func.value) and self._new_name is not None and \
+                self.facts.versions.supports("sqlalchemy", ">=2.0"):
+            return self._engine_method(original_node, updated_node)
+        qualified = self._mod.qualify(func)
         if qualified is None:
             return updated_node
         if qualified in _SESSIONMAKERS:
@@ -378,6 +385,26 @@ class AsyncSessionmaker(FixerCodemod):
                 return updated_node
             return self._fix(original_node, updated_node, rename=False)
         return updated_node
+
+    def _engine_method(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        """`create_async_engine(url).sessionmaker(...)`: an AsyncEngine has no such method, so the line raises
+        AttributeError wherever it runs; the factory takes the engine as its first argument."""
+        assert self._new_name is not None and isinstance(updated.func, cst.Attribute)
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if updated.args else cst.MaybeSentinel.DEFAULT
+        new_call = updated.with_changes(func=cst.Name(self._new_name),
+                                        args=[cst.Arg(value=updated.func.value, comma=comma), *updated.args])
+        self._renamed = True
+        self.report(Finding(
+            rule=self.RULE_ID, category=Category.DATABASE, severity=Severity.HIGH,
+            problem=f"`.{updated.func.attr.value}(...)` is called on an AsyncEngine, which has no such method.",
+            root_cause="A session factory is built by calling async_sessionmaker with the engine, not a method of "
+                       "the engine: the line raises `AttributeError: 'AsyncEngine' object has no attribute "
+                       f"'{updated.func.attr.value}'` where it runs.",
+            old_code=self.code(original), new_code=self.code(new_call),
+            explanation=f"The engine becomes async_sessionmaker's first argument (from {_ASYNC_MODULE}).",
+            defects=("ENG-SESSIONMAKER",),
+        ))
+        return self._fix(new_call, new_call, rename=False)  # now an async_sessionmaker: expire_on_commit as for one
 
     def _makes_async_sessions(self, call: cst.Call) -> bool:
         args = list(call.args)

@@ -321,7 +321,7 @@ class RouterNeverIncluded(_StartupRule):
 
     ## What it does
     Reports an `APIRouter()` in a module the start never imports, or in an imported module that no
-    `include_router(...)` names.
+    `include_router(...)` names, directly or through a loop over routers (`for r in (a.router, b.router):`).
 
     ## Why is this bad?
     Every route on it answers `404 {"detail":"Not Found"}` (APP-ROUTER).

@@ -150,7 +150,8 @@ _CATALOGUE: tuple[tuple[str, str, str, str], ...] = (
     (r"'AsyncSession' object has no attribute 'exec'", "ENG-SA-ASYNCSESSION",
      "SQLAlchemy's AsyncSession has no .exec()", "Use `from sqlmodel.ext.asyncio.session import AsyncSession`."),
     (r"'Session' object does not support the asynchronous context manager protocol|"
-     r"autocommit=True is no longer supported", "ENG-SESSIONMAKER", "a sync sessionmaker for an async engine",
+     r"autocommit=True is no longer supported|'AsyncEngine' object has no attribute '(?:async_)?sessionmaker'",
+     "ENG-SESSIONMAKER", "a sync sessionmaker for an async engine",
      "`async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)`."),
     (r"AsyncContextNotStarted", "ENG-SYNC-SESSION", "a sync Session on an AsyncEngine",
      "`async with AsyncSession(engine, expire_on_commit=False) as session:`."),

@@ -808,6 +808,64 @@ class AsyncSessionmakerTest(CodemodTest):
             """
         )
 
+    def test_a_factory_asked_of_an_inline_async_engine(self) -> None:
+        """`create_async_engine(url).sessionmaker(...)` raises AttributeError: the engine becomes the argument."""
+        found = self.check(
+            """
+            from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+
+            async def get_session():
+                maker = create_async_engine(
+                    URL,
+                    echo=False,
+                ).sessionmaker(class_=AsyncSession, expire_on_commit=False)
+                async with maker() as session:
+                    yield session
+            """,
+            """
+            from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+
+            async def get_session():
+                maker = async_sessionmaker(create_async_engine(
+                    URL,
+                    echo=False,
+                ), class_=AsyncSession, expire_on_commit=False)
+                async with maker() as session:
+                    yield session
+            """,
+        )
+        self.assertIn("has no attribute 'sessionmaker'", found[0].root_cause)
+
+    def test_a_factory_asked_of_a_module_engine_without_arguments(self) -> None:
+        self.check(
+            """
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            engine = create_async_engine(URL)
+            Maker = engine.async_sessionmaker()
+            """,
+            """
+            from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+            engine = create_async_engine(URL)
+            Maker = async_sessionmaker(engine, expire_on_commit=False)
+            """,
+            findings=2,  # the method, and expire_on_commit where the project reads after a commit
+        )
+
+    def test_a_method_of_something_else_called_sessionmaker_is_left_alone(self) -> None:
+        self.unchanged(
+            """
+            from sqlalchemy import create_engine
+
+            engine = create_engine(URL)
+            registry.sessionmaker(engine)
+            factories.sessionmaker(class_=Session)
+            """
+        )
+
     # ------------------------------------------------------- whole-rule
 
     def test_idempotent_on_seed_output(self) -> None:

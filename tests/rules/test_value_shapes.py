@@ -172,3 +172,40 @@ def test_fixer_model_shows_what_star_args_and_keywords_carry(tmp_path: Path) -> 
     holds = json.loads(fixer("model", tmp_path).stdout)["uses"]["holds"]
     assert holds["app/work.py::in_transaction"]["**db"].startswith("session async <- app/main.py:"), holds
     assert "in_transaction passes db" in holds["app/work.py::add_keyed"]["**db"], holds
+
+
+def test_factories_on_an_engine_made_inline(tmp_path: Path) -> None:
+    """`sessionmaker(create_async_engine(url))` (no class_), `sessionmaker(bind=create_async_engine(url),
+    class_=AsyncSession)` and `create_async_engine(url).sessionmaker(...)`: each engine's kind is inferred where it
+    is made, so the factory's sessions are async and their calls awaited in the same run."""
+    changed, _ = convert(tmp_path, {
+        "app/db.py": """\
+            import os
+            from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+            from sqlalchemy.orm import sessionmaker
+
+            Plain = sessionmaker(create_async_engine(os.environ["DATABASE_URL"]), expire_on_commit=False)
+            Typed = sessionmaker(bind=create_async_engine(os.environ["DATABASE_URL"]), class_=AsyncSession)
+
+
+            async def chained(title):
+                maker = create_async_engine(os.environ["DATABASE_URL"]).sessionmaker(class_=AsyncSession)
+                async with maker() as session:
+                    session.add({"title": title})
+                    session.commit()
+
+
+            async def plain(title):
+                async with Plain() as session:
+                    session.add({"title": title})
+                    session.commit()
+
+
+            async def typed(title):
+                async with Typed() as session:
+                    session.add({"title": title})
+                    session.commit()
+        """,
+    })
+    text = changed["app/db.py"]
+    assert text.count("        await session.commit()\n") == 3, text  # the factory lines are FX003's
