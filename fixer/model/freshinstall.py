@@ -61,8 +61,11 @@ def _may_bring(unknown: str, dist: str) -> bool:
     own = _tokens(unknown)
     if any(_names(own, _tokens(name)) for name in (dist, *tables.required_by(dist))):
         return True
-    # a plugin named after a framework the tables know by name only: what that framework brings is unknown too
-    return any(tables.requires_recorded("-".join(own[:j])) is False for j in range(1, len(own)))
+    # a plugin named after a framework the tables know by name only: what that framework brings is unknown too.
+    # Another build of the same package (psycopg2-binary beside psycopg2: the same import names) plugs into nothing.
+    imports = tables.imports_of(unknown)
+    return any(tables.requires_recorded(host := "-".join(own[:j])) is False
+               and not (imports and imports == tables.imports_of(host)) for j in range(1, len(own)))
 
 
 def installed(read_text: Callable[[str], str | None], paths: Iterable[str], python: str,
