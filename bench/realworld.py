@@ -249,6 +249,24 @@ def prepare(row: Row, mirrors: Path, work: Path, out: Path) -> Result:
     return res
 
 
+def documented_start_file(row: Row, tree: Path) -> str | None:
+    """The file (relative to the backend) that documents the row's start, as fixer's model finds the starts:
+    its install is the one the start runs on (a Dockerfile's `uv sync`, a README's `pip install -r`)."""
+    sys.path.insert(0, str(ROOT))
+    from fixer.discover.files import discover
+    from fixer.model import entrypoints
+
+    backend = (tree / row.backend_path).resolve()
+    run_from = os.path.relpath(tree / row.run_from, backend)
+    try:
+        points = entrypoints.start_points(backend, paths=list(discover(backend, [])))
+    except Exception:  # noqa: BLE001 - no documented start: the model's default install
+        return None
+    same = [p for p in points if p.app == row.entrypoint and not p.in_code]
+    point = next((p for p in same if (p.run_from or ".") == run_from), same[0] if same else None)
+    return point.where[0] if point is not None and point.where else None
+
+
 def predict_first_error(row: Row, tree: Path) -> str:
     """fixer's own prediction (the one `fixer dry-run` prints: the install, a documented `alembic upgrade head`,
     then the import walk) for the row's start (entrypoint, run_from) with the platform URL."""
@@ -270,7 +288,9 @@ def predict_first_error(row: Row, tree: Path) -> str:
             return None
 
     run_from = os.path.relpath(tree / row.run_from, backend)
-    point = entrypoints.StartPoint(row.entrypoint, "" if run_from == "." else run_from, (), "realworld.tsv", row.entrypoint)
+    written = documented_start_file(row, tree)
+    point = entrypoints.StartPoint(row.entrypoint, "" if run_from == "." else run_from, (), "realworld.tsv", row.entrypoint,
+                                   where=(written, 0) if written else None)
     flow = database.read_python((p, (backend / p).read_bytes()) for p in paths if p.endswith(".py"))
     found = startup.analyse(backend, paths, read_text, flow, database_url=PLATFORM_URL, points=[point])
     prediction = found.primary
@@ -306,7 +326,8 @@ def check_imports(row: Row, res: Result, work: Path, out: Path, cache: Path, sid
     for side in sides:
         tree = work / row.short_name / ("orig" if side == "before" else "fixed")
         backend = tree / row.backend_path
-        status, py, what = build_venv(backend, cache, out / f"{row.short_name}.install-{side}.log")
+        status, py, what = build_venv(backend, cache, out / f"{row.short_name}.install-{side}.log",
+                                      documented_start_file(row, tree))
         setattr(res, f"install_{side}", status)
         setattr(res, f"req_{side}", what)
         if py is None:
@@ -339,7 +360,7 @@ def check_boots(row: Row, res: Result, work: Path, out: Path, cache: Path, serve
         tree = work / row.short_name / ("orig" if side == "before" else "fixed")
         backend = tree / row.backend_path
         install_log = out / f"{row.short_name}.install-{side}.log"
-        status, py, what = build_venv(backend, cache, install_log)
+        status, py, what = build_venv(backend, cache, install_log, documented_start_file(row, tree))
         if py is not None:
             added = ensure_uvicorn(py, install_log)
             status += f" ({added})" if added else ""

@@ -16,17 +16,22 @@ from pathlib import Path
 
 INSTALL_TIMEOUT = 900
 
-def find_requirements(backend: Path) -> tuple[str, Path | None]:
-    """('requirements', file) | ('pyproject', file) | ('none', None), as `fixer verify` picks them."""
-    req = backend / "requirements.txt"
-    if req.is_file() and any(
-        l.strip() and not l.lstrip().startswith("#") for l in req.read_text(errors="replace").splitlines()
-    ):
-        return "requirements", req  # an empty requirements.txt is passed over, as pip would install nothing
-    pp = backend / "pyproject.toml"
-    if pp.is_file():
-        return "pyproject", pp
-    return "none", None
+def find_requirements(backend: Path, start_file: str | None = None) -> tuple[str, Path | None]:
+    """('requirements', file) | ('lock', lock file) | ('pyproject', file) | ('none', None): the install the
+    documented start uses (`start_file`: the file that documents it), as fixer's model decides it
+    (fixer.model.freshinstall.install_plan), so that the bench installs what the prediction assumes."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from fixer.discover.files import discover
+    from fixer.model.freshinstall import install_plan
+
+    def read_text(rel: str) -> str | None:
+        try:
+            return (backend / rel).read_text(errors="replace")
+        except OSError:
+            return None
+
+    plan = install_plan(read_text, list(discover(backend, [])), start_file)
+    return plan.kind, (backend / plan.file if plan.file else None)
 
 
 def _req_closure(req: Path, seen: set[Path] | None = None) -> list[Path]:
@@ -96,6 +101,8 @@ def req_hash(kind: str, path: Path | None) -> str:
     h = hashlib.sha256(f"{kind}|{sys.version_info[:2]}".encode())
     if path is not None:
         files = _req_closure(path) if kind == "requirements" else [path]
+        if kind == "lock" and (path.parent / "pyproject.toml").is_file():
+            files.append(path.parent / "pyproject.toml")
         for f in files:
             h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:16]
@@ -151,9 +158,24 @@ def _tail_error(text: str) -> str:
     return (lines[-1] if lines else "")[:240]
 
 
-def build_venv(backend: Path, cache: Path, log: Path) -> tuple[str, Path | None, str]:
+def lock_requirements(lock: Path, uv: str | None, run) -> str | None:
+    """The lock's versions as a requirements text: `uv export` of a uv.lock (what `uv sync` installs), the
+    pinned packages of another lock (poetry, pdm) otherwise; None when the lock cannot be read."""
+    if lock.name == "uv.lock" and uv:
+        p = run([uv, "export", "--frozen", "--no-hashes", "--no-emit-project", "--no-header"], lock.parent)
+        return p.stdout if p.returncode == 0 else None
+    import tomllib
+
+    try:
+        packages = tomllib.loads(lock.read_text()).get("package", [])
+    except Exception:  # noqa: BLE001
+        return None
+    return "".join(f"{p['name']}=={p['version']}\n" for p in packages if isinstance(p, dict) and "version" in p)
+
+
+def build_venv(backend: Path, cache: Path, log: Path, start_file: str | None = None) -> tuple[str, Path | None, str]:
     """Returns (status, python, what was installed). status: 'ok', 'ok (deps only: ...)', 'failed: ...', 'none'."""
-    kind, path = find_requirements(backend)
+    kind, path = find_requirements(backend, start_file)
     if kind == "none":
         return "no requirements file", None, "none"
     key = req_hash(kind, path)
@@ -191,7 +213,14 @@ def build_venv(backend: Path, cache: Path, log: Path) -> tuple[str, Path | None,
         if kind == "requirements":
             p = install(["-r", str(path)])
             status = "ok" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
+        elif kind == "lock" and (pinned := lock_requirements(path, uv, run)) is not None:
+            with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+                fh.write(pinned)
+            p = install(["-r", fh.name])
+            os.unlink(fh.name)
+            status = "ok" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
         else:
+            path = backend / "pyproject.toml" if kind == "lock" else path
             # `pip install .` of the pyproject (in a copy: building writes into the tree)
             with tempfile.TemporaryDirectory() as tmp:
                 src = Path(tmp) / "src"

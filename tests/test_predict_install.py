@@ -37,3 +37,48 @@ def test_another_build_of_a_driver_does_not_bring_the_driver_sqlalchemy_2_1_load
     assert failures(write(tmp_path / "a", files)) == ["ModuleNotFoundError: No module named 'psycopg'"]
     files["requirements.txt"] += "psycopg[binary]\n"
     assert failures(write(tmp_path / "b", files)) == []
+
+
+LOCK = (
+    'version = 1\n[[package]]\nname = "sqlalchemy"\nversion = "2.0.40"\n'
+    '[[package]]\nname = "psycopg2-binary"\nversion = "2.9.10"\n'
+)
+PYPROJECT = '[project]\nname = "x"\nversion = "0"\ndependencies = ["fastapi", "uvicorn", "sqlmodel", "psycopg2-binary"]\n'
+
+
+def test_the_install_is_the_one_the_documented_start_runs_on(tmp_path: Path) -> None:
+    """A Dockerfile that runs `uv sync` installs the lock's SQLAlchemy 2.0 (psycopg2 for a bare postgresql://);
+    `pip install .` ignores the lock and gets 2.1, which loads psycopg (3)."""
+    from fixer.model.freshinstall import install_plan
+
+    files = {"main.py": SYNC_APP, "pyproject.toml": PYPROJECT, "uv.lock": LOCK}
+    synced = write(tmp_path / "a", {**files, "Dockerfile": "FROM python:3.12\nRUN pip install uv\nCOPY . .\n"
+                                    "RUN uv sync\nCMD uv run uvicorn main:app\n"})
+    assert failures(synced) == []
+    assert install_plan(lambda rel: (synced / rel).read_text(), list(discover(synced, [])), "Dockerfile").kind == "lock"
+    readme = write(tmp_path / "b", {**files, "README.md": "```\npip install .\nuvicorn main:app\n```\n"})
+    assert failures(readme) == ["ModuleNotFoundError: No module named 'psycopg'"]
+    # the README's start installs its requirements file, whatever the Dockerfile syncs
+    both = write(tmp_path / "c", {**files, "requirements.txt": "fastapi\nuvicorn\nsqlmodel\nsqlalchemy>=2.1\npsycopg2-binary\n",
+                                  "README.md": "```\npip install -r requirements.txt\nuvicorn main:app\n```\n"})
+    plan = install_plan(lambda rel: (both / rel).read_text(), list(discover(both, [])), "README.md")
+    assert (plan.kind, plan.file) == ("requirements", "requirements.txt")
+
+
+def test_a_lock_the_documented_start_syncs_gets_no_driver_fix_and_pip_install_dot_does(tmp_path: Path) -> None:
+    """Correct project, no diff: the Dockerfile's `uv sync` gives the lock's SQLAlchemy 2.0, where a bare
+    postgresql:// loads the psycopg2 it installs. Started after `pip install .` (2.1), the URL needs +psycopg2;
+    a second apply changes nothing."""
+    from tests.cli_helpers import fixer, tree
+
+    files = {"main.py": SYNC_APP, "pyproject.toml": PYPROJECT, "uv.lock": LOCK}
+    synced = write(tmp_path / "a", {**files, "Dockerfile": "FROM python:3.12\nRUN pip install uv\nCOPY . .\n"
+                                    "RUN uv sync\nCMD uv run uvicorn main:app\n"})
+    done = fixer("dry-run", synced)
+    assert (done.returncode, done.stdout) == (0, b""), done.stderr.decode()
+    unlocked = write(tmp_path / "b", {**files, "README.md": "```\npip install .\nuvicorn main:app\n```\n"})
+    assert fixer("apply", unlocked).returncode in (0, 1)
+    assert b"to_psycopg2_database_url(os.environ['DATABASE_URL'])" in (unlocked / "main.py").read_bytes()
+    before = tree(unlocked)
+    fixer("apply", unlocked)
+    assert tree(unlocked) == before

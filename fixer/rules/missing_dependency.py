@@ -129,6 +129,10 @@ def _installs_alone(path: str, text: str, facts: ProjectModel) -> Installed | No
     if path.endswith("pyproject.toml") or not others or re.search(r"^\s*(-r|-c|--requirement|--constraint)\b", text, re.M):
         return None
     names = declared_in(path, text)
+    if not names and path not in facts.documented_installs:
+        # An empty requirements file installs nothing and no install reads it (pip, `fixer verify` and the
+        # prediction pass it over for the pyproject): writing into it would make it the route, losing the rest.
+        return None
     effective = facts.versions.effective
     alone = Versions(
         declared={name: "" for name in names},
