@@ -16,6 +16,35 @@ from pathlib import Path
 
 INSTALL_TIMEOUT = 900
 
+def project_interpreter(backend: Path) -> str:
+    """The CPython the project runs on, as fixer's model reads it (.python-version, runtime.txt, the Dockerfile's
+    `FROM python:X`, requires-python: fixer.model.freshinstall.project_python_version), when this machine has it;
+    else the bench's own. The prediction is made for that version: installing on another one measures the
+    machine (a wheel 3.13 lacks, PEP 695 syntax 3.11 cannot parse), not the prediction."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from fixer.discover.files import discover
+    from fixer.model.freshinstall import project_python_version
+
+    def read_text(rel: str) -> str | None:
+        try:
+            return (backend / rel).read_text(errors="replace")
+        except OSError:
+            return None
+
+    wanted = project_python_version(read_text, list(discover(backend, [])))
+    if wanted == f"{sys.version_info.major}.{sys.version_info.minor}":
+        return sys.executable
+    for candidate in (shutil.which(f"python{wanted}"), *sorted(Path.home().glob(f".pyenv/versions/{wanted}.*/bin/python"))):
+        if candidate and subprocess.run([str(candidate), "-c", "import sys"], capture_output=True).returncode == 0:
+            return str(candidate)
+    return sys.executable
+
+
+def interpreter_version(python: str) -> str:
+    out = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True)
+    return out.stdout.strip()
+
+
 def find_requirements(backend: Path, start_file: str | None = None) -> tuple[str, Path | None]:
     """('requirements', file) | ('lock', lock file) | ('pyproject', file) | ('none', None): the install the
     documented start uses (`start_file`: the file that documents it), as fixer's model decides it
@@ -97,8 +126,8 @@ def pyproject_deps(pp: Path) -> list[str]:
     return deps
 
 
-def req_hash(kind: str, path: Path | None) -> str:
-    h = hashlib.sha256(f"{kind}|{sys.version_info[:2]}".encode())
+def req_hash(kind: str, path: Path | None, python: str = "") -> str:
+    h = hashlib.sha256(f"{kind}|{python or sys.version_info[:2]}".encode())
     if path is not None:
         files = _req_closure(path) if kind == "requirements" else [path]
         if kind == "lock" and (path.parent / "pyproject.toml").is_file():
@@ -178,7 +207,10 @@ def build_venv(backend: Path, cache: Path, log: Path, start_file: str | None = N
     kind, path = find_requirements(backend, start_file)
     if kind == "none":
         return "no requirements file", None, "none"
-    key = req_hash(kind, path)
+    interpreter = project_interpreter(backend)
+    version = interpreter_version(interpreter)
+    # the bench's own CPython keeps its old key (its venvs stay cached); another one gets its own
+    key = req_hash(kind, path, "" if interpreter == sys.executable else version)
     venv = cache / key
     py = venv / "bin" / "python"
     marker = venv / ".fixer-rw.json"
@@ -190,7 +222,7 @@ def build_venv(backend: Path, cache: Path, log: Path, start_file: str | None = N
         if venv.exists():
             shutil.rmtree(venv)
         uv = uv_exe()
-        what = f"{kind}:{path.name}"
+        what = f"{kind}:{path.name}" + ("" if interpreter == sys.executable else f" on CPython {version}")
         logs = []
 
         def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -204,11 +236,11 @@ def build_venv(backend: Path, cache: Path, log: Path, start_file: str | None = N
             return p
 
         if uv:
-            run([uv, "venv", "-q", "--no-config", "--python", sys.executable, str(venv)], backend)
+            run([uv, "venv", "-q", "--no-config", "--python", interpreter, str(venv)], backend)
             extra = local_wheel_args(cache)
             install = lambda args: run([uv, "pip", "install", "--no-config", "--python", str(py), *extra, *args], backend)  # noqa: E731
         else:
-            run([sys.executable, "-m", "venv", str(venv)], backend)
+            run([interpreter, "-m", "venv", str(venv)], backend)
             install = lambda args: run([str(py), "-m", "pip", "install", "-q", *args], backend)  # noqa: E731
         if kind == "requirements":
             p = install(["-r", str(path)])

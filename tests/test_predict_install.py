@@ -82,3 +82,12 @@ def test_a_lock_the_documented_start_syncs_gets_no_driver_fix_and_pip_install_do
     before = tree(unlocked)
     fixer("apply", unlocked)
     assert tree(unlocked) == before
+
+
+def test_the_python_of_an_image_named_after_it() -> None:
+    from fixer.model.freshinstall import project_python_version
+
+    for image, expected in (("python:3.12-slim AS build", "3.12"), ("ghcr.io/astral-sh/uv:python3.13-bookworm-slim", "3.13"),
+                            ("tiangolo/uvicorn-gunicorn-fastapi:python3.10", "3.10")):
+        texts = {"Dockerfile": f"FROM {image}\nCMD uvicorn main:app\n"}
+        assert project_python_version(texts.get, list(texts)) == expected

@@ -304,11 +304,12 @@ def _holds(marker: Marker, env: dict, extras: set[str]) -> bool:
 
 
 def project_python_version(read_text: Callable[[str], str | None], paths: Iterable[str]) -> str:
-    """The CPython the project runs on: `.python-version`, `runtime.txt`, Dockerfile `FROM python:X`,
+    """The CPython the project runs on: `.python-version`, `runtime.txt`, the Dockerfile's image (`FROM python:X`,
+    `FROM ghcr.io/astral-sh/uv:pythonX-bookworm-slim`, `tiangolo/uvicorn-gunicorn-fastapi:pythonX`),
     `requires-python` (its lowest allowed), else the one running fixer."""
     paths = list(paths)
     for name, pattern in ((".python-version", r"^(3\.\d+)"), ("runtime.txt", r"python-(3\.\d+)"),
-                          ("Dockerfile", r"FROM\s+(?:\S+/)?python:(3\.\d+)")):
+                          ("Dockerfile", r"FROM\s+\S*\bpython[:-]?(3\.\d+)")):
         if name in paths:
             match = re.search(pattern, read_text(name) or "", re.M)
             if match:
