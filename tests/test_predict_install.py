@@ -91,3 +91,16 @@ def test_the_python_of_an_image_named_after_it() -> None:
                             ("tiangolo/uvicorn-gunicorn-fastapi:python3.10", "3.10")):
         texts = {"Dockerfile": f"FROM {image}\nCMD uvicorn main:app\n"}
         assert project_python_version(texts.get, list(texts)) == expected
+
+
+def test_a_pin_only_a_requirement_pulls_in_without_a_wheel_is_reported_not_a_crash(tmp_path: Path) -> None:
+    """pydantic 2.5.3 pins pydantic-core 2.14.6, which has no wheel for CPython 3.13: the failure is written on
+    no line of the project, and the JSON report still validates (it said `line_number` 0: exit 2)."""
+    from tests.cli_helpers import fixer
+
+    root = write(tmp_path, {".python-version": "3.13\n", "README.md": "uvicorn main:app\n",
+                            "requirements.txt": "fastapi\nuvicorn\npydantic==2.5.3\n",
+                            "main.py": "from fastapi import FastAPI\napp = FastAPI()\n"})
+    done = fixer("dry-run", root, "--report", tmp_path / "report.json")
+    assert done.returncode == 1, done.stderr.decode()
+    assert b"Failed to build `pydantic-core==2.14.6`" in done.stderr
