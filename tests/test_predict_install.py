@@ -98,7 +98,9 @@ def test_a_pin_only_a_requirement_pulls_in_without_a_wheel_is_reported_not_a_cra
     no line of the project, and the JSON report still validates (it said `line_number` 0: exit 2)."""
     from tests.cli_helpers import fixer
 
-    root = write(tmp_path, {".python-version": "3.13\n", "README.md": "uvicorn main:app\n",
+    # only requires-python names the Python: FX025's raise is unsafe, the failure is reported
+    root = write(tmp_path, {"pyproject.toml": '[project]\nname = "x"\nversion = "0"\nrequires-python = ">=3.13"\n',
+                            "README.md": "uvicorn main:app\n",
                             "requirements.txt": "fastapi\nuvicorn\npydantic==2.5.3\n",
                             "main.py": "from fastapi import FastAPI\napp = FastAPI()\n"})
     done = fixer("dry-run", root, "--report", tmp_path / "report.json")
