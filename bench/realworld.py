@@ -295,6 +295,8 @@ def predict_first_error(row: Row, tree: Path) -> str:
     found = startup.analyse(backend, paths, read_text, flow, database_url=PLATFORM_URL, points=[point])
     prediction = found.primary
     # A message naming a file of the tree (starlette's `Config file '...' not found`) as the real error shows it.
+    if prediction and not prediction.failures and prediction.uncertain:
+        return f"uncertain: {prediction.uncertain[0][2]}"  # not "ok": the walk could not rule it out
     return str(prediction.failures[0]).replace(str(tree), "TREE") if prediction and prediction.failures else "ok"
 
 

@@ -106,3 +106,20 @@ def test_a_pin_only_a_requirement_pulls_in_without_a_wheel_is_reported_not_a_cra
     done = fixer("dry-run", root, "--report", tmp_path / "report.json")
     assert done.returncode == 1, done.stderr.decode()
     assert b"Failed to build `pydantic-core==2.14.6`" in done.stderr
+
+
+def test_a_driver_an_unknown_plugin_may_bring_is_uncertain_not_clean(tmp_path: Path) -> None:
+    """celery-acme-beat plugs into a framework fixer knows by name only: whether psycopg comes with it is not
+    known, so the prediction says neither the failure nor "imports cleanly"."""
+    from tests.cli_helpers import fixer
+
+    root = write(tmp_path, {"README.md": "uvicorn main:app\n", "main.py": SYNC_APP,
+                            "requirements.txt": "fastapi\nuvicorn\nsqlmodel\nsqlalchemy>=2.1\npsycopg2-binary\ncelery-acme-beat==2.0\n"})
+    paths = list(discover(root, []))
+    found = startup.analyse(root, paths, lambda rel: (root / rel).read_text(), database_url="postgresql://u:p@h/db")
+    assert found.primary.failures == ()
+    assert [(path, error) for path, _, error, _ in found.primary.uncertain] == [
+        ("main.py", "ModuleNotFoundError: No module named 'psycopg'")]
+    said = fixer("dry-run", root).stderr.decode()
+    assert "uncertain: ModuleNotFoundError: No module named 'psycopg' at " in said and "main.py:4 (" in said
+    assert "imports cleanly" not in said

@@ -111,6 +111,9 @@ class Prediction:
     tables_at: int | None = None  # how many of `order` are imported when a startup hook first runs create_all
     # What each engine's URL argument becomes, the project's own code run on the platform URL: (path, line, URL).
     engine_urls: tuple[tuple[str, int, str], ...] = ()
+    # Failures the walk cannot rule out (path, line, the error, why): a module an installed distribution whose
+    # requirements fixer does not know may or may not bring. "Imports cleanly" is not said where these stand.
+    uncertain: tuple[tuple[str, int, str, str], ...] = ()
 
 
 
@@ -359,7 +362,12 @@ class FailureChecks:
             family = "async-driver-url" if asynchronous else "sync-driver"
             if not asynchronous and site is not None and site.async_use:
                 family = "async-engine"  # `create_engine` building what the code uses as an async engine
-        if self.have.provides(module) is False:
+        provided = self.have.provides(module)
+        if provided is None:
+            self.doubt(f"ModuleNotFoundError: No module named '{module}'", where,
+                       f"the engine's URL ({scheme}://) loads {module}; whether "
+                       f"it comes with {', '.join(self.have.may_bring(module))} is not known")
+        if provided is False:
             self.fail(f"dist:{module}", "ModuleNotFoundError", f"No module named '{module}'", where, family,
                       f"the engine's URL ({scheme}://) loads {module}, which does not install")
         elif asynchronous and module == "psycopg2":

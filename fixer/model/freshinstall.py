@@ -42,7 +42,12 @@ class Installed:
             return True if canonicalize_name(import_name) in self.names else None
         if any(self.has(d) for d in dists):
             return True
-        return None if any(_may_bring(o, d) for o in self.opaque for d in dists) else False
+        return None if self.may_bring(import_name) else False
+
+    def may_bring(self, import_name: str) -> tuple[str, ...]:
+        """The installed distributions whose requirements fixer does not know that plausibly bring the module."""
+        dists = tables.distributions_of(import_name)
+        return tuple(sorted(o for o in self.opaque if any(_may_bring(o, d) for d in dists)))
 
 
 def _tokens(name: str) -> tuple[str, ...]:
