@@ -123,3 +123,13 @@ def test_a_driver_an_unknown_plugin_may_bring_is_uncertain_not_clean(tmp_path: P
     said = fixer("dry-run", root).stderr.decode()
     assert "uncertain: ModuleNotFoundError: No module named 'psycopg' at " in said and "main.py:4 (" in said
     assert "imports cleanly" not in said
+
+
+def test_a_fresh_install_picks_the_releases_the_projects_python_can_install(tmp_path: Path) -> None:
+    """SQLAlchemy 2.1 requires Python 3.11: on the image's CPython 3.10 pip installs 2.0, where a bare
+    postgresql:// loads the psycopg2 the project lists. On 3.12 it installs 2.1, which loads psycopg (3)."""
+    files = {"main.py": SYNC_APP, "requirements.txt": "fastapi\nuvicorn\nsqlmodel\npsycopg2-binary\n"}
+    for python, expected in (("3.10", []), ("3.12", ["ModuleNotFoundError: No module named 'psycopg'"])):
+        root = write(tmp_path / python, {**files, "Dockerfile": f"FROM python:{python}-slim\nCOPY . .\n"
+                                         "RUN pip install -r requirements.txt\nCMD uvicorn main:app\n"})
+        assert failures(root) == expected, python

@@ -83,7 +83,7 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
     paths = list(paths)
     files = list(route) if route is not None else install_route(read_text, paths, start_file)
     found = versions_model.collect(read_text, files)
-    resolved = versions_model.resolve(found)
+    resolved = versions_model.resolve(found, python)
     env = {"python_version": python, "python_full_version": python + ".0", "platform_machine": "x86_64",
            "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
            "implementation_name": "cpython", "platform_python_implementation": "CPython"}
@@ -124,7 +124,7 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
             other = canonicalize_name(req.name)
             names.add(other)
             if other not in chosen:
-                pick = tables.newest_allowed(other, req.specifier)
+                pick = tables.newest_allowed(other, req.specifier, python=python) or tables.newest_allowed(other, req.specifier)
                 if pick is not None:
                     chosen[other] = pick
             queue.append((other, set(req.extras)))
