@@ -297,7 +297,12 @@ def predict_first_error(row: Row, tree: Path) -> str:
     # A message naming a file of the tree (starlette's `Config file '...' not found`) as the real error shows it.
     if prediction and not prediction.failures and prediction.uncertain:
         return f"uncertain: {prediction.uncertain[0][2]}"  # not "ok": the walk could not rule it out
-    return str(prediction.failures[0]).replace(str(tree), "TREE") if prediction and prediction.failures else "ok"
+    if not (prediction and prediction.failures):
+        return "ok"
+    first = str(prediction.failures[0]).replace(str(tree), "TREE")
+    # Several pins that cannot build: uv names whichever build fails first, an order nothing records.
+    builds = [re.search(r"`[^`]+`", f.message).group(0) for f in prediction.failures[1:] if f.family == "no-wheel"]
+    return first + (f" (also {', '.join(builds)})" if prediction.failures[0].family == "no-wheel" and builds else "")
 
 
 def real_first_error(b: dict) -> str:
@@ -313,7 +318,10 @@ def same_error(predicted: str, real: str) -> bool:
     """Type and message as Python prints them; the path `cannot import name` adds is the machine's."""
     install = re.match(r"not run \(failed: error: Failed to (?:download and )?build (`[^`]+`)", real)
     if install:  # uv's words for a build that fails (with or without the download); fixer names the same pin
-        return predicted.removeprefix("error: ").startswith(f"Failed to build {install.group(1)}")
+        predicted = predicted.removeprefix("error: ")
+        also = re.search(r" \(also ([^()]*)\)$", predicted)
+        return predicted.startswith(f"Failed to build {install.group(1)}") or (
+            predicted.startswith("Failed to build `") and also is not None and install.group(1) in also.group(1).split(", "))
     real = re.sub(r" \((?:/|VENV|TREE)[^()]*\)$", "", real.split(" (", 1)[0] if "validation error" in real else real)
     # first_error() keeps 300 characters of a long message (SQLAlchemy's greenlet one runs on).
     return bool(predicted) and (real == predicted or (len(real) >= 290 and predicted.startswith(real)))
