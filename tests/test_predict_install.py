@@ -133,3 +133,25 @@ def test_a_fresh_install_picks_the_releases_the_projects_python_can_install(tmp_
         root = write(tmp_path / python, {**files, "Dockerfile": f"FROM python:{python}-slim\nCOPY . .\n"
                                          "RUN pip install -r requirements.txt\nCMD uvicorn main:app\n"})
         assert failures(root) == expected, python
+
+
+def test_a_url_a_settings_property_builds_is_not_read_from_the_environment(tmp_path: Path) -> None:
+    """`settings.DATABASE_URI` is a computed property that names psycopg (3) itself: no platform variable holds
+    it, so SQLAlchemy 2.0's psycopg2 default is not what the engine loads. Correct project, no diff."""
+    from tests.cli_helpers import fixer
+
+    config = (
+        "from pydantic import PostgresDsn, computed_field\nfrom pydantic_settings import BaseSettings\n\n\n"
+        "class Settings(BaseSettings):\n    PG_HOST: str = 'localhost'\n\n"
+        "    @computed_field\n    @property\n    def SQLALCHEMY_DATABASE_URI(self) -> PostgresDsn:\n"
+        "        return PostgresDsn.build(scheme='postgresql+psycopg', host=self.PG_HOST, path='app')\n\n\n"
+        "settings = Settings()\n"
+    )
+    main = ("from fastapi import FastAPI\nfrom sqlmodel import create_engine\nfrom config import settings\n"
+            "engine = create_engine(str(settings.SQLALCHEMY_DATABASE_URI))\napp = FastAPI()\n")
+    root = write(tmp_path, {"config.py": config, "main.py": main,
+                            "Dockerfile": "FROM python:3.10\nCOPY . .\nRUN pip install -r requirements.txt\nCMD uvicorn main:app\n",
+                            "requirements.txt": "fastapi\nuvicorn\nsqlmodel\npydantic-settings\npsycopg[binary]\n"})
+    assert failures(root) == []
+    done = fixer("dry-run", root)
+    assert (done.returncode, done.stdout) == (0, b""), done.stderr.decode()

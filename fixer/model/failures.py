@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -316,6 +317,8 @@ class FailureChecks:
                     url = shipped.pop() + "://"
                 else:
                     return
+            elif self.computed_attribute(names):
+                return  # a property that builds the URL (PostgresDsn.build(scheme=...)): no variable holds it
             else:
                 url = self.database_url
                 default = site.url.scheme if site is not None else None
@@ -376,6 +379,20 @@ class FailureChecks:
                       where, "async-driver-url", "create_async_engine got a postgresql:// URL")
         elif evaluated is not None and url == evaluated:
             self.driver_connect(url, module, where, through_sqlalchemy=True)
+
+    def computed_attribute(self, names: Iterable[str]) -> bool:
+        """Whether a settings attribute the engine reads is a property or computed field of a class the start
+        imports: what it returns is built in code, not read from the environment under that name."""
+        wanted = {name.rsplit(".", 1)[-1] for name in names}
+        for module in list(self.modules.values()):
+            tree = self.shared_tree(module.file) if module.file is not None else None
+            for node in ast.walk(tree) if tree is not None else ():
+                if isinstance(node, ast.ClassDef) and any(
+                        isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in wanted and any(
+                            ast.unparse(d).endswith(("property", "computed_field")) for d in item.decorator_list)
+                        for item in node.body):
+                    return True
+        return False
 
     def made_dir(self, folder: ast.expr) -> None:
         if isinstance(folder, ast.Constant) and isinstance(folder.value, str):
