@@ -106,7 +106,10 @@ def app_env(backend: Path, url: str) -> dict[str, str]:
     examples = env_from_examples(backend)
     for k, v in examples.items():
         v = re.sub(r"\$\{(\w+)\}", lambda m: examples.get(m.group(1), os.environ.get(m.group(1), "")), v)
-        env.setdefault(k, v if v != "dummy" else dummy_value(k))
+        # A placeholder where a URL goes (`REDIS_URL=your-redis-url`) is for the person to replace, as a deploy
+        # does: the start gets a value of its kind, which fixer's prediction assumes set (required settings).
+        placeholder = v == "dummy" or (re.search(r"(URL|URI|DSN)$", k.upper()) is not None and "://" not in v)
+        env.setdefault(k, dummy_value(k) if placeholder else v)
     for k, v in DUMMY_ENV.items():
         env.setdefault(k, v)
     env.update(database_env(list(examples), url))

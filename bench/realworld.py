@@ -249,6 +249,24 @@ def prepare(row: Row, mirrors: Path, work: Path, out: Path) -> Result:
     return res
 
 
+def documented_start_file(row: Row, tree: Path) -> str | None:
+    """The file (relative to the backend) that documents the row's start, as fixer's model finds the starts:
+    its install is the one the start runs on (a Dockerfile's `uv sync`, a README's `pip install -r`)."""
+    sys.path.insert(0, str(ROOT))
+    from fixer.discover.files import discover
+    from fixer.model import entrypoints
+
+    backend = (tree / row.backend_path).resolve()
+    run_from = os.path.relpath(tree / row.run_from, backend)
+    try:
+        points = entrypoints.start_points(backend, paths=list(discover(backend, [])))
+    except Exception:  # noqa: BLE001 - no documented start: the model's default install
+        return None
+    same = [p for p in points if p.app == row.entrypoint and not p.in_code]
+    point = next((p for p in same if (p.run_from or ".") == run_from), same[0] if same else None)
+    return point.where[0] if point is not None and point.where else None
+
+
 def predict_first_error(row: Row, tree: Path) -> str:
     """fixer's own prediction (the one `fixer dry-run` prints: the install, a documented `alembic upgrade head`,
     then the import walk) for the row's start (entrypoint, run_from) with the platform URL."""
@@ -270,12 +288,21 @@ def predict_first_error(row: Row, tree: Path) -> str:
             return None
 
     run_from = os.path.relpath(tree / row.run_from, backend)
-    point = entrypoints.StartPoint(row.entrypoint, "" if run_from == "." else run_from, (), "realworld.tsv", row.entrypoint)
+    written = documented_start_file(row, tree)
+    point = entrypoints.StartPoint(row.entrypoint, "" if run_from == "." else run_from, (), "realworld.tsv", row.entrypoint,
+                                   where=(written, 0) if written else None)
     flow = database.read_python((p, (backend / p).read_bytes()) for p in paths if p.endswith(".py"))
     found = startup.analyse(backend, paths, read_text, flow, database_url=PLATFORM_URL, points=[point])
     prediction = found.primary
     # A message naming a file of the tree (starlette's `Config file '...' not found`) as the real error shows it.
-    return str(prediction.failures[0]).replace(str(tree), "TREE") if prediction and prediction.failures else "ok"
+    if prediction and not prediction.failures and prediction.uncertain:
+        return f"uncertain: {prediction.uncertain[0][2]}"  # not "ok": the walk could not rule it out
+    if not (prediction and prediction.failures):
+        return "ok"
+    first = str(prediction.failures[0]).replace(str(tree), "TREE")
+    # Several pins that cannot build: uv names whichever build fails first, an order nothing records.
+    builds = [re.search(r"`[^`]+`", f.message).group(0) for f in prediction.failures[1:] if f.family == "no-wheel"]
+    return first + (f" (also {', '.join(builds)})" if prediction.failures[0].family == "no-wheel" and builds else "")
 
 
 def real_first_error(b: dict) -> str:
@@ -291,7 +318,10 @@ def same_error(predicted: str, real: str) -> bool:
     """Type and message as Python prints them; the path `cannot import name` adds is the machine's."""
     install = re.match(r"not run \(failed: error: Failed to (?:download and )?build (`[^`]+`)", real)
     if install:  # uv's words for a build that fails (with or without the download); fixer names the same pin
-        return predicted.removeprefix("error: ").startswith(f"Failed to build {install.group(1)}")
+        predicted = predicted.removeprefix("error: ")
+        also = re.search(r" \(also ([^()]*)\)$", predicted)
+        return predicted.startswith(f"Failed to build {install.group(1)}") or (
+            predicted.startswith("Failed to build `") and also is not None and install.group(1) in also.group(1).split(", "))
     real = re.sub(r" \((?:/|VENV|TREE)[^()]*\)$", "", real.split(" (", 1)[0] if "validation error" in real else real)
     # first_error() keeps 300 characters of a long message (SQLAlchemy's greenlet one runs on).
     return bool(predicted) and (real == predicted or (len(real) >= 290 and predicted.startswith(real)))
@@ -306,7 +336,8 @@ def check_imports(row: Row, res: Result, work: Path, out: Path, cache: Path, sid
     for side in sides:
         tree = work / row.short_name / ("orig" if side == "before" else "fixed")
         backend = tree / row.backend_path
-        status, py, what = build_venv(backend, cache, out / f"{row.short_name}.install-{side}.log")
+        status, py, what = build_venv(backend, cache, out / f"{row.short_name}.install-{side}.log",
+                                      documented_start_file(row, tree))
         setattr(res, f"install_{side}", status)
         setattr(res, f"req_{side}", what)
         if py is None:
@@ -339,7 +370,7 @@ def check_boots(row: Row, res: Result, work: Path, out: Path, cache: Path, serve
         tree = work / row.short_name / ("orig" if side == "before" else "fixed")
         backend = tree / row.backend_path
         install_log = out / f"{row.short_name}.install-{side}.log"
-        status, py, what = build_venv(backend, cache, install_log)
+        status, py, what = build_venv(backend, cache, install_log, documented_start_file(row, tree))
         if py is not None:
             added = ensure_uvicorn(py, install_log)
             status += f" ({added})" if added else ""

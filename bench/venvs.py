@@ -16,17 +16,51 @@ from pathlib import Path
 
 INSTALL_TIMEOUT = 900
 
-def find_requirements(backend: Path) -> tuple[str, Path | None]:
-    """('requirements', file) | ('pyproject', file) | ('none', None), as `fixer verify` picks them."""
-    req = backend / "requirements.txt"
-    if req.is_file() and any(
-        l.strip() and not l.lstrip().startswith("#") for l in req.read_text(errors="replace").splitlines()
-    ):
-        return "requirements", req  # an empty requirements.txt is passed over, as pip would install nothing
-    pp = backend / "pyproject.toml"
-    if pp.is_file():
-        return "pyproject", pp
-    return "none", None
+def project_interpreter(backend: Path) -> str:
+    """The CPython the project runs on, as fixer's model reads it (.python-version, runtime.txt, the Dockerfile's
+    `FROM python:X`, requires-python: fixer.model.freshinstall.project_python_version), when this machine has it;
+    else the bench's own. The prediction is made for that version: installing on another one measures the
+    machine (a wheel 3.13 lacks, PEP 695 syntax 3.11 cannot parse), not the prediction."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from fixer.discover.files import discover
+    from fixer.model.freshinstall import project_python_version
+
+    def read_text(rel: str) -> str | None:
+        try:
+            return (backend / rel).read_text(errors="replace")
+        except OSError:
+            return None
+
+    wanted = project_python_version(read_text, list(discover(backend, [])))
+    if wanted == f"{sys.version_info.major}.{sys.version_info.minor}":
+        return sys.executable
+    for candidate in (shutil.which(f"python{wanted}"), *sorted(Path.home().glob(f".pyenv/versions/{wanted}.*/bin/python"))):
+        if candidate and subprocess.run([str(candidate), "-c", "import sys"], capture_output=True).returncode == 0:
+            return str(candidate)
+    return sys.executable
+
+
+def interpreter_version(python: str) -> str:
+    out = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def find_requirements(backend: Path, start_file: str | None = None) -> tuple[str, Path | None]:
+    """('requirements', file) | ('lock', lock file) | ('pyproject', file) | ('none', None): the install the
+    documented start uses (`start_file`: the file that documents it), as fixer's model decides it
+    (fixer.model.freshinstall.install_plan), so that the bench installs what the prediction assumes."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from fixer.discover.files import discover
+    from fixer.model.freshinstall import install_plan
+
+    def read_text(rel: str) -> str | None:
+        try:
+            return (backend / rel).read_text(errors="replace")
+        except OSError:
+            return None
+
+    plan = install_plan(read_text, list(discover(backend, [])), start_file)
+    return plan.kind, (backend / plan.file if plan.file else None)
 
 
 def _req_closure(req: Path, seen: set[Path] | None = None) -> list[Path]:
@@ -92,10 +126,12 @@ def pyproject_deps(pp: Path) -> list[str]:
     return deps
 
 
-def req_hash(kind: str, path: Path | None) -> str:
-    h = hashlib.sha256(f"{kind}|{sys.version_info[:2]}".encode())
+def req_hash(kind: str, path: Path | None, python: str = "") -> str:
+    h = hashlib.sha256(f"{kind}|{python or sys.version_info[:2]}".encode())
     if path is not None:
         files = _req_closure(path) if kind == "requirements" else [path]
+        if kind == "lock" and (path.parent / "pyproject.toml").is_file():
+            files.append(path.parent / "pyproject.toml")
         for f in files:
             h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:16]
@@ -151,12 +187,30 @@ def _tail_error(text: str) -> str:
     return (lines[-1] if lines else "")[:240]
 
 
-def build_venv(backend: Path, cache: Path, log: Path) -> tuple[str, Path | None, str]:
+def lock_requirements(lock: Path, uv: str | None, run) -> str | None:
+    """The lock's versions as a requirements text: `uv export` of a uv.lock (what `uv sync` installs), the
+    pinned packages of another lock (poetry, pdm) otherwise; None when the lock cannot be read."""
+    if lock.name == "uv.lock" and uv:
+        p = run([uv, "export", "--frozen", "--no-hashes", "--no-emit-project", "--no-header"], lock.parent)
+        return p.stdout if p.returncode == 0 else None
+    import tomllib
+
+    try:
+        packages = tomllib.loads(lock.read_text()).get("package", [])
+    except Exception:  # noqa: BLE001
+        return None
+    return "".join(f"{p['name']}=={p['version']}\n" for p in packages if isinstance(p, dict) and "version" in p)
+
+
+def build_venv(backend: Path, cache: Path, log: Path, start_file: str | None = None) -> tuple[str, Path | None, str]:
     """Returns (status, python, what was installed). status: 'ok', 'ok (deps only: ...)', 'failed: ...', 'none'."""
-    kind, path = find_requirements(backend)
+    kind, path = find_requirements(backend, start_file)
     if kind == "none":
         return "no requirements file", None, "none"
-    key = req_hash(kind, path)
+    interpreter = project_interpreter(backend)
+    version = interpreter_version(interpreter)
+    # the bench's own CPython keeps its old key (its venvs stay cached); another one gets its own
+    key = req_hash(kind, path, "" if interpreter == sys.executable else version)
     venv = cache / key
     py = venv / "bin" / "python"
     marker = venv / ".fixer-rw.json"
@@ -168,7 +222,7 @@ def build_venv(backend: Path, cache: Path, log: Path) -> tuple[str, Path | None,
         if venv.exists():
             shutil.rmtree(venv)
         uv = uv_exe()
-        what = f"{kind}:{path.name}"
+        what = f"{kind}:{path.name}" + ("" if interpreter == sys.executable else f" on CPython {version}")
         logs = []
 
         def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -182,16 +236,23 @@ def build_venv(backend: Path, cache: Path, log: Path) -> tuple[str, Path | None,
             return p
 
         if uv:
-            run([uv, "venv", "-q", "--no-config", "--python", sys.executable, str(venv)], backend)
+            run([uv, "venv", "-q", "--no-config", "--python", interpreter, str(venv)], backend)
             extra = local_wheel_args(cache)
             install = lambda args: run([uv, "pip", "install", "--no-config", "--python", str(py), *extra, *args], backend)  # noqa: E731
         else:
-            run([sys.executable, "-m", "venv", str(venv)], backend)
+            run([interpreter, "-m", "venv", str(venv)], backend)
             install = lambda args: run([str(py), "-m", "pip", "install", "-q", *args], backend)  # noqa: E731
         if kind == "requirements":
             p = install(["-r", str(path)])
             status = "ok" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
+        elif kind == "lock" and (pinned := lock_requirements(path, uv, run)) is not None:
+            with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+                fh.write(pinned)
+            p = install(["-r", fh.name])
+            os.unlink(fh.name)
+            status = "ok" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
         else:
+            path = backend / "pyproject.toml" if kind == "lock" else path
             # `pip install .` of the pyproject (in a copy: building writes into the tree)
             with tempfile.TemporaryDirectory() as tmp:
                 src = Path(tmp) / "src"

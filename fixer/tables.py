@@ -43,6 +43,7 @@ __all__ = [
     "exports",
     "has_wheel",
     "import_error",
+    "imports_of",
     "last_importing",
     "may_export",
     "moved",
@@ -406,6 +407,13 @@ def distributions_of(import_name: str) -> tuple[str, ...]:
     ``("psycopg2-binary", "psycopg2")``), the usual one first. A dotted name is looked up by its first part."""
     top = import_name.split(".", 1)[0]
     return tuple(_load("modules.json")["modules"].get(top, ()))
+
+
+@lru_cache(maxsize=None)
+def imports_of(dist: str) -> frozenset[str]:
+    """The top-level import names the tables say ``dist`` provides (``psycopg2-binary`` -> ``psycopg2``)."""
+    d = _dist(dist)
+    return frozenset(m for m, dists in _load("modules.json")["modules"].items() if d in {_dist(x) for x in dists})
 
 
 @lru_cache(maxsize=None)

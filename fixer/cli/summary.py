@@ -24,7 +24,10 @@ def _startup_summary(outcome) -> None:
     if startup.differing:
         say("note: the start commands disagree: " + "; ".join(p.start.describe() for p in startup.differing))
     head = f"Startup as {prediction.start.describe()}, CPython {startup.python}:"
-    if not prediction.failures:
+    if not prediction.failures and prediction.uncertain:
+        path, line, error, why = prediction.uncertain[0]
+        say(f"{head} uncertain: {error} at {shown(outcome.root, path)}:{line} ({why}).")
+    elif not prediction.failures:
         if prediction.required_settings:
             say(f"{head} imports ({len(prediction.order)} project module(s)) once the environment sets "
                 f"{len(prediction.required_settings)} variable(s) (below).")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +113,9 @@ class Prediction:
     tables_at: int | None = None  # how many of `order` are imported when a startup hook first runs create_all
     # What each engine's URL argument becomes, the project's own code run on the platform URL: (path, line, URL).
     engine_urls: tuple[tuple[str, int, str], ...] = ()
+    # Failures the walk cannot rule out (path, line, the error, why): a module an installed distribution whose
+    # requirements fixer does not know may or may not bring. "Imports cleanly" is not said where these stand.
+    uncertain: tuple[tuple[str, int, str, str], ...] = ()
 
 
 
@@ -317,6 +321,8 @@ class FailureChecks:
                     url = shipped.pop() + "://"
                 else:
                     return
+            elif self.computed_attribute(names):
+                return  # a property that builds the URL (PostgresDsn.build(scheme=...)): no variable holds it
             else:
                 url = self.database_url
                 default = site.url.scheme if site is not None else None
@@ -363,7 +369,12 @@ class FailureChecks:
             family = "async-driver-url" if asynchronous else "sync-driver"
             if not asynchronous and site is not None and site.async_use:
                 family = "async-engine"  # `create_engine` building what the code uses as an async engine
-        if self.have.provides(module) is False:
+        provided = self.have.provides(module)
+        if provided is None:
+            self.doubt(f"ModuleNotFoundError: No module named '{module}'", where,
+                       f"the engine's URL ({scheme}://) loads {module}; whether "
+                       f"it comes with {', '.join(self.have.may_bring(module))} is not known")
+        if provided is False:
             self.fail(f"dist:{module}", "ModuleNotFoundError", f"No module named '{module}'", where, family,
                       f"the engine's URL ({scheme}://) loads {module}, which does not install")
         elif asynchronous and module == "psycopg2":
@@ -372,6 +383,20 @@ class FailureChecks:
                       where, "async-driver-url", "create_async_engine got a postgresql:// URL")
         elif evaluated is not None and url == evaluated:
             self.driver_connect(url, module, where, through_sqlalchemy=True)
+
+    def computed_attribute(self, names: Iterable[str]) -> bool:
+        """Whether a settings attribute the engine reads is a property or computed field of a class the start
+        imports: what it returns is built in code, not read from the environment under that name."""
+        wanted = {name.rsplit(".", 1)[-1] for name in names}
+        for module in list(self.modules.values()):
+            tree = self.shared_tree(module.file) if module.file is not None else None
+            for node in ast.walk(tree) if tree is not None else ():
+                if isinstance(node, ast.ClassDef) and any(
+                        isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in wanted and any(
+                            ast.unparse(d).endswith(("property", "computed_field")) for d in item.decorator_list)
+                        for item in node.body):
+                    return True
+        return False
 
     def made_dir(self, folder: ast.expr) -> None:
         if isinstance(folder, ast.Constant) and isinstance(folder.value, str):

@@ -18,7 +18,7 @@ from packaging.version import Version
 
 from fixer import tables
 
-__all__ = ["Installed", "install_route", "installed", "project_python_version", "unbuildable"]
+__all__ = ["InstallPlan", "Installed", "install_plan", "install_route", "installed", "project_python_version", "unbuildable"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,12 @@ class Installed:
             return True if canonicalize_name(import_name) in self.names else None
         if any(self.has(d) for d in dists):
             return True
-        return None if any(_may_bring(o, d) for o in self.opaque for d in dists) else False
+        return None if self.may_bring(import_name) else False
+
+    def may_bring(self, import_name: str) -> tuple[str, ...]:
+        """The installed distributions whose requirements fixer does not know that plausibly bring the module."""
+        dists = tables.distributions_of(import_name)
+        return tuple(sorted(o for o in self.opaque if any(_may_bring(o, d) for d in dists)))
 
 
 # PostgreSQL's DBAPI drivers: libraries leave the choice to the application (SQLAlchemy lists them as extras).
@@ -67,21 +72,24 @@ def _may_bring(unknown: str, dist: str) -> bool:
         return True
     if canonicalize_name(dist) in _DRIVERS:
         return False  # a database driver is the application's choice: no plugin brings one it does not name
-    # a plugin named after a framework the tables know by name only: what that framework brings is unknown too
-    return any(tables.requires_recorded("-".join(own[:j])) is False for j in range(1, len(own)))
+    # a plugin named after a framework the tables know by name only: what that framework brings is unknown too.
+    # Another build of the same package (psycopg2-binary beside psycopg2: the same import names) plugs into nothing.
+    imports = tables.imports_of(unknown)
+    return any(tables.requires_recorded(host := "-".join(own[:j])) is False
+               and not (imports and imports == tables.imports_of(host)) for j in range(1, len(own)))
 
 
 def installed(read_text: Callable[[str], str | None], paths: Iterable[str], python: str,
-              route: Iterable[str] | None = None) -> Installed:
+              route: Iterable[str] | None = None, start_file: str | None = None) -> Installed:
     """The distributions the project's dependency files install, with what those require in turn (markers
     evaluated for CPython `python` on x86_64 Linux, the extras asked for included). `route`: the dependency
-    files the install reads (default: `install_route`)."""
+    files the install reads (default: `install_route` for the start documented in `start_file`)."""
     from fixer.model import versions as versions_model
 
     paths = list(paths)
-    files = list(route) if route is not None else install_route(read_text, paths)
+    files = list(route) if route is not None else install_route(read_text, paths, start_file)
     found = versions_model.collect(read_text, files)
-    resolved = versions_model.resolve(found)
+    resolved = versions_model.resolve(found, python)
     env = {"python_version": python, "python_full_version": python + ".0", "platform_machine": "x86_64",
            "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
            "implementation_name": "cpython", "platform_python_implementation": "CPython"}
@@ -122,7 +130,7 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
             other = canonicalize_name(req.name)
             names.add(other)
             if other not in chosen:
-                pick = tables.newest_allowed(other, req.specifier)
+                pick = tables.newest_allowed(other, req.specifier, python=python) or tables.newest_allowed(other, req.specifier)
                 if pick is not None:
                     chosen[other] = pick
             queue.append((other, set(req.extras)))
@@ -198,19 +206,76 @@ def _lock_closure(read_text: Callable[[str], str | None], paths: list[str], star
     return out
 
 
-def install_route(read_text: Callable[[str], str | None], paths: list[str]) -> list[str]:
-    """The dependency files an install reads, as `fixer verify` (and most deploys) install: a non-empty
-    `requirements.txt` (with what it includes), else `pip install .` of the pyproject, which ignores lock files;
-    a lock file only when the Dockerfile syncs it (`uv sync`, `poetry install`, `pdm install`, `pipenv`)."""
-    from fixer.model.versions import LOCK_FILES
+@dataclass(frozen=True)
+class InstallPlan:
+    """How the documented start installs the project: `kind` is "lock" (a Dockerfile's or README's `uv sync`,
+    `poetry install`: the lock's versions), "requirements" (`pip install -r FILE`), "pyproject" (`pip install .`,
+    which ignores lock files) or "none"; `file` the requirements file or lock; `why` says where that is written."""
 
-    dockerfile = read_text("Dockerfile") if "Dockerfile" in paths else None
-    if dockerfile is not None and any(w in dockerfile for w in ("uv sync", "poetry install", "pdm install", "pipenv")):
-        return paths
+    kind: str
+    file: str | None
+    why: str
+
+    def route(self, paths: list[str]) -> list[str]:
+        """The dependency files this install reads."""
+        from fixer.model.versions import LOCK_FILES
+
+        if self.kind == "lock":
+            return paths
+        if self.kind == "requirements":
+            return [self.file] if self.file else []
+        return [p for p in paths if posixpath.basename(p) not in LOCK_FILES and "/" not in p]
+
+
+_SYNC = re.compile(r"\b(?:uv\s+sync|poetry\s+install|pdm\s+(?:install|sync)|pipenv\s+(?:install|sync))\b")
+_PIP_R = re.compile(r"\b(?:pip3?|uv\s+pip)\s+install\b[^\n]*?\s(?:-r|--requirement)[\s=]+([^\s;&|]+)")
+_PIP_DOT = re.compile(r"\b(?:pip3?|uv\s+pip)\s+install\b[^\n]*?\s(?:-e\s+)?\.(?:\[[^\]]*\])?(?:\s|$)")
+
+
+def _written_install(text: str, paths: list[str], here: str) -> InstallPlan | None:
+    """The first install command a Dockerfile or README writes: a lock sync, `pip install -r FILE` of a file
+    the tree has, or `pip install .`."""
+    found = []
+    match = _SYNC.search(text)
+    if match:
+        lock = next((f for f in ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock") if f in paths), None)
+        if lock:
+            found.append((match.start(), InstallPlan("lock", lock, f"`{match.group(0)}` installs {lock}'s versions")))
+    for match in _PIP_R.finditer(text):
+        name = posixpath.basename(match.group(1).strip("\"'"))
+        target = posixpath.normpath(posixpath.join(here, name)) if here else name
+        if target in paths:
+            found.append((match.start(), InstallPlan("requirements", target, f"`pip install -r {match.group(1)}`")))
+            break
+    match = _PIP_DOT.search(text)
+    if match and "pyproject.toml" in paths:
+        found.append((match.start(), InstallPlan("pyproject", "pyproject.toml", "`pip install .` ignores lock files")))
+    return min(found, key=lambda pair: pair[0])[1] if found else None
+
+
+def install_plan(read_text: Callable[[str], str | None], paths: list[str], start_file: str | None = None) -> InstallPlan:
+    """The install the documented start uses: the one written in the file that documents the start
+    (`start_file`: its Dockerfile, compose's Dockerfile, README), else the Dockerfile's, else a non-empty
+    `requirements.txt` (with what it includes), else `pip install .` of the pyproject (which ignores locks)."""
+    candidates = [f for f in (start_file, "Dockerfile") if f and (f in paths or f.startswith("../"))]
+    if start_file and posixpath.basename(start_file).startswith(("docker-compose", "compose")):
+        candidates.insert(0, posixpath.join(posixpath.dirname(start_file), "Dockerfile"))
+    for candidate in dict.fromkeys(candidates):
+        text = read_text(candidate)
+        plan = _written_install(text, paths, "") if text else None
+        if plan is not None:
+            return InstallPlan(plan.kind, plan.file, f"{plan.why} ({candidate})")
     requirements = read_text("requirements.txt") if "requirements.txt" in paths else None
     if requirements and any(line.strip() and not line.lstrip().startswith("#") for line in requirements.splitlines()):
-        return ["requirements.txt"]
-    return [p for p in paths if posixpath.basename(p) not in LOCK_FILES and "/" not in p]
+        return InstallPlan("requirements", "requirements.txt", "requirements.txt, as pip installs it")
+    if "pyproject.toml" in paths:
+        return InstallPlan("pyproject", "pyproject.toml", "`pip install .`, which ignores lock files")
+    return InstallPlan("none", None, "no dependency file")
+
+
+def install_route(read_text: Callable[[str], str | None], paths: list[str], start_file: str | None = None) -> list[str]:
+    """The dependency files the documented start's install reads (`install_plan`)."""
+    return install_plan(read_text, paths, start_file).route(paths)
 
 
 # SQLAlchemy's C extensions are optional: its source distribution installs without a compiler.
@@ -218,7 +283,7 @@ _BUILDS_WITHOUT_COMPILER = frozenset({"sqlalchemy"})
 
 
 def unbuildable(have: Installed, python: str, read_text: Callable[[str], str | None],
-                paths: list[str]) -> list[tuple[str, Version, str, int]]:
+                paths: list[str], start_file: str | None = None) -> list[tuple[str, Version, str, int]]:
     """The compiled distributions a fresh install picks at a version without a wheel for CPython `python`
     although other releases have one (pip then builds the source, which a slim image cannot): (distribution,
     version, the dependency file that declares it, its line; ("", 0) when only a requirement pulls it in)."""
@@ -229,7 +294,7 @@ def unbuildable(have: Installed, python: str, read_text: Callable[[str], str | N
         if not any(tables.has_wheel(name, v, python) for v in tables.releases(name)):
             continue
         where, line = "", 0
-        for file in install_route(read_text, paths):
+        for file in install_route(read_text, paths, start_file):
             for number, text in enumerate((read_text(file) or "").splitlines(), 1):
                 if re.match(r"\s*[\"']?([A-Za-z0-9_.-]+)", text) and canonicalize_name(
                         re.match(r"\s*[\"']?([A-Za-z0-9_.-]+)", text).group(1)) == name:
@@ -250,11 +315,12 @@ def _holds(marker: Marker, env: dict, extras: set[str]) -> bool:
 
 
 def project_python_version(read_text: Callable[[str], str | None], paths: Iterable[str]) -> str:
-    """The CPython the project runs on: `.python-version`, `runtime.txt`, Dockerfile `FROM python:X`,
+    """The CPython the project runs on: `.python-version`, `runtime.txt`, the Dockerfile's image (`FROM python:X`,
+    `FROM ghcr.io/astral-sh/uv:pythonX-bookworm-slim`, `tiangolo/uvicorn-gunicorn-fastapi:pythonX`),
     `requires-python` (its lowest allowed), else the one running fixer."""
     paths = list(paths)
     for name, pattern in ((".python-version", r"^(3\.\d+)"), ("runtime.txt", r"python-(3\.\d+)"),
-                          ("Dockerfile", r"FROM\s+(?:\S+/)?python:(3\.\d+)")):
+                          ("Dockerfile", r"FROM\s+\S*\bpython[:-]?(3\.\d+)")):
         if name in paths:
             match = re.search(pattern, read_text(name) or "", re.M)
             if match:

@@ -66,6 +66,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
         self.modules: dict[str, WalkedModule] = {}
         self.stack: list[str] = []
         self.failures: list[Failure] = []
+        self.uncertain: list[tuple[str, int, str, str]] = []
         self.failed_keys: set[str] = set()
         self.required_env: list[str] = []
         # Startup hooks (a lifespan, on_event("startup"), on_startup=[...]) as (module, function or its name).
@@ -99,6 +100,12 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
         self.failed_keys.add(key)
         self.failures.append(Failure(exception, message, self.rel(where[0]), where[1], family,
                                      tuple(self.stack), detail, cycle))
+
+    def doubt(self, error: str, where: tuple[Path, int], why: str) -> None:
+        """A failure the install may or may not cause (Prediction.uncertain)."""
+        entry = (self.rel(where[0]), where[1], error, why)
+        if entry not in self.uncertain:
+            self.uncertain.append(entry)
 
     # -- importing
 
@@ -471,7 +478,7 @@ def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed,
     prediction = Prediction(start, failures, tuple(walk.required_env), tuple(walk.order),
                             tuple(walk.sys_path_edits), tuple(walk.import_fixes), unchecked=tuple(walk.unchecked),
                             required_settings=tuple(walk.required_settings), tables_at=walk.tables_at,
-                            engine_urls=tuple(walk.engine_urls))
+                            engine_urls=tuple(walk.engine_urls), uncertain=tuple(walk.uncertain))
     before = len(walk.order)
     walk.late_imports()  # only for which tables exist: a failure there is not part of the start
     return dataclasses.replace(prediction, late_order=tuple(walk.order[before:]))

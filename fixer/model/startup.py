@@ -51,6 +51,7 @@ class Startup:
     start_fix: StartPoint | None = None
     imports_kept: int = 0  # the import lines that start command makes right without an edit
     starts: tuple[StartPoint, ...] = ()  # every start found, most authoritative first (fixer.model.entrypoints)
+    install: Installed | None = None  # what the first start's documented install gives (a Dockerfile's lock ...)
 
     @property
     def primary(self) -> Prediction | None:
@@ -78,7 +79,8 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         return Startup()
     points = list(points)
     python = project_python_version(read_text, paths)
-    have = installed(read_text, paths, python)
+    start_file = points[0].where[0] if points[0].where else None  # its install is the one that start runs on
+    have = installed(read_text, paths, python, start_file=start_file)
     sources = sources or Sources(read_text)
     sources.pin(p for p in paths if p.endswith(".py"))  # only the modules the walks import are ever parsed
     # The install comes first: a pin whose build fails leaves nothing to start.
@@ -86,7 +88,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         Failure("error", f"Failed to build `{dist}=={version}`: no wheel for CPython {python}, and its source "
                 "distribution needs a compiler", where, line, "no-wheel",
                 detail=f"{dist} {version} publishes no manylinux wheel for CPython {python}; later releases do")
-        for dist, version, where, line in unbuildable(have, python, read_text, paths)
+        for dist, version, where, line in unbuildable(have, python, read_text, paths, start_file)
     )
     predictions = tuple(dataclasses.replace(prediction, failures=builds + prediction.failures) for prediction in (
         predict(root, point, have, paths, flow, database_url, python, sources) for point in points[:4]))
@@ -120,6 +122,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     texts = {p: read_text(p) or "" for p in imported}
     return Startup(
         starts=tuple(points),
+        install=have,
         predictions=predictions,
         disagreement=disagreements(list(points)),
         differing=_differing(predictions),

@@ -209,13 +209,14 @@ def _pyproject(doc: dict, found: _Collected) -> None:
 # Deciding what installs.
 
 
-def resolve(found: _Collected) -> Versions:
+def resolve(found: _Collected, python: str | None = None) -> Versions:
     """The versions each install route gives: the lock file's, and beside a lock what the declared ranges give a
-    fresh install (`pip install .` or `pip install -r requirements.txt` in a Dockerfile ignore the lock)."""
-    effective, why = _route(found, found.locked)
+    fresh install (`pip install .` or `pip install -r requirements.txt` in a Dockerfile ignore the lock). With
+    `python` ("3.10"), only releases whose Requires-Python allows it (what pip on that CPython picks)."""
+    effective, why = _route(found, found.locked, python)
     routes = [effective]
     if found.locked:
-        routes.append(_route(found, {})[0])
+        routes.append(_route(found, {}, python)[0])
     return Versions(
         declared={k: str(v) for k, v in found.declared.items()},
         locked=dict(found.locked),
@@ -227,7 +228,7 @@ def resolve(found: _Collected) -> Versions:
     )
 
 
-def _route(found: _Collected, locked: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+def _route(found: _Collected, locked: Mapping[str, str], python: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
     from fixer import tables
 
     chosen: dict[str, Version] = {}
@@ -235,7 +236,7 @@ def _route(found: _Collected, locked: Mapping[str, str]) -> tuple[dict[str, str]
     for name, spec in found.declared.items():
         if name in locked:
             continue
-        version = _newest_compatible(name, spec, found, tables)
+        version = _newest_compatible(name, spec, found, tables, python)
         if version is not None:
             chosen[name] = version
     # What the chosen versions require of others caps those others (sqlmodel 0.0.8 -> SQLAlchemy<=1.4.41).
@@ -256,7 +257,8 @@ def _route(found: _Collected, locked: Mapping[str, str]) -> tuple[dict[str, str]
             why[name] = "locked"
             continue
         spec = found.declared.get(name, SpecifierSet()) & caps.get(name, SpecifierSet())
-        version = tables.newest_allowed(name, spec)
+        version = tables.newest_allowed(name, spec, python=python) or (
+            tables.newest_allowed(name, spec) if python else None)
         if version is None:
             pinned = _exact_pin(spec)
             if pinned is None:
@@ -297,10 +299,14 @@ def _requires(tables, name: str, version: Version, extras: set[str]) -> list[Req
     return out
 
 
-def _newest_compatible(name: str, spec: SpecifierSet, found: _Collected, tables) -> Version | None:
+def _newest_compatible(name: str, spec: SpecifierSet, found: _Collected, tables,
+                       python: str | None = None) -> Version | None:
     """The newest release `spec` allows whose own requirements agree with what the project declares of those
     packages: pip backtracks to it when the newest one conflicts (an unpinned sqlmodel beside SQLAlchemy 1.4)."""
     allowed = list(spec.filter(reversed(tables.releases(name))))
+    if python:
+        runs = [v for v in allowed if Version(python) in (tables.requires_python(name, v) or SpecifierSet())]
+        allowed = runs or allowed  # none recorded for that CPython: the tables' newest stands
     for version in allowed[:80]:
         if all(_agrees(req, found, tables) for req in _requires(tables, name, version, found.extras.get(name, set()))):
             return version

@@ -46,7 +46,9 @@ model built inside a function, and for any other import when some declared distr
 in fixer's tables (it may install the module already). A requirements file that lacks what another dependency
 file (a pyproject.toml, a lock) of its folder declares gets the addition safely when the project documents
 installing it alone (`pip install -r requirements.txt` in a Dockerfile, README, shell script or Procfile), else
-unsafely: fixer cannot tell which file the deploy installs from. The plain imports a file lacks that share
+unsafely: fixer cannot tell which file the deploy installs from. An empty requirements file beside a pyproject.toml
+is no install of its own (pip installs nothing from it, and every install passes it over) and stays empty unless the
+project documents installing it. The plain imports a file lacks that share
 safety and severity are one finding; where another dependency file declares the distribution itself (not only a
 lock), its line is copied, safely: the project asks for it already, and whatever file the deploy reads then
 gives it (an `import argon2` whose argon2-cffi only pyproject.toml lists); so is a catalogue feature's
@@ -129,6 +131,10 @@ def _installs_alone(path: str, text: str, facts: ProjectModel) -> Installed | No
     if path.endswith("pyproject.toml") or not others or re.search(r"^\s*(-r|-c|--requirement|--constraint)\b", text, re.M):
         return None
     names = declared_in(path, text)
+    if not names and path not in facts.documented_installs:
+        # An empty requirements file installs nothing and no install reads it (pip, `fixer verify` and the
+        # prediction pass it over for the pyproject): writing into it would make it the route, losing the rest.
+        return None
     effective = facts.versions.effective
     alone = Versions(
         declared={name: "" for name in names},

@@ -121,7 +121,7 @@ def _failure_finding(rule: str, failure: Failure, index: int, total: int, predic
         explanation=what,
         fixed=False,
         defects=_DEFECTS.get(failure.family, ()),
-        line=failure.line,
+        line=failure.line or None,  # a pin only a requirement pulls in is written on no line of the project
         evidence=f"static walk of the imports from {start}, CPython {python}",
         startup_order=index,
     )

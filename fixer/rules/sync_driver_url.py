@@ -24,7 +24,8 @@ engine = create_engine("postgresql+psycopg2://app:app@localhost/app")
 ```
 
 ## Fix safety
-Safe: made only where SQLAlchemy 2.1 can install, psycopg2 is declared and psycopg 3 is not, so the URL fails
+Safe: made only where SQLAlchemy 2.1 can install (and the documented start's own install, a Dockerfile's `uv sync`
+of a lock for one, does not give 2.0), psycopg2 is declared and psycopg 3 is not, so the URL fails
 today and the new one works on every version the project can install. The run-time wrap is safe where the
 project shows a URL that reaches the engine as plain `postgresql://` (after its own rewrites), where the
 prediction of the documented start fails there, or where a server module's engine reads `DATABASE_URL`, which

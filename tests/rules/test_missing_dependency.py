@@ -137,6 +137,20 @@ def test_requirements_beside_a_pyproject_that_installs_more(tmp_path: Path) -> N
     assert fix(tmp_path / "b", pinned, text_rules=[MissingDependency])[0] == {"requirements.txt": "fastapi\npython-jose>=3.3\n"}
 
 
+def test_an_empty_requirements_file_beside_a_pyproject_is_left_empty(tmp_path: Path) -> None:
+    """pip installs nothing from an empty requirements.txt and every install passes it over for the pyproject:
+    copying the pyproject's lines into it would make it the route and lose the rest (pydantic-settings). Once the
+    project documents installing it alone, it is a route of its own."""
+    main = "from fastapi import FastAPI\nfrom pydantic_settings import BaseSettings\n\napp = FastAPI()\n"
+    pyproject = '[project]\nname = "x"\ndependencies = ["fastapi", "pydantic-settings"]\n'
+    files = {"app/__init__.py": "", "app/main.py": main, "pyproject.toml": pyproject, "requirements.txt": ""}
+    changed, findings = fix(tmp_path / "a", files, text_rules=[MissingDependency])
+    assert changed == {} and findings == []
+    documented = {**files, "README.md": "pip install -r requirements.txt\nuvicorn app.main:app\n"}
+    changed, _ = fix(tmp_path / "b", documented, text_rules=[MissingDependency])
+    assert changed == {"requirements.txt": "fastapi\npydantic-settings>=2.0.0\n"}
+
+
 def test_an_install_documented_in_any_markdown_file(tmp_path: Path) -> None:
     from fixer.model.installs import documented
 
