@@ -95,6 +95,41 @@ class ConnectChecks:
         value = self.value_at(node.test, where)
         return None if value is None or isinstance(value, Raised) else bool(value)
 
+    def function_branch(self, function: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.If,
+                        where: tuple[Path, int]) -> bool | None:
+        """Whether an `if` directly in the body of a function the start runs takes its body, the assignments
+        before it run as the start runs them (`use_async = os.getenv("USE_ASYNC", "false") == "true"`); None
+        when the test reads anything else (a parameter, a name bound by a loop or a call not evaluated)."""
+        if not any(statement is node for statement in function.body):
+            return None
+        module = self._module_named(where[0])
+        if module is None:
+            return None
+        arguments = function.args
+        unknown = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                   *(a for a in (arguments.vararg, arguments.kwarg) if a is not None))}
+        local: dict = {}
+        try:
+            scope = self.evaluator().module(module.name, until=function.lineno)
+            for statement in function.body[:function.body.index(node)]:
+                stored = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                if isinstance(statement, (ast.Assign, ast.AnnAssign)) and not unknown & _read(statement):
+                    try:
+                        self.evaluator().run([statement], scope, local)
+                        continue
+                    except (Unknown, Raised, RecursionError, ArithmeticError, LookupError, TypeError, ValueError,
+                            AttributeError):
+                        pass
+                unknown |= stored  # what the statement binds is not known
+                for name in stored:
+                    local.pop(name, None)
+            if unknown & _read(node.test):
+                return None
+            value = self.evaluator().expr(node.test, scope, local)
+        except (Unknown, Raised, RecursionError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError):
+            return None
+        return bool(value)
+
     def alembic_url(self, call: ast.Call, where: tuple[Path, int]) -> str | None:
         """The URL `engine_from_config(config.get_section(...))` gets in alembic's env.py: the value env.py put
         into alembic's config (`config.set_main_option("sqlalchemy.url", URL)`, `section["sqlalchemy.url"] =
@@ -233,3 +268,7 @@ def module_level_ifs(statements: list[ast.stmt]) -> Iterable[int]:
             yield from module_level_ifs(node.orelse)
         elif isinstance(node, ast.Try):
             yield from module_level_ifs(node.body + node.orelse + node.finalbody)
+
+
+def _read(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}

@@ -51,6 +51,7 @@ class StartupHooks:
         # The function's own scope: its imports bind nothing in the module; the module's functions stay uncalled.
         local = dataclasses.replace(module, defined=set(module.defined), functions={})
         self.stack.append(module.name)
+        self.running.append(function)
         for statement in statements:
             if self.in_hooks and self.tables_at is None \
                     and first_call_line(statement, {"create_all"}) is not None:
@@ -58,6 +59,7 @@ class StartupHooks:
             if self.in_hooks and not guarded:
                 self.connected(statement)
             self.statement(local, statement, guarded)
+        self.running.pop()
         self.stack.pop()
 
     def late_imports(self) -> None:

@@ -73,6 +73,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
         self.hooks: list[tuple[WalkedModule, ast.AST | str]] = []
         self.in_hooks = False  # while the startup hooks run
         self.ran: set[int] = set()  # the functions already walked (called at import or by a hook)
+        self.running: list[ast.FunctionDef | ast.AsyncFunctionDef] = []  # the functions being walked, innermost last
         self.tables_at: int | None = None  # len(order) when a startup hook first reaches create_all
         self.required_settings: list[tuple[str, str, int, str]] = []
         self.order: list[str] = []
@@ -241,7 +242,8 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
                 self.body(module, node.body, guarded if negated else True)
                 self.body(module, node.orelse, True if negated else guarded)
                 return
-            taken = self.branch_taken(node, where) if id(node) in self.module_ifs else None
+            taken = self.branch_taken(node, where) if id(node) in self.module_ifs \
+                else self.function_branch(self.running[-1], node, where) if self.running else None
             if taken is not None:
                 # The project's own code, run on the platform's environment, says which branch runs.
                 self.body(module, node.body, guarded if taken else True)
@@ -392,7 +394,9 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
                 called = module.functions.pop(func)
                 local = WalkedModule(module.name, module.file, module.package, module.search)
                 local.functions, local.defs, local.imported_defs = module.functions, module.defs, module.imported_defs
+                self.running.append(called)
                 self.body(local, called.body, guarded)
+                self.running.pop()
                 continue
             coroutine = node.args[0] if func.endswith(_LOOP_RUNNERS) and node.args else None
             if isinstance(coroutine, ast.Call) and isinstance(coroutine.func, ast.Name) \
@@ -400,7 +404,9 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
                     and id(module.defs[coroutine.func.id]) not in self.ran:
                 # `asyncio.run(main())`: the coroutine function runs now (alembic's async env.py).
                 self.ran.add(id(module.defs[coroutine.func.id]))
+                self.running.append(module.defs[coroutine.func.id])
                 self.body(module, module.defs[coroutine.func.id].body, guarded)
+                self.running.pop()
             if isinstance(node.func, ast.Name) and (self.in_hooks or node.func.id in module.imported_defs):
                 # A project function called at import (`settings = get_settings()` of another module) or by a
                 # startup hook runs then, and what it imports with it.
