@@ -44,3 +44,60 @@ def test_a_test_on_a_parameter_stays_undecided(tmp_path: Path) -> None:
         '    asynchronous = os.getenv("ENGINE_ASYNC", "{default}").lower() == "true"\n', "")
     root = write(tmp_path, {"main.py": text, "requirements.txt": REQUIREMENTS})
     assert failures(root) == []
+
+
+ENV_PY = '''import asyncio
+import os
+
+from alembic import context
+from sqlalchemy import pool
+from sqlalchemy.ext.asyncio import async_engine_from_config
+
+config = context.config
+
+
+def database_url():
+    return os.getenv("DATABASE_URL", "").replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def migrate_async():
+    section = config.get_section(config.config_ini_section) or {{}}
+    section["sqlalchemy.url"] = database_url().replace("postgresql://", "postgresql+asyncpg://")
+    engine = async_engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
+    async with engine.connect():
+        pass
+
+
+def migrate_online():
+    through_asyncio = os.getenv("MIGRATE_ASYNC", "{default}") == "yes"
+    if through_asyncio:
+        asyncio.run(migrate_async())
+    else:
+        from sqlalchemy import engine_from_config
+        section = config.get_section(config.config_ini_section) or {{}}
+        section["sqlalchemy.url"] = database_url()
+        engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
+        with engine.connect():
+            pass
+
+
+if context.is_offline_mode():
+    pass
+else:
+    migrate_online()
+'''
+
+
+def migrating(tmp_path: Path, default: str) -> list[str]:
+    return failures(write(tmp_path, {
+        "main.py": "from fastapi import FastAPI\napp = FastAPI()\n", "requirements.txt": REQUIREMENTS + "alembic\n",
+        "README.md": "alembic upgrade head\nuvicorn main:app\n", "alembic.ini": "[alembic]\nscript_location = alembic\n",
+        "alembic/env.py": ENV_PY.format(default=default)}))
+
+
+def test_alembic_env_branch_inside_a_function_with_a_local_section(tmp_path: Path) -> None:
+    """`alembic upgrade head` runs migrate_online(); its flag is unset, so the sync engine_from_config gets the
+    platform URL (a local `section` from config.get_section) and SQLAlchemy 2.1 loads psycopg."""
+    assert migrating(tmp_path / "sync", "no") == ["ModuleNotFoundError: No module named 'psycopg'"]
+    # the flag set by default: the async branch runs (asyncpg meets the platform's sslmode), the sync one does not
+    assert migrating(tmp_path / "async", "yes") == ["TypeError: connect() got an unexpected keyword argument 'sslmode'"]

@@ -294,8 +294,7 @@ class FailureChecks:
         # The project's own code between the environment and the engine, run on the platform URL: what it
         # gives is what the driver gets (its helpers, validators and `.replace` included).
         evaluated = None if url is not None or argument is None else self.url_reaching(argument, where)
-        if evaluated is None and url is None and isinstance(argument, ast.Call) and isinstance(
-                argument.func, ast.Attribute) and argument.func.attr in _ALEMBIC_READERS:
+        if evaluated is None and url is None and argument is not None and self._alembic_section(argument):
             evaluated = self.alembic_url(call, where)  # alembic's env.py: the URL it put into alembic's config
         if evaluated is not None:
             self.engine_urls.append((path, where[1], evaluated))
@@ -383,6 +382,19 @@ class FailureChecks:
                       where, "async-driver-url", "create_async_engine got a postgresql:// URL")
         elif evaluated is not None and url == evaluated:
             self.driver_connect(url, module, where, through_sqlalchemy=True)
+
+    def _alembic_section(self, argument: ast.expr) -> bool:
+        """Whether an engine's configuration is alembic's: `config.get_section(...)` itself, or a name the
+        function being walked assigned from it (`configuration = config.get_section(...) or {}`)."""
+        def reads(node: ast.AST) -> bool:
+            return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _ALEMBIC_READERS
+                       for n in ast.walk(node))
+        if isinstance(argument, ast.Call):
+            return reads(argument)
+        if not isinstance(argument, ast.Name) or not self.running:
+            return False
+        return any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == argument.id for t in n.targets)
+                   and reads(n.value) for n in ast.walk(self.running[-1]))
 
     def computed_attribute(self, names: Iterable[str]) -> bool:
         """Whether a settings attribute the engine reads is a property or computed field of a class the start
