@@ -91,7 +91,8 @@ else:
 def migrating(tmp_path: Path, default: str) -> list[str]:
     return failures(write(tmp_path, {
         "main.py": "from fastapi import FastAPI\napp = FastAPI()\n", "requirements.txt": REQUIREMENTS + "alembic\n",
-        "README.md": "alembic upgrade head\nuvicorn main:app\n", "alembic.ini": "[alembic]\nscript_location = alembic\n",
+        "README.md": "alembic upgrade head\nuvicorn main:app\n",
+        "alembic.ini": "[alembic]\nscript_location = alembic\n",
         "alembic/env.py": ENV_PY.format(default=default)}))
 
 
