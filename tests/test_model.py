@@ -172,3 +172,38 @@ def test_a_query_cut_off_by_the_project_counts_as_handled(tmp_path: Path) -> Non
     )
     (engine,) = model.flow.engines
     assert model.rewrites_handle(engine, ["postgresql://u@h/db?sslmode=require&channel_binding=require"])
+
+
+def _graph_case(files: dict[str, str]):
+    from fixer.model.modules import read_module
+
+    return [read_module(path, text.encode()) for path, text in files.items()]
+
+
+def test_a_later_rounds_graph_is_what_a_fresh_one_would_be():
+    """Within the rounds, the graph of round 1 is reused (same modules) or built on (a fixed file's import lines
+    changed): its roles and importers are those a graph built from nothing gives, imports gained or lost."""
+    from fixer.model.modules import ModuleGraph, graph_of, remembering_graphs
+
+    before = {
+        "app/main.py": "from fastapi import FastAPI\nfrom app import db\napp = FastAPI()\n",
+        "app/__init__.py": "",
+        "app/db.py": "import os\n",
+        "app/extra.py": "from app import helpers\n",
+        "app/helpers.py": "def helper(): ...\n",
+        "app/old.py": "if __name__ == '__main__':\n    pass\n",
+        "scripts/seed.py": "from app.db import engine\n",
+    }
+    gained = {**before, "app/db.py": "import os\nfrom app import extra\n"}
+    lost = {**before, "app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n"}
+    with remembering_graphs():
+        first = graph_of(_graph_case(before), ["app.main"], "root")
+        assert first.roles() == ModuleGraph(_graph_case(before), ["app.main"], "root").roles()
+        assert graph_of(_graph_case(before), ["app.main"], "root") is first
+        for later in (gained, lost, before):
+            graph = graph_of(_graph_case(later), ["app.main"], "root")
+            fresh = ModuleGraph(_graph_case(later), ["app.main"], "root")
+            assert graph.roles() == fresh.roles()
+            assert graph.importers({"app/helpers.py"}) == fresh.importers({"app/helpers.py"})
+    assert graph_of(_graph_case(before), ["app.main"], "root") is not first  # outside the rounds, nothing is kept
+    assert ModuleGraph(_graph_case(gained), ["app.main"], "root").roles()["app/extra.py"] is Role.LIVE

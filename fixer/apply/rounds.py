@@ -24,6 +24,7 @@ from pathlib import Path
 from fixer.apply import disclosure
 from fixer.rules.findings import FileResult
 from fixer.apply.runner import Run, remembering_scans
+from fixer.model.modules import remembering_graphs
 
 __all__ = ["MAX_ROUNDS", "Round", "describe", "first_failure", "run_rounds"]
 
@@ -52,8 +53,9 @@ def run_rounds(root: Path, one_round: Callable[[Path], Run], anchor: Path | None
     last round's model and what is left, with every round's fixes) and the rounds. With `anchor` (a folder
     above `root` whose configuration applies, e.g. excludes written relative to it), the copy keeps `root`'s
     place below it, so that paths relative to the anchor mean the same in the copy."""
-    # A later round reads the copy, where only the files the rounds fixed changed: the others' scans are kept.
-    with remembering_scans():
+    # A later round reads the copy, where only the files the rounds fixed changed: the others' scans are kept, and
+    # the import graph (with its reachability and roles) where the fixes left every file's import lines as they were.
+    with remembering_scans(), remembering_graphs():
         return _rounds(root, one_round, anchor)
 
 

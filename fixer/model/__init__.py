@@ -255,9 +255,9 @@ def build(
     run's (holding `python`'s bytes), when the runner shares it with the start analyses; `root_name` the root
     folder's own name (a root package is importable under it)."""
     from fixer.model import installs, needs, python as python_versions, runtimes, uses, versions
-    from fixer.model.modules import ModuleGraph
+    from fixer.model.modules import graph_of
     paths = list(paths)
-    graph = ModuleGraph(imports_of.values(), entry_modules, root_name)  # type: ignore[arg-type]
+    graph = graph_of(imports_of.values(), entry_modules, root_name)  # type: ignore[arg-type]
     roles = graph.roles()
     # Each file parsed once for the flow and the use layer; the trees the use layer asks for again are kept
     # until it is done, the others dropped as soon as the flow has read them.

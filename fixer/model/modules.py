@@ -9,11 +9,13 @@ might be imported counts as imported, so a doubt never costs a fix; only a modul
 
 from __future__ import annotations
 
+import copy
 import enum
 import posixpath
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -176,6 +178,7 @@ class ModuleGraph:
             for start in range(len(parts)):
                 self._by_name.setdefault(".".join(parts[start:]), set()).add(module.path)
         self.entry_modules = tuple(entry_modules)
+        self.root_name = root_name
         # A start run from the root's parent (`uvicorn app.main:app` beside the root folder `app/`) imports
         # every module under the root folder's name too: `app.db.session` is `db/session.py`.
         outer_names = self._outer_names()
@@ -190,6 +193,54 @@ class ModuleGraph:
                     self._by_name.setdefault(f"{outer}.{module.name}", set()).add(module.path)
         self._prefixes: dict[str, frozenset[str]] | None = None
         self._resolved: dict[str, frozenset[str]] = {}
+        self._names: dict[frozenset[str], frozenset[str]] = {}  # by `importers`' paths: the names that may run one
+        self._importers: dict[frozenset[str], frozenset[str]] = {}
+        self._live: set[str] | None = None
+        self._roles: dict[str, Role] | None = None
+
+    def _changed(self, modules: list[ModuleInfo], entry_modules: tuple[str, ...], root_name: str) -> list[ModuleInfo] | None:
+        """The modules that differ from this graph's when nothing but their import lines and definitions does (the
+        same paths, names and apps in the same order, the same starts: every name resolves as it does here); else
+        None. A later round's unchanged files give the very same ModuleInfo objects."""
+        if entry_modules != self.entry_modules or root_name != self.root_name or len(modules) != len(self.modules):
+            return None
+        changed = []
+        for new, old in zip(modules, self.modules.values()):
+            if new is old:
+                continue
+            if (new.path, new.name, new.app) != (old.path, old.name, old.app):
+                return None
+            if new != old:
+                changed.append(new)
+        return changed
+
+    def _with(self, changed: list[ModuleInfo]) -> ModuleGraph:
+        """This graph with `changed` in place of the modules at their paths (`_changed`): the names' index and
+        resolutions are shared; the reachable modules are extended, not walked again, when the changed modules
+        only gained imports."""
+        graph = copy.copy(self)
+        graph.modules = {**self.modules, **{m.path: m for m in changed}}
+        graph._prefixes = None if self._prefixes is None else {**self._prefixes, **{m.path: _prefixes(m) for m in changed}}
+        graph._importers = {}
+        graph._live = graph._roles = None
+        if self._live is not None and all(set(self.modules[m.path].imports) <= set(m.imports) for m in changed):
+            graph._live = graph._extended(self._live, [
+                dotted for m in changed if m.path in self._live
+                for dotted in set(m.imports) - set(self.modules[m.path].imports)])
+        return graph
+
+    def _extended(self, live: set[str], imports: list[str]) -> set[str]:
+        """`live`, closed under imports, and what `imports` (new imports of modules in it) reach."""
+        seen = set(live)
+        stack = [path for dotted in imports for path in self.resolve(dotted)]
+        while stack:
+            path = stack.pop()
+            if path in seen or path not in self.modules:
+                continue
+            seen.add(path)
+            for dotted in self.modules[path].imports:
+                stack.extend(self.resolve(dotted) - seen)
+        return seen
 
     def _outer_names(self) -> set[str]:
         out = set()
@@ -213,16 +264,21 @@ class ModuleGraph:
 
     def importers(self, paths: set[str]) -> set[str]:
         """The modules with an import that `resolve` says may run one of `paths`."""
-        names = {name for name, found in self._by_name.items() if not found.isdisjoint(paths)}
+        key = frozenset(paths)
+        found = self._importers.get(key)
+        if found is None:
+            found = self._importers[key] = frozenset(self._importers_of(key))
+        return set(found)
+
+    def _importers_of(self, paths: frozenset[str]) -> set[str]:
+        names = self._names.get(paths)
+        if names is None:
+            names = self._names[paths] = frozenset(
+                name for name, found in self._by_name.items() if not found.isdisjoint(paths))
         if not names:
             return set()
         if self._prefixes is None:  # asked round after round by the use layer: the imports' prefixes once
-            self._prefixes = {
-                module.path: frozenset(
-                    ".".join(parts[:end]) for parts in (d.split(".") for d in module.imports) for end in range(1, len(parts) + 1)
-                )
-                for module in self.modules.values()
-            }
+            self._prefixes = {module.path: _prefixes(module) for module in self.modules.values()}
         return {path for path, prefixes in self._prefixes.items() if not names.isdisjoint(prefixes)}
 
     def roots(self) -> list[str]:
@@ -244,9 +300,51 @@ class ModuleGraph:
         return seen
 
     def roles(self) -> Mapping[str, Role]:
-        roots = self.roots()
-        live = self.reachable(roots) if roots else set(self.modules)
-        return {path: _role(module, path in live) for path, module in self.modules.items()}
+        """Each module's role; the same mapping every time it is asked (read it, never change it)."""
+        if self._roles is None:
+            if self._live is None:
+                roots = self.roots()
+                self._live = self.reachable(roots) if roots else set(self.modules)
+            self._roles = {path: _role(module, path in self._live) for path, module in self.modules.items()}
+        return self._roles
+
+
+def _prefixes(module: ModuleInfo) -> frozenset[str]:
+    """Every dotted prefix of the module's imports (`a`, `a.b`, `a.b.c` of `a.b.c`)."""
+    return frozenset(".".join(parts[:end]) for parts in (d.split(".") for d in module.imports)
+                     for end in range(1, len(parts) + 1))
+
+
+# The last graph built within `remembering_graphs` (fixer.apply.rounds: a later round's tree differs from round 1's
+# only in the files a round fixed, whose import lines alone may have changed), in a list while remembering.
+_graphs: list[ModuleGraph] | None = None
+
+
+@contextmanager
+def remembering_graphs() -> Iterator[None]:
+    """Within it, `graph_of` gives the graph built before when the modules and starts are the same, and builds on
+    it when only some modules' import lines or definitions changed."""
+    global _graphs
+    outer, _graphs = _graphs, [] if _graphs is None else _graphs
+    try:
+        yield
+    finally:
+        _graphs = outer
+
+
+def graph_of(modules: Iterable[ModuleInfo], entry_modules: Iterable[str] = (), root_name: str = "") -> ModuleGraph:
+    """`ModuleGraph(modules, entry_modules, root_name)`, or what it would be, from the last one within
+    `remembering_graphs`."""
+    modules, entry_modules = list(modules), tuple(entry_modules)
+    if _graphs is None:
+        return ModuleGraph(modules, entry_modules, root_name)
+    last = _graphs[-1] if _graphs else None
+    changed = last._changed(modules, entry_modules, root_name) if last is not None else None
+    if last is not None and changed == []:
+        return last
+    graph = last._with(changed) if last is not None and changed else ModuleGraph(modules, entry_modules, root_name)
+    _graphs[:] = [graph]
+    return graph
 
 
 def _role(module: ModuleInfo, live: bool) -> Role:
