@@ -321,17 +321,21 @@ _Scan = tuple[ModuleInfo | None, str | None, bool, bool, tuple[int, ...]]
 # one fixed, where most files are the same bytes), by what was asked, then by path and a digest of the bytes (or the
 # identity of a file whose bytes the scan did not keep).
 _scans: dict[tuple, dict[tuple[str, object], _Scan]] | None = None
+# The files text rules read, by the rules and the tree's paths, kept likewise.
+_rule_paths: dict[tuple, frozenset[str]] | None = None
 
 
 @contextmanager
 def remembering_scans() -> Iterator[None]:
-    """Within it, a file read again with the same bytes at the same path is not scanned again."""
-    global _scans
+    """Within it, a file read again with the same bytes at the same path is not scanned again, and the same paths
+    are not asked again which text rules read them."""
+    global _scans, _rule_paths
     outer, _scans = _scans, {} if _scans is None else _scans
+    outer_paths, _rule_paths = _rule_paths, {} if _rule_paths is None else _rule_paths
     try:
         yield
     finally:
-        _scans = outer
+        _scans, _rule_paths = outer, outer_paths
 
 
 def _scan(rel: str, source: bytes, asked: tuple, triggers: Sequence[TextCheck]) -> _Scan:
@@ -434,7 +438,13 @@ def _start_points(root: Path, paths: list[str], entrypoint: str | None, run_from
 
 
 def _text_rule_paths(paths: list[str], rules: Sequence[TextRule]) -> set[str]:
-    return {p for p in paths if any(rule.applies_to(p) for rule in rules)}
+    if _rule_paths is None:
+        return {p for p in paths if any(rule.applies_to(p) for rule in rules)}
+    # A rule says from a path alone whether it reads the file: a later round's tree has the same paths.
+    key = (tuple(type(rule) for rule in rules), tuple(paths))
+    if key not in _rule_paths:
+        _rule_paths[key] = frozenset(p for p in paths if any(rule.applies_to(p) for rule in rules))
+    return set(_rule_paths[key])
 
 
 def _run_text_rules(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import os
 import sys
 from collections.abc import Iterable
@@ -52,12 +53,12 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
         self.sources = sources  # the run's: each module parsed once for every walk
         self.python = python  # the project's CPython ("3.12"); "" when unknown
         self.database_url = database_url  # what the environment sets DATABASE_URL to (None: what the project ships)
-        # Each module of the tree as a path without `.py` (a package as its folder): what an import may mean.
-        self.module_paths = sorted({p[:-3].removesuffix("/__init__") for p in paths if p.endswith(".py")})
+        # Each module of the tree as a path without `.py` (a package as its folder): what an import may mean; and
+        # every dotted name (and suffix) the tree's modules could have.
+        self.module_paths, self.project_names = _tree_modules(tuple(paths))
         self.flow = flow
         self.start = start
         self.have = have
-        self.project_names = project_python(paths)  # every dotted name (and suffix) the tree's modules could have
         run_dir = (backend / start.run_from).resolve()
         self.run_dir = run_dir
         self.sys_path: list[Path] = [run_dir] + [(backend / p).resolve() for p in start.pythonpath]
@@ -452,6 +453,12 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
                 self.sys_path.insert(0, folder)
             else:
                 self.sys_path.append(folder)
+
+
+@functools.lru_cache(maxsize=1)  # each start of a run walks the same tree, and each later round a tree of the same paths
+def _tree_modules(paths: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
+    return (tuple(sorted({p[:-3].removesuffix("/__init__") for p in paths if p.endswith(".py")})),
+            frozenset(project_python(paths)))
 
 
 def where_of(module: WalkedModule, node: ast.AST) -> tuple[Path, int]:
