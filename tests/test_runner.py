@@ -101,3 +101,23 @@ def test_the_same_defect_twice_is_reported_at_each_of_its_lines() -> None:
     result = transform_python("db.py", source, PYTHON_CODEMODS, facts)
     lines = [f.line for f in result.findings if f.rule == "FX003" and "sessionmaker(" in f.old_code]
     assert lines == [4, 6, 8]
+
+
+def test_the_scan_names_every_file_whose_text_may_define_a_router(tmp_path: Path) -> None:
+    """The startup analysis looks for routers never included only in the files the scan names: every file whose
+    text, as fixer decodes it, holds `APIRouter(` (a UTF-16 one too), read once or remembered from a round before."""
+    from fixer.apply.runner import remembering_scans
+
+    (tmp_path / "users.py").write_text("from fastapi import APIRouter\nrouter = APIRouter()\n")
+    (tmp_path / "wide.py").write_bytes("from fastapi import APIRouter\nrouter = APIRouter()\n".encode("utf-16"))
+    (tmp_path / "other.py").write_text("import os\n")
+    files = ["other.py", "users.py", "wide.py"]
+    routers: set[str] = set()
+    read_candidates(tmp_path, files, PYTHON_CODEMODS, routers=routers)
+    assert routers == {"users.py", "wide.py"}
+    with remembering_scans():
+        for _ in range(2):
+            again: set[str] = set()
+            read_candidates(tmp_path, files, PYTHON_CODEMODS, modules={}, routers=again,
+                            identity=lambda rel: (0, hash(rel), 1, 1))
+            assert again == routers

@@ -85,8 +85,9 @@ def run(
     refused: dict[str, str] = {}
     start_files: dict[str, bytes] = {}
     identity = None if contents else functools.partial(_identity, root)
+    routers: set[str] = set()
     candidates = read_candidates(root, python, codemods, unreadable, modules, reader, matched, refused, start_files,
-                                 identity)
+                                 identity, routers)
     # One Sources for the run: the start points, the model and the startup walk each read and parse a file once;
     # the app's modules (not library source) each of them reads are kept parsed until the walk is done.
     sources = Sources(lambda rel: _read_text(reader, rel), {**start_files, **dict(candidates)})
@@ -98,8 +99,9 @@ def run(
         candidates, modules, lambda rel: _read_text(reader, rel), paths, [p.module for p in starts], unsafe_fixes,
         to_async, sources, root.resolve().name,
     )
-    facts = _with_startup(root, paths, facts, starts, entrypoint, lambda rel: _read_text(reader, rel), sources)
-    del sources, app_modules
+    facts = _with_startup(root, paths, facts, starts, entrypoint, lambda rel: _read_text(reader, rel), sources,
+                          routers)
+    del sources, app_modules, routers
 
     # The model is built: of the files it read, only those parsed below stay held. The use layer's call graph
     # reaches modules no text check picked (main.py awaiting `init_db()`): parse_tasks reads them.
@@ -207,7 +209,7 @@ def _identity(root: Path, rel: str) -> tuple[int, int, int, int] | None:
 
 
 def _with_startup(root: Path, paths: list[str], facts: ProjectModel, starts: list, entrypoint: str | None,
-                  read_text: Callable[[str], str | None], sources: Sources) -> ProjectModel:
+                  read_text: Callable[[str], str | None], sources: Sources, routers: set[str]) -> ProjectModel:
     """The model with what starting the server does (`fixer.model.startup`), when the tree is a backend."""
     import dataclasses
 
@@ -218,7 +220,7 @@ def _with_startup(root: Path, paths: list[str], facts: ProjectModel, starts: lis
     try:
         # The prediction a fix is judged by: every URL read from the environment is the platform's.
         found = startup.analyse(root, paths, read_text, facts.flow, database_url=PLATFORM_URL, points=starts,
-                                sources=sources)
+                                sources=sources, router_files=routers)
     except (OSError, RecursionError, ValueError):  # the prediction is a report; it never costs the fixes
         return facts
     return dataclasses.replace(facts, startup=found)
@@ -261,6 +263,7 @@ def read_candidates(
     refused: dict[str, str] | None = None,
     start_files: dict[str, bytes] | None = None,
     identity: Callable[[str], tuple | None] | None = None,
+    routers: set[str] | None = None,
 ) -> list[tuple[str, bytes]]:
     """The Python files the project model reads (`fixer.model.reads`), with their bytes. A file that cannot be
     read is added to `unreadable`, as a result saying why; with `modules`, every file's import lines are
@@ -270,6 +273,8 @@ def read_candidates(
     `start_files`, the bytes of the files the start analyses read (`fixer.model.entrypoints.mentions_start`).
     Within `remembering_scans`, a file whose `identity` (device, inode, size, mtime) was seen before and whose scan
     kept none of its bytes is not read again: most of a later round's copy is hard links to the files round 1 read.
+    With `routers`, the files whose text may define an APIRouter are recorded there (the startup analysis reads no
+    other to find the routers never included).
 
     The rest are read once, searched and dropped: this loop is the whole cost of an unrelated file.
     """
@@ -283,6 +288,8 @@ def read_candidates(
         if known is not None and (rel, known) in memo:  # type: ignore[operator]
             if modules is not None:
                 modules[rel] = memo[(rel, known)][0]  # type: ignore[index]
+            if routers is not None and memo[(rel, known)][5]:  # type: ignore[index]
+                routers.add(rel)
             continue
         try:
             source = reader(rel)
@@ -297,7 +304,9 @@ def read_candidates(
             scan = memo.get(key)
             if scan is None:
                 scan = memo[key] = _scan(rel, source, asked, triggers)
-        info, why, model_reads, start, hits = scan
+        info, why, model_reads, start, hits, routes = scan
+        if routers is not None and routes:
+            routers.add(rel)
         if known is not None and why is None and not (model_reads or start or hits):
             memo[(rel, known)] = scan  # type: ignore[index]
         if modules is not None:
@@ -315,8 +324,8 @@ def read_candidates(
 
 
 # What read_candidates learns of a file: its import lines, why it is not Python source, whether the model reads
-# it, whether a start analysis does, the codemods whose text checks it passes.
-_Scan = tuple[ModuleInfo | None, str | None, bool, bool, tuple[int, ...]]
+# it, whether a start analysis does, the codemods whose text checks it passes, whether its text may hold `APIRouter(`.
+_Scan = tuple[ModuleInfo | None, str | None, bool, bool, tuple[int, ...], bool]
 # Per-file scans kept across the runs of `remembering_scans` (fixer.apply.rounds: each round runs on the tree the last
 # one fixed, where most files are the same bytes), by what was asked, then by path and a digest of the bytes (or the
 # identity of a file whose bytes the scan did not keep).
@@ -341,11 +350,13 @@ def remembering_scans() -> Iterator[None]:
 def _scan(rel: str, source: bytes, asked: tuple, triggers: Sequence[TextCheck]) -> _Scan:
     with_module, with_refused, with_starts, _ = asked
     info = read_module(rel, source) if with_module else None
+    # As `_read_text` decodes it: a UTF-16 or UTF-32 file's text holds what its bytes do not show.
+    routes = b"APIRouter(" in source or source.startswith(tuple(bom for bom, codec in _TEXT_BOMS if codec != "utf-8"))
     if with_refused and (why := not_source(source)) is not None:
-        return info, why, False, False, ()
+        return info, why, False, False, (), routes
     # Library source never runs, so no codemod is for it (parse_tasks asks the model): no need to check.
     hits = () if inside_library(rel) else tuple(i for i, trigger in enumerate(triggers) if trigger(source))
-    return info, None, project_model.reads(rel, source), with_starts and mentions_start(source), hits
+    return info, None, project_model.reads(rel, source), with_starts and mentions_start(source), hits, routes
 
 
 def not_source(source: bytes) -> str | None:

@@ -10,7 +10,7 @@ import ast
 import dataclasses
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,10 +65,12 @@ _SKIP_PARTS = frozenset({"tests", "test", "alembic", "migrations", "scripts"})
 def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Callable[[str], str | None],
             flow: DatabaseFlow | None = None, entrypoint: str | None = None, run_from: str | None = None,
             database_url: str | None = None, points: Sequence[StartPoint] | None = None,
-            sources: Sources | None = None) -> Startup:
+            sources: Sources | None = None, router_files: Collection[str] | None = None) -> Startup:
     """Every start of the backend walked (`points`, else the model's start points, or the one
     --entrypoint/--run-from name), with the project-wide checks that need the import order: routers never
-    included, tables never imported. Each module is parsed once for every walk (`sources`: the run's)."""
+    included, tables never imported. Each module is parsed once for every walk (`sources`: the run's).
+    `router_files`: the only Python files whose text may hold `APIRouter(` (the runner's scan of every file's
+    bytes knows them); None: any file may, and each is read to see."""
     from fixer.model.entrypoints import disagreements, start_points
 
     root = Path(backend).resolve()
@@ -127,7 +129,8 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         disagreement=disagreements(list(points)),
         differing=_differing(predictions),
         python=python,
-        routers_unincluded=tuple(_routers(paths, read_text, imported, texts, looped)),
+        routers_unincluded=tuple(_routers(paths if router_files is None else [p for p in paths if p in router_files],
+                                          read_text, imported, texts, looped)),
         tables_unimported=tuple(_tables(paths, read_text, primary)),
         tables_never_created=never,
         start_fix=start_fix,
