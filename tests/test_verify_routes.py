@@ -20,7 +20,8 @@ import pytest
 
 from fixer.verify import CACHE_ENV
 from fixer.verify.diagnose import LogError, diagnose
-from fixer.verify.routes import RouteCall, _draws, _operations, _with_unawaited
+from fixer.verify.inputs import distinct, repeated_key
+from fixer.verify.routes import RouteCall, _draws, _operations, _Session, _with_unawaited
 from tests.test_verify import load_report, run_verify, venv_cache_dir
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "verify"
@@ -208,3 +209,51 @@ def test_the_schema_is_read_where_the_app_serves_it(tmp_path: Path) -> None:
                                  'FastAPI(title="Notes", lifespan=lifespan, openapi_url=None)'))
     proc = run_verify([str(backend), "--cache-dir", str(venv_cache_dir())], uuid.uuid4().hex)
     assert "the app serves no OpenAPI schema (openapi_url=None)" in proc.stdout + proc.stderr, proc.stdout
+
+
+ITEM = {
+    "type": "object",
+    "required": ["title", "code", "email", "kind", "rank", "owner_id", "due"],
+    "properties": {
+        "title": {"type": "string", "maxLength": 12},
+        "code": {"type": "string", "pattern": "^[a-z]{3,20}$"},
+        "email": {"type": "string", "format": "email"},
+        "kind": {"enum": ["main"]},
+        "rank": {"type": "integer", "minimum": 1, "maximum": 1000000},
+        "owner_id": {"type": "integer"},  # a reference: varied, it points nowhere
+        "due": {"type": "string", "format": "date"},
+        "note": {"anyOf": [{"type": "string", "minLength": 1}, {"type": "null"}]},
+    },
+}
+
+
+def test_each_call_sends_its_own_schema_valid_input() -> None:
+    """Two creates writing one unique column must not send one value; nor may two runs."""
+    spec = {"openapi": "3.1.0", "components": {}}
+    drawn = _draws(ITEM, spec, 1)[0]
+    first, second = _Session(None, spec), _Session(None, spec)  # two runs
+    values = [distinct(drawn, ITEM, spec, run.token()) for run in (first, first, second)]
+    checker = jsonschema.Draft202012Validator(ITEM, format_checker=jsonschema.FormatChecker())
+    for value in values:
+        checker.validate(value)
+    for field in ("title", "code", "email", "rank"):
+        assert len({v[field] for v in values}) == 3, (field, values)
+    for field in ("kind", "owner_id", "due"):  # an enum, a reference, a format no token fits
+        assert {v[field] for v in values} == {drawn[field]}
+    assert all(len(v["title"]) <= 12 for v in values)
+
+
+@pytest.mark.parametrize(("message", "sent", "repeated"), [
+    ('sqlalchemy.exc.IntegrityError: (psycopg.errors.UniqueViolation) duplicate key value violates unique '
+     'constraint "label_kind_key"\nDETAIL:  Key (kind)=(main) already exists.', {"main"}, "(kind)=(main)"),
+    ("asyncpg.exceptions.UniqueViolationError: duplicate key value violates unique constraint \"x\"\n"
+     "DETAIL:  Key (owner_id, title)=(1, Abc) already exists.", {"1", "abc"}, "(owner_id, title)=(1, Abc)"),
+    # a value the app made up itself (every insert writes "default"): the app's defect
+    ('sqlalchemy.exc.IntegrityError: duplicate key\nDETAIL:  Key (name)=(default) already exists.', {"main"}, ""),
+    ("sqlalchemy.exc.InvalidRequestError: Instance is not persistent within this Session", {"main"}, ""),
+])
+def test_a_unique_key_verify_itself_repeated_is_not_a_failure(message: str, sent: set[str], repeated: str) -> None:
+    error = LogError(message.splitlines()[0], f"Traceback (most recent call last):\n{message}")
+    assert repeated_key(error, sent) == repeated
+    call = RouteCall("POST", "/labels", status=500, error=error, repeated=repeated)
+    assert call.failed is not bool(repeated)

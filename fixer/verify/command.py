@@ -154,8 +154,9 @@ def _route_lines(routes: list) -> list[str]:
     lines = [f"  routes     {len(routes) - len(failed) - len(skipped) - len(outside)} of {len(routes)} answered "
              "without a server error"
              + (f"; not called: {', '.join(f'{r.method} {r.path}' for r in skipped)} (no input fits the schema)" if skipped else "")]
-    for r in outside:
-        lines.append(f"  {r.method} {r.path} {r.status}: {r.error}  (an outside service failed: not counted)")
+    for r in outside:  # its note ends with why it is not counted
+        why = max(r.note.rfind("an outside service failed"), r.note.rfind("verify's own input repeated"), 0)
+        lines.append(f"  {r.method} {r.path} {r.status}: {r.error}  ({r.note[why:]})")
     for r in failed:
         answer = r.status if r.status is not None else "no answer"
         lines.append(f"  {r.method} {r.path} {answer}" + (f": {r.error}" if r.error else "") + "  <- failed")

@@ -7,6 +7,11 @@ hypothesis-jsonschema (the first, simplest example; a few more when the app answ
 client would: sign up and log in first where the schema shows a password flow (OAuth2 ``tokenUrl``, or a bearer
 scheme with a login route), then creates before reads, updates and deletes of the same path, each ``{id}``
 taken from what a create answered. A 5xx (or no answer) is a failure, reported with the server's traceback.
+
+Inputs differ per call and per run: every free string, e-mail and number carries a token of this run and call,
+within the schema (so two creates writing one unique column do not collide, and a re-run meets no rows of the last
+run). A unique-key violation on a value verify itself sent before (an enum, a field no token fits) is the input's
+fault, not the app's: said, not failed.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from urllib.parse import quote, urlencode
 
 from fixer.verify.backend import app_urls
 from fixer.verify.diagnose import LogError, first_error
+from fixer.verify.inputs import decoded, distinct, repeated_key, resolve, scalars
 
 __all__ = ["RouteCall", "RoutesUnavailable", "call_routes"]
 
@@ -57,6 +63,7 @@ class RouteCall:
     error: LogError | None = None  # the server's traceback for a 5xx
     note: str = ""  # e.g. "sign-up", "log-in", "input: draw 2", "not called: ..."
     called: bool = True
+    repeated: str = ""  # the unique key verify's own input repeated, e.g. "(kind)=(main)": not the app's fault
 
     @property
     def outside(self) -> bool:
@@ -65,7 +72,7 @@ class RouteCall:
 
     @property
     def failed(self) -> bool:
-        return self.called and (self.status is None or self.status >= 500) and not self.outside
+        return self.called and (self.status is None or self.status >= 500) and not self.outside and not self.repeated
 
     @property
     def label(self) -> str:
@@ -77,6 +84,8 @@ class RouteCall:
             return self.note
         if self.outside:
             return f"{self.status}, an outside service failed: {self.error.message if self.error else ''}"
+        if self.repeated:
+            return f"{self.status}, a unique key verify's own input repeated: {self.repeated}"
         return (str(self.status) if self.status is not None else "no answer") + (f" ({self.note})" if self.note else "")
 
     @property
@@ -146,17 +155,6 @@ def _with_unawaited(error: LogError | None, text: str, backend_dir: Path | None)
 # ---------------------------------------------------------------- the schema
 
 
-def _resolve(node: object, spec: dict) -> dict:
-    for _ in range(32):
-        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/")):
-            break
-        target: object = spec
-        for part in node["$ref"][2:].split("/"):
-            target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
-        node = target
-    return node if isinstance(node, dict) else {}
-
-
 def _draws(schema: dict, spec: dict, count: int = DRAWS) -> list:
     """The first COUNT examples hypothesis-jsonschema generates for SCHEMA (deterministic: the first is the simplest)."""
     try:
@@ -217,10 +215,10 @@ def _operations(spec: dict) -> list[_Operation]:
 
 
 def _body_schema(op: dict, spec: dict) -> tuple[str | None, dict]:
-    content = _resolve(op.get("requestBody"), spec).get("content") or {}
+    content = resolve(op.get("requestBody"), spec).get("content") or {}
     for kind in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data"):
         if kind in content:
-            return kind, _resolve(content[kind].get("schema", {}), spec) or {}
+            return kind, resolve(content[kind].get("schema", {}), spec) or {}
     return None, {}
 
 
@@ -252,7 +250,7 @@ def _not_null(schema: object) -> object:
 
 def _token_url(spec: dict) -> str | None:
     for scheme in ((spec.get("components") or {}).get("securitySchemes") or {}).values():
-        scheme = _resolve(scheme, spec)
+        scheme = resolve(scheme, spec)
         flow = (scheme.get("flows") or {}).get("password") if scheme.get("type") == "oauth2" else None
         if flow and flow.get("tokenUrl"):
             return "/" + flow["tokenUrl"].lstrip("/") if not flow["tokenUrl"].startswith("http") else flow["tokenUrl"]
@@ -261,7 +259,7 @@ def _token_url(spec: dict) -> str | None:
 
 def _has_bearer(spec: dict) -> bool:
     schemes = ((spec.get("components") or {}).get("securitySchemes") or {}).values()
-    return any(_resolve(s, spec).get("type") in ("oauth2", "http") for s in schemes)
+    return any(resolve(s, spec).get("type") in ("oauth2", "http") for s in schemes)
 
 
 # ---------------------------------------------------------------- the calls
@@ -275,6 +273,18 @@ class _Session:
         tag = uuid.uuid4().hex[:8]
         self.credentials = {"email": f"verify-{tag}@example.com", "username": f"verify{tag}", "password": f"Verify-{tag}-Pw1!"}
         self.login_name = self.credentials["email"]  # what the log-in's username field takes: what sign-up named
+        self.run = "".join("abcdefghijklmnop"[int(c, 16)] for c in uuid.uuid4().hex[:6])  # letters fit more patterns
+        self.draws = 0
+        self.sent: set[str] = set()  # every scalar an earlier call sent, as PostgreSQL prints it in a key
+
+    def token(self) -> str:
+        """This run's and this draw's own: letters only, the draw's count last (a cut to maxLength keeps it)."""
+        self.draws += 1
+        count, letters = self.draws, ""
+        while count:
+            count, digit = divmod(count, 26)
+            letters = "abcdefghijklmnopqrstuvwxyz"[digit] + letters
+        return self.run + letters
 
     # -- inputs
 
@@ -300,9 +310,9 @@ class _Session:
         for key in (prefix, prefix + "/", name):
             if key in self.ids:
                 return self.ids[key]
-        param = next((_resolve(p, self.spec) for p in op.op.get("parameters", [])
-                      if _resolve(p, self.spec).get("name") == name), {})
-        schema = dict(_resolve(param.get("schema", {}), self.spec))
+        param = next((resolve(p, self.spec) for p in op.op.get("parameters", [])
+                      if resolve(p, self.spec).get("name") == name), {})
+        schema = dict(resolve(param.get("schema", {}), self.spec))
         if schema.get("type", "string") == "string" and "format" not in schema:
             schema["minLength"] = max(1, int(schema.get("minLength", 0)))
             schema.setdefault("pattern", "^[A-Za-z0-9_-]+$")
@@ -316,9 +326,9 @@ class _Session:
             path = path.replace("{" + name + "}", quote(str(filled[name]), safe=""))
         query = {}
         for raw in op.op.get("parameters", []):
-            param = _resolve(raw, self.spec)
+            param = resolve(raw, self.spec)
             if param.get("in") == "query" and param.get("required"):
-                value = _draws(_resolve(param.get("schema", {}), self.spec), self.spec, 1)
+                value = _draws(resolve(param.get("schema", {}), self.spec), self.spec, 1)
                 if value:
                     query[param["name"]] = value[0] if not isinstance(value[0], (dict, list)) else json.dumps(value[0])
         return path + ("?" + urlencode(query, doseq=True) if query else "")
@@ -332,6 +342,7 @@ class _Session:
             return None, [None]
         else:
             values = _draws(_every_field(schema), self.spec, 1) + _draws(schema, self.spec, DRAWS - 1)
+            values = [distinct(v, schema, self.spec, self.token()) for v in values]
         if credentials:
             values = [self._with_credentials(v, schema, credentials != "sign-up") for v in values]
         if filled:
@@ -360,13 +371,17 @@ class _Session:
                              called=False), None
         result = RouteCall(op.method.upper(), op.path, target, note=note)
         payload: object = None
+        sent = set(scalars(filled))
         for index, body in enumerate(bodies):
             status, text, error = self.client.send(result.method, target, body, kind)
             result.status, result.error = status, error
+            result.repeated = repeated_key(error, self.sent) if status is not None and status >= 500 else ""
+            sent.update(scalars(decoded(body, kind)))
             if index:
                 result.note = ", ".join(filter(None, [note, f"input: draw {index + 1}"]))
             if status != 422:
                 break
+        self.sent |= sent
         try:
             payload = json.loads(text) if result.status and result.status < 300 else None
         except ValueError:

@@ -472,7 +472,9 @@ class _Run:
         if call.error is not None:
             for match in diagnose(call.error, backend_dir, database_from_user=self.database_url is not None):
                 rules.extend(rule for rule in match.rules if rule not in rules)
-        note = ", ".join(filter(None, [call.note, "an outside service failed: not counted" if call.outside else ""]))
+        note = ", ".join(filter(None, [call.note, "an outside service failed: not counted" if call.outside else "",
+                                       f"verify's own input repeated the unique key {call.repeated}: not counted"
+                                       if call.repeated and not call.outside else ""]))
         return RouteResult(
             method=call.method, path=call.path, status=call.status, ok=not call.failed, note=note,
             error=self.secrets(call.error.message) if call.error is not None else None,
