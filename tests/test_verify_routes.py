@@ -257,3 +257,20 @@ def test_a_unique_key_verify_itself_repeated_is_not_a_failure(message: str, sent
     assert repeated_key(error, sent) == repeated
     call = RouteCall("POST", "/labels", status=500, error=error, repeated=repeated)
     assert call.failed is not bool(repeated)
+
+
+@pytest.mark.slow
+def test_creates_writing_one_unique_column_each_send_their_own_value(tmp_path: Path) -> None:
+    """fixtures/verify/unique-inputs: three creates of one table with unique title, slug and rank all answer 201;
+    the second label create refuses the one enum value verify sent before: said, not failed."""
+    report = tmp_path / "report.json"
+    proc = run_verify([str(FIXTURES / "unique-inputs" / "backend"), "--cache-dir", str(venv_cache_dir()),
+                       "--report", str(report)], uuid.uuid4().hex)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("PASS") and "routes     5 of 6 answered without a server error" in proc.stdout
+    assert re.search(r"^  POST /labels/import 500: sqlalchemy\.exc\.IntegrityError.*"
+                     r"\(verify's own input repeated the unique key \(kind\)=\(main\): not counted\)$", proc.stdout, re.M)
+    v = load_report(report)["verification"]
+    assert [(r["path"], r["status"], r["ok"]) for r in v["routes"]] == [
+        ("/drafts", 201, True), ("/labels", 201, True), ("/topics", 201, True), ("/labels/import", 500, True),
+        ("/topics/import", 201, True), ("/health", 200, True)]
