@@ -446,3 +446,41 @@ def test_imports_a_startup_hook_makes_after_create_all_create_no_table(tmp_path:
     found = analyse(root)
     assert "models.py" in found.primary.order and "extra.py" in found.primary.order
     assert [(u.path, u.name) for u in found.tables_unimported] == [("extra.py", "Tag")]
+
+
+ROUTER = "from fastapi import APIRouter\nrouter = APIRouter()\n"
+
+
+@pytest.mark.parametrize(("main", "extra", "unincluded"), [
+    # every router is called `router`: posts.router is its own object, not users.router
+    ("from app.api import users, posts\napp.include_router(users.router)\n", {}, {"app/api/posts.py"}),
+    ("from app.api.users import router as users_router\nfrom app.api import posts\n"
+     "app.include_router(users_router)\napp.include_router(posts.router)\n", {}, set()),
+    ("from .api import users, posts\nfor m in (users, posts):\n    app.include_router(m.router)\n", {}, set()),
+    # a list another module builds, looped over here
+    ("from app.api import routers\nfor r in routers.ALL:\n    app.include_router(r)\n",
+     {"app/api/routers.py": "from app.api import users, posts\nALL = [users.router]\nALL += [posts.router]\n"}, set()),
+    ("from app.api.routers import ALL\nfor r in ALL:\n    app.include_router(r)\n",
+     {"app/api/routers.py": "from app.api import users, posts\nALL = [users.router]\n"}, {"app/api/posts.py"}),
+    # an aggregating router: served only when it is included itself
+    ("from app.api.api import api\napp.include_router(api)\n",
+     {"app/api/api.py": "from fastapi import APIRouter\nfrom app.api import users, posts\napi = APIRouter()\n"
+                        "api.include_router(users.router)\napi.include_router(posts.router)\n"}, set()),
+    ("from app.api.api import api\n",
+     {"app/api/api.py": "from fastapi import APIRouter\nfrom app.api import users, posts\napi = APIRouter()\n"
+                        "api.include_router(users.router)\napi.include_router(posts.router)\n"},
+     {"app/api/api.py", "app/api/posts.py", "app/api/users.py"}),
+    # what a project function returns
+    ("from app.api import users, posts\ndef every():\n    return [users.router, posts.router]\n"
+     "for r in every():\n    app.include_router(r)\n", {}, set()),
+    # a value not followed (a third-party factory's result): judged by the name written, never reported by mistake
+    ("from app.api import users, posts\nfrom plugins import collect\nfor router in collect(users, posts):\n"
+     "    app.include_router(router)\n", {}, set()),
+])
+def test_routers_are_decided_by_value(tmp_path: Path, main: str, extra: dict, unincluded: set) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn app.main:app\n", "requirements.txt": R1, "app/__init__.py": "", "app/api/__init__.py": "",
+        "app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n" + main,
+        "app/api/users.py": ROUTER, "app/api/posts.py": ROUTER, **extra,
+    })
+    assert {u.path for u in analyse(root).routers_unincluded} == unincluded

@@ -6,7 +6,6 @@ start command that would make more import lines right than rewriting them.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import os
 import re
@@ -20,6 +19,7 @@ from fixer.model.failures import Failure, ImportFix, Prediction
 from fixer.model.freshinstall import Installed, installed, project_python_version, unbuildable
 from fixer.model.importwalk import predict, predict_script
 from fixer.model.migrations import documented_migration
+from fixer.model.routers import Included, included_routers
 from fixer.model.sources import Sources
 from fixer.model.tables import NeverCreated, never_created, table_classes
 
@@ -103,7 +103,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         step = dataclasses.replace(primary.start, run_from=migration.folder, pythonpath=())
         migrating = predict_script(root, step, migration.env, have, paths, flow, database_url, python, sources)
     never = never_created(paths, sources, primary)
-    looped = _looped_routers(sources, primary.order)
+    included = included_routers(sources, primary.order, paths)
     sources.release(p for p in paths if p.endswith(".py"))
     kept = len(primary.import_fixes)
     start_fix = alternative.start if alternative is not None else None
@@ -130,7 +130,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         differing=_differing(predictions),
         python=python,
         routers_unincluded=tuple(_routers(paths if router_files is None else [p for p in paths if p in router_files],
-                                          read_text, imported, texts, looped)),
+                                          read_text, imported, texts, included)),
         tables_unimported=tuple(_tables(paths, read_text, primary)),
         tables_never_created=never,
         start_fix=start_fix,
@@ -209,9 +209,7 @@ def _candidate(path: str) -> bool:
 
 
 def _routers(paths: list[str], read_text, imported: set[str], texts: dict[str, str],
-             looped: set[str]) -> Iterable[Unused]:
-    every = "\n".join(texts.values())
-    calls = [*re.findall(r"include_router\(\s*([\w.]+)", every), *looped]
+             included: Included) -> Iterable[Unused]:
     for path in paths:
         if not _candidate(path):
             continue
@@ -223,52 +221,8 @@ def _routers(paths: list[str], read_text, imported: set[str], texts: dict[str, s
             line = text.count("\n", 0, match.start()) + 1
             if path not in imported:
                 yield Unused(path, line, name, "the app never imports this module, so its routes never exist")
-            elif not any(c == name or c.endswith("." + name) or re.search(rf"\b{name}\s+as\s+{c}\b", every)
-                         for c in calls) and f"{name}.include_router(" not in text:
+            elif not included.includes(path, name):
                 yield Unused(path, line, name, "no include_router() call of the imported modules names it")
-
-
-def _looped_routers(sources: Sources, order: Iterable[str]) -> set[str]:
-    """The routers an `include_router(r)` reaches through a loop over them (`for r in (a.router, b.router):`,
-    `for r in routers:` over a list, a comprehension), as written in the iterable, in the imported modules."""
-    out: set[str] = set()
-    for path in order:
-        text = sources.text(path) or ""
-        if "include_router(" not in text:
-            continue
-        tree = sources.tree(path, text)
-        if tree is None:
-            continue
-        bound: dict[str, list[ast.AST]] = {}  # name -> what it is bound to: a loop's iterable, an assigned list
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name):
-                bound.setdefault(node.target.id, []).append(node.iter)
-            elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple, ast.Set)):
-                for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        bound.setdefault(target.id, []).append(node.value)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "include_router":
-                given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "router"), None)
-                written = ast.unparse(given) if isinstance(given, (ast.Name, ast.Attribute)) else ""
-                head, dot, rest = written.partition(".")  # `for module in (users, posts): ...(module.router)`
-                if head in bound:
-                    out.update(f"{name}{dot}{rest}" for name in _elements(ast.Name(id=head), bound, 0))
-    return out
-
-
-def _elements(node: ast.AST, bound: dict[str, list[ast.AST]], depth: int) -> set[str]:
-    """The dotted names a loop variable takes: the elements of the tuples and lists it iterates over."""
-    if depth > 4:
-        return set()
-    if isinstance(node, ast.Name) and node.id in bound:
-        return {name for value in bound[node.id] for name in _elements(value, bound, depth + 1)}
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        return {name for element in node.elts for name in _elements(element, bound, depth + 1)}
-    if isinstance(node, ast.Starred):
-        return _elements(node.value, bound, depth + 1)
-    text = ast.unparse(node) if isinstance(node, (ast.Name, ast.Attribute)) else ""
-    return {text} if text else set()
 
 
 def _tables(paths: list[str], read_text, primary: Prediction) -> Iterable[Unused]:

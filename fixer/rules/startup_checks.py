@@ -320,8 +320,11 @@ class RouterNeverIncluded(_StartupRule):
     """FX032 router-never-included: An APIRouter whose routes the app never serves
 
     ## What it does
-    Reports an `APIRouter()` in a module the start never imports, or in an imported module that no
-    `include_router(...)` names, directly or through a loop over routers (`for r in (a.router, b.router):`).
+    Reports an `APIRouter()` in a module the start never imports, or one no `include_router(...)` reaches. It is
+    decided by the router object, not its name (`users.router` and `posts.router` are two routers), followed
+    through imports, re-exports, loops over a list another module builds (`for r in routers.ALL:`), `.append`,
+    and what a project function returns; a router included only into a router the app never includes is not
+    served either.
 
     ## Why is this bad?
     Every route on it answers `404 {"detail":"Not Found"}` (APP-ROUTER).
