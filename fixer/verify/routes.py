@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fixer.verify.backend import app_urls
 from fixer.verify.diagnose import LogError, first_error
@@ -328,7 +328,8 @@ class _Session:
         for raw in op.op.get("parameters", []):
             param = resolve(raw, self.spec)
             if param.get("in") == "query" and param.get("required"):
-                value = _draws(resolve(param.get("schema", {}), self.spec), self.spec, 1)
+                schema = resolve(param.get("schema", {}), self.spec)
+                value = [distinct(v, schema, self.spec, self.token()) for v in _draws(schema, self.spec, 1)]
                 if value:
                     query[param["name"]] = value[0] if not isinstance(value[0], (dict, list)) else json.dumps(value[0])
         return path + ("?" + urlencode(query, doseq=True) if query else "")
@@ -371,7 +372,7 @@ class _Session:
                              called=False), None
         result = RouteCall(op.method.upper(), op.path, target, note=note)
         payload: object = None
-        sent = set(scalars(filled))
+        sent = scalars(filled) | scalars(dict(parse_qsl(target.partition("?")[2])))
         for index, body in enumerate(bodies):
             status, text, error = self.client.send(result.method, target, body, kind)
             result.status, result.error = status, error
