@@ -274,3 +274,13 @@ def test_creates_writing_one_unique_column_each_send_their_own_value(tmp_path: P
     assert [(r["path"], r["status"], r["ok"]) for r in v["routes"]] == [
         ("/drafts", 201, True), ("/labels", 201, True), ("/topics", 201, True), ("/labels/import", 500, True),
         ("/topics/import", 201, True), ("/health", 200, True)]
+
+
+def test_a_required_query_parameter_is_each_calls_own_too() -> None:
+    """`async def imported(title: str, ...)` on a POST: the title is a query parameter, written to a unique column."""
+    spec = {"openapi": "3.1.0", "paths": {"/likes": {"post": {"parameters": [
+        {"name": "title", "in": "query", "required": True, "schema": {"type": "string", "title": "Title"}}]}}}}
+    session = _Session(None, spec)
+    op = _operations(spec)[0]
+    targets = {session._target(op, {}) for _ in range(3)}
+    assert len(targets) == 3 and all(t.startswith("/likes?title=") for t in targets), targets
