@@ -16,14 +16,10 @@ from pathlib import Path
 
 INSTALL_TIMEOUT = 900
 
-def project_interpreter(backend: Path) -> str:
-    """The CPython the project runs on, as fixer's model reads it (.python-version, runtime.txt, the Dockerfile's
-    `FROM python:X`, requires-python: fixer.model.freshinstall.project_python_version), when this machine has it;
-    else the bench's own. The prediction is made for that version: installing on another one measures the
-    machine (a wheel 3.13 lacks, PEP 695 syntax 3.11 cannot parse), not the prediction."""
+def _as_fixer_reads(backend: Path) -> tuple:
+    """The backend's files as fixer's model is given them: a reader of their text and their paths."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from fixer.discover.files import discover
-    from fixer.model.freshinstall import project_python_version
 
     def read_text(rel: str) -> str | None:
         try:
@@ -31,7 +27,17 @@ def project_interpreter(backend: Path) -> str:
         except OSError:
             return None
 
-    wanted = project_python_version(read_text, list(discover(backend, [])))
+    return read_text, list(discover(backend, []))
+
+
+def project_interpreter(backend: Path) -> str:
+    """The CPython the project runs on, as fixer's model reads it (.python-version, runtime.txt, the Dockerfile's
+    `FROM python:X`, requires-python: fixer.model.freshinstall.project_python_version), when this machine has it;
+    else the bench's own. The prediction is made for that version: installing on another one measures the
+    machine (a wheel 3.13 lacks, PEP 695 syntax 3.11 cannot parse), not the prediction."""
+    from fixer.model.freshinstall import project_python_version
+
+    wanted = project_python_version(*_as_fixer_reads(backend))
     if wanted == f"{sys.version_info.major}.{sys.version_info.minor}":
         return sys.executable
     for candidate in (shutil.which(f"python{wanted}"), *sorted(Path.home().glob(f".pyenv/versions/{wanted}.*/bin/python"))):
@@ -49,17 +55,9 @@ def find_requirements(backend: Path, start_file: str | None = None) -> tuple[str
     """('requirements', file) | ('lock', lock file) | ('pyproject', file) | ('none', None): the install the
     documented start uses (`start_file`: the file that documents it), as fixer's model decides it
     (fixer.model.freshinstall.install_plan), so that the bench installs what the prediction assumes."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from fixer.discover.files import discover
     from fixer.model.freshinstall import install_plan
 
-    def read_text(rel: str) -> str | None:
-        try:
-            return (backend / rel).read_text(errors="replace")
-        except OSError:
-            return None
-
-    plan = install_plan(read_text, list(discover(backend, [])), start_file)
+    plan = install_plan(*_as_fixer_reads(backend), start_file)
     return plan.kind, (backend / plan.file if plan.file else None)
 
 

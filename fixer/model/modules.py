@@ -231,16 +231,7 @@ class ModuleGraph:
 
     def _extended(self, live: set[str], imports: list[str]) -> set[str]:
         """`live`, closed under imports, and what `imports` (new imports of modules in it) reach."""
-        seen = set(live)
-        stack = [path for dotted in imports for path in self.resolve(dotted)]
-        while stack:
-            path = stack.pop()
-            if path in seen or path not in self.modules:
-                continue
-            seen.add(path)
-            for dotted in self.modules[path].imports:
-                stack.extend(self.resolve(dotted) - seen)
-        return seen
+        return self._walk(set(live), [path for dotted in imports for path in self.resolve(dotted)])
 
     def _outer_names(self) -> set[str]:
         out = set()
@@ -288,8 +279,10 @@ class ModuleGraph:
         return sorted(roots)
 
     def reachable(self, roots: Iterable[str]) -> set[str]:
-        seen: set[str] = set()
-        stack = list(roots)
+        return self._walk(set(), list(roots))
+
+    def _walk(self, seen: set[str], stack: list[str]) -> set[str]:
+        """`seen` with every module the paths on `stack` reach by their imports."""
         while stack:
             path = stack.pop()
             if path in seen or path not in self.modules:
