@@ -21,6 +21,7 @@ from fixer.discover.files import discover
 from fixer.model.migrations import documented_migration
 from tests.cli_helpers import fixer
 from fixer.verify.backend import ensure_venv
+from tests.pg_helpers import forget_migrations
 from tests.test_e2e_seed import venv_cache_dir, with_platform_query
 
 CASE = Path(__file__).resolve().parent.parent / "fixtures" / "defects" / "alembic-env-async-config-url"
@@ -108,9 +109,10 @@ def test_the_async_migration_fails_before_and_runs_after_apply(tmp_path: Path, d
     """`alembic upgrade head` with the platform-style URL on a real PostgreSQL, as the fresh install of the
     fixture gives it (SQLAlchemy 2.0, asyncpg): it fails as predicted, and creates the table after apply."""
     project = Path(shutil.copytree(CASE / "before", tmp_path / "p"))
+    python = ensure_venv(project / "requirements.txt", venv_cache_dir())
+    forget_migrations(python, database_url, "tasks")
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""),
            "DATABASE_URL": with_platform_query(database_url)}
-    python = ensure_venv(project / "requirements.txt", venv_cache_dir())
 
     def upgrade() -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(python), "-m", "alembic", "upgrade", "head"], cwd=project, env=env,

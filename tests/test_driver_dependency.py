@@ -16,6 +16,7 @@ import pytest
 from fixer.apply import runner
 from fixer.verify.backend import ensure_venv
 from tests.cli_helpers import fixer
+from tests.pg_helpers import forget_migrations
 from tests.test_e2e_seed import venv_cache_dir, with_platform_query
 
 CASES = Path(__file__).resolve().parent.parent / "fixtures" / "defects"
@@ -64,6 +65,7 @@ def test_the_migration_step_fails_before_and_runs_after_apply(tmp_path: Path, da
     """`alembic upgrade head` with the platform-style URL on a real PostgreSQL: the fresh install of the
     project fails as predicted; after `fixer apply` it creates the table."""
     project = Path(shutil.copytree(CASES / "alembic-env-sync-url-asyncpg-only" / "before", tmp_path / "p"))
+    forget_migrations(ensure_venv(project / "requirements.txt", venv_cache_dir()), database_url, "notes")
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""),
            "DATABASE_URL": with_platform_query(database_url)}
 
