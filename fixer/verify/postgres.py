@@ -237,7 +237,7 @@ def throwaway_postgres(
              "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"],
             run_as, tmp, "initdb",
         )
-        tls_options, ca_file = _certificates(tmp, run_as) if tls else ("", None)
+        tls_options, ca_file = certificates(tmp, run_as) if tls else ("", None)
         for attempt in range(3):
             port = _free_port()
             options = f"-h 127.0.0.1 -p {port} -k {socket_dir} -c password_encryption=scram-sha-256 -c fsync=off"
@@ -283,18 +283,22 @@ def throwaway_postgres(
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _certificates(tmp: Path, run_as: dict[str, int]) -> tuple[str, Path]:
+def certificates(tmp: Path, run_as: dict[str, int]) -> tuple[str, Path]:
     """A throwaway CA and a server certificate it signs for 127.0.0.1 and localhost, under TMP: the server
-    options that use them, and the CA's file, which a client trusts as one trusts a platform's public CA."""
+    options that use them, and the CA's file, which a client trusts as one trusts a platform's public CA.
+    Both pass X.509 strict checking (Python 3.13's default: the CA's key usage, key identifiers), as a
+    public CA's certificates do."""
     ca_key, ca, key, request, cert = (tmp / n for n in ("ca.key", "ca.crt", "server.key", "server.csr", "server.crt"))
     extensions = tmp / "server.ext"
     extensions.write_text(
         "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
         "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
     )
     steps = (
         ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2",
-         "-subj", "/CN=fixer throwaway CA"],
+         "-subj", "/CN=fixer throwaway CA", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
         ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", request, "-subj", "/CN=127.0.0.1"],
         ["x509", "-req", "-in", request, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
          "-extfile", extensions],
