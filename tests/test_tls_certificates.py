@@ -31,7 +31,8 @@ def test_a_strict_client_trusts_the_throwaway_servers_certificate(tmp_path: Path
     thread.start()
     client = ssl.create_default_context(cafile=str(ca_file))
     client.verify_flags |= ssl.VERIFY_X509_STRICT  # Python 3.13's default
-    with socket.create_connection(listener.getsockname()) as raw, client.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-        assert tls.recv(2) == b"ok"
+    with socket.create_connection(listener.getsockname()) as raw:
+        with client.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            assert tls.recv(2) == b"ok"
     thread.join(timeout=10)
     listener.close()
