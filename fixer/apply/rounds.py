@@ -25,10 +25,12 @@ from fixer.apply import disclosure
 from fixer.rules.findings import FileResult
 from fixer.apply.runner import Run, remembering_scans
 from fixer.model.modules import remembering_graphs
+from fixer.model.startfiles import is_start_file
 
 __all__ = ["MAX_ROUNDS", "Round", "describe", "first_failure", "run_rounds"]
 
 MAX_ROUNDS = 4
+_ABOVE = 3  # the folders above a backend whose start files the model reads (fixer.model.migrations)
 _SKIP = shutil.ignore_patterns(".git", "node_modules", ".venv", "venv", "env", "__pycache__", ".mypy_cache",
                                ".pytest_cache", ".ruff_cache", "dist", "build", ".next")
 
@@ -66,10 +68,12 @@ def _rounds(root: Path, one_round: Callable[[Path], Run], anchor: Path | None) -
         return first, rounds
     runs = [first]
     with tempfile.TemporaryDirectory(prefix="fixer-rounds-") as tmp:
-        copy = Path(tmp) / (root.resolve().relative_to(anchor.resolve()) if anchor is not None else root.name)
+        copy = Path(tmp) / (root.resolve().relative_to(anchor.resolve()) if anchor is not None else _place(root))
         copy.parent.mkdir(parents=True, exist_ok=True)
         try:
             shutil.copytree(root, copy, ignore=_SKIP, symlinks=True, copy_function=_linker())
+            if anchor is None:
+                _start_files_above(root, copy)
         except (OSError, shutil.Error):
             return first, rounds  # the rounds only add: a tree that cannot be copied keeps round 1
         _write(copy, first.results)
@@ -85,6 +89,21 @@ def _rounds(root: Path, one_round: Callable[[Path], Run], anchor: Path | None) -
                 break
         final = {rel: (copy / rel).read_bytes() for rnd in rounds for rel in rnd.changed if (copy / rel).is_file()}
     return _merged(root, runs, final), rounds
+
+
+def _place(root: Path) -> Path:
+    """The copy's path below the temporary folder: `root` under the names of the folders above it that the model
+    reads start files from (a README at the repository's top that runs `alembic upgrade head` in this backend,
+    the compose file beside it), so that a later round meets the same documented start."""
+    resolved = root.resolve()
+    return Path(*[p.name for p in reversed(list(resolved.parents)[:_ABOVE]) if p.name], resolved.name)
+
+
+def _start_files_above(root: Path, copy: Path) -> None:
+    for source, target in zip(list(root.resolve().parents)[:_ABOVE], list(copy.parents)[:_ABOVE]):
+        for path in source.iterdir() if source.name and source.is_dir() else ():
+            if path.is_file() and is_start_file(path.name):
+                shutil.copy2(path, target / path.name)
 
 
 def _linker() -> Callable[[str, str], object]:

@@ -70,3 +70,30 @@ def environment_lines(text: str) -> set[int]:
         else:
             walk(value, isinstance(key, str) and key.startswith("x-"), False)
     return found
+
+
+def network_hosts(text: str) -> dict[str, str]:
+    """The names other containers reach each service by on the compose network (the service's key, its
+    `hostname:`, `container_name:` and network `aliases:`), each with the service it names. Docker's resolver
+    answers them inside that network only: a platform's DNS knows none of them."""
+    from ruamel.yaml.comments import CommentedMap
+
+    document = load(text)
+    services = document.get("services") if isinstance(document, CommentedMap) else None
+    if not isinstance(services, CommentedMap):
+        return {}
+    hosts: dict[str, str] = {}
+    for service, body in services.items():
+        if not isinstance(service, str):
+            continue
+        names = [service]
+        if isinstance(body, CommentedMap):
+            names += [body.get(key) for key in ("hostname", "container_name")]
+            networks = body.get("networks")
+            for network in networks.values() if isinstance(networks, CommentedMap) else ():
+                aliases = network.get("aliases") if isinstance(network, CommentedMap) else None
+                names += list(aliases) if isinstance(aliases, list) else []
+        for name in names:
+            if isinstance(name, str) and name:
+                hosts.setdefault(name, service)
+    return hosts

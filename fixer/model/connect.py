@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from fixer.model.evidence import PLATFORM_URL, platform_url_read
+from fixer.model.migrations import compose_hosts, ini_url
 from fixer.model.urleval import Evaluator, Raised, Unknown, make_url
 
 __all__ = ["CONNECTING", "LIBPQ_CLIENT_ONLY", "ConnectChecks"]
@@ -32,6 +33,16 @@ LIBPQ_CLIENT_ONLY = frozenset({"channel_binding", "gssencmode", "requirepeer", "
                                "keepalives_count", "tcp_user_timeout", "load_balance_hosts", "sslcertmode"})
 _LIBPQ_ONLY = ("sslmode", "channel_binding")
 _ALEMBIC_URL = "sqlalchemy.url"
+_SCOPES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
+# What each driver raises when the host name does not resolve (the resolver's EAI_NONAME): libpq's words for
+# psycopg2, Python's getaddrinfo error for psycopg 3 (it resolves the host itself; from 3.3 naming it) and asyncpg.
+_UNRESOLVED = {
+    "psycopg2": ("sqlalchemy.exc.OperationalError",
+                 '(psycopg2.OperationalError) could not translate host name "{host}" to address: '
+                 "Name or service not known"),
+    "psycopg": ("sqlalchemy.exc.OperationalError", "(psycopg.OperationalError) [Errno -2] Name or service not known"),
+    "asyncpg": ("socket.gaierror", "[Errno -2] Name or service not known"),
+}
 
 
 def _alembic_assignments(scope: ast.AST) -> list[tuple[ast.expr, int]]:
@@ -71,6 +82,11 @@ class ConnectChecks:
             except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
                 return None
         return tree, module.file, module.package
+
+    def network_hosts(self) -> dict[str, tuple[str, str]]:
+        if getattr(self, "_network_hosts", None) is None:
+            self._network_hosts = compose_hosts(self.backend)
+        return self._network_hosts
 
     def _module_named(self, file: Path):
         return next((m for m in self.modules.values() if m.file == file), None)
@@ -147,7 +163,17 @@ class ConnectChecks:
                 url = self.url_reaching(value, (where[0], line))
                 if url is not None:
                     return url
-        return None
+        # env.py that puts no URL of its own anywhere (nor passes `url=`) connects to the ini's.
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+               and n.func.attr in ("set_main_option", "set_section_option") for n in ast.walk(tree)) \
+                or any(_alembic_assignments(f) for f in ast.walk(tree) if isinstance(f, _SCOPES)) \
+                or any(k.arg in ("url", None) for k in call.keywords):
+            return None
+        try:
+            text = (self.run_dir / "alembic.ini").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        return ini_url(text, self.run_dir)
 
     def url_reaching(self, node: ast.expr | None, where: tuple[Path, int]) -> str | None:
         """The URL text an engine or a pool gets, when the project's code between the environment and it runs."""
@@ -163,6 +189,19 @@ class ConnectChecks:
             # deploy's environment gives there, so it says nothing of the connection
             return
         database = parsed.database or ""
+        host = (parsed.host or "").lower()
+        if self.network_hosts() and host in self.network_hosts():
+            service, compose = self.network_hosts()[host]
+            exception, message = _UNRESOLVED[module]
+            psycopg = self.have.version("psycopg") if module == "psycopg" else None
+            if module == "psycopg" and (psycopg is None or psycopg.release >= (3, 3)):
+                message = message.replace("[Errno", "failed to resolve host '{host}': [Errno")
+            self.pending_connects.append((
+                exception, message.format(host=host), where, "compose-host",
+                f"the URL names the host `{host}`, compose's network name for its `{service}` service ({compose}): "
+                "only containers on that network resolve it. Set the URL from the platform's DATABASE_URL "
+                "instead of the compose host"))
+            return
         if "&" in database or "=" in database:
             missing = f'database "{database}" does not exist'
             exception, message = ("asyncpg.exceptions.InvalidCatalogNameError", missing) if module == "asyncpg" else \

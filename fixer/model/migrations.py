@@ -13,14 +13,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from fixer.discover.compose import NotYaml, network_hosts
 from fixer.model.entrypoints import documents
 from fixer.model.startfiles import is_start_file
 
-__all__ = ["Migration", "documented_migration"]
+__all__ = ["Migration", "compose_hosts", "documented_migration", "ini_url"]
 
 _UPGRADE = re.compile(r"\balembic\s+upgrade\b")
 # `cd phase-02/backend` in a README's shell block: the commands after it run in that folder.
 _CD = re.compile(r"(?m)(?:^|&&|;)\s*cd\s+([\w./-]+)")
+_COMPOSE = re.compile(r"(?:docker-)?compose[\w.-]*\.ya?ml")
 
 
 @dataclass(frozen=True)
@@ -95,3 +97,33 @@ def _script_location(text: str) -> str:
         return "alembic"
     location = location.strip().replace("%(here)s", ".").replace("\\", "/")
     return location if ":" not in location else "alembic"  # `package:folder` names a package, not a path
+
+
+def ini_url(text: str, here: Path, section: str = "alembic") -> str | None:
+    """The `sqlalchemy.url` of alembic.ini's section, as alembic's own parser reads it (`%(here)s` is the ini's
+    folder, `%%` a percent sign): what `engine_from_config(config.get_section(...))` connects to when env.py
+    puts no URL of its own into the config; None when the ini has none or only alembic's template."""
+    parser = configparser.ConfigParser(defaults={"here": str(here)})
+    try:
+        parser.read_string(text)
+        url = parser.get(section, "sqlalchemy.url")
+    except (configparser.Error, ValueError):
+        return None
+    return url.strip() if "://" in url and not url.startswith("driver://") else None
+
+
+def compose_hosts(backend: Path) -> dict[str, tuple[str, str]]:
+    """The host names the project's compose files give their services' network (`db`, a `hostname:`), each
+    with its service and file (relative to the backend): the backend's own compose files and those of the
+    folders above it (a repository whose compose file sits beside the backend's folder)."""
+    here = sorted((p, p.name) for p in backend.iterdir() if p.is_file()) if backend.is_dir() else []
+    files = [(path, where) for path, where in (*here, *_above(backend)) if _COMPOSE.fullmatch(path.name)]
+    hosts: dict[str, tuple[str, str]] = {}
+    for path, where in files:
+        try:
+            found = network_hosts(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, NotYaml):
+            continue
+        for host, service in found.items():
+            hosts.setdefault(host, (service, where))
+    return hosts

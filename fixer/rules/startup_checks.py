@@ -40,6 +40,7 @@ _CATEGORY = {
     "static-dir": Category.CONFIG,
     "env-file": Category.CONFIG,
     "url-cleaner": Category.CONFIG,
+    "compose-host": Category.CONFIG,
     "settings-url": Category.CONFIG,
     "start-command": Category.ENTRYPOINT,
     "missing-app": Category.ENTRYPOINT,
@@ -58,6 +59,7 @@ _DEFECTS = {
     "async-driver": ("DEP-DRIVER",),
     "sync-driver": ("ENG-SYNC-DEFAULT-DRIVER",),
     "sqlite-async": ("ENG-SQLITE-ASYNC",),
+    "compose-host": ("URL-WHERE",),
 }
 
 
@@ -96,6 +98,10 @@ def _failure_finding(rule: str, failure: Failure, index: int, total: int, predic
     elif failure.family == "url-cleaner":
         what = "Fix the project's URL code: remove a parameter together with its own `?` or `&`, never the " \
                "separator of the next one (urllib.parse or SQLAlchemy's make_url do it right)."
+    elif failure.family == "compose-host":
+        what = "Read the URL the platform sets (DATABASE_URL) where the connection gets it (in alembic's env.py: " \
+               "`config.set_main_option(\"sqlalchemy.url\", ...)`), or point the URL at the platform database: a " \
+               "compose host resolves only on compose's network."
     elif failure.family == "log-dir":
         what = "Create the folder before the handler (`os.makedirs(folder, exist_ok=True)`), ship it with a " \
                ".gitkeep, or log to stdout where the platform collects it."
