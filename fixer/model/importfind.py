@@ -90,8 +90,7 @@ class ImportResolution:
         result = self.project_module(name, where, guarded) if not self._is_third(top) else "third"
         if result != "third":
             return result
-        if (top in self.project_names and top not in sys.stdlib_module_names and not self.have.provides(top)
-                and tables.distribution_of(top) is None):
+        if self._project_folder(top):
             # A folder of the project, not on sys.path from this start: `from core.config import x` started
             # as `uvicorn src.main:app` from the backend folder. A name a published distribution installs
             # (`fastapi`, beside a docs folder of that name) is that distribution, missing, not the folder.
@@ -120,8 +119,10 @@ class ImportResolution:
         # (alembic's own `alembic/` migrations folder beside alembic.ini, and `from alembic import context`).
         return found is None or (found[0] is None and self.have.known and self.have.provides(top) is True)
 
-    def _recover_relative(self, module: WalkedModule, node: ast.ImportFrom, where: tuple[Path, int]) -> None:
-        """Go on as if the relative import had worked: import what it names by the file it names."""
+    def _recover_relative(self, module: WalkedModule, node: ast.ImportFrom, where: tuple[Path, int],
+                          guarded: bool = False) -> None:
+        """Go on as if the relative import had worked: import what it names by the file it names. A guarded
+        one (a `try:` whose `except ImportError:` imports the module another way) is no fix: the fallback runs."""
         folder = module.file.parent if module.file else self.run_dir
         for _ in range(node.level - 1):
             folder = folder.parent
@@ -129,7 +130,7 @@ class ImportResolution:
         target = folder.joinpath(*parts)
         name = self._name_for(target)
         if name:
-            if node.module:
+            if node.module and not guarded:
                 self.import_fixes.append(ImportFix(self.rel(module.file), node.lineno, "." * node.level + node.module, name))
             imported = self.project_module(name, where)
             if isinstance(imported, WalkedModule):
@@ -138,6 +139,34 @@ class ImportResolution:
                         self.name_from(imported, alias.name, where, True)
         for alias in node.names:
             module.defined.add(alias.asname or alias.name)
+
+    def project_import_fails(self, module: WalkedModule, statements: list[ast.stmt]) -> bool:
+        """Whether a block of plain imports (a `try:` body) raises ImportError from this start because of the
+        project's own modules: a relative import in a module without a package (or with too many dots), or a
+        folder of the project that is not on sys.path. Its `except ImportError:` then runs at every start."""
+        if not statements:
+            return False
+        failing = False
+        for node in statements:
+            if isinstance(node, ast.ImportFrom) and node.level:
+                failing |= not module.package or node.level > len(module.package.split("."))
+            elif isinstance(node, (ast.ImportFrom, ast.Import)):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                failing |= any(self._off_path(name) for name in names)
+            elif not isinstance(node, ast.Pass):
+                return False  # other code may raise ImportError too, or not: not known here
+        return failing
+
+    def _off_path(self, name: str) -> bool:
+        """`name` is a folder of the project that is not importable from this start."""
+        top = name.split(".")[0]
+        return self._find_in(top, self.sys_path) is None and self._project_folder(top)
+
+    def _project_folder(self, top: str) -> bool:
+        """`top` names a folder of the project, not a distribution (`fastapi`, beside a docs folder of that name,
+        is the distribution, missing)."""
+        return (top in self.project_names and top not in sys.stdlib_module_names and not self.have.provides(top)
+                and tables.distribution_of(top) is None)
 
     def _name_for(self, target: Path) -> str | None:
         """The dotted name a file or folder imports as from this start's sys.path, if any."""

@@ -256,7 +256,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
             self.body(module, node.body, True if node.handlers else guarded)
             # `try: from pydantic_settings import ... except ImportError: from pydantic import ...`: where the
             # install lacks what the try imports, the handler runs whenever the module loads.
-            falls = self.import_fails(node.body)
+            falls = self.import_fails(node.body) or self.project_import_fails(module, node.body)
             for handler in node.handlers:
                 self.body(module, handler.body, guarded if falls and self.catches_import_error(handler) else True)
             self.body(module, node.orelse, guarded)
@@ -280,7 +280,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
                     self.fail(f"rel:{module.file}", "ImportError", "attempted relative import with no known parent package",
                               where, "relative-import",
                               f"{self.rel(module.file)} is imported as the top-level module `{module.name}`, so it has no package")
-                self._recover_relative(module, node, where)
+                self._recover_relative(module, node, where, guarded)
                 return
             parts = module.package.split(".")
             if node.level - 1 >= len(parts):
@@ -288,7 +288,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
                     self.fail(f"rel:{module.file}", "ImportError", "attempted relative import beyond top-level package",
                               where, "relative-import",
                               f"`{module.name}` is inside the top-level package `{parts[0]}`: {node.level} dots go above it")
-                self._recover_relative(module, node, where)
+                self._recover_relative(module, node, where, guarded)
                 return
             base = ".".join(parts[: len(parts) - (node.level - 1)])
             target = f"{base}.{node.module}" if node.module else base
@@ -457,8 +457,10 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
 
 @functools.lru_cache(maxsize=1)  # each start of a run walks the same tree, and each later round a tree of the same paths
 def _tree_modules(paths: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
-    return (tuple(sorted({p[:-3].removesuffix("/__init__") for p in paths if p.endswith(".py")})),
-            frozenset(project_python(paths)))
+    modules = {p[:-3].removesuffix("/__init__") for p in paths if p.endswith(".py")}
+    # A folder of modules without `__init__.py` imports too, as a namespace package (`from src.api import auth`).
+    folders = {m.rpartition("/")[0] for m in modules if "/" in m}
+    return tuple(sorted(modules | folders)), frozenset(project_python(paths))
 
 
 def where_of(module: WalkedModule, node: ast.AST) -> tuple[Path, int]:

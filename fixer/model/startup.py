@@ -173,26 +173,47 @@ def _smaller_start(root: Path, primary: Prediction, have: Installed, paths: list
                    database_url: str | None, python: str = "", sources: Sources | None = None) -> Prediction | None:
     """The start from the entry module's top package (`uvicorn src.main:app` from the folder above `src/`, for
     an app started as `main:app` from inside it) when it makes more import lines right than the one command line
-    it changes; None when rewriting the imports is the smaller change."""
+    it changes; None when rewriting the imports is the smaller change. Above a folder without `__init__.py` the
+    package is a namespace one: each folder up to the backend's is tried, the nearest first."""
     start = primary.start
     if len(primary.import_fixes) < 2:
         return None
-    folder = (root / start.run_from).resolve()
+    start_folder = (root / start.run_from).resolve()
     parts = start.module.split(".")
-    entry = folder.joinpath(*parts)
+    entry = start_folder.joinpath(*parts)
     if not (entry.with_suffix(".py").is_file() or (entry / "__init__.py").is_file()):
         return None
+    folder = start_folder
     while (folder / "__init__.py").is_file():  # the packages the entry module is part of
         parts.insert(0, folder.name)
         folder = folder.parent
-    if folder == (root / start.run_from).resolve():
-        return None
+    candidates = [(folder, parts)]
+    if folder == start_folder:  # no package: the folders above, each a namespace package of the next
+        candidates = []
+        while folder != root and folder.is_relative_to(root):
+            parts = [folder.name, *parts]
+            folder = folder.parent
+            candidates.append((folder, parts))
+    for folder, parts in candidates:
+        alternative = _started_from(root, primary, folder, parts, have, paths, flow, database_url, python, sources)
+        if alternative is not None:
+            return alternative
+    return None
+
+
+def _started_from(root: Path, primary: Prediction, folder: Path, parts: list[str], have: Installed,
+                  paths: list[str], flow: DatabaseFlow | None, database_url: str | None, python: str,
+                  sources: Sources | None) -> Prediction | None:
+    """The start of the same app as `.`.join(parts) from `folder`, when it makes more import lines right than the
+    one command line it changes."""
+    start = primary.start
     try:
         run_from = folder.relative_to(root).as_posix()
     except ValueError:
         return None
     app = ".".join(parts) + ":" + start.attr
-    command = start.command.replace(start.app, app, 1) if start.app in start.command else app
+    command = start.command.replace(start.app, app, 1) if start.app in start.command \
+        else f"python -m {'.'.join(parts)}" if start.command.startswith("python ") else app
     other = StartPoint(app, "" if run_from == "." else run_from, start.pythonpath, start.source, command,
                        where=start.where)
     alternative = predict(root, other, have, paths, flow, database_url, python, sources)
