@@ -35,6 +35,7 @@ from fixer.model.failures import LOG_FILE_HANDLERS, Failure, FailureChecks, Impo
 from fixer.model.freshinstall import Installed
 from fixer.model.hooks import StartupHooks, field_variable, required_field, settings_config, startup_event
 from fixer.model.importfind import ImportResolution, WalkedModule
+from fixer.model.importsweep import ImportIdentity
 from fixer.model.modules import project_python
 from fixer.model.sources import Sources
 from fixer.model.syspath import path_value
@@ -45,7 +46,7 @@ _ENGINE_FACTORIES = SYNC_FACTORIES | ASYNC_FACTORIES
 _LOOP_RUNNERS = ("asyncio.run", "run_until_complete")
 
 
-class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
+class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, ImportIdentity):
     def __init__(self, backend: Path, start: StartPoint, have: Installed, paths: Iterable[str],
                  flow: DatabaseFlow, database_url: str | None = None, python: str = "",
                  sources: Sources | None = None) -> None:
@@ -56,6 +57,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution):
         # Each module of the tree as a path without `.py` (a package as its folder): what an import may mean; and
         # every dotted name (and suffix) the tree's modules could have.
         self.module_paths, self.project_names = _tree_modules(tuple(paths))
+        self.python_files = tuple(p for p in paths if p.endswith(".py"))
         self.flow = flow
         self.start = start
         self.have = have
@@ -489,6 +491,7 @@ def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed,
         walk.fail(f"attr:{start.app}", "AttributeError", f"module '{start.module}' has no attribute '{start.attr}'",
                   (result.file, 1), "missing-app", f"uvicorn: Attribute \"{start.attr}\" not found in module \"{start.module}\".")
     walk.run_hooks()
+    walk.complete_import_fixes(walk.python_files)
     failures = tuple(_entry_relative(f, walk) for f in walk.failures)
     prediction = Prediction(start, failures, tuple(walk.required_env), tuple(walk.order),
                             tuple(walk.sys_path_edits), tuple(walk.import_fixes), unchecked=tuple(walk.unchecked),

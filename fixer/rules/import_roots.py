@@ -8,6 +8,7 @@ import re
 from typing import ClassVar
 
 import libcst as cst
+from libcst.metadata import PositionProvider
 
 from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
@@ -64,36 +65,49 @@ class ImportRoots(FixerCodemod):
     RULE_ID: ClassVar[str] = RULE_ID
     RULE_NAME: ClassVar[str] = RULE_NAME
     DEFECTS: ClassVar[tuple[str, ...]] = ("APP-UVICORN-PATH",)
-    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"^[ \t]*from[ \t]", re.M)
+    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"^[ \t]*(?:from|import)[ \t]", re.M)
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
 
     @classmethod
     def wants(cls, path: str, model: ProjectModel) -> bool:
         prediction = model.startup.primary
         return prediction is not None and any(fix.path == path for fix in prediction.import_fixes)
 
-    def enters(self, statement: cst.BaseStatement) -> bool:
-        return isinstance(statement, (cst.SimpleStatementLine, cst.If, cst.Try))
-
-    def _fixes(self) -> dict[str, ImportFix]:
+    def _fix(self, node: cst.CSTNode, written: str) -> ImportFix | None:
         prediction = self.facts.startup.primary
         if prediction is None:
-            return {}
-        return {fix.old: fix for fix in prediction.import_fixes if fix.path == self.context.filename}
+            return None
+        line = self.get_metadata(PositionProvider, node).start.line
+        return next((fix for fix in prediction.import_fixes
+                     if (fix.path, fix.line, fix.old) == (self.context.filename, line, written)), None)
 
     def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom) -> cst.ImportFrom:
-        if updated_node.module is None:
-            return updated_node
-        written = "." * len(updated_node.relative) + self.code(updated_node.module)
-        fix = self._fixes().get(written)
+        written = "." * len(updated_node.relative) + (self.code(updated_node.module) if updated_node.module else "")
+        fix = self._fix(original_node, written)
         if fix is None:
             return updated_node
+        new = updated_node.with_changes(module=cst.parse_expression(fix.new), relative=())
+        return new if self._report(original_node, new, fix) else updated_node
+
+    def leave_Import(self, original_node: cst.Import, updated_node: cst.Import) -> cst.Import:
+        # Only `import pkg.mod as m` is planned (FX020's model): the name it binds stays `m`.
+        fixes = [self._fix(original_node, self.code(alias.name)) for alias in updated_node.names]
+        if not any(fixes):
+            return updated_node
+        new = updated_node.with_changes(names=[
+            alias.with_changes(name=cst.parse_expression(fix.new)) if fix else alias
+            for alias, fix in zip(updated_node.names, fixes)])
+        return new if self._report(original_node, new, next(fix for fix in fixes if fix)) else updated_node
+
+    def _report(self, original_node: cst.CSTNode, new: cst.CSTNode, fix: ImportFix) -> bool:
+        """Report the rewrite; whether it is made."""
         startup = self.facts.startup
         start = startup.primary.start if startup.primary else None
         safe = not startup.disagreement
-        new = updated_node.with_changes(module=cst.parse_expression(fix.new), relative=())
         failure = next((f for f in startup.primary.failures if f.path == fix.path and f.line == fix.line), None) \
             if startup.primary else None
-        error = str(failure) if failure else f"ModuleNotFoundError: No module named '{written.lstrip('.').split('.')[0]}'"
+        error = str(failure) if failure else f"ModuleNotFoundError: No module named '{fix.old.lstrip('.').split('.')[0]}'"
         self.report(Finding(
             rule=RULE_ID,
             category=Category.IMPORT,
@@ -109,7 +123,7 @@ class ImportRoots(FixerCodemod):
             evidence=(f"started as {start.describe()}" if start else "")
             + (f"; {startup.disagreement}" if startup.disagreement else ""),
         ))
-        return new if (safe or self.facts.unsafe_fixes) else updated_node
+        return safe or self.facts.unsafe_fixes
 
 
 class ImportRootsStartCommand(TextRule):
