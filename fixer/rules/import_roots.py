@@ -29,7 +29,11 @@ class ImportRoots(FixerCodemod):
     module has from that start folder: `from core.config import settings` becomes `from src.core.config import
     settings` when the app is started as `uvicorn src.main:app` from the backend folder, and `from .routes import
     router` becomes `from routes import router` when it is started as `uvicorn main:app` from inside the package.
-    Every import of the project gets the one style the start command fits; imports that resolve are left alone.
+    A module renamed for the start is renamed in every import of the app's files, or in none: inside functions,
+    `import pkg.mod as m`, relative imports; when one cannot be rewritten without changing the name it binds
+    (`import core.config`, `from . import config`), none of that module's imports is. Imports that resolve are
+    left alone, and so is a `try:` whose `except ImportError:` imports the module another way when one of its
+    branches imports from the documented start (when neither does, the branch that runs is rewritten).
 
     ## Why is this bad?
     The server does not start: `ModuleNotFoundError: No module named 'core'`, or `ImportError: attempted relative
@@ -51,7 +55,9 @@ class ImportRoots(FixerCodemod):
     block runs from) and that is the smaller change, the start command is changed where it is written instead
     (README, Dockerfile, Procfile, compose): `uvicorn main:app` becomes `uvicorn src.main:app --app-dir ..`, or
     `cd app && uvicorn main:app` becomes `uvicorn app.main:app`; every line of that file running the same command
-    changes with it.
+    changes with it. The folders above a start without `__init__.py` are namespace packages of it: a
+    `uvicorn.run(app)` in src/main.py whose imports say `from src.api import ...` is reported as
+    `python -m src.main` from the folder above, nothing rewritten.
 
     ## Fix safety
     The start command is changed safely when the project documents that one start (a `uvicorn.run()` under
@@ -59,7 +65,8 @@ class ImportRoots(FixerCodemod):
     rewrite (gunicorn, `fastapi run`, one with `--app-dir` already) is reported. Imports: safe when every documented start agrees (the failing import is shown by the one way the project is started).
     Unsafe when the project's start commands disagree (README and Dockerfile start it from different folders): the
     fix fits the deploy file's start, written only with `--unsafe-fixes`. `import X.Y` statements (the fix would
-    change the bound name) and `from . import x` are left as they are: FX030 reports them.
+    change the bound name) and `from . import x` are left as they are, with every other import of their module:
+    FX030 reports them.
     """
 
     RULE_ID: ClassVar[str] = RULE_ID
@@ -107,13 +114,14 @@ class ImportRoots(FixerCodemod):
         safe = not startup.disagreement
         failure = next((f for f in startup.primary.failures if f.path == fix.path and f.line == fix.line), None) \
             if startup.primary else None
-        error = str(failure) if failure else f"ModuleNotFoundError: No module named '{fix.old.lstrip('.').split('.')[0]}'"
         self.report(Finding(
             rule=RULE_ID,
             category=Category.IMPORT,
             severity=Severity.CRITICAL,
             problem=f"`{self.code(original_node)}` cannot import when the app is started as {start.describe() if start else 'documented'}",
-            root_cause=f"{error}: the module is `{fix.new}` from the folder the server starts in.",
+            root_cause=f"{failure}: the module is `{fix.new}` from the folder the server starts in." if failure else
+            f"The module is `{fix.new}` from the folder the server starts in: written as `{fix.old}` it does not "
+            "import from there (or loads a second time, under another name), and its other imports are renamed.",
             old_code=self.code(original_node),
             new_code=self.code(new),
             explanation="Import the module by the name it has from the documented start folder.",
