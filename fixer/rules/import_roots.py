@@ -233,17 +233,19 @@ def _start_finding(facts: ProjectModel, old, new, fixed: bool, safe: bool, new_c
     startup = facts.startup
     failure = next((f for f in startup.primary.failures if f.family in ("relative-import", "unresolved-import")),
                    None) if startup.primary else None
+    # A `uvicorn.run()` block is started by running its file: as the module of the package, `python -m`.
+    wanted = new.command if old.in_code else new.app
     return Finding(
         rule=RULE_ID,
         category=Category.ENTRYPOINT,
         severity=Severity.CRITICAL,
         problem=f"{old.source} starts the app as {old.describe()}: {startup.imports_kept} imports are written for "
-                f"`{new.app}` from {new.run_from or '.'}/",
+                f"`{wanted}` from {new.run_from or '.'}/",
         root_cause="The package's imports (relative imports, or names from its top folder) need the app started as "
                    "part of its package; changing the one start command is smaller than rewriting them.",
         old_code=old.command,
         new_code=new_code,
-        explanation=f"Start the app as `{new.app}` from {new.run_from or '.'}/ in {old.source}."
+        explanation=f"Start the app as `{wanted}` from {new.run_from or '.'}/ in {old.source}."
         + ("" if safe or not startup.disagreement else f" Not made: {startup.disagreement}."),
         fixed=fixed,
         defects=("APP-UVICORN-PATH",),
