@@ -143,3 +143,30 @@ def test_a_namespace_package_start_is_the_smaller_change(tmp_path: Path) -> None
     (finding,) = [f for r in outcome.results for f in r.findings if f.rule == "FX020"]
     assert not finding.fixed and finding.new_code.startswith("python -m src.main")
     assert outcome.facts.startup.start_fix.run_from == ""
+
+
+def test_imports_inside_functions_count_when_the_start_command_is_the_smaller_change(tmp_path: Path) -> None:
+    # One relative import runs at the start, a second one in a function: renaming the module means two edits,
+    # so the one README line changes instead and both imports stay.
+    root = write(tmp_path, {
+        "README.md": "```\ncd app && uvicorn main:app\n```\n",
+        "app/__init__.py": "",
+        "app/routes.py": "from fastapi import APIRouter\n\nrouter = APIRouter()\n",
+        "app/main.py": (
+            "from fastapi import FastAPI\nfrom .routes import router\n\napp = FastAPI()\napp.include_router(router)\n\n\n"
+            "def routes_again():\n    from .routes import router\n    return router\n"
+        ),
+    })
+    outcome = runner.run(root, codemods=list(PYTHON_CODEMODS), text_rules=[r() for r in TEXT_RULES])
+    assert [r.path for r in outcome.results if r.changed] == ["README.md"]
+    assert outcome.results[[r.path for r in outcome.results].index("README.md")].new == b"```\nuvicorn app.main:app\n```\n"
+
+
+def test_a_start_that_imports_cleanly_gets_no_rename(tmp_path: Path) -> None:
+    # Only an import inside a function names the module by another root: the start does not fail, no edit.
+    root = write(tmp_path, {**HALF_DONE, "src/main.py": (
+        "from fastapi import FastAPI\nfrom src.core.config import settings\nfrom src.api import router\n\n"
+        "app = FastAPI()\napp.include_router(router)\n"), "src/db.py": ""})
+    assert fix(root) == {}
+    outcome = runner.run(root, codemods=list(PYTHON_CODEMODS), text_rules=[r() for r in TEXT_RULES])
+    assert outcome.facts.startup.primary.failures == ()
