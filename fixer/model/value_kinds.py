@@ -28,6 +28,7 @@ WRAPPERS = frozenset({"Optional", "Union", "Annotated"})
 # Methods only a session has: a name they are called on that holds nothing known is reported as undecided.
 SESSION_ONLY = frozenset({"commit", "rollback", "refresh", "flush", "exec", "scalars", "add", "add_all", "expunge",
                           "merge", "query"})
+DECLARED = "`{}` annotated {}"  # the site of a parameter's annotation
 SHOWN = frozenset({"session", "engine", "factory", "connection"})  # what `fixer model` shows a parameter holding
 BARE_CLASSES = frozenset({"Session", "AsyncSession", "create_engine", "create_async_engine", "sessionmaker",
                            "async_sessionmaker"})
@@ -164,12 +165,15 @@ def undecided_uses(analysis: ValueAnalysis) -> Iterator[Undecided]:
     for function in analysis.functions.values():
         if analysis.p.readers[function.path].role is Role.TEST:  # fixtures hand tests their sessions
             continue
-        seen: set[str] = set()
+        seen: set[str] = set(_receiver(function))  # a method's `self`, a classmethod's `cls`: never a session
         for node in function.nodes:
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in methods):
                 continue
             base = dotted_name(node.func.value)
             if not base or base in seen:
+                continue
+            if _declared_sync(analysis, function, base):
+                seen.add(base)
                 continue
             values = analysis.of(function, node.func.value)
             sessions = {v[1] for v in values if v[0] == "session"}
@@ -187,6 +191,25 @@ def undecided_uses(analysis: ValueAnalysis) -> Iterator[Undecided]:
             if why:
                 seen.add(base)
                 yield Undecided(function.path, node.lineno, function.qualname, base, f"{why} ({chains})" if chains else why)
+
+
+def _receiver(function: Function) -> tuple[str, ...]:
+    """The first parameter of a method or classmethod, which Python binds to the instance or the class."""
+    positional = [*function.node.args.posonlyargs, *function.node.args.args]
+    static = any((dotted_name(d.func if isinstance(d, ast.Call) else d) or "").rpartition(".")[2] == "staticmethod"
+                 for d in function.node.decorator_list)
+    return (positional[0].arg,) if function.cls and positional and not static else ()
+
+
+def _declared_sync(analysis: ValueAnalysis, function: Function, name: str) -> bool:
+    """A parameter annotated with the sync `Session` class that no session of another kind reaches: every
+    session it holds is declared sync (its annotation, or a caller's parameter annotated so), none is made on
+    an engine the analysis cannot follow, and none is async."""
+    slot = ("l", function.path, function.qualname, name)
+    held = analysis.slots.get(slot, {})
+    return (name in function.params and slot not in analysis.made_unknown
+            and {v[1] for v in held if v[0] == "session"} == {None}
+            and not any(v[0] in ("engine", "factory", "connection") for v in held))
 
 
 def _unfollowed(analysis: ValueAnalysis, chain: Chain) -> str:

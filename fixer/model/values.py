@@ -33,6 +33,7 @@ from fixer.model.names import (
 )
 from fixer.model.value_kinds import (
     BARE_CLASSES,
+    DECLARED,
     FACTORIES,
     SHOWN,
     Site,
@@ -71,6 +72,9 @@ class ValueAnalysis:
         self.engine_sites = {(e.path, e.line): e for e in engines}
         self.slots: dict[Slot, Values] = {}
         self.declared: dict[Slot, str] = {}  # parameter annotated AsyncSession: what it holds is declared
+        # Slots a session of unknown kind reaches from where one is made (`Session(engine)` on an engine not
+        # followed, a factory of unknown kind), not only from a sync `Session` annotation (its own or a caller's).
+        self.made_unknown: set[Slot] = set()
         self.changed = False
         self._locals: dict[int, frozenset[str]] = {}
         self._top: dict[str, list[ast.AST]] = {}
@@ -117,6 +121,11 @@ class ValueAnalysis:
 
     def _add(self, slot: Slot, values: Values, site: Site | None) -> None:
         held = self.slots.setdefault(slot, {})
+        unknown = values.get(("session", None))
+        if unknown is not None and slot not in self.made_unknown:
+            origin = (*unknown, site)[0]
+            if origin is None or origin.template != DECLARED:
+                self.made_unknown.add(slot)
         for value, chain in values.items():
             if value not in held:
                 held[value] = (*chain, site) if site is not None else chain
@@ -134,7 +143,7 @@ class ValueAnalysis:
                 continue
             if arg.annotation is not None:
                 annotated = self.annotation(reader, arg.annotation)
-                self._add(slot, annotated, site(function.path, arg, "`{}` annotated {}", arg.arg, arg.annotation))
+                self._add(slot, annotated, site(function.path, arg, DECLARED, arg.arg, arg.annotation))
                 if ("session", "async") in annotated:
                     self.declared[slot] = "async"
             if default is not None:
