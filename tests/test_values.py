@@ -380,8 +380,9 @@ def test_a_parameter_annotated_with_the_sync_session_that_nothing_async_reaches_
 
 def test_a_classmethods_cls_is_never_a_session(tmp_path: Path) -> None:
     """`cls.add(db, obj)` in a mixin's classmethod calls a method the concrete class brings: `cls` is the class,
-    not a session of unknown kind. No FX041 note. (The use plan still drops the `await` of `cls.add(...)`,
-    taking it for the session's sync `add`: a separate false edit, not yet fixed.)"""
+    not a session of unknown kind, and `ShelfCrud.create(session, ...)` hands the session to `db`, not to `cls`
+    (before, the use plan took `cls` for that AsyncSession and dropped the `await` of `cls.add(...)`, the
+    session's sync `add`). No FX041 note, no edit, exit 0."""
     root = _tree(tmp_path, {**SHELF_ASYNC, "app/crud.py": """\
         from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -418,4 +419,4 @@ def test_a_classmethods_cls_is_never_a_session(tmp_path: Path) -> None:
             return await ShelfCrud.create(session, label=label)
     """})
     result = fixer("dry-run", root)
-    assert "FX041" not in result.stderr.decode(), result.stderr.decode()
+    assert result.returncode == 0 and result.stdout == b"" and "FX041" not in result.stderr.decode(), result.stderr.decode()

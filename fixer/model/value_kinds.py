@@ -82,6 +82,17 @@ def made_by(analysis: ValueAnalysis, reader: ModuleReader, function: Function | 
     return {}
 
 
+def made_unknown(values: Values, site: Site | None) -> bool:
+    """Whether a session of unknown kind among `values` comes from where one is made (`Session(engine)` on an
+    engine not followed, a factory of unknown kind), not only from a sync `Session` annotation (its own or a
+    caller's parameter's)."""
+    unknown = values.get(("session", None))
+    if unknown is None:
+        return False
+    origin = (*unknown, site)[0]
+    return origin is None or origin.template != DECLARED
+
+
 def alias(analysis: ValueAnalysis, reader: ModuleReader, node: ast.AST, name: str) -> Values:
     """`SessionDep = Annotated[AsyncSession, Depends(get_db)]`, `DB: TypeAlias = "AsyncSession"`, `type DB = ...`:
     a module-level name that stands for a type of session or engine, which an annotation naming it (in any
@@ -165,7 +176,7 @@ def undecided_uses(analysis: ValueAnalysis) -> Iterator[Undecided]:
     for function in analysis.functions.values():
         if analysis.p.readers[function.path].role is Role.TEST:  # fixtures hand tests their sessions
             continue
-        seen: set[str] = set(_receiver(function))  # a method's `self`, a classmethod's `cls`: never a session
+        seen: set[str] = set()
         for node in function.nodes:
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in methods):
                 continue
@@ -191,14 +202,6 @@ def undecided_uses(analysis: ValueAnalysis) -> Iterator[Undecided]:
             if why:
                 seen.add(base)
                 yield Undecided(function.path, node.lineno, function.qualname, base, f"{why} ({chains})" if chains else why)
-
-
-def _receiver(function: Function) -> tuple[str, ...]:
-    """The first parameter of a method or classmethod, which Python binds to the instance or the class."""
-    positional = [*function.node.args.posonlyargs, *function.node.args.args]
-    static = any((dotted_name(d.func if isinstance(d, ast.Call) else d) or "").rpartition(".")[2] == "staticmethod"
-                 for d in function.node.decorator_list)
-    return (positional[0].arg,) if function.cls and positional and not static else ()
 
 
 def _declared_sync(analysis: ValueAnalysis, function: Function, name: str) -> bool:
