@@ -130,7 +130,7 @@ def req_hash(kind: str, path: Path | None, python: str = "") -> str:
         files = _req_closure(path) if kind == "requirements" else [path]
         if kind == "lock" and (path.parent / "pyproject.toml").is_file():
             files.append(path.parent / "pyproject.toml")
-            h.update(b"main group")  # lock installs once took the dev group too: those venvs are no longer it
+            h.update(b"markers")  # lock installs once took every package, pywin32 too: those venvs are no longer it
         for f in files:
             h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:16]
@@ -187,13 +187,12 @@ def _tail_error(text: str) -> str:
 
 
 def lock_requirements(lock: Path, uv: str | None, run, python: str) -> str | None:
-    """The lock's versions a deployed install takes, as a requirements text: the main group only (a Dockerfile's
-    `uv sync --no-dev`, `poetry install --only main`, `poetry export`: test tools are no part of the start), with
-    the markers of CPython `python` on Linux (pywin32 stays out). `uv export` of a uv.lock; a poetry lock walked
-    from the pyproject's dependencies; the pinned packages of another lock (pdm) otherwise; None when the lock
-    cannot be read."""
+    """The lock's versions a `uv sync` or `poetry install` takes (with the dev groups, as both do unless told
+    otherwise, and as fixer's model reads a lock), as a requirements text with the markers of CPython `python`
+    on Linux (pywin32 stays out): `uv export` of a uv.lock; a poetry lock walked from the pyproject's
+    dependencies; the pinned packages of another lock (pdm) otherwise; None when the lock cannot be read."""
     if lock.name == "uv.lock" and uv:
-        p = run([uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--no-header"], lock.parent)
+        p = run([uv, "export", "--frozen", "--no-hashes", "--no-emit-project", "--no-header"], lock.parent)
         return p.stdout if p.returncode == 0 else None
     import tomllib
 
@@ -203,16 +202,16 @@ def lock_requirements(lock: Path, uv: str | None, run, python: str) -> str | Non
         return None
     packages = [p for p in packages if isinstance(p, dict) and "version" in p and "name" in p]
     if lock.name == "poetry.lock" and (lock.parent / "pyproject.toml").is_file():
-        walked = _poetry_main(packages, lock.parent / "pyproject.toml", python)
+        walked = _poetry_installed(packages, lock.parent / "pyproject.toml", python)
         if walked is not None:
             return walked
     return "".join(f"{p['name']}=={p['version']}\n" for p in packages)
 
 
-def _poetry_main(packages: list[dict], pyproject: Path, python: str) -> str | None:
-    """What `poetry install --only main` installs from poetry.lock: the packages the pyproject's main
-    dependencies reach through the lock's dependency tables, whose markers hold for CPython `python` on Linux
-    (an optional dependency only through an extra asked for). None when the pyproject is unreadable."""
+def _poetry_installed(packages: list[dict], pyproject: Path, python: str) -> str | None:
+    """What `poetry install` installs from poetry.lock on Linux: the packages the pyproject's dependencies (its
+    groups too) reach through the lock's dependency tables, whose markers hold for CPython `python` (an
+    optional dependency only through an extra asked for). None when the pyproject is unreadable."""
     import tomllib
 
     from packaging.markers import InvalidMarker, Marker
@@ -239,8 +238,11 @@ def _poetry_main(packages: list[dict], pyproject: Path, python: str) -> str | No
         data = tomllib.loads(pyproject.read_text())
     except (OSError, tomllib.TOMLDecodeError):
         return None
+    poetry = data.get("tool", {}).get("poetry", {})
+    declared = [poetry.get("dependencies") or {}, poetry.get("dev-dependencies") or {},
+                *((g or {}).get("dependencies") or {} for g in (poetry.get("group") or {}).values())]
     roots: list[tuple[str, set[str]]] = []
-    for name, spec in (data.get("tool", {}).get("poetry", {}).get("dependencies") or {}).items():
+    for name, spec in (pair for table in declared for pair in table.items()):
         if name.lower() == "python":
             continue
         for entry in entries(spec):

@@ -211,9 +211,10 @@ def test_a_dockerfile_above_the_backend_installs_the_requirements_beside_it(tmp_
     assert plan.file == "requirements/prod.txt"
 
 
-def test_the_bench_installs_a_poetry_locks_main_group_for_linux(tmp_path: Path) -> None:
-    """What `poetry install --only main` takes from poetry.lock on Linux: no dev group, no Windows-only
-    package, an optional dependency only through the extra asked for, a wheel URL's Linux build."""
+def test_the_bench_installs_what_poetry_install_takes_on_linux(tmp_path: Path) -> None:
+    """What `poetry install` takes from poetry.lock on Linux: its groups (as fixer's model reads the lock), no
+    Windows-only package, an optional dependency only through the extra asked for, a wheel URL's Linux build,
+    nothing the lock holds that no dependency reaches."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -236,7 +237,7 @@ def test_the_bench_installs_a_poetry_locks_main_group_for_linux(tmp_path: Path) 
         '[[package]]\nname = "typing-extensions"\nversion = "4.11.0"\n'
         '[[package]]\nname = "torch"\nversion = "2.0.0+cpu"\n[package.source]\ntype = "url"\nurl = "https://x/torch-win.whl"\n'
         '[[package]]\nname = "torch"\nversion = "2.0.0+cpu"\n[package.source]\ntype = "url"\nurl = "https://x/torch-linux.whl"\n'
-        '[[package]]\nname = "pytest"\nversion = "8.0.0"\n')})
+        '[[package]]\nname = "pytest"\nversion = "8.0.0"\n[[package]]\nname = "stale"\nversion = "1.0"\n')})
     assert lock_requirements(tmp_path / "poetry.lock", None, None, "3.11").splitlines() == [
-        "fastapi==0.110.0", "greenlet==3.0.3", "sqlalchemy==2.0.29", "starlette==0.36.0",
+        "fastapi==0.110.0", "greenlet==3.0.3", "pytest==8.0.0", "sqlalchemy==2.0.29", "starlette==0.36.0",
         "torch @ https://x/torch-linux.whl", "typing-extensions==4.11.0"]
