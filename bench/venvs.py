@@ -30,14 +30,14 @@ def _as_fixer_reads(backend: Path) -> tuple:
     return read_text, list(discover(backend, []))
 
 
-def project_interpreter(backend: Path) -> str:
+def project_interpreter(backend: Path, start_file: str | None = None) -> str:
     """The CPython the project runs on, as fixer's model reads it (.python-version, runtime.txt, the Dockerfile's
     `FROM python:X`, requires-python: fixer.model.freshinstall.project_python_version), when this machine has it;
     else the bench's own. The prediction is made for that version: installing on another one measures the
     machine (a wheel 3.13 lacks, PEP 695 syntax 3.11 cannot parse), not the prediction."""
     from fixer.model.freshinstall import project_python_version
 
-    wanted = project_python_version(*_as_fixer_reads(backend))
+    wanted = project_python_version(*_as_fixer_reads(backend), start_file)
     if wanted == f"{sys.version_info.major}.{sys.version_info.minor}":
         return sys.executable
     for candidate in (shutil.which(f"python{wanted}"), *sorted(Path.home().glob(f".pyenv/versions/{wanted}.*/bin/python"))):
@@ -130,6 +130,7 @@ def req_hash(kind: str, path: Path | None, python: str = "") -> str:
         files = _req_closure(path) if kind == "requirements" else [path]
         if kind == "lock" and (path.parent / "pyproject.toml").is_file():
             files.append(path.parent / "pyproject.toml")
+            h.update(b"markers")  # lock installs once took every package, pywin32 too: those venvs are no longer it
         for f in files:
             h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:16]
@@ -185,9 +186,11 @@ def _tail_error(text: str) -> str:
     return (lines[-1] if lines else "")[:240]
 
 
-def lock_requirements(lock: Path, uv: str | None, run) -> str | None:
-    """The lock's versions as a requirements text: `uv export` of a uv.lock (what `uv sync` installs), the
-    pinned packages of another lock (poetry, pdm) otherwise; None when the lock cannot be read."""
+def lock_requirements(lock: Path, uv: str | None, run, python: str) -> str | None:
+    """The lock's versions a `uv sync` or `poetry install` takes (with the dev groups, as both do unless told
+    otherwise, and as fixer's model reads a lock), as a requirements text with the markers of CPython `python`
+    on Linux (pywin32 stays out): `uv export` of a uv.lock; a poetry lock walked from the pyproject's
+    dependencies; the pinned packages of another lock (pdm) otherwise; None when the lock cannot be read."""
     if lock.name == "uv.lock" and uv:
         p = run([uv, "export", "--frozen", "--no-hashes", "--no-emit-project", "--no-header"], lock.parent)
         return p.stdout if p.returncode == 0 else None
@@ -197,7 +200,91 @@ def lock_requirements(lock: Path, uv: str | None, run) -> str | None:
         packages = tomllib.loads(lock.read_text()).get("package", [])
     except Exception:  # noqa: BLE001
         return None
-    return "".join(f"{p['name']}=={p['version']}\n" for p in packages if isinstance(p, dict) and "version" in p)
+    packages = [p for p in packages if isinstance(p, dict) and "version" in p and "name" in p]
+    if lock.name == "poetry.lock" and (lock.parent / "pyproject.toml").is_file():
+        walked = _poetry_installed(packages, lock.parent / "pyproject.toml", python)
+        if walked is not None:
+            return walked
+    return "".join(f"{p['name']}=={p['version']}\n" for p in packages)
+
+
+def _poetry_installed(packages: list[dict], pyproject: Path, python: str) -> str | None:
+    """What `poetry install` installs from poetry.lock on Linux: the packages the pyproject's dependencies (its
+    groups too) reach through the lock's dependency tables, whose markers hold for CPython `python` (an
+    optional dependency only through an extra asked for). None when the pyproject is unreadable."""
+    import tomllib
+
+    from packaging.markers import InvalidMarker, Marker
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    env = {"python_version": python, "python_full_version": python + ".0", "platform_machine": "x86_64",
+           "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+           "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+
+    def holds(marker: str | None, extras: set[str]) -> bool:
+        if not marker:
+            return True
+        try:
+            return any(Marker(marker).evaluate({**env, "extra": e}) for e in {""} | extras)
+        except InvalidMarker:
+            return True
+
+    def entries(spec) -> list[dict]:
+        """A dependency's spec as tables: `"^1.0"`, `{version, markers, extras}`, or a list of such."""
+        return [s if isinstance(s, dict) else {"version": s} for s in (spec if isinstance(spec, list) else [spec])]
+
+    try:
+        data = tomllib.loads(pyproject.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    poetry = data.get("tool", {}).get("poetry", {})
+    declared = [poetry.get("dependencies") or {}, poetry.get("dev-dependencies") or {},
+                *((g or {}).get("dependencies") or {} for g in (poetry.get("group") or {}).values())]
+    roots: list[tuple[str, set[str]]] = []
+    for name, spec in (pair for table in declared for pair in table.items()):
+        if name.lower() == "python":
+            continue
+        for entry in entries(spec):
+            if not entry.get("optional") and holds(entry.get("markers"), set()):
+                roots.append((canonicalize_name(name), set(entry.get("extras", []))))
+                break
+    for line in data.get("project", {}).get("dependencies") or []:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if req.marker is None or holds(str(req.marker), set()):
+            roots.append((canonicalize_name(req.name), set(req.extras)))
+    by_name: dict[str, list[dict]] = {}
+    for package in packages:
+        by_name.setdefault(canonicalize_name(package["name"]), []).append(package)
+    chosen: dict[str, dict] = {}
+    seen: set[tuple[str, frozenset[str]]] = set()
+    while roots:
+        name, extras = roots.pop()
+        if (name, frozenset(extras)) in seen or name not in by_name:
+            continue
+        seen.add((name, frozenset(extras)))
+        # One name may be locked twice (a wheel URL per platform): the one whose source fits Linux.
+        candidates = by_name[name]
+        package = next((p for p in candidates if "linux" in str(p.get("source", {}).get("url", ""))), candidates[0])
+        chosen[name] = package
+        wanted = {canonicalize_name(r.split()[0].split("[")[0].split("(")[0])
+                  for extra in extras for r in (package.get("extras") or {}).get(extra, [])}
+        for dep, spec in (package.get("dependencies") or {}).items():
+            for entry in entries(spec):
+                if entry.get("optional") and canonicalize_name(dep) not in wanted:
+                    continue
+                if holds(entry.get("markers"), extras):
+                    roots.append((canonicalize_name(dep), set(entry.get("extras", []))))
+                    break
+    lines = []
+    for name, package in sorted(chosen.items()):
+        source = package.get("source") or {}
+        url = source.get("url") if source.get("type") == "url" else None
+        lines.append(f"{name} @ {url}\n" if url else f"{name}=={package['version']}\n")
+    return "".join(lines)
 
 
 def build_venv(backend: Path, cache: Path, log: Path, start_file: str | None = None) -> tuple[str, Path | None, str]:
@@ -205,7 +292,7 @@ def build_venv(backend: Path, cache: Path, log: Path, start_file: str | None = N
     kind, path = find_requirements(backend, start_file)
     if kind == "none":
         return "no requirements file", None, "none"
-    interpreter = project_interpreter(backend)
+    interpreter = project_interpreter(backend, start_file)
     version = interpreter_version(interpreter)
     # the bench's own CPython keeps its old key (its venvs stay cached); another one gets its own
     key = req_hash(kind, path, "" if interpreter == sys.executable else version)
@@ -243,7 +330,7 @@ def build_venv(backend: Path, cache: Path, log: Path, start_file: str | None = N
         if kind == "requirements":
             p = install(["-r", str(path)])
             status = "ok" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
-        elif kind == "lock" and (pinned := lock_requirements(path, uv, run)) is not None:
+        elif kind == "lock" and (pinned := lock_requirements(path, uv, run, version)) is not None:
             with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
                 fh.write(pinned)
             p = install(["-r", fh.name])

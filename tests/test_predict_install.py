@@ -155,3 +155,89 @@ def test_a_url_a_settings_property_builds_is_not_read_from_the_environment(tmp_p
     assert failures(root) == []
     done = fixer("dry-run", root)
     assert (done.returncode, done.stdout) == (0, b""), done.stderr.decode()
+
+
+COMPOSE = ("services:\n  web:\n    build:\n      context: .\n      dockerfile: ./docker/python/Dockerfile\n"
+           "    command: uvicorn main:app --host 0.0.0.0\n")
+
+
+def test_a_compose_start_installs_and_runs_on_what_its_service_builds(tmp_path: Path) -> None:
+    """A compose service built from docker/python/Dockerfile runs on that image's Python and installs what it
+    writes (`poetry export` of the lock, then pip): asyncpg 0.25.0 has wheels for 3.10, not for 3.12."""
+    from fixer.model.freshinstall import install_plan, project_python_version
+
+    def image(python: str) -> str:
+        return (f"FROM python:{python} as requirements\nRUN pip install poetry\nCOPY pyproject.toml poetry.lock /tmp/\n"
+                "RUN poetry export -f requirements.txt --output requirements.txt\n"
+                f"FROM python:{python}\nCOPY --from=requirements /tmp/requirements.txt /app/\n"
+                "RUN pip install -r /app/requirements.txt\n")
+
+    pyproject = ('[tool.poetry]\nname = "x"\nversion = "0"\n[tool.poetry.dependencies]\npython = "^3.10"\n'
+                 'fastapi = "*"\nuvicorn = "*"\nsqlmodel = "*"\nasyncpg = "^0.25.0"\n')
+    lock = '[[package]]\nname = "asyncpg"\nversion = "0.25.0"\n[metadata]\nlock-version = "1.1"\n'
+    files = {"main.py": SYNC_APP, "docker-compose.yaml": COMPOSE, "pyproject.toml": pyproject, "poetry.lock": lock}
+    fits = write(tmp_path / "a", {**files, "docker/python/Dockerfile": image("3.10.4")})
+    paths = list(discover(fits, []))
+    read = lambda rel: (fits / rel).read_text()  # noqa: E731
+    assert install_plan(read, paths, "docker-compose.yaml").kind == "lock"
+    assert project_python_version(read, paths, "docker-compose.yaml") == "3.10"
+    assert not any(f.startswith("Failed to build") for f in failures(fits))
+    newer = write(tmp_path / "b", {**files, "docker/python/Dockerfile": image("3.12")})
+    assert "Failed to build `asyncpg==0.25.0`" in failures(newer)[0]
+
+
+def test_poetrys_python_range_names_the_lowest_python_it_allows(tmp_path: Path) -> None:
+    from fixer.model.freshinstall import project_python_version
+
+    root = write(tmp_path, {"pyproject.toml": '[tool.poetry.dependencies]\npython = ">3.9,<3.12"\n'})
+    assert project_python_version(lambda rel: (root / rel).read_text(), ["pyproject.toml"]) == "3.10"
+
+
+def test_a_dockerfile_above_the_backend_installs_the_requirements_beside_it(tmp_path: Path) -> None:
+    """`COPY requirements.txt .` in ../Dockerfile copies the repository's requirements.txt, not the backend's
+    (which may hold a Windows-only pin the image never installs)."""
+    from fixer.model.freshinstall import install_plan
+
+    write(tmp_path, {"Dockerfile": "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n",
+                     "requirements.txt": "fastapi\n", "backend/requirements.txt": "fastapi\npywin32==308\n"})
+    backend = tmp_path / "backend"
+    read = lambda rel: (backend / rel).read_text() if (backend / rel).is_file() else None  # noqa: E731
+    plan = install_plan(read, ["requirements.txt"], "../Dockerfile")
+    assert (plan.kind, plan.file) == ("requirements", "../requirements.txt")
+    # a Dockerfile in the backend: the file it names, relative to its folder
+    write(backend, {"Dockerfile": "FROM python:3.11\nRUN pip install -r requirements/prod.txt\n",
+                    "requirements/prod.txt": "fastapi\n"})
+    plan = install_plan(read, ["Dockerfile", "requirements.txt", "requirements/prod.txt"], "Dockerfile")
+    assert plan.file == "requirements/prod.txt"
+
+
+def test_the_bench_installs_what_poetry_install_takes_on_linux(tmp_path: Path) -> None:
+    """What `poetry install` takes from poetry.lock on Linux: its groups (as fixer's model reads the lock), no
+    Windows-only package, an optional dependency only through the extra asked for, a wheel URL's Linux build,
+    nothing the lock holds that no dependency reaches."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from venvs import lock_requirements
+
+    write(tmp_path, {"pyproject.toml": (
+        '[tool.poetry.dependencies]\npython = "^3.11"\nfastapi = "*"\nsqlalchemy = {extras = ["asyncio"], version = "*"}\n'
+        'torch = [{url = "https://x/torch-linux.whl", markers = "sys_platform == \'linux\'"}]\n'
+        '[tool.poetry.group.dev.dependencies]\npytest = "*"\n'), "poetry.lock": (
+        '[[package]]\nname = "fastapi"\nversion = "0.110.0"\n[package.dependencies]\n'
+        'pywin32 = {version = ">=1", markers = "sys_platform == \\"win32\\""}\nstarlette = "*"\n'
+        '[package.extras]\nall = ["ujson"]\n'
+        '[[package]]\nname = "starlette"\nversion = "0.36.0"\n'
+        '[[package]]\nname = "pywin32"\nversion = "306"\n'
+        '[[package]]\nname = "ujson"\nversion = "5.0"\n'
+        '[[package]]\nname = "sqlalchemy"\nversion = "2.0.29"\n[package.dependencies]\n'
+        'greenlet = {version = "*", optional = true, markers = "extra == \\"asyncio\\""}\n'
+        'typing-extensions = "*"\n[package.extras]\nasyncio = ["greenlet (!=0.4.17)"]\n'
+        '[[package]]\nname = "greenlet"\nversion = "3.0.3"\n'
+        '[[package]]\nname = "typing-extensions"\nversion = "4.11.0"\n'
+        '[[package]]\nname = "torch"\nversion = "2.0.0+cpu"\n[package.source]\ntype = "url"\nurl = "https://x/torch-win.whl"\n'
+        '[[package]]\nname = "torch"\nversion = "2.0.0+cpu"\n[package.source]\ntype = "url"\nurl = "https://x/torch-linux.whl"\n'
+        '[[package]]\nname = "pytest"\nversion = "8.0.0"\n[[package]]\nname = "stale"\nversion = "1.0"\n')})
+    assert lock_requirements(tmp_path / "poetry.lock", None, None, "3.11").splitlines() == [
+        "fastapi==0.110.0", "greenlet==3.0.3", "pytest==8.0.0", "sqlalchemy==2.0.29", "starlette==0.36.0",
+        "torch @ https://x/torch-linux.whl", "typing-extensions==4.11.0"]

@@ -302,3 +302,121 @@ def test_tests_importing_a_root_package_under_its_folder_name_are_read(tmp_path:
     assert "tests/conftest.py:16:1: FX016 note: `db` opens a sync Session on the async engine and only hands it on" \
         in result.stderr.decode(), result.stderr.decode()
     assert result.returncode == 1
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text))
+    return root
+
+
+SHELF_ASYNC = {
+    "requirements.txt": "fastapi==0.115.6\nsqlmodel==0.0.22\nasyncpg==0.30.0\n",
+    "app/__init__.py": "",
+    "app/models.py": """\
+        from sqlmodel import Field, SQLModel
+
+
+        class Shelf(SQLModel, table=True):
+            id: int | None = Field(default=None, primary_key=True)
+            label: str = ""
+    """,
+    "app/db.py": """\
+        from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+        from sqlmodel.ext.asyncio.session import AsyncSession
+
+        engine = create_async_engine("postgresql+asyncpg://localhost/shelf")
+        SessionLocal = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+        async def get_session():
+            async with SessionLocal() as session:
+                yield session
+    """,
+}
+
+
+def test_a_parameter_annotated_with_the_sync_session_that_nothing_async_reaches_gets_no_note(tmp_path: Path) -> None:
+    """An app on a sync engine, with async sessions elsewhere in the project (a tool module): a helper whose
+    `session: Session` no caller in the project passes holds the sync class it declares, as does the helper it
+    hands that session to. No FX041 note, exit 0."""
+    requirements = SHELF_ASYNC["requirements.txt"] + "psycopg2-binary==2.9.10\n"
+    root = _tree(tmp_path, {**SHELF_ASYNC, "requirements.txt": requirements, "app/main.py": """\
+        from fastapi import Depends, FastAPI
+        from sqlmodel import Session, create_engine, select
+
+        from app import db  # noqa: F401  (the async tools ship with the app)
+        from app.models import Shelf
+
+        engine = create_engine("postgresql://localhost/shelf")
+        app = FastAPI()
+
+
+        def session_dep():
+            with Session(engine) as session:
+                yield session
+
+
+        def relabel(session: Session, shelf: Shelf, label: str) -> Shelf:
+            shelf.label = label
+            return save(session, shelf)
+
+
+        def save(session, shelf: Shelf) -> Shelf:
+            session.add(shelf)
+            session.commit()
+            session.refresh(shelf)
+            return shelf
+
+
+        @app.get("/shelves")
+        def shelves(session: Session = Depends(session_dep)) -> list[Shelf]:
+            return list(session.exec(select(Shelf)).all())
+    """})
+    result = fixer("dry-run", root)
+    assert result.returncode == 0 and "FX041" not in result.stderr.decode(), result.stderr.decode()
+
+
+def test_a_classmethods_cls_is_never_a_session(tmp_path: Path) -> None:
+    """`cls.add(db, obj)` in a mixin's classmethod calls a method the concrete class brings: `cls` is the class,
+    not a session of unknown kind, and `ShelfCrud.create(session, ...)` hands the session to `db`, not to `cls`
+    (before, the use plan took `cls` for that AsyncSession and dropped the `await` of `cls.add(...)`, the
+    session's sync `add`). No FX041 note, no edit, exit 0."""
+    root = _tree(tmp_path, {**SHELF_ASYNC, "app/crud.py": """\
+        from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+        class Adder:
+            @classmethod
+            async def add(cls, db: AsyncSession, obj):
+                db.add(obj)
+                await db.commit()
+                return obj
+
+
+        class AsyncCrud:
+            @classmethod
+            async def create(cls, db: AsyncSession, **values):
+                return await cls.add(db, cls(**values))
+    """, "app/main.py": """\
+        from fastapi import Depends, FastAPI
+        from sqlmodel.ext.asyncio.session import AsyncSession
+
+        from app.crud import Adder, AsyncCrud
+        from app.db import get_session
+        from app.models import Shelf
+
+        app = FastAPI()
+
+
+        class ShelfCrud(Shelf, AsyncCrud, Adder):
+            pass
+
+
+        @app.post("/shelves")
+        async def create(label: str, session: AsyncSession = Depends(get_session)):
+            return await ShelfCrud.create(session, label=label)
+    """})
+    result = fixer("dry-run", root)
+    assert result.returncode == 0 and result.stdout == b"" and "FX041" not in result.stderr.decode(), result.stderr.decode()

@@ -227,14 +227,17 @@ class InstallPlan:
         return [p for p in paths if posixpath.basename(p) not in LOCK_FILES and "/" not in p]
 
 
-_SYNC = re.compile(r"\b(?:uv\s+sync|poetry\s+install|pdm\s+(?:install|sync)|pipenv\s+(?:install|sync))\b")
+_SYNC = re.compile(r"\b(?:uv\s+sync|poetry\s+(?:install|export)|pdm\s+(?:install|sync)|pipenv\s+(?:install|sync))\b")
 _PIP_R = re.compile(r"\b(?:pip3?|uv\s+pip)\s+install\b[^\n]*?\s(?:-r|--requirement)[\s=]+([^\s;&|]+)")
 _PIP_DOT = re.compile(r"\b(?:pip3?|uv\s+pip)\s+install\b[^\n]*?\s(?:-e\s+)?\.(?:\[[^\]]*\])?(?:\s|$)")
 
 
-def _written_install(text: str, paths: list[str], here: str) -> InstallPlan | None:
-    """The first install command a Dockerfile or README writes: a lock sync, `pip install -r FILE` of a file
-    the tree has, or `pip install .`."""
+def _written_install(text: str, paths: list[str], context: str | None,
+                     read_text: Callable[[str], str | None]) -> InstallPlan | None:
+    """The first install command a Dockerfile or README writes: a lock sync (or `poetry export` of the lock), `pip
+    install -r FILE` of a file the tree has, or `pip install .`. `context`: a Dockerfile's build context, which
+    the file it names is relative to (`../requirements.txt` for a Dockerfile above the backend); None for a
+    document, whose paths are taken by their name."""
     found = []
     match = _SYNC.search(text)
     if match:
@@ -242,9 +245,13 @@ def _written_install(text: str, paths: list[str], here: str) -> InstallPlan | No
         if lock:
             found.append((match.start(), InstallPlan("lock", lock, f"`{match.group(0)}` installs {lock}'s versions")))
     for match in _PIP_R.finditer(text):
-        name = posixpath.basename(match.group(1).strip("\"'"))
-        target = posixpath.normpath(posixpath.join(here, name)) if here else name
-        if target in paths:
+        named = match.group(1).strip("\"'")
+        target = posixpath.basename(named)
+        if context is not None and not named.startswith(("/", "$")):
+            beside = posixpath.normpath(posixpath.join(context, named))
+            if beside in paths or beside.startswith("../") and read_text(beside) is not None:
+                target = beside
+        if target in paths or target.startswith("../"):
             found.append((match.start(), InstallPlan("requirements", target, f"`pip install -r {match.group(1)}`")))
             break
     match = _PIP_DOT.search(text)
@@ -253,16 +260,52 @@ def _written_install(text: str, paths: list[str], here: str) -> InstallPlan | No
     return min(found, key=lambda pair: pair[0])[1] if found else None
 
 
+def _built_by(read_text: Callable[[str], str | None], compose: str) -> list[tuple[str, str]]:
+    """The Dockerfiles a compose file's services build, with their build contexts (relative to the backend)."""
+    from fixer.discover.compose import NotYaml, load
+
+    try:
+        document = load(read_text(compose) or "")
+    except NotYaml:
+        return []
+    services = document.get("services") if isinstance(document, dict) else None
+    here = posixpath.dirname(compose)
+    out = []
+    for service in (services.values() if isinstance(services, dict) else ()):
+        build = service.get("build") if isinstance(service, dict) else None
+        context = build.get("context", ".") if isinstance(build, dict) else build
+        dockerfile = build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
+        if isinstance(context, str) and isinstance(dockerfile, str) and not context.startswith(("/", "http", "git")):
+            context = posixpath.normpath(posixpath.join(here, context))
+            out.append((posixpath.normpath(posixpath.join(context, dockerfile)), context))
+    return out
+
+
+def _install_files(read_text: Callable[[str], str | None], paths: list[str],
+                   start_file: str | None) -> list[tuple[str, str | None]]:
+    """The files that may write the documented start's install, first first, each with its build context when it
+    is a Dockerfile: the start's own file (a compose file's: the Dockerfiles its services build), then the
+    backend's Dockerfile."""
+    candidates: list[tuple[str, str | None]] = []
+    if start_file and posixpath.basename(start_file).startswith(("docker-compose", "compose")):
+        candidates += _built_by(read_text, start_file)
+        candidates.append((posixpath.join(posixpath.dirname(start_file), "Dockerfile"), posixpath.dirname(start_file)))
+    if start_file:
+        docker = "dockerfile" in posixpath.basename(start_file).lower()
+        candidates.append((start_file, posixpath.dirname(start_file) if docker else None))
+    candidates.append(("Dockerfile", ""))
+    seen: set[str] = set()
+    return [(f, c) for f, c in candidates if f and (f in paths or f.startswith("../")) and not (f in seen or seen.add(f))]
+
+
 def install_plan(read_text: Callable[[str], str | None], paths: list[str], start_file: str | None = None) -> InstallPlan:
     """The install the documented start uses: the one written in the file that documents the start
-    (`start_file`: its Dockerfile, compose's Dockerfile, README), else the Dockerfile's, else a non-empty
-    `requirements.txt` (with what it includes), else `pip install .` of the pyproject (which ignores locks)."""
-    candidates = [f for f in (start_file, "Dockerfile") if f and (f in paths or f.startswith("../"))]
-    if start_file and posixpath.basename(start_file).startswith(("docker-compose", "compose")):
-        candidates.insert(0, posixpath.join(posixpath.dirname(start_file), "Dockerfile"))
-    for candidate in dict.fromkeys(candidates):
+    (`start_file`: its Dockerfile, the Dockerfile its compose service builds, README), else the Dockerfile's,
+    else a non-empty `requirements.txt` (with what it includes), else `pip install .` of the pyproject (which
+    ignores locks)."""
+    for candidate, context in _install_files(read_text, paths, start_file):
         text = read_text(candidate)
-        plan = _written_install(text, paths, "") if text else None
+        plan = _written_install(text, paths, context, read_text) if text else None
         if plan is not None:
             return InstallPlan(plan.kind, plan.file, f"{plan.why} ({candidate})")
     requirements = read_text("requirements.txt") if "requirements.txt" in paths else None
@@ -314,23 +357,31 @@ def _holds(marker: Marker, env: dict, extras: set[str]) -> bool:
 
 
 
-def project_python_version(read_text: Callable[[str], str | None], paths: Iterable[str]) -> str:
-    """The CPython the project runs on: `.python-version`, `runtime.txt`, the Dockerfile's image (`FROM python:X`,
-    `FROM ghcr.io/astral-sh/uv:pythonX-bookworm-slim`, `tiangolo/uvicorn-gunicorn-fastapi:pythonX`),
-    `requires-python` (its lowest allowed), else the one running fixer."""
+def project_python_version(read_text: Callable[[str], str | None], paths: Iterable[str],
+                           start_file: str | None = None) -> str:
+    """The CPython the project runs on: `.python-version`, `runtime.txt`, the image of the Dockerfile the
+    documented start builds (`start_file`; a compose service's `build:`), else of the backend's Dockerfile
+    (`FROM python:X`, `FROM ghcr.io/astral-sh/uv:pythonX-bookworm-slim`, `tiangolo/uvicorn-gunicorn-fastapi:pythonX`),
+    the lowest that `requires-python` or Poetry's `python = "^3.10"` allows, else the one running fixer."""
+    from fixer.model import python as python_model
+
     paths = list(paths)
-    for name, pattern in ((".python-version", r"^(3\.\d+)"), ("runtime.txt", r"python-(3\.\d+)"),
-                          ("Dockerfile", r"FROM\s+\S*\bpython[:-]?(3\.\d+)")):
+    image = re.compile(r"FROM\s+\S*\bpython[:-]?(3\.\d+)")
+    for name, pattern in ((".python-version", re.compile(r"^(3\.\d+)", re.M)),
+                          ("runtime.txt", re.compile(r"python-(3\.\d+)"))):
         if name in paths:
-            match = re.search(pattern, read_text(name) or "", re.M)
+            match = pattern.search(read_text(name) or "")
             if match:
                 return match.group(1)
+    for dockerfile, _ in _install_files(read_text, paths, start_file):
+        if "dockerfile" in posixpath.basename(dockerfile).lower():
+            stages = image.findall(read_text(dockerfile) or "")
+            if stages:
+                return stages[-1]  # the last stage is the one that runs
     if "pyproject.toml" in paths:
-        match = re.search(r"requires-python\s*=\s*[\"']([^\"']+)", read_text("pyproject.toml") or "")
-        if match:
-            spec = SpecifierSet(match.group(1).replace(" ", ""))
+        accepted = python_model.collect(read_text, ["pyproject.toml"]).accepted
+        if str(accepted):
             for minor in range(9, 15):
-                if f"3.{minor}" in spec or f"3.{minor}.0" in spec:
+                if f"3.{minor}" in accepted or f"3.{minor}.0" in accepted:
                     return f"3.{minor}"
     return f"{sys.version_info.major}.{sys.version_info.minor}"
-

@@ -80,8 +80,8 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     if not points:
         return Startup()
     points = list(points)
-    python = project_python_version(read_text, paths)
     start_file = points[0].where[0] if points[0].where else None  # its install is the one that start runs on
+    python = project_python_version(read_text, paths, start_file)
     have = installed(read_text, paths, python, start_file=start_file)
     sources = sources or Sources(read_text)
     sources.pin(p for p in paths if p.endswith(".py"))  # only the modules the walks import are ever parsed

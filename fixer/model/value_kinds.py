@@ -28,6 +28,7 @@ WRAPPERS = frozenset({"Optional", "Union", "Annotated"})
 # Methods only a session has: a name they are called on that holds nothing known is reported as undecided.
 SESSION_ONLY = frozenset({"commit", "rollback", "refresh", "flush", "exec", "scalars", "add", "add_all", "expunge",
                           "merge", "query"})
+DECLARED = "`{}` annotated {}"  # the site of a parameter's annotation
 SHOWN = frozenset({"session", "engine", "factory", "connection"})  # what `fixer model` shows a parameter holding
 BARE_CLASSES = frozenset({"Session", "AsyncSession", "create_engine", "create_async_engine", "sessionmaker",
                            "async_sessionmaker"})
@@ -79,6 +80,17 @@ def made_by(analysis: ValueAnalysis, reader: ModuleReader, function: Function | 
     if last == "Depends":
         return analysis.depends(reader, function, call)
     return {}
+
+
+def made_unknown(values: Values, site: Site | None) -> bool:
+    """Whether a session of unknown kind among `values` comes from where one is made (`Session(engine)` on an
+    engine not followed, a factory of unknown kind), not only from a sync `Session` annotation (its own or a
+    caller's parameter's)."""
+    unknown = values.get(("session", None))
+    if unknown is None:
+        return False
+    origin = (*unknown, site)[0]
+    return origin is None or origin.template != DECLARED
 
 
 def alias(analysis: ValueAnalysis, reader: ModuleReader, node: ast.AST, name: str) -> Values:
@@ -171,6 +183,9 @@ def undecided_uses(analysis: ValueAnalysis) -> Iterator[Undecided]:
             base = dotted_name(node.func.value)
             if not base or base in seen:
                 continue
+            if _declared_sync(analysis, function, base):
+                seen.add(base)
+                continue
             values = analysis.of(function, node.func.value)
             sessions = {v[1] for v in values if v[0] == "session"}
             why = ""
@@ -187,6 +202,17 @@ def undecided_uses(analysis: ValueAnalysis) -> Iterator[Undecided]:
             if why:
                 seen.add(base)
                 yield Undecided(function.path, node.lineno, function.qualname, base, f"{why} ({chains})" if chains else why)
+
+
+def _declared_sync(analysis: ValueAnalysis, function: Function, name: str) -> bool:
+    """A parameter annotated with the sync `Session` class that no session of another kind reaches: every
+    session it holds is declared sync (its annotation, or a caller's parameter annotated so), none is made on
+    an engine the analysis cannot follow, and none is async."""
+    slot = ("l", function.path, function.qualname, name)
+    held = analysis.slots.get(slot, {})
+    return (name in function.params and slot not in analysis.made_unknown
+            and {v[1] for v in held if v[0] == "session"} == {None}
+            and not any(v[0] in ("engine", "factory", "connection") for v in held))
 
 
 def _unfollowed(analysis: ValueAnalysis, chain: Chain) -> str:

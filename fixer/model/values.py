@@ -33,6 +33,7 @@ from fixer.model.names import (
 )
 from fixer.model.value_kinds import (
     BARE_CLASSES,
+    DECLARED,
     FACTORIES,
     SHOWN,
     Site,
@@ -42,6 +43,7 @@ from fixer.model.value_kinds import (
     annotated,
     decide,
     made_by,
+    made_unknown,
     one_per_line,
     site,
     Undecided,
@@ -71,6 +73,7 @@ class ValueAnalysis:
         self.engine_sites = {(e.path, e.line): e for e in engines}
         self.slots: dict[Slot, Values] = {}
         self.declared: dict[Slot, str] = {}  # parameter annotated AsyncSession: what it holds is declared
+        self.made_unknown: set[Slot] = set()  # slots a session of unknown kind reaches not only from an annotation
         self.changed = False
         self._locals: dict[int, frozenset[str]] = {}
         self._top: dict[str, list[ast.AST]] = {}
@@ -117,6 +120,8 @@ class ValueAnalysis:
 
     def _add(self, slot: Slot, values: Values, site: Site | None) -> None:
         held = self.slots.setdefault(slot, {})
+        if made_unknown(values, site):
+            self.made_unknown.add(slot)
         for value, chain in values.items():
             if value not in held:
                 held[value] = (*chain, site) if site is not None else chain
@@ -129,12 +134,13 @@ class ValueAnalysis:
         defaults: list[ast.AST | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
         for index, (arg, default) in enumerate([*zip(positional, defaults), *zip(args.kwonlyargs, args.kw_defaults)]):
             slot = ("l", function.path, function.qualname, arg.arg)
-            if index == 0 and _bound(function) and not _decorated(function, ("classmethod",)):
-                self._add(slot, {("instance", f"{function.path}::{function.cls}"): ()}, None)
+            if index == 0 and _bound(function):  # `self` holds an instance, a classmethod's `cls` the class
+                kind = "class" if _decorated(function, ("classmethod",)) else "instance"
+                self._add(slot, {(kind, f"{function.path}::{function.cls}"): ()}, None)
                 continue
             if arg.annotation is not None:
                 annotated = self.annotation(reader, arg.annotation)
-                self._add(slot, annotated, site(function.path, arg, "`{}` annotated {}", arg.arg, arg.annotation))
+                self._add(slot, annotated, site(function.path, arg, DECLARED, arg.arg, arg.annotation))
                 if ("session", "async") in annotated:
                     self.declared[slot] = "async"
             if default is not None:
@@ -348,7 +354,8 @@ class ValueAnalysis:
             method = self.method(owner[1], attr)
             if method:
                 function = self.functions[method]
-                bound = owner[0] == "instance" and _bound(function)
+                # a classmethod binds the class whether it is reached through the class or an instance
+                bound = _bound(function) and (owner[0] == "instance" or _decorated(function, ("classmethod",)))
                 return {("method" if bound else "function", f"{method[0]}::{method[1]}"): ()}
             out: Values = {}
             for klass in self._hierarchy(owner[1]):
