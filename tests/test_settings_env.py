@@ -103,6 +103,12 @@ def test_a_factory_beside_the_class_builds_it_at_import(tmp_path: Path) -> None:
     assert (found.failures[0].path, found.failures[0].line) == ("config.py", 10)
 
 
+def test_the_error_is_named_where_the_installed_release_defines_it(tmp_path: Path) -> None:
+    found = _predict(tmp_path, {"config.py": _config("origins: list[str] = []"), ".env.example": "ORIGINS=a,b\n",
+                                "requirements.txt": R1.replace("pydantic-settings", "pydantic-settings==2.8.1")})
+    assert _failures(found) == [ERROR.format("origins", "EnvSettingsSource").replace(".exceptions.", ".sources.")]
+
+
 def test_pydantic_1_is_not_judged(tmp_path: Path) -> None:
     config = "from pydantic import BaseSettings\nclass Settings(BaseSettings):\n    origins: list = []\nsettings = Settings()\n"
     found = _predict(tmp_path, {"config.py": config, ".env.example": "ORIGINS=a,b\n",

@@ -310,7 +310,10 @@ class FailureChecks:
                           f"1 validation error for {name}", where, "settings-decode",
                           detail + ": the text is passed on as it is, and no validator of the class converts it")
             else:
-                self.fail(f"settings-decode:{name}", "pydantic_settings.exceptions.SettingsError",
+                version = self.have.version("pydantic-settings")
+                # SettingsError lives in pydantic_settings.exceptions from 2.9, in pydantic_settings.sources before.
+                module = "sources" if version is not None and version < Version("2.9") else "exceptions"
+                self.fail(f"settings-decode:{name}", f"pydantic_settings.{module}.SettingsError",
                           f'error parsing value for field "{field.name}" from source "{found.source}"', where,
                           "settings-decode", detail)
             return  # pydantic-settings stops at the first field it cannot read
