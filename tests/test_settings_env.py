@@ -103,6 +103,15 @@ def test_a_factory_beside_the_class_builds_it_at_import(tmp_path: Path) -> None:
     assert (found.failures[0].path, found.failures[0].line) == ("config.py", 10)
 
 
+def test_a_subclass_inherits_the_fields_and_the_env_file(tmp_path: Path) -> None:
+    config = ("from pydantic_settings import BaseSettings, SettingsConfigDict\n\n"
+              "class Common(BaseSettings):\n    model_config = SettingsConfigDict(env_file='.env')\n"
+              "    origins: list[str] = []\n\nclass Settings(Common):\n    debug: bool = False\n\n"
+              "settings = Settings()\n")
+    found = _predict(tmp_path, {"config.py": config, ".env": "ORIGINS=a,b\n"})
+    assert _failures(found) == [ERROR.format("origins", "DotEnvSettingsSource")]
+
+
 def test_the_error_is_named_where_the_installed_release_defines_it(tmp_path: Path) -> None:
     found = _predict(tmp_path, {"config.py": _config("origins: list[str] = []"), ".env.example": "ORIGINS=a,b\n",
                                 "requirements.txt": R1.replace("pydantic-settings", "pydantic-settings==2.8.1")})

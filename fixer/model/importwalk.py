@@ -373,13 +373,14 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
                 if variable not in set_in_file]
             if rejects_plain_url(node):
                 module.url_validators.add(node.name)
+            # What pydantic-settings reads as JSON, with what a subclass inherits (its own fields win).
             options = settings_options(node)
             parents = [module.settings_decoded[b] for b in bases & set(module.settings_decoded)]
-            own = collection_fields(node, prefix, field_variable)
-            fields = {f.name: f for p in parents for f in p[0]} | {f.name: f for f in own}
+            decoded = {f.name: f for parent in parents for f in parent[0]}
+            decoded.update({f.name: f for f in collection_fields(node, prefix)})
             module.settings_decoded[node.name] = (
-                tuple(fields.values()), env_file or next((p[1] for p in parents if p[1]), None),
-                bool(options.get("case_sensitive", any(p[2] for p in parents))))
+                tuple(decoded.values()), env_file or next((parent[1] for parent in parents if parent[1]), None),
+                bool(options.get("case_sensitive", any(parent[2] for parent in parents))))
 
     def _dotenv(self, env_file: str | None) -> set[str]:
         """The variables a shipped env file sets (upper-cased), read from the start folder as pydantic reads it."""

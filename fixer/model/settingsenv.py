@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from fixer.model.hooks import field_variable
+
 __all__ = ["DecodedField", "EnvValue", "TEMPLATES", "collection_fields", "decode_failure", "env_values", "settings_options"]
 
 # The environment templates a project ships for its deploy, in the order they are read.
@@ -110,7 +112,7 @@ def _validated(node: ast.ClassDef, field: str) -> bool:
     return False
 
 
-def collection_fields(node: ast.ClassDef, prefix: str, variable_of) -> list[DecodedField]:
+def collection_fields(node: ast.ClassDef, prefix: str) -> list[DecodedField]:
     """The fields of a settings class that pydantic-settings reads as JSON from the environment."""
     options = settings_options(node)
     if options.get("enable_decoding") is False:
@@ -125,7 +127,7 @@ def collection_fields(node: ast.ClassDef, prefix: str, variable_of) -> list[Deco
             continue
         if kind == "union" and _validated(node, name):
             continue
-        variable = variable_of(item)
+        variable = field_variable(item)
         out.append(DecodedField(name, variable if variable != name else prefix + name, item.lineno, kind == "union"))
     return out
 
