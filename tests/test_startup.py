@@ -90,6 +90,8 @@ def test_overrides_name_the_one_start(tmp_path: Path) -> None:
         ("syntax-error", ["SyntaxError: '(' was never closed"]),
         ("lifespan-import", ["ModuleNotFoundError: No module named 'jose'"]),
         ("startup-hook-factory", ["ModuleNotFoundError: No module named 'jwt'"]),
+        ("settings-list-comma", ['pydantic_settings.sources.SettingsError: error parsing value for field '
+                                 '"trusted_hosts" from source "DotEnvSettingsSource"']),
     ],
 )
 def test_predicted_failures_of_each_fixture(fixture: str, expected: list[str]) -> None:

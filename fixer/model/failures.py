@@ -19,6 +19,7 @@ from packaging.version import Version
 from fixer import tables
 from fixer.model.entrypoints import StartPoint
 from fixer.model.evidence import platform_url_read
+from fixer.model.settingsenv import decode_failure, env_values
 from fixer.model.urls import WRITTEN_NORMALISERS
 
 __all__ = ["ALSO_FIXED_BY", "FIXED_BY", "LOG_FILE_HANDLERS", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
@@ -116,6 +117,9 @@ class Prediction:
     # Failures the walk cannot rule out (path, line, the error, why): a module an installed distribution whose
     # requirements fixer does not know may or may not bring. "Imports cleanly" is not said where these stand.
     uncertain: tuple[tuple[str, int, str, str], ...] = ()
+    # What the first connection raises when no startup hook connects: the first request that uses the database,
+    # once the start is up (a project's URL code that corrupts the platform URL, URL-OWN-CLEANER-CORRUPTS).
+    first_connect: tuple[Failure, ...] = ()
 
 
 
@@ -284,6 +288,35 @@ class FailureChecks:
             "pydantic.error_wrappers.ValidationError"
         self.fail(f"validator:{name}", kind, f"1 validation error for {name}", where, "settings-url",
                   "a validator of the settings class rejects the plain postgresql:// URL hosting platforms give")
+
+    def settings_decode(self, name: str, decoded: tuple, where: tuple[Path, int]) -> None:
+        """`Settings()` on a collection field whose value, as the start's environment gives it, is not JSON."""
+        pydantic = self.have.version("pydantic")
+        if pydantic is None or pydantic.major < 2:
+            return  # pydantic 1's BaseSettings words it otherwise (and pydantic-settings is what is modelled)
+        fields, env_file, case_sensitive = decoded
+        values = env_values(self.backend, self.run_dir, env_file)
+        for field in fields:
+            found = decode_failure(field, values, case_sensitive)
+            if found is None:
+                continue
+            # The form, never the value: a list of keys or tokens is a secret too.
+            items = len([part for part in found.value.split(",") if part.strip()])
+            form = f"comma-separated text ({items} items)" if items > 1 else "plain text"
+            detail = (f"{found.path}:{found.line} sets {found.key} to {form}, not JSON; {name}.{field.name} is a "
+                      f"collection, which pydantic-settings reads as JSON (`[\"a\", \"b\"]`)")
+            if field.union:
+                self.fail(f"settings-decode:{name}", "pydantic_core._pydantic_core.ValidationError",
+                          f"1 validation error for {name}", where, "settings-decode",
+                          detail + ": the text is passed on as it is, and no validator of the class converts it")
+            else:
+                version = self.have.version("pydantic-settings")
+                # SettingsError lives in pydantic_settings.exceptions from 2.9, in pydantic_settings.sources before.
+                module = "sources" if version is not None and version < Version("2.9") else "exceptions"
+                self.fail(f"settings-decode:{name}", f"pydantic_settings.{module}.SettingsError",
+                          f'error parsing value for field "{field.name}" from source "{found.source}"', where,
+                          "settings-decode", detail)
+            return  # pydantic-settings stops at the first field it cannot read
 
     def engine(self, call: ast.Call, asynchronous: bool, where: tuple[Path, int]) -> None:
         """create_engine loads the DBAPI module its URL names at once. The platform gives `postgresql://`."""

@@ -25,6 +25,8 @@ class WalkedModule:
     done: bool = False
     settings_classes: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)  # class -> required fields
     url_validators: set[str] = field(default_factory=set)  # settings classes whose validator rejects postgresql://
+    # settings class -> (its fields read as JSON, env_file, case_sensitive)
+    settings_decoded: dict[str, tuple[tuple, str | None, bool]] = field(default_factory=dict)
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # not yet called
     defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # every function defined
     imported_defs: dict[str, tuple[str, str]] = field(default_factory=dict)  # local name -> (project module, name)

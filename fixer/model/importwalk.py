@@ -37,6 +37,7 @@ from fixer.model.hooks import StartupHooks, field_variable, required_field, sett
 from fixer.model.importfind import ImportResolution, WalkedModule
 from fixer.model.importsweep import ImportIdentity
 from fixer.model.modules import project_python
+from fixer.model.settingsenv import collection_fields, settings_options
 from fixer.model.sources import Sources
 from fixer.model.syspath import path_value
 
@@ -372,6 +373,14 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
                 if variable not in set_in_file]
             if rejects_plain_url(node):
                 module.url_validators.add(node.name)
+            # What pydantic-settings reads as JSON, with what a subclass inherits (its own fields win).
+            options = settings_options(node)
+            parents = [module.settings_decoded[b] for b in bases & set(module.settings_decoded)]
+            decoded = {f.name: f for parent in parents for f in parent[0]}
+            decoded.update({f.name: f for f in collection_fields(node, prefix)})
+            module.settings_decoded[node.name] = (
+                tuple(decoded.values()), env_file or next((parent[1] for parent in parents if parent[1]), None),
+                bool(options.get("case_sensitive", any(parent[2] for parent in parents))))
 
     def _dotenv(self, env_file: str | None) -> set[str]:
         """The variables a shipped env file sets (upper-cased), read from the start folder as pydantic reads it."""
@@ -397,6 +406,9 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
                 called = module.functions.pop(func)
                 local = WalkedModule(module.name, module.file, module.package, module.search)
                 local.functions, local.defs, local.imported_defs = module.functions, module.defs, module.imported_defs
+                # `settings = get_settings()` beside the class: the factory builds the module's own settings classes.
+                local.settings_classes, local.url_validators = module.settings_classes, module.url_validators
+                local.settings_decoded = module.settings_decoded
                 self.running.append(called)
                 self.body(local, called.body, guarded)
                 self.running.pop()
@@ -431,6 +443,8 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
                         self.required_settings.append((variable, self.rel(module.file), line, f"{func}.{name}"))
                 if func in module.url_validators and not guarded:
                     self.settings_rejects_url(func, where, node)
+                if func in module.settings_decoded and not guarded:
+                    self.settings_decode(func, module.settings_decoded[func], where)
             elif func.rpartition(".")[2] in _ENGINE_FACTORIES and not guarded:
                 self.engine(node, func.rpartition(".")[2] in ASYNC_FACTORIES, where)
             elif func.rpartition(".")[2] == "Config" and not guarded:
@@ -493,10 +507,14 @@ def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed,
     walk.run_hooks()
     walk.complete_import_fixes(walk.python_files)
     failures = tuple(_entry_relative(f, walk) for f in walk.failures)
+    # No startup hook connected: the queued driver failures are the first request's.
+    first_connect = tuple(dict.fromkeys(Failure(exception, message, walk.rel(where[0]), where[1], family, (), detail)
+                                        for exception, message, where, family, detail in walk.pending_connects))
     prediction = Prediction(start, failures, tuple(walk.required_env), tuple(walk.order),
                             tuple(walk.sys_path_edits), tuple(walk.import_fixes), unchecked=tuple(walk.unchecked),
                             required_settings=tuple(walk.required_settings), tables_at=walk.tables_at,
-                            engine_urls=tuple(walk.engine_urls), uncertain=tuple(walk.uncertain))
+                            engine_urls=tuple(walk.engine_urls), uncertain=tuple(walk.uncertain),
+                            first_connect=first_connect)
     before = len(walk.order)
     walk.late_imports()  # only for which tables exist: a failure there is not part of the start
     return dataclasses.replace(prediction, late_order=tuple(walk.order[before:]))

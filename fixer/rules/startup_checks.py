@@ -14,6 +14,7 @@ from fixer.rules.findings import Category, FileResult, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.model.startup import Failure, Prediction
 from fixer.rules.base import TextRule
+from fixer.rules.startup_advice import CATEGORY, DEFECTS, advice
 
 __all__ = [
     "CircularImport",
@@ -26,41 +27,6 @@ __all__ = [
     "TablesNeverCreated",
     "settle",
 ]
-
-_CATEGORY = {
-    "missing-dependency": Category.DEPENDENCY,
-    "email-validator": Category.DEPENDENCY,
-    "multipart": Category.DEPENDENCY,
-    "greenlet": Category.DEPENDENCY,
-    "moved-name": Category.DEPENDENCY,
-    "async-driver": Category.DEPENDENCY,
-    "sync-driver": Category.DATABASE,
-    "sqlite-async": Category.DATABASE,
-    "async-driver-url": Category.DATABASE,
-    "static-dir": Category.CONFIG,
-    "env-file": Category.CONFIG,
-    "url-cleaner": Category.CONFIG,
-    "compose-host": Category.CONFIG,
-    "settings-url": Category.CONFIG,
-    "start-command": Category.ENTRYPOINT,
-    "missing-app": Category.ENTRYPOINT,
-}
-_DEFECTS = {
-    "unresolved-import": ("APP-UVICORN-PATH",),
-    "relative-import": ("APP-UVICORN-PATH",),
-    "circular-import": ("APP-CIRCULAR",),
-    "moved-name": ("DEP-BASESETTINGS",),
-    "async-import": ("ENG-IMPORT",),
-    "async-engine": ("ENG-IMPORT",),
-    "email-validator": ("DEP-EMAIL",),
-    "multipart": ("DEP-MULTIPART",),
-    "greenlet": ("ENG-GREENLET",),
-    "async-driver-url": ("URL-PLAIN",),
-    "async-driver": ("DEP-DRIVER",),
-    "sync-driver": ("ENG-SYNC-DEFAULT-DRIVER",),
-    "sqlite-async": ("ENG-SQLITE-ASYNC",),
-    "compose-host": ("URL-WHERE",),
-}
 
 
 class _StartupRule(TextRule):
@@ -84,40 +50,11 @@ def _failure_finding(rule: str, failure: Failure, index: int, total: int, predic
     chain = " -> ".join(failure.chain) if failure.chain else prediction.start.module
     if fixer_rule:
         what = f"{_APPLY_FIXES} ({fixer_rule})."
-    elif failure.family == "circular-import":
-        what = ("Break the cycle: import the module rather than the name (`from app import models`), move the "
-                "import into the function that needs it, or use `TYPE_CHECKING` imports with string annotations.")
-    elif failure.family == "missing-name":
-        what = "Import the name from the module that defines it, or define it there."
-    elif failure.family == "settings-url":
-        what = ("Set DATABASE_URL to the postgresql+asyncpg:// form on the platform, or make the validator turn "
-                "postgresql:// into it instead of raising.")
-    elif failure.family == "env-file":
-        what = "Create the env file the detail names (from the project's example env file, if it ships one), or " \
-               "pass the environment instead of a file."
-    elif failure.family == "url-cleaner":
-        what = "Fix the project's URL code: remove a parameter together with its own `?` or `&`, never the " \
-               "separator of the next one (urllib.parse or SQLAlchemy's make_url do it right)."
-    elif failure.family == "compose-host":
-        what = "Read the URL the platform sets (DATABASE_URL) where the connection gets it (in alembic's env.py: " \
-               "`config.set_main_option(\"sqlalchemy.url\", ...)`), or point the URL at the platform database: a " \
-               "compose host resolves only on compose's network."
-    elif failure.family == "log-dir":
-        what = "Create the folder before the handler (`os.makedirs(folder, exist_ok=True)`), ship it with a " \
-               ".gitkeep, or log to stdout where the platform collects it."
-    elif failure.family == "static-dir":
-        what = "Create the folder (with a .gitkeep) or pass `check_dir=False`, or mount it relative to the module file."
-    elif failure.family in ("start-command", "missing-app"):
-        what = "Fix the start command (module path, --app-dir or the folder it runs from)."
-    elif failure.family == "sqlite-async":
-        what = "Give the async engine `sqlite+aiosqlite:///...` and add `aiosqlite` to the requirements."
-    elif failure.family == "syntax":
-        what = "Fix the syntax error."
     else:
-        what = "Fix it by hand."
+        what = advice(failure)
     return Finding(
         rule=rule,
-        category=_CATEGORY.get(failure.family, Category.IMPORT),
+        category=CATEGORY.get(failure.family, Category.IMPORT),
         severity=Severity.CRITICAL,
         problem=f"Startup failure {index} of {total} when started as {start}: {failure}",
         root_cause=(failure.detail or f"{failure.exception} raised while importing {chain}")
@@ -126,7 +63,7 @@ def _failure_finding(rule: str, failure: Failure, index: int, total: int, predic
         new_code="",
         explanation=what,
         fixed=False,
-        defects=_DEFECTS.get(failure.family, ()),
+        defects=DEFECTS.get(failure.family, ()),
         line=failure.line or None,  # a pin only a requirement pulls in is written on no line of the project
         evidence=f"static walk of the imports from {start}, CPython {python}",
         startup_order=index,
@@ -144,7 +81,12 @@ class StartupFailure(_StartupRule):
     Walks the imports the documented start command runs (README, Dockerfile, Procfile, docker-compose, vercel.json,
     `[project.scripts]`, `uvicorn.run(...)`; `--entrypoint`/`--run-from` override) without running anything, and
     reports each exception the real start would raise, in the order they come: the first, then the one that
-    comes once the first is fixed, and so on. A failure another rule fixes names that rule.
+    comes once the first is fixed, and so on. A failure another rule fixes names that rule. Where no startup hook
+    connects, what the first connection raises comes after the start, at the first request that uses the database:
+    the project's own URL code run on the platform URL (`?sslmode=require&channel_binding=require`) and cutting the
+    `?` with the parameter, so that the database name becomes `db&channel_binding=require`
+    (URL-OWN-CLEANER-CORRUPTS), is reported then. A collection field of a settings class (`list[str]`) that the
+    shipped `.env.example` gives as comma-separated text stops `Settings()`: pydantic-settings reads it as JSON.
 
     ## Why is this bad?
     The server does not start. The first error hides the next: `ModuleNotFoundError: No module named 'core'`
@@ -171,7 +113,8 @@ class StartupFailure(_StartupRule):
 
     RULE_ID: ClassVar[str] = "FX030"
     RULE_NAME: ClassVar[str] = "startup-failure"
-    DEFECTS: ClassVar[tuple[str, ...]] = ("APP-UVICORN-PATH", "DEP-JWT-LIB", "DEP-EMAIL", "DEP-MULTIPART", "ENG-GREENLET")
+    DEFECTS: ClassVar[tuple[str, ...]] = ("APP-UVICORN-PATH", "DEP-JWT-LIB", "DEP-EMAIL", "DEP-MULTIPART", "ENG-GREENLET",
+                                          "URL-OWN-CLEANER-CORRUPTS")
 
     def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
         prediction = facts.startup.primary
@@ -184,6 +127,15 @@ class StartupFailure(_StartupRule):
             if failure in own:
                 out.append(_located(failure.path, _failure_finding(self.RULE_ID, failure, index, total, prediction,
                                                                        facts.startup.python)))
+        # The start is up, the first request that uses the database is not: what no rule fixes is said here.
+        for failure in prediction.first_connect:
+            if not failure.fixers:
+                finding = _failure_finding(self.RULE_ID, failure, 1, 1, prediction, facts.startup.python)
+                out.append(_located(failure.path, dataclasses.replace(
+                    finding, problem=f"First database connection fails once started as "
+                                     f"{prediction.start.describe()} (no startup hook connects, so the first request "
+                                     f"that uses the database meets it): {failure}",
+                    root_cause=failure.detail + ".", startup_order=None)))
         return out
 
 

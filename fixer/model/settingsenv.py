@@ -1,0 +1,182 @@
+"""What a pydantic-settings class does with the values the start's environment gives its collection fields.
+
+pydantic-settings reads a field typed as a collection (`list[str]`, `List[str]`, `set`, `tuple`, `dict`,
+`Sequence`, ...) from the environment or a dotenv file as JSON: `CORS_ORIGINS=http://a,http://b` (the form
+example files and platforms' dashboards show) stops the start at `Settings()` with
+`SettingsError: error parsing value for field "CORS_ORIGINS" from source "EnvSettingsSource"`, before any
+validator of the class runs. In a union with None (`Optional[list[str]]`) a value that is not JSON is passed on
+as the raw string, which a `list` field rejects (a ValidationError) unless a validator of the class converts it.
+`Annotated[..., NoDecode]` (pydantic-settings 2.7) and `enable_decoding=False` turn the JSON reading off.
+
+The values are those the documented start sees: the environment template the project ships (`.env.example`
+and its kin: what a deploy copies into the platform's environment), else the env file the class itself reads.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from fixer.model.hooks import field_variable
+
+__all__ = ["DecodedField", "EnvValue", "TEMPLATES", "collection_fields", "decode_failure", "env_values", "settings_options"]
+
+# The environment templates a project ships for its deploy, in the order they are read.
+TEMPLATES = (".env.example", ".env.sample", ".env.template", "env.example", ".env.local.example")
+# The annotations pydantic-settings treats as complex (read as JSON): typing's and the builtins' collections.
+_COLLECTIONS = frozenset({
+    "list", "List", "set", "Set", "frozenset", "FrozenSet", "tuple", "Tuple", "dict", "Dict", "Sequence",
+    "MutableSequence", "Mapping", "MutableMapping", "AbstractSet", "MutableSet", "Deque", "deque", "DefaultDict",
+    "OrderedDict", "Counter",
+})
+_LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class DecodedField:
+    name: str  # the attribute, as pydantic-settings names it in its error
+    variable: str  # the environment variable it reads (prefix or alias applied)
+    line: int
+    union: bool  # Optional[list[str]]: a value that is not JSON passes on as a string instead of raising
+
+
+@dataclass(frozen=True)
+class EnvValue:
+    key: str  # as the file writes it
+    value: str
+    path: str  # the file that sets it, relative to the backend
+    line: int
+    source: str  # EnvSettingsSource (a template, copied into the environment) or DotEnvSettingsSource
+
+
+def settings_options(node: ast.ClassDef) -> dict[str, object]:
+    """The constant options of a settings class (`model_config = SettingsConfigDict(...)` or `class Config:`)."""
+    values: dict[str, object] = {}
+    for item in node.body:
+        if isinstance(item, (ast.Assign, ast.AnnAssign)) and isinstance(item.value, ast.Call) and any(
+                isinstance(t, ast.Name) and t.id == "model_config"
+                for t in (item.targets if isinstance(item, ast.Assign) else [item.target])):
+            values.update({k.arg: k.value.value for k in item.value.keywords
+                           if k.arg and isinstance(k.value, ast.Constant)})
+        elif isinstance(item, ast.ClassDef) and item.name == "Config":
+            for inner in item.body:
+                if isinstance(inner, ast.Assign) and isinstance(inner.value, ast.Constant):
+                    values.update({t.id: inner.value.value for t in inner.targets if isinstance(t, ast.Name)})
+    return values
+
+
+def _head(node: ast.expr) -> str:
+    target = node.value if isinstance(node, ast.Subscript) else node
+    return ast.unparse(target).rpartition(".")[2]
+
+
+def _members(node: ast.expr) -> list[ast.expr]:
+    """The members of a union annotation (`Optional[X]`, `Union[X, Y]`, `X | None`); [node] for any other."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _members(node.left) + _members(node.right)
+    if isinstance(node, ast.Subscript) and _head(node) == "Optional":
+        return [node.slice, ast.Constant(None)]
+    if isinstance(node, ast.Subscript) and _head(node) == "Union":
+        return list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+    return [node]
+
+
+def _kind(annotation: ast.expr) -> str | None:
+    """"json" when pydantic-settings decodes the field as JSON and raises on anything else, "union" when it
+    passes a value that is not JSON on as a string, None when it reads the value as text."""
+    if isinstance(annotation, ast.Subscript) and _head(annotation) == "Annotated":
+        parts = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        if any(_head(p) == "NoDecode" for p in parts[1:]):
+            return None
+        return _kind(parts[0])
+    members = _members(annotation)
+    if len(members) == 1:
+        return "json" if _head(annotation) in _COLLECTIONS else None
+    heads = [_head(m) for m in members]
+    if any(h in ("str", "Any") for h in heads) or not any(h in _COLLECTIONS for h in heads):
+        return None
+    return "union"
+
+
+def _validated(node: ast.ClassDef, field: str) -> bool:
+    """Whether a validator of the class names the field (it may convert a raw string)."""
+    for item in node.body:
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in item.decorator_list:
+                if isinstance(decorator, ast.Call) and "validator" in ast.unparse(decorator.func) and any(
+                        isinstance(a, ast.Constant) and a.value in (field, "*") for a in decorator.args):
+                    return True
+    return False
+
+
+def collection_fields(node: ast.ClassDef, prefix: str) -> list[DecodedField]:
+    """The fields of a settings class that pydantic-settings reads as JSON from the environment."""
+    options = settings_options(node)
+    if options.get("enable_decoding") is False:
+        return []
+    out = []
+    for item in node.body:
+        if not isinstance(item, ast.AnnAssign) or not isinstance(item.target, ast.Name):
+            continue
+        kind = _kind(item.annotation)
+        name = item.target.id
+        if kind is None or name.startswith("_") or "ClassVar" in ast.unparse(item.annotation):
+            continue
+        if kind == "union" and _validated(node, name):
+            continue
+        variable = field_variable(item)
+        out.append(DecodedField(name, variable if variable != name else prefix + name, item.lineno, kind == "union"))
+    return out
+
+
+def _read(path: Path, rel: str, source: str, into: dict[str, EnvValue]) -> None:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _LINE.match(line)
+        if not match or line.lstrip().startswith("#") or match.group(1) in into:
+            continue
+        value = match.group(2).strip()
+        if value[:1] in ("'", '"') and value[0] in value[1:]:
+            value = value[1:].split(value[0], 1)[0]  # python-dotenv reads a quoted value up to its closing quote
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
+        into[match.group(1)] = EnvValue(match.group(1), value, rel, number, source)
+
+
+def env_values(backend: Path, run_dir: Path, env_file: str | None) -> dict[str, EnvValue]:
+    """The variables the documented start's environment sets: the shipped templates' (backend folder first, then
+    the start folder), then the env file the settings class reads from the start folder, which the environment
+    overrides."""
+    values: dict[str, EnvValue] = {}
+    for folder in dict.fromkeys((backend, run_dir)):
+        for name in TEMPLATES:
+            path = folder / name
+            if path.is_file():
+                _read(path, path.relative_to(backend).as_posix() if path.is_relative_to(backend) else name,
+                      "EnvSettingsSource", values)
+    if env_file:
+        path = run_dir / env_file
+        if path.is_file():
+            rel = path.resolve().relative_to(backend).as_posix() if path.resolve().is_relative_to(backend) else env_file
+            _read(path, rel, "DotEnvSettingsSource", values)
+    return values
+
+
+def decode_failure(field: DecodedField, values: dict[str, EnvValue], case_sensitive: bool) -> EnvValue | None:
+    """The value that stops `Settings()` on this field: one that is set, not empty, and not JSON."""
+    found = values.get(field.variable)
+    if found is None and not case_sensitive:
+        found = next((v for k, v in values.items() if k.lower() == field.variable.lower()), None)
+    if found is None or not found.value:
+        return None  # unset: the default; empty: whether it counts as unset depends on env_ignore_empty
+    try:
+        json.loads(found.value)
+    except ValueError:
+        return found
+    return None

@@ -1,0 +1,76 @@
+"""What a person does about each startup failure family no rule fixes, and how FX030 files it (category, the
+defect-catalogue IDs). Read by the startup checks (`fixer.rules.startup_checks`)."""
+
+from __future__ import annotations
+
+from fixer.model.startup import Failure
+from fixer.rules.findings import Category
+
+__all__ = ["CATEGORY", "DEFECTS", "advice"]
+
+CATEGORY = {
+    "missing-dependency": Category.DEPENDENCY,
+    "email-validator": Category.DEPENDENCY,
+    "multipart": Category.DEPENDENCY,
+    "greenlet": Category.DEPENDENCY,
+    "moved-name": Category.DEPENDENCY,
+    "async-driver": Category.DEPENDENCY,
+    "sync-driver": Category.DATABASE,
+    "sqlite-async": Category.DATABASE,
+    "async-driver-url": Category.DATABASE,
+    "static-dir": Category.CONFIG,
+    "env-file": Category.CONFIG,
+    "url-cleaner": Category.CONFIG,
+    "compose-host": Category.CONFIG,
+    "settings-url": Category.CONFIG,
+    "settings-decode": Category.CONFIG,
+    "start-command": Category.ENTRYPOINT,
+    "missing-app": Category.ENTRYPOINT,
+}
+DEFECTS = {
+    "unresolved-import": ("APP-UVICORN-PATH",),
+    "relative-import": ("APP-UVICORN-PATH",),
+    "circular-import": ("APP-CIRCULAR",),
+    "moved-name": ("DEP-BASESETTINGS",),
+    "async-import": ("ENG-IMPORT",),
+    "async-engine": ("ENG-IMPORT",),
+    "email-validator": ("DEP-EMAIL",),
+    "multipart": ("DEP-MULTIPART",),
+    "greenlet": ("ENG-GREENLET",),
+    "async-driver-url": ("URL-PLAIN",),
+    "async-driver": ("DEP-DRIVER",),
+    "sync-driver": ("ENG-SYNC-DEFAULT-DRIVER",),
+    "sqlite-async": ("ENG-SQLITE-ASYNC",),
+    "url-cleaner": ("URL-OWN-CLEANER-CORRUPTS",),
+    "compose-host": ("URL-WHERE",),
+}
+_START = "Fix the start command (module path, --app-dir or the folder it runs from)."
+_ADVICE = {
+    "circular-import": "Break the cycle: import the module rather than the name (`from app import models`), move the "
+                       "import into the function that needs it, or use `TYPE_CHECKING` imports with string annotations.",
+    "missing-name": "Import the name from the module that defines it, or define it there.",
+    "settings-url": "Set DATABASE_URL to the postgresql+asyncpg:// form on the platform, or make the validator turn "
+                    "postgresql:// into it instead of raising.",
+    "settings-decode": "Write the value as JSON (`[\"https://a.example\", \"https://b.example\"]`) where the "
+                       "environment is set, or keep the comma form and annotate the field `Annotated[list[str], "
+                       "NoDecode]` (pydantic-settings >= 2.7) with a `mode=\"before\"` validator that splits a string "
+                       "on commas (and reads one starting with `[` as JSON).",
+    "env-file": "Create the env file the detail names (from the project's example env file, if it ships one), or "
+                "pass the environment instead of a file.",
+    "url-cleaner": "Fix the project's URL code: remove a parameter together with its own `?` or `&`, never the "
+                   "separator of the next one (urllib.parse or SQLAlchemy's make_url do it right).",
+    "compose-host": "Read the URL the platform sets (DATABASE_URL) where the connection gets it (in alembic's env.py: "
+                    "`config.set_main_option(\"sqlalchemy.url\", ...)`), or point the URL at the platform database: a "
+                    "compose host resolves only on compose's network.",
+    "log-dir": "Create the folder before the handler (`os.makedirs(folder, exist_ok=True)`), ship it with a "
+               ".gitkeep, or log to stdout where the platform collects it.",
+    "static-dir": "Create the folder (with a .gitkeep) or pass `check_dir=False`, or mount it relative to the module file.",
+    "start-command": _START,
+    "missing-app": _START,
+    "sqlite-async": "Give the async engine `sqlite+aiosqlite:///...` and add `aiosqlite` to the requirements.",
+    "syntax": "Fix the syntax error.",
+}
+
+
+def advice(failure: Failure) -> str:
+    return _ADVICE.get(failure.family, "Fix it by hand.")
