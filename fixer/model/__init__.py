@@ -55,7 +55,7 @@ _ANY_EXEC = re.compile(rb"\.exec\(")
 # A file none of these match adds nothing to the model but its import lines: the runner need not keep it.
 FACT_PATTERNS: tuple[re.Pattern[bytes], ...] = (
     _ASYNC_DB, _PSYCOPG2_IMPORT, _SYNC_ENGINE, _EXEC, _SETTINGS, _CELERY_DB, _ALEMBIC_OVERRIDE, _FLOW_TEXT, _ANY_EXEC,
-    datetimes.RETURNS_NAIVE,
+    datetimes.RETURNS_NAIVE, datetimes.TABLE_CLASS, datetimes.NAIVE_DEFAULT, database.PG_VARIABLE,
 )
 _FACTS = TextCheck(FACT_PATTERNS)
 _NOT_RUN = (Role.LIBRARY, Role.DEAD)
@@ -89,6 +89,7 @@ class ProjectModel:
     # field's default (`fixer.model.datetimes`).
     naive_now: tuple[tuple[str, str], ...] = ()
     naive_now_users: frozenset[str] = field(default_factory=frozenset)
+    stored_fields: datetimes.StoredFields = field(default_factory=datetimes.StoredFields)  # what tables store
     unsafe_fixes: bool = False  # write fixes whose failing input the project does not show
     to_async: bool = False  # `--to-async`: convert an all-sync project to the asyncio layer (the migration)
     uses: UsePlan = field(default_factory=UsePlan)  # the session-use conversion plan (FX010-FX019)
@@ -116,13 +117,15 @@ class ProjectModel:
 
     def exports(self, module: str, name: str) -> bool | None:
         """Whether `from module import name` works on the version of module's distribution that installs (the
-        newest release when the project does not say); None when the tables do not know the module."""
+        documented start's install first, as the prediction has it; the newest release when nothing says);
+        None when the tables do not know the module."""
         from fixer import tables
 
         dist = tables.distribution_of(module.partition(".")[0])
         if dist is None:
             return None
-        version = self.versions.version(dist)
+        install = self.startup.install
+        version = (install.version(dist) if install is not None else None) or self.versions.version(dist)
         if version is None:
             known = tables.releases(dist)
             version = known[-1] if known else None
@@ -130,6 +133,15 @@ class ProjectModel:
         return None if names is None else name in names
 
     # -- URLs and engines ---------------------------------------------------------------------------
+
+    def async_driver(self) -> str:
+        """The async PostgreSQL driver the URLs the fixes write name: psycopg (3) where the documented start's
+        install gives it and not asyncpg, else asyncpg (`fixer.model.urls.async_driver`)."""
+        from fixer.model.urls import async_driver
+
+        install = self.startup.install
+        return async_driver(install.has if install is not None else self.installed.has)
+
 
     def engines_reading(self, name: str) -> list[EngineSite]:
         """Engines whose URL is read under `name` (settings fields and environment variables match in any case,
@@ -255,6 +267,7 @@ def build(
     run's (holding `python`'s bytes), when the runner shares it with the start analyses; `root_name` the root
     folder's own name (a root package is importable under it)."""
     from fixer.model import installs, needs, python as python_versions, runtimes, uses, versions
+    from fixer.model.freshinstall import project_python_version
     from fixer.model.modules import graph_of
     paths = list(paths)
     graph = graph_of(imports_of.values(), entry_modules, root_name)  # type: ignore[arg-type]
@@ -275,10 +288,13 @@ def build(
 
     # Library source defines the async API and dead code runs nowhere: neither says what the project uses.
     running = [(path, source) for path, source in python if roles.get(path, Role.LIVE) not in _NOT_RUN]
+    flow = dataclasses.replace(flow, postgres_shown=database.postgres_shown(read_text, paths, running))
     async_db = any(_ASYNC_DB.search(source) for _, source in running)
     sqlmodel_exec = any(_EXEC.search(source) for _, source in running)
     half_async = async_db or "asyncpg" in {e.url.scheme.partition("+")[2] for e in flow.engines if e.url.scheme}
-    resolved = versions.resolve(versions.collect(read_text, paths))
+    # The versions the startup prediction installs: pip on the project's own CPython skips the releases whose
+    # Requires-Python refuses it (sqlmodel 0.0.50 needs 3.11; on 3.10 a fresh install gives 0.0.48).
+    resolved = versions.resolve(versions.collect(read_text, paths), project_python_version(read_text, paths))
     # SQLAlchemy's asyncio layer (AsyncSession, run_sync) exists from 1.4: on an older one there is no rewrite.
     has_asyncio = resolved.supports("sqlalchemy", ">=1.4")
     if to_async and not half_async and has_asyncio:
@@ -303,6 +319,7 @@ def build(
         unsafe_fixes=unsafe_fixes, sources=sources,
     )
     naive_now = datetimes.naive_now_functions(running, sources)
+    stored = datetimes.stored_fields(running, sources)
     sources.release(pinned)
     return ProjectModel(
         async_db=async_db,
@@ -323,6 +340,7 @@ def build(
         sync_functions=frozenset(sync_defs - async_defs),
         naive_now=naive_now,
         naive_now_users=datetimes.naive_now_users(read_text, paths, (name for name, _ in naive_now)),
+        stored_fields=stored,
         unsafe_fixes=unsafe_fixes,
         to_async=to_async,
         uses=plan,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from fixer.model.sources import Sources
@@ -111,6 +111,9 @@ class DatabaseFlow:
     rewrites: tuple[UrlRewrite, ...] = ()
     url_helpers: frozenset[str] = field(default_factory=frozenset)  # the project's own URL-normalising functions
     expired_reads: tuple[ExpiredRead, ...] = ()
+    # What shows the project runs on PostgreSQL besides a driver it installs ("" when nothing): a URL whose
+    # default is SQLite then still gets the platform's PostgreSQL URL on a deploy.
+    postgres_shown: str = ""
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -490,3 +493,24 @@ def read_shipped(path: str, text: str) -> list[ShippedUrl]:
             key = match["key"].rpartition(".")[2] if match["key"] != "sqlalchemy.url" else match["key"]
             out.append(_shipped(path, number, key, match["url"]))
     return out
+
+
+# A Dockerfile installing PostgreSQL's client or libpq, and variables named for PostgreSQL that the code reads.
+_PG_PACKAGES = re.compile(r"\b(?:apt-get|apt|apk|yum|dnf)\b[^\n]*?\binstall\b[^\n]*?\b(postgresql-client|libpq-dev|libpq5|postgresql-dev)\b")
+PG_VARIABLE = re.compile(rb"""["']((?:NEON|POSTGRES(?:QL)?|PG)_(?:DATABASE_)?(?:URL|URI|DSN|HOST|USER|PASSWORD|DB|DATABASE))["']""")
+
+
+def postgres_shown(read_text: Callable[[str], str | None], paths: Iterable[str], running: Iterable[tuple[str, bytes]]) -> str:
+    """What shows the project runs on PostgreSQL, whatever driver it lists: its Dockerfile installs PostgreSQL's
+    client library, or its code reads a variable named for PostgreSQL (NEON_DATABASE_URL); "" when nothing."""
+    for path in paths:
+        name = posixpath.basename(path)
+        if name.startswith("Dockerfile") or name.endswith(".Dockerfile"):
+            match = _PG_PACKAGES.search((read_text(path) or "").replace("\\\n", " "))
+            if match:
+                return f"{path} installs {match.group(1)}"
+    for path, source in running:
+        match = PG_VARIABLE.search(source)
+        if match:
+            return f"{path} reads {match.group(1).decode()}"
+    return ""

@@ -1,6 +1,7 @@
 """The project's own functions that return a naive "now" (`def utcnow(): return datetime.utcnow()`), and the
 files that give one to a model field (`Field(default_factory=utcnow)`): FX037 asks for them, as SQLModel's
 aware datetime type refuses their values just as it refuses `datetime.utcnow` itself (VER-SQLMODEL-TZ).
+And which model fields a database stores (`stored_fields`): the aware type refuses a naive value only there.
 """
 
 from __future__ import annotations
@@ -8,12 +9,22 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from fixer.model.sources import Sources
 
-__all__ = ["RETURNS_NAIVE", "naive_now_functions", "naive_now_users"]
+__all__ = ["NAIVE_DEFAULT", "RETURNS_NAIVE", "TABLE_CLASS", "StoredFields", "naive_now_functions", "naive_now_users",
+           "stored_fields"]
 
-RETURNS_NAIVE = re.compile(rb"return\s+(?:datetime\.)?datetime\.(?:utcnow|now)\(\s*\)")  # the model reads these files
+# The model reads the files these match.
+RETURNS_NAIVE = re.compile(rb"return\s+(?:datetime\.)?datetime\.(?:utcnow|now)\(\s*\)")
+TABLE_CLASS = re.compile(rb"^[ \t]*class\s+\w+\s*\([^)]*\btable\s*=\s*True", re.M)
+# `datetime.utcnow` given, not called, as a default: what FX037 rewrites.
+NAIVE_DEFAULT = re.compile(
+    rb"""\b(?:default_factory|onupdate|default)["']?\s*[=:]\s*(?:datetime\.)?datetime\.(?:utcnow|now)\b(?!\s*\()"""
+)
+# Bases a model class takes from its libraries, not from the project.
+_LIBRARY_BASES = frozenset({"SQLModel", "BaseModel", "object", "Generic", "Protocol"})
 
 
 def _naive_call(node: ast.AST | None) -> str | None:
@@ -51,3 +62,59 @@ def naive_now_users(read_text: Callable[[str], str | None], paths: Iterable[str]
     given = re.compile(r"""\b(?:default_factory|onupdate|default)["']?\s*[=:]\s*(?:\w+\.)*(?:%s)\b(?!\s*\()"""
                        % "|".join(map(re.escape, names)))
     return frozenset(p for p in paths if p.endswith(".py") and given.search(read_text(p) or ""))
+
+
+@dataclass(frozen=True)
+class StoredFields:
+    """The model fields a database stores: those of the `table=True` classes and of every project class they
+    inherit from. A field of another model (an event, a response) only ever holds Python values, unless a table
+    has a column of that name its value may be copied into (`Task.model_validate(create)`)."""
+
+    classes: frozenset[str] = frozenset()  # the table classes and the project classes they inherit from
+    columns: frozenset[str] = frozenset()  # the fields those classes declare
+    known: bool = False  # every base of a table class was read: otherwise any class may be stored
+
+    def stores(self, cls: str | None, name: str | None) -> bool:
+        return not self.known or cls is None or cls in self.classes or name is None or name in self.columns
+
+
+def _fields(node: ast.ClassDef) -> set[str]:
+    out = set()
+    for statement in node.body:
+        targets = [statement.target] if isinstance(statement, ast.AnnAssign) else (
+            statement.targets if isinstance(statement, ast.Assign) else [])
+        out |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return out
+
+
+def stored_fields(running: Iterable[tuple[str, bytes]], sources: Sources) -> StoredFields:
+    """Which classes and fields the running modules' table models store (`StoredFields`)."""
+    classes: dict[str, tuple[set[str], set[str], bool]] = {}  # name -> (base names, fields, a table)
+    for path, source in running:
+        if not (TABLE_CLASS.search(source) or NAIVE_DEFAULT.search(source)):
+            continue
+        tree = sources.tree(path, source.decode("utf-8", "replace"))
+        if tree is None:
+            return StoredFields()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                bases, fields, table = classes.get(node.name, (set(), set(), False))
+                bases |= {ast.unparse(b).partition("[")[0].rpartition(".")[2] for b in node.bases}
+                table |= any(k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True
+                             for k in node.keywords)
+                classes[node.name] = (bases, fields | _fields(node), table)
+    stored: set[str] = set()
+    known = True
+    queue = [name for name, (_, _, table) in classes.items() if table]
+    while queue:
+        name = queue.pop()
+        if name in stored:
+            continue
+        stored.add(name)
+        for base in classes[name][0]:
+            if base in classes:
+                queue.append(base)
+            elif base not in _LIBRARY_BASES:
+                known = False  # a base whose file the model did not read: its fields may be columns
+    columns = frozenset(f for name in stored for f in classes[name][1])
+    return StoredFields(frozenset(stored), columns, known)

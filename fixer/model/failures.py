@@ -8,6 +8,7 @@ platform's URL, a StaticFiles folder that is not there. `FailureChecks` is the p
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import sys
 from collections.abc import Iterable
@@ -17,10 +18,11 @@ from pathlib import Path
 from packaging.version import Version
 
 from fixer import tables
+from fixer.model.database import FIXER_NORMALISER
 from fixer.model.entrypoints import StartPoint
 from fixer.model.evidence import platform_url_read
 from fixer.model.settingsenv import decode_failure, env_values
-from fixer.model.urls import WRITTEN_NORMALISERS
+from fixer.model.urls import WRITTEN_NORMALISERS, async_driver, to_async_url
 
 __all__ = ["ALSO_FIXED_BY", "FIXED_BY", "LOG_FILE_HANDLERS", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
 
@@ -360,8 +362,8 @@ class FailureChecks:
                 default = site.url.scheme if site is not None else None
                 if url is not None and default and not default.startswith("postgres") and not any(
                     u.key.upper() in {n.upper() for n in names} for u in self.flow.shipped
-                ) and not any(self.have.has(d) for d in _POSTGRES_DRIVERS):
-                    url = None  # a SQLite default and no PostgreSQL driver: a SQLite app, not a platform's
+                ) and not any(self.have.has(d) for d in _POSTGRES_DRIVERS) and not self.flow.postgres_shown:
+                    url = None  # a SQLite default and nothing of PostgreSQL: a SQLite app, not a platform's
         if url is None:
             # What the project ships under that name (.env.example, compose) is the URL it expects; a plain
             # postgresql:// only when it ships none, as platforms give (FX004 holds the same view).
@@ -376,7 +378,10 @@ class FailureChecks:
                     url = url.replace(rewrite.old, rewrite.new)
             for step in site.url.through if site is not None else ():  # the normalisers fixer writes, as they convert
                 if step in WRITTEN_NORMALISERS:
-                    url = WRITTEN_NORMALISERS[step](url + "host/db" if url.endswith("://") else url) or url
+                    # fixer's async normaliser names the driver the install gives, as FX004 writes it
+                    convert = functools.partial(to_async_url, driver=async_driver(self.have.has)) \
+                        if step == FIXER_NORMALISER else WRITTEN_NORMALISERS[step]
+                    url = convert(url + "host/db" if url.endswith("://") else url) or url
         scheme = url.split("://", 1)[0]
         if asynchronous and scheme == "sqlite":  # ENG-SQLITE-ASYNC: sqlite's default driver is the sync pysqlite
             self.fail("async:pysqlite", "sqlalchemy.exc.InvalidRequestError",

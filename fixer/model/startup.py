@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixer.model.database import DatabaseFlow
+from fixer.model.database import DatabaseFlow, postgres_shown
 from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, ImportFix, Prediction
 from fixer.model.freshinstall import Installed, installed, project_python_version, unbuildable
@@ -85,6 +85,10 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     have = installed(read_text, paths, python, start_file=start_file)
     sources = sources or Sources(read_text)
     sources.pin(p for p in paths if p.endswith(".py"))  # only the modules the walks import are ever parsed
+    if flow is not None and not flow.postgres_shown:
+        # A flow read from the Python files alone (the model adds the variables its running code reads): the
+        # Dockerfile's PostgreSQL client says a SQLite default is not what the deploy runs on.
+        flow = dataclasses.replace(flow, postgres_shown=postgres_shown(read_text, paths, ()))
     # The install comes first: a pin whose build fails leaves nothing to start.
     builds = tuple(
         Failure("error", f"Failed to build `{dist}=={version}`: no wheel for CPython {python}, and its source "

@@ -7,8 +7,9 @@ a round trip through a URL object re-encodes it (and `str(url)` even masks it as
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-__all__ = ["ASYNC_SCHEME", "SYNC_SCHEMES", "holds_secret", "redact", "to_async_url"]
+__all__ = ["ASYNC_SCHEME", "SYNC_SCHEMES", "async_driver", "holds_secret", "redact", "to_async_url"]
 
 ASYNC_SCHEME = "postgresql+asyncpg://"
 # Schemes create_async_engine cannot use with PostgreSQL (URL-PLAIN, URL-POSTGRES, URL-PSYCOPG2).
@@ -47,26 +48,38 @@ def _asyncpg_query(query: str) -> str:
     return "&".join(kept)
 
 
-def to_async_url(url: str) -> str | None:
-    """The asyncpg form of a PostgreSQL URL, or None when there is nothing to change.
+def async_driver(installs: Callable[[str], bool]) -> str:
+    """The async driver the URLs fixer writes name, by what the install gives (`installs(distribution)`):
+    psycopg (3) where it installs and asyncpg does not (the smallest change: no new dependency, and it reads
+    libpq's `sslmode` and `channel_binding` as they are), else asyncpg."""
+    return "psycopg" if installs("psycopg") and not installs("asyncpg") else "asyncpg"
 
-    `postgres://`, `postgresql://` and `postgresql+psycopg2://` become `postgresql+asyncpg://`; on an asyncpg
-    URL the query's `sslmode=X` becomes `ssl=X` and `channel_binding` is dropped (asyncpg rejects both).
-    Everything else (password, percent-encoding, other parameters and their order) is kept as written.
-    `postgresql+psycopg://` (psycopg 3 is async), sqlite, mysql and a bare scheme with nothing after it are
-    left alone.
+
+def to_async_url(url: str, driver: str = "asyncpg") -> str | None:
+    """The async form of a PostgreSQL URL for `driver` ("asyncpg" or "psycopg"), or None when there is nothing
+    to change.
+
+    `postgres://`, `postgresql://` and `postgresql+psycopg2://` become `postgresql+asyncpg://` (or
+    `postgresql+psycopg://`, whose query stays as written); on an asyncpg URL the query's `sslmode=X` becomes
+    `ssl=X` and `channel_binding` is dropped (asyncpg rejects both). Everything else (password,
+    percent-encoding, other parameters and their order) is kept as written. `postgresql+psycopg://` (psycopg 3
+    is async), sqlite, mysql and a bare scheme with nothing after it are left alone.
 
     >>> to_async_url("postgres://u:p%40ss@h/db?sslmode=require&channel_binding=require&x=1")
     'postgresql+asyncpg://u:p%40ss@h/db?ssl=require&x=1'
+    >>> to_async_url("postgresql://u:p@h/db?sslmode=require", "psycopg")
+    'postgresql+psycopg://u:p@h/db?sslmode=require'
     """
     match = _SYNC_SCHEME.match(url)
-    new = ASYNC_SCHEME + url[match.end() :] if match else url
-    if not new.startswith(ASYNC_SCHEME) or len(new) == len(ASYNC_SCHEME):
+    scheme = f"postgresql+{driver}://"
+    new = scheme + url[match.end() :] if match else url
+    if new.startswith(ASYNC_SCHEME) and len(new) > len(ASYNC_SCHEME):
+        base, query, fragment = _split_query(new)
+        if query is not None:
+            query = _asyncpg_query(query)
+            new = base + ("?" + query if query else "") + fragment
+    elif not match or len(new) == len(scheme):
         return None
-    base, query, fragment = _split_query(new)
-    if query is not None:
-        query = _asyncpg_query(query)
-        new = base + ("?" + query if query else "") + fragment
     return None if new == url else new
 
 

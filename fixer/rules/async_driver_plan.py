@@ -126,7 +126,9 @@ def plan_actions(
     everything = [*entries, *context]
     asyncpg_markers = {e.marker for e in everything if e.provides_asyncpg()}
     added_asyncpg = False
-    psycopg2 = [e for e in entries if e.name in PSYCOPG2]
+    # Where the install gives psycopg 3 and not asyncpg, FX004 points the URLs at psycopg: nothing gives way.
+    psycopg_drives = facts.async_driver() == "psycopg"
+    psycopg2 = [] if psycopg_drives else [e for e in entries if e.name in PSYCOPG2]
     for entry in psycopg2:
         covered = None in asyncpg_markers or entry.marker in asyncpg_markers
         if not covered:
@@ -144,7 +146,7 @@ def plan_actions(
     if not psycopg2:
         db = [e for e in entries if e.name in _DB_LIBS]
         drivers = [e for e in siblings if e.name in PSYCOPG2 or e.provides_async_driver()]
-        no_driver = not drivers and not any(e.provides_async_driver() for e in everything)
+        no_driver = not drivers and not any(e.provides_async_driver() for e in everything) and not psycopg_drives
         # psycopg 3 is async too, but not what a `postgresql+asyncpg://` URL loads.
         asyncpg_named = "asyncpg" in facts.drivers_named() and not any(
             e.provides_asyncpg() for e in (*everything, *siblings)

@@ -6,8 +6,10 @@ the same functions given as `onupdate`/`default` inside `sa_column_kwargs`) to
 `Field(default_factory=lambda: datetime.now(timezone.utc))`, importing `timezone` as the module imports
 `datetime`. A project function that returns one of them (`def utcnow(): return datetime.utcnow()`) is kept and
 its value made aware: `lambda: utcnow().replace(tzinfo=timezone.utc)` (`.astimezone(timezone.utc)` for a
-local `datetime.now()`). Only where the SQLModel that installs stores datetimes timezone-aware (its
-`sqlmodel.sql.sqltypes` has `UTCDateTime`, per fixer's package tables).
+local `datetime.now()`). Only where the SQLModel that installs on the project's CPython stores datetimes
+timezone-aware (its `sqlmodel.sql.sqltypes` has `UTCDateTime`, per fixer's package tables), and only on fields a
+table stores: a `table=True` class's, a base's of one, or a field named as a table's column (its value may be
+copied there); an event or response model's timestamp never reaches the database.
 
 ## Why is this bad?
 Newer SQLModel maps `datetime` fields to an aware UTC type that refuses naive values: the first insert fails
@@ -29,7 +31,7 @@ class Task(SQLModel, table=True):
 ## Fix safety
 Safe when the SQLModel a fresh install gives stores datetimes aware (the insert fails today; an aware UTC
 value is what that type stores on every database). Nothing is reported where the SQLModel that installs
-stores naive datetimes: the code works there.
+stores naive datetimes, nor on a model no table stores: the code works there.
 """
 
 from __future__ import annotations
@@ -90,6 +92,33 @@ class AwareDatetime(FixerCodemod):
     def enters(self, statement: cst.BaseStatement) -> bool:
         return isinstance(statement, cst.ClassDef)
 
+    # The class and the field a default belongs to: only a field some table stores meets the aware type.
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes = [*getattr(self, "_classes", []), node.name.value]
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        self._classes.pop()
+        return updated_node
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._field = node.target.value if isinstance(node.target, cst.Name) else None
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        target = node.targets[0].target if len(node.targets) == 1 else None
+        self._field = target.value if isinstance(target, cst.Name) else None
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign) -> cst.AnnAssign:
+        self._field = None
+        return updated_node
+
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
+        self._field = None
+        return updated_node
+
+    def _stored(self) -> bool:
+        classes = getattr(self, "_classes", [])
+        return self.facts.stored_fields.stores(classes[-1] if classes else None, getattr(self, "_field", None))
+
     def _naive(self, node: cst.BaseExpression) -> str | None:
         """`datetime.utcnow` / `datetime.datetime.now` given as a function (not called), or a project function
         that returns one of them called (the model's `naive_now`): its dotted text."""
@@ -118,7 +147,7 @@ class AwareDatetime(FixerCodemod):
         if updated_node.keyword is None or updated_node.keyword.value not in _KEYS:
             return updated_node
         written = self._naive(updated_node.value)
-        if written is None:
+        if written is None or not self._stored():
             return updated_node
         new = updated_node.with_changes(value=self._aware(written))
         self._report(original_node, new, written)
@@ -129,7 +158,7 @@ class AwareDatetime(FixerCodemod):
         if not (isinstance(key, cst.SimpleString) and key.evaluated_value in _KEYS):
             return updated_node
         written = self._naive(updated_node.value)
-        if written is None:
+        if written is None or not self._stored():
             return updated_node
         new = updated_node.with_changes(value=self._aware(written))
         self._report(original_node, new, written)

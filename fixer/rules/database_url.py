@@ -9,7 +9,10 @@ fallbacks, arguments of `create_async_engine`). Where `create_async_engine` take
 it in a small `to_async_database_url` function added once to the module, which does the same to the URL a
 hosting platform injects. In alembic's env.py, where `async_engine_from_config(config.get_section(...))` reads
 the URL env.py put into alembic's config (`config.set_main_option("sqlalchemy.url", URL)`), that URL is
-wrapped the same way, when the documented `alembic upgrade head` is predicted to fail there.
+wrapped the same way, when the documented `alembic upgrade head` is predicted to fail there. Where the
+documented start's install gives psycopg 3 and not asyncpg (`psycopg[binary]` on SQLAlchemy 2.0), the driver
+written is psycopg instead: `postgresql+psycopg://`, the query kept as it is (psycopg 3 is async and reads
+`sslmode` and `channel_binding`), so no dependency is added.
 
 ## Why is this bad?
 `create_async_engine` fails at startup on a sync driver: `InvalidRequestError: The asyncio extension requires
@@ -120,7 +123,7 @@ def url_defects(changes: Sequence[tuple[str, str]]) -> list[str]:
             if old.startswith(scheme):
                 found.append(defect)
                 break
-        if _LIBPQ_PARAM.search(old):
+        if _LIBPQ_PARAM.search(old) and not _LIBPQ_PARAM.search(_new):  # psycopg 3 keeps them: no defect
             found.append("URL-NEON-SSL")
     return list(dict.fromkeys(found))
 
@@ -132,6 +135,7 @@ def url_finding(
     old_code: str,
     new_code: str,
     line: int | None = None,
+    driver: str = "asyncpg",
 ) -> Finding:
     problems = []
     if any(d in defects for d in ("URL-PLAIN", "URL-POSTGRES", "URL-PSYCOPG2")):
@@ -142,7 +146,7 @@ def url_finding(
         problems.append("has an unescaped `%` that configparser rejects")
     explanation = []
     if any(d in defects for d in ("URL-PLAIN", "URL-POSTGRES", "URL-PSYCOPG2")):
-        explanation.append("the scheme is now `postgresql+asyncpg://`")
+        explanation.append(f"the scheme is now `postgresql+{driver}://`")
     if "URL-NEON-SSL" in defects:
         explanation.append("`sslmode=X` became `ssl=X` and `channel_binding` was dropped")
     if "URL-ALEMBIC-PCT" in defects:
@@ -214,7 +218,7 @@ def _string_leaves(node: cst.BaseExpression) -> list[cst.SimpleString | cst.Form
     return None
 
 
-def _rewrite_string(node: cst.BaseExpression) -> tuple[cst.BaseExpression, list[tuple[str, str]]] | None:
+def _rewrite_string(node: cst.BaseExpression, driver: str) -> tuple[cst.BaseExpression, list[tuple[str, str]]] | None:
     """`node` with its URL rewritten, or None when it holds none to change.
 
     The literal text is rewritten as written (escapes, percent-encoding untouched). F-string expressions and
@@ -245,7 +249,7 @@ def _rewrite_string(node: cst.BaseExpression) -> tuple[cst.BaseExpression, list[
     text = "".join(flat)
     if text.count(OPEN) != len(expressions) or text.count(CLOSE) != len(expressions):
         return None  # the literal itself holds a sentinel character
-    new = to_async_url(text)
+    new = to_async_url(text, driver)
     if new is None:
         return None
     survivors = [int(m[1]) for m in SENTINEL.finditer(new)]
@@ -392,7 +396,7 @@ class DatabaseUrlCodemod(FixerCodemod):
         return self._leave_string(original_node, updated_node)
 
     def _leave_string(self, original_node: cst.BaseExpression, updated_node: cst.BaseExpression) -> cst.BaseExpression:
-        rewritten = _rewrite_string(updated_node)
+        rewritten = _rewrite_string(updated_node, self.facts.async_driver())
         if rewritten is None:
             return updated_node
         new_node, changes = rewritten
@@ -405,6 +409,7 @@ class DatabaseUrlCodemod(FixerCodemod):
                 where="a Python string literal",
                 old_code=self.code(original_node),
                 new_code=self.code(new_node),
+                driver=self.facts.async_driver(),
             )
         )
         return new_node

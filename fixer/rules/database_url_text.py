@@ -28,11 +28,11 @@ _COMPOSE_MAP = re.compile(r"[ \t]*(?P<q>[\"']?)(?P<key>[^\s:\"'#=\-][^\s:\"'#=]*
 _COMPOSE_LIST = re.compile(r"[ \t]*-[ \t]+(?P<q>[\"']?)(?P<key>[^\s:\"'#=]+)=")
 
 
-def _rewrite_urls(text: str, changes: list[tuple[str, str]]) -> str:
+def _rewrite_urls(text: str, changes: list[tuple[str, str]], driver: str) -> str:
     """Rewrite every URL token of `text` with `to_async_url`, recording (old, new) pairs in `changes`."""
 
     def sub(match: re.Match[str]) -> str:
-        new = to_async_url(match[0])
+        new = to_async_url(match[0], driver)
         if new is None:
             return match[0]
         changes.append((match[0], new))
@@ -52,12 +52,12 @@ def _value_span(line: str, start: int, quote: str = "") -> tuple[int, int]:
     return start, comment.start() if comment else len(line)
 
 
-def _rewrite_value(line: str, span: tuple[int, int], changes: list[tuple[str, str]]) -> str:
+def _rewrite_value(line: str, span: tuple[int, int], changes: list[tuple[str, str]], driver: str) -> str:
     begin, end = span
-    return line[:begin] + _rewrite_urls(line[begin:end], changes) + line[end:]
+    return line[:begin] + _rewrite_urls(line[begin:end], changes, driver) + line[end:]
 
 
-def _alembic_value(value: str) -> str:
+def _alembic_value(value: str, driver: str) -> str:
     """The sqlalchemy.url value with the URL rewritten and every literal `%` escaped as `%%`."""
     keep: list[str] = []
 
@@ -70,7 +70,7 @@ def _alembic_value(value: str) -> str:
     if OPEN in value or CLOSE in value:
         return value
     plain = _ALEMBIC_PCT.sub(decode, value)
-    plain = _rewrite_urls(plain, [])
+    plain = _rewrite_urls(plain, [], driver)
     return SENTINEL.sub(lambda m: keep[int(m[1])], plain.replace("%", "%%"))
 
 
@@ -127,17 +127,18 @@ class DatabaseUrlTextRule(TextRule):
         if name == "alembic.ini" and facts.alembic_ini_url_unused:
             return text, []  # env.py sets the URL itself: this value is never read
         if name == "alembic.ini":
-            rewrite: Callable[[list[str]], list[list[tuple[str, str]] | None]] = self._alembic
+            rewrite: Callable[[list[str], str], list[list[tuple[str, str]] | None]] = self._alembic
         elif COMPOSE_NAME.fullmatch(name):
             rewrite = self._compose
         else:
             rewrite = self._dotenv
+        driver = facts.async_driver()
 
         # Split on "\n" only: a "\r" stays at the end of its line and outside every edited span.
         lines = text.split("\n")
         bodies = [line[:-1] if line.endswith("\r") else line for line in lines]
         originals = list(bodies)
-        per_line = rewrite(bodies)
+        per_line = rewrite(bodies, driver)
 
         findings: list[Finding] = []
         for number, (old, new, changes) in enumerate(zip(originals, bodies, per_line, strict=True), start=1):
@@ -151,7 +152,8 @@ class DatabaseUrlTextRule(TextRule):
             if name == "alembic.ini" and _bare_percent(old):
                 defects.append("URL-ALEMBIC-PCT")
             findings.append(
-                url_finding(defects=defects, where=f"{path} line {number}", old_code=old, new_code=new, line=number)
+                url_finding(defects=defects, where=f"{path} line {number}", old_code=old, new_code=new, line=number,
+                            driver=driver)
             )
         if not findings:
             return text, []
@@ -160,7 +162,7 @@ class DatabaseUrlTextRule(TextRule):
     # Each rewriter edits `lines` in place and returns, per line, the URL rewrites made (None: untouched).
 
     @staticmethod
-    def _dotenv(lines: list[str]) -> list[list[tuple[str, str]] | None]:
+    def _dotenv(lines: list[str], driver: str) -> list[list[tuple[str, str]] | None]:
         result: list[list[tuple[str, str]] | None] = []
         for number, line in enumerate(lines):
             match = _ENV_ASSIGN.match(line)
@@ -168,12 +170,12 @@ class DatabaseUrlTextRule(TextRule):
                 result.append(None)
                 continue
             changes: list[tuple[str, str]] = []
-            lines[number] = _rewrite_value(line, _value_span(line, match.end()), changes)
+            lines[number] = _rewrite_value(line, _value_span(line, match.end()), changes, driver)
             result.append(changes)
         return result
 
     @staticmethod
-    def _alembic(lines: list[str]) -> list[list[tuple[str, str]] | None]:
+    def _alembic(lines: list[str], driver: str) -> list[list[tuple[str, str]] | None]:
         result: list[list[tuple[str, str]] | None] = []
         for number, line in enumerate(lines):
             match = _ALEMBIC_URL.fullmatch(line)
@@ -183,13 +185,13 @@ class DatabaseUrlTextRule(TextRule):
             changes: list[tuple[str, str]] = []
             value = match["value"]
             # Record the URL rewrite on the unescaped value, then write the escaped result.
-            _rewrite_urls(_ALEMBIC_PCT.sub(lambda m: "%" if m[0] in ("%", "%%") else m[0], value), changes)
-            lines[number] = line[: match.start("value")] + _alembic_value(value) + line[match.end("value") :]
+            _rewrite_urls(_ALEMBIC_PCT.sub(lambda m: "%" if m[0] in ("%", "%%") else m[0], value), changes, driver)
+            lines[number] = line[: match.start("value")] + _alembic_value(value, driver) + line[match.end("value") :]
             result.append(changes)
         return result
 
     @staticmethod
-    def _compose(lines: list[str]) -> list[list[tuple[str, str]] | None]:
+    def _compose(lines: list[str], driver: str) -> list[list[tuple[str, str]] | None]:
         from fixer.discover.compose import NotYaml, environment_lines
 
         result: list[list[tuple[str, str]] | None] = [None] * len(lines)
@@ -210,7 +212,7 @@ class DatabaseUrlTextRule(TextRule):
             if SYNC_NAME.search(match["key"]):
                 continue
             changes: list[tuple[str, str]] = []
-            lines[number] = _rewrite_value(line, span, changes)
+            lines[number] = _rewrite_value(line, span, changes, driver)
             result[number] = changes
         return result
 

@@ -56,7 +56,7 @@ from fixer.rules.findings import Category, Finding, Severity
 from fixer.model.evidence import PLATFORM_URL, cite
 from fixer.model.urleval import Evaluator, Raised, Unknown
 from fixer.rules.base import FixerCodemod
-from fixer.rules.url_normaliser import NORMALISER_NAME, NORMALISER_SOURCE, defined_names, insert_helper
+from fixer.rules.url_normaliser import NORMALISER_NAME, defined_names, insert_helper, normaliser_source
 from fixer.model.urls import to_async_url
 
 RULE_ID = "FX042"
@@ -117,7 +117,7 @@ class SettingsUrlValidator(FixerCodemod):
         if len(params) < 2:
             return updated_node
         value = params[1]  # (cls, v): pydantic's validators are class methods
-        converted = to_async_url(PLATFORM_URL) or PLATFORM_URL
+        converted = to_async_url(PLATFORM_URL, self.facts.async_driver()) or PLATFORM_URL
         if passes(self._source, self._class, original_node.name.value, converted) is not True:
             return updated_node
         line = cst.parse_statement(f"{value} = {NORMALISER_NAME}({value})\n")
@@ -143,4 +143,5 @@ class SettingsUrlValidator(FixerCodemod):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if not self._wrapped or self._has_helper:
             return updated_node
-        return insert_helper(self.context, updated_node, NORMALISER_NAME, NORMALISER_SOURCE, self._has_make_url)
+        return insert_helper(self.context, updated_node, NORMALISER_NAME,
+                             normaliser_source(self.facts.async_driver()), self._has_make_url)

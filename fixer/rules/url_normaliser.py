@@ -43,6 +43,25 @@ def to_async_database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 '''
 
+# Where the install gives psycopg (3) and not asyncpg: psycopg is async and reads libpq's query as it is.
+PSYCOPG_NORMALISER_SOURCE = '''\
+def to_async_database_url(url: str) -> str:
+    """Point a PostgreSQL URL at psycopg (3), as hosting platforms inject it as postgresql://...?sslmode=...
+
+    Added by fixer (FX004): psycopg 3 is async and takes sslmode and channel_binding as they are.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+'''
+
+
+def normaliser_source(driver: str) -> str:
+    """The normaliser FX004 adds, for the async driver the install gives (`ProjectModel.async_driver`)."""
+    return PSYCOPG_NORMALISER_SOURCE if driver == "psycopg" else NORMALISER_SOURCE
+
+
 _MAKE_URL_MODULES = frozenset({"sqlalchemy", "sqlalchemy.engine", "sqlalchemy.engine.url"})
 
 
@@ -382,8 +401,10 @@ class RuntimeUrlNormaliser(FixerCodemod):
                 new_code=self.code(new_node),
                 explanation=(
                     "The URL now passes through `to_async_database_url`, added to this module: it switches the "
-                    "driver to asyncpg, turns `sslmode` into `ssl`, drops `channel_binding`, and renders the URL "
-                    "with its password (`str(url)` would mask it as `***`)."
+                    + ("driver to psycopg (3), which the project installs and which takes `sslmode` as it is"
+                       if self.facts.async_driver() == "psycopg" else
+                       "driver to asyncpg, turns `sslmode` into `ssl`, drops `channel_binding`")
+                    + ", and renders the URL with its password (`str(url)` would mask it as `***`)."
                 ),
                 defects=self.DEFECTS,
                 fixed=made,
@@ -396,7 +417,8 @@ class RuntimeUrlNormaliser(FixerCodemod):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if not self._wrapped:
             return updated_node
-        return insert_helper(self.context, updated_node, NORMALISER_NAME, NORMALISER_SOURCE, self._has_make_url)
+        return insert_helper(self.context, updated_node, NORMALISER_NAME,
+                             normaliser_source(self.facts.async_driver()), self._has_make_url)
 
 
 ALEMBIC_FACTORY = "async_engine_from_config"

@@ -143,3 +143,45 @@ def test_the_model_finds_the_helpers_and_the_files_giving_them(tmp_path) -> None
     assert found == (("utcnow", "utcnow"),)
     users = naive_now_users(lambda p: files[p].decode(), list(files), [n for n, _ in found])
     assert users == {"app/models.py"}
+
+
+STORED = {
+    "app/base.py": b"from datetime import datetime\nfrom sqlmodel import Field, SQLModel\n\n\nclass Stamped(SQLModel):\n"
+                   b"    created_at: datetime = Field(default_factory=datetime.utcnow)\n",
+    "app/models.py": b"from typing import Optional\nfrom sqlmodel import Field\nfrom app.base import Stamped\n\n\n"
+                     b"class Note(Stamped, table=True):\n    id: Optional[int] = Field(default=None, primary_key=True)\n"
+                     b"    sent_at: Optional[datetime] = None\n\n\n"
+                     b"class NoteEvent(SQLModel):\n    note_id: int\n    emitted_at: datetime = Field(default_factory=datetime.utcnow)\n"
+                     b"\n\nclass NoteCopy(SQLModel):\n    sent_at: datetime = Field(default_factory=datetime.utcnow)\n",
+}
+
+
+def stored_model(files: dict[str, bytes]) -> ProjectModel:
+    from fixer.model.datetimes import stored_fields
+    from fixer.model.sources import Sources
+
+    return ProjectModel(versions=AWARE.versions, stored_fields=stored_fields(list(files.items()), Sources(lambda p: None)))
+
+
+def test_the_model_knows_which_fields_a_table_stores() -> None:
+    stored = stored_model(STORED).stored_fields
+    assert stored.known and stored.classes == {"Note", "Stamped"}
+    assert stored.stores("Stamped", "created_at")  # a table's base: its field is a column
+    assert stored.stores("NoteCopy", "sent_at")  # named as a column: its value may be copied into the table
+    assert not stored.stores("NoteEvent", "emitted_at")  # an event: its timestamp never reaches the database
+    # A table's base the model did not read (its file had nothing it looks for): any class may be stored.
+    unread = {"app/models.py": STORED["app/models.py"].replace(b"Note(Stamped", b"Note(Audited")}
+    assert not stored_model(unread).stored_fields.known
+    assert stored_model(unread).stored_fields.stores("NoteEvent", "emitted_at")
+
+
+def test_a_model_no_table_stores_keeps_its_naive_default() -> None:
+    model = stored_model(STORED)
+    source = STORED["app/models.py"].decode()
+    new, findings = run(source, model)
+    assert "emitted_at: datetime = Field(default_factory=datetime.utcnow)" in new  # left alone
+    assert "sent_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))" in new
+    assert len(findings) == 1
+    base, found = run(STORED["app/base.py"].decode(), model)
+    assert "lambda: datetime.now(timezone.utc)" in base and len(found) == 1
+    assert run(new, model) == (new, [])
