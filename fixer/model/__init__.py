@@ -278,7 +278,10 @@ def build(
     async_db = any(_ASYNC_DB.search(source) for _, source in running)
     sqlmodel_exec = any(_EXEC.search(source) for _, source in running)
     half_async = async_db or "asyncpg" in {e.url.scheme.partition("+")[2] for e in flow.engines if e.url.scheme}
-    resolved = versions.resolve(versions.collect(read_text, paths))
+    # The versions a fresh install gives on the CPython the project names (markers, Requires-Python).
+    python_found = python_versions.collect(read_text, paths)
+    runs_on = python_found.runs_on[0] if python_found.runs_on else None
+    resolved = versions.resolve(versions.collect(read_text, paths, runs_on), runs_on)
     # SQLAlchemy's asyncio layer (AsyncSession, run_sync) exists from 1.4: on an older one there is no rewrite.
     has_asyncio = resolved.supports("sqlalchemy", ">=1.4")
     if to_async and not half_async and has_asyncio:
@@ -314,7 +317,7 @@ def build(
         first_party=first_party,
         alembic_ini_url_unused=any(_ALEMBIC_OVERRIDE.search(source) for _, source in running),
         has_app=bool(graph.roots()),
-        python=python_versions.collect(read_text, paths),
+        python=python_found,
         needs=needs.collect(graph, roles, aiosqlite, read_text),
         installed=needs.installed(resolved),
         documented_installs=installs.documented(read_text, paths),
