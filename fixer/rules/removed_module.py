@@ -1,15 +1,17 @@
-"""FX039 removed-module: Cap a dependency below the major release that removed a module the app imports.
+"""FX039 removed-module: Cap a dependency below the major release that removed a module or name the app imports.
 
 ## What it does
 Where the prediction of the documented start fails on importing a module of a third-party distribution that the
-installing release no longer has (the exports tables record, per release, which modules import), caps that
-distribution below the first release without it, where the project declares it: `mcp>=1.24.0` becomes
-`mcp>=1.24.0,<2`; where another dependency brings it (fastmcp, an agents SDK), as a line of its own, `mcp<2`. The report names the last release that has the module (mcp 1.30.0 for `mcp.server.fastmcp`).
+installing release no longer has, or a name that module no longer exports (the exports tables record, per
+release, which modules import and what each exports), caps that distribution below the first release without
+it, where the project declares it: `mcp>=1.24.0` becomes `mcp>=1.24.0,<2`; where another dependency brings it
+(fastmcp, an agents SDK), as a line of its own, `mcp<2`. The report names the last release that has the module
+or name (mcp 1.30.0 for `mcp.server.fastmcp`, and for `from mcp.server import FastMCP`).
 
 ## Why is this bad?
 A fresh install takes the newest release the project's range allows. When a new major removes or renames a
-module, the start stops at that import: `ModuleNotFoundError: No module named 'mcp.server.fastmcp'` (mcp 2
-renamed FastMCP to MCPServer).
+module or a name, the start stops at that import: `ModuleNotFoundError: No module named 'mcp.server.fastmcp'`,
+`ImportError: cannot import name 'FastMCP' from 'mcp.server'` (mcp 2 renamed FastMCP to MCPServer).
 
 ## Example
 ```text
@@ -49,32 +51,40 @@ from fixer.rules.dependency_edit import Change, declared_in, edit, is_main_file,
 
 
 def _caps(facts: ProjectModel) -> list[tuple[str, str, str, Version, Version, object]]:
-    """(distribution, module, cap, installing version, last version with the module, failure) per removed
-    module the prediction meets."""
+    """(distribution, what the app imports, cap, installing version, last version that has it, failure) per module
+    or name the prediction meets that the installing release removed."""
     from fixer import tables
 
     prediction = facts.startup.primary
     out = []
     for failure in prediction.failures if prediction is not None else ():
-        if failure.family != "removed-module":
+        if failure.family == "removed-module":
+            match = re.search(r"'([\w.]+)'", failure.message)
+            module, name = (match.group(1) if match else ""), ""
+        elif failure.family == "removed-name":
+            match = re.search(r"cannot import name '(\w+)' from '([\w.]+)'", failure.message)
+            if match is None:
+                continue
+            name, module = match.groups()
+        else:
             continue
-        match = re.search(r"'([\w.]+)'", failure.message)
-        module = match.group(1) if match else ""
         top = module.split(".")[0]
         dist = tables.distribution_of(top) or (top if facts.installed.has(top) or tables.releases(top) else None) \
             if module else None
         # A distribution another brings in has no declared version: the one the fresh install picks.
         version = (facts.versions.version(dist) or tables.newest_allowed(dist, SpecifierSet())) if dist else None
-        last = tables.last_importing(dist, module, version) if version is not None else None
-        if dist is None or version is None or last is None:
+        if dist is None or version is None:
+            continue
+        last = tables.last_exporting(dist, module, name, version) if name else tables.last_importing(dist, module, version)
+        if last is None:
             continue
         cap = f"<{version.major}" if version.major > last.major else f"<{version}"
-        out.append((canonicalize_name(dist), module, cap, version, last, failure))
+        out.append((canonicalize_name(dist), f"{module}.{name}" if name else module, cap, version, last, failure))
     return out
 
 
 class RemovedModule(TextRule):
-    """Cap a dependency below the major release that removed a module the app imports."""
+    """Cap a dependency below the major release that removed a module or name the app imports."""
 
     RULE_ID: ClassVar[str] = "FX039"
     RULE_NAME: ClassVar[str] = "removed-module"
@@ -112,7 +122,7 @@ class RemovedModule(TextRule):
                     old_code=old,
                     new_code=new,
                     explanation=(
-                        f"Capped at {new.strip()}: the project's range already accepts {dist} {last}, which has the module."
+                        f"Capped at {new.strip()}: the project's range already accepts {dist} {last}, which has it."
                         if safe else
                         f"Not capped: {'the declared range allows no release with the module' if not fits else 'a lock file holds it: run its lock command after capping'}."
                     ) + f" The lasting fix is to port the code to {dist} {version.major}.",
