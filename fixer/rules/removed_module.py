@@ -29,8 +29,9 @@ mcp>=1.24.0,<2
 Safe when the project's own range already accepts the release that has the module (the cap only removes the
 part of the range that cannot start: the prediction fails without it and, on the release it leaves, imports the
 module; an install that works today, on that older major, is unchanged). Reported, not fixed, when the declared
-range allows no release with the module (`mcp>=2`: porting the code is a person's job) or when a lock file holds
-the distribution (the lock decides what installs: run its lock command). The lasting fix is to port the code
+range allows no release with the module (`mcp>=2`: porting the code is a person's job), when another package that
+installs requires a release the cap excludes (fastapi 0.165 requires pydantic>=2: a pydantic-1 name gets no
+`pydantic<2`), or when a lock file holds the distribution (the lock decides what installs: run its lock command). The lasting fix is to port the code
 to the new major; the cap is what makes it start today.
 """
 
@@ -83,6 +84,16 @@ def _caps(facts: ProjectModel) -> list[tuple[str, str, str, Version, Version, ob
     return out
 
 
+def _held_back(fits: bool, conflicts: list[str], capped: bool) -> str:
+    if not fits:
+        return "the declared range allows no release with it"
+    if conflicts:
+        return "; ".join(conflicts) + ", which the cap would leave nothing to install"
+    if capped:
+        return "the declared range already excludes that release, so something else installs it"
+    return "a lock file holds it: run its lock command after capping"
+
+
 class RemovedModule(TextRule):
     """Cap a dependency below the major release that removed a module or name the app imports."""
 
@@ -108,10 +119,17 @@ class RemovedModule(TextRule):
             declared = facts.versions.declared.get(dist, "")
             specifier = ",".join(filter(None, (declared, cap)))
             fits = bool(tables.allowed(dist, SpecifierSet(specifier)))
-            safe = fits and dist not in facts.versions.locked
+            # What the other installing packages require of it must still allow a release under the cap
+            # (fastapi 0.165 requires pydantic>=2: a pydantic<2 cap leaves the install nothing to pick).
+            conflicts = [f"{other} {at} requires {dist}{needed}" for other, at in sorted(facts.versions.effective.items())
+                         if other != dist and (needed := tables.cap(other, at, dist)) is not None
+                         and not tables.allowed(dist, needed & SpecifierSet(specifier))]
+            # A range that already excludes the installing release: the cap is there, something else installs it.
+            capped = bool(declared) and not SpecifierSet(declared).contains(version, prereleases=True)
+            safe = fits and not conflicts and not capped and dist not in facts.versions.locked
 
             def make(old: str, new: str, line: int | None, fixed: bool, module=module, version=version, last=last,
-                     failure=failure, dist=dist, safe=safe, fits=fits) -> Finding:
+                     failure=failure, dist=dist, safe=safe, fits=fits, conflicts=conflicts, capped=capped) -> Finding:
                 return Finding(
                     rule=self.RULE_ID,
                     category=Category.DEPENDENCY,
@@ -124,7 +142,7 @@ class RemovedModule(TextRule):
                     explanation=(
                         f"Capped at {new.strip()}: the project's range already accepts {dist} {last}, which has it."
                         if safe else
-                        f"Not capped: {'the declared range allows no release with the module' if not fits else 'a lock file holds it: run its lock command after capping'}."
+                        f"Not capped: {_held_back(fits, conflicts, capped)}."
                     ) + f" The lasting fix is to port the code to {dist} {version.major}.",
                     fixed=fixed,
                     line=line,

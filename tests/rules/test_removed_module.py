@@ -70,3 +70,15 @@ def test_a_removed_name_no_release_in_range_has_is_reported_not_capped(tmp_path:
     assert result.stdout == b""
     assert "cannot import name 'FastMCP' from 'mcp.server'" in result.stderr.decode()
     assert (root / "requirements.txt").read_text() == "fastapi\nmcp>=2\n"
+
+
+def test_no_cap_another_installing_package_forbids(tmp_path: Path) -> None:
+    """pydantic 1's ConfigError is gone from pydantic 2, but the fastapi that installs requires pydantic>=2: a
+    pydantic<2 cap would leave the install nothing to pick. Reported, offered as unsafe, never written twice."""
+    (tmp_path / "main.py").write_text("from fastapi import FastAPI\nfrom pydantic import ConfigError\napp = FastAPI()\n")
+    (tmp_path / "README.md").write_text("uvicorn main:app\n")
+    (tmp_path / "requirements.txt").write_text("fastapi\nuvicorn\npydantic\n")
+    result = fixer("dry-run", ".", "--report", tmp_path / "report.json", cwd=tmp_path)
+    assert result.stdout == b""
+    assert "FX039 unsafe fix (--unsafe-fixes): pydantic" in result.stderr.decode()
+    assert "requires pydantic>=2" in (tmp_path / "report.json").read_text()
