@@ -192,6 +192,20 @@ def last_importing(dist: str, module: str, before: VersionLike) -> Version | Non
     return None
 
 
+def last_exporting(dist: str, module: str, name: str, before: VersionLike) -> Version | None:
+    """The newest recorded version of ``dist`` older than ``before`` whose ``module`` exports ``name``: the last
+    release of the series that still had it (mcp 1.x for ``from mcp.server import FastMCP``); None if none is
+    recorded."""
+    d = _dist(dist)
+    entry = _export_entry(d)
+    if entry is None or module not in entry[1]:
+        return None
+    for i in reversed(range(len(entry[0]))):
+        if entry[0][i] < _version(before) and name in _module_names(d, module, i):
+            return entry[0][i]
+    return None
+
+
 def moved(dist: str, version: VersionLike, module: str, name: str) -> str | None:
     """The message of the error that ``from module import name`` raises because the name moved (pydantic 2:
     "PydanticImportError: `BaseSettings` has been moved to the `pydantic-settings` package. ..."), else None."""

@@ -153,6 +153,8 @@ MODULE_DISTS = [
     "stripe", "google-auth", "firebase-admin", "pyotp", "qrcode", "markdown", "beautifulsoup4", "lxml",
     "structlog", "prometheus-client", "prometheus-fastapi-instrumentator", "fastapi-pagination",
     "python-slugify", "phonenumbers", "pycryptodome", "six", "attrs", "dnspython", "idna", "certifi",
+    # a project package named like one of these (`mcp/`) shadows it for every installed package that imports it
+    "mcp", "openai-agents",
 ]
 
 PROBE_PYTHON_MIN = (3, 11)  # the newest starlette and sqlalchemy releases need it
@@ -684,7 +686,7 @@ def _download(dist: str, dest: Path, extra: list[str]) -> Path | None:
     return whls[0] if proc.returncode == 0 and whls else None
 
 
-def build_modules(workdir: Path, jobs: int) -> dict:
+def build_modules(workdir: Path, jobs: int, dists: list[str] | None = None) -> dict:
     dest = workdir / "wheels"
 
     def one(dist: str):
@@ -702,7 +704,7 @@ def build_modules(workdir: Path, jobs: int) -> dict:
     providers: dict[str, list[str]] = {}
     seen: dict[str, str] = {}
     with cf.ThreadPoolExecutor(max(2, jobs * 2)) as pool:
-        results = dict(pool.map(one, MODULE_DISTS))
+        results = dict(pool.map(one, dists if dists is not None else MODULE_DISTS))
     for dist in MODULE_DISTS:  # in the listed order: the first provider is the usual one
         res = results.get(dist)
         if not res:
@@ -732,8 +734,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=max(2, min(4, (os.cpu_count() or 2))))
     ap.add_argument("--keep", action="store_true", help="keep the work folder (virtualenvs, wheels)")
     ap.add_argument("--dists", default="",
-                    help="comma-separated distributions: regenerate only their releases, wheels and exports, "
-                         "kept beside the other distributions' entries of the tables")
+                    help="comma-separated distributions: regenerate only their releases, wheels, exports and "
+                         "import names (modules), kept beside the other distributions' entries of the tables")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     if args.dists:
@@ -816,7 +818,27 @@ def _only_dists(names: list[str], only: set[str], args) -> int:
         payload = json.loads((DATA / name).read_text())
         payload["dists"].update(entries)
         write_json(name, payload)
+    if "modules" in only:
+        _merge_modules([d for d in MODULE_DISTS if d in names], args.jobs)
     return 0
+
+
+def _merge_modules(dists: list[str], jobs: int) -> None:
+    """The import names of `dists` (their newest wheels), merged into modules.json: each provider list keeps
+    MODULE_DISTS order."""
+    workdir = Path(tempfile.mkdtemp(prefix="fixer-gen-tables-"))
+    try:
+        fresh = build_modules(workdir, jobs, dists)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    payload = json.loads((DATA / "modules.json").read_text())
+    providers = {m: [d for d in ds if d not in dists] for m, ds in payload["modules"].items()}
+    for module, ds in fresh["modules"].items():
+        providers.setdefault(module, []).extend(ds)
+    order = {d: i for i, d in enumerate(MODULE_DISTS)}
+    payload["modules"] = {m: sorted(ds, key=lambda d: order.get(d, len(order))) for m, ds in sorted(providers.items()) if ds}
+    payload["from"] = dict(sorted({**payload["from"], **fresh["from"]}.items()))
+    write_json("modules.json", payload)
 
 
 if __name__ == "__main__":

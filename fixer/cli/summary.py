@@ -43,12 +43,21 @@ def _startup_summary(outcome) -> None:
             fix = f"fixed by {fixed}" if fixed else (
                 f"{failure.fixed_by} made no fix for it in this run" if failure.fixed_by else "needs a person")
             say(f"  {n}. {failure}  [{shown(outcome.root, failure.path)}:{failure.line}; {fix}]")
+        _say_uncertain(outcome, prediction)
     for path, line, _ in prediction.unchecked:
         say(f"  cannot check {path}:{line} on this Python (CPython {sys.version_info.major}.{sys.version_info.minor}): "
             f"it uses newer syntax that CPython {startup.python} accepts; what it imports is not walked")
     if prediction.required_settings:
         say("  required environment (settings without a default; the start fails until they are set): " + ", ".join(
             f"{variable} ({path}:{line} {field})" for variable, path, line, field in prediction.required_settings))
+
+
+def _say_uncertain(outcome, prediction) -> None:
+    """What the install may or may not cause, beside the failures it does (stderr)."""
+    from fixer.output.options import shown
+
+    for path, line, error, why in prediction.uncertain:
+        say(f"  uncertain: {error} at {shown(outcome.root, path)}:{line} ({why}).")
 
 
 def _rounds_summary(outcome) -> None:
@@ -62,7 +71,9 @@ def _rounds_summary(outcome) -> None:
     for line in lines:
         say(line)
     if not outcome.after.failures:
-        say(f"After the fixes, the start is predicted clean ({len(outcome.after.order)} project module(s)).")
+        say(f"After the fixes, the start is predicted clean ({len(outcome.after.order)} project module(s))"
+            + (" except where fixer cannot tell:" if outcome.after.uncertain else "."))
+        _say_uncertain(outcome, outcome.after)
         return
     say("After the fixes, what still stands between the backend and a start, in order:")
     for n, failure in enumerate(outcome.after.failures, start=1):

@@ -266,7 +266,7 @@ def build(
     `ModuleInfo` (import lines only), `read_text` reads any other file by its relative path; `sources` the
     run's (holding `python`'s bytes), when the runner shares it with the start analyses; `root_name` the root
     folder's own name (a root package is importable under it)."""
-    from fixer.model import installs, needs, python as python_versions, runtimes, uses, versions
+    from fixer.model import installs, needs, runtimes, uses, versions
     from fixer.model.freshinstall import project_python_version
     from fixer.model.modules import graph_of
     paths = list(paths)
@@ -292,9 +292,11 @@ def build(
     async_db = any(_ASYNC_DB.search(source) for _, source in running)
     sqlmodel_exec = any(_EXEC.search(source) for _, source in running)
     half_async = async_db or "asyncpg" in {e.url.scheme.partition("+")[2] for e in flow.engines if e.url.scheme}
-    # The versions the startup prediction installs: pip on the project's own CPython skips the releases whose
-    # Requires-Python refuses it (sqlmodel 0.0.50 needs 3.11; on 3.10 a fresh install gives 0.0.48).
-    resolved = versions.resolve(versions.collect(read_text, paths), project_python_version(read_text, paths))
+    # The versions a fresh install gives on the project's own CPython: pip skips the releases whose Requires-Python
+    # refuses it (sqlmodel 0.0.50 needs 3.11; on 3.10 a fresh install gives 0.0.48) and the lines whose markers
+    # do not hold there.
+    python = project_python_version(read_text, paths)
+    resolved = versions.resolve(versions.collect(read_text, paths, python), python)
     # SQLAlchemy's asyncio layer (AsyncSession, run_sync) exists from 1.4: on an older one there is no rewrite.
     has_asyncio = resolved.supports("sqlalchemy", ">=1.4")
     if to_async and not half_async and has_asyncio:
@@ -331,7 +333,7 @@ def build(
         first_party=first_party,
         alembic_ini_url_unused=any(_ALEMBIC_OVERRIDE.search(source) for _, source in running),
         has_app=bool(graph.roots()),
-        python=python_versions.collect(read_text, paths),
+        python=python_found,
         needs=needs.collect(graph, roles, aiosqlite, read_text),
         installed=needs.installed(resolved),
         documented_installs=installs.documented(read_text, paths),

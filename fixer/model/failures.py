@@ -42,6 +42,7 @@ FIXED_BY = {
     "async-driver": "FX001",
     "no-wheel": "FX025",
     "removed-module": "FX039",
+    "removed-name": "FX039",
     "static-dir": "FX040",
     "async-driver-params": "FX004",
     "settings-url": "FX042",
@@ -227,8 +228,11 @@ class FailureChecks:
                           message, where, "moved-name", f"{dist} {version} installs")
             elif not self._may_be_submodule(dist, version, f"{module}.{name}"):
                 family = "async-import" if dist in ("sqlalchemy", "sqlmodel") else "missing-name"
+                # An older release had it: the release that installs removed it (FastMCP from mcp.server in mcp 2).
+                last = tables.last_exporting(dist, module, name, version) if family == "missing-name" else None
                 self.fail(f"name:{module}:{name}", "ImportError", f"cannot import name '{name}' from '{module}'",
-                          where, family, f"{dist} {version} installs; it has no `{module}.{name}`")
+                          where, "removed-name" if last else family, f"{dist} {version} installs; it has no `{module}.{name}`"
+                          + (f"; the last release that has it is {dist} {last}" if last else ""))
 
     def dist_of(self, top: str) -> str | None:
         """The distribution an import name comes from: the tables', else one installed under that name (mcp)."""

@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -88,11 +87,9 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
 
     paths = list(paths)
     files = list(route) if route is not None else install_route(read_text, paths, start_file)
-    found = versions_model.collect(read_text, files)
+    found = versions_model.collect(read_text, files, python)
     resolved = versions_model.resolve(found, python)
-    env = {"python_version": python, "python_full_version": python + ".0", "platform_machine": "x86_64",
-           "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
-           "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+    env = versions_model.environment(python)
     chosen: dict[str, Version] = {n: Version(v) for n, v in resolved.effective.items()}
     opaque: set[str] = set()
     names: set[str] = set(resolved.declared) | set(chosen) | set(resolved.locked)
@@ -125,7 +122,7 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
                         chosen.setdefault(host, pick)
                     queue.append((host, set()))
         for req in requirements or []:
-            if req.marker is not None and not _holds(req.marker, env, extras):
+            if req.marker is not None and not versions_model.holds(req.marker, env, extras):
                 continue
             other = canonicalize_name(req.name)
             names.add(other)
@@ -347,14 +344,6 @@ def unbuildable(have: Installed, python: str, read_text: Callable[[str], str | N
                 break
         out.append((name, version, where, line))
     return out
-
-
-def _holds(marker: Marker, env: dict, extras: set[str]) -> bool:
-    try:
-        return any(marker.evaluate({**env, "extra": extra}) for extra in ({""} | set(extras)))
-    except Exception:
-        return True
-
 
 
 def project_python_version(read_text: Callable[[str], str | None], paths: Iterable[str],

@@ -5,13 +5,17 @@ The import walk (fixer.model.importwalk) asks these of each import it meets."""
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from fixer import tables
 from fixer.model.failures import ImportFix
+from fixer.model.versions import environment, holds
 
 
 @dataclass
@@ -101,6 +105,7 @@ class ImportResolution:
             return self._recover(name, where)
         if not guarded:
             self.third_party(name, where)
+            self._shadow_doubt(top, where)
         return "third"
 
     def _recover(self, name: str, where: tuple[Path, int]) -> WalkedModule | None:
@@ -114,6 +119,44 @@ class ImportResolution:
                 result = self.project_module(dotted, where)
                 return result if isinstance(result, WalkedModule) else None
         return None
+
+    @functools.cached_property
+    def shadows(self) -> dict[str, tuple[Path, str]]:
+        """Import name -> (the project's module, the distribution) for each top-level module of the project that
+        the start's sys.path finds before site-packages under a name an installed distribution provides (`mcp/`
+        beside the distribution mcp): every `import mcp`, an installed package's too, gets the project's."""
+        out = {}
+        for dist in sorted(self.have.names):
+            for name in sorted(tables.imports_of(dist)):
+                found = self._find_in(name, self.sys_path)
+                if found is not None and found[0] is not None:  # a namespace folder loses to the installed package
+                    out[name] = (found[0], dist)
+        return out
+
+    def _shadow_doubt(self, top: str, where: tuple[Path, int]) -> None:
+        """An installed package imported here that needs a distribution the project's own module shadows may fail
+        inside (openai-agents imports mcp, and gets the project's `mcp/`): what it then raises is its own code's."""
+        dist = self.dist_of(top)
+        if dist is None:
+            return
+        for name, (file, shadowed) in self.shadows.items():
+            if canonicalize_name(dist) == shadowed or name == top:
+                continue
+            version = self.have.version(dist)
+            requires = tables.requires(dist, version) if version is not None else None
+            if requires is not None:
+                env = environment(self.python or None)
+                if not any(canonicalize_name(r.name) == shadowed and (r.marker is None or holds(r.marker, env))
+                           for r in requires):
+                    continue
+                how = f"{dist} {version} requires {shadowed}"
+            elif canonicalize_name(dist) in self.have.may_bring(name):
+                how = f"{dist} may need it: fixer's tables do not record what it requires"
+            else:
+                continue
+            self.doubt(f"`import {top}` may fail inside {dist}: its `import {name}` gets the project's {self.rel(file)}",
+                       where, f"the project's `{name}` comes before site-packages on sys.path and shadows the "
+                       f"distribution {shadowed} the install provides; {how}; renaming the project's package ends it")
 
     def _is_third(self, top: str) -> bool:
         found = self._find_in(top, self.sys_path)

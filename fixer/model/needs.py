@@ -176,7 +176,9 @@ def installed(versions) -> Installed:
     from packaging.version import InvalidVersion, Version
 
     from fixer import tables
+    from fixer.model.versions import environment, holds
 
+    env = environment(versions.python)
     direct = {canonicalize_name(name) for name in (*versions.declared, *versions.locked)}
     todo = [(name, route[name]) for route in (versions.effective, *versions.alternatives) for name in route]
     todo += [(name, None) for name in direct]
@@ -198,13 +200,10 @@ def installed(versions) -> Installed:
             if name in direct:
                 opaque.add(name)
             continue
-        extras = {"", *versions.extras.get(name, ())}
+        extras = versions.extras.get(name, ())
         for req in reqs:
-            try:
-                if req.marker is not None and not any(req.marker.evaluate({"extra": e}) for e in extras):
-                    continue
-            except Exception:  # an unknown marker variable: count it, as most installs would
-                pass
+            if req.marker is not None and not holds(req.marker, env, extras):
+                continue
             other = canonicalize_name(req.name)
             if other not in seen:
                 todo.append((other, None))

@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -52,6 +54,7 @@ class Versions:
     # What other install routes give (requirements files beside a lock file): name -> version, per route.
     alternatives: tuple[Mapping[str, str], ...] = ()
     extras: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name -> the extras declared with it
+    python: str | None = None  # the CPython the markers were evaluated for (None: the one running fixer)
 
     def version(self, dist: str) -> Version | None:
         value = self.effective.get(canonicalize_name(dist))
@@ -121,12 +124,37 @@ def poetry_specifier(value: object) -> str:
     return ",".join(out)
 
 
+def environment(python: str | None) -> dict[str, str]:
+    """PEP 508 marker variables of a fresh install on CPython `python` ("3.13"; None: the one running fixer) on
+    x86_64 Linux, where the backend is deployed: a requirement marked `python_version >= "3.13"` (what
+    `poetry export` writes on every line) installs there whatever Python fixer itself runs on."""
+    if python is None:
+        python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return {"python_version": python, "python_full_version": python + ".0", "platform_machine": "x86_64",
+            "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+            "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+
+
+def holds(marker: Marker, env: Mapping[str, str], extras: Iterable[str] = ()) -> bool:
+    """Whether a requirement with `marker` installs in `env`, asked with `extras`; an unknown variable counts
+    the requirement, as most installs will."""
+    try:
+        return any(marker.evaluate({**env, "extra": extra}) for extra in ({""} | set(extras)))
+    except Exception:
+        return True
+
+
 @dataclass
 class _Collected:
     declared: dict[str, SpecifierSet] = field(default_factory=dict)
     extras: dict[str, set[str]] = field(default_factory=dict)
     locked: dict[str, str] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    python: str | None = None  # the CPython the markers are evaluated for
+
+    @property
+    def env(self) -> dict[str, str]:
+        return environment(self.python)
 
     def declare(self, name: str, specifier: str, extras: Iterable[str] = ()) -> None:
         key = canonicalize_name(name)
@@ -142,21 +170,15 @@ class _Collected:
             req = Requirement(text)
         except InvalidRequirement:
             return
-        if req.marker is not None and not _marker_holds(req.marker):
+        if req.marker is not None and not holds(req.marker, self.env):
             return
         self.declare(req.name, str(req.specifier), req.extras)
 
 
-def _marker_holds(marker) -> bool:
-    try:
-        return bool(marker.evaluate({"extra": ""}))
-    except Exception:  # an unknown variable: count the requirement, as most installs will
-        return True
-
-
-def collect(read: Callable[[str], str | None], paths: Iterable[str]) -> _Collected:
-    """Every dependency file among `paths` (relative, POSIX), read with `read` (None: unreadable)."""
-    found = _Collected()
+def collect(read: Callable[[str], str | None], paths: Iterable[str], python: str | None = None) -> _Collected:
+    """Every dependency file among `paths` (relative, POSIX), read with `read` (None: unreadable); markers
+    evaluated for CPython `python` (`environment`)."""
+    found = _Collected(python=python)
     queue = sorted(p for p in paths if is_dependency_file(p))
     seen: set[str] = set()
     while queue:
@@ -225,6 +247,7 @@ def resolve(found: _Collected, python: str | None = None) -> Versions:
         files=tuple(found.files),
         alternatives=tuple(routes[1:]),
         extras={k: tuple(sorted(v)) for k, v in found.extras.items() if v},
+        python=found.python,
     )
 
 
@@ -245,7 +268,7 @@ def _route(found: _Collected, locked: Mapping[str, str], python: str | None = No
     for name, version in list(chosen.items()) + [(n, _version(v)) for n, v in locked.items()]:
         if version is None:
             continue
-        for req in _requires(tables, name, version, found.extras.get(name, set())):
+        for req in _requires(tables, name, version, found.extras.get(name, set()), found.env):
             other = canonicalize_name(req.name)
             caps[other] = caps.get(other, SpecifierSet()) & req.specifier
             if str(req.specifier):
@@ -285,18 +308,8 @@ def _exact_pin(spec: SpecifierSet) -> Version | None:
     return None
 
 
-def _requires(tables, name: str, version: Version, extras: set[str]) -> list[Requirement]:
-    out = []
-    for req in tables.requires(name, version) or []:
-        marker = req.marker
-        if marker is not None:
-            try:
-                if not any(marker.evaluate({"extra": extra}) for extra in ({""} | extras)):
-                    continue
-            except Exception:
-                pass
-        out.append(req)
-    return out
+def _requires(tables, name: str, version: Version, extras: set[str], env: Mapping[str, str]) -> list[Requirement]:
+    return [req for req in tables.requires(name, version) or [] if req.marker is None or holds(req.marker, env, extras)]
 
 
 def _newest_compatible(name: str, spec: SpecifierSet, found: _Collected, tables,
@@ -308,7 +321,7 @@ def _newest_compatible(name: str, spec: SpecifierSet, found: _Collected, tables,
         runs = [v for v in allowed if Version(python) in (tables.requires_python(name, v) or SpecifierSet())]
         allowed = runs or allowed  # none recorded for that CPython: the tables' newest stands
     for version in allowed[:80]:
-        if all(_agrees(req, found, tables) for req in _requires(tables, name, version, found.extras.get(name, set()))):
+        if all(_agrees(req, found, tables) for req in _requires(tables, name, version, found.extras.get(name, set()), found.env)):
             return version
     return allowed[0] if allowed else _exact_pin(spec)
 
