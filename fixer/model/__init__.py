@@ -266,7 +266,7 @@ def build(
     `ModuleInfo` (import lines only), `read_text` reads any other file by its relative path; `sources` the
     run's (holding `python`'s bytes), when the runner shares it with the start analyses; `root_name` the root
     folder's own name (a root package is importable under it)."""
-    from fixer.model import installs, needs, runtimes, uses, versions
+    from fixer.model import installs, needs, python as python_versions, runtimes, uses, versions
     from fixer.model.freshinstall import project_python_version
     from fixer.model.modules import graph_of
     paths = list(paths)
@@ -333,7 +333,7 @@ def build(
         first_party=first_party,
         alembic_ini_url_unused=any(_ALEMBIC_OVERRIDE.search(source) for _, source in running),
         has_app=bool(graph.roots()),
-        python=python_found,
+        python=python_versions.collect(read_text, paths),
         needs=needs.collect(graph, roles, aiosqlite, read_text),
         installed=needs.installed(resolved),
         documented_installs=installs.documented(read_text, paths),
