@@ -67,6 +67,8 @@ class ModuleInfo:
 
 def _identifier(text: bytes) -> str:
     """Source bytes of names as Python reads them: UTF-8, NFKC-normalised (PEP 3131), as module_name's are."""
+    if text.isascii():  # nearly every import line: ASCII is its own NFKC form
+        return text.decode("ascii")
     return unicodedata.normalize("NFKC", text.decode("utf-8", "replace"))
 
 
