@@ -63,6 +63,14 @@ def test_shell_lines(line: str, expected: tuple) -> None:
     assert (command.server, command.app, command.path, command.cds, command.pythonpath) == expected
 
 
+def test_words_quoted_or_escaped_apart_still_count() -> None:
+    # A line is split only when it names a word a command acts on; the check reads it as shlex does, quotes
+    # and backslashes taken out.
+    [command] = commands_in("c'd' api && \\uvi\"corn\" web:app")
+    assert (command.server, command.app, command.cds) == ("uvicorn", "web:app", ("api",))
+    assert commands_in("pip install -r requirements.txt && alembic upgrade head") == []
+
+
 def test_what_a_pipe_feeds_and_prose_start_nothing() -> None:
     assert commands_in("echo uvicorn main:app | tee log") == []
     assert commands_in("uvicorn is the server we use") == []

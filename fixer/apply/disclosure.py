@@ -60,8 +60,10 @@ def _untracked_env_secrets(root: Path, tracked: frozenset[str]) -> set[str]:
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
         for name in files:
+            if not is_env_file(name):  # by its name alone: the path is made only for the few that are
+                continue
             rel = os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/")
-            if not is_env_file(rel) or rel in tracked:
+            if rel in tracked:
                 continue
             try:
                 text = Path(folder, name).read_text(encoding="utf-8", errors="replace")

@@ -7,6 +7,7 @@ this module only says where the values are.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -17,8 +18,11 @@ class NotYaml(ValueError):
     """The text is not YAML the parser can read (docker compose would refuse it too)."""
 
 
+@functools.lru_cache(maxsize=16)
 def load(text: str) -> Any:
-    """The document, as ruamel.yaml's round-trip loader gives it (maps with `.lc` line/column data)."""
+    """The document, as ruamel.yaml's round-trip loader gives it (maps with `.lc` line/column data). Kept for
+    the same text (callers only read it): the start points and the URL rules read each compose file, and
+    ruamel's pure-Python loader costs as much as parsing a Python module of the same size."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 

@@ -29,6 +29,10 @@ _PYTHONS = re.compile(r"^python(?:3(?:\.\d+)?)?$")
 _RUNNERS = frozenset({"exec", "nohup", "time", "env", "sudo", "dumb-init", "tini", "--"})
 _TOOL_RUNNERS = frozenset({"poetry", "uv", "pipenv", "pdm", "rye", "hatch", "pixi"})
 _SHELLS = frozenset({"sh", "bash", "zsh", "/bin/sh", "/bin/bash", "/usr/bin/env"})
+# Every word a line's commands act on (`cd`, `export`, a shell or a `.sh` script, python, a server) spells one of
+# these; a line without any, once the quotes and backslashes shlex removes are gone, runs nothing `_segment`
+# keeps and is not split at all (a README is mostly such lines).
+_ACTIVE = re.compile(r"cd|export|sh|python|uvicorn|gunicorn|hypercorn|fastapi")
 # Options of uvicorn/gunicorn/hypercorn/fastapi that take a value (so the value is not taken for the app).
 _VALUE_OPTIONS = frozenset({
     "--host", "--port", "--uds", "--fd", "--loop", "--http", "--ws", "--lifespan", "--interface", "--env-file",
@@ -92,6 +96,8 @@ def run_script(lines: list[str], cds: tuple[str, ...] = ()) -> list[Command]:
 def run_line(line: str, here: list[str], env: dict[str, str]) -> list[Command]:
     """One line as a shell runs it, `here` (the `cd` steps so far) and `env` updated in place."""
     found: list[Command] = []
+    if not _ACTIVE.search(line.replace("\\", "").replace('"', "").replace("'", "")):
+        return found
     segment: list[str] = []
     for token in [*_tokens(line), ";"]:
         if token in (";", "&&", "||", "|", "&", ";;"):

@@ -136,34 +136,32 @@ class _Module(ast.NodeVisitor):
         # Every value each name is given anywhere in the module: a URL is often set, then rewritten in `if`
         # branches (`DATABASE_URL = DATABASE_URL.replace(...)`), and each branch may reach the engine.
         self.assigned: dict[str, list[ast.AST]] = {}
+        self._returns: dict[str, list[ast.AST]] = {}  # what each function of the module returns
+        alembic: list[ast.AST] = []  # after every name's values, as the URL of alembic's config
         for node in ast.walk(tree):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target, value = _dotted(node.targets[0]), node.value
+            target = value = None
+            if isinstance(node, ast.Assign):
+                if len(node.targets) == 1:
+                    target, value = _dotted(node.targets[0]), node.value
+                # alembic's env.py: `section["sqlalchemy.url"] = URL`
+                if isinstance(node.targets[0], ast.Subscript) and _string(node.targets[0].slice) == ALEMBIC_URL:
+                    alembic.append(node.value)
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
                 target, value = _dotted(node.target), node.value
-            else:
-                continue
-            if target:
-                self.assigned.setdefault(target, []).append(value)
-        self._returns: dict[str, list[ast.AST]] = {}  # what each function of the module returns
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._returns[node.name] = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value]
-            # alembic's env.py: `config.set_main_option("sqlalchemy.url", URL)`, `section["sqlalchemy.url"] = URL`
-            if (
-                isinstance(node, ast.Assign)
-                and isinstance(node.targets[0], ast.Subscript)
-                and _string(node.targets[0].slice) == ALEMBIC_URL
-            ):
-                self.assigned.setdefault(ALEMBIC_URL, []).append(node.value)
-            elif (
+            elif (  # `config.set_main_option("sqlalchemy.url", URL)`
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
                 and node.func.attr in ("set_main_option", "set_section_option")
                 and len(node.args) >= 2
                 and _string(node.args[-2]) == ALEMBIC_URL
             ):
-                self.assigned.setdefault(ALEMBIC_URL, []).append(node.args[-1])
+                alembic.append(node.args[-1])
+            if target:
+                self.assigned.setdefault(target, []).append(value)
+        if alembic:
+            self.assigned.setdefault(ALEMBIC_URL, []).extend(alembic)
         self.engines: list[EngineSite] = []
         self.rewrites: list[UrlRewrite] = []
         self.helpers: set[str] = set()

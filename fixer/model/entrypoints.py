@@ -103,9 +103,11 @@ def app_attribute(file: Path) -> str:
     return "app"
 
 
-def _parse(file: Path) -> ast.Module | None:
+def _parse(file: Path, needs: str | None = None) -> ast.Module | None:
+    """The file's tree; None when it cannot be read or parsed, or when its text lacks `needs` (a name every
+    node the caller looks for spells: a README's `python some_tool.py` is then read, never parsed)."""
     text = read_text(file) if file.is_file() else None
-    if text is None:
+    if text is None or (needs is not None and needs not in text):
         return None
     try:
         return ast.parse(text)
@@ -260,7 +262,7 @@ def _script(folder: Path, command: Command) -> tuple[str, Path, Path, str | None
         # Vercel's Python runtime imports the file by its path from the project folder, and serves its `app`.
         module = ".".join(file.relative_to(folder).with_suffix("").parts)
         return f"{module}:{app_attribute(file)}", folder, file, None
-    tree = _parse(file)
+    tree = _parse(file, "uvicorn")
     for _, app, name, app_dir in uvicorn_runs(tree) if tree is not None else []:
         return app or f"{own}:{name}", search, file, app_dir
     return None

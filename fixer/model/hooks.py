@@ -76,8 +76,14 @@ class StartupHooks:
                 continue
             functions += [(module, n) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         limits: dict[int, int] = {}  # id(function) -> imports above this line count
+        # Each function's calls walked once: the fixed point below asks about every function again and again.
+        calls = {id(function): called_lines(function) for _, function in functions}
+
+        def first_call(function: ast.AST, names: set[str]) -> int | None:
+            return min((line for name, line in calls[id(function)].items() if name in names), default=None)
+
         for module, function in functions:
-            line = first_call_line(function, {"create_all"})
+            line = first_call(function, {"create_all"})
             if line is not None:
                 limits[id(function)] = line
         changed = True
@@ -85,16 +91,16 @@ class StartupHooks:
             changed = False
             named = {f.name for m, f in functions if id(f) in limits}
             for module, function in functions:
-                line = first_call_line(function, named)
+                line = first_call(function, named)
                 if line is not None and limits.get(id(function), 0) < line:
                     limits[id(function)] = line  # a caller: what it imports before the call counts
                     changed = True
             for module, function in functions:
                 if id(function) in limits:
                     continue
-                callers = [f for m, f in functions if id(f) in limits and first_call_line(f, {function.name})]
+                callers = [f for m, f in functions if id(f) in limits and first_call(f, {function.name})]
                 for caller in callers:
-                    if first_call_line(caller, {function.name}) < limits[id(caller)]:
+                    if first_call(caller, {function.name}) < limits[id(caller)]:
                         limits[id(function)] = (function.end_lineno or function.lineno) + 1  # called first: all of it
                         changed = True
                         break
@@ -110,14 +116,19 @@ class StartupHooks:
 def first_call_line(function: ast.AST, names: set[str]) -> int | None:
     """The line of the first call in `function` of a function or method named in `names` (also as a
     `run_sync(SQLModel.metadata.create_all)` argument), None when there is none."""
-    lines = []
+    return min((line for name, line in called_lines(function).items() if name in names), default=None)
+
+
+def called_lines(function: ast.AST) -> dict[str, int]:
+    """Each name `function` calls (as `first_call_line` reads a call), with the line of its first call."""
+    lines: dict[str, int] = {}
     for node in ast.walk(function):
         if isinstance(node, ast.Call):
             for part in (node.func, *node.args):
                 name = part.attr if isinstance(part, ast.Attribute) else part.id if isinstance(part, ast.Name) else None
-                if name in names:
-                    lines.append(node.lineno)
-    return min(lines, default=None)
+                if name is not None and node.lineno < lines.get(name, node.lineno + 1):
+                    lines[name] = node.lineno
+    return lines
 
 
 def startup_event(decorator: ast.expr) -> bool:

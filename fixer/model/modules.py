@@ -67,6 +67,8 @@ class ModuleInfo:
 
 def _identifier(text: bytes) -> str:
     """Source bytes of names as Python reads them: UTF-8, NFKC-normalised (PEP 3131), as module_name's are."""
+    if text.isascii():  # nearly every import line: ASCII is its own NFKC form
+        return text.decode("ascii")
     return unicodedata.normalize("NFKC", text.decode("utf-8", "replace"))
 
 
@@ -191,7 +193,8 @@ class ModuleGraph:
             for module in list(self.modules.values()):
                 if module.name:
                     self._by_name.setdefault(f"{outer}.{module.name}", set()).add(module.path)
-        self._prefixes: dict[str, frozenset[str]] | None = None
+        self._heads: dict[str, set[str]] | None = None  # an import's first name -> the modules with such imports
+        self._prefixes: dict[str, frozenset[str]] = {}  # by path, for the modules `importers` looked at
         self._resolved: dict[str, frozenset[str]] = {}
         self._names: dict[frozenset[str], frozenset[str]] = {}  # by `importers`' paths: the names that may run one
         self._importers: dict[frozenset[str], frozenset[str]] = {}
@@ -220,7 +223,9 @@ class ModuleGraph:
         only gained imports."""
         graph = copy.copy(self)
         graph.modules = {**self.modules, **{m.path: m for m in changed}}
-        graph._prefixes = None if self._prefixes is None else {**self._prefixes, **{m.path: _prefixes(m) for m in changed}}
+        graph._heads = None
+        graph._prefixes = {path: found for path, found in self._prefixes.items()
+                           if graph.modules[path] is self.modules[path]}
         graph._importers = {}
         graph._live = graph._roles = None
         if self._live is not None and all(set(self.modules[m.path].imports) <= set(m.imports) for m in changed):
@@ -268,9 +273,19 @@ class ModuleGraph:
                 name for name, found in self._by_name.items() if not found.isdisjoint(paths))
         if not names:
             return set()
-        if self._prefixes is None:  # asked round after round by the use layer: the imports' prefixes once
-            self._prefixes = {module.path: _prefixes(module) for module in self.modules.values()}
-        return {path for path, prefixes in self._prefixes.items() if not names.isdisjoint(prefixes)}
+        if self._heads is None:  # asked round after round by the use layer: a module can only match by its heads
+            self._heads = {}
+            for module in self.modules.values():
+                for dotted in module.imports:
+                    self._heads.setdefault(dotted.partition(".")[0], set()).add(module.path)
+        found = set()
+        for path in set().union(*(self._heads.get(name.partition(".")[0], ()) for name in names)):
+            prefixes = self._prefixes.get(path)
+            if prefixes is None:
+                prefixes = self._prefixes[path] = _prefixes(self.modules[path])
+            if not names.isdisjoint(prefixes):
+                found.add(path)
+        return found
 
     def roots(self) -> list[str]:
         roots = {m.path for m in self.modules.values() if m.app}

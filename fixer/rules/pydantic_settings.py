@@ -125,7 +125,8 @@ class PydanticSettings(FixerCodemod):
         self.safe, self.evidence = verdict
         self.write = self.safe or self.facts.unsafe_fixes
         self.base_names: set[str] = set()  # local names of pydantic's BaseSettings
-        self.validators = "@validator(" in tree.code or "@root_validator(" in tree.code
+        code = tree.code
+        self.validators = "@validator(" in code or "@root_validator(" in code
         return super().transform_module_impl(tree)
 
     def enters(self, statement: cst.BaseStatement) -> bool:

@@ -92,7 +92,8 @@ class SettingsUrlValidator(FixerCodemod):
     def visit_Module(self, node: cst.Module) -> bool:
         path = (self.context.filename or "").replace("\\", "/")
         self._failures = {}
-        self._source = node.code
+        self._module = node  # printed only for a validator the evaluator is asked about: most files have none
+        self._source: str | None = None
         self._wrapped = False
         prediction = self.facts.startup.primary
         for failure in prediction.failures if prediction is not None else ():
@@ -118,6 +119,8 @@ class SettingsUrlValidator(FixerCodemod):
             return updated_node
         value = params[1]  # (cls, v): pydantic's validators are class methods
         converted = to_async_url(PLATFORM_URL, self.facts.async_driver()) or PLATFORM_URL
+        if self._source is None:
+            self._source = self._module.code
         if passes(self._source, self._class, original_node.name.value, converted) is not True:
             return updated_node
         line = cst.parse_statement(f"{value} = {NORMALISER_NAME}({value})\n")
