@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fixer.discover.files import discover
 from fixer.model import startup
+from tests.rules.project_helpers import write
 from fixer.model.freshinstall import installed
 from fixer.model.versions import collect, environment, resolve
 
@@ -18,14 +19,6 @@ ASYNC_APP = (
 MARK = ' ; python_version >= "3.13" and python_version < "4.0"'
 EXPORTED = "".join(f"{pin}{MARK}\n" for pin in (
     "fastapi==0.119.0", "uvicorn==0.37.0", "sqlalchemy==2.0.44", "greenlet==3.2.4", "asyncpg==0.30.0"))
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def dockerfile(python: str) -> str:

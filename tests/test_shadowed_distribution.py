@@ -9,16 +9,9 @@ from pathlib import Path
 
 from fixer.discover.files import discover
 from fixer.model import startup
+from tests.rules.project_helpers import write
 
 AGENT = "from fastapi import FastAPI\nfrom agents import Agent\nfrom mcp.tools import add\n\napp = FastAPI()\n"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def predicted(root: Path):

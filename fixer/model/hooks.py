@@ -13,7 +13,10 @@ from __future__ import annotations
 import ast
 import dataclasses
 
-__all__ = ["StartupHooks", "field_variable", "first_call_line", "required_field", "settings_config", "startup_event"]
+__all__ = [
+    "StartupHooks", "field_variable", "first_call_line", "required_field", "settings_config", "settings_options",
+    "startup_event",
+]
 
 
 class StartupHooks:
@@ -161,20 +164,25 @@ def field_variable(item: ast.AnnAssign) -> str:
     return item.target.id if isinstance(item.target, ast.Name) else ""
 
 
-def settings_config(node: ast.ClassDef) -> tuple[str, str | None]:
-    """(env_prefix, env_file) of a settings class: `model_config = SettingsConfigDict(...)` or `class Config:`."""
-    values: dict[str, str] = {}
+def settings_options(node: ast.ClassDef) -> dict[str, object]:
+    """The constant options of a settings class (`model_config = SettingsConfigDict(...)` or `class Config:`)."""
+    values: dict[str, object] = {}
     for item in node.body:
         if isinstance(item, (ast.Assign, ast.AnnAssign)) and isinstance(item.value, ast.Call) and any(
                 isinstance(t, ast.Name) and t.id == "model_config"
                 for t in (item.targets if isinstance(item, ast.Assign) else [item.target])):
             values.update({k.arg: k.value.value for k in item.value.keywords
-                           if k.arg and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)})
+                           if k.arg and isinstance(k.value, ast.Constant)})
         elif isinstance(item, ast.ClassDef) and item.name == "Config":
             for inner in item.body:
-                if isinstance(inner, ast.Assign) and isinstance(inner.value, ast.Constant) \
-                        and isinstance(inner.value.value, str):
+                if isinstance(inner, ast.Assign) and isinstance(inner.value, ast.Constant):
                     values.update({t.id: inner.value.value for t in inner.targets if isinstance(t, ast.Name)})
+    return values
+
+
+def settings_config(node: ast.ClassDef) -> tuple[str, str | None]:
+    """(env_prefix, env_file) of a settings class: `model_config = SettingsConfigDict(...)` or `class Config:`."""
+    values = {name: value for name, value in settings_options(node).items() if isinstance(value, str)}
     return values.get("env_prefix", ""), values.get("env_file")
 
 

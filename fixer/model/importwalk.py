@@ -33,11 +33,11 @@ from fixer.model.database import ASYNC_FACTORIES, SYNC_FACTORIES, DatabaseFlow
 from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import LOG_FILE_HANDLERS, Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
 from fixer.model.freshinstall import Installed
-from fixer.model.hooks import StartupHooks, field_variable, required_field, settings_config, startup_event
+from fixer.model.hooks import StartupHooks, field_variable, required_field, settings_config, settings_options, startup_event
 from fixer.model.importfind import ImportResolution, WalkedModule
 from fixer.model.importsweep import ImportIdentity
 from fixer.model.modules import project_python
-from fixer.model.settingsenv import collection_fields, settings_options
+from fixer.model.settingsenv import collection_fields
 from fixer.model.sources import Sources
 from fixer.model.syspath import path_value
 

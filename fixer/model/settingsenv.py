@@ -20,9 +20,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixer.model.hooks import field_variable
+from fixer.model.hooks import field_variable, settings_options
 
-__all__ = ["DecodedField", "EnvValue", "TEMPLATES", "collection_fields", "decode_failure", "env_values", "settings_options"]
+__all__ = ["DecodedField", "EnvValue", "TEMPLATES", "collection_fields", "decode_failure", "env_values"]
 
 # The environment templates a project ships for its deploy, in the order they are read.
 TEMPLATES = (".env.example", ".env.sample", ".env.template", "env.example", ".env.local.example")
@@ -50,22 +50,6 @@ class EnvValue:
     path: str  # the file that sets it, relative to the backend
     line: int
     source: str  # EnvSettingsSource (a template, copied into the environment) or DotEnvSettingsSource
-
-
-def settings_options(node: ast.ClassDef) -> dict[str, object]:
-    """The constant options of a settings class (`model_config = SettingsConfigDict(...)` or `class Config:`)."""
-    values: dict[str, object] = {}
-    for item in node.body:
-        if isinstance(item, (ast.Assign, ast.AnnAssign)) and isinstance(item.value, ast.Call) and any(
-                isinstance(t, ast.Name) and t.id == "model_config"
-                for t in (item.targets if isinstance(item, ast.Assign) else [item.target])):
-            values.update({k.arg: k.value.value for k in item.value.keywords
-                           if k.arg and isinstance(k.value, ast.Constant)})
-        elif isinstance(item, ast.ClassDef) and item.name == "Config":
-            for inner in item.body:
-                if isinstance(inner, ast.Assign) and isinstance(inner.value, ast.Constant):
-                    values.update({t.id: inner.value.value for t in inner.targets if isinstance(t, ast.Name)})
-    return values
 
 
 def _head(node: ast.expr) -> str:
