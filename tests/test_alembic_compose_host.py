@@ -195,3 +195,9 @@ def test_the_real_migration_fails_as_predicted_and_runs_once_env_py_reads_the_ur
     assert _failures(backend) == []
     after = upgrade()
     assert after.returncode == 0, after.stderr
+
+
+def test_a_compose_file_named_in_capitals_names_its_hosts_too(tmp_path: Path) -> None:
+    backend = _project(tmp_path)
+    (backend.parent / "docker-compose.yml").rename(backend.parent / "Docker-Compose.yml")
+    assert _failures(backend) == [(_PSYCOPG2.format("db"), "migrations/env.py", 11)]

@@ -241,3 +241,14 @@ def test_the_bench_installs_what_poetry_install_takes_on_linux(tmp_path: Path) -
     assert lock_requirements(tmp_path / "poetry.lock", None, None, "3.11").splitlines() == [
         "fastapi==0.110.0", "greenlet==3.0.3", "pytest==8.0.0", "sqlalchemy==2.0.29", "starlette==0.36.0",
         "torch @ https://x/torch-linux.whl", "typing-extensions==4.11.0"]
+
+
+def test_a_build_folder_whose_name_starts_like_a_scheme_is_a_local_folder(tmp_path: Path) -> None:
+    """`build: httpapi` is the folder httpapi/, not a remote context: its Dockerfile names the image's Python."""
+    from fixer.model.freshinstall import project_python_version
+
+    compose = "services:\n  api:\n    build: httpapi\n    command: uvicorn main:app\n"
+    root = write(tmp_path, {"main.py": SYNC_APP, "docker-compose.yml": compose,
+                            "httpapi/Dockerfile": "FROM python:3.10-slim\nRUN pip install -r requirements.txt\n"})
+    read = lambda rel: (root / rel).read_text()  # noqa: E731
+    assert project_python_version(read, list(discover(root, [])), "docker-compose.yml") == "3.10"

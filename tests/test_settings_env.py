@@ -123,3 +123,12 @@ def test_pydantic_1_is_not_judged(tmp_path: Path) -> None:
     found = _predict(tmp_path, {"config.py": config, ".env.example": "ORIGINS=a,b\n",
                                 "requirements.txt": "fastapi==0.99.1\npydantic==1.10.13\nuvicorn==0.34.0\n"})
     assert _failures(found) == []
+
+
+def test_a_quoted_value_laid_out_over_lines_is_read_to_its_closing_quote(tmp_path: Path) -> None:
+    """python-dotenv reads `'[` ... `]'` across lines: a JSON list laid out is JSON, a comma list so laid out is not."""
+    config = _config("origins: list[str] = []", config="env_file='.env'")
+    assert _failures(_predict(tmp_path / "json", {"config.py": config,
+                                                  ".env": "ORIGINS='[\n  \"https://a.test\"\n]'\n"})) == []
+    assert _failures(_predict(tmp_path / "text", {"config.py": config, ".env": "ORIGINS='a,\n  b'\n"})) == [
+        ERROR.format("origins", "DotEnvSettingsSource")]

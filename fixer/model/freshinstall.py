@@ -272,7 +272,7 @@ def _built_by(read_text: Callable[[str], str | None], compose: str) -> list[tupl
         build = service.get("build") if isinstance(service, dict) else None
         context = build.get("context", ".") if isinstance(build, dict) else build
         dockerfile = build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
-        if isinstance(context, str) and isinstance(dockerfile, str) and not context.startswith(("/", "http", "git")):
+        if isinstance(context, str) and isinstance(dockerfile, str) and not context.startswith("/") and "://" not in context and not context.startswith("git@"):
             context = posixpath.normpath(posixpath.join(here, context))
             out.append((posixpath.normpath(posixpath.join(context, dockerfile)), context))
     return out

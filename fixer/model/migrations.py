@@ -22,7 +22,7 @@ __all__ = ["Migration", "compose_hosts", "documented_migration", "ini_url"]
 _UPGRADE = re.compile(r"\balembic\s+upgrade\b")
 # `cd phase-02/backend` in a README's shell block: the commands after it run in that folder.
 _CD = re.compile(r"(?m)(?:^|&&|;)\s*cd\s+([\w./-]+)")
-_COMPOSE = re.compile(r"(?:docker-)?compose[\w.-]*\.ya?ml")
+_COMPOSE = re.compile(r"(?:docker-)?compose[\w.-]*\.ya?ml", re.I)
 
 
 @dataclass(frozen=True)

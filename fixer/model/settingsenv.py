@@ -121,13 +121,20 @@ def _read(path: Path, rel: str, source: str, into: dict[str, EnvValue]) -> None:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
         match = _LINE.match(line)
         if not match or line.lstrip().startswith("#") or match.group(1) in into:
             continue
         value = match.group(2).strip()
-        if value[:1] in ("'", '"') and value[0] in value[1:]:
-            value = value[1:].split(value[0], 1)[0]  # python-dotenv reads a quoted value up to its closing quote
+        if value[:1] in ("'", '"'):
+            # python-dotenv reads a quoted value up to its closing quote, across lines (a JSON list laid out).
+            quote, body, end = value[0], value[1:], number
+            while quote not in body and end < len(lines):
+                body, end = body + "\n" + lines[end], end + 1
+            if quote not in body:
+                continue  # never closed: what python-dotenv makes of it is not decided here
+            value = body.split(quote, 1)[0]
         else:
             value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
         into[match.group(1)] = EnvValue(match.group(1), value, rel, number, source)
