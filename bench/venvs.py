@@ -240,7 +240,8 @@ def _poetry_installed(packages: list[dict], pyproject: Path, python: str) -> str
         return None
     poetry = data.get("tool", {}).get("poetry", {})
     declared = [poetry.get("dependencies") or {}, poetry.get("dev-dependencies") or {},
-                *((g or {}).get("dependencies") or {} for g in (poetry.get("group") or {}).values())]
+                *((g or {}).get("dependencies") or {} for g in (poetry.get("group") or {}).values()
+                 if not (g or {}).get("optional"))]  # `poetry install` leaves an optional group out
     roots: list[tuple[str, set[str]]] = []
     for name, spec in (pair for table in declared for pair in table.items()):
         if name.lower() == "python":

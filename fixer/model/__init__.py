@@ -295,8 +295,8 @@ def build(
     # The versions a fresh install gives on the project's own CPython: pip skips the releases whose Requires-Python
     # refuses it (sqlmodel 0.0.50 needs 3.11; on 3.10 a fresh install gives 0.0.48) and the lines whose markers
     # do not hold there.
-    python = project_python_version(read_text, paths)
-    resolved = versions.resolve(versions.collect(read_text, paths, python), python)
+    runs_on = project_python_version(read_text, paths)
+    resolved = versions.resolve(versions.collect(read_text, paths, runs_on), runs_on)
     # SQLAlchemy's asyncio layer (AsyncSession, run_sync) exists from 1.4: on an older one there is no rewrite.
     has_asyncio = resolved.supports("sqlalchemy", ">=1.4")
     if to_async and not half_async and has_asyncio:
