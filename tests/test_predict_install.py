@@ -252,3 +252,19 @@ def test_a_build_folder_whose_name_starts_like_a_scheme_is_a_local_folder(tmp_pa
                             "httpapi/Dockerfile": "FROM python:3.10-slim\nRUN pip install -r requirements.txt\n"})
     read = lambda rel: (root / rel).read_text()  # noqa: E731
     assert project_python_version(read, list(discover(root, [])), "docker-compose.yml") == "3.10"
+
+
+def test_a_compose_start_takes_the_image_of_the_service_that_runs_the_server(tmp_path: Path) -> None:
+    """A worker listed first builds another image on another Python: the api service's is the start's."""
+    from fixer.model.freshinstall import install_plan, project_python_version
+
+    compose = ("services:\n  worker:\n    build: ./worker\n    command: celery -A tasks worker\n"
+               "  api:\n    build: .\n    command: uvicorn main:app --host 0.0.0.0\n")
+    root = write(tmp_path, {"main.py": SYNC_APP, "docker-compose.yml": compose, "requirements.txt": "fastapi\n",
+                            "Dockerfile": "FROM python:3.12\nRUN pip install -r requirements.txt\n",
+                            "worker/requirements.txt": "celery\n",
+                            "worker/Dockerfile": "FROM python:3.9\nRUN pip install -r requirements.txt\n"})
+    read = lambda rel: (root / rel).read_text()  # noqa: E731
+    paths = list(discover(root, []))
+    assert project_python_version(read, paths, "docker-compose.yml") == "3.12"
+    assert install_plan(read, paths, "docker-compose.yml").file == "requirements.txt"

@@ -227,6 +227,7 @@ class InstallPlan:
 _SYNC = re.compile(r"\b(?:uv\s+sync|poetry\s+(?:install|export)|pdm\s+(?:install|sync)|pipenv\s+(?:install|sync))\b")
 _PIP_R = re.compile(r"\b(?:pip3?|uv\s+pip)\s+install\b[^\n]*?\s(?:-r|--requirement)[\s=]+([^\s;&|]+)")
 _PIP_DOT = re.compile(r"\b(?:pip3?|uv\s+pip)\s+install\b[^\n]*?\s(?:-e\s+)?\.(?:\[[^\]]*\])?(?:\s|$)")
+_SERVES = re.compile(r"\b(?:uvicorn|gunicorn|hypercorn|fastapi)\b")
 
 
 def _written_install(text: str, paths: list[str], context: str | None,
@@ -268,7 +269,12 @@ def _built_by(read_text: Callable[[str], str | None], compose: str) -> list[tupl
     services = document.get("services") if isinstance(document, dict) else None
     here = posixpath.dirname(compose)
     out = []
-    for service in (services.values() if isinstance(services, dict) else ()):
+    # The service that runs the server first: a worker's image (celery on another Python) is not the start's.
+    ordered = sorted((services.values() if isinstance(services, dict) else ()),
+                     key=lambda service: not _SERVES.search(str(service.get("command") or "") + " "
+                                                            + str(service.get("entrypoint") or ""))
+                     if isinstance(service, dict) else True)
+    for service in ordered:
         build = service.get("build") if isinstance(service, dict) else None
         context = build.get("context", ".") if isinstance(build, dict) else build
         dockerfile = build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
