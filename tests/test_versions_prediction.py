@@ -77,3 +77,24 @@ def test_a_psycopg3_project_on_sqlalchemy_20_gets_psycopg(tmp_path) -> None:
 def test_what_shows_a_postgresql_app(tmp_path, files: dict[str, str], shown: str) -> None:
     model = model_of(tmp_path, {"main.py": APP, "requirements.txt": "fastapi\nsqlmodel\n", **files})
     assert model.flow.postgres_shown == shown
+
+
+GREENLET_APP = ("import os\nfrom fastapi import FastAPI\nfrom sqlalchemy.ext.asyncio import create_async_engine\n\n"
+                'engine = create_async_engine(os.environ["DATABASE_URL"])\napp = FastAPI()\n')
+POETRY_HELD = ('[tool.poetry]\nname = "x"\nversion = "0"\n[tool.poetry.dependencies]\npython = "^3.11"\n'
+               'fastapi = "*"\nsqlmodel = "^0.0.16"\nsqlalchemy = "^2.0.23"\nasyncpg = "^0.29.0"\n')
+
+
+@pytest.mark.parametrize(("sqlmodel", "changed"), [("sqlmodel", True), ("sqlmodel==0.0.16", False)])
+def test_greenlet_is_added_where_the_documented_install_gives_sqlalchemy_2_1(tmp_path, sqlmodel: str, changed: bool) -> None:
+    """The README's `pip install -r requirements.txt` of bare names installs SQLAlchemy 2.1, without greenlet, while
+    the pyproject beside it holds sqlmodel 0.0.16 (so SQLAlchemy <2.1): the documented install decides (FX001).
+    Where requirements.txt holds sqlmodel 0.0.16 too, SQLAlchemy 2.0 brings greenlet: nothing to add."""
+    from tests.rules.project_helpers import fix
+    from fixer.rules.registry import TEXT_RULES
+
+    files = {"README.md": "```\npip install -r requirements.txt\nuvicorn main:app\n```\n", "main.py": GREENLET_APP,
+             "pyproject.toml": POETRY_HELD, "requirements.txt": f"fastapi\n{sqlmodel}\nsqlalchemy\nasyncpg\n"}
+    changes, _ = fix(tmp_path, files, text_rules=[r for r in TEXT_RULES if r.__name__ == "AsyncDriverDependency"])
+    assert ("sqlalchemy[asyncio]" in changes.get("requirements.txt", "")) is changed
+    assert bool(changes) is changed

@@ -142,7 +142,6 @@ class ProjectModel:
         install = self.startup.install
         return async_driver(install.has if install is not None else self.installed.has)
 
-
     def engines_reading(self, name: str) -> list[EngineSite]:
         """Engines whose URL is read under `name` (settings fields and environment variables match in any case,
         as pydantic-settings matches them)."""

@@ -158,7 +158,13 @@ def plan_actions(
     lists_db = added_asyncpg or any(e.name in _DB_LIBS or e.name in PSYCOPG2 for e in entries)
     # Before SQLAlchemy 2.1, greenlet comes with SQLAlchemy itself: the extra (and its >=2.0) would only
     # conflict with a project held on 1.4 (VER-SA14-SESSIONMAKER).
-    greenlet_missing = facts.versions.may_install("sqlalchemy", ">=2.1") and not pinned_below_2(facts)
+    # The documented start's install decides first: a requirements.txt of bare names gives 2.1 even where a
+    # pyproject beside it holds sqlmodel (and so SQLAlchemy) below it.
+    install = facts.startup.install
+    installed = install.version("sqlalchemy") if install is not None else None
+    greenlet_missing = not pinned_below_2(facts) and (
+        facts.versions.may_install("sqlalchemy", ">=2.1")
+        or installed is not None and installed >= Version("2.1") and not install.has("greenlet"))
     if lists_db and greenlet_missing and not any(e.provides_greenlet() for e in everything):
         sqlalchemy = [e for e in entries if e.name == "sqlalchemy"]
         if sqlalchemy:
