@@ -143,7 +143,8 @@ def test_an_engine_inside_alembic_config_gets_psycopg_for_every_engine(tmp_path:
     assert fixer("apply", ".", cwd=root).returncode == 0
     again = fixer("dry-run", ".", cwd=root)
     assert (again.returncode, again.stdout) == (0, b"")
-    assert "imports cleanly" in again.stderr.decode()
+    # Config.DB_URL has no default: the start imports once the environment sets it, as the prediction says.
+    assert "imports (4 project module(s)) once the environment sets 1 variable(s)" in again.stderr.decode()
 
 
 CLEANER = """import os
