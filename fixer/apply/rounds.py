@@ -164,7 +164,10 @@ def _merged(root: Path, runs: list[Run], final: dict[str, bytes]) -> Run:
         findings = [*fixed.get(rel, []), *(f for f in left if f not in fixed.get(rel, []))]
         out.append(dataclasses.replace(result, old=old, new=final.get(rel, result.new if result.changed else old),
                                        findings=findings))
-    out = [r for r in out if r.matters or r.changed]
+    # The copy has no .git above it, so its rounds do not see the repository's ignore files: what round 1 left
+    # out as ignored stays out (a gitignored .env is named, never changed unasked).
+    left_out = {rel for rel, _, _ in runs[0].ignored}
+    out = [r for r in out if (r.matters or r.changed) and r.path not in left_out]
     disclosure.mark(root, out)  # later rounds ran on a copy git does not track: what is shown is the project's
     # The first model, whose prediction says what fails today and which rule fixes it; the last round's
     # prediction is what still stands (Run.after).

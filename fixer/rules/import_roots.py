@@ -8,7 +8,6 @@ import re
 from typing import ClassVar
 
 import libcst as cst
-from libcst.metadata import PositionProvider
 
 from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
@@ -74,24 +73,24 @@ class ImportRoots(FixerCodemod):
     DEFECTS: ClassVar[tuple[str, ...]] = ("APP-UVICORN-PATH",)
     TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"^[ \t]*(?:from|import)[ \t]", re.M)
 
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
     @classmethod
     def wants(cls, path: str, model: ProjectModel) -> bool:
         prediction = model.startup.primary
         return prediction is not None and any(fix.path == path for fix in prediction.import_fixes)
 
-    def _fix(self, node: cst.CSTNode, written: str) -> ImportFix | None:
+    def _fix(self, written: str) -> ImportFix | None:
+        # By what is written, not by line: an earlier codemod of the chain may have moved the line, and position
+        # metadata would copy the tree (a module LibCST cannot print back byte for byte would change unedited).
+        # One module has one new name in a file (the walk renames a module everywhere or nowhere); were there two,
+        # neither is guessed.
         prediction = self.facts.startup.primary
-        if prediction is None:
-            return None
-        line = self.get_metadata(PositionProvider, node).start.line
-        return next((fix for fix in prediction.import_fixes
-                     if (fix.path, fix.line, fix.old) == (self.context.filename, line, written)), None)
+        fixes = [fix for fix in prediction.import_fixes if (fix.path, fix.old) == (self.context.filename, written)] \
+            if prediction is not None else []
+        return fixes[0] if len({fix.new for fix in fixes}) == 1 else None
 
     def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom) -> cst.ImportFrom:
         written = "." * len(updated_node.relative) + (self.code(updated_node.module) if updated_node.module else "")
-        fix = self._fix(original_node, written)
+        fix = self._fix(written)
         if fix is None:
             return updated_node
         new = updated_node.with_changes(module=cst.parse_expression(fix.new), relative=())
@@ -99,7 +98,7 @@ class ImportRoots(FixerCodemod):
 
     def leave_Import(self, original_node: cst.Import, updated_node: cst.Import) -> cst.Import:
         # Only `import pkg.mod as m` is planned (FX020's model): the name it binds stays `m`.
-        fixes = [self._fix(original_node, self.code(alias.name)) for alias in updated_node.names]
+        fixes = [self._fix(self.code(alias.name)) for alias in updated_node.names]
         if not any(fixes):
             return updated_node
         new = updated_node.with_changes(names=[
