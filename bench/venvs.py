@@ -218,15 +218,15 @@ def _poetry_installed(packages: list[dict], pyproject: Path, python: str) -> str
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    env = {"python_version": python, "python_full_version": python + ".0", "platform_machine": "x86_64",
-           "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
-           "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+    from fixer.model.versions import environment, holds as marker_holds
+
+    env = environment(python)
 
     def holds(marker: str | None, extras: set[str]) -> bool:
         if not marker:
             return True
         try:
-            return any(Marker(marker).evaluate({**env, "extra": e}) for e in {""} | extras)
+            return marker_holds(Marker(marker), env, extras)
         except InvalidMarker:
             return True
 
