@@ -98,6 +98,15 @@ def test_predicted_failures_of_each_fixture(fixture: str, expected: list[str]) -
     assert failures(FIXTURES / fixture / "broken") == expected
 
 
+def test_email_message_follows_the_pydantic_that_installs(tmp_path: Path) -> None:
+    """pydantic quotes the extra in its message from 2.12 on: the prediction says what the installed one says."""
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": R1 + "pydantic==2.11.7\n",
+        "main.py": (FIXTURES / "email-validator" / "broken" / "main.py").read_text(),
+        "schemas.py": (FIXTURES / "email-validator" / "broken" / "schemas.py").read_text()})
+    assert failures(root) == ["ImportError: email-validator is not installed, run `pip install pydantic[email]`"]
+
+
 def test_all_at_once_in_the_order_python_meets_them() -> None:
     predicted = analyse(FIXTURES / "all-at-once" / "broken").primary
     assert [f.family for f in predicted.failures] == ["unresolved-import", "missing-dependency", "moved-name"]
