@@ -30,6 +30,7 @@ class Migration:
     folder: str  # alembic.ini's folder, relative to the backend ("" = the backend): alembic runs from there
     env: str  # the env.py alembic executes, relative to the backend
     where: tuple[str, int]  # the file and line that document `alembic upgrade`
+    revisions: tuple[str, ...] = ()  # the revision files `upgrade` loads after env.py connects, relative to the backend
 
 
 def documented_migration(backend: Path, paths: Sequence[str],
@@ -42,9 +43,12 @@ def documented_migration(backend: Path, paths: Sequence[str],
         return None
     ini = inis[0]
     folder = posixpath.dirname(ini)
-    env = posixpath.normpath(posixpath.join(folder, _script_location(read_text(ini) or ""), "env.py"))
+    ini_text = read_text(ini) or ""
+    scripts = posixpath.normpath(posixpath.join(folder, _script_location(ini_text)))
+    env = posixpath.normpath(posixpath.join(scripts, "env.py"))
     if env not in paths:
         return None
+    revisions = _revisions(paths, folder, scripts, ini_text)
     written = [(path, where) for path, _, where, _ in documents(backend, paths)]
     written += [(backend / p, p) for p in paths if p.endswith(".sh")]
     for path, where in written:
@@ -54,12 +58,12 @@ def documented_migration(backend: Path, paths: Sequence[str],
             continue
         match = _UPGRADE.search(text)
         if match:
-            return Migration(folder, env, (where, text.count("\n", 0, match.start()) + 1))
+            return Migration(folder, env, (where, text.count("\n", 0, match.start()) + 1), revisions)
     for path, where in _above(backend):
         text = path.read_text(encoding="utf-8", errors="replace")
         line = _upgrade_after_cd(text, path.parent, {backend.resolve(), (backend / folder).resolve()})
         if line:
-            return Migration(folder, env, (where, line))
+            return Migration(folder, env, (where, line), revisions)
     return None
 
 
@@ -85,6 +89,22 @@ def _upgrade_after_cd(text: str, here: Path, targets: set[Path]) -> int | None:
         elif inside:
             return text.count("\n", 0, match.start()) + 1
     return None
+
+
+def _revisions(paths: Sequence[str], folder: str, scripts: str, text: str) -> tuple[str, ...]:
+    """The revision files alembic loads to find `head`: each `.py` directly in the ini's `version_locations`
+    (separated by spaces or commas), else in the scripts' `versions/` folder."""
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(text)
+        written = parser.get("alembic", "version_locations")
+    except (configparser.Error, ValueError):
+        written = ""
+    locations = [posixpath.normpath(posixpath.join(folder, w.replace("%(here)s", ".")))
+                 for w in re.split(r"[\s,]+", written.strip()) if w and ":" not in w]
+    locations = locations or [posixpath.normpath(posixpath.join(scripts, "versions"))]
+    return tuple(sorted(p for p in paths if p.endswith(".py") and posixpath.dirname(p) in locations
+                        and not posixpath.basename(p).startswith("__")))
 
 
 def _script_location(text: str) -> str:

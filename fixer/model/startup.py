@@ -105,7 +105,8 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     if migration is not None:
         # `alembic upgrade head && uvicorn ...`: env.py runs first, with the same environment (the platform URL).
         step = dataclasses.replace(primary.start, run_from=migration.folder, pythonpath=())
-        migrating = predict_script(root, step, migration.env, have, paths, flow, database_url, python, sources)
+        migrating = predict_script(root, step, migration.env, have, paths, flow, database_url, python, sources,
+                                   migration.revisions)
     never = never_created(paths, sources, primary)
     included = included_routers(sources, primary.order, paths)
     sources.release(p for p in paths if p.endswith(".py"))

@@ -233,6 +233,7 @@ class MissingDependency(TextRule):
             # No floor beside an unknown distribution: one that pins `dist` itself must still resolve.
             spec = "" if facts.installed.opaque and failure is not None else floor(dist, facts)
             changes.append(Change("add", dist, spec, make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
+        changes += self._predicted_elsewhere(path, facts, {c.name for c in changes} | set(facts.runtime_supplied))
         changes += self._missing_here(path, text, facts, {c.name for c in changes} | set(facts.runtime_supplied))
         new, findings = edit(path, text, changes)
         return new, _merged(findings) + reports
@@ -257,6 +258,30 @@ class MissingDependency(TextRule):
             line=None,
             evidence="; ".join(n.shown for n in needs[:3]) + (f"; {cite(facts, failure)}" if failure is not None else ""),
         )
+
+    def _predicted_elsewhere(self, path: str, facts: ProjectModel, done: set[str]) -> list[Change]:
+        """What the documented start fails on outside the server's own modules (the `alembic upgrade head` it runs
+        first executes alembic itself, env.py and every revision file): the prediction names the import, and
+        the distribution that provides it is added, safely, as the start fails there without it."""
+        from fixer import tables
+
+        prediction = facts.startup.primary
+        changes: list[Change] = []
+        for failure in prediction.failures if prediction is not None else ():
+            match = re.fullmatch(r"No module named '(\w+)'", failure.message)
+            if failure.fixed_by != self.RULE_ID or match is None:
+                continue
+            dist = tables.distribution_of(match.group(1))
+            dist = canonicalize_name(dist) if dist else None
+            if dist is None or dist in done or dist in _OTHER_RULES or facts.installed.has(dist) \
+                    or target_file(facts.versions.files, failure.path) != path:
+                continue
+            done.add(dist)
+            need = Need(dist, match.group(1), failure.path, False)
+            make = self._finding(dist, [need], "", facts, True, failure=failure)
+            spec = facts.versions.declared.get(dist) or floor(dist, facts)  # what another file of the project asks
+            changes.append(Change("add", dist, spec, make, None, write=True))
+        return changes
 
     def _missing_here(self, path: str, text: str, facts: ProjectModel, done: set[str]) -> list[Change]:
         """What another file (pyproject.toml, a lock) installs but this requirements file, installed on its own
