@@ -130,6 +130,21 @@ def test_alembic_the_requirements_do_not_list_is_predicted_and_added(tmp_path: P
     assert _failures(backend) == []
 
 
+def test_alembic_is_reported_not_written_where_the_documented_install_syncs_a_lock(tmp_path: Path) -> None:
+    """`poetry install` reads pyproject.toml and poetry.lock: a line in requirements.txt does not reach it, and an
+    edited pyproject.toml beside the old lock makes poetry refuse to install."""
+    backend = _project(tmp_path, requirements=_REQUIREMENTS)
+    (backend / "pyproject.toml").write_text(
+        '[project]\nname = "shelves"\nversion = "0.1.0"\ndependencies = ["fastapi>=0.110", "uvicorn>=0.29", '
+        '"sqlalchemy>=2.0,<2.1", "psycopg2-binary>=2.9"]\n')
+    (backend / "poetry.lock").write_text('[[package]]\nname = "fastapi"\nversion = "0.115.0"\n')
+    (backend / "Dockerfile").write_text("FROM python:3.12-slim\nWORKDIR /srv\nCOPY . .\nRUN pip install poetry && "
+                                        "poetry install --no-root\n" + _MIGRATING)
+    report = fixer("dry-run", backend).stderr.decode()
+    assert "requirements.txt:5:1: FX023 unsafe fix (--unsafe-fixes): migrations/env.py imports alembic" in report, report
+    assert _apply_twice(backend) == _REQUIREMENTS
+
+
 def test_alembic_is_not_added_when_no_documented_start_migrates(tmp_path: Path) -> None:
     backend = _project(tmp_path, requirements=_REQUIREMENTS, command=_SERVING)
     assert _failures(backend) == []

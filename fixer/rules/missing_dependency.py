@@ -169,6 +169,21 @@ def _declarations_install(facts: ProjectModel, dist: str) -> bool:
     return installed(alone).has(dist)
 
 
+def _unreached(make, dist: str, lock: str):
+    """The finding of an addition the documented install does not read: it syncs `lock`, which only the project's
+    own tool rewrites (a pyproject.toml edited beside an old poetry.lock makes `poetry install` refuse to run)."""
+    import dataclasses
+
+    tool = "uv" if lock.endswith("uv.lock") else "poetry"
+
+    def unreached(old: str, new: str, line: int | None, fixed: bool) -> Finding:
+        return dataclasses.replace(
+            make(old, new, line, fixed), safe=False,
+            explanation=f"The documented install syncs {lock}, which this file does not change: run `{tool} add "
+                        f"{dist}` (it writes the dependency and the lock).")
+    return unreached
+
+
 def _merged(findings: list[Finding]) -> list[Finding]:
     """One finding for the plain imports (no catalogue feature) of one file that share a fate (written or
     not, safe or not, as severe): an empty requirements file lacking fastapi, pydantic and sqlmodel is one
@@ -278,9 +293,12 @@ class MissingDependency(TextRule):
                 continue
             done.add(dist)
             need = Need(dist, match.group(1), failure.path, False)
-            make = self._finding(dist, [need], "", facts, True, failure=failure)
+            lock = facts.startup.install.lock
+            make = self._finding(dist, [need], "", facts, lock is None, failure=failure)
+            if lock is not None:
+                make = _unreached(make, dist, lock)
             spec = facts.versions.declared.get(dist) or floor(dist, facts)  # what another file of the project asks
-            changes.append(Change("add", dist, spec, make, None, write=True))
+            changes.append(Change("add", dist, spec, make, None, write=lock is None or facts.unsafe_fixes))
         return changes
 
     def _missing_here(self, path: str, text: str, facts: ProjectModel, done: set[str]) -> list[Change]:
