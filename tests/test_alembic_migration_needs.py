@@ -215,3 +215,54 @@ def test_the_real_migration_fails_on_the_glued_query_as_predicted(tmp_path: Path
     script.write_text(script.read_text().replace('"?connect_timeout=10"', '"&connect_timeout=10"'))
     after = upgrade()
     assert after.returncode == 0, after.stderr
+
+
+_HEADS = ("alembic.util.exc.CommandError: Multiple head revisions are present for given argument 'head'; please "
+          "specify a specific target revision, '<branchname>@head' to narrow to a specific head, or 'heads' for all heads")
+
+
+def _second(revision: str, down: str) -> str:
+    return (f'from alembic import op\n\nrevision: str = "{revision}"\ndown_revision: str | None = {down}\n\n\n'
+            'def upgrade() -> None:\n    op.add_column("needs_shelves", __import__("sqlalchemy").Column("note", '
+            '__import__("sqlalchemy").Text))\n\n\ndef downgrade() -> None:\n    op.drop_column("needs_shelves", "note")\n')
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"0002_note.py": _second("0002", '"0001"')}, []),
+    ({"0002_note.py": _second("0002", '"0001"'), "0003_merge.py": _second("0003", '("0001", "0002")')}, []),
+    ({"0002_note.py": _second("0002", '"0009"')},
+     [("KeyError: '0009'", "migrations/versions/0002_note.py")]),
+    ({"0002_note.py": _second("0002", '"0001"'), "0002_other.py": _second("0003", '"0001"')},
+     [(_HEADS, "migrations/versions/0002_note.py")]),
+    ({"0001_again.py": _second("0001", "None")}, [(_HEADS, "migrations/versions/0001_again.py")]),
+    ({"0002_note.py": _second("0002", "PREVIOUS")}, []),  # not a literal: alembic reads what fixer cannot
+])
+def test_the_revision_map_alembic_builds_is_predicted(tmp_path: Path, files: dict[str, str],
+                                                       expected: list[tuple[str, str]]) -> None:
+    backend = _project(tmp_path)
+    for name, text in files.items():
+        (backend / "migrations" / "versions" / name).write_text(text)
+    assert _failures(backend) == expected
+    if expected:
+        report = fixer("dry-run", backend).stderr.decode()
+        assert f"{expected[0][1]}:" in report and "FX030 needs a person" in report
+        assert _apply_twice(backend) == _REQUIREMENTS + "alembic>=1.13\n"  # reported, not edited
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("files, words", [
+    ({"0002_note.py": _second("0002", '"0009"')}, "KeyError: '0009'"),
+    ({"0001_again.py": _second("0001", "None")}, _HEADS.partition(": ")[2]),
+])
+def test_the_real_migration_fails_on_the_revision_map_as_predicted(tmp_path: Path, database_url: str,
+                                                                    files: dict[str, str], words: str) -> None:
+    backend = _project(tmp_path)
+    for name, text in files.items():
+        (backend / "migrations" / "versions" / name).write_text(text)
+    python = ensure_venv(backend / "requirements.txt", venv_cache_dir())
+    forget_migrations(python, database_url, "needs_shelves")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""),
+           "DATABASE_URL": with_platform_query(database_url)}
+    done = subprocess.run([str(python), "-m", "alembic", "upgrade", "head"], cwd=backend, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and words in done.stdout + done.stderr, done.stdout + done.stderr

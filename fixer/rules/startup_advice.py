@@ -22,6 +22,7 @@ CATEGORY = {
     "env-file": Category.CONFIG,
     "url-cleaner": Category.CONFIG,
     "url-query-glued": Category.CONFIG,
+    "migration-revisions": Category.CONFIG,
     "compose-host": Category.CONFIG,
     "settings-url": Category.CONFIG,
     "settings-decode": Category.CONFIG,
@@ -63,6 +64,8 @@ _ADVICE = {
                    "separator of the next one (urllib.parse or SQLAlchemy's make_url do it right).",
     "url-query-glued": "Add the parameter as the URL's query allows (`&` after an existing query, or "
                        "`make_url(url).update_query_dict({...})`), and only one the driver the URL names accepts.",
+    "migration-revisions": "Make the revision files one chain: point `down_revision` at a revision that exists, give a "
+                           "revision id written twice its own, or join the heads with `alembic merge heads`.",
     "compose-host": "Read the URL the platform sets (DATABASE_URL) where the connection gets it (in alembic's env.py: "
                     "`config.set_main_option(\"sqlalchemy.url\", ...)`), or point the URL at the platform database: a "
                     "compose host resolves only on compose's network.",
