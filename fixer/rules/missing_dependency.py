@@ -11,7 +11,9 @@ neither a declaration, a lock file, nor the recorded requirements (extras includ
 - `python-multipart` for FastAPI's `Form`, `File`, `UploadFile`, `OAuth2PasswordRequestForm` (DEP-MULTIPART);
 - the JWT library the code really imports: `jose` is python-jose, `jwt` is PyJWT (DEP-JWT-LIB);
 - `aiosqlite` for an engine on a `sqlite+aiosqlite://` URL (URL-SQLITE);
-- any other third-party import whose distribution fixer's import-name table knows.
+- any other third-party import whose distribution fixer's import-name table knows;
+- what the documented start runs besides the server: `alembic upgrade head` before it needs `alembic` itself,
+  and imports env.py and every revision file (a revision's `from pgvector.sqlalchemy import Vector`).
 
 The version floor is the one the package asking for it records for its own extra (pydantic's `email` extra:
 `email-validator>=2.0.0`), else none. asyncpg, psycopg2, greenlet and SQLAlchemy are FX001's business,
@@ -58,7 +60,9 @@ documented start fails on that import (the finding cites the failure). Beside a 
 fixer does not know, the prediction says a module is missing only where that distribution plausibly does not
 bring it: its name names neither the module's distribution, nor a recorded one that requires it (a
 `...-sqlmodel` plugin brings sqlmodel and SQLAlchemy), nor a framework fixer knows by name only; the line then
-gets no floor, so that a pin of the unknown one still resolves.
+gets no floor, so that a pin of the unknown one still resolves. A distribution the migration step needs is added
+where the prediction fails on its import; where the documented install syncs a lock (`poetry install`, `uv sync`)
+the line would not reach it, and the finding says to run `poetry add`/`uv add` instead (unsafe).
 """
 
 from __future__ import annotations
