@@ -13,6 +13,17 @@ statement = "DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CA
 try:
     import psycopg
 except ImportError:
+    psycopg = None
+try:
+    import psycopg2
+except ImportError:
+    psycopg2 = None
+if psycopg is None and psycopg2 is not None:
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    connection.cursor().execute(statement)
+    connection.close()
+elif psycopg is None:
     import asyncpg
 
     async def main():

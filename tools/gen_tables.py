@@ -123,6 +123,7 @@ REQUIRES_ALL: dict[str, str] = {
     "alembic": "1.7.0",
     "fastapi-users": "10.0.0",
     "fastapi-users-db-sqlmodel": "0.1.0",
+    "openai-agents": "0.1.0",
 }
 
 # Compiled dependencies whose wheel coverage per CPython version is recorded.
@@ -155,6 +156,8 @@ MODULE_DISTS = [
     "python-slugify", "phonenumbers", "pycryptodome", "six", "attrs", "dnspython", "idna", "certifi",
     # a project package named like one of these (`mcp/`) shadows it for every installed package that imports it
     "mcp", "openai-agents",
+    # what alembic revision files import beside alembic and SQLAlchemy (column types of PostgreSQL extensions)
+    "pgvector", "geoalchemy2", "sqlalchemy-utils",
 ]
 
 PROBE_PYTHON_MIN = (3, 11)  # the newest starlette and sqlalchemy releases need it

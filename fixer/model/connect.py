@@ -32,6 +32,9 @@ LIBPQ_CLIENT_ONLY = frozenset({"channel_binding", "gssencmode", "requirepeer", "
                                "require_auth", "keepalives", "keepalives_idle", "keepalives_interval",
                                "keepalives_count", "tcp_user_timeout", "load_balance_hosts", "sslcertmode"})
 _LIBPQ_ONLY = ("sslmode", "channel_binding")
+# libpq's parameters whose value it checks against a fixed set before connecting.
+_LIBPQ_CHECKED = frozenset({"sslmode", "channel_binding", "gssencmode", "target_session_attrs", "load_balance_hosts",
+                            "sslcertmode", "sslnegotiation"})
 _ALEMBIC_URL = "sqlalchemy.url"
 _SCOPES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
 # What each driver raises when the host name does not resolve (the resolver's EAI_NONAME): libpq's words for
@@ -218,6 +221,16 @@ class ConnectChecks:
                                           f"{url}: no host, and the credentials and host are read as the database name"))
             return
         query = list(parsed.query)
+        glued = [name for name in query if name in _LIBPQ_CHECKED and "?" in str(parsed.query[name])]
+        if module == "psycopg2" and glued:
+            # `url + "?param=value"` on a URL that has a query already: the second `?` is part of the value before it
+            value = parsed.query[glued[0]]
+            self.pending_connects.append((
+                "sqlalchemy.exc.OperationalError",
+                f'(psycopg2.OperationalError) invalid {glued[0]} value: "{value}"', where, "url-query-glued",
+                f"the project's own URL code turns the platform URL into {url}: it appends a query with `?` to a "
+                f"URL that has one, so libpq reads `{value}` as `{glued[0]}`; join with `&` there"))
+            return
         if module == "asyncpg" and through_sqlalchemy:
             bad = [name for name in query if name in _LIBPQ_ONLY]
             if bad:

@@ -26,6 +26,7 @@ class Installed:
     names: frozenset[str]  # every distribution that installs, versions known or not
     known: bool  # the project declares its dependencies at all (otherwise nothing can be said to be missing)
     opaque: frozenset[str] = frozenset()  # distributions that install whose requirements the tables do not know
+    lock: str | None = None  # the lock file the documented install syncs (`poetry install`, `uv sync`), if it does
 
     def has(self, dist: str) -> bool:
         return canonicalize_name(dist) in self.names
@@ -86,7 +87,8 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
     from fixer.model import versions as versions_model
 
     paths = list(paths)
-    files = list(route) if route is not None else install_route(read_text, paths, start_file)
+    plan = install_plan(read_text, paths, start_file) if route is None else None
+    files = list(route) if route is not None else plan.route(paths)
     found = versions_model.collect(read_text, files, python)
     resolved = versions_model.resolve(found, python)
     env = versions_model.environment(python)
@@ -139,7 +141,8 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
         names |= locked
         if locked:
             opaque.clear()  # the lock's graph says what those bring
-    return Installed(chosen, frozenset(names), bool(resolved.files), frozenset(opaque))
+    return Installed(chosen, frozenset(names), bool(resolved.files), frozenset(opaque),
+                     plan.file if plan is not None and plan.kind == "lock" else None)
 
 
 def _named_after(name: str) -> list[str]:

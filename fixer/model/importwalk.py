@@ -25,7 +25,7 @@ import dataclasses
 import functools
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from fixer.model.connect import ConnectChecks, module_level_ifs
@@ -522,9 +522,10 @@ def predict(backend: str | os.PathLike[str], start: StartPoint, have: Installed,
 
 def predict_script(backend: str | os.PathLike[str], start: StartPoint, script: str, have: Installed,
                    paths: Iterable[str], flow: DatabaseFlow | None = None, database_url: str | None = None,
-                   python: str = "", sources: Sources | None = None) -> tuple[Failure, ...]:
+                   python: str = "", sources: Sources | None = None, then: Sequence[str] = ()) -> tuple[Failure, ...]:
     """The failures of running the file `script` (relative to the backend) as a program from `start.run_from`,
-    which is first on sys.path: alembic's env.py, executed by `alembic upgrade head` from alembic.ini's folder."""
+    which is first on sys.path: alembic's env.py, executed by `alembic upgrade head` from alembic.ini's folder.
+    `then`: the files loaded once its connection is open (the revision files `upgrade` reads to find `head`)."""
     root = Path(backend).resolve()
     walk = _Walk(root, start, have, list(paths), flow or DatabaseFlow(), database_url, python, sources)
     file = root / script
@@ -537,6 +538,9 @@ def predict_script(backend: str | os.PathLike[str], start: StartPoint, script: s
     for exception, message, where, family, detail in walk.pending_connects:
         if where[0] == file:
             walk.fail(f"connect:{message}", exception, message, where, family, detail)
+    for number, revision in enumerate(then):
+        if (root / revision).is_file():
+            walk.execute(WalkedModule(f"__revision{number}__", root / revision, "", None))
     return tuple(walk.failures)
 
 

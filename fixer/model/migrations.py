@@ -6,6 +6,7 @@ a failure there stops the start before the server imports anything.
 
 from __future__ import annotations
 
+import ast
 import configparser
 import posixpath
 import re
@@ -17,7 +18,7 @@ from fixer.discover.compose import NotYaml, network_hosts
 from fixer.model.entrypoints import documents
 from fixer.model.startfiles import is_start_file
 
-__all__ = ["Migration", "compose_hosts", "documented_migration", "ini_url"]
+__all__ = ["Migration", "compose_hosts", "documented_migration", "ini_url", "revision_failure"]
 
 _UPGRADE = re.compile(r"\balembic\s+upgrade\b")
 # `cd phase-02/backend` in a README's shell block: the commands after it run in that folder.
@@ -30,6 +31,7 @@ class Migration:
     folder: str  # alembic.ini's folder, relative to the backend ("" = the backend): alembic runs from there
     env: str  # the env.py alembic executes, relative to the backend
     where: tuple[str, int]  # the file and line that document `alembic upgrade`
+    revisions: tuple[str, ...] = ()  # the revision files `upgrade` loads after env.py connects, relative to the backend
 
 
 def documented_migration(backend: Path, paths: Sequence[str],
@@ -42,9 +44,12 @@ def documented_migration(backend: Path, paths: Sequence[str],
         return None
     ini = inis[0]
     folder = posixpath.dirname(ini)
-    env = posixpath.normpath(posixpath.join(folder, _script_location(read_text(ini) or ""), "env.py"))
+    ini_text = read_text(ini) or ""
+    scripts = posixpath.normpath(posixpath.join(folder, _script_location(ini_text)))
+    env = posixpath.normpath(posixpath.join(scripts, "env.py"))
     if env not in paths:
         return None
+    revisions = _revisions(paths, folder, scripts, ini_text)
     written = [(path, where) for path, _, where, _ in documents(backend, paths)]
     written += [(backend / p, p) for p in paths if p.endswith(".sh")]
     for path, where in written:
@@ -54,12 +59,12 @@ def documented_migration(backend: Path, paths: Sequence[str],
             continue
         match = _UPGRADE.search(text)
         if match:
-            return Migration(folder, env, (where, text.count("\n", 0, match.start()) + 1))
+            return Migration(folder, env, (where, text.count("\n", 0, match.start()) + 1), revisions)
     for path, where in _above(backend):
         text = path.read_text(encoding="utf-8", errors="replace")
         line = _upgrade_after_cd(text, path.parent, {backend.resolve(), (backend / folder).resolve()})
         if line:
-            return Migration(folder, env, (where, line))
+            return Migration(folder, env, (where, line), revisions)
     return None
 
 
@@ -85,6 +90,84 @@ def _upgrade_after_cd(text: str, here: Path, targets: set[Path]) -> int | None:
         elif inside:
             return text.count("\n", 0, match.start()) + 1
     return None
+
+
+def _revisions(paths: Sequence[str], folder: str, scripts: str, text: str) -> tuple[str, ...]:
+    """The revision files alembic loads to find `head`: each `.py` directly in the ini's `version_locations`
+    (separated by spaces or commas), else in the scripts' `versions/` folder."""
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(text)
+        written = parser.get("alembic", "version_locations")
+    except (configparser.Error, ValueError):
+        written = ""
+    locations = [posixpath.normpath(posixpath.join(folder, w.replace("%(here)s", ".")))
+                 for w in re.split(r"[\s,]+", written.strip()) if w and ":" not in w]
+    locations = locations or [posixpath.normpath(posixpath.join(scripts, "versions"))]
+    return tuple(sorted(p for p in paths if p.endswith(".py") and posixpath.dirname(p) in locations
+                        and not posixpath.basename(p).startswith("__")))
+
+
+def revision_failure(revisions: Sequence[str], read_text: Callable[[str], str | None]
+                     ) -> tuple[str, str, str, int, str, str] | None:
+    """What `alembic upgrade head` raises building its revision map from the revision files, as alembic builds it
+    (exception, message, file, line, family, detail): a `down_revision` naming no revision is a KeyError; two
+    heads (two branches, or one revision id written in two files) stop `head` from naming one. None when the map
+    is whole, or when a file's ids are not plain literals."""
+    # (file, revision, down revisions, the lines of `down_revision` and of `revision`)
+    found: list[tuple[str, str, tuple[str, ...], int, int]] = []
+    for path in revisions:
+        ids = _revision_ids(read_text(path) or "")
+        if ids is None:
+            return None
+        if ids[0] is not None:
+            found.append((path, *ids))
+    latest = {entry[1]: index for index, entry in enumerate(found)}
+    heads = set(range(len(found)))
+    for index in latest.values():
+        path, revision, downs, line, _ = found[index]
+        for down in downs:
+            if down not in latest:
+                return ("KeyError", repr(down), path, line, "migration-revisions",
+                        f"{path} follows revision {down!r}, which no revision file defines: alembic cannot build its "
+                        "revision map")
+            heads.discard(latest[down])
+    if len(heads) < 2:
+        return None
+    first = min(heads, key=lambda i: found[i][0])
+    shown = sorted(found[i][0] for i in heads)
+    twice = sorted({found[i][1] for i in heads if sum(1 for f in found if f[1] == found[i][1]) > 1})
+    return ("alembic.util.exc.CommandError",
+            "Multiple head revisions are present for given argument 'head'; please specify a specific target "
+            "revision, '<branchname>@head' to narrow to a specific head, or 'heads' for all heads",
+            found[first][0], found[first][4], "migration-revisions",
+            f"the revision files end in {len(heads)} heads ({', '.join(shown)})"
+            + (f"; revision id {', '.join(map(repr, twice))} is written in more than one file" if twice else "")
+            + ": `alembic upgrade head` needs one")
+
+
+def _revision_ids(text: str) -> tuple[str | None, tuple[str, ...], int, int] | None:
+    """A revision file's `revision`, its `down_revision`s and the lines of the two assignments; None when either
+    is not a literal (alembic would read a value fixer cannot)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    values: dict[str, tuple[object, int]] = {}
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
+            node.target if isinstance(node, ast.AnnAssign) and node.value is not None else None
+        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+            try:
+                values[target.id] = (ast.literal_eval(node.value), node.lineno)
+            except ValueError:
+                return None
+    revision, own = values.get("revision", (None, 0))
+    down, line = values.get("down_revision", (None, 0))
+    downs = (down,) if isinstance(down, str) else tuple(down) if isinstance(down, (tuple, list)) else ()
+    if not isinstance(revision, (str, type(None))) or not all(isinstance(d, str) for d in downs):
+        return None
+    return revision, downs, line or 1, own or 1
 
 
 def _script_location(text: str) -> str:

@@ -18,7 +18,7 @@ from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, ImportFix, Prediction
 from fixer.model.freshinstall import Installed, installed, project_python_version, unbuildable
 from fixer.model.importwalk import predict, predict_script
-from fixer.model.migrations import documented_migration
+from fixer.model.migrations import documented_migration, revision_failure
 from fixer.model.routers import Included, included_routers
 from fixer.model.sources import Sources
 from fixer.model.tables import NeverCreated, never_created, table_classes
@@ -105,7 +105,12 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     if migration is not None:
         # `alembic upgrade head && uvicorn ...`: env.py runs first, with the same environment (the platform URL).
         step = dataclasses.replace(primary.start, run_from=migration.folder, pythonpath=())
-        migrating = predict_script(root, step, migration.env, have, paths, flow, database_url, python, sources)
+        migrating = predict_script(root, step, migration.env, have, paths, flow, database_url, python, sources,
+                                   migration.revisions)
+        broken = revision_failure(migration.revisions, read_text)
+        if broken is not None:  # the revision map is built once env.py has connected and its revisions loaded
+            exception, message, where, line, family, detail = broken
+            migrating = (*migrating, Failure(exception, message, where, line, family, detail=detail))
     never = never_created(paths, sources, primary)
     included = included_routers(sources, primary.order, paths)
     sources.release(p for p in paths if p.endswith(".py"))

@@ -11,7 +11,9 @@ neither a declaration, a lock file, nor the recorded requirements (extras includ
 - `python-multipart` for FastAPI's `Form`, `File`, `UploadFile`, `OAuth2PasswordRequestForm` (DEP-MULTIPART);
 - the JWT library the code really imports: `jose` is python-jose, `jwt` is PyJWT (DEP-JWT-LIB);
 - `aiosqlite` for an engine on a `sqlite+aiosqlite://` URL (URL-SQLITE);
-- any other third-party import whose distribution fixer's import-name table knows.
+- any other third-party import whose distribution fixer's import-name table knows;
+- what the documented start runs besides the server: `alembic upgrade head` before it needs `alembic` itself,
+  and imports env.py and every revision file (a revision's `from pgvector.sqlalchemy import Vector`).
 
 The version floor is the one the package asking for it records for its own extra (pydantic's `email` extra:
 `email-validator>=2.0.0`), else none. asyncpg, psycopg2, greenlet and SQLAlchemy are FX001's business,
@@ -58,7 +60,9 @@ documented start fails on that import (the finding cites the failure). Beside a 
 fixer does not know, the prediction says a module is missing only where that distribution plausibly does not
 bring it: its name names neither the module's distribution, nor a recorded one that requires it (a
 `...-sqlmodel` plugin brings sqlmodel and SQLAlchemy), nor a framework fixer knows by name only; the line then
-gets no floor, so that a pin of the unknown one still resolves.
+gets no floor, so that a pin of the unknown one still resolves. A distribution the migration step needs is added
+where the prediction fails on its import; where the documented install syncs a lock (`poetry install`, `uv sync`)
+the line would not reach it, and the finding says to run `poetry add`/`uv add` instead (unsafe).
 """
 
 from __future__ import annotations
@@ -169,6 +173,21 @@ def _declarations_install(facts: ProjectModel, dist: str) -> bool:
     return installed(alone).has(dist)
 
 
+def _unreached(make, dist: str, lock: str):
+    """The finding of an addition the documented install does not read: it syncs `lock`, which only the project's
+    own tool rewrites (a pyproject.toml edited beside an old poetry.lock makes `poetry install` refuse to run)."""
+    import dataclasses
+
+    tool = "uv" if lock.endswith("uv.lock") else "poetry"
+
+    def unreached(old: str, new: str, line: int | None, fixed: bool) -> Finding:
+        return dataclasses.replace(
+            make(old, new, line, fixed), safe=False,
+            explanation=f"The documented install syncs {lock}, which this file does not change: run `{tool} add "
+                        f"{dist}` (it writes the dependency and the lock).")
+    return unreached
+
+
 def _merged(findings: list[Finding]) -> list[Finding]:
     """One finding for the plain imports (no catalogue feature) of one file that share a fate (written or
     not, safe or not, as severe): an empty requirements file lacking fastapi, pydantic and sqlmodel is one
@@ -233,6 +252,7 @@ class MissingDependency(TextRule):
             # No floor beside an unknown distribution: one that pins `dist` itself must still resolve.
             spec = "" if facts.installed.opaque and failure is not None else floor(dist, facts)
             changes.append(Change("add", dist, spec, make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
+        changes += self._predicted_elsewhere(path, facts, {c.name for c in changes} | set(facts.runtime_supplied))
         changes += self._missing_here(path, text, facts, {c.name for c in changes} | set(facts.runtime_supplied))
         new, findings = edit(path, text, changes)
         return new, _merged(findings) + reports
@@ -257,6 +277,33 @@ class MissingDependency(TextRule):
             line=None,
             evidence="; ".join(n.shown for n in needs[:3]) + (f"; {cite(facts, failure)}" if failure is not None else ""),
         )
+
+    def _predicted_elsewhere(self, path: str, facts: ProjectModel, done: set[str]) -> list[Change]:
+        """What the documented start fails on outside the server's own modules (the `alembic upgrade head` it runs
+        first executes alembic itself, env.py and every revision file): the prediction names the import, and
+        the distribution that provides it is added, safely, as the start fails there without it."""
+        from fixer import tables
+
+        prediction = facts.startup.primary
+        changes: list[Change] = []
+        for failure in prediction.failures if prediction is not None else ():
+            match = re.fullmatch(r"No module named '(\w+)'", failure.message)
+            if failure.fixed_by != self.RULE_ID or match is None:
+                continue
+            dist = tables.distribution_of(match.group(1))
+            dist = canonicalize_name(dist) if dist else None
+            if dist is None or dist in done or dist in _OTHER_RULES or facts.installed.has(dist) \
+                    or target_file(facts.versions.files, failure.path) != path:
+                continue
+            done.add(dist)
+            need = Need(dist, match.group(1), failure.path, False)
+            lock = facts.startup.install.lock
+            make = self._finding(dist, [need], "", facts, lock is None, failure=failure)
+            if lock is not None:
+                make = _unreached(make, dist, lock)
+            spec = facts.versions.declared.get(dist) or floor(dist, facts)  # what another file of the project asks
+            changes.append(Change("add", dist, spec, make, None, write=lock is None or facts.unsafe_fixes))
+        return changes
 
     def _missing_here(self, path: str, text: str, facts: ProjectModel, done: set[str]) -> list[Change]:
         """What another file (pyproject.toml, a lock) installs but this requirements file, installed on its own

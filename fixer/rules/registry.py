@@ -36,6 +36,7 @@ from fixer.rules.settings_url_validator import SettingsUrlValidator
 from fixer.rules.session_dependency import SessionDependency
 from fixer.rules.shared_session import SharedSession
 from fixer.rules.static_dir import StaticDir
+from fixer.rules.url_cleaner import UrlCleaner
 from fixer.rules.startup_checks import STARTUP_RULES
 from fixer.rules.sync_driver_dependency import SyncDriverDependency
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
@@ -70,6 +71,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     EngineArguments,
     StaticDir,
     LifespanNeverPassed,
+    UrlCleaner,
 )
 TEXT_RULES: tuple[type[TextRule], ...] = (
     AsyncDriverDependency,

@@ -21,6 +21,8 @@ CATEGORY = {
     "static-dir": Category.CONFIG,
     "env-file": Category.CONFIG,
     "url-cleaner": Category.CONFIG,
+    "url-query-glued": Category.CONFIG,
+    "migration-revisions": Category.CONFIG,
     "compose-host": Category.CONFIG,
     "settings-url": Category.CONFIG,
     "settings-decode": Category.CONFIG,
@@ -42,6 +44,7 @@ DEFECTS = {
     "sync-driver": ("ENG-SYNC-DEFAULT-DRIVER",),
     "sqlite-async": ("ENG-SQLITE-ASYNC",),
     "url-cleaner": ("URL-OWN-CLEANER-CORRUPTS",),
+    "url-query-glued": ("URL-OWN-CLEANER-CORRUPTS",),
     "compose-host": ("URL-WHERE",),
 }
 _START = "Fix the start command (module path, --app-dir or the folder it runs from)."
@@ -59,6 +62,10 @@ _ADVICE = {
                 "pass the environment instead of a file.",
     "url-cleaner": "Fix the project's URL code: remove a parameter together with its own `?` or `&`, never the "
                    "separator of the next one (urllib.parse or SQLAlchemy's make_url do it right).",
+    "url-query-glued": "Add the parameter as the URL's query allows (`&` after an existing query, or "
+                       "`make_url(url).update_query_dict({...})`), and only one the driver the URL names accepts.",
+    "migration-revisions": "Make the revision files one chain: point `down_revision` at a revision that exists, give a "
+                           "revision id written twice its own, or join the heads with `alembic merge heads`.",
     "compose-host": "Read the URL the platform sets (DATABASE_URL) where the connection gets it (in alembic's env.py: "
                     "`config.set_main_option(\"sqlalchemy.url\", ...)`), or point the URL at the platform database: a "
                     "compose host resolves only on compose's network.",
