@@ -11,6 +11,7 @@ neither a declaration, a lock file, nor the recorded requirements (extras includ
 - `python-multipart` for FastAPI's `Form`, `File`, `UploadFile`, `OAuth2PasswordRequestForm` (DEP-MULTIPART);
 - the JWT library the code really imports: `jose` is python-jose, `jwt` is PyJWT (DEP-JWT-LIB);
 - `aiosqlite` for an engine on a `sqlite+aiosqlite://` URL (URL-SQLITE);
+- `itsdangerous` for starlette's `SessionMiddleware`, whose module imports it as it loads;
 - any other third-party import whose distribution fixer's import-name table knows.
 
 The version floor is the one the package asking for it records for its own extra (pydantic's `email` extra:
