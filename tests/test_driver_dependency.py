@@ -35,9 +35,62 @@ def _first(backend: Path) -> tuple[str, str]:
     ("async-url-rebuilt-by-urllib", "ModuleNotFoundError: No module named 'psycopg'", "app/main.py"),
     ("sync-psycopg2-named-driver", "ok", ""),
     ("async-psycopg3-plain-url", "ok", ""),
+    ("async-engine-wrapping-create-engine", "ModuleNotFoundError: No module named 'psycopg2'", "app/main.py"),
+    ("async-sqlite-args-chosen-by-url", "ModuleNotFoundError: No module named 'psycopg2'", "app/main.py"),
+    ("alembic-env-sync-and-async-engines-one-name", "ModuleNotFoundError: No module named 'psycopg'", "migrations/env.py"),
+    ("sync-driver-only-in-the-pyproject", "ModuleNotFoundError: No module named 'psycopg'", "app/main.py"),
+    ("session-middleware-without-itsdangerous", "ModuleNotFoundError: No module named 'itsdangerous'", "app/main.py"),
+    ("session-middleware-itsdangerous-listed", "ok", ""),
 ])
 def test_the_prediction_names_the_first_driver_failure(case: str, error: str, path: str) -> None:
     assert _first(CASES / case / "before") == (error, path)
+
+
+def _families(backend: Path) -> list[tuple[str, str]]:
+    prediction = runner.run(backend, codemods=[], text_rules=[], jobs=1).facts.startup.primary
+    assert prediction is not None
+    return [(str(f), f.family) for f in prediction.failures]
+
+
+def test_a_wrapped_sync_engine_is_an_async_engine_and_its_url_is_the_fix() -> None:
+    """`AsyncEngine(create_engine(url))` refuses a sync driver as create_async_engine does: the URL (FX004) is
+    the fix, not a psycopg2 line, which would only move the failure to `... 'psycopg2' is not async`."""
+    assert _families(CASES / "async-engine-wrapping-create-engine" / "before") == [
+        ("ModuleNotFoundError: No module named 'psycopg2'", "async-driver-url")]
+
+
+def test_a_wrapped_engines_literal_url_names_the_async_driver(tmp_path: Path) -> None:
+    project = Path(shutil.copytree(CASES / "async-engine-wrapping-create-engine" / "before", tmp_path / "p"))
+    main = project / "app" / "main.py"
+    main.write_text(main.read_text().replace('os.environ["DATABASE_URL"]', '"postgresql://app@db.internal/app"'))
+    assert fixer("apply", project).returncode == 0
+    assert 'AsyncEngine(create_engine("postgresql+asyncpg://app@db.internal/app", pool_pre_ping=True))' in main.read_text()
+    assert fixer("dry-run", project).stdout == b""
+
+
+def test_a_wrapped_engine_on_psycopg_loads_its_sync_dialect(tmp_path: Path) -> None:
+    project = Path(shutil.copytree(CASES / "async-engine-wrapping-create-engine" / "before", tmp_path / "p"))
+    (project / "requirements.txt").write_text("fastapi>=0.110\nuvicorn>=0.29\nsqlalchemy[asyncio]>=2.1\npsycopg[binary]\n")
+    main = project / "app" / "main.py"
+    main.write_text(main.read_text().replace("from sqlmodel import create_engine", "from sqlalchemy import create_engine"))
+    assert _families(project) == [("sqlalchemy.exc.InvalidRequestError: The asyncio extension requires an async "
+                                   "driver to be used. The loaded 'psycopg' is not async.", "async-driver-url")]
+    assert fixer("dry-run", project).stdout == b""  # the helper's postgresql+psycopg would load that dialect too
+
+
+def test_an_engine_local_to_a_function_is_judged_by_that_function(tmp_path: Path) -> None:
+    """The sync `connectable` of env.py's default branch is not made async by another function's `async with
+    connectable.connect()`; one the function returns is used where its caller puts it."""
+    case = CASES / "alembic-env-sync-and-async-engines-one-name" / "before"
+    assert _families(case)[0][1] == "sync-driver"
+    project = Path(shutil.copytree(CASES / "async-engine-wrapping-create-engine" / "before", tmp_path / "p"))
+    main = project / "app" / "main.py"
+    main.write_text(main.read_text().replace(
+        "engine = AsyncEngine(create_engine(os.environ[\"DATABASE_URL\"], pool_pre_ping=True))",
+        "def make_engine():\n    engine = create_engine(os.environ[\"DATABASE_URL\"])\n    return engine\n\n\n"
+        "engine = make_engine()",
+    ).replace("from sqlalchemy.ext.asyncio import AsyncEngine\n", ""))
+    assert _families(project)[0][1] == "async-engine"
 
 
 def test_a_migration_documented_only_in_a_readme_is_part_of_the_start(tmp_path: Path) -> None:

@@ -67,6 +67,9 @@ class EngineSite:
     async_use: bool  # async by its factory, or used the async way (annotated AsyncEngine, `async with e.begin()`)
     url: UrlSource
     sqlite: bool = False  # under `if ...sqlite...:`, or with sqlite's `check_same_thread`: not a PostgreSQL engine
+    # `AsyncEngine(create_engine(url))`: the sync factory's engine is made async at once, so its URL must name an
+    # async driver (SQLAlchemy refuses a sync one) just as create_async_engine's does.
+    wrapped: bool = False
 
     @property
     def kind(self) -> str:
@@ -172,6 +175,7 @@ class _Module(ast.NodeVisitor):
         self._mentions_sqlite = re.search("sqlite", text, re.IGNORECASE) is not None
         self._commits = ".commit(" in text
         self._functions: list[str] = []  # the enclosing functions' names
+        self._function_nodes: list[ast.AST] = []
         self._texts: list[bool] = []  # per enclosing function: does it build a `+asyncpg` value
         self._comparing = 0
         self._docstrings: set[int] = set()
@@ -315,9 +319,11 @@ class _Module(ast.NodeVisitor):
         if isinstance(first, ast.Expr) and _string(first.value) is not None:
             self._docstrings.add(id(first.value))
         self._functions.append(node.name)
+        self._function_nodes.append(node)
         self._texts.append(False)
         self.generic_visit(node)
         self._functions.pop()
+        self._function_nodes.pop()
         # The project's own URL helper gives the async driver (`+asyncpg` in a value it builds, not only in a
         # test such as `if drivername != "postgresql+asyncpg": return url`): one that only tidies URLs already
         # on asyncpg returns the platform's `postgresql://` as it came, and does not make it work.
@@ -366,7 +372,8 @@ class _Module(ast.NodeVisitor):
                     target=target,
                     async_use=last in ASYNC_FACTORIES or wrapper is not None or self._used_async(target),
                     url=self.source(arg),
-                    sqlite=bool(self._sqlite_branch) or "check_same_thread" in ast.unparse(node),
+                    sqlite=bool(self._sqlite_branch) or _sqlite_argument(node),
+                    wrapped=wrapper is not None,
                 )
             )
         self.generic_visit(node)
@@ -383,13 +390,34 @@ class _Module(ast.NodeVisitor):
         if "Async" in self._annotations.get(target, ""):
             return True
         name = re.escape(target.rpartition(".")[2])
+        # A local name is used where it lives: alembic's env.py builds a sync `connectable` in one function and
+        # an async one, under the same name, in another.
+        # One the function returns or declares global is used elsewhere too.
+        scope = self._function_nodes[-1] if self._function_nodes and "." not in target else None
+        if scope is not None and any(
+                (isinstance(n, ast.Global) and target in n.names)
+                or (isinstance(n, ast.Return) and n.value is not None and target in {
+                    m.id for m in ast.walk(n.value) if isinstance(m, ast.Name)}) for n in ast.walk(scope)):
+            scope = None
+        text = (ast.get_source_segment(self.text, scope) or self.text) if scope is not None else self.text
         return bool(
             re.search(
                 rf"(?:AsyncSession|async_sessionmaker)\(\s*(?:bind\s*=\s*)?{name}\b|async\s+with\s+{name}\.(?:begin|connect)\("
                 rf"|await\s+{name}\.dispose\(",
-                self.text,
+                text,
             )
         )
+
+
+def _sqlite_argument(node: ast.AST) -> bool:
+    """Whether an engine call passes sqlite's `check_same_thread` whatever its URL: not where the argument is
+    chosen by a test of the URL (`{...} if "sqlite" in url else {}`), which is an engine for PostgreSQL too."""
+    if isinstance(node, ast.IfExp) and "sqlite" in ast.unparse(node.test).lower():
+        return False
+    if (isinstance(node, ast.Constant) and node.value == "check_same_thread") or (
+            isinstance(node, ast.keyword) and node.arg == "check_same_thread"):
+        return True
+    return any(_sqlite_argument(child) for child in ast.iter_child_nodes(node))
 
 
 def _own_strings(node: ast.AST) -> Iterable[str]:

@@ -21,6 +21,7 @@ from fixer import tables
 from fixer.model.database import FIXER_NORMALISER
 from fixer.model.entrypoints import StartPoint
 from fixer.model.evidence import platform_url_read
+from fixer.model.needs import LOADED_AT_IMPORT
 from fixer.model.settingsenv import decode_failure, env_values
 from fixer.model.urls import WRITTEN_NORMALISERS, async_driver, to_async_url
 
@@ -150,6 +151,13 @@ class FailureChecks:
                           f"`{top}` is the repository's own {outside}, outside the backend folder the start imports "
                           f"from, and no dependency installs it: a deploy of this folder does not have it")
                 return
+        loaded = next((v for k, v in LOADED_AT_IMPORT.items() if name == k or name.startswith(k + ".")), None)
+        if provided and loaded is not None and self.have.provides(loaded[1]) is False:
+            self.third_party_failed.add(top)
+            self.fail(f"dist:{loaded[1]}", "ModuleNotFoundError", f"No module named '{loaded[1]}'", where,
+                      "missing-dependency", f"`{name}` imports {loaded[1]} when it loads, from the distribution "
+                      f"{loaded[0]}, which the project's dependency files do not install")
+            return
         if provided and name != top:
             dist = self.dist_of(top)
             version = self.have.version(dist) if dist else None
@@ -333,6 +341,7 @@ class FailureChecks:
         url = _literal_url(call)
         path = self.rel(where[0])
         site = next((e for e in self.flow.engines if e.path == path and e.line in (call.lineno, where[1])), None)
+        asynchronous = asynchronous or (site is not None and site.wrapped)
         argument = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "url"), None)
         # The project's own code between the environment and the engine, run on the platform URL: what it
         # gives is what the driver gets (its helpers, validators and `.replace` included).
@@ -422,10 +431,12 @@ class FailureChecks:
         if provided is False:
             self.fail(f"dist:{module}", "ModuleNotFoundError", f"No module named '{module}'", where, family,
                       f"the engine's URL ({scheme}://) loads {module}, which does not install")
-        elif asynchronous and module == "psycopg2":
-            self.fail("async:psycopg2", "sqlalchemy.exc.InvalidRequestError",
-                      "The asyncio extension requires an async driver to be used. The loaded 'psycopg2' is not async.",
-                      where, "async-driver-url", "create_async_engine got a postgresql:// URL")
+        elif asynchronous and (module == "psycopg2" or (driver == "psycopg" and site is not None and site.wrapped)):
+            # create_engine loads psycopg's sync dialect, which AsyncEngine(...) refuses as it does psycopg2
+            self.fail(f"async:{module}", "sqlalchemy.exc.InvalidRequestError",
+                      f"The asyncio extension requires an async driver to be used. The loaded '{module}' is not async.",
+                      where, "async-driver-url", "AsyncEngine(create_engine(...)) got a sync driver's URL"
+                      if site is not None and site.wrapped else "create_async_engine got a postgresql:// URL")
         elif evaluated is not None and url == evaluated:
             self.driver_connect(url, module, where, through_sqlalchemy=True)
 

@@ -5,7 +5,8 @@ Rewrites `postgres://`, `postgresql://` and `postgresql+psycopg2://` URLs that a
 `postgresql+asyncpg://`, turns `sslmode=X` into `ssl=X` and drops `channel_binding`, wherever the URL lives:
 `.env` and `.env.*` files, the `sqlalchemy.url` of `alembic.ini` (with `%%` for a `%`), the `environment:` of
 compose services built from the project, and Python string literals (settings defaults, `os.getenv`
-fallbacks, arguments of `create_async_engine`). Where `create_async_engine` takes its URL at run time, it wraps
+fallbacks, arguments of `create_async_engine`, and of the `create_engine` that `AsyncEngine(create_engine(...))`
+makes async). Where `create_async_engine` (or that wrapped `create_engine`) takes its URL at run time, it wraps
 it in a small `to_async_database_url` function added once to the module, which does the same to the URL a
 hosting platform injects. In alembic's env.py, where `async_engine_from_config(config.get_section(...))` reads
 the URL env.py put into alembic's config (`config.set_main_option("sqlalchemy.url", URL)`), that URL is
@@ -57,7 +58,7 @@ to `postgresql://user:pass@host/db?sslmode=require&channel_binding=require`, and
 project's own rewrites, still fails there (the finding cites the failure); unsafe (made with `--unsafe-fixes`)
 where none of these holds. An async engine the platform URL works for (`postgresql://` on SQLAlchemy 2.1 with
 psycopg 3 installed, VER-SA21-ASYNC-PSYCOPG) is left alone. Left alone too: URLs meant for a sync consumer (`SYNC_DATABASE_URL`,
-arguments of `create_engine`), test inputs, sqlite, docstrings, a project's own normaliser or `.replace(...)`
+arguments of an unwrapped `create_engine`), test inputs, sqlite, docstrings, a project's own normaliser or `.replace(...)`
 rewrite (SHAPE-OWN-NORMALISER, SHAPE-OWN-REPLACE, SHAPE-TEST-INPUT), and `postgresql+psycopg://`, which is
 async already (URL-PSYCOPG3).
 """
@@ -307,7 +308,8 @@ class DatabaseUrlCodemod(FixerCodemod):
 
     **Fix safety.** Quote style, prefix, escapes and the password stay as written. Left alone: files that
     still need psycopg2 (`facts.sync_driver_users`), docstrings, a bare scheme (`url.replace("postgres://",
-    ...)`), names meant for a sync consumer (`SYNC_DATABASE_URL`), arguments of `create_engine`,
+    ...)`), names meant for a sync consumer (`SYNC_DATABASE_URL`), arguments of `create_engine` (unless
+    `AsyncEngine(...)` wraps it),
     `engine_from_config`, `*.connect` and `create_pool`, and `postgresql+psycopg://` (URL-PSYCOPG3).
     """
 
@@ -328,6 +330,7 @@ class DatabaseUrlCodemod(FixerCodemod):
         from fixer.model import Role
 
         self._read_as: list[list[str]] = []  # the names the literal being visited is read under (settings, env)
+        self._made_async: set[int] = set()  # `create_engine` calls wrapped as `AsyncEngine(create_engine(...))`
         # A test's URL literal is the input of the code under test (SHAPE-TEST-INPUT): never data to fix.
         role = self.facts.role((self.context.filename or "").replace("\\", "/"))
         return self.facts.async_db and not self._is_sync_user() and role is not Role.TEST
@@ -368,7 +371,12 @@ class DatabaseUrlCodemod(FixerCodemod):
         # os.getenv("DATABASE_URL", "postgresql://..."): the default is read as DATABASE_URL
         key = node.args[0].value if node.args and last_name(node.func) in ("getenv", "get") else None
         self._read_as.append([key.evaluated_value] if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str) else [])
-        return last_name(node.func) not in _SYNC_CALLS
+        inner = node.args[0].value if node.args else None
+        # The engine AsyncEngine wraps is async: its URL needs the async driver (with psycopg (3), the sync
+        # dialect create_engine would load from `+psycopg` is refused too: left alone).
+        if last_name(node.func) == "AsyncEngine" and isinstance(inner, cst.Call) and self.facts.async_driver() != "psycopg":
+            self._made_async.add(id(inner))
+        return last_name(node.func) not in _SYNC_CALLS or id(node) in self._made_async
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         self._read_as.pop()

@@ -11,6 +11,7 @@ neither a declaration, a lock file, nor the recorded requirements (extras includ
 - `python-multipart` for FastAPI's `Form`, `File`, `UploadFile`, `OAuth2PasswordRequestForm` (DEP-MULTIPART);
 - the JWT library the code really imports: `jose` is python-jose, `jwt` is PyJWT (DEP-JWT-LIB);
 - `aiosqlite` for an engine on a `sqlite+aiosqlite://` URL (URL-SQLITE);
+- `itsdangerous` for starlette's `SessionMiddleware`, whose module imports it as it loads;
 - any other third-party import whose distribution fixer's import-name table knows;
 - what the documented start runs besides the server: `alembic upgrade head` before it needs `alembic` itself,
   and imports env.py and every revision file (a revision's `from pgvector.sqlalchemy import Vector`).

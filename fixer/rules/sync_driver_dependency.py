@@ -147,10 +147,13 @@ class SyncDriverDependency(TextRule):
         if not facts.has_app or not line_needed(facts):
             return text, []
         changes = []
+        # What the documented install gives decides: a pyproject beside the requirements.txt a Dockerfile installs
+        # may list the driver the start never gets.
+        installed = facts.startup.install or facts.installed
         for failure in failing_drivers(facts):
             module = failure.message[len(_MISSING):-1]
             dist, extras = _DISTRIBUTIONS[module]
-            if facts.installed.has(dist) or any(c.name == dist for c in changes):
+            if installed.has(dist) or any(c.name == dist for c in changes):
                 continue
             if target_file(facts.versions.files, failure.path) != path:
                 continue

@@ -181,7 +181,8 @@ class RuntimeUrlNormaliser(FixerCodemod):
     anything but a literal, wraps it as `create_async_engine(to_async_database_url(URL_EXPR), ...)` and adds,
     once, after the module's imports, a small `to_async_database_url` function (SQLAlchemy's `make_url`) that
     switches `postgres://`, `postgresql://` and `postgresql+psycopg2://` to asyncpg, turns `sslmode` into `ssl`
-    and drops `channel_binding`.
+    and drops `channel_binding`. The same for the `create_engine(URL_EXPR)` inside `AsyncEngine(...)`, which
+    makes that engine async.
 
     **Why.** Neon, Heroku and Render inject `DATABASE_URL=postgresql://...?sslmode=require&channel_binding=require`
     into the process environment, and an OS variable beats `.env` in pydantic-settings (URL-WHERE), so fixed
@@ -205,7 +206,7 @@ class RuntimeUrlNormaliser(FixerCodemod):
         engine = create_async_engine(to_async_database_url(settings.DATABASE_URL), echo=False)
 
     **Fix safety.** Idempotent: nothing happens in a module that already binds `to_async_database_url`, or
-    to an argument already wrapped. Literal URLs are `DatabaseUrlCodemod`'s; `create_engine` is left alone.
+    to an argument already wrapped. Literal URLs are `DatabaseUrlCodemod`'s; a `create_engine` no `AsyncEngine(...)` wraps is left alone.
     """
 
     RULE_ID: ClassVar[str] = RULE_ID
@@ -230,6 +231,7 @@ class RuntimeUrlNormaliser(FixerCodemod):
         # function that builds the engine, else at the module's top level.
         self._alembic = self._alembic_plan(node, [e for e in sites if e.factory == ALEMBIC_FACTORY])
         self._scopes: list[str | None] = [None]
+        self._made_async: set[int] = set()
         names, self._has_make_url = defined_names(node)
         # The function calls the module's global `make_url`: a module whose own `make_url` is something else
         # would break it, and a module that has the function already needs nothing.
@@ -299,7 +301,16 @@ class RuntimeUrlNormaliser(FixerCodemod):
 
     def enters(self, statement: cst.BaseStatement) -> bool:
         # env.py is small and its config assignments name no engine: walked whole when it has a URL to wrap.
-        return self._alembic is not None or "create_async_engine" in words(statement)
+        return self._alembic is not None or not {"create_async_engine", "AsyncEngine"}.isdisjoint(words(statement))
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        # `AsyncEngine(create_engine(URL))` (sqlmodel's older docs): the inner engine is async, so its URL is
+        # wrapped as create_async_engine's is; with psycopg (3) the helper's URL would load its sync dialect.
+        inner = node.args[0].value if node.args else None
+        if last_name(node.func) == "AsyncEngine" and isinstance(inner, cst.Call) and last_name(inner.func) == \
+                "create_engine" and self.facts.async_driver() != "psycopg":
+            self._made_async.add(id(inner))
+        return True
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self._scopes.append(node.name.value)
@@ -360,7 +371,7 @@ class RuntimeUrlNormaliser(FixerCodemod):
             args = list(updated_node.args)
             args[-1] = args[-1].with_changes(value=value)
             return updated_node.with_changes(args=args)
-        if name != "create_async_engine":
+        if name != "create_async_engine" and id(original_node) not in self._made_async:
             return updated_node
         site = self._sites.pop(0) if self._sites else None
         args = list(updated_node.args)
