@@ -11,10 +11,18 @@ timezone-aware (its `sqlmodel.sql.sqltypes` has `UTCDateTime`, per fixer's packa
 table stores: a `table=True` class's, a base's of one, or a field named as a table's column (its value may be
 copied there); an event or response model's timestamp never reaches the database.
 
+A naive now called (`datetime.utcnow()`, `datetime.now()`) whose value a table's aware column gets is made
+`datetime.now(timezone.utc)` too: a keyword of a table's constructor (`User(created_at=...)`), a row's attribute
+set (`task.updated_at = ...`), a key of `row.sqlmodel_update({...})` / `row.model_copy(update={...})`, either
+alone or `+`/`-` a timedelta; and one compared with such a column (`Token.expires_at < datetime.utcnow()`, in a
+query or on a row read back). A local name bound once to one (`now = datetime.utcnow()`) is made aware only when
+every use of it is one of those: a name also used with in-process naive values is left alone.
+
 ## Why is this bad?
 Newer SQLModel maps `datetime` fields to an aware UTC type that refuses naive values: the first insert fails
 with `sqlalchemy.exc.StatementError: (builtins.ValueError) Datetime values must have timezone information`
-(VER-SQLMODEL-TZ). `datetime.utcnow()` and `datetime.now()` are naive.
+(VER-SQLMODEL-TZ). `datetime.utcnow()` and `datetime.now()` are naive. The values it reads back are aware:
+comparing one with a naive value raises `TypeError: can't compare offset-naive and offset-aware datetimes`.
 
 ## Example
 ```python
@@ -22,10 +30,17 @@ class Task(SQLModel, table=True):
     created_at: datetime = Field(default_factory=datetime.utcnow)
 ```
 
+```python
+token = Token(user_id=user.id, expires_at=datetime.utcnow() + timedelta(days=7))
+```
+
 ## Use instead
 ```python
 class Task(SQLModel, table=True):
     created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+```
+```python
+token = Token(user_id=user.id, expires_at=datetime.now(timezone.utc) + timedelta(days=7))
 ```
 
 ## Fix safety
@@ -44,6 +59,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
+from fixer.rules.aware_sinks import Sink, naive_sinks
 from fixer.rules.base import FixerCodemod
 
 _NAIVE = frozenset({"utcnow", "now"})
@@ -61,8 +77,10 @@ class AwareDatetime(FixerCodemod):
     RULE_NAME: ClassVar[str] = "aware-datetime"
     DEFECTS: ClassVar[tuple[str, ...]] = ("VER-SQLMODEL-TZ",)
     # The function given, not called, as one of the keywords the fix rewrites: a bare `now` matches prose too.
+    # Or called with no time zone, as a value a row may be given (`User(created_at=datetime.utcnow())`).
     TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(
         rb"""\b(?:default_factory|onupdate|default)["']?\s*[=:]\s*(?:datetime\.)?datetime\.(?:utcnow|now)\b(?!\s*\()"""
+        rb"""|\bdatetime\.(?:utcnow|now)\(\s*\)"""
     )
 
     @classmethod
@@ -87,10 +105,39 @@ class AwareDatetime(FixerCodemod):
                     self._uses_sqlmodel |= any(self.code(a.name) == "sqlmodel" for a in small.names)
                 elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
                     self._uses_sqlmodel |= self.code(small.module).split(".")[0] == "sqlmodel"
-        return self._uses_sqlmodel and stores_aware(self.facts)
+        if not stores_aware(self.facts):
+            return False
+        stored = self.facts.stored_fields
+        prefix = "datetime.datetime." if self._module_import else "datetime."
+        self._sinks: dict[int, Sink] = {id(s.call): s for s in naive_sinks(
+            node, frozenset({prefix + "utcnow", prefix + "now"}), stored.tables, stored.aware_columns)}
+        return self._uses_sqlmodel or bool(self._sinks)
 
-    def enters(self, statement: cst.BaseStatement) -> bool:
-        return isinstance(statement, cst.ClassDef)
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        sink = self._sinks.get(id(original_node))
+        if sink is None:
+            return updated_node
+        if self._module_import:
+            now = cst.parse_expression("datetime.datetime.now(datetime.timezone.utc)")
+        else:
+            AddImportsVisitor.add_needed_import(self.context, "datetime", "timezone")
+            now = cst.parse_expression("datetime.now(timezone.utc)")
+        self.report(Finding(
+            rule=self.RULE_ID,
+            category=Category.DATABASE,
+            severity=Severity.HIGH,
+            problem=f"`{self.code(original_node)}` gives a naive datetime, {sink.where}",
+            root_cause="SQLModel stores `datetime` fields as aware UTC values: it refuses a naive one with "
+                       "`ValueError: Datetime values must have timezone information`, and a stored value compared "
+                       "with one raises `TypeError: can't compare offset-naive and offset-aware datetimes`.",
+            old_code=self.code(original_node),
+            new_code=self.code(now),
+            explanation="The value is now the current time in UTC, timezone-aware.",
+            defects=self.DEFECTS,
+            evidence=self.facts.versions.judged_against("sqlmodel")
+            + "; its sqlmodel.sql.sqltypes has UTCDateTime (fixer's package tables)",
+        ))
+        return now
 
     # The class and the field a default belongs to: only a field some table stores meets the aware type.
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -144,7 +191,7 @@ class AwareDatetime(FixerCodemod):
         return cst.parse_expression(f"lambda: {now}({utc})")  # type: ignore[return-value]
 
     def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
-        if updated_node.keyword is None or updated_node.keyword.value not in _KEYS:
+        if not self._uses_sqlmodel or updated_node.keyword is None or updated_node.keyword.value not in _KEYS:
             return updated_node
         written = self._naive(updated_node.value)
         if written is None or not self._stored():
@@ -155,7 +202,7 @@ class AwareDatetime(FixerCodemod):
 
     def leave_DictElement(self, original_node: cst.DictElement, updated_node: cst.DictElement) -> cst.DictElement:
         key = updated_node.key
-        if not (isinstance(key, cst.SimpleString) and key.evaluated_value in _KEYS):
+        if not (self._uses_sqlmodel and isinstance(key, cst.SimpleString) and key.evaluated_value in _KEYS):
             return updated_node
         written = self._naive(updated_node.value)
         if written is None or not self._stored():

@@ -185,3 +185,84 @@ def test_a_model_no_table_stores_keeps_its_naive_default() -> None:
     base, found = run(STORED["app/base.py"].decode(), model)
     assert "lambda: datetime.now(timezone.utc)" in base and len(found) == 1
     assert run(new, model) == (new, [])
+
+
+TABLES = {
+    "app/models.py": b"from datetime import datetime\nfrom sqlmodel import Field, SQLModel\nfrom sqlalchemy import Column, DateTime\n\n\n"
+                     b"class Visit(SQLModel, table=True):\n    id: int | None = Field(default=None, primary_key=True)\n"
+                     b"    arrived_at: datetime\n    left_at: datetime | None = None\n"
+                     b"    logged_at: datetime = Field(sa_column=Column(DateTime))\n\n\n"
+                     b"class VisitOut(SQLModel):\n    arrived_at: datetime\n",
+}
+GIVEN = stored_model(TABLES)
+
+
+def test_the_model_knows_the_tables_and_their_aware_columns() -> None:
+    stored = GIVEN.stored_fields
+    assert stored.tables == {"Visit"}
+    assert stored.aware_columns == {"arrived_at", "left_at"}  # `logged_at` has the project's own column type
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("v = Visit(arrived_at=datetime.utcnow())", "v = Visit(arrived_at=datetime.now(timezone.utc))"),
+        ("v = models.Visit(arrived_at=datetime.now() - timedelta(minutes=5))",
+         "v = models.Visit(arrived_at=datetime.now(timezone.utc) - timedelta(minutes=5))"),
+        ("visit.left_at = datetime.utcnow()", "visit.left_at = datetime.now(timezone.utc)"),
+        ("visit.sqlmodel_update({'left_at': datetime.utcnow(), 'note': x})",
+         "visit.sqlmodel_update({'left_at': datetime.now(timezone.utc), 'note': x})"),
+        ("v = visit.model_copy(update={'left_at': datetime.utcnow()})",
+         "v = visit.model_copy(update={'left_at': datetime.now(timezone.utc)})"),
+        ("late = visit.arrived_at < datetime.utcnow()", "late = visit.arrived_at < datetime.now(timezone.utc)"),
+        ("q = select(Visit).where(Visit.left_at <= datetime.utcnow())",
+         "q = select(Visit).where(Visit.left_at <= datetime.now(timezone.utc))"),
+        ("now = datetime.utcnow()\n    visit.left_at = now\n    return visit.arrived_at < now",
+         "now = datetime.now(timezone.utc)\n    visit.left_at = now\n    return visit.arrived_at < now"),
+    ],
+)
+def test_a_naive_now_a_table_stores_or_is_compared_with_becomes_aware(before: str, after: str) -> None:
+    head = "from datetime import datetime, timedelta\nfrom app import models\nfrom app.models import Visit\n\n\ndef f(visit, x):\n    "
+    new, findings = run(head + before + "\n", GIVEN)
+    assert new == head.replace("timedelta\n", "timedelta, timezone\n", 1) + after + "\n"
+    assert findings and all(f.rule == "FX037" and f.fixed for f in findings)
+    assert run(new, GIVEN) == (new, [])
+    compile(new, "service.py", "exec")
+
+
+def test_the_finding_names_the_insert() -> None:
+    _, findings = run("from datetime import datetime\nfrom app.models import Visit\n\nv = Visit(arrived_at=datetime.utcnow())\n", GIVEN)
+    assert findings[0].problem == "`datetime.utcnow()` gives a naive datetime, given to `Visit(arrived_at=...)`, whose insert fails"
+
+
+def test_a_module_import_of_datetime_gets_the_aware_call_spelled_its_way() -> None:
+    new, _ = run("import datetime\nfrom app.models import Visit\n\nv = Visit(arrived_at=datetime.datetime.utcnow())\n", GIVEN)
+    assert new.endswith("v = Visit(arrived_at=datetime.datetime.now(datetime.timezone.utc))\n")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "out = VisitOut(arrived_at=datetime.utcnow())",  # not a table: a response keeps what it is given
+        "visit.logged_at = datetime.utcnow()",  # the project's own column type: naive values are stored
+        "visit.seen_at = datetime.utcnow()",  # no table has the column
+        "v = Visit(arrived_at=datetime.now(timezone.utc))",  # aware already
+        "v = Visit(arrived_at=datetime.now(tz))",  # a time zone given
+        "stamp = str(datetime.utcnow())\n    visit.note = stamp",
+        # A name also used with in-process naive values: making it aware would break the other use.
+        "now = datetime.utcnow()\n    visit.left_at = now\n    cache[visit.id] = now",
+        "now = datetime.utcnow()\n    visit.left_at = now\n    return now - started",
+        # Bound twice: which binding reaches the row is not one answer.
+        "now = datetime.utcnow()\n    if x:\n        now = x\n    visit.left_at = now",
+        "cutoff = datetime.utcnow() - timedelta(days=1)\n    return [t for t in stamps if t < cutoff]",
+    ],
+)
+def test_naive_values_no_table_gets_are_left_alone(body: str) -> None:
+    source = "from datetime import datetime, timedelta, timezone\nfrom app.models import Visit, VisitOut\n\n\ndef f(visit, x, cache, started, stamps, tz):\n    " + body + "\n"
+    assert run(source, GIVEN) == (source, [])
+
+
+def test_a_naive_now_given_to_a_table_is_left_alone_where_sqlmodel_stores_naive() -> None:
+    source = "from datetime import datetime\nfrom app.models import Visit\n\nv = Visit(arrived_at=datetime.utcnow())\n"
+    naive = ProjectModel(versions=NAIVE.versions, stored_fields=GIVEN.stored_fields)
+    assert run(source, naive) == (source, [])
