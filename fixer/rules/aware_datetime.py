@@ -15,8 +15,9 @@ A naive now called (`datetime.utcnow()`, `datetime.now()`) whose value a table's
 `datetime.now(timezone.utc)` too: a keyword of a table's constructor (`User(created_at=...)`), a row's attribute
 set (`task.updated_at = ...`), a key of `row.sqlmodel_update({...})` / `row.model_copy(update={...})`, either
 alone or `+`/`-` a timedelta; and one compared with such a column (`Token.expires_at < datetime.utcnow()`, in a
-query or on a row read back). A local name bound once to one (`now = datetime.utcnow()`) is made aware only when
-every use of it is one of those: a name also used with in-process naive values is left alone.
+query or on a row read back). Only in the code that runs (the server's modules, scripts), not in tests. A local
+name bound once to one (`now = datetime.utcnow()`) is made aware only when every use of it is one of those: a
+name also used with in-process naive values is left alone.
 
 ## Why is this bad?
 Newer SQLModel maps `datetime` fields to an aware UTC type that refuses naive values: the first insert fails
@@ -58,7 +59,7 @@ import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.rules.findings import Category, Finding, Severity
-from fixer.model import ProjectModel
+from fixer.model import ProjectModel, Role
 from fixer.rules.aware_sinks import Sink, naive_sinks
 from fixer.rules.base import FixerCodemod
 
@@ -108,9 +109,11 @@ class AwareDatetime(FixerCodemod):
         if not stores_aware(self.facts):
             return False
         stored = self.facts.stored_fields
+        # The code that runs (the server's, a seed script's): a test's own rows are the test's business.
+        runs = self.facts.role((self.context.filename or "").replace("\\", "/")) in (Role.LIVE, Role.SCRIPT)
         prefix = "datetime.datetime." if self._module_import else "datetime."
         self._sinks: dict[int, Sink] = {id(s.call): s for s in naive_sinks(
-            node, frozenset({prefix + "utcnow", prefix + "now"}), stored.tables, stored.aware_columns)}
+            node, frozenset({prefix + "utcnow", prefix + "now"}), stored.tables, stored.aware_columns)} if runs else {}
         return self._uses_sqlmodel or bool(self._sinks)
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:

@@ -266,3 +266,11 @@ def test_a_naive_now_given_to_a_table_is_left_alone_where_sqlmodel_stores_naive(
     source = "from datetime import datetime\nfrom app.models import Visit\n\nv = Visit(arrived_at=datetime.utcnow())\n"
     naive = ProjectModel(versions=NAIVE.versions, stored_fields=GIVEN.stored_fields)
     assert run(source, naive) == (source, [])
+
+
+def test_a_tests_own_rows_are_left_alone() -> None:
+    from fixer.model import Role
+
+    source = "from datetime import datetime\nfrom app.models import Visit\n\nv = Visit(arrived_at=datetime.utcnow())\n"
+    model = ProjectModel(versions=AWARE.versions, stored_fields=GIVEN.stored_fields, roles={"app/models.py": Role.TEST})
+    assert run(source, model) == (source, [])
