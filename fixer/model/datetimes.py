@@ -77,6 +77,8 @@ class StoredFields:
     # Columns of those classes annotated `datetime` whose type SQLModel picks (no `sa_column`/`sa_type`): the
     # aware type refuses a naive value given to them, and gives back aware values a naive one cannot be compared to.
     aware_columns: frozenset[str] = frozenset()
+    # Fields of those classes with a `default_factory`: SQLModel's table constructor calls each factory itself.
+    factories: frozenset[str] = frozenset()
 
     def stores(self, cls: str | None, name: str | None) -> bool:
         return not self.known or cls is None or cls in self.classes or name is None or name in self.columns
@@ -93,6 +95,11 @@ def _fields(node: ast.ClassDef) -> set[str]:
 
 _DATETIME = re.compile(r"(?<![\w.])(?:datetime\.)?datetime\b(?!\.date\b)")
 _OWN_TYPE = frozenset({"sa_column", "sa_type"})  # the project picks the column type: not SQLModel's aware one
+
+
+def _factory_fields(node: ast.ClassDef) -> set[str]:
+    return {s.target.id for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+            and isinstance(s.value, ast.Call) and any(k.arg == "default_factory" for k in s.value.keywords)}
 
 
 def _aware_fields(node: ast.ClassDef) -> set[str]:
@@ -112,6 +119,7 @@ def stored_fields(running: Iterable[tuple[str, bytes]], sources: Sources) -> Sto
     """Which classes and fields the running modules' table models store (`StoredFields`)."""
     classes: dict[str, tuple[set[str], set[str], bool]] = {}  # name -> (base names, fields, a table)
     aware: dict[str, set[str]] = {}
+    factories: dict[str, set[str]] = {}
     for path, source in running:
         if not (TABLE_CLASS.search(source) or NAIVE_DEFAULT.search(source)):
             continue
@@ -126,6 +134,7 @@ def stored_fields(running: Iterable[tuple[str, bytes]], sources: Sources) -> Sto
                              for k in node.keywords)
                 classes[node.name] = (bases, fields | _fields(node), table)
                 aware.setdefault(node.name, set()).update(_aware_fields(node))
+                factories.setdefault(node.name, set()).update(_factory_fields(node))
     stored: set[str] = set()
     known = True
     queue = [name for name, (_, _, table) in classes.items() if table]
@@ -141,4 +150,5 @@ def stored_fields(running: Iterable[tuple[str, bytes]], sources: Sources) -> Sto
                 known = False  # a base whose file the model did not read: its fields may be columns
     columns = frozenset(f for name in stored for f in classes[name][1])
     tables = frozenset(name for name, (_, _, table) in classes.items() if table)
-    return StoredFields(frozenset(stored), columns, known, tables, frozenset(f for name in stored for f in aware[name]))
+    return StoredFields(frozenset(stored), columns, known, tables, frozenset(f for name in stored for f in aware[name]),
+                        frozenset(f for name in stored for f in factories[name]))
