@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from fixer.rules.tree_walk import dotted, scan
+from fixer.rules.tree_walk import dotted, scan, words
 
 __all__ = ["Sink", "naive_sinks"]
 
@@ -36,6 +36,8 @@ class _Scope:
     again: set[str] = field(default_factory=set)  # names bound more than once (or not to a naive now)
     seen: dict[str, int] = field(default_factory=dict)  # uses of each name, the binding left out
     sunk: dict[str, list[str]] = field(default_factory=dict)  # name -> where each use sent it
+    # Parameters annotated with a class no table is (`data: TaskCreate`): their fields hold what a client sent.
+    not_rows: set[str] = field(default_factory=set)
 
 
 class _Finder(cst.CSTVisitor):
@@ -66,7 +68,18 @@ class _Finder(cst.CSTVisitor):
         self.scopes.append(_Scope())
         self.skip.add(id(node.name))
         # A parameter is a binding the function does not see: a name also bound in the body is not followed.
-        self.scopes[-1].again.update(p.name.value for p in node.params.params)
+        params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        self.scopes[-1].again.update(p.name.value for p in params)
+        self.scopes[-1].not_rows.update(
+            p.name.value for p in params if p.annotation is not None
+            and (named := words(p.annotation.annotation)) and not self.tables & named)
+
+    def _row(self, node: cst.Attribute) -> bool:
+        """The attribute is a stored column's: of a table class (a query's column) or of a value that may be a
+        row, not of a parameter annotated as another model (a request's own, possibly naive, datetime)."""
+        owner = node.value
+        return node.attr.value in self.columns and not (
+            isinstance(owner, cst.Name) and owner.value in self.scopes[-1].not_rows)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.close(self.scopes.pop())
@@ -99,7 +112,7 @@ class _Finder(cst.CSTVisitor):
                     scope.again.add(name.value)
                 else:
                     scope.bound[name.value] = [node.value]  # type: ignore[list-item]
-            elif isinstance(name, cst.Attribute) and name.attr.value in self.columns and len(node.targets) == 1:
+            elif isinstance(name, cst.Attribute) and self._row(name) and len(node.targets) == 1:
                 self._flow(node.value, f"set on a row's `{name.attr.value}`")
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
@@ -129,7 +142,7 @@ class _Finder(cst.CSTVisitor):
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         sides = [node.left, *(c.comparator for c in node.comparisons)]
-        stored = [s for s in sides if isinstance(s, cst.Attribute) and s.attr.value in self.columns]
+        stored = [s for s in sides if isinstance(s, cst.Attribute) and self._row(s)]
         if stored:
             where = f"compared with the stored (aware) `{stored[0].attr.value}`"  # type: ignore[attr-defined]
             for side in sides:

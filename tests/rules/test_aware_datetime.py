@@ -215,6 +215,7 @@ def test_the_model_knows_the_tables_and_their_aware_columns() -> None:
         ("v = visit.model_copy(update={'left_at': datetime.utcnow()})",
          "v = visit.model_copy(update={'left_at': datetime.now(timezone.utc)})"),
         ("late = visit.arrived_at < datetime.utcnow()", "late = visit.arrived_at < datetime.now(timezone.utc)"),
+        ("return row.arrived_at < datetime.utcnow()", "return row.arrived_at < datetime.now(timezone.utc)"),
         ("q = select(Visit).where(Visit.left_at <= datetime.utcnow())",
          "q = select(Visit).where(Visit.left_at <= datetime.now(timezone.utc))"),
         ("now = datetime.utcnow()\n    visit.left_at = now\n    return visit.arrived_at < now",
@@ -222,7 +223,7 @@ def test_the_model_knows_the_tables_and_their_aware_columns() -> None:
     ],
 )
 def test_a_naive_now_a_table_stores_or_is_compared_with_becomes_aware(before: str, after: str) -> None:
-    head = "from datetime import datetime, timedelta\nfrom app import models\nfrom app.models import Visit\n\n\ndef f(visit, x):\n    "
+    head = "from datetime import datetime, timedelta\nfrom app import models\nfrom app.models import Visit\n\n\ndef f(visit, x, row: Optional[Visit]):\n    "
     new, findings = run(head + before + "\n", GIVEN)
     assert new == head.replace("timedelta\n", "timedelta, timezone\n", 1) + after + "\n"
     assert findings and all(f.rule == "FX037" and f.fixed for f in findings)
@@ -255,10 +256,13 @@ def test_a_module_import_of_datetime_gets_the_aware_call_spelled_its_way() -> No
         # Bound twice: which binding reaches the row is not one answer.
         "now = datetime.utcnow()\n    if x:\n        now = x\n    visit.left_at = now",
         "cutoff = datetime.utcnow() - timedelta(days=1)\n    return [t for t in stamps if t < cutoff]",
+        # A parameter annotated as a model no table is: its datetime is what a client sent, maybe naive.
+        "return payload.arrived_at < datetime.utcnow()",
+        "payload.left_at = datetime.utcnow()",
     ],
 )
 def test_naive_values_no_table_gets_are_left_alone(body: str) -> None:
-    source = "from datetime import datetime, timedelta, timezone\nfrom app.models import Visit, VisitOut\n\n\ndef f(visit, x, cache, started, stamps, tz):\n    " + body + "\n"
+    source = "from datetime import datetime, timedelta, timezone\nfrom app.models import Visit, VisitOut\n\n\ndef f(visit, x, cache, started, stamps, tz, payload: VisitOut):\n    " + body + "\n"
     assert run(source, GIVEN) == (source, [])
 
 
