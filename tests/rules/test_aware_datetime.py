@@ -278,3 +278,53 @@ def test_a_tests_own_rows_are_left_alone() -> None:
     source = "from datetime import datetime\nfrom app.models import Visit\n\nv = Visit(arrived_at=datetime.utcnow())\n"
     model = ProjectModel(versions=AWARE.versions, stored_fields=GIVEN.stored_fields, roles={"app/models.py": Role.TEST})
     assert run(source, model) == (source, [])
+
+
+ASYNCPG_TABLES = '''from datetime import UTC, datetime
+
+from sqlmodel import Field, SQLModel
+
+
+class Booking(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    starts_at: datetime
+    cancelled_at: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class Audit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    seen_at: datetime = Field(default_factory=datetime.utcnow)
+'''
+
+
+def asyncpg_project(requirements: str) -> dict[str, str]:
+    return {"requirements.txt": requirements, "Procfile": "web: uvicorn app.main:app\n", "app/__init__.py": "",
+            "app/models.py": ASYNCPG_TABLES,
+            "app/main.py": "import os\nfrom fastapi import FastAPI\nfrom sqlalchemy.ext.asyncio import create_async_engine\n"
+                           "from app.models import Booking\n\nengine = create_async_engine(os.environ['DATABASE_URL'])\n"
+                           "app = FastAPI()\n"}
+
+
+def test_an_older_sqlmodels_naive_columns_of_a_table_giving_aware_values_become_aware_on_asyncpg(tmp_path) -> None:
+    from tests.rules.project_helpers import fix
+
+    changed, findings = fix(tmp_path, asyncpg_project("fastapi\nsqlmodel==0.0.22\nasyncpg==0.30.0\n"), [AwareDatetime])
+    new = changed["app/models.py"]
+    assert "from sqlalchemy import DateTime\n" in new
+    assert "cancelled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))" in new
+    assert "Field(default_factory=lambda: datetime.now(UTC), sa_type=DateTime(timezone=True))" in new
+    assert "starts_at: datetime\n" in new  # no Field to give the type to: left as it is
+    assert "seen_at: datetime = Field(default_factory=datetime.utcnow)" in new  # a table giving naive values
+    assert [f.rule for f in findings] == ["FX037"] * 2
+
+
+@pytest.mark.parametrize("requirements", [
+    "fastapi\nsqlmodel==0.0.22\npsycopg[binary]==3.2.3\n",  # psycopg casts an aware value for a naive column
+    "fastapi\nsqlmodel==0.0.8\nasyncpg==0.30.0\n",  # no sa_type to say it with
+])
+def test_naive_columns_are_left_alone_where_the_driver_takes_aware_values_or_sqlmodel_cannot_say(requirements, tmp_path) -> None:
+    from tests.rules.project_helpers import fix
+
+    changed, findings = fix(tmp_path, asyncpg_project(requirements), [AwareDatetime])
+    assert changed == {} and findings == []
