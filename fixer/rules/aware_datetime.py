@@ -81,10 +81,13 @@ _KEYS = frozenset({"default_factory", "onupdate", "default"})
 
 def naive_columns_on_asyncpg(model: ProjectModel) -> bool:
     """The SQLModel that installs maps `datetime` to a naive `DateTime` (it has `sa_type` to say otherwise), and
-    the async engine's driver is asyncpg, which refuses an aware value for such a column."""
+    the project's engines are async ones on asyncpg, which refuses an aware value for such a column."""
     version = model.versions.version("sqlmodel")
+    # Every engine async: a table a sync engine (psycopg2, which casts an aware value itself) may serve alone is
+    # not one asyncpg is shown to write.
+    engines = [e for e in model.flow.engines if model.runs(e.path)]
     return (version is not None and version >= Version("0.0.14") and not stores_aware(model) and model.async_db
-            and model.async_driver() == "asyncpg")
+            and model.async_driver() == "asyncpg" and bool(engines) and all(e.kind == "async" for e in engines))
 
 
 def stores_aware(model: ProjectModel) -> bool:

@@ -328,3 +328,12 @@ def test_naive_columns_are_left_alone_where_the_driver_takes_aware_values_or_sql
 
     changed, findings = fix(tmp_path, asyncpg_project(requirements), [AwareDatetime])
     assert changed == {} and findings == []
+
+
+def test_naive_columns_are_left_alone_where_a_sync_engine_may_serve_the_table(tmp_path) -> None:
+    from tests.rules.project_helpers import fix
+
+    files = asyncpg_project("fastapi\nsqlmodel==0.0.22\nasyncpg==0.30.0\npsycopg2-binary==2.9.10\n")
+    files["app/main.py"] += "from sqlmodel import create_engine\n\nreports = create_engine(os.environ['REPORTS_URL'])\n"
+    changed, findings = fix(tmp_path, files, [AwareDatetime])
+    assert changed == {} and findings == []
