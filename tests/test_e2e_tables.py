@@ -3,6 +3,9 @@ for real against PostgreSQL with the platform URL: before `fixer apply` the requ
 
 - lifespan-never-passed: the lifespan that creates the tables never runs (FX044 passes it);
 - sqlmodel-naive-now-helper: the project's own `utcnow()` gives SQLModel's aware type a naive value (FX037);
+- sqlmodel-naive-now-given: a service gives a table's constructor, a row and a query `datetime.utcnow()`, and
+  compares a stored value with it (FX037);
+- sqlmodel-aware-on-naive-asyncpg: an older SQLModel's naive columns get aware values through asyncpg (FX037);
 - poolclass-queuepool-on-async-engine: the engine is never made, the app does not start (FX038).
 """
 
@@ -48,6 +51,8 @@ def _serve(project: Path, database_url: str):
     [
         ("lifespan-never-passed", "GET", "/reminders", "reminder"),
         ("sqlmodel-naive-now-helper", "POST", "/memos?text={run}", None),
+        ("sqlmodel-naive-now-given", "POST", "/leases?holder={run}", "lease"),
+        ("sqlmodel-aware-on-naive-asyncpg", "POST", "/shifts?worker={run}", "shift"),
     ],
 )
 def test_the_route_fails_before_and_answers_after(case: str, method: str, path: str, table: str | None,

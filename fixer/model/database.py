@@ -30,7 +30,8 @@ _URL_TEXT = re.compile(r"^(?:postgres(?:ql)?(?:\+\w+)?|sqlite(?:\+\w+)?)://")
 # Text a project's own URL helper holds: it already fixes the driver or the libpq parameters.
 _NORMALISER_TEXT = re.compile(r"\+asyncpg|sslmode|channel_binding")
 # A `.replace(old, new)` on URLs: it names a scheme or a driver (`.replace("+asyncpg", "")` counts too).
-_DRIVER_TEXT = re.compile(r"postgres|asyncpg|psycopg")
+# The libpq parameters too: `.replace("?sslmode=require", "")` is how a project readies a URL for asyncpg.
+_DRIVER_TEXT = re.compile(r"postgres|asyncpg|psycopg|sslmode|channel_binding")
 # alembic's config key for the URL (alembic.ini, `config.set_main_option`), and the calls that read it back.
 ALEMBIC_URL = "sqlalchemy.url"
 _ALEMBIC_READERS = frozenset({"get_section", "get_main_option", "get_section_option"})

@@ -73,6 +73,12 @@ class StoredFields:
     classes: frozenset[str] = frozenset()  # the table classes and the project classes they inherit from
     columns: frozenset[str] = frozenset()  # the fields those classes declare
     known: bool = False  # every base of a table class was read: otherwise any class may be stored
+    tables: frozenset[str] = frozenset()  # the `table=True` classes: calling one builds a row
+    # Columns of those classes annotated `datetime` whose type SQLModel picks (no `sa_column`/`sa_type`): the
+    # aware type refuses a naive value given to them, and gives back aware values a naive one cannot be compared to.
+    aware_columns: frozenset[str] = frozenset()
+    # Fields of those classes with a `default_factory`: SQLModel's table constructor calls each factory itself.
+    factories: frozenset[str] = frozenset()
 
     def stores(self, cls: str | None, name: str | None) -> bool:
         return not self.known or cls is None or cls in self.classes or name is None or name in self.columns
@@ -87,9 +93,33 @@ def _fields(node: ast.ClassDef) -> set[str]:
     return out
 
 
+_DATETIME = re.compile(r"(?<![\w.])(?:datetime\.)?datetime\b(?!\.date\b)")
+_OWN_TYPE = frozenset({"sa_column", "sa_type"})  # the project picks the column type: not SQLModel's aware one
+
+
+def _factory_fields(node: ast.ClassDef) -> set[str]:
+    return {s.target.id for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+            and isinstance(s.value, ast.Call) and any(k.arg == "default_factory" for k in s.value.keywords)}
+
+
+def _aware_fields(node: ast.ClassDef) -> set[str]:
+    out = set()
+    for statement in node.body:
+        if not (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+                and _DATETIME.search(ast.unparse(statement.annotation))):
+            continue
+        value = statement.value
+        if isinstance(value, ast.Call) and any(k.arg in _OWN_TYPE for k in value.keywords):
+            continue
+        out.add(statement.target.id)
+    return out
+
+
 def stored_fields(running: Iterable[tuple[str, bytes]], sources: Sources) -> StoredFields:
     """Which classes and fields the running modules' table models store (`StoredFields`)."""
     classes: dict[str, tuple[set[str], set[str], bool]] = {}  # name -> (base names, fields, a table)
+    aware: dict[str, set[str]] = {}
+    factories: dict[str, set[str]] = {}
     for path, source in running:
         if not (TABLE_CLASS.search(source) or NAIVE_DEFAULT.search(source)):
             continue
@@ -103,6 +133,8 @@ def stored_fields(running: Iterable[tuple[str, bytes]], sources: Sources) -> Sto
                 table |= any(k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True
                              for k in node.keywords)
                 classes[node.name] = (bases, fields | _fields(node), table)
+                aware.setdefault(node.name, set()).update(_aware_fields(node))
+                factories.setdefault(node.name, set()).update(_factory_fields(node))
     stored: set[str] = set()
     known = True
     queue = [name for name, (_, _, table) in classes.items() if table]
@@ -117,4 +149,6 @@ def stored_fields(running: Iterable[tuple[str, bytes]], sources: Sources) -> Sto
             elif base not in _LIBRARY_BASES:
                 known = False  # a base whose file the model did not read: its fields may be columns
     columns = frozenset(f for name in stored for f in classes[name][1])
-    return StoredFields(frozenset(stored), columns, known)
+    tables = frozenset(name for name, (_, _, table) in classes.items() if table)
+    return StoredFields(frozenset(stored), columns, known, tables, frozenset(f for name in stored for f in aware[name]),
+                        frozenset(f for name in stored for f in factories[name]))

@@ -132,14 +132,15 @@ def _edit_requirements(text: str, changes: Sequence[Change]) -> tuple[str, list[
     for change in changes:
         entry = by_name.get(canonicalize_name(change.name))
         if change.kind == "set":
-            if entry is None or entry.requirement is None:
-                continue
-            head = with_head(entry.req_text, entry.requirement, _head(entry.requirement, change.specifier))
-            new = head + entry.text[len(entry.req_text) :]
-            old = "\n".join(p.content for p in lines[entry.start : entry.end])
-            if not hash_mode:
-                replaced[id(entry)] = new
-            findings.append(change.finding(old, new.strip(), entry.start + 1, not hash_mode))
+            # Every entry of the name (`pydantic==X` beside `pydantic[email]==X`): one left behind would conflict.
+            for entry in (lg for lg in logicals if lg.requirement is not None
+                          and canonicalize_name(lg.requirement.name) == canonicalize_name(change.name)):
+                head = with_head(entry.req_text, entry.requirement, _head(entry.requirement, change.specifier))
+                new = head + entry.text[len(entry.req_text) :]
+                old = "\n".join(p.content for p in lines[entry.start : entry.end])
+                if not hash_mode:
+                    replaced[id(entry)] = new
+                findings.append(change.finding(old, new.strip(), entry.start + 1, not hash_mode))
             continue
         if entry is not None:
             continue  # listed already

@@ -18,6 +18,7 @@ from fixer.rules.base import FixerCodemod, RuleMeta, TextRule
 from fixer.rules.create_all_run_sync import CreateAllRunSync
 from fixer.rules.engine_arguments import EngineArguments
 from fixer.rules.dependency_floors import DependencyFloors
+from fixer.rules.pydantic_regression import PydanticDefaultFactory
 from fixer.rules.import_roots import ImportRoots, ImportRootsStartCommand
 from fixer.rules.lifespan import Lifespan
 from fixer.rules.missing_dependency import MissingDependency
@@ -81,6 +82,7 @@ TEXT_RULES: tuple[type[TextRule], ...] = (
     MissingDependency,
     PasslibBcrypt,
     DependencyFloors,
+    PydanticDefaultFactory,
     RemovedModule,
     PydanticSettingsDependency,
     ImportRootsStartCommand,

@@ -185,3 +185,155 @@ def test_a_model_no_table_stores_keeps_its_naive_default() -> None:
     base, found = run(STORED["app/base.py"].decode(), model)
     assert "lambda: datetime.now(timezone.utc)" in base and len(found) == 1
     assert run(new, model) == (new, [])
+
+
+TABLES = {
+    "app/models.py": b"from datetime import datetime\nfrom sqlmodel import Field, SQLModel\nfrom sqlalchemy import Column, DateTime\n\n\n"
+                     b"class Visit(SQLModel, table=True):\n    id: int | None = Field(default=None, primary_key=True)\n"
+                     b"    arrived_at: datetime\n    left_at: datetime | None = None\n"
+                     b"    logged_at: datetime = Field(sa_column=Column(DateTime))\n\n\n"
+                     b"class VisitOut(SQLModel):\n    arrived_at: datetime\n",
+}
+GIVEN = stored_model(TABLES)
+
+
+def test_the_model_knows_the_tables_and_their_aware_columns() -> None:
+    stored = GIVEN.stored_fields
+    assert stored.tables == {"Visit"}
+    assert stored.aware_columns == {"arrived_at", "left_at"}  # `logged_at` has the project's own column type
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("v = Visit(arrived_at=datetime.utcnow())", "v = Visit(arrived_at=datetime.now(timezone.utc))"),
+        ("v = models.Visit(arrived_at=datetime.now() - timedelta(minutes=5))",
+         "v = models.Visit(arrived_at=datetime.now(timezone.utc) - timedelta(minutes=5))"),
+        ("visit.left_at = datetime.utcnow()", "visit.left_at = datetime.now(timezone.utc)"),
+        ("visit.sqlmodel_update({'left_at': datetime.utcnow(), 'note': x})",
+         "visit.sqlmodel_update({'left_at': datetime.now(timezone.utc), 'note': x})"),
+        ("v = visit.model_copy(update={'left_at': datetime.utcnow()})",
+         "v = visit.model_copy(update={'left_at': datetime.now(timezone.utc)})"),
+        ("late = visit.arrived_at < datetime.utcnow()", "late = visit.arrived_at < datetime.now(timezone.utc)"),
+        ("return row.arrived_at < datetime.utcnow()", "return row.arrived_at < datetime.now(timezone.utc)"),
+        ("q = select(Visit).where(Visit.left_at <= datetime.utcnow())",
+         "q = select(Visit).where(Visit.left_at <= datetime.now(timezone.utc))"),
+        ("now = datetime.utcnow()\n    visit.left_at = now\n    return visit.arrived_at < now",
+         "now = datetime.now(timezone.utc)\n    visit.left_at = now\n    return visit.arrived_at < now"),
+    ],
+)
+def test_a_naive_now_a_table_stores_or_is_compared_with_becomes_aware(before: str, after: str) -> None:
+    head = "from datetime import datetime, timedelta\nfrom app import models\nfrom app.models import Visit\n\n\ndef f(visit, x, row: Optional[Visit]):\n    "
+    new, findings = run(head + before + "\n", GIVEN)
+    assert new == head.replace("timedelta\n", "timedelta, timezone\n", 1) + after + "\n"
+    assert findings and all(f.rule == "FX037" and f.fixed for f in findings)
+    assert run(new, GIVEN) == (new, [])
+    compile(new, "service.py", "exec")
+
+
+def test_the_finding_names_the_insert() -> None:
+    _, findings = run("from datetime import datetime\nfrom app.models import Visit\n\nv = Visit(arrived_at=datetime.utcnow())\n", GIVEN)
+    assert findings[0].problem == "`datetime.utcnow()` gives a naive datetime, given to `Visit(arrived_at=...)`, whose insert fails"
+
+
+def test_a_module_import_of_datetime_gets_the_aware_call_spelled_its_way() -> None:
+    new, _ = run("import datetime\nfrom app.models import Visit\n\nv = Visit(arrived_at=datetime.datetime.utcnow())\n", GIVEN)
+    assert new.endswith("v = Visit(arrived_at=datetime.datetime.now(datetime.timezone.utc))\n")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "out = VisitOut(arrived_at=datetime.utcnow())",  # not a table: a response keeps what it is given
+        "visit.logged_at = datetime.utcnow()",  # the project's own column type: naive values are stored
+        "visit.seen_at = datetime.utcnow()",  # no table has the column
+        "v = Visit(arrived_at=datetime.now(timezone.utc))",  # aware already
+        "v = Visit(arrived_at=datetime.now(tz))",  # a time zone given
+        "stamp = str(datetime.utcnow())\n    visit.note = stamp",
+        # A name also used with in-process naive values: making it aware would break the other use.
+        "now = datetime.utcnow()\n    visit.left_at = now\n    cache[visit.id] = now",
+        "now = datetime.utcnow()\n    visit.left_at = now\n    return now - started",
+        # Bound twice: which binding reaches the row is not one answer.
+        "now = datetime.utcnow()\n    if x:\n        now = x\n    visit.left_at = now",
+        "cutoff = datetime.utcnow() - timedelta(days=1)\n    return [t for t in stamps if t < cutoff]",
+        # A parameter annotated as a model no table is: its datetime is what a client sent, maybe naive.
+        "return payload.arrived_at < datetime.utcnow()",
+        "payload.left_at = datetime.utcnow()",
+    ],
+)
+def test_naive_values_no_table_gets_are_left_alone(body: str) -> None:
+    source = "from datetime import datetime, timedelta, timezone\nfrom app.models import Visit, VisitOut\n\n\ndef f(visit, x, cache, started, stamps, tz, payload: VisitOut):\n    " + body + "\n"
+    assert run(source, GIVEN) == (source, [])
+
+
+def test_a_naive_now_given_to_a_table_is_left_alone_where_sqlmodel_stores_naive() -> None:
+    source = "from datetime import datetime\nfrom app.models import Visit\n\nv = Visit(arrived_at=datetime.utcnow())\n"
+    naive = ProjectModel(versions=NAIVE.versions, stored_fields=GIVEN.stored_fields)
+    assert run(source, naive) == (source, [])
+
+
+def test_a_tests_own_rows_are_left_alone() -> None:
+    from fixer.model import Role
+
+    source = "from datetime import datetime\nfrom app.models import Visit\n\nv = Visit(arrived_at=datetime.utcnow())\n"
+    model = ProjectModel(versions=AWARE.versions, stored_fields=GIVEN.stored_fields, roles={"app/models.py": Role.TEST})
+    assert run(source, model) == (source, [])
+
+
+ASYNCPG_TABLES = '''from datetime import UTC, datetime
+
+from sqlmodel import Field, SQLModel
+
+
+class Booking(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    starts_at: datetime
+    cancelled_at: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class Audit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    seen_at: datetime = Field(default_factory=datetime.utcnow)
+'''
+
+
+def asyncpg_project(requirements: str) -> dict[str, str]:
+    return {"requirements.txt": requirements, "Procfile": "web: uvicorn app.main:app\n", "app/__init__.py": "",
+            "app/models.py": ASYNCPG_TABLES,
+            "app/main.py": "import os\nfrom fastapi import FastAPI\nfrom sqlalchemy.ext.asyncio import create_async_engine\n"
+                           "from app.models import Booking\n\nengine = create_async_engine(os.environ['DATABASE_URL'])\n"
+                           "app = FastAPI()\n"}
+
+
+def test_an_older_sqlmodels_naive_columns_of_a_table_giving_aware_values_become_aware_on_asyncpg(tmp_path) -> None:
+    from tests.rules.project_helpers import fix
+
+    changed, findings = fix(tmp_path, asyncpg_project("fastapi\nsqlmodel==0.0.22\nasyncpg==0.30.0\n"), [AwareDatetime])
+    new = changed["app/models.py"]
+    assert "from sqlalchemy import DateTime\n" in new
+    assert "cancelled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))" in new
+    assert "Field(default_factory=lambda: datetime.now(UTC), sa_type=DateTime(timezone=True))" in new
+    assert "starts_at: datetime\n" in new  # no Field to give the type to: left as it is
+    assert "seen_at: datetime = Field(default_factory=datetime.utcnow)" in new  # a table giving naive values
+    assert [f.rule for f in findings] == ["FX037"] * 2
+
+
+@pytest.mark.parametrize("requirements", [
+    "fastapi\nsqlmodel==0.0.22\npsycopg[binary]==3.2.3\n",  # psycopg casts an aware value for a naive column
+    "fastapi\nsqlmodel==0.0.8\nasyncpg==0.30.0\n",  # no sa_type to say it with
+])
+def test_naive_columns_are_left_alone_where_the_driver_takes_aware_values_or_sqlmodel_cannot_say(requirements, tmp_path) -> None:
+    from tests.rules.project_helpers import fix
+
+    changed, findings = fix(tmp_path, asyncpg_project(requirements), [AwareDatetime])
+    assert changed == {} and findings == []
+
+
+def test_naive_columns_are_left_alone_where_a_sync_engine_may_serve_the_table(tmp_path) -> None:
+    from tests.rules.project_helpers import fix
+
+    files = asyncpg_project("fastapi\nsqlmodel==0.0.22\nasyncpg==0.30.0\npsycopg2-binary==2.9.10\n")
+    files["app/main.py"] += "from sqlmodel import create_engine\n\nreports = create_engine(os.environ['REPORTS_URL'])\n"
+    changed, findings = fix(tmp_path, files, [AwareDatetime])
+    assert changed == {} and findings == []

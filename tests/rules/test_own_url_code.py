@@ -156,3 +156,37 @@ def test_leave_alone_a_url_helper_that_works(tmp_path: Path) -> None:
 
     changed, findings = fix(tmp_path, helper_project(DOES_IT_ALL), [RuntimeUrlNormaliser])
     assert changed == {} and not [f for f in findings if f.rule == "FX004"]
+
+
+ENGINE_MODULE = '''import os
+
+from sqlalchemy.ext.asyncio import create_async_engine
+
+URL = os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+asyncpg://")
+{strip}
+engine = create_async_engine(URL, connect_args={{"ssl": True}})
+'''
+# The project's own cleaning of the libpq parameters the platform URL carries, as `.replace(...)` steps.
+STRIPS = 'URL = URL.replace("?sslmode=require&channel_binding=require", "")\nURL = URL.replace("?sslmode=require", "")'
+
+
+def engine_project(strip: str) -> dict[str, str]:
+    return {"requirements.txt": REQ, "Procfile": "web: uvicorn app.main:app\n", "app/__init__.py": "",
+            "app/db.py": ENGINE_MODULE.format(strip=strip),
+            "app/main.py": "from fastapi import FastAPI\nfrom app.db import engine\n\napp = FastAPI()\n"}
+
+
+def test_leave_alone_an_engine_url_the_projects_replaces_clean(tmp_path: Path) -> None:
+    from fixer.rules.url_normaliser import RuntimeUrlNormaliser
+
+    changed, findings = fix(tmp_path, engine_project(STRIPS), [RuntimeUrlNormaliser])
+    assert changed == {} and [f for f in findings if f.rule == "FX004"] == []
+
+
+def test_an_engine_url_whose_libpq_parameters_stay_is_still_wrapped(tmp_path: Path) -> None:
+    from fixer.rules.url_normaliser import RuntimeUrlNormaliser
+
+    changed, findings = fix(tmp_path, engine_project(""), [RuntimeUrlNormaliser])
+    assert "create_async_engine(to_async_database_url(URL)" in changed["app/db.py"]
+    [finding] = [f for f in findings if f.rule == "FX004"]
+    assert finding.safe and "unexpected keyword argument 'sslmode'" in finding.evidence
