@@ -115,6 +115,27 @@ def test_relative_import_beyond_the_top_level_package(tmp_path: Path) -> None:
     assert failures(root) == ["ImportError: attempted relative import beyond top-level package"]
 
 
+def test_dots_above_the_package_name_where_the_module_is(tmp_path: Path) -> None:
+    """Inside the backend, another start folder may make the dots fit (FX020's); outside it, or nowhere, no start
+    of the folder does, and the detail says where the module is."""
+    backend = tmp_path / "repo" / "backend"
+    files = {"README.md": "```bash\nuvicorn app.main:app\n```\n", "requirements.txt": R1, "app/__init__.py": "",
+             "app/main.py": "from ..tools.text import shout\napp = 1\n"}
+    write(backend, {**files, "tools/__init__.py": "", "tools/text.py": "shout = 1\n"})
+    (first,) = analyse(backend).primary.failures
+    assert first.family == "relative-import" and first.fixed_by == "FX020"
+    inside = tmp_path / "repo" / "other"
+    write(inside, files)
+    write(tmp_path / "repo", {"tools/__init__.py": "", "tools/text.py": "shout = 1\n"})
+    (first,) = analyse(inside).primary.failures
+    assert (first.family, first.fixed_by) == ("outside-import", None)
+    assert "the dots are wrong for any start (the repository has ../tools/text.py, outside the backend folder)" in first.detail
+    write(tmp_path / "repo" / "deep", {"tools/__init__.py": "", "tools/text.py": "shout = 1\n"})
+    (first,) = analyse(write(tmp_path / "repo" / "deep" / "backend", {
+        **files, "app/main.py": "from ...tools.text import shout\napp = 1\n"})).primary.failures
+    assert first.family == "outside-import" and "the module it means is ../tools/text.py" in first.detail
+
+
 def test_missing_name_from_a_project_module_and_a_third_party_one(tmp_path: Path) -> None:
     root = write(tmp_path, {
         "README.md": "uvicorn main:app\n", "requirements.txt": R1,

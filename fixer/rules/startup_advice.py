@@ -25,6 +25,7 @@ CATEGORY = {
     "settings-url": Category.CONFIG,
     "settings-decode": Category.CONFIG,
     "start-command": Category.ENTRYPOINT,
+    "outside-import": Category.IMPORT,
     "missing-app": Category.ENTRYPOINT,
 }
 DEFECTS = {
@@ -69,6 +70,8 @@ _ADVICE = {
     "missing-app": _START,
     "sqlite-async": "Give the async engine `sqlite+aiosqlite:///...` and add `aiosqlite` to the requirements.",
     "syntax": "Fix the syntax error.",
+    "outside-import": "Bring the module into the backend folder (or install it as a package) and import it from "
+                      "there: relative imports stop at the top-level package the start imports.",
 }
 
 
