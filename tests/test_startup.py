@@ -507,3 +507,23 @@ def test_routers_are_decided_by_value(tmp_path: Path, main: str, extra: dict, un
         "app/api/users.py": ROUTER, "app/api/posts.py": ROUTER, **extra,
     })
     assert {u.path for u in analyse(root).routers_unincluded} == unincluded
+
+
+@pytest.mark.parametrize(("config", "call", "expected"), [
+    ('    VERSION: str = ""\n', "FastAPI(title='x', version=settings.VERSION)",
+     ["AssertionError: A version must be provided for OpenAPI, e.g.: '2.1.0'"]),
+    ('    VERSION: str = ""\n', "FastAPI(title=settings.VERSION or 'x', version='1')", []),
+    ('    VERSION: str = "0.1.0"\n', "FastAPI(title='x', version=settings.VERSION)", []),
+    ('    VERSION: str = ""\n', "FastAPI(title='x', version=settings.VERSION, openapi_url=None)", []),
+    ('    NAME: str = ""\n', "FastAPI(title=settings.NAME)", ["AssertionError: A title must be provided for OpenAPI, e.g.: 'My API'"]),
+])
+def test_fastapi_asserts_a_title_and_a_version_for_openapi(tmp_path: Path, config: str, call: str, expected: list[str]) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": "fastapi\npydantic-settings\n",
+        "config.py": "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n" + config
+                     + "\n\nsettings = Settings()\n",
+        "main.py": f"from fastapi import FastAPI\n\nfrom config import settings\n\napp = {call}\n",
+    })
+    found = analyse(root).primary.failures
+    assert [str(f) for f in found] == expected
+    assert all(f.family == "empty-setting" and (f.path, f.line) == ("main.py", 5) for f in found)

@@ -456,6 +456,20 @@ class FailureChecks:
         if isinstance(folder, ast.Constant) and isinstance(folder.value, str):
             self.made_dirs.add(folder.value)
 
+    def openapi_fields(self, call: ast.Call, where: tuple[Path, int]) -> None:
+        """FastAPI(...) asserts a title and a version while it builds the app, unless `openapi_url` is None:
+        a settings field whose default is "" that the platform's environment leaves unset stops the start there."""
+        given = {k.arg: k.value for k in call.keywords if k.arg}
+        if "openapi_url" in given and self.value_at(given["openapi_url"], where) in (None, ""):
+            return
+        for field, example in (("title", "'My API'"), ("version", "'2.1.0'")):
+            if field in given and self.value_at(given[field], where) == "":
+                self.fail(f"openapi:{field}", "AssertionError", f"A {field} must be provided for OpenAPI, e.g.: {example}",
+                          where, "empty-setting", f"`{field}={ast.unparse(given[field])}` is empty where the start reaches "
+                          "it (a default of \"\" the environment does not override), and FastAPI asserts it while it "
+                          "builds the app")
+                return
+
     def static_files(self, call: ast.Call, where: tuple[Path, int]) -> None:
         directory = next((k.value for k in call.keywords if k.arg == "directory"), call.args[0] if call.args else None)
         check = next((k.value for k in call.keywords if k.arg == "check_dir"), None)

@@ -458,6 +458,8 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
                 # startup hook runs then, and what it imports with it.
                 self.run_function(module, node.func.id, guarded)
             if func.rpartition(".")[2] == "FastAPI":
+                if not guarded:
+                    self.openapi_fields(node, where)
                 for keyword in node.keywords:
                     values = keyword.value.elts if isinstance(keyword.value, (ast.List, ast.Tuple)) else [keyword.value]
                     if keyword.arg in ("lifespan", "on_startup"):
