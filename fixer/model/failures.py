@@ -44,6 +44,7 @@ FIXED_BY = {
     "removed-module": "FX039",
     "removed-name": "FX039",
     "static-dir": "FX040",
+    "log-dir": "FX040",
     "async-driver-params": "FX004",
     "settings-url": "FX042",
     "asyncpg-dsn": "FX043",
