@@ -312,6 +312,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
                 if isinstance(imported, WalkedModule):
                     module.imported_defs[alias.asname or alias.name] = (imported.name, alias.name)
         if imported == "third":
+            module.third_names.update((a.asname or a.name, (target, a.name)) for a in node.names if a.name != "*")
             if not guarded:
                 self.from_third(target, [n for n in names if n != "*"], where)
             if "*" in names:
@@ -383,6 +384,11 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
         bases = {ast.unparse(b).rpartition(".")[2] for b in node.bases}
         fields: list[tuple[str, str, int]] = []  # (field, variable, line) of the fields without a value
         for item in node.body:
+            if isinstance(item, (ast.AnnAssign, ast.Assign)) and item.value is not None and not guarded:
+                # A field's value is built with the class, as the module loads (`Field(ondelete=...)`).
+                for call in (n for n in ast.walk(item.value) if isinstance(n, ast.Call) and n.keywords):
+                    if ast.unparse(call.func) in module.third_names:
+                        self.keywords_accepted(*module.third_names[ast.unparse(call.func)], call, where_of(module, item))
             if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                 annotation = ast.unparse(item.annotation)
                 if "EmailStr" in annotation and not guarded:
@@ -432,6 +438,8 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
             if not isinstance(node, ast.Call):
                 continue
             func = ast.unparse(node.func)
+            if func in module.third_names and node.keywords and not guarded:
+                self.keywords_accepted(*module.third_names[func], node, where)
             if func in module.functions:
                 # `app = create_app()`: the factory runs at import, and the imports in it with it (once).
                 called = module.functions.pop(func)

@@ -21,6 +21,7 @@ from fixer.rules.dependency_floors import DependencyFloors
 from fixer.rules.import_roots import ImportRoots, ImportRootsStartCommand
 from fixer.rules.lifespan import Lifespan
 from fixer.rules.missing_dependency import MissingDependency
+from fixer.rules.new_keyword import NewKeyword
 from fixer.rules.passlib_bcrypt import PasslibBcrypt
 from fixer.rules.pydantic_settings import PydanticSettings, PydanticSettingsDependency
 from fixer.rules.database_url import DatabaseUrlCodemod
@@ -80,6 +81,7 @@ TEXT_RULES: tuple[type[TextRule], ...] = (
     PasslibBcrypt,
     DependencyFloors,
     RemovedModule,
+    NewKeyword,
     PydanticSettingsDependency,
     ImportRootsStartCommand,
     *STARTUP_RULES,
