@@ -527,3 +527,15 @@ def test_fastapi_asserts_a_title_and_a_version_for_openapi(tmp_path: Path, confi
     found = analyse(root).primary.failures
     assert [str(f) for f in found] == expected
     assert all(f.family == "empty-setting" and (f.path, f.line) == ("main.py", 5) for f in found)
+
+
+@pytest.mark.parametrize(("pydantic", "quoted"), [("2.5.0", False), ("2.11.7", False), ("2.12.0", True)])
+def test_the_email_validator_message_is_the_installing_pydantics(tmp_path: Path, pydantic: str, quoted: bool) -> None:
+    """pydantic quotes `'pydantic[email]'` in its message from 2.12 on: the prediction says what the start prints."""
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": f"fastapi\npydantic=={pydantic}\n",
+        "main.py": "from fastapi import FastAPI\nfrom pydantic import BaseModel, EmailStr\n\n\nclass User(BaseModel):\n"
+                   "    email: EmailStr\n\n\napp = FastAPI()\n",
+    })
+    requirement = "'pydantic[email]'" if quoted else "pydantic[email]"
+    assert failures(root) == [f"ImportError: email-validator is not installed, run `pip install {requirement}`"]

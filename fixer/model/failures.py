@@ -265,7 +265,10 @@ class FailureChecks:
 
     def email(self, where: tuple[Path, int]) -> None:
         if self.have.known and self.have.provides("email_validator") is False:
-            self.fail("dist:email_validator", "ImportError", _EMAIL_ERROR, where, "email-validator",
+            pydantic = self.have.version("pydantic")
+            # pydantic quotes the requirement in its message from 2.12 on
+            message = _EMAIL_ERROR if pydantic is None or pydantic >= Version("2.12") else _EMAIL_ERROR.replace("'", "")
+            self.fail("dist:email_validator", "ImportError", message, where, "email-validator",
                       "a pydantic model has an EmailStr field: pydantic needs the email-validator distribution")
 
     def route(self, module, node: ast.FunctionDef | ast.AsyncFunctionDef, where, guarded: bool) -> None:
