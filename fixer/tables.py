@@ -14,7 +14,9 @@ versions as ``str`` or :class:`packaging.version.Version`.
 - ``requires(dist, version)``, ``cap(dist, version, other)``: Requires-Dist and what it allows of ``other``;
 - ``releases(dist)``, ``newest_allowed(dist, spec)``, ``requires_python(dist, version)``;
 - ``distribution_of(import_name)``: which distribution provides an import name;
-- ``has_wheel(dist, version, python)``: whether a manylinux x86_64 wheel exists for that CPython.
+- ``has_wheel(dist, version, python)``: whether a manylinux x86_64 wheel exists for that CPython;
+- ``keywords(dist, version, module, name)``, ``first_accepting(...)``: the keyword parameters of a function the
+  app calls as it loads (sqlmodel's ``Field``), and the first release that accepts one.
 
 Nothing is loaded until asked, each file once.
 """
@@ -41,9 +43,11 @@ __all__ = [
     "export_check",
     "exported",
     "exports",
+    "first_accepting",
     "has_wheel",
     "import_error",
     "imports_of",
+    "keywords",
     "last_importing",
     "may_export",
     "moved",
@@ -295,6 +299,35 @@ def _requires(dist: str, version: Version) -> tuple[Requirement, ...] | None:
         except InvalidRequirement:
             continue
     return tuple(out)
+
+
+def _keyword_entry(dist: str, module: str, name: str) -> dict | None:
+    entry = _load("keywords.json")["dists"].get(_dist(dist))
+    if entry is None or module not in entry["modules"]:
+        return None
+    return entry["functions"].get(name)
+
+
+def keywords(dist: str, version: VersionLike, module: str, name: str) -> frozenset[str] | None:
+    """The keyword arguments `from module import name; name(...)` accepts in that release ("**": any); None when
+    not recorded (another function, or a release before the table's floor)."""
+    entry = _keyword_entry(dist, module, name)
+    i = entry["versions"].get(str(_version(version))) if entry is not None else None
+    if i is None:
+        return None
+    return frozenset(entry["keywords"][j] for j in entry["sets"][i])
+
+
+def first_accepting(dist: str, module: str, name: str, keyword: str, after: VersionLike) -> Version | None:
+    """The first recorded release after `after` whose `name` accepts `keyword`."""
+    entry = _keyword_entry(dist, module, name)
+    if entry is None:
+        return None
+    for v in sorted(map(Version, entry["versions"])):
+        accepted = keywords(dist, v, module, name) or frozenset()
+        if v > _version(after) and (keyword in accepted or "**" in accepted):
+            return v
+    return None
 
 
 def requires(dist: str, version: VersionLike) -> list[Requirement] | None:

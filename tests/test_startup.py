@@ -124,6 +124,27 @@ def test_relative_import_beyond_the_top_level_package(tmp_path: Path) -> None:
     assert failures(root) == ["ImportError: attempted relative import beyond top-level package"]
 
 
+def test_dots_above_the_package_name_where_the_module_is(tmp_path: Path) -> None:
+    """Inside the backend, another start folder may make the dots fit (FX020's); outside it, or nowhere, no start
+    of the folder does, and the detail says where the module is."""
+    backend = tmp_path / "repo" / "backend"
+    files = {"README.md": "```bash\nuvicorn app.main:app\n```\n", "requirements.txt": R1, "app/__init__.py": "",
+             "app/main.py": "from ..tools.text import shout\napp = 1\n"}
+    write(backend, {**files, "tools/__init__.py": "", "tools/text.py": "shout = 1\n"})
+    (first,) = analyse(backend).primary.failures
+    assert first.family == "relative-import" and first.fixed_by == "FX020"
+    inside = tmp_path / "repo" / "other"
+    write(inside, files)
+    write(tmp_path / "repo", {"tools/__init__.py": "", "tools/text.py": "shout = 1\n"})
+    (first,) = analyse(inside).primary.failures
+    assert (first.family, first.fixed_by) == ("outside-import", None)
+    assert "the dots are wrong for any start (the repository has ../tools/text.py, outside the backend folder)" in first.detail
+    write(tmp_path / "repo" / "deep", {"tools/__init__.py": "", "tools/text.py": "shout = 1\n"})
+    (first,) = analyse(write(tmp_path / "repo" / "deep" / "backend", {
+        **files, "app/main.py": "from ...tools.text import shout\napp = 1\n"})).primary.failures
+    assert first.family == "outside-import" and "the module it means is ../tools/text.py" in first.detail
+
+
 def test_missing_name_from_a_project_module_and_a_third_party_one(tmp_path: Path) -> None:
     root = write(tmp_path, {
         "README.md": "uvicorn main:app\n", "requirements.txt": R1,
@@ -498,3 +519,35 @@ def test_routers_are_decided_by_value(tmp_path: Path, main: str, extra: dict, un
         "app/api/users.py": ROUTER, "app/api/posts.py": ROUTER, **extra,
     })
     assert {u.path for u in analyse(root).routers_unincluded} == unincluded
+
+
+@pytest.mark.parametrize(("config", "call", "expected"), [
+    ('    VERSION: str = ""\n', "FastAPI(title='x', version=settings.VERSION)",
+     ["AssertionError: A version must be provided for OpenAPI, e.g.: '2.1.0'"]),
+    ('    VERSION: str = ""\n', "FastAPI(title=settings.VERSION or 'x', version='1')", []),
+    ('    VERSION: str = "0.1.0"\n', "FastAPI(title='x', version=settings.VERSION)", []),
+    ('    VERSION: str = ""\n', "FastAPI(title='x', version=settings.VERSION, openapi_url=None)", []),
+    ('    NAME: str = ""\n', "FastAPI(title=settings.NAME)", ["AssertionError: A title must be provided for OpenAPI, e.g.: 'My API'"]),
+])
+def test_fastapi_asserts_a_title_and_a_version_for_openapi(tmp_path: Path, config: str, call: str, expected: list[str]) -> None:
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": "fastapi\npydantic-settings\n",
+        "config.py": "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n" + config
+                     + "\n\nsettings = Settings()\n",
+        "main.py": f"from fastapi import FastAPI\n\nfrom config import settings\n\napp = {call}\n",
+    })
+    found = analyse(root).primary.failures
+    assert [str(f) for f in found] == expected
+    assert all(f.family == "empty-setting" and (f.path, f.line) == ("main.py", 5) for f in found)
+
+
+@pytest.mark.parametrize(("pydantic", "quoted"), [("2.5.0", False), ("2.11.7", False), ("2.12.0", True)])
+def test_the_email_validator_message_is_the_installing_pydantics(tmp_path: Path, pydantic: str, quoted: bool) -> None:
+    """pydantic quotes `'pydantic[email]'` in its message from 2.12 on: the prediction says what the start prints."""
+    root = write(tmp_path, {
+        "README.md": "uvicorn main:app\n", "requirements.txt": f"fastapi\npydantic=={pydantic}\n",
+        "main.py": "from fastapi import FastAPI\nfrom pydantic import BaseModel, EmailStr\n\n\nclass User(BaseModel):\n"
+                   "    email: EmailStr\n\n\napp = FastAPI()\n",
+    })
+    requirement = "'pydantic[email]'" if quoted else "pydantic[email]"
+    assert failures(root) == [f"ImportError: email-validator is not installed, run `pip install {requirement}`"]

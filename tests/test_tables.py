@@ -22,7 +22,7 @@ SM_SESSION = "sqlmodel.ext.asyncio.session"
 
 def test_data_files_are_small():
     total = 0
-    for name in ("exports.json", "requires.json", "releases.json", "wheels.json", "modules.json"):
+    for name in ("exports.json", "requires.json", "releases.json", "wheels.json", "modules.json", "keywords.json"):
         data = resources.files("fixer").joinpath("data", name).read_bytes()
         json.loads(data)
         total += len(data)
@@ -264,3 +264,11 @@ def test_a_release_between_two_records_may_have_what_the_next_one_has():
     assert t.may_export("sqlalchemy", before, ASYNC, "AsyncAttrs") is False  # the recorded release itself lacks it
     assert t.may_export("sqlalchemy", between, ASYNC, "NoSuchName") is False
     assert t.import_error("sqlalchemy", "1.3.24", ASYNC) is not None
+
+
+def test_keyword_parameters_of_sqlmodel_field_per_release():
+    assert "ondelete" not in t.keywords("sqlmodel", "0.0.16", "sqlmodel", "Field")
+    assert "ondelete" in t.keywords("SQLModel", "0.0.21", "sqlmodel.main", "Field")
+    assert t.first_accepting("sqlmodel", "sqlmodel", "Field", "ondelete", "0.0.16") == Version("0.0.21")
+    assert t.keywords("sqlmodel", "0.0.16", "sqlmodel", "select") is None
+    assert t.keywords("fastapi", "0.110.0", "fastapi", "Query") is None

@@ -126,6 +126,12 @@ REQUIRES_ALL: dict[str, str] = {
     "openai-agents": "0.1.0",
 }
 
+# The keyword parameters of functions the app calls as it loads (a table model's `Field(...)` runs at import), per
+# release since a floor: distribution -> (floor, module file in the wheel, the modules that export the names, names).
+KEYWORD_FUNCTIONS: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] = {
+    "sqlmodel": ("0.0.8", "sqlmodel/main.py", ("sqlmodel", "sqlmodel.main"), ("Field", "Relationship")),
+}
+
 # Compiled dependencies whose wheel coverage per CPython version is recorded.
 WHEEL_DISTS = [
     "asyncpg", "psycopg2-binary", "psycopg2", "psycopg-binary", "pydantic-core", "greenlet", "uvloop",
@@ -440,6 +446,55 @@ def _requires_table(table: dict[str, dict[str, list[str]]]) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Keyword parameters of chosen functions (read from each release's wheel source with ast; nothing is run)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _keywords_in(source: str, names: tuple[str, ...]) -> dict[str, list[str]]:
+    """Every keyword each module-level function `names` accepts (the union over its @overload stubs); "**" when
+    it takes **kwargs (any keyword)."""
+    import ast
+
+    out: dict[str, set[str]] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name in names:
+            args = node.args
+            found = out.setdefault(node.name, set())
+            found |= {a.arg for a in args.args + args.kwonlyargs}
+            if args.kwarg is not None:
+                found.add("**")
+    return {name: sorted(found) for name, found in out.items()}
+
+
+def build_keywords(listings: dict[str, dict]) -> dict:
+    out: dict[str, dict] = {}
+    for dist, (floor, member, modules, names) in KEYWORD_FUNCTIONS.items():
+        per_name: dict[str, dict[str, list[str]]] = {}
+        for r in releases_of(listings[dist], dist):
+            v = r["version"]
+            if v.is_prerelease or v < Version(floor) or r["yanked"]:
+                continue
+            f = _pick_wheel(r["files"])
+            if f is None:
+                continue
+            cache = CACHE / "wheels" / f["filename"]
+            if not cache.exists():
+                resp = _session().get(f["url"], timeout=120)
+                resp.raise_for_status()
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                cache.write_bytes(resp.content)
+            with zipfile.ZipFile(cache) as zf:
+                source = zf.read(member).decode("utf-8")
+            for name, keywords in _keywords_in(source, names).items():
+                per_name.setdefault(name, {})[str(v)] = keywords
+        out[dist] = {"modules": list(modules), "functions": {
+            name: _requires_table({"x": table})["x"] for name, table in per_name.items()}}
+        for entry in out[dist]["functions"].values():  # the same compact form as requires.json
+            entry["keywords"] = entry.pop("reqs")
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Exports (throwaway virtualenvs)
 # --------------------------------------------------------------------------------------------------------------
 
@@ -730,8 +785,8 @@ def write_json(name: str, payload: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default="releases,wheels,requires,exports,modules",
-                    help="comma-separated subset of releases,wheels,requires,exports,modules")
+    ap.add_argument("--only", default="releases,wheels,requires,exports,modules,keywords",
+                    help="comma-separated subset of releases,wheels,requires,exports,modules,keywords")
     ap.add_argument("--python", default=sys.executable,
                     help="interpreter for the throwaway virtualenvs (CPython >= 3.11)")
     ap.add_argument("--jobs", type=int, default=max(2, min(4, (os.cpu_count() or 2))))
@@ -776,6 +831,8 @@ def main(argv: list[str] | None = None) -> int:
             write_json("requires.json", {**stamp, "dists": build_requires(listings, env_requires, args.jobs)})
         if "modules" in only:
             write_json("modules.json", {**stamp, **build_modules(workdir, args.jobs)})
+        if "keywords" in only:
+            write_json("keywords.json", {**stamp, "dists": build_keywords(listings)})
     finally:
         if args.keep:
             print(f"work folder kept: {workdir}", file=sys.stderr)

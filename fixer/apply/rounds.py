@@ -100,10 +100,17 @@ def _place(root: Path) -> Path:
 
 
 def _start_files_above(root: Path, copy: Path) -> None:
+    """The start files of the folders above `root` copied to the same places above the copy, and the folders
+    beside them linked there: the walk looks for a module the backend imports from the repository above it
+    (`sys.path.append('..')`; fixer.model.failures), and without them a later round called that import clean."""
+    inside = True  # up to the repository's top, where the walk stops looking
     for source, target in zip(list(root.resolve().parents)[:_ABOVE], list(copy.parents)[:_ABOVE]):
         for path in source.iterdir() if source.name and source.is_dir() else ():
             if path.is_file() and is_start_file(path.name):
                 shutil.copy2(path, target / path.name)
+            elif inside and path.is_dir() and not (target / path.name).exists() and path.name not in (".git", "node_modules"):
+                os.symlink(path, target / path.name, target_is_directory=True)
+        inside = inside and not (source / ".git").exists()
 
 
 def _linker() -> Callable[[str, str], object]:

@@ -213,7 +213,7 @@ def _with_startup(root: Path, paths: list[str], facts: ProjectModel, starts: lis
     """The model with what starting the server does (`fixer.model.startup`), when the tree is a backend."""
     import dataclasses
 
-    from fixer.model import startup
+    from fixer.model import needs, startup
 
     if not (facts.has_app or entrypoint):
         return facts
@@ -223,7 +223,8 @@ def _with_startup(root: Path, paths: list[str], facts: ProjectModel, starts: lis
                                 sources=sources, router_files=routers)
     except (OSError, RecursionError, ValueError):  # the prediction is a report; it never costs the fixes
         return facts
-    return dataclasses.replace(facts, startup=found)
+    failures = found.primary.failures if found.primary is not None else ()
+    return dataclasses.replace(facts, startup=found, needs=needs.predicted(facts.needs, failures))
 
 
 def settle_startup(results: list[FileResult]) -> list[FileResult]:

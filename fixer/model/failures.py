@@ -44,7 +44,9 @@ FIXED_BY = {
     "no-wheel": "FX025",
     "removed-module": "FX039",
     "removed-name": "FX039",
+    "new-keyword": "FX048",
     "static-dir": "FX040",
+    "log-dir": "FX040",
     "async-driver-params": "FX004",
     "settings-url": "FX042",
     "asyncpg-dsn": "FX043",
@@ -470,6 +472,37 @@ class FailureChecks:
     def made_dir(self, folder: ast.expr) -> None:
         if isinstance(folder, ast.Constant) and isinstance(folder.value, str):
             self.made_dirs.add(folder.value)
+
+    def keywords_accepted(self, module: str, name: str, call: ast.Call, where: tuple[Path, int]) -> None:
+        """A third-party function called as the app loads (a table model's `Field(...)`) with a keyword the release
+        that installs does not take yet raises TypeError there (sqlmodel's `ondelete` came in 0.0.21)."""
+        dist = self.dist_of(module.split(".")[0])
+        version = self.have.version(dist) if dist else None
+        accepted = tables.keywords(dist, version, module, name) if version is not None else None
+        if accepted is None or "**" in accepted:
+            return
+        for keyword in call.keywords:
+            if keyword.arg is not None and keyword.arg not in accepted:
+                first = tables.first_accepting(dist, module, name, keyword.arg, version)
+                self.fail(f"kw:{module}.{name}:{keyword.arg}", "TypeError",
+                          f"{name}() got an unexpected keyword argument '{keyword.arg}'", where, "new-keyword",
+                          f"{dist} {version} installs, whose {name}() has no `{keyword.arg}`"
+                          + (f"; it came in {dist} {first}" if first else ""))
+                return
+
+    def openapi_fields(self, call: ast.Call, where: tuple[Path, int]) -> None:
+        """FastAPI(...) asserts a title and a version while it builds the app, unless `openapi_url` is None:
+        a settings field whose default is "" that the platform's environment leaves unset stops the start there."""
+        given = {k.arg: k.value for k in call.keywords if k.arg}
+        if "openapi_url" in given and self.value_at(given["openapi_url"], where) in (None, ""):
+            return
+        for field, example in (("title", "'My API'"), ("version", "'2.1.0'")):
+            if field in given and self.value_at(given[field], where) == "":
+                self.fail(f"openapi:{field}", "AssertionError", f"A {field} must be provided for OpenAPI, e.g.: {example}",
+                          where, "empty-setting", f"`{field}={ast.unparse(given[field])}` is empty where the start reaches "
+                          "it (a default of \"\" the environment does not override), and FastAPI asserts it while it "
+                          "builds the app")
+                return
 
     def static_files(self, call: ast.Call, where: tuple[Path, int]) -> None:
         directory = next((k.value for k in call.keywords if k.arg == "directory"), call.args[0] if call.args else None)

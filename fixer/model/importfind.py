@@ -34,6 +34,7 @@ class WalkedModule:
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # not yet called
     defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # every function defined
     imported_defs: dict[str, tuple[str, str]] = field(default_factory=dict)  # local name -> (project module, name)
+    third_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # local name -> (third-party module, name)
     assigned: dict[str, ast.expr] = field(default_factory=dict)  # top-level `name = value`, for a later sys.path edit
 
 

@@ -288,9 +288,9 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
             parts = module.package.split(".")
             if node.level - 1 >= len(parts):
                 if not guarded:
+                    family, detail = self._beyond_top(module, node, parts[0])
                     self.fail(f"rel:{module.file}", "ImportError", "attempted relative import beyond top-level package",
-                              where, "relative-import",
-                              f"`{module.name}` is inside the top-level package `{parts[0]}`: {node.level} dots go above it")
+                              where, family, detail)
                 self._recover_relative(module, node, where, guarded)
                 return
             base = ".".join(parts[: len(parts) - (node.level - 1)])
@@ -312,6 +312,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
                 if isinstance(imported, WalkedModule):
                     module.imported_defs[alias.asname or alias.name] = (imported.name, alias.name)
         if imported == "third":
+            module.third_names.update((a.asname or a.name, (target, a.name)) for a in node.names if a.name != "*")
             if not guarded:
                 self.from_third(target, [n for n in names if n != "*"], where)
             if "*" in names:
@@ -321,6 +322,37 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
             module.open_names |= imported.open_names
         elif imported is None and "*" in names:
             module.open_names = True
+
+    def _beyond_top(self, module: WalkedModule, node: ast.ImportFrom, top: str) -> tuple[str, str]:
+        """The family and detail of a relative import that climbs above the top-level package: "relative-import"
+        (another start folder may make the dots fit: FX020's) when the folder the dots reach on disk holds the
+        module inside the backend; "outside-import" when it lies outside the backend folder (a deploy of the folder
+        lacks it) or nowhere (the dots are wrong for any start)."""
+        said = f"`{module.name}` is inside the top-level package `{top}`: {node.level} dots go above it"
+        if module.file is None:
+            return "relative-import", said
+        folder = module.file.parent
+        for _ in range(node.level - 1):
+            folder = folder.parent
+        if not node.module:
+            return "relative-import", said
+        path = node.module.split(".")
+
+        def at(base: Path) -> Path | None:
+            target = base.joinpath(*path)
+            return next((p for p in (target.with_suffix(".py"), target / "__init__.py") if p.is_file()),
+                        target if target.is_dir() else None)
+
+        found = at(folder)
+        backend = self.backend.resolve()
+        if found is not None and backend in found.resolve().parents:
+            return "relative-import", said
+        if found is not None:
+            return "outside-import", (f"{said}; the module it means is {self.rel(found)}, outside the backend folder: "
+                                      "no start of this folder imports it, and a deploy of the folder does not have it")
+        higher = next((p for p in map(at, list(folder.parents)[:3]) if p is not None), None)
+        return "outside-import", f"{said}; and {self.rel(folder.joinpath(*path))} does not exist: the dots are wrong " \
+            "for any start" + (f" (the repository has {self.rel(higher)}, outside the backend folder)" if higher else "")
 
     def name_from(self, imported: WalkedModule, name: str, where: tuple[Path, int], guarded: bool) -> None:
         if name in imported.defined:
@@ -352,6 +384,11 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
         bases = {ast.unparse(b).rpartition(".")[2] for b in node.bases}
         fields: list[tuple[str, str, int]] = []  # (field, variable, line) of the fields without a value
         for item in node.body:
+            if isinstance(item, (ast.AnnAssign, ast.Assign)) and item.value is not None and not guarded:
+                # A field's value is built with the class, as the module loads (`Field(ondelete=...)`).
+                for call in (n for n in ast.walk(item.value) if isinstance(n, ast.Call) and n.keywords):
+                    if ast.unparse(call.func) in module.third_names:
+                        self.keywords_accepted(*module.third_names[ast.unparse(call.func)], call, where_of(module, item))
             if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                 annotation = ast.unparse(item.annotation)
                 if "EmailStr" in annotation and not guarded:
@@ -401,6 +438,8 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
             if not isinstance(node, ast.Call):
                 continue
             func = ast.unparse(node.func)
+            if func in module.third_names and node.keywords and not guarded:
+                self.keywords_accepted(*module.third_names[func], node, where)
             if func in module.functions:
                 # `app = create_app()`: the factory runs at import, and the imports in it with it (once).
                 called = module.functions.pop(func)
@@ -427,6 +466,8 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
                 # startup hook runs then, and what it imports with it.
                 self.run_function(module, node.func.id, guarded)
             if func.rpartition(".")[2] == "FastAPI":
+                if not guarded:
+                    self.openapi_fields(node, where)
                 for keyword in node.keywords:
                     values = keyword.value.elts if isinstance(keyword.value, (ast.List, ast.Tuple)) else [keyword.value]
                     if keyword.arg in ("lifespan", "on_startup"):

@@ -107,6 +107,26 @@ def collect(
     return tuple(found.values())
 
 
+def predicted(needs: tuple[Need, ...], failures: Iterable) -> tuple[Need, ...]:
+    """`needs` with each third-party import the startup prediction fails on (`fixer.model.startup.Failure`s of
+    the family missing-dependency) that the import lines alone passed over: the module graph resolves a name by
+    any suffix of a project path, so `import jwt` beside a project file `utils/jwt.py` looked first-party, while
+    the walk, which follows the start's sys.path, finds no `jwt` there and fails on it."""
+    from fixer import tables
+
+    have = {(n.module, n.path) for n in needs}
+    extra = []
+    for failure in failures:
+        if failure.family != "missing-dependency":
+            continue
+        module = failure.message.partition("'")[2].partition("'")[0].partition(".")[0]
+        dist = tables.distribution_of(module) if module else None
+        if dist is not None and (module, failure.path) not in have:
+            have.add((module, failure.path))
+            extra.append(Need(canonicalize_name(dist), module, failure.path, False, IMPORT_DEFECTS.get(module, "")))
+    return needs + tuple(extra)
+
+
 def _schema_use(source: str | None, name: str) -> str | None:
     """Where the module puts `name` (EmailStr) in a schema pydantic builds: "top" when one is built as the
     module loads (an annotated attribute of a class with bases, a model field; a parameter or the

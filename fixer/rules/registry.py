@@ -22,6 +22,7 @@ from fixer.rules.pydantic_regression import PydanticDefaultFactory
 from fixer.rules.import_roots import ImportRoots, ImportRootsStartCommand
 from fixer.rules.lifespan import Lifespan
 from fixer.rules.missing_dependency import MissingDependency
+from fixer.rules.new_keyword import NewKeyword
 from fixer.rules.passlib_bcrypt import PasslibBcrypt
 from fixer.rules.pydantic_settings import PydanticSettings, PydanticSettingsDependency
 from fixer.rules.database_url import DatabaseUrlCodemod
@@ -84,6 +85,7 @@ TEXT_RULES: tuple[type[TextRule], ...] = (
     DependencyFloors,
     PydanticDefaultFactory,
     RemovedModule,
+    NewKeyword,
     PydanticSettingsDependency,
     ImportRootsStartCommand,
     *STARTUP_RULES,

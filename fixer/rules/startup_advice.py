@@ -27,6 +27,8 @@ CATEGORY = {
     "settings-url": Category.CONFIG,
     "settings-decode": Category.CONFIG,
     "start-command": Category.ENTRYPOINT,
+    "outside-import": Category.IMPORT,
+    "empty-setting": Category.CONFIG,
     "missing-app": Category.ENTRYPOINT,
 }
 DEFECTS = {
@@ -76,6 +78,9 @@ _ADVICE = {
     "missing-app": _START,
     "sqlite-async": "Give the async engine `sqlite+aiosqlite:///...` and add `aiosqlite` to the requirements.",
     "syntax": "Fix the syntax error.",
+    "empty-setting": "Set the variable where the app is deployed, or give the field a non-empty default.",
+    "outside-import": "Bring the module into the backend folder (or install it as a package) and import it from "
+                      "there: relative imports stop at the top-level package the start imports.",
 }
 
 

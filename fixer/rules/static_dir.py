@@ -1,15 +1,19 @@
-"""FX040 static-dir: Create the folder a StaticFiles mount serves before mounting it, where the repository lacks it.
+"""FX040 static-dir: Create the folder a StaticFiles mount serves, or a log file handler writes in, before it is built, where the repository lacks it.
 
 ## What it does
 Where the prediction of the documented start fails with `RuntimeError: Directory 'upload' does not exist` at a
 module-level `StaticFiles(directory="upload")` (a literal folder, relative to the start folder, that the
 repository does not hold: git keeps no empty folder, and an uploads folder is often in `.gitignore`), adds
-`os.makedirs("upload", exist_ok=True)` on the line before the statement that builds the mount.
+`os.makedirs("upload", exist_ok=True)` on the line before the statement that builds the mount. Likewise where it
+fails with `FileNotFoundError: [Errno 2] No such file or directory: '.../logs/app.log'` at a logging file handler
+(`FileHandler`, `RotatingFileHandler`, ...) built as the app starts (at module level or in a function the start
+runs), whose file is a literal or a module-level constant: `os.makedirs("logs", exist_ok=True)` goes before it.
 
 ## Why is this bad?
-Starlette's StaticFiles checks its directory when it is built, at import: on a fresh clone or deploy the
-folder is missing and the server stops with `RuntimeError: Directory 'upload' does not exist`. The folder exists
-only on the machine where files were uploaded.
+Starlette's StaticFiles checks its directory when it is built, at import, and a file handler opens its file when
+built: on a fresh clone or deploy the folder is missing and the server stops with `RuntimeError: Directory
+'upload' does not exist` or `FileNotFoundError`. The folder exists only on the machine where files were uploaded
+or logs written.
 
 ## Example
 ```python
@@ -23,14 +27,17 @@ app.mount("/upload", StaticFiles(directory="upload"), name="upload")
 ```
 
 ## Fix safety
-Safe when the prediction of the documented start fails on that mount: the folder is created where StaticFiles
-looks for it (the working directory), and where the folder exists `exist_ok=True` changes nothing. Not made
-for a folder given by a variable or a setting (which value the deploy sets is not known), for `check_dir=False`,
-or for a mount inside a function.
+Safe when the prediction of the documented start fails on that mount or handler: the folder is created where
+StaticFiles or the handler looks for it (the working directory), and where the folder exists `exist_ok=True`
+changes nothing. Not made for a folder given by a setting or a variable assigned more than once (which value
+the deploy sets is not known), for `check_dir=False`, for a mount inside a function, or for a handler built with
+`delay=True` (it opens the file at the first record).
 """
 
 from __future__ import annotations
 
+import json
+import posixpath
 import re
 from typing import ClassVar
 
@@ -43,16 +50,35 @@ from fixer.model.evidence import cite
 from fixer.rules.base import FixerCodemod
 
 
-def _missing(model: ProjectModel, path: str) -> dict[str, object]:
-    """Folder -> the predicted failure, for the StaticFiles folders missing at `path`'s module level."""
+def _missing(model: ProjectModel, path: str, family: str = "static-dir") -> dict[str, object]:
+    """Folder -> the predicted failure, for the StaticFiles folders (or with `family` "log-dir", the log file
+    folders) missing at `path`."""
     prediction = model.startup.primary
     out = {}
     for failure in prediction.failures if prediction is not None else ():
-        if failure.family == "static-dir" and failure.path == path:
+        if failure.family == family == "static-dir" and failure.path == path:
             match = re.fullmatch(r"Directory '(.+)' does not exist", failure.message)
-            if match:
-                out.setdefault(match.group(1), failure)
+        elif failure.family == family == "log-dir" and failure.path == path:
+            match = re.match(r"the log file's folder (.+)/ is not in the tree", failure.detail)
+        else:
+            continue
+        if match:
+            out.setdefault(match.group(1), failure)
     return out
+
+
+def _constants(tree: cst.Module) -> dict[str, str]:
+    """The module-level names bound once, to a string literal (`LOG_FILE = "logs/app.log"`)."""
+    seen: dict[str, list[str | None]] = {}
+    for statement in tree.body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, (cst.Assign, cst.AnnAssign)):
+                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                value = small.value.evaluated_value if isinstance(small.value, cst.SimpleString) else None
+                for target in targets:
+                    if isinstance(target, cst.Name):
+                        seen.setdefault(target.value, []).append(value if isinstance(value, str) else None)
+    return {name: values[0] for name, values in seen.items() if len(values) == 1 and values[0] is not None}
 
 
 class StaticDir(FixerCodemod):
@@ -60,16 +86,21 @@ class StaticDir(FixerCodemod):
     RULE_ID: ClassVar[str] = "FX040"
     RULE_NAME: ClassVar[str] = "static-dir"
     DEFECTS: ClassVar[tuple[str, ...]] = ()
-    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"\bStaticFiles\s*\(")
+    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"\bStaticFiles\s*\(|FileHandler\s*\(")
 
     @classmethod
     def wants(cls, path: str, model: ProjectModel) -> bool:
-        return bool(_missing(model, path))
+        return bool(_missing(model, path) or _missing(model, path, "log-dir"))
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        missing = _missing(self.facts, (self.context.filename or "").replace("\\", "/"))
-        if not missing:
+        path = (self.context.filename or "").replace("\\", "/")
+        missing, logs = _missing(self.facts, path), _missing(self.facts, path, "log-dir")
+        if not missing and not logs:
             return tree  # a rebuilt module prints differently from its source in corners of LibCST's printer
+        if logs:
+            tree = tree.visit(_LogFolders(self, logs, _constants(tree)))
+        if not missing:
+            return tree
         body: list[cst.BaseStatement] = []
         for statement in tree.body:
             folder = self._folder(statement, missing) if isinstance(statement, cst.SimpleStatementLine) else None
@@ -102,6 +133,20 @@ class StaticDir(FixerCodemod):
         statement.visit(Calls())
         return found[0] if found else None
 
+    def _report_log(self, old: cst.CSTNode, made: cst.CSTNode, folder: str, failure) -> None:
+        self.report(Finding(
+            rule=self.RULE_ID,
+            category=Category.CONFIG,
+            severity=Severity.CRITICAL,
+            problem=f"A log file handler opens a file in '{folder}/', which the repository does not hold: the start stops there",
+            root_cause="A logging file handler opens its file when it is built: `FileNotFoundError: [Errno 2] No such "
+                       "file or directory` on a fresh clone or deploy (git keeps no empty folder, and logs are ignored).",
+            old_code=self.code(old).strip(),
+            new_code=self.code(made).strip() + "\n" + self.code(old).strip(),
+            explanation="The folder is created before the handler; where it exists, nothing changes.",
+            evidence=cite(self.facts, failure),
+        ))
+
     def _report(self, old: cst.CSTNode, made: cst.CSTNode, folder: str, failure) -> None:
         self.report(Finding(
             rule=self.RULE_ID,
@@ -115,3 +160,54 @@ class StaticDir(FixerCodemod):
             explanation="The folder is created before the mount; where it exists, nothing changes.",
             evidence=cite(self.facts, failure),
         ))
+
+
+_HANDLERS = frozenset({"FileHandler", "RotatingFileHandler", "TimedRotatingFileHandler", "WatchedFileHandler"})
+
+
+class _LogFolders(cst.CSTTransformer):
+    """Puts `os.makedirs(folder, exist_ok=True)` before the statement that builds a file handler whose file lies
+    in a folder the prediction finds missing, in whatever body holds it (a function the start runs)."""
+
+    def __init__(self, rule: StaticDir, missing: dict[str, object], constants: dict[str, str]) -> None:
+        super().__init__()
+        self.rule, self.missing, self.constants = rule, missing, constants
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        return updated.with_changes(body=self._body(updated.body))
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        return updated.with_changes(body=self._body(updated.body))
+
+    def _body(self, body):
+        out = []
+        for statement in body:
+            folder = self._folder(statement) if isinstance(statement, cst.SimpleStatementLine) else None
+            if folder is None:
+                out.append(statement)
+                continue
+            made = cst.parse_statement(f"os.makedirs({json.dumps(folder)}, exist_ok=True)\n")
+            out += [made.with_changes(leading_lines=statement.leading_lines), statement.with_changes(leading_lines=())]
+            AddImportsVisitor.add_needed_import(self.rule.context, "os")
+            self.rule._report_log(statement, made, folder, self.missing.pop(folder))
+        return tuple(out)
+
+    def _folder(self, statement: cst.SimpleStatementLine) -> str | None:
+        found: list[str] = []
+        missing, constants = self.missing, self.constants
+
+        class Calls(cst.CSTVisitor):
+            def visit_Call(self, node: cst.Call) -> None:
+                name = node.func.attr.value if isinstance(node.func, cst.Attribute) else getattr(node.func, "value", "")
+                named = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+                if name not in _HANDLERS or "delay" in named:
+                    return
+                value = named.get("filename", node.args[0].value if node.args and node.args[0].keyword is None else None)
+                text = value.evaluated_value if isinstance(value, cst.SimpleString) else \
+                    constants.get(value.value) if isinstance(value, cst.Name) else None
+                folder = posixpath.dirname(text) if isinstance(text, str) else None
+                if folder in missing:
+                    found.append(folder)
+
+        statement.visit(Calls())
+        return found[0] if found else None

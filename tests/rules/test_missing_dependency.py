@@ -253,3 +253,29 @@ def test_an_unknown_plugin_named_after_what_brings_the_module_makes_it_uncertain
     files = {"requirements.txt": "fastapi\ncelery-acme-beat==2.0\n", "app/main.py": "from fastapi import FastAPI\nimport redis\napp = FastAPI()\n"}
     changed, findings = run(tmp_path / "b", files)
     assert changed == {} and findings and not any(f.safe for f in findings)
+
+
+def test_a_library_import_named_like_a_project_file_elsewhere(tmp_path: Path) -> None:
+    # `import jwt` in src/auth/tokens.py means the library: src/auth/ is on no sys.path of `uvicorn src.main:app`,
+    # so the project's src/auth/jwt.py is not what it gets. The prediction fails on it; the import lines alone
+    # took it for the project's file.
+    files = {
+        "src/__init__.py": "",
+        "src/auth/__init__.py": "",
+        "src/auth/jwt.py": "SECRET = 'k'\n",
+        "src/auth/tokens.py": "import jwt\n\nfrom .jwt import SECRET\n\n\ndef make(sub):\n    return jwt.encode({'sub': sub}, SECRET)\n",
+        "src/main.py": "from fastapi import FastAPI\n\nfrom src.auth.tokens import make\n\napp = FastAPI()\n",
+        "README.md": "```bash\nuvicorn src.main:app\n```\n",
+    }
+    changed, findings = fix(tmp_path, {**files, "requirements.txt": "fastapi\nuvicorn\n"}, text_rules=[MissingDependency])
+    assert changed == {"requirements.txt": "fastapi\nuvicorn\npyjwt\n"}
+    assert [(f.defects, f.safe, f.fixed) for f in findings] == [(("DEP-JWT-LIB",), True, True)]
+    # Declared: nothing to add.
+    changed, findings = fix(tmp_path / "b", {**files, "requirements.txt": "fastapi\nuvicorn\nPyJWT\n"}, text_rules=[MissingDependency])
+    assert changed == {} and findings == []
+    # A start from src/auth/ would import the project's jwt.py: the import lines stay the project's then.
+    own = {**files, "src/auth/main.py": "from fastapi import FastAPI\n\nimport jwt\n\napp = FastAPI()\n",
+           "README.md": "```bash\ncd src/auth\nuvicorn main:app\n```\n"}
+    del own["src/main.py"]
+    changed, findings = fix(tmp_path / "c", {**own, "requirements.txt": "fastapi\nuvicorn\n"}, text_rules=[MissingDependency])
+    assert changed == {} and findings == []
