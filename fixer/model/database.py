@@ -67,6 +67,7 @@ class EngineSite:
     async_use: bool  # async by its factory, or used the async way (annotated AsyncEngine, `async with e.begin()`)
     url: UrlSource
     sqlite: bool = False  # under `if ...sqlite...:`, or with sqlite's `check_same_thread`: not a PostgreSQL engine
+    sqlite_branch: bool = False  # under `if ...sqlite...:` (or the `else:` of `if not ...sqlite...:`) alone
 
     @property
     def kind(self) -> str:
@@ -336,13 +337,14 @@ class _Module(ast.NodeVisitor):
 
     def visit_If(self, node: ast.If) -> None:
         sqlite = self._mentions_sqlite and "sqlite" in ast.unparse(node.test).lower()
+        # `if not url.startswith("sqlite"):` puts the sqlite engine in its `else:`.
+        negated = isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
         self.visit(node.test)
-        self._sqlite_branch += sqlite
-        for statement in node.body:
-            self.visit(statement)
-        self._sqlite_branch -= sqlite
-        for statement in node.orelse:
-            self.visit(statement)
+        for branch, counts in ((node.body, sqlite and not negated), (node.orelse, sqlite and negated)):
+            self._sqlite_branch += counts
+            for statement in branch:
+                self.visit(statement)
+            self._sqlite_branch -= counts
 
     def visit_Call(self, node: ast.Call) -> None:
         callee = _dotted(node.func) or ""
@@ -367,6 +369,7 @@ class _Module(ast.NodeVisitor):
                     async_use=last in ASYNC_FACTORIES or wrapper is not None or self._used_async(target),
                     url=self.source(arg),
                     sqlite=bool(self._sqlite_branch) or "check_same_thread" in ast.unparse(node),
+                    sqlite_branch=bool(self._sqlite_branch),
                 )
             )
         self.generic_visit(node)
