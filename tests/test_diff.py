@@ -168,3 +168,34 @@ def test_a_requirements_file_saved_as_utf16_is_fixed_in_its_encoding_and_the_pat
     assert lines[:4] == text.split("\r\n")[:4]  # the lines fixer does not fix stay as they were
     assert "psycopg2-binary>=2.9.9" not in lines and "sqlalchemy[asyncio]>=2.0" in lines
     assert fixer("dry-run", project).stdout == b""  # a second run changes nothing
+
+
+HELPER_OLD = "import os\n\nengine = create_engine(os.environ['DATABASE_URL'])\n"
+HELPER_NEW = (
+    "import os\n\n\ndef to_psycopg2_database_url(url: str) -> str:\n"
+    '    """str(url) would hide the password."""\n'
+    "    return make_url(url).render_as_string(hide_password=False)\n\n\n"
+    "engine = create_engine(to_psycopg2_database_url(os.environ['DATABASE_URL']))\n"
+)
+
+
+def test_a_placeholder_word_from_an_untracked_example_does_not_hold_back_a_helper() -> None:
+    # `.env.example` (untracked outside git) shows `postgresql://user:password@host/db`: the word "password" is
+    # no secret where it stands as a word, and holding the helper back left the patch calling it undefined.
+    result = FileResult(path="db.py", old=HELPER_OLD.encode(), new=HELPER_NEW.encode(), tracked=True,
+                        untracked_secrets=frozenset({"password", "your-shared-secret-here"}))
+    text, notes = patch(result)
+    assert notes == [] and b"+def to_psycopg2_database_url" in text and b"hide_password=False" in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['URL = "postgresql://app:supersecret@db/app"\n',  # a word-like password, where a password stands
+     'KEY = "sk-live-4f9a2c71"\n'],  # a token, anywhere
+)
+def test_an_untracked_secret_is_still_held_back(line: str) -> None:
+    old, new = "import os\n" + line, "import sys\n" + line
+    result = FileResult(path="db.py", old=old.encode(), new=new.encode(), tracked=True,
+                        untracked_secrets=frozenset({"supersecret", "sk-live-4f9a2c71"}))
+    text, notes = patch(result)
+    assert text == b"" and len(notes) == 1

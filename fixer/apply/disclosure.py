@@ -86,11 +86,13 @@ def secrets_in_env(text: str) -> set[str]:
 
 
 def shows_secret(line: str, result: FileResult) -> bool:
-    """Whether `line` of `result`'s patch would show a secret the repository does not hold. A short secret
-    counts only where a password stands (`:todo@`): as a bare substring it would be any word."""
+    """Whether `line` of `result`'s patch would show a secret the repository does not hold. A short secret, or
+    one that is a plain word (`password` in an example's `postgresql://user:password@host`), counts only where a
+    password stands (`:todo@`): as a bare substring it would be any word, the ones fixer's own helpers write
+    (`hide_password=False`) included, and holding those back leaves the patch calling a helper it never defines."""
     if not result.tracked and holds_secret(line):
         return True
     if not result.untracked_secrets:
         return False
     return any(password in result.untracked_secrets for password in passwords_in(line)) or any(
-        secret in line for secret in result.untracked_secrets if len(secret) >= _SHORTEST)
+        secret in line for secret in result.untracked_secrets if len(secret) >= _SHORTEST and not secret.isalpha())

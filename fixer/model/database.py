@@ -71,6 +71,7 @@ class EngineSite:
     # `AsyncEngine(create_engine(url))`: the sync factory's engine is made async at once, so its URL must name an
     # async driver (SQLAlchemy refuses a sync one) just as create_async_engine's does.
     wrapped: bool = False
+    sqlite_branch: bool = False  # under `if ...sqlite...:` (or the `else:` of `if not ...sqlite...:`) alone
 
     @property
     def kind(self) -> str:
@@ -343,13 +344,14 @@ class _Module(ast.NodeVisitor):
 
     def visit_If(self, node: ast.If) -> None:
         sqlite = self._mentions_sqlite and "sqlite" in ast.unparse(node.test).lower()
+        # `if not url.startswith("sqlite"):` puts the sqlite engine in its `else:`.
+        negated = isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
         self.visit(node.test)
-        self._sqlite_branch += sqlite
-        for statement in node.body:
-            self.visit(statement)
-        self._sqlite_branch -= sqlite
-        for statement in node.orelse:
-            self.visit(statement)
+        for branch, counts in ((node.body, sqlite and not negated), (node.orelse, sqlite and negated)):
+            self._sqlite_branch += counts
+            for statement in branch:
+                self.visit(statement)
+            self._sqlite_branch -= counts
 
     def visit_Call(self, node: ast.Call) -> None:
         callee = _dotted(node.func) or ""
@@ -374,6 +376,7 @@ class _Module(ast.NodeVisitor):
                     async_use=last in ASYNC_FACTORIES or wrapper is not None or self._used_async(target),
                     url=self.source(arg),
                     sqlite=bool(self._sqlite_branch) or _sqlite_argument(node),
+                    sqlite_branch=bool(self._sqlite_branch),
                     wrapped=wrapper is not None,
                 )
             )

@@ -239,6 +239,26 @@ def own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]
     return out
 
 
+def takes_coroutines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a function hands one of its parameters on as a coroutine (`asyncio.run(coro)`,
+    `pool.submit(asyncio.run, coro)`, `await coro`): a project's own bridge from sync code, such as
+    `def run_async(coro): return asyncio.run(coro)`. A call handed to it is meant unawaited."""
+    args = function.args
+    params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Await) and isinstance(node.value, ast.Name) and node.value.id in params:
+            return True
+        if isinstance(node, ast.Call):
+            handed = [*node.args, *(k.value for k in node.keywords)]
+            # `loop.run_until_complete(coro)` and `asyncio.get_event_loop().run_until_complete(coro)` alike.
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else dotted_name(node.func)
+            runs = called in TAKE_COROUTINES or any(
+                (dotted_name(a) or "").rpartition(".")[2] in TAKE_COROUTINES for a in handed)
+            if runs and any(isinstance(a, ast.Name) and a.id in params for a in handed):
+                return True
+    return False
+
+
 def passed_calls(node: ast.AST | list[ast.AST]) -> set[int]:
     """Calls whose result is handed to another call (`asyncio.run(main())`, `create_task(job())`): the
     coroutine object is what is wanted there, not its awaited value."""

@@ -33,6 +33,7 @@ from fixer.model.names import (
     dotted_name,
     is_generator,
     passed_calls,
+    takes_coroutines,
 )
 from fixer.model.sources import Sources
 from fixer.model.value_kinds import Undecided
@@ -195,13 +196,13 @@ class _Planner:
                 function.yields.add(node.value.id)
         passed = passed_calls(function.nodes)
         awaited = {id(n.value) for n in function.nodes if isinstance(n, ast.Await)}
-        for node in function.nodes:
-            if not isinstance(node, ast.Call):
-                continue
-            dotted = dotted_name(node.func)
-            if not dotted:
-                continue
-            targets = [key for key, _ in asked.callees(reader, function, node)]
+        calls = [(node, dotted) for node in function.nodes if isinstance(node, ast.Call) and (dotted := dotted_name(node.func))]
+        resolved = {id(node): [key for key, _ in asked.callees(reader, function, node)] for node, _ in calls}
+        for node, _ in calls:  # a call handed to the project's own bridge (`run_async(job())`) is meant unawaited
+            if any(key in self.functions and takes_coroutines(self.functions[key].node) for key in resolved[id(node)]):
+                passed |= {id(arg) for arg in (*node.args, *(k.value for k in node.keywords)) if isinstance(arg, ast.Call)}
+        for node, dotted in calls:
+            targets = resolved[id(node)]
             function.calls.append((node, dotted, targets[0] if targets else None, id(node) in passed, id(node) in awaited))
             base, _, method = dotted.rpartition(".")
             first = node.args[0] if node.args else None

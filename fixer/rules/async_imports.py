@@ -101,7 +101,9 @@ class _ModuleUse:
     create_engine_refs: dict[str, int] = field(default_factory=dict)  # uses of each create_engine name outside imports
     engine_assignments: list[tuple[str, str]] = field(default_factory=list)  # (target, func) of `x = create_engine(...)`
     entered: set[int] = field(default_factory=set)  # ids of the top-level statements the rewrite has to walk
-    makes_async_sessions: bool = False  # AsyncSession is called or given as class_ (not only annotated)
+    # The local names of AsyncSession that are called or given as class_ (not only annotated): an alias kept for
+    # SQLAlchemy's own class (`AsyncSession as SqlAlchemyAsyncSession`) beside sqlmodel's is not among them.
+    session_makers: set[str] = field(default_factory=set)
 
     def only_async_uses(self, local: str) -> bool:
         """Every use of this `create_engine` builds an engine used the async way: its import can go."""
@@ -220,10 +222,8 @@ class _SessionUse(_Pass):
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self.use.async_session_names
-        if dotted(node.func) in names or any(
-            dotted(arg.value) in names and (arg.keyword is None or arg.keyword.value == "class_") for arg in node.args
-        ):
-            self.use.makes_async_sessions = True
+        made = [dotted(node.func), *(dotted(arg.value) for arg in node.args if arg.keyword is None or arg.keyword.value == "class_")]
+        self.use.session_makers.update(name for name in made if name in names)
 
 
 class AsyncImports(FixerCodemod):
@@ -299,7 +299,7 @@ class AsyncImports(FixerCodemod):
                 # The exports tables decide, by the version that installs: sqlmodel 0.0.8's session module
                 # still imported AsyncEngine (VER-SQLMODEL-ASYNCENGINE), current ones do not.
                 moved.setdefault(self._home(name, module), []).append(alias)
-            elif name == "AsyncSession" and module == ASYNCIO and self.facts.sqlmodel_exec and self._use.makes_async_sessions:
+            elif name == "AsyncSession" and module == ASYNCIO and self.facts.sqlmodel_exec and _local_name(alias) in self._use.session_makers:
                 moved.setdefault(SQLMODEL_ASYNC_SESSION, []).append(alias)
             elif (
                 name == "create_engine"

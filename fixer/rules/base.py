@@ -456,8 +456,10 @@ class _OrderedAddImports(_NoCopyWithoutMetadata, AddImportsVisitor):
             if at is not None:  # a section in isort's order keeps it; the section's blank lines stay above it
                 body.insert(at, new.with_changes(leading_lines=body[at].leading_lines))
                 body[at + 1] = body[at + 1].with_changes(leading_lines=())
-            elif same and later and same[-1] < later[0]:
-                body.insert(same[-1] + 1, new.with_changes(leading_lines=()))
+            elif later and (before := [i for i in same if i < later[0]]):
+                # After its section's last line above the later section: an import of the same section further
+                # down (a stray `from sqlalchemy import select` at the module's end) does not move it there.
+                body.insert(before[-1] + 1, new.with_changes(leading_lines=()))
             elif later and not same and all(_section(body[i], first_party) < section for i in leading if i < later[0]):
                 # The first of its section: it opens the section, ahead of the later one (isort's blank line between).
                 at = later[0]

@@ -90,6 +90,35 @@ def declared_in(path: str, text: str) -> set[str]:
     return {canonicalize_name(lg.requirement.name) for lg in logicals if lg.requirement is not None}
 
 
+def specifier_in(path: str, text: str, name: str) -> str | None:
+    """What this file's own entries for `name` allow ("" = any), None when it lists none that says. The project's
+    declared set joins every file read (a sample's requirements.txt too): an edit of one file starts from that
+    file's entry, or it writes another file's pins into it. A Poetry table's entries are not read (None)."""
+    key = canonicalize_name(name)
+    found: list[str] = []
+    if posixpath.basename(path) == "pyproject.toml":
+        from fixer.rules.pyproject_lists import array_entries, dependency_lists
+
+        import tomlkit
+        from tomlkit.items import Array
+
+        try:
+            doc = tomlkit.parse(text)
+        except Exception:
+            return None
+        for _, _, deps, _ in dependency_lists(doc):
+            if isinstance(deps, Array):
+                found += [str(req.specifier) for e in array_entries(deps) if e.name == key
+                          and (req := parse_requirement(e.label)) is not None]
+    else:
+        logicals = logical_lines(physical_lines(text))
+        for logical in logicals:
+            analyse(logical)
+        found = [str(lg.requirement.specifier) for lg in logicals
+                 if lg.requirement is not None and canonicalize_name(lg.requirement.name) == key]
+    return ",".join(filter(None, found)) if found else None
+
+
 def edit(path: str, text: str, changes: Sequence[Change]) -> tuple[str, list[Finding]]:
     """The file with the changes to write made, and a finding per change (those not written: `fixed` False)."""
     new, findings = _edit(path, text, [c for c in changes if c.write])

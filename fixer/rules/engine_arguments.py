@@ -32,7 +32,7 @@ engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False} i
 Safe: the pool class fails whatever the URL, and the new one is the same pool for the engine's own kind. The
 connect arguments are changed only where a PostgreSQL driver installs and the URL is read under a variable
 platforms set (their URL is PostgreSQL) and written as a name or attribute (read twice, it gives the same value); a sqlite URL still gets
-the argument. Other shapes are reported.
+the argument. An engine the project already builds only under `if ...sqlite...:` is left as it is. Other shapes are reported.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from typing import ClassVar
 
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
+from libcst.metadata import PositionProvider
 
 from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import Role
@@ -68,6 +69,7 @@ class EngineArguments(FixerCodemod):
     RULE_NAME: ClassVar[str] = "engine-arguments"
     DEFECTS: ClassVar[tuple[str, ...]] = ("ENG-POOLCLASS", "ENG-SQLITE-ARGS-ON-PG")
     TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"QueuePool|check_same_thread")
+    METADATA_DEPENDENCIES = (PositionProvider,)
 
     def visit_Module(self, node: cst.Module) -> bool:
         path = (self.context.filename or "").replace("\\", "/")
@@ -123,10 +125,14 @@ class EngineArguments(FixerCodemod):
             and e.key.evaluated_value == "check_same_thread" for e in value.elements
         ):
             return None
-        site = self._sites.pop(0) if self._sites else None
+        # The model's engine on this call's line: engines without the argument sit between them in the file.
+        line = self.get_metadata(PositionProvider, call).start.line
+        site = next((e for e in self._sites if e.line == line), None)
         url = call.args[0].value if call.args and call.args[0].keyword is None else None
         if site is None or url is None or not platform_sets(site.url.names) or self.facts.role(site.path) is not Role.LIVE:
             return None
+        if site.sqlite_branch:
+            return None  # the project's own `if ...sqlite...:` already keeps the platform's URL away from it
         if not any(self.facts.installed.has(driver) for driver in _POSTGRES_DRIVERS):
             return None  # a sqlite project: no PostgreSQL driver installs, no platform database is meant
         if not isinstance(url, (cst.Name, cst.Attribute)):

@@ -48,7 +48,7 @@ from packaging.version import Version
 from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.rules.base import TextRule
-from fixer.rules.dependency_edit import Change, declared_in, edit, is_main_file
+from fixer.rules.dependency_edit import Change, declared_in, edit, is_main_file, specifier_in
 
 CAP = "<5"  # bcrypt 5 refuses the 255-byte password passlib 1.7.4 probes it with
 HOLD = "<4.1"  # the last bcrypt passlib 1.7.4 reads without a warning is 4.0.1
@@ -86,7 +86,10 @@ class PasslibBcrypt(TextRule):
         listed = declared_in(path, text)
         if "passlib" not in listed and "bcrypt" not in listed:
             return text, []
-        versions = bcrypt_versions(facts)
+        # This file's own entry is what the edit starts from; a version it already excludes (a lock file
+        # still pins it until relocked) needs no edit here, so a second round or run changes nothing.
+        own = specifier_in(path, text, "bcrypt")
+        versions = [v for v in bcrypt_versions(facts) if own is None or SpecifierSet(own).contains(v, prereleases=True)]
         breaking = [v for v in versions if v in _BREAKS]
         warning = [v for v in versions if v in _WARNS]
         if not warning:
@@ -95,7 +98,7 @@ class PasslibBcrypt(TextRule):
         from fixer import tables
 
         # The author's specifiers stay, first, with the bound added after them.
-        declared = facts.versions.declared.get("bcrypt", "")
+        declared = own if own is not None else facts.versions.declared.get("bcrypt", "")
         # With --unsafe-fixes the warning's hold is wanted too: made at once, or a second run would add it.
         bound = CAP if safe and not facts.unsafe_fixes else HOLD
         held = SpecifierSet(declared) & SpecifierSet(bound)

@@ -56,6 +56,7 @@ RULE_ID = "FX005"
 RULE_NAME = "sync-driver-url"
 _DEFAULT_SCHEME = re.compile(r"(?<![\w+.-])(?:postgres|postgresql)://")
 _SYNC_FACTORIES = frozenset({"create_engine", "engine_from_config"})
+_TEXT_METHODS = frozenset({"replace", "startswith", "endswith", "removeprefix", "removesuffix", "split", "partition", "find", "index", "count"})
 _ENTERED = _SYNC_FACTORIES | {POSTGRES_STRING}
 _ERROR = "ModuleNotFoundError: No module named 'psycopg'"
 HELPER_NAME = "to_psycopg2_database_url"
@@ -135,6 +136,7 @@ class SyncDriverUrlCodemod(FixerCodemod):
 
     def visit_Module(self, node: cst.Module) -> bool:
         self._read_as: list[list[str]] = []
+        self._text_args: set[int] = set()
         self._sync_call = 0
         self._fixed_names: set[str] = set()  # names whose URL this module now gives with the driver
         path = (self.context.filename or "").replace("\\", "/")
@@ -171,6 +173,10 @@ class SyncDriverUrlCodemod(FixerCodemod):
     def visit_Call(self, node: cst.Call) -> None:
         callee = last_name(node.func)
         self._sync_call += callee in _SYNC_FACTORIES
+        if isinstance(node.func, cst.Attribute) and callee in _TEXT_METHODS:
+            # `url.replace("postgres://", "postgresql://", 1)`: what it looks for and puts back are no URLs; the
+            # engine's own argument is where the driver is named.
+            self._text_args.update(id(arg.value) for arg in node.args)
         key = node.args[0].value if node.args and callee in ("getenv", "get") else None
         self._read_as.append([key.evaluated_value] if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str) else [])
 
@@ -274,6 +280,8 @@ class SyncDriverUrlCodemod(FixerCodemod):
         return insert_helper(self.context, updated_node, HELPER_NAME, HELPER_SOURCE, self._has_make_url)
 
     def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> cst.BaseExpression:
+        if id(original_node) in self._text_args:
+            return updated_node
         if "b" in updated_node.prefix.lower() or not _DEFAULT_SCHEME.match(updated_node.value[len(updated_node.prefix) + len(updated_node.quote) :]):
             return updated_node
         # The innermost name it is read under: `URL = os.getenv("DATABASE_URL", "...")` is read as DATABASE_URL.

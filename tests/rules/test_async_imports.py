@@ -156,6 +156,24 @@ class TestAsyncImports(CodemodTest):
         source = "from sqlalchemy.ext.asyncio import AsyncSession\n\nasync def read(session: AsyncSession) -> None:\n    await session.exec(q)\n"
         self.assertCodemod(source, source, facts=ASYNC_EXEC)
 
+    def test_an_alias_kept_for_sqlalchemys_class_beside_sqlmodels_is_left_alone(self) -> None:
+        # A training backend: sessions are made with sqlmodel's class; the aliased SQLAlchemy import makes none,
+        # and moving it gave `import AsyncSession, AsyncSession as SqlAlchemyAsyncSession` from sqlmodel.
+        source = (
+            "from sqlmodel.ext.asyncio.session import AsyncSession\n"
+            "from sqlalchemy.ext.asyncio import create_async_engine, AsyncSession as SqlAlchemyAsyncSession\n\n"
+            "async def first(engine, q):\n    async with AsyncSession(engine) as session:\n"
+            "        return (await session.exec(q)).first()\n"
+        )
+        self.assertCodemod(source, source, facts=ASYNC_EXEC)
+
+    def test_an_alias_that_makes_the_sessions_still_moves(self) -> None:
+        self.assertCodemod(
+            "from sqlalchemy.ext.asyncio import AsyncSession as AS\nmaker = sessionmaker(engine, class_=AS)\n",
+            "from sqlmodel.ext.asyncio.session import AsyncSession as AS\nmaker = sessionmaker(engine, class_=AS)\n",
+            facts=ASYNC_EXEC,
+        )
+
     def test_async_session_without_exec_goes_to_sqlalchemy(self) -> None:
         self.check("from sqlalchemy import AsyncSession\n", "from sqlalchemy.ext.asyncio import AsyncSession\n")
 

@@ -291,6 +291,46 @@ def test_a_coroutine_handed_to_asyncio_is_not_awaited(tmp_path: Path) -> None:
     assert changed == {}
 
 
+def test_a_coroutine_handed_to_the_projects_own_bridge_is_not_awaited(tmp_path: Path) -> None:
+    # A training backend's agent tools: sync functions run an inner coroutine through the project's helper.
+    changed, _ = convert(tmp_path, {"app/db.py": ASYNC_DB, "app/tools.py": """\
+        import asyncio
+        import concurrent.futures
+
+        from app.db import engine
+
+
+        def run_async(coro):
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return asyncio.run(coro)
+            with concurrent.futures.ThreadPoolExecutor() as pool:
+                return pool.submit(asyncio.run, coro).result()
+
+
+        def run_in_loop(job):
+            return asyncio.get_event_loop().run_until_complete(job)
+
+
+        def count_rows(table: str) -> int:
+            async def _count():
+                async with engine.connect() as conn:
+                    return (await conn.exec_driver_sql(f"SELECT count(*) FROM {table}")).scalar()
+
+            return run_async(_count())
+
+
+        def ping() -> None:
+            async def _ping():
+                async with engine.connect() as conn:
+                    await conn.exec_driver_sql("SELECT 1")
+
+            run_in_loop(job=_ping())
+    """})
+    assert changed == {}
+
+
 def test_async_with_a_sync_session_class(tmp_path: Path) -> None:
     changed, _ = convert(tmp_path, {"app/db.py": ASYNC_DB + """\
 

@@ -734,6 +734,21 @@ def test_make_url_import_lands_in_the_third_party_section() -> None:
     ), new
 
 
+def test_make_url_import_stays_in_the_top_section_when_the_module_imports_again_at_its_end() -> None:
+    # A training backend ends with a stray `from sqlalchemy import select`: the new import went after the
+    # project's relative import (LibCST's place), not into the third-party lines at the top.
+    source = (
+        "from sqlalchemy.ext.asyncio import create_async_engine\nimport asyncio\n\nfrom .config import settings\n\n"
+        "engine = create_async_engine(settings.DATABASE_URL)\n\n\nfrom sqlalchemy import select\n"
+    )
+    new, _ = run(RuntimeUrlNormaliser, source)
+    assert new.startswith(
+        "from sqlalchemy.ext.asyncio import create_async_engine\nfrom sqlalchemy.engine import make_url\nimport asyncio\n\n"
+        "from .config import settings\n\n\ndef to_async_database_url("
+    ), new
+    assert run(RuntimeUrlNormaliser, new) == (new, [])
+
+
 def test_alembic_ini_url_that_env_py_overrides_is_left_alone() -> None:
     # env.py calls config.set_main_option("sqlalchemy.url", ...): the ini's value is never read.
     text = "[alembic]\nsqlalchemy.url = postgresql://u@db/app\n"

@@ -14,8 +14,10 @@ from fixer.rules.base import FINDINGS_KEY
 from fixer.rules.engine_arguments import EngineArguments
 
 
-def model(names: tuple[str, ...] = ("DATABASE_URL",), factory: str = "create_engine") -> ProjectModel:
-    site = EngineSite("app/db.py", 3, factory, "engine", factory != "create_engine", UrlSource(names), sqlite=True)
+def model(names: tuple[str, ...] = ("DATABASE_URL",), factory: str = "create_engine", line: int = 2,
+          sqlite_branch: bool = False) -> ProjectModel:
+    site = EngineSite("app/db.py", line, factory, "engine", factory != "create_engine", UrlSource(names), sqlite=True,
+                      sqlite_branch=sqlite_branch)
     return ProjectModel(flow=DatabaseFlow(engines=(site,)), installed=Installed(dists=frozenset({"psycopg2-binary"})))
 
 
@@ -56,10 +58,23 @@ def test_sqlite_connect_args_only_for_sqlite() -> None:
         ("engine = create_engine(URL, poolclass=NullPool)\n", ProjectModel()),
         # A URL no platform sets: a sqlite project's own.
         ('engine = create_engine(LOCAL_DB, connect_args={"check_same_thread": False})\n', model(("LOCAL_DB",))),
+        # The project's own `if ...sqlite...:` already keeps the platform's URL away from this engine.
+        ('if IS_SQLITE:\n    engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False})\n',
+         model(sqlite_branch=True)),
         # No PostgreSQL driver installs: a sqlite project, whatever the variable is called.
         ('engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False})\n',
          ProjectModel(flow=model().flow)),
     ],
 )
 def test_left_alone(source: str, facts: ProjectModel) -> None:
+    assert run(source, facts) == (source, [])
+
+
+def test_each_call_is_judged_by_the_engine_on_its_own_line() -> None:
+    # A PostgreSQL engine without the argument comes first in the file: the sqlite one is still found by its line.
+    source = ('pg = create_engine(DATABASE_URL, pool_size=2)\n'
+              'engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False})\n')
+    pg = EngineSite("app/db.py", 1, "create_engine", "pg", False, UrlSource(("DATABASE_URL",)))
+    facts = model(line=2, sqlite_branch=True)
+    facts = ProjectModel(flow=DatabaseFlow(engines=(pg, *facts.flow.engines)), installed=facts.installed)
     assert run(source, facts) == (source, [])

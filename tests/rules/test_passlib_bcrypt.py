@@ -89,3 +89,22 @@ def test_with_unsafe_fixes_one_run_reaches_the_fixed_point(tmp_path: Path, name:
     changed, findings = run(tmp_path, {"requirements.txt": before}, unsafe=True)  # `fix` runs a second time
     assert changed == {"requirements.txt": after}
     assert [(f.safe, f.fixed) for f in findings] == [(True, True)]
+
+
+LOCKED_5 = '[[package]]\nname = "bcrypt"\nversion = "5.0.0"\n\n[[package]]\nname = "passlib"\nversion = "1.7.4"\n'
+
+
+def test_a_floor_at_5_beside_a_lock_is_pinned_once(tmp_path: Path) -> None:
+    # A training backend: `bcrypt>=5.0.0` with uv.lock at 5.0.0. The lock still says 5 after the edit (until
+    # relocked): the entry already excludes it, so no later round or run appends its bound again.
+    before = '[project]\nname = "x"\ndependencies = ["passlib>=1.7.4", "bcrypt>=5.0.0"]\n'
+    changed, findings = run(tmp_path, {"pyproject.toml": before, "uv.lock": LOCKED_5})
+    assert changed == {"pyproject.toml": before.replace('"bcrypt>=5.0.0"', '"bcrypt==4.0.1"')}
+    assert [(f.safe, f.fixed) for f in findings] == [(True, True)]
+
+
+def test_a_held_entry_beside_a_lock_still_at_5_is_left_alone(tmp_path: Path) -> None:
+    files = {"pyproject.toml": '[project]\nname = "x"\ndependencies = ["passlib>=1.7.4", "bcrypt==4.0.1"]\n',
+             "uv.lock": LOCKED_5}
+    assert run(tmp_path, files) == ({}, [])
+

@@ -55,6 +55,11 @@ def test_sync_urls_name_psycopg2(before: str, after: str) -> None:
         # Nothing says which engine reads it.
         ('OTHER_URL = "postgresql://localhost/app"\n', MODEL),
         ('"""Docs: postgresql://localhost/app"""\n', MODEL),
+        # What a string method looks for and puts back is no URL (a training backend's Heroku-style fix-up): the
+        # engine's own argument names the driver, and rewriting both made `.replace("postgresql+psycopg2://",
+        # "postgresql+psycopg2://")`, a no-op.
+        ('DATABASE_URL = DATABASE_URL.replace("postgres://", "postgresql://", 1)\n', MODEL),
+        ('if DATABASE_URL.startswith("postgres://"):\n    pass\n', MODEL),
     ],
 )
 def test_left_alone(source: str, model: ProjectModel) -> None:
