@@ -403,26 +403,36 @@ def _sorted_releases(dist: str, by_upload: bool, include_yanked: bool) -> tuple[
     return tuple(out if by_upload else sorted(out))
 
 
+@lru_cache(maxsize=None)
+def _release_index(dist: str) -> dict[Version, tuple[str, str]]:
+    # A project model asks Requires-Python of every release of a distribution it resolves: a scan of the
+    # releases per question made that quadratic. The first record of an equal version wins, as the scan did.
+    out: dict[Version, tuple[str, str]] = {}
+    for rv, day, rp, _ in _releases(dist) or ():
+        out.setdefault(rv, (day, rp))
+    return out
+
+
 def uploaded(dist: str, version: VersionLike) -> str | None:
     """The day (YYYY-MM-DD) ``dist`` ``version`` was first uploaded."""
-    v = _version(version)
-    for rv, day, _, _ in _releases(_dist(dist)) or ():
-        if rv == v:
-            return day or None
-    return None
+    found = _release_index(_dist(dist)).get(_version(version))
+    return (found[0] or None) if found else None
 
 
 def requires_python(dist: str, version: VersionLike) -> SpecifierSet | None:
     """Requires-Python of ``dist`` ``version`` (an empty SpecifierSet when it declares none), None if the
     release is not recorded."""
-    v = _version(version)
-    for rv, _, rp, _ in _releases(_dist(dist)) or ():
-        if rv == v:
-            try:
-                return SpecifierSet(rp)
-            except InvalidSpecifier:
-                return SpecifierSet()
-    return None
+    found = _release_index(_dist(dist)).get(_version(version))
+    return _specifier(found[1]) if found else None
+
+
+@lru_cache(maxsize=None)
+def _specifier(text: str) -> SpecifierSet:
+    # Few distinct Requires-Python texts serve thousands of releases; callers only read the set.
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return SpecifierSet()
 
 
 def allowed(dist: str, spec: SpecifierSet | str, *, python: str | None = None,
