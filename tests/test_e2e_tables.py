@@ -2,6 +2,8 @@
 for real against PostgreSQL with the platform URL: before `fixer apply` the request fails, after it answers.
 
 - lifespan-never-passed: the lifespan that creates the tables never runs (FX044 passes it);
+- create-tables-helper-never-called, async-table-creator-uncalled: a function creates the tables and nothing calls
+  it (FX046 calls it from a new lifespan, awaited when it is `async def`);
 - sqlmodel-naive-now-helper: the project's own `utcnow()` gives SQLModel's aware type a naive value (FX037);
 - poolclass-queuepool-on-async-engine: the engine is never made, the app does not start (FX038).
 """
@@ -47,6 +49,8 @@ def _serve(project: Path, database_url: str):
     ("case", "method", "path", "table"),
     [
         ("lifespan-never-passed", "GET", "/reminders", "reminder"),
+        ("create-tables-helper-never-called", "GET", "/invoices", "invoice"),
+        ("async-table-creator-uncalled", "GET", "/parcels", "parcels"),
         ("sqlmodel-naive-now-helper", "POST", "/memos?text={run}", None),
     ],
 )

@@ -107,6 +107,9 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         step = dataclasses.replace(primary.start, run_from=migration.folder, pythonpath=())
         migrating = predict_script(root, step, migration.env, have, paths, flow, database_url, python, sources)
     never = never_created(paths, sources, primary)
+    if never is not None and migration is not None:
+        # The documented start runs migrations: they are the project's way to make its tables (FX045 reports).
+        never = dataclasses.replace(never, app_path="", module="")
     included = included_routers(sources, primary.order, paths)
     sources.release(p for p in paths if p.endswith(".py"))
     kept = len(primary.import_fixes)

@@ -7,6 +7,7 @@ to `FastAPI(...)`, a function nothing calls), or that none does. The first reque
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,12 @@ class NeverCreated:
     name: str
     models: tuple[str, ...]  # the table models the start imports
     app_line: int = 0  # "lifespan": the `FastAPI(...)` call to pass it to, in the same module
+    # "uncalled", where a lifespan of the app module can call it (FX046): the app module's file, the module to
+    # import the function from as the start names it, and whether it is `async def` (then awaited).
+    app_path: str = ""
+    module: str = ""
+    awaited: bool = False
+    tables: tuple[str, ...] = ()  # their tables' names, as the database's error names them
 
 
 def table_classes(text: str) -> Iterable[tuple[int, str, str]]:
@@ -90,6 +97,74 @@ def _lifespan(node: ast.AST) -> bool:
         for d in node.decorator_list)
 
 
+def _module_name(path: str, root: str) -> str:
+    relative = posixpath.relpath(path, root or ".")
+    if relative.startswith("..") or not relative.endswith(".py"):
+        return ""
+    return relative.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def _bound(tree: ast.Module) -> dict[str, ast.stmt]:
+    """The names a module binds at its top level, with the statement that binds each."""
+    bound: dict[str, ast.stmt] = {}
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound[statement.name] = statement
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            for alias in statement.names:
+                bound[(alias.asname or alias.name).split(".")[0]] = statement
+        else:
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    bound.setdefault(node.id, statement)
+    return bound
+
+
+def _lifespan_fits(tree: ast.Module, text: str, name: str, module: str, own: bool) -> bool:
+    """The app module can take a new lifespan that calls `name`: one `app = FastAPI(...)` at its top level with
+    no `lifespan=` (nor `**options` that may hold one), no startup or shutdown hook a lifespan would switch off,
+    `lifespan` free, and `name` free or already the function (defined here, or imported from `module`)."""
+    apps = [s.value for s in tree.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Call)
+            and (s.value.func.id if isinstance(s.value.func, ast.Name) else getattr(s.value.func, "attr", "")) == "FastAPI"]
+    if len(apps) != 1 or any(k.arg in ("lifespan", "on_startup", "on_shutdown", None) for k in apps[0].keywords) \
+            or ".on_event(" in text or "add_event_handler(" in text:
+        return False
+    bound = _bound(tree)
+    if "lifespan" in bound or "asynccontextmanager" in bound and not isinstance(bound["asynccontextmanager"], ast.ImportFrom):
+        return False
+    binding = bound.get(name)
+    if own:
+        return isinstance(binding, (ast.FunctionDef, ast.AsyncFunctionDef))
+    return binding is None or isinstance(binding, ast.ImportFrom) and binding.level == 0 and binding.module == module \
+        and any(a.name == name and a.asname is None for a in binding.names)
+
+
+def _callable_from_app(path: str, imported: list[str], paths: list[str], primary: Prediction, sources: Sources,
+                       function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, str]:
+    """(the app module's file, the module the function is imported from) when the app module's lifespan can
+    call the function as it is: no argument to supply, in a module the start already imports (importing it adds
+    nothing that does not run today), under one name. With a second import root (PYTHONPATH, a `sys.path`
+    edit) the name is not certain: a module imported under two names is two modules, with two engines and two
+    metadata. ("", "") otherwise."""
+    start = primary.start
+    arguments = function.args
+    required = len(arguments.posonlyargs) + len(arguments.args) - len(arguments.defaults) \
+        + sum(d is None for d in arguments.kw_defaults)
+    if required or start.pythonpath or primary.sys_path_edits or start.factory or path not in imported:
+        return "", ""
+    app_path = next((p for p in (posixpath.normpath(posixpath.join(start.run_from or ".", start.module.replace(".", "/")
+                                                                       + tail)) for tail in (".py", "/__init__.py"))
+                     if p in paths), "")
+    module = _module_name(path, start.run_from)
+    if not app_path or not module or _module_name(app_path, start.run_from) != start.module:
+        return "", ""
+    text = sources.text(app_path) or ""
+    tree = sources.tree(app_path, text)
+    if tree is None or not _lifespan_fits(tree, text, function.name, module, path == app_path):
+        return "", ""
+    return app_path, module
+
+
 def never_created(paths: list[str], sources: Sources, primary: Prediction) -> NeverCreated | None:
     """None when the start creates its tables (a startup hook reaches create_all), when migrations or SQL make
     them, when it imports no table model, or when it fails before serving at all."""
@@ -97,6 +172,7 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction) -> Ne
         return None
     imported = [p for p in dict.fromkeys((*primary.order, *primary.late_order)) if _app_code(p)]
     models = [(p, line, name) for p in imported for line, name, _ in table_classes(sources.text(p) or "")]
+    tables = tuple(table for p in imported for _, _, table in table_classes(sources.text(p) or ""))
     if not models or _made_elsewhere(paths, sources):
         return None
     code = {p: sources.text(p) or "" for p in paths if _app_code(p)}
@@ -135,7 +211,7 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction) -> Ne
                     and not any(k.arg in ("lifespan", None) for k in n.keywords)] if tree is not None else []
             if len(apps) == 1:
                 return NeverCreated("lifespan", path, function.lineno, function.name, tuple(m[2] for m in models),
-                                    apps[0].lineno)
+                                    apps[0].lineno, tables=tables)
     # A creator called from outside the creators (a script's `__main__`, a CLI command) is a step the project
     # provides: not fixer's to judge. Otherwise the first nothing calls is the one to call.
     inner = {name: sum(_calls(f, {name}) for _, f in creators.values()) for name in creators}
@@ -143,11 +219,14 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction) -> Ne
         return None
     for name, (path, function) in creators.items():
         if uses(name) == 1:
-            return NeverCreated("uncalled", path, function.lineno, name, tuple(m[2] for m in models))
+            app_path, module = _callable_from_app(path, imported, paths, primary, sources, function)
+            return NeverCreated("uncalled", path, function.lineno, name, tuple(m[2] for m in models),
+                                app_path=app_path, module=module,
+                                awaited=isinstance(function, ast.AsyncFunctionDef), tables=tables)
     # No code of the app creates them: a finding only where the project shows it relies on create_all (its tests
     # or a script call it), not where the tables may come from outside (another service, a console).
     if not creators and any("create_all" in (sources.text(p) or "") for p in paths
                             if p.endswith(".py") and not _app_code(p) and "alembic" not in p and "migration" not in p):
         path, line, _ = models[0]
-        return NeverCreated("nothing", path, line, models[0][2], tuple(m[2] for m in models))
+        return NeverCreated("nothing", path, line, models[0][2], tuple(m[2] for m in models), tables=tables)
     return None

@@ -374,7 +374,8 @@ class TablesNeverCreated(_StartupRule):
     ## What it does
     Reports, once, a backend whose start imports table models while no startup hook reaches `create_all`, no
     migration (`env.py` beside `versions/`) or SQL script creates tables, and no lifespan would (FX044): it names
-    the function that creates them and that nothing calls, or says that no code of the app creates them
+    the function that creates them and that nothing calls (where the app's module cannot simply get a lifespan
+    that calls it, FX046), or says that no code of the app creates them
     while its tests or scripts do (tables that may come from elsewhere, a console or another service, are not
     reported).
 
@@ -410,7 +411,7 @@ class TablesNeverCreated(_StartupRule):
 
     def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
         never = facts.startup.tables_never_created
-        if never is None or never.kind == "lifespan":
+        if never is None or never.kind == "lifespan" or never.module:  # FX044, FX046 fix those
             return []
         models = ", ".join(never.models)
         if never.kind == "uncalled":
