@@ -41,9 +41,10 @@ class NeverCreated:
     tables: tuple[str, ...] = ()  # their tables' names, as the database's error names them
 
 
-def table_classes(text: str) -> Iterable[tuple[int, str, str]]:
-    """(line, class, table name) of each `class X(SQLModel, table=True)` in a module's text."""
-    if "table" not in text or not _TABLE.search(text):
+def table_classes(text: str, declarative: bool = False) -> Iterable[tuple[int, str, str]]:
+    """(line, class, table name) of each `class X(SQLModel, table=True)` in a module's text; with `declarative`,
+    also of each SQLAlchemy declarative model (`class X(Base): __tablename__ = "x"`, not `__abstract__`)."""
+    if not (_TABLE.search(text) if "table" in text else False) and not (declarative and "__tablename__" in text):
         return
     try:
         tree = ast.parse(text)
@@ -52,19 +53,24 @@ def table_classes(text: str) -> Iterable[tuple[int, str, str]]:
             yield text.count("\n", 0, match.start()) + 1, match.group(1), match.group(1).lower()
         return
     for node in ast.walk(tree):
-        if not isinstance(node, ast.ClassDef) or not any(
-            k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
-        ):
+        if not isinstance(node, ast.ClassDef):
             continue
-        table = node.name.lower()
+        table = None
+        if any(k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords):
+            table = node.name.lower()
+        constants = {}
         for statement in node.body:
             targets = statement.targets if isinstance(statement, ast.Assign) else (
                 [statement.target] if isinstance(statement, ast.AnnAssign) else [])
             value = getattr(statement, "value", None)
-            if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets) \
-                    and isinstance(value, ast.Constant) and isinstance(value.value, str):
-                table = value.value
-        yield node.lineno, node.name, table
+            for target in targets:
+                if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
+                    constants[target.id] = value.value
+        named = constants.get("__tablename__")
+        if isinstance(named, str) and (table is not None or declarative and constants.get("__abstract__") is not True):
+            table = named
+        if table is not None:
+            yield node.lineno, node.name, table
 
 
 def _app_code(path: str) -> bool:
@@ -165,14 +171,52 @@ def _callable_from_app(path: str, imported: list[str], paths: list[str], primary
     return app_path, module
 
 
+_DOCUMENTS = re.compile(r"(?:^|/)(?:[^/]*\.(?:md|rst|txt|sh|ya?ml|toml|cfg|ini)|Dockerfile[^/]*|[^/]*\.Dockerfile|Procfile|"
+                        r"Makefile|justfile)$", re.I)
+
+
+def _main_block(tree: ast.Module) -> ast.If | None:
+    return next((s for s in tree.body if isinstance(s, ast.If) and "__main__" in ast.unparse(s.test)
+                 and "__name__" in ast.unparse(s.test)), None)
+
+
+def _undocumented_script(paths: list[str], sources: Sources, code: dict[str, str], creators: set[str],
+                         inner: dict[str, int]) -> tuple[str, int] | None:
+    """(path, line) of the script whose `if __name__ == "__main__":` block alone runs the table creation, when
+    no document of the project (README, Dockerfile, compose file, Makefile, shell script...) names it: the
+    documented start never creates the tables. None when a script is documented, or code other than scripts
+    calls the creation."""
+    scripts = {}
+    for path, text in code.items():
+        if "__main__" not in text:
+            continue
+        tree = sources.tree(path, text)
+        block = _main_block(tree) if tree is not None else None
+        if block is not None and _calls(block, creators):
+            scripts[path] = block.lineno
+    if not scripts:
+        return None
+    rest = "\n".join(text for path, text in code.items() if path not in scripts)
+    if any(len(re.findall(rf"\b{re.escape(name)}\b", rest)) > 1 + inner[name] for name in creators):
+        return None
+    stems = {posixpath.splitext(posixpath.basename(path))[0] for path in scripts}
+    for path in paths:
+        if _DOCUMENTS.search(path) and any(re.search(rf"\b{re.escape(stem)}\b", sources.text(path) or "")
+                                           for stem in stems):
+            return None
+    path = sorted(scripts)[0]
+    return path, scripts[path]
+
+
 def never_created(paths: list[str], sources: Sources, primary: Prediction) -> NeverCreated | None:
     """None when the start creates its tables (a startup hook reaches create_all), when migrations or SQL make
     them, when it imports no table model, or when it fails before serving at all."""
     if primary.failures or primary.tables_at is not None:
         return None
     imported = [p for p in dict.fromkeys((*primary.order, *primary.late_order)) if _app_code(p)]
-    models = [(p, line, name) for p in imported for line, name, _ in table_classes(sources.text(p) or "")]
-    tables = tuple(table for p in imported for _, _, table in table_classes(sources.text(p) or ""))
+    found = [(p, line, name, table) for p in imported for line, name, table in table_classes(sources.text(p) or "", True)]
+    models = [(p, line, name) for p, line, name, _ in found]
+    tables = tuple(table for *_, table in found)
     if not models or _made_elsewhere(paths, sources):
         return None
     code = {p: sources.text(p) or "" for p in paths if _app_code(p)}
@@ -194,8 +238,9 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction) -> Ne
     every = "\n".join(code.values())
     for path in imported:  # made at import: `SQLModel.metadata.create_all(engine)` beside the engine
         tree = sources.tree(path, code.get(path))
-        if tree is not None and any(_calls(s, names) for s in tree.body
-                                    if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))):
+        # An `if __name__ == "__main__":` block does not run when the start imports the module.
+        if tree is not None and any(_calls(s, names) for s in tree.body if s is not _main_block(tree)
+                                    and not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))):
             return None
 
     def uses(name: str) -> int:
@@ -216,7 +261,10 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction) -> Ne
     # provides: not fixer's to judge. Otherwise the first nothing calls is the one to call.
     inner = {name: sum(_calls(f, {name}) for _, f in creators.values()) for name in creators}
     if any(uses(name) > 1 + inner[name] for name in creators):
-        return None
+        script = _undocumented_script(paths, sources, code, set(creators), inner)
+        if script is None:
+            return None
+        return NeverCreated("script", script[0], script[1], script[0], tuple(m[2] for m in models), tables=tables)
     for name, (path, function) in creators.items():
         if uses(name) == 1:
             app_path, module = _callable_from_app(path, imported, paths, primary, sources, function)

@@ -37,7 +37,7 @@ MAIN = "from fastapi import FastAPI\n\nfrom app.db import Parcel\n\napp = FastAP
 
 def answer(files: dict[str, str], start: StartPoint | None = None, **prediction) -> NeverCreated | None:
     start = start or StartPoint(app="app.main:app", run_from="", source="Procfile")
-    order = tuple(p for p in files if not p.startswith("tests/"))
+    order = tuple(p for p in files if p.endswith(".py") and not p.startswith("tests/") and "make_tables" not in p)
     return never_created(list(files), Sources(files.get), Prediction(start=start, failures=(), order=order, **prediction))
 
 
@@ -126,3 +126,53 @@ def test_a_lifespan_calls_the_creator(before: str, after: str, never: NeverCreat
 
 def test_nothing_without_the_models_answer() -> None:
     assert run(MAIN, dataclasses.replace(NEVER, module="")) == (MAIN, [])
+
+
+DECLARATIVE = """\
+from sqlalchemy import Integer
+from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+
+class Base(DeclarativeBase):
+    __abstract__ = True
+
+
+class Ledger(Base):
+    __tablename__ = "ledgers"
+    id = mapped_column(Integer, primary_key=True)
+"""
+
+
+def test_declarative_models_count_as_tables() -> None:
+    main = "from fastapi import FastAPI\n\nfrom app.models import Ledger\n\napp = FastAPI()\n"
+    found = answer({"app/main.py": main, "app/models.py": DECLARATIVE,
+                    "tests/conftest.py": "Base.metadata.create_all(engine)\n"})
+    assert found is not None and (found.kind, found.models, found.tables) == ("nothing", ("Ledger",), ("ledgers",))
+
+
+SCRIPT = """\
+import asyncio
+
+from app.models import Base, engine
+
+
+async def make_tables():
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+
+if __name__ == "__main__":
+    asyncio.run(make_tables())
+"""
+
+
+def test_a_script_no_document_names_is_the_finding_and_a_documented_one_is_not() -> None:
+    main = "from fastapi import FastAPI\n\nfrom app.models import Ledger\n\napp = FastAPI()\n"
+    files = {"app/main.py": main, "app/models.py": DECLARATIVE, "app/make_tables.py": SCRIPT,
+             "README.md": "Run `uvicorn app.main:app`.\n"}
+    found = answer(files)
+    assert found is not None and (found.kind, found.path, found.line) == ("script", "app/make_tables.py", 10)
+    files["README.md"] += "First create the tables: `python -m app.make_tables`.\n"
+    assert answer(files) is None
+    files["README.md"] = "Run `uvicorn app.main:app`.\n"
+    files["app/routes.py"] = "from app.make_tables import make_tables\n\n\nasync def admin():\n    await make_tables()\n"
+    assert answer(files) is None  # a route creates them: the project's own step
