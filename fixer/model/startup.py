@@ -21,7 +21,7 @@ from fixer.model.importwalk import predict, predict_script
 from fixer.model.migrations import documented_migration
 from fixer.model.routers import Included, included_routers
 from fixer.model.sources import Sources
-from fixer.model.tables import NeverCreated, never_created, table_classes
+from fixer.model.tables import NeverCreated, documents_above, never_created, table_classes
 
 __all__ = ["Failure", "ImportFix", "Installed", "Prediction", "Startup", "analyse", "first_result", "installed",
            "predict", "predicted_first_error"]
@@ -106,7 +106,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         # `alembic upgrade head && uvicorn ...`: env.py runs first, with the same environment (the platform URL).
         step = dataclasses.replace(primary.start, run_from=migration.folder, pythonpath=())
         migrating = predict_script(root, step, migration.env, have, paths, flow, database_url, python, sources)
-    never = never_created(paths, sources, primary)
+    never = never_created(paths, sources, primary, documents_above(root))
     if never is not None and migration is not None:
         # The documented start runs migrations: they are the project's way to make its tables (FX045 reports).
         never = dataclasses.replace(never, app_path="", module="")

@@ -9,13 +9,14 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from fixer.model.failures import Prediction
 from fixer.model.sources import Sources
 
-__all__ = ["NeverCreated", "never_created", "table_classes"]
+__all__ = ["NeverCreated", "documents_above", "never_created", "table_classes"]
 
 _TABLE = re.compile(r"^class\s+(\w+)\s*\([^)]*\btable\s*=\s*True", re.M)
 _NOT_THE_APP = frozenset({"tests", "test", "alembic", "migrations", "migration"})
@@ -180,37 +181,54 @@ def _main_block(tree: ast.Module) -> ast.If | None:
                  and "__name__" in ast.unparse(s.test)), None)
 
 
-def _undocumented_script(paths: list[str], sources: Sources, code: dict[str, str], creators: set[str],
-                         inner: dict[str, int]) -> tuple[str, int] | None:
-    """(path, line) of the script whose `if __name__ == "__main__":` block alone runs the table creation, when
-    no document of the project (README, Dockerfile, compose file, Makefile, shell script...) names it: the
-    documented start never creates the tables. None when a script is documented, or code other than scripts
-    calls the creation."""
+def documents_above(backend: Path) -> tuple[str, ...]:
+    """The texts of the documents (README, Makefile, compose file...) of the folders above the backend, up to
+    the repository's top (three levels without a `.git`): a Makefile there may run the backend's script."""
+    texts = []
+    for folder in list(backend.resolve().parents)[:3]:
+        for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+            if path.is_file() and _DOCUMENTS.search(path.name):
+                try:
+                    texts.append(path.read_text(encoding="utf-8", errors="replace")[:200_000])
+                except OSError:
+                    continue
+        if (folder / ".git").exists():
+            break
+    return tuple(texts)
+
+
+def _undocumented_script(paths: list[str], sources: Sources, code: dict[str, str], names: set[str],
+                         inner: dict[str, int], above: Sequence[str]) -> tuple[str, int] | None:
+    """(path, line) of the script whose `if __name__ == "__main__":` block alone runs the table creation
+    (`create_all`, or a function of `inner`'s that reaches it), when no document of the project (README,
+    Dockerfile, compose file, Makefile, shell script...) names it: the documented start never creates the
+    tables. None when a script is documented, or code other than scripts calls the creation."""
     scripts = {}
     for path, text in code.items():
         if "__main__" not in text:
             continue
         tree = sources.tree(path, text)
         block = _main_block(tree) if tree is not None else None
-        if block is not None and _calls(block, creators):
+        if block is not None and _calls(block, names):
             scripts[path] = block.lineno
     if not scripts:
         return None
     rest = "\n".join(text for path, text in code.items() if path not in scripts)
-    if any(len(re.findall(rf"\b{re.escape(name)}\b", rest)) > 1 + inner[name] for name in creators):
+    if any(len(re.findall(rf"\b{re.escape(name)}\b", rest)) > 1 + inner[name] for name in inner):
         return None
     stems = {posixpath.splitext(posixpath.basename(path))[0] for path in scripts}
-    for path in paths:
-        if _DOCUMENTS.search(path) and any(re.search(rf"\b{re.escape(stem)}\b", sources.text(path) or "")
-                                           for stem in stems):
-            return None
+    texts = [*(sources.text(p) or "" for p in paths if _DOCUMENTS.search(p)), *above]
+    if any(re.search(rf"\b{re.escape(stem)}\b", text) for text in texts for stem in stems):
+        return None
     path = sorted(scripts)[0]
     return path, scripts[path]
 
 
-def never_created(paths: list[str], sources: Sources, primary: Prediction) -> NeverCreated | None:
+def never_created(paths: list[str], sources: Sources, primary: Prediction,
+                  above: Sequence[str] = ()) -> NeverCreated | None:
     """None when the start creates its tables (a startup hook reaches create_all), when migrations or SQL make
-    them, when it imports no table model, or when it fails before serving at all."""
+    them, when it imports no table model, or when it fails before serving at all. `above`: the texts of the
+    documents above the backend (`documents_above`)."""
     if primary.failures or primary.tables_at is not None:
         return None
     imported = [p for p in dict.fromkeys((*primary.order, *primary.late_order)) if _app_code(p)]
@@ -260,8 +278,9 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction) -> Ne
     # A creator called from outside the creators (a script's `__main__`, a CLI command) is a step the project
     # provides: not fixer's to judge. Otherwise the first nothing calls is the one to call.
     inner = {name: sum(_calls(f, {name}) for _, f in creators.values()) for name in creators}
-    if any(uses(name) > 1 + inner[name] for name in creators):
-        script = _undocumented_script(paths, sources, code, set(creators), inner)
+    if any(uses(name) > 1 + inner[name] for name in creators) \
+            or not creators and any("__main__" in text and "create_all" in text for text in code.values()):
+        script = _undocumented_script(paths, sources, code, names, inner, above)
         if script is None:
             return None
         return NeverCreated("script", script[0], script[1], script[0], tuple(m[2] for m in models), tables=tables)

@@ -176,3 +176,28 @@ def test_a_script_no_document_names_is_the_finding_and_a_documented_one_is_not()
     files["README.md"] = "Run `uvicorn app.main:app`.\n"
     files["app/routes.py"] = "from app.make_tables import make_tables\n\n\nasync def admin():\n    await make_tables()\n"
     assert answer(files) is None  # a route creates them: the project's own step
+
+
+def test_a_main_block_creating_the_tables_itself_is_a_script_too() -> None:
+    main = "from fastapi import FastAPI\n\nfrom app.db import engine\n\napp = FastAPI()\n"
+    db = DECLARATIVE + '\nengine = None\n\nif __name__ == "__main__":\n    Base.metadata.create_all(engine)\n'
+    files = {"app/main.py": main, "app/db.py": db}
+    found = answer(files)
+    assert found is not None and (found.kind, found.path) == ("script", "app/db.py")
+    files["Makefile"] = "tables:\n\tpython -m app.db\n"
+    assert answer(files) is None
+
+
+def test_a_makefile_above_the_backend_documents_its_script(tmp_path) -> None:
+    from fixer.model.tables import documents_above
+
+    backend = tmp_path / "repo" / "backend"
+    backend.mkdir(parents=True)
+    (tmp_path / "repo" / ".git").mkdir()
+    (tmp_path / "repo" / "Makefile").write_text("tables:\n\tcd backend && python -m app.db\n")
+    main = "from fastapi import FastAPI\n\nfrom app.db import engine\n\napp = FastAPI()\n"
+    db = DECLARATIVE + '\nengine = None\n\nif __name__ == "__main__":\n    Base.metadata.create_all(engine)\n'
+    files = {"app/main.py": main, "app/db.py": db}
+    start = StartPoint(app="app.main:app", run_from="", source="Procfile")
+    prediction = Prediction(start=start, failures=(), order=("app/main.py", "app/db.py"))
+    assert never_created(list(files), Sources(files.get), prediction, documents_above(backend)) is None
