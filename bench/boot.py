@@ -183,8 +183,8 @@ def probe_database_route(port: int, spec: dict, result: Boot) -> None:
             return
 
 
-_ALEMBIC_UPGRADE = re.compile(r"\balembic\s+upgrade\s+head\b")
-_DOCS = ("Dockerfile", "Procfile", "*.sh", "docker-compose*.yml", "compose*.yml", "docker-compose*.yaml", "README*")
+_ALEMBIC_UPGRADE = re.compile(r"""\balembic["']?(?:\s*,\s*["']|\s+)upgrade["']?(?:\s*,\s*["']|\s+)head\b""")
+_DOCS = ("Dockerfile", "*.Dockerfile", "Procfile", "*.sh", "docker-compose*.yml", "compose*.yml", "docker-compose*.yaml", "README*")
 
 
 _CD_THEN_UPGRADE = re.compile(r"\bcd\s+([\w./-]+)\s*&&[^\n\"']*?\balembic\s+upgrade\s+head\b")
@@ -192,10 +192,11 @@ _CD_THEN_UPGRADE = re.compile(r"\bcd\s+([\w./-]+)\s*&&[^\n\"']*?\balembic\s+upgr
 
 def documented_migration(backend: Path, repo: Path) -> Path | None:
     """The folder of the alembic.ini whose `alembic upgrade head` the project's start documents (a prestart
-    script, a Dockerfile or compose command, a README), run before the server as the deploy runs it; a
+    script, a Dockerfile or compose command, in the exec form too, a README; in the backend's docker/ folder too:
+    `docker/app.sh`, `docker/backend.Dockerfile`), run before the server as the deploy runs it; a
     command that goes into a subfolder first (`cd app && alembic upgrade head`) runs it there."""
     ini = next((d for d in (backend, *backend.parents) if (d / "alembic.ini").is_file() and repo in (d, *d.parents)), None)
-    for folder in {backend, ini or backend, repo, backend / "scripts"}:
+    for folder in {backend, ini or backend, repo, backend / "scripts", backend / "docker"}:
         for pattern in _DOCS:
             for doc in folder.glob(pattern) if folder.is_dir() else ():
                 try:

@@ -161,3 +161,12 @@ def test_a_cleaner_in_env_py_that_glues_the_query_onto_the_database_is_predicted
     assert _first(project) == (
         'sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) database "db&channel_binding=require" '
         "does not exist", "migrations/env.py")
+
+
+def test_the_exec_form_of_a_compose_command_documents_the_migration(tmp_path: Path) -> None:
+    backend = Path(shutil.copytree(CASE / "before", tmp_path / "backend"))
+    (backend / "README.md").write_text("# Tasks API\n\n    uvicorn app.main:app\n")
+    (backend / "docker-compose.yml").write_text(
+        'services:\n  migrate:\n    build: .\n    command: ["alembic", "upgrade", "head"]\n')
+    found = _migration(backend)
+    assert found is not None and found.where == ("docker-compose.yml", 4)

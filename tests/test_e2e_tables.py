@@ -2,6 +2,8 @@
 for real against PostgreSQL with the platform URL: before `fixer apply` the request fails, after it answers.
 
 - lifespan-never-passed: the lifespan that creates the tables never runs (FX044 passes it);
+- create-tables-helper-never-called, async-table-creator-uncalled: a function creates the tables and nothing calls
+  it (FX046 calls it from a new lifespan, awaited when it is `async def`);
 - sqlmodel-naive-now-helper: the project's own `utcnow()` gives SQLModel's aware type a naive value (FX037);
 - sqlmodel-naive-now-given: a service gives a table's constructor, a row and a query `datetime.utcnow()`, and
   compares a stored value with it (FX037);
@@ -50,6 +52,8 @@ def _serve(project: Path, database_url: str):
     ("case", "method", "path", "table"),
     [
         ("lifespan-never-passed", "GET", "/reminders", "reminder"),
+        ("create-tables-helper-never-called", "GET", "/invoices", "invoice"),
+        ("async-table-creator-uncalled", "GET", "/parcels", "parcels"),
         ("sqlmodel-naive-now-helper", "POST", "/memos?text={run}", None),
         ("sqlmodel-naive-now-given", "POST", "/leases?holder={run}", "lease"),
         ("sqlmodel-aware-on-naive-asyncpg", "POST", "/shifts?worker={run}", "shift"),

@@ -44,12 +44,27 @@ def _startup_summary(outcome) -> None:
                 f"{failure.fixed_by} made no fix for it in this run" if failure.fixed_by else "needs a person")
             say(f"  {n}. {failure}  [{shown(outcome.root, failure.path)}:{failure.line}; {fix}]")
         _say_uncertain(outcome, prediction)
+    _say_tables(outcome, startup)
     for path, line, _ in prediction.unchecked:
         say(f"  cannot check {path}:{line} on this Python (CPython {sys.version_info.major}.{sys.version_info.minor}): "
             f"it uses newer syntax that CPython {startup.python} accepts; what it imports is not walked")
     if prediction.required_settings:
         say("  required environment (settings without a default; the start fails until they are set): " + ", ".join(
             f"{variable} ({path}:{line} {field})" for variable, path, line, field in prediction.required_settings))
+
+
+def _say_tables(outcome, startup) -> None:
+    """Once started, the first request that touches a table nothing created fails (stderr)."""
+    from fixer.output.options import shown
+
+    never = startup.tables_never_created
+    if never is None:
+        return
+    rule = "FX044" if never.kind == "lifespan" else "FX046" if never.module else None
+    fixed = rule is not None and any(f.rule == rule and f.fixed for r in outcome.results for f in r.findings)
+    say(f"  then the first request that touches a table fails: ProgrammingError: relation \"{(never.tables or never.models)[0]}\" does "
+        f"not exist  [{shown(outcome.root, never.path)}:{never.line}; "
+        + (f"fixed by {rule}]" if fixed else "needs a person]"))
 
 
 def _say_uncertain(outcome, prediction) -> None:

@@ -20,7 +20,8 @@ from fixer.model.startfiles import is_start_file
 
 __all__ = ["Migration", "compose_hosts", "documented_migration", "ini_url", "revision_failure"]
 
-_UPGRADE = re.compile(r"\balembic\s+upgrade\b")
+# Also the exec form of a compose `command: ["alembic", "upgrade", "head"]` or a Dockerfile's CMD.
+_UPGRADE = re.compile(r"""\balembic["']?(?:\s*,\s*["']|\s+)upgrade\b""")
 # `cd phase-02/backend` in a README's shell block: the commands after it run in that folder.
 _CD = re.compile(r"(?m)(?:^|&&|;)\s*cd\s+([\w./-]+)")
 _COMPOSE = re.compile(r"(?:docker-)?compose[\w.-]*\.ya?ml", re.I)

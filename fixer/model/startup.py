@@ -21,7 +21,7 @@ from fixer.model.importwalk import predict, predict_script
 from fixer.model.migrations import documented_migration, revision_failure
 from fixer.model.routers import Included, included_routers
 from fixer.model.sources import Sources
-from fixer.model.tables import NeverCreated, never_created, table_classes
+from fixer.model.tables import NeverCreated, documents_above, never_created, table_classes
 
 __all__ = ["Failure", "ImportFix", "Installed", "Prediction", "Startup", "analyse", "first_result", "installed",
            "predict", "predicted_first_error"]
@@ -111,7 +111,10 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         if broken is not None:  # the revision map is built once env.py has connected and its revisions loaded
             exception, message, where, line, family, detail = broken
             migrating = (*migrating, Failure(exception, message, where, line, family, detail=detail))
-    never = never_created(paths, sources, primary)
+    never = never_created(paths, sources, primary, documents_above(root))
+    if never is not None and migration is not None:
+        # The documented start runs migrations: they are the project's way to make its tables (FX045 reports).
+        never = dataclasses.replace(never, app_path="", module="")
     included = included_routers(sources, primary.order, paths)
     sources.release(p for p in paths if p.endswith(".py"))
     kept = len(primary.import_fixes)

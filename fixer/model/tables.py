@@ -7,14 +7,16 @@ to `FastAPI(...)`, a function nothing calls), or that none does. The first reque
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from fixer.model.failures import Prediction
 from fixer.model.sources import Sources
 
-__all__ = ["NeverCreated", "never_created", "table_classes"]
+__all__ = ["NeverCreated", "documents_above", "never_created", "table_classes"]
 
 _TABLE = re.compile(r"^class\s+(\w+)\s*\([^)]*\btable\s*=\s*True", re.M)
 _NOT_THE_APP = frozenset({"tests", "test", "alembic", "migrations", "migration"})
@@ -32,11 +34,18 @@ class NeverCreated:
     name: str
     models: tuple[str, ...]  # the table models the start imports
     app_line: int = 0  # "lifespan": the `FastAPI(...)` call to pass it to, in the same module
+    # "uncalled", where a lifespan of the app module can call it (FX046): the app module's file, the module to
+    # import the function from as the start names it, and whether it is `async def` (then awaited).
+    app_path: str = ""
+    module: str = ""
+    awaited: bool = False
+    tables: tuple[str, ...] = ()  # their tables' names, as the database's error names them
 
 
-def table_classes(text: str) -> Iterable[tuple[int, str, str]]:
-    """(line, class, table name) of each `class X(SQLModel, table=True)` in a module's text."""
-    if "table" not in text or not _TABLE.search(text):
+def table_classes(text: str, declarative: bool = False) -> Iterable[tuple[int, str, str]]:
+    """(line, class, table name) of each `class X(SQLModel, table=True)` in a module's text; with `declarative`,
+    also of each SQLAlchemy declarative model (`class X(Base): __tablename__ = "x"`, not `__abstract__`)."""
+    if not (_TABLE.search(text) if "table" in text else False) and not (declarative and "__tablename__" in text):
         return
     try:
         tree = ast.parse(text)
@@ -45,19 +54,24 @@ def table_classes(text: str) -> Iterable[tuple[int, str, str]]:
             yield text.count("\n", 0, match.start()) + 1, match.group(1), match.group(1).lower()
         return
     for node in ast.walk(tree):
-        if not isinstance(node, ast.ClassDef) or not any(
-            k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
-        ):
+        if not isinstance(node, ast.ClassDef):
             continue
-        table = node.name.lower()
+        table = None
+        if any(k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords):
+            table = node.name.lower()
+        constants = {}
         for statement in node.body:
             targets = statement.targets if isinstance(statement, ast.Assign) else (
                 [statement.target] if isinstance(statement, ast.AnnAssign) else [])
             value = getattr(statement, "value", None)
-            if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets) \
-                    and isinstance(value, ast.Constant) and isinstance(value.value, str):
-                table = value.value
-        yield node.lineno, node.name, table
+            for target in targets:
+                if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
+                    constants[target.id] = value.value
+        named = constants.get("__tablename__")
+        if isinstance(named, str) and (table is not None or declarative and constants.get("__abstract__") is not True):
+            table = named
+        if table is not None:
+            yield node.lineno, node.name, table
 
 
 def _app_code(path: str) -> bool:
@@ -90,13 +104,137 @@ def _lifespan(node: ast.AST) -> bool:
         for d in node.decorator_list)
 
 
-def never_created(paths: list[str], sources: Sources, primary: Prediction) -> NeverCreated | None:
+def _module_name(path: str, root: str) -> str:
+    relative = posixpath.relpath(path, root or ".")
+    if relative.startswith("..") or not relative.endswith(".py"):
+        return ""
+    return relative.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def _bound(tree: ast.Module) -> dict[str, ast.stmt]:
+    """The names a module binds at its top level, with the statement that binds each."""
+    bound: dict[str, ast.stmt] = {}
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound[statement.name] = statement
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            for alias in statement.names:
+                bound[(alias.asname or alias.name).split(".")[0]] = statement
+        else:
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    bound.setdefault(node.id, statement)
+    return bound
+
+
+def _lifespan_fits(tree: ast.Module, text: str, name: str, module: str, own: bool) -> bool:
+    """The app module can take a new lifespan that calls `name`: one `app = FastAPI(...)` at its top level with
+    no `lifespan=` (nor `**options` that may hold one), no startup or shutdown hook a lifespan would switch off,
+    `lifespan` free, and `name` free or already the function (defined here, or imported from `module`)."""
+    apps = [s.value for s in tree.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Call)
+            and (s.value.func.id if isinstance(s.value.func, ast.Name) else getattr(s.value.func, "attr", "")) == "FastAPI"]
+    if len(apps) != 1 or any(k.arg in ("lifespan", "on_startup", "on_shutdown", None) for k in apps[0].keywords) \
+            or ".on_event(" in text or "add_event_handler(" in text:
+        return False
+    bound = _bound(tree)
+    if "lifespan" in bound or "asynccontextmanager" in bound and not isinstance(bound["asynccontextmanager"], ast.ImportFrom):
+        return False
+    binding = bound.get(name)
+    if own:
+        return isinstance(binding, (ast.FunctionDef, ast.AsyncFunctionDef))
+    return binding is None or isinstance(binding, ast.ImportFrom) and binding.level == 0 and binding.module == module \
+        and any(a.name == name and a.asname is None for a in binding.names)
+
+
+def _callable_from_app(path: str, imported: list[str], paths: list[str], primary: Prediction, sources: Sources,
+                       function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, str]:
+    """(the app module's file, the module the function is imported from) when the app module's lifespan can
+    call the function as it is: no argument to supply, in a module the start already imports (importing it adds
+    nothing that does not run today), under one name. With a second import root (PYTHONPATH, a `sys.path`
+    edit) the name is not certain: a module imported under two names is two modules, with two engines and two
+    metadata. ("", "") otherwise."""
+    start = primary.start
+    arguments = function.args
+    required = len(arguments.posonlyargs) + len(arguments.args) - len(arguments.defaults) \
+        + sum(d is None for d in arguments.kw_defaults)
+    if required or start.pythonpath or primary.sys_path_edits or start.factory or path not in imported:
+        return "", ""
+    app_path = next((p for p in (posixpath.normpath(posixpath.join(start.run_from or ".", start.module.replace(".", "/")
+                                                                       + tail)) for tail in (".py", "/__init__.py"))
+                     if p in paths), "")
+    module = _module_name(path, start.run_from)
+    if not app_path or not module or _module_name(app_path, start.run_from) != start.module:
+        return "", ""
+    text = sources.text(app_path) or ""
+    tree = sources.tree(app_path, text)
+    if tree is None or not _lifespan_fits(tree, text, function.name, module, path == app_path):
+        return "", ""
+    return app_path, module
+
+
+_DOCUMENTS = re.compile(r"(?:^|/)(?:[^/]*\.(?:md|rst|txt|sh|ya?ml|toml|cfg|ini)|Dockerfile[^/]*|[^/]*\.Dockerfile|Procfile|"
+                        r"Makefile|justfile)$", re.I)
+
+
+def _main_block(tree: ast.Module) -> ast.If | None:
+    return next((s for s in tree.body if isinstance(s, ast.If) and "__main__" in ast.unparse(s.test)
+                 and "__name__" in ast.unparse(s.test)), None)
+
+
+def documents_above(backend: Path) -> tuple[str, ...]:
+    """The texts of the documents (README, Makefile, compose file...) of the folders above the backend, up to
+    the repository's top (three levels without a `.git`): a Makefile there may run the backend's script."""
+    texts = []
+    for folder in list(backend.resolve().parents)[:3]:
+        for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+            if path.is_file() and _DOCUMENTS.search(path.name):
+                try:
+                    texts.append(path.read_text(encoding="utf-8", errors="replace")[:200_000])
+                except OSError:
+                    continue
+        if (folder / ".git").exists():
+            break
+    return tuple(texts)
+
+
+def _undocumented_script(paths: list[str], sources: Sources, code: dict[str, str], names: set[str],
+                         inner: dict[str, int], above: Sequence[str]) -> tuple[str, int] | None:
+    """(path, line) of the script whose `if __name__ == "__main__":` block alone runs the table creation
+    (`create_all`, or a function of `inner`'s that reaches it), when no document of the project (README,
+    Dockerfile, compose file, Makefile, shell script...) names it: the documented start never creates the
+    tables. None when a script is documented, or code other than scripts calls the creation."""
+    scripts = {}
+    for path, text in code.items():
+        if "__main__" not in text:
+            continue
+        tree = sources.tree(path, text)
+        block = _main_block(tree) if tree is not None else None
+        if block is not None and _calls(block, names):
+            scripts[path] = block.lineno
+    if not scripts:
+        return None
+    rest = "\n".join(text for path, text in code.items() if path not in scripts)
+    if any(len(re.findall(rf"\b{re.escape(name)}\b", rest)) > 1 + inner[name] for name in inner):
+        return None
+    stems = {posixpath.splitext(posixpath.basename(path))[0] for path in scripts}
+    texts = [*(sources.text(p) or "" for p in paths if _DOCUMENTS.search(p)), *above]
+    if any(re.search(rf"\b{re.escape(stem)}\b", text) for text in texts for stem in stems):
+        return None
+    path = sorted(scripts)[0]
+    return path, scripts[path]
+
+
+def never_created(paths: list[str], sources: Sources, primary: Prediction,
+                  above: Sequence[str] = ()) -> NeverCreated | None:
     """None when the start creates its tables (a startup hook reaches create_all), when migrations or SQL make
-    them, when it imports no table model, or when it fails before serving at all."""
+    them, when it imports no table model, or when it fails before serving at all. `above`: the texts of the
+    documents above the backend (`documents_above`)."""
     if primary.failures or primary.tables_at is not None:
         return None
     imported = [p for p in dict.fromkeys((*primary.order, *primary.late_order)) if _app_code(p)]
-    models = [(p, line, name) for p in imported for line, name, _ in table_classes(sources.text(p) or "")]
+    found = [(p, line, name, table) for p in imported for line, name, table in table_classes(sources.text(p) or "", True)]
+    models = [(p, line, name) for p, line, name, _ in found]
+    tables = tuple(table for *_, table in found)
     if not models or _made_elsewhere(paths, sources):
         return None
     code = {p: sources.text(p) or "" for p in paths if _app_code(p)}
@@ -118,8 +256,9 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction) -> Ne
     every = "\n".join(code.values())
     for path in imported:  # made at import: `SQLModel.metadata.create_all(engine)` beside the engine
         tree = sources.tree(path, code.get(path))
-        if tree is not None and any(_calls(s, names) for s in tree.body
-                                    if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))):
+        # An `if __name__ == "__main__":` block does not run when the start imports the module.
+        if tree is not None and any(_calls(s, names) for s in tree.body if s is not _main_block(tree)
+                                    and not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))):
             return None
 
     def uses(name: str) -> int:
@@ -135,19 +274,26 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction) -> Ne
                     and not any(k.arg in ("lifespan", None) for k in n.keywords)] if tree is not None else []
             if len(apps) == 1:
                 return NeverCreated("lifespan", path, function.lineno, function.name, tuple(m[2] for m in models),
-                                    apps[0].lineno)
+                                    apps[0].lineno, tables=tables)
     # A creator called from outside the creators (a script's `__main__`, a CLI command) is a step the project
     # provides: not fixer's to judge. Otherwise the first nothing calls is the one to call.
     inner = {name: sum(_calls(f, {name}) for _, f in creators.values()) for name in creators}
-    if any(uses(name) > 1 + inner[name] for name in creators):
-        return None
+    if any(uses(name) > 1 + inner[name] for name in creators) \
+            or not creators and any("__main__" in text and "create_all" in text for text in code.values()):
+        script = _undocumented_script(paths, sources, code, names, inner, above)
+        if script is None:
+            return None
+        return NeverCreated("script", script[0], script[1], script[0], tuple(m[2] for m in models), tables=tables)
     for name, (path, function) in creators.items():
         if uses(name) == 1:
-            return NeverCreated("uncalled", path, function.lineno, name, tuple(m[2] for m in models))
+            app_path, module = _callable_from_app(path, imported, paths, primary, sources, function)
+            return NeverCreated("uncalled", path, function.lineno, name, tuple(m[2] for m in models),
+                                app_path=app_path, module=module,
+                                awaited=isinstance(function, ast.AsyncFunctionDef), tables=tables)
     # No code of the app creates them: a finding only where the project shows it relies on create_all (its tests
     # or a script call it), not where the tables may come from outside (another service, a console).
     if not creators and any("create_all" in (sources.text(p) or "") for p in paths
                             if p.endswith(".py") and not _app_code(p) and "alembic" not in p and "migration" not in p):
         path, line, _ = models[0]
-        return NeverCreated("nothing", path, line, models[0][2], tuple(m[2] for m in models))
+        return NeverCreated("nothing", path, line, models[0][2], tuple(m[2] for m in models), tables=tables)
     return None

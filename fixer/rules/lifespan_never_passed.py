@@ -40,7 +40,7 @@ from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.rules.base import FixerCodemod
 
-__all__ = ["LifespanNeverPassed"]
+__all__ = ["LifespanNeverPassed", "may_have_lifespan", "with_lifespan"]
 
 
 class LifespanNeverPassed(FixerCodemod):
@@ -68,26 +68,10 @@ class LifespanNeverPassed(FixerCodemod):
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         func = updated_node.func
         called = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else ""
-        if self.done or called != "FastAPI" or any(
-                a.keyword is None and a.star or a.keyword is not None and a.keyword.value == "lifespan"
-                for a in updated_node.args):
+        if self.done or called != "FastAPI" or may_have_lifespan(updated_node):
             return updated_node
         self.done = True
-        new = cst.Arg(keyword=cst.Name("lifespan"), value=cst.Name(self.name),
-                      equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                            whitespace_after=cst.SimpleWhitespace("")))
-        args = list(updated_node.args)
-        if args:
-            last = args[-1]
-            between = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            if isinstance(updated_node.whitespace_before_args, cst.ParenthesizedWhitespace):
-                between = cst.Comma(whitespace_after=updated_node.whitespace_before_args)  # one argument a line
-            elif len(args) > 1 and isinstance(args[-2].comma, cst.Comma):
-                between = args[-2].comma
-            new = new.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)
-            args[-1] = last.with_changes(comma=between, whitespace_after_arg=cst.SimpleWhitespace(""))
-        args.append(new)
-        result = updated_node.with_changes(args=args)
+        result = with_lifespan(updated_node, self.name)
         never = self.facts.startup.tables_never_created
         self.report(Finding(
             rule=self.RULE_ID,
@@ -104,3 +88,28 @@ class LifespanNeverPassed(FixerCodemod):
                      f"`{self.name}` reaches it",
         ))
         return result
+
+
+def may_have_lifespan(call: cst.Call) -> bool:
+    """`FastAPI(lifespan=...)` or `FastAPI(**options)`, which may hold one."""
+    return any(a.keyword is None and a.star or a.keyword is not None and a.keyword.value == "lifespan"
+               for a in call.args)
+
+
+def with_lifespan(call: cst.Call, name: str) -> cst.Call:
+    """`call` with `lifespan=name` appended, laid out as its arguments are (one a line, or on one line)."""
+    new = cst.Arg(keyword=cst.Name("lifespan"), value=cst.Name(name),
+                  equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                        whitespace_after=cst.SimpleWhitespace("")))
+    args = list(call.args)
+    if args:
+        last = args[-1]
+        between = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+            between = cst.Comma(whitespace_after=call.whitespace_before_args)  # one argument a line
+        elif len(args) > 1 and isinstance(args[-2].comma, cst.Comma):
+            between = args[-2].comma
+        new = new.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)
+        args[-1] = last.with_changes(comma=between, whitespace_after_arg=cst.SimpleWhitespace(""))
+    args.append(new)
+    return call.with_changes(args=args)

@@ -43,6 +43,7 @@ from fixer.rules.startup_checks import STARTUP_RULES
 from fixer.rules.sync_driver_dependency import SyncDriverDependency
 from fixer.rules.sync_driver_url import SyncDriverUrlCodemod, SyncDriverUrlTextRule
 from fixer.rules.sync_session_on_async_engine import SyncSessionOnAsyncEngine
+from fixer.rules.table_creator_uncalled import TableCreatorUncalled
 from fixer.rules.undecided_session import UndecidedSession
 
 PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
@@ -74,6 +75,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     StaticDir,
     LifespanNeverPassed,
     UrlCleaner,
+    TableCreatorUncalled,
 )
 TEXT_RULES: tuple[type[TextRule], ...] = (
     AsyncDriverDependency,

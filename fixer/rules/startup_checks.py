@@ -374,7 +374,9 @@ class TablesNeverCreated(_StartupRule):
     ## What it does
     Reports, once, a backend whose start imports table models while no startup hook reaches `create_all`, no
     migration (`env.py` beside `versions/`) or SQL script creates tables, and no lifespan would (FX044): it names
-    the function that creates them and that nothing calls, or says that no code of the app creates them
+    the function that creates them and that nothing calls (where the app's module cannot simply get a lifespan
+    that calls it, FX046), the script whose `__main__` block alone creates them when no document of the start
+    (README, Dockerfile, Procfile, compose file, Makefile, shell script) names it, or says that no code of the app creates them
     while its tests or scripts do (tables that may come from elsewhere, a console or another service, are not
     reported).
 
@@ -410,12 +412,16 @@ class TablesNeverCreated(_StartupRule):
 
     def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
         never = facts.startup.tables_never_created
-        if never is None or never.kind == "lifespan":
+        if never is None or never.kind == "lifespan" or never.module:  # FX044, FX046 fix those
             return []
         models = ", ".join(never.models)
         if never.kind == "uncalled":
             problem = f"`{never.name}()` creates the tables, but nothing calls it"
             what = f"Call `{never.name}()` from the app's lifespan (before its `yield`), or run migrations before the server."
+        elif never.kind == "script":
+            problem = f"Only the script {never.path} creates the tables, and no document of the start runs it"
+            what = (f"Run {never.path} before the first start and say so where the start is documented (README, "
+                    "Dockerfile, Procfile), or create the tables at startup (from the app's lifespan).")
         else:
             problem = "Nothing the project runs creates the tables of its models"
             what = ("Create them at startup (`SQLModel.metadata.create_all(engine)` in the lifespan) or add migrations "

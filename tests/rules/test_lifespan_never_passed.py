@@ -124,7 +124,8 @@ def test_the_model_names_the_function_nothing_calls_and_says_when_nothing_create
         ({"alembic/env.py": "", "alembic/versions/0001_init.py": ""}, None),  # migrations make them
         ({"schema.sql": "CREATE TABLE reminder (id int);\n"}, None),  # a SQL script does
         ({"app/cli.py": "from app.db import create_db_and_tables\n\nif __name__ == '__main__':\n"
-                        "    create_db_and_tables()\n"}, None),  # a documented step calls it
+                        "    create_db_and_tables()\n",
+          "README.md": "Create the tables once: `python -m app.cli`.\n"}, None),  # a documented step calls it
     ],
 )
 def test_tables_made_somehow_are_no_finding(extra: dict[str, str], tables_at: int | None) -> None:

@@ -1,0 +1,203 @@
+"""FX046 table-creator-uncalled (the codemod) and the model's answer it acts on (`fixer.model.tables`): which
+function the app module's new lifespan calls, from which module, and when the app is left to FX045."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import libcst as cst
+import pytest
+from libcst.codemod import CodemodContext
+
+from fixer.model import ProjectModel
+from fixer.model.entrypoints import StartPoint
+from fixer.model.failures import Prediction
+from fixer.model.sources import Sources
+from fixer.model.startup import Startup
+from fixer.model.tables import NeverCreated, never_created
+from fixer.rules.base import FINDINGS_KEY
+from fixer.rules.table_creator_uncalled import TableCreatorUncalled
+
+DB = """\
+from sqlmodel import Field, SQLModel, create_engine
+
+engine = create_engine("postgresql+psycopg://u:p@h/d")
+
+
+class Parcel(SQLModel, table=True):
+    __tablename__ = "parcels"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+{kind}def init_db({params}):
+    SQLModel.metadata.create_all(engine)
+"""
+MAIN = "from fastapi import FastAPI\n\nfrom app.db import Parcel\n\napp = FastAPI()\n"
+
+
+def answer(files: dict[str, str], start: StartPoint | None = None, **prediction) -> NeverCreated | None:
+    start = start or StartPoint(app="app.main:app", run_from="", source="Procfile")
+    order = tuple(p for p in files if p.endswith(".py") and not p.startswith("tests/") and "make_tables" not in p)
+    return never_created(list(files), Sources(files.get), Prediction(start=start, failures=(), order=order, **prediction))
+
+
+def test_the_model_names_the_module_to_import_and_whether_to_await() -> None:
+    found = answer({"app/main.py": MAIN, "app/db.py": DB.format(kind="async ", params="")})
+    assert found is not None and (found.kind, found.name, found.app_path, found.module, found.awaited, found.tables) == (
+        "uncalled", "init_db", "app/main.py", "app.db", True, ("parcels",))
+
+
+def test_the_module_is_named_from_the_folder_the_start_runs_in() -> None:
+    start = StartPoint(app="main:app", run_from="src", source="Dockerfile")
+    main = MAIN.replace("from app.db", "from db")
+    found = answer({"src/main.py": main, "src/db.py": DB.format(kind="", params="")}, start)
+    assert found is not None and (found.app_path, found.module, found.awaited) == ("src/main.py", "db", False)
+
+
+@pytest.mark.parametrize(
+    ("main", "params", "prediction"),
+    [
+        (MAIN, "bind", {}),  # an argument to supply
+        (MAIN, "", {"sys_path_edits": (("app/main.py", 1, "app", True),)}),  # two import roots: two names
+        (MAIN + '\n\n@app.on_event("startup")\ndef hello():\n    pass\n', "", {}),  # a lifespan switches it off
+        (MAIN.replace("FastAPI()", "FastAPI(on_startup=[print])"), "", {}),
+        (MAIN.replace("FastAPI()", "FastAPI(**options)"), "", {}),
+        (MAIN + "\nlifespan = None\n", "", {}),
+        (MAIN + "\nother = FastAPI()\n", "", {}),  # which app is started is not this rule's to guess
+    ],
+)
+def test_apps_a_new_lifespan_does_not_fit_are_left_to_fx045(main: str, params: str, prediction: dict) -> None:
+    found = answer({"app/main.py": main, "app/db.py": DB.format(kind="", params=params)}, **prediction)
+    assert found is not None and found.kind == "uncalled" and (found.module, found.app_path) == ("", "")
+
+
+def test_a_creator_the_start_does_not_import_is_left_to_fx045() -> None:
+    main = "from fastapi import FastAPI\n\nfrom app.models import Parcel\n\napp = FastAPI()\n"
+    models = DB.split("\n\n\nasync def")[0].split("\n\n\n{kind}")[0] + "\n"
+    files = {"app/main.py": main, "app/models.py": models,
+             "setup_db.py": "from app.models import engine\nfrom sqlmodel import SQLModel\n\n\n"
+                            "def make():\n    SQLModel.metadata.create_all(engine)\n"}
+    found = never_created(list(files), Sources(files.get), Prediction(
+        start=StartPoint(app="app.main:app", run_from="", source="Procfile"), failures=(),
+        order=("app/main.py", "app/models.py")))
+    assert found is not None and found.kind == "uncalled" and found.module == ""
+
+
+def run(source: str, never: NeverCreated) -> tuple[str, list]:
+    context = CodemodContext(filename="app/main.py")
+    model = ProjectModel(startup=Startup(tables_never_created=never))
+    new = TableCreatorUncalled(context, facts=model).transform_module(cst.parse_module(source))
+    return new.code, context.scratch.get(FINDINGS_KEY, [])
+
+
+NEVER = NeverCreated("uncalled", "app/db.py", 11, "init_db", ("Parcel",), app_path="app/main.py", module="app.db",
+                     awaited=True, tables=("parcels",))
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "never"),
+    [
+        (MAIN,
+         "from contextlib import asynccontextmanager\n\nfrom fastapi import FastAPI\n\nfrom app.db import Parcel, init_db"
+         "\n\n\n@asynccontextmanager\nasync def lifespan(app: FastAPI):\n    await init_db()\n    yield\n\n\n"
+         "app = FastAPI(lifespan=lifespan)\n", NEVER),
+        ('import fastapi\n\n# the app\napp = fastapi.FastAPI(\n    title="P",\n)\n',
+         "from contextlib import asynccontextmanager\n\nimport fastapi\nfrom app.db import init_db\n\n\n"
+         "@asynccontextmanager\nasync def lifespan(app: fastapi.FastAPI):\n    init_db()\n    yield\n\n\n# the app\n"
+         'app = fastapi.FastAPI(\n    title="P",\n    lifespan=lifespan,\n)\n',
+         dataclasses.replace(NEVER, awaited=False)),
+        ("from fastapi import FastAPI\n\n\ndef init_db():\n    pass\n\napp = FastAPI()\n",
+         "from contextlib import asynccontextmanager\n\nfrom fastapi import FastAPI\n\n\ndef init_db():\n    pass\n\n\n"
+         "@asynccontextmanager\nasync def lifespan(app: FastAPI):\n    init_db()\n    yield\n\n\n"
+         "app = FastAPI(lifespan=lifespan)\n",
+         dataclasses.replace(NEVER, path="app/main.py", module="app.main", awaited=False)),
+    ],
+)
+def test_a_lifespan_calls_the_creator(before: str, after: str, never: NeverCreated) -> None:
+    new, findings = run(before, never)
+    assert new == after
+    assert [(f.rule, f.fixed, f.safe) for f in findings] == [("FX046", True, True)]
+    cst.parse_module(new)
+    # Once it runs, the model no longer answers, and the codemod given the same answer leaves it as it is.
+    files = {"app/main.py": new, "app/db.py": DB.format(kind="async " if never.awaited else "", params="")}
+    assert answer(files, tables_at=2) is None
+    assert run(new, never) == (new, [])
+
+
+def test_nothing_without_the_models_answer() -> None:
+    assert run(MAIN, dataclasses.replace(NEVER, module="")) == (MAIN, [])
+
+
+DECLARATIVE = """\
+from sqlalchemy import Integer
+from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+
+class Base(DeclarativeBase):
+    __abstract__ = True
+
+
+class Ledger(Base):
+    __tablename__ = "ledgers"
+    id = mapped_column(Integer, primary_key=True)
+"""
+
+
+def test_declarative_models_count_as_tables() -> None:
+    main = "from fastapi import FastAPI\n\nfrom app.models import Ledger\n\napp = FastAPI()\n"
+    found = answer({"app/main.py": main, "app/models.py": DECLARATIVE,
+                    "tests/conftest.py": "Base.metadata.create_all(engine)\n"})
+    assert found is not None and (found.kind, found.models, found.tables) == ("nothing", ("Ledger",), ("ledgers",))
+
+
+SCRIPT = """\
+import asyncio
+
+from app.models import Base, engine
+
+
+async def make_tables():
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+
+if __name__ == "__main__":
+    asyncio.run(make_tables())
+"""
+
+
+def test_a_script_no_document_names_is_the_finding_and_a_documented_one_is_not() -> None:
+    main = "from fastapi import FastAPI\n\nfrom app.models import Ledger\n\napp = FastAPI()\n"
+    files = {"app/main.py": main, "app/models.py": DECLARATIVE, "app/make_tables.py": SCRIPT,
+             "README.md": "Run `uvicorn app.main:app`.\n"}
+    found = answer(files)
+    assert found is not None and (found.kind, found.path, found.line) == ("script", "app/make_tables.py", 10)
+    files["README.md"] += "First create the tables: `python -m app.make_tables`.\n"
+    assert answer(files) is None
+    files["README.md"] = "Run `uvicorn app.main:app`.\n"
+    files["app/routes.py"] = "from app.make_tables import make_tables\n\n\nasync def admin():\n    await make_tables()\n"
+    assert answer(files) is None  # a route creates them: the project's own step
+
+
+def test_a_main_block_creating_the_tables_itself_is_a_script_too() -> None:
+    main = "from fastapi import FastAPI\n\nfrom app.db import engine\n\napp = FastAPI()\n"
+    db = DECLARATIVE + '\nengine = None\n\nif __name__ == "__main__":\n    Base.metadata.create_all(engine)\n'
+    files = {"app/main.py": main, "app/db.py": db}
+    found = answer(files)
+    assert found is not None and (found.kind, found.path) == ("script", "app/db.py")
+    files["Makefile"] = "tables:\n\tpython -m app.db\n"
+    assert answer(files) is None
+
+
+def test_a_makefile_above_the_backend_documents_its_script(tmp_path) -> None:
+    from fixer.model.tables import documents_above
+
+    backend = tmp_path / "repo" / "backend"
+    backend.mkdir(parents=True)
+    (tmp_path / "repo" / ".git").mkdir()
+    (tmp_path / "repo" / "Makefile").write_text("tables:\n\tcd backend && python -m app.db\n")
+    main = "from fastapi import FastAPI\n\nfrom app.db import engine\n\napp = FastAPI()\n"
+    db = DECLARATIVE + '\nengine = None\n\nif __name__ == "__main__":\n    Base.metadata.create_all(engine)\n'
+    files = {"app/main.py": main, "app/db.py": db}
+    start = StartPoint(app="app.main:app", run_from="", source="Procfile")
+    prediction = Prediction(start=start, failures=(), order=("app/main.py", "app/db.py"))
+    assert never_created(list(files), Sources(files.get), prediction, documents_above(backend)) is None
