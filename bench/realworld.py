@@ -322,6 +322,11 @@ def same_error(predicted: str, real: str) -> bool:
         also = re.search(r" \(also ([^()]*)\)$", predicted)
         return predicted.startswith(f"Failed to build {install.group(1)}") or (
             predicted.startswith("Failed to build `") and also is not None and install.group(1) in also.group(1).split(", "))
+    unsolved = re.match(r"not run \(failed: error: No solution found when resolving dependencies(?:: (.*))?", real)
+    if unsolved:  # the resolver's words; fixer names the two requirements that conflict, as uv's cause does
+        named = re.match(r"error: No solution found when resolving dependencies: ([\w.-]+)\S* requires ([\w.-]+)", predicted)
+        cause = (unsolved.group(1) or "").lower()
+        return named is not None and all(n.lower() in cause for n in named.groups())
     real = re.sub(r" \((?:/|VENV|TREE)[^()]*\)$", "", real.split(" (", 1)[0] if "validation error" in real else real)
     # first_error() keeps 300 characters of a long message (SQLAlchemy's greenlet one runs on).
     return bool(predicted) and (real == predicted or (len(real) >= 290 and predicted.startswith(real)))

@@ -180,8 +180,11 @@ def _lock(key: str) -> threading.Lock:
 
 def _tail_error(text: str) -> str:
     lines = [l.strip() for l in text.splitlines() if l.strip()]
-    for l in lines:
+    for i, l in enumerate(lines):
         if re.search(r"(^error|ERROR:|No solution found|Because |requires a different Python|Failed to build|Failed to)", l):
+            if "No solution found" in l and i + 1 < len(lines) and lines[i + 1].startswith("cause:"):
+                # which requirements conflict: the prediction names them too
+                return (l + ": " + lines[i + 1].removeprefix("cause:").strip())[:300]
             return l[:240]
     return (lines[-1] if lines else "")[:240]
 

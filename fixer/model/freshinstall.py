@@ -16,8 +16,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from fixer import tables
+from fixer.model.conflicts import Conflict, conflicts
 
-__all__ = ["InstallPlan", "Installed", "install_plan", "install_route", "installed", "project_python_version", "unbuildable"]
+__all__ = ["InstallPlan", "Installed", "install_plan", "install_route", "installed", "project_python_version", "unbuildable",
+           "unsatisfiable"]
 
 
 @dataclass(frozen=True)
@@ -339,17 +341,34 @@ def unbuildable(have: Installed, python: str, read_text: Callable[[str], str | N
             continue
         if not any(tables.has_wheel(name, v, python) for v in tables.releases(name)):
             continue
-        where, line = "", 0
-        for file in install_route(read_text, paths, start_file):
-            for number, text in enumerate((read_text(file) or "").splitlines(), 1):
-                if re.match(r"\s*[\"']?([A-Za-z0-9_.-]+)", text) and canonicalize_name(
-                        re.match(r"\s*[\"']?([A-Za-z0-9_.-]+)", text).group(1)) == name:
-                    where, line = file, number
-                    break
-            if where:
-                break
-        out.append((name, version, where, line))
+        out.append((name, version, *_declared_at(read_text, install_route(read_text, paths, start_file), name)))
     return out
+
+
+_ENTRY = re.compile(r"\s*[\"']?([A-Za-z0-9_.-]+)")
+
+
+def _declared_at(read_text: Callable[[str], str | None], files: Iterable[str], name: str) -> tuple[str, int]:
+    """The first dependency file among `files`, and its line, whose entry names distribution `name`."""
+    for file in files:
+        for number, text in enumerate((read_text(file) or "").splitlines(), 1):
+            match = _ENTRY.match(text)
+            if match and canonicalize_name(match.group(1)) == name:
+                return file, number
+    return "", 0
+
+
+def unsatisfiable(read_text: Callable[[str], str | None], paths: list[str], python: str,
+                  start_file: str | None = None) -> list[Conflict]:
+    """The declarations of the documented start's install that no release satisfies together
+    (`fixer.model.conflicts`); none for an install from a lock, which a resolver wrote."""
+    from fixer.model import versions as versions_model
+
+    files = install_route(read_text, paths, start_file)
+    found = versions_model.collect(read_text, files, python)
+    if found.locked:
+        return []
+    return conflicts(found.declared, found.extras, python, lambda name: _declared_at(read_text, found.files, name))
 
 
 def project_python_version(read_text: Callable[[str], str | None], paths: Iterable[str],

@@ -49,6 +49,7 @@ from packaging.version import Version
 
 from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
+from fixer.model.conflicts import Conflict, Move
 from fixer.rules.async_driver import AsyncDriverDependency
 from fixer.rules.base import TextRule
 from fixer.rules.dependency_edit import Change, declared_in, edit
@@ -169,8 +170,65 @@ class DependencyFloors(TextRule):
             safe = pinned and (bool(facts.python.named) or unstated)
             specifier = f"=={outcome.new}" if pinned else f">={outcome.new}"
             changes.append(Change("set", dist, specifier, self._finding(outcome, facts, safe), write=safe or facts.unsafe_fixes))
+        for conflict in facts.startup.conflicts:
+            # Either pin may be the one to move: with one way out it is mechanical; with both, a person's call.
+            moves = [m for m in conflict.moves if m.where == path]
+            if not conflict.moves and conflict.where == path:
+                findings.append(self._unresolvable(conflict))
+            elif moves and moves[0] is conflict.moves[0]:
+                safe = len(conflict.moves) == 1
+                move = moves[0]
+                changes.append(Change("set", move.dist, f"=={move.new}", self._move_finding(conflict, move, safe),
+                                      write=safe or facts.unsafe_fixes))
         new, made = edit(path, text, changes)
         return new, made + findings
+
+    def _move_finding(self, conflict: Conflict, move: Move, safe: bool):
+        def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
+            others = [m for m in conflict.moves if m is not move]
+            return Finding(
+                rule=self.RULE_ID,
+                category=Category.DEPENDENCY,
+                severity=Severity.CRITICAL,
+                problem=f"{conflict.dist}{conflict.declared} requires {conflict.other}{conflict.requires}, which "
+                        f"{conflict.other}{conflict.other_declared} never satisfies: nothing installs",
+                root_cause=(
+                    f"pip and uv stop before installing anything (`No solution found when resolving dependencies`): "
+                    f"every release of {conflict.dist} the project allows requires {conflict.other}"
+                    f"{conflict.requires}."
+                ),
+                old_code=old,
+                new_code=new,
+                explanation=(
+                    f"Moved {move.dist} to {move.new}, the nearest release that agrees with every other declaration "
+                    "of the project."
+                    + ("" if safe else f" Unsafe: {others[0].dist} {others[0].new} would resolve it too; which one "
+                       "the code was written for is a person's call.")
+                ),
+                fixed=fixed,
+                line=line,
+                safe=safe,
+                evidence=conflict.message,
+            )
+
+        return make
+
+    def _unresolvable(self, conflict: Conflict) -> Finding:
+        return Finding(
+            rule=self.RULE_ID,
+            category=Category.DEPENDENCY,
+            severity=Severity.HIGH,
+            problem=f"{conflict.dist}{conflict.declared} requires {conflict.other}{conflict.requires}, which "
+                    f"{conflict.other}{conflict.other_declared} never satisfies: nothing installs",
+            root_cause="pip and uv stop before installing anything: `No solution found when resolving dependencies`.",
+            old_code="",
+            new_code="",
+            explanation=(f"Neither {conflict.dist} nor {conflict.other} can move alone to a release that agrees with "
+                         "every other declaration: the declarations around them have to move together."),
+            fixed=False,
+            line=conflict.line or None,
+            evidence=conflict.message,
+        )
 
     def _finding(self, plan: Raise, facts: ProjectModel, safe: bool):
         pinned = any(s.operator in ("==", "===") for s in SpecifierSet(facts.versions.declared.get(plan.dist, "")))
