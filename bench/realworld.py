@@ -430,8 +430,9 @@ def started(b: dict) -> bool:
 
 def judged(b: dict) -> bool:
     """A row whose start could be tried: an install that fails is the start failing; no dependency file at all
-    leaves nothing to install, and the row out."""
-    return bool(b) and not b.get("startup_error", "").startswith(("not run (no ", "not run (timed"))
+    leaves nothing to install, and the row out, as does an install this machine cannot make (a torch build for
+    another CPython than its local wheel's)."""
+    return bool(b) and not b.get("startup_error", "").startswith(("not run (no ", "not run (timed", "not run (machine:"))
 
 
 def table(results: list[Result]) -> str:

@@ -199,6 +199,14 @@ def lock_requirements(lock: Path, uv: str | None, run, python: str) -> str | Non
         return p.stdout if p.returncode == 0 else None
     import tomllib
 
+    if lock.name == "Pipfile.lock":
+        # JSON: `pipenv install` (as fixer's model reads it) installs the "default" packages, each with its markers
+        try:
+            default = json.loads(lock.read_text()).get("default", {})
+        except (OSError, ValueError):
+            return None
+        return "".join(f"{name}{spec['version']}" + (f" ; {spec['markers']}" if spec.get("markers") else "") + "\n"
+                       for name, spec in default.items() if isinstance(spec, dict) and spec.get("version"))
     try:
         packages = tomllib.loads(lock.read_text()).get("package", [])
     except Exception:  # noqa: BLE001
@@ -324,6 +332,7 @@ def build_venv(backend: Path, cache: Path, log: Path, start_file: str | None = N
             logs.append(f"$ {' '.join(cmd)}\n{p.stdout}\n{p.stderr}\n")
             return p
 
+        extra: list[str] = []
         if uv:
             run([uv, "venv", "-q", "--no-config", "--python", interpreter, str(venv)], backend)
             extra = local_wheel_args(cache)
@@ -364,6 +373,12 @@ def build_venv(backend: Path, cache: Path, log: Path, start_file: str | None = N
                     os.unlink(fh.name)
                     what = f"pyproject deps only ({first[8:80]})"
                     status = "ok (deps only)" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
+        pinned = re.search(r"\b(torch|torchvision|torchaudio)==(\S+) has no wheels with a matching Python", "".join(logs))
+        if not status.startswith("ok") and pinned and "--override" in extra:
+            # The heavy packages install here only from this machine's own wheels (no CUDA downloads, and
+            # download.pytorch.org unreachable): a project on another CPython cannot be installed on this machine,
+            # which says nothing of the project or of the prediction.
+            status = f"machine: {pinned.group(1)} {pinned.group(2)} is here only as a wheel for another CPython than {version}"
         log.write_text("".join(logs))
         venv.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps({"status": status, "what": what}))

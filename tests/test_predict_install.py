@@ -268,3 +268,23 @@ def test_a_compose_start_takes_the_image_of_the_service_that_runs_the_server(tmp
     paths = list(discover(root, []))
     assert project_python_version(read, paths, "docker-compose.yml") == "3.12"
     assert install_plan(read, paths, "docker-compose.yml").file == "requirements.txt"
+
+
+def test_a_dockerfile_above_the_backend_that_copies_it_describes_its_install(tmp_path: Path) -> None:
+    """`COPY app/pyproject.toml app/poetry.lock* /code/` in the folder above `app/`: that image (CPython 3.11,
+    `poetry install`) is the backend's; a Dockerfile above that copies another folder is not."""
+    from fixer.model.freshinstall import install_plan, project_python_version
+
+    pyproject = '[tool.poetry]\nname = "x"\n[tool.poetry.dependencies]\npython = ">3.9,<3.12"\nfastapi = "*"\n'
+    lock = '[[package]]\nname = "fastapi"\nversion = "0.110.0"\n'
+    docker = "FROM python:3.11-slim\nWORKDIR /code\nCOPY {src}/pyproject.toml {src}/poetry.lock* /code/\nRUN poetry install --no-root\n"
+    for src, python, kind in (("app", "3.11", "lock"), ("worker", "3.10", "pyproject")):
+        root = write(tmp_path / src, {"Dockerfile": docker.format(src=src), "app/main.py": SYNC_APP,
+                                      "app/pyproject.toml": pyproject, "app/poetry.lock": lock})
+        backend = root / "app"
+        paths = list(discover(backend, []))
+
+        def read(rel: str, backend: Path = backend) -> str | None:
+            return (backend / rel).read_text() if (backend / rel).is_file() else None
+
+        assert (project_python_version(read, paths), install_plan(read, paths).kind) == (python, kind)

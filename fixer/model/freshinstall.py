@@ -28,6 +28,7 @@ class Installed:
     names: frozenset[str]  # every distribution that installs, versions known or not
     known: bool  # the project declares its dependencies at all (otherwise nothing can be said to be missing)
     opaque: frozenset[str] = frozenset()  # distributions that install whose requirements the tables do not know
+    files: tuple[str, ...] = ()  # the dependency files the install reads
 
     def has(self, dist: str) -> bool:
         return canonicalize_name(dist) in self.names
@@ -141,7 +142,7 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
         names |= locked
         if locked:
             opaque.clear()  # the lock's graph says what those bring
-    return Installed(chosen, frozenset(names), bool(resolved.files), frozenset(opaque))
+    return Installed(chosen, frozenset(names), bool(resolved.files), frozenset(opaque), tuple(found.files))
 
 
 def _named_after(name: str) -> list[str]:
@@ -299,8 +300,37 @@ def _install_files(read_text: Callable[[str], str | None], paths: list[str],
         docker = "dockerfile" in posixpath.basename(start_file).lower()
         candidates.append((start_file, posixpath.dirname(start_file) if docker else None))
     candidates.append(("Dockerfile", ""))
+    if "Dockerfile" not in paths and _copies_backend(read_text, paths, _outside(read_text, "../Dockerfile")):
+        candidates.append(("../Dockerfile", ".."))
     seen: set[str] = set()
     return [(f, c) for f, c in candidates if f and (f in paths or f.startswith("../")) and not (f in seen or seen.add(f))]
+
+
+def _outside(read_text: Callable[[str], str | None], path: str) -> str:
+    """A file above the backend, which may not exist (a reader of the tree alone may raise for it)."""
+    try:
+        return read_text(path) or ""
+    except OSError:
+        return ""
+
+
+_COPY = re.compile(r"^\s*(?:COPY|ADD)\s+(.+)$", re.M | re.I)
+
+
+def _copies_backend(read_text: Callable[[str], str | None], paths: list[str], dockerfile: str) -> bool:
+    """Whether a Dockerfile in the folder above the backend builds it: one of its COPY sources (read against
+    that folder, its build context) is a dependency file of the backend (`COPY app/pyproject.toml /code/`
+    beside `app/`), the same text."""
+    from fixer.model.versions import is_dependency_file
+
+    for match in _COPY.finditer(dockerfile):
+        for source in [w for w in match.group(1).split() if not w.startswith("--")][:-1]:
+            parts = posixpath.normpath(source.rstrip("*")).split("/")
+            if len(parts) >= 2 and parts[0] not in ("..", ".", ""):
+                inside = "/".join(parts[1:])
+                if inside in paths and is_dependency_file(inside) and read_text(inside) == _outside(read_text, "../" + "/".join(parts)):
+                    return True
+    return False
 
 
 def install_plan(read_text: Callable[[str], str | None], paths: list[str], start_file: str | None = None) -> InstallPlan:
