@@ -288,3 +288,25 @@ def test_a_dockerfile_above_the_backend_that_copies_it_describes_its_install(tmp
             return (backend / rel).read_text() if (backend / rel).is_file() else None
 
         assert (project_python_version(read, paths), install_plan(read, paths).kind) == (python, kind)
+
+
+def test_a_documented_or_folder_requirements_file_is_the_install(tmp_path: Path) -> None:
+    """No requirements.txt at the top: the file a README documents installing (never its test list), else a
+    requirements folder's main file; nothing when neither is there."""
+    from fixer.model.freshinstall import install_plan
+
+    cases = [
+        ({"README.md": "```\npip install -r requirements/test_requirements.txt\n"
+                       "pip install -r requirements/requirements.txt\n```\n",
+          "requirements/requirements.txt": "fastapi\n", "requirements/test_requirements.txt": "pytest\n"},
+         ("requirements", "requirements/requirements.txt")),
+        ({"requirements/base.txt": "fastapi\n", "requirements/test.txt": "-r base.txt\npytest\n"},
+         ("requirements", "requirements/base.txt")),
+        ({"requirements/test.txt": "pytest\n"}, ("none", None)),
+    ]
+    for number, (files, expected) in enumerate(cases):
+        root = write(tmp_path / str(number), {"main.py": SYNC_APP, **files})
+        plan = install_plan(lambda rel, root=root: (root / rel).read_text(), list(discover(root, [])))
+        assert (plan.kind, plan.file) == expected
+    root = tmp_path / "1"
+    assert failures(root) == ["ModuleNotFoundError: No module named 'sqlmodel'"]

@@ -346,9 +346,32 @@ def install_plan(read_text: Callable[[str], str | None], paths: list[str], start
     requirements = read_text("requirements.txt") if "requirements.txt" in paths else None
     if requirements and any(line.strip() and not line.lstrip().startswith("#") for line in requirements.splitlines()):
         return InstallPlan("requirements", "requirements.txt", "requirements.txt, as pip installs it")
+    documented = _documented_requirements(read_text, paths)
+    if documented is not None:
+        return documented
     if "pyproject.toml" in paths:
         return InstallPlan("pyproject", "pyproject.toml", "`pip install .`, which ignores lock files")
     return InstallPlan("none", None, "no dependency file")
+
+
+_NOT_THE_APPS = re.compile(r"(?:^|[-_./])(?:test|tests|dev|lint|docs?|ci)(?:[-_.]|$)", re.I)
+_MAIN_IN_FOLDER = ("base", "main", "common", "prod", "production", "requirements")
+
+
+def _documented_requirements(read_text: Callable[[str], str | None], paths: list[str]) -> InstallPlan | None:
+    """The app's requirements file where the backend has no requirements.txt: one a README or script documents
+    installing (`pip install -r requirements/requirements.txt`), else the main file of a requirements folder
+    (`requirements/base.txt` beside `requirements/test.txt`); a test or dev list is never the app's."""
+    from fixer.model.installs import documented
+
+    for file, document in sorted(documented(read_text, paths).items()):
+        if not _NOT_THE_APPS.search(posixpath.basename(file)) and "/" not in posixpath.dirname(file):
+            return InstallPlan("requirements", file, f"`pip install -r {file}` ({document})")
+    for name in _MAIN_IN_FOLDER:
+        for folder in ("requirements", "reqs"):
+            if f"{folder}/{name}.txt" in paths:
+                return InstallPlan("requirements", f"{folder}/{name}.txt", f"{folder}/{name}.txt, the main file of {folder}/")
+    return None
 
 
 def install_route(read_text: Callable[[str], str | None], paths: list[str], start_file: str | None = None) -> list[str]:
