@@ -306,16 +306,19 @@ def predict_first_error(row: Row, tree: Path) -> str:
 
 
 def engine_url_names(backend: Path) -> list[str]:
-    """The environment variables fixer's model finds feeding an engine's URL (a settings field `DB_URL`, an
-    `os.environ["DATABASE_URL"]`): the prediction gives each the platform URL, as a deploy sets it, so the start
-    gets it too (upper-case as well: pydantic's settings read the environment case-insensitively by default)."""
+    """The environment variables fixer's model finds feeding an engine's URL that its prediction gives the
+    platform URL (a settings field `DB_URL`; not one of the project's own flavour, `DB_ASYNC_URI`, which a deploy
+    leaves to the project's assembly): the start gets them too (upper-case as well: pydantic's settings read the
+    environment case-insensitively by default)."""
     sys.path.insert(0, str(ROOT))
     from fixer.discover.files import discover
     from fixer.model import database
+    from fixer.model.evidence import platform_url_read
 
     paths = [p for p in discover(backend, []) if p.endswith(".py")]
     flow = database.read_python((p, (backend / p).read_bytes()) for p in paths)
-    names = [n for e in flow.engines for n in e.url.names if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n)]
+    names = [n for e in flow.engines for n in e.url.names
+             if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) and platform_url_read([n])]
     return list(dict.fromkeys(v for n in names for v in (n, n.upper())))
 
 
