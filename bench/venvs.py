@@ -164,6 +164,15 @@ def local_wheel_args(work: Path) -> list[str]:
     return args
 
 
+def machine_substitute(args: list[str], output: str) -> str | None:
+    """`torch==2.13.0+cpu` when the resolver's failure names a pin `local_wheel_args` put in place of the
+    project's own (the substitute's tags, or its requirements, conflict); None otherwise."""
+    if "--override" not in args or "No solution found" not in output:
+        return None
+    pins = Path(args[args.index("--override") + 1]).read_text().split()
+    return next((pin for pin in pins if re.search(re.escape(pin) + r"(?![\w.+])", output)), None)
+
+
 def uv_exe() -> str | None:
     cand = Path(sys.executable).parent / "uv"
     return str(cand) if cand.exists() else shutil.which("uv")
@@ -373,12 +382,12 @@ def build_venv(backend: Path, cache: Path, log: Path, start_file: str | None = N
                     os.unlink(fh.name)
                     what = f"pyproject deps only ({first[8:80]})"
                     status = "ok (deps only)" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
-        pinned = re.search(r"\b(torch|torchvision|torchaudio)==(\S+) has no wheels with a matching Python", "".join(logs))
-        if not status.startswith("ok") and pinned and "--override" in extra:
+        substituted = machine_substitute(extra, "".join(logs)) if not status.startswith("ok") else None
+        if substituted:
             # The heavy packages install here only from this machine's own wheels (no CUDA downloads, and
-            # download.pytorch.org unreachable): a project on another CPython cannot be installed on this machine,
-            # which says nothing of the project or of the prediction.
-            status = f"machine: {pinned.group(1)} {pinned.group(2)} is here only as a wheel for another CPython than {version}"
+            # download.pytorch.org unreachable): when the resolver fails on that substitute (a wheel for another
+            # CPython; requirements the project's own pins refuse), the machine failed, not the project.
+            status = f"machine: {substituted} is this machine's substitute, which the install cannot take (CPython {version})"
         log.write_text("".join(logs))
         venv.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps({"status": status, "what": what}))

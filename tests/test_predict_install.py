@@ -310,3 +310,22 @@ def test_a_documented_or_folder_requirements_file_is_the_install(tmp_path: Path)
         assert (plan.kind, plan.file) == expected
     root = tmp_path / "1"
     assert failures(root) == ["ModuleNotFoundError: No module named 'sqlmodel'"]
+
+
+def test_an_installed_distribution_named_after_a_project_folder_serves_its_imports(tmp_path: Path) -> None:
+    """`from widgetkit.server import Server` beside the project's own `src/widgetkit/` (started from the backend,
+    so not on the path): acme-widgetkit installs `widgetkit` when the project's module lacks the names taken;
+    without that distribution, or when the project's module defines them, it is the project's, imported
+    under the wrong root."""
+    app = ("from fastapi import FastAPI\nfrom widgetkit.server import Server\nfrom src.widgetkit.own import Own\n"
+           "app = FastAPI()\n")
+    own = "from widgetkit.server import Server\n\nclass Own(Server):\n    pass\n"
+    files = {"README.md": "uvicorn src.main:app\n", "src/__init__.py": "", "src/main.py": app,
+             "src/widgetkit/__init__.py": "", "src/widgetkit/own.py": own, "src/widgetkit/server.py": "X = 1\n"}
+    installed = write(tmp_path / "a", {**files, "requirements.txt": "fastapi\nuvicorn\nacme-widgetkit\n"})
+    assert failures(installed) == []
+    missing = write(tmp_path / "b", {**files, "requirements.txt": "fastapi\nuvicorn\n"})
+    assert failures(missing)[:1] == ["ModuleNotFoundError: No module named 'widgetkit'"]
+    defined = write(tmp_path / "c", {**files, "src/widgetkit/server.py": "class Server:\n    pass\n",
+                                     "requirements.txt": "fastapi\nuvicorn\nacme-widgetkit\n"})
+    assert failures(defined)[:1] == ["ModuleNotFoundError: No module named 'widgetkit'"]
