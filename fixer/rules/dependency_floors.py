@@ -159,7 +159,7 @@ def plan(dist: str, facts: ProjectModel, path: str = "") -> Raise | None | tuple
     return missing
 
 
-def _series(declared: SpecifierSet, outcome: Raise, facts: ProjectModel) -> str | None:
+def _series(declared: SpecifierSet, outcome: Raise) -> str | None:
     """`~=0.27.0` for an entry `~=0.25.0` raised to 0.27.0, at the entry's precision, when the newest release of
     that series (the one pip picks) has its wheels too; None for any other entry."""
     from fixer import tables
@@ -201,7 +201,7 @@ class DependencyFloors(TextRule):
             if outcome is None:
                 continue
             declared = facts.versions.declared.get(dist, "")
-            series = _series(SpecifierSet(declared), outcome, facts) if not isinstance(outcome, tuple) else None
+            series = _series(SpecifierSet(declared), outcome) if not isinstance(outcome, tuple) else None
             # A compatible-release entry (`~=0.25.0`) pins a series as `==` pins a release: it moves to the next.
             pinned = series is not None or any(s.operator in ("==", "===") for s in SpecifierSet(declared))
             if isinstance(outcome, tuple):
@@ -274,7 +274,7 @@ class DependencyFloors(TextRule):
         )
 
     def _finding(self, plan: Raise, facts: ProjectModel, safe: bool):
-        pinned = any(s.operator in ("==", "===") for s in SpecifierSet(facts.versions.declared.get(plan.dist, "")))
+        pinned = any(s.operator in ("==", "===", "~=") for s in SpecifierSet(facts.versions.declared.get(plan.dist, "")))
 
         def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
             what, at = plan.missing
