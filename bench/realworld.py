@@ -305,6 +305,23 @@ def predict_first_error(row: Row, tree: Path) -> str:
     return first + (f" (also {', '.join(builds)})" if prediction.failures[0].family == "no-wheel" and builds else "")
 
 
+def engine_url_names(backend: Path) -> list[str]:
+    """The environment variables fixer's model finds feeding an engine's URL that its prediction gives the
+    platform URL (a settings field `DB_URL`; not one of the project's own flavour, `DB_ASYNC_URI`, which a deploy
+    leaves to the project's assembly): the start gets them too (upper-case as well: pydantic's settings read the
+    environment case-insensitively by default)."""
+    sys.path.insert(0, str(ROOT))
+    from fixer.discover.files import discover
+    from fixer.model import database
+    from fixer.model.evidence import platform_url_read
+
+    paths = [p for p in discover(backend, []) if p.endswith(".py")]
+    flow = database.read_python((p, (backend / p).read_bytes()) for p in paths)
+    names = [n for e in flow.engines for n in e.url.names
+             if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) and platform_url_read([n])]
+    return list(dict.fromkeys(v for n in names for v in (n, n.upper())))
+
+
 def real_first_error(b: dict) -> str:
     """What the documented start dies of first: the install, then `alembic upgrade head` where the start runs it
     before the server (`alembic upgrade head && uvicorn ...`), then the server's start."""
@@ -322,6 +339,16 @@ def same_error(predicted: str, real: str) -> bool:
         also = re.search(r" \(also ([^()]*)\)$", predicted)
         return predicted.startswith(f"Failed to build {install.group(1)}") or (
             predicted.startswith("Failed to build `") and also is not None and install.group(1) in also.group(1).split(", "))
+    unsolved = re.match(r"not run \(failed: error: No solution found when resolving dependencies(?:: (.*))?", real)
+    if unsolved:  # the resolver's words; fixer names the two requirements that conflict, as uv's cause does
+        named = re.match(r"error: No solution found when resolving dependencies: ([\w.-]+)\S* requires ([\w.-]+)", predicted)
+        cause = (unsolved.group(1) or "").lower()
+        return named is not None and all(n.lower() in cause for n in named.groups())
+    # The bench runs the documented `alembic` command as `python -m alembic` (the venv's): Python's words for a
+    # module that is not installed, which the prediction gives as the import error env.py meets first.
+    command = re.fullmatch(r"\S*python[\d.]*: No module named ([\w.]+)", real)
+    if command:
+        real = f"ModuleNotFoundError: No module named '{command.group(1)}'"
     real = re.sub(r" \((?:/|VENV|TREE)[^()]*\)$", "", real.split(" (", 1)[0] if "validation error" in real else real)
     # first_error() keeps 300 characters of a long message (SQLAlchemy's greenlet one runs on).
     return bool(predicted) and (real == predicted or (len(real) >= 290 and predicted.startswith(real)))
@@ -384,7 +411,9 @@ def check_boots(row: Row, res: Result, work: Path, out: Path, cache: Path, serve
         def dummy(name: str, url: str = url) -> str:
             return database_env([name], url).get(name) or dummy_value(name)
 
-        result = boot.boot(py, tree / row.run_from, row.entrypoint, app_env(backend, url), missing_settings, dummy,
+        env = app_env(backend, url)
+        env.update(dict.fromkeys(engine_url_names(backend), url))
+        result = boot.boot(py, tree / row.run_from, row.entrypoint, env, missing_settings, dummy,
                            out / f"{row.short_name}.boot-{side}.log", boot.documented_migration(backend, tree))
         for key in ("startup_error", "request_error"):
             setattr(result, key, getattr(result, key).replace(str(py.parent.parent), "VENV").replace(str(tree), "TREE"))
@@ -425,8 +454,9 @@ def started(b: dict) -> bool:
 
 def judged(b: dict) -> bool:
     """A row whose start could be tried: an install that fails is the start failing; no dependency file at all
-    leaves nothing to install, and the row out."""
-    return bool(b) and not b.get("startup_error", "").startswith(("not run (no ", "not run (timed"))
+    leaves nothing to install, and the row out, as does an install this machine cannot make (a torch build for
+    another CPython than its local wheel's)."""
+    return bool(b) and not b.get("startup_error", "").startswith(("not run (no ", "not run (timed", "not run (machine:"))
 
 
 def table(results: list[Result]) -> str:

@@ -164,6 +164,15 @@ def local_wheel_args(work: Path) -> list[str]:
     return args
 
 
+def machine_substitute(args: list[str], output: str) -> str | None:
+    """`torch==2.13.0+cpu` when the resolver's failure names a pin `local_wheel_args` put in place of the
+    project's own (the substitute's tags, or its requirements, conflict); None otherwise."""
+    if "--override" not in args or "No solution found" not in output:
+        return None
+    pins = Path(args[args.index("--override") + 1]).read_text().split()
+    return next((pin for pin in pins if re.search(re.escape(pin) + r"(?![\w.+])", output)), None)
+
+
 def uv_exe() -> str | None:
     cand = Path(sys.executable).parent / "uv"
     return str(cand) if cand.exists() else shutil.which("uv")
@@ -180,8 +189,11 @@ def _lock(key: str) -> threading.Lock:
 
 def _tail_error(text: str) -> str:
     lines = [l.strip() for l in text.splitlines() if l.strip()]
-    for l in lines:
+    for i, l in enumerate(lines):
         if re.search(r"(^error|ERROR:|No solution found|Because |requires a different Python|Failed to build|Failed to)", l):
+            if "No solution found" in l and i + 1 < len(lines) and lines[i + 1].startswith("cause:"):
+                # which requirements conflict: the prediction names them too
+                return (l + ": " + lines[i + 1].removeprefix("cause:").strip())[:300]
             return l[:240]
     return (lines[-1] if lines else "")[:240]
 
@@ -196,6 +208,14 @@ def lock_requirements(lock: Path, uv: str | None, run, python: str) -> str | Non
         return p.stdout if p.returncode == 0 else None
     import tomllib
 
+    if lock.name == "Pipfile.lock":
+        # JSON: `pipenv install` (as fixer's model reads it) installs the "default" packages, each with its markers
+        try:
+            default = json.loads(lock.read_text()).get("default", {})
+        except (OSError, ValueError):
+            return None
+        return "".join(f"{name}{spec['version']}" + (f" ; {spec['markers']}" if spec.get("markers") else "") + "\n"
+                       for name, spec in default.items() if isinstance(spec, dict) and spec.get("version"))
     try:
         packages = tomllib.loads(lock.read_text()).get("package", [])
     except Exception:  # noqa: BLE001
@@ -321,6 +341,7 @@ def build_venv(backend: Path, cache: Path, log: Path, start_file: str | None = N
             logs.append(f"$ {' '.join(cmd)}\n{p.stdout}\n{p.stderr}\n")
             return p
 
+        extra: list[str] = []
         if uv:
             run([uv, "venv", "-q", "--no-config", "--python", interpreter, str(venv)], backend)
             extra = local_wheel_args(cache)
@@ -361,6 +382,12 @@ def build_venv(backend: Path, cache: Path, log: Path, start_file: str | None = N
                     os.unlink(fh.name)
                     what = f"pyproject deps only ({first[8:80]})"
                     status = "ok (deps only)" if p.returncode == 0 else "failed: " + _tail_error(p.stderr + p.stdout)
+        substituted = machine_substitute(extra, "".join(logs)) if not status.startswith("ok") else None
+        if substituted:
+            # The heavy packages install here only from this machine's own wheels (no CUDA downloads, and
+            # download.pytorch.org unreachable): when the resolver fails on that substitute (a wheel for another
+            # CPython; requirements the project's own pins refuse), the machine failed, not the project.
+            status = f"machine: {substituted} is this machine's substitute, which the install cannot take (CPython {version})"
         log.write_text("".join(logs))
         venv.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps({"status": status, "what": what}))

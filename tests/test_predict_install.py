@@ -268,3 +268,64 @@ def test_a_compose_start_takes_the_image_of_the_service_that_runs_the_server(tmp
     paths = list(discover(root, []))
     assert project_python_version(read, paths, "docker-compose.yml") == "3.12"
     assert install_plan(read, paths, "docker-compose.yml").file == "requirements.txt"
+
+
+def test_a_dockerfile_above_the_backend_that_copies_it_describes_its_install(tmp_path: Path) -> None:
+    """`COPY app/pyproject.toml app/poetry.lock* /code/` in the folder above `app/`: that image (CPython 3.11,
+    `poetry install`) is the backend's; a Dockerfile above that copies another folder is not."""
+    from fixer.model.freshinstall import install_plan, project_python_version
+
+    pyproject = '[tool.poetry]\nname = "x"\n[tool.poetry.dependencies]\npython = ">3.9,<3.12"\nfastapi = "*"\n'
+    lock = '[[package]]\nname = "fastapi"\nversion = "0.110.0"\n'
+    docker = "FROM python:3.11-slim\nWORKDIR /code\nCOPY {src}/pyproject.toml {src}/poetry.lock* /code/\nRUN poetry install --no-root\n"
+    for src, python, kind in (("app", "3.11", "lock"), ("worker", "3.10", "pyproject")):
+        root = write(tmp_path / src, {"Dockerfile": docker.format(src=src), "app/main.py": SYNC_APP,
+                                      "app/pyproject.toml": pyproject, "app/poetry.lock": lock})
+        backend = root / "app"
+        paths = list(discover(backend, []))
+
+        def read(rel: str, backend: Path = backend) -> str | None:
+            return (backend / rel).read_text() if (backend / rel).is_file() else None
+
+        assert (project_python_version(read, paths), install_plan(read, paths).kind) == (python, kind)
+
+
+def test_a_documented_or_folder_requirements_file_is_the_install(tmp_path: Path) -> None:
+    """No requirements.txt at the top: the file a README documents installing (never its test list), else a
+    requirements folder's main file; nothing when neither is there."""
+    from fixer.model.freshinstall import install_plan
+
+    cases = [
+        ({"README.md": "```\npip install -r requirements/test_requirements.txt\n"
+                       "pip install -r requirements/requirements.txt\n```\n",
+          "requirements/requirements.txt": "fastapi\n", "requirements/test_requirements.txt": "pytest\n"},
+         ("requirements", "requirements/requirements.txt")),
+        ({"requirements/base.txt": "fastapi\n", "requirements/test.txt": "-r base.txt\npytest\n"},
+         ("requirements", "requirements/base.txt")),
+        ({"requirements/test.txt": "pytest\n"}, ("none", None)),
+    ]
+    for number, (files, expected) in enumerate(cases):
+        root = write(tmp_path / str(number), {"main.py": SYNC_APP, **files})
+        plan = install_plan(lambda rel, root=root: (root / rel).read_text(), list(discover(root, [])))
+        assert (plan.kind, plan.file) == expected
+    root = tmp_path / "1"
+    assert failures(root) == ["ModuleNotFoundError: No module named 'sqlmodel'"]
+
+
+def test_an_installed_distribution_named_after_a_project_folder_serves_its_imports(tmp_path: Path) -> None:
+    """`from widgetkit.server import Server` beside the project's own `src/widgetkit/` (started from the backend,
+    so not on the path): acme-widgetkit installs `widgetkit` when the project's module lacks the names taken;
+    without that distribution, or when the project's module defines them, it is the project's, imported
+    under the wrong root."""
+    app = ("from fastapi import FastAPI\nfrom widgetkit.server import Server\nfrom src.widgetkit.own import Own\n"
+           "app = FastAPI()\n")
+    own = "from widgetkit.server import Server\n\nclass Own(Server):\n    pass\n"
+    files = {"README.md": "uvicorn src.main:app\n", "src/__init__.py": "", "src/main.py": app,
+             "src/widgetkit/__init__.py": "", "src/widgetkit/own.py": own, "src/widgetkit/server.py": "X = 1\n"}
+    installed = write(tmp_path / "a", {**files, "requirements.txt": "fastapi\nuvicorn\nacme-widgetkit\n"})
+    assert failures(installed) == []
+    missing = write(tmp_path / "b", {**files, "requirements.txt": "fastapi\nuvicorn\n"})
+    assert failures(missing)[:1] == ["ModuleNotFoundError: No module named 'widgetkit'"]
+    defined = write(tmp_path / "c", {**files, "src/widgetkit/server.py": "class Server:\n    pass\n",
+                                     "requirements.txt": "fastapi\nuvicorn\nacme-widgetkit\n"})
+    assert failures(defined)[:1] == ["ModuleNotFoundError: No module named 'widgetkit'"]

@@ -42,6 +42,7 @@ FIXED_BY = {
     "sync-driver": "FX005",
     "async-driver": "FX001",
     "no-wheel": "FX025",
+    "no-solution": "FX025",
     "removed-module": "FX039",
     "removed-name": "FX039",
     "new-keyword": "FX048",

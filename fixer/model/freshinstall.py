@@ -16,8 +16,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from fixer import tables
+from fixer.model.conflicts import Conflict, conflicts
 
-__all__ = ["InstallPlan", "Installed", "install_plan", "install_route", "installed", "project_python_version", "unbuildable"]
+__all__ = ["InstallPlan", "Installed", "install_plan", "install_route", "installed", "project_python_version", "unbuildable",
+           "unsatisfiable"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Installed:
     known: bool  # the project declares its dependencies at all (otherwise nothing can be said to be missing)
     opaque: frozenset[str] = frozenset()  # distributions that install whose requirements the tables do not know
     lock: str | None = None  # the lock file the documented install syncs (`poetry install`, `uv sync`), if it does
+    files: tuple[str, ...] = ()  # the dependency files the install reads
 
     def has(self, dist: str) -> bool:
         return canonicalize_name(dist) in self.names
@@ -142,7 +145,7 @@ def installed(read_text: Callable[[str], str | None], paths: Iterable[str], pyth
         if locked:
             opaque.clear()  # the lock's graph says what those bring
     return Installed(chosen, frozenset(names), bool(resolved.files), frozenset(opaque),
-                     plan.file if plan is not None and plan.kind == "lock" else None)
+                     plan.file if plan is not None and plan.kind == "lock" else None, tuple(found.files))
 
 
 def _named_after(name: str) -> list[str]:
@@ -300,8 +303,37 @@ def _install_files(read_text: Callable[[str], str | None], paths: list[str],
         docker = "dockerfile" in posixpath.basename(start_file).lower()
         candidates.append((start_file, posixpath.dirname(start_file) if docker else None))
     candidates.append(("Dockerfile", ""))
+    if "Dockerfile" not in paths and _copies_backend(read_text, paths, _outside(read_text, "../Dockerfile")):
+        candidates.append(("../Dockerfile", ".."))
     seen: set[str] = set()
     return [(f, c) for f, c in candidates if f and (f in paths or f.startswith("../")) and not (f in seen or seen.add(f))]
+
+
+def _outside(read_text: Callable[[str], str | None], path: str) -> str:
+    """A file above the backend, which may not exist (a reader of the tree alone may raise for it)."""
+    try:
+        return read_text(path) or ""
+    except OSError:
+        return ""
+
+
+_COPY = re.compile(r"^\s*(?:COPY|ADD)\s+(.+)$", re.M | re.I)
+
+
+def _copies_backend(read_text: Callable[[str], str | None], paths: list[str], dockerfile: str) -> bool:
+    """Whether a Dockerfile in the folder above the backend builds it: one of its COPY sources (read against
+    that folder, its build context) is a dependency file of the backend (`COPY app/pyproject.toml /code/`
+    beside `app/`), the same text."""
+    from fixer.model.versions import is_dependency_file
+
+    for match in _COPY.finditer(dockerfile):
+        for source in [w for w in match.group(1).split() if not w.startswith("--")][:-1]:
+            parts = posixpath.normpath(source.rstrip("*")).split("/")
+            if len(parts) >= 2 and parts[0] not in ("..", ".", ""):
+                inside = "/".join(parts[1:])
+                if inside in paths and is_dependency_file(inside) and read_text(inside) == _outside(read_text, "../" + "/".join(parts)):
+                    return True
+    return False
 
 
 def install_plan(read_text: Callable[[str], str | None], paths: list[str], start_file: str | None = None) -> InstallPlan:
@@ -317,9 +349,32 @@ def install_plan(read_text: Callable[[str], str | None], paths: list[str], start
     requirements = read_text("requirements.txt") if "requirements.txt" in paths else None
     if requirements and any(line.strip() and not line.lstrip().startswith("#") for line in requirements.splitlines()):
         return InstallPlan("requirements", "requirements.txt", "requirements.txt, as pip installs it")
+    documented = _documented_requirements(read_text, paths)
+    if documented is not None:
+        return documented
     if "pyproject.toml" in paths:
         return InstallPlan("pyproject", "pyproject.toml", "`pip install .`, which ignores lock files")
     return InstallPlan("none", None, "no dependency file")
+
+
+_NOT_THE_APPS = re.compile(r"(?:^|[-_./])(?:test|tests|dev|lint|docs?|ci)(?:[-_.]|$)", re.I)
+_MAIN_IN_FOLDER = ("base", "main", "common", "prod", "production", "requirements")
+
+
+def _documented_requirements(read_text: Callable[[str], str | None], paths: list[str]) -> InstallPlan | None:
+    """The app's requirements file where the backend has no requirements.txt: one a README or script documents
+    installing (`pip install -r requirements/requirements.txt`), else the main file of a requirements folder
+    (`requirements/base.txt` beside `requirements/test.txt`); a test or dev list is never the app's."""
+    from fixer.model.installs import documented
+
+    for file, document in sorted(documented(read_text, paths).items()):
+        if not _NOT_THE_APPS.search(posixpath.basename(file)) and "/" not in posixpath.dirname(file):
+            return InstallPlan("requirements", file, f"`pip install -r {file}` ({document})")
+    for name in _MAIN_IN_FOLDER:
+        for folder in ("requirements", "reqs"):
+            if f"{folder}/{name}.txt" in paths:
+                return InstallPlan("requirements", f"{folder}/{name}.txt", f"{folder}/{name}.txt, the main file of {folder}/")
+    return None
 
 
 def install_route(read_text: Callable[[str], str | None], paths: list[str], start_file: str | None = None) -> list[str]:
@@ -342,17 +397,34 @@ def unbuildable(have: Installed, python: str, read_text: Callable[[str], str | N
             continue
         if not any(tables.has_wheel(name, v, python) for v in tables.releases(name)):
             continue
-        where, line = "", 0
-        for file in install_route(read_text, paths, start_file):
-            for number, text in enumerate((read_text(file) or "").splitlines(), 1):
-                if re.match(r"\s*[\"']?([A-Za-z0-9_.-]+)", text) and canonicalize_name(
-                        re.match(r"\s*[\"']?([A-Za-z0-9_.-]+)", text).group(1)) == name:
-                    where, line = file, number
-                    break
-            if where:
-                break
-        out.append((name, version, where, line))
+        out.append((name, version, *_declared_at(read_text, install_route(read_text, paths, start_file), name)))
     return out
+
+
+_ENTRY = re.compile(r"\s*[\"']?([A-Za-z0-9_.-]+)")
+
+
+def _declared_at(read_text: Callable[[str], str | None], files: Iterable[str], name: str) -> tuple[str, int]:
+    """The first dependency file among `files`, and its line, whose entry names distribution `name`."""
+    for file in files:
+        for number, text in enumerate((read_text(file) or "").splitlines(), 1):
+            match = _ENTRY.match(text)
+            if match and canonicalize_name(match.group(1)) == name:
+                return file, number
+    return "", 0
+
+
+def unsatisfiable(read_text: Callable[[str], str | None], paths: list[str], python: str,
+                  start_file: str | None = None) -> list[Conflict]:
+    """The declarations of the documented start's install that no release satisfies together
+    (`fixer.model.conflicts`); none for an install from a lock, which a resolver wrote."""
+    from fixer.model import versions as versions_model
+
+    files = install_route(read_text, paths, start_file)
+    found = versions_model.collect(read_text, files, python)
+    if found.locked:
+        return []
+    return conflicts(found.declared, found.extras, python, lambda name: _declared_at(read_text, found.files, name))
 
 
 def project_python_version(read_text: Callable[[str], str | None], paths: Iterable[str],

@@ -92,12 +92,14 @@ class ImportResolution:
         self.unresolved_at.append(where)
         self.fail(f"mod:{name}", "ModuleNotFoundError", message, where, "unresolved-import")
 
-    def import_name(self, name: str, where: tuple[Path, int], guarded: bool) -> WalkedModule | str | None:
+    def import_name(self, name: str, where: tuple[Path, int], guarded: bool,
+                    names: Iterable[str] = ()) -> WalkedModule | str | None:
+        """`names`: what a `from name import ...` takes from it."""
         top = name.split(".")[0]
         result = self.project_module(name, where, guarded) if not self._is_third(top) else "third"
         if result != "third":
             return result
-        if self._project_folder(top):
+        if self._project_folder(top) and not self._installed_instead(name, names):
             # A folder of the project, not on sys.path from this start: `from core.config import x` started
             # as `uvicorn src.main:app` from the backend folder. A name a published distribution installs
             # (`fastapi`, beside a docs folder of that name) is that distribution, missing, not the folder.
@@ -108,6 +110,32 @@ class ImportResolution:
             self.third_party(name, where)
             self._shadow_doubt(top, where)
         return "third"
+
+    def _installed_instead(self, name: str, names: Iterable[str]) -> bool:
+        """Whether `from name import names`, which the project's own folder of that name does not serve from this
+        start, is an installed distribution's module instead: one is named after it (openai-chatkit for
+        `chatkit`, its import names unknown to the tables), and no module of the project's that ends so defines
+        the names taken (`src/chatkit/server.py` without `StreamingResult`)."""
+        names = [n for n in names if n != "*"]
+        top = canonicalize_name(name.split(".")[0])
+        if not names or not any(d.endswith("-" + top) and not tables.imports_of(d) for d in self.have.names):
+            return False
+        wanted = "/" + name.replace(".", "/")
+        for candidate in (m for m in self.module_paths if ("/" + m).endswith(wanted)):
+            folder = self.backend / candidate
+            file = folder / "__init__.py" if folder.is_dir() else folder.with_suffix(".py")
+            try:
+                tree = ast.parse(file.read_bytes()) if file.is_file() else None
+            except (OSError, SyntaxError, ValueError):
+                return False
+            # what the module binds by this same import (`from chatkit.server import X` in src/chatkit/server.py)
+            # is the distribution's, not its own
+            defined = {n for node in (tree.body if tree else ())
+                       if not (isinstance(node, ast.ImportFrom) and node.module == name and not node.level)
+                       for n in _bound(node)}
+            if all(n in defined or (folder / n).exists() or (folder / f"{n}.py").exists() for n in names):
+                return False
+        return True
 
     def _recover(self, name: str, where: tuple[Path, int]) -> WalkedModule | None:
         """Go on as the fixed import would: the tree's module `name` names, by the name it has from here (the
@@ -224,3 +252,13 @@ class ImportResolution:
             if rel.parts and (target.with_suffix(".py").is_file() or target.is_dir()):
                 return ".".join(rel.parts)
         return None
+
+
+def _bound(node: ast.stmt) -> list[str]:
+    """The names a top-level statement binds (definitions, assignments, imports)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+    return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]

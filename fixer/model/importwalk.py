@@ -298,7 +298,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
         else:
             target = node.module or ""
         seen = len(self.unresolved_at)
-        imported = self.import_name(target, where, guarded)
+        imported = self.import_name(target, where, guarded, names)
         if where in self.unresolved_at[seen:] and isinstance(imported, WalkedModule) and not node.level and node.module:
             self.import_fixes.append(ImportFix(self.rel(module.file), node.lineno, node.module, imported.name))
         if isinstance(imported, WalkedModule) and "*" not in names:

@@ -59,6 +59,12 @@ class PythonVersions:
         lowest = next((v for v in _KNOWN if accepted.contains(v + ".0") or accepted.contains(v)), None)
         return (lowest,) if lowest else ()
 
+    @property
+    def accepted_minors(self) -> tuple[str, ...]:
+        """The CPython minor versions the range accepts, among those the wheel tables record."""
+        accepted = self.accepted
+        return tuple(v for v in _KNOWN if accepted.contains(v + ".0") or accepted.contains(v))
+
     def evidence(self) -> str:
         return "; ".join(f"{s.path}:{s.line} says Python {s.version}" for s in self.sources)
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from fixer.model.database import DatabaseFlow, postgres_shown
 from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, ImportFix, Prediction
-from fixer.model.freshinstall import Installed, installed, project_python_version, unbuildable
+from fixer.model.conflicts import Conflict
+from fixer.model.freshinstall import Installed, installed, project_python_version, unbuildable, unsatisfiable
 from fixer.model.importwalk import predict, predict_script
 from fixer.model.migrations import documented_migration, revision_failure
 from fixer.model.routers import Included, included_routers
@@ -52,6 +53,7 @@ class Startup:
     imports_kept: int = 0  # the import lines that start command makes right without an edit
     starts: tuple[StartPoint, ...] = ()  # every start found, most authoritative first (fixer.model.entrypoints)
     install: Installed | None = None  # what the first start's documented install gives (a Dockerfile's lock ...)
+    conflicts: tuple[Conflict, ...] = ()  # declarations that install cannot satisfy together: nothing installs
 
     @property
     def primary(self) -> Prediction | None:
@@ -89,8 +91,15 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         # A flow read from the Python files alone (the model adds the variables its running code reads): the
         # Dockerfile's PostgreSQL client says a SQLite default is not what the deploy runs on.
         flow = dataclasses.replace(flow, postgres_shown=postgres_shown(read_text, paths, ()))
-    # The install comes first: a pin whose build fails leaves nothing to start.
+    # The install comes first: declarations no release satisfies together stop the resolver, and a pin whose
+    # build fails leaves nothing to start.
+    unsolved = tuple(unsatisfiable(read_text, paths, python, start_file))
     builds = tuple(
+        Failure("error", conflict.message, conflict.where, conflict.line, "no-solution",
+                detail=f"every release of {conflict.dist} that the project allows requires {conflict.other}"
+                       f"{conflict.requires}; no release of {conflict.other} satisfies that and {conflict.other_declared}")
+        for conflict in unsolved
+    ) + tuple(
         Failure("error", f"Failed to build `{dist}=={version}`: no wheel for CPython {python}, and its source "
                 "distribution needs a compiler", where, line, "no-wheel",
                 detail=f"{dist} {version} publishes no manylinux wheel for CPython {python}; later releases do")
@@ -128,7 +137,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     if migration is not None:
         seen = {(f.exception, f.message, f.path, f.line) for f in migrating}
         later = tuple(f for f in primary.failures if (f.exception, f.message, f.path, f.line) not in seen)
-        installing = tuple(f for f in later if f.family == "no-wheel")  # the install fails before alembic runs
+        installing = tuple(f for f in later if f.family in ("no-solution", "no-wheel"))  # the install fails before alembic runs
         primary = dataclasses.replace(primary, failures=(*installing, *migrating,
                                                          *(f for f in later if f not in installing)))
         predictions = (primary, *predictions[1:])
@@ -137,6 +146,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     return Startup(
         starts=tuple(points),
         install=have,
+        conflicts=unsolved,
         predictions=predictions,
         disagreement=disagreements(list(points)),
         differing=_differing(predictions),

@@ -9,7 +9,12 @@ lowest version `requires-python` accepts (`fixer model` shows them as `python`),
 runs on, which a fresh install on this machine uses (the startup prediction lists such a pin as its first
 failure, `Failed to build ...`, before any import). A pin without one is raised
 to the lowest release at or above it that has wheels for every such Python, allows it by Requires-Python, and
-still satisfies what the project's other packages require of it.
+still satisfies what the project's other packages require of it. The versions judged are the ones the
+documented start's install gives (its requirements file, not a lock beside it).
+
+It also fixes declarations no release satisfies together (sqlmodel==0.0.8 requires pydantic<2 beside
+pydantic==2.5.0: `No solution found when resolving dependencies`, judged from the release tables): the pin that
+can move alone to a release agreeing with every other declaration moves to the nearest such release.
 
 ## Why is this bad?
 pip falls back to the source distribution and compiles it, which fails on a slim image or a new CPython:
@@ -31,9 +36,12 @@ asyncpg==0.30.0
 ## Fix safety
 Safe for an exact pin (`==`) when a Dockerfile, `.python-version` or `runtime.txt` names the Python, and where
 the project says nothing of its Python, when the raise stays within the pin's major version (greenlet 1.0.0 ->
-1.1.3; a new major is a person's call). Unsafe when only `requires-python` bounds it (the deploy may use a Python the pin has wheels for) or when the entry is
-a range (`<0.28`, `~=0.27.0`): raising it drops a cap someone chose. Reported only when no release satisfies
-the other packages' requirements.
+1.1.3; a new major is a person's call). Unsafe when only `requires-python` bounds it and some Python it accepts
+has the pin's wheel (the deploy may use that one), or when the entry is a range (`<0.28`): raising
+it drops a cap someone chose. A compatible release (`~=0.25.0`) counts as a pin and moves to the raised
+release's series (`~=0.27.0`). Reported only when no release satisfies the other packages' requirements.
+A conflict's pin move is safe when only one of the two pins can move; unsafe when either could (which one the
+code was written for is a person's call); reported when neither can move alone.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from packaging.version import Version
 
 from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
+from fixer.model.conflicts import Conflict, Move
 from fixer.rules.async_driver import AsyncDriverDependency
 from fixer.rules.base import TextRule
 from fixer.rules.dependency_edit import Change, declared_in, edit
@@ -99,15 +108,24 @@ def _some_release_has(dist: str, python: str) -> bool:
     return any(tables.has_wheel(dist, v, python) for v in reversed(tables.releases(dist)))
 
 
-def _caps(dist: str, facts: ProjectModel) -> SpecifierSet:
+def _caps(dist: str, facts: ProjectModel, path: str = "") -> SpecifierSet:
     """What the project's other packages (at the versions that install) require of `dist`."""
     from fixer import tables
 
     spec = SpecifierSet()
-    for name, version in facts.versions.effective.items():
+    for name, version in _installs(facts, path).items():
         if name != dist:
             spec &= tables.cap(name, version, dist) or SpecifierSet()
     return spec
+
+
+def _installs(facts: ProjectModel, path: str = "") -> dict[str, Version]:
+    """The versions the documented start's install gives, for a file that install reads (its requirements file,
+    not a lock beside it: what the startup prediction judges); else what the dependency files give together."""
+    install = facts.startup.install
+    if install is not None and install.known and path in install.files:
+        return dict(install.versions)
+    return {name: Version(v) for name, v in facts.versions.effective.items()}
 
 
 def pythons_of(facts: ProjectModel) -> tuple[str, ...]:
@@ -116,18 +134,18 @@ def pythons_of(facts: ProjectModel) -> tuple[str, ...]:
     return facts.python.runs_on or (f"{sys.version_info.major}.{sys.version_info.minor}",)
 
 
-def plan(dist: str, facts: ProjectModel) -> Raise | None | tuple[str, str]:
+def plan(dist: str, facts: ProjectModel, path: str = "") -> Raise | None | tuple[str, str]:
     """The raise `dist` needs; None when it needs none; (dist, version) without a wheel when no release fits."""
     from fixer import tables
 
     pythons = pythons_of(facts)
-    current = facts.versions.version(dist)
+    current = _installs(facts, path).get(dist)
     if not pythons or current is None or not tables.releases(dist):
         return None
     missing = _no_wheel(dist, current, pythons)
     if missing is None:
         return None
-    caps = _caps(dist, facts)
+    caps = _caps(dist, facts, path)
     for candidate in tables.allowed(dist, SpecifierSet(f">{current}") & caps):
         if candidate.is_prerelease:
             continue
@@ -139,6 +157,30 @@ def plan(dist: str, facts: ProjectModel) -> Raise | None | tuple[str, str]:
         if recorded and _no_wheel(dist, candidate, pythons) is None:
             return Raise(dist, current, candidate, missing, pythons)
     return missing
+
+
+def _series(declared: SpecifierSet, outcome: Raise) -> str | None:
+    """`~=0.27.0` for an entry `~=0.25.0` raised to 0.27.0, at the entry's precision, when the newest release of
+    that series (the one pip picks) has its wheels too; None for any other entry."""
+    from fixer import tables
+
+    items = list(declared)
+    if len(items) != 1 or items[0].operator != "~=":
+        return None
+    precision = len(Version(items[0].version).release)
+    raised = "~=" + ".".join(str(n) for n in (*outcome.new.release, 0, 0, 0)[:precision])
+    newest = tables.newest_allowed(outcome.dist, SpecifierSet(raised))
+    return raised if newest is not None and _no_wheel(outcome.dist, newest, outcome.pythons) is None else None
+
+
+def _nowhere(outcome: Raise, facts: ProjectModel) -> bool:
+    """Whether the pin builds on no CPython the project's requires-python accepts (asyncpg 0.29.0 beside
+    `>=3.13`): whichever the deploy picks, the install fails."""
+    from fixer import tables
+
+    what, at = outcome.missing
+    minors = facts.python.accepted_minors if str(facts.python.accepted) else ()
+    return bool(minors) and all(tables.has_wheel(what, at, python) is False for python in minors)
 
 
 class DependencyFloors(TextRule):
@@ -155,25 +197,84 @@ class DependencyFloors(TextRule):
         changes: list[Change] = []
         findings: list[Finding] = []
         for dist in sorted(declared_in(path, text)):
-            outcome = plan(dist, facts)
+            outcome = plan(dist, facts, path)
             if outcome is None:
                 continue
             declared = facts.versions.declared.get(dist, "")
-            pinned = any(s.operator in ("==", "===") for s in SpecifierSet(declared))
+            series = _series(SpecifierSet(declared), outcome) if not isinstance(outcome, tuple) else None
+            # A compatible-release entry (`~=0.25.0`) pins a series as `==` pins a release: it moves to the next.
+            pinned = series is not None or any(s.operator in ("==", "===") for s in SpecifierSet(declared))
             if isinstance(outcome, tuple):
                 findings.append(self._unfixable(dist, outcome, facts))
                 continue
             # Where the project names no Python, the fresh install runs on today's: an exact pin that cannot build
             # there is raised within its major version (greenlet 1.0.0 -> 1.1.3); a new major is the person's call.
             unstated = not facts.python.sources and outcome.new.major == outcome.old.major
-            safe = pinned and (bool(facts.python.named) or unstated)
-            specifier = f"=={outcome.new}" if pinned else f">={outcome.new}"
+            safe = pinned and (bool(facts.python.named) or unstated or _nowhere(outcome, facts))
+            specifier = series or (f"=={outcome.new}" if pinned else f">={outcome.new}")
             changes.append(Change("set", dist, specifier, self._finding(outcome, facts, safe), write=safe or facts.unsafe_fixes))
+        for conflict in facts.startup.conflicts:
+            # Either pin may be the one to move: with one way out it is mechanical; with both, a person's call.
+            moves = [m for m in conflict.moves if m.where == path]
+            if not conflict.moves and conflict.where == path:
+                findings.append(self._unresolvable(conflict))
+            elif moves and moves[0] is conflict.moves[0]:
+                safe = len(conflict.moves) == 1
+                move = moves[0]
+                changes.append(Change("set", move.dist, f"=={move.new}", self._move_finding(conflict, move, safe),
+                                      write=safe or facts.unsafe_fixes))
         new, made = edit(path, text, changes)
         return new, made + findings
 
+    def _move_finding(self, conflict: Conflict, move: Move, safe: bool):
+        def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
+            others = [m for m in conflict.moves if m is not move]
+            return Finding(
+                rule=self.RULE_ID,
+                category=Category.DEPENDENCY,
+                severity=Severity.CRITICAL,
+                problem=f"{conflict.dist}{conflict.declared} requires {conflict.other}{conflict.requires}, which "
+                        f"{conflict.other}{conflict.other_declared} never satisfies: nothing installs",
+                root_cause=(
+                    f"pip and uv stop before installing anything (`No solution found when resolving dependencies`): "
+                    f"every release of {conflict.dist} the project allows requires {conflict.other}"
+                    f"{conflict.requires}."
+                ),
+                old_code=old,
+                new_code=new,
+                explanation=(
+                    f"Moved {move.dist} to {move.new}, the nearest release that agrees with every other declaration "
+                    "of the project."
+                    + ("" if safe else f" Unsafe: {others[0].dist} {others[0].new} would resolve it too; which one "
+                       "the code was written for is a person's call.")
+                ),
+                fixed=fixed,
+                line=line,
+                safe=safe,
+                evidence=conflict.message,
+            )
+
+        return make
+
+    def _unresolvable(self, conflict: Conflict) -> Finding:
+        return Finding(
+            rule=self.RULE_ID,
+            category=Category.DEPENDENCY,
+            severity=Severity.HIGH,
+            problem=f"{conflict.dist}{conflict.declared} requires {conflict.other}{conflict.requires}, which "
+                    f"{conflict.other}{conflict.other_declared} never satisfies: nothing installs",
+            root_cause="pip and uv stop before installing anything: `No solution found when resolving dependencies`.",
+            old_code="",
+            new_code="",
+            explanation=(f"Neither {conflict.dist} nor {conflict.other} can move alone to a release that agrees with "
+                         "every other declaration: the declarations around them have to move together."),
+            fixed=False,
+            line=conflict.line or None,
+            evidence=conflict.message,
+        )
+
     def _finding(self, plan: Raise, facts: ProjectModel, safe: bool):
-        pinned = any(s.operator in ("==", "===") for s in SpecifierSet(facts.versions.declared.get(plan.dist, "")))
+        pinned = any(s.operator in ("==", "===", "~=") for s in SpecifierSet(facts.versions.declared.get(plan.dist, "")))
 
         def make(old: str, new: str, line: int | None, fixed: bool) -> Finding:
             what, at = plan.missing
@@ -197,7 +298,7 @@ class DependencyFloors(TextRule):
                     + ("" if safe else " Unsafe: " + (
                         "the entry was a range; raising it drops its cap." if not pinned
                         else "a new major version." if plan.new.major != plan.old.major
-                        else "only requires-python names the Python."))
+                        else "only requires-python names the Python, and some Python it accepts has the wheel."))
                 ),
                 fixed=fixed,
                 line=line,
