@@ -249,7 +249,10 @@ class MissingDependency(TextRule):
             # know: if that one did bring `dist`, the added line would change nothing the install gives.
             failure = predicted(facts, self.RULE_ID, match=missing_module(needs[0].module, dist))
             safe = failure is not None or (any(not n.guarded for n in needs) and (bool(feature) or not facts.installed.opaque))
-            make = self._finding(dist, needs, feature, facts, safe, failure=failure)
+            lock = facts.startup.install.lock
+            make = self._finding(dist, needs, feature, facts, safe and lock is None, failure=failure)
+            if lock is not None:
+                make, safe = _unreached(make, dist, lock), False
             # No floor beside an unknown distribution: one that pins `dist` itself must still resolve.
             spec = "" if facts.installed.opaque and failure is not None else floor(dist, facts)
             changes.append(Change("add", dist, spec, make, _AFTER.get(dist), write=safe or facts.unsafe_fixes))
