@@ -93,7 +93,8 @@ def _fields(node: ast.ClassDef) -> set[str]:
     return out
 
 
-_DATETIME = re.compile(r"(?<![\w.])(?:datetime\.)?datetime\b(?!\.date\b)")
+# `datetime`/`datetime.datetime`, not the module's other types (`datetime.time`, `datetime.timedelta`).
+_DATETIME = re.compile(r"(?<![\w.])(?:datetime\.)?datetime\b(?!\.)")
 _OWN_TYPE = frozenset({"sa_column", "sa_type"})  # the project picks the column type: not SQLModel's aware one
 
 

@@ -155,6 +155,5 @@ def naive_sinks(tree: cst.CSTNode, naive: frozenset[str], tables: frozenset[str]
     if not (tables and columns):
         return []
     finder = _Finder(naive, tables, columns)
-    scan(tree, finder)
-    finder.close(finder.scopes.pop())
+    scan(tree, finder)  # the module's own names are left unclosed: other modules may import and use them
     return finder.sinks

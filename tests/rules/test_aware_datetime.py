@@ -337,3 +337,48 @@ def test_naive_columns_are_left_alone_where_a_sync_engine_may_serve_the_table(tm
     files["app/main.py"] += "from sqlmodel import create_engine\n\nreports = create_engine(os.environ['REPORTS_URL'])\n"
     changed, findings = fix(tmp_path, files, [AwareDatetime])
     assert changed == {} and findings == []
+
+
+def test_a_module_level_name_other_modules_may_use_is_left_alone() -> None:
+    # Another module's `datetime.utcnow() - STARTED` would raise on an aware value: only a function's own names
+    # are followed to every use.
+    source = "from datetime import datetime\nfrom app.models import Visit\n\nSTARTED = datetime.utcnow()\n\n\n" \
+             "def mark(visit: Visit):\n    visit.left_at = STARTED\n"
+    assert run(source, GIVEN) == (source, [])
+
+
+def test_time_and_timedelta_fields_are_not_datetimes(tmp_path) -> None:
+    from tests.rules.project_helpers import fix
+
+    files = asyncpg_project("fastapi\nsqlmodel==0.0.22\nasyncpg==0.30.0\n")
+    files["app/models.py"] = (
+        "import datetime\n\nfrom sqlmodel import Field, SQLModel\n\n\nclass Booking(SQLModel, table=True):\n"
+        "    id: int | None = Field(default=None, primary_key=True)\n"
+        "    opens: datetime.time = Field(default=datetime.time(9, 0))\n"
+        "    length: datetime.timedelta = Field(default=datetime.timedelta(hours=1))\n"
+        "    created_at: datetime.datetime = Field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))\n")
+    changed, findings = fix(tmp_path, files, [AwareDatetime])
+    new = changed["app/models.py"]
+    assert "opens: datetime.time = Field(default=datetime.time(9, 0))\n" in new
+    assert "length: datetime.timedelta = Field(default=datetime.timedelta(hours=1))\n" in new
+    assert "datetime.timezone.utc), sa_type=DateTime(timezone=True))\n" in new
+    assert [f.rule for f in findings] == ["FX037"]
+
+
+def test_an_empty_field_of_a_table_giving_aware_values_gets_the_aware_type(tmp_path) -> None:
+    from tests.rules.project_helpers import fix
+
+    files = asyncpg_project("fastapi\nsqlmodel==0.0.22\nasyncpg==0.30.0\n")
+    files["app/models.py"] = ASYNCPG_TABLES.replace("    starts_at: datetime\n", "    starts_at: datetime = Field()\n")
+    changed, _ = fix(tmp_path, files, [AwareDatetime])
+    assert "starts_at: datetime = Field(sa_type=DateTime(timezone=True))\n" in changed["app/models.py"]
+    compile(changed["app/models.py"], "models.py", "exec")
+
+
+def test_the_release_whose_field_first_takes_sa_type_gets_it(tmp_path) -> None:
+    from fixer import tables
+    from tests.rules.project_helpers import fix
+
+    first = tables.first_accepting("sqlmodel", "sqlmodel", "Field", "sa_type", "0.0.8")
+    changed, findings = fix(tmp_path, asyncpg_project(f"fastapi\nsqlmodel=={first}\nasyncpg==0.30.0\n"), [AwareDatetime])
+    assert "sa_type=DateTime(timezone=True)" in changed["app/models.py"] and findings
