@@ -13,10 +13,11 @@ copied there); an event or response model's timestamp never reaches the database
 
 A naive now called (`datetime.utcnow()`, `datetime.now()`) whose value a table's aware column gets is made
 `datetime.now(timezone.utc)` too: a keyword of a table's constructor (`User(created_at=...)`), a row's attribute
-set (`task.updated_at = ...`), a key of `row.sqlmodel_update({...})` / `row.model_copy(update={...})`, either
-alone or `+`/`-` a timedelta; and one compared with such a column (`Token.expires_at < datetime.utcnow()`, in a
-query or on a row read back). Only in the code that runs (the server's modules, scripts), not in tests. A local
-name bound once to one (`now = datetime.utcnow()`) is made aware only when every use of it is one of those: a
+set (`task.updated_at = ...`, `task` annotated as the table, built by it or got by key), a key of
+`row.sqlmodel_update({...})` / `row.model_copy(update={...})`, either alone or `+`/`-` a timedelta; and one
+compared with such a column (`Token.expires_at < datetime.utcnow()`, in a query or on a row read back). Each
+column is its own table's: another table's naive column of the same name, or another object's attribute, is left
+alone. Only in the code that runs (the server's modules, scripts), not in tests. A function's local name bound once to one (`now = datetime.utcnow()`) is made aware only when every use of it is one of those: a
 name also used with in-process naive values is left alone.
 
 The other way round: where the SQLModel that installs maps `datetime` to a naive `DateTime` (from the release whose
@@ -203,7 +204,8 @@ class AwareDatetime(FixerCodemod):
         its fields): the column made `DateTime(timezone=True)`, to which asyncpg sends an aware value as it is
         (PostgreSQL casts it for an existing `timestamp` column)."""
         call = node.value
-        if not (self._aware_classes and self._aware_classes[-1] and self._field in self.facts.stored_fields.aware_columns
+        if not (self._aware_classes and self._aware_classes[-1]
+                and (self._classes[-1], self._field) in self.facts.stored_fields.aware_columns
                 and isinstance(call, cst.Call) and (dotted(call.func) or "").rpartition(".")[2] == "Field"
                 and not {"sa_type", "sa_column"} & {a.keyword.value for a in call.args if a.keyword is not None}):
             return node
