@@ -42,9 +42,21 @@ class _Scope:
     rows: dict[str, str] = field(default_factory=dict)
 
 
+class _Returns(cst.CSTVisitor):
+    """The return annotation of each function the module defines, by name (a name defined twice: None)."""
+
+    def __init__(self) -> None:
+        self.returns: dict[str, cst.BaseExpression | None] = {}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        name = node.name.value
+        self.returns[name] = None if name in self.returns or node.returns is None else node.returns.annotation
+
+
 class _Finder(cst.CSTVisitor):
-    def __init__(self, naive: frozenset[str], tables: frozenset[str], columns: frozenset[tuple[str, str]]) -> None:
-        self.naive, self.tables, self.columns = naive, tables, columns
+    def __init__(self, naive: frozenset[str], tables: frozenset[str], columns: frozenset[tuple[str, str]],
+                 returns: dict[str, cst.BaseExpression | None]) -> None:
+        self.naive, self.tables, self.columns, self.returns = naive, tables, columns, returns
         self.scopes = [_Scope()]
         self.sinks: list[Sink] = []
         self.skip: set[int] = set()  # Name nodes that do not read a variable (attributes, keywords)
@@ -82,8 +94,8 @@ class _Finder(cst.CSTVisitor):
         return next(iter(named)) if len(named) == 1 else None
 
     def _built(self, value: cst.BaseExpression) -> str | None:
-        """The table whose row `value` is: a call of the table (`Visit(...)`) or a `get` of one by key
-        (`session.get(Visit, id)`, awaited or not)."""
+        """The table whose row `value` is: a call of the table (`Visit(...)`), a `get` of one by key
+        (`session.get(Visit, id)`), or of a function of the module annotated to return one; awaited or not."""
         if isinstance(value, cst.Await):
             value = value.expression
         if not isinstance(value, cst.Call):
@@ -91,6 +103,8 @@ class _Finder(cst.CSTVisitor):
         name = (dotted(value.func) or "").rpartition(".")[2]
         if name == "get" and isinstance(value.func, cst.Attribute) and value.args and value.args[0].keyword is None:
             name = (dotted(value.args[0].value) or "").rpartition(".")[2]
+        elif (returns := self.returns.get(name)) is not None:
+            return self._annotated(returns)
         return name if name in self.tables else None
 
     def _table_of(self, owner: cst.BaseExpression) -> str | None:
@@ -188,6 +202,8 @@ def naive_sinks(tree: cst.CSTNode, naive: frozenset[str], tables: frozenset[str]
     ((table, field)) get."""
     if not (tables and columns):
         return []
-    finder = _Finder(naive, tables, columns)
+    returns = _Returns()
+    scan(tree, returns)
+    finder = _Finder(naive, tables, columns, returns.returns)
     scan(tree, finder)  # the module's own names are left unclosed: other modules may import and use them
     return finder.sinks

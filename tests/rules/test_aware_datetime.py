@@ -401,6 +401,7 @@ NOTES = {"app/models.py": TABLES["app/models.py"] + b"\n\nclass Note(SQLModel, t
         "return cached.expires_at > datetime.utcnow()",
         "entry.expires_at = datetime.utcnow()",
         "entry.sqlmodel_update({'expires_at': datetime.utcnow()})",
+        "entry = make()\n    entry.expires_at = datetime.utcnow()",  # `make` says nothing of what it returns
     ],
 )
 def test_a_column_is_the_tables_whose_row_holds_it(body: str) -> None:
@@ -416,10 +417,12 @@ def test_a_column_is_the_tables_whose_row_holds_it(body: str) -> None:
         "note = Note()\n    note.expires_at = datetime.utcnow()",
         "note = await session.get(Note, 1)\n    return note.expires_at > datetime.utcnow()",
         "return Note.expires_at < datetime.utcnow()",
+        "note = one(session)\n    note.expires_at = datetime.utcnow()",  # a function annotated to return one
     ],
 )
 def test_a_known_rows_aware_column_gets_an_aware_now(body: str) -> None:
-    source = "from datetime import datetime\nfrom app.models import Note\n\n\nasync def f(session):\n    " + body + "\n"
+    source = ("from datetime import datetime\nfrom app.models import Note\n\n\ndef one(session) -> Note | None:\n"
+              "    return session.get(Note, 1)\n\n\nasync def f(session):\n    " + body + "\n")
     new, findings = run(source, stored_model(NOTES))
     assert "datetime.now(timezone.utc)" in new and "utcnow" not in new and len(findings) == 1
     assert run(new, stored_model(NOTES)) == (new, [])
