@@ -74,9 +74,11 @@ class StoredFields:
     columns: frozenset[str] = frozenset()  # the fields those classes declare
     known: bool = False  # every base of a table class was read: otherwise any class may be stored
     tables: frozenset[str] = frozenset()  # the `table=True` classes: calling one builds a row
-    # Columns of those classes annotated `datetime` whose type SQLModel picks (no `sa_column`/`sa_type`): the
-    # aware type refuses a naive value given to them, and gives back aware values a naive one cannot be compared to.
-    aware_columns: frozenset[str] = frozenset()
+    # (class, field) of those classes' columns annotated `datetime` whose type SQLModel picks (no `sa_column`/
+    # `sa_type`), inherited ones included: the aware type refuses a naive value given to them, and gives back
+    # aware values a naive one cannot be compared to. Keyed by class: another table's column of the same name
+    # may be the project's own naive type.
+    aware_columns: frozenset[tuple[str, str]] = frozenset()
     # Fields of those classes with a `default_factory`: SQLModel's table constructor calls each factory itself.
     factories: frozenset[str] = frozenset()
 
@@ -93,7 +95,8 @@ def _fields(node: ast.ClassDef) -> set[str]:
     return out
 
 
-_DATETIME = re.compile(r"(?<![\w.])(?:datetime\.)?datetime\b(?!\.date\b)")
+# `datetime`/`datetime.datetime`, not the module's other types (`datetime.time`, `datetime.timedelta`).
+_DATETIME = re.compile(r"(?<![\w.])(?:datetime\.)?datetime\b(?!\.)")
 _OWN_TYPE = frozenset({"sa_column", "sa_type"})  # the project picks the column type: not SQLModel's aware one
 
 
@@ -112,6 +115,23 @@ def _aware_fields(node: ast.ClassDef) -> set[str]:
         if isinstance(value, ast.Call) and any(k.arg in _OWN_TYPE for k in value.keywords):
             continue
         out.add(statement.target.id)
+    return out
+
+
+def _inherited_aware(name: str, classes: dict[str, tuple[set[str], set[str], bool]],
+                     aware: dict[str, set[str]]) -> set[str]:
+    """The aware columns of class `name`: each field as its nearest declaration (its own, then its bases') says."""
+    out: set[str] = set()
+    declared: set[str] = set()
+    queue, seen = [name], set()
+    while queue:
+        cls = queue.pop(0)
+        if cls in seen or cls not in classes:
+            continue
+        seen.add(cls)
+        out |= aware[cls] - declared
+        declared |= classes[cls][1]
+        queue.extend(sorted(classes[cls][0]))
     return out
 
 
@@ -150,5 +170,6 @@ def stored_fields(running: Iterable[tuple[str, bytes]], sources: Sources) -> Sto
                 known = False  # a base whose file the model did not read: its fields may be columns
     columns = frozenset(f for name in stored for f in classes[name][1])
     tables = frozenset(name for name, (_, _, table) in classes.items() if table)
-    return StoredFields(frozenset(stored), columns, known, tables, frozenset(f for name in stored for f in aware[name]),
+    aware_columns = frozenset((name, f) for name in stored for f in _inherited_aware(name, classes, aware))
+    return StoredFields(frozenset(stored), columns, known, tables, aware_columns,
                         frozenset(f for name in stored for f in factories[name]))

@@ -13,16 +13,17 @@ copied there); an event or response model's timestamp never reaches the database
 
 A naive now called (`datetime.utcnow()`, `datetime.now()`) whose value a table's aware column gets is made
 `datetime.now(timezone.utc)` too: a keyword of a table's constructor (`User(created_at=...)`), a row's attribute
-set (`task.updated_at = ...`), a key of `row.sqlmodel_update({...})` / `row.model_copy(update={...})`, either
-alone or `+`/`-` a timedelta; and one compared with such a column (`Token.expires_at < datetime.utcnow()`, in a
-query or on a row read back). Only in the code that runs (the server's modules, scripts), not in tests. A local
-name bound once to one (`now = datetime.utcnow()`) is made aware only when every use of it is one of those: a
+set (`task.updated_at = ...`, `task` annotated as the table, built by it or got by key), a key of
+`row.sqlmodel_update({...})` / `row.model_copy(update={...})`, either alone or `+`/`-` a timedelta; and one
+compared with such a column (`Token.expires_at < datetime.utcnow()`, in a query or on a row read back). Each
+column is its own table's: another table's naive column of the same name, or another object's attribute, is left
+alone. Only in the code that runs (the server's modules, scripts), not in tests. A function's local name bound once to one (`now = datetime.utcnow()`) is made aware only when every use of it is one of those: a
 name also used with in-process naive values is left alone.
 
-The other way round: where the SQLModel that installs maps `datetime` to a naive `DateTime` (0.0.14 to before
-the aware type) and the async engine's driver is asyncpg, a table class that gives aware values (an aware default
-factory, `lambda: datetime.now(timezone.utc)`) gets `sa_type=DateTime(timezone=True)` on each of its datetime
-`Field(...)`s.
+The other way round: where the SQLModel that installs maps `datetime` to a naive `DateTime` (from the release whose
+`Field` takes `sa_type`, per fixer's package tables, to before the aware type) and the async engine's driver is
+asyncpg, a table class that gives aware values (an aware default factory, `lambda: datetime.now(timezone.utc)`)
+gets `sa_type=DateTime(timezone=True)` on each of its datetime `Field(...)`s.
 
 ## Why is this bad?
 Newer SQLModel maps `datetime` fields to an aware UTC type that refuses naive values: the first insert fails
@@ -66,9 +67,9 @@ import re
 from typing import ClassVar
 
 import libcst as cst
-from packaging.version import Version
 from libcst.codemod.visitors import AddImportsVisitor
 
+from fixer import tables
 from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel, Role
 from fixer.rules.aware_sinks import Sink, naive_sinks
@@ -83,10 +84,11 @@ def naive_columns_on_asyncpg(model: ProjectModel) -> bool:
     """The SQLModel that installs maps `datetime` to a naive `DateTime` (it has `sa_type` to say otherwise), and
     the project's engines are async ones on asyncpg, which refuses an aware value for such a column."""
     version = model.versions.version("sqlmodel")
+    accepted = tables.keywords("sqlmodel", version, "sqlmodel", "Field") if version is not None else None
     # Every engine async: a table a sync engine (psycopg2, which casts an aware value itself) may serve alone is
     # not one asyncpg is shown to write.
     engines = [e for e in model.flow.engines if model.runs(e.path)]
-    return (version is not None and version >= Version("0.0.14") and not stores_aware(model) and model.async_db
+    return ("sa_type" in (accepted or ()) and not stores_aware(model) and model.async_db
             and model.async_driver() == "asyncpg" and bool(engines) and all(e.kind == "async" for e in engines))
 
 
@@ -202,13 +204,13 @@ class AwareDatetime(FixerCodemod):
         its fields): the column made `DateTime(timezone=True)`, to which asyncpg sends an aware value as it is
         (PostgreSQL casts it for an existing `timestamp` column)."""
         call = node.value
-        if not (self._aware_classes and self._aware_classes[-1] and self._field in self.facts.stored_fields.aware_columns
+        if not (self._aware_classes and self._aware_classes[-1]
+                and (self._classes[-1], self._field) in self.facts.stored_fields.aware_columns
                 and isinstance(call, cst.Call) and (dotted(call.func) or "").rpartition(".")[2] == "Field"
                 and not {"sa_type", "sa_column"} & {a.keyword.value for a in call.args if a.keyword is not None}):
             return node
         AddImportsVisitor.add_needed_import(self.context, "sqlalchemy", "DateTime")
-        last = call.args[-1]
-        args = [*call.args[:-1], last.with_changes(comma=cst.MaybeSentinel.DEFAULT)] if call.args else []
+        args = [*call.args[:-1], call.args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)] if call.args else []
         new = node.with_changes(value=call.with_changes(args=[*args, cst.Arg(
             keyword=cst.Name("sa_type"), value=cst.parse_expression("DateTime(timezone=True)"),
             equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))]))

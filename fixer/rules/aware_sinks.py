@@ -1,10 +1,11 @@
 """Where FX037 finds a naive "now" called (`datetime.utcnow()`) whose value a table stores or is compared with.
 
 SQLModel's aware datetime type refuses a naive value however it arrives, not only from a field's default: given
-to a table's constructor (`User(created_at=datetime.utcnow())`), set on a row (`task.updated_at = ...`), put in
+to a table's constructor (`User(created_at=datetime.utcnow())`), set on a row (`task.updated_at = ...`, where
+`task` is known to be one: annotated as the table, built by it or got by key), put in
 the dict of `row.sqlmodel_update({...})` / `row.model_copy(update={...})`, or bound in a query
 (`Token.expires_at < datetime.utcnow()`). And a stored value read back is aware: comparing it with a naive one
-raises `TypeError: can't compare offset-naive and offset-aware datetimes`. A local name bound once to a naive
+raises `TypeError: can't compare offset-naive and offset-aware datetimes`. A function's local name bound once to a naive
 now (`now = datetime.utcnow()`) is followed to its uses; it is made aware only when every use is one of those,
 as any other use (a naive dict's timestamps, arithmetic with another naive value) could break on an aware one.
 """
@@ -36,13 +37,26 @@ class _Scope:
     again: set[str] = field(default_factory=set)  # names bound more than once (or not to a naive now)
     seen: dict[str, int] = field(default_factory=dict)  # uses of each name, the binding left out
     sunk: dict[str, list[str]] = field(default_factory=dict)  # name -> where each use sent it
-    # Parameters annotated with a class no table is (`data: TaskCreate`): their fields hold what a client sent.
-    not_rows: set[str] = field(default_factory=set)
+    # Names known to hold a row, and its table (`visit: Visit`, `visit = Visit(...)`, `= session.get(Visit, id)`):
+    # only a row's attributes are stored columns; another object's (a cache entry, a request) may hold naive values.
+    rows: dict[str, str] = field(default_factory=dict)
+
+
+class _Returns(cst.CSTVisitor):
+    """The return annotation of each function the module defines, by name (a name defined twice: None)."""
+
+    def __init__(self) -> None:
+        self.returns: dict[str, cst.BaseExpression | None] = {}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        name = node.name.value
+        self.returns[name] = None if name in self.returns or node.returns is None else node.returns.annotation
 
 
 class _Finder(cst.CSTVisitor):
-    def __init__(self, naive: frozenset[str], tables: frozenset[str], columns: frozenset[str]) -> None:
-        self.naive, self.tables, self.columns = naive, tables, columns
+    def __init__(self, naive: frozenset[str], tables: frozenset[str], columns: frozenset[tuple[str, str]],
+                 returns: dict[str, cst.BaseExpression | None]) -> None:
+        self.naive, self.tables, self.columns, self.returns = naive, tables, columns, returns
         self.scopes = [_Scope()]
         self.sinks: list[Sink] = []
         self.skip: set[int] = set()  # Name nodes that do not read a variable (attributes, keywords)
@@ -70,16 +84,40 @@ class _Finder(cst.CSTVisitor):
         # A parameter is a binding the function does not see: a name also bound in the body is not followed.
         params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
         self.scopes[-1].again.update(p.name.value for p in params)
-        self.scopes[-1].not_rows.update(
-            p.name.value for p in params if p.annotation is not None
-            and (named := words(p.annotation.annotation)) and not self.tables & named)
+        for p in params:
+            if p.annotation is not None and (table := self._annotated(p.annotation.annotation)):
+                self.scopes[-1].rows[p.name.value] = table
+
+    def _annotated(self, annotation: cst.BaseExpression) -> str | None:
+        """The one table an annotation names (`Visit`, `Optional[Visit]`, `Annotated[Visit, Depends(...)]`)."""
+        named = words(annotation) & self.tables
+        return next(iter(named)) if len(named) == 1 else None
+
+    def _built(self, value: cst.BaseExpression) -> str | None:
+        """The table whose row `value` is: a call of the table (`Visit(...)`), a `get` of one by key
+        (`session.get(Visit, id)`), or of a function of the module annotated to return one; awaited or not."""
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if not isinstance(value, cst.Call):
+            return None
+        name = (dotted(value.func) or "").rpartition(".")[2]
+        if name == "get" and isinstance(value.func, cst.Attribute) and value.args and value.args[0].keyword is None:
+            name = (dotted(value.args[0].value) or "").rpartition(".")[2]
+        elif (returns := self.returns.get(name)) is not None:
+            return self._annotated(returns)
+        return name if name in self.tables else None
+
+    def _table_of(self, owner: cst.BaseExpression) -> str | None:
+        """The table `owner` is (a query's `Visit.left_at`) or holds a row of; None for any other object."""
+        if isinstance(owner, cst.Name) and owner.value in self.scopes[-1].rows:
+            return self.scopes[-1].rows[owner.value]
+        name = (dotted(owner) or "").rpartition(".")[2]
+        return name if name in self.tables else None
 
     def _row(self, node: cst.Attribute) -> bool:
-        """The attribute is a stored column's: of a table class (a query's column) or of a value that may be a
-        row, not of a parameter annotated as another model (a request's own, possibly naive, datetime)."""
-        owner = node.value
-        return node.attr.value in self.columns and not (
-            isinstance(owner, cst.Name) and owner.value in self.scopes[-1].not_rows)
+        """The attribute is a stored aware column: its owner is known to be the table or one of its rows."""
+        table = self._table_of(node.value)
+        return table is not None and (table, node.attr.value) in self.columns
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.close(self.scopes.pop())
@@ -108,6 +146,9 @@ class _Finder(cst.CSTVisitor):
             name = target.target
             if isinstance(name, cst.Name):
                 self.skip.add(id(name))
+                scope.rows.pop(name.value, None)
+                if len(node.targets) == 1 and (table := self._built(node.value)):
+                    scope.rows[name.value] = table
                 if name.value in scope.bound or not self._naive_call(node.value):
                     scope.again.add(name.value)
                 else:
@@ -118,6 +159,9 @@ class _Finder(cst.CSTVisitor):
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if isinstance(node.target, cst.Name):
             self.scopes[-1].again.add(node.target.value)
+            self.scopes[-1].rows.pop(node.target.value, None)
+            if table := self._annotated(node.annotation.annotation):
+                self.scopes[-1].rows[node.target.value] = table
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):
@@ -125,19 +169,21 @@ class _Finder(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = dotted(node.func) or ""
-        if func.rpartition(".")[2] in self.tables:
+        table = func.rpartition(".")[2]
+        if table in self.tables:
             for arg in node.args:
-                if arg.keyword is not None and arg.keyword.value in self.columns:
+                if arg.keyword is not None and (table, arg.keyword.value) in self.columns:
                     self._flow(arg.value, f"given to `{func}({arg.keyword.value}=...)`, whose insert fails")
-        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in _COPIES:
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in _COPIES \
+                and (row := self._table_of(node.func.value)):
             for arg in node.args:
                 if isinstance(arg.value, cst.Dict) and (arg.keyword is None or arg.keyword.value == "update"):
-                    self._dict(arg.value, node.func.attr.value)
+                    self._dict(arg.value, node.func.attr.value, row)
 
-    def _dict(self, node: cst.Dict, method: str) -> None:
+    def _dict(self, node: cst.Dict, method: str, table: str) -> None:
         for element in node.elements:
             if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) \
-                    and element.key.evaluated_value in self.columns:
+                    and (table, element.key.evaluated_value) in self.columns:
                 self._flow(element.value, f"given to `{method}` as a row's `{element.key.evaluated_value}`")
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
@@ -150,11 +196,14 @@ class _Finder(cst.CSTVisitor):
                     self._flow(side, where)
 
 
-def naive_sinks(tree: cst.CSTNode, naive: frozenset[str], tables: frozenset[str], columns: frozenset[str]) -> list[Sink]:
-    """The naive calls (their dotted functions are `naive`) in `tree` whose value a table's aware `columns` get."""
+def naive_sinks(tree: cst.CSTNode, naive: frozenset[str], tables: frozenset[str],
+                columns: frozenset[tuple[str, str]]) -> list[Sink]:
+    """The naive calls (their dotted functions are `naive`) in `tree` whose value a table's aware `columns`
+    ((table, field)) get."""
     if not (tables and columns):
         return []
-    finder = _Finder(naive, tables, columns)
-    scan(tree, finder)
-    finder.close(finder.scopes.pop())
+    returns = _Returns()
+    scan(tree, returns)
+    finder = _Finder(naive, tables, columns, returns.returns)
+    scan(tree, finder)  # the module's own names are left unclosed: other modules may import and use them
     return finder.sinks

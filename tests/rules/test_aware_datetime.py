@@ -200,7 +200,8 @@ GIVEN = stored_model(TABLES)
 def test_the_model_knows_the_tables_and_their_aware_columns() -> None:
     stored = GIVEN.stored_fields
     assert stored.tables == {"Visit"}
-    assert stored.aware_columns == {"arrived_at", "left_at"}  # `logged_at` has the project's own column type
+    # `logged_at` has the project's own column type
+    assert stored.aware_columns == {("Visit", "arrived_at"), ("Visit", "left_at")}
 
 
 @pytest.mark.parametrize(
@@ -223,7 +224,7 @@ def test_the_model_knows_the_tables_and_their_aware_columns() -> None:
     ],
 )
 def test_a_naive_now_a_table_stores_or_is_compared_with_becomes_aware(before: str, after: str) -> None:
-    head = "from datetime import datetime, timedelta\nfrom app import models\nfrom app.models import Visit\n\n\ndef f(visit, x, row: Optional[Visit]):\n    "
+    head = "from datetime import datetime, timedelta\nfrom app import models\nfrom app.models import Visit\n\n\ndef f(visit: Visit, x, row: Optional[Visit]):\n    "
     new, findings = run(head + before + "\n", GIVEN)
     assert new == head.replace("timedelta\n", "timedelta, timezone\n", 1) + after + "\n"
     assert findings and all(f.rule == "FX037" and f.fixed for f in findings)
@@ -262,7 +263,7 @@ def test_a_module_import_of_datetime_gets_the_aware_call_spelled_its_way() -> No
     ],
 )
 def test_naive_values_no_table_gets_are_left_alone(body: str) -> None:
-    source = "from datetime import datetime, timedelta, timezone\nfrom app.models import Visit, VisitOut\n\n\ndef f(visit, x, cache, started, stamps, tz, payload: VisitOut):\n    " + body + "\n"
+    source = "from datetime import datetime, timedelta, timezone\nfrom app.models import Visit, VisitOut\n\n\ndef f(visit: Visit, x, cache, started, stamps, tz, payload: VisitOut):\n    " + body + "\n"
     assert run(source, GIVEN) == (source, [])
 
 
@@ -337,3 +338,100 @@ def test_naive_columns_are_left_alone_where_a_sync_engine_may_serve_the_table(tm
     files["app/main.py"] += "from sqlmodel import create_engine\n\nreports = create_engine(os.environ['REPORTS_URL'])\n"
     changed, findings = fix(tmp_path, files, [AwareDatetime])
     assert changed == {} and findings == []
+
+
+def test_a_module_level_name_other_modules_may_use_is_left_alone() -> None:
+    # Another module's `datetime.utcnow() - STARTED` would raise on an aware value: only a function's own names
+    # are followed to every use.
+    source = "from datetime import datetime\nfrom app.models import Visit\n\nSTARTED = datetime.utcnow()\n\n\n" \
+             "def mark(visit: Visit):\n    visit.left_at = STARTED\n"
+    assert run(source, GIVEN) == (source, [])
+
+
+def test_time_and_timedelta_fields_are_not_datetimes(tmp_path) -> None:
+    from tests.rules.project_helpers import fix
+
+    files = asyncpg_project("fastapi\nsqlmodel==0.0.22\nasyncpg==0.30.0\n")
+    files["app/models.py"] = (
+        "import datetime\n\nfrom sqlmodel import Field, SQLModel\n\n\nclass Booking(SQLModel, table=True):\n"
+        "    id: int | None = Field(default=None, primary_key=True)\n"
+        "    opens: datetime.time = Field(default=datetime.time(9, 0))\n"
+        "    length: datetime.timedelta = Field(default=datetime.timedelta(hours=1))\n"
+        "    created_at: datetime.datetime = Field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))\n")
+    changed, findings = fix(tmp_path, files, [AwareDatetime])
+    new = changed["app/models.py"]
+    assert "opens: datetime.time = Field(default=datetime.time(9, 0))\n" in new
+    assert "length: datetime.timedelta = Field(default=datetime.timedelta(hours=1))\n" in new
+    assert "datetime.timezone.utc), sa_type=DateTime(timezone=True))\n" in new
+    assert [f.rule for f in findings] == ["FX037"]
+
+
+def test_an_empty_field_of_a_table_giving_aware_values_gets_the_aware_type(tmp_path) -> None:
+    from tests.rules.project_helpers import fix
+
+    files = asyncpg_project("fastapi\nsqlmodel==0.0.22\nasyncpg==0.30.0\n")
+    files["app/models.py"] = ASYNCPG_TABLES.replace("    starts_at: datetime\n", "    starts_at: datetime = Field()\n")
+    changed, _ = fix(tmp_path, files, [AwareDatetime])
+    assert "starts_at: datetime = Field(sa_type=DateTime(timezone=True))\n" in changed["app/models.py"]
+    compile(changed["app/models.py"], "models.py", "exec")
+
+
+def test_the_release_whose_field_first_takes_sa_type_gets_it(tmp_path) -> None:
+    from fixer import tables
+    from tests.rules.project_helpers import fix
+
+    first = tables.first_accepting("sqlmodel", "sqlmodel", "Field", "sa_type", "0.0.8")
+    changed, findings = fix(tmp_path, asyncpg_project(f"fastapi\nsqlmodel=={first}\nasyncpg==0.30.0\n"), [AwareDatetime])
+    assert "sa_type=DateTime(timezone=True)" in changed["app/models.py"] and findings
+
+
+NOTES = {"app/models.py": TABLES["app/models.py"] + b"\n\nclass Note(SQLModel, table=True):\n"
+         b"    id: int | None = Field(default=None, primary_key=True)\n    logged_at: datetime\n    expires_at: datetime\n"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Visit's `logged_at` is the project's naive column; Note's column of that name does not make it aware.
+        "return Visit(logged_at=datetime.utcnow())",
+        "visit = Visit()\n    visit.logged_at = datetime.utcnow()",
+        "return Visit.logged_at < datetime.utcnow()",
+        # An object not known to be a row: an in-process cache's naive timestamp.
+        "return CACHE.expires_at > datetime.utcnow()",
+        "return cached.expires_at > datetime.utcnow()",
+        "entry.expires_at = datetime.utcnow()",
+        "entry.sqlmodel_update({'expires_at': datetime.utcnow()})",
+        "entry = make()\n    entry.expires_at = datetime.utcnow()",  # `make` says nothing of what it returns
+    ],
+)
+def test_a_column_is_the_tables_whose_row_holds_it(body: str) -> None:
+    source = ("from datetime import datetime\nfrom app.models import Visit\nfrom app.cache import CACHE, Cached\n\n\n"
+              "def f(entry, cached: Cached):\n    " + body + "\n")
+    assert run(source, stored_model(NOTES)) == (source, [])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "return Note(logged_at=datetime.utcnow())",
+        "note = Note()\n    note.expires_at = datetime.utcnow()",
+        "note = await session.get(Note, 1)\n    return note.expires_at > datetime.utcnow()",
+        "return Note.expires_at < datetime.utcnow()",
+        "note = one(session)\n    note.expires_at = datetime.utcnow()",  # a function annotated to return one
+    ],
+)
+def test_a_known_rows_aware_column_gets_an_aware_now(body: str) -> None:
+    source = ("from datetime import datetime\nfrom app.models import Note\n\n\ndef one(session) -> Note | None:\n"
+              "    return session.get(Note, 1)\n\n\nasync def f(session):\n    " + body + "\n")
+    new, findings = run(source, stored_model(NOTES))
+    assert "datetime.now(timezone.utc)" in new and "utcnow" not in new and len(findings) == 1
+    assert run(new, stored_model(NOTES)) == (new, [])
+
+
+def test_a_tables_aware_columns_take_its_bases_unless_it_declares_them_again() -> None:
+    files = dict(STORED)
+    files["app/models.py"] += b"\n\nclass Legacy(Stamped, table=True):\n    id: int | None = Field(default=None, primary_key=True)\n" \
+                              b"    created_at: datetime = Field(sa_column=Column(DateTime))\n"
+    stored = stored_model(files).stored_fields
+    assert ("Note", "created_at") in stored.aware_columns and ("Stamped", "created_at") in stored.aware_columns
+    assert ("Legacy", "created_at") not in stored.aware_columns
