@@ -266,3 +266,21 @@ def test_the_real_migration_fails_on_the_revision_map_as_predicted(tmp_path: Pat
     done = subprocess.run([str(python), "-m", "alembic", "upgrade", "head"], cwd=backend, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and words in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("heads", []),  # every head: two branches are what it is for
+    ("0002", []),  # an explicit revision names one
+    ("head", [(_HEADS, "migrations/versions/0002_a.py")]),
+])
+def test_only_upgrade_head_needs_one_head(tmp_path: Path, target: str, expected: list[tuple[str, str]]) -> None:
+    backend = _project(tmp_path, command=_MIGRATING.replace("upgrade head", f"upgrade {target}"))
+    (backend / "migrations" / "versions" / "0002_a.py").write_text(_second("0002", '"0001"'))
+    (backend / "migrations" / "versions" / "0003_b.py").write_text(_second("0003", '"0001"'))
+    assert _failures(backend) == expected
+
+
+def test_a_broken_revision_map_fails_whatever_the_target(tmp_path: Path) -> None:
+    backend = _project(tmp_path, command=_MIGRATING.replace("upgrade head", "upgrade heads"))
+    (backend / "migrations" / "versions" / "0002_a.py").write_text(_second("0002", '"0009"'))
+    assert _failures(backend) == [("KeyError: '0009'", "migrations/versions/0002_a.py")]

@@ -199,3 +199,18 @@ def test_an_untracked_secret_is_still_held_back(line: str) -> None:
                         untracked_secrets=frozenset({"supersecret", "sk-live-4f9a2c71"}))
     text, notes = patch(result)
     assert text == b"" and len(notes) == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "held"),
+    [('FALLBACK = "correcthorsebatterystaple"\n', True),  # an all-letter secret, as a whole word
+     ("metric = correcthorsebatterystaple_total\n", False),  # part of a longer identifier: another name
+     ('# set the password in .env\n', False)],  # a value that only names a secret: the example's placeholder
+)
+def test_an_all_letter_secret_is_held_back_as_a_whole_word(line: str, held: bool) -> None:
+    # SECRET_KEY=correcthorsebatterystaple in an untracked .env, the hunk in a file git does not track either
+    old, new = "import os\n" + line, "import sys\n" + line
+    result = FileResult(path="settings.py", old=old.encode(), new=new.encode(), tracked=False,
+                        untracked_secrets=frozenset({"correcthorsebatterystaple", "password"}))
+    text, notes = patch(result)
+    assert (text == b"" and len(notes) == 1) if held else (b"+import sys" in text and notes == [])

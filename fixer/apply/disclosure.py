@@ -86,13 +86,24 @@ def secrets_in_env(text: str) -> set[str]:
 
 
 def shows_secret(line: str, result: FileResult) -> bool:
-    """Whether `line` of `result`'s patch would show a secret the repository does not hold. A short secret, or
-    one that is a plain word (`password` in an example's `postgresql://user:password@host`), counts only where a
-    password stands (`:todo@`): as a bare substring it would be any word, the ones fixer's own helpers write
-    (`hide_password=False`) included, and holding those back leaves the patch calling a helper it never defines."""
+    """Whether `line` of `result`'s patch would show a secret the repository does not hold: a password where a
+    password stands (`:todo@`), or a secret of an untracked env file anywhere it shows (see `_shows`)."""
     if not result.tracked and holds_secret(line):
         return True
     if not result.untracked_secrets:
         return False
     return any(password in result.untracked_secrets for password in passwords_in(line)) or any(
-        secret in line for secret in result.untracked_secrets if len(secret) >= _SHORTEST and not secret.isalpha())
+        _shows(secret, line) for secret in result.untracked_secrets)
+
+
+def _shows(secret: str, line: str) -> bool:
+    """Whether `secret` shows in `line` outside a password's place. A short one would be any text. A plain word
+    counts as a whole word only (`hide_password` is another name), and not at all when it names a secret
+    (`password` in an example's `postgresql://user:password@host`): that placeholder is what ordinary text, the
+    helpers fixer writes included ("would hide the password"), also says, and holding those back leaves the patch
+    calling a helper it never defines."""
+    if len(secret) < _SHORTEST:
+        return False
+    if not secret.isalpha():
+        return secret in line
+    return not _SECRET_KEY.search(secret) and re.search(rf"(?<!\w){re.escape(secret)}(?!\w)", line) is not None

@@ -20,8 +20,10 @@ from fixer.model.startfiles import is_start_file
 
 __all__ = ["Migration", "compose_hosts", "documented_migration", "ini_url", "revision_failure"]
 
-# Also the exec form of a compose `command: ["alembic", "upgrade", "head"]` or a Dockerfile's CMD.
-_UPGRADE = re.compile(r"""\balembic["']?(?:\s*,\s*["']|\s+)upgrade\b""")
+# Also the exec form of a compose `command: ["alembic", "upgrade", "head"]` or a Dockerfile's CMD; the
+# revision it upgrades to (`head`, `heads`, an id) decides what the revision map must give.
+_UPGRADE = re.compile(r"""\balembic["']?(?:\s*,\s*["']|\s+)upgrade\b"""
+                      r"""(?:["']?(?:\s*,\s*["']|[ \t]+)(?P<target>[^\s"',\]);&|]+))?""")
 # `cd phase-02/backend` in a README's shell block: the commands after it run in that folder.
 _CD = re.compile(r"(?m)(?:^|&&|;)\s*cd\s+([\w./-]+)")
 _COMPOSE = re.compile(r"(?:docker-)?compose[\w.-]*\.ya?ml", re.I)
@@ -33,6 +35,7 @@ class Migration:
     env: str  # the env.py alembic executes, relative to the backend
     where: tuple[str, int]  # the file and line that document `alembic upgrade`
     revisions: tuple[str, ...] = ()  # the revision files `upgrade` loads after env.py connects, relative to the backend
+    target: str = "head"  # the revision `upgrade` goes to as written ("heads", an id; "" when not read)
 
 
 def documented_migration(backend: Path, paths: Sequence[str],
@@ -60,13 +63,19 @@ def documented_migration(backend: Path, paths: Sequence[str],
             continue
         match = _UPGRADE.search(text)
         if match:
-            return Migration(folder, env, (where, text.count("\n", 0, match.start()) + 1), revisions)
+            return Migration(folder, env, (where, text.count("\n", 0, match.start()) + 1), revisions, _target(match))
     for path, where in _above(backend):
         text = path.read_text(encoding="utf-8", errors="replace")
-        line = _upgrade_after_cd(text, path.parent, {backend.resolve(), (backend / folder).resolve()})
-        if line:
-            return Migration(folder, env, (where, line), revisions)
+        match = _upgrade_after_cd(text, path.parent, {backend.resolve(), (backend / folder).resolve()})
+        if match:
+            return Migration(folder, env, (where, text.count("\n", 0, match.start()) + 1), revisions, _target(match))
     return None
+
+
+def _target(match: re.Match[str]) -> str:
+    """The revision an `alembic upgrade` match names; "" for an option or a shell variable fixer does not read."""
+    target = match.group("target") or ""
+    return "" if target.startswith(("-", "$")) else target
 
 
 def _above(backend: Path) -> list[tuple[Path, str]]:
@@ -81,15 +90,15 @@ def _above(backend: Path) -> list[tuple[Path, str]]:
     return found
 
 
-def _upgrade_after_cd(text: str, here: Path, targets: set[Path]) -> int | None:
-    """The line of an `alembic upgrade` that runs in one of `targets`: after a `cd` into it, with no other `cd`
-    between them."""
+def _upgrade_after_cd(text: str, here: Path, targets: set[Path]) -> re.Match[str] | None:
+    """The `alembic upgrade` that runs in one of `targets`: after a `cd` into it, with no other `cd` between
+    them."""
     inside = False
     for match in sorted([*_CD.finditer(text), *_UPGRADE.finditer(text)], key=lambda m: m.start()):
         if match.re is _CD:
             inside = (here / match.group(1)).resolve() in targets
         elif inside:
-            return text.count("\n", 0, match.start()) + 1
+            return match
     return None
 
 
@@ -109,12 +118,13 @@ def _revisions(paths: Sequence[str], folder: str, scripts: str, text: str) -> tu
                         and not posixpath.basename(p).startswith("__")))
 
 
-def revision_failure(revisions: Sequence[str], read_text: Callable[[str], str | None]
+def revision_failure(revisions: Sequence[str], read_text: Callable[[str], str | None], target: str = "head"
                      ) -> tuple[str, str, str, int, str, str] | None:
-    """What `alembic upgrade head` raises building its revision map from the revision files, as alembic builds it
-    (exception, message, file, line, family, detail): a `down_revision` naming no revision is a KeyError; two
-    heads (two branches, or one revision id written in two files) stop `head` from naming one. None when the map
-    is whole, or when a file's ids are not plain literals."""
+    """What `alembic upgrade <target>` raises building its revision map from the revision files, as alembic builds
+    it (exception, message, file, line, family, detail): a `down_revision` naming no revision is a KeyError; two
+    heads (two branches, or one revision id written in two files) stop `head` from naming one (`heads` and an
+    explicit revision name what they mean). None when the map is whole, or when a file's ids are not plain
+    literals."""
     # (file, revision, down revisions, the lines of `down_revision` and of `revision`)
     found: list[tuple[str, str, tuple[str, ...], int, int]] = []
     for path in revisions:
@@ -133,7 +143,7 @@ def revision_failure(revisions: Sequence[str], read_text: Callable[[str], str | 
                         f"{path} follows revision {down!r}, which no revision file defines: alembic cannot build its "
                         "revision map")
             heads.discard(latest[down])
-    if len(heads) < 2:
+    if len(heads) < 2 or target != "head":
         return None
     first = min(heads, key=lambda i: found[i][0])
     shown = sorted(found[i][0] for i in heads)

@@ -116,7 +116,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         step = dataclasses.replace(primary.start, run_from=migration.folder, pythonpath=())
         migrating = predict_script(root, step, migration.env, have, paths, flow, database_url, python, sources,
                                    migration.revisions)
-        broken = revision_failure(migration.revisions, read_text)
+        broken = revision_failure(migration.revisions, read_text, migration.target)
         if broken is not None:  # the revision map is built once env.py has connected and its revisions loaded
             exception, message, where, line, family, detail = broken
             migrating = (*migrating, Failure(exception, message, where, line, family, detail=detail))

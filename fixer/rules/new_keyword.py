@@ -67,20 +67,42 @@ def _raises(facts: ProjectModel) -> dict[str, tuple[Version, Version, str, objec
     return out
 
 
-def _conflicts(dist: str, target: Version, facts: ProjectModel) -> list[str]:
-    """The project's other pins that the release `target` does not allow, or that do not allow it."""
+def _allows(dist: str, declared: SpecifierSet, needed: SpecifierSet) -> bool:
+    """Whether what the project declares of `dist` meets `needed`: its exact pin does, or (a range) a recorded
+    release lies in both; a distribution the tables do not know is given the benefit of the doubt."""
     from fixer import tables
 
+    pins = [Version(s.version) for s in declared if s.operator == "==" and "*" not in s.version]
+    if pins:
+        return all(needed.contains(pin, prereleases=True) for pin in pins)
+    known = tables.releases(dist)
+    return not known or any(declared.contains(v, prereleases=True) and needed.contains(v, prereleases=True)
+                            for v in known)
+
+
+def conflicts(raises: dict[str, Version], facts: ProjectModel) -> list[str]:
+    """What stops the releases `raises` (distribution -> new version, raised together) from installing beside the
+    project's other declarations: a raised release's requirement a declaration does not meet, or a declared
+    distribution (at the version that installs) that does not allow a raised release. What only follows from the
+    raised distributions (pydantic's pydantic-core) moves with them."""
+    from fixer import tables
+
+    declared = facts.versions.declared
     out = []
-    for req in tables.requires(dist, target) or ():
-        other = canonicalize_name(req.name)
-        at = facts.versions.effective.get(other)
-        if req.marker is None and at is not None and not req.specifier.contains(at, prereleases=True):
-            out.append(f"{dist} {target} requires {req.name}{req.specifier}; {other} {at} installs")
-    for other, at in sorted(facts.versions.effective.items()):
-        needed = tables.cap(other, at, dist) if other != dist else None
-        if needed is not None and not needed.contains(target, prereleases=True):
-            out.append(f"{other} {at} requires {dist}{needed}")
+    for dist, target in sorted(raises.items()):
+        for req in tables.requires(dist, target) or ():
+            other = canonicalize_name(req.name)
+            if req.marker is not None or (other not in raises and other not in declared):
+                continue
+            if other in raises and not req.specifier.contains(raises[other], prereleases=True):
+                out.append(f"{dist} {target} requires {req.name}{req.specifier}; {other} is raised to {raises[other]}")
+            elif other not in raises and not _allows(other, SpecifierSet(declared[other]), req.specifier):
+                out.append(f"{dist} {target} requires {req.name}{req.specifier}; the project declares "
+                           f"{other}{declared[other]}")
+        for other, at in sorted(facts.versions.effective.items()):
+            needed = tables.cap(other, at, dist) if other not in raises and other in declared else None
+            if needed is not None and not needed.contains(target, prereleases=True):
+                out.append(f"{other} {at} requires {dist}{needed}")
     return out
 
 
@@ -102,10 +124,10 @@ class NewKeyword(TextRule):
                 continue
             declared = facts.versions.declared.get(dist, "")
             pinned = any(s.operator in ("==", "===") for s in SpecifierSet(declared))
-            conflicts = _conflicts(dist, target, facts)
+            clashes = conflicts({dist: target}, facts)
             held = ("the entry is a range that excludes it" if not pinned else
                     "a lock file holds it: run its lock command after raising the pin" if dist in facts.versions.locked
-                    else "; ".join(conflicts))
+                    else "; ".join(clashes))
             safe = not held
 
             def make(old: str, new: str, line: int | None, fixed: bool, dist=dist, version=version, target=target,

@@ -56,3 +56,31 @@ def test_a_pyproject_range_beside_the_pinned_requirements_is_left_as_it_is(tmp_p
     pyproject = '[project]\nname = "x"\nversion = "0"\ndependencies = ["sqlmodel>=0.0.22", "pydantic[email]>=2.0.0"]\n'
     changed, _ = fix(tmp_path, project(**{"pyproject.toml": pyproject}), text_rules=[PydanticDefaultFactory])
     assert changed == {"requirements.txt": REQ.replace("==2.10.0", "==2.10.1")}
+
+
+def test_an_exact_pydantic_core_pin_beside_it_is_raised_with_it(tmp_path: Path) -> None:
+    # pip-freeze shape: pydantic 2.10.1 requires pydantic-core==2.27.1, so the old core pin alone would leave the
+    # install nothing to pick
+    requirements = "fastapi==0.115.5\nsqlmodel==0.0.22\npydantic==2.10.0\npydantic_core==2.27.0\n"
+    changed, findings = fix(tmp_path, project(requirements), text_rules=[PydanticDefaultFactory])
+    assert changed == {"requirements.txt": requirements.replace("2.10.0", "2.10.1").replace("2.27.0", "2.27.1")}
+    assert [(f.fixed, f.safe) for f in findings] == [(True, True)] * 2
+    assert "pydantic 2.10.1 requires pydantic-core==2.27.1" in findings[1].explanation
+
+
+@pytest.mark.parametrize(
+    ("extra", "held"),
+    [
+        # a range cannot be raised with it: its cap is someone's choice
+        ("pydantic-core>=2.27.0,<2.27.1\n",
+         "pydantic 2.10.1 requires pydantic-core==2.27.1; the project declares pydantic-core<2.27.1,>=2.27.0"),
+        ("", "a lock file holds it"),
+    ],
+)
+def test_a_conflicting_pin_or_a_lock_is_reported_not_raised(extra: str, held: str, tmp_path: Path) -> None:
+    requirements = "fastapi==0.115.5\nsqlmodel==0.0.22\npydantic==2.10.0\n" + extra
+    lock = {} if extra else {"uv.lock": 'version = 1\n\n[[package]]\nname = "pydantic"\nversion = "2.10.0"\n'}
+    changed, findings = fix(tmp_path, project(requirements, **lock), text_rules=[PydanticDefaultFactory])
+    assert changed == {}
+    [finding] = findings
+    assert not finding.fixed and not finding.safe and held in finding.explanation
