@@ -60,3 +60,26 @@ def test_without_the_sibling_round_1_fixes_and_round_2_walks_on(tmp_path: Path) 
     assert "round 1: predicted failing first with ImportError: email-validator" in done, done
     assert "round 2: predicted clean" in done, done
     assert "round 2: predicted failing first with ModuleNotFoundError: No module named 'shared_tools'" not in done, done
+
+
+def test_a_backend_that_is_the_repository_looks_at_nothing_above_it(tmp_path: Path) -> None:
+    """The backend holds `.git`: the folders beside it are other repositories, no module of its own, and a
+    round's copy links none of them (nor the copy's own folder, a loop)."""
+    from fixer.apply.rounds import _start_files_above
+    from fixer.discover.files import discover
+    from fixer.model import startup
+
+    backend = tmp_path / "work" / "app"
+    backend.mkdir(parents=True)
+    (backend / "main.py").write_text("from fastapi import FastAPI\nimport zqlib\n\napp = FastAPI()\n")
+    (backend / "Procfile").write_text("web: uvicorn main:app\n")
+    (backend / "requirements.txt").write_text("fastapi\nuvicorn\n")
+    (tmp_path / "work" / "zqlib").mkdir()
+    (tmp_path / "work" / "zqlib" / "__init__.py").write_text("")
+    subprocess.run(["git", "init", "-q", str(backend)], check=True)
+    found = startup.analyse(backend, list(discover(backend, [])), lambda rel: (backend / rel).read_text())
+    assert not [f for f in found.primary.failures if "repository's own" in f.detail]
+    copy = tmp_path / "copy" / "work" / "app"
+    copy.mkdir(parents=True)
+    _start_files_above(backend, copy)
+    assert sorted(p.name for p in copy.parent.iterdir()) == ["app"]

@@ -541,6 +541,26 @@ def test_fastapi_asserts_a_title_and_a_version_for_openapi(tmp_path: Path, confi
     assert all(f.family == "empty-setting" and (f.path, f.line) == ("main.py", 5) for f in found)
 
 
+@pytest.mark.parametrize("sets", [
+    {".env": "APP_NAME=Shop\n"},
+    {"Dockerfile": "FROM python:3.12-slim\nCOPY . .\nENV APP_NAME=Shop\nCMD [\"uvicorn\", \"main:app\"]\n"},
+    {"Dockerfile": "FROM python:3.12-slim\nCOPY . .\nENV SHOP_APP_NAME Shop\nCMD [\"uvicorn\", \"main:app\"]\n"},
+    {"docker-compose.yml": "services:\n  web:\n    build: .\n    command: uvicorn main:app\n    environment:\n"
+                           "      - APP_NAME=Shop\n"},
+    {".env.example": "app_name=Shop\n"},
+])
+def test_an_empty_default_the_documented_environment_sets_is_no_failure(tmp_path: Path, sets: dict) -> None:
+    """What the deploy's environment gives the field is not the code's "": FastAPI gets a title there."""
+    files = {
+        "README.md": "uvicorn main:app\n", "requirements.txt": "fastapi\npydantic-settings\n",
+        "config.py": "from pydantic_settings import BaseSettings, SettingsConfigDict\n\n\nclass Settings(BaseSettings):\n"
+                     "    model_config = SettingsConfigDict(env_file='.env')\n    app_name: str = ''\n\n\nsettings = Settings()\n",
+        "main.py": "from fastapi import FastAPI\n\nfrom config import settings\n\napp = FastAPI(title=settings.app_name)\n",
+    }
+    assert failures(write(tmp_path / "unset", files)) == ["AssertionError: A title must be provided for OpenAPI, e.g.: 'My API'"]
+    assert failures(write(tmp_path / "set", {**files, **sets})) == []
+
+
 @pytest.mark.parametrize(("pydantic", "quoted"), [("2.5.0", False), ("2.11.7", False), ("2.12.0", True)])
 def test_the_email_validator_message_is_the_installing_pydantics(tmp_path: Path, pydantic: str, quoted: bool) -> None:
     """pydantic quotes `'pydantic[email]'` in its message from 2.12 on: the prediction says what the start prints."""

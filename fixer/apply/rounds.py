@@ -103,7 +103,7 @@ def _start_files_above(root: Path, copy: Path) -> None:
     """The start files of the folders above `root` copied to the same places above the copy, and the folders
     beside them linked there: the walk looks for a module the backend imports from the repository above it
     (`sys.path.append('..')`; fixer.model.failures), and without them a later round called that import clean."""
-    inside = True  # up to the repository's top, where the walk stops looking
+    inside = not (root / ".git").exists()  # up to the repository's top, where the walk stops looking
     for source, target in zip(list(root.resolve().parents)[:_ABOVE], list(copy.parents)[:_ABOVE]):
         for path in source.iterdir() if source.name and source.is_dir() else ():
             if path.is_file() and is_start_file(path.name):

@@ -22,7 +22,7 @@ from fixer.model.database import FIXER_NORMALISER
 from fixer.model.entrypoints import StartPoint
 from fixer.model.evidence import platform_url_read
 from fixer.model.needs import LOADED_AT_IMPORT
-from fixer.model.settingsenv import decode_failure, env_values
+from fixer.model.settingsenv import decode_failure, env_values, named_by_environment
 from fixer.model.urls import WRITTEN_NORMALISERS, async_driver, to_async_url
 
 __all__ = ["ALSO_FIXED_BY", "FIXED_BY", "LOG_FILE_HANDLERS", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
@@ -173,7 +173,7 @@ class FailureChecks:
         """Where the repository holds a module `top` above the backend folder (its path from the backend), when no
         distribution is known by that name: the folders up to the git top, or three levels without one."""
         folders = []
-        for parent in self.backend.resolve().parents:
+        for parent in self.backend.resolve().parents if not (self.backend / ".git").exists() else ():
             folders.append(parent)
             if (parent / ".git").exists():
                 break
@@ -470,9 +470,25 @@ class FailureChecks:
                     return True
         return False
 
-    def made_dir(self, folder: ast.expr) -> None:
-        if isinstance(folder, ast.Constant) and isinstance(folder.value, str):
-            self.made_dirs.add(folder.value)
+    def made_dir(self, call: ast.Call, where: tuple[Path, int]) -> None:
+        """A folder the code creates (`os.makedirs(os.path.dirname(LOG_FILE))`, `Path("logs").mkdir()`), as an
+        absolute path; None where its value is not worked out, and then no folder is predicted missing."""
+        func = call.func
+        if not isinstance(func, ast.Attribute) or ast.unparse(func.value) == "os":
+            folder = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in ("name", "path")), None)
+        elif isinstance(func.value, ast.Call) and ast.unparse(func.value.func) in ("Path", "pathlib.Path") \
+                and len(func.value.args) == 1:
+            folder = func.value.args[0]
+        else:
+            folder = None  # a Path built elsewhere (`LOG_DIR.mkdir()`): the evaluator does not build Path objects
+        value = self.value_at(folder, where)
+        self.made_dirs.add(os.path.normpath(os.path.join(self.run_dir, value)) if isinstance(value, str) and value
+                           else None)
+
+    def made(self, folder: str) -> bool:
+        """Whether the code ran so far creates `folder` (relative to the start folder), or a folder not worked out."""
+        wanted = os.path.normpath(os.path.join(self.run_dir, folder))
+        return any(made is None or made == wanted or made.startswith(wanted + os.sep) for made in self.made_dirs)
 
     def keywords_accepted(self, module: str, name: str, call: ast.Call, where: tuple[Path, int]) -> None:
         """A third-party function called as the app loads (a table model's `Field(...)`) with a keyword the release
@@ -498,12 +514,19 @@ class FailureChecks:
         if "openapi_url" in given and self.value_at(given["openapi_url"], where) in (None, ""):
             return
         for field, example in (("title", "'My API'"), ("version", "'2.1.0'")):
-            if field in given and self.value_at(given[field], where) == "":
+            if field in given and self.value_at(given[field], where) == "" and not self.set_by_environment(given[field]):
                 self.fail(f"openapi:{field}", "AssertionError", f"A {field} must be provided for OpenAPI, e.g.: {example}",
                           where, "empty-setting", f"`{field}={ast.unparse(given[field])}` is empty where the start reaches "
                           "it (a default of \"\" the environment does not override), and FastAPI asserts it while it "
                           "builds the app")
                 return
+
+    def set_by_environment(self, expression: ast.expr) -> bool:
+        """Whether the deploy's environment files name a variable `expression` may read (`settings.app_name`)."""
+        names = {n.attr for n in ast.walk(expression) if isinstance(n, ast.Attribute)} | {
+            n.value for n in ast.walk(expression) if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value}
+        return named_by_environment(self.backend, self.paths, names | ({expression.id} if isinstance(expression, ast.Name)
+                                                                        else set()))
 
     def static_files(self, call: ast.Call, where: tuple[Path, int]) -> None:
         directory = next((k.value for k in call.keywords if k.arg == "directory"), call.args[0] if call.args else None)
@@ -512,7 +535,7 @@ class FailureChecks:
             return
         if isinstance(check, ast.Constant) and check.value is False:
             return
-        if directory.value not in self.made_dirs and not (self.run_dir / directory.value).is_dir():
+        if not self.made(directory.value) and not (self.run_dir / directory.value).is_dir():
             self.fail(f"dir:{directory.value}", "RuntimeError", f"Directory '{directory.value}' does not exist", where,
                       "static-dir", f"StaticFiles checks its directory relative to the start folder ({self.start.run_from or '.'}/)")
 
@@ -528,7 +551,7 @@ class FailureChecks:
         if not isinstance(value, str) or not value or os.path.isabs(value):
             return
         folder = os.path.dirname(value)
-        if not folder or folder in self.made_dirs or (self.run_dir / folder).is_dir():
+        if not folder or self.made(folder) or (self.run_dir / folder).is_dir():
             return
         path = os.path.join(os.path.abspath(self.run_dir), value)
         self.fail(f"dir:{folder}", "FileNotFoundError", f"[Errno 2] No such file or directory: '{path}'", where,

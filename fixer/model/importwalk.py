@@ -58,7 +58,8 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
         # Each module of the tree as a path without `.py` (a package as its folder): what an import may mean; and
         # every dotted name (and suffix) the tree's modules could have.
         self.module_paths, self.project_names = _tree_modules(tuple(paths))
-        self.python_files = tuple(p for p in paths if p.endswith(".py"))
+        self.paths = tuple(paths)
+        self.python_files = tuple(p for p in self.paths if p.endswith(".py"))
         self.flow = flow
         self.start = start
         self.have = have
@@ -86,7 +87,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
         self.import_fixes: list[ImportFix] = []
         self.unresolved_at: list[tuple[Path, int]] = []  # every import that did not resolve from the start folder
         self.unchecked: list[tuple[str, int, str]] = []
-        self.made_dirs: set[str] = set()  # folders module-level code creates (os.makedirs) before a mount reads them
+        self.made_dirs: set[str | None] = set()  # folders the code creates before a mount or handler (None: unknown)
         # Driver failures met at the first connection (`connected`); (path, line, URL) each engine gets.
         self.module_ifs: set[int] = set()  # the `if` statements that run at import, outside any function
         self.pending_connects: list[tuple] = []; self.engine_urls: list[tuple[str, int, str]] = []  # noqa: E702
@@ -494,8 +495,8 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
                 self.static_files(node, where)
             elif func.rpartition(".")[2] in LOG_FILE_HANDLERS and not guarded:
                 self.log_file(node, where)
-            elif func in ("os.makedirs", "os.mkdir", "makedirs", "mkdir") and node.args and not guarded:
-                self.made_dir(node.args[0])
+            elif func.rpartition(".")[2] in ("makedirs", "mkdir"):  # guarded too: it may make the folder
+                self.made_dir(node, where)
             elif func == "globals":
                 module.open_names = True
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from fixer.model.hooks import field_variable, settings_options
 
-__all__ = ["DecodedField", "EnvValue", "TEMPLATES", "collection_fields", "decode_failure", "env_values"]
+__all__ = ["DecodedField", "EnvValue", "TEMPLATES", "collection_fields", "decode_failure", "env_values", "named_by_environment"]
 
 # The environment templates a project ships for its deploy, in the order they are read.
 TEMPLATES = (".env.example", ".env.sample", ".env.template", "env.example", ".env.local.example")
@@ -32,6 +33,8 @@ _COLLECTIONS = frozenset({
     "MutableSequence", "Mapping", "MutableMapping", "AbstractSet", "MutableSet", "Deque", "deque", "DefaultDict",
     "OrderedDict", "Counter",
 })
+# The files that set a deploy's environment: env files and their templates, Dockerfiles, compose files.
+_ENV_FILES = re.compile(r"(?:^|/)(?:\.env[\w.-]*|env\.[\w.-]+|[\w.-]*\.env|Dockerfile[\w.-]*|[\w.-]*compose[\w.-]*\.ya?ml)$")
 _LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$")
 
 
@@ -171,3 +174,20 @@ def decode_failure(field: DecodedField, values: dict[str, EnvValue], case_sensit
     except ValueError:
         return found
     return None
+
+
+def named_by_environment(backend: Path, paths: Iterable[str], names: set[str]) -> bool:
+    """Whether a file of the tree that sets the deploy's environment (an env file, a Dockerfile's ENV, a compose
+    file's `environment:`) names one of `names` as a variable (any case, with any prefix: `app_name` is read as
+    APP_NAME or MYAPP_APP_NAME): what the start gets there is not known to be the code's default."""
+    if not names:
+        return False
+    named = re.compile(r"(?<!\w)(?:\w*_)?(?:" + "|".join(map(re.escape, names)) + r")(?!\w)", re.IGNORECASE)
+    for rel in paths:
+        if _ENV_FILES.search(rel):
+            try:
+                if named.search((backend / rel).read_text(encoding="utf-8", errors="replace")):
+                    return True
+            except OSError:
+                continue
+    return False

@@ -43,6 +43,7 @@ from typing import ClassVar
 
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
+from libcst.metadata import PositionProvider
 
 from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
@@ -81,6 +82,19 @@ def _constants(tree: cst.Module) -> dict[str, str]:
     return {name: values[0] for name, values in seen.items() if len(values) == 1 and values[0] is not None}
 
 
+def _lines(tree: cst.Module) -> dict[cst.CSTNode, tuple[int, int]]:
+    """Each simple statement's first and last line: the one on the failure's line gets the folder, as another
+    handler or mount of that folder (in a function never called) may not run."""
+    positions = cst.MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
+    return {node: (span.start.line, span.end.line) for node, span in positions.items()
+            if isinstance(node, cst.SimpleStatementLine)}
+
+
+def _spans(span: tuple[int, int] | None, failure) -> bool:
+    """Whether a statement spanning those lines is the one the predicted failure stops at."""
+    return span is not None and span[0] <= failure.line <= span[1]
+
+
 class StaticDir(FixerCodemod):
     __doc__ = __doc__
     RULE_ID: ClassVar[str] = "FX040"
@@ -97,13 +111,11 @@ class StaticDir(FixerCodemod):
         missing, logs = _missing(self.facts, path), _missing(self.facts, path, "log-dir")
         if not missing and not logs:
             return tree  # a rebuilt module prints differently from its source in corners of LibCST's printer
-        if logs:
-            tree = tree.visit(_LogFolders(self, logs, _constants(tree)))
-        if not missing:
-            return tree
+        lines = _lines(tree)  # of the source the prediction read; the mounts' edit keeps every other statement
         body: list[cst.BaseStatement] = []
         for statement in tree.body:
-            folder = self._folder(statement, missing) if isinstance(statement, cst.SimpleStatementLine) else None
+            folder = self._folder(statement, missing, lines.get(statement)) \
+                if isinstance(statement, cst.SimpleStatementLine) else None
             if folder is not None:
                 made = cst.parse_statement(f"os.makedirs({folder.value}, exist_ok=True)\n")
                 made = made.with_changes(leading_lines=statement.leading_lines)
@@ -113,10 +125,12 @@ class StaticDir(FixerCodemod):
                 missing.pop(folder.evaluated_value)
             else:
                 body.append(statement)
-        return tree.with_changes(body=body) if len(body) != len(tree.body) else tree
+        tree = tree.with_changes(body=body) if len(body) != len(tree.body) else tree
+        return tree.visit(_LogFolders(self, logs, _constants(tree), lines)) if logs else tree
 
     @staticmethod
-    def _folder(statement: cst.SimpleStatementLine, missing: dict[str, object]) -> cst.SimpleString | None:
+    def _folder(statement: cst.SimpleStatementLine, missing: dict[str, object],
+                span: tuple[int, int] | None) -> cst.SimpleString | None:
         """The literal folder of a StaticFiles call in `statement` that the prediction finds missing."""
         found: list[cst.SimpleString] = []
 
@@ -127,7 +141,8 @@ class StaticDir(FixerCodemod):
                     return
                 named = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
                 value = named.get("directory", node.args[0].value if node.args and node.args[0].keyword is None else None)
-                if isinstance(value, cst.SimpleString) and value.evaluated_value in missing and "check_dir" not in named:
+                if isinstance(value, cst.SimpleString) and value.evaluated_value in missing and "check_dir" not in named \
+                        and _spans(span, missing[value.evaluated_value]):
                     found.append(value)
 
         statement.visit(Calls())
@@ -169,20 +184,22 @@ class _LogFolders(cst.CSTTransformer):
     """Puts `os.makedirs(folder, exist_ok=True)` before the statement that builds a file handler whose file lies
     in a folder the prediction finds missing, in whatever body holds it (a function the start runs)."""
 
-    def __init__(self, rule: StaticDir, missing: dict[str, object], constants: dict[str, str]) -> None:
+    def __init__(self, rule: StaticDir, missing: dict[str, object], constants: dict[str, str],
+                 lines: dict[cst.CSTNode, tuple[int, int]]) -> None:
         super().__init__()
-        self.rule, self.missing, self.constants = rule, missing, constants
+        self.rule, self.missing, self.constants, self.lines = rule, missing, constants, lines
 
     def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
-        return updated.with_changes(body=self._body(updated.body))
+        return updated.with_changes(body=self._body(original.body, updated.body))
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
-        return updated.with_changes(body=self._body(updated.body))
+        return updated.with_changes(body=self._body(original.body, updated.body))
 
-    def _body(self, body):
+    def _body(self, originals, body):
         out = []
-        for statement in body:
-            folder = self._folder(statement) if isinstance(statement, cst.SimpleStatementLine) else None
+        for original, statement in zip(originals, body):
+            folder = self._folder(statement, self.lines.get(original)) \
+                if isinstance(statement, cst.SimpleStatementLine) else None
             if folder is None:
                 out.append(statement)
                 continue
@@ -192,7 +209,7 @@ class _LogFolders(cst.CSTTransformer):
             self.rule._report_log(statement, made, folder, self.missing.pop(folder))
         return tuple(out)
 
-    def _folder(self, statement: cst.SimpleStatementLine) -> str | None:
+    def _folder(self, statement: cst.SimpleStatementLine, span: tuple[int, int] | None) -> str | None:
         found: list[str] = []
         missing, constants = self.missing, self.constants
 
@@ -206,7 +223,7 @@ class _LogFolders(cst.CSTTransformer):
                 text = value.evaluated_value if isinstance(value, cst.SimpleString) else \
                     constants.get(value.value) if isinstance(value, cst.Name) else None
                 folder = posixpath.dirname(text) if isinstance(text, str) else None
-                if folder in missing:
+                if folder in missing and _spans(span, missing[folder]):
                     found.append(folder)
 
         statement.visit(Calls())
