@@ -69,12 +69,20 @@ class EngineArguments(FixerCodemod):
     RULE_NAME: ClassVar[str] = "engine-arguments"
     DEFECTS: ClassVar[tuple[str, ...]] = ("ENG-POOLCLASS", "ENG-SQLITE-ARGS-ON-PG")
     TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"QueuePool|check_same_thread")
-    METADATA_DEPENDENCIES = (PositionProvider,)
 
     def visit_Module(self, node: cst.Module) -> bool:
         path = (self.context.filename or "").replace("\\", "/")
         self._sites = sorted((e for e in self.facts.flow.engines if e.path == path), key=lambda e: e.line)
+        self._module = node
+        self._positions = None
         return True
+
+    def _line(self, node: cst.CSTNode) -> int:
+        # Positions without METADATA_DEPENDENCIES: declaring them makes LibCST copy the tree, which prints a
+        # module ending in a blank indented line back changed although no rule edited it.
+        if self._positions is None:
+            self._positions = cst.MetadataWrapper(self._module, unsafe_skip_copy=True).resolve(PositionProvider)
+        return self._positions[node].start.line
 
     def enters(self, statement: cst.BaseStatement) -> bool:
         return True
@@ -126,7 +134,7 @@ class EngineArguments(FixerCodemod):
         ):
             return None
         # The model's engine on this call's line: engines without the argument sit between them in the file.
-        line = self.get_metadata(PositionProvider, call).start.line
+        line = self._line(call)
         site = next((e for e in self._sites if e.line == line), None)
         url = call.args[0].value if call.args and call.args[0].keyword is None else None
         if site is None or url is None or not platform_sets(site.url.names) or self.facts.role(site.path) is not Role.LIVE:
