@@ -183,7 +183,8 @@ DEBUG = config("DEBUG", default=False)
 
 
 def test_starlette_config_without_its_env_file(tmp_path: Path) -> None:
-    extra = {"app/settings.py": STARLETTE_CONFIG, "requirements.txt": REQ + "starlette==0.36.3\n"}
+    # starlette raises for a missing env file up to 0.36 (later releases warn); fastapi 0.110 installs beside it.
+    extra = {"app/settings.py": STARLETTE_CONFIG, "requirements.txt": REQ.replace("fastapi==0.115.12", "fastapi==0.110.0") + "starlette==0.36.3\n"}
     main = "from fastapi import FastAPI\nimport app.settings\n\napp = FastAPI()\n"
     out = predicted(tmp_path, "", main=main, extra=extra)
     assert out == [f"FileNotFoundError: Config file '{tmp_path / 'app'}/../.env' not found."]
@@ -193,7 +194,7 @@ def test_starlette_config_without_its_env_file(tmp_path: Path) -> None:
 
 
 def test_leave_alone_starlette_config_with_its_env_file(tmp_path: Path) -> None:
-    extra = {"app/settings.py": STARLETTE_CONFIG, "requirements.txt": REQ + "starlette==0.36.3\n", ".env": "SECRET_KEY=x\n"}
+    extra = {"app/settings.py": STARLETTE_CONFIG, "requirements.txt": REQ.replace("fastapi==0.115.12", "fastapi==0.110.0") + "starlette==0.36.3\n", ".env": "SECRET_KEY=x\n"}
     main = "from fastapi import FastAPI\nimport app.settings\n\napp = FastAPI()\n"
     assert predicted(tmp_path, "", main=main, extra=extra) == []
 

@@ -181,6 +181,9 @@ class ImportResolution:
                 how = f"{dist} {version} requires {shadowed}"
             elif canonicalize_name(dist) in self.have.may_bring(name):
                 how = f"{dist} may need it: fixer's tables do not record what it requires"
+            elif version is None and canonicalize_name(dist) in tables.required_by(shadowed):
+                # Its requirements are recorded but not its releases, so which one installs is unknown.
+                how = f"releases of {dist} require {shadowed}"
             else:
                 continue
             self.doubt(f"`import {top}` may fail inside {dist}: its `import {name}` gets the project's {self.rel(file)}",
