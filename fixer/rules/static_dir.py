@@ -121,8 +121,12 @@ class StaticDir(FixerCodemod):
                 made = made.with_changes(leading_lines=statement.leading_lines)
                 body += [made, statement.with_changes(leading_lines=())]
                 AddImportsVisitor.add_needed_import(self.context, "os")
-                self._report(statement, made, folder.evaluated_value, missing[folder.evaluated_value])
-                missing.pop(folder.evaluated_value)
+                name = folder.evaluated_value
+                self.report_made(
+                    statement, made, missing.pop(name),
+                    f"StaticFiles serves '{name}', which the repository does not hold: the start stops at the mount",
+                    f"Starlette checks the folder when StaticFiles is built: `RuntimeError: Directory '{name}' does "
+                    "not exist` on a fresh clone or deploy (git keeps no empty folder).", "mount")
             else:
                 body.append(statement)
         tree = tree.with_changes(body=body) if len(body) != len(tree.body) else tree
@@ -148,31 +152,17 @@ class StaticDir(FixerCodemod):
         statement.visit(Calls())
         return found[0] if found else None
 
-    def _report_log(self, old: cst.CSTNode, made: cst.CSTNode, folder: str, failure) -> None:
+    def report_made(self, old: cst.CSTNode, made: cst.CSTNode, failure, problem: str, root_cause: str, user: str) -> None:
+        """The finding of a folder created before the statement (`user`: the mount, the handler) that needs it."""
         self.report(Finding(
             rule=self.RULE_ID,
             category=Category.CONFIG,
             severity=Severity.CRITICAL,
-            problem=f"A log file handler opens a file in '{folder}/', which the repository does not hold: the start stops there",
-            root_cause="A logging file handler opens its file when it is built: `FileNotFoundError: [Errno 2] No such "
-                       "file or directory` on a fresh clone or deploy (git keeps no empty folder, and logs are ignored).",
+            problem=problem,
+            root_cause=root_cause,
             old_code=self.code(old).strip(),
             new_code=self.code(made).strip() + "\n" + self.code(old).strip(),
-            explanation="The folder is created before the handler; where it exists, nothing changes.",
-            evidence=cite(self.facts, failure),
-        ))
-
-    def _report(self, old: cst.CSTNode, made: cst.CSTNode, folder: str, failure) -> None:
-        self.report(Finding(
-            rule=self.RULE_ID,
-            category=Category.CONFIG,
-            severity=Severity.CRITICAL,
-            problem=f"StaticFiles serves '{folder}', which the repository does not hold: the start stops at the mount",
-            root_cause=f"Starlette checks the folder when StaticFiles is built: `RuntimeError: Directory '{folder}' does "
-                       "not exist` on a fresh clone or deploy (git keeps no empty folder).",
-            old_code=self.code(old).strip(),
-            new_code=self.code(made).strip() + "\n" + self.code(old).strip(),
-            explanation="The folder is created before the mount; where it exists, nothing changes.",
+            explanation=f"The folder is created before the {user}; where it exists, nothing changes.",
             evidence=cite(self.facts, failure),
         ))
 
@@ -206,7 +196,12 @@ class _LogFolders(cst.CSTTransformer):
             made = cst.parse_statement(f"os.makedirs({json.dumps(folder)}, exist_ok=True)\n")
             out += [made.with_changes(leading_lines=statement.leading_lines), statement.with_changes(leading_lines=())]
             AddImportsVisitor.add_needed_import(self.rule.context, "os")
-            self.rule._report_log(statement, made, folder, self.missing.pop(folder))
+            self.rule.report_made(
+                statement, made, self.missing.pop(folder),
+                f"A log file handler opens a file in '{folder}/', which the repository does not hold: the start stops there",
+                "A logging file handler opens its file when it is built: `FileNotFoundError: [Errno 2] No such "
+                "file or directory` on a fresh clone or deploy (git keeps no empty folder, and logs are ignored).",
+                "handler")
         return tuple(out)
 
     def _folder(self, statement: cst.SimpleStatementLine, span: tuple[int, int] | None) -> str | None:
