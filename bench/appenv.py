@@ -3,10 +3,16 @@ and the boot alike."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from fixer.discover.files import discover  # noqa: E402
+from fixer.model.settingsenv import TEMPLATES, DeclaredType, declared_types  # noqa: E402
 
 PLATFORM_URL = "postgresql://user:pass@127.0.0.1:5432/db?sslmode=require&channel_binding=require"
 # Dummy values for settings the backends commonly require; DATABASE_URL-like keys get the platform URL.
@@ -26,6 +32,14 @@ DUMMY_ENV = {
 }
 
 DB_URL_KEY = re.compile(r"(DATABASE|DB|POSTGRES|PG|NEON|SQLALCHEMY).*(URL|URI|DSN)$", re.I)
+# A value that is a database URL (`CONN=postgresql+asyncpg://...` in an example file), whatever its key.
+DB_URL_VALUE = re.compile(r"^(postgres(ql)?|sqlite|mysql|mariadb|cockroachdb)(\+\w+)?://", re.I)
+# What the environment is read with in code: `os.getenv("X")`, `os.environ.get("X")`, `os.environ["X"]`.
+ENV_READ = re.compile(r"""(?:getenv|environ\.get|environ\.setdefault)\(\s*["']([A-Za-z_]\w*)["']|environ\[\s*["']([A-Za-z_]\w*)["']""")
+# A value of each declared kind, for a variable the start needs and nothing sets (as a deploy sets one).
+KIND_VALUE = {"bool": "false", "int": "10", "float": "1.0", "dict": "{}", "url": "http://localhost",
+              "database-url": PLATFORM_URL, "email": "admin@example.com"}
+BOOLEANS = {"0", "off", "f", "false", "n", "no", "1", "on", "t", "true", "y", "yes"}  # pydantic's
 
 
 # The pieces platforms inject beside the URL (Railway, Render, Heroku add-ons; the full-stack template reads them).
@@ -52,9 +66,37 @@ def database_env(keys, url: str) -> dict[str, str]:
     return env
 
 
+def python_sources(backend: Path) -> list[tuple[str, str]]:
+    return [(p, (backend / p).read_text(encoding="utf-8", errors="replace"))
+            for p in discover(backend, []) if p.endswith(".py")]
+
+
+def declared(backend: Path) -> dict[str, DeclaredType]:
+    """The type each variable the backend reads is declared with (fixer's reading of the settings classes and of
+    the casts around environment reads), by variable and by field name (pydantic's errors name the field),
+    upper-cased: pydantic's settings read the environment case-insensitively by default."""
+    types: dict[str, DeclaredType] = {}
+    for found in declared_types(python_sources(backend)):
+        types.setdefault(found.variable.upper(), found)
+        types.setdefault(found.name.upper(), found)
+    return types
+
+
+def database_url_names(backend: Path, types: dict[str, DeclaredType]) -> list[str]:
+    """Every variable the backend reads (in code, as a settings field, in its example file) that holds a database
+    URL, judged by the bench alone: its name (DB_URL_KEY), its example value (DB_URL_VALUE) or its declared type
+    (`PostgresDsn`). As written and upper-cased."""
+    examples = env_from_examples(backend)
+    read = {m.group(1) or m.group(2) for _, text in python_sources(backend) for m in ENV_READ.finditer(text)}
+    read |= {t.variable for t in types.values()} | set(examples)
+    names = [n for n in sorted(read) if DB_URL_KEY.search(n) or DB_URL_VALUE.match(examples.get(n, ""))
+             or getattr(types.get(n.upper()), "kind", "") == "database-url"]
+    return list(dict.fromkeys(v for n in names for v in (n, n.upper())))
+
+
 def env_from_examples(backend: Path) -> dict[str, str]:
     env: dict[str, str] = {}
-    for name in (".env.example", ".env.sample", ".env.template", "env.example", ".env.local.example"):
+    for name in TEMPLATES:
         f = backend / name
         if not f.is_file():
             continue
@@ -70,7 +112,46 @@ def env_from_examples(backend: Path) -> dict[str, str]:
     return env
 
 
-def dummy_value(name: str) -> str:
+def fits(value: str, kind: str, item: str = "", choices: tuple[str, ...] = ()) -> bool:
+    """Whether pydantic takes `value` from the environment for a field of this kind."""
+    if kind in ("list", "dict"):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return False
+        if kind == "dict" or not isinstance(data, list):
+            return isinstance(data, dict if kind == "dict" else list)
+        return all(fits(e if isinstance(e, str) else json.dumps(e), item or "text") for e in data)
+    checks = {
+        "bool": lambda v: v.lower() in BOOLEANS, "int": lambda v: re.fullmatch(r"[+-]?\d+", v) is not None,
+        "float": lambda v: re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", v) is not None,
+        "url": lambda v: "://" in v, "database-url": lambda v: "://" in v, "email": lambda v: "@" in v,
+        "choice": lambda v: not choices or v in choices,
+    }
+    return checks.get(kind, lambda v: True)(value)
+
+
+def of_kind(kind: str, item: str = "", choices: tuple[str, ...] = ()) -> str:
+    """A value of the declared kind; a list's members are of its member kind."""
+    if kind == "list":  # a list of text is most often of origins or hosts
+        member = of_kind(item) if item not in ("", "text") else "http://localhost"
+        return json.dumps([json.loads(member) if item in ("bool", "int", "float") else member])
+    if kind == "choice" and choices:
+        return choices[0]
+    return KIND_VALUE.get(kind, "dummy-" + "x" * 32)
+
+
+def dummy_value(name: str, types: dict[str, DeclaredType] | None = None) -> str:
+    """A value for a setting nothing sets: the name's usual kind of value, unless the variable is declared with a
+    type that value does not pass (`TEST_MODE: bool`, `CLIENT_ORIGIN: list`), then one of the declared kind."""
+    guess = _by_name(name)
+    found = (types or {}).get(name.upper())
+    if found is None or fits(guess, found.kind, found.item, found.choices):
+        return guess
+    return of_kind(found.kind, found.item, found.choices)
+
+
+def _by_name(name: str) -> str:
     n = name.upper()
     if re.search(r"(DATABASE|DB|POSTGRES|NEON).*(URL|URI|DSN)$", n):
         return PLATFORM_URL
@@ -99,9 +180,10 @@ def missing_settings(stderr: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def app_env(backend: Path, url: str) -> dict[str, str]:
-    """The environment a start gets: ours, the backend's .env.example keys, common secrets, and ``url`` for
-    every database URL (and libpq pieces) the backend names."""
+def app_env(backend: Path, url: str, types: dict[str, DeclaredType] | None = None) -> dict[str, str]:
+    """The environment a start gets: ours, the backend's .env.example keys (a placeholder replaced by a value of
+    the variable's declared type), common secrets, and ``url`` for every database URL (and libpq pieces) the
+    backend names."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
     examples = env_from_examples(backend)
     for k, v in examples.items():
@@ -109,7 +191,7 @@ def app_env(backend: Path, url: str) -> dict[str, str]:
         # A placeholder where a URL goes (`REDIS_URL=your-redis-url`) is for the person to replace, as a deploy
         # does: the start gets a value of its kind, which fixer's prediction assumes set (required settings).
         placeholder = v == "dummy" or (re.search(r"(URL|URI|DSN)$", k.upper()) is not None and "://" not in v)
-        env.setdefault(k, dummy_value(k) if placeholder else v)
+        env.setdefault(k, dummy_value(k, types) if placeholder else v)
     for k, v in DUMMY_ENV.items():
         env.setdefault(k, v)
     env.update(database_env(list(examples), url))

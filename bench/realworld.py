@@ -34,7 +34,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from appenv import PLATFORM_URL, app_env, database_env, dummy_value, first_error, missing_settings
+from appenv import (PLATFORM_URL, app_env, database_env, database_url_names, declared, dummy_value, first_error,
+                    missing_settings)
 from venvs import build_venv, ensure_uvicorn, find_requirements
 
 HERE = Path(__file__).resolve().parent
@@ -167,7 +168,8 @@ def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: 
     Settings the import reports missing get dummy values (up to 11 retries); returns (result, dummies)."""
     mod, _, attr = entrypoint.partition(":")
     attr = attr or "app"
-    env = app_env(backend, PLATFORM_URL)
+    types = declared(backend)
+    env = app_env(backend, PLATFORM_URL, types)
     code = f"import importlib; m = importlib.import_module({mod!r}); getattr(m, {attr!r})"
     added: list[str] = []
     logs = []
@@ -186,11 +188,11 @@ def import_check(py: Path, run_from: Path, backend: Path, entrypoint: str, log: 
             result = "ok"
             break
         result = first_error(p.stderr if "Traceback" in p.stderr else p.stderr + "\n" + p.stdout) or f"exit {p.returncode}"
-        new = [n for n in missing_settings(p.stderr) if n not in added or env.get(n) != dummy_value(n)]
+        new = [n for n in missing_settings(p.stderr) if n not in added or env.get(n) != dummy_value(n, types)]
         if not new:
             break
         for n in new:
-            env[n] = dummy_value(n)
+            env[n] = dummy_value(n, types)
             added.append(n)
     if log is not None:
         log.write_text("".join(logs))
@@ -305,23 +307,6 @@ def predict_first_error(row: Row, tree: Path) -> str:
     return first + (f" (also {', '.join(builds)})" if prediction.failures[0].family == "no-wheel" and builds else "")
 
 
-def engine_url_names(backend: Path) -> list[str]:
-    """The environment variables fixer's model finds feeding an engine's URL that its prediction gives the
-    platform URL (a settings field `DB_URL`; not one of the project's own flavour, `DB_ASYNC_URI`, which a deploy
-    leaves to the project's assembly): the start gets them too (upper-case as well: pydantic's settings read the
-    environment case-insensitively by default)."""
-    sys.path.insert(0, str(ROOT))
-    from fixer.discover.files import discover
-    from fixer.model import database
-    from fixer.model.evidence import platform_url_read
-
-    paths = [p for p in discover(backend, []) if p.endswith(".py")]
-    flow = database.read_python((p, (backend / p).read_bytes()) for p in paths)
-    names = [n for e in flow.engines for n in e.url.names
-             if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) and platform_url_read([n])]
-    return list(dict.fromkeys(v for n in names for v in (n, n.upper())))
-
-
 def real_first_error(b: dict) -> str:
     """What the documented start dies of first: the install, then `alembic upgrade head` where the start runs it
     before the server (`alembic upgrade head && uvicorn ...`), then the server's start."""
@@ -408,11 +393,13 @@ def check_boots(row: Row, res: Result, work: Path, out: Path, cache: Path, serve
             continue
         url = boot.platform_url(server.create_database(database_name(row, side)))
 
-        def dummy(name: str, url: str = url) -> str:
-            return database_env([name], url).get(name) or dummy_value(name)
+        types = declared(backend)
 
-        env = app_env(backend, url)
-        env.update(dict.fromkeys(engine_url_names(backend), url))
+        def dummy(name: str, url: str = url, types=types) -> str:
+            return database_env([name], url).get(name) or dummy_value(name, types)
+
+        env = app_env(backend, url, types)
+        env.update(dict.fromkeys(database_url_names(backend, types), url))
         result = boot.boot(py, tree / row.run_from, row.entrypoint, env, missing_settings, dummy,
                            out / f"{row.short_name}.boot-{side}.log", boot.documented_migration(backend, tree))
         for key in ("startup_error", "request_error"):

@@ -21,9 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixer.model.hooks import field_variable, settings_options
+from fixer.model.hooks import field_variable, required_field, settings_config, settings_options
 
-__all__ = ["DecodedField", "EnvValue", "TEMPLATES", "collection_fields", "decode_failure", "env_values", "named_by_environment"]
+__all__ = [
+    "DeclaredType", "DecodedField", "EnvValue", "TEMPLATES", "collection_fields", "declared_types", "decode_failure",
+    "env_values", "named_by_environment",
+]
 
 # The environment templates a project ships for its deploy, in the order they are read.
 TEMPLATES = (".env.example", ".env.sample", ".env.template", "env.example", ".env.local.example")
@@ -33,6 +36,21 @@ _COLLECTIONS = frozenset({
     "MutableSequence", "Mapping", "MutableMapping", "AbstractSet", "MutableSet", "Deque", "deque", "DefaultDict",
     "OrderedDict", "Counter",
 })
+_MAPPINGS = frozenset({"dict", "Dict", "Mapping", "MutableMapping", "DefaultDict", "OrderedDict", "Counter"})
+# What pydantic validates a variable's text as, by the annotation's name (its constrained and strict variants too).
+_SCALARS = {
+    **dict.fromkeys(("bool", "StrictBool"), "bool"),
+    **dict.fromkeys(("int", "StrictInt", "PositiveInt", "NonNegativeInt", "NegativeInt", "NonPositiveInt", "conint"),
+                    "int"),
+    **dict.fromkeys(("float", "StrictFloat", "PositiveFloat", "NonNegativeFloat", "NegativeFloat", "NonPositiveFloat",
+                     "confloat", "Decimal", "condecimal", "FiniteFloat"), "float"),
+    **dict.fromkeys(("AnyUrl", "AnyHttpUrl", "HttpUrl", "FileUrl", "FtpUrl", "WebsocketUrl", "AnyWebsocketUrl",
+                     "RedisDsn", "AmqpDsn", "KafkaDsn", "NatsDsn", "MongoDsn", "ClickHouseDsn", "SnowflakeDsn"), "url"),
+    **dict.fromkeys(("PostgresDsn", "AsyncPostgresDsn", "MySQLDsn", "MariaDBDsn", "CockroachDsn"), "database-url"),
+    **dict.fromkeys(("EmailStr", "NameEmail"), "email"),
+}
+# The casts a module applies to what it reads (`int(os.getenv("POOL_SIZE"))`): a value they reject stops the start.
+_CASTS = {"int": "int", "float": "float"}
 # The files that set a deploy's environment: env files and their templates, Dockerfiles, compose files.
 _ENV_FILES = re.compile(r"(?:^|/)(?:\.env[\w.-]*|env\.[\w.-]+|[\w.-]*\.env|Dockerfile[\w.-]*|[\w.-]*compose[\w.-]*\.ya?ml)$")
 _LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$")
@@ -55,8 +73,22 @@ class EnvValue:
     source: str  # EnvSettingsSource (a template, copied into the environment) or DotEnvSettingsSource
 
 
+@dataclass(frozen=True)
+class DeclaredType:
+    """The type a start gives a variable it reads from the environment: a settings field's annotation, or the cast
+    around an `os.getenv(...)`. A value not of that kind stops the start where the variable is read."""
+    name: str  # the settings field (as pydantic names it in its errors); the variable for a cast
+    variable: str  # the environment variable it reads (prefix or alias applied)
+    kind: str  # text, bool, int, float, list, dict, url, database-url, email, choice
+    item: str  # the kind of a list's members ("" for any other kind)
+    choices: tuple[str, ...]  # a Literal's values (kind "choice")
+    required: bool  # no default: the start stops without a value
+    path: str
+    line: int
+
+
 def _head(node: ast.expr) -> str:
-    target = node.value if isinstance(node, ast.Subscript) else node
+    target = node.value if isinstance(node, ast.Subscript) else node.func if isinstance(node, ast.Call) else node
     return ast.unparse(target).rpartition(".")[2]
 
 
@@ -86,6 +118,87 @@ def _kind(annotation: ast.expr) -> str | None:
     if any(h in ("str", "Any") for h in heads) or not any(h in _COLLECTIONS for h in heads):
         return None
     return "union"
+
+
+def _type_kind(annotation: ast.expr) -> tuple[str, str, tuple[str, ...]]:
+    """(kind, member kind, choices) of an annotation, as pydantic validates the text of an environment variable."""
+    if isinstance(annotation, ast.Subscript) and _head(annotation) == "Annotated":
+        first = annotation.slice.elts[0] if isinstance(annotation.slice, ast.Tuple) else annotation.slice
+        return _type_kind(first)
+    members = [m for m in _members(annotation) if not (isinstance(m, ast.Constant) and m.value is None)
+               and ast.unparse(m) != "None"]
+    if len(members) != 1:  # a union: a value of any member passes, and text passes a `str` member
+        if not members or any(_head(m) in ("str", "Any") for m in members):
+            return "text", "", ()
+    head = _head(members[0])
+    if head == "Literal" and isinstance(members[0], ast.Subscript):
+        values = members[0].slice.elts if isinstance(members[0].slice, ast.Tuple) else [members[0].slice]
+        return "choice", "", tuple(str(v.value) for v in values if isinstance(v, ast.Constant))
+    if head in _MAPPINGS:
+        return "dict", "", ()
+    if head in _COLLECTIONS:
+        inner = members[0].slice if isinstance(members[0], ast.Subscript) else None
+        first = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+        return "list", _type_kind(first)[0] if first is not None else "text", ()
+    return _SCALARS.get(head, "text"), "", ()
+
+
+def _env_read(node: ast.expr) -> tuple[str, bool] | None:
+    """(variable, required) of `os.getenv("X")`, `os.environ.get("X")`, `os.environ["X"]`; None for any other."""
+    if isinstance(node, ast.Subscript) and ast.unparse(node.value).rpartition(".")[2] == "environ":
+        key, required = node.slice, True
+    elif isinstance(node, ast.Call) and node.args and (
+            ast.unparse(node.func).rpartition(".")[2] == "getenv" or ast.unparse(node.func).endswith("environ.get")):
+        key, required = node.args[0], len(node.args) == 1 and not node.keywords
+    else:
+        return None
+    return (key.value, required) if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+
+
+def declared_types(sources: Iterable[tuple[str, str]]) -> list[DeclaredType]:
+    """Every variable the Python files read with a declared type: the fields of the settings classes (subclasses
+    of `BaseSettings`, in any file) under the variable each reads, and the casts around environment reads."""
+    trees = []
+    for path, text in sources:
+        try:
+            trees.append((path, ast.parse(text)))
+        except (SyntaxError, ValueError):
+            continue
+    classes = [(path, node) for path, tree in trees for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    parents = {node.name: {_head(b) for b in node.bases} for _, node in classes}
+    settings = {"BaseSettings"}
+    while grown := {name for name, bases in parents.items() if bases & settings} - settings:
+        settings |= grown
+    nodes = {node.name: node for _, node in classes}
+
+    def prefix(name: str, seen: frozenset[str] = frozenset()) -> str:
+        """The class's env_prefix, else the one its settings parent's config gives it (model_config is inherited)."""
+        node = nodes.get(name)
+        if node is None or name in seen:
+            return ""
+        if "env_prefix" in settings_options(node):
+            return settings_config(node)[0]
+        return next((p for b in parents[name] & settings if (p := prefix(b, seen | {name}))), "")
+
+    out = []
+    for path, node in classes:
+        if node.name not in settings or node.name == "BaseSettings":
+            continue
+        own = prefix(node.name)
+        for item in node.body:
+            if not isinstance(item, ast.AnnAssign) or not isinstance(item.target, ast.Name) \
+                    or item.target.id.startswith("_") or "ClassVar" in ast.unparse(item.annotation):
+                continue
+            name, variable = item.target.id, field_variable(item)
+            kind, member, choices = _type_kind(item.annotation)
+            out.append(DeclaredType(name, variable if variable != name else own + name, kind, member, choices,
+                                    required_field(item), path, item.lineno))
+    for path, tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _CASTS \
+                    and len(node.args) == 1 and (read := _env_read(node.args[0])) is not None:
+                out.append(DeclaredType(read[0], read[0], _CASTS[node.func.id], "", (), read[1], path, node.lineno))
+    return out
 
 
 def _validated(node: ast.ClassDef, field: str) -> bool:
