@@ -34,8 +34,16 @@ DUMMY_ENV = {
 DB_URL_KEY = re.compile(r"(DATABASE|DB|POSTGRES|PG|NEON|SQLALCHEMY).*(URL|URI|DSN)$", re.I)
 # A value that is a database URL (`CONN=postgresql+asyncpg://...` in an example file), whatever its key.
 DB_URL_VALUE = re.compile(r"^(postgres(ql)?|sqlite|mysql|mariadb|cockroachdb)(\+\w+)?://", re.I)
-# What the environment is read with in code: `os.getenv("X")`, `os.environ.get("X")`, `os.environ["X"]`.
-ENV_READ = re.compile(r"""(?:getenv|environ\.get|environ\.setdefault)\(\s*["']([A-Za-z_]\w*)["']|environ\[\s*["']([A-Za-z_]\w*)["']""")
+# What the environment is read with in code: `os.getenv("X")`, `os.environ.get("X", "default")`, `os.environ["X"]`.
+ENV_READ = re.compile(r"""(?:getenv|environ\.get|environ\.setdefault)\(\s*["'](\w+)["']\s*(\)|,\s*(?:["']([^"']*)["'])?)"""
+                      r"""|environ\[\s*["'](\w+)["']\s*\]""")
+# The names a database URL is read under in code (DATABASE_URL, NEON_DATABASE_URL, DB_URL, POSTGRES_URI, PG_DSN,
+# SQLALCHEMY_DATABASE_URI); not NEON_API_URL, nor DATABASE_URL_SYNC.
+DB_URL_NAME = re.compile(r"(?:^|_)(?:DATABASE|DB|POSTGRES|POSTGRESQL|PG)_?(?:URL|URI|DSN)$", re.I)
+# Words that make a database URL's name the project's own flavour of it (ASYNC_DATABASE_URI, TEST_DB_URL,
+# SYNC_CELERY_DATABASE_URI): a driver, a mode, a tool or an environment, which the project assembles itself.
+FLAVOURS = frozenset({"ASYNC", "SYNC", "ASYNCPG", "PSYCOPG", "PSYCOPG2", "AIOSQLITE", "SQLITE", "TEST", "TESTS",
+                      "TESTING", "CELERY", "BEAT", "MIGRATION", "MIGRATIONS", "ALEMBIC", "LOCAL", "DEV"})
 # A value of each declared kind, for a variable the start needs and nothing sets (as a deploy sets one).
 KIND_VALUE = {"bool": "false", "int": "10", "float": "1.0", "dict": "{}", "url": "http://localhost",
               "database-url": PLATFORM_URL, "email": "admin@example.com"}
@@ -60,9 +68,11 @@ def database_env(keys, url: str) -> dict[str, str]:
         if DB_URL_KEY.search(key):
             env[key] = url
             continue
-        m = re.fullmatch(r"(?:POSTGRES|POSTGRESQL|PG|DB|DATABASE)_?(HOST|SERVER|PORT|USER|PASSWORD|DB|NAME|DATABASE)", key, re.I)
+        m = re.fullmatch(r"(?:POSTGRES|POSTGRESQL|PG|DB|DATABASE)_?(HOST(?:NAME)?|SERVER|PORT|USER|PASSWORD|DB|NAME|DATABASE)",
+                         key, re.I)
         if m:
-            env[key] = pieces[m.group(1).upper()]
+            piece = m.group(1).upper()
+            env[key] = pieces["HOST" if piece == "HOSTNAME" else piece]
     return env
 
 
@@ -83,14 +93,24 @@ def declared(backend: Path) -> dict[str, DeclaredType]:
 
 
 def database_url_names(backend: Path, types: dict[str, DeclaredType]) -> list[str]:
-    """Every variable the backend reads (in code, as a settings field, in its example file) that holds a database
-    URL, judged by the bench alone: its name (DB_URL_KEY), its example value (DB_URL_VALUE) or its declared type
-    (`PostgresDsn`). As written and upper-cased."""
+    """The variables a deploy gives the platform's database URL, judged by the bench alone: every key of the
+    example file whose value is a database URL (the file the deploy fills; a key named like one already gets it,
+    `database_env`), and every variable read in code or as a settings field that is named like a database URL
+    (DB_URL_NAME) or typed as one (`PostgresDsn`). One whose name picks a flavour (ASYNC_DATABASE_URI = "" and a
+    validator that assembles it from POSTGRES_USER & co.) is the project's own, which the deploy leaves alone,
+    unless the start cannot do without it: no default, or a default that is itself a database URL
+    (`os.getenv("SYNC_DB_URL", "sqlite:///app.db")`, which the deploy replaces). As written and upper-cased."""
     examples = env_from_examples(backend)
-    read = {m.group(1) or m.group(2) for _, text in python_sources(backend) for m in ENV_READ.finditer(text)}
-    read |= {t.variable for t in types.values()} | set(examples)
-    names = [n for n in sorted(read) if DB_URL_KEY.search(n) or DB_URL_VALUE.match(examples.get(n, ""))
-             or getattr(types.get(n.upper()), "kind", "") == "database-url"]
+    names = [k for k, v in examples.items() if DB_URL_VALUE.match(v)]
+    reads = [(m.group(1) or m.group(4), m.group(2) == ")" or m.group(4) is not None, m.group(3))
+             for _, text in python_sources(backend) for m in ENV_READ.finditer(text)]
+    reads += [(t.variable, t.required, t.default) for t in types.values()]
+    for name, required, default in reads:
+        found = types.get(name.upper())
+        if not (DB_URL_NAME.search(name) or (found is not None and found.kind == "database-url")):
+            continue
+        if not FLAVOURS & set(name.upper().split("_")) or required or DB_URL_VALUE.match(default or ""):
+            names.append(name)
     return list(dict.fromkeys(v for n in names for v in (n, n.upper())))
 
 
@@ -167,6 +187,8 @@ def _by_name(name: str) -> str:
         return '["http://localhost"]'
     if "EMAIL" in n or n.endswith("_FROM") or n.endswith("SUPERUSER"):
         return "admin@example.com"
+    if re.search(r"_?(HOST|HOSTNAME|SERVER)$", n):  # a host name, not a URL (REDIS_HOST, SMTP_SERVER)
+        return "127.0.0.1"
     if re.search(r"(URL|URI|ORIGIN|HOST)", n):
         return "http://localhost"
     return "dummy-" + "x" * 32

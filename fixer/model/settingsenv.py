@@ -82,7 +82,8 @@ class DeclaredType:
     kind: str  # text, bool, int, float, list, dict, url, database-url, email, choice
     item: str  # the kind of a list's members ("" for any other kind)
     choices: tuple[str, ...]  # a Literal's values (kind "choice")
-    required: bool  # no default: the start stops without a value
+    required: bool  # no default and None not accepted (pydantic 1 defaults an Optional field to None)
+    default: str | None  # a text default written as a constant (`= "sqlite:///app.db"`, `Field(default="")`)
     path: str
     line: int
 
@@ -143,6 +144,12 @@ def _type_kind(annotation: ast.expr) -> tuple[str, str, tuple[str, ...]]:
     return _SCALARS.get(head, "text"), "", ()
 
 
+def _text_default(value: ast.expr | None) -> str | None:
+    if isinstance(value, ast.Call) and _head(value) == "Field":
+        value = next((k.value for k in value.keywords if k.arg == "default"), value.args[0] if value.args else None)
+    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+
+
 def _env_read(node: ast.expr) -> tuple[str, bool] | None:
     """(variable, required) of `os.getenv("X")`, `os.environ.get("X")`, `os.environ["X"]`; None for any other."""
     if isinstance(node, ast.Subscript) and ast.unparse(node.value).rpartition(".")[2] == "environ":
@@ -191,13 +198,16 @@ def declared_types(sources: Iterable[tuple[str, str]]) -> list[DeclaredType]:
                 continue
             name, variable = item.target.id, field_variable(item)
             kind, member, choices = _type_kind(item.annotation)
+            nullable = any(ast.unparse(m) == "None" for m in _members(item.annotation))
             out.append(DeclaredType(name, variable if variable != name else own + name, kind, member, choices,
-                                    required_field(item), path, item.lineno))
+                                    required_field(item) and not nullable, _text_default(item.value), path,
+                                    item.lineno))
     for path, tree in trees:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _CASTS \
                     and len(node.args) == 1 and (read := _env_read(node.args[0])) is not None:
-                out.append(DeclaredType(read[0], read[0], _CASTS[node.func.id], "", (), read[1], path, node.lineno))
+                out.append(DeclaredType(read[0], read[0], _CASTS[node.func.id], "", (), read[1], None, path,
+                                        node.lineno))
     return out
 
 
