@@ -236,9 +236,9 @@ def boot(python: Path, run_from: Path, entrypoint: str, env: dict[str, str], mis
     env = dict(env)
     if CA_BUNDLE is not None:
         env["SSL_CERT_FILE"] = str(CA_BUNDLE)
-    if migrations is not None:
-        result.migrations = migrate(python, migrations, env, logs)
     for _ in range(MAX_RETRIES):
+        if migrations is not None:  # again after a retry: the settings the start lacked are the migration's too
+            result.migrations = migrate(python, migrations, env, logs)
         process = BackendProcess(run_from, python, env, entrypoint=entrypoint, inherit_env=False)
         startup_log = ""
         try:
