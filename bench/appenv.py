@@ -151,10 +151,13 @@ def fits(value: str, kind: str, item: str = "", choices: tuple[str, ...] = ()) -
     return checks.get(kind, lambda v: True)(value)
 
 
-def of_kind(kind: str, item: str = "", choices: tuple[str, ...] = ()) -> str:
-    """A value of the declared kind; a list's members are of its member kind."""
-    if kind == "list":  # a list of text is most often of origins or hosts
-        member = of_kind(item) if item not in ("", "text") else "http://localhost"
+def of_kind(kind: str, item: str = "", choices: tuple[str, ...] = (), name: str = "") -> str:
+    """A value of the declared kind; a list's members are of its member kind (a list of text: origins or hosts
+    where the name says so, else none: `APP_MODULES` is no list of URLs)."""
+    if kind == "list" and item in ("", "text"):
+        return '["http://localhost"]' if re.search(r"ORIGIN|HOST|URL", name.upper()) else "[]"
+    if kind == "list":
+        member = of_kind(item)
         return json.dumps([json.loads(member) if item in ("bool", "int", "float") else member])
     if kind == "choice" and choices:
         return choices[0]
@@ -168,7 +171,7 @@ def dummy_value(name: str, types: dict[str, DeclaredType] | None = None) -> str:
     found = (types or {}).get(name.upper())
     if found is None or fits(guess, found.kind, found.item, found.choices):
         return guess
-    return of_kind(found.kind, found.item, found.choices)
+    return of_kind(found.kind, found.item, found.choices, name)
 
 
 def _by_name(name: str) -> str:

@@ -86,6 +86,7 @@ def test_a_class_that_is_no_settings_class_declares_nothing() -> None:
     ("RATIO", "float", "", (), "1.0"),
     ("CLIENT_ORIGIN", "list", "text", (), '["http://localhost"]'),
     ("PORTS", "list", "int", (), "[10]"),
+    ("APP_MODULES", "list", "text", (), "[]"),
     ("HEADERS", "dict", "", (), "{}"),
     ("ADMIN", "email", "", (), "admin@example.com"),
     ("MODE", "choice", "", ("prod", "dev"), "prod"),
