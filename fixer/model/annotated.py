@@ -17,9 +17,11 @@ from pathlib import Path
 
 from packaging.version import Version
 
-__all__ = ["ANNOTATED_SINCE", "AnnotatedChecks", "AnnotatedConflict", "annotated_conflicts", "marker"]
+__all__ = ["ANNOTATED_SINCE", "REDUNDANT", "AnnotatedChecks", "AnnotatedConflict", "annotated_conflicts", "marker"]
 
 ANNOTATED_SINCE = Version("0.95.0")
+# How a failure's detail names the parameters whose `Depends` default repeats the Annotated one (FX052 reads it).
+REDUNDANT = "redundant `Depends` defaults: "
 # fastapi's markers by kind: Depends (Security subclasses it), and the parameter classes (params.Param, params.Body).
 _DEPENDS = frozenset({"Depends", "Security"})
 _FIELDS = frozenset({"Query", "Path", "Header", "Cookie", "Body", "Form", "File"})
@@ -89,11 +91,12 @@ class AnnotatedChecks:
             return
         found = annotated_conflicts(node, lambda name: self.module_alias(module, name))
         if found:
+            redundant = ", ".join(c.parameter for c in found if c.redundant)
             self.fail(f"annotated:{self.rel(where[0])}:{node.lineno}:{found[0].parameter}", "AssertionError",
-                      found[0].message, where, "annotated-default",
+                      found[0].message, where, "annotated-default" if found[0].redundant else "annotated-marker",
                       f"fastapi {fastapi} reads `Annotated` metadata (from 0.95): the parameter `{found[0].parameter}` of "
                       f"{node.name}() has a marker there and another as its default, which it asserts against when "
-                      "the route is declared")
+                      f"the route is declared" + (f"; {REDUNDANT}{redundant}" if redundant else ""))
 
     def module_alias(self, module, name: str) -> ast.expr | None:
         """The value of a module-level `name = ...` of `module`, or of the project module it imports `name` from."""

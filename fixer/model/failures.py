@@ -51,6 +51,7 @@ FIXED_BY = {
     "async-driver-params": "FX004",
     "settings-url": "FX042",
     "asyncpg-dsn": "FX043",
+    "annotated-default": "FX052",
 }
 # logging's handlers that open their file when built (unless `delay=True`).
 LOG_FILE_HANDLERS = frozenset({"FileHandler", "RotatingFileHandler", "TimedRotatingFileHandler", "WatchedFileHandler"})

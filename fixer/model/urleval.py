@@ -499,6 +499,8 @@ class Evaluator:
             return self.instantiate(func, args, kwargs)
         if callable(func) and (func in _LIBRARY.values() or func in _BUILTINS.values()
                                or getattr(func, "__self__", None) is not None):
+            if any(isinstance(a, tuple) and a[:1] == ("dotted",) for a in (*args, *kwargs.values())):
+                raise Unknown("call")  # a name not evaluated (a module's attribute): `str()` of it is no value
             try:
                 return func(*args, **kwargs)
             except Raised:

@@ -32,6 +32,7 @@ CATEGORY = {
     "unparsable-url": Category.CONFIG,
     "server-loop": Category.DEPENDENCY,
     "annotated-default": Category.IMPORT,
+    "annotated-marker": Category.IMPORT,
     "missing-app": Category.ENTRYPOINT,
 }
 DEFECTS = {
@@ -82,8 +83,8 @@ _ADVICE = {
     "missing-app": _START,
     "sqlite-async": "Give the async engine `sqlite+aiosqlite:///...` and add `aiosqlite` to the requirements.",
     "syntax": "Fix the syntax error.",
-    "annotated-default": "Keep one marker per parameter: drop the `= Depends()` default where the `Annotated` "
-                         "type already names the dependency (or write the dependency in one of the two places only).",
+    "annotated-marker": "Keep one FastAPI marker per parameter: the one in `Annotated[...]` or the default, not both "
+                        "(a default value goes after `=`, the marker inside `Annotated`).",
     "server-loop": "Raise uvicorn to 0.15 or later (it starts its own event loop), or cap uvloop below 0.22 where "
                    "the CPython is older than 3.14.",
     "unparsable-url": "Give the engine the URL the platform sets: read its variable from the environment where the "
