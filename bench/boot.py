@@ -236,6 +236,17 @@ def boot(python: Path, run_from: Path, entrypoint: str, env: dict[str, str], mis
     env = dict(env)
     if CA_BUNDLE is not None:
         env["SSL_CERT_FILE"] = str(CA_BUNDLE)
+    # The settings a start lacks get dummies, and the documented `alembic upgrade head` before it as well: fixer
+    # predicts both with them set (required settings are requirements of the deploy, not its defects).
+    for _ in range(MAX_RETRIES if migrations is not None else 0):
+        seen = len(logs)
+        result.migrations = migrate(python, migrations, env, logs)
+        new = [n for n in missing_settings("".join(logs[seen:])) if env.get(n) != dummy_value(n)]
+        if result.migrations.endswith(": ok") or not new:
+            break
+        for name in new:
+            env[name] = dummy_value(name)
+            result.dummies.append(name)
     for _ in range(MAX_RETRIES):
         if migrations is not None:  # again after a retry: the settings the start lacked are the migration's too
             result.migrations = migrate(python, migrations, env, logs)

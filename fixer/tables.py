@@ -444,6 +444,10 @@ def allowed(dist: str, spec: SpecifierSet | str, *, python: str | None = None,
     out = list(s.filter(releases(d), prereleases=prereleases))
     if python is not None:
         py = Version(python)
+        if len(py.release) == 2:
+            # "3.8" runs as the series' newest patch release (the image's python:3.8 is 3.8.20): Requires-Python
+            # ">=3.8.1" (uvloop 0.22) allows it
+            py = Version(f"{python}.99")
         out = [v for v in out if py in (requires_python(d, v) or SpecifierSet())]
     return sorted(out)
 

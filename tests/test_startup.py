@@ -545,9 +545,7 @@ def test_fastapi_asserts_a_title_and_a_version_for_openapi(tmp_path: Path, confi
     {".env": "APP_NAME=Shop\n"},
     {"Dockerfile": "FROM python:3.12-slim\nCOPY . .\nENV APP_NAME=Shop\nCMD [\"uvicorn\", \"main:app\"]\n"},
     {"Dockerfile": "FROM python:3.12-slim\nCOPY . .\nENV SHOP_APP_NAME Shop\nCMD [\"uvicorn\", \"main:app\"]\n"},
-    {"docker-compose.yml": "services:\n  web:\n    build: .\n    command: uvicorn main:app\n    environment:\n"
-                           "      - APP_NAME=Shop\n"},
-    {".env.example": "app_name=Shop\n"},
+    {".env.example": "app_name=Shop\n"},  # the backend's template: the deploy sets what it names
 ])
 def test_an_empty_default_the_documented_environment_sets_is_no_failure(tmp_path: Path, sets: dict) -> None:
     """What the deploy's environment gives the field is not the code's "": FastAPI gets a title there."""
@@ -559,6 +557,49 @@ def test_an_empty_default_the_documented_environment_sets_is_no_failure(tmp_path
     }
     assert failures(write(tmp_path / "unset", files)) == ["AssertionError: A title must be provided for OpenAPI, e.g.: 'My API'"]
     assert failures(write(tmp_path / "set", {**files, **sets})) == []
+
+
+@pytest.mark.parametrize("template", [
+    {"docker-compose.yml": "services:\n  web:\n    build: .\n    command: uvicorn main:app\n    environment:\n"
+                           "      - APP_NAME=Shop\n"},
+    {"deploy/.env.sample": "APP_NAME=Shop\n"},
+    {"migrations/env.py": "APP_NAME = 'Shop'\n"},
+])
+def test_a_variable_only_compose_or_another_folder_names_is_unset_on_the_platform(tmp_path: Path, template: dict) -> None:
+    """The platform runs no compose file and copies no template of another folder than the backend's (nor is an
+    alembic env.py an env file): the field keeps its "" and FastAPI asserts."""
+    files = {
+        "README.md": "uvicorn main:app\n", "requirements.txt": "fastapi\npydantic-settings\n",
+        "config.py": "from pydantic_settings import BaseSettings, SettingsConfigDict\n\n\nclass Settings(BaseSettings):\n"
+                     "    model_config = SettingsConfigDict(env_file='.env')\n    app_name: str = ''\n\n\nsettings = Settings()\n",
+        "main.py": "from fastapi import FastAPI\n\nfrom config import settings\n\napp = FastAPI(title=settings.app_name)\n",
+        **template,
+    }
+    assert failures(write(tmp_path, files)) == ["AssertionError: A title must be provided for OpenAPI, e.g.: 'My API'"]
+
+
+@pytest.mark.parametrize(("kwargs", "expected"), [
+    # a mapping the code builds, the setting read in a function the start runs
+    ("os.getenv('APP_TITLE')", ["AssertionError: A title must be provided for OpenAPI, e.g.: 'My API'"]),
+    ("os.getenv('APP_TITLE', 'Shop')", []),
+    ("os.getenv('DATABASE_URL')", []),  # the one variable the platform sets
+])
+@pytest.mark.parametrize("template", ["deploy/.env.example", ".env.example"])
+def test_fastapi_keywords_from_a_mapping_built_in_a_function(tmp_path: Path, kwargs: str, expected: list[str],
+                                                             template: str) -> None:
+    """The backend's own template is what the deploy sets (APP_TITLE then is not the code's None); another
+    folder's is not."""
+    if template == ".env.example":
+        expected = []
+    files = {
+        "README.md": "uvicorn main:app\n", "requirements.txt": "fastapi\n",
+        template: "APP_TITLE=Shop\n",
+        "settings.py": f"import os\n\n\nclass AppSettings:\n    title: str = {kwargs}\n    version: str = '1.0'\n\n"
+                       "    @property\n    def app_kwargs(self):\n        return {'title': self.title, 'version': self.version}\n",
+        "main.py": "from fastapi import FastAPI\n\nfrom settings import AppSettings\n\n\ndef build():\n"
+                   "    settings = AppSettings()\n    made = FastAPI(**settings.app_kwargs)\n    return made\n\n\napp = build()\n",
+    }
+    assert failures(write(tmp_path, files)) == expected
 
 
 @pytest.mark.parametrize(("pydantic", "quoted"), [("2.5.0", False), ("2.11.7", False), ("2.12.0", True)])

@@ -118,7 +118,8 @@ REQUIRES_ALL: dict[str, str] = {
     "pydantic-settings": "2.0.0",
     "pydantic": "1.8.0",
     "passlib": "1.7.0",  # its `bcrypt` extra: whether bcrypt installs (FX024)
-    "uvicorn": "0.30.0",  # what uvicorn[standard] pulls in (FX023: an import it provides is not missing)
+    "uvicorn": "0.11.0",  # what uvicorn[standard] pulls in (FX023: an import it provides is not missing; uvloop: the
+    # loop an old uvicorn asks for)
     # what these bring is otherwise unknown, and an unknown distribution makes a missing module uncertain
     "alembic": "1.7.0",
     "fastapi-users": "10.0.0",

@@ -13,15 +13,24 @@ a `connect()`/`begin()`); a start that connects only on the first request starts
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote
 
+from packaging.version import Version
+
 from fixer.model.evidence import PLATFORM_URL, platform_url_read
 from fixer.model.migrations import compose_hosts, ini_url
+from fixer.model.settingsenv import read_env_file
 from fixer.model.urleval import Evaluator, Raised, Unknown, make_url
 
-__all__ = ["CONNECTING", "LIBPQ_CLIENT_ONLY", "ConnectChecks"]
+__all__ = ["CONNECTING", "LIBPQ_CLIENT_ONLY", "NOT_KNOWN", "ConnectChecks"]
+
+NOT_KNOWN = object()  # what the evaluator cannot tell (a value the code holds may be None)
+# SQLAlchemy stops quoting the text it cannot parse as a URL from 2.0.41 (read in the released wheels: 2.0.40
+# quotes it, 2.0.41 says "given URL string").
+_URL_TEXT_HIDDEN_SINCE = Version("2.0.41")
 
 # Calls that open a connection when a startup hook makes them.
 CONNECTING = frozenset({"create_all", "connect", "begin", "execute", "create_pool", "run_sync", "exec", "scalar",
@@ -71,8 +80,27 @@ class ConnectChecks:
     def evaluator(self) -> Evaluator:
         if getattr(self, "_evaluator", None) is None:
             url = self.database_url or PLATFORM_URL
-            self._evaluator = Evaluator(lambda name: url if platform_url_read([str(name)]) else None, self._load)
+            self._evaluator = Evaluator(lambda name: url if platform_url_read([str(name)]) else None, self._load,
+                                        self._dotenv_values)
         return self._evaluator
+
+    def _dotenv_values(self, path: str | None, module_file: Path | None) -> dict[str, str | None] | None:
+        """What `dotenv_values(path)` returns at the start: the file's variables, {} when the tree does not ship it
+        (python-dotenv warns and goes on); None (not known) for a path outside the tree, which an image may hold.
+        Without a path it looks for `.env` from the calling module's folder up (here: up to the backend)."""
+        if path is None:
+            folder = module_file.parent if module_file is not None else self.run_dir
+            backend = self.backend.resolve()
+            for candidate in (folder.resolve(), *folder.resolve().parents):
+                if (candidate / ".env").is_file():
+                    return read_env_file(candidate / ".env")
+                if candidate == backend:
+                    return {}
+            return None
+        if os.path.isabs(path):
+            return None
+        file = self.run_dir / path
+        return read_env_file(file) if file.is_file() else {}
 
     def _load(self, name: str) -> tuple[ast.Module, Path | None, str] | None:
         module = self.modules.get(name)
@@ -86,6 +114,27 @@ class ConnectChecks:
                 return None
         return tree, module.file, module.package
 
+    def unparsable_url(self, argument: ast.expr, where: tuple[Path, int]) -> bool:
+        """create_engine parses its URL before anything else: a text that is no URL (a setting that is empty where
+        the start reaches it, `dotenv_values(".env")` of a file the tree does not ship) stops the start there."""
+        value = self.value_at(argument, where)
+        if not isinstance(value, str):
+            return False
+        try:
+            make_url(value)
+            return False
+        except ValueError:
+            return False  # a URL whose port is no number: what the environment gives there is another question
+        except Raised:
+            pass
+        version = self.have.version("sqlalchemy")
+        message = ("Could not parse SQLAlchemy URL from given URL string" if version is None or version >= _URL_TEXT_HIDDEN_SINCE
+                   else f"Could not parse SQLAlchemy URL from string '{value}'")
+        self.fail("url:unparsable", "sqlalchemy.exc.ArgumentError", message, where, "unparsable-url",
+                  f"the engine gets {value!r} where the start reaches it: the platform sets only the database URL's "
+                  "variable, and the code does not read it there")
+        return True
+
     def network_hosts(self) -> dict[str, tuple[str, str]]:
         if getattr(self, "_network_hosts", None) is None:
             self._network_hosts = compose_hosts(self.backend)
@@ -97,16 +146,21 @@ class ConnectChecks:
     def value_at(self, node: ast.expr | None, where: tuple[Path, int]):
         """The value `node` (in the module of `where`, evaluated at its line) holds when the start reaches it; None
         when the evaluator cannot tell. A `raise` of the project's code is returned as `Raised`."""
+        value = self.known_value(node, where)
+        return None if value is NOT_KNOWN else value
+
+    def known_value(self, node: ast.expr | None, where: tuple[Path, int]):
+        """`value_at`, with NOT_KNOWN where the evaluator cannot tell (so that a None the code holds is None)."""
         module = self._module_named(where[0]) if node is not None else None
         if module is None:
-            return None
+            return NOT_KNOWN
         try:
             scope = self.evaluator().module(module.name, until=where[1])
             return self.evaluator().expr(node, scope, scope.names)
         except Raised as raised:
             return raised
         except (Unknown, RecursionError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError):
-            return None
+            return NOT_KNOWN
 
     def branch_taken(self, node: ast.If, where: tuple[Path, int]) -> bool | None:
         """Whether a module-level `if` runs its body, the module's code run up to it on the platform's
@@ -119,22 +173,29 @@ class ConnectChecks:
         """Whether an `if` directly in the body of a function the start runs takes its body, the assignments
         before it run as the start runs them (`use_async = os.getenv("USE_ASYNC", "false") == "true"`); None
         when the test reads anything else (a parameter, a name bound by a loop or a call not evaluated)."""
-        if not any(statement is node for statement in function.body):
-            return None
+        value = self.function_value(function, node, node.test, where)
+        return None if value is NOT_KNOWN else bool(value)
+
+    def function_value(self, function: ast.FunctionDef | ast.AsyncFunctionDef, statement: ast.stmt, node: ast.expr,
+                       where: tuple[Path, int]):
+        """The value `node` (in `statement`, directly in the body of a function the start runs) holds there, the
+        assignments before it run as the start runs them; NOT_KNOWN when it reads anything else."""
+        if not any(item is statement for item in function.body):
+            return NOT_KNOWN
         module = self._module_named(where[0])
         if module is None:
-            return None
+            return NOT_KNOWN
         arguments = function.args
         unknown = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
                                    *(a for a in (arguments.vararg, arguments.kwarg) if a is not None))}
         local: dict = {}
         try:
             scope = self.evaluator().module(module.name, until=function.lineno)
-            for statement in function.body[:function.body.index(node)]:
-                stored = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-                if isinstance(statement, (ast.Assign, ast.AnnAssign)) and not unknown & _read(statement):
+            for item in function.body[:function.body.index(statement)]:
+                stored = {n.id for n in ast.walk(item) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                if isinstance(item, (ast.Assign, ast.AnnAssign)) and not unknown & _read(item):
                     try:
-                        self.evaluator().run([statement], scope, local)
+                        self.evaluator().run([item], scope, local)
                         continue
                     except (Unknown, Raised, RecursionError, ArithmeticError, LookupError, TypeError, ValueError,
                             AttributeError):
@@ -142,12 +203,11 @@ class ConnectChecks:
                 unknown |= stored  # what the statement binds is not known
                 for name in stored:
                     local.pop(name, None)
-            if unknown & _read(node.test):
-                return None
-            value = self.evaluator().expr(node.test, scope, local)
+            if unknown & _read(node):
+                return NOT_KNOWN
+            return self.evaluator().expr(node, scope, local)
         except (Unknown, Raised, RecursionError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError):
-            return None
-        return bool(value)
+            return NOT_KNOWN
 
     def alembic_url(self, call: ast.Call, where: tuple[Path, int]) -> str | None:
         """The URL `engine_from_config(config.get_section(...))` gets in alembic's env.py: the value env.py put
@@ -272,8 +332,6 @@ class ConnectChecks:
 
     def env_file_config(self, call: ast.Call, where: tuple[Path, int]) -> None:
         """starlette's `Config(path)` raises before 0.37 when the file is not there (later it warns)."""
-        from packaging.version import Version
-
         version = self.have.version("starlette")
         if not call.args or version is None or version >= Version("0.37") \
                 or self.value_at(call.func, where) != ("dotted", "starlette.config.Config"):

@@ -22,7 +22,7 @@ from fixer.model.database import FIXER_NORMALISER
 from fixer.model.entrypoints import StartPoint
 from fixer.model.evidence import platform_url_read
 from fixer.model.needs import LOADED_AT_IMPORT
-from fixer.model.settingsenv import decode_failure, env_values, named_by_environment
+from fixer.model.settingsenv import decode_failure, env_values
 from fixer.model.urls import WRITTEN_NORMALISERS, async_driver, to_async_url
 
 __all__ = ["ALSO_FIXED_BY", "FIXED_BY", "LOG_FILE_HANDLERS", "Failure", "FailureChecks", "ImportFix", "Prediction", "rejects_plain_url"]
@@ -51,6 +51,7 @@ FIXED_BY = {
     "async-driver-params": "FX004",
     "settings-url": "FX042",
     "asyncpg-dsn": "FX043",
+    "annotated-default": "FX052",
 }
 # logging's handlers that open their file when built (unless `delay=True`).
 LOG_FILE_HANDLERS = frozenset({"FileHandler", "RotatingFileHandler", "TimedRotatingFileHandler", "WatchedFileHandler"})
@@ -282,12 +283,16 @@ class FailureChecks:
                       "a pydantic model has an EmailStr field: pydantic needs the email-validator distribution")
 
     def route(self, module, node: ast.FunctionDef | ast.AsyncFunctionDef, where, guarded: bool) -> None:
-        """FastAPI checks python-multipart when a route with form parameters is declared (at import)."""
-        if guarded or not self.have.known:
+        """FastAPI reads a route's parameters when it is declared (at import): `Annotated` markers, and
+        python-multipart for form parameters."""
+        if guarded:
             return
         routed = any(isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in _ROUTE_METHODS
                      for d in node.decorator_list)
         if not routed:
+            return
+        self.annotated_defaults(module, node, where)
+        if not self.have.known:
             return
         arguments = node.args.args + node.args.kwonlyargs
         text = " ".join(ast.unparse(a.annotation) for a in arguments if a.annotation)
@@ -346,6 +351,8 @@ class FailureChecks:
         site = next((e for e in self.flow.engines if e.path == path and e.line in (call.lineno, where[1])), None)
         asynchronous = asynchronous or (site is not None and site.wrapped)
         argument = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "url"), None)
+        if url is None and argument is not None and self.unparsable_url(argument, where):
+            return
         # The project's own code between the environment and the engine, run on the platform URL: what it
         # gives is what the driver gets (its helpers, validators and `.replace` included).
         evaluated = None if url is not None or argument is None else self.url_reaching(argument, where)
@@ -506,27 +513,6 @@ class FailureChecks:
                           f"{dist} {version} installs, whose {name}() has no `{keyword.arg}`"
                           + (f"; it came in {dist} {first}" if first else ""))
                 return
-
-    def openapi_fields(self, call: ast.Call, where: tuple[Path, int]) -> None:
-        """FastAPI(...) asserts a title and a version while it builds the app, unless `openapi_url` is None:
-        a settings field whose default is "" that the platform's environment leaves unset stops the start there."""
-        given = {k.arg: k.value for k in call.keywords if k.arg}
-        if "openapi_url" in given and self.value_at(given["openapi_url"], where) in (None, ""):
-            return
-        for field, example in (("title", "'My API'"), ("version", "'2.1.0'")):
-            if field in given and self.value_at(given[field], where) == "" and not self.set_by_environment(given[field]):
-                self.fail(f"openapi:{field}", "AssertionError", f"A {field} must be provided for OpenAPI, e.g.: {example}",
-                          where, "empty-setting", f"`{field}={ast.unparse(given[field])}` is empty where the start reaches "
-                          "it (a default of \"\" the environment does not override), and FastAPI asserts it while it "
-                          "builds the app")
-                return
-
-    def set_by_environment(self, expression: ast.expr) -> bool:
-        """Whether the deploy's environment files name a variable `expression` may read (`settings.app_name`)."""
-        names = {n.attr for n in ast.walk(expression) if isinstance(n, ast.Attribute)} | {
-            n.value for n in ast.walk(expression) if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value}
-        return named_by_environment(self.backend, self.paths, names | ({expression.id} if isinstance(expression, ast.Name)
-                                                                        else set()))
 
     def static_files(self, call: ast.Call, where: tuple[Path, int]) -> None:
         directory = next((k.value for k in call.keywords if k.arg == "directory"), call.args[0] if call.args else None)

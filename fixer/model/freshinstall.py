@@ -18,7 +18,7 @@ from packaging.version import Version
 from fixer import tables
 from fixer.model.conflicts import Conflict, conflicts
 
-__all__ = ["InstallPlan", "Installed", "install_plan", "install_route", "installed", "project_python_version", "unbuildable",
+__all__ = ["InstallPlan", "Installed", "declared_at", "install_plan", "install_route", "installed", "project_python_version", "unbuildable",
            "unsatisfiable"]
 
 
@@ -402,6 +402,13 @@ def unbuildable(have: Installed, python: str, read_text: Callable[[str], str | N
 
 
 _ENTRY = re.compile(r"\s*[\"']?([A-Za-z0-9_.-]+)")
+
+
+def declared_at(read_text: Callable[[str], str | None], paths: list[str], start_file: str | None,
+                name: str) -> tuple[str, int]:
+    """The dependency file of the documented start's install, and its line, that declares `name` (("", 0) when
+    only a requirement pulls it in)."""
+    return _declared_at(read_text, install_route(read_text, paths, start_file), canonicalize_name(name))
 
 
 def _declared_at(read_text: Callable[[str], str | None], files: Iterable[str], name: str) -> tuple[str, int]:

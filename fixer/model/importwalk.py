@@ -36,7 +36,9 @@ from fixer.model.freshinstall import Installed
 from fixer.model.hooks import StartupHooks, field_variable, required_field, settings_config, settings_options, startup_event
 from fixer.model.importfind import ImportResolution, WalkedModule
 from fixer.model.importsweep import ImportIdentity
+from fixer.model.annotated import AnnotatedChecks
 from fixer.model.modules import project_python
+from fixer.model.openapi import OpenAPIChecks
 from fixer.model.settingsenv import collection_fields
 from fixer.model.sources import Sources
 from fixer.model.syspath import path_value
@@ -47,7 +49,7 @@ _ENGINE_FACTORIES = SYNC_FACTORIES | ASYNC_FACTORIES
 _LOOP_RUNNERS = ("asyncio.run", "run_until_complete")
 
 
-class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, ImportIdentity):
+class _Walk(FailureChecks, AnnotatedChecks, OpenAPIChecks, StartupHooks, ConnectChecks, ImportResolution, ImportIdentity):
     def __init__(self, backend: Path, start: StartPoint, have: Installed, paths: Iterable[str],
                  flow: DatabaseFlow, database_url: str | None = None, python: str = "",
                  sources: Sources | None = None) -> None:

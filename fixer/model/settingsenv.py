@@ -25,7 +25,7 @@ from fixer.model.hooks import field_variable, required_field, settings_config, s
 
 __all__ = [
     "DeclaredType", "DecodedField", "EnvValue", "TEMPLATES", "collection_fields", "declared_types", "decode_failure",
-    "env_values", "named_by_environment",
+    "env_values", "named_by_environment", "read_env_file",
 ]
 
 # The environment templates a project ships for its deploy, in the order they are read.
@@ -53,6 +53,8 @@ _SCALARS = {
 _CASTS = {"int": "int", "float": "float"}
 # The files that set a deploy's environment: env files and their templates, Dockerfiles, compose files.
 _ENV_FILES = re.compile(r"(?:^|/)(?:\.env[\w.-]*|env\.[\w.-]+|[\w.-]*\.env|Dockerfile[\w.-]*|[\w.-]*compose[\w.-]*\.ya?ml)$")
+_COMPOSE = re.compile(r"compose[\w.-]*\.ya?ml$", re.IGNORECASE)
+_TEMPLATE = re.compile(r"example|sample|template|\.dist$", re.IGNORECASE)
 _LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$")
 
 
@@ -285,6 +287,13 @@ def env_values(backend: Path, run_dir: Path, env_file: str | None) -> dict[str, 
     return values
 
 
+def read_env_file(path: Path) -> dict[str, str]:
+    """The variables an env file sets, as python-dotenv reads them ({} when it cannot be read)."""
+    into: dict[str, EnvValue] = {}
+    _read(path, path.name, "DotEnvSettingsSource", into)
+    return {key: found.value for key, found in into.items()}
+
+
 def decode_failure(field: DecodedField, values: dict[str, EnvValue], case_sensitive: bool) -> EnvValue | None:
     """The value that stops `Settings()` on this field: one that is set, not empty, and not JSON."""
     found = values.get(field.variable)
@@ -300,17 +309,22 @@ def decode_failure(field: DecodedField, values: dict[str, EnvValue], case_sensit
 
 
 def named_by_environment(backend: Path, paths: Iterable[str], names: set[str]) -> bool:
-    """Whether a file of the tree that sets the deploy's environment (an env file, a Dockerfile's ENV, a compose
-    file's `environment:`) names one of `names` as a variable (any case, with any prefix: `app_name` is read as
-    APP_NAME or MYAPP_APP_NAME): what the start gets there is not known to be the code's default."""
+    """Whether a file that sets the deployed start's environment (an env file, a template of the backend folder the
+    deploy copies, a Dockerfile's ENV) names one of `names` as a variable (any case, with any prefix: `app_name`
+    is read as APP_NAME or MYAPP_APP_NAME): what the start gets there is not known to be the code's default. A
+    compose file is no such file, nor a template elsewhere in the tree: the platform reads neither, and sets
+    only the database URL's variable."""
     if not names:
         return False
     named = re.compile(r"(?<!\w)(?:\w*_)?(?:" + "|".join(map(re.escape, names)) + r")(?!\w)", re.IGNORECASE)
     for rel in paths:
-        if _ENV_FILES.search(rel):
-            try:
-                if named.search((backend / rel).read_text(encoding="utf-8", errors="replace")):
-                    return True
-            except OSError:
-                continue
+        folder, _, name = rel.rpartition("/")
+        if not _ENV_FILES.search(rel) or name.endswith(".py") or _COMPOSE.search(name) \
+                or (folder and _TEMPLATE.search(name)):
+            continue
+        try:
+            if named.search((backend / rel).read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            continue
     return False

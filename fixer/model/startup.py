@@ -17,11 +17,12 @@ from fixer.model.database import DatabaseFlow, postgres_shown
 from fixer.model.entrypoints import StartPoint
 from fixer.model.failures import Failure, ImportFix, Prediction
 from fixer.model.conflicts import Conflict
-from fixer.model.freshinstall import Installed, installed, project_python_version, unbuildable, unsatisfiable
+from fixer.model.freshinstall import Installed, declared_at, installed, project_python_version, unbuildable, unsatisfiable
 from fixer.model.importwalk import predict, predict_script
 from fixer.model.migrations import documented_migration, revision_failure
 from fixer.model.routers import Included, included_routers
 from fixer.model.sources import Sources
+from fixer.model.serverloop import server_loop_failure
 from fixer.model.tables import NeverCreated, documents_above, never_created, table_classes
 
 __all__ = ["Failure", "ImportFix", "Installed", "Prediction", "Startup", "analyse", "first_result", "installed",
@@ -105,7 +106,11 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
                 detail=f"{dist} {version} publishes no manylinux wheel for CPython {python}; later releases do")
         for dist, version, where, line in unbuildable(have, python, read_text, paths, start_file)
     )
-    predictions = tuple(dataclasses.replace(prediction, failures=builds + prediction.failures) for prediction in (
+    # Then the server, which asks for its event loop before it imports the app.
+    uvicorn_at = declared_at(read_text, paths, start_file, "uvicorn")
+    predictions = tuple(dataclasses.replace(prediction, failures=builds + tuple(
+        f for f in (server_loop_failure(prediction.start, have, python, uvicorn_at),) if f is not None
+    ) + prediction.failures) for prediction in (
         predict(root, point, have, paths, flow, database_url, python, sources) for point in points[:4]))
     primary = predictions[0]
     alternative = _smaller_start(root, primary, have, paths, flow, database_url, python, sources) \

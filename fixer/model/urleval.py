@@ -155,6 +155,7 @@ _LIBRARY: dict[str, Any] = {
     "os.path.isfile": os.path.isfile, "os.path.exists": os.path.exists,
     "sqlalchemy.engine.make_url": make_url, "sqlalchemy.engine.url.make_url": make_url, "sqlalchemy.make_url": make_url,
     "dotenv.load_dotenv": lambda *a, **k: True, "dotenv.find_dotenv": lambda *a, **k: "",
+    "dotenv.dotenv_values": "dotenv_values", "dotenv.main.dotenv_values": "dotenv_values",
     **{f"re.{n}": getattr(re, n) for n in ("sub", "subn", "match", "fullmatch", "search", "split", "findall",
                                            "compile", "escape", "IGNORECASE", "I")},
     **{f"urllib.parse.{n}": getattr(urllib.parse, n) for n in (
@@ -165,11 +166,14 @@ _LIBRARY: dict[str, Any] = {
 
 class Evaluator:
     """`env(name)` is what the environment holds (None: unset); `load(name)` a project module's (tree, file,
-    package), None when it is not the project's."""
+    package), None when it is not the project's; `env_file(path, module_file)` the variables python-dotenv's
+    `dotenv_values(path)` reads there (path None: the `.env` it finds from the calling module's folder up), {}
+    when no such file is there at the start; without it, such a call's value is not known."""
 
     def __init__(self, env: Callable[[str], str | None],
-                 load: Callable[[str], tuple[ast.Module, Path | None, str] | None]) -> None:
-        self.env, self.load = env, load
+                 load: Callable[[str], tuple[ast.Module, Path | None, str] | None],
+                 env_file: Callable[[str | None, Path | None], dict[str, str | None] | None] | None = None) -> None:
+        self.env, self.load, self.env_file = env, load, env_file
         self.steps = 0
         self.scopes: dict[tuple[str, int | None], _Scope] = {}
 
@@ -473,6 +477,15 @@ class Evaluator:
         if func == "getenv":
             value = self.env(args[0])
             return value if value is not None else (args[1] if len(args) > 1 else kwargs.get("default"))
+        if func == "dotenv_values":
+            # the file's variables only: dotenv_values() never reads the environment the platform sets
+            path = args[0] if args else kwargs.get("dotenv_path")
+            if self.env_file is None or kwargs.get("stream") is not None or not isinstance(path, (str, type(None))):
+                raise Unknown("dotenv_values")
+            found = self.env_file(path, scope.file)
+            if found is None:
+                raise Unknown("dotenv_values")
+            return found
         if isinstance(func, tuple) and func[:1] == ("exception",):
             return Raised(func[1], str(args[0]) if args else "")
         if isinstance(func, _Function):
@@ -486,6 +499,8 @@ class Evaluator:
             return self.instantiate(func, args, kwargs)
         if callable(func) and (func in _LIBRARY.values() or func in _BUILTINS.values()
                                or getattr(func, "__self__", None) is not None):
+            if any(isinstance(a, tuple) and a[:1] == ("dotted",) for a in (*args, *kwargs.values())):
+                raise Unknown("call")  # a name not evaluated (a module's attribute): `str()` of it is no value
             try:
                 return func(*args, **kwargs)
             except Raised:

@@ -29,6 +29,10 @@ CATEGORY = {
     "start-command": Category.ENTRYPOINT,
     "outside-import": Category.IMPORT,
     "empty-setting": Category.CONFIG,
+    "unparsable-url": Category.CONFIG,
+    "server-loop": Category.DEPENDENCY,
+    "annotated-default": Category.IMPORT,
+    "annotated-marker": Category.IMPORT,
     "missing-app": Category.ENTRYPOINT,
 }
 DEFECTS = {
@@ -48,6 +52,7 @@ DEFECTS = {
     "url-cleaner": ("URL-OWN-CLEANER-CORRUPTS",),
     "url-query-glued": ("URL-OWN-CLEANER-CORRUPTS",),
     "compose-host": ("URL-WHERE",),
+    "unparsable-url": ("URL-WHERE",),
 }
 _START = "Fix the start command (module path, --app-dir or the folder it runs from)."
 _ADVICE = {
@@ -78,6 +83,12 @@ _ADVICE = {
     "missing-app": _START,
     "sqlite-async": "Give the async engine `sqlite+aiosqlite:///...` and add `aiosqlite` to the requirements.",
     "syntax": "Fix the syntax error.",
+    "annotated-marker": "Keep one FastAPI marker per parameter: the one in `Annotated[...]` or the default, not both "
+                        "(a default value goes after `=`, the marker inside `Annotated`).",
+    "server-loop": "Raise uvicorn to 0.15 or later (it starts its own event loop), or cap uvloop below 0.22 where "
+                   "the CPython is older than 3.14.",
+    "unparsable-url": "Give the engine the URL the platform sets: read its variable from the environment where the "
+                      "engine gets it (`os.environ[...]` or a settings class; `dotenv_values()` reads only the file).",
     "empty-setting": "Set the variable where the app is deployed, or give the field a non-empty default.",
     "outside-import": "Bring the module into the backend folder (or install it as a package) and import it from "
                       "there: relative imports stop at the top-level package the start imports.",
