@@ -10,15 +10,18 @@ import ast
 import configparser
 import posixpath
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fixer.discover.compose import NotYaml, network_hosts
+from fixer.model.database import EngineSite
 from fixer.model.entrypoints import documents
+from fixer.model.evidence import platform_url_read
 from fixer.model.startfiles import is_start_file
 
-__all__ = ["Migration", "compose_hosts", "documented_migration", "ini_url", "revision_failure"]
+__all__ = ["AppEngine", "Migration", "app_engine", "compose_hosts", "documented_migration", "ini_url",
+           "revision_failure"]
 
 # Also the exec form of a compose `command: ["alembic", "upgrade", "head"]` or a Dockerfile's CMD; the
 # revision it upgrades to (`head`, `heads`, an id) decides what the revision map must give.
@@ -27,6 +30,7 @@ _UPGRADE = re.compile(r"""\balembic["']?(?:\s*,\s*["']|\s+)upgrade\b"""
 # `cd phase-02/backend` in a README's shell block: the commands after it run in that folder.
 _CD = re.compile(r"(?m)(?:^|&&|;)\s*cd\s+([\w./-]+)")
 _COMPOSE = re.compile(r"(?:docker-)?compose[\w.-]*\.ya?ml", re.I)
+_ASYNC_ENV = re.compile(r"\b(?:async_engine_from_config|create_async_engine)\b")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,78 @@ class Migration:
     where: tuple[str, int]  # the file and line that document `alembic upgrade`
     revisions: tuple[str, ...] = ()  # the revision files `upgrade` loads after env.py connects, relative to the backend
     target: str = "head"  # the revision `upgrade` goes to as written ("heads", an id; "" when not read)
+
+
+@dataclass(frozen=True)
+class AppEngine:
+    """The app's engine alembic's env.py can connect with: the URL the app reads, converted as the app does."""
+
+    path: str  # its module's file, relative to the backend
+    line: int
+    target: str  # the module-level name it is bound to
+    module: str  # the dotted module env.py imports it from (from alembic.ini's folder)
+    names: tuple[str, ...]  # the variables or settings fields its URL reads
+
+
+def app_engine(migration: Migration, engines: Sequence[EngineSite], order: Collection[str],
+               read_text: Callable[[str], str | None]) -> AppEngine | None:
+    """The one module-level PostgreSQL engine of env.py's kind (sync or async) that the documented start imports
+    (`order`), reading the platform's URL variable, in a package env.py already imports; None when there is none
+    or more than one."""
+    env_text = read_text(migration.env) or ""
+    try:
+        imported = _imported_tops(ast.parse(env_text))
+    except (SyntaxError, ValueError):
+        return None
+    kind = "async" if _ASYNC_ENV.search(env_text) else "sync"
+    found = []
+    for engine in engines:
+        if engine.kind != kind or engine.sqlite or engine.sqlite_branch or not engine.target \
+                or not engine.target.isidentifier() or engine.path not in order or engine.path == migration.env \
+                or not platform_url_read(engine.url.names):
+            continue
+        module = _module_of(engine.path, migration.folder)
+        if module is not None and module.split(".")[0] in imported \
+                and _module_level_target(read_text(engine.path) or "", engine.target, engine.line):
+            found.append(AppEngine(engine.path, engine.line, engine.target, module, engine.url.names))
+    return found[0] if len(found) == 1 else None
+
+
+def _module_of(path: str, folder: str) -> str | None:
+    """The dotted module env.py imports `path` as, from alembic.ini's folder (alembic's `prepend_sys_path`)."""
+    if folder:
+        if not path.startswith(folder + "/"):
+            return None
+        path = path[len(folder) + 1:]
+    parts = path[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
+
+
+def _imported_tops(tree: ast.Module) -> set[str]:
+    tops = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            tops |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            tops.add(node.module.split(".")[0])
+    return tops
+
+
+def _module_level_target(text: str, target: str, line: int) -> bool:
+    """The engine made on `line` is assigned to `target` at the top of its module (an import gets that engine)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+            if isinstance(node, ast.AnnAssign) and node.value is not None else []
+        if any(isinstance(t, ast.Name) and t.id == target for t in targets) \
+                and node.lineno <= line <= (node.end_lineno or node.lineno):
+            return True
+    return False
 
 
 def documented_migration(backend: Path, paths: Sequence[str],

@@ -19,7 +19,7 @@ from fixer.model.failures import Failure, ImportFix, Prediction
 from fixer.model.conflicts import Conflict
 from fixer.model.freshinstall import Installed, installed, project_python_version, unbuildable, unsatisfiable
 from fixer.model.importwalk import predict, predict_script
-from fixer.model.migrations import documented_migration, revision_failure
+from fixer.model.migrations import AppEngine, Migration, app_engine, documented_migration, revision_failure
 from fixer.model.routers import Included, included_routers
 from fixer.model.sources import Sources
 from fixer.model.tables import NeverCreated, documents_above, never_created, table_classes
@@ -54,6 +54,8 @@ class Startup:
     starts: tuple[StartPoint, ...] = ()  # every start found, most authoritative first (fixer.model.entrypoints)
     install: Installed | None = None  # what the first start's documented install gives (a Dockerfile's lock ...)
     conflicts: tuple[Conflict, ...] = ()  # declarations that install cannot satisfy together: nothing installs
+    migration: Migration | None = None  # the `alembic upgrade` step the documented start runs before the server
+    migration_engine: AppEngine | None = None  # the app's engine env.py can connect with (FX054)
 
     @property
     def primary(self) -> Prediction | None:
@@ -157,6 +159,9 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         tables_never_created=never,
         start_fix=start_fix,
         imports_kept=kept if start_fix is not None else 0,
+        migration=migration,
+        migration_engine=app_engine(migration, flow.engines if flow is not None else (), primary.order, read_text)
+        if migration is not None else None,
     )
 
 

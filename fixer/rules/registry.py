@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from fixer.rules.alembic_app_url import AlembicAppUrl
 from fixer.rules.async_driver import AsyncDriverDependency
 from fixer.rules.asyncpg_dsn import AsyncpgDsn
 from fixer.rules.aware_datetime import AwareDatetime
@@ -76,6 +77,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     LifespanNeverPassed,
     UrlCleaner,
     TableCreatorUncalled,
+    AlembicAppUrl,
 )
 TEXT_RULES: tuple[type[TextRule], ...] = (
     AsyncDriverDependency,
