@@ -125,7 +125,7 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
     never = never_created(paths, sources, primary, documents_above(root))
     if never is not None and migration is not None:
         # The documented start runs migrations: they are the project's way to make its tables (FX045 reports).
-        never = dataclasses.replace(never, app_path="", module="")
+        never = dataclasses.replace(never, app_path="", module="", hook="")
     included = included_routers(sources, primary.order, paths)
     sources.release(p for p in paths if p.endswith(".py"))
     kept = len(primary.import_fixes)
