@@ -19,7 +19,8 @@ from fixer.model.failures import Failure, ImportFix, Prediction
 from fixer.model.conflicts import Conflict
 from fixer.model.freshinstall import Installed, installed, project_python_version, unbuildable, unsatisfiable
 from fixer.model.importwalk import predict, predict_script
-from fixer.model.migrations import AppEngine, Migration, app_engine, documented_migration, revision_failure
+from fixer.model.migrations import (AppEngine, Migration, app_engine, documented_migration, missing_relation,
+                                   revision_failure)
 from fixer.model.routers import Included, included_routers
 from fixer.model.sources import Sources
 from fixer.model.tables import NeverCreated, documents_above, never_created, table_classes
@@ -119,6 +120,9 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         migrating = predict_script(root, step, migration.env, have, paths, flow, database_url, python, sources,
                                    migration.revisions)
         broken = revision_failure(migration.revisions, read_text, migration.target)
+        if broken is None and migration.target in ("head", "heads") \
+                and "create_all" not in (read_text(migration.env) or ""):  # env.py making tables first: not read here
+            broken = missing_relation(migration.revisions, read_text)  # the revisions run on an empty database
         if broken is not None:  # the revision map is built once env.py has connected and its revisions loaded
             exception, message, where, line, family, detail = broken
             migrating = (*migrating, Failure(exception, message, where, line, family, detail=detail))
