@@ -35,7 +35,7 @@ def test_rules_lists_every_rule_and_explains_one() -> None:
         "FX001", "FX002", "FX003", "FX004", "FX005", "FX010", "FX011", "FX012", "FX013", "FX014", "FX015", "FX016",
         "FX017", "FX018", "FX019", "FX020", "FX021", "FX022", "FX023", "FX024", "FX025",
         "FX030", "FX031", "FX032", "FX033", "FX034", "FX035", "FX036", "FX037", "FX038", "FX039", "FX040", "FX041",
-        "FX042", "FX043", "FX044", "FX045", "FX046", "FX047", "FX048", "FX049", "FX052",
+        "FX042", "FX043", "FX044", "FX045", "FX046", "FX047", "FX048", "FX049", "FX052", "FX054",
     ]
     explained = fixer("rule", "async-imports").stdout.decode()
     assert "FX002" in explained and "Example" in explained and "Use instead" in explained

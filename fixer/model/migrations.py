@@ -10,15 +10,18 @@ import ast
 import configparser
 import posixpath
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fixer.discover.compose import NotYaml, network_hosts
+from fixer.model.database import EngineSite
 from fixer.model.entrypoints import documents
+from fixer.model.evidence import platform_url_read
 from fixer.model.startfiles import is_start_file
 
-__all__ = ["Migration", "compose_hosts", "documented_migration", "ini_url", "revision_failure"]
+__all__ = ["AppEngine", "Migration", "app_engine", "compose_hosts", "documented_migration", "ini_url",
+           "missing_relation", "revision_failure"]
 
 # Also the exec form of a compose `command: ["alembic", "upgrade", "head"]` or a Dockerfile's CMD; the
 # revision it upgrades to (`head`, `heads`, an id) decides what the revision map must give.
@@ -27,6 +30,7 @@ _UPGRADE = re.compile(r"""\balembic["']?(?:\s*,\s*["']|\s+)upgrade\b"""
 # `cd phase-02/backend` in a README's shell block: the commands after it run in that folder.
 _CD = re.compile(r"(?m)(?:^|&&|;)\s*cd\s+([\w./-]+)")
 _COMPOSE = re.compile(r"(?:docker-)?compose[\w.-]*\.ya?ml", re.I)
+_ASYNC_ENV = re.compile(r"\b(?:async_engine_from_config|create_async_engine)\b")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,78 @@ class Migration:
     where: tuple[str, int]  # the file and line that document `alembic upgrade`
     revisions: tuple[str, ...] = ()  # the revision files `upgrade` loads after env.py connects, relative to the backend
     target: str = "head"  # the revision `upgrade` goes to as written ("heads", an id; "" when not read)
+
+
+@dataclass(frozen=True)
+class AppEngine:
+    """The app's engine alembic's env.py can connect with: the URL the app reads, converted as the app does."""
+
+    path: str  # its module's file, relative to the backend
+    line: int
+    target: str  # the module-level name it is bound to
+    module: str  # the dotted module env.py imports it from (from alembic.ini's folder)
+    names: tuple[str, ...]  # the variables or settings fields its URL reads
+
+
+def app_engine(migration: Migration, engines: Sequence[EngineSite], order: Collection[str],
+               read_text: Callable[[str], str | None]) -> AppEngine | None:
+    """The one module-level PostgreSQL engine of env.py's kind (sync or async) that the documented start imports
+    (`order`), reading the platform's URL variable, in a package env.py already imports; None when there is none
+    or more than one."""
+    env_text = read_text(migration.env) or ""
+    try:
+        imported = _imported_tops(ast.parse(env_text))
+    except (SyntaxError, ValueError):
+        return None
+    kind = "async" if _ASYNC_ENV.search(env_text) else "sync"
+    found = []
+    for engine in engines:
+        if engine.kind != kind or engine.sqlite or engine.sqlite_branch or not engine.target \
+                or not engine.target.isidentifier() or engine.path not in order or engine.path == migration.env \
+                or not platform_url_read(engine.url.names):
+            continue
+        module = _module_of(engine.path, migration.folder)
+        if module is not None and module.split(".")[0] in imported \
+                and _module_level_target(read_text(engine.path) or "", engine.target, engine.line):
+            found.append(AppEngine(engine.path, engine.line, engine.target, module, engine.url.names))
+    return found[0] if len(found) == 1 else None
+
+
+def _module_of(path: str, folder: str) -> str | None:
+    """The dotted module env.py imports `path` as, from alembic.ini's folder (alembic's `prepend_sys_path`)."""
+    if folder:
+        if not path.startswith(folder + "/"):
+            return None
+        path = path[len(folder) + 1:]
+    parts = path[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
+
+
+def _imported_tops(tree: ast.Module) -> set[str]:
+    tops = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            tops |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            tops.add(node.module.split(".")[0])
+    return tops
+
+
+def _module_level_target(text: str, target: str, line: int) -> bool:
+    """The engine made on `line` is assigned to `target` at the top of its module (an import gets that engine)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+            if isinstance(node, ast.AnnAssign) and node.value is not None else []
+        if any(isinstance(t, ast.Name) and t.id == target for t in targets) \
+                and node.lineno <= line <= (node.end_lineno or node.lineno):
+            return True
+    return False
 
 
 def documented_migration(backend: Path, paths: Sequence[str],
@@ -155,6 +231,179 @@ def revision_failure(revisions: Sequence[str], read_text: Callable[[str], str | 
             f"the revision files end in {len(heads)} heads ({', '.join(shown)})"
             + (f"; revision id {', '.join(map(repr, twice))} is written in more than one file" if twice else "")
             + ": `alembic upgrade head` needs one")
+
+
+# alembic operations and the positions of the tables they need to exist (create_foreign_key: both).
+_NEEDS_TABLE = {"add_column": (0,), "drop_column": (0,), "alter_column": (0,), "create_index": (1,),
+                "create_unique_constraint": (1,), "create_check_constraint": (1,), "create_primary_key": (1,),
+                "create_foreign_key": (1, 2), "drop_constraint": (1,), "drop_table": (0,), "rename_table": (0,),
+                "batch_alter_table": (0,)}
+
+
+def missing_relation(revisions: Sequence[str], read_text: Callable[[str], str | None]
+                     ) -> tuple[str, str, str, int, str, str] | None:
+    """What `alembic upgrade head` raises on an empty database when a revision, in the order alembic runs them,
+    works on a table no earlier revision creates (an `add_column`, or a foreign key to a table the app makes
+    with create_all, which runs only once the server starts): PostgreSQL's `relation "..." does not exist`.
+    None when every table the operations name is created first, or when fixer cannot read a revision (ids or
+    table names that are not plain literals, another schema, raw SQL that creates tables)."""
+    ordered = _chain(revisions, read_text)
+    if ordered is None:
+        return None
+    created: set[str] = set()
+    trees = {}
+    for path in ordered:
+        try:
+            trees[path] = ast.parse(read_text(path) or "")
+        except (SyntaxError, ValueError):
+            return None
+    if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("create_all", "create")
+           and not (isinstance(n.func.value, ast.Name) and n.func.value.id == "op")
+           for tree in trees.values() for n in ast.walk(tree)):
+        return None  # a revision that creates tables from metadata or a Table object: what exists is not read here
+    # Every string the revisions write (explicit constraint names among them), and the tables raw SQL touches:
+    # a constraint named anywhere, or on such a table, may exist.
+    written = {n.value for tree in trees.values() for n in ast.walk(tree)
+               if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    named: dict[str, set[str]] = {}  # PostgreSQL's own names for the constraints create_table made
+    for path in ordered:
+        tree = trees[path]
+        upgrade = next((f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == "upgrade"), None)
+        if upgrade is None:
+            continue
+        calls = sorted((n for n in ast.walk(upgrade) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                        and isinstance(n.func.value, ast.Name) and n.func.value.id == "op"),
+                       key=lambda n: (n.lineno, n.col_offset))
+        for call in calls:
+            step = _table_step(call)
+            if step is None:
+                return None
+            needs, makes, drops = step
+            missing = next((t for t in needs if t not in created and t not in makes), None)
+            if missing is not None:
+                return ("sqlalchemy.exc.ProgrammingError", f'relation "{missing}" does not exist', path, call.lineno,
+                        "migration-revisions",
+                        f"`op.{call.func.attr}` in {path} needs the table `{missing}`, which no revision before it "
+                        "creates: on an empty database `alembic upgrade head` stops there (the app's own create_all "
+                        "runs only once the server starts, after the migration)")
+            if call.func.attr == "drop_constraint" and len(call.args) > 1:
+                constraint, table = call.args[0].value if isinstance(call.args[0], ast.Constant) else None, needs[0]
+                others = sum(constraint == n.value for tree in trees.values() for n in ast.walk(tree)
+                             if isinstance(n, ast.Constant))
+                if isinstance(constraint, str) and table in named and constraint not in named[table] and others == 1 \
+                        and not any(table in s for s in written if re.search(r"\balter\s+table\b", s, re.I)):
+                    return ("sqlalchemy.exc.ProgrammingError",
+                            f'constraint "{constraint}" of relation "{table}" does not exist', path, call.lineno,
+                            "migration-revisions",
+                            f"`op.drop_constraint` in {path} drops `{constraint}`, which the revision that creates "
+                            f"`{table}` never makes (PostgreSQL names its constraints {', '.join(sorted(named[table]))}): "
+                            "`alembic upgrade head` stops there")
+            if call.func.attr == "create_table" and makes:
+                named[makes[0]] = _default_names(call)
+            created |= set(makes)
+            created -= set(drops)
+    return None
+
+
+def _table_step(call: ast.Call) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None:
+    """(tables it needs, tables it creates, tables it drops) for one `op.X(...)`; None when fixer cannot tell
+    (a name that is not a literal, a `schema=`, raw SQL that may create a table)."""
+    name = call.func.attr
+    if any(k.arg == "schema" or k.arg is None for k in call.keywords):
+        return None
+
+    def literal(index: int) -> str | None:
+        node = call.args[index] if index < len(call.args) else None
+        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+    if name == "execute":
+        text = literal(0)
+        return None if text is None or re.search(r"\bcreate\s+table\b", text, re.I) else ((), (), ())
+    if name == "create_table":
+        table = literal(0)
+        if table is None:
+            return None
+        return tuple(dict.fromkeys(_references(call))), (table,), ()
+    if name not in _NEEDS_TABLE:
+        return (), (), ()
+    tables = [literal(i) for i in _NEEDS_TABLE[name]]
+    if name == "create_foreign_key" and len(call.args) < 3:
+        tables = [next((k.value.value for k in call.keywords if k.arg == key and isinstance(k.value, ast.Constant)), None)
+                  for key in ("source_table", "referent_table")]
+    if None in tables:
+        return None
+    made = (literal(1),) if name == "rename_table" and literal(1) else ()
+    dropped = tuple(tables) if name in ("drop_table", "rename_table") else ()
+    return tuple(tables), made, dropped
+
+
+def _default_names(call: ast.Call) -> set[str]:
+    """The names PostgreSQL gives the constraints of a `create_table` that names none itself: `<table>_pkey`,
+    `<table>_<column>_fkey`, `<table>_<column>_key`; one written with `name=` keeps it."""
+    table = call.args[0].value
+    names = {f"{table}_pkey"}
+    for node in ast.walk(call):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        given = next((k.value.value for k in node.keywords if k.arg == "name" and isinstance(k.value, ast.Constant)), None)
+        if isinstance(given, str):
+            names.add(given)
+        if func == "Column" and node.args and isinstance(node.args[0], ast.Constant):
+            column = node.args[0].value
+            if any(isinstance(a, ast.Call) and getattr(a.func, "attr", getattr(a.func, "id", "")) == "ForeignKey"
+                   for a in node.args):
+                names.add(f"{table}_{column}_fkey")
+            if any(k.arg == "unique" for k in node.keywords):
+                names.add(f"{table}_{column}_key")
+        elif func in ("ForeignKeyConstraint", "UniqueConstraint") and node.args:
+            first = node.args[0]
+            columns = [e.value for e in first.elts if isinstance(e, ast.Constant)] \
+                if isinstance(first, (ast.List, ast.Tuple)) else [a.value for a in node.args if isinstance(a, ast.Constant)]
+            if columns:
+                names.add(f"{table}_{'_'.join(map(str, columns))}_{'fkey' if func == 'ForeignKeyConstraint' else 'key'}")
+    return names
+
+
+def _references(call: ast.Call) -> list[str]:
+    """The tables a `create_table`'s foreign keys point at: `ForeignKey("user.id")`,
+    `ForeignKeyConstraint([...], ["user.id"])`, other than the table itself."""
+    table = call.args[0].value
+    found = []
+    for node in ast.walk(call):
+        if isinstance(node, ast.Call):
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            targets = node.args[:1] if func == "ForeignKey" else \
+                [e for e in node.args[1].elts] if func == "ForeignKeyConstraint" and len(node.args) > 1 \
+                and isinstance(node.args[1], (ast.List, ast.Tuple)) else []
+            for target in targets:
+                if isinstance(target, ast.Constant) and isinstance(target.value, str) and target.value.count(".") == 1:
+                    referenced = target.value.split(".")[0]
+                    if referenced != table:
+                        found.append(referenced)
+    return found
+
+
+def _chain(revisions: Sequence[str], read_text: Callable[[str], str | None]) -> list[str] | None:
+    """The revision files in the order `upgrade head` runs them (each after the ones it revises); None when the
+    ids are not plain literals or the map is not whole."""
+    found: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for path in revisions:
+        ids = _revision_ids(read_text(path) or "")
+        if ids is None:
+            return None
+        if ids[0] is not None:
+            found[ids[0]] = (path, ids[1])
+    ordered: list[str] = []
+    done: set[str] = set()
+    while len(done) < len(found):
+        ready = sorted(r for r, (_, downs) in found.items() if r not in done and all(d in done for d in downs))
+        if not ready or any(d not in found for _, downs in found.values() for d in downs):
+            return None
+        for revision in ready:
+            done.add(revision)
+            ordered.append(found[revision][0])
+    return ordered
 
 
 def _revision_ids(text: str) -> tuple[str | None, tuple[str, ...], int, int] | None:

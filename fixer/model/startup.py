@@ -19,7 +19,8 @@ from fixer.model.failures import Failure, ImportFix, Prediction
 from fixer.model.conflicts import Conflict
 from fixer.model.freshinstall import Installed, declared_at, installed, project_python_version, unbuildable, unsatisfiable
 from fixer.model.importwalk import predict, predict_script
-from fixer.model.migrations import documented_migration, revision_failure
+from fixer.model.migrations import (AppEngine, Migration, app_engine, documented_migration, missing_relation,
+                                   revision_failure)
 from fixer.model.routers import Included, included_routers
 from fixer.model.sources import Sources
 from fixer.model.serverloop import server_loop_failure
@@ -55,6 +56,8 @@ class Startup:
     starts: tuple[StartPoint, ...] = ()  # every start found, most authoritative first (fixer.model.entrypoints)
     install: Installed | None = None  # what the first start's documented install gives (a Dockerfile's lock ...)
     conflicts: tuple[Conflict, ...] = ()  # declarations that install cannot satisfy together: nothing installs
+    migration: Migration | None = None  # the `alembic upgrade` step the documented start runs before the server
+    migration_engine: AppEngine | None = None  # the app's engine env.py can connect with (FX054)
 
     @property
     def primary(self) -> Prediction | None:
@@ -122,13 +125,16 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         migrating = predict_script(root, step, migration.env, have, paths, flow, database_url, python, sources,
                                    migration.revisions)
         broken = revision_failure(migration.revisions, read_text, migration.target)
+        if broken is None and migration.target in ("head", "heads") \
+                and "create_all" not in (read_text(migration.env) or ""):  # env.py making tables first: not read here
+            broken = missing_relation(migration.revisions, read_text)  # the revisions run on an empty database
         if broken is not None:  # the revision map is built once env.py has connected and its revisions loaded
             exception, message, where, line, family, detail = broken
             migrating = (*migrating, Failure(exception, message, where, line, family, detail=detail))
     never = never_created(paths, sources, primary, documents_above(root))
     if never is not None and migration is not None:
         # The documented start runs migrations: they are the project's way to make its tables (FX045 reports).
-        never = dataclasses.replace(never, app_path="", module="")
+        never = dataclasses.replace(never, app_path="", module="", hook="")
     included = included_routers(sources, primary.order, paths)
     sources.release(p for p in paths if p.endswith(".py"))
     kept = len(primary.import_fixes)
@@ -162,6 +168,9 @@ def analyse(backend: str | os.PathLike[str], paths: Iterable[str], read_text: Ca
         tables_never_created=never,
         start_fix=start_fix,
         imports_kept=kept if start_fix is not None else 0,
+        migration=migration,
+        migration_engine=app_engine(migration, flow.engines if flow is not None else (), primary.order, read_text)
+        if migration is not None else None,
     )
 
 

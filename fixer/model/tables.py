@@ -40,6 +40,9 @@ class NeverCreated:
     module: str = ""
     awaited: bool = False
     tables: tuple[str, ...] = ()  # their tables' names, as the database's error names them
+    # "uncalled": the app module's own startup function (its lifespan, or its one `on_event("startup")` hook) to
+    # call it first in; "" when FX046 writes a new lifespan.
+    hook: str = ""
 
 
 def table_classes(text: str, declarative: bool = False) -> Iterable[tuple[int, str, str]]:
@@ -139,6 +142,11 @@ def _lifespan_fits(tree: ast.Module, text: str, name: str, module: str, own: boo
     bound = _bound(tree)
     if "lifespan" in bound or "asynccontextmanager" in bound and not isinstance(bound["asynccontextmanager"], ast.ImportFrom):
         return False
+    return _name_free(bound, name, module, own)
+
+
+def _name_free(bound: dict[str, ast.stmt], name: str, module: str, own: bool) -> bool:
+    """`name` is free in the app module, or already the function (defined there, or imported from `module`)."""
     binding = bound.get(name)
     if own:
         return isinstance(binding, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -146,30 +154,68 @@ def _lifespan_fits(tree: ast.Module, text: str, name: str, module: str, own: boo
         and any(a.name == name and a.asname is None for a in binding.names)
 
 
+def _startup_event(function: ast.AST) -> bool:
+    return isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+        isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr == "on_event"
+        and d.args and isinstance(d.args[0], ast.Constant) and d.args[0].value == "startup" for d in function.decorator_list)
+
+
+def _existing_hook(tree: ast.Module, text: str, name: str, module: str, own: bool, awaited: bool) -> str:
+    """The app module's own startup function the creator can be called first in: the lifespan defined there and
+    passed as `FastAPI(lifespan=NAME)` (one `yield`, at its top), else its one `@app.on_event("startup")`
+    function when no lifespan switches the hooks off (an `async def` when the creator is awaited). "" when there
+    is none, or the name is taken."""
+    apps = [s.value for s in tree.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Call)
+            and (s.value.func.id if isinstance(s.value.func, ast.Name) else getattr(s.value.func, "attr", "")) == "FastAPI"]
+    if len(apps) != 1 or any(k.arg is None for k in apps[0].keywords) or not _name_free(_bound(tree), name, module, own):
+        return ""
+    given = next((k.value for k in apps[0].keywords if k.arg == "lifespan"), None)
+    functions = {s.name: s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    if given is not None:
+        function = functions.get(given.id) if isinstance(given, ast.Name) else None
+        yields = [n for n in ast.walk(function) if isinstance(n, (ast.Yield, ast.YieldFrom))] if function else []
+        if function is None or not _lifespan(function) or len(yields) != 1 \
+                or not any(isinstance(s, ast.Expr) and s.value is yields[0] for s in function.body):
+            return ""
+        return function.name
+    if "add_event_handler(" in text or any(k.arg == "on_startup" for k in apps[0].keywords):
+        return ""
+    hooks = [f for f in functions.values() if _startup_event(f)]
+    if len(hooks) != 1 or awaited and not isinstance(hooks[0], ast.AsyncFunctionDef) \
+            or text.count(".on_event(") != 1:
+        return ""
+    return hooks[0].name
+
+
 def _callable_from_app(path: str, imported: list[str], paths: list[str], primary: Prediction, sources: Sources,
-                       function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, str]:
+                       function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, str, str]:
     """(the app module's file, the module the function is imported from) when the app module's lifespan can
     call the function as it is: no argument to supply, in a module the start already imports (importing it adds
     nothing that does not run today), under one name. With a second import root (PYTHONPATH, a `sys.path`
     edit) the name is not certain: a module imported under two names is two modules, with two engines and two
-    metadata. ("", "") otherwise."""
+    metadata. The third: the app module's startup function to call it in (`_existing_hook`), "" for a new
+    lifespan. ("", "", "") otherwise."""
     start = primary.start
     arguments = function.args
     required = len(arguments.posonlyargs) + len(arguments.args) - len(arguments.defaults) \
         + sum(d is None for d in arguments.kw_defaults)
     if required or start.pythonpath or primary.sys_path_edits or start.factory or path not in imported:
-        return "", ""
+        return "", "", ""
     app_path = next((p for p in (posixpath.normpath(posixpath.join(start.run_from or ".", start.module.replace(".", "/")
                                                                        + tail)) for tail in (".py", "/__init__.py"))
                      if p in paths), "")
     module = _module_name(path, start.run_from)
     if not app_path or not module or _module_name(app_path, start.run_from) != start.module:
-        return "", ""
+        return "", "", ""
     text = sources.text(app_path) or ""
     tree = sources.tree(app_path, text)
-    if tree is None or not _lifespan_fits(tree, text, function.name, module, path == app_path):
-        return "", ""
-    return app_path, module
+    if tree is None:
+        return "", "", ""
+    if _lifespan_fits(tree, text, function.name, module, path == app_path):
+        return app_path, module, ""
+    hook = _existing_hook(tree, text, function.name, module, path == app_path,
+                          isinstance(function, ast.AsyncFunctionDef))
+    return (app_path, module, hook) if hook else ("", "", "")
 
 
 _DOCUMENTS = re.compile(r"(?:^|/)(?:[^/]*\.(?:md|rst|txt|sh|ya?ml|toml|cfg|ini)|Dockerfile[^/]*|[^/]*\.Dockerfile|Procfile|"
@@ -286,10 +332,10 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction,
         return NeverCreated("script", script[0], script[1], script[0], tuple(m[2] for m in models), tables=tables)
     for name, (path, function) in creators.items():
         if uses(name) == 1:
-            app_path, module = _callable_from_app(path, imported, paths, primary, sources, function)
+            app_path, module, hook = _callable_from_app(path, imported, paths, primary, sources, function)
             return NeverCreated("uncalled", path, function.lineno, name, tuple(m[2] for m in models),
                                 app_path=app_path, module=module,
-                                awaited=isinstance(function, ast.AsyncFunctionDef), tables=tables)
+                                awaited=isinstance(function, ast.AsyncFunctionDef), tables=tables, hook=hook)
     # No code of the app creates them: a finding only where the project shows it relies on create_all (its tests
     # or a script call it), not where the tables may come from outside (another service, a console).
     if not creators and any("create_all" in (sources.text(p) or "") for p in paths

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from fixer.rules.alembic_app_url import AlembicAppUrl
 from fixer.rules.annotated_default import AnnotatedDefault
 from fixer.rules.async_driver import AsyncDriverDependency
 from fixer.rules.asyncpg_dsn import AsyncpgDsn
@@ -78,6 +79,7 @@ PYTHON_CODEMODS: tuple[type[FixerCodemod], ...] = (
     UrlCleaner,
     TableCreatorUncalled,
     AnnotatedDefault,
+    AlembicAppUrl,
 )
 TEXT_RULES: tuple[type[TextRule], ...] = (
     AsyncDriverDependency,

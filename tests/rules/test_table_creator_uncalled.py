@@ -59,7 +59,8 @@ def test_the_module_is_named_from_the_folder_the_start_runs_in() -> None:
     [
         (MAIN, "bind", {}),  # an argument to supply
         (MAIN, "", {"sys_path_edits": (("app/main.py", 1, "app", True),)}),  # two import roots: two names
-        (MAIN + '\n\n@app.on_event("startup")\ndef hello():\n    pass\n', "", {}),  # a lifespan switches it off
+        (MAIN + '\n\n@app.on_event("startup")\ndef hello():\n    pass\n\n\n@app.on_event("startup")\ndef bye():\n'
+                '    pass\n', "", {}),  # two hooks: which runs first is not this rule's to arrange
         (MAIN.replace("FastAPI()", "FastAPI(on_startup=[print])"), "", {}),
         (MAIN.replace("FastAPI()", "FastAPI(**options)"), "", {}),
         (MAIN + "\nlifespan = None\n", "", {}),
@@ -201,3 +202,84 @@ def test_a_makefile_above_the_backend_documents_its_script(tmp_path) -> None:
     start = StartPoint(app="app.main:app", run_from="", source="Procfile")
     prediction = Prediction(start=start, failures=(), order=("app/main.py", "app/db.py"))
     assert never_created(list(files), Sources(files.get), prediction, documents_above(backend)) is None
+
+
+LIFESPAN = """\
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.db import Parcel
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    \"\"\"Seed the admin.\"\"\"
+    await seed()
+    yield
+    print("bye")
+
+
+app = FastAPI(lifespan=lifespan)
+"""
+STARTUP = MAIN + '\n\n@app.on_event("startup")\nasync def warm():\n    await seed()\n'
+
+
+@pytest.mark.parametrize(("main", "kind", "hook"), [
+    (LIFESPAN, "async ", "lifespan"), (STARTUP, "async ", "warm"), (STARTUP, "", "warm"),
+    (LIFESPAN.replace("lifespan=lifespan", "lifespan=span").replace("def lifespan", "def span"), "", "span"),
+])
+def test_the_app_module_s_own_startup_function_takes_the_call(main: str, kind: str, hook: str) -> None:
+    found = answer({"app/main.py": main, "app/db.py": DB.format(kind=kind, params="")})
+    assert found is not None and (found.kind, found.app_path, found.module, found.hook) == (
+        "uncalled", "app/main.py", "app.db", hook)
+
+
+@pytest.mark.parametrize(("main", "kind"), [
+    (STARTUP.replace("async def warm", "def warm").replace("await seed()", "seed()"), "async "),  # cannot await
+    (LIFESPAN.replace("    yield\n", "    try:\n        yield\n    finally:\n        pass\n"), ""),  # a yield not at its top
+    (LIFESPAN.replace("    yield\n", "    yield\n    yield\n"), ""),
+    (LIFESPAN.replace("@asynccontextmanager\nasync def lifespan", "from app.spans import lifespan\n\n\nasync def other"),
+     ""),  # a lifespan of another module
+    (STARTUP.replace("app = FastAPI()", "app = FastAPI(lifespan=other)"), ""),  # its hooks never run
+])
+def test_startup_functions_that_cannot_take_the_call_are_left_to_fx045(main: str, kind: str) -> None:
+    found = answer({"app/main.py": main, "app/db.py": DB.format(kind=kind, params="")})
+    assert found is not None and found.kind == "uncalled" and (found.module, found.hook) == ("", "")
+
+
+@pytest.mark.parametrize(("before", "hook", "after"), [
+    (LIFESPAN, "lifespan", LIFESPAN.replace("from app.db import Parcel", "from app.db import Parcel, init_db").replace(
+        '"""Seed the admin."""\n', '"""Seed the admin."""\n    await init_db()\n')),
+    (STARTUP, "warm", STARTUP.replace("from app.db import Parcel", "from app.db import Parcel, init_db").replace(
+        "async def warm():\n", "async def warm():\n    await init_db()\n")),
+])
+def test_the_existing_startup_function_calls_the_creator_first(before: str, hook: str, after: str) -> None:
+    never = dataclasses.replace(NEVER, hook=hook)
+    new, findings = run(before, never)
+    assert new == after
+    assert [(f.rule, f.fixed, f.safe) for f in findings] == [("FX046", True, True)]
+    assert f"`{hook}` now runs `await init_db()` first" in findings[0].explanation
+    files = {"app/main.py": new, "app/db.py": DB.format(kind="async ", params="")}
+    assert answer(files, tables_at=2) is None
+
+
+@pytest.mark.parametrize("main", [LIFESPAN, STARTUP])
+def test_a_project_s_own_startup_function_gets_the_call_once(tmp_path, main: str) -> None:
+    """The whole run: the walk then sees the startup function reach create_all, so a second run changes nothing."""
+    from tests.rules.project_helpers import fix
+
+    db = DB.format(kind="async ", params="").replace("create_engine(", "create_async_engine(").replace(
+        "from sqlmodel import Field, SQLModel, create_engine",
+        "from sqlalchemy.ext.asyncio import create_async_engine\nfrom sqlmodel import Field, SQLModel").replace(
+        "    SQLModel.metadata.create_all(engine)",
+        "    async with engine.begin() as conn:\n        await conn.run_sync(SQLModel.metadata.create_all)")
+    db = db.replace("postgresql+psycopg://", "postgresql+asyncpg://")
+    files = {"requirements.txt": "fastapi>=0.110\nuvicorn>=0.29\nsqlmodel>=0.0.22\nsqlalchemy[asyncio]>=2.0\n"
+                                 "asyncpg>=0.29\n",
+             "Procfile": "web: uvicorn app.main:app --host 0.0.0.0 --port $PORT\n", "app/__init__.py": "",
+             "app/db.py": db + "\n\nasync def seed():\n    pass\n",
+             "app/main.py": main.replace("from app.db import Parcel", "from app.db import Parcel, seed")}
+    changed, findings = fix(tmp_path, files, codemods=[TableCreatorUncalled])
+    assert "    await init_db()\n" in changed["app/main.py"]
+    assert [f.rule for f in findings if f.rule == "FX046"] == ["FX046"]
