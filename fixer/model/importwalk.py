@@ -216,6 +216,8 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
         elif isinstance(node, ast.ClassDef):
             module.defined.add(node.name)
             self.class_def(module, node, where, guarded)
+            # `manager = DatabaseManager(url)` at import runs `__init__` as a call of a module function runs it.
+            module.functions.update({node.name: i for i in node.body if isinstance(i, ast.FunctionDef) and i.name == "__init__"})
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if isinstance(node, ast.Assign) and len(targets) == 1 and isinstance(targets[0], ast.Name):
@@ -449,7 +451,7 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
                 # `settings = get_settings()` beside the class: the factory builds the module's own settings classes.
                 local.settings_classes, local.url_validators = module.settings_classes, module.url_validators
                 local.settings_decoded = module.settings_decoded
-                self.running.append(called)
+                self.call_into(called, node, where); self.running.append(called)  # noqa: E702
                 self.body(local, called.body, guarded)
                 self.running.pop()
                 continue
