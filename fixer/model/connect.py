@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote
 
-from fixer.model.evidence import PLATFORM_URL, platform_url_read
+from fixer.model.evidence import PLATFORM_URL, platform_piece, platform_url_read
 from fixer.model.migrations import compose_hosts, ini_url
 from fixer.model.urleval import Evaluator, Raised, Unknown, make_url
 
@@ -71,7 +71,8 @@ class ConnectChecks:
     def evaluator(self) -> Evaluator:
         if getattr(self, "_evaluator", None) is None:
             url = self.database_url or PLATFORM_URL
-            self._evaluator = Evaluator(lambda name: url if platform_url_read([str(name)]) else None, self._load)
+            self._evaluator = Evaluator(lambda name: url if platform_url_read([str(name)]) else platform_piece(str(name), url),
+                                        self._load)
         return self._evaluator
 
     def _load(self, name: str) -> tuple[ast.Module, Path | None, str] | None:
