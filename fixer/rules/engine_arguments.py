@@ -5,7 +5,9 @@ Fixes the arguments of `create_engine(...)` / `create_async_engine(...)` that be
 another database:
 
 - `poolclass=QueuePool` on an async engine becomes `AsyncAdaptedQueuePool`, and `AsyncAdaptedQueuePool` on a
-  sync engine becomes `QueuePool` (imported from `sqlalchemy.pool` as the module imports pools);
+  sync engine becomes `QueuePool` (imported from `sqlalchemy.pool` as the module imports pools); the kind is the
+  dialect's, as SQLAlchemy checks it: `AsyncEngine(create_engine(...))` and a `create_engine` whose URL names an
+  async driver (`postgresql+psycopg_async://`) are async engines;
 - sqlite's `connect_args={"check_same_thread": False}` on an engine whose URL comes from a variable hosting
   platforms set to PostgreSQL (`DATABASE_URL`) is kept for sqlite URLs only:
   `connect_args={"check_same_thread": False} if URL.startswith("sqlite") else {}`.

@@ -1,7 +1,8 @@
 """FX005 sync-driver-url: On SQLAlchemy 2.1, a sync engine's postgresql:// URL must name psycopg2.
 
 ## What it does
-Rewrites `postgresql://` and `postgres://` to `postgresql+psycopg2://` in URLs that reach only sync engines:
+Rewrites `postgresql://` and `postgres://` to `postgresql+psycopg2://` in URLs that reach only sync engines
+(a string literal, or the leading text of an f-string that assembles the URL from parts):
 the argument of `create_engine(...)`, defaults of settings fields and environment variables only sync engines
 read, and the same keys in `.env*` and compose files. Where `create_engine(...)` takes its URL at run time, it
 wraps it in a small `to_psycopg2_database_url` function added once to the module: a plain `postgres(ql)://`
@@ -106,7 +107,7 @@ class SyncDriverUrlCodemod(FixerCodemod):
     """A sync engine's postgresql:// URL must name psycopg2 on SQLAlchemy 2.1
 
     **What it does.** Rewrites `postgresql://` and `postgres://` to `postgresql+psycopg2://` in string literals
-    that reach only sync engines: the argument of `create_engine(...)`, and defaults of settings fields or
+    (and an f-string's leading text) that reach only sync engines: the argument of `create_engine(...)`, and defaults of settings fields or
     environment variables that only sync engines read. Where `create_engine(...)` takes its URL at run time
     (settings, the environment), wraps it as `create_engine(to_psycopg2_database_url(URL))` and adds that small
     function (SQLAlchemy's `make_url`) once to the module: plain `postgres(ql)://` gets `+psycopg2`, every other
