@@ -59,3 +59,38 @@ def test_an_argument_that_names_its_driver_is_left_alone(tmp_path: Path) -> None
     assert _first(root) == "ok"
     changed, findings = fix(root, {}, codemods=[RuntimeUrlNormaliser])
     assert changed == {} and [f for f in findings if f.fixed] == []
+
+
+HANDLERS = '''from sqlalchemy.ext.asyncio import create_async_engine
+
+
+def make_start_handler(app, config):
+    async def start() -> None:
+        app.state.engine = create_async_engine(str(config.database_url), pool_size=5)
+
+    return start
+'''
+FACTORY_MAIN = '''from fastapi import FastAPI
+
+from app.handlers import make_start_handler
+from app.settings import settings
+
+app = FastAPI()
+app.add_event_handler("startup", HOOK)
+'''
+
+
+@pytest.mark.parametrize(("hook", "fails"), [("make_start_handler(app, settings)", True),
+                                             ("lambda: None", False)])
+def test_a_startup_handler_a_factory_returns_runs_at_start(tmp_path: Path, hook: str, fails: bool) -> None:
+    """`app.add_event_handler("startup", make_start_handler(app, settings))`: the function the factory returns
+    is the hook, and the engine it builds meets the platform URL before "Application startup complete"."""
+    files = {**_files("None"), "app/handlers.py": HANDLERS, "app/main.py": FACTORY_MAIN.replace("HOOK", hook)}
+    del files["app/db.py"]
+    root = write(tmp_path / "p", files)
+    assert _first(root) == ("ModuleNotFoundError: No module named 'psycopg2' at app/handlers.py" if fails else "ok")
+    if fails:  # (an engine module imported but not run by a hook is FX004's by the platform's DATABASE_URL alone)
+        changed, _ = fix(root, {}, codemods=[RuntimeUrlNormaliser])
+        assert "create_async_engine(to_async_database_url(str(config.database_url)), pool_size=5)" \
+            in changed["app/handlers.py"]
+        assert _first(root) == "ok"

@@ -475,9 +475,9 @@ class _Walk(FailureChecks, StartupHooks, ConnectChecks, ImportResolution, Import
                     values = keyword.value.elts if isinstance(keyword.value, (ast.List, ast.Tuple)) else [keyword.value]
                     if keyword.arg in ("lifespan", "on_startup"):
                         self.hooks += [(module, v.id) for v in values if isinstance(v, ast.Name)]
-            elif func.endswith(".add_event_handler") and len(node.args) == 2 and isinstance(node.args[1], ast.Name) \
+            elif func.endswith(".add_event_handler") and len(node.args) == 2 \
                     and isinstance(node.args[0], ast.Constant) and node.args[0].value == "startup":
-                self.hooks.append((module, node.args[1].id))
+                self.hooks += self.handler(module, node.args[1])
             if func.endswith(("sys.path.insert", "sys.path.append")) and node.args:
                 self.path_edit(module, node, where, func.endswith("insert"))
             elif func in module.settings_classes and not node.args and not node.keywords:
