@@ -58,6 +58,7 @@ from fixer.rules.findings import Category, Finding, Severity
 from fixer.discover.requirements import REQUIREMENT_OPTION, PhysicalLine, analyse, logical_lines, option_lines, physical_lines
 from fixer.rules.base import TextRule
 from fixer.rules.requirement_edit import add_asyncio_extra, add_lines, joined, marker_text, with_head
+from fixer.rules.sync_driver_dependency import asyncpg_predicted
 from fixer.rules.async_driver_plan import (
     ASYNCPG_REQUIREMENT,
     greenlet_requirement,
@@ -84,7 +85,7 @@ def _requirements_fix(text: str, facts: ProjectModel) -> tuple[str, list[Finding
         for i, lg in enumerate(with_req)
         if lg.requirement is not None
     ]
-    actions = plan_actions(entries, facts)
+    actions = plan_actions(entries, facts, asyncpg_wanted=asyncpg_predicted(facts))
     if not actions:
         return text, []
 
