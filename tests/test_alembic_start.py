@@ -170,3 +170,42 @@ def test_the_exec_form_of_a_compose_command_documents_the_migration(tmp_path: Pa
         'services:\n  migrate:\n    build: .\n    command: ["alembic", "upgrade", "head"]\n')
     found = _migration(backend)
     assert found is not None and found.where == ("docker-compose.yml", 4)
+
+
+def _wrapped_engine_in(project: Path, folder: str) -> None:
+    """env.py builds its engine as `AsyncEngine(engine_from_config(...))`, in a scripts folder named `folder`
+    (a name no convention says is alembic's), which alembic.ini's script_location names."""
+    if folder != "migrations":
+        shutil.move(project / "migrations", project / folder)
+        ini = project / "alembic.ini"
+        ini.write_text(ini.read_text().replace("script_location = migrations", f"script_location = {folder}"))
+    env = project / folder / "env.py"
+    env.write_text(env.read_text().replace(
+        "from sqlalchemy.ext.asyncio import async_engine_from_config\n",
+        "from sqlalchemy import engine_from_config\nfrom sqlalchemy.ext.asyncio import AsyncEngine\n",
+    ).replace(
+        "    connectable = async_engine_from_config(\n"
+        "        config.get_section(config.config_ini_section, {}), prefix=\"sqlalchemy.\", poolclass=pool.NullPool\n"
+        "    )\n",
+        "    connectable = AsyncEngine(\n        engine_from_config(\n"
+        "            config.get_section(config.config_ini_section, {}), prefix=\"sqlalchemy.\", poolclass=pool.NullPool\n"
+        "        )\n    )\n",
+    ))
+
+
+@pytest.mark.parametrize("folder", ["migrations", "db_scripts"])
+def test_an_async_engine_wrapped_around_engine_from_config_gets_the_url_fix(tmp_path: Path, folder: str) -> None:
+    """The URL env.py puts into alembic's config reaches `AsyncEngine(engine_from_config(...))` as it reaches
+    `async_engine_from_config`: FX004 wraps it there, in a scripts folder of any name (alembic.ini names it, so
+    its files are the migration's, not dead code)."""
+    from tests.rules.project_helpers import fix
+    from fixer.rules.url_normaliser import RuntimeUrlNormaliser
+
+    project = Path(shutil.copytree(CASE / "before", tmp_path / "p"))
+    _wrapped_engine_in(project, folder)
+    assert _first(project)[1] == f"{folder}/env.py"
+    changed, findings = fix(project, {}, codemods=[RuntimeUrlNormaliser])
+    assert 'config.set_main_option("sqlalchemy.url", to_async_database_url(settings.database_url))' \
+        in changed[f"{folder}/env.py"]
+    assert {(f.rule, f.fixed, f.safe) for f in findings} == {("FX004", True, True)}
+    assert _first(project)[0] == "ok"

@@ -267,10 +267,14 @@ def build(
     folder's own name (a root package is importable under it)."""
     from fixer.model import installs, needs, python as python_versions, runtimes, uses, versions
     from fixer.model.freshinstall import project_python_version
+    from fixer.model.migrations import script_files
     from fixer.model.modules import graph_of
     paths = list(paths)
     graph = graph_of(imports_of.values(), entry_modules, root_name)  # type: ignore[arg-type]
     roles = graph.roles()
+    # alembic's scripts run as the migration whatever their folder's name, though nothing imports them.
+    scripts = script_files(paths, read_text)
+    roles = {**roles, **{p: Role.MIGRATION for p in scripts if roles.get(p) is Role.DEAD}}
     # Each file parsed once for the flow and the use layer; the trees the use layer asks for again are kept
     # until it is done, the others dropped as soon as the flow has read them.
     sources = sources or Sources(read_text, dict(python))

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from packaging.version import Version
 
-from fixer.model.evidence import PLATFORM_URL, platform_url_read
+from fixer.model.evidence import PLATFORM_URL, platform_piece, platform_url_read
 from fixer.model.migrations import compose_hosts, ini_url
 from fixer.model.settingsenv import read_env_file
 from fixer.model.urleval import Evaluator, Raised, Unknown, make_url
@@ -80,8 +80,9 @@ class ConnectChecks:
     def evaluator(self) -> Evaluator:
         if getattr(self, "_evaluator", None) is None:
             url = self.database_url or PLATFORM_URL
-            self._evaluator = Evaluator(lambda name: url if platform_url_read([str(name)]) else None, self._load,
-                                        self._dotenv_values)
+            self._evaluator = Evaluator(
+                lambda name: url if platform_url_read([str(name)]) else platform_piece(str(name), url), self._load,
+                self._dotenv_values)
         return self._evaluator
 
     def _dotenv_values(self, path: str | None, module_file: Path | None) -> dict[str, str | None] | None:
@@ -237,6 +238,32 @@ class ConnectChecks:
         except OSError:
             return None
         return ini_url(text, self.run_dir)
+
+    def call_into(self, function: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call,
+                  where: tuple[Path, int]) -> None:
+        """Record the arguments `call` (at `where`, run at import) gives the parameters of `function`, which the
+        walk is about to run: `DatabaseManager(settings.database_url)` runs `__init__(self, url)`, whose engine
+        gets what `url` holds there. A `*args` or `**kwargs` ends what is known."""
+        named = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+        bound: dict[str, ast.expr] = {}
+        for name, argument in zip(named[1:] if function.name == "__init__" else named, call.args):
+            if isinstance(argument, ast.Starred):
+                break
+            bound[name] = argument
+        bound.update({k.arg: k.value for k in call.keywords if k.arg is not None})
+        if getattr(self, "_bindings", None) is None:
+            self._bindings: dict[int, tuple[dict[str, ast.expr], tuple[Path, int]]] = {}
+        self._bindings[id(function)] = (bound, where)
+
+    def argument_bound(self, node: ast.expr | None, where: tuple[Path, int]) -> tuple[ast.expr | None, tuple[Path, int]]:
+        """A parameter of the function being walked, as the call that runs it gives it, with the caller's place
+        to evaluate it at; anything else as it is."""
+        bindings = getattr(self, "_bindings", None) or {}
+        if isinstance(node, ast.Name) and self.running and id(self.running[-1]) in bindings:
+            bound, caller = bindings[id(self.running[-1])]
+            if node.id in bound:
+                return bound[node.id], caller
+        return node, where
 
     def url_reaching(self, node: ast.expr | None, where: tuple[Path, int]) -> str | None:
         """The URL text an engine or a pool gets, when the project's code between the environment and it runs."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from fixer.model import ProjectModel
@@ -50,6 +51,22 @@ def platform_url_read(names: Iterable[str]) -> bool:
         if _DATABASE_URL_NAME.search(upper) and not _OWN_FLAVOUR & set(upper.split("_")):
             return True
     return False
+
+
+# The parts of the connection string platforms also set one by one (Railway's PGHOST..., Vercel's POSTGRES_HOST...,
+# and the postgres image's POSTGRES_DB and POSTGRES_PORT that a project assembles its URL from).
+_PIECE_NAME = re.compile(r"(?:POSTGRES|POSTGRESQL|PG)_?(HOST|PORT|USER|PASSWORD|DB|DATABASE)")
+
+
+def platform_piece(name: str, url: str = PLATFORM_URL) -> str | None:
+    """What a variable holding one part of the platform's connection string (`POSTGRES_PASSWORD`, `PGHOST`) holds
+    on a deploy; None for any other name."""
+    match = _PIECE_NAME.fullmatch(name.rsplit(".", 1)[-1].upper())
+    if match is None:
+        return None
+    parts = urlsplit(url)
+    return {"HOST": parts.hostname, "PORT": str(parts.port or 5432), "USER": parts.username,
+            "PASSWORD": parts.password, "DB": parts.path.lstrip("/"), "DATABASE": parts.path.lstrip("/")}[match[1]]
 
 
 def predicted(model: ProjectModel, rule: str, path: str | None = None,

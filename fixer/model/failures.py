@@ -355,7 +355,7 @@ class FailureChecks:
             return
         # The project's own code between the environment and the engine, run on the platform URL: what it
         # gives is what the driver gets (its helpers, validators and `.replace` included).
-        evaluated = None if url is not None or argument is None else self.url_reaching(argument, where)
+        evaluated = None if url is not None or argument is None else self.url_reaching(*self.argument_bound(argument, where))
         if evaluated is None and url is None and argument is not None and self._alembic_section(argument):
             evaluated = self.alembic_url(call, where)  # alembic's env.py: the URL it put into alembic's config
         if evaluated is not None:

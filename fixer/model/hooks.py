@@ -31,6 +31,24 @@ class StartupHooks:
                 self._run(module, hook)
         self.in_hooks = False
 
+    def handler(self, module, value: ast.expr) -> list:
+        """The hook `app.add_event_handler("startup", value)` registers: a function named, or the inner function
+        a project factory returns (`create_start_app_handler(app, settings)` returning `start_app`), which runs
+        with the factory's module; none for anything else."""
+        if isinstance(value, ast.Name):
+            return [(module, value.id)]
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+            return []
+        owner, factory = module, module.defs.get(value.func.id)
+        if factory is None and value.func.id in module.imported_defs:
+            owner_name, attr = module.imported_defs[value.func.id]
+            owner = self.modules.get(owner_name)
+            factory = owner.defs.get(attr) if owner is not None else None
+        inner = {n.name: n for n in getattr(factory, "body", []) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        returned = [n.value.id for n in getattr(factory, "body", [])
+                    if isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id in inner]
+        return [(owner, inner[returned[-1]])] if returned else []
+
     def run_function(self, module, name: str, guarded: bool = False) -> None:
         """Walk the body of the project function `name` names in `module` (its own, or one it imported)."""
         function = module.defs.get(name) if self.in_hooks else None

@@ -218,6 +218,8 @@ class _Walk(FailureChecks, AnnotatedChecks, OpenAPIChecks, StartupHooks, Connect
         elif isinstance(node, ast.ClassDef):
             module.defined.add(node.name)
             self.class_def(module, node, where, guarded)
+            # `manager = DatabaseManager(url)` at import runs `__init__` as a call of a module function runs it.
+            module.functions.update({node.name: i for i in node.body if isinstance(i, ast.FunctionDef) and i.name == "__init__"})
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if isinstance(node, ast.Assign) and len(targets) == 1 and isinstance(targets[0], ast.Name):
@@ -451,7 +453,7 @@ class _Walk(FailureChecks, AnnotatedChecks, OpenAPIChecks, StartupHooks, Connect
                 # `settings = get_settings()` beside the class: the factory builds the module's own settings classes.
                 local.settings_classes, local.url_validators = module.settings_classes, module.url_validators
                 local.settings_decoded = module.settings_decoded
-                self.running.append(called)
+                self.call_into(called, node, where); self.running.append(called)  # noqa: E702
                 self.body(local, called.body, guarded)
                 self.running.pop()
                 continue
@@ -475,9 +477,9 @@ class _Walk(FailureChecks, AnnotatedChecks, OpenAPIChecks, StartupHooks, Connect
                     values = keyword.value.elts if isinstance(keyword.value, (ast.List, ast.Tuple)) else [keyword.value]
                     if keyword.arg in ("lifespan", "on_startup"):
                         self.hooks += [(module, v.id) for v in values if isinstance(v, ast.Name)]
-            elif func.endswith(".add_event_handler") and len(node.args) == 2 and isinstance(node.args[1], ast.Name) \
+            elif func.endswith(".add_event_handler") and len(node.args) == 2 \
                     and isinstance(node.args[0], ast.Constant) and node.args[0].value == "startup":
-                self.hooks.append((module, node.args[1].id))
+                self.hooks += self.handler(module, node.args[1])
             if func.endswith(("sys.path.insert", "sys.path.append")) and node.args:
                 self.path_edit(module, node, where, func.endswith("insert"))
             elif func in module.settings_classes and not node.args and not node.keywords:

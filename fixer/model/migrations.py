@@ -21,7 +21,7 @@ from fixer.model.evidence import platform_url_read
 from fixer.model.startfiles import is_start_file
 
 __all__ = ["AppEngine", "Migration", "app_engine", "compose_hosts", "documented_migration", "ini_url",
-           "missing_relation", "revision_failure"]
+           "missing_relation", "revision_failure", "script_files"]
 
 # Also the exec form of a compose `command: ["alembic", "upgrade", "head"]` or a Dockerfile's CMD; the
 # revision it upgrades to (`head`, `heads`, an id) decides what the revision map must give.
@@ -146,6 +146,18 @@ def documented_migration(backend: Path, paths: Sequence[str],
         if match:
             return Migration(folder, env, (where, text.count("\n", 0, match.start()) + 1), revisions, _target(match))
     return None
+
+
+def script_files(paths: Sequence[str], read_text: Callable[[str], str | None]) -> set[str]:
+    """The Python files of each alembic.ini's `script_location` (its env.py and revisions): alembic runs them
+    whatever their folder is called (`migraions/`, `db/schema/`), so nothing importing them leaves them dead."""
+    found: set[str] = set()
+    for ini in (p for p in paths if posixpath.basename(p) == "alembic.ini"):
+        scripts = posixpath.normpath(posixpath.join(posixpath.dirname(ini), _script_location(read_text(ini) or "")))
+        prefix = "" if scripts == "." else scripts + "/"
+        if prefix + "env.py" in paths:
+            found.update(p for p in paths if p.endswith(".py") and p.startswith(prefix))
+    return found
 
 
 def _target(match: re.Match[str]) -> str:

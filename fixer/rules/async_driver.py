@@ -7,7 +7,9 @@ tables) against what its code uses. Where the code uses SQLAlchemy's asyncio lay
 `AsyncSession`) but only the synchronous psycopg2 driver is listed, `psycopg2` / `psycopg2-binary` is replaced
 in place by `asyncpg>=0.31`; where some code still needs psycopg2 (a sync engine, a psycopg2 import, Celery's
 `db+postgresql://`), asyncpg is added beside it. Where SQLAlchemy 2.1 can install and nothing installs greenlet,
-`sqlalchemy[asyncio]` is added. Where the install already gives psycopg 3 and not asyncpg, the async engine
+`sqlalchemy[asyncio]` is added. Where the documented start's prediction has FX004 point an async engine's URL at
+asyncpg, asyncpg is added whatever other async driver is listed (aiosqlite for a SQLite default is no
+PostgreSQL driver): the URL fix and its driver come in one change set. Where the install already gives psycopg 3 and not asyncpg, the async engine
 uses psycopg (FX004 names it in the URL): no driver is added or replaced. Comments, order, markers, options,
 line endings and TOML formatting are kept.
 
@@ -56,6 +58,7 @@ from fixer.rules.findings import Category, Finding, Severity
 from fixer.discover.requirements import REQUIREMENT_OPTION, PhysicalLine, analyse, logical_lines, option_lines, physical_lines
 from fixer.rules.base import TextRule
 from fixer.rules.requirement_edit import add_asyncio_extra, add_lines, joined, marker_text, with_head
+from fixer.rules.sync_driver_dependency import asyncpg_predicted
 from fixer.rules.async_driver_plan import (
     ASYNCPG_REQUIREMENT,
     greenlet_requirement,
@@ -82,7 +85,7 @@ def _requirements_fix(text: str, facts: ProjectModel) -> tuple[str, list[Finding
         for i, lg in enumerate(with_req)
         if lg.requirement is not None
     ]
-    actions = plan_actions(entries, facts)
+    actions = plan_actions(entries, facts, asyncpg_wanted=asyncpg_predicted(facts))
     if not actions:
         return text, []
 

@@ -50,6 +50,7 @@ def greenlet_requirement(facts: ProjectModel) -> str:
 
     return "sqlalchemy[asyncio]" if any(held(d) for d in facts.installed.opaque) else GREENLET_REQUIREMENT
 
+
 PSYCOPG2 = frozenset({"psycopg2", "psycopg2-binary"})
 _DB_LIBS = frozenset({"sqlalchemy", "sqlmodel"})
 # SQLAlchemy extras that pull in greenlet (SQLAlchemy 2.1 metadata), and those that pull in a driver.
@@ -114,9 +115,13 @@ class _Action:
 
 
 def plan_actions(
-    entries: Sequence[Entry], facts: ProjectModel, context: Sequence[Entry] = (), siblings: Sequence[Entry] = ()
+    entries: Sequence[Entry], facts: ProjectModel, context: Sequence[Entry] = (), siblings: Sequence[Entry] = (),
+    asyncpg_wanted: bool = False,
 ) -> list[_Action]:
     """What this list needs.
+
+    `asyncpg_wanted`: the prediction has FX004 point an async engine at asyncpg
+    (`fixer.rules.sync_driver_dependency.asyncpg_predicted`), whatever other async driver the list holds.
 
     `context`: a list always installed with this one (a pyproject's main dependencies). `siblings`: the
     other lists of the same file, as they were; a driver there (psycopg2 becomes asyncpg) means this list
@@ -148,7 +153,7 @@ def plan_actions(
         drivers = [e for e in siblings if e.name in PSYCOPG2 or e.provides_async_driver()]
         no_driver = not drivers and not any(e.provides_async_driver() for e in everything) and not psycopg_drives
         # psycopg 3 is async too, but not what a `postgresql+asyncpg://` URL loads.
-        asyncpg_named = "asyncpg" in facts.drivers_named() and not any(
+        asyncpg_named = ("asyncpg" in facts.drivers_named() or asyncpg_wanted) and not any(
             e.provides_asyncpg() for e in (*everything, *siblings)
         )
         if db and (no_driver or asyncpg_named):

@@ -17,6 +17,7 @@ from tomlkit.items import Array, InlineTable, String, Table
 from fixer.model import ProjectModel
 from fixer.rules.findings import Finding
 from fixer.discover.requirements import parse_requirement
+from fixer.rules.sync_driver_dependency import asyncpg_predicted
 from fixer.rules.async_driver_plan import (
     ASYNCPG_REQUIREMENT,
     ASYNCPG_SPEC,
@@ -55,7 +56,7 @@ def _fix_array(
 ) -> list[Finding]:
     """Edit a PEP 508 string array in place; tomlkit keeps its layout, comments and trailing comma."""
     entries = array_entries(array)
-    actions = plan_actions(entries, facts, context, siblings)
+    actions = plan_actions(entries, facts, context, siblings, asyncpg_predicted(facts))
     findings: dict[int, Finding] = {}  # by position in `actions`, to report in plan order
 
     # Append first, then edit from the end so that indexes stay valid.
@@ -127,7 +128,7 @@ def _fix_poetry_table(
     keyed = poetry_entries(table)
     entries = [e for _, e in keyed]
     keys = {e.index: k for k, e in keyed}
-    actions = plan_actions(entries, facts, context, siblings)
+    actions = plan_actions(entries, facts, context, siblings, asyncpg_predicted(facts))
     findings: list[Finding] = []
     container = table.value
     new_value: Any

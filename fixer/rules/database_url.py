@@ -8,7 +8,8 @@ compose services built from the project, and Python string literals (settings de
 fallbacks, arguments of `create_async_engine`, and of the `create_engine` that `AsyncEngine(create_engine(...))`
 makes async). Where `create_async_engine` (or that wrapped `create_engine`) takes its URL at run time, it wraps
 it in a small `to_async_database_url` function added once to the module, which does the same to the URL a
-hosting platform injects. In alembic's env.py, where `async_engine_from_config(config.get_section(...))` reads
+hosting platform injects. In alembic's env.py, where `async_engine_from_config(config.get_section(...))` (or
+`AsyncEngine(engine_from_config(...))`) reads
 the URL env.py put into alembic's config (`config.set_main_option("sqlalchemy.url", URL)`), that URL is
 wrapped the same way, when the documented `alembic upgrade head` is predicted to fail there. Where the
 documented start's install gives psycopg 3 and not asyncpg (`psycopg[binary]` on SQLAlchemy 2.0), the driver

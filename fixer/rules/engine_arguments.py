@@ -5,7 +5,9 @@ Fixes the arguments of `create_engine(...)` / `create_async_engine(...)` that be
 another database:
 
 - `poolclass=QueuePool` on an async engine becomes `AsyncAdaptedQueuePool`, and `AsyncAdaptedQueuePool` on a
-  sync engine becomes `QueuePool` (imported from `sqlalchemy.pool` as the module imports pools);
+  sync engine becomes `QueuePool` (imported from `sqlalchemy.pool` as the module imports pools); the kind is the
+  dialect's, as SQLAlchemy checks it: `AsyncEngine(create_engine(...))` and a `create_engine` whose URL names an
+  async driver (`postgresql+psycopg_async://`) are async engines;
 - sqlite's `connect_args={"check_same_thread": False}` on an engine whose URL comes from a variable hosting
   platforms set to PostgreSQL (`DATABASE_URL`) is kept for sqlite URLs only:
   `connect_args={"check_same_thread": False} if URL.startswith("sqlite") else {}`.
@@ -52,6 +54,8 @@ from fixer.rules.base import FixerCodemod
 _ASYNC = frozenset({"create_async_engine"})
 _FACTORIES = frozenset({"create_engine", "create_async_engine"})
 _POSTGRES_DRIVERS = ("psycopg2", "psycopg2-binary", "psycopg", "psycopg-binary", "asyncpg", "pg8000")
+# The drivers whose dialect is async (SQLAlchemy's `is_async`), as a URL names them after `+`.
+_ASYNC_DIALECTS = frozenset({"asyncpg", "psycopg_async", "aiosqlite", "aiomysql", "asyncmy", "aioodbc"})
 _MATCHING_POOL = {("async", "QueuePool"): "AsyncAdaptedQueuePool", ("sync", "AsyncAdaptedQueuePool"): "QueuePool"}
 
 
@@ -91,7 +95,10 @@ class EngineArguments(FixerCodemod):
         factory = _last(updated_node.func)
         if factory not in _FACTORIES:
             return updated_node
-        kind = "async" if factory in _ASYNC else "sync"
+        args = list(updated_node.args)
+        if not any(a.keyword is not None and a.keyword.value in ("poolclass", "connect_args") for a in args):
+            return updated_node
+        kind = self._kind(original_node, factory)
         args = list(updated_node.args)
         for index, arg in enumerate(args):
             if arg.keyword is None:
@@ -107,6 +114,18 @@ class EngineArguments(FixerCodemod):
         if args == list(updated_node.args):
             return updated_node
         return updated_node.with_changes(args=args)
+
+    def _kind(self, call: cst.Call, factory: str) -> str:
+        """The kind of engine SQLAlchemy checks the pool against: its dialect's. `AsyncEngine(create_engine(url))`
+        (the model's wrapped engine) and a URL naming an async driver make `create_engine`'s dialect async."""
+        if factory in _ASYNC:
+            return "async"
+        line = self._line(call)
+        site = next((e for e in self._sites if e.line == line), None)
+        scheme = site.url.scheme if site is not None else None
+        if site is not None and (site.wrapped or (scheme is not None and scheme.partition("+")[2] in _ASYNC_DIALECTS)):
+            return "async"
+        return "sync"
 
     def _pool(self, value: cst.BaseExpression, kind: str) -> cst.BaseExpression | None:
         written = _last(value)

@@ -112,6 +112,20 @@ def installs_psycopg(model: ProjectModel, path: str) -> bool:
     return line_needed(model) and any(f.path == path and f.family == "async-driver-url" for f in failing_drivers(model))
 
 
+def asyncpg_predicted(facts: ProjectModel) -> bool:
+    """Whether the documented start's prediction has an async engine reach PostgreSQL on a driver that FX004
+    points at asyncpg (or loads asyncpg already): the URL fix brings no driver of its own, so the line must come
+    with it, whatever other async driver (aiosqlite for a SQLite default) the list holds."""
+    prediction = facts.startup.primary
+    if prediction is None or facts.async_driver() != "asyncpg":
+        return False
+    return any(
+        (f.family == "async-driver-url" and not installs_psycopg(facts, f.path))
+        or (f.family == "async-driver" and f.message == "No module named 'asyncpg'")
+        for f in prediction.failures
+    )
+
+
 class SyncDriverDependency(TextRule):
     """Install the DBAPI a sync engine's URL loads
 

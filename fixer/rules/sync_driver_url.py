@@ -1,7 +1,8 @@
 """FX005 sync-driver-url: On SQLAlchemy 2.1, a sync engine's postgresql:// URL must name psycopg2.
 
 ## What it does
-Rewrites `postgresql://` and `postgres://` to `postgresql+psycopg2://` in URLs that reach only sync engines:
+Rewrites `postgresql://` and `postgres://` to `postgresql+psycopg2://` in URLs that reach only sync engines
+(a string literal, or the leading text of an f-string that assembles the URL from parts):
 the argument of `create_engine(...)`, defaults of settings fields and environment variables only sync engines
 read, and the same keys in `.env*` and compose files. Where `create_engine(...)` takes its URL at run time, it
 wraps it in a small `to_psycopg2_database_url` function added once to the module: a plain `postgres(ql)://`
@@ -106,7 +107,7 @@ class SyncDriverUrlCodemod(FixerCodemod):
     """A sync engine's postgresql:// URL must name psycopg2 on SQLAlchemy 2.1
 
     **What it does.** Rewrites `postgresql://` and `postgres://` to `postgresql+psycopg2://` in string literals
-    that reach only sync engines: the argument of `create_engine(...)`, and defaults of settings fields or
+    (and an f-string's leading text) that reach only sync engines: the argument of `create_engine(...)`, and defaults of settings fields or
     environment variables that only sync engines read. Where `create_engine(...)` takes its URL at run time
     (settings, the environment), wraps it as `create_engine(to_psycopg2_database_url(URL))` and adds that small
     function (SQLAlchemy's `make_url`) once to the module: plain `postgres(ql)://` gets `+psycopg2`, every other
@@ -284,14 +285,37 @@ class SyncDriverUrlCodemod(FixerCodemod):
             return updated_node
         if "b" in updated_node.prefix.lower() or not _DEFAULT_SCHEME.match(updated_node.value[len(updated_node.prefix) + len(updated_node.quote) :]):
             return updated_node
-        # The innermost name it is read under: `URL = os.getenv("DATABASE_URL", "...")` is read as DATABASE_URL.
-        names = next((names for names in reversed(self._read_as) if names), [])
-        if not (self._sync_call or _sync_only(self.facts, names)):
+        if not self._reaches_sync_only():
             return updated_node
-        self._fixed_names.update(name.upper() for name in names)
         new = updated_node.with_changes(value=_DEFAULT_SCHEME.sub("postgresql+psycopg2://", updated_node.value, count=1))
         self.report(_finding(self.facts, "a Python string literal", self.code(original_node), self.code(new)))
         return new
+
+    def leave_FormattedString(self, original_node: cst.FormattedString, updated_node: cst.FormattedString
+                              ) -> cst.BaseExpression:
+        """`f"postgresql://{user}:{password}@{host}/{db}"`: a URL built from parts names its scheme in the
+        f-string's leading text, which is where the driver goes, as in a plain literal."""
+        parts = list(updated_node.parts)
+        first = parts[0] if parts else None
+        if id(original_node) in self._text_args or "b" in updated_node.prefix.lower() \
+                or not isinstance(first, cst.FormattedStringText) or not _DEFAULT_SCHEME.match(first.value):
+            return updated_node
+        if not self._reaches_sync_only():
+            return updated_node
+        parts[0] = first.with_changes(value=_DEFAULT_SCHEME.sub("postgresql+psycopg2://", first.value, count=1))
+        new = updated_node.with_changes(parts=parts)
+        self.report(_finding(self.facts, "a Python f-string", self.code(original_node), self.code(new)))
+        return new
+
+    def _reaches_sync_only(self) -> bool:
+        """Whether the string being left is a sync engine's argument, or read under names only sync engines read
+        (`URL = os.getenv("DATABASE_URL", "...")` is read as DATABASE_URL, the innermost name); those names then
+        give the engine the driver."""
+        names = next((names for names in reversed(self._read_as) if names), [])
+        if not (self._sync_call or _sync_only(self.facts, names)):
+            return False
+        self._fixed_names.update(name.upper() for name in names)
+        return True
 
 
 class SyncDriverUrlTextRule(TextRule):

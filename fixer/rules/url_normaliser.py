@@ -213,7 +213,7 @@ class RuntimeUrlNormaliser(FixerCodemod):
     RULE_NAME: ClassVar[str] = RULE_NAME
     DEFECTS: ClassVar[tuple[str, ...]] = ("URL-WHERE", "URL-PLAIN", "URL-POSTGRES", "URL-PSYCOPG2", "URL-NEON-SSL")
     # create_engine too: FX002 turns it into create_async_engine on the same parse, after this check.
-    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"\bcreate_(?:async_)?engine\b|\basync_engine_from_config\b")
+    TRIGGER: ClassVar[re.Pattern[bytes]] = re.compile(rb"\bcreate_(?:async_)?engine\b|\b(?:async_)?engine_from_config\b")
 
     def visit_Module(self, node: cst.Module) -> bool:
         from fixer.model import Role
@@ -225,11 +225,11 @@ class RuntimeUrlNormaliser(FixerCodemod):
             return False
         # The model's view of this module's async engines, in source order, as leave_Call meets them.
         sites = [e for e in sorted(self.facts.flow.engines, key=lambda e: e.line) if e.path == path and e.async_use]
-        self._sites = [e for e in sites if e.factory != ALEMBIC_FACTORY]
+        self._sites = [e for e in sites if e.factory not in CONFIG_FACTORIES]
         # alembic's env.py: `async_engine_from_config(config.get_section(...))` reads the URL env.py put into
         # alembic's config (`config.set_main_option("sqlalchemy.url", URL)`): that value is what to wrap, in the
         # function that builds the engine, else at the module's top level.
-        self._alembic = self._alembic_plan(node, [e for e in sites if e.factory == ALEMBIC_FACTORY])
+        self._alembic = self._alembic_plan(node, [e for e in sites if e.factory in CONFIG_FACTORIES])
         self._scopes: list[str | None] = [None]
         self._made_async: set[int] = set()
         names, self._has_make_url = defined_names(node)
@@ -433,6 +433,9 @@ class RuntimeUrlNormaliser(FixerCodemod):
 
 
 ALEMBIC_FACTORY = "async_engine_from_config"
+# The factories that read the URL from alembic's config; the sync one builds an async engine inside
+# `AsyncEngine(engine_from_config(...))` (the model's sites keep only async ones).
+CONFIG_FACTORIES = frozenset({ALEMBIC_FACTORY, "engine_from_config"})
 
 
 def _alembic_key(node: cst.BaseSlice | cst.BaseExpression) -> bool:
@@ -459,7 +462,9 @@ class _AlembicScopes(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         name = last_name(node.func)
-        if name == ALEMBIC_FACTORY:
+        inner = node.args[0].value if node.args else None
+        if name == ALEMBIC_FACTORY or (name == "AsyncEngine" and isinstance(inner, cst.Call)
+                                       and last_name(inner.func) == "engine_from_config"):
             self.engines.add(self._scopes[-1])
         elif name in ("set_main_option", "set_section_option") and len(node.args) >= 2 and _alembic_key(node.args[-2].value):
             self.assigned.add(self._scopes[-1])

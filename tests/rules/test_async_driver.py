@@ -597,3 +597,26 @@ def test_no_floor_beside_a_pin_fixer_cannot_see_into(tmp_path: Path) -> None:
     changed, _ = fix(tmp_path / "c", {**files, "requirements.txt": "fastapi\nsqlmodel\nasyncpg\nfastapi-users-db-sqlmodel==0.2.0\n"},
                      text_rules=[AsyncDriverDependency])
     assert changed == {}
+
+
+def test_the_driver_the_url_fix_points_at_comes_with_it(tmp_path: Path) -> None:
+    """An async engine on a run-time URL, with only aiosqlite listed (the default is SQLite): the platform's
+    `postgresql://` reaches the engine, FX004 points it at asyncpg, so asyncpg must install too; aiosqlite is
+    no PostgreSQL driver. A project whose own URL names aiosqlite and reads no platform variable keeps its list."""
+    from fixer.rules.url_normaliser import RuntimeUrlNormaliser
+    from tests.rules.project_helpers import fix
+
+    config = 'import os\nSTORE_URL = os.getenv("DATABASE_URL", "sqlite+aiosqlite:///./local.db")\n'
+    db = "from sqlalchemy.ext.asyncio import create_async_engine\nfrom app.config import STORE_URL\n" \
+         "engine = create_async_engine(STORE_URL)\n"
+    main = "from fastapi import FastAPI\nfrom app.db import engine\napp = FastAPI()\n"
+    files = {"app/__init__.py": "", "app/config.py": config, "app/db.py": db, "app/main.py": main,
+             "README.md": "Run `uvicorn app.main:app`.\n",
+             "requirements.txt": "fastapi\nuvicorn\nsqlmodel\nsqlalchemy[asyncio]\naiosqlite\n"}
+    changed, findings = fix(tmp_path / "a", files, codemods=[RuntimeUrlNormaliser], text_rules=[AsyncDriverDependency])
+    assert "to_async_database_url(STORE_URL)" in changed["app/db.py"]
+    assert changed["requirements.txt"] == "fastapi\nuvicorn\nsqlmodel\nsqlalchemy[asyncio]\nasyncpg>=0.31\naiosqlite\n"
+    assert {f.rule for f in findings if f.fixed} == {"FX001", "FX004"}
+    # The project's own variable, not one a platform sets, given SQLite: nothing to fix.
+    own = {**files, "app/config.py": config.replace('"DATABASE_URL"', '"LOCAL_STORE"')}
+    assert fix(tmp_path / "b", own, codemods=[RuntimeUrlNormaliser], text_rules=[AsyncDriverDependency])[0] == {}

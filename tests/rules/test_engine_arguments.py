@@ -78,3 +78,33 @@ def test_each_call_is_judged_by_the_engine_on_its_own_line() -> None:
     facts = model(line=2, sqlite_branch=True)
     facts = ProjectModel(flow=DatabaseFlow(engines=(pg, *facts.flow.engines)), installed=facts.installed)
     assert run(source, facts) == (source, [])
+
+
+def _wrapped_model(line: int, literal: str | None = None, wrapped: bool = True) -> ProjectModel:
+    site = EngineSite("app/db.py", line, "create_engine", "engine", wrapped, UrlSource((), literal), wrapped=wrapped)
+    return ProjectModel(flow=DatabaseFlow(engines=(site,)))
+
+
+@pytest.mark.parametrize(
+    ("source", "facts"),
+    [
+        # `AsyncEngine(create_engine(...))`: the dialect is async, so the async pool is the right one.
+        ("from sqlalchemy import AsyncAdaptedQueuePool\nengine = AsyncEngine(\n    create_engine(\n"
+         "        build_url(),\n        poolclass=AsyncAdaptedQueuePool,\n    )\n)\n", _wrapped_model(3)),
+        # A URL naming an async driver makes create_engine's dialect async, wrapped or not.
+        ('engine = create_engine("postgresql+psycopg_async://u@h/db", poolclass=AsyncAdaptedQueuePool)\n',
+         _wrapped_model(1, "postgresql+psycopg_async://", wrapped=False)),
+    ],
+)
+def test_async_dialect_keeps_async_pool(source: str, facts: ProjectModel) -> None:
+    assert run(source, facts) == (source, [])
+
+
+def test_wrapped_engine_with_sync_pool_gets_async_pool() -> None:
+    source = ("from sqlalchemy.pool import QueuePool\nengine = AsyncEngine(create_engine(\n"
+              "    build_url(), poolclass=QueuePool))\n")
+    new, findings = run(source, _wrapped_model(2))
+    assert "poolclass=AsyncAdaptedQueuePool" in new
+    cst.parse_module(new)
+    assert [(f.rule, f.fixed) for f in findings] == [("FX038", True)]
+    assert run(new, _wrapped_model(2)) == (new, [])

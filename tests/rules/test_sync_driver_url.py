@@ -33,6 +33,11 @@ def run(source: str, model: ProjectModel = MODEL) -> tuple[str, list]:
         ("engine = create_engine('postgres://localhost/app', echo=True)\n", "engine = create_engine('postgresql+psycopg2://localhost/app', echo=True)\n"),
         ('URL = os.getenv("DATABASE_URL", "postgresql://localhost/app")\n', 'URL = os.getenv("DATABASE_URL", "postgresql+psycopg2://localhost/app")\n'),
         ('class S(BaseSettings):\n    DATABASE_URL: str = "postgresql://localhost/app"\n', 'class S(BaseSettings):\n    DATABASE_URL: str = "postgresql+psycopg2://localhost/app"\n'),
+        # A URL built from parts in an f-string: its leading text holds the scheme.
+        ('engine = create_engine(\n    f"postgresql://{NAME}:{SECRET}@{SERVER}/{BASE}", echo=True)\n',
+         'engine = create_engine(\n    f"postgresql+psycopg2://{NAME}:{SECRET}@{SERVER}/{BASE}", echo=True)\n'),
+        ("URL = os.getenv(\"DATABASE_URL\", f'postgres://{NAME}@{SERVER}/app')\n",
+         "URL = os.getenv(\"DATABASE_URL\", f'postgresql+psycopg2://{NAME}@{SERVER}/app')\n"),
     ],
 )
 def test_sync_urls_name_psycopg2(before: str, after: str) -> None:
@@ -60,6 +65,11 @@ def test_sync_urls_name_psycopg2(before: str, after: str) -> None:
         # "postgresql+psycopg2://")`, a no-op.
         ('DATABASE_URL = DATABASE_URL.replace("postgres://", "postgresql://", 1)\n', MODEL),
         ('if DATABASE_URL.startswith("postgres://"):\n    pass\n', MODEL),
+        # f-strings: one that names a driver already, one whose scheme is a part, one no engine reads.
+        ('engine = create_engine(f"postgresql+psycopg2://{NAME}@{SERVER}/app")\n', MODEL),
+        ('engine = create_engine(f"{SCHEME}://{NAME}@{SERVER}/app")\n', MODEL),
+        ('LOG_LINE = f"postgresql://{SERVER}/app"\n', MODEL),
+        ('engine = create_engine(f"postgresql://{NAME}@{SERVER}/app")\n', ProjectModel(versions=Versions(declared={"psycopg2": "", "psycopg": ""}, effective={"sqlalchemy": "2.1.9"}))),
     ],
 )
 def test_left_alone(source: str, model: ProjectModel) -> None:
