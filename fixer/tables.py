@@ -22,7 +22,8 @@ versions as ``str`` or :class:`packaging.version.Version`.
 - ``loaded_at_import(module)``: the distributions a package's module imports as it loads that the package
   requires only through an extra (starlette's SessionMiddleware and itsdangerous).
 
-Nothing is loaded until asked, each file once.
+Nothing is loaded until asked, each file once. What no table can give (run-time behaviour), and so stays in the
+code, is listed in tools/README.md ("What stays hard-coded, and why").
 """
 
 from __future__ import annotations
