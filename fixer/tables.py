@@ -16,9 +16,14 @@ versions as ``str`` or :class:`packaging.version.Version`.
 - ``distribution_of(import_name)``: which distribution provides an import name;
 - ``has_wheel(dist, version, python)``: whether a manylinux x86_64 wheel exists for that CPython;
 - ``keywords(dist, version, module, name)``, ``first_accepting(...)``: the keyword parameters of a function the
-  app calls as it loads (sqlmodel's ``Field``), and the first release that accepts one.
+  app calls as it loads (sqlmodel's ``Field``), and the first release that accepts one;
+- ``message(dist, version, key)``, ``releases_with(dist, key)``: a text in a package's source (the message
+  pydantic's ``EmailStr`` raises without email-validator), and the releases whose source holds it;
+- ``loaded_at_import(module)``: the distributions a package's module imports as it loads that the package
+  requires only through an extra (starlette's SessionMiddleware and itsdangerous).
 
-Nothing is loaded until asked, each file once.
+Nothing is loaded until asked, each file once. What no table can give (run-time behaviour), and so stays in the
+code, is listed in tools/README.md ("What stays hard-coded, and why").
 """
 
 from __future__ import annotations
@@ -49,11 +54,14 @@ __all__ = [
     "imports_of",
     "keywords",
     "last_importing",
+    "loaded_at_import",
     "may_export",
+    "message",
     "moved",
     "newest_allowed",
     "recorded_versions",
     "releases",
+    "releases_with",
     "requires",
     "required_by",
     "requires_python",
@@ -525,6 +533,47 @@ def has_wheel(dist: str, version: VersionLike, python: str) -> bool | None:
     if python not in _load("wheels.json")["pythons"]:
         return None
     return python in pys
+
+
+# -- Texts in a package's source (messages.json) and modules that load an extra (loaders.json) ------------------
+
+
+@lru_cache(maxsize=None)
+def _texts(dist: str, key: str) -> tuple[tuple[Version, ...], dict[int, str]] | None:
+    entry = _load("messages.json")["dists"].get(dist)
+    if entry is None or key not in entry["texts"]:
+        return None
+    found = {i: text for ranges, text in entry["texts"][key]["found"].items() for i in _indices(ranges)}
+    return tuple(Version(v) for v in entry["versions"]), found
+
+
+def message(dist: str, version: VersionLike | None, key: str) -> str | None:
+    """The text ``key`` as the source of ``dist`` ``version`` words it (read in the newest recorded release at or
+    below ``version``, the oldest for an older one, the newest when ``version`` is None); None when that
+    release's source lacks it or nothing is recorded."""
+    rec = _texts(_dist(dist), key)
+    if rec is None or not rec[0]:
+        return None
+    recorded, found = rec
+    at = [i for i, v in enumerate(recorded) if version is None or v <= _version(version)]
+    return found.get(at[-1] if at else 0)
+
+
+def releases_with(dist: str, key: str) -> tuple[Version, ...]:
+    """The recorded releases of ``dist`` whose source holds the text ``key``, oldest first."""
+    rec = _texts(_dist(dist), key)
+    return tuple(rec[0][i] for i in sorted(rec[1])) if rec else ()
+
+
+def loaded_at_import(module: str) -> tuple[tuple[str, str], ...]:
+    """(distribution, import name) of each distribution that ``module`` (or the package module it lies in)
+    imports as it loads while its package requires it only through an extra: importing ``module`` fails without
+    it (``starlette.middleware.sessions`` -> itsdangerous)."""
+    for dist in _load("loaders.json")["dists"].values():
+        for loader, loads in dist["modules"].items():
+            if module == loader or module.startswith(loader + "."):
+                return tuple((d, name) for d, name in loads)
+    return ()
 
 
 # -- AsyncSession methods (session_methods.json, tools/gen_session_methods.py) ---------------------------------

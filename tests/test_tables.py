@@ -22,7 +22,8 @@ SM_SESSION = "sqlmodel.ext.asyncio.session"
 
 def test_data_files_are_small():
     total = 0
-    for name in ("exports.json", "requires.json", "releases.json", "wheels.json", "modules.json", "keywords.json"):
+    for name in ("exports.json", "requires.json", "releases.json", "wheels.json", "modules.json", "keywords.json",
+                 "messages.json", "loaders.json"):
         data = resources.files("fixer").joinpath("data", name).read_bytes()
         json.loads(data)
         total += len(data)
@@ -272,3 +273,72 @@ def test_keyword_parameters_of_sqlmodel_field_per_release():
     assert t.first_accepting("sqlmodel", "sqlmodel", "Field", "ondelete", "0.0.16") == Version("0.0.21")
     assert t.keywords("sqlmodel", "0.0.16", "sqlmodel", "select") is None
     assert t.keywords("fastapi", "0.110.0", "fastapi", "Query") is None
+
+
+# --- texts in a package's source, modules that load an extra (messages.json, loaders.json) ----------------------
+
+
+def test_pydantic_email_message_per_release():
+    """What `EmailStr` raises without email-validator, as each release words it (failures.py repeats it): the extra
+    bare up to 2.11, quoted from 2.12; the newest wording for an unknown version, the oldest below the floor."""
+    bare = "email-validator is not installed, run `pip install pydantic[email]`"
+    quoted = "email-validator is not installed, run `pip install 'pydantic[email]'`"
+    assert t.message("pydantic", "1.10.13", "email-validator") == bare
+    assert t.message("pydantic", "2.11.7", "email-validator") == bare
+    assert t.message("pydantic", "2.12.0b1", "email-validator") == bare
+    assert t.message("pydantic", "1.0", "email-validator") == bare
+    assert t.message("pydantic", "2.12.0", "email-validator") == quoted
+    assert t.message("pydantic", None, "email-validator") == quoted
+    assert t.message("pydantic", "2.10.0", "no-such-text") is None
+    assert t.message("fastapi", "0.115.0", "email-validator") is None
+
+
+def test_pydantic_default_factory_regression_is_one_release():
+    """FX049: the releases whose FieldInfo.get_default raises without validated_data, and the one after them."""
+    key = "default-factory-validated-data"
+    assert t.releases_with("pydantic", key) == (Version("2.10.0"),)
+    assert t.message("pydantic", "2.10.0", key) == "'validated_data' must be provided if 'call_default_factory' is True."
+    assert t.message("pydantic", "2.10.1", key) is None and t.message("pydantic", "2.9.2", key) is None
+
+
+def test_modules_that_load_an_extra_at_import():
+    assert t.loaded_at_import("starlette.middleware.sessions") == (("itsdangerous", "itsdangerous"),)
+    assert t.loaded_at_import("starlette.middleware.sessions.SessionMiddleware") == (("itsdangerous", "itsdangerous"),)
+    assert t.loaded_at_import("starlette.middleware") == ()
+    assert t.loaded_at_import("starlette.templating") == ()  # jinja2 is imported under try: it loads without it
+
+
+def test_source_texts_the_prediction_keys_on():
+    """Every key of messages.json that fixer reads, with the boundary its code relied on when it was hard-coded."""
+    assert t.message("pydantic", "2.13.0", "migration-docs") == "https://docs.pydantic.dev/"
+    assert t.message("pydantic", "2.0", "migration-docs") == "https://docs.pydantic.dev/"
+    assert t.message("pydantic", "2.14.0", "migration-docs") == "https://pydantic.dev/docs/validation/"
+    assert t.message("pydantic-settings", "2.8.1", "settings-error-in-exceptions") is None
+    assert t.message("pydantic-settings", "2.9.0", "settings-error-in-exceptions") == "SettingsError"
+    assert t.message("pydantic-settings", None, "settings-error-in-exceptions") == "SettingsError"
+    # starlette's Config raises on a missing env file in 0.36.0 to 0.37.0 only (0.35 skips it, 0.37.1 warns)
+    raising = t.releases_with("starlette", "config-file-missing-raises")
+    assert (raising[0], raising[-1]) == (Version("0.36.0"), Version("0.37.0"))
+    assert t.message("starlette", "0.36.3", "config-file-missing-raises") and \
+        not t.message("starlette", "0.35.1", "config-file-missing-raises") and \
+        not t.message("starlette", "0.37.2", "config-file-missing-raises")
+    assert t.message("psycopg", "3.2.6", "resolve-host-error") is None
+    assert t.message("psycopg", "3.3.0", "resolve-host-error") == "failed to resolve host"
+    assert t.message("psycopg", None, "resolve-host-error") == "failed to resolve host"
+    for old in ("1.4.41", "2.0.0", "2.0.38"):
+        assert t.message("sqlalchemy", old, "postgresql-default-driver") == "psycopg2"
+        assert t.message("sqlalchemy", old, "greenlet-required") == "greenlet"
+    for new in ("2.1.0b1", "2.1.0"):
+        assert t.message("sqlalchemy", new, "postgresql-default-driver") == "psycopg"
+        assert t.message("sqlalchemy", new, "greenlet-required") is None
+        assert t.message("sqlalchemy", new, "greenlet-error").startswith(
+            "The SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed.")
+    assert t.message("fastapi", "0.115.0", "multipart-error").splitlines()[0].strip() == \
+        'Form data requires "python-multipart" to be installed.'
+    assert t.message("fastapi", "0.55.0", "multipart-error") is None  # it did not check as routes were declared
+
+
+def test_bcrypt_about_module_until_4_0_1():
+    """FX024: passlib 1.7.4 reads `bcrypt.__about__`, which the wheels have up to 4.0.1 (4.1 dropped it)."""
+    assert t.releases_with("bcrypt", "about-module")[-1] == Version("4.0.1")
+    assert t.message("bcrypt", "4.1.3", "about-module") is None and t.message("bcrypt", "5.0.0", "about-module") is None

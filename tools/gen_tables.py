@@ -19,6 +19,10 @@ What it records (see tools/README.md):
   another error than AttributeError (pydantic 2's BaseSettings) are recorded as "moved" with the message.
 * modules.json: import name -> distributions that provide it, from the wheels' RECORD of common FastAPI
   backend dependencies.
+* keywords.json: the keyword parameters of functions an app calls as it loads (sqlmodel's Field), per release.
+* messages.json: texts in a package's source that fixer repeats or keys on (pydantic's email-validator message,
+  SQLAlchemy's default PostgreSQL DBAPI, ...), per release, read from each wheel.
+* loaders.json: modules that import, as they load, a distribution their package requires only through an extra.
 
 Everything the tables cover (distributions, versions, modules) is configured in the constants below.
 """
@@ -132,6 +136,57 @@ REQUIRES_ALL: dict[str, str] = {
 KEYWORD_FUNCTIONS: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] = {
     "sqlmodel": ("0.0.8", "sqlmodel/main.py", ("sqlmodel", "sqlmodel.main"), ("Field", "Relationship")),
 }
+
+# Texts in a package's source that fixer repeats or keys on, per release since a floor, read from each release's
+# wheel (nothing is installed or run): distribution -> (floor, {key: (file in the wheel, what to find)}). What to
+# find is a piece of a string constant (the first constant of the file that holds it is recorded, read with `ast`)
+# or, after "re:", a regular expression over the file's text (its first group is recorded); else its absence.
+MESSAGE_TEXTS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
+    "pydantic": ("1.8.0", {
+        # what `EmailStr` raises without email-validator (2.12 quotes the extra)
+        "email-validator": ("pydantic/networks.py", "email-validator is not installed"),
+        # 2.10.0's FieldInfo.get_default(call_default_factory=True) without validated_data (FX049)
+        "default-factory-validated-data": ("pydantic/fields.py", "'validated_data' must be provided"),
+        # where the message of a name moved out of pydantic 2 sends the reader (its docs moved in 2.14)
+        "migration-docs": ("pydantic/_migration.py", r"re:See (https://\S+?)\{(?:version_short\(\)|VERSION)\}/migration/"),
+    }),
+    "pydantic-settings": ("2.0.0", {
+        # the module SettingsError is defined in, as a traceback names it (pydantic_settings.exceptions from 2.9)
+        "settings-error-in-exceptions": ("pydantic_settings/exceptions.py", r"re:(?m)^class (SettingsError)\b"),
+    }),
+    "starlette": ("0.13.0", {
+        # Config(env_file) raises when the file is not there (other releases skip it, or warn)
+        "config-file-missing-raises": ("starlette/config.py", r"""re:(raise FileNotFoundError)\(f?["']Config file"""),
+    }),
+    "sqlalchemy": ("2.0.0b1", {
+        # the DBAPI a plain postgresql:// URL loads (psycopg from 2.1, psycopg2 before; 1.x reads as 2.0's)
+        "postgresql-default-driver": ("sqlalchemy/dialects/postgresql/__init__.py",
+                                      r"re:(?m)^base\.dialect = dialect = (\w+)\.dialect"),
+        # greenlet installed with it, not only through the asyncio extra (2.1 stopped: sqlalchemy.ext.asyncio fails)
+        "greenlet-required": ("{dist-info}/METADATA", r"re:(?m)^Requires-Dist: (greenlet)\b(?![^\n]*extra ==)"),
+        # what importing sqlalchemy.ext.asyncio raises without greenlet
+        "greenlet-error": ("sqlalchemy/util/concurrency.py", "requires that the Python 'greenlet'"),
+    }),
+    "fastapi": ("0.50.0", {
+        # what declaring a route with form parameters raises without python-multipart
+        "multipart-error": ("fastapi/dependencies/utils.py", 'Form data requires "python-multipart"'),
+    }),
+    "bcrypt": ("3.1.0", {
+        # the module passlib 1.7.4 reads bcrypt's version from (bcrypt 4.1 removed it: passlib logs an error)
+        "about-module": ("bcrypt/__about__.py", r"re:(__version__)"),
+    }),
+    "psycopg": ("3.0.0", {
+        # the connection error names the host it could not resolve (from 3.3; before, only a debug log did)
+        "resolve-host-error": ("psycopg/_conninfo_attempts.py", r"""re:f["'](failed to resolve host) \{"""),
+    }),
+}
+# Distributions whose pre-releases are read too: fixer's answer for a pinned 2.1.0b1 is the 2.1 series'.
+MESSAGE_PRERELEASES = {"sqlalchemy"}
+
+# Modules of a package that import, at their top level (not under try/if/def), a distribution the package requires
+# only through an extra: importing the module fails without it (starlette's SessionMiddleware and itsdangerous).
+# Read from the newest wheel's source; the import name is mapped to its distribution through modules.json.
+EXTRA_LOADERS = ["starlette", "fastapi"]
 
 # Compiled dependencies whose wheel coverage per CPython version is recorded.
 WHEEL_DISTS = [
@@ -478,13 +533,7 @@ def build_keywords(listings: dict[str, dict]) -> dict:
             f = _pick_wheel(r["files"])
             if f is None:
                 continue
-            cache = CACHE / "wheels" / f["filename"]
-            if not cache.exists():
-                resp = _session().get(f["url"], timeout=120)
-                resp.raise_for_status()
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                cache.write_bytes(resp.content)
-            with zipfile.ZipFile(cache) as zf:
+            with zipfile.ZipFile(_cached_wheel(f)) as zf:
                 source = zf.read(member).decode("utf-8")
             for name, keywords in _keywords_in(source, names).items():
                 per_name.setdefault(name, {})[str(v)] = keywords
@@ -492,6 +541,113 @@ def build_keywords(listings: dict[str, dict]) -> dict:
             name: _requires_table({"x": table})["x"] for name, table in per_name.items()}}
         for entry in out[dist]["functions"].values():  # the same compact form as requires.json
             entry["keywords"] = entry.pop("reqs")
+    return out
+
+
+def _cached_wheel(f: dict) -> Path:
+    cache = CACHE / "wheels" / f["filename"]
+    if not cache.exists():
+        resp = _session().get(f["url"], timeout=120)
+        resp.raise_for_status()
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(resp.content)
+    return cache
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Texts in a package's source (messages), per release (read from each wheel with ast; nothing is run)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _text_in(source: str, piece: str) -> str | None:
+    """The first string constant of `source` (in source order) that contains `piece`; for "re:PATTERN", the first
+    group of the pattern's first match in the text."""
+    import ast
+
+    if piece.startswith("re:"):
+        match = re.search(piece[3:], source)
+        return match.group(1) if match else None
+    found = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+             and piece in n.value]
+    return min(found, key=lambda n: (n.lineno, n.col_offset)).value if found else None
+
+
+def build_messages(listings: dict[str, dict]) -> dict:
+    out: dict[str, dict] = {}
+    for dist, (floor, texts) in MESSAGE_TEXTS.items():
+        per_version: dict[Version, dict[str, str | None]] = {}
+        files = {r["version"]: r["files"] for r in releases_of(listings[dist], dist)
+                 if (dist in MESSAGE_PRERELEASES or not r["version"].is_prerelease) and not r["yanked"]
+                 and r["version"] >= Version(floor)}
+        with cf.ThreadPoolExecutor(4) as pool:
+            wheels = dict(zip(files, pool.map(lambda fs: (f := _pick_wheel(fs)) and _cached_wheel(f), files.values())))
+        for v, whl in sorted(wheels.items()):
+            if whl is None:
+                continue
+            with zipfile.ZipFile(whl) as zf:
+                listing = set(zf.namelist())
+                dist_info = next(n.split("/")[0] for n in listing if n.split("/")[0].endswith(".dist-info"))
+                per_version[v] = {}
+                for key, (member, piece) in texts.items():
+                    member = member.replace("{dist-info}", dist_info)
+                    per_version[v][key] = _text_in(zf.read(member).decode("utf-8"), piece) if member in listing else None
+        versions = sorted(per_version)
+        entry: dict = {"versions": [str(v) for v in versions], "texts": {}}
+        for key, (member, piece) in texts.items():
+            found: dict[str, list[int]] = {}
+            for i, v in enumerate(versions):
+                if per_version[v][key] is not None:
+                    found.setdefault(per_version[v][key], []).append(i)
+            entry["texts"][key] = {"file": member, "piece": piece,
+                                   "found": {collapse(idx): text for text, idx in found.items()}}
+        out[dist] = entry
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Modules that import an extra's distribution when they load (read from the newest wheel with ast)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _top_level_imports(source: str) -> set[str]:
+    """The top names of the imports a module runs as it loads: statements of its body only (an import under try:,
+    if: or in a function may never run, or is guarded against the ImportError)."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def build_extra_loaders(listings: dict[str, dict]) -> dict:
+    providers = json.loads((DATA / "modules.json").read_text())["modules"]
+    out: dict[str, dict] = {}
+    for dist in EXTRA_LOADERS:
+        rels = [r for r in releases_of(listings[dist], dist) if not r["version"].is_prerelease and not r["yanked"]]
+        newest = max(rels, key=lambda r: r["version"])
+        whl = _cached_wheel(_pick_wheel(newest["files"]))
+        modules: dict[str, list[list[str]]] = {}
+        with zipfile.ZipFile(whl) as zf:
+            from packaging.requirements import Requirement
+
+            reqs = [Requirement(r) for r in requires_dist(_metadata_from_wheel(whl.read_bytes()))]
+            plain = {canonicalize_name(r.name) for r in reqs if r.marker is None or "extra" not in str(r.marker)}
+            extra = {canonicalize_name(r.name) for r in reqs} - plain
+            for member in sorted(zf.namelist()):
+                if not member.endswith(".py") or ".dist-info/" in member:
+                    continue
+                module = member[:-3].replace("/", ".").removesuffix(".__init__")
+                for top in sorted(_top_level_imports(zf.read(member).decode("utf-8"))):
+                    if top in sys.stdlib_module_names:
+                        continue
+                    provider = next((canonicalize_name(d) for d in providers.get(top, ()) if canonicalize_name(d) in extra), None)
+                    if provider is not None:
+                        modules.setdefault(module, []).append([provider, top])
+        out[dist] = {"version": str(newest["version"]), "modules": modules}
     return out
 
 
@@ -786,8 +942,8 @@ def write_json(name: str, payload: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default="releases,wheels,requires,exports,modules,keywords",
-                    help="comma-separated subset of releases,wheels,requires,exports,modules,keywords")
+    ap.add_argument("--only", default="releases,wheels,requires,exports,modules,keywords,messages,loaders",
+                    help="comma-separated subset of releases,wheels,requires,exports,modules,keywords,messages,loaders")
     ap.add_argument("--python", default=sys.executable,
                     help="interpreter for the throwaway virtualenvs (CPython >= 3.11)")
     ap.add_argument("--jobs", type=int, default=max(2, min(4, (os.cpu_count() or 2))))
@@ -834,6 +990,10 @@ def main(argv: list[str] | None = None) -> int:
             write_json("modules.json", {**stamp, **build_modules(workdir, args.jobs)})
         if "keywords" in only:
             write_json("keywords.json", {**stamp, "dists": build_keywords(listings)})
+        if "messages" in only:
+            write_json("messages.json", {**stamp, "dists": build_messages(listings)})
+        if "loaders" in only:
+            write_json("loaders.json", {**stamp, "dists": build_extra_loaders(listings)})
     finally:
         if args.keep:
             print(f"work folder kept: {workdir}", file=sys.stderr)

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 from packaging.version import Version
 
+from fixer import tables
 from fixer.model.evidence import PLATFORM_URL, platform_piece, platform_url_read
 from fixer.model.migrations import compose_hosts, ini_url
 from fixer.model.settingsenv import read_env_file
@@ -283,8 +284,8 @@ class ConnectChecks:
         if self.network_hosts() and host in self.network_hosts():
             service, compose = self.network_hosts()[host]
             exception, message = _UNRESOLVED[module]
-            psycopg = self.have.version("psycopg") if module == "psycopg" else None
-            if module == "psycopg" and (psycopg is None or psycopg.release >= (3, 3)):
+            # psycopg's error names the host it could not resolve from 3.2.13 (its source, in the tables)
+            if module == "psycopg" and tables.message("psycopg", self.have.version("psycopg"), "resolve-host-error"):
                 message = message.replace("[Errno", "failed to resolve host '{host}': [Errno")
             self.pending_connects.append((
                 exception, message.format(host=host), where, "compose-host",
@@ -358,9 +359,10 @@ class ConnectChecks:
                     return
 
     def env_file_config(self, call: ast.Call, where: tuple[Path, int]) -> None:
-        """starlette's `Config(path)` raises before 0.37 when the file is not there (later it warns)."""
+        """starlette's `Config(path)` raises when the file is not there in the releases whose source says so
+        (0.36.0 to 0.37.0: before, it skips the file; after, it warns)."""
         version = self.have.version("starlette")
-        if not call.args or version is None or version >= Version("0.37") \
+        if not call.args or version is None or not tables.message("starlette", version, "config-file-missing-raises") \
                 or self.value_at(call.func, where) != ("dotted", "starlette.config.Config"):
             return
         path = self.value_at(call.args[0], where)

@@ -124,7 +124,7 @@ def async_engine_error(model: ProjectModel, url: str) -> str | None:
     """What an async engine given `url` raises on the versions that install (None: it takes the URL). A
     plain `postgresql://` is psycopg (3) on SQLAlchemy 2.1, which is async and speaks libpq's parameters;
     asyncpg takes its query string as keyword arguments and has no `sslmode` or `channel_binding`."""
-    from packaging.version import Version
+    from fixer import tables
 
     scheme, _, rest = url.partition("://")
     if not scheme.startswith("postgres"):
@@ -134,7 +134,7 @@ def async_engine_error(model: ProjectModel, url: str) -> str | None:
     if not driver:
         if sqlalchemy is None:
             return None
-        driver = "psycopg" if sqlalchemy >= Version("2.1.0b1") else "psycopg2"
+        driver = tables.message("sqlalchemy", sqlalchemy, "postgresql-default-driver")  # psycopg from 2.1
     if driver in ("psycopg", "psycopg_async"):
         installs = any(model.installed.has(d) for d in ("psycopg", "psycopg-binary", "psycopg-c"))
         return None if installs or not model.installed.dists else "ModuleNotFoundError: No module named 'psycopg'"

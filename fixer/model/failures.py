@@ -21,7 +21,6 @@ from fixer import tables
 from fixer.model.database import FIXER_NORMALISER
 from fixer.model.entrypoints import StartPoint
 from fixer.model.evidence import platform_url_read
-from fixer.model.needs import LOADED_AT_IMPORT
 from fixer.model.settingsenv import decode_failure, env_values
 from fixer.model.urls import WRITTEN_NORMALISERS, async_driver, to_async_url
 
@@ -57,13 +56,6 @@ FIXED_BY = {
 LOG_FILE_HANDLERS = frozenset({"FileHandler", "RotatingFileHandler", "TimedRotatingFileHandler", "WatchedFileHandler"})
 # An async engine loading psycopg (3), which is async too: FX005 adds it where a URL is out of FX004's reach.
 ALSO_FIXED_BY = {"async-driver-url": ("FX005",)}
-_GREENLET_ERROR = (
-    "The SQLAlchemy asyncio module requires that the Python 'greenlet' library is installed.  In order to ensure "
-    "this dependency is available, use the 'sqlalchemy[asyncio]' install target:  'pip install sqlalchemy[asyncio]'"
-)
-_MULTIPART_ERROR = 'Form data requires "python-multipart" to be installed.'  # first line, as logs show it
-# pydantic quotes the extra in its message from 2.12 on (read in the released wheels: 2.11.7 bare, 2.12.3 quoted).
-_EMAIL_QUOTED_SINCE = Version("2.12")
 _FORM_NAMES = frozenset({"Form", "File", "UploadFile", "OAuth2PasswordRequestForm", "OAuth2PasswordRequestFormStrict"})
 _ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "api_route", "websocket", "options", "head"})
 _ASYNC_MODULES = ("sqlalchemy.ext.asyncio", "sqlmodel.ext.asyncio")
@@ -155,8 +147,8 @@ class FailureChecks:
                           f"`{top}` is the repository's own {outside}, outside the backend folder the start imports "
                           f"from, and no dependency installs it: a deploy of this folder does not have it")
                 return
-        loaded = next((v for k, v in LOADED_AT_IMPORT.items() if name == k or name.startswith(k + ".")), None)
-        if provided and loaded is not None and self.have.provides(loaded[1]) is False:
+        loaded = next((pair for pair in tables.loaded_at_import(name) if self.have.provides(pair[1]) is False), None)
+        if provided and loaded is not None:
             self.third_party_failed.add(top)
             self.fail(f"dist:{loaded[1]}", "ModuleNotFoundError", f"No module named '{loaded[1]}'", where,
                       "missing-dependency", f"`{name}` imports {loaded[1]} when it loads, from the distribution "
@@ -212,9 +204,12 @@ class FailureChecks:
         return not names or bool({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"} & set(names))
 
     def greenlet(self, where: tuple[Path, int]) -> None:
+        # from 2.1 SQLAlchemy's metadata brings greenlet only with the asyncio extra (the tables read it)
         version = self.have.version("sqlalchemy")
-        if version is not None and version >= Version("2.1.0b1") and not self.have.has("greenlet"):
-            self.fail("dist:greenlet", "ImportError", _GREENLET_ERROR, where, "greenlet",
+        if version is not None and not tables.message("sqlalchemy", version, "greenlet-required") \
+                and not self.have.has("greenlet"):
+            self.fail("dist:greenlet", "ImportError", tables.message("sqlalchemy", version, "greenlet-error"), where,
+                      "greenlet",
                       f"SQLAlchemy {version} no longer installs greenlet, and sqlalchemy.ext.asyncio imports it")
 
     def from_third(self, module: str, names: list[str], where: tuple[Path, int]) -> None:
@@ -276,10 +271,9 @@ class FailureChecks:
 
     def email(self, where: tuple[Path, int]) -> None:
         if self.have.known and self.have.provides("email_validator") is False:
-            pydantic = self.have.version("pydantic")
-            extra = "pydantic[email]" if pydantic and pydantic < _EMAIL_QUOTED_SINCE else "'pydantic[email]'"
-            self.fail("dist:email_validator", "ImportError",
-                      f"email-validator is not installed, run `pip install {extra}`", where, "email-validator",
+            # pydantic's own words, as the installed release has them (2.12 quotes the extra)
+            message = tables.message("pydantic", self.have.version("pydantic"), "email-validator")
+            self.fail("dist:email_validator", "ImportError", message, where, "email-validator",
                       "a pydantic model has an EmailStr field: pydantic needs the email-validator distribution")
 
     def route(self, module, node: ast.FunctionDef | ast.AsyncFunctionDef, where, guarded: bool) -> None:
@@ -298,8 +292,11 @@ class FailureChecks:
         text = " ".join(ast.unparse(a.annotation) for a in arguments if a.annotation)
         text += " " + " ".join(ast.unparse(d) for d in node.args.defaults + [d for d in node.args.kw_defaults if d])
         words = set(text.replace("[", " ").replace("]", " ").replace("(", " ").replace(",", " ").replace(".", " ").split())
-        if words & _FORM_NAMES and self.have.provides("multipart") is False and self.have.provides("python_multipart") is not True:
-            self.fail("dist:multipart", "RuntimeError", _MULTIPART_ERROR, where, "multipart",
+        # FastAPI checks it as the route is declared from 0.60.2 (the releases whose source holds the message)
+        message = tables.message("fastapi", self.have.version("fastapi"), "multipart-error")
+        if words & _FORM_NAMES and message and self.have.provides("multipart") is False \
+                and self.have.provides("python_multipart") is not True:
+            self.fail("dist:multipart", "RuntimeError", message.splitlines()[0].strip(), where, "multipart",
                       "a route takes form data (Form, File, UploadFile, OAuth2PasswordRequestForm): FastAPI needs "
                       "python-multipart when the route is declared")
 
@@ -338,7 +335,8 @@ class FailureChecks:
             else:
                 version = self.have.version("pydantic-settings")
                 # SettingsError lives in pydantic_settings.exceptions from 2.9, in pydantic_settings.sources before.
-                module = "sources" if version is not None and version < Version("2.9") else "exceptions"
+                module = "exceptions" if tables.message("pydantic-settings", version, "settings-error-in-exceptions") \
+                    else "sources"
                 self.fail(f"settings-decode:{name}", f"pydantic_settings.{module}.SettingsError",
                           f'error parsing value for field "{field.name}" from source "{found.source}"', where,
                           "settings-decode", detail)
@@ -422,8 +420,8 @@ class FailureChecks:
         sqlalchemy = self.have.version("sqlalchemy")
         if sqlalchemy is None:
             return
-        if not driver:
-            driver = "psycopg" if sqlalchemy >= Version("2.1.0b1") else "psycopg2"
+        if not driver:  # the dialect's default DBAPI, as the release's source sets it (psycopg from 2.1)
+            driver = tables.message("sqlalchemy", sqlalchemy, "postgresql-default-driver")
         module = {"psycopg2": "psycopg2", "psycopg": "psycopg", "asyncpg": "asyncpg", "psycopg_async": "psycopg"}.get(driver)
         if module is None:
             return
@@ -547,11 +545,11 @@ class FailureChecks:
 
 def _moved_message(message: str, version: Version) -> str:
     """The table's message (recorded once, from pydantic 2.0) as `version` prints it: pydantic puts its own
-    major.minor in the docs URL, and from 2.14 the docs live under pydantic.dev/docs/validation/. (The tables
-    keep one message per name: tools/gen_tables.py should record it per version.)"""
+    major.minor in the docs URL, under the docs root its source names (pydantic.dev/docs/validation/ from 2.14).
+    (The exports table keeps one message per name: tools/gen_tables.py should record it per version.)"""
     short = f"{version.major}.{version.minor}"
-    docs = "https://pydantic.dev/docs/validation/" if version >= Version("2.14") else "https://docs.pydantic.dev/"
-    return message.replace("https://docs.pydantic.dev/2.0/", f"{docs}{short}/")
+    docs = tables.message("pydantic", version, "migration-docs")
+    return message.replace("https://docs.pydantic.dev/2.0/", f"{docs}{short}/") if docs else message
 
 
 

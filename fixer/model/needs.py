@@ -33,10 +33,6 @@ FEATURES: Mapping[str, tuple[str, str]] = {
     "fastapi.security.OAuth2PasswordRequestForm": ("python-multipart", "DEP-MULTIPART"),
     "fastapi.security.OAuth2PasswordRequestFormStrict": ("python-multipart", "DEP-MULTIPART"),
 }
-# Modules of a package that import, when they load, a distribution the package does not require (starlette's
-# SessionMiddleware signs its cookie with itsdangerous, an extra of starlette's own): the module, and that
-# distribution with its import name. Importing the module fails without it.
-LOADED_AT_IMPORT: Mapping[str, tuple[str, str]] = {"starlette.middleware.sessions": ("itsdangerous", "itsdangerous")}
 # Imports whose absence the defect catalogue records as a failure of its own.
 IMPORT_DEFECTS: Mapping[str, str] = {"jose": "DEP-JWT-LIB", "jwt": "DEP-JWT-LIB"}
 # Other distributions that provide what a feature loads (the `multipart` distribution is the module FastAPI
@@ -92,9 +88,10 @@ def collect(
                 used = _schema_use(read_text(path), name) if read_text and name in _SCHEMA_FEATURES else "top"
                 if used is not None:
                     add(Need(feature[0], name, path, guarded or used == "nested", feature[1]))
-            for loader, (dist, name) in LOADED_AT_IMPORT.items():
-                if dotted == loader or dotted.startswith(loader + "."):
-                    add(Need(dist, name, path, guarded))
+            # a package's module that loads a distribution its package requires only through an extra
+            # (starlette's SessionMiddleware signs its cookie with itsdangerous): importing it fails without it
+            for dist, name in tables.loaded_at_import(dotted):
+                add(Need(dist, name, path, guarded))
             top = dotted.partition(".")[0]
             if top in stdlib or graph.resolve(top) or dotted != top and graph.resolve(dotted):
                 continue

@@ -37,6 +37,15 @@ def pinned_below_2(facts: ProjectModel) -> bool:
     return False
 
 
+def _greenlet_dropped() -> Version | None:
+    """The first final SQLAlchemy release after every one whose metadata requires greenlet (2.1.0): from it on,
+    greenlet comes only with the asyncio extra."""
+    from fixer import tables
+
+    kept = tables.releases_with("sqlalchemy", "greenlet-required")
+    return next((v for v in tables.releases("sqlalchemy") if kept and v > kept[-1] and not v.is_prerelease), None)
+
+
 def greenlet_requirement(facts: ProjectModel) -> str:
     """The line appended for greenlet: no `>=2.0` floor beside a pinned (or capped) distribution whose
     requirements fixer does not know, which may hold SQLAlchemy below it (the extra brings greenlet on 1.4 too);
@@ -167,9 +176,10 @@ def plan_actions(
     # pyproject beside it holds sqlmodel (and so SQLAlchemy) below it.
     install = facts.startup.install
     installed = install.version("sqlalchemy") if install is not None else None
-    greenlet_missing = not pinned_below_2(facts) and (
-        facts.versions.may_install("sqlalchemy", ">=2.1")
-        or installed is not None and installed >= Version("2.1") and not install.has("greenlet"))
+    dropped = _greenlet_dropped()
+    greenlet_missing = dropped is not None and not pinned_below_2(facts) and (
+        facts.versions.may_install("sqlalchemy", f">={dropped}")
+        or installed is not None and installed >= dropped and not install.has("greenlet"))
     if lists_db and greenlet_missing and not any(e.provides_greenlet() for e in everything):
         sqlalchemy = [e for e in entries if e.name == "sqlalchemy"]
         if sqlalchemy:

@@ -39,6 +39,7 @@ maintained fork, which reads bcrypt's version properly).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import ClassVar
 
 from packaging.specifiers import SpecifierSet
@@ -50,11 +51,21 @@ from fixer.model import ProjectModel
 from fixer.rules.base import TextRule
 from fixer.rules.dependency_edit import Change, declared_in, edit, is_main_file, specifier_in
 
-CAP = "<5"  # bcrypt 5 refuses the 255-byte password passlib 1.7.4 probes it with
-HOLD = "<4.1"  # the last bcrypt passlib 1.7.4 reads without a warning is 4.0.1
-PINNED = "==4.0.1"
+# bcrypt 5 refuses the 255-byte password passlib 1.7.4 probes it with: raised by its compiled code, so no table
+# reads it (tools/README.md, "What stays hard-coded").
+CAP = "<5"
 _BREAKS = SpecifierSet(">=5")
-_WARNS = SpecifierSet(">=4.1")
+
+
+@cache
+def _about() -> tuple[Version, str]:
+    """The last bcrypt whose wheel has `bcrypt/__about__.py` (what passlib 1.7.4 reads the version from: 4.0.1),
+    and the series that dropped it ("4.1"), as the tables read the wheels."""
+    from fixer import tables
+
+    last = tables.releases_with("bcrypt", "about-module")[-1]
+    dropped = next(v for v in tables.releases("bcrypt") if v > last and not v.is_prerelease)
+    return last, f"{dropped.major}.{dropped.minor}"
 
 
 def bcrypt_versions(facts: ProjectModel) -> list[Version]:
@@ -90,8 +101,9 @@ class PasslibBcrypt(TextRule):
         # still pins it until relocked) needs no edit here, so a second round or run changes nothing.
         own = specifier_in(path, text, "bcrypt")
         versions = [v for v in bcrypt_versions(facts) if own is None or SpecifierSet(own).contains(v, prereleases=True)]
+        last, dropped = _about()
         breaking = [v for v in versions if v in _BREAKS]
-        warning = [v for v in versions if v in _WARNS]
+        warning = [v for v in versions if v in SpecifierSet(f">={dropped}")]
         if not warning:
             return text, []
         safe = bool(breaking)
@@ -100,11 +112,12 @@ class PasslibBcrypt(TextRule):
         # The author's specifiers stay, first, with the bound added after them.
         declared = own if own is not None else facts.versions.declared.get("bcrypt", "")
         # With --unsafe-fixes the warning's hold is wanted too: made at once, or a second run would add it.
-        bound = CAP if safe and not facts.unsafe_fixes else HOLD
+        bound = CAP if safe and not facts.unsafe_fixes else f"<{dropped}"
         held = SpecifierSet(declared) & SpecifierSet(bound)
-        specifier = ",".join(filter(None, (declared, bound))) if tables.allowed("bcrypt", held) else PINNED
+        pinned = f"=={last}"
+        specifier = ",".join(filter(None, (declared, bound))) if tables.allowed("bcrypt", held) else pinned
         python = facts.python_version
-        if python is not None and tables.has_wheel("bcrypt", tables.newest_allowed("bcrypt", specifier) or "4.0.1", python) is False:
+        if python is not None and tables.has_wheel("bcrypt", tables.newest_allowed("bcrypt", specifier) or last, python) is False:
             return text, []
         write = safe or facts.unsafe_fixes
         shown = ", ".join(str(v) for v in sorted(set(breaking if safe else warning)))
@@ -122,14 +135,15 @@ class PasslibBcrypt(TextRule):
                 root_cause=(
                     "passlib 1.7.4, its last release, probes bcrypt with a 255-byte password, which bcrypt 5 refuses: "
                     "`ValueError: password cannot be longer than 72 bytes, truncate manually if necessary` on the "
-                    "first hash; and it reads `bcrypt.__about__`, gone since bcrypt 4.1: `(trapped) error reading "
-                    "bcrypt version` / `AttributeError: module 'bcrypt' has no attribute '__about__'`."
+                    f"first hash; and it reads `bcrypt.__about__`, gone since bcrypt {dropped}: `(trapped) error "
+                    "reading bcrypt version` / `AttributeError: module 'bcrypt' has no attribute '__about__'`."
                 ),
                 old_code=old,
                 new_code=new,
                 explanation=(
-                    f"bcrypt is held at {specifier} (4.0.1 has wheels for every CPython 3.8 to 3.14)"
-                    + (": bcrypt 4.1 to 4.x still log the version warning." if safe and specifier != PINNED else ".")
+                    f"bcrypt is held at {specifier} ({last} has wheels for every CPython 3.8 to 3.14)"
+                    + (f": bcrypt {dropped} to 4.x still log the version warning." if safe and specifier != pinned
+                       else ".")
                     + " The lasting fix is to hash with `bcrypt` directly, or move to `libpass`, passlib's maintained fork."
                     + (" Lock files were not changed: run the lock command again." if facts.versions.locked else "")
                 ),

@@ -46,6 +46,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from fixer import tables
 from fixer.model import ProjectModel
 from fixer.rules.async_driver import AsyncDriverDependency
 from fixer.rules.base import TextRule
@@ -53,21 +54,33 @@ from fixer.rules.dependency_edit import Change, declared_in, edit
 from fixer.rules.findings import Category, Finding, Severity
 from fixer.rules.new_keyword import conflicts
 
-BROKEN = Version("2.10.0")  # FieldInfo.get_default(call_default_factory=True) needs validated_data
-FIXED = Version("2.10.1")
-# An entry of this file that pins it: a range beside it (a pyproject's `pydantic>=2.0`) installs a newer one.
-_PINS_BROKEN = re.compile(r"""(?im)^[\s"']*pydantic\s*(?:\[[^\]]*\])?\s*===?\s*2\.10\.0(?![.\w])""")
-ERROR = "ValueError: 'validated_data' must be provided if 'call_default_factory' is True."
+# The releases whose FieldInfo.get_default(call_default_factory=True) raises without validated_data are those
+# whose pydantic/fields.py holds this message (the tables read it in every release's source: 2.10.0 alone).
+_MESSAGE = "default-factory-validated-data"
 
 
-def _companions(listed: set[str], facts: ProjectModel) -> dict[str, Version]:
-    """The exact pins of this file that pydantic FIXED does not allow but names one release of (a pip freeze's
+def _regression(version: Version | None) -> tuple[Version, Version] | None:
+    """(the broken release, as recorded, and the release that fixes it: the next final one whose source no longer
+    holds the message) when `version` is a broken one."""
+    broken = next((v for v in tables.releases_with("pydantic", _MESSAGE) if v == version), None)
+    repaired = next((v for v in tables.releases("pydantic") if broken is not None and v > broken
+                     and not v.is_prerelease and tables.message("pydantic", v, _MESSAGE) is None), None)
+    return (broken, repaired) if broken is not None and repaired is not None else None
+
+
+def _pins(version: Version) -> re.Pattern[str]:
+    """An entry of this file that pins `version`: a range beside it (a pyproject's `pydantic>=2.0`) installs a newer
+    one."""
+    return re.compile(r"""(?im)^[\s"']*pydantic\s*(?:\[[^\]]*\])?\s*===?\s*""" + re.escape(str(version))
+                      + r"(?![.\w])")
+
+
+def _companions(listed: set[str], facts: ProjectModel, repaired: Version) -> dict[str, Version]:
+    """The exact pins of this file that pydantic `repaired` does not allow but names one release of (a pip freeze's
     `pydantic_core==2.27.0`, where 2.10.1 requires `pydantic-core==2.27.1`): raised with it to that release, when
     the tables record it and the entry's other bounds allow it."""
-    from fixer import tables
-
     out = {}
-    for req in tables.requires("pydantic", FIXED) or ():
+    for req in tables.requires("pydantic", repaired) or ():
         other = canonicalize_name(req.name)
         exact = [Version(s.version) for s in req.specifier if s.operator == "=="]
         at = facts.versions.effective.get(other)
@@ -94,12 +107,15 @@ class PydanticDefaultFactory(TextRule):
         declared = facts.versions.declared.get("pydantic", "")
         pinned = [s for s in SpecifierSet(declared) if s.operator in ("==", "===")]
         factories = sorted(facts.stored_fields.factories)
+        regression = _regression(facts.versions.version("pydantic"))
         if not (factories and facts.versions.version("sqlmodel") is not None and "pydantic" in declared_in(path, text)
-                and facts.versions.version("pydantic") == BROKEN and pinned and _PINS_BROKEN.search(text)):
+                and regression is not None and pinned and _pins(regression[0]).search(text)):
             return text, []
 
+        broken, repaired = regression
+        error = f"ValueError: {tables.message('pydantic', broken, _MESSAGE)}"
         listed = declared_in(path, text)
-        raises = {"pydantic": FIXED, **_companions(listed, facts)}
+        raises = {"pydantic": repaired, **_companions(listed, facts, repaired)}
         held = ("a lock file holds it: run its lock command after raising the pin"
                 if any(dist in facts.versions.locked for dist in raises) else "; ".join(conflicts(raises, facts)))
 
@@ -108,16 +124,16 @@ class PydanticDefaultFactory(TextRule):
                 rule=self.RULE_ID,
                 category=Category.DEPENDENCY,
                 severity=Severity.CRITICAL,
-                problem=f"pydantic {BROKEN} refuses SQLModel's table constructor on a field with a default factory "
-                        f"({', '.join(factories[:3])}): every row created fails with `{ERROR}`",
-                root_cause=f"pydantic {BROKEN}'s FieldInfo.get_default(call_default_factory=True) raises without "
+                problem=f"pydantic {broken} refuses SQLModel's table constructor on a field with a default factory "
+                        f"({', '.join(factories[:3])}): every row created fails with `{error}`",
+                root_cause=f"pydantic {broken}'s FieldInfo.get_default(call_default_factory=True) raises without "
                            "validated_data, and SQLModel's table constructor calls it without; fixed in "
-                           f"pydantic {FIXED}.",
+                           f"pydantic {repaired}.",
                 old_code=old,
                 new_code=new,
-                explanation=(f"Not raised: {held}." if held else f"Raised with it: pydantic {FIXED} requires "
+                explanation=(f"Not raised: {held}." if held else f"Raised with it: pydantic {repaired} requires "
                              f"{dist}=={raises[dist]}." if dist != "pydantic" else
-                             f"Raised to pydantic {FIXED}, the release that fixes it (a patch release)."),
+                             f"Raised to pydantic {repaired}, the release that fixes it (a patch release)."),
                 fixed=fixed,
                 line=line,
                 safe=not held,

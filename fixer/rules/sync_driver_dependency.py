@@ -40,8 +40,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from packaging.version import Version
-
+from fixer import tables
 from fixer.rules.findings import Category, Finding, Severity
 from fixer.model import ProjectModel
 from fixer.model.evidence import cite
@@ -59,7 +58,7 @@ def url_fix_fits(model: ProjectModel) -> bool:
     """SQLAlchemy 2.1 installs, with psycopg2 and without psycopg 3: `+psycopg2` in the URL would do."""
     versions = model.versions
     documented = model.startup.install.version("sqlalchemy") if model.startup.install is not None else None
-    if documented is not None and documented < Version("2.1.0b1"):
+    if documented is not None and tables.message("sqlalchemy", documented, "postgresql-default-driver") == "psycopg2":
         # the documented start's install (a Dockerfile's `uv sync` of the lock) gives 2.0: the URL works there
         return False
     return (
