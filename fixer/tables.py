@@ -29,6 +29,7 @@ code, is listed in tools/README.md ("What stays hard-coded, and why").
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -292,6 +293,16 @@ def exported(dist: str, versions: Versions, module: str, name: str) -> bool | No
 
 
 @lru_cache(maxsize=None)
+def _requirement(text: str) -> Requirement | None:
+    """One recorded requirement, parsed once a run: the releases of a package repeat the same lines, and
+    parsing them again for each release was most of a seed run's time in the conflict check."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
+@lru_cache(maxsize=None)
 def _requires(dist: str, version: Version) -> tuple[Requirement, ...] | None:
     entry = _load("requires.json")["dists"].get(dist)
     if entry is None:
@@ -299,14 +310,8 @@ def _requires(dist: str, version: Version) -> tuple[Requirement, ...] | None:
     i = entry["versions"].get(str(version))
     if i is None:
         return None
-    out = []
-    for j in entry["sets"][i]:
-        text = entry["reqs"][j]
-        try:
-            out.append(Requirement(text))
-        except InvalidRequirement:
-            continue
-    return tuple(out)
+    parsed = (_requirement(entry["reqs"][j]) for j in entry["sets"][i])
+    return tuple(req for req in parsed if req is not None)
 
 
 def _keyword_entry(dist: str, module: str, name: str) -> dict | None:
@@ -350,17 +355,29 @@ def required_by(dist: str) -> tuple[str, ...]:
     """The recorded distributions some release of which requires ``dist`` unconditionally (extras aside):
     sqlalchemy is sqlmodel's, pydantic fastapi's. What libraries build on, an unknown one may bring too."""
     d = _dist(dist)
-    out = []
+    out = set()
+    for name, text in _lines_naming().get(d, ()):
+        req = _requirement(text)
+        if req is not None and _dist(req.name) == d and (req.marker is None or "extra" not in str(req.marker)):
+            out.add(name)
+    return tuple(sorted(out))
+
+
+# A requirement line starts with the name it requires, and no character of a name can follow it.
+_LEADING_NAME = re.compile(r"\s*([A-Za-z0-9._-]+)")
+
+
+@lru_cache(maxsize=None)
+def _lines_naming() -> dict[str, list[tuple[str, str]]]:
+    """Each recorded requirement line (with the distribution recording it) by the name it starts with: only
+    the lines naming an asked distribution are parsed."""
+    found: dict[str, list[tuple[str, str]]] = {}
     for name, entry in _load("requires.json")["dists"].items():
         for text in entry["reqs"]:
-            try:
-                req = Requirement(text)
-            except InvalidRequirement:
-                continue
-            if _dist(req.name) == d and (req.marker is None or "extra" not in str(req.marker)):
-                out.append(name)
-                break
-    return tuple(sorted(out))
+            leading = _LEADING_NAME.match(text)
+            if leading:
+                found.setdefault(_dist(leading.group(1)), []).append((name, text))
+    return found
 
 
 def cap(dist: str, version: VersionLike, other: str) -> SpecifierSet | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -63,20 +64,33 @@ def _exact(spec: SpecifierSet) -> bool:
 def _allowed(name: str, spec: SpecifierSet, python: str | None) -> list[Version]:
     """The releases `spec` allows, newest first, that run on CPython `python` (all of them when none is
     recorded to); a yanked release only when pinned exactly, as pip picks them."""
+    return list(_allowed_once(name, spec, python))
+
+
+# The search for moves asks the same questions of the same releases many times over: each is answered once a run.
+@lru_cache(maxsize=None)
+def _allowed_once(name: str, spec: SpecifierSet, python: str | None) -> tuple[Version, ...]:
     found = list(spec.filter(reversed(tables.releases(name, include_yanked=_exact(spec))), prereleases=_exact(spec)))
     if python:
         runs = [v for v in found if Version(python) in (tables.requires_python(name, v) or SpecifierSet())]
         found = runs or found
-    return found
+    return tuple(found)
 
 
 def _requirements(name: str, version: Version, extras: Iterable[str], env: dict[str, str]) -> list[Requirement] | None:
+    met = _requirements_once(name, version, frozenset(extras), tuple(sorted(env.items())))
+    return None if met is None else list(met)
+
+
+@lru_cache(maxsize=None)
+def _requirements_once(name: str, version: Version, extras: frozenset[str],
+                       env: tuple[tuple[str, str], ...]) -> tuple[Requirement, ...] | None:
     from fixer.model.versions import holds
 
     reqs = tables.requires(name, version)
     if reqs is None:
         return None
-    return [r for r in reqs if r.marker is None or holds(r.marker, env, extras)]
+    return tuple(r for r in reqs if r.marker is None or holds(r.marker, dict(env), extras))
 
 
 def _unmet(req: Requirement, declared: dict[str, SpecifierSet], python: str | None) -> bool:

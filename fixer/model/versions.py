@@ -16,6 +16,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -138,8 +139,14 @@ def environment(python: str | None) -> dict[str, str]:
 def holds(marker: Marker, env: Mapping[str, str], extras: Iterable[str] = ()) -> bool:
     """Whether a requirement with `marker` installs in `env`, asked with `extras`; an unknown variable counts
     the requirement, as most installs will."""
+    return _holds(marker, tuple(env.items()), frozenset(extras))
+
+
+# The release tables repeat a few markers over thousands of requirements: each is evaluated once a run.
+@lru_cache(maxsize=4096)
+def _holds(marker: Marker, env: tuple[tuple[str, str], ...], extras: frozenset[str]) -> bool:
     try:
-        return any(marker.evaluate({**env, "extra": extra}) for extra in ({""} | set(extras)))
+        return any(marker.evaluate({**dict(env), "extra": extra}) for extra in ({""} | extras))
     except Exception:
         return True
 
