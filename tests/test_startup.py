@@ -424,6 +424,44 @@ def test_differing_starts_give_each_first_result(tmp_path: Path) -> None:
     assert "fails first with ModuleNotFoundError: No module named 'core'" in issue["root_cause"]
 
 
+def test_a_command_line_script_is_no_start(tmp_path: Path) -> None:
+    # A [project.scripts] entry whose module neither runs a server nor builds an app (a user-creation CLI, broken
+    # by a circular import of its own) is not what the deploy file's start meets: no disagreement, exit 0.
+    root = write(tmp_path, {
+        "Dockerfile": "FROM python:3.12\nCOPY . .\nCMD [\"uvicorn\", \"app.main:app\"]\n", "requirements.txt": R1,
+        "pyproject.toml": '[project]\nname = "x"\nversion = "0"\n[project.scripts]\ntool = "app.cli.main:cli"\n'
+                          '[project.optional-dependencies]\n[build-system]\nrequires = ["hatchling"]\n'
+                          'build-backend = "hatchling.build"\n',
+        "app/__init__.py": "", "app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        "app/cli/__init__.py": "", "app/cli/main.py": "from .validate import check\nclass Display: ...\ncli = 1\n",
+        "app/cli/validate.py": "from app.cli.main import Display\ncheck = 1\n",
+    })
+    found = analyse(root)
+    assert [p.start.app for p in found.predictions] == ["app.main:app"] and found.differing == ()
+    assert fixer("dry-run", root).returncode == 0
+    # A script that does start the server stays a start.
+    (root / "app/cli/main.py").write_text("import uvicorn\ndef cli():\n    uvicorn.run('app.main:app')\n")
+    assert "app.cli.main:cli" in [p.start.app for p in analyse(root).predictions]
+
+
+def test_a_disagreeing_start_beside_a_clean_deploy_start_is_a_note(tmp_path: Path) -> None:
+    # The deploy file's start imports cleanly; the README's out-of-date one fails: shown, but no exit 1.
+    root = write(tmp_path, {
+        "Dockerfile": "FROM python:3.12\nCOPY . .\nCMD [\"uvicorn\", \"src.main:app\"]\n", "requirements.txt": R1,
+        "README.md": "uvicorn main:app\n", "src/__init__.py": "", "src/main.py": "app = 1\n",
+    })
+    assert len(analyse(root).differing) == 2
+    report = tmp_path / "report.json"
+    result = fixer("dry-run", root, "--report", report)
+    [issue] = [i for i in json.loads(report.read_text())["issues"] if i["rule"] == "FX036"]
+    assert issue["note"] is True
+    assert result.returncode == 0, result.stderr.decode()
+    # The same disagreement when the deploy file's start is the one that fails: exit 1 (FX030 reports it).
+    (root / "Dockerfile").write_text("FROM python:3.12\nCOPY . .\nCMD [\"uvicorn\", \"main:app\"]\n")
+    (root / "README.md").write_text("uvicorn src.main:app\n")
+    assert fixer("dry-run", root).returncode == 1
+
+
 def test_imports_written_for_another_documented_start_are_one_finding(tmp_path: Path) -> None:
     root = write(tmp_path, {
         "README.md": "uvicorn src.main:app --reload\n", "requirements.txt": R1,

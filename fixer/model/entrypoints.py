@@ -341,7 +341,21 @@ def _scripts(backend: Path) -> list[tuple[StartPoint, str]]:
     return [(StartPoint(target.strip(), "", (), "pyproject.toml [project.scripts]", name, installed=True,
                         where=("pyproject.toml", next((n for n, l in enumerate(text.splitlines(), 1) if name in l), 1))),
              "scripts")
-            for name, target in scripts.items() if isinstance(target, str) and is_app(target.strip())]
+            for name, target in scripts.items()
+            if isinstance(target, str) and is_app(target.strip()) and _may_serve(backend, target.strip())]
+
+
+def _may_serve(backend: Path, target: str) -> bool:
+    """A script may start the server unless its module is a file of the backend that neither runs a server nor
+    builds an app: a command-line tool (`appcli = "app.cli.main:cli"` creating users) is no start, and what it
+    meets is not what the server meets."""
+    file = module_file([backend, backend / "src"], target.partition(":")[0])
+    if file is None:
+        return True
+    try:
+        return mentions_start(file.read_bytes())
+    except OSError:
+        return True
 
 
 def start_points(backend_dir: str | os.PathLike[str], entrypoint: str | None = None,

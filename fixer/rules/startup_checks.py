@@ -441,8 +441,9 @@ class StartCommandsDisagree(_StartupRule):
 
     ## What it does
     Reports when the documented starts name different apps or folders and so meet different first results
-    (a failure, or a clean import), with the first result of each. Starts that meet the same first result are
-    left alone; a `uvicorn.run()` under `if __name__ == "__main__":` counts only when nothing else documents a
+    (a failure, or a clean import), with the first result of each. When the start fixer judges the project by
+    (the most authoritative: a deploy file's) imports cleanly, the report is a note and costs no exit 1. Starts
+    that meet the same first result are left alone; a `uvicorn.run()` under `if __name__ == "__main__":` counts only when nothing else documents a
     start or when its first result differs from the documented start's.
 
     ## Why is this bad?
@@ -477,12 +478,17 @@ class StartCommandsDisagree(_StartupRule):
             for p in differing
         )
         where = differing[0].start.where or ("README.md", 1)
+        primary = facts.startup.primary
+        primary_clean = primary is not None and not primary.failures
         return [(where[0], Finding(
             rule=self.RULE_ID, category=Category.ENTRYPOINT, severity=Severity.MEDIUM,
             problem="The documented start commands disagree",
             root_cause=f"The starts give different first results: {firsts}.",
             old_code="", new_code="", explanation="Keep one start command and make the others the same.",
             fixed=False, line=where[1], defects=self.DEFECTS,
+            # The start fixer judges the project by imports cleanly: the others are for a person to check, and
+            # cost no exit 1. When it fails, FX030 reports that failure.
+            note=primary_clean,
         ))]
 
 
