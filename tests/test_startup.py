@@ -424,6 +424,29 @@ def test_differing_starts_give_each_first_result(tmp_path: Path) -> None:
     assert "fails first with ModuleNotFoundError: No module named 'core'" in issue["root_cause"]
 
 
+def test_a_table_model_nothing_names_is_a_note(tmp_path: Path) -> None:
+    # The app never imports audit.py before create_all(), and nothing it loads names the model or its table:
+    # no start or request fails on the missing table, so FX035 notes it and the exit stays 0.
+    files = {
+        "README.md": "uvicorn main:app\n", "requirements.txt": R1,
+        "main.py": "from fastapi import FastAPI\nfrom sqlmodel import SQLModel, create_engine\nimport models\n"
+                   "app = FastAPI()\nSQLModel.metadata.create_all(create_engine('sqlite://'))\n",
+        "models.py": "from sqlmodel import SQLModel\nclass Task(SQLModel, table=True):\n    id: int\n",
+        "audit.py": "from sqlmodel import SQLModel\nclass AuditEntry(SQLModel, table=True):\n    id: int\n",
+    }
+    root = write(tmp_path / "a", files)
+    [unused] = analyse(root).tables_unimported
+    assert (unused.name, unused.used) == ("AuditEntry", False)
+    result = fixer("dry-run", root, "--select", "FX035")
+    assert result.returncode == 0 and b"FX035 note" in result.stderr
+    # A route that queries it: the table is missing at the first request, exit 1.
+    root = write(tmp_path / "b", {**files, "routes.py": "def list_all(session):\n    return session.query(AuditEntry)\n",
+                                  "main.py": files["main.py"] + "import routes\n"})
+    [unused] = analyse(root).tables_unimported
+    assert unused.used
+    assert fixer("dry-run", root, "--select", "FX035").returncode == 1
+
+
 def test_a_command_line_script_is_no_start(tmp_path: Path) -> None:
     # A [project.scripts] entry whose module neither runs a server nor builds an app (a user-creation CLI, broken
     # by a circular import of its own) is not what the deploy file's start meets: no disagreement, exit 0.

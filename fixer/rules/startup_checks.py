@@ -326,7 +326,8 @@ class ModelsNotImported(_StartupRule):
 
     ## What it does
     Reports a `class X(SQLModel, table=True)` in a module the start never imports, when the app creates its
-    tables with `metadata.create_all(...)`.
+    tables with `metadata.create_all(...)`. A model that nothing the app loads names (neither its class nor its
+    table) breaks no start and no request: it is reported as a note, which costs no exit 1.
 
     ## Why is this bad?
     `create_all` only creates the tables of imported models: the first query fails with
@@ -360,9 +361,11 @@ class ModelsNotImported(_StartupRule):
             (u.path, Finding(
                 rule=self.RULE_ID, category=Category.DATABASE, severity=Severity.HIGH,
                 problem=f"Table model `{u.name}` is never imported before create_all()",
-                root_cause=f"{u.why}.", old_code=f"class {u.name}(..., table=True)", new_code="",
+                root_cause=f"{u.why}." + ("" if u.used else " Nothing the app imports names the model or its"
+                                                            " table, so no start or request fails on it."),
+                old_code=f"class {u.name}(..., table=True)", new_code="",
                 explanation="Import the models module where the tables are created (or in the models package's __init__).",
-                fixed=False, line=u.line, defects=self.DEFECTS,
+                fixed=False, line=u.line, defects=self.DEFECTS, note=not u.used,
             ))
             for u in facts.startup.tables_unimported
         ]
