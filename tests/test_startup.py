@@ -424,6 +424,26 @@ def test_differing_starts_give_each_first_result(tmp_path: Path) -> None:
     assert "fails first with ModuleNotFoundError: No module named 'core'" in issue["root_cause"]
 
 
+def test_an_installed_project_imports_from_the_folders_its_setuptools_names(tmp_path: Path) -> None:
+    # setuptools installs `src` itself as a package (where = ["."]): src/agents/ is `src.agents`, and
+    # `from agents import Agent` in it means the library, not the project's folder.
+    build = ('[project]\nname = "x"\nversion = "0"\ndependencies = ["fastapi==0.115.12", "openai-agents==0.6.0"]\n'
+             '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n')
+    files = {
+        "README.md": "uvicorn src.main:app\n",
+        "src/__init__.py": "", "src/agents/__init__.py": "from .bot import make\n",
+        "src/agents/bot.py": "from agents import Agent\nmake = 1\n",
+        "src/main.py": "from src.agents import make\napp = 1\n",
+    }
+    flat = write(tmp_path / "a", {**files, "pyproject.toml": build + '[tool.setuptools.packages.find]\nwhere = ["."]\ninclude = ["src*"]\n'})
+    assert entrypoints.installed_roots(flat) == [flat.resolve()]
+    assert failures(flat) == []
+    # No configuration: the src layout setuptools finds by itself puts src/ on the path.
+    layout = write(tmp_path / "b", {**files, "pyproject.toml": build})
+    assert entrypoints.installed_roots(layout) == [layout, layout / "src"]
+    assert any("agents" in f for f in failures(layout))  # there, src/agents/ is the top-level `agents`
+
+
 def test_a_table_model_nothing_names_is_a_note(tmp_path: Path) -> None:
     # The app never imports audit.py before create_all(), and nothing it loads names the model or its table:
     # no start or request fails on the missing table, so FX035 notes it and the exit stays 0.

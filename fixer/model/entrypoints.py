@@ -349,7 +349,7 @@ def _may_serve(backend: Path, target: str) -> bool:
     """A script may start the server unless its module is a file of the backend that neither runs a server nor
     builds an app: a command-line tool (`appcli = "app.cli.main:cli"` creating users) is no start, and what it
     meets is not what the server meets."""
-    file = module_file([backend, backend / "src"], target.partition(":")[0])
+    file = module_file(installed_roots(backend), target.partition(":")[0])
     if file is None:
         return True
     try:
@@ -405,6 +405,28 @@ def _installed(backend: Path) -> bool:
         return False
     requirements = read_text(backend / "requirements.txt") if (backend / "requirements.txt").is_file() else None
     return not (requirements and any(l.strip() and not l.lstrip().startswith("#") for l in requirements.splitlines()))
+
+
+def installed_roots(backend: Path) -> list[Path]:
+    """The folders an installed project's packages import from: the ones its setuptools configuration names
+    (`[tool.setuptools.packages.find] where`, `package-dir`'s root), else the backend and its `src/` (the
+    layouts build backends find by themselves). `where = ["."]` with `include = ["src*"]` installs `src` as a
+    package: `src/agents/` is then `src.agents`, not a top-level `agents` shadowing a library."""
+    text = read_text(backend / "pyproject.toml") if (backend / "pyproject.toml").is_file() else None
+    if text and "setuptools" in text:
+        from fixer.discover.config import read_toml
+
+        try:
+            setuptools = read_toml(text).get("tool", {}).get("setuptools", {})
+        except Exception:
+            setuptools = {}
+        find = (setuptools.get("packages") or {}).get("find") if isinstance(setuptools.get("packages"), dict) else None
+        where = find.get("where") if isinstance(find, dict) else None
+        root = (setuptools.get("package-dir") or {}).get("") if isinstance(setuptools.get("package-dir"), dict) else None
+        folders = where if isinstance(where, list) else [root] if isinstance(root, str) else None
+        if folders and all(isinstance(f, str) for f in folders):
+            return [(backend / f).resolve() for f in folders]
+    return [backend, backend / "src"]
 
 
 def disagreements(points: list[StartPoint]) -> str | None:
