@@ -1,0 +1,85 @@
+"""Fixes in Python files no documented start reaches are offers, not safe fixes.
+
+A fix is safe when fixer's prediction of the documented start fails without it. A file the start never imports
+(a test, a one-off script, a sample, a notebook export) has no predicted failure behind an edit: whatever the
+rule saw there, the backend starts the same without it. Such a file's safe fixes become unsafe (written with
+`--unsafe-fixes`, else offered). Reached: the modules each documented start imports (at import or in its startup
+hooks), the migration files alembic runs, and the scripts a start document names (`python scripts/seed.py`,
+`python -m app.initial_data`). Without a predicted start (no app found) nothing is known to be unreached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from fixer.model import ProjectModel
+from fixer.model.entrypoints import documents
+from fixer.model.modules import Role
+from fixer.model.startfiles import read_text
+from fixer.rules.findings import FileResult
+
+__all__ = ["hold_unreached"]
+
+_UNREACHED = "no documented start imports or runs this file, so no predicted failure needs the edit"
+
+
+def hold_unreached(results: list[FileResult], facts: ProjectModel, root: Path, paths: list[str]) -> list[FileResult]:
+    """`results` with the safe fixes in unreached Python files made unsafe (and, without --unsafe-fixes,
+    not written)."""
+    predictions = facts.startup.predictions
+    if not facts.has_app or not predictions:
+        return results
+    reached = {rel for p in predictions for rel in (*p.order, *p.late_order)}
+    named: str | None = None
+    out = []
+    for result in results:
+        if not _held(result, facts, reached):
+            out.append(result)
+            continue
+        if named is None:
+            named = _start_documents(root, paths)
+        if _named_in(result.path, named):
+            out.append(result)
+            continue
+        out.append(_offered(result, facts.unsafe_fixes))
+    return out
+
+
+def _held(result: FileResult, facts: ProjectModel, reached: set[str]) -> bool:
+    return (
+        result.path.endswith(".py")
+        and result.path not in reached
+        and facts.role(result.path) is not Role.MIGRATION
+        and any(f.fixed and f.safe for f in result.findings)
+    )
+
+
+def _start_documents(root: Path, paths: list[str]) -> str:
+    """The text of every file that documents a start (README, Dockerfile, compose file, Procfile, scripts)."""
+    return "\n".join(read_text(path) or "" for path, _, _, _ in documents(root, paths))
+
+
+def _named_in(rel: str, text: str) -> bool:
+    """A start document runs the file: by its path (`python scripts/seed.py`, from any folder above it) or as a
+    module (`python -m app.initial_data`)."""
+    parts = rel.removesuffix(".py").split("/")
+    for i in range(len(parts)):
+        tail = "/".join(parts[i:])
+        if re.search(rf"(?<![\w/.-]){re.escape(tail)}\.py\b", text) or (
+                i < len(parts) - 1 or len(parts) == 1) and re.search(
+                rf"-m\s+{re.escape('.'.join(parts[i:]))}(?![\w.])", text):
+            return True
+    return False
+
+
+def _offered(result: FileResult, unsafe_fixes: bool) -> FileResult:
+    findings = [
+        dataclasses.replace(f, safe=False, fixed=f.fixed and unsafe_fixes,
+                            evidence="; ".join(filter(None, (f.evidence, _UNREACHED))))
+        if f.fixed and f.safe else f
+        for f in result.findings
+    ]
+    new = result.new if unsafe_fixes else result.old
+    return dataclasses.replace(result, findings=findings, new=new)
