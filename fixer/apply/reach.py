@@ -48,8 +48,10 @@ def hold_unreached(results: list[FileResult], facts: ProjectModel, root: Path, p
 
 
 def _held(result: FileResult, facts: ProjectModel, reached: set[str]) -> bool:
+    # A file a fix creates (a package's `__init__.py`) serves the start's imports: it has no code of its own.
     return (
         result.path.endswith(".py")
+        and bool(result.old)
         and result.path not in reached
         and facts.role(result.path) is not Role.MIGRATION
         and any(f.fixed and f.safe for f in result.findings)
@@ -67,9 +69,9 @@ def _named_in(rel: str, text: str) -> bool:
     parts = rel.removesuffix(".py").split("/")
     for i in range(len(parts)):
         tail = "/".join(parts[i:])
-        if re.search(rf"(?<![\w/.-]){re.escape(tail)}\.py\b", text) or (
-                i < len(parts) - 1 or len(parts) == 1) and re.search(
-                rf"-m\s+{re.escape('.'.join(parts[i:]))}(?![\w.])", text):
+        module = ".".join(parts[i:])
+        if re.search(rf"(?<![\w/.-]){re.escape(tail)}\.py\b", text) or \
+                re.search(rf"-m\s+{re.escape(module)}(?![\w.])", text):
             return True
     return False
 
