@@ -135,14 +135,19 @@ def dotted(node: ast.expr) -> str | None:
 
 def uvicorn_runs(tree: ast.Module) -> list[tuple[ast.Call, str | None, str | None, str | None]]:
     """Each `uvicorn.run(...)` call in the code (`from uvicorn import run` too): (call, "MODULE:ATTR" when the
-    app is a string, the variable name when it is an object, app_dir=)."""
+    app is a string or a variable given one string, the variable name when it is an object, app_dir=)."""
     names = {"uvicorn.run"}
     calls = []
+    strings: dict[str, set[str]] = {}  # variable -> the string constants assigned to it anywhere in the module
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "uvicorn":
             names |= {a.asname or a.name for a in node.names if a.name == "run"}
         elif isinstance(node, ast.Call):
             calls.append(node)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    strings.setdefault(target.id, set()).add(node.value.value)
     found = []
     for node in calls:
         if dotted(node.func) not in names:
@@ -150,6 +155,9 @@ def uvicorn_runs(tree: ast.Module) -> list[tuple[ast.Call, str | None, str | Non
         target = next((k.value for k in node.keywords if k.arg == "app"), node.args[0] if node.args else None)
         app_dir = next((k.value.value for k in node.keywords if k.arg == "app_dir" and isinstance(k.value, ast.Constant)
                         and isinstance(k.value.value, str)), None)
+        if isinstance(target, ast.Name) and len(strings.get(target.id, ())) == 1:
+            # `app_name = "src.main.app.server:app"; uvicorn.run(app=app_name)`: the string it names, not an object.
+            target = ast.Constant(next(iter(strings[target.id])))
         if isinstance(target, ast.Constant) and isinstance(target.value, str) and is_app(target.value):
             found.append((node, target.value, None, app_dir))
         elif isinstance(target, ast.Name):
