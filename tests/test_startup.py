@@ -589,6 +589,12 @@ ROUTER = "from fastapi import APIRouter\nrouter = APIRouter()\n"
     # what a project function returns
     ("from app.api import users, posts\ndef every():\n    return [users.router, posts.router]\n"
      "for r in every():\n    app.include_router(r)\n", {}, set()),
+    # a package whose __init__ re-exports its `router` module's router: the import gives the object, not the module
+    ("from app.api.users import router as users_router\nfrom app.api.posts import router as posts_router\n"
+     "for r in [users_router, posts_router]:\n    app.include_router(r)\n",
+     {"app/api/users.py": None, "app/api/posts.py": None, "app/api/users/__init__.py": "from .router import router\n",
+      "app/api/users/router.py": ROUTER, "app/api/posts/__init__.py": "from .router import router\n",
+      "app/api/posts/router.py": ROUTER}, set()),
     # a value not followed (a third-party factory's result): judged by the name written, never reported by mistake
     ("from app.api import users, posts\nfrom plugins import collect\nfor router in collect(users, posts):\n"
      "    app.include_router(router)\n", {}, set()),
@@ -597,7 +603,8 @@ def test_routers_are_decided_by_value(tmp_path: Path, main: str, extra: dict, un
     root = write(tmp_path, {
         "README.md": "uvicorn app.main:app\n", "requirements.txt": R1, "app/__init__.py": "", "app/api/__init__.py": "",
         "app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n" + main,
-        "app/api/users.py": ROUTER, "app/api/posts.py": ROUTER, **extra,
+        **{rel: text for rel, text in {"app/api/users.py": ROUTER, "app/api/posts.py": ROUTER, **extra}.items()
+           if text is not None},  # None: the file is not there
     })
     assert {u.path for u in analyse(root).routers_unincluded} == unincluded
 
