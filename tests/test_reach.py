@@ -49,3 +49,17 @@ def test_unsafe_fixes_write_the_offers(tmp_path: Path) -> None:
     root = project(tmp_path)
     fixer("apply", "--unsafe-fixes", root)
     assert "AsyncAdaptedQueuePool" in (root / "tests/test_pool.py").read_text()
+
+
+def test_a_module_a_route_imports_is_reached(tmp_path: Path) -> None:
+    # The walk follows what runs at import; the route's own import runs at the first request: still the start's.
+    root = tmp_path / "lazy"
+    (root / "app").mkdir(parents=True)
+    (root / "README.md").write_text("uvicorn app.main:app\n")
+    (root / "requirements.txt").write_text("fastapi\nuvicorn\nsqlalchemy[asyncio]>=2.0\nasyncpg\n")
+    (root / "app/__init__.py").write_text("")
+    (root / "app/main.py").write_text("from fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/x')\n"
+                                      "async def x():\n    from .db import engine\n    return str(engine)\n")
+    (root / "app/db.py").write_text(ENGINE)
+    fixer("apply", root)
+    assert "AsyncAdaptedQueuePool" in (root / "app/db.py").read_text()

@@ -4,12 +4,14 @@ A fix is safe when fixer's prediction of the documented start fails without it. 
 (a test, a one-off script, a sample, a notebook export) has no predicted failure behind an edit: whatever the
 rule saw there, the backend starts the same without it. Such a file's safe fixes become unsafe (written with
 `--unsafe-fixes`, else offered). Reached: the modules each documented start imports (at import or in its startup
-hooks), the migration files alembic runs, and the scripts a start document names (`python scripts/seed.py`,
+hooks, and what their imports inside functions reach: a request runs those), the migration files alembic
+runs, and the scripts a start document names (`python scripts/seed.py`,
 `python -m app.initial_data`). Without a predicted start (no app found) nothing is known to be unreached.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from pathlib import Path
@@ -31,20 +33,64 @@ def hold_unreached(results: list[FileResult], facts: ProjectModel, root: Path, p
     predictions = facts.startup.predictions
     if not facts.has_app or not predictions:
         return results
-    reached = {rel for p in predictions for rel in (*p.order, *p.late_order)}
+    walked = {rel for p in predictions for rel in (*p.order, *p.late_order)}
+    reached: set[str] | None = None
     named: str | None = None
     out = []
     for result in results:
-        if not _held(result, facts, reached):
+        if not _held(result, facts, walked):
             out.append(result)
             continue
-        if named is None:
+        if reached is None:
+            reached = _lazily_imported(root, paths, walked)
             named = _start_documents(root, paths)
-        if _named_in(result.path, named):
+        if result.path in reached or _named_in(result.path, named or ""):
             out.append(result)
             continue
         out.append(_offered(result, facts.unsafe_fixes))
     return out
+
+
+def _lazily_imported(root: Path, paths: list[str], walked: set[str]) -> set[str]:
+    """`walked` with the project modules their import statements anywhere (in a route, a dependency, a task)
+    reach, transitively: the walk follows what runs at import, and a request runs the rest. Any module a dotted
+    name could mean counts, so a doubtful import keeps its fixes safe."""
+    by_dotted: dict[str, set[str]] = {}
+    for rel in paths:
+        if rel.endswith(".py"):
+            parts = rel[:-3].split("/")
+            if parts[-1] == "__init__":
+                parts.pop()
+            for cut in range(len(parts)):
+                by_dotted.setdefault(".".join(parts[cut:]), set()).add(rel)
+    reached, stack = set(walked), list(walked)
+    while stack:
+        rel = stack.pop()
+        try:
+            tree = ast.parse(read_text(root / rel) or "")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in ast.walk(tree):
+            for dotted in _imported_names(node, rel):
+                for found in by_dotted.get(dotted, ()):
+                    if found not in reached:
+                        reached.add(found)
+                        stack.append(found)
+    return reached
+
+
+def _imported_names(node: ast.AST, rel: str) -> list[str]:
+    """The dotted names an import statement may load (`from a import b`: a and a.b)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    base = node.module or ""
+    if node.level:
+        folder = rel.split("/")[:-1]
+        folder = folder[:len(folder) - (node.level - 1)] if node.level > 1 else folder
+        base = ".".join([*folder, *([base] if base else [])])
+    return [base, *(f"{base}.{alias.name}" if base else alias.name for alias in node.names)]
 
 
 def _held(result: FileResult, facts: ProjectModel, reached: set[str]) -> bool:
