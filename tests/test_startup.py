@@ -424,6 +424,87 @@ def test_differing_starts_give_each_first_result(tmp_path: Path) -> None:
     assert "fails first with ModuleNotFoundError: No module named 'core'" in issue["root_cause"]
 
 
+def test_an_installed_project_imports_from_the_folders_its_setuptools_names(tmp_path: Path) -> None:
+    # setuptools installs `src` itself as a package (where = ["."]): src/agents/ is `src.agents`, and
+    # `from agents import Agent` in it means the library, not the project's folder.
+    build = ('[project]\nname = "x"\nversion = "0"\ndependencies = ["fastapi==0.115.12", "openai-agents==0.6.0"]\n'
+             '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n')
+    files = {
+        "README.md": "uvicorn src.main:app\n",
+        "src/__init__.py": "", "src/agents/__init__.py": "from .bot import make\n",
+        "src/agents/bot.py": "from agents import Agent\nmake = 1\n",
+        "src/main.py": "from src.agents import make\napp = 1\n",
+    }
+    flat = write(tmp_path / "a", {**files, "pyproject.toml": build + '[tool.setuptools.packages.find]\nwhere = ["."]\ninclude = ["src*"]\n'})
+    assert entrypoints.installed_roots(flat) == [flat.resolve()]
+    assert failures(flat) == []
+    # No configuration: the src layout setuptools finds by itself puts src/ on the path.
+    layout = write(tmp_path / "b", {**files, "pyproject.toml": build})
+    assert entrypoints.installed_roots(layout) == [layout, layout / "src"]
+    assert any("agents" in f for f in failures(layout))  # there, src/agents/ is the top-level `agents`
+
+
+def test_a_table_model_nothing_names_is_a_note(tmp_path: Path) -> None:
+    # The app never imports audit.py before create_all(), and nothing it loads names the model or its table:
+    # no start or request fails on the missing table, so FX035 notes it and the exit stays 0.
+    files = {
+        "README.md": "uvicorn main:app\n", "requirements.txt": R1,
+        "main.py": "from fastapi import FastAPI\nfrom sqlmodel import SQLModel, create_engine\nimport models\n"
+                   "app = FastAPI()\nSQLModel.metadata.create_all(create_engine('sqlite://'))\n",
+        "models.py": "from sqlmodel import SQLModel\nclass Task(SQLModel, table=True):\n    id: int\n",
+        "audit.py": "from sqlmodel import SQLModel\nclass AuditEntry(SQLModel, table=True):\n    id: int\n",
+    }
+    root = write(tmp_path / "a", files)
+    [unused] = analyse(root).tables_unimported
+    assert (unused.name, unused.used) == ("AuditEntry", False)
+    result = fixer("dry-run", root, "--select", "FX035")
+    assert result.returncode == 0 and b"FX035 note" in result.stderr
+    # A route that queries it: the table is missing at the first request, exit 1.
+    root = write(tmp_path / "b", {**files, "routes.py": "def list_all(session):\n    return session.query(AuditEntry)\n",
+                                  "main.py": files["main.py"] + "import routes\n"})
+    [unused] = analyse(root).tables_unimported
+    assert unused.used
+    assert fixer("dry-run", root, "--select", "FX035").returncode == 1
+
+
+def test_a_command_line_script_is_no_start(tmp_path: Path) -> None:
+    # A [project.scripts] entry whose module neither runs a server nor builds an app (a user-creation CLI, broken
+    # by a circular import of its own) is not what the deploy file's start meets: no disagreement, exit 0.
+    root = write(tmp_path, {
+        "Dockerfile": "FROM python:3.12\nCOPY . .\nCMD [\"uvicorn\", \"app.main:app\"]\n", "requirements.txt": R1,
+        "pyproject.toml": '[project]\nname = "x"\nversion = "0"\n[project.scripts]\ntool = "app.cli.main:cli"\n'
+                          '[project.optional-dependencies]\n[build-system]\nrequires = ["hatchling"]\n'
+                          'build-backend = "hatchling.build"\n',
+        "app/__init__.py": "", "app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        "app/cli/__init__.py": "", "app/cli/main.py": "from .validate import check\nclass Display: ...\ncli = 1\n",
+        "app/cli/validate.py": "from app.cli.main import Display\ncheck = 1\n",
+    })
+    found = analyse(root)
+    assert [p.start.app for p in found.predictions] == ["app.main:app"] and found.differing == ()
+    assert fixer("dry-run", root).returncode == 0
+    # A script that does start the server stays a start.
+    (root / "app/cli/main.py").write_text("import uvicorn\ndef cli():\n    uvicorn.run('app.main:app')\n")
+    assert "app.cli.main:cli" in [p.start.app for p in analyse(root).predictions]
+
+
+def test_a_disagreeing_start_beside_a_clean_deploy_start_is_a_note(tmp_path: Path) -> None:
+    # The deploy file's start imports cleanly; the README's out-of-date one fails: shown, but no exit 1.
+    root = write(tmp_path, {
+        "Dockerfile": "FROM python:3.12\nCOPY . .\nCMD [\"uvicorn\", \"src.main:app\"]\n", "requirements.txt": R1,
+        "README.md": "uvicorn main:app\n", "src/__init__.py": "", "src/main.py": "app = 1\n",
+    })
+    assert len(analyse(root).differing) == 2
+    report = tmp_path / "report.json"
+    result = fixer("dry-run", root, "--report", report)
+    [issue] = [i for i in json.loads(report.read_text())["issues"] if i["rule"] == "FX036"]
+    assert issue["note"] is True
+    assert result.returncode == 0, result.stderr.decode()
+    # The same disagreement when the deploy file's start is the one that fails: exit 1 (FX030 reports it).
+    (root / "Dockerfile").write_text("FROM python:3.12\nCOPY . .\nCMD [\"uvicorn\", \"main:app\"]\n")
+    (root / "README.md").write_text("uvicorn src.main:app\n")
+    assert fixer("dry-run", root).returncode == 1
+
+
 def test_imports_written_for_another_documented_start_are_one_finding(tmp_path: Path) -> None:
     root = write(tmp_path, {
         "README.md": "uvicorn src.main:app --reload\n", "requirements.txt": R1,
@@ -508,6 +589,12 @@ ROUTER = "from fastapi import APIRouter\nrouter = APIRouter()\n"
     # what a project function returns
     ("from app.api import users, posts\ndef every():\n    return [users.router, posts.router]\n"
      "for r in every():\n    app.include_router(r)\n", {}, set()),
+    # a package whose __init__ re-exports its `router` module's router: the import gives the object, not the module
+    ("from app.api.users import router as users_router\nfrom app.api.posts import router as posts_router\n"
+     "for r in [users_router, posts_router]:\n    app.include_router(r)\n",
+     {"app/api/users.py": None, "app/api/posts.py": None, "app/api/users/__init__.py": "from .router import router\n",
+      "app/api/users/router.py": ROUTER, "app/api/posts/__init__.py": "from .router import router\n",
+      "app/api/posts/router.py": ROUTER}, set()),
     # a value not followed (a third-party factory's result): judged by the name written, never reported by mistake
     ("from app.api import users, posts\nfrom plugins import collect\nfor router in collect(users, posts):\n"
      "    app.include_router(router)\n", {}, set()),
@@ -516,7 +603,8 @@ def test_routers_are_decided_by_value(tmp_path: Path, main: str, extra: dict, un
     root = write(tmp_path, {
         "README.md": "uvicorn app.main:app\n", "requirements.txt": R1, "app/__init__.py": "", "app/api/__init__.py": "",
         "app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n" + main,
-        "app/api/users.py": ROUTER, "app/api/posts.py": ROUTER, **extra,
+        **{rel: text for rel, text in {"app/api/users.py": ROUTER, "app/api/posts.py": ROUTER, **extra}.items()
+           if text is not None},  # None: the file is not there
     })
     assert {u.path for u in analyse(root).routers_unincluded} == unincluded
 

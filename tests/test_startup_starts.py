@@ -90,3 +90,13 @@ def test_fixer_model_prints_each_start_and_where_it_is_written(tmp_path: Path) -
     starts = json.loads(done.stdout)["starts"]
     assert starts[0] == {"app": "main:app", "run_from": "app", "pythonpath": [], "command": "fastapi run main.py --port 80",
                          "source": "docker-compose.yml (api)", "where": "docker-compose.yml:4"}
+
+
+def test_uvicorn_run_given_a_variable_holding_the_app_string() -> None:
+    import ast
+
+    from fixer.model.entrypoints import uvicorn_runs
+
+    code = ("import uvicorn\nfrom app.main import app\n\ndef main():\n    name = 'src.server:app'\n"
+            "    uvicorn.run(app=name)\n\ndef other():\n    uvicorn.run(app)\n")
+    assert [(app, name) for _, app, name, _ in uvicorn_runs(ast.parse(code))] == [("src.server:app", None), (None, "app")]

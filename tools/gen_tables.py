@@ -129,6 +129,9 @@ REQUIRES_ALL: dict[str, str] = {
     "fastapi-users": "10.0.0",
     "fastapi-users-db-sqlmodel": "0.1.0",
     "openai-agents": "0.1.0",
+    # Google's SDKs: google-api-core brings requests, which a project beside google-generativeai imports
+    "google-generativeai": "0.3.0",
+    "google-api-core": "2.0.0",
 }
 
 # The keyword parameters of functions the app calls as it loads (a table model's `Field(...)` runs at import), per

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from fixer import model as project_model
 from fixer.apply import disclosure
+from fixer.apply.reach import hold_unreached
 from fixer.apply.transform import Settings, died, honour_in_text, locate, transform_task
 from fixer.discover import suppress
 from fixer.discover.files import Unreadable, discover, read
@@ -126,7 +127,7 @@ def run(
         for rel, finding in rule.missing(facts):
             if skip is None or not skip(rel, rule.RULE_ID):
                 results.append(FileResult(path=rel, old=b"", new=b"", findings=[finding]))
-    results = settle_startup(results)
+    results = settle_startup(hold_unreached(results, facts, root, paths))
     results = sorted((r for r in results if targets.covers(r.path)), key=lambda r: r.path)
     disclosure.mark(root, results)
     scanned = sum(map(targets.covers, python)) + sum(map(targets.covers, text_files_read))

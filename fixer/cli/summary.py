@@ -153,7 +153,7 @@ def summarise(outcome, applied: bool, verbose: bool) -> None:
         summary += f" {left} issue(s) need a person (above)."
     noted = sum(1 for r in outcome.results for f in r.findings if f.note)
     if noted:
-        summary += f" {noted} note(s): what fixer could not decide (above)."
+        summary += f" {noted} note(s): no defect, for a person to check (above)."
     summary += _suppressed_note(outcome)
     for note in _stale_locks(outcome, applied):
         say(note)

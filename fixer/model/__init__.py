@@ -132,6 +132,17 @@ class ProjectModel:
         names = tables.exports(dist, version, module) if version is not None else None
         return None if names is None else name in names
 
+    def install_versions(self, dist: str) -> list[Version]:
+        """The versions of `dist` the documented start's install gives: the lock's alone when that install syncs
+        a lock (`uv sync`, `poetry install`: a fresh install that ignores the lock is not the start's, and a fix
+        only it needs has no predicted failure behind it); else every install route's."""
+        install = self.startup.install
+        if install is not None and install.lock is not None:
+            version = install.version(dist)
+            if version is not None:
+                return [version]
+        return self.versions.installable(dist)
+
     # -- URLs and engines ---------------------------------------------------------------------------
 
     def async_driver(self) -> str:

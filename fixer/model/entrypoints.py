@@ -135,14 +135,19 @@ def dotted(node: ast.expr) -> str | None:
 
 def uvicorn_runs(tree: ast.Module) -> list[tuple[ast.Call, str | None, str | None, str | None]]:
     """Each `uvicorn.run(...)` call in the code (`from uvicorn import run` too): (call, "MODULE:ATTR" when the
-    app is a string, the variable name when it is an object, app_dir=)."""
+    app is a string or a variable given one string, the variable name when it is an object, app_dir=)."""
     names = {"uvicorn.run"}
     calls = []
+    strings: dict[str, set[str]] = {}  # variable -> the string constants assigned to it anywhere in the module
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "uvicorn":
             names |= {a.asname or a.name for a in node.names if a.name == "run"}
         elif isinstance(node, ast.Call):
             calls.append(node)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    strings.setdefault(target.id, set()).add(node.value.value)
     found = []
     for node in calls:
         if dotted(node.func) not in names:
@@ -150,6 +155,9 @@ def uvicorn_runs(tree: ast.Module) -> list[tuple[ast.Call, str | None, str | Non
         target = next((k.value for k in node.keywords if k.arg == "app"), node.args[0] if node.args else None)
         app_dir = next((k.value.value for k in node.keywords if k.arg == "app_dir" and isinstance(k.value, ast.Constant)
                         and isinstance(k.value.value, str)), None)
+        if isinstance(target, ast.Name) and len(strings.get(target.id, ())) == 1:
+            # `app_name = "src.main.app.server:app"; uvicorn.run(app=app_name)`: the string it names, not an object.
+            target = ast.Constant(next(iter(strings[target.id])))
         if isinstance(target, ast.Constant) and isinstance(target.value, str) and is_app(target.value):
             found.append((node, target.value, None, app_dir))
         elif isinstance(target, ast.Name):
@@ -341,7 +349,21 @@ def _scripts(backend: Path) -> list[tuple[StartPoint, str]]:
     return [(StartPoint(target.strip(), "", (), "pyproject.toml [project.scripts]", name, installed=True,
                         where=("pyproject.toml", next((n for n, l in enumerate(text.splitlines(), 1) if name in l), 1))),
              "scripts")
-            for name, target in scripts.items() if isinstance(target, str) and is_app(target.strip())]
+            for name, target in scripts.items()
+            if isinstance(target, str) and is_app(target.strip()) and _may_serve(backend, target.strip())]
+
+
+def _may_serve(backend: Path, target: str) -> bool:
+    """A script may start the server unless its module is a file of the backend that neither runs a server nor
+    builds an app: a command-line tool (`appcli = "app.cli.main:cli"` creating users) is no start, and what it
+    meets is not what the server meets."""
+    file = module_file(installed_roots(backend), target.partition(":")[0])
+    if file is None:
+        return True
+    try:
+        return mentions_start(file.read_bytes())
+    except OSError:
+        return True
 
 
 def start_points(backend_dir: str | os.PathLike[str], entrypoint: str | None = None,
@@ -391,6 +413,28 @@ def _installed(backend: Path) -> bool:
         return False
     requirements = read_text(backend / "requirements.txt") if (backend / "requirements.txt").is_file() else None
     return not (requirements and any(l.strip() and not l.lstrip().startswith("#") for l in requirements.splitlines()))
+
+
+def installed_roots(backend: Path) -> list[Path]:
+    """The folders an installed project's packages import from: the ones its setuptools configuration names
+    (`[tool.setuptools.packages.find] where`, `package-dir`'s root), else the backend and its `src/` (the
+    layouts build backends find by themselves). `where = ["."]` with `include = ["src*"]` installs `src` as a
+    package: `src/agents/` is then `src.agents`, not a top-level `agents` shadowing a library."""
+    text = read_text(backend / "pyproject.toml") if (backend / "pyproject.toml").is_file() else None
+    if text and "setuptools" in text:
+        from fixer.discover.config import read_toml
+
+        try:
+            setuptools = read_toml(text).get("tool", {}).get("setuptools", {})
+        except Exception:
+            setuptools = {}
+        find = (setuptools.get("packages") or {}).get("find") if isinstance(setuptools.get("packages"), dict) else None
+        where = find.get("where") if isinstance(find, dict) else None
+        root = (setuptools.get("package-dir") or {}).get("") if isinstance(setuptools.get("package-dir"), dict) else None
+        folders = where if isinstance(where, list) else [root] if isinstance(root, str) else None
+        if folders and all(isinstance(f, str) for f in folders):
+            return [(backend / f).resolve() for f in folders]
+    return [backend, backend / "src"]
 
 
 def disagreements(points: list[StartPoint]) -> str | None:

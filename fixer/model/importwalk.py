@@ -30,7 +30,7 @@ from pathlib import Path
 
 from fixer.model.connect import ConnectChecks, module_level_ifs
 from fixer.model.database import ASYNC_FACTORIES, SYNC_FACTORIES, DatabaseFlow
-from fixer.model.entrypoints import StartPoint
+from fixer.model.entrypoints import StartPoint, installed_roots
 from fixer.model.failures import LOG_FILE_HANDLERS, Failure, FailureChecks, ImportFix, Prediction, rejects_plain_url
 from fixer.model.freshinstall import Installed
 from fixer.model.hooks import StartupHooks, field_variable, required_field, settings_config, settings_options, startup_event
@@ -69,7 +69,7 @@ class _Walk(FailureChecks, AnnotatedChecks, OpenAPIChecks, StartupHooks, Connect
         self.run_dir = run_dir
         self.sys_path: list[Path] = [run_dir] + [(backend / p).resolve() for p in start.pythonpath]
         if start.installed:
-            self.sys_path += [backend, backend / "src"]
+            self.sys_path += installed_roots(backend)
         self.modules: dict[str, WalkedModule] = {}
         self.stack: list[str] = []
         self.failures: list[Failure] = []

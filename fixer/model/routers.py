@@ -173,7 +173,12 @@ class _Values:
                 return out | ({("module", target, "")} if target else set())
             base = self.find(module, level, mod.path)
             whole = self.find(f"{module}.{attr}" if module else attr, level, mod.path)
-            if whole is not None:  # `from app.api import users`: a module
+            package = self.module(base) if base is not None else None
+            # A package whose __init__ binds the name (`from .router import router`) gives that object, not its
+            # submodule of the same name: the import sets the attribute after the submodule's.
+            defines = package is not None and (attr in package.routers or attr in package.bindings
+                                               or attr in package.imports)
+            if whole is not None and not defines:  # `from app.api import users`: a module
                 out.add(("module", whole, ""))
             elif base is not None:
                 out |= self.attribute(base, attr, depth + 1)

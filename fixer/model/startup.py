@@ -38,6 +38,8 @@ class Unused:
     line: int
     name: str
     why: str
+    # Something the app loads names it (its class, its table): without it, a missing table breaks nothing.
+    used: bool = True
 
 
 @dataclass(frozen=True)
@@ -291,6 +293,7 @@ def _tables(paths: list[str], read_text, primary: Prediction) -> Iterable[Unused
         return
     tops = {_top(p, primary.start.run_from) for p in imported}
     defined = {table for p in imported for _, _, table in table_classes(texts[p])}
+    loaded = [read_text(p) or "" for p in {*primary.order, *primary.late_order}]
     for path in paths:
         if not _candidate(path) or path in imported:
             continue
@@ -303,8 +306,11 @@ def _tables(paths: list[str], read_text, primary: Prediction) -> Iterable[Unused
         for line, name, table in table_classes(text):
             if table in defined:
                 continue  # importing it would raise "Table '...' is already defined for this MetaData instance"
+            used = path in primary.order or any(
+                re.search(rf"\b(?:{re.escape(name)}|{re.escape(table)})\b", t) for t in loaded)
             yield Unused(path, line, name,
-                         "the app never imports this module before create_all(), so the table is never created")
+                         "the app never imports this module before create_all(), so the table is never created",
+                         used)
 
 
 def _top(path: str, run_from: str) -> str:

@@ -61,7 +61,8 @@ class Versions:
         value = self.effective.get(canonicalize_name(dist))
         return Version(value) if value else None
 
-    def _installable(self, dist: str) -> list[Version]:
+    def installable(self, dist: str) -> list[Version]:
+        """The version of `dist` each install route gives (the lock's, and beside a lock a fresh install's)."""
         name = canonicalize_name(dist)
         return [Version(route[name]) for route in (self.effective, *self.alternatives) if route.get(name)]
 
@@ -69,11 +70,11 @@ class Versions:
         """Whether every version that installs (by any route) satisfies `specifier`; True when fixer cannot tell
         (no version known): a rule is held back only by what the project shows, never by what fixer does not know."""
         spec = SpecifierSet(specifier)
-        return all(spec.contains(version, prereleases=True) for version in self._installable(dist))
+        return all(spec.contains(version, prereleases=True) for version in self.installable(dist))
 
     def may_install(self, dist: str, specifier: str) -> bool:
         """Whether some install route gives a version that satisfies `specifier` (True when unknown)."""
-        versions = self._installable(dist)
+        versions = self.installable(dist)
         spec = SpecifierSet(specifier)
         return not versions or any(spec.contains(version, prereleases=True) for version in versions)
 

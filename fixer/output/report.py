@@ -284,9 +284,9 @@ def _recommendations(
     if notes:
         recs.append(
             (
-                f"Check by hand what fixer could not decide ({', '.join(i.id for i in notes)}): each names the "
-                "function, the expression and why.",
-                "None known: fixer left this code as it is, as it cannot tell whether it is right.",
+                f"Check by hand what the notes name ({', '.join(i.id for i in notes)}): each says what fixer "
+                "found and why it is not counted as a defect.",
+                "None known: fixer left this code as it is, as nothing shows it failing.",
             )
         )
 

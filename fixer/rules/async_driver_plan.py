@@ -174,12 +174,18 @@ def plan_actions(
     # conflict with a project held on 1.4 (VER-SA14-SESSIONMAKER).
     # The documented start's install decides first: a requirements.txt of bare names gives 2.1 even where a
     # pyproject beside it holds sqlmodel (and so SQLAlchemy) below it.
+    # An install that syncs a lock gives the lock's SQLAlchemy alone: a fresh install ignoring the lock is not it.
     install = facts.startup.install
     installed = install.version("sqlalchemy") if install is not None else None
     dropped = _greenlet_dropped()
-    greenlet_missing = dropped is not None and not pinned_below_2(facts) and (
-        facts.versions.may_install("sqlalchemy", f">={dropped}")
-        or installed is not None and installed >= dropped and not install.has("greenlet"))
+    if dropped is None:
+        greenlet_missing = False
+    elif install is not None and install.lock is not None and installed is not None:
+        greenlet_missing = not pinned_below_2(facts) and installed >= dropped and not install.has("greenlet")
+    else:
+        greenlet_missing = not pinned_below_2(facts) and (
+            facts.versions.may_install("sqlalchemy", f">={dropped}")
+            or installed is not None and installed >= dropped and not install.has("greenlet"))
     if lists_db and greenlet_missing and not any(e.provides_greenlet() for e in everything):
         sqlalchemy = [e for e in entries if e.name == "sqlalchemy"]
         if sqlalchemy:

@@ -69,11 +69,11 @@ def _about() -> tuple[Version, str]:
 
 
 def bcrypt_versions(facts: ProjectModel) -> list[Version]:
-    """The bcrypt each install route gives (the newest release allowed when no route records it)."""
+    """The bcrypt the documented start's install gives (each install route's when it syncs no lock; the newest
+    release allowed when no route records it)."""
     from fixer import tables
 
-    routes = [facts.versions.effective, *facts.versions.alternatives]
-    found = [Version(route["bcrypt"]) for route in routes if route.get("bcrypt")]
+    found = facts.install_versions("bcrypt")
     if found:
         return found
     newest = tables.newest_allowed("bcrypt", facts.versions.declared.get("bcrypt", ""))

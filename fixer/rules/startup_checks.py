@@ -326,7 +326,8 @@ class ModelsNotImported(_StartupRule):
 
     ## What it does
     Reports a `class X(SQLModel, table=True)` in a module the start never imports, when the app creates its
-    tables with `metadata.create_all(...)`.
+    tables with `metadata.create_all(...)`. A model that nothing the app loads names (neither its class nor its
+    table) breaks no start and no request: it is reported as a note, which costs no exit 1.
 
     ## Why is this bad?
     `create_all` only creates the tables of imported models: the first query fails with
@@ -360,9 +361,11 @@ class ModelsNotImported(_StartupRule):
             (u.path, Finding(
                 rule=self.RULE_ID, category=Category.DATABASE, severity=Severity.HIGH,
                 problem=f"Table model `{u.name}` is never imported before create_all()",
-                root_cause=f"{u.why}.", old_code=f"class {u.name}(..., table=True)", new_code="",
+                root_cause=f"{u.why}." + ("" if u.used else " Nothing the app imports names the model or its"
+                                                            " table, so no start or request fails on it."),
+                old_code=f"class {u.name}(..., table=True)", new_code="",
                 explanation="Import the models module where the tables are created (or in the models package's __init__).",
-                fixed=False, line=u.line, defects=self.DEFECTS,
+                fixed=False, line=u.line, defects=self.DEFECTS, note=not u.used,
             ))
             for u in facts.startup.tables_unimported
         ]
@@ -441,8 +444,9 @@ class StartCommandsDisagree(_StartupRule):
 
     ## What it does
     Reports when the documented starts name different apps or folders and so meet different first results
-    (a failure, or a clean import), with the first result of each. Starts that meet the same first result are
-    left alone; a `uvicorn.run()` under `if __name__ == "__main__":` counts only when nothing else documents a
+    (a failure, or a clean import), with the first result of each. When the start fixer judges the project by
+    (the most authoritative: a deploy file's) imports cleanly, the report is a note and costs no exit 1. Starts
+    that meet the same first result are left alone; a `uvicorn.run()` under `if __name__ == "__main__":` counts only when nothing else documents a
     start or when its first result differs from the documented start's.
 
     ## Why is this bad?
@@ -477,12 +481,17 @@ class StartCommandsDisagree(_StartupRule):
             for p in differing
         )
         where = differing[0].start.where or ("README.md", 1)
+        primary = facts.startup.primary
+        primary_clean = primary is not None and not primary.failures
         return [(where[0], Finding(
             rule=self.RULE_ID, category=Category.ENTRYPOINT, severity=Severity.MEDIUM,
             problem="The documented start commands disagree",
             root_cause=f"The starts give different first results: {firsts}.",
             old_code="", new_code="", explanation="Keep one start command and make the others the same.",
             fixed=False, line=where[1], defects=self.DEFECTS,
+            # The start fixer judges the project by imports cleanly: the others are for a person to check, and
+            # cost no exit 1. When it fails, FX030 reports that failure.
+            note=primary_clean,
         ))]
 
 

@@ -255,6 +255,15 @@ def test_an_unknown_plugin_named_after_what_brings_the_module_makes_it_uncertain
     assert changed == {} and findings and not any(f.safe for f in findings)
 
 
+def test_a_module_an_sdk_brings_through_its_requirements_is_not_missing(tmp_path: Path) -> None:
+    # google-generativeai requires google-api-core, which requires requests (fixer/data/requires.json): an
+    # `import requests` beside it is installed by a fresh install, and no line is added.
+    main = "from fastapi import FastAPI\nimport requests\n\napp = FastAPI()\n"
+    files = {"requirements.txt": "fastapi\ngoogle-generativeai==0.8.3\n", "app/main.py": main}
+    changed, findings = run(tmp_path, files)
+    assert changed == {} and findings == []
+
+
 def test_a_library_import_named_like_a_project_file_elsewhere(tmp_path: Path) -> None:
     # `import jwt` in src/auth/tokens.py means the library: src/auth/ is on no sys.path of `uvicorn src.main:app`,
     # so the project's src/auth/jwt.py is not what it gets. The prediction fails on it; the import lines alone
