@@ -28,21 +28,33 @@ code, is listed in tools/README.md ("What stays hard-coded, and why").
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+from fixer.sourcetexts import (
+    async_session_methods,
+    loaded_at_import,
+    message,
+    releases_with,
+    sync_session_methods,
+)
+from fixer.tablefiles import VersionLike
+from fixer.tablefiles import as_version as _version
+from fixer.tablefiles import dist_key as _dist
+from fixer.tablefiles import indices as _indices
+from fixer.tablefiles import load as _load
 
 __all__ = [
     "ExportCheck",
+    "VersionLike",
     "allowed",
+    "async_session_methods",
     "cap",
     "distribution_of",
     "distributions_of",
@@ -67,33 +79,12 @@ __all__ = [
     "required_by",
     "requires_python",
     "requires_recorded",
+    "sync_session_methods",
     "uploaded",
     "wheel_pythons",
 ]
 
-VersionLike = Version | str
 Versions = SpecifierSet | Version | str  # a str is a version ("2.0.1") or a specifier (">=2,<3")
-
-
-@lru_cache(maxsize=None)
-def _load(name: str) -> dict:
-    return json.loads(resources.files("fixer").joinpath("data", name).read_text(encoding="utf-8"))
-
-
-def _dist(name: str) -> str:
-    return canonicalize_name(name)
-
-
-def _version(v: VersionLike) -> Version:
-    return v if isinstance(v, Version) else Version(v)
-
-
-def _indices(ranges: str) -> frozenset[int]:
-    out: set[int] = set()
-    for part in filter(None, ranges.split(",")):
-        lo, _, hi = part.partition("-")
-        out.update(range(int(lo), int(hi or lo) + 1))
-    return frozenset(out)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -550,65 +541,3 @@ def has_wheel(dist: str, version: VersionLike, python: str) -> bool | None:
     if python not in _load("wheels.json")["pythons"]:
         return None
     return python in pys
-
-
-# -- Texts in a package's source (messages.json) and modules that load an extra (loaders.json) ------------------
-
-
-@lru_cache(maxsize=None)
-def _texts(dist: str, key: str) -> tuple[tuple[Version, ...], dict[int, str]] | None:
-    entry = _load("messages.json")["dists"].get(dist)
-    if entry is None or key not in entry["texts"]:
-        return None
-    found = {i: text for ranges, text in entry["texts"][key]["found"].items() for i in _indices(ranges)}
-    return tuple(Version(v) for v in entry["versions"]), found
-
-
-def message(dist: str, version: VersionLike | None, key: str) -> str | None:
-    """The text ``key`` as the source of ``dist`` ``version`` words it (read in the newest recorded release at or
-    below ``version``, the oldest for an older one, the newest when ``version`` is None); None when that
-    release's source lacks it or nothing is recorded."""
-    rec = _texts(_dist(dist), key)
-    if rec is None or not rec[0]:
-        return None
-    recorded, found = rec
-    at = [i for i, v in enumerate(recorded) if version is None or v <= _version(version)]
-    return found.get(at[-1] if at else 0)
-
-
-def releases_with(dist: str, key: str) -> tuple[Version, ...]:
-    """The recorded releases of ``dist`` whose source holds the text ``key``, oldest first."""
-    rec = _texts(_dist(dist), key)
-    return tuple(rec[0][i] for i in sorted(rec[1])) if rec else ()
-
-
-def loaded_at_import(module: str) -> tuple[tuple[str, str], ...]:
-    """(distribution, import name) of each distribution that ``module`` (or the package module it lies in)
-    imports as it loads while its package requires it only through an extra: importing ``module`` fails without
-    it (``starlette.middleware.sessions`` -> itsdangerous)."""
-    for dist in _load("loaders.json")["dists"].values():
-        for loader, loads in dist["modules"].items():
-            if module == loader or module.startswith(loader + "."):
-                return tuple((d, name) for d, name in loads)
-    return ()
-
-
-# -- AsyncSession methods (session_methods.json, tools/gen_session_methods.py) ---------------------------------
-
-# `begin()` / `begin_nested()` return a context that may also be awaited: not a plain value.
-_STARTABLE = frozenset({"begin", "begin_nested"})
-
-
-@lru_cache(maxsize=None)
-def async_session_methods() -> frozenset[str]:
-    """Methods of sqlmodel's or SQLAlchemy's AsyncSession that return a coroutine: a call must be awaited."""
-    classes = _load("session_methods.json")["classes"].values()
-    return frozenset(name for cls in classes for name in cls["coroutines"])
-
-
-@lru_cache(maxsize=None)
-def sync_session_methods() -> frozenset[str]:
-    """Methods of AsyncSession that return a plain value on both classes: `await` on one fails."""
-    classes = list(_load("session_methods.json")["classes"].values())
-    plain = frozenset.intersection(*(frozenset(cls["sync"]) for cls in classes))
-    return plain - async_session_methods() - _STARTABLE

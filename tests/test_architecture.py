@@ -1,7 +1,7 @@
 """The package's shape, read from its imports with `ast`: the folders of fixer/ are the stages data flows through.
 
     cli → discover → model → rules → apply → output        verify: its own wing
-    tables (and fixer/data) and the package's __init__: facts every stage may read
+    tables, tablefiles, sourcetexts (and fixer/data) and the package's __init__: facts every stage may read
 
 A stage imports only the stages whose data reaches it (earlier ones) and the shared facts; `cli` drives every
 stage and nothing imports it; `verify` reads from any stage but `cli`, and only `cli` imports it. Every import
@@ -25,7 +25,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "fixer"
 
 STAGES = ("cli", "discover", "model", "rules", "apply", "output")
 WING = "verify"
-SHARED = ("tables",)  # with `fixer` itself (its version, its address); fixer/data is not Python
+SHARED = ("tables", "tablefiles", "sourcetexts")  # with `fixer` itself (its version, its address); fixer/data is not Python
 MAX_LINES = 600
 # Modules allowed past MAX_LINES, each with the reason it cannot be split by meaning.
 LONG_MODULES: dict[str, str] = {}
