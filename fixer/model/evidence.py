@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from fixer import tables
+
 if TYPE_CHECKING:
     from fixer.model import ProjectModel
     from fixer.model.database import EngineSite
@@ -139,6 +141,9 @@ def async_engine_error(model: ProjectModel, url: str) -> str | None:
         installs = any(model.installed.has(d) for d in ("psycopg", "psycopg-binary", "psycopg-c"))
         return None if installs or not model.installed.dists else "ModuleNotFoundError: No module named 'psycopg'"
     if driver == "psycopg2":
+        # The dialect imports its driver before SQLAlchemy's async check looks at it.
+        if model.installed.dists and not any(model.installed.has(d) for d in tables.distributions_of("psycopg2")):
+            return "ModuleNotFoundError: No module named 'psycopg2'"
         return ("sqlalchemy.exc.InvalidRequestError: The asyncio extension requires an async driver to be used. "
                 "The loaded 'psycopg2' is not async.")
     if driver == "asyncpg":

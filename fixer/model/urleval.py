@@ -451,12 +451,22 @@ class Evaluator:
         for item in cls.node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == attr:
                 return _Function(item, cls.module, bound)
+        # The class body runs top to bottom in its own namespace: `URL = f"...{DB_USER}..."` reads the
+        # attribute assigned above it (the project assembles the URL from parts, no variable holds it whole).
+        body: dict[str, Any] = {}
         for item in cls.node.body:
-            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.target.id == attr \
-                    and item.value is not None:
-                return self.expr(item.value, cls.module, cls.module.names)
-            if isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == attr for t in item.targets):
-                return self.expr(item.value, cls.module, cls.module.names)
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.value is not None:
+                targets, value = [item.target.id], item.value
+            elif isinstance(item, ast.Assign):
+                targets, value = [t.id for t in item.targets if isinstance(t, ast.Name)], item.value
+            else:
+                continue
+            if attr in targets:
+                return self.expr(value, cls.module, body)
+            try:
+                body.update(dict.fromkeys(targets, self.expr(value, cls.module, body)))
+            except Unknown:
+                continue  # a name read later then stays unknown, as the module's own do
         raise Unknown(f"{cls.node.name}.{attr}")
 
     def call(self, node: ast.Call, scope: _Scope, names: dict[str, Any]) -> Any:

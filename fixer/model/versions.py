@@ -210,8 +210,11 @@ def collect(read: Callable[[str], str | None], paths: Iterable[str], python: str
                     if isinstance(value, dict) and str(value.get("version", "")).startswith("=="):
                         found.locked[canonicalize_name(key)] = value["version"][2:]
             elif name in LOCK_FILES:
-                for package in read_toml(text).get("package", []):
-                    if isinstance(package, dict) and "name" in package and "version" in package:
+                packages = [p for p in read_toml(text).get("package", []) if isinstance(p, dict) and "name" in p]
+                synced = _uv_synced(packages, read(posixpath.join(posixpath.dirname(path), "pyproject.toml"))) \
+                    if name == "uv.lock" else None
+                for package in packages:
+                    if "version" in package and (synced is None or canonicalize_name(package["name"]) in synced):
                         found.locked[canonicalize_name(package["name"])] = str(package["version"])
             else:
                 for kind, value in requirements.entries(text):
@@ -222,6 +225,39 @@ def collect(read: Callable[[str], str | None], paths: Iterable[str], python: str
         except Exception:  # a file that does not parse declares nothing; the rules that edit it say so
             continue
     return found
+
+
+def _uv_synced(packages: list[dict], pyproject: str | None) -> set[str] | None:
+    """The packages of a uv.lock that `uv sync` installs (None: not known, every package counts): the project's
+    own dependencies and its default groups' (`dev` unless `tool.uv.default-groups` names others), with the
+    extras asked for. A group uv does not sync by default (`testing = ["psycopg2-binary"]`) does not install."""
+    try:
+        groups = read_toml(pyproject).get("tool", {}).get("uv", {}).get("default-groups", ["dev"]) if pyproject else ["dev"]
+    except Exception:
+        return None
+    graph = {canonicalize_name(p["name"]): p for p in packages}
+    roots = [p for p in packages if isinstance(p.get("source"), dict) and {"virtual", "editable"} & set(p["source"])]
+    if not roots or not isinstance(groups, (list, str)):
+        return None
+    queue: list[tuple[str, str]] = []  # (name, extra: "" for its plain dependencies)
+    for root in roots:
+        queue.append((canonicalize_name(root["name"]), ""))
+        for group, items in (root.get("dev-dependencies") or {}).items():
+            if groups == "all" or group in groups:
+                queue += [(canonicalize_name(i["name"]), "") for i in items if isinstance(i, dict) and "name" in i]
+    seen: set[tuple[str, str]] = set()
+    while queue:
+        name, extra = queue.pop()
+        if (name, extra) in seen or name not in graph:
+            continue
+        seen.add((name, extra))
+        package = graph[name]
+        items = package.get("dependencies", []) if not extra else (package.get("optional-dependencies") or {}).get(extra, [])
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and "name" in item:
+                dep = canonicalize_name(item["name"])
+                queue += [(dep, ""), *((dep, canonicalize_name(e)) for e in item.get("extra", []))]
+    return {name for name, _ in seen}
 
 
 def _pyproject(doc: dict, found: _Collected) -> None:

@@ -247,10 +247,11 @@ class RuntimeUrlNormaliser(FixerCodemod):
             return None  # FX005 adds psycopg, which takes the URL as it is, for every engine at once
         if failure is not None:
             return True, cite(self.facts, failure)
+        # What the project's own code, run on the platform's environment, gives this engine (none: not known).
+        prediction = self.facts.startup.primary
+        reached = [u for p, line, u in (prediction.engine_urls if prediction else ()) if (p, line) == (site.path, site.line)]
         if self.facts.normalised_by_project(site):
             # SHAPE-OWN-NORMALISER: the project's own code, run on the platform URL, decides; never trusted unrun.
-            prediction = self.facts.startup.primary
-            reached = [u for p, line, u in (prediction.engine_urls if prediction else ()) if (p, line) == (site.path, site.line)]
             error = async_engine_error(self.facts, reached[0]) if reached else None
             if error is None:
                 return None
@@ -258,7 +259,10 @@ class RuntimeUrlNormaliser(FixerCodemod):
         if platform_sets(source.names) and self.facts.role(site.path) is Role.LIVE:
             # The platform's URL is what reaches it in production: the fix is safe where that URL fails, and
             # not needed where the engine takes it (psycopg 3 on SQLAlchemy 2.1 speaks libpq's parameters).
-            url = platform_url_at(self.facts, site)
+            # A settings attribute of that name that the code assembles itself (a plain class's
+            # `DATABASE_URL = f"postgresql+asyncpg://{DB_USER}..."`) never holds the platform's URL: what the code
+            # run on the platform's environment gives it is what reaches the engine.
+            url = reached[0] if reached else platform_url_at(self.facts, site)
             error = async_engine_error(self.facts, url)
             if error is None:
                 return None
