@@ -43,6 +43,9 @@ class NeverCreated:
     # "uncalled": the app module's own startup function (its lifespan, or its one `on_event("startup")` hook) to
     # call it first in; "" when FX046 writes a new lifespan.
     hook: str = ""
+    # "uncalled", "lifespan": the destructive call (`drop_all`, `drop_table`, `DROP ...` SQL) the function reaches,
+    # itself or through what it calls: run at each start it would empty every table, so FX045 reports it, unfixed.
+    drops: str = ""
 
 
 def table_classes(text: str, declarative: bool = False) -> Iterable[tuple[int, str, str]]:
@@ -99,6 +102,36 @@ def _calls(function: ast.AST, names: set[str]) -> bool:
                 if name in names:
                     return True
     return False
+
+
+_DROP_CALLS = frozenset({"drop_all", "drop_table", "drop_tables", "drop_database"})
+_DROP_SQL = re.compile(r"^\s*DROP\s+(?:TABLE|SCHEMA|DATABASE|OWNED)\b", re.I)
+
+
+def _drop_in(function: ast.AST) -> str:
+    """The destructive call a function makes itself: `metadata.drop_all` (called or passed to `run_sync`),
+    `op.drop_table`, `drop_database`, or SQL text starting `DROP TABLE/SCHEMA/DATABASE`; "" when none."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            for part in (node.func, *node.args):
+                name = part.attr if isinstance(part, ast.Attribute) else part.id if isinstance(part, ast.Name) else None
+                if name in _DROP_CALLS:
+                    return name
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _DROP_SQL.match(node.value):
+            return " ".join(node.value.split()[:2]).upper()
+    return ""
+
+
+def _droppers(functions: list[tuple[str, ast.AST]]) -> dict[str, str]:
+    """Function name -> the destructive call it reaches, itself or through the functions it calls (by name, to
+    a fixed point, as the creators are found)."""
+    found = {f.name: drop for _, f in functions if (drop := _drop_in(f))}
+    while True:
+        more = {f.name: found[callee] for _, f in functions if f.name not in found
+                for callee in found if _calls(f, {callee})}
+        if not more:
+            return found
+        found.update(more)
 
 
 def _lifespan(node: ast.AST) -> bool:
@@ -307,6 +340,11 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction,
                                     and not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))):
             return None
 
+    # Drop helpers may live in modules without `create_all` the start does not import: read every one that drops.
+    trees = ((p, sources.tree(p, text)) for p, text in code.items() if "drop" in text.lower())
+    droppers = _droppers([*functions, *((p, f) for p, tree in trees if tree is not None for f in ast.walk(tree)
+                                        if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))])
+
     def uses(name: str) -> int:
         return len(re.findall(rf"\b{re.escape(name)}\b", every))
 
@@ -320,7 +358,7 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction,
                     and not any(k.arg in ("lifespan", None) for k in n.keywords)] if tree is not None else []
             if len(apps) == 1:
                 return NeverCreated("lifespan", path, function.lineno, function.name, tuple(m[2] for m in models),
-                                    apps[0].lineno, tables=tables)
+                                    apps[0].lineno, tables=tables, drops=droppers.get(function.name, ""))
     # A creator called from outside the creators (a script's `__main__`, a CLI command) is a step the project
     # provides: not fixer's to judge. Otherwise the first nothing calls is the one to call.
     inner = {name: sum(_calls(f, {name}) for _, f in creators.values()) for name in creators}
@@ -330,12 +368,15 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction,
         if script is None:
             return None
         return NeverCreated("script", script[0], script[1], script[0], tuple(m[2] for m in models), tables=tables)
-    for name, (path, function) in creators.items():
-        if uses(name) == 1:
-            app_path, module, hook = _callable_from_app(path, imported, paths, primary, sources, function)
-            return NeverCreated("uncalled", path, function.lineno, name, tuple(m[2] for m in models),
-                                app_path=app_path, module=module,
-                                awaited=isinstance(function, ast.AsyncFunctionDef), tables=tables, hook=hook)
+    # A creator or lifespan that drops the tables first would wipe them at each start: never the one to run.
+    uncalled = sorted((name for name in creators if uses(name) == 1), key=lambda name: name in droppers)
+    for name in uncalled[:1]:
+        path, function = creators[name]
+        app_path, module, hook = ("", "", "") if name in droppers else \
+            _callable_from_app(path, imported, paths, primary, sources, function)
+        return NeverCreated("uncalled", path, function.lineno, name, tuple(m[2] for m in models),
+                            app_path=app_path, module=module, awaited=isinstance(function, ast.AsyncFunctionDef),
+                            tables=tables, hook=hook, drops=droppers.get(name, ""))
     # No code of the app creates them: a finding only where the project shows it relies on create_all (its tests
     # or a script call it), not where the tables may come from outside (another service, a console).
     if not creators and any("create_all" in (sources.text(p) or "") for p in paths

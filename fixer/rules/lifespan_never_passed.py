@@ -26,7 +26,9 @@ app = FastAPI(title="Notes", lifespan=lifespan)
 ## Fix safety
 Safe: fixer's walk of the start finds no startup code reaching `create_all`, no migrations and no SQL
 script, and the lifespan reaches it; the app has no `@app.on_event` hook a lifespan would switch off (FastAPI
-runs one or the other). Everything else is left alone.
+runs one or the other). A lifespan that drops the tables before creating them (`drop_all`, `DROP TABLE` SQL,
+itself or through a function it calls) is never passed: it would empty every table at each restart (FX045
+reports it). Everything else is left alone.
 """
 
 from __future__ import annotations
@@ -55,11 +57,11 @@ class LifespanNeverPassed(FixerCodemod):
     @classmethod
     def wants(cls, path: str, model: ProjectModel) -> bool:
         never = model.startup.tables_never_created
-        return never is not None and never.kind == "lifespan" and never.path == path
+        return never is not None and never.kind == "lifespan" and not never.drops and never.path == path
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         never = self.facts.startup.tables_never_created
-        if never is None:
+        if never is None or never.drops:  # it would empty the tables at each start: FX045 reports it
             return tree
         self.name = never.name
         self.done = False

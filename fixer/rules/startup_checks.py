@@ -406,7 +406,9 @@ class TablesNeverCreated(_StartupRule):
 
     ## Fix safety
     Report only: where the tables should be made (a lifespan, a release command, migrations) is the project's
-    choice.
+    choice. FX044 and FX046 run a plain creator from the app's startup; a lifespan or function that drops the
+    tables first (`drop_all`, `op.drop_table`, `DROP TABLE` SQL, itself or through what it calls) is reported
+    here and never run: at each restart it would empty every table.
     """
 
     RULE_ID: ClassVar[str] = "FX045"
@@ -415,10 +417,17 @@ class TablesNeverCreated(_StartupRule):
 
     def missing(self, facts: ProjectModel) -> list[tuple[str, Finding]]:
         never = facts.startup.tables_never_created
-        if never is None or never.kind == "lifespan" or never.module:  # FX044, FX046 fix those
+        if never is None or never.kind == "lifespan" and not never.drops or never.module:  # FX044, FX046 fix those
             return []
         models = ", ".join(never.models)
-        if never.kind == "uncalled":
+        if never.drops:
+            problem = (f"The lifespan `{never.name}` creates the tables but is never passed to `FastAPI(...)`"
+                       if never.kind == "lifespan" else f"`{never.name}()` creates the tables, but nothing calls it")
+            problem += ", and it drops them first"
+            what = (f"`{never.name}` reaches `{never.drops}`: run at startup it would empty every table at each "
+                    "restart, so fixer does not run it. Create the tables without dropping them (`create_all` alone, "
+                    "from the app's lifespan), or run migrations before the server.")
+        elif never.kind == "uncalled":
             problem = f"`{never.name}()` creates the tables, but nothing calls it"
             what = f"Call `{never.name}()` from the app's lifespan (before its `yield`), or run migrations before the server."
         elif never.kind == "script":

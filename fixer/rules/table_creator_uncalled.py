@@ -47,6 +47,8 @@ a lifespan would switch off, and no other `lifespan`. An existing startup functi
 it is the app module's own: the lifespan defined there and passed to its one `FastAPI(...)`, with one
 `yield` at its top level, or its only `on_event("startup")` hook (an `async def` when the call is awaited) with
 no lifespan beside it; the call goes first, so whatever the function does with the tables finds them.
+A function that drops the tables before creating them (`drop_all`, `op.drop_table`, `DROP TABLE` SQL, itself
+or through a function it calls) is never called: it would empty every table at each restart.
 Otherwise FX045 reports it.
 """
 

@@ -172,3 +172,20 @@ def test_no_create_all_anywhere_is_no_finding() -> None:
     create_all."""
     main = "from fastapi import FastAPI\n\nfrom app.db import Reminder\n\napp = FastAPI()\n"
     assert answer({"app/main.py": main, "app/db.py": DB.split("\n\ndef ")[0] + "\n"}) is None
+
+
+def test_a_lifespan_that_drops_the_tables_first_is_reported_not_passed() -> None:
+    """Passed to `FastAPI(...)` it would empty every table at each restart: FX045 reports it and says why."""
+    from fixer.rules.startup_checks import TablesNeverCreated
+
+    db = DB.replace("def create_db_and_tables():\n",
+                    "def create_db_and_tables():\n    SQLModel.metadata.drop_all(engine)\n")
+    main = LIFESPAN.format(args="")
+    found = answer({"app/main.py": main, "app/db.py": db})
+    assert found is not None and (found.kind, found.name, found.drops) == ("lifespan", "lifespan", "drop_all")
+    model = ProjectModel(startup=Startup(tables_never_created=found))
+    assert not LifespanNeverPassed.wants("app/main.py", model) and run(main, model) == (main, [])
+    [(path, finding)] = TablesNeverCreated().missing(model)
+    assert path == "app/main.py" and "drops them first" in finding.problem and "`drop_all`" in finding.explanation
+    # The plain lifespan is still passed.
+    assert answer({"app/main.py": main, "app/db.py": DB}).drops == ""

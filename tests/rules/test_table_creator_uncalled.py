@@ -283,3 +283,67 @@ def test_a_project_s_own_startup_function_gets_the_call_once(tmp_path, main: str
     changed, findings = fix(tmp_path, files, codemods=[TableCreatorUncalled])
     assert "    await init_db()\n" in changed["app/main.py"]
     assert [f.rule for f in findings if f.rule == "FX046"] == ["FX046"]
+
+
+RESET = """\
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import Field, SQLModel
+
+engine = create_async_engine("postgresql+asyncpg://u:p@h/d")
+
+
+class Parcel(SQLModel, table=True):
+    __tablename__ = "parcels"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+async def init_models():
+    async with engine.begin() as conn:
+{drop}        await conn.run_sync(SQLModel.metadata.create_all)
+"""
+PROJECT = {"requirements.txt": "fastapi>=0.110\nuvicorn>=0.29\nsqlmodel>=0.0.22\nsqlalchemy[asyncio]>=2.0\n"
+                               "asyncpg>=0.29\n",
+           "Procfile": "web: uvicorn app.main:app --host 0.0.0.0 --port $PORT\n", "app/__init__.py": "",
+           "app/main.py": MAIN}
+
+
+@pytest.mark.parametrize(("drop", "extra", "reached"), [
+    ("        await conn.run_sync(SQLModel.metadata.drop_all)\n", {}, "drop_all"),
+    ("        await conn.execute(text('DROP TABLE IF EXISTS parcels'))\n", {}, "DROP TABLE"),
+    # through a helper of another module the start does not import
+    ("        await conn.run_sync(wipe)\n",
+     {"app/reset.py": "def wipe(conn):\n    conn.execute('drop schema public')\n"}, "DROP SCHEMA"),
+])
+def test_a_creator_that_drops_the_tables_first_is_never_called(tmp_path, drop: str, extra: dict, reached: str) -> None:
+    """Wired into the startup it would empty every table at each restart: FX045 reports it and says why."""
+    from fixer.rules.startup_checks import TablesNeverCreated
+    from tests.rules.project_helpers import fix
+
+    files = {**PROJECT, "app/db.py": RESET.format(drop=drop), **extra}
+    found = answer({p: t for p, t in files.items() if p.endswith(".py")})
+    assert found is not None and (found.kind, found.name, found.module, found.drops) == (
+        "uncalled", "init_models", "", reached)
+    changed, findings = fix(tmp_path, files, codemods=[TableCreatorUncalled], text_rules=[TablesNeverCreated])
+    assert changed == {}
+    [report] = [f for f in findings if f.rule in ("FX045", "FX046")]
+    assert (report.rule, report.fixed) == ("FX045", False)
+    assert "drops them first" in report.problem and f"`{reached}`" in report.explanation
+
+
+def test_the_plain_creator_is_called_beside_a_reset_nothing_calls(tmp_path) -> None:
+    from fixer.rules.startup_checks import TablesNeverCreated
+    from tests.rules.project_helpers import fix
+
+    reset = ("async def reset_models():\n    async with engine.begin() as conn:\n"
+             "        await conn.run_sync(SQLModel.metadata.drop_all)\n"
+             "        await conn.run_sync(SQLModel.metadata.create_all)\n\n\n")
+    plain = RESET.format(drop="")
+    for order, db in (("after", plain + "\n\n" + reset),
+                      ("before", plain.replace("async def init_models", reset + "async def init_models"))):
+        files = {**PROJECT, "app/db.py": db}
+        found = answer({p: t for p, t in files.items() if p.endswith(".py")})
+        assert found is not None and (found.name, found.module, found.drops) == ("init_models", "app.db", ""), order
+        changed, findings = fix(tmp_path / order, files, codemods=[TableCreatorUncalled],
+                                text_rules=[TablesNeverCreated])
+        assert "    await init_models()\n" in changed["app/main.py"] and "reset" not in changed["app/main.py"]
+        assert [f.rule for f in findings if f.rule in ("FX045", "FX046")] == ["FX046"]
