@@ -342,3 +342,54 @@ def test_bcrypt_about_module_until_4_0_1():
     """FX024: passlib 1.7.4 reads `bcrypt.__about__`, which the wheels have up to 4.0.1 (4.1 dropped it)."""
     assert t.releases_with("bcrypt", "about-module")[-1] == Version("4.0.1")
     assert t.message("bcrypt", "4.1.3", "about-module") is None and t.message("bcrypt", "5.0.0", "about-module") is None
+
+
+def _message_releases(dist: str) -> list[str]:
+    """The releases messages.json read of ``dist``."""
+    table = json.loads(resources.files("fixer").joinpath("data", "messages.json").read_text(encoding="utf-8"))
+    return table["dists"][dist]["versions"]
+
+
+def test_sqlalchemy_unparsable_url_text_per_release():
+    """create_engine's error for a text that is no URL quotes it up to 2.0.40 (1.4 reads as 2.0's oldest), and not
+    from 2.0.41; every recorded release says one or the other."""
+    quoted = "Could not parse SQLAlchemy URL from string '%s'"
+    for old in ("1.4.41", "2.0.0", "2.0.40"):
+        assert t.message("sqlalchemy", old, "unparsable-url") == quoted
+    for new in ("2.0.41", "2.1.0", None):
+        assert t.message("sqlalchemy", new, "unparsable-url") == "Could not parse SQLAlchemy URL from given URL string"
+    assert len(t.releases_with("sqlalchemy", "unparsable-url")) == len(_message_releases("sqlalchemy"))
+
+
+def test_uvicorn_server_run_gets_the_loop_before_0_15():
+    """uvicorn's Server.run asks asyncio.get_event_loop() up to 0.14 (in main.py, _impl/asyncio.py in 0.12.3, then
+    server.py) and runs asyncio.run from 0.15.0 (its own asyncio_run from 0.36)."""
+    key = "server-run-loop"
+    for old in ("0.10.0", "0.11.0", "0.12.3", "0.13.4", "0.14.0"):
+        assert t.message("uvicorn", old, key) == "asyncio.get_event_loop"
+    for new in ("0.15.0", "0.30.0"):
+        assert t.message("uvicorn", new, key) == "asyncio.run"
+    assert t.message("uvicorn", None, key) == t.message("uvicorn", "0.36.0", key) == "asyncio_run"
+    assert len(t.releases_with("uvicorn", key)) == len(_message_releases("uvicorn"))
+
+
+def test_uvloop_policy_subclasses_asyncio_before_0_22():
+    """uvloop's EventLoopPolicy is asyncio's (which makes a loop in get_event_loop) up to 0.21; 0.22's raises."""
+    key = "policy-subclasses-asyncio"
+    assert t.message("uvloop", "0.14.0", key) == t.message("uvloop", "0.21.0", key) == "__BasePolicy"
+    assert t.releases_with("uvloop", key)[-1] == Version("0.21.0")
+    assert t.message("uvloop", "0.22.1", key) is None and t.message("uvloop", None, key) is None
+
+
+def test_fastapi_annotated_assertions_from_0_95():
+    """What declaring a route asserts of a marker in `Annotated` beside another as the default: from 0.95.0, each
+    text followed by the parameter's repr."""
+    keys = {"annotated-depends-default": "Cannot specify `Depends` in `Annotated` and default value together for ",
+            "annotated-marker-depends-default":
+                "Cannot specify a FastAPI annotation in `Annotated` and `Depends` as a default value together for ",
+            "annotated-field-default": "Cannot specify FastAPI annotations in `Annotated` and default value together for "}
+    for key, text in keys.items():
+        assert t.releases_with("fastapi", key)[0] == Version("0.95.0")
+        assert t.message("fastapi", "0.94.1", key) is None
+        assert t.message("fastapi", "0.95.0", key) == t.message("fastapi", "0.115.0", key) == text
+        assert t.message("fastapi", None, key) == text

@@ -141,7 +141,8 @@ KEYWORD_FUNCTIONS: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] 
 }
 
 # Texts in a package's source that fixer repeats or keys on, per release since a floor, read from each release's
-# wheel (nothing is installed or run): distribution -> (floor, {key: (file in the wheel, what to find)}). What to
+# wheel (nothing is installed or run): distribution -> (floor, {key: (file in the wheel, what to find)}); a file
+# "a.py|b.py" is the first of them the wheel holds (code that moved between modules). What to
 # find is a piece of a string constant (the first constant of the file that holds it is recorded, read with `ast`)
 # or, after "re:", a regular expression over the file's text (its first group is recorded); else its absence.
 MESSAGE_TEXTS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
@@ -162,6 +163,8 @@ MESSAGE_TEXTS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
         "config-file-missing-raises": ("starlette/config.py", r"""re:(raise FileNotFoundError)\(f?["']Config file"""),
     }),
     "sqlalchemy": ("2.0.0b1", {
+        # create_engine's ArgumentError for a text that is no URL (quoting the text before 2.0.41; 1.4 reads as 2.0.0's)
+        "unparsable-url": ("sqlalchemy/engine/url.py", "Could not parse SQLAlchemy URL from"),
         # the DBAPI a plain postgresql:// URL loads (psycopg from 2.1, psycopg2 before; 1.x reads as 2.0's)
         "postgresql-default-driver": ("sqlalchemy/dialects/postgresql/__init__.py",
                                       r"re:(?m)^base\.dialect = dialect = (\w+)\.dialect"),
@@ -173,6 +176,26 @@ MESSAGE_TEXTS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     "fastapi": ("0.50.0", {
         # what declaring a route with form parameters raises without python-multipart
         "multipart-error": ("fastapi/dependencies/utils.py", 'Form data requires "python-multipart"'),
+        # what declaring a route asserts of a parameter with a marker in `Annotated` and another as its default
+        # (from 0.95, which reads `Annotated` metadata); each ends in `for {param_name!r}`
+        "annotated-depends-default": ("fastapi/dependencies/utils.py",
+                                      "Cannot specify `Depends` in `Annotated` and default value"),
+        "annotated-marker-depends-default": ("fastapi/dependencies/utils.py",
+                                             "Cannot specify a FastAPI annotation in `Annotated` and `Depends`"),
+        "annotated-field-default": ("fastapi/dependencies/utils.py",
+                                    "Cannot specify FastAPI annotations in `Annotated` and default value"),
+    }),
+    "uvicorn": ("0.11.0", {
+        # how `Server.run` gets its loop: `asyncio.get_event_loop()` before 0.15 (no loop running yet, which
+        # uvloop's policy from 0.22 and CPython 3.14's refuse), `asyncio.run` from 0.15 (its own `asyncio_run`
+        # from 0.36; main.py held the server before 0.12, _impl/asyncio.py in 0.12.3)
+        "server-run-loop": ("uvicorn/server.py|uvicorn/_impl/asyncio.py|uvicorn/main.py",
+                            r"re:def run\(self[^\n]*\n(?:[^\n]*\n){0,3}?\s*(?:loop = |return )?(asyncio\.get_event_loop|asyncio[._]run)\("),
+    }),
+    "uvloop": ("0.14.0", {
+        # uvloop's policy subclasses asyncio's (whose get_event_loop creates a loop in the main thread before
+        # CPython 3.14); from 0.22 its own class raises there
+        "policy-subclasses-asyncio": ("uvloop/__init__.py", r"re:(?m)^class EventLoopPolicy\((__BasePolicy)\)"),
     }),
     "bcrypt": ("3.1.0", {
         # the module passlib 1.7.4 reads bcrypt's version from (bcrypt 4.1 removed it: passlib logs an error)
@@ -591,9 +614,9 @@ def build_messages(listings: dict[str, dict]) -> dict:
                 listing = set(zf.namelist())
                 dist_info = next(n.split("/")[0] for n in listing if n.split("/")[0].endswith(".dist-info"))
                 per_version[v] = {}
-                for key, (member, piece) in texts.items():
-                    member = member.replace("{dist-info}", dist_info)
-                    per_version[v][key] = _text_in(zf.read(member).decode("utf-8"), piece) if member in listing else None
+                for key, (members, piece) in texts.items():
+                    member = next((m for m in members.replace("{dist-info}", dist_info).split("|") if m in listing), None)
+                    per_version[v][key] = _text_in(zf.read(member).decode("utf-8"), piece) if member else None
         versions = sorted(per_version)
         entry: dict = {"versions": [str(v) for v in versions], "texts": {}}
         for key, (member, piece) in texts.items():

@@ -4,8 +4,8 @@ assertions there (`current_user: CurrentUser = Depends()` where `CurrentUser = A
 Depends(get_user)]`). `AnnotatedChecks` is the part of the import walk (`fixer.model.importwalk`) that checks it;
 `annotated_conflicts` gives the parameters to the rule that removes the redundant default.
 
-Read in fastapi's released wheels: 0.94.1's dependencies/utils.py has no such assertion, 0.95.0's has them as
-`analyze_param` words them today.
+Which releases assert, and their words, are read in fastapi's wheels (messages.json keys "annotated-depends-default",
+"annotated-marker-depends-default", "annotated-field-default"; 0.94.1's dependencies/utils.py has none of them).
 """
 
 from __future__ import annotations
@@ -17,9 +17,14 @@ from pathlib import Path
 
 from packaging.version import Version
 
-__all__ = ["ANNOTATED_SINCE", "REDUNDANT", "AnnotatedChecks", "AnnotatedConflict", "annotated_conflicts", "marker"]
+from fixer import tables
 
-ANNOTATED_SINCE = Version("0.95.0")
+__all__ = ["REDUNDANT", "AnnotatedChecks", "AnnotatedConflict", "annotated_conflicts", "marker"]
+
+# fastapi's assertion for each pair (the marker in `Annotated`, the default's), as messages.json keys it; each text
+# ends where fastapi appends the parameter's repr. A field default beside an `Annotated` Depends passes.
+_ASSERTIONS = {("depends", "depends"): "annotated-depends-default",
+               ("field", "depends"): "annotated-marker-depends-default", ("field", "field"): "annotated-field-default"}
 # How a failure's detail names the parameters whose `Depends` default repeats the Annotated one (FX052 reads it).
 REDUNDANT = "redundant `Depends` defaults: "
 # fastapi's markers by kind: Depends (Security subclasses it), and the parameter classes (params.Param, params.Body).
@@ -55,9 +60,10 @@ def _annotated_marker(annotation: ast.expr, alias: Callable[[str], ast.expr | No
     return markers[-1] if markers else None
 
 
-def annotated_conflicts(function: ast.FunctionDef | ast.AsyncFunctionDef,
-                        alias: Callable[[str], ast.expr | None]) -> list[AnnotatedConflict]:
-    """The parameters of a route function that fastapi >= 0.95 refuses, in the order it reads them."""
+def annotated_conflicts(function: ast.FunctionDef | ast.AsyncFunctionDef, alias: Callable[[str], ast.expr | None],
+                        fastapi: Version | None = None) -> list[AnnotatedConflict]:
+    """The parameters of a route function that fastapi (`fastapi`; None: its newest release) refuses, in the order
+    it reads them."""
     arguments = function.args
     positional = arguments.posonlyargs + arguments.args
     pairs = list(zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults))
@@ -67,34 +73,30 @@ def annotated_conflicts(function: ast.FunctionDef | ast.AsyncFunctionDef,
     for argument, default in sorted(pairs, key=lambda p: order[id(p[0])]):
         found = _annotated_marker(argument.annotation, alias) if argument.annotation else None
         given, annotated = marker(default), marker(found) if found is not None else None
-        if given is None or annotated is None:
+        key = _ASSERTIONS.get((annotated, given))
+        text = tables.message("fastapi", fastapi, key) if key else None
+        if text is None:
             continue
-        name = argument.arg
-        if given == "depends" and annotated == "depends":
-            # `= Depends()` asks for what the annotation names; `= Depends(same)` names it again
-            same = (not default.args and not default.keywords) or ast.dump(default) == ast.dump(found)
-            out.append(AnnotatedConflict(
-                name, f"Cannot specify `Depends` in `Annotated` and default value together for {name!r}", same))
-        elif given == "depends":
-            out.append(AnnotatedConflict(name, "Cannot specify a FastAPI annotation in `Annotated` and `Depends` as a "
-                                               f"default value together for {name!r}", False))
-        elif annotated == "field":
-            out.append(AnnotatedConflict(name, "Cannot specify FastAPI annotations in `Annotated` and default value "
-                                               f"together for {name!r}", False))
+        # `= Depends()` asks for what the annotation names; `= Depends(same)` names it again
+        same = given == annotated == "depends" and (
+            (not default.args and not default.keywords) or ast.dump(default) == ast.dump(found))
+        out.append(AnnotatedConflict(argument.arg, text + repr(argument.arg), same))
     return out
 
 
 class AnnotatedChecks:
     def annotated_defaults(self, module, node: ast.FunctionDef | ast.AsyncFunctionDef, where: tuple[Path, int]) -> None:
         fastapi = self.have.version("fastapi")
-        if fastapi is None or fastapi < ANNOTATED_SINCE:
+        if fastapi is None:
             return
-        found = annotated_conflicts(node, lambda name: self.module_alias(module, name))
+        found = annotated_conflicts(node, lambda name: self.module_alias(module, name), fastapi)
         if found:
+            since = tables.releases_with("fastapi", _ASSERTIONS["depends", "depends"])[0]
             redundant = ", ".join(c.parameter for c in found if c.redundant)
             self.fail(f"annotated:{self.rel(where[0])}:{node.lineno}:{found[0].parameter}", "AssertionError",
                       found[0].message, where, "annotated-default" if found[0].redundant else "annotated-marker",
-                      f"fastapi {fastapi} reads `Annotated` metadata (from 0.95): the parameter `{found[0].parameter}` of "
+                      f"fastapi {fastapi} reads `Annotated` metadata (from {since.major}.{since.minor}): the parameter "
+                      f"`{found[0].parameter}` of "
                       f"{node.name}() has a marker there and another as its default, which it asserts against when "
                       f"the route is declared" + (f"; {REDUNDANT}{redundant}" if redundant else ""))
 

@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote
 
-from packaging.version import Version
 
 from fixer import tables
 from fixer.model.evidence import PLATFORM_URL, platform_piece, platform_url_read
@@ -29,9 +28,6 @@ from fixer.model.urleval import Evaluator, Raised, Unknown, make_url
 __all__ = ["CONNECTING", "LIBPQ_CLIENT_ONLY", "NOT_KNOWN", "ConnectChecks"]
 
 NOT_KNOWN = object()  # what the evaluator cannot tell (a value the code holds may be None)
-# SQLAlchemy stops quoting the text it cannot parse as a URL from 2.0.41 (read in the released wheels: 2.0.40
-# quotes it, 2.0.41 says "given URL string").
-_URL_TEXT_HIDDEN_SINCE = Version("2.0.41")
 
 # Calls that open a connection when a startup hook makes them.
 CONNECTING = frozenset({"create_all", "connect", "begin", "execute", "create_pool", "run_sync", "exec", "scalar",
@@ -129,9 +125,8 @@ class ConnectChecks:
             return False  # a URL whose port is no number: what the environment gives there is another question
         except Raised:
             pass
-        version = self.have.version("sqlalchemy")
-        message = ("Could not parse SQLAlchemy URL from given URL string" if version is None or version >= _URL_TEXT_HIDDEN_SINCE
-                   else f"Could not parse SQLAlchemy URL from string '{value}'")
+        # SQLAlchemy's own words, which quote the text before 2.0.41
+        message = tables.message("sqlalchemy", self.have.version("sqlalchemy"), "unparsable-url").replace("%s", value)
         self.fail("url:unparsable", "sqlalchemy.exc.ArgumentError", message, where, "unparsable-url",
                   f"the engine gets {value!r} where the start reaches it: the platform sets only the database URL's "
                   "variable, and the code does not read it there")
