@@ -361,8 +361,10 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction,
                                     apps[0].lineno, tables=tables, drops=droppers.get(function.name, ""))
     # A creator called from outside the creators (a script's `__main__`, a CLI command) is a step the project
     # provides: not fixer's to judge. Otherwise the first nothing calls is the one to call.
+    # A decorator registers its function to be called (a startup hook, a route, a CLI command, a listener): a
+    # decorated creator is called, never an uncalled one to call again (from itself, as a hook).
     inner = {name: sum(_calls(f, {name}) for _, f in creators.values()) for name in creators}
-    if any(uses(name) > 1 + inner[name] for name in creators) \
+    if any(uses(name) > 1 + inner[name] or creators[name][1].decorator_list for name in creators) \
             or not creators and any("__main__" in text and "create_all" in text for text in code.values()):
         script = _undocumented_script(paths, sources, code, names, inner, above)
         if script is None:

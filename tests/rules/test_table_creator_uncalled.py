@@ -72,6 +72,14 @@ def test_apps_a_new_lifespan_does_not_fit_are_left_to_fx045(main: str, params: s
     assert found is not None and found.kind == "uncalled" and (found.module, found.app_path) == ("", "")
 
 
+@pytest.mark.parametrize("decorator", ['@app.on_event("startup")', '@app.post("/setup")', "@cli.command()"])
+def test_a_decorated_creator_is_called_by_what_registers_it(decorator: str) -> None:
+    db = "class Store:\n    @classmethod\n    def setup(cls, engine):\n        SQLModel.metadata.create_all(engine)\n"
+    main = MAIN + f"\n\n{decorator}\ndef setup_db():\n    Store.setup(engine)\n"
+    files = {"app/main.py": main, "app/db.py": DB.split("\n\n\n{kind}")[0] + "\n\n\n" + db}
+    assert answer(files) is None
+
+
 def test_a_creator_the_start_does_not_import_is_left_to_fx045() -> None:
     main = "from fastapi import FastAPI\n\nfrom app.models import Parcel\n\napp = FastAPI()\n"
     models = DB.split("\n\n\nasync def")[0].split("\n\n\n{kind}")[0] + "\n"
