@@ -595,6 +595,11 @@ ROUTER = "from fastapi import APIRouter\nrouter = APIRouter()\n"
      {"app/api/users.py": None, "app/api/posts.py": None, "app/api/users/__init__.py": "from .router import router\n",
       "app/api/users/router.py": ROUTER, "app/api/posts/__init__.py": "from .router import router\n",
       "app/api/posts/router.py": ROUTER}, set()),
+    # a package whose __init__ imports its own submodules (`from . import users, posts`): each is the module
+    ("from app.api import users, posts\napp.include_router(users.router)\napp.include_router(posts.router)\n",
+     {"app/api/__init__.py": "from . import users, posts\n"}, set()),
+    ("from app.api import users, posts\napp.include_router(users.router)\n",
+     {"app/api/__init__.py": "from . import users, posts\n"}, {"app/api/posts.py"}),
     # a value not followed (a third-party factory's result): judged by the name written, never reported by mistake
     ("from app.api import users, posts\nfrom plugins import collect\nfor router in collect(users, posts):\n"
      "    app.include_router(router)\n", {}, set()),

@@ -158,6 +158,8 @@ class _Values:
         return {("module", sub, "")} if sub else set()
 
     def name(self, name: str, mod: _Module, depth: int) -> set[tuple[str, str, str]]:
+        if depth > _DEPTH:  # a package's __init__ that imports a name from itself leads back here
+            return set()
         if name in mod.routers:
             return {("router", mod.path, name)}
         out: set[tuple[str, str, str]] = set()
@@ -176,8 +178,9 @@ class _Values:
             package = self.module(base) if base is not None else None
             # A package whose __init__ binds the name (`from .router import router`) gives that object, not its
             # submodule of the same name: the import sets the attribute after the submodule's.
-            defines = package is not None and (attr in package.routers or attr in package.bindings
-                                               or attr in package.imports)
+            # (`from . import users` in that __init__ is the submodule again.)
+            defines = package is not None and package.path != mod.path and (
+                attr in package.routers or attr in package.bindings or attr in package.imports)
             if whole is not None and not defines:  # `from app.api import users`: a module
                 out.add(("module", whole, ""))
             elif base is not None:
