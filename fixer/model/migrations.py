@@ -72,9 +72,51 @@ def app_engine(migration: Migration, engines: Sequence[EngineSite], order: Colle
             continue
         module = _module_of(engine.path, migration.folder)
         if module is not None and module.split(".")[0] in imported \
-                and _module_level_target(read_text(engine.path) or "", engine.target, engine.line):
+                and _module_level_target(read_text(engine.path) or "", engine.target, engine.line) \
+                and not _works_at_import(engine.path, engine.target, migration.folder, read_text):
             found.append(AppEngine(engine.path, engine.line, engine.target, module, engine.url.names))
     return found[0] if len(found) == 1 else None
+
+
+def _works_at_import(path: str, target: str, folder: str, read_text: Callable[[str], str | None]) -> bool:
+    """The engine's module, or a project module it imports at its top, calls the engine or a `metadata` at import
+    (`Base.metadata.create_all(engine)`): env.py importing it would create the tables before the migrations."""
+    try:
+        tree = ast.parse(read_text(path) or "")
+    except (SyntaxError, ValueError):
+        return True
+    seen = {path}
+    modules = [(tree, target)]
+    for node in tree.body:
+        # `from app import models` imports app/__init__.py and, when it is one, the module app/models.py
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module, *(f"{node.module}.{a.name}" for a in node.names)] \
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+        for name in names:
+            base = posixpath.join(folder, *name.split("."))
+            for candidate in (base + ".py", base + "/__init__.py"):
+                text = read_text(candidate) if candidate not in seen else None
+                if text is not None:
+                    seen.add(candidate)
+                    try:
+                        modules.append((ast.parse(text), target))
+                    except (SyntaxError, ValueError):
+                        return True
+    return any(_calls_at_top(module, name) for module, name in modules)
+
+
+def _calls_at_top(tree: ast.Module, engine: str) -> bool:
+    """A call on `engine` or on a `.metadata` in a statement that runs at import (not a function or class body)."""
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute):
+                owner = sub.func.value
+                if isinstance(owner, ast.Name) and owner.id == engine \
+                        or isinstance(owner, ast.Attribute) and owner.attr == "metadata":
+                    return True
+    return False
 
 
 def _module_of(path: str, folder: str) -> str | None:

@@ -23,9 +23,9 @@ config = context.config
 ```python
 from alembic import context
 from app import models
-from app.db import engine
 
 config = context.config
+from app.db import engine
 config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
 ```
 
@@ -47,7 +47,6 @@ import re
 from typing import ClassVar
 
 import libcst as cst
-from libcst.codemod.visitors import AddImportsVisitor
 
 from fixer.model import ProjectModel
 from fixer.model.evidence import cite
@@ -93,6 +92,12 @@ def _sets_url(statement: cst.BaseStatement, config: str) -> bool:
     return isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) \
         and call.func.value.value == config and call.func.attr.value == "set_main_option" and len(call.args) == 2 \
         and isinstance(call.args[0].value, cst.SimpleString) and call.args[0].value.evaluated_value == _URL_KEY
+
+
+def _readies(code: str, package: str) -> bool:
+    """A top-level statement that edits sys.path or imports the app's package: the engine import must follow it."""
+    return "sys.path" in code or re.search(rf"^\s*(?:from\s+{re.escape(package)}\b|import\s+{re.escape(package)}\b)",
+                                            code, re.M) is not None
 
 
 def _bound_names(tree: ast.Module) -> set[str]:
@@ -150,15 +155,21 @@ class AlembicAppUrl(FixerCodemod):
         value = f'{name}.url.render_as_string(hide_password=False).replace("%", "%%")'
         statement = cst.parse_statement(f'{config}.set_main_option("{_URL_KEY}", {value})\n')
         own = [i for i, s in enumerate(body) if i > index and _sets_url(s, config)]
+        imported = f"from {module} import {engine.target}" + ("" if name == engine.target else f" as {name}")
+        # The import goes right above the statement that sets the URL, below whatever makes the app's package
+        # importable (a `sys.path.insert`, an import of the package): above them it fails with ModuleNotFoundError.
+        ready = max((i for i, s in enumerate(body) if not isinstance(s, (cst.FunctionDef, cst.ClassDef))
+                     and _readies(self.code(s), module.split(".")[0])), default=-1)
         if own:  # env.py writes a URL of its own after reading the config: that statement gets the app's
+            if ready > own[-1]:
+                return tree
             before = self.code(body[own[-1]]).strip()
-            body[own[-1]] = statement.with_changes(leading_lines=body[own[-1]].leading_lines)
+            body[own[-1]:own[-1] + 1] = [cst.parse_statement(imported + "\n").with_changes(
+                leading_lines=body[own[-1]].leading_lines), statement]
         else:
             before = self.code(body[index]).strip()
-            body.insert(index + 1, statement)
-        AddImportsVisitor.add_needed_import(self.context, module, engine.target,
-                                            None if name == engine.target else name)
-        imported = f"from {module} import {engine.target}" + ("" if name == engine.target else f" as {name}")
+            at = max(index, ready) + 1
+            body[at:at] = [cst.parse_statement(imported + "\n"), statement]
         self.report(Finding(
             rule=self.RULE_ID,
             category=Category.CONFIG,

@@ -121,8 +121,7 @@ def _mine(findings) -> list:
 def test_env_py_connects_with_the_app_engine_url(tmp_path: Path, env: str, db: str) -> None:
     changed, findings = fix(tmp_path, _project(env, db), codemods=[AlembicAppUrl])
     after = changed["migrations/env.py"]
-    assert "from app.db import engine\n" in after
-    assert "config = context.config\n" + _SET in after
+    assert "config = context.config\nfrom app.db import engine\n" + _SET in after
     assert [(f.fixed, f.safe) for f in _mine(findings)] == [(True, True)]
     assert "compose" in _mine(findings)[0].root_cause and "DATABASE_URL" in _mine(findings)[0].root_cause
 
@@ -160,3 +159,26 @@ def test_left_alone(tmp_path: Path, case: str) -> None:
     }[case]
     changed, findings = fix(tmp_path, files, codemods=[AlembicAppUrl])
     assert "migrations/env.py" not in changed and not _mine(findings)
+
+
+def test_the_import_follows_a_sys_path_insert(tmp_path: Path) -> None:
+    """env.py makes the package importable itself: the engine import goes below that, not into the first
+    import block (ModuleNotFoundError: No module named 'app')."""
+    env = _ASYNC_ENV.replace("from app.models import Base\n", "").replace(
+        "config = context.config\n", "config = context.config\n\nimport os\nimport sys\n\n"
+        "sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))\n\nfrom app.models import Base  # noqa\n")
+    changed, findings = fix(tmp_path, _project(env), codemods=[AlembicAppUrl])
+    after = changed["migrations/env.py"]
+    assert after.index("sys.path.insert") < after.index("from app.db import engine") < after.index(_SET)
+    assert [(f.fixed, f.safe) for f in _mine(findings)] == [(True, True)]
+
+
+@pytest.mark.parametrize("where", ["db", "models"])
+def test_an_engine_module_that_creates_tables_at_import_is_left_alone(tmp_path: Path, where: str) -> None:
+    """Importing it from env.py would run create_all before the migrations (DuplicateTable)."""
+    more = {"app/db.py": _DB + "from app.models import Base\n\nBase.metadata.create_all(engine)\n"} \
+        if where == "db" else {"app/db.py": "from app import models\n" + _DB,
+                               "app/models.py": _MODELS + "\nimport sqlalchemy\n"
+                                                 "Base.metadata.create_all(sqlalchemy.create_engine('sqlite://'))\n"}
+    changed, findings = fix(tmp_path, _project(**more), codemods=[AlembicAppUrl])
+    assert "migrations/env.py" not in changed and not [f for f in _mine(findings) if f.fixed]
