@@ -115,6 +115,8 @@ class _Defaults(cst.CSTTransformer):
             return updated
         names, failure = found
         params = updated.params
+        if params.posonly_params:  # a default before `/` would make every later parameter keyword-only: a person's
+            return updated
         removed = [p.name.value for p in (*params.params, *params.kwonly_params)
                    if p.name.value in names and p.default is not None]
         if not removed:

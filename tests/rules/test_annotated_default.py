@@ -56,6 +56,13 @@ def test_what_fastapi_takes_or_a_person_must_decide_is_left_alone(tmp_path: Path
     assert run(tmp_path, main) == ({}, [])
 
 
+@pytest.mark.parametrize("parameters", ["q: int = 1, /, user: User = Depends()", "user: User = Depends(), /"])
+def test_positional_only_parameters_are_left_alone(tmp_path: Path, parameters: str) -> None:
+    main = HEAD + f"@app.get('/me')\nasync def me({parameters}):\n    return 1\n"
+    changed, findings = run(tmp_path, main)
+    assert changed == {} and not any(f.fixed for f in findings)
+
+
 def test_a_list_written_one_per_line_gets_the_star_on_its_own_line(tmp_path: Path) -> None:
     before = "async def me(\n    q: str = Query(''),\n    user: User = Depends(),\n    page: int = 1,\n):"
     main = HEAD + f"@app.get('/me')\n{before}\n    return user\n"
