@@ -46,6 +46,7 @@ class NeverCreated:
     # "uncalled", "lifespan": the destructive call (`drop_all`, `drop_table`, `DROP ...` SQL) the function reaches,
     # itself or through what it calls: run at each start it would empty every table, so FX045 reports it, unfixed.
     drops: str = ""
+    drops_first: bool = False  # that drop is reached before the tables are created
 
 
 def table_classes(text: str, declarative: bool = False) -> Iterable[tuple[int, str, str]]:
@@ -122,16 +123,99 @@ def _drop_in(function: ast.AST) -> str:
     return ""
 
 
-def _droppers(functions: list[tuple[str, ast.AST]]) -> dict[str, str]:
-    """Function name -> the destructive call it reaches, itself or through the functions it calls (by name, to
-    a fixed point, as the creators are found)."""
-    found = {f.name: drop for _, f in functions if (drop := _drop_in(f))}
+def _module_files(dotted: str, level: int, importer: str, paths: Iterable[str]) -> list[str]:
+    """The project files an import in `importer` names: a relative one from its folder, an absolute one by the
+    end of the path (the import root is not known here)."""
+    if level:
+        folder = posixpath.dirname(importer).split("/") if posixpath.dirname(importer) else []
+        base = folder[:len(folder) - (level - 1)] if level - 1 <= len(folder) else None
+        if base is None:
+            return []
+        rel = "/".join([*base, *(dotted.split(".") if dotted else [])])
+        return [p for p in paths if p in (f"{rel}.py", f"{rel}/__init__.py".lstrip("/"))]
+    rel = dotted.replace(".", "/")
+    return [p for p in paths if any(f"/{p}".endswith(f"/{rel}{tail}") for tail in (".py", "/__init__.py"))]
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What a module's names call: its own functions, and those and the modules its imports name."""
+
+    path: str
+    defined: frozenset[str]
+    functions: dict[str, list[tuple[str, str]]]  # local name -> (file, name there)
+    modules: dict[str, list[str]]  # local name -> the files of the module it names
+
+    def callees(self, function: ast.AST) -> set[tuple[str, str]]:
+        """(file, name) of each function `function` calls or passes on (`run_sync(wipe)`): a bare name is this
+        module's function or the one an import names; `mod.f()` is `f` of the module `mod` names; any other
+        `x.f()` (`self.f()`) this module's `f`. Never a same-named function of an unrelated module."""
+        found = set()
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Call):
+                continue
+            for part in (node.func, *node.args):
+                if isinstance(part, ast.Name):
+                    found |= {(self.path, part.id)} if part.id in self.defined else set(self.functions.get(part.id, ()))
+                elif isinstance(part, ast.Attribute):
+                    owner = part.value.id if isinstance(part.value, ast.Name) else None
+                    if owner in self.modules:
+                        found |= {(file, part.attr) for file in self.modules[owner]}
+                    elif part.attr in self.defined:
+                        found.add((self.path, part.attr))
+        return found
+
+
+def _scope(path: str, tree: ast.AST, paths: list[str]) -> _Scope:
+    defined = frozenset(f.name for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    functions: dict[str, list[tuple[str, str]]] = {}
+    modules: dict[str, list[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                # `from pkg import mod` names a module, `from mod import f` a function: either may be meant.
+                sub = _module_files(f"{node.module}.{alias.name}" if node.module else alias.name, node.level, path, paths)
+                if sub:
+                    modules[alias.asname or alias.name] = sub
+                functions[alias.asname or alias.name] = [
+                    (file, alias.name) for file in _module_files(node.module or "", node.level, path, paths)]
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    modules[alias.asname] = _module_files(alias.name, 0, path, paths)
+                else:  # `import app.db` binds `app`; `app.db.f()` is read as `f` of what `app` names
+                    modules[alias.name.split(".")[0]] = _module_files(alias.name, 0, path, paths)
+    return _Scope(path, defined, functions, modules)
+
+
+def _droppers(functions: list[tuple[str, ast.AST]], scopes: dict[str, _Scope]) -> dict[tuple[str, str], str]:
+    """(file, function name) -> the destructive call it reaches, itself or through the functions it calls (as
+    its module's scope resolves them, to a fixed point)."""
+    found = {(p, f.name): drop for p, f in functions if (drop := _drop_in(f))}
+    calls = {(p, id(f)): scopes[p].callees(f) for p, f in functions}
     while True:
-        more = {f.name: found[callee] for _, f in functions if f.name not in found
-                for callee in found if _calls(f, {callee})}
+        more = {(p, f.name): found[callee] for p, f in functions if (p, f.name) not in found
+                for callee in calls[p, id(f)] if callee in found}
         if not more:
             return found
         found.update(more)
+
+
+def _drops_first(path: str, function: ast.AST, scopes: dict[str, _Scope], droppers: dict[tuple[str, str], str],
+                 bodies: dict[tuple[str, str], list[ast.AST]], names: set[str], seen: frozenset = frozenset()) -> bool:
+    """The first call of `function` that reaches a drop or a creation reaches the drop first: itself only the
+    drop, or a function that drops first (`reset()` dropping then creating). False when a creation comes first
+    or the order is not known."""
+    calls = sorted((n for n in ast.walk(function) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
+    for call in calls:
+        callees = [c for c in scopes[path].callees(call) if c in droppers and c not in seen]
+        drops = bool(_drop_in(call)) or bool(callees)
+        creates = _calls(call, names)
+        if drops or creates:
+            return drops and (not creates or any(
+                _drops_first(c[0], body, scopes, droppers, bodies, names, seen | {(path, function.name)})
+                for c in callees for body in bodies.get(c, ())))
+    return False
 
 
 def _lifespan(node: ast.AST) -> bool:
@@ -341,9 +425,21 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction,
             return None
 
     # Drop helpers may live in modules without `create_all` the start does not import: read every one that drops.
-    trees = ((p, sources.tree(p, text)) for p, text in code.items() if "drop" in text.lower())
-    droppers = _droppers([*functions, *((p, f) for p, tree in trees if tree is not None for f in ast.walk(tree)
-                                        if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))])
+    creating = {p for p, _ in functions}
+    trees = {p: sources.tree(p, text) for p, text in code.items() if "drop" in text.lower() or p in creating}
+    trees = {p: tree for p, tree in trees.items() if tree is not None}
+    scopes = {p: _scope(p, tree, list(code)) for p, tree in trees.items()}
+    every_function = [(p, f) for p, tree in trees.items() for f in ast.walk(tree)
+                      if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    droppers = _droppers(every_function, scopes)
+    bodies: dict[tuple[str, str], list[ast.AST]] = {}
+    for p, f in every_function:
+        bodies.setdefault((p, f.name), []).append(f)
+
+    def dropping(path: str, function: ast.AST) -> dict:
+        drop = droppers.get((path, function.name), "")
+        return {"drops": drop, "drops_first": bool(drop) and _drops_first(path, function, scopes, droppers, bodies,
+                                                                           names)}
 
     def uses(name: str) -> int:
         return len(re.findall(rf"\b{re.escape(name)}\b", every))
@@ -358,7 +454,7 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction,
                     and not any(k.arg in ("lifespan", None) for k in n.keywords)] if tree is not None else []
             if len(apps) == 1:
                 return NeverCreated("lifespan", path, function.lineno, function.name, tuple(m[2] for m in models),
-                                    apps[0].lineno, tables=tables, drops=droppers.get(function.name, ""))
+                                    apps[0].lineno, tables=tables, **dropping(path, function))
     # A creator called from outside the creators (a script's `__main__`, a CLI command) is a step the project
     # provides: not fixer's to judge. Otherwise the first nothing calls is the one to call.
     # A decorator registers its function to be called (a startup hook, a route, a CLI command, a listener): a
@@ -371,14 +467,15 @@ def never_created(paths: list[str], sources: Sources, primary: Prediction,
             return None
         return NeverCreated("script", script[0], script[1], script[0], tuple(m[2] for m in models), tables=tables)
     # A creator or lifespan that drops the tables first would wipe them at each start: never the one to run.
-    uncalled = sorted((name for name in creators if uses(name) == 1), key=lambda name: name in droppers)
+    uncalled = sorted((name for name in creators if uses(name) == 1),
+                      key=lambda name: (creators[name][0], name) in droppers)
     for name in uncalled[:1]:
         path, function = creators[name]
-        app_path, module, hook = ("", "", "") if name in droppers else \
+        app_path, module, hook = ("", "", "") if (path, name) in droppers else \
             _callable_from_app(path, imported, paths, primary, sources, function)
         return NeverCreated("uncalled", path, function.lineno, name, tuple(m[2] for m in models),
                             app_path=app_path, module=module, awaited=isinstance(function, ast.AsyncFunctionDef),
-                            tables=tables, hook=hook, drops=droppers.get(name, ""))
+                            tables=tables, hook=hook, **dropping(path, function))
     # No code of the app creates them: a finding only where the project shows it relies on create_all (its tests
     # or a script call it), not where the tables may come from outside (another service, a console).
     if not creators and any("create_all" in (sources.text(p) or "") for p in paths

@@ -423,7 +423,8 @@ class TablesNeverCreated(_StartupRule):
         if never.drops:
             problem = (f"The lifespan `{never.name}` creates the tables but is never passed to `FastAPI(...)`"
                        if never.kind == "lifespan" else f"`{never.name}()` creates the tables, but nothing calls it")
-            problem += ", and it drops them first"
+            # "first" only where the walk saw the drop come before the creation; otherwise the order is not known.
+            problem += ", and it drops them first" if never.drops_first else ", and it also drops them"
             what = (f"`{never.name}` reaches `{never.drops}`: run at startup it would empty every table at each "
                     "restart, so fixer does not run it. Create the tables without dropping them (`create_all` alone, "
                     "from the app's lifespan), or run migrations before the server.")

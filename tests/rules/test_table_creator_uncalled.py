@@ -318,8 +318,10 @@ PROJECT = {"requirements.txt": "fastapi>=0.110\nuvicorn>=0.29\nsqlmodel>=0.0.22\
 @pytest.mark.parametrize(("drop", "extra", "reached"), [
     ("        await conn.run_sync(SQLModel.metadata.drop_all)\n", {}, "drop_all"),
     ("        await conn.execute(text('DROP TABLE IF EXISTS parcels'))\n", {}, "DROP TABLE"),
-    # through a helper of another module the start does not import
-    ("        await conn.run_sync(wipe)\n",
+    # through a helper of another module the start does not import, as the creator's module imports it
+    ("        from app.reset import wipe\n        await conn.run_sync(wipe)\n",
+     {"app/reset.py": "def wipe(conn):\n    conn.execute('drop schema public')\n"}, "DROP SCHEMA"),
+    ("        from . import reset\n        await conn.run_sync(reset.wipe)\n",
      {"app/reset.py": "def wipe(conn):\n    conn.execute('drop schema public')\n"}, "DROP SCHEMA"),
 ])
 def test_a_creator_that_drops_the_tables_first_is_never_called(tmp_path, drop: str, extra: dict, reached: str) -> None:
@@ -355,3 +357,42 @@ def test_the_plain_creator_is_called_beside_a_reset_nothing_calls(tmp_path) -> N
                                 text_rules=[TablesNeverCreated])
         assert "    await init_models()\n" in changed["app/main.py"] and "reset" not in changed["app/main.py"]
         assert [f.rule for f in findings if f.rule in ("FX045", "FX046")] == ["FX046"]
+
+
+def test_a_same_named_dropper_of_an_unrelated_module_is_not_the_one_called(tmp_path) -> None:
+    """`clean()` in the creator's module only disposes the engine; a script's own `clean()` drops everything.
+    A call resolves in its module's scope, so the creator is no dropper and FX046 calls it."""
+    from fixer.rules.startup_checks import TablesNeverCreated
+    from tests.rules.project_helpers import fix
+
+    db = RESET.format(drop="").replace("async def init_models():\n    async with",
+                                       "def clean():\n    engine.sync_engine.dispose()\n\n\n"
+                                       "async def init_models():\n    clean()\n    async with")
+    wipe = ("from sqlmodel import SQLModel, create_engine\n\nengine = create_engine('postgresql://u:p@h/d')\n\n\n"
+            "def clean():\n    SQLModel.metadata.drop_all(engine)\n")
+    files = {**PROJECT, "app/db.py": db, "scripts/wipe.py": wipe}
+    found = answer({p: t for p, t in files.items() if p.endswith(".py")})
+    assert found is not None and (found.name, found.module, found.drops) == ("init_models", "app.db", "")
+    changed, findings = fix(tmp_path, files, codemods=[TableCreatorUncalled], text_rules=[TablesNeverCreated])
+    assert "    await init_models()\n" in changed["app/main.py"]
+    assert [f.rule for f in findings if f.rule in ("FX045", "FX046")] == ["FX046"]
+    # Imported from there, the script's `clean` is the one called: then it is a dropper.
+    files["app/db.py"] = db.replace("def clean():\n    engine.sync_engine.dispose()\n\n\n",
+                                    "from scripts.wipe import clean\n\n\n")
+    found = answer({p: t for p, t in files.items() if p.endswith(".py")})
+    assert found is not None and (found.name, found.module, found.drops, found.drops_first) == (
+        "init_models", "", "drop_all", True)
+
+
+def test_a_drop_after_the_creation_is_not_said_to_come_first(tmp_path) -> None:
+    from fixer.rules.startup_checks import TablesNeverCreated
+    from tests.rules.project_helpers import fix
+
+    db = RESET.format(drop="") + "        await conn.run_sync(SQLModel.metadata.drop_all)\n"
+    files = {**PROJECT, "app/db.py": db}
+    found = answer({p: t for p, t in files.items() if p.endswith(".py")})
+    assert found is not None and (found.module, found.drops, found.drops_first) == ("", "drop_all", False)
+    changed, findings = fix(tmp_path, files, codemods=[TableCreatorUncalled], text_rules=[TablesNeverCreated])
+    assert changed == {}
+    [report] = [f for f in findings if f.rule in ("FX045", "FX046")]
+    assert report.rule == "FX045" and "also drops them" in report.problem and "first" not in report.problem
