@@ -291,7 +291,7 @@ def _existing_hook(tree: ast.Module, text: str, name: str, module: str, own: boo
     if given is not None:
         function = functions.get(given.id) if isinstance(given, ast.Name) else None
         yields = [n for n in ast.walk(function) if isinstance(n, (ast.Yield, ast.YieldFrom))] if function else []
-        if function is None or not _lifespan(function) or len(yields) != 1 \
+        if function is None or not _lifespan(function) or len(yields) != 1 or _sets_globals(function) \
                 or not any(isinstance(s, ast.Expr) and s.value is yields[0] for s in function.body):
             return ""
         return function.name
@@ -299,9 +299,15 @@ def _existing_hook(tree: ast.Module, text: str, name: str, module: str, own: boo
         return ""
     hooks = [f for f in functions.values() if _startup_event(f)]
     if len(hooks) != 1 or awaited and not isinstance(hooks[0], ast.AsyncFunctionDef) \
-            or text.count(".on_event(") != 1:
+            or text.count(".on_event(") != 1 or _sets_globals(hooks[0]):
         return ""
     return hooks[0].name
+
+
+def _sets_globals(function: ast.AST) -> bool:
+    """A startup function that sets module names (`global engine; engine = create_engine(...)`) may set up what
+    the creator uses: where in it the call belongs is a person's to decide."""
+    return any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in ast.walk(function))
 
 
 def _callable_from_app(path: str, imported: list[str], paths: list[str], primary: Prediction, sources: Sources,

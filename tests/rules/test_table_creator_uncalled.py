@@ -80,6 +80,18 @@ def test_a_decorated_creator_is_called_by_what_registers_it(decorator: str) -> N
     assert answer(files) is None
 
 
+@pytest.mark.parametrize("hook", [
+    '@app.on_event("startup")\ndef on_startup():\n    global engine\n    engine = make()\n',
+    "@asynccontextmanager\nasync def lifespan(app):\n    global engine\n    engine = make()\n    yield\n",
+])
+def test_a_startup_function_that_sets_module_names_is_left_to_fx045(hook: str) -> None:
+    main = ("from contextlib import asynccontextmanager\n\nfrom fastapi import FastAPI\n\nfrom app.db import Parcel, make"
+            "\n\nengine = None\n\n\n" + hook + "\n\napp = FastAPI(" + ("lifespan=lifespan" if "lifespan" in hook else "")
+            + ")\n")
+    found = answer({"app/main.py": main, "app/db.py": DB.format(kind="", params="") + "\n\ndef make():\n    return 1\n"})
+    assert found is not None and found.kind == "uncalled" and found.hook == ""
+
+
 def test_a_creator_the_start_does_not_import_is_left_to_fx045() -> None:
     main = "from fastapi import FastAPI\n\nfrom app.models import Parcel\n\napp = FastAPI()\n"
     models = DB.split("\n\n\nasync def")[0].split("\n\n\n{kind}")[0] + "\n"
