@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.cli_helpers import fixer
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "defects" / "poolclass-queuepool-on-async-engine"
@@ -43,6 +45,19 @@ def test_only_the_started_code_gets_the_safe_fix(tmp_path: Path) -> None:
     # Offers cost no exit 1, and the second run changes nothing.
     again = fixer("dry-run", root)
     assert again.returncode == 0 and again.stdout == b"", again.stderr.decode()
+
+
+@pytest.mark.parametrize(("procfile", "runs"), [
+    ("release: python ./scripts/seed.py\n", True),
+    ("release: python /app/scripts/seed.py\n", True),
+    ('release: python "/code/scripts/seed.py"\n', True),
+    ("release: python myscripts/seed.py\n", False),
+    ("release: python other/seed.py\n", False),
+])
+def test_a_script_is_named_by_any_path_that_ends_in_its_folders(tmp_path: Path, procfile: str, runs: bool) -> None:
+    root = project(tmp_path, procfile)
+    fixer("apply", root)
+    assert ("AsyncAdaptedQueuePool" in (root / "scripts/seed.py").read_text()) is runs
 
 
 def test_unsafe_fixes_write_the_offers(tmp_path: Path) -> None:

@@ -113,10 +113,14 @@ def _named_in(rel: str, text: str) -> bool:
     """A start document runs the file: by its path (`python scripts/seed.py`, from any folder above it) or as a
     module (`python -m app.initial_data`)."""
     parts = rel.removesuffix(".py").split("/")
+    text = re.sub(r"(?<![\w.])\./", "", text)  # `python ./scripts/seed.py`
     for i in range(len(parts)):
         tail = "/".join(parts[i:])
         module = ".".join(parts[i:])
-        if re.search(rf"(?<![\w/.-]){re.escape(tail)}\.py\b", text) or \
+        # A tail of folders may follow the folder a container copies the code to (`/app/scripts/seed.py`); a bare
+        # file name after a `/` is another folder's file.
+        before = r"[\w.-]" if "/" in tail else r"[\w/.-]"
+        if re.search(rf"(?<!{before}){re.escape(tail)}\.py\b", text) or \
                 re.search(rf"-m\s+{re.escape(module)}(?![\w.])", text):
             return True
     return False
